@@ -1,0 +1,5 @@
+import sys
+
+from incident.cli import main
+
+sys.exit(main())

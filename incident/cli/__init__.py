@@ -1,0 +1,69 @@
+"""Command line: every capability works headless, for scripts and tests.
+
+Each subcommand group lives in its own module with ``register(subparsers)``;
+add new modules to ``COMMAND_MODULES``. Human tables by default, ``--json``
+for machines; errors go to stderr with a non-zero exit code (2 = input
+refused, 1 = a check failed, e.g. readiness or verify).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from incident import __version__
+from incident.errors import UserError
+
+COMMAND_MODULES = [
+    "incident.cli.core",
+    "incident.cli.river",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="incident",
+        description="Emergency monitoring for river spills (HJ 589-2021). "
+        "With no command, opens the terminal UI on the newest incident (the demo on a fresh machine).",
+    )
+    parser.add_argument("--version", action="version", version=f"incident {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database: sqlite:///file.sqlite or postgresql://user@host/db "
+        "(default: $INCIDENT_DB or an SQLite file in your data folder)",
+    )
+    parser.add_argument(
+        "--lang", choices=["en", "zh"], help="interface language (default: $INCIDENT_LANG or en)"
+    )
+    parser.add_argument("--user", help="your name for the log (default: $INCIDENT_USER or $USER)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from incident.cli.core import cmd_tui
+
+            return cmd_tui(args) or 0
+        return handler(args) or 0
+    except UserError as exc:
+        print(f"incident: {exc.render()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("incident: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def run() -> None:  # pragma: no cover - console-script shim
+    sys.exit(main())

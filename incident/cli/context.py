@@ -1,0 +1,39 @@
+"""Shared set-up for CLI commands: settings, the store, the acting user."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy.engine import Engine
+
+from incident.config import Settings
+
+
+def settings_from(args) -> Settings:
+    kwargs = {}
+    if getattr(args, "db", None):
+        kwargs["db_url"] = args.db
+    if getattr(args, "lang", None):
+        kwargs["lang"] = args.lang
+    if getattr(args, "user", None):
+        kwargs["user"] = args.user
+    settings = Settings(**kwargs)
+    from incident.i18n import set_language
+
+    set_language(settings.lang)
+    return settings
+
+
+@cache
+def _engine(url: str) -> Engine:
+    from incident.store.engine import open_store
+
+    return open_store(url)
+
+
+def engine_from(args) -> Engine:
+    return _engine(settings_from(args).db_url)
+
+
+def add_json(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")

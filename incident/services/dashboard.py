@@ -1,0 +1,93 @@
+"""What the incident dashboard shows, as plain data (no ORM objects leave here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from incident.services import log
+from incident.services.clock import utcnow
+from incident.services.incidents import get_incident
+from incident.services.networks import load_network
+from incident.store.tables import Crew, Result
+
+
+@dataclass
+class ReceptorLine:
+    receptor_id: str
+    name: str
+    name_zh: str | None
+    kind: str
+    km: float
+    distance_km: float  # flow distance from the source
+    arrival_h: float | None = None  # forecast leading edge after release (filled by the forecast service)
+
+
+@dataclass
+class DashboardData:
+    code: str
+    title: str
+    title_zh: str | None
+    is_exercise: bool
+    status: str
+    alert_at: datetime
+    elapsed_min: float
+    substance: str | None
+    mass_kg: float | None
+    source_reach: str | None
+    source_km: float | None
+    river_name: str | None
+    phase: str | None = None
+    next_deadline: tuple[str, datetime] | None = None
+    receptors: list[ReceptorLine] = field(default_factory=list)
+    crews: list[tuple[str, str]] = field(default_factory=list)
+    latest_results: list[tuple[str, str, float | None, str]] = field(default_factory=list)
+    log_tail: list[tuple[datetime, str, str]] = field(default_factory=list)
+    log_entries: int = 0
+
+
+def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
+    if inc.river_network_id is None or inc.source_reach is None:
+        return []
+    net = load_network(session, inc.river_network_id)
+    src_offset = net.offset_for_km(inc.source_reach, inc.source_km)
+    lines = []
+    for rc in net.receptors:
+        d = net.distance_downstream_m(inc.source_reach, src_offset, rc.reach_id, rc.offset_m)
+        if d is not None:
+            lines.append(ReceptorLine(rc.receptor_id, rc.name, rc.name_zh, rc.kind, rc.km, d / 1000))
+    return sorted(lines, key=lambda r: r.distance_km)
+
+
+def dashboard(session: Session, code: str) -> DashboardData:
+    inc = get_incident(session, code)
+    net_name = None
+    if inc.river_network_id is not None:
+        net_name = load_network(session, inc.river_network_id).name
+    data = DashboardData(
+        code=inc.code,
+        title=inc.title,
+        title_zh=inc.title_zh,
+        is_exercise=inc.is_exercise,
+        status=inc.status,
+        alert_at=inc.alert_at,
+        elapsed_min=(utcnow() - inc.alert_at).total_seconds() / 60,
+        substance=inc.substance,
+        mass_kg=inc.mass_kg,
+        source_reach=inc.source_reach,
+        source_km=inc.source_km,
+        river_name=net_name,
+    )
+    data.receptors = downstream_receptors(session, inc)
+    data.crews = [(c.name, c.status) for c in session.exec(select(Crew).order_by(Crew.name))]
+    results = session.exec(
+        select(Result).where(Result.incident_id == inc.id).order_by(Result.entered_at.desc()).limit(5)
+    )
+    data.latest_results = [(r.parameter, r.status, r.value_mg_l, r.qc_flag or "") for r in results]
+    chain = log.incident_chain(inc.code)
+    entries = log.entries(session, chain)
+    data.log_entries = len(entries)
+    data.log_tail = [(e.at, e.actor, e.summary) for e in entries[-5:]][::-1]
+    return data

@@ -1,0 +1,524 @@
+"""Every table of the mission, so later work extends rather than rewrites.
+
+Conventions:
+- times are timezone-aware UTC ``datetime`` (SQLModel's UTCDateTime; screens show local time);
+- concentrations are stored as entered (value + unit) *and* normalised to mg/L;
+- free-form structured data (form answers, geometry) is canonical JSON text;
+- rows that are evidence (log entries, samples, results, custody, released
+  reports) are append-only: corrections are new rows that reference the old.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# ---------------------------------------------------------------- incidents
+
+
+class Incident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True)  # e.g. INC-2026-0001 / EX-2026-0001
+    title: str
+    title_zh: str | None = None
+    medium: str = "water"  # water | air | soil | other (HJ 589 §10 termination rule depends on it)
+    is_exercise: bool = Field(default=False, index=True)
+    status: str = "active"  # active | termination_proposed | terminated | closed
+    alert_at: datetime
+    created_at: datetime
+    created_by: str
+    river_network_id: int | None = Field(default=None, foreign_key="rivernetwork.id")
+    # source as reported; snapped position filled from the river network
+    source_lat: float | None = None
+    source_lon: float | None = None
+    source_datum: str = "WGS84"
+    source_reach: str | None = None
+    source_km: float | None = None
+    source_offset_m: float | None = None  # distance of the reported point from the river line
+    substance: str | None = None  # parameter key in the standards table, e.g. "cadmium"
+    pollutant_class: str | None = None  # heavy_metal | organic | oil | other
+    mass_kg: float | None = None
+    release_start: datetime | None = None
+    release_duration_h: float | None = None
+    decay_per_day: float | None = None
+    description: str = ""
+    exercise_scenario_json: str | None = None  # hidden truth (drills); never shown to players
+
+
+# ---------------------------------------------------------------- rivers
+
+
+class RiverNetwork(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_zh: str | None = None
+    source_file: str
+    sha256: str = Field(index=True)
+    geojson: str  # the file as imported, so the incident is self-contained
+    imported_at: datetime
+
+
+class Reach(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("network_id", "reach_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="rivernetwork.id", index=True)
+    reach_id: str
+    name: str = ""
+    downstream_reach_id: str | None = None
+    length_m: float
+    km_start: float  # chainage of the upstream end along its branch
+    to_outlet_m: float  # distance from the upstream end to the network outlet
+    discharge_m3s: float
+    width_m: float
+    depth_m: float
+    area_m2: float | None = None
+    velocity_ms: float | None = None
+    slope: float | None = None
+    manning_n: float | None = None
+    lateral_inflow_m2s: float | None = None
+    storage_area_m2: float | None = None
+    exchange_rate_per_s: float | None = None
+    dispersion_m2s: float | None = None
+    geometry_json: str
+
+
+class Receptor(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("network_id", "receptor_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="rivernetwork.id", index=True)
+    receptor_id: str
+    name: str
+    name_zh: str | None = None
+    kind: str  # drinking_water_intake | automatic_station | boundary_section | other
+    lat: float
+    lon: float
+    reach_id: str
+    km: float
+    offset_m: float  # distance from the receptor point to the river line
+    population_served: int | None = None
+
+
+# ---------------------------------------------------------------- playbooks
+
+
+class PlaybookRun(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    playbook_id: str
+    playbook_sha256: str
+    started_at: datetime
+    started_by: str
+    current_step: str | None = None
+    finished_at: datetime | None = None
+    variables_json: str = "{}"  # branch conditions (pollutant class, intake threatened...)
+
+
+class StepState(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "step_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="playbookrun.id", index=True)
+    step_id: str
+    status: str = "pending"  # pending | active | done | skipped
+    changed_at: datetime | None = None
+    changed_by: str | None = None
+    reason: str | None = None
+    checklist_json: str = "{}"
+    form_json: str = "{}"
+
+
+# ---------------------------------------------------------------- sampling plan
+
+
+class PlanRevision(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("incident_id", "revision"),)
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    revision: int
+    created_at: datetime
+    created_by: str
+    reason: str
+    forecast_json: str = "{}"  # the forecast summary the revision was based on
+
+
+class SamplingPoint(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("revision_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="planrevision.id", index=True)
+    number: str  # S1, S2, S3-1 ... never renumbered
+    role: str  # upstream_control | downstream_control | attenuation | receptor | boundary | station | intermediate
+    name: str = ""
+    reach_id: str
+    km: float
+    lat: float
+    lon: float
+    distance_from_source_m: float
+    receptor_id: str | None = None
+    mandatory: bool = False
+    arrival_h: float | None = None  # forecast leading edge after release
+    peak_h: float | None = None
+    required_qualification: str | None = None
+    removed_reason: str | None = None
+
+
+class SamplingRound(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    revision_id: int = Field(foreign_key="planrevision.id")
+    number: int
+    planned_at: datetime
+    purpose: str = ""  # baseline | leading_edge | peak | tail | tracking
+    status: str = "planned"  # planned | sampled | cancelled
+
+
+# ---------------------------------------------------------------- people and crews
+
+
+class Responder(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_zh: str | None = None
+    phone: str = ""
+    home_unit: str = ""
+    role: str = ""  # team_lead | sampler | analyst | driver | safety
+
+
+class Qualification(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    responder_id: int = Field(foreign_key="responder.id", index=True)
+    kind: str  # e.g. water_sampling, heavy_metal_field_test, boat_operation, hazmat_ppe
+    certificate_no: str = ""
+    expires_on: date | None = None
+
+
+class Crew(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    leader_id: int | None = Field(default=None, foreign_key="responder.id")
+    base_name: str = ""
+    base_lat: float
+    base_lon: float
+    vehicle_id: int | None = Field(default=None, foreign_key="equipment.id")
+    kit_id: int | None = Field(default=None, foreign_key="kit.id")
+    status: str = "available"  # available | assigned | out_of_service
+    status_changed_at: datetime | None = None
+
+
+class CrewMember(SQLModel, table=True):
+    crew_id: int = Field(foreign_key="crew.id", primary_key=True)
+    responder_id: int = Field(foreign_key="responder.id", primary_key=True)
+
+
+class CrewStatusChange(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    crew_id: int = Field(foreign_key="crew.id", index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    status: str
+    at: datetime
+    by: str
+    note: str = ""
+
+
+class CheckIn(SQLModel, table=True):
+    """ICS 211."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    crew_id: int = Field(foreign_key="crew.id")
+    at: datetime
+    leader: str
+    headcount: int
+    home_unit: str = ""
+    departure_point: str = ""
+    travel_method: str = ""
+    assignment: str = ""
+    qualifications: str = ""
+
+
+class Assignment(SQLModel, table=True):
+    """ICS 204 line: a crew sent to a point for a round."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    crew_id: int = Field(foreign_key="crew.id")
+    point_id: int = Field(foreign_key="samplingpoint.id")
+    round_id: int | None = Field(default=None, foreign_key="samplinground.id")
+    created_at: datetime
+    created_by: str
+    eta: datetime
+    required_by: datetime
+    slack_min: float
+    status: str = "assigned"  # assigned | on_site | done | cancelled
+
+
+# ---------------------------------------------------------------- samples and results
+
+
+class Sample(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)  # label ID (HJ 589 §7.1.3.2)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    point_id: int | None = Field(default=None, foreign_key="samplingpoint.id")
+    round_id: int | None = Field(default=None, foreign_key="samplinground.id")
+    sampled_at: datetime
+    sampler: str
+    checker: str = ""
+    sample_type: str = "normal"  # normal | field_blank | parallel
+    parallel_of: int | None = Field(default=None, foreign_key="sample.id")
+    created_at: datetime
+
+
+class Result(SQLModel, table=True):
+    """Append-only. A correction is a new row with ``corrects_id`` set."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", index=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    parameter: str  # key in the standards table
+    method: str = ""  # e.g. "GB 7475 AAS", "test strip"
+    method_kind: str = "lab"  # lab | rapid | online
+    principle: str = ""  # analytical principle, for confirmation of rapid positives
+    instrument_id: int | None = Field(default=None, foreign_key="equipment.id")
+    instrument_desc: str = ""  # name, model, serial, calibration status at the time
+    kind: str = "quantitative"  # qualitative | semi_quantitative | quantitative
+    detected: bool | None = None
+    value: float | None = None  # as entered
+    value_high: float | None = None  # semi-quantitative range upper bound
+    unit: str = "mg/L"
+    detection_limit: float | None = None
+    value_mg_l: float | None = None
+    detection_limit_mg_l: float | None = None
+    status: str = "final"  # suspected | confirmed | final
+    qc_flag: str | None = None
+    entered_at: datetime
+    entered_by: str
+    corrects_id: int | None = Field(default=None, foreign_key="result.id")
+    correction_reason: str | None = None
+    log_seq: int | None = None  # seq of the log entry that commits to this row
+
+
+class CustodyTransfer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", index=True)
+    at: datetime
+    from_person: str
+    to_person: str
+    condition: str = "intact"
+    note: str = ""
+
+
+# ---------------------------------------------------------------- equipment and readiness
+
+
+class Equipment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    asset_tag: str = Field(unique=True, index=True)
+    category: str  # instrument | vehicle | ppe | sampler | other
+    type: str  # e.g. "portable heavy-metal analyser"
+    model: str = ""
+    serial: str = ""
+    location: str = ""
+    holder: str = ""
+    condition: str = "working"  # working | degraded | broken | lost
+    in_service: bool = True
+    notes: str = ""
+
+
+class CalibrationSchedule(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    equipment_id: int = Field(foreign_key="equipment.id", index=True)
+    name: str  # e.g. "pH 3-point", "metrological verification"
+    interval_days: int
+    last_done: date | None = None
+    next_due: date | None = None
+
+
+class CalibrationRecord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int = Field(foreign_key="calibrationschedule.id", index=True)
+    done_on: date
+    by: str
+    passed: bool = True
+    certificate: str = ""
+    notes: str = ""
+
+
+class MaintenanceRecord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    equipment_id: int = Field(foreign_key="equipment.id", index=True)
+    done_on: date
+    by: str
+    kind: str = "service"  # service | repair | inspection
+    notes: str = ""
+    condition_after: str | None = None
+
+
+class Consumable(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    item: str = Field(index=True)  # e.g. "cadmium test strips"
+    lot: str = ""
+    quantity: float
+    unit: str = "pcs"
+    expires_on: date | None = None
+    min_stock: float = 0
+    location: str = ""
+
+
+class StockMovement(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    consumable_id: int = Field(foreign_key="consumable.id", index=True)
+    at: datetime
+    delta: float
+    reason: str
+    by: str
+
+
+class KitTemplate(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    name_zh: str | None = None
+
+
+class KitTemplateItem(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="kittemplate.id", index=True)
+    item_kind: str  # equipment | consumable
+    item_type: str  # equipment.type or consumable.item
+    quantity: float = 1
+
+
+class Kit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    template_id: int = Field(foreign_key="kittemplate.id")
+    location: str = ""
+
+
+class KitItem(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kit_id: int = Field(foreign_key="kit.id", index=True)
+    equipment_id: int | None = Field(default=None, foreign_key="equipment.id")
+    consumable_id: int | None = Field(default=None, foreign_key="consumable.id")
+    quantity: float = 1
+
+
+class Checkout(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    crew_id: int = Field(foreign_key="crew.id")
+    equipment_id: int | None = Field(default=None, foreign_key="equipment.id")
+    kit_id: int | None = Field(default=None, foreign_key="kit.id")
+    out_at: datetime
+    out_by: str
+    in_at: datetime | None = None
+    in_by: str | None = None
+    override_reason: str | None = None
+
+
+# ---------------------------------------------------------------- reports
+
+
+class Report(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "number", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str  # flash | monitoring | summary | termination_proposal | aar
+    number: int = 1  # n-th report of that kind
+    version: int = 1
+    lang: str = "en"
+    state: str = "draft"  # draft | reviewed | released
+    title: str
+    body_markdown: str
+    body_html: str = ""
+    created_at: datetime
+    created_by: str
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    released_by: str | None = None
+    released_at: datetime | None = None
+    content_sha256: str | None = None  # fixed at release
+
+
+# ---------------------------------------------------------------- drills
+
+
+class DrillInject(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    at_minutes: float  # exercise clock minutes after the alert
+    title: str
+    message: str
+    delivered_at: datetime | None = None
+
+
+class DrillMetric(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("incident_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    name: str  # alert | depart | on_site | first_sample | first_data | first_flash_report | ...
+    at: datetime | None = None
+    value: float | None = None
+    note: str = ""
+
+
+class DrillEvaluation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    capability: str
+    suggested_rating: str | None = None  # P | S | M | U
+    rating: str | None = None
+    evaluator: str | None = None
+    strengths: str = ""
+    improvements: str = ""
+
+
+class CorrectiveAction(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    capability: str
+    action: str
+    owner: str
+    due_on: date
+    status: str = "open"
+
+
+# ---------------------------------------------------------------- model calibration
+
+
+class ModelCalibration(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    created_at: datetime
+    created_by: str
+    params_json: str
+    fit_json: str
+    decision: str = "pending"  # pending | accepted | rejected
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+# ---------------------------------------------------------------- the log
+
+
+class LogEntry(SQLModel, table=True):
+    """Append-only, hash-chained activity log (ICS 214 and the evidence trail).
+
+    ``hash = sha256(prev_hash + canonical(entry fields))``; ``seq`` is unique
+    per chain, so two writers racing for the same place cannot both win.
+    """
+
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(index=True)  # "incident:<code>" or "centre"
+    seq: int
+    at: datetime
+    actor: str
+    position: str = ""  # ICS 214 position / role
+    kind: str  # e.g. incident.created, step.done, result.logged, crew.status
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    summary: str
+    payload_json: str = "{}"
+    prev_hash: str
+    hash: str = Field(unique=True)

@@ -1,0 +1,1 @@
+"""The Textual front end. Services never import from here."""

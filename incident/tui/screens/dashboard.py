@@ -1,0 +1,135 @@
+"""The incident dashboard: situation, downstream receptors, crews, results, log.
+
+Data is read in a thread worker (one short session) and handed back as plain
+data, so a slow database never freezes the screen.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from incident.i18n import bilingual, t
+from incident.services.clock import fmt_local
+from incident.services.dashboard import DashboardData, dashboard
+from incident.store.engine import session_scope
+from incident.tui.base import Localised
+
+
+def _elapsed(minutes: float) -> str:
+    sign = "-" if minutes < 0 else "+"
+    minutes = abs(int(minutes))
+    return f"T{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class DashboardScreen(Localised, Screen):
+    DEFAULT_CSS = """
+    DashboardScreen Grid {
+        grid-size: 2 3;
+        grid-columns: 1fr 1fr;
+        grid-rows: auto 1fr auto;
+        height: 1fr;
+    }
+    DashboardScreen #receptors { column-span: 2; height: 1fr; }
+    DashboardScreen #log-tail { column-span: 2; height: auto; max-height: 7; }
+    """
+    BINDINGS = [Binding("r", "refresh", "key.refresh", id="refresh")]
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+        self.data: DashboardData | None = None
+
+    def rebuild(self) -> DashboardScreen:
+        return DashboardScreen(self.code)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="exercise-banner", classes="exercise-banner")
+        with Grid():
+            yield Static(t("app.loading"), id="situation", classes="panel")
+            yield Static("", id="crews", classes="panel")
+            yield Static("", id="receptors", classes="panel")
+            yield Static("", id="log-tail", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#situation").border_title = t("dashboard.situation")
+        self.query_one("#crews").border_title = t("dashboard.crews")
+        self.query_one("#receptors").border_title = t("dashboard.receptors")
+        self.query_one("#log-tail").border_title = t("dashboard.log")
+        self.query_one("#exercise-banner").display = False
+        self.load()
+        self.set_interval(30, self.load)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
+    def load(self) -> DashboardData:
+        with session_scope(self.app.engine) as session:
+            data = dashboard(session, self.code)
+        self.app.call_from_thread(self.show, data)
+        return data
+
+    def show(self, data: DashboardData) -> None:
+        self.data = data
+        title = bilingual(data.title, data.title_zh)
+        self.sub_title = f"{data.code} · {title}"
+        banner = self.query_one("#exercise-banner", Static)
+        banner.display = data.is_exercise
+        banner.update(f"■ {t('app.exercise_marker')} ■ {t('app.exercise_marker')} ■")
+
+        situation = Table.grid(padding=(0, 1))
+        situation.add_column(style="bold")
+        situation.add_column()
+        src = (
+            f"{data.source_reach} · km {data.source_km:.1f}" if data.source_reach else t("dashboard.unknown")
+        )
+        situation.add_row(t("dashboard.alert"), f"{fmt_local(data.alert_at)}  {_elapsed(data.elapsed_min)}")
+        situation.add_row(t("dashboard.source"), src)
+        situation.add_row(t("dashboard.substance"), data.substance or t("dashboard.unknown"))
+        situation.add_row(
+            t("dashboard.mass"),
+            f"{data.mass_kg:,.0f} kg" if data.mass_kg is not None else t("dashboard.unknown"),
+        )
+        situation.add_row(t("dashboard.phase"), data.phase or "—")
+        deadline = "—"
+        if data.next_deadline:
+            deadline = f"{data.next_deadline[0]} {fmt_local(data.next_deadline[1], with_date=False)}"
+        situation.add_row(t("dashboard.next_deadline"), deadline)
+        self.query_one("#situation", Static).update(situation)
+
+        crews = Table.grid(padding=(0, 1))
+        crews.add_column()
+        crews.add_column()
+        styles = {"available": "green", "assigned": "yellow", "out_of_service": "red"}
+        for name, status in data.crews:
+            crews.add_row(name, Text(t(f"status.{status}"), style=styles.get(status, "")))
+        self.query_one("#crews", Static).update(crews)
+
+        rec = Table(expand=True, box=None, padding=(0, 1), header_style="bold")
+        rec.add_column(t("dashboard.receptor"), ratio=3, no_wrap=True, overflow="ellipsis")
+        rec.add_column(t("dashboard.km"), justify="right")
+        rec.add_column(t("dashboard.distance"), justify="right")
+        rec.add_column(t("dashboard.arrival"), justify="right")
+        for r in data.receptors:
+            name = Text(bilingual(r.name, r.name_zh))
+            if r.kind == "drinking_water_intake":
+                name.stylize("bold red")
+            arrival = f"{r.arrival_h:.1f} h" if r.arrival_h is not None else t("dashboard.not_run")
+            rec.add_row(name, f"{r.km:.1f}", f"{r.distance_km:.1f} km", arrival)
+        self.query_one("#receptors", Static).update(rec)
+
+        logt = Table.grid(padding=(0, 1))
+        logt.add_column(style="dim", min_width=5, no_wrap=True)
+        logt.add_column(no_wrap=True, overflow="ellipsis")
+        for at, actor, summary in data.log_tail:
+            logt.add_row(fmt_local(at, with_date=False), f"{actor}: {summary}")
+        self.query_one("#log-tail", Static).update(logt)

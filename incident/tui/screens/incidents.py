@@ -1,0 +1,63 @@
+"""The incident list: real incidents (exercises are listed apart)."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from incident.i18n import bilingual, t
+from incident.services.clock import fmt_local
+from incident.services.incidents import list_incidents
+from incident.store.engine import session_scope
+from incident.tui.base import Localised
+
+
+class IncidentListScreen(Localised, Screen):
+    BINDINGS = [Binding("enter", "open", "key.open", id="open-incident")]
+
+    def rebuild(self) -> IncidentListScreen:
+        return IncidentListScreen()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        table = DataTable(id="incident-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="incident-empty", classes="muted")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = t("incidents.title")
+        table = self.query_one(DataTable)
+        table.add_columns(
+            t("incidents.code"), t("incidents.status"), t("incidents.alert"), t("incidents.title_col")
+        )
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def load(self) -> None:
+        with session_scope(self.app.engine) as session:
+            rows = [
+                (i.code, i.status, i.alert_at, bilingual(i.title, i.title_zh))
+                for i in list_incidents(session)
+            ]
+        self.app.call_from_thread(self.show, rows)
+
+    def show(self, rows) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for code, status, alert, title in rows:
+            table.add_row(code, t(f"status.{status}"), fmt_local(alert), title, key=code)
+        self.query_one("#incident-empty", Static).update("" if rows else t("incidents.none"))
+        table.focus()
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+            self.app.open_incident(str(key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.open_incident(str(event.row_key.value))
