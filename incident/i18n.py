@@ -1,7 +1,8 @@
 """Translation layer: every UI string goes through :func:`t`.
 
-Catalogs are flat TOML tables in ``incident/locale/<lang>.toml`` (key = text,
-``{name}`` placeholders). English is the reference catalog; a key missing from
+Catalogs are TOML files in ``incident/locale/<lang>/*.toml``, one per feature
+(``core.toml``, ``forecast.toml``...), merged; keys are dotted by table
+(``[dashboard] title = ...`` is ``dashboard.title``), ``{name}`` placeholders. English is the reference catalog; a key missing from
 another language falls back to English, and a test keeps the catalogs complete.
 """
 
@@ -19,9 +20,6 @@ _current = "en"
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    path = LOCALE_DIR / f"{lang}.toml"
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict) -> None:
@@ -32,7 +30,9 @@ def catalog(lang: str) -> dict[str, str]:
             else:
                 flat[full] = str(value)
 
-    walk("", data)
+    for path in sorted((LOCALE_DIR / lang).glob("*.toml")):
+        with path.open("rb") as fh:
+            walk("", tomllib.load(fh))
     return flat
 
 

@@ -33,8 +33,8 @@ def ensure_demo(engine: Engine, *, actor: str = "demo") -> str | None:
     """Load the demo into an empty store; return the demo incident's code (or the newest one)."""
     with session_scope(engine) as session:
         newest = session.exec(
-            select(Incident).where(Incident.is_exercise == False).order_by(Incident.id.desc())
-        ).first()  # noqa: E712
+            select(Incident).where(Incident.is_exercise.is_(False)).order_by(Incident.id.desc())
+        ).first()
         if newest is not None:
             return newest.code
         net_row = import_network(session, load_river_file(DEMO_RIVER))

@@ -179,3 +179,59 @@ def verify_chain(rows: list[LogEntry]) -> tuple[bool, str]:
         prev = row.hash
         expected_seq += 1
     return True, f"{len(rows)} entries, head {prev[:16]}"
+
+
+# ---------------------------------------------------------------- evidence rows
+
+#: columns left out of a row's digest: ``log_seq`` is set after the digest is taken.
+DIGEST_EXCLUDE = frozenset({"log_seq"})
+
+
+def evidence_digest(row: SQLModel) -> str:
+    fields = {col: getattr(row, col) for col in type(row).model_fields if col not in DIGEST_EXCLUDE}
+    for key, value in fields.items():
+        if isinstance(value, datetime):
+            fields[key] = as_utc(value).isoformat(timespec="microseconds")
+    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    row: SQLModel,
+    *,
+    chain: str,
+    actor: str,
+    kind: str,
+    summary: str,
+    incident_id: int | None = None,
+    position: str = "",
+    extra: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> LogEntry:
+    """Insert an evidence row (sample, result, custody...) and commit to it in the log.
+
+    The log entry's payload carries the table name, the row id and the row's
+    digest, so a later edit, delete or insert behind the app's back is found
+    by verification. Rows with a ``log_seq`` column get the entry's seq.
+    """
+    session.add(row)
+    session.flush()
+    payload = {"table": type(row).__tablename__, "id": row.id, "digest": evidence_digest(row)}  # type: ignore[attr-defined]
+    if extra:
+        payload["extra"] = extra
+    entry = append(
+        session,
+        chain=chain,
+        actor=actor,
+        kind=kind,
+        summary=summary,
+        payload=payload,
+        incident_id=incident_id,
+        position=position,
+        at=at,
+    )
+    if "log_seq" in type(row).model_fields:
+        row.log_seq = entry.seq  # type: ignore[attr-defined]
+        session.add(row)
+        session.flush()
+    return entry

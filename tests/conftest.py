@@ -1,0 +1,91 @@
+"""Shared fixtures: a fresh store per test, the demo loaded, app settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from incident.config import Settings
+from incident.i18n import set_language
+
+_TEMPLATE: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path, monkeypatch):
+    """No test touches the user's real data folder; language starts as English."""
+    monkeypatch.setenv("INCIDENT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("INCIDENT_DB", raising=False)
+    monkeypatch.setenv("INCIDENT_USER", "tester")
+    set_language("en")
+    yield
+    set_language("en")
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+@pytest.fixture
+def engine(db_url):
+    from incident.store.engine import open_store
+
+    eng = open_store(db_url)
+    yield eng
+    eng.dispose()
+
+
+def _demo_template(tmp_path_factory) -> str:
+    """Build the demo database once per session and copy it for each test (fast)."""
+    if "path" not in _TEMPLATE:
+        from incident.services.demo import ensure_demo
+        from incident.store.engine import open_store
+
+        path = tmp_path_factory.mktemp("template") / "demo.sqlite"
+        eng = open_store(f"sqlite:///{path}")
+        ensure_demo(eng, actor="tester")
+        with eng.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        eng.dispose()
+        _TEMPLATE["path"] = str(path)
+    return _TEMPLATE["path"]
+
+
+@pytest.fixture
+def demo_engine(tmp_path, tmp_path_factory):
+    """A store holding the demo river, roster, inventory and incident INC-YYYY-0001."""
+    from incident.store.engine import open_store
+
+    target = tmp_path / "demo.sqlite"
+    shutil.copy(_demo_template(tmp_path_factory), target)
+    eng = open_store(f"sqlite:///{target}")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def demo_code(demo_engine) -> str:
+    from incident.services.incidents import list_incidents
+    from incident.store.engine import session_scope
+
+    with session_scope(demo_engine) as s:
+        return list_incidents(s)[0].code
+
+
+@pytest.fixture
+def settings(db_url) -> Settings:
+    return Settings(db_url=db_url, lang="en", user="tester")
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL URL (INCIDENT_TEST_PG_URL); required in CI, skipped locally when unset."""
+    url = os.environ.get("INCIDENT_TEST_PG_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("INCIDENT_TEST_PG_URL is not set in CI: .ci/run must start PostgreSQL")
+        pytest.skip("INCIDENT_TEST_PG_URL not set (start PostgreSQL as .ci/run does)")
+    return url
