@@ -6,15 +6,34 @@ Drills run on an accelerated exercise clock; services ask this module for
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 
 # China Standard Time; screens show local time, the store keeps UTC.
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 
 
+_now_provider: Callable[[], datetime] | None = None
+
+
 def utcnow() -> datetime:
     """Aware UTC with microseconds (what the store keeps)."""
+    if _now_provider is not None:
+        return as_utc(_now_provider())
     return datetime.now(UTC)
+
+
+@contextmanager
+def frozen(at: datetime) -> Iterator[None]:
+    """Fix "now" (tests and snapshots). Not for drills: they use the exercise clock."""
+    global _now_provider
+    previous = _now_provider
+    _now_provider = lambda: at  # noqa: E731
+    try:
+        yield
+    finally:
+        _now_provider = previous
 
 
 def as_utc(at: datetime) -> datetime:
