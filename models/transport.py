@@ -508,7 +508,7 @@ def simulate(
     has_junctions = z_cols.size > 0
     gttrs = lapack.dgttrs
     dlf, df, duf, du2, ipiv = fact.dl, fact.d, fact.du, fact.du2, fact.ipiv
-    progress_every = max(1, n_steps // 100)
+    progress_every = max(1, math.ceil(n_steps / 100))
 
     # Nothing happens while the river is clean and nothing enters: skip to the first event.
     first_step = 0
