@@ -583,9 +583,9 @@ def simulate(
         in_storage_kg=storage_g / _G_PER_KG,
         exported_kg=exported_g / _G_PER_KG,
         decayed_kg=decayed_g / _G_PER_KG,
-        relative_error=residual / scale,
+        relative_error=float(residual / scale),
         initial_kg=initial_g / _G_PER_KG,
-        boundary_inflow_kg=boundary_net_g / _G_PER_KG,
+        boundary_inflow_kg=float(boundary_net_g) / _G_PER_KG,
         lateral_inflow_kg=lateral_in_g / _G_PER_KG,
         withdrawn_kg=withdrawn_g / _G_PER_KG,
     )
