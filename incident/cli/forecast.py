@@ -22,6 +22,15 @@ def register(sub) -> None:
     p.add_argument("--horizon", type=float, help="hours to forecast (default: the scenario's, or 72)")
     p.add_argument("--csv", metavar="FILE", help="write breakthrough curves (time_h + one column per point)")
     p.add_argument(
+        "--profile-at",
+        type=float,
+        metavar="HOURS",
+        help="also write the longitudinal profile at this time (hours after release) to --profile-csv",
+    )
+    p.add_argument(
+        "--profile-csv", metavar="FILE", help="where --profile-at writes (reach, km, mg/L per cell)"
+    )
+    p.add_argument(
         "--log", action="store_true", help="for an incident: record the forecast in its activity log"
     )
     add_json(p)
@@ -50,6 +59,7 @@ def cmd_forecast(args) -> int:
             req.horizon_h = args.horizon
         fc = fsvc.run_forecast(req, progress)
         title = req.name
+        network = req.network
     else:
         from incident.store.engine import session_scope
 
@@ -69,6 +79,20 @@ def cmd_forecast(args) -> int:
             writer.writerow(["time_h"] + [p.label for p in fc.points])
             for k, t in enumerate(fc.times_h):
                 writer.writerow([f"{t:.4f}"] + [f"{fc.curves_mg_l[i, k]:.6g}" for i in range(len(fc.points))])
+    if args.profile_at is not None:
+        if not args.profile_csv:
+            from incident.errors import UserError
+
+            raise UserError(
+                "--profile-at needs --profile-csv FILE",
+                where="--profile-csv",
+                fix="add --profile-csv out.csv",
+            )
+        profile = fsvc.profile_rows(fc, network, args.profile_at)
+        with open(args.profile_csv, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["time_h", "reach", "km", "conc_mg_l"])
+            writer.writeheader()
+            writer.writerows(profile)
     rows = [forecast_row(p) for p in fc.points]
     if args.json:
         as_json(

@@ -35,7 +35,7 @@ from incident.errors import UserError
 from incident.services.clock import parse_local, utcnow
 from incident.services.forecast_types import IncidentForecast, PointForecast
 from incident.services.rivers import RiverNetworkData, load_river_file
-from models.hydraulics import dispersion_spread, fischer, kashefipour_falconer, seo_cheong
+from models.hydraulics import dispersion_spread, fischer, kashefipour_falconer, manning_velocity, seo_cheong
 from models.jobson import JobsonReach, route_travel_time
 from models.metrics import breakthrough_metrics
 from models.network import ReachSpec
@@ -45,6 +45,7 @@ GRAVITY = 9.81
 DEFAULT_HORIZON_H = 72.0
 OUTPUT_EVERY_S = 600.0
 DISPERSION_METHODS = ("seo_cheong", "fischer", "deng", "kashefipour_falconer")
+VELOCITY_METHODS = ("discharge", "manning")
 
 
 @dataclass
@@ -87,6 +88,7 @@ class ForecastRequest:
     detection_mg_l: float | None = None
     background_mg_l: float = 0.0
     dispersion_method: str = "seo_cheong"
+    velocity_method: str = "discharge"  # given velocity, else Q/A; or "manning" where slope and n are given
     velocity_factor: float = 1.0
     dispersion_factor: float = 1.0
     dx_m: float | None = None
@@ -109,7 +111,7 @@ class ReachHydraulics:
 
 
 def reach_hydraulics(
-    net: RiverNetworkData, method: str = "seo_cheong"
+    net: RiverNetworkData, method: str = "seo_cheong", velocity_method: str = "discharge"
 ) -> tuple[list[ReachHydraulics], list[str]]:
     if method not in DISPERSION_METHODS:
         raise UserError(
@@ -117,12 +119,27 @@ def reach_hydraulics(
             where="dispersion_method",
             fix=f"use one of {', '.join(DISPERSION_METHODS)}",
         )
+    if velocity_method not in VELOCITY_METHODS:
+        raise UserError(
+            f"unknown velocity method {velocity_method!r}",
+            where="velocity",
+            fix=f"use one of {', '.join(VELOCITY_METHODS)}",
+        )
     out, warnings = [], []
     no_slope = []
     for r in net.reaches:
         area = r.get("area_m2") or r.width_m * r.depth_m
         velocity = r.get("velocity_ms") or r.discharge_m3s / area
-        if r.get("velocity_ms"):
+        if velocity_method == "manning" and not r.get("velocity_ms"):
+            if not (r.get("slope") and r.get("manning_n")):
+                raise UserError(
+                    f"reach {r.reach_id} has no slope or manning_n for Manning's velocity",
+                    where=f"{net.source}: reach {r.reach_id}",
+                    fix='add slope and manning_n to the reach, or use velocity = "discharge"',
+                )
+            velocity = float(manning_velocity(r.get("manning_n"), r.width_m, r.depth_m, r.get("slope")))
+            area = r.discharge_m3s / velocity
+        elif r.get("velocity_ms"):
             area = r.discharge_m3s / velocity  # honour the given velocity
         slope = r.get("slope")
         spread: dict[str, float] = {}
@@ -243,7 +260,7 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
             "nothing is released", where="spill", fix="give a spill (mass or rate) or an inlet series"
         )
     index = {r.reach_id: i for i, r in enumerate(net.reaches)}
-    hydraulics, warnings = reach_hydraulics(net, req.dispersion_method)
+    hydraulics, warnings = reach_hydraulics(net, req.dispersion_method, req.velocity_method)
     specs = build_reach_specs(
         net, hydraulics, velocity_factor=req.velocity_factor, dispersion_factor=req.dispersion_factor
     )
@@ -631,6 +648,16 @@ def load_scenario(path: str | Path) -> ForecastRequest:
             raise UserError("the spill has no position", where=swhere, fix="give reach + km, or lat + lon")
         mass = _num(sp, "mass_kg", swhere)
         rate = _num(sp, "rate_kg_s", swhere)
+        conc = _num(sp, "conc_mg_l", swhere)
+        if conc is not None:
+            if conc < 0:
+                raise UserError(
+                    f"conc_mg_l is {conc:g}; it cannot be negative",
+                    where=f"{swhere}: conc_mg_l",
+                    fix="give the concentration the release adds to the river, in mg/L",
+                )
+            # a release that raises the fully mixed river concentration by conc: rate = C·Q (g/s → kg/s)
+            rate = conc * net.reach(reach).discharge_m3s / 1000.0
         duration = _num(sp, "duration_h", swhere, default=0.0)
         start_h = _num(sp, "start_h", swhere, default=0.0)
         for name, value in (("mass_kg", mass), ("rate_kg_s", rate), ("duration_h", duration)):
@@ -705,6 +732,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
         detection_mg_l=detection,
         background_mg_l=_num(sub, "background_mg_l", f"{where}: [substance]", default=0.0),
         dispersion_method=str(sc.get("dispersion", "seo_cheong")),
+        velocity_method=str(sc.get("velocity", "discharge")),
         dx_m=_num(grid, "dx_m", f"{where}: [grid]"),
         dt_s=_num(grid, "dt_s", f"{where}: [grid]"),
         name=str(sc.get("name", path.stem)),
@@ -716,6 +744,21 @@ def load_scenario(path: str | Path) -> ForecastRequest:
             fix="give a positive number of hours",
         )
     return req
+
+
+def profile_rows(fc: IncidentForecast, net: RiverNetworkData, hours: float) -> list[dict]:
+    """The longitudinal profile nearest to ``hours``: one row per cell (reach, km, mg/L)."""
+    if not fc.profiles:
+        raise UserError("this forecast kept no profiles", fix="run it with profile_every_h > 0")
+    nearest = min(fc.profiles, key=lambda t: abs(t - hours))
+    rows = []
+    for reach_id, offsets, conc in fc.profiles[nearest]:
+        km0 = net.reach(reach_id).km_start
+        rows += [
+            {"time_h": nearest, "reach": reach_id, "km": round(km0 + o / 1000, 3), "conc_mg_l": float(c)}
+            for o, c in zip(offsets, conc, strict=True)
+        ]
+    return rows
 
 
 def at_time(fc: IncidentForecast, hours: float | None) -> datetime | None:

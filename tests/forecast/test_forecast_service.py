@@ -150,3 +150,61 @@ def test_forecast_json_for_an_incident(demo_engine, demo_code, capsys, tmp_path)
         "kashefipour_falconer",
         "used_m2s",
     }
+
+
+def _scenario(tmp_path, body: str) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text(f'[scenario]\nriver = "{DEMO_RIVER}"\nhorizon_h = 30\n' + body)
+    return path
+
+
+def test_continuous_release_given_as_concentration_reaches_that_concentration(tmp_path):
+    path = _scenario(
+        tmp_path,
+        '[[spill]]\nreach = "M06"\nkm = 96\nconc_mg_l = 2.0\n'
+        '[[point]]\nlabel = "P"\nreach = "M06"\nkm = 100\n[substance]\ndetection_mg_l = 0.01\n',
+    )
+    fc = run_forecast(load_scenario(path))
+    # fully mixed plateau below the source equals the given concentration (no decay, no inflow in between)
+    assert fc.point("P").peak_mg_l == pytest.approx(2.0, rel=0.01)
+
+
+def test_half_life_equals_rate_per_day(tmp_path):
+    spill = '[[spill]]\nreach = "M03"\nkm = 45\nmass_kg = 1000\n'
+    a = run_forecast(load_scenario(_scenario(tmp_path, spill + "[substance]\nhalf_life_h = 24\n")))
+    b = run_forecast(
+        load_scenario(_scenario(tmp_path, spill + f"[substance]\ndecay_per_day = {np.log(2)}\n"))
+    )
+    c = run_forecast(load_scenario(_scenario(tmp_path, spill)))
+    assert a.point("W2").peak_mg_l == pytest.approx(b.point("W2").peak_mg_l, rel=1e-9)
+    # decay over the ~1.6 day trip to W2 lowers the peak by about 2^-(t/1 day)
+    ratio = a.point("W2").peak_mg_l / c.point("W2").peak_mg_l
+    assert ratio == pytest.approx(2 ** -(c.point("W2").peak_h / 24), rel=0.03)
+
+
+def test_manning_velocity_option(tmp_path):
+    spill = '[[spill]]\nreach = "M03"\nkm = 45\nmass_kg = 1000\n'
+    q = run_forecast(load_scenario(_scenario(tmp_path, spill)))
+    text = (
+        _scenario(tmp_path, spill)
+        .read_text()
+        .replace("horizon_h = 30", 'horizon_h = 30\nvelocity = "manning"')
+    )
+    path = tmp_path / "manning.toml"
+    path.write_text(text)
+    m = run_forecast(load_scenario(path))
+    assert m.point("W1").peak_h != pytest.approx(q.point("W1").peak_h, rel=0.01)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('velocity = "manning"', 'velocity = "guess"'))
+    with pytest.raises(UserError, match="unknown velocity method"):
+        run_forecast(load_scenario(bad))
+
+
+def test_profile_csv_shows_the_plume_where_the_peak_is(tmp_path, capsys):
+    out = tmp_path / "profile.csv"
+    path = _scenario(tmp_path, '[[spill]]\nreach = "M03"\nkm = 45\nmass_kg = 1000\n')
+    assert main(["forecast", str(path), "--profile-at", "10", "--profile-csv", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    peak = max(rows, key=lambda r: float(r["conc_mg_l"]))
+    # after 10 h at ~0.78 m/s the plume centre is ~28 km below km 45
+    assert 67 < float(peak["km"]) < 80 and peak["reach"] in {"M04", "M05"}
