@@ -95,9 +95,13 @@ def load_config(path: str | Path | None = None) -> ReadinessConfig:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except OSError as exc:
-        raise UserError(f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path") from exc
+        raise UserError(
+            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"not valid TOML: {exc}", where=str(path), fix="fix the syntax at the line given") from exc
+        raise UserError(
+            f"not valid TOML: {exc}", where=str(path), fix="fix the syntax at the line given"
+        ) from exc
     teams = data.get("teams_required", 2)
     if isinstance(teams, bool) or not isinstance(teams, int) or teams < 1:
         raise UserError(
@@ -238,7 +242,9 @@ class Rollup:
 
     @property
     def expired_lots(self) -> list[tuple[str, LotLine]]:
-        return [(s.item, lot) for s in self.stock for lot in s.lots if lot.state == "expired" and lot.quantity]
+        return [
+            (s.item, lot) for s in self.stock for lot in s.lots if lot.state == "expired" and lot.quantity
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -340,7 +346,16 @@ class Snapshot:
         out: list[Finding] = []
         tag = eq.asset_tag
         if eq.condition in ("broken", "lost"):
-            out.append(Finding("block", t("readiness.reason.condition", tag=tag, condition=t(f"readiness.condition.{eq.condition}"))))
+            out.append(
+                Finding(
+                    "block",
+                    t(
+                        "readiness.reason.condition",
+                        tag=tag,
+                        condition=t(f"readiness.condition.{eq.condition}"),
+                    ),
+                )
+            )
         elif eq.condition == "degraded":
             note = f" ({eq.notes})" if eq.notes else ""
             out.append(Finding("warn", t("readiness.reason.degraded", tag=tag, note=note)))
@@ -348,7 +363,9 @@ class Snapshot:
             out.append(Finding("block", t("readiness.reason.out_of_service", tag=tag)))
         co = self.open_equipment.get(eq.id)
         if co is not None and co.crew_id != with_crew:
-            out.append(Finding("block", t("readiness.reason.checked_out", tag=tag, crew=self.crew_name(co.crew_id))))
+            out.append(
+                Finding("block", t("readiness.reason.checked_out", tag=tag, crew=self.crew_name(co.crew_id)))
+            )
         for sched in self.schedules.get(eq.id, []):
             out.extend(self.schedule_findings(eq, sched))
         return out
@@ -357,7 +374,9 @@ class Snapshot:
         tag, name = eq.asset_tag, sched.name
         last = self.last_record.get(sched.id)
         if last is not None and not last.passed:
-            return [Finding("block", t("readiness.reason.cal_failed", tag=tag, schedule=name, date=last.done_on))]
+            return [
+                Finding("block", t("readiness.reason.cal_failed", tag=tag, schedule=name, date=last.done_on))
+            ]
         if sched.next_due is None:
             return [Finding("block", t("readiness.reason.cal_never", tag=tag, schedule=name))]
         days = self.days(sched.next_due)
@@ -365,7 +384,13 @@ class Snapshot:
             return [
                 Finding(
                     "block",
-                    t("readiness.reason.cal_overdue", tag=tag, schedule=name, date=sched.next_due, days=-days),
+                    t(
+                        "readiness.reason.cal_overdue",
+                        tag=tag,
+                        schedule=name,
+                        date=sched.next_due,
+                        days=-days,
+                    ),
                     sched.next_due,
                     days,
                 )
@@ -425,11 +450,15 @@ class Snapshot:
             item_findings.extend(found)
         if len(present) < need:
             out.append(
-                Finding("block", t("readiness.reason.missing", type=line.item_type, have=len(present), need=need))
+                Finding(
+                    "block", t("readiness.reason.missing", type=line.item_type, have=len(present), need=need)
+                )
             )
         if usable >= need:
             # enough good ones: problems with spares are worth a warning, not a stop
-            out.extend(Finding("warn", f.text, f.due, f.days) if f.level == "block" else f for f in item_findings)
+            out.extend(
+                Finding("warn", f.text, f.due, f.days) if f.level == "block" else f for f in item_findings
+            )
         else:
             out.extend(item_findings)
         return out
@@ -445,7 +474,9 @@ class Snapshot:
                 continue
             unit = lot.unit
             if self.lot_expired(lot):
-                expired.append(t("readiness.reason.lot_expired", item=lot.item, lot=lot.lot, date=lot.expires_on))
+                expired.append(
+                    t("readiness.reason.lot_expired", item=lot.item, lot=lot.lot, date=lot.expires_on)
+                )
                 continue
             have += max(0.0, min(ki.quantity, lot.quantity))
             if lot.expires_on is not None:
@@ -454,7 +485,13 @@ class Snapshot:
                     out.append(
                         Finding(
                             "warn",
-                            t("readiness.reason.lot_expiring", item=lot.item, lot=lot.lot, date=lot.expires_on, days=days),
+                            t(
+                                "readiness.reason.lot_expiring",
+                                item=lot.item,
+                                lot=lot.lot,
+                                date=lot.expires_on,
+                                days=days,
+                            ),
                             lot.expires_on,
                             days,
                         )
@@ -531,11 +568,17 @@ class Snapshot:
         leader = self.people.get(crew.leader_id) if crew.leader_id is not None else None
         if leader is None:
             out.append(Finding("block", t("readiness.reason.no_leader", crew=crew.name)))
-        member_ids = list(dict.fromkeys(([crew.leader_id] if crew.leader_id else []) + self.members.get(crew.id, [])))
+        member_ids = list(
+            dict.fromkeys(([crew.leader_id] if crew.leader_id else []) + self.members.get(crew.id, []))
+        )
         for req in self.config.requirements:
             if req.template not in ("*", template):
                 continue
-            people = ([leader] if leader else []) if req.holder == "leader" else [self.people[i] for i in member_ids if i in self.people]
+            people = (
+                ([leader] if leader else [])
+                if req.holder == "leader"
+                else [self.people[i] for i in member_ids if i in self.people]
+            )
             out.extend(self._qualification(crew, req, people))
         return out
 
@@ -557,11 +600,18 @@ class Snapshot:
         if best is None:
             if expired is not None:
                 person, q = expired
-                return [Finding("block", t("readiness.reason.qual_expired", person=person.name, qual=qual, date=q.expires_on))]
+                return [
+                    Finding(
+                        "block",
+                        t("readiness.reason.qual_expired", person=person.name, qual=qual, date=q.expires_on),
+                    )
+                ]
             if req.holder == "leader":
                 if not people:
                     return []  # "no leader" already said
-                return [Finding("block", t("readiness.reason.qual_missing", person=people[0].name, qual=qual))]
+                return [
+                    Finding("block", t("readiness.reason.qual_missing", person=people[0].name, qual=qual))
+                ]
             return [Finding("block", t("readiness.reason.crew_qual_missing", crew=crew.name, qual=qual))]
         person, q = best
         if q.expires_on is not None:
@@ -570,7 +620,13 @@ class Snapshot:
                 return [
                     Finding(
                         "warn",
-                        t("readiness.reason.qual_expiring", person=person.name, qual=qual, date=q.expires_on, days=days),
+                        t(
+                            "readiness.reason.qual_expiring",
+                            person=person.name,
+                            qual=qual,
+                            date=q.expires_on,
+                            days=days,
+                        ),
                         q.expires_on,
                         days,
                     )
@@ -580,7 +636,12 @@ class Snapshot:
     def team_readiness(self, crew: Crew, kit_results: dict[int, KitReadiness]) -> TeamReadiness:
         found: list[Finding] = []
         if crew.status != "available":
-            found.append(Finding("block", t("readiness.reason.crew_status", crew=crew.name, status=t(f"status.{crew.status}"))))
+            found.append(
+                Finding(
+                    "block",
+                    t("readiness.reason.crew_status", crew=crew.name, status=t(f"status.{crew.status}")),
+                )
+            )
         kit = self.kits.get(crew.kit_id) if crew.kit_id is not None else None
         template = self.templates[kit.template_id].name if kit else None
         found.extend(self.qualification_findings(crew, template))
@@ -588,11 +649,19 @@ class Snapshot:
             found.append(Finding("block", t("readiness.reason.no_kit", crew=crew.name)))
         else:
             kr = kit_results[kit.id]  # type: ignore[index]
-            found.extend(Finding("block", t("readiness.reason.in_kit", kit=kit.name, reason=r)) for r in kr.blocking)
-            found.extend(Finding("warn", t("readiness.reason.in_kit", kit=kit.name, reason=r)) for r in kr.warnings)
+            found.extend(
+                Finding("block", t("readiness.reason.in_kit", kit=kit.name, reason=r)) for r in kr.blocking
+            )
+            found.extend(
+                Finding("warn", t("readiness.reason.in_kit", kit=kit.name, reason=r)) for r in kr.warnings
+            )
             co = self.open_kit.get(kit.id)  # type: ignore[arg-type]
             if co is not None and co.crew_id != crew.id:
-                found.append(Finding("block", t("readiness.reason.kit_out", kit=kit.name, crew=self.crew_name(co.crew_id))))
+                found.append(
+                    Finding(
+                        "block", t("readiness.reason.kit_out", kit=kit.name, crew=self.crew_name(co.crew_id))
+                    )
+                )
         vehicle = self.equipment.get(crew.vehicle_id) if crew.vehicle_id is not None else None
         if vehicle is None:
             found.append(Finding("block", t("readiness.reason.no_vehicle", crew=crew.name)))
@@ -650,7 +719,9 @@ def kit_ready(session: Session, kit_id: int, *, on: date | None = None) -> tuple
     return (not result.blocking, result.blocking)
 
 
-def kit_status(session: Session, kit_id: int, *, on: date | None = None, config: ReadinessConfig | None = None) -> KitReadiness:
+def kit_status(
+    session: Session, kit_id: int, *, on: date | None = None, config: ReadinessConfig | None = None
+) -> KitReadiness:
     snap = Snapshot(session, on or today_local(), config or load_config())
     kit = snap.kits.get(kit_id)
     if kit is None:
@@ -747,7 +818,12 @@ def due_items(session: Session, *, on: date | None = None, weeks: int = 8) -> li
             add(s.next_due, kind, eq.asset_tag, f"{s.name} · {eq.type}")
     for lot in snap.lots.values():
         if lot.quantity > 0:
-            add(lot.expires_on, "expiry", f"{lot.item} {lot.lot}".strip(), f"{_fmt_qty(lot.quantity)} {lot.unit}")
+            add(
+                lot.expires_on,
+                "expiry",
+                f"{lot.item} {lot.lot}".strip(),
+                f"{_fmt_qty(lot.quantity)} {lot.unit}",
+            )
     for person in snap.people.values():
         for q in snap.quals.get(person.id, []):  # type: ignore[arg-type]
             add(q.expires_on, "qualification", person.name, q.kind)
@@ -793,7 +869,9 @@ def check_readiness_action(
     elif params.get("crew"):
         team = next((x for x in result.teams if x.crew == params["crew"]), None)
         if team is None:
-            raise UserError(f"no crew {params['crew']!r}", where="readiness.check crew", fix="use a crew name")
+            raise UserError(
+                f"no crew {params['crew']!r}", where="readiness.check crew", fix="use a crew name"
+            )
         ok, subject, reasons = not team.blocking, team.crew, team.blocking
         data = {"team": asdict(team)}
     elif params.get("template"):
@@ -806,7 +884,15 @@ def check_readiness_action(
             )
         good = [k for k in candidates if not k.blocking and k.checked_out_to is None]
         ok, subject = bool(good), params["template"]
-        reasons = [] if good else [f"{k.name}: {r}" for k in candidates for r in (k.blocking or [t("readiness.reason.kit_out", kit=k.name, crew=k.checked_out_to)])]
+        reasons = (
+            []
+            if good
+            else [
+                f"{k.name}: {r}"
+                for k in candidates
+                for r in (k.blocking or [t("readiness.reason.kit_out", kit=k.name, crew=k.checked_out_to)])
+            ]
+        )
         data = {"ready_kits": [k.name for k in good], "kits": [asdict(k) for k in candidates]}
     else:
         ok, subject = result.can_field, t("readiness.teams_subject", n=result.teams_required)
