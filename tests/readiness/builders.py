@@ -46,7 +46,9 @@ def build_centre(session: Session) -> SimpleNamespace:
     session.flush()
     session.add(KitTemplateItem(template_id=tpl.id, item_kind="equipment", item_type="analyser", quantity=1))
     session.add(
-        KitTemplateItem(template_id=tpl.id, item_kind="consumable", item_type="cadmium test strips", quantity=20)
+        KitTemplateItem(
+            template_id=tpl.id, item_kind="consumable", item_type="cadmium test strips", quantity=20
+        )
     )
     analyser = Equipment(asset_tag="INS-1", category="instrument", type="analyser")
     vehicle = Equipment(asset_tag="VEH-1", category="vehicle", type="van")
@@ -56,9 +58,15 @@ def build_centre(session: Session) -> SimpleNamespace:
         equipment_id=analyser.id, name="curve", interval_days=90, last_done=days(-30), next_due=days(60)
     )
     inspection = CalibrationSchedule(
-        equipment_id=vehicle.id, name="inspection", interval_days=365, last_done=days(-165), next_due=days(200)
+        equipment_id=vehicle.id,
+        name="inspection",
+        interval_days=365,
+        last_done=days(-165),
+        next_due=days(200),
     )
-    lot = Consumable(item="cadmium test strips", lot="L1", quantity=50, unit="strips", expires_on=days(300), min_stock=20)
+    lot = Consumable(
+        item="cadmium test strips", lot="L1", quantity=50, unit="strips", expires_on=days(300), min_stock=20
+    )
     session.add_all([curve, inspection, lot])
     session.flush()
     kit = Kit(name="KIT-1", template_id=tpl.id)
@@ -76,11 +84,16 @@ def build_centre(session: Session) -> SimpleNamespace:
     }
     quals["driving"] = Qualification(responder_id=driver.id, kind="driving", expires_on=days(400))
     session.add_all(quals.values())
-    crew = Crew(name="Crew A", leader_id=leader.id, base_lat=0, base_lon=0, vehicle_id=vehicle.id, kit_id=kit.id)
+    crew = Crew(
+        name="Crew A", leader_id=leader.id, base_lat=0, base_lon=0, vehicle_id=vehicle.id, kit_id=kit.id
+    )
     session.add(crew)
     session.flush()
     session.add_all(
-        [CrewMember(crew_id=crew.id, responder_id=leader.id), CrewMember(crew_id=crew.id, responder_id=driver.id)]
+        [
+            CrewMember(crew_id=crew.id, responder_id=leader.id),
+            CrewMember(crew_id=crew.id, responder_id=driver.id),
+        ]
     )
     session.flush()
     return SimpleNamespace(

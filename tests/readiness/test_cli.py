@@ -72,7 +72,14 @@ def test_checkout_refused_then_overridden(run, demo_code):
     code, _, err = run("checkout", "INS-HM-02", "--crew", "Crew B")
     assert code == 2 and "not ready" in err and "--override" in err
     code, out, err = run(
-        "checkout", "INS-HM-02", "--crew", "Crew B", "--incident", demo_code, "--override", "spare unit broke in the field"
+        "checkout",
+        "INS-HM-02",
+        "--crew",
+        "Crew B",
+        "--incident",
+        demo_code,
+        "--override",
+        "spare unit broke in the field",
     )
     assert code == 0 and "override logged" in err
     code, out, _ = run("log", demo_code)
@@ -96,9 +103,13 @@ def test_calibrate_maintain_stock_and_show(run, demo_engine):
     assert code == 2 and "cannot go negative" in err
     code, _, err = run("stock", "ASV electrolyte", "--lot", "EL-2409", "--delta", "-2")
     assert code == 2 and "--reason" in err
-    code, out, _ = run("stock", "ASV electrolyte", "--lot", "EL-2409", "--delta", "-2", "--reason", "used at drill")
+    code, out, _ = run(
+        "stock", "ASV electrolyte", "--lot", "EL-2409", "--delta", "-2", "--reason", "used at drill"
+    )
     assert code == 0
-    code, out, _ = run("maintain", "PPE-04", "--on", today, "--by", "store", "--condition", "working", "--notes", "new visor")
+    code, out, _ = run(
+        "maintain", "PPE-04", "--on", today, "--by", "store", "--condition", "working", "--notes", "new visor"
+    )
     assert code == 0
     with session_scope(demo_engine) as s:
         assert s.exec(select(Consumable).where(Consumable.lot == "EL-2409")).one().quantity == 4

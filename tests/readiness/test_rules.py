@@ -62,30 +62,102 @@ def _second_expired_lot(session: Session, c) -> None:
 CASES = [
     ("all in order", None, "ready", "ready", None),
     ("expired reagent", _set("lot", expires_on=days(-1)), "not_ready", "not_ready", "expired on 2026-05-31"),
-    ("reagent expires on the day (still valid)", _set("lot", expires_on=DAY), "due_soon", "due_soon", "in 0 d"),
-    ("calibration due tomorrow", _set("curve", next_due=days(1)), "due_soon", "due_soon", "due 2026-06-02 (in 1 d)"),
+    (
+        "reagent expires on the day (still valid)",
+        _set("lot", expires_on=DAY),
+        "due_soon",
+        "due_soon",
+        "in 0 d",
+    ),
+    (
+        "calibration due tomorrow",
+        _set("curve", next_due=days(1)),
+        "due_soon",
+        "due_soon",
+        "due 2026-06-02 (in 1 d)",
+    ),
     ("calibration due today", _set("curve", next_due=DAY), "due_soon", "due_soon", "in 0 d"),
-    ("calibration overdue", _set("curve", next_due=days(-1)), "not_ready", "not_ready", "overdue since 2026-05-31"),
-    ("never calibrated", _set("curve", next_due=None, last_done=None), "not_ready", "not_ready", "never calibrated"),
+    (
+        "calibration overdue",
+        _set("curve", next_due=days(-1)),
+        "not_ready",
+        "not_ready",
+        "overdue since 2026-05-31",
+    ),
+    (
+        "never calibrated",
+        _set("curve", next_due=None, last_done=None),
+        "not_ready",
+        "not_ready",
+        "never calibrated",
+    ),
     ("failed calibration", _failed_calibration, "not_ready", "not_ready", "failed calibration on 2026-05-30"),
     ("missing item", _delete("kit_analyser"), "not_ready", "not_ready", "analyser: missing (0 of 1"),
     ("kit short of strips", _set("kit_strips", quantity=10), "not_ready", "not_ready", "10 of 20 strips"),
     ("lot used up below kit quantity", _set("lot", quantity=5), "not_ready", "not_ready", "5 of 20 strips"),
-    ("item out of service", _set("analyser", in_service=False), "not_ready", "not_ready", "INS-1: out of service"),
+    (
+        "item out of service",
+        _set("analyser", in_service=False),
+        "not_ready",
+        "not_ready",
+        "INS-1: out of service",
+    ),
     ("item broken", _set("analyser", condition="broken"), "not_ready", "not_ready", "INS-1: broken"),
     ("item lost", _set("analyser", condition="lost"), "not_ready", "not_ready", "INS-1: lost"),
     ("item degraded", _set("analyser", condition="degraded"), "due_soon", "due_soon", "INS-1: degraded"),
     ("item checked out on its own", _checked_out_alone, "not_ready", "not_ready", "checked out to Crew Z"),
-    ("crew out of service", _set("crew", status="out_of_service"), "ready", "not_ready", "Crew A: Out of service"),
+    (
+        "crew out of service",
+        _set("crew", status="out_of_service"),
+        "ready",
+        "not_ready",
+        "Crew A: Out of service",
+    ),
     ("crew already assigned", _set("crew", status="assigned"), "ready", "not_ready", "Crew A: Assigned"),
     ("broken vehicle", _set("vehicle", condition="broken"), "ready", "not_ready", "VEH-1: broken"),
-    ("vehicle out of service", _set("vehicle", in_service=False), "ready", "not_ready", "VEH-1: out of service"),
-    ("vehicle inspection overdue", _set("inspection", next_due=days(-3)), "ready", "not_ready", "VEH-1 inspection: overdue"),
+    (
+        "vehicle out of service",
+        _set("vehicle", in_service=False),
+        "ready",
+        "not_ready",
+        "VEH-1: out of service",
+    ),
+    (
+        "vehicle inspection overdue",
+        _set("inspection", next_due=days(-3)),
+        "ready",
+        "not_ready",
+        "VEH-1 inspection: overdue",
+    ),
     ("no vehicle", _set("crew", vehicle_id=None), "ready", "not_ready", "no vehicle"),
-    ("expired qualification", _qual("hazmat_ppe", expires_on=days(-1)), "ready", "not_ready", "Leader: hazmat PPE certificate expired on 2026-05-31"),
-    ("qualification expiring in 5 days", _qual("hazmat_ppe", expires_on=days(5)), "ready", "due_soon", "in 5 d"),
-    ("kit-specific qualification missing", _qual("heavy_metal_field_test", kind="boat_operation"), "ready", "not_ready", "Leader: no heavy-metal field test certificate"),
-    ("nobody can drive", _qual("driving", expires_on=days(-100)), "ready", "not_ready", "Driver: driving certificate expired"),
+    (
+        "expired qualification",
+        _qual("hazmat_ppe", expires_on=days(-1)),
+        "ready",
+        "not_ready",
+        "Leader: hazmat PPE certificate expired on 2026-05-31",
+    ),
+    (
+        "qualification expiring in 5 days",
+        _qual("hazmat_ppe", expires_on=days(5)),
+        "ready",
+        "due_soon",
+        "in 5 d",
+    ),
+    (
+        "kit-specific qualification missing",
+        _qual("heavy_metal_field_test", kind="boat_operation"),
+        "ready",
+        "not_ready",
+        "Leader: no heavy-metal field test certificate",
+    ),
+    (
+        "nobody can drive",
+        _qual("driving", expires_on=days(-100)),
+        "ready",
+        "not_ready",
+        "Driver: driving certificate expired",
+    ),
     ("no leader", _set("crew", leader_id=None), "ready", "not_ready", "Crew A: no leader"),
     ("calibration due beyond the horizon", _set("curve", next_due=days(31)), "ready", "ready", None),
 ]
@@ -154,9 +226,15 @@ def test_short_kit_suggests_earliest_expiring_free_lot(engine):
         c.kit_strips.quantity = 5
         s.add_all(
             [
-                Consumable(item="cadmium test strips", lot="LATE", quantity=100, unit="strips", expires_on=days(900)),
-                Consumable(item="cadmium test strips", lot="SOON", quantity=100, unit="strips", expires_on=days(90)),
-                Consumable(item="cadmium test strips", lot="GONE", quantity=100, unit="strips", expires_on=days(-1)),
+                Consumable(
+                    item="cadmium test strips", lot="LATE", quantity=100, unit="strips", expires_on=days(900)
+                ),
+                Consumable(
+                    item="cadmium test strips", lot="SOON", quantity=100, unit="strips", expires_on=days(90)
+                ),
+                Consumable(
+                    item="cadmium test strips", lot="GONE", quantity=100, unit="strips", expires_on=days(-1)
+                ),
             ]
         )
         s.flush()
@@ -185,7 +263,14 @@ def test_two_crews_sharing_one_kit_count_once(engine):
 
     with session_scope(engine) as s:
         c = build_centre(s)
-        twin = Crew(name="Crew B", leader_id=c.leader.id, base_lat=0, base_lon=0, vehicle_id=c.vehicle.id, kit_id=c.kit.id)
+        twin = Crew(
+            name="Crew B",
+            leader_id=c.leader.id,
+            base_lat=0,
+            base_lon=0,
+            vehicle_id=c.vehicle.id,
+            kit_id=c.kit.id,
+        )
         s.add(twin)
         s.flush()
         s.add(CrewMember(crew_id=twin.id, responder_id=c.driver.id))
@@ -201,7 +286,7 @@ def test_two_crews_sharing_one_kit_count_once(engine):
 
 def test_config_file_is_checked(tmp_path):
     bad = tmp_path / "readiness.toml"
-    bad.write_text('teams_required = 0\nwarning_days = [30, 7]\n')
+    bad.write_text("teams_required = 0\nwarning_days = [30, 7]\n")
     with pytest.raises(Exception) as exc:
         readiness.load_config(bad)
     assert "teams_required" in str(exc.value)
