@@ -277,6 +277,13 @@ def _dedupe(texts: list[str]) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
+def _qualification_name(kind: str) -> str:
+    """A qualification kind in words (the kind itself when the catalog does not know it)."""
+    key = f"readiness.qualification.{kind}"
+    text = t(key)
+    return kind if text == key else text
+
+
 def _fmt_qty(value: float) -> str:
     return f"{value:g}"
 
@@ -594,9 +601,7 @@ class Snapshot:
                     continue
                 if best is None or (q.expires_on or date.max) > (best[1].expires_on or date.max):
                     best = (person, q)
-        qual = t(f"readiness.qualification.{req.kind}")
-        if qual == f"readiness.qualification.{req.kind}":
-            qual = req.kind
+        qual = _qualification_name(req.kind)
         if best is None:
             if expired is not None:
                 person, q = expired
@@ -826,7 +831,7 @@ def due_items(session: Session, *, on: date | None = None, weeks: int = 8) -> li
             )
     for person in snap.people.values():
         for q in snap.quals.get(person.id, []):  # type: ignore[arg-type]
-            add(q.expires_on, "qualification", person.name, q.kind)
+            add(q.expires_on, "qualification", person.name, _qualification_name(q.kind))
     return sorted(out, key=lambda d: (d.due, d.kind, d.subject))
 
 

@@ -24,6 +24,7 @@ class IncidentApp(Localised, App[int]):
         Binding("f1,question_mark", "help", "key.help", id="help", tooltip="cmd.help_show_help"),
         Binding("d", "dashboard", "key.dashboard", id="dashboard"),
         Binding("i", "incidents", "key.incidents", id="incidents"),
+        Binding("R", "readiness", "key.readiness", id="readiness"),
         Binding("l", "switch_language", "key.language", id="language", show=False),
         Binding("ctrl+p", "command_palette", "key.palette", id="palette", show=False),
         Binding("q", "quit", "key.quit", id="quit"),
@@ -64,6 +65,29 @@ class IncidentApp(Localised, App[int]):
     def open_incident(self, code: str) -> None:
         self.incident_code = code
         self.action_dashboard()
+
+    def action_readiness(self) -> None:
+        from incident.tui.screens.readiness import ReadinessScreen
+
+        if isinstance(self.screen, ReadinessScreen):
+            self.screen.load()
+        else:
+            self.push_screen(ReadinessScreen())
+
+    def action_readiness_calibrate(self) -> None:
+        from incident.tui.readiness_actions import open_calibrate
+
+        open_calibrate(self)
+
+    def action_readiness_checkout(self) -> None:
+        from incident.tui.readiness_actions import open_checkout
+
+        open_checkout(self)
+
+    def action_readiness_checkin(self) -> None:
+        from incident.tui.readiness_actions import open_checkin
+
+        open_checkin(self)
 
     def action_help(self) -> None:
         from incident.tui.dialogs.help import HelpScreen
