@@ -26,6 +26,7 @@ class IncidentApp(Localised, App[int]):
         Binding("d", "dashboard", "key.dashboard", id="dashboard"),
         Binding("i", "incidents", "key.incidents", id="incidents"),
         Binding("f", "forecast", "key.forecast", id="forecast"),
+        Binding("R", "readiness", "key.readiness", id="readiness"),
         Binding("l", "switch_language", "key.language", id="language", show=False),
         Binding("ctrl+p", "command_palette", "key.palette", id="palette", show=False),
         Binding("q", "quit", "key.quit", id="quit"),
@@ -85,6 +86,29 @@ class IncidentApp(Localised, App[int]):
             with session_scope(self.engine) as session:
                 self.forecasts[code] = forecast_incident(session, code)
         return self.forecasts[code]
+
+    def action_readiness(self) -> None:
+        from incident.tui.screens.readiness import ReadinessScreen
+
+        if isinstance(self.screen, ReadinessScreen):
+            self.screen.load()
+        else:
+            self.push_screen(ReadinessScreen())
+
+    def action_readiness_calibrate(self) -> None:
+        from incident.tui.readiness_actions import open_calibrate
+
+        open_calibrate(self)
+
+    def action_readiness_checkout(self) -> None:
+        from incident.tui.readiness_actions import open_checkout
+
+        open_checkout(self)
+
+    def action_readiness_checkin(self) -> None:
+        from incident.tui.readiness_actions import open_checkin
+
+        open_checkin(self)
 
     def action_help(self) -> None:
         from incident.tui.dialogs.help import HelpScreen
