@@ -47,9 +47,14 @@ def _demo_template(tmp_path_factory) -> str:
         path = tmp_path_factory.mktemp("template") / "demo.sqlite"
         eng = open_store(f"sqlite:///{path}")
         ensure_demo(eng, actor="tester")
-        with eng.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         eng.dispose()
+        # checkpoint outside SQLAlchemy: its connections BEGIN IMMEDIATE, and SQLite refuses
+        # a checkpoint inside a transaction ("database table is locked")
+        import sqlite3
+
+        raw = sqlite3.connect(path)
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw.close()
         _TEMPLATE["path"] = str(path)
     return _TEMPLATE["path"]
 

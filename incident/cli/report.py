@@ -22,7 +22,10 @@ TEXT_FIELDS = {
 def _add_text_fields(p) -> None:
     for name, help_text in TEXT_FIELDS.items():
         p.add_argument(
-            f"--{name.replace('_', '-')}", dest=name, metavar="TEXT|@FILE", help=f"{help_text}; @FILE reads a file"
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            metavar="TEXT|@FILE",
+            help=f"{help_text}; @FILE reads a file",
         )
 
 
@@ -38,11 +41,15 @@ def _text_inputs(args) -> dict:
                 value = path.read_text(encoding="utf-8")
             except OSError as exc:
                 raise UserError(
-                    f"cannot read the file: {exc.strerror}", where=f"--{name.replace('_', '-')} {value}", fix="check the path"
+                    f"cannot read the file: {exc.strerror}",
+                    where=f"--{name.replace('_', '-')} {value}",
+                    fix="check the path",
                 ) from exc
             except UnicodeDecodeError as exc:
                 raise UserError(
-                    "the file is not UTF-8 text", where=str(path), fix="save it as UTF-8 (not GBK) and try again"
+                    "the file is not UTF-8 text",
+                    where=str(path),
+                    fix="save it as UTF-8 (not GBK) and try again",
                 ) from exc
         inputs[name] = value
     return inputs
@@ -55,7 +62,9 @@ def register(sub) -> None:
     d = rsub.add_parser("draft", help="draft a report from the incident's current records")
     d.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     d.add_argument("--kind", required=True, choices=["flash", "monitoring", "summary"])
-    d.add_argument("--lang", dest="report_lang", choices=["en", "zh"], help="report language (default: yours)")
+    d.add_argument(
+        "--lang", dest="report_lang", choices=["en", "zh"], help="report language (default: yours)"
+    )
     d.add_argument("-o", "--output", metavar="FILE", help="also write the draft to FILE (.html or .md)")
     _add_text_fields(d)
     add_json(d)
@@ -100,7 +109,9 @@ def register(sub) -> None:
     add_json(rv)
     rv.set_defaults(handler=cmd_revise)
 
-    x = rsub.add_parser("export", help="write a report to an .html or .md file (released reports byte for byte)")
+    x = rsub.add_parser(
+        "export", help="write a report to an .html or .md file (released reports byte for byte)"
+    )
     x.add_argument("incident")
     x.add_argument("report_id", type=int, metavar="REPORT_ID")
     x.add_argument("-o", "--output", required=True, metavar="FILE")
@@ -156,7 +167,9 @@ def cmd_list(args) -> int:
 
     with session_scope(engine_from(args)) as s:
         rows = [_row(i) for i in reports.list_reports(s, args.incident)]
-    emit(args, rows, ["id", "kind", "number", "version", "state", "lang", "created_by", "released_at", "title"])
+    emit(
+        args, rows, ["id", "kind", "number", "version", "state", "lang", "created_by", "released_at", "title"]
+    )
     return 0
 
 
@@ -177,7 +190,9 @@ def cmd_edit(args) -> int:
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
-        info = reports.edit_report(s, args.incident, args.report_id, actor=settings.user, inputs=_text_inputs(args))
+        info = reports.edit_report(
+            s, args.incident, args.report_id, actor=settings.user, inputs=_text_inputs(args)
+        )
         row = _row(info)
     emit(args, row)
     return 0
@@ -216,7 +231,9 @@ def cmd_revise(args) -> int:
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
-        info = reports.new_version(s, args.incident, args.report_id, actor=settings.user, inputs=_text_inputs(args))
+        info = reports.new_version(
+            s, args.incident, args.report_id, actor=settings.user, inputs=_text_inputs(args)
+        )
         row = _row(info)
     emit(args, row)
     return 0
@@ -239,12 +256,20 @@ def cmd_export(args) -> int:
 def add_log_export_arguments(p) -> None:
     """Options of `incident log export CODE` (the `log` parser lives in cli/core.py)."""
     p.add_argument("export_incident", nargs="?", metavar="CODE", help="with `export`: the incident code")
-    p.add_argument("--format", dest="log_format", choices=["ics214-md", "ics214-html", "csv"],
-                   help="with `export`: the form's format (default: from the file name)")
-    p.add_argument("-o", "--output", dest="log_output", metavar="FILE", help="with `export`: the file to write")
+    p.add_argument(
+        "--format",
+        dest="log_format",
+        choices=["ics214-md", "ics214-html", "csv"],
+        help="with `export`: the form's format (default: from the file name)",
+    )
+    p.add_argument(
+        "-o", "--output", dest="log_output", metavar="FILE", help="with `export`: the file to write"
+    )
     p.add_argument("--position", default="", help="with `export`: your ICS position (block 4)")
     p.add_argument("--agency", default="", help="with `export`: your home agency (block 5)")
-    p.add_argument("--form-lang", dest="report_lang", choices=["en", "zh"], help="with `export`: form language")
+    p.add_argument(
+        "--form-lang", dest="report_lang", choices=["en", "zh"], help="with `export`: form language"
+    )
 
 
 def cmd_log_export(args) -> int:
@@ -253,7 +278,9 @@ def cmd_log_export(args) -> int:
 
     settings = settings_from(args)
     if not args.export_incident:
-        raise UserError("which incident?", where="incident log export", fix="incident log export CODE -o FILE")
+        raise UserError(
+            "which incident?", where="incident log export", fix="incident log export CODE -o FILE"
+        )
     if not args.log_output:
         raise UserError("no output file", where="-o", fix="give the file to write: -o activity-log.html")
     with session_scope(engine_from(args)) as s:

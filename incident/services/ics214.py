@@ -94,9 +94,9 @@ def build_ics214(
         if crew is None:
             continue
         members = session.exec(
-            select(Responder).join(CrewMember, CrewMember.responder_id == Responder.id).where(
-                CrewMember.crew_id == crew.id
-            )
+            select(Responder)
+            .join(CrewMember, CrewMember.responder_id == Responder.id)
+            .where(CrewMember.crew_id == crew.id)
         )
         for r in members:
             role = "leader" if r.id == crew.leader_id else (r.role or "member")
@@ -172,12 +172,17 @@ def to_html(form: Ics214, lang: str = "en") -> str:
     out.append(f"<h1>{h(T('title'))}</h1>")
     kv = [
         (T("incident_name"), f"{form.code} · {name}"),
-        (T("period"), f"{T('from')} {fmt_local(form.period_from)} {T('to')} {fmt_local(form.period_to)} (UTC+8)"),
+        (
+            T("period"),
+            f"{T('from')} {fmt_local(form.period_from)} {T('to')} {fmt_local(form.period_to)} (UTC+8)",
+        ),
         (T("name"), form.prepared_by),
         (T("position"), form.position or "—"),
         (T("home_agency"), form.home_agency or "—"),
     ]
-    out.append('<table class="kv"><tbody>' + "".join(f"<tr><th>{h(k)}</th><td>{h(v)}</td></tr>" for k, v in kv))
+    out.append(
+        '<table class="kv"><tbody>' + "".join(f"<tr><th>{h(k)}</th><td>{h(v)}</td></tr>" for k, v in kv)
+    )
     out.append("</tbody></table>")
     out.append(f"<h2>{h(T('resources'))}</h2>")
     if form.resources:
@@ -217,10 +222,22 @@ def to_html(form: Ics214, lang: str = "en") -> str:
 def to_csv(form: Ics214) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["seq", "time_local", "time_utc", "actor", "position", "kind", "summary", "prev_hash", "hash"])
+    writer.writerow(
+        ["seq", "time_local", "time_utc", "actor", "position", "kind", "summary", "prev_hash", "hash"]
+    )
     for r in form.rows:
         writer.writerow(
-            [r.seq, fmt_local(r.at), r.at.isoformat(), r.actor, r.position, r.kind, r.summary, r.prev_hash, r.hash]
+            [
+                r.seq,
+                fmt_local(r.at),
+                r.at.isoformat(),
+                r.actor,
+                r.position,
+                r.kind,
+                r.summary,
+                r.prev_hash,
+                r.hash,
+            ]
         )
     return "\ufeff" + buf.getvalue()
 
@@ -234,14 +251,20 @@ def render(form: Ics214, fmt: str, lang: str = "en") -> str:
         return to_csv(form)
     from incident.errors import UserError
 
-    raise UserError(f"unknown log export format {fmt!r}", where="--format", fix=f"use one of: {', '.join(FORMATS)}")
+    raise UserError(
+        f"unknown log export format {fmt!r}", where="--format", fix=f"use one of: {', '.join(FORMATS)}"
+    )
 
 
 def format_for_path(path: str) -> str | None:
     suffix = path.lower().rsplit(".", 1)[-1] if "." in path else ""
-    return {"md": "ics214-md", "markdown": "ics214-md", "html": "ics214-html", "htm": "ics214-html", "csv": "csv"}.get(
-        suffix
-    )
+    return {
+        "md": "ics214-md",
+        "markdown": "ics214-md",
+        "html": "ics214-html",
+        "htm": "ics214-html",
+        "csv": "csv",
+    }.get(suffix)
 
 
 def export_ics214(

@@ -440,9 +440,7 @@ def gather(
     assignments = list(session.exec(select(Assignment).where(Assignment.incident_id == inc.id)))
     checkins = {c.crew_id: c for c in session.exec(select(CheckIn).where(CheckIn.incident_id == inc.id))}
     crew_ids = {a.crew_id for a in assignments} | set(checkins)
-    for crew in sorted(
-        (session.get(Crew, cid) for cid in crew_ids), key=lambda c: c.name if c else ""
-    ):
+    for crew in sorted((session.get(Crew, cid) for cid in crew_ids), key=lambda c: c.name if c else ""):
         if crew is None:
             continue
         leader = session.get(Responder, crew.leader_id) if crew.leader_id else None

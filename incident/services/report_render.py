@@ -475,7 +475,13 @@ def finding_lines(data: ReportData, w: Words) -> list[str]:
             )
     for r in data.suspected:
         lines.append(
-            w("suspected_line", point=r.point, sample=r.sample_code, value=result_with_unit(r, w), method=r.method)
+            w(
+                "suspected_line",
+                point=r.point,
+                sample=r.sample_code,
+                value=result_with_unit(r, w),
+                method=r.method,
+            )
         )
     for rc in data.receptors:
         if rc.kind == "drinking_water_intake" and rc.arrival_at is not None:
@@ -569,7 +575,15 @@ def method_table(data: ReportData, w: Words) -> Block:
     if not data.methods:
         return Para(w("no_methods"))
     return Table(
-        [w("h_parameter"), w("h_method"), w("h_method_kind"), w("h_principle"), w("h_instrument"), w("h_dl"), w("h_n")],
+        [
+            w("h_parameter"),
+            w("h_method"),
+            w("h_method_kind"),
+            w("h_principle"),
+            w("h_instrument"),
+            w("h_dl"),
+            w("h_n"),
+        ],
         [
             [
                 Cell(_param_name(m.parameter, data, w)),
@@ -591,7 +605,10 @@ def data_table(data: ReportData, w: Words) -> Block:
         return Para(w("no_results_yet"))
     rows = []
     for r in data.results:
-        cls = "exceed" if r.exceeds else "suspected" if r.status == "suspected" else "nd" if r.non_detect else ""
+        marks = ["exceed"] if r.exceeds else ["nd"] if r.non_detect else []
+        if r.status == "suspected":
+            marks.append("suspected")
+        cls = " ".join(marks)
         rows.append(
             [
                 Cell(str(r.round) if r.round is not None else "—", "num"),
@@ -602,7 +619,10 @@ def data_table(data: ReportData, w: Words) -> Block:
                 Cell(result_text(r, w), ("num " + cls).strip()),
                 Cell(fmt_limit(r.limit_mg_l), "num"),
                 Cell(multiple_text(r, w), cls),
-                Cell(f"{w.opt('method_kind', r.method_kind)}; {status_text(r, w)}", cls if cls == "suspected" else ""),
+                Cell(
+                    f"{w.opt('method_kind', r.method_kind)}; {status_text(r, w)}",
+                    "suspected" if r.status == "suspected" else "qc" if r.qc_flag else "",
+                ),
             ]
         )
     return Table(
@@ -765,7 +785,9 @@ def build_monitoring(data: ReportData, lang: str, stamp: Stamp, number: int, inp
             Section("part-1", w("part1"), basics_blocks(data, w)),
             Section("part-2", w("part2"), work_blocks(data, w)),
             Section("part-3", w("part3"), conclusions),
-            Section("part-4", w("part4"), attachment_blocks(data, w, with_pollutant=number == 1), page_break=True),
+            Section(
+                "part-4", w("part4"), attachment_blocks(data, w, with_pollutant=number == 1), page_break=True
+            ),
         ],
         footer=_footer(data, w),
     )
@@ -929,16 +951,30 @@ def _state_line(stamp: Stamp, w: Words) -> str:
 def _signatures(stamp: Stamp, w: Words) -> list[tuple[str, str, str]]:
     return [
         (w("sig_author"), stamp.created_by or "", fmt_local(stamp.created_at) if stamp.created_at else ""),
-        (w("sig_reviewer"), stamp.reviewed_by or "", fmt_local(stamp.reviewed_at) if stamp.reviewed_at else ""),
-        (w("sig_release"), stamp.released_by or "", fmt_local(stamp.released_at) if stamp.released_at else ""),
+        (
+            w("sig_reviewer"),
+            stamp.reviewed_by or "",
+            fmt_local(stamp.reviewed_at) if stamp.reviewed_at else "",
+        ),
+        (
+            w("sig_release"),
+            stamp.released_by or "",
+            fmt_local(stamp.released_at) if stamp.released_at else "",
+        ),
     ]
 
 
 def stamp_md(stamp: Stamp, lang: str) -> dict[str, str]:
     w = Words(lang)
-    rows = [f"| {w('sig_role')} | {w('sig_name')} | {w('sig_time')} | {w('sig_signature')} |", "|---|---|---|---|"]
+    rows = [
+        f"| {w('sig_role')} | {w('sig_name')} | {w('sig_time')} | {w('sig_signature')} |",
+        "|---|---|---|---|",
+    ]
     rows += [f"| {md(r)} | {md(n) or ' '} | {md(at) or ' '} | |" for r, n, at in _signatures(stamp, w)]
-    return {"state": f"\n**{md(_state_line(stamp, w))}**\n", "signatures": "\n" + "\n".join(rows) + "\n"}
+    return {
+        "state": f"\n\n**{md(_state_line(stamp, w))}**\n\n",
+        "signatures": "\n\n" + "\n".join(rows) + "\n\n",
+    }
 
 
 def stamp_html(stamp: Stamp, lang: str) -> dict[str, str]:
@@ -1002,6 +1038,10 @@ def to_markdown(doc: Document, stamp: Stamp) -> str:
             out.extend(_md_block(block))
             out.append("")
     out.append(f"## {md(w('sig_title'))}")
+    out.append("")
+    if doc.exercise:
+        out.append(f"**\\[{EXERCISE_MARK}\\]**")
+        out.append("")
     out.append(_wrap("signatures", stamps["signatures"]))
     out.append("")
     out.append("---")
@@ -1014,9 +1054,10 @@ def to_markdown(doc: Document, stamp: Stamp) -> str:
 
 def _md_cell(c: Cell) -> str:
     text = md(c.text)
-    if c.cls.startswith("exceed") or " exceed" in c.cls:
+    classes = c.cls.split()
+    if "exceed" in classes:
         return f"**▲ {text}**"
-    if "suspected" in c.cls:
+    if "suspected" in classes:
         return f"*{text}*"
     return text
 
@@ -1035,8 +1076,14 @@ def _md_block(block: Block) -> list[str]:
         if block.caption:
             lines += [f"*{md(block.caption)}*", ""]
         lines.append("| " + " | ".join(md(h) for h in block.headers) + " |")
-        lines.append("|" + "|".join("---:" if any("num" in r[i].cls for r in block.rows) else "---"
-                                     for i in range(len(block.headers))) + "|")
+        lines.append(
+            "|"
+            + "|".join(
+                "---:" if any("num" in r[i].cls for r in block.rows) else "---"
+                for i in range(len(block.headers))
+            )
+            + "|"
+        )
         lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
         if block.note:
             lines += ["", f"*{md(block.note)}*"]
@@ -1172,9 +1219,7 @@ def _html_block(block: Block) -> str:
         head = "".join(f"<th>{_h(h)}</th>" for h in block.headers)
         body = "".join(
             "<tr>"
-            + "".join(
-                (f'<td class="{_h(c.cls)}">' if c.cls else "<td>") + _h(c.text) + "</td>" for c in row
-            )
+            + "".join((f'<td class="{_h(c.cls)}">' if c.cls else "<td>") + _h(c.text) + "</td>" for c in row)
             + "</tr>"
             for row in block.rows
         )

@@ -122,7 +122,9 @@ def _stamp(row: Report) -> Stamp:
 
 def _check_kind_lang(kind: str, lang: str) -> None:
     if kind not in KINDS:
-        raise UserError(f"unknown report kind {kind!r}", where="--kind", fix=f"use one of: {', '.join(KINDS)}")
+        raise UserError(
+            f"unknown report kind {kind!r}", where="--kind", fix=f"use one of: {', '.join(KINDS)}"
+        )
     if lang not in LANGS:
         raise UserError(f"unknown report language {lang!r}", where="--lang", fix="use en or zh")
 
@@ -183,7 +185,9 @@ def _restamp(row: Report) -> None:
     row.body_html = restamp(row.body_html, stamp_html(_stamp(row), row.lang))
 
 
-def _log(session: Session, inc: Incident, row: Report, *, actor: str, kind: str, summary: str, **extra) -> None:
+def _log(
+    session: Session, inc: Incident, row: Report, *, actor: str, kind: str, summary: str, **extra
+) -> None:
     payload = {
         "report_id": row.id,
         "kind": row.kind,
@@ -244,7 +248,9 @@ def draft_report(
     _render(session, inc, row, forecast=forecast, limits=limits)
     session.add(row)
     session.flush()
-    _log(session, inc, row, actor=actor, kind="report.drafted", summary=f"Drafted {row.title} (#{row.id}, v1)")
+    _log(
+        session, inc, row, actor=actor, kind="report.drafted", summary=f"Drafted {row.title} (#{row.id}, v1)"
+    )
     return _info(row, inc.code)
 
 
@@ -423,7 +429,9 @@ def new_version(
 def list_reports(session: Session, code: str) -> list[ReportInfo]:
     inc = get_incident(session, code)
     rows = session.exec(
-        select(Report).where(Report.incident_id == inc.id).order_by(Report.kind, Report.number, Report.version)
+        select(Report)
+        .where(Report.incident_id == inc.id)
+        .order_by(Report.kind, Report.number, Report.version)
     )
     return [_info(r, inc.code) for r in rows]
 
@@ -490,5 +498,7 @@ def write_text(path: Path, text: str) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise UserError(
-            f"cannot write the file: {exc.strerror}", where=str(path), fix="check the folder exists and is writable"
+            f"cannot write the file: {exc.strerror}",
+            where=str(path),
+            fix="check the folder exists and is writable",
         ) from exc

@@ -442,7 +442,9 @@ class Report(SQLModel, table=True):
     # author's own text per section (conclusions, recommendations, lessons, next_steps, notes, termination)
     inputs_json: str = "{}"
     as_of: datetime | None = None  # the data the body was rendered from is as of this time
-    supersedes_id: int | None = Field(default=None, foreign_key="report.id")  # the released version it revises
+    supersedes_id: int | None = Field(
+        default=None, foreign_key="report.id"
+    )  # the released version it revises
 
 
 # ---------------------------------------------------------------- drills

@@ -81,8 +81,15 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
         )
         s.add(rev)
         s.flush()
-        log.append(s, chain=chain, actor=author, kind="plan.created", summary="Plan revision 1: 4 points",
-                   incident_id=inc.id, at=at(0.5))
+        log.append(
+            s,
+            chain=chain,
+            actor=author,
+            kind="plan.created",
+            summary="Plan revision 1: 4 points",
+            incident_id=inc.id,
+            at=at(0.5),
+        )
         points = {}
         for number, role, name, reach, km, receptor, arrival in (
             ("S1", "upstream_control", "Qiaotou upstream", "M03", 44.5, None, None),
@@ -97,68 +104,178 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
             if d is None:
                 d = -(net.distance_downstream_m(reach, offset, inc.source_reach, src_off) or 0)
             p = SamplingPoint(
-                revision_id=rev.id, number=number, role=role, name=name, reach_id=reach, km=km, lat=lat,
-                lon=lon, distance_from_source_m=d, receptor_id=receptor, arrival_h=arrival,
+                revision_id=rev.id,
+                number=number,
+                role=role,
+                name=name,
+                reach_id=reach,
+                km=km,
+                lat=lat,
+                lon=lon,
+                distance_from_source_m=d,
+                receptor_id=receptor,
+                arrival_h=arrival,
                 mandatory=receptor is not None,
             )
             s.add(p)
             s.flush()
             points[number] = p
         rounds = {}
-        for n, hours, purpose, status in ((1, 1.0, "leading_edge", "sampled"), (2, 3.0, "peak", "sampled"),
-                                          (3, 6.0, "tracking", "planned")):
-            r = SamplingRound(incident_id=inc.id, revision_id=rev.id, number=n, planned_at=at(hours),
-                              purpose=purpose, status=status)
+        for n, hours, purpose, status in (
+            (1, 1.0, "leading_edge", "sampled"),
+            (2, 3.0, "peak", "sampled"),
+            (3, 6.0, "tracking", "planned"),
+        ):
+            r = SamplingRound(
+                incident_id=inc.id,
+                revision_id=rev.id,
+                number=n,
+                planned_at=at(hours),
+                purpose=purpose,
+                status=status,
+            )
             s.add(r)
             s.flush()
             rounds[n] = r
 
         crews = list(s.exec(select(Crew).order_by(Crew.id)))[:2]
         for i, crew in enumerate(crews):
-            s.add(CheckIn(incident_id=inc.id, crew_id=crew.id, at=at(0.6), leader=f"Leader {i + 1}",
-                          headcount=3, home_unit="Emergency Monitoring Section"))
-            for number in (("S1", "S2") if i == 0 else ("S3", "S4")):
-                s.add(Assignment(incident_id=inc.id, crew_id=crew.id, point_id=points[number].id,
-                                 round_id=rounds[1].id, created_at=at(0.6), created_by=author, eta=at(0.9),
-                                 required_by=at(1.0), slack_min=6))
-            log.append(s, chain=chain, actor=author, kind="crew.assigned",
-                       summary=f"{crew.name} assigned", incident_id=inc.id, at=at(0.6))
+            s.add(
+                CheckIn(
+                    incident_id=inc.id,
+                    crew_id=crew.id,
+                    at=at(0.6),
+                    leader=f"Leader {i + 1}",
+                    headcount=3,
+                    home_unit="Emergency Monitoring Section",
+                )
+            )
+            for number in ("S1", "S2") if i == 0 else ("S3", "S4"):
+                s.add(
+                    Assignment(
+                        incident_id=inc.id,
+                        crew_id=crew.id,
+                        point_id=points[number].id,
+                        round_id=rounds[1].id,
+                        created_at=at(0.6),
+                        created_by=author,
+                        eta=at(0.9),
+                        required_by=at(1.0),
+                        slack_min=6,
+                    )
+                )
+            log.append(
+                s,
+                chain=chain,
+                actor=author,
+                kind="crew.assigned",
+                summary=f"{crew.name} assigned",
+                incident_id=inc.id,
+                at=at(0.6),
+            )
 
-        lab = dict(method="HJ 648-2013 GC", method_kind="lab", principle="gas chromatography",
-                   instrument_desc="Agilent 8860 GC, SN CN-2231, calibrated 2026-05-02")
-        rapid = dict(method="nitrobenzene test tube", method_kind="rapid", principle="colorimetry",
-                     instrument_desc="detector tubes lot 2406, expiry 2027-01")
+        lab = dict(
+            method="HJ 648-2013 GC",
+            method_kind="lab",
+            principle="gas chromatography",
+            instrument_desc="Agilent 8860 GC, SN CN-2231, calibrated 2026-05-02",
+        )
+        rapid = dict(
+            method="nitrobenzene test tube",
+            method_kind="rapid",
+            principle="colorimetry",
+            instrument_desc="detector tubes lot 2406, expiry 2027-01",
+        )
         seq = [0]
 
         def sample(number, rnd, hours, *, sample_type="normal", parallel_of=None, custody=True):
             seq[0] += 1
             sm = Sample(
-                code=f"{code}-R{rnd}-{number or 'FB'}-{seq[0]:02d}", incident_id=inc.id,
-                point_id=points[number].id if number else None, round_id=rounds[rnd].id,
-                sampled_at=at(hours), sampler="Huang Min", checker="Li Wei", sample_type=sample_type,
-                parallel_of=parallel_of, created_at=at(hours),
+                code=f"{code}-R{rnd}-{number or 'FB'}-{seq[0]:02d}",
+                incident_id=inc.id,
+                point_id=points[number].id if number else None,
+                round_id=rounds[rnd].id,
+                sampled_at=at(hours),
+                sampler="Huang Min",
+                checker="Li Wei",
+                sample_type=sample_type,
+                parallel_of=parallel_of,
+                created_at=at(hours),
             )
-            log.record(s, sm, chain=chain, actor="Huang Min", kind="sample.taken",
-                       summary=f"Sample {sm.code}", incident_id=inc.id, at=at(hours))
+            log.record(
+                s,
+                sm,
+                chain=chain,
+                actor="Huang Min",
+                kind="sample.taken",
+                summary=f"Sample {sm.code}",
+                incident_id=inc.id,
+                at=at(hours),
+            )
             if custody:
-                tr = CustodyTransfer(sample_id=sm.id, at=at(hours + 0.4), from_person="Huang Min",
-                                     to_person="Zhou Lan", condition="intact, 4 °C")
-                log.record(s, tr, chain=chain, actor="Huang Min", kind="custody.transfer",
-                           summary=f"{sm.code} to Zhou Lan", incident_id=inc.id, at=at(hours + 0.4))
+                tr = CustodyTransfer(
+                    sample_id=sm.id,
+                    at=at(hours + 0.4),
+                    from_person="Huang Min",
+                    to_person="Zhou Lan",
+                    condition="intact, 4 °C",
+                )
+                log.record(
+                    s,
+                    tr,
+                    chain=chain,
+                    actor="Huang Min",
+                    kind="custody.transfer",
+                    summary=f"{sm.code} to Zhou Lan",
+                    incident_id=inc.id,
+                    at=at(hours + 0.4),
+                )
             return sm
 
-        def result(sm, hours, *, value=None, unit="mg/L", factor=1.0, dl=0.0005, detected=True,
-                   status="final", qc_flag=None, corrects=None, how=lab, kind="quantitative"):
+        def result(
+            sm,
+            hours,
+            *,
+            value=None,
+            unit="mg/L",
+            factor=1.0,
+            dl=0.0005,
+            detected=True,
+            status="final",
+            qc_flag=None,
+            corrects=None,
+            how=lab,
+            kind="quantitative",
+        ):
             r = Result(
-                sample_id=sm.id, incident_id=inc.id, parameter="nitrobenzene", kind=kind, detected=detected,
-                value=value, unit=unit, detection_limit=dl,
+                sample_id=sm.id,
+                incident_id=inc.id,
+                parameter="nitrobenzene",
+                kind=kind,
+                detected=detected,
+                value=value,
+                unit=unit,
+                detection_limit=dl,
                 value_mg_l=None if value is None else value * factor,
-                detection_limit_mg_l=dl, status=status, qc_flag=qc_flag, entered_at=at(hours),
-                entered_by="Zhou Lan", corrects_id=corrects, correction_reason="typo" if corrects else None,
+                detection_limit_mg_l=dl,
+                status=status,
+                qc_flag=qc_flag,
+                entered_at=at(hours),
+                entered_by="Zhou Lan",
+                corrects_id=corrects,
+                correction_reason="typo" if corrects else None,
                 **how,
             )
-            log.record(s, r, chain=chain, actor="Zhou Lan", kind="result.logged",
-                       summary=f"{sm.code}: {value} {unit}", incident_id=inc.id, at=at(hours))
+            log.record(
+                s,
+                r,
+                chain=chain,
+                actor="Zhou Lan",
+                kind="result.logged",
+                summary=f"{sm.code}: {value} {unit}",
+                incident_id=inc.id,
+                at=at(hours),
+            )
             return r
 
         # round 1
@@ -184,8 +301,15 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
         result(s3b, 3.7, value=0.095, status="confirmed")
         s4b = sample("S4", 2, 3.3, custody=False)
         result(s4b, 3.8, value=4.0, unit="µg/L", factor=0.001, dl=0.5 / 1000)
-        log.append(s, chain=chain, actor=author, kind="round.sampled", summary="Round 2 sampled at 4 points",
-                   incident_id=inc.id, at=at(3.3))
+        log.append(
+            s,
+            chain=chain,
+            actor=author,
+            kind="round.sampled",
+            summary="Round 2 sampled at 4 points",
+            incident_id=inc.id,
+            at=at(3.3),
+        )
         n = log.count(s, chain)
     return Demo(code, n)
 
