@@ -199,3 +199,21 @@ def test_number_formats():
     assert fmt_conc(0.000512) == "0.000512"
     assert fmt_conc(123.4) == "123"
     assert fmt_limit(0.017) == "0.017" and fmt_limit(0.0001) == "0.0001" and fmt_limit(1.0) == "1"
+
+
+def test_report_catalogs_have_the_same_keys_in_both_languages():
+    import tomllib
+    from pathlib import Path
+
+    import incident
+
+    def flat(d, prefix=""):
+        out = set()
+        for k, v in d.items():
+            out |= flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k}
+        return out
+
+    root = Path(incident.__file__).parent / "locale"
+    en = flat(tomllib.loads((root / "en" / "reports.toml").read_text(encoding="utf-8")))
+    zh = flat(tomllib.loads((root / "zh" / "reports.toml").read_text(encoding="utf-8")))
+    assert en == zh
