@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "incident.cli.river",
     "incident.cli.forecast",
     "incident.cli.readiness",
+    "incident.cli.report",
 ]
 
 

@@ -45,8 +45,15 @@ def register(sub) -> None:
     p.add_argument("action", choices=["upgrade", "current"])
     p.set_defaults(handler=cmd_db)
 
-    p = sub.add_parser("log", help="the activity log of an incident (ICS 214), or of the centre")
-    p.add_argument("incident", nargs="?", help="incident code (default: the centre log)")
+    p = sub.add_parser(
+        "log",
+        help="the activity log of an incident (ICS 214), or of the centre; "
+        "`log export CODE -o FILE` writes the ICS 214 form",
+    )
+    p.add_argument("incident", nargs="?", help="incident code (default: the centre log), or `export`")
+    from incident.cli.report import add_log_export_arguments
+
+    add_log_export_arguments(p)
     add_json(p)
     p.set_defaults(handler=cmd_log)
 
@@ -166,6 +173,10 @@ def cmd_db(args) -> int:
 
 
 def cmd_log(args) -> int:
+    if args.incident == "export":
+        from incident.cli.report import cmd_log_export
+
+        return cmd_log_export(args)
     from incident.services import log
     from incident.services.incidents import get_incident
     from incident.store.engine import session_scope

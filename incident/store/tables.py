@@ -439,6 +439,12 @@ class Report(SQLModel, table=True):
     released_by: str | None = None
     released_at: datetime | None = None
     content_sha256: str | None = None  # fixed at release
+    # author's own text per section (conclusions, recommendations, lessons, next_steps, notes, termination)
+    inputs_json: str = "{}"
+    as_of: datetime | None = None  # the data the body was rendered from is as of this time
+    supersedes_id: int | None = Field(
+        default=None, foreign_key="report.id"
+    )  # the released version it revises
 
 
 # ---------------------------------------------------------------- drills

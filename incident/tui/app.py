@@ -121,6 +121,38 @@ class IncidentApp(Localised, App[int]):
         if self.incident_code:
             self.push_screen(LogScreen(self.incident_code))
 
+    # -- reports (incident/tui/screens/reports.py) -------------------------
+    def _open_reports(self, *then: str) -> None:
+        """Show the reports screen (pushing it if needed), then run one of its actions."""
+        from incident.tui.screens.reports import ReportsScreen
+
+        if isinstance(self.screen, ReportsScreen):
+            if then:
+                getattr(self.screen, f"action_{then[0]}")(*then[1:])
+            return
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        self.push_screen(ReportsScreen(self.incident_code, then=then or None))
+
+    def action_reports(self) -> None:
+        self._open_reports()
+
+    def action_report_draft(self, kind: str) -> None:
+        self._open_reports("draft", kind)
+
+    def action_report_review(self) -> None:
+        self._open_reports("review")
+
+    def action_report_release(self) -> None:
+        self._open_reports("release")
+
+    def action_report_export(self) -> None:
+        self._open_reports("export")
+
+    def action_log_export_214(self) -> None:
+        self._open_reports("log_export")
+
     def action_switch_language(self) -> None:
         self.settings.lang = "zh" if self.settings.lang == "en" else "en"
         set_language(self.settings.lang)

@@ -21,6 +21,15 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.help_show", "cmd.help_show_help", "help"),
     ("cmd.language_switch", "cmd.language_switch_help", "switch_language"),
     ("cmd.app_quit", "cmd.app_quit_help", "quit"),
+    # reports (HJ 589 §8) and the ICS 214 export
+    ("cmd.reports_show", "cmd.reports_show_help", "reports"),
+    ("cmd.report_draft_flash", "cmd.report_draft_flash_help", "report_draft('flash')"),
+    ("cmd.report_draft_monitoring", "cmd.report_draft_monitoring_help", "report_draft('monitoring')"),
+    ("cmd.report_draft_summary", "cmd.report_draft_summary_help", "report_draft('summary')"),
+    ("cmd.report_review", "cmd.report_review_help", "report_review"),
+    ("cmd.report_release", "cmd.report_release_help", "report_release"),
+    ("cmd.report_export", "cmd.report_export_help", "report_export"),
+    ("cmd.log_export_214", "cmd.log_export_214_help", "log_export_214"),
 ]
 
 
