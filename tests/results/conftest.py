@@ -6,10 +6,9 @@ the rows are created directly, as the brief for this feature allows.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import shutil
 import sqlite3
+from datetime import timedelta
 
 import pytest
 

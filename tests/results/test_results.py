@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from incident.errors import UserError, ValidationErrors
 from incident.services import log, results
@@ -14,7 +15,6 @@ from incident.services.results import NewSample, ResultInput
 from incident.services.standards import exceedance_multiple, parameters, resolve_parameter
 from incident.store.engine import session_scope
 from incident.store.tables import Result
-from sqlmodel import select
 
 
 def sample(s, code, point="S2", rnd=1, **kw):
