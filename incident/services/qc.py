@@ -26,8 +26,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
 
 from incident.services import log, standards
 from incident.services.clock import to_local, utcnow
@@ -54,13 +56,39 @@ class Finding:
     basis_is_new: bool = False
 
 
-def _current(session: Session, incident_id: int) -> list[tuple[Result, Sample]]:
+def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Result, Sample]]:
+    """Current results for the same parameter that can share a batch or a parallel pair with ``sample``.
+
+    Bounded in SQL (same round, or same point within a day, or linked parallels) so a
+    long station series does not rescan the whole incident for every row.
+    """
+    near = [
+        Sample.id == sample.parallel_of,
+        Sample.parallel_of == sample.id,
+        and_(
+            Sample.point_id == sample.point_id,
+            Sample.sampled_at >= sample.sampled_at - timedelta(days=1),
+            Sample.sampled_at <= sample.sampled_at + timedelta(days=1),
+        ),
+    ]
+    if sample.round_id is not None:
+        near.append(Sample.round_id == sample.round_id)
     pairs = list(
         session.exec(
-            select(Result, Sample).where(Result.incident_id == incident_id, Result.sample_id == Sample.id)
+            select(Result, Sample).where(
+                Result.incident_id == row.incident_id,
+                Result.parameter == row.parameter,
+                Result.sample_id == Sample.id,
+                or_(*near),
+            )
         )
     )
-    corrected = {r.corrects_id for r, _ in pairs if r.corrects_id is not None}
+    ids = [r.id for r, _ in pairs]
+    corrected = (
+        set(session.exec(select(Result.corrects_id).where(col(Result.corrects_id).in_(ids))).all())
+        if ids
+        else set()
+    )
     return [(r, s) for r, s in pairs if r.id not in corrected]
 
 
@@ -109,11 +137,7 @@ def findings_for_new(session: Session, row: Result, checked) -> list[Finding]:
                 on_new=True,
             )
         )
-    others = [
-        (r, s)
-        for r, s in _current(session, row.incident_id)
-        if r.parameter == row.parameter and r.id != row.corrects_id
-    ]
+    others = [r_s for r_s in _neighbours(session, row, sample) if r_s[0].id != row.corrects_id]
     if sample.sample_type == "field_blank":
         if row.detected:
             out.append(

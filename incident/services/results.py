@@ -597,15 +597,20 @@ def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) ->
     )
 
 
-def add_result(session: Session, code: str, raw: ResultInput, *, actor: str) -> ResultView:
-    """Check, store (hash-chained) and QC one result; returns its evaluated view."""
+def add_result(session: Session, code: str, raw: ResultInput, *, actor: str, view: bool = True) -> ResultView:
+    """Check, store (hash-chained) and QC one result; returns its evaluated view.
+
+    ``view=False`` (bulk import) skips building the view and returns None.
+    """
     inc = get_incident(session, code)
     checked = check_result(session, inc, raw)
     row = _result_row(inc, checked, actor=actor, at=utcnow())
-    return _store(session, inc, row, checked, actor=actor)
+    return _store(session, inc, row, checked, actor=actor, view=view)
 
 
-def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str) -> ResultView:
+def _store(
+    session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str, view: bool = True
+) -> ResultView:
     from incident.services import qc
 
     pending = qc.findings_for_new(session, row, checked)
@@ -625,6 +630,8 @@ def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult,
         summary=summary,
     )
     qc.record_findings(session, inc, row, pending, actor=actor)
+    if not view:
+        return None  # type: ignore[return-value]
     return result_views(session, inc.code, result_ids=[row.id])[0]  # type: ignore[list-item]
 
 
