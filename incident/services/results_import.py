@@ -46,7 +46,7 @@ import io
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -63,6 +63,7 @@ from incident.services.results import (
     NewSample,
     ResultInput,
     add_result,
+    check_result,
     create_sample,
     get_sample,
 )
@@ -378,10 +379,16 @@ def import_results(
                 )
             )
             continue
+        row_problems: list[UserError] = []
         try:
             sample_code = cell("sample")
             if not sample_code:
-                sample_code = _new_sample_for_row(session, inc.code, cell, col_where, new_samples, actor)
+                try:
+                    sample_code = _new_sample_for_row(session, inc.code, cell, col_where, new_samples, actor)
+                except ValidationErrors as exc:
+                    row_problems += exc.problems
+                except UserError as exc:
+                    row_problems.append(exc)
             kind = (cell("method_kind") or "lab").lower()
             if kind not in METHOD_KINDS:
                 raise UserError(
@@ -405,6 +412,13 @@ def import_results(
                 online=kind == "online",
                 instrument=cell("instrument"),
             )
+            if row_problems:
+                # the sample could not be made: still check the row's other fields, so one pass lists everything
+                try:
+                    check_result(session, inc, replace(raw_input, sample=""))
+                except ValidationErrors as exc:
+                    row_problems += [p for p in exc.problems if p.where != "sample"]
+                raise ValidationErrors(source, row_problems)
             key = (sample_code, standards.resolve_parameter(param_text, where=col_where("parameter")).key)
             if key in seen:
                 raise UserError(
