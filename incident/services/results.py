@@ -1070,3 +1070,17 @@ def point_series(
                 series.forecast_label = fp.label
                 break
     return series
+
+
+def latest_sample_by_point(session: Session, code: str, round_number: int | None = None) -> dict[str, str]:
+    """point number -> code of the newest normal sample there (in the round, when given)."""
+    inc = get_incident(session, code)
+    out: dict[str, str] = {}
+    for info in list_samples(session, inc.code):
+        if (
+            info.point
+            and info.sample_type == "normal"
+            and (round_number is None or info.round == round_number)
+        ):
+            out[info.point] = info.code
+    return out

@@ -16,6 +16,10 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.help_show", "cmd.help_show_help", "help"),
     ("cmd.language_switch", "cmd.language_switch_help", "switch_language"),
     ("cmd.app_quit", "cmd.app_quit_help", "quit"),
+    ("cmd.results_show", "cmd.results_show_help", "results"),
+    ("cmd.result_add", "cmd.result_add_help", "result_add"),
+    ("cmd.result_import", "cmd.result_import_help", "result_import"),
+    ("cmd.termination_check", "cmd.termination_check_help", "termination_check"),
 ]
 
 
