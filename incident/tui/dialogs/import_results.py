@@ -75,7 +75,7 @@ class ImportResultsDialog(Localised, ModalScreen[bool]):
             box.border_title = f"{t('results.import_title')} · {self.code}"
             with Horizontal(classes="row"):
                 yield Label(t("results.import_file"))
-                yield Input(id="import-file", placeholder="results.csv")
+                yield Input(id="import-file", placeholder="/path/to/lab.csv")
             with Horizontal(classes="row"):
                 yield Label(t("results.import_mapping"))
                 yield Input(id="import-mapping", placeholder="mapping.toml")
