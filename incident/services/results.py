@@ -47,6 +47,8 @@ _TYPE_SUFFIX = {"normal": "", "field_blank": "B", "parallel": "P"}
 _YES = {"yes", "y", "true", "1", "+", "detected", "positive", "是", "检出", "阳性"}
 _NO = {"no", "n", "false", "0", "-", "not detected", "nd", "negative", "否", "未检出", "阴性"}
 FUTURE_TOLERANCE = timedelta(minutes=10)
+#: samples may precede the alert (a spill found in the morning), but not by more than this
+PRE_INCIDENT_MARGIN = timedelta(hours=24)
 
 
 # ---------------------------------------------------------------- points and rounds
@@ -233,6 +235,16 @@ def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -
                 f"sampling time {fmt_local(spec.sampled_at)} is in the future",
                 where="time",
                 fix="give the local time (UTC+8) the sample was taken",
+            )
+        )
+    earliest = min(x for x in (inc.alert_at, inc.release_start) if x is not None) - PRE_INCIDENT_MARGIN
+    if spec.sampled_at < earliest:
+        problems.append(
+            UserError(
+                f"sampling time {fmt_local(spec.sampled_at)} is more than a day before the incident "
+                f"(alert {fmt_local(inc.alert_at)})",
+                where="time",
+                fix="check the date (year, month and day order); historical background data is not a sample of this incident",
             )
         )
     if spec.sample_type == "parallel":

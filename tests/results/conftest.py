@@ -86,12 +86,21 @@ def demo_engine(tmp_path, tmp_path_factory):
     eng.dispose()
 
 
+def backdate(session, inc, days: float = 5) -> None:
+    """Move the demo incident's alert and release back, so tests can place days of results after it."""
+    inc.alert_at = utcnow() - timedelta(days=days)
+    inc.release_start = inc.alert_at - timedelta(minutes=10)
+    session.add(inc)
+    session.flush()
+
+
 @pytest.fixture
 def planned(demo_engine, demo_code):
-    """(engine, code) with a plan of four points and rounds 1–3."""
+    """(engine, code) with a plan of four points and rounds 1–3; the alert was 5 days ago."""
     from incident.services.incidents import get_incident
 
     with session_scope(demo_engine) as s:
         inc = get_incident(s, demo_code)
+        backdate(s, inc)
         make_plan(s, inc.id)
     return demo_engine, demo_code

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from incident.cli import main
+from incident.services.clock import fmt_local, utcnow
 
 
 def run(capsys, url, *argv):
@@ -87,10 +89,11 @@ def test_sample_result_custody_results_terminate(planned, capsys):
 def test_import_cli_dry_run_and_bad_rows(planned, capsys, tmp_path):
     engine, code = planned
     url = str(engine.url)
+    when = fmt_local(utcnow() - timedelta(days=2))
     f = tmp_path / "station.csv"
     f.write_text(
         "point,sampled_at,parameter,value,unit,detection_limit,method,principle,method_kind\n"
-        "S3,2020-01-01 08:00,nitrobenzene,0.5,mg/L,0.01,online GC,gc,online\n",
+        f"S3,{when},nitrobenzene,0.5,mg/L,0.01,online GC,gc,online\n",
         encoding="utf-8",
     )
     rc, out, _ = run(capsys, url, "import", "results", code, str(f), "--dry-run")
@@ -98,8 +101,8 @@ def test_import_cli_dry_run_and_bad_rows(planned, capsys, tmp_path):
     g = tmp_path / "bad.csv"
     g.write_text(
         "point,sampled_at,parameter,value,unit,detection_limit,method,principle,method_kind\n"
-        "S3,2020-01-01 08:00,nitrobenzene,5e,mg/L,0.01,online GC,gc,online\n"
-        "S9,2020-01-01 08:00,nitrobenzene,0.5,mg/kg,0.01,online GC,gc,online\n",
+        f"S3,{when},nitrobenzene,5e,mg/L,0.01,online GC,gc,online\n"
+        f"S9,{when},nitrobenzene,0.5,mg/kg,0.01,online GC,gc,online\n",
         encoding="utf-8",
     )
     rc, out, err = run(capsys, url, "import", "results", code, str(g))

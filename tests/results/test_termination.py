@@ -16,7 +16,7 @@ from incident.services.termination import check_termination
 from incident.store.engine import session_scope
 from incident.store.tables import Incident, SamplingPoint
 
-from .conftest import make_plan
+from .conftest import backdate, make_plan
 
 # nitrobenzene, GB 3838 Table 3 limit 0.017 mg/L
 OK, HIGH = "0.005", "0.050"
@@ -206,7 +206,7 @@ def test_other_media_need_three_consecutive_rounds(demo_engine, demo_code, round
     with session_scope(demo_engine) as s:
         inc = s.exec(select(Incident).where(Incident.code == demo_code)).one()
         inc.medium = "other"
-        s.add(inc)
+        backdate(s, inc)
         make_plan(s, inc.id, rounds=4, points=[("S1", "downstream_control", 100.0, None)])
         for rnd, value in rounds.items():
             _add(s, demo_code, "S1", 10 - rnd, value, rnd=rnd)
