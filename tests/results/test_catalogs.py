@@ -32,9 +32,9 @@ def _catalog(lang: str) -> set[str]:
 
 
 def test_results_catalogs_have_the_same_keys():
-    load = lambda lang: _flat(
-        tomllib.loads((ROOT / f"incident/locale/{lang}/results.toml").read_text("utf-8"))
-    )  # noqa: E731
+    def load(lang):
+        return _flat(tomllib.loads((ROOT / f"incident/locale/{lang}/results.toml").read_text("utf-8")))
+
     assert load("en") == load("zh")
 
 
