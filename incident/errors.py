@@ -29,10 +29,12 @@ class UserError(Exception):
 class ValidationErrors(UserError):
     """Several problems found in one input; all are reported at once."""
 
-    def __init__(self, source: str, problems: list[UserError]) -> None:
+    def __init__(
+        self, source: str, problems: list[UserError], *, outcome: str = "nothing was imported"
+    ) -> None:
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {len(problems)} problem(s), nothing was imported"]
+        lines = [f"{source}: {len(problems)} problem(s), {outcome}"]
         lines += [f"- {p.render()}" for p in problems]
         Exception.__init__(self, "\n".join(lines))
         self.problem = lines[0]

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "incident.cli.forecast",
     "incident.cli.readiness",
     "incident.cli.report",
+    "incident.cli.results",
 ]
 
 

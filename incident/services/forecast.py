@@ -451,14 +451,17 @@ def receptor_points(net: RiverNetworkData) -> list[ForecastPointSpec]:
 
 
 def standard_for(substance: str | None) -> tuple[float | None, float | None]:
-    """(Class III limit, detection limit) in mg/L from the shipped standards table, when known."""
+    """(evaluation limit, detection threshold) in mg/L for a substance from the shipped GB 3838-2002
+    table (Class III for Table 1 items); the threshold is left to the default (1 % of the limit)."""
     if not substance:
         return None, None
+    from incident.services import standards
+
     try:
-        from incident.services import standards
-    except ImportError:
+        parameter = standards.resolve_parameter(substance, where="substance")
+    except UserError:
         return None, None
-    return standards.forecast_limits(substance)
+    return parameter.limit_for(standards.DEFAULT_CLASS), None
 
 
 def request_for_incident(

@@ -268,6 +268,8 @@ class Sample(SQLModel, table=True):
     sample_type: str = "normal"  # normal | field_blank | parallel
     parallel_of: int | None = Field(default=None, foreign_key="sample.id")
     created_at: datetime
+    parameters: str = ""  # parameter keys on the label, comma-separated (HJ 589 §7.1.3.2)
+    log_seq: int | None = None  # seq of the log entry that commits to this row
 
 
 class Result(SQLModel, table=True):
@@ -297,6 +299,24 @@ class Result(SQLModel, table=True):
     corrects_id: int | None = Field(default=None, foreign_key="result.id")
     correction_reason: str | None = None
     log_seq: int | None = None  # seq of the log entry that commits to this row
+
+
+class QcFlag(SQLModel, table=True):
+    """Append-only QC finding on a result (a blank above its detection limit, a parallel pair
+    outside its RPD limit, an instrument past calibration). Results are evidence and are never
+    updated, so flags found after a result was logged live here. ``basis_result_id`` is the
+    other result the finding rests on (the blank, the parallel partner); a flag whose basis
+    has since been corrected no longer applies and views drop it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    result_id: int = Field(foreign_key="result.id", index=True)
+    kind: str  # blank_contaminated | rpd_exceeded | parallel_mismatch | instrument_calibration
+    detail: str = ""
+    basis_result_id: int | None = Field(default=None, foreign_key="result.id")
+    created_at: datetime
+    created_by: str
+    log_seq: int | None = None
 
 
 class CustodyTransfer(SQLModel, table=True):

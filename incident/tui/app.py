@@ -153,6 +153,38 @@ class IncidentApp(Localised, App[int]):
     def action_log_export_214(self) -> None:
         self._open_reports("log_export")
 
+    # -- results (issue 6): a forecast, when the forecast feature sets one, is overlaid on plots
+    def _results_screen(self):
+        from incident.tui.screens.results import ResultsScreen
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return None
+        if not isinstance(self.screen, ResultsScreen):
+            self.push_screen(
+                ResultsScreen(self.incident_code, forecast=getattr(self, "current_forecast", None))
+            )
+        return self.screen
+
+    def action_results(self) -> None:
+        self._results_screen()
+
+    def action_result_add(self) -> None:
+        if self._results_screen() is not None:
+            self.call_after_refresh(self.screen.action_add)
+
+    def action_result_import(self) -> None:
+        if self._results_screen() is not None:
+            self.call_after_refresh(self.screen.action_import)
+
+    def action_termination_check(self) -> None:
+        from incident.tui.dialogs.termination import TerminationDialog
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        self.push_screen(TerminationDialog(self.incident_code))
+
     def action_switch_language(self) -> None:
         self.settings.lang = "zh" if self.settings.lang == "en" else "en"
         set_language(self.settings.lang)

@@ -30,6 +30,10 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.report_release", "cmd.report_release_help", "report_release"),
     ("cmd.report_export", "cmd.report_export_help", "report_export"),
     ("cmd.log_export_214", "cmd.log_export_214_help", "log_export_214"),
+    ("cmd.results_show", "cmd.results_show_help", "results"),
+    ("cmd.result_add", "cmd.result_add_help", "result_add"),
+    ("cmd.result_import", "cmd.result_import_help", "result_import"),
+    ("cmd.termination_check", "cmd.termination_check_help", "termination_check"),
 ]
 
 

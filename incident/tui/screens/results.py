@@ -1,0 +1,167 @@
+"""Results of the current incident: one round, every point, exceedances in red.
+
+Keys: a add a result (form), m import a CSV, p plot the selected point over
+time, [ and ] previous/next round, c cycle the GB 3838 class, t termination
+check, r refresh, Esc back. Data is read in a thread worker as plain data.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from incident.i18n import t
+from incident.services import results, standards
+from incident.services.incidents import get_incident
+from incident.store.engine import session_scope
+from incident.tui.base import Localised
+
+
+class ResultsScreen(Localised, Screen):
+    DEFAULT_CSS = """
+    ResultsScreen #results-head { height: 1; padding: 0 1; background: $boost; }
+    ResultsScreen #results-table { height: 1fr; }
+    ResultsScreen #results-legend { height: auto; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "key.back", id="results-back"),
+        Binding("a", "add", "key.add_result", id="results-add"),
+        Binding("m", "import", "key.import_results", id="results-import"),
+        Binding("p", "plot", "key.plot", id="results-plot"),
+        Binding("left_square_bracket", "round(-1)", "key.prev_round", id="results-prev", show=False),
+        Binding("right_square_bracket", "round(1)", "key.next_round", id="results-next", show=False),
+        Binding("c", "cycle_class", "key.water_class", id="results-class", show=False),
+        Binding("t", "terminate", "key.terminate", id="results-terminate"),
+        Binding("r", "refresh", "key.refresh", id="results-refresh", show=False),
+    ]
+
+    def __init__(
+        self, code: str, *, forecast=None, round_number: int | None = None, water_class: str = "III"
+    ) -> None:
+        super().__init__()
+        self.code = code
+        self.forecast = forecast
+        self.round_number = round_number
+        self.water_class = water_class
+        self.table_data: results.RoundTable | None = None
+        self.samples: dict[str, str] = {}
+        self.substance: str | None = None
+        self.medium = "water"
+
+    def rebuild(self) -> ResultsScreen:
+        return ResultsScreen(
+            self.code, forecast=self.forecast, round_number=self.round_number, water_class=self.water_class
+        )
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(t("app.loading"), id="results-head")
+        yield DataTable(id="results-table", cursor_type="row", zebra_stripes=True)
+        yield Static(t("results.legend"), id="results-legend")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.code} · {t('results.title')}"
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="results")
+    def load(self) -> None:
+        with session_scope(self.app.engine) as session:
+            inc = get_incident(session, self.code)
+            rt = results.round_table(session, self.code, self.round_number, water_class=self.water_class)
+            samples = results.latest_sample_by_point(session, self.code, rt.round)
+            substance, medium = inc.substance, inc.medium
+        self.app.call_from_thread(self.show, rt, samples, substance, medium)
+
+    def show(
+        self, rt: results.RoundTable, samples: dict[str, str], substance: str | None, medium: str
+    ) -> None:
+        self.table_data, self.samples, self.substance, self.medium = rt, samples, substance, medium
+        self.round_number = rt.round
+        head = self.query_one("#results-head", Static)
+        if rt.round is None:
+            head.update(t("results.no_results"))
+        else:
+            others = " ".join(f"[{n}]" if n == rt.round else str(n) for n in rt.rounds)
+            head.update(
+                f"{t('results.round', n=rt.round)} · {t('results.class', c=rt.water_class)} · {others}"
+            )
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_column(t("results.point"), key="point")
+        for p in rt.parameters:
+            table.add_column(p, key=p)
+        for pt in rt.points:
+            cells: list = [pt]
+            for p in rt.parameters:
+                c = rt.cells.get((pt, p))
+                if c is None:
+                    cells.append(Text("—", style="dim"))
+                    continue
+                style = "bold red" if c.exceeds else ("yellow" if c.suspected else "")
+                cells.append(Text(c.text, style=style))
+            table.add_row(*cells, key=pt)
+        table.focus()
+
+    def selected_point(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    # -- actions --------------------------------------------------------------
+    def action_round(self, step: int) -> None:
+        rt = self.table_data
+        if rt is None or not rt.rounds or rt.round is None:
+            return
+        i = rt.rounds.index(rt.round) + step
+        if 0 <= i < len(rt.rounds):
+            self.round_number = rt.rounds[i]
+            self.load()
+
+    def action_cycle_class(self) -> None:
+        classes = standards.CLASSES
+        self.water_class = classes[(classes.index(self.water_class) + 1) % len(classes)]
+        self.load()
+
+    def action_add(self) -> None:
+        from incident.tui.dialogs.result_form import ResultForm
+
+        point = self.selected_point()
+        form = ResultForm(
+            self.code,
+            sample=self.samples.get(point or "", ""),
+            parameter=self.substance or "",
+            medium=self.medium,
+        )
+        self.app.push_screen(form, lambda rid: self.load() if rid else None)
+
+    def action_import(self) -> None:
+        from incident.tui.dialogs.import_results import ImportResultsDialog
+
+        self.app.push_screen(ImportResultsDialog(self.code), lambda done: self.load() if done else None)
+
+    def action_plot(self) -> None:
+        from incident.tui.screens.point_plot import PointPlotScreen
+
+        point = self.selected_point()
+        if point is None:
+            self.notify(t("results.pick_point"), severity="warning")
+            return
+        rt = self.table_data
+        param = self.substance or (rt.parameters[0] if rt and rt.parameters else None)
+        self.app.push_screen(
+            PointPlotScreen(self.code, point, param, forecast=self.forecast, water_class=self.water_class)
+        )
+
+    def action_terminate(self) -> None:
+        from incident.tui.dialogs.termination import TerminationDialog
+
+        self.app.push_screen(TerminationDialog(self.code, water_class=self.water_class))
