@@ -65,6 +65,34 @@ class IncidentApp(Localised, App[int]):
         self.incident_code = code
         self.action_dashboard()
 
+    # -- the playbook ----------------------------------------------------
+    def _playbook(self, then: str | None = None) -> None:
+        from incident.tui.screens.playbook import PlaybookScreen
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        if isinstance(self.screen, PlaybookScreen) and self.screen.code == self.incident_code:
+            if then:
+                self.screen.run_action(then)
+            return
+        self.push_screen(PlaybookScreen(self.incident_code, then=then))
+
+    def action_playbook(self) -> None:
+        self._playbook()
+
+    def action_step_done(self) -> None:
+        self._playbook("done")
+
+    def action_step_skip(self) -> None:
+        self._playbook("skip")
+
+    def action_step_undo(self) -> None:
+        self._playbook("undo")
+
+    def action_step_action(self) -> None:
+        self._playbook("run_action")
+
     def action_help(self) -> None:
         from incident.tui.dialogs.help import HelpScreen
 
