@@ -982,7 +982,9 @@ class _Reader:
         for s in [by_id[start]] + steps:
             if s.id not in state:
                 visit(s.id)
-        # reachability
+        # reachability (only when every reference resolves: a typo would make everything after it "unreachable")
+        if any(target not in by_id for s in steps for target in s.targets()):
+            return
         reachable: set[str] = set()
         todo = [start]
         while todo:
