@@ -74,7 +74,7 @@ class IncidentApp(Localised, App[int]):
             return
         if isinstance(self.screen, PlaybookScreen) and self.screen.code == self.incident_code:
             if then:
-                self.screen.run_action(then)
+                getattr(self.screen, f"action_{then}")()
             return
         self.push_screen(PlaybookScreen(self.incident_code, then=then))
 

@@ -199,7 +199,7 @@ class PlaybookScreen(Localised, Screen):
             self.query_one("#step-list").focus()
             if self.then:
                 then, self.then = self.then, None
-                self.run_action(then)
+                getattr(self, f"action_{then}")()
 
     def _show_chooser(self, choices) -> None:
         self.query_one("#pb-body").display = False
@@ -548,7 +548,7 @@ class PlaybookScreen(Localised, Screen):
         name = actions_by_button.get(event.button.id or "")
         if name:
             event.stop()
-            self.run_action(name)
+            getattr(self, f"action_{name}")()
 
     # ------------------------------------------------------------ writing
     def _actor(self) -> str:
