@@ -363,7 +363,12 @@ def _log(session: Session, inc: Incident, actor: str, kind: str, summary: str, p
 def set_check(
     session: Session, code: str, step_id: str, item_id: str, checked: bool, *, actor: str
 ) -> RunView:
-    """Tick (or untick) a checklist item of the current step."""
+    """Tick (or untick) a checklist item of the current step.
+
+    Ticks are kept with the step (who, when) and committed to the log by the
+    step's ``step.done`` entry, which lists the ticked and the open items; a
+    log entry per tick would bury the entries that matter.
+    """
     inc, run, playbook, state = _current_state(session, code, step_id)
     step = playbook.step(step_id)
     items = {c.id: c for c in step.checklist}
@@ -383,14 +388,6 @@ def set_check(
         ticks.pop(item_id)
     state.checklist_json = json.dumps(ticks, ensure_ascii=False, sort_keys=True)
     session.add(state)
-    _log(
-        session,
-        inc,
-        actor,
-        "step.checked" if checked else "step.unchecked",
-        f"{'Ticked' if checked else 'Unticked'}: {items[item_id].text.en} ({step.title.en})",
-        {"step": step_id, "item": item_id},
-    )
     session.flush()
     return _view(session, inc, run)
 

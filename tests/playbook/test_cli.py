@@ -35,9 +35,13 @@ def test_step_commands_drive_the_run(fixed_db, capsys):
     rc, out, _ = run(capsys, fixed_db, "step", "done", code, "initial_forecast")
     rc, out, err = run(capsys, fixed_db, "step", "form", code, "field_survey", "air_temp_c=warm")
     assert rc == 2 and "'warm' is not a number" in err
-    rc, out, err = run(capsys, fixed_db, "step", "form", code, "field_survey", "air_temp_c=21.5", "surveyor=Li Wei")
+    rc, out, err = run(
+        capsys, fixed_db, "step", "form", code, "field_survey", "air_temp_c=21.5", "surveyor=Li Wei"
+    )
     assert rc == 0 and "21.5" in out
-    rc, out, err = run(capsys, fixed_db, "step", "done", code, "field_survey", "--form", "reporting_unit=Jade")
+    rc, out, err = run(
+        capsys, fixed_db, "step", "done", code, "field_survey", "--form", "reporting_unit=Jade"
+    )
     assert rc == 2 and "Location and water body (location)" in err
     rc, out, _ = run(capsys, fixed_db, "step", "undo", code)
     assert rc == 0 and "reopened: initial_forecast" in out

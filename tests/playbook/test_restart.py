@@ -116,7 +116,19 @@ def test_sigkill_mid_playbook_then_resume_at_the_same_step(fixed_db, tmp_path):
     # and work carries on from exactly that step in yet another process
     current = status["current_step"]
     out = subprocess.run(
-        [sys.executable, "-m", "incident", "--db", fixed_db, "step", "skip", code, current, "--reason", "resumed"],
+        [
+            sys.executable,
+            "-m",
+            "incident",
+            "--db",
+            fixed_db,
+            "step",
+            "skip",
+            code,
+            current,
+            "--reason",
+            "resumed",
+        ],
         cwd=ROOT,
         env=_env(),
         capture_output=True,

@@ -125,7 +125,9 @@ class DashboardScreen(Localised, Screen):
             phase = t("playbook.status_done")
         situation.add_row(t("dashboard.phase"), phase)
         if data.current_step:
-            situation.add_row(t("dashboard.current_step"), data.current_step)
+            situation.add_row(
+                t("dashboard.current_step"), Text(data.current_step, no_wrap=True, overflow="ellipsis")
+            )
         situation.add_row(t("dashboard.next_deadline"), _deadline_text(data))
         self.query_one("#situation", Static).update(situation)
 
