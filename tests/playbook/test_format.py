@@ -304,3 +304,11 @@ def test_cli_list_and_show(capsys):
     assert "field_survey" in out and "if intake_threatened=True: intake_warning" in out
     assert main(["playbook", "show", "no_such"]) == 2
     assert "no playbook 'no_such'" in capsys.readouterr().err
+
+
+def test_the_readme_example_validates():
+    readme = (PLAYBOOK_DIR.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index('```toml\nid = "tiny_spill"') + len("```toml\n")
+    example = readme[start : readme.index("```", start)]
+    pb = parse_playbook(example, "README.md")
+    assert pb.step("judgement").following({"pollutant_class": "heavy_metal"}) == "metal_test"

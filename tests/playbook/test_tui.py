@@ -157,6 +157,12 @@ async def test_palette_actions_and_resume_after_restart(fixed_engine, fixed_db):
         await settle(app, pilot)
         assert app.screen.selected == "mobilise"
         assert app.screen.view.step("alert_received").reason == "test"
+        # the mouse works too: the Skip button asks for a reason
+        app.screen.query_one("#btn-skip").scroll_visible(animate=False)  # as a mouse user scrolls
+        await pilot.pause()
+        await pilot.click("#btn-skip")
+        await pilot.pause()
+        assert isinstance(app.screen, SkipReasonDialog)
 
 
 def test_palette_has_the_playbook_entries():
