@@ -66,7 +66,6 @@ STEP_KEYS = {
     "action",
     "branch",
 }
-CHECK_KEYS = {"id", "en", "zh"}
 FORM_KEYS = {"id", "type", "label", "help", "choices", "required", "sets"}
 CHOICE_KEYS = {"value", "en", "zh"}
 BRANCH_KEYS = {"when", "goto"}

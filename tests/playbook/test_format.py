@@ -312,3 +312,19 @@ def test_the_readme_example_validates():
     example = readme[start : readme.index("```", start)]
     pb = parse_playbook(example, "README.md")
     assert pb.step("judgement").following({"pollutant_class": "heavy_metal"}) == "metal_test"
+
+
+def test_playbook_catalogs_have_the_same_keys_in_both_languages():
+    import tomllib
+
+    from incident.i18n import LOCALE_DIR
+
+    def keys(lang):
+        with (LOCALE_DIR / lang / "playbook.toml").open("rb") as fh:
+            data = tomllib.load(fh)
+        return {f"{section}.{key}" for section, table in data.items() for key in table}
+
+    assert keys("en") == keys("zh")
+    from incident.services.actions import KNOWN_ACTIONS
+
+    assert {label for label in KNOWN_ACTIONS.values()} <= keys("en")
