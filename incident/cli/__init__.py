@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "incident.cli.readiness",
     "incident.cli.report",
     "incident.cli.results",
+    "incident.cli.playbook",
 ]
 
 

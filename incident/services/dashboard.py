@@ -39,8 +39,10 @@ class DashboardData:
     source_reach: str | None
     source_km: float | None
     river_name: str | None
-    phase: str | None = None
-    next_deadline: tuple[str, datetime] | None = None
+    phase: str | None = None  # from the playbook run (current step's phase)
+    next_deadline: tuple[str, datetime] | None = None  # (step title, due) of the soonest open deadline
+    current_step: str | None = None  # title of the playbook's current step
+    playbook_progress: tuple[int, int] | None = None  # (finished, steps on the route)
     receptors: list[ReceptorLine] = field(default_factory=list)
     crews: list[tuple[str, str]] = field(default_factory=list)
     latest_results: list[tuple[str, str, float | None, str]] = field(default_factory=list)
@@ -78,6 +80,21 @@ def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
     return sorted(lines, key=lambda r: r.distance_km)
 
 
+def fill_from_playbook(session: Session, data: DashboardData) -> None:
+    """Phase, current step and next deadline come from the incident's playbook run."""
+    from incident.services.playbook_runs import run_view
+
+    view = run_view(session, data.code)
+    if view is None:
+        return
+    phase = view.current_phase
+    data.phase = str(phase.title) if phase else None
+    data.current_step = str(view.current.step.title) if view.current else None
+    nxt = view.next_deadline()
+    data.next_deadline = (str(nxt.step.title), nxt.due_at) if nxt and nxt.due_at else None
+    data.playbook_progress = view.progress
+
+
 def dashboard(session: Session, code: str) -> DashboardData:
     inc = get_incident(session, code)
     net_name = None
@@ -97,6 +114,7 @@ def dashboard(session: Session, code: str) -> DashboardData:
         source_km=inc.source_km,
         river_name=net_name,
     )
+    fill_from_playbook(session, data)
     data.receptors = downstream_receptors(session, inc)
     data.release_start = inc.release_start or inc.alert_at
     logged = latest_logged_forecast(session, inc.code)

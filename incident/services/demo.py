@@ -64,4 +64,8 @@ def ensure_demo(engine: Engine, *, actor: str = "demo") -> str | None:
             ),
             actor=actor,
         )
+        if spec.get("playbook"):
+            from incident.services.playbook_runs import start_run
+
+            start_run(session, row.code, spec["playbook"], actor=actor)
         return row.code

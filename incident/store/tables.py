@@ -113,6 +113,11 @@ class PlaybookRun(SQLModel, table=True):
     current_step: str | None = None
     finished_at: datetime | None = None
     variables_json: str = "{}"  # branch conditions (pollutant class, intake threatened...)
+    # finished steps in order, each {"step", "status", "variables_before"}: what undo walks back
+    history_json: str = "[]"
+    # the playbook text the run was started with, so a later edit of the file never moves a run
+    source_toml: str = ""
+    source_name: str = ""
 
 
 class StepState(SQLModel, table=True):
@@ -126,6 +131,7 @@ class StepState(SQLModel, table=True):
     reason: str | None = None
     checklist_json: str = "{}"
     form_json: str = "{}"
+    action_json: str = "{}"  # outcome of the step's action: name, summary, data, at, by
 
 
 # ---------------------------------------------------------------- sampling plan

@@ -110,6 +110,34 @@ class IncidentApp(Localised, App[int]):
 
         open_checkin(self)
 
+    # -- the playbook ----------------------------------------------------
+    def _playbook(self, then: str | None = None) -> None:
+        from incident.tui.screens.playbook import PlaybookScreen
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        if isinstance(self.screen, PlaybookScreen) and self.screen.code == self.incident_code:
+            if then:
+                getattr(self.screen, f"action_{then}")()
+            return
+        self.push_screen(PlaybookScreen(self.incident_code, then=then))
+
+    def action_playbook(self) -> None:
+        self._playbook()
+
+    def action_step_done(self) -> None:
+        self._playbook("done")
+
+    def action_step_skip(self) -> None:
+        self._playbook("skip")
+
+    def action_step_undo(self) -> None:
+        self._playbook("undo")
+
+    def action_step_action(self) -> None:
+        self._playbook("run_action")
+
     def action_help(self) -> None:
         from incident.tui.dialogs.help import HelpScreen
 
@@ -162,7 +190,7 @@ class IncidentApp(Localised, App[int]):
             return None
         if not isinstance(self.screen, ResultsScreen):
             self.push_screen(
-                ResultsScreen(self.incident_code, forecast=getattr(self, "current_forecast", None))
+                ResultsScreen(self.incident_code, forecast=self.forecasts.get(self.incident_code))
             )
         return self.screen
 

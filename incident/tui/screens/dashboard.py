@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from incident.i18n import bilingual, t
-from incident.services.clock import fmt_local, to_local
+from incident.services.clock import as_utc, fmt_local, to_local, utcnow
 from incident.services.dashboard import DashboardData, dashboard
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
@@ -28,6 +28,24 @@ def _elapsed(minutes: float) -> str:
     sign = "-" if minutes < 0 else "+"
     minutes = abs(int(minutes))
     return f"T{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _deadline_text(data: DashboardData) -> Text:
+    """Next deadline: the step, its local time and a countdown (red once overdue)."""
+    if not data.next_deadline:
+        return Text("—")
+    title, due = data.next_deadline
+    left = (as_utc(due) - utcnow()).total_seconds() / 60
+    text = Text(f"{fmt_local(due, with_date=False)} ")
+    minutes = int(abs(left))
+    span = f"{minutes // 60}h{minutes % 60:02d}" if minutes >= 60 else f"{minutes}m"
+    if left < 0:
+        text.append(t("dashboard.deadline_overdue", left=span), style="bold red")
+    else:
+        text.append(t("dashboard.deadline_in", left=span), style="yellow" if left < 15 else "")
+    if title != data.current_step:
+        text.append(f"\n{title}")
+    return text
 
 
 class DashboardScreen(Localised, Screen):
@@ -41,7 +59,10 @@ class DashboardScreen(Localised, Screen):
     DashboardScreen #receptors { column-span: 2; height: 1fr; }
     DashboardScreen #log-tail { column-span: 2; height: auto; max-height: 7; }
     """
-    BINDINGS = [Binding("r", "refresh", "key.refresh", id="refresh")]
+    BINDINGS = [
+        Binding("p", "app.playbook", "key.playbook", id="open-playbook"),
+        Binding("r", "refresh", "key.refresh", id="refresh"),
+    ]
 
     def __init__(self, code: str) -> None:
         super().__init__()
@@ -101,11 +122,15 @@ class DashboardScreen(Localised, Screen):
             t("dashboard.mass"),
             f"{data.mass_kg:,.0f} kg" if data.mass_kg is not None else t("dashboard.unknown"),
         )
-        situation.add_row(t("dashboard.phase"), data.phase or "—")
-        deadline = "—"
-        if data.next_deadline:
-            deadline = f"{data.next_deadline[0]} {fmt_local(data.next_deadline[1], with_date=False)}"
-        situation.add_row(t("dashboard.next_deadline"), deadline)
+        phase = data.phase or "—"
+        if data.playbook_progress and data.current_step is None:
+            phase = t("playbook.status_done")
+        situation.add_row(t("dashboard.phase"), phase)
+        if data.current_step:
+            situation.add_row(
+                t("dashboard.current_step"), Text(data.current_step, no_wrap=True, overflow="ellipsis")
+            )
+        situation.add_row(t("dashboard.next_deadline"), _deadline_text(data))
         self.query_one("#situation", Static).update(situation)
 
         crews = Table.grid(padding=(0, 1))
