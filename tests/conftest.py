@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
+import sqlite3
 
 import pytest
 
@@ -47,8 +47,6 @@ def _demo_template(tmp_path_factory) -> str:
         path = tmp_path_factory.mktemp("template") / "demo.sqlite"
         eng = open_store(f"sqlite:///{path}")
         ensure_demo(eng, actor="tester")
-        with eng.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         eng.dispose()
         _TEMPLATE["path"] = str(path)
     return _TEMPLATE["path"]
@@ -60,7 +58,8 @@ def demo_engine(tmp_path, tmp_path_factory):
     from incident.store.engine import open_store
 
     target = tmp_path / "demo.sqlite"
-    shutil.copy(_demo_template(tmp_path_factory), target)
+    with sqlite3.connect(_demo_template(tmp_path_factory)) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
     eng = open_store(f"sqlite:///{target}")
     yield eng
     eng.dispose()

@@ -10,8 +10,7 @@ from sqlmodel import Session, select
 from incident.services import log
 from incident.services.clock import utcnow
 from incident.services.incidents import get_incident
-from incident.services.networks import load_network
-from incident.store.tables import Crew, Result
+from incident.store.tables import Crew, Reach, Receptor, Result, RiverNetwork
 
 
 @dataclass
@@ -49,14 +48,29 @@ class DashboardData:
 
 
 def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
+    """Receptors below the source, with flow distance, from the stored reach table
+    (no geometry work: the dashboard must come up fast)."""
     if inc.river_network_id is None or inc.source_reach is None:
         return []
-    net = load_network(session, inc.river_network_id)
-    src_offset = net.offset_for_km(inc.source_reach, inc.source_km)
+    reaches = {
+        r.reach_id: r for r in session.exec(select(Reach).where(Reach.network_id == inc.river_network_id))
+    }
+
+    def to_outlet_m(reach_id: str, km: float) -> float:
+        r = reaches[reach_id]
+        return r.to_outlet_m - (km - r.km_start) * 1000
+
+    below, current = set(), inc.source_reach
+    while current is not None:
+        below.add(current)
+        current = reaches[current].downstream_reach_id
+    source_m = to_outlet_m(inc.source_reach, inc.source_km)
     lines = []
-    for rc in net.receptors:
-        d = net.distance_downstream_m(inc.source_reach, src_offset, rc.reach_id, rc.offset_m)
-        if d is not None:
+    for rc in session.exec(select(Receptor).where(Receptor.network_id == inc.river_network_id)):
+        if rc.reach_id not in below:
+            continue
+        d = source_m - to_outlet_m(rc.reach_id, rc.km)
+        if d >= 0:
             lines.append(ReceptorLine(rc.receptor_id, rc.name, rc.name_zh, rc.kind, rc.km, d / 1000))
     return sorted(lines, key=lambda r: r.distance_km)
 
@@ -65,7 +79,7 @@ def dashboard(session: Session, code: str) -> DashboardData:
     inc = get_incident(session, code)
     net_name = None
     if inc.river_network_id is not None:
-        net_name = load_network(session, inc.river_network_id).name
+        net_name = session.get(RiverNetwork, inc.river_network_id).name
     data = DashboardData(
         code=inc.code,
         title=inc.title,

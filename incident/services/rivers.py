@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geopy.distance import geodesic
-
 from incident.errors import UserError, ValidationErrors
 
 RECEPTOR_KINDS = ("drinking_water_intake", "automatic_station", "boundary_section", "other")
@@ -209,9 +207,17 @@ class RiverNetworkData:
 # ---------------------------------------------------------------- geometry helpers
 
 
+def geodesic_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    """Geodesic distance in metres on the WGS84 ellipsoid (geopy, imported on first use:
+    its package import pulls in every web geocoder, which start-up does not need)."""
+    from geopy.distance import geodesic
+
+    return geodesic((lat0, lon0), (lat1, lon1)).meters
+
+
 def _geodesic_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Distance between two (lon, lat) pairs in metres on the WGS84 ellipsoid."""
-    return geodesic((a[1], a[0]), (b[1], b[0])).meters
+    """Distance between two (lon, lat) pairs."""
+    return geodesic_m(a[1], a[0], b[1], b[0])
 
 
 def _nearest_on_line(r: ReachData, lat: float, lon: float) -> tuple[float, float, float, float]:
@@ -236,7 +242,7 @@ def _nearest_on_line(r: ReachData, lat: float, lon: float) -> tuple[float, float
     (lon0, lat0), (lon1, lat1) = r.coords[best_i - 1], r.coords[best_i]
     plon, plat = lon0 + best_f * (lon1 - lon0), lat0 + best_f * (lat1 - lat0)
     along = r.vertex_m[best_i - 1] + best_f * (r.vertex_m[best_i] - r.vertex_m[best_i - 1])
-    return along, geodesic((lat, lon), (plat, plon)).meters, plat, plon
+    return along, geodesic_m(lat, lon, plat, plon), plat, plon
 
 
 # ---------------------------------------------------------------- loading
@@ -474,7 +480,8 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
         )
     by_id = {r.reach_id: r for r in reaches}
     for r in reaches:
-        if r.downstream is not None and r.downstream not in by_id:
+        # a reach refused above for its own properties is reported once, not again as "missing"
+        if r.downstream is not None and r.downstream not in by_id and r.downstream not in seen_ids:
             problems.append(
                 UserError(
                     f"downstream reach {r.downstream!r} does not exist",

@@ -1,0 +1,40 @@
+"""The layers hold: models/ is pure science, services never pull in textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _loaded_after(import_stmt: str) -> set[str]:
+    code = f"import sys\n{import_stmt}\nprint('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return {m.split(".")[0] for m in out.split()}
+
+
+def test_import_linter_contracts_hold():
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" not in result.stdout.lower().replace("0 broken", "")
+
+
+def test_services_do_not_load_textual():
+    services = sorted(p.stem for p in (ROOT / "incident" / "services").glob("*.py") if p.stem != "__init__")
+    stmt = "\n".join(f"import incident.services.{name}" for name in services)
+    loaded = _loaded_after(stmt + "\nimport incident.store.engine\nimport incident.cli")
+    assert "textual" not in loaded
+    assert "incident" in loaded
+
+
+def test_models_load_only_numpy_and_scipy():
+    models = sorted(p.stem for p in (ROOT / "models").glob("*.py") if p.stem != "__init__")
+    stmt = "\n".join(f"import models.{name}" for name in models) or "import models"
+    loaded = _loaded_after(stmt)
+    for forbidden in ("incident", "textual", "sqlmodel", "sqlalchemy", "geopy"):
+        assert forbidden not in loaded
