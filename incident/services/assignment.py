@@ -26,16 +26,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from geopy.distance import geodesic
 from scipy.optimize import linear_sum_assignment
 from sqlmodel import Session, select
 
 from incident.errors import UserError
 from incident.services import log
 from incident.services.clock import as_utc, fmt_local, utcnow
-from incident.services.crews import CrewInfo, KitCheck, eligibility, list_crews, set_status
+from incident.services.crews import KitCheck, eligibility, list_crews, set_status
 from incident.services.incidents import get_incident
 from incident.services.plans import plan_view
+from incident.services.rivers import geodesic_m
 from incident.services.sampling import ProposedPoint
 from incident.store.tables import Assignment, SamplingRound
 
@@ -48,6 +48,7 @@ class AssignSettings:
     speed_kmh: float = 40.0
     margin_min: float = 30.0  # be on site this long before the leading edge
     include_assigned: bool = False  # also re-plan crews already Assigned
+    period_h: float = 12.0  # operational period: points due later wait for the next assignment
 
     def check(self) -> None:
         if not self.road_factor >= 1:
@@ -58,6 +59,8 @@ class AssignSettings:
             )
         if not self.speed_kmh > 0:
             raise UserError(f"speed {self.speed_kmh:g} km/h", where="--speed", fix="give a speed > 0 km/h")
+        if not self.period_h > 0:
+            raise UserError(f"period {self.period_h:g} h", where="--period", fix="give hours > 0, e.g. 12")
         if self.margin_min < 0:
             raise UserError(f"margin {self.margin_min:g} min is negative", where="--margin", fix="use ≥ 0")
 
@@ -66,7 +69,7 @@ def travel_minutes(
     from_latlon: tuple[float, float], to_latlon: tuple[float, float], road_factor: float, speed_kmh: float
 ) -> float:
     """Geodesic km × road factor ÷ speed, in minutes."""
-    km = geodesic(from_latlon, to_latlon).km
+    km = geodesic_m(*from_latlon, *to_latlon) / 1000
     return km * road_factor / speed_kmh * 60
 
 
@@ -194,6 +197,7 @@ class AssignmentPlan:
     unmet: list[UnmetPoint]
     idle: list[tuple[str, str]]  # (crew, why not used)
     objective: tuple[int, int, int, int]
+    later: list[UnmetPoint] = field(default_factory=list)  # due after this operational period
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -242,6 +246,21 @@ def plan_assignment(
                 fix=f"use some of {', '.join(sorted(known))}",
             )
         targets = [p for p in targets if p.number in points]
+    period_end = now + timedelta(hours=settings.period_h)
+
+    def deadline_of(p: ProposedPoint) -> datetime | None:
+        if p.arrival_h is None:
+            return None
+        return release + timedelta(hours=p.arrival_h) - timedelta(minutes=settings.margin_min)
+
+    later: list[UnmetPoint] = []
+    if not points:  # points named explicitly are assigned whatever their deadline
+        later = [
+            UnmetPoint(p.number, p.name, p.mandatory, deadline_of(p), ["due after this operational period"])
+            for p in targets
+            if (d := deadline_of(p)) is not None and d > period_end
+        ]
+        targets = [p for p in targets if (d := deadline_of(p)) is None or d <= period_end]
     crews_all = list_crews(session, on=on)
     wanted = ("available", "assigned") if settings.include_assigned else ("available",)
     crews = [c for c in crews_all if c.status in wanted]
@@ -263,11 +282,10 @@ def plan_assignment(
     required_by: list[datetime | None] = []
     required_s = np.full(n_p, np.nan)
     for j, p in enumerate(targets):
-        if p.arrival_h is None:
-            required_by.append(None)
-            continue
-        deadline = release + timedelta(hours=p.arrival_h) - timedelta(minutes=settings.margin_min)
+        deadline = deadline_of(p)
         required_by.append(deadline)
+        if deadline is None:
+            continue
         required_s[j] = math.floor((deadline - now).total_seconds())
     feasible = np.array(
         [[not reasons[(c.id, p.required_qualification)] for p in targets] for c in crews], dtype=bool
@@ -325,6 +343,7 @@ def plan_assignment(
         unmet=unmet,
         idle=idle,
         objective=sol.objective,
+        later=later,
     )
 
 
@@ -472,6 +491,11 @@ def ics204_markdown(plan: AssignmentPlan) -> str:
             star = " (MANDATORY)" if u.mandatory else ""
             by = f", required by {fmt_local(u.required_by)}" if u.required_by else ""
             lines.append(f"- **{u.point}{star}** {u.point_name}{by}: " + "; ".join(u.reasons))
+        lines.append("")
+    if plan.later:
+        lines += [f"## Next operational period (due after {s.period_h:g} h)", ""]
+        for u in plan.later:
+            lines.append(f"- {u.point} {u.point_name}: required by {fmt_local(u.required_by)}")
         lines.append("")
     lines += ["## Special instructions", ""]
     for x in plan.lines:

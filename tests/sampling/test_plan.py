@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlmodel import select
 
 from incident.errors import UserError
 from incident.services import log
@@ -176,4 +177,4 @@ def test_refresh_adds_newly_reached_receptor_with_sub_number(demo_engine, demo_c
         w3 = next(p for p in view2.points if p.receptor_id == "W3")
         assert "-" in w3.number and w3.mandatory
         assert [p.number for p in view2.points if p.number in numbers] == numbers
-        assert s.query(LogEntry).filter(LogEntry.kind == "plan.refreshed").count() == 1
+        assert len(s.exec(select(LogEntry).where(LogEntry.kind == "plan.refreshed")).all()) == 1
