@@ -399,6 +399,25 @@ def dispatch(session: Session, plan: AssignmentPlan, *, actor: str) -> list[Assi
     return rows
 
 
+def current_assignments(session: Session, code: str) -> dict[str, tuple[str, float, datetime]]:
+    """Crew name -> (point number, slack min, ETA) of its latest live assignment in the incident."""
+    from incident.store.tables import Crew, SamplingPoint
+
+    inc = get_incident(session, code)
+    out: dict[str, tuple[str, float, datetime]] = {}
+    rows = session.exec(
+        select(Assignment, Crew, SamplingPoint)
+        .where(Assignment.incident_id == inc.id, Assignment.status.in_(("assigned", "on_site")))  # type: ignore[attr-defined]
+        .join(Crew, Crew.id == Assignment.crew_id)
+        .join(SamplingPoint, SamplingPoint.id == Assignment.point_id)
+        .order_by(Assignment.created_at)
+    ).all()
+    for a, crew, point in rows:
+        if crew.status == "assigned":
+            out[crew.name] = (point.number, a.slack_min, as_utc(a.eta))
+    return out
+
+
 # ---------------------------------------------------------------- ICS 204 output
 
 CSV_COLUMNS = [

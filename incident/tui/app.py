@@ -14,9 +14,10 @@ from incident.config import Settings
 from incident.i18n import set_language, t
 from incident.tui.base import Localised
 from incident.tui.commands import IncidentCommands
+from incident.tui.screens.sampling import SamplingActions
 
 
-class IncidentApp(Localised, App[int]):
+class IncidentApp(SamplingActions, Localised, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "incident"
     COMMANDS = App.COMMANDS | {IncidentCommands}

@@ -92,24 +92,29 @@ def slug_forecast(
         points.append(pf)
         curves.append(curve)
     profiles = {}
+    # along the flow path: distance and advective time at each reach start, then linear within it
+    path = []
+    for rid in net.path_down(src[0]):
+        r = net.reach(rid)
+        first = rid == src[0]
+        start_d = -src[1] if first else net.distance_downstream_m(src[0], src[1], rid, 0.0)
+        start_t = -src[1] / r.velocity_ms if first else advective_time_h(net, src, (rid, 0.0)) * 3600
+        path.append((r, start_d, start_t))
     for at_h in with_profiles:
         t = at_h * 3600
         rows = []
-        for r in net.reaches:
+        for r, start_d, start_t in path:
             offs = np.linspace(0, r.length_m, 201)
-            conc = np.zeros_like(offs)
-            for i, off in enumerate(offs):
-                dist = net.distance_downstream_m(src[0], src[1], r.reach_id, off)
-                if dist is None or dist <= 0:
-                    continue
-                u = dist / (advective_time_h(net, src, (r.reach_id, off)) * 3600)
-                conc[i] = (
-                    mass_kg * 1e6 / (r.area_m2 * np.sqrt(4 * np.pi * dispersion_m2s * t))
-                    * np.exp(-((dist - u * t) ** 2) / (4 * dispersion_m2s * t))
-                    * np.exp(-k * t)
-                    / 1000
-                )
-            rows.append((r.reach_id, offs, conc))
+            dist = start_d + offs
+            tadv = start_t + offs / r.velocity_ms
+            u = np.where(dist > 0, dist / np.where(tadv > 0, tadv, 1.0), 1.0)
+            conc = (
+                mass_kg * 1e6 / (r.area_m2 * np.sqrt(4 * np.pi * dispersion_m2s * t))
+                * np.exp(-((dist - u * t) ** 2) / (4 * dispersion_m2s * t))
+                * np.exp(-k * t)
+                / 1000
+            )
+            rows.append((r.reach_id, offs, np.where(dist > 0, conc, 0.0)))
         profiles[at_h] = rows
     return IncidentForecast(
         release_start=release,
