@@ -26,7 +26,9 @@ def register(sub) -> None:
     c.add_argument("incident")
     c.add_argument("--reason", default="initial proposal from the forecast")
     c.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
-    c.add_argument("--upstream-m", type=float, default=500.0, help="upstream control, 100–600 m (default 500)")
+    c.add_argument(
+        "--upstream-m", type=float, default=500.0, help="upstream control, 100–600 m (default 500)"
+    )
     c.add_argument(
         "--downstream-m", type=float, default=800.0, help="downstream control, 500–1000 m (default 800)"
     )
@@ -69,7 +71,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("rounds", help="sampling rounds: one round time for every point (HJ 589 §7.1.2.1)")
     p.add_argument("incident")
-    p.add_argument("--regenerate", action="store_true", help="rebuild from the forecast, keeping sampled rounds")
+    p.add_argument(
+        "--regenerate", action="store_true", help="rebuild from the forecast, keeping sampled rounds"
+    )
     p.add_argument("--sampled", type=int, metavar="N", help="mark round N as sampled")
     p.add_argument("--horizon", type=float, default=72.0)
     add_json(p)
@@ -104,20 +108,26 @@ def register(sub) -> None:
     fmt.add_argument("--csv", action="store_true", help="print the ICS 204 list as CSV")
     fmt.add_argument("--json", action="store_true")
     p.add_argument("--dispatch", action="store_true", help="save the assignment and set the crews Assigned")
-    p.add_argument("--road-factor", type=float, default=1.4, help="road distance ÷ straight line (default 1.4)")
+    p.add_argument(
+        "--road-factor", type=float, default=1.4, help="road distance ÷ straight line (default 1.4)"
+    )
     p.add_argument("--speed", type=float, default=40.0, help="driving speed km/h (default 40)")
     p.add_argument("--margin", type=float, default=30.0, help="minutes before the leading edge (default 30)")
     p.add_argument("--period", type=float, default=12.0, help="operational period in hours (default 12)")
     p.add_argument("--points", help="only these points, comma-separated (e.g. S4,S8)")
     p.add_argument("--include-assigned", action="store_true", help="also re-plan crews already Assigned")
-    p.add_argument("--skip-kit-check", action="store_true", help="do not check kit readiness (said on the list)")
+    p.add_argument(
+        "--skip-kit-check", action="store_true", help="do not check kit readiness (said on the list)"
+    )
     p.set_defaults(handler=cmd_assign)
 
     p = sub.add_parser("export", help="export the plan for GIS")
     esub = p.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
     c = esub.add_parser("geojson", help="points, receptors, river and plume extent (RFC 7946; opens in QGIS)")
     c.add_argument("incident")
-    c.add_argument("--at", type=float, required=True, metavar="HOURS", help="plume at this many hours after release")
+    c.add_argument(
+        "--at", type=float, required=True, metavar="HOURS", help="plume at this many hours after release"
+    )
     c.add_argument("-o", "--output", required=True, help="file to write (- for stdout)")
     c.add_argument("--threshold", type=float, help="plume above this mg/L (default: the detection limit)")
     c.add_argument("--no-river", action="store_true", help="leave the river reaches out")
@@ -156,7 +166,9 @@ def point_rows(view, release, include_removed: bool = False) -> list[dict]:
     for p in view.points:
         if not include_removed and not p.active:
             continue
-        arrival = fmt_local(release + timedelta(hours=p.arrival_h)) if release and p.arrival_h is not None else None
+        arrival = (
+            fmt_local(release + timedelta(hours=p.arrival_h)) if release and p.arrival_h is not None else None
+        )
         rows.append(
             {
                 "no": p.number,
@@ -206,7 +218,18 @@ def _show_plan(args, session, code, revision=None, include_removed=False, notes=
         f"{marker}{code} monitoring plan, revision {r.revision} of {len(view.revisions)} "
         f"({fmt_local(r.created_at)}, {r.created_by}: {r.reason})\n"
     )
-    cols = ["no", "role", "reach", "km", "from_src_km", "arrival", "mandatory", "vert_x_depth", "requires", "name"]
+    cols = [
+        "no",
+        "role",
+        "reach",
+        "km",
+        "from_src_km",
+        "arrival",
+        "mandatory",
+        "vert_x_depth",
+        "requires",
+        "name",
+    ]
     if include_removed:
         cols.append("removed")
     table(rows, cols)
@@ -232,7 +255,9 @@ def cmd_propose(args) -> int:
     cfg.check()
     with session_scope(engine_from(args)) as s:
         forecast = run_forecast(s, args.incident, requests_for(s, args.incident, cfg), args.horizon)
-        view, proposal = propose_plan(s, args.incident, forecast, actor=settings.user, reason=args.reason, settings=cfg)
+        view, proposal = propose_plan(
+            s, args.incident, forecast, actor=settings.user, reason=args.reason, settings=cfg
+        )
         _show_plan(args, s, view.code, notes=proposal.notes)
     return 0
 
@@ -241,7 +266,9 @@ def cmd_show(args) -> int:
     from incident.store.engine import session_scope
 
     with session_scope(engine_from(args)) as s:
-        _show_plan(args, s, args.incident, args.revision, include_removed=args.all or args.revision is not None)
+        _show_plan(
+            args, s, args.incident, args.revision, include_removed=args.all or args.revision is not None
+        )
     return 0
 
 
@@ -263,7 +290,9 @@ def cmd_insert(args) -> int:
             view = plan_view(s, args.incident)
             # the forecast labels the new point by the number it will get when --after is given
             label = sub_number(args.after, [p.number for p in view.points]) if args.after else "new"
-            forecast = run_forecast(s, args.incident, [*plan_extra_points(view), (label, reach, offset)], 72.0)
+            forecast = run_forecast(
+                s, args.incident, [*plan_extra_points(view), (label, reach, offset)], 72.0
+            )
         point = insert_point(
             s,
             args.incident,
@@ -276,7 +305,9 @@ def cmd_insert(args) -> int:
             requires=args.requires,
             forecast=forecast,
         )
-        print(f"inserted {point.number} at {point.reach_id} km {point.km:.2f} — {args.reason}", file=sys.stderr)
+        print(
+            f"inserted {point.number} at {point.reach_id} km {point.km:.2f} — {args.reason}", file=sys.stderr
+        )
         _show_plan(args, s, args.incident)
     return 0
 
@@ -405,7 +436,9 @@ def cmd_crew_status(args) -> int:
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
-        change = set_status(s, args.crew, args.status, actor=settings.user, code=args.incident, note=args.note)
+        change = set_status(
+            s, args.crew, args.status, actor=settings.user, code=args.incident, note=args.note
+        )
         from incident.services.clock import fmt_local
 
         print(f"{args.crew}: {change.status} since {fmt_local(change.at)}")
@@ -519,8 +552,13 @@ def cmd_export_geojson(args) -> int:
         try:
             Path(args.output).write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
-            raise UserError(f"cannot write {args.output}: {exc.strerror}", where="-o", fix="check the folder") from exc
-        n = {k: sum(1 for f in doc["features"] if f["properties"].get("layer") == k) for k in ("sampling_point", "plume")}
+            raise UserError(
+                f"cannot write {args.output}: {exc.strerror}", where="-o", fix="check the folder"
+            ) from exc
+        n = {
+            k: sum(1 for f in doc["features"] if f["properties"].get("layer") == k)
+            for k in ("sampling_point", "plume")
+        }
         print(
             f"wrote {args.output}: {n['sampling_point']} points, {n['plume']} plume segment(s) at "
             f"{doc.get('plume_at_h', args.at):g} h (open in QGIS: Layer → Add Vector Layer)"

@@ -327,7 +327,11 @@ def plan_assignment(
     unmet = []
     for j in sol.unmet:
         p = targets[j]
-        why = [f"{c.name}: {'; '.join(reasons[(c.id, p.required_qualification)])}" for c in crews if reasons[(c.id, p.required_qualification)]]
+        why = [
+            f"{c.name}: {'; '.join(reasons[(c.id, p.required_qualification)])}"
+            for c in crews
+            if reasons[(c.id, p.required_qualification)]
+        ]
         if len(why) < len(crews):
             why.append("every eligible crew is needed at a higher-priority point")
         if not crews:
@@ -399,12 +403,12 @@ def dispatch(session: Session, plan: AssignmentPlan, *, actor: str) -> list[Assi
     return rows
 
 
-def current_assignments(session: Session, code: str) -> dict[str, tuple[str, float, datetime]]:
-    """Crew name -> (point number, slack min, ETA) of its latest live assignment in the incident."""
+def current_assignments(session: Session, code: str) -> dict[str, tuple[str, float | None, datetime]]:
+    """Crew name -> (point number, slack min or None without a deadline, ETA) of its live assignment."""
     from incident.store.tables import Crew, SamplingPoint
 
     inc = get_incident(session, code)
-    out: dict[str, tuple[str, float, datetime]] = {}
+    out: dict[str, tuple[str, float | None, datetime]] = {}
     rows = session.exec(
         select(Assignment, Crew, SamplingPoint)
         .where(Assignment.incident_id == inc.id, Assignment.status.in_(("assigned", "on_site")))  # type: ignore[attr-defined]
@@ -414,7 +418,10 @@ def current_assignments(session: Session, code: str) -> dict[str, tuple[str, flo
     ).all()
     for a, crew, point in rows:
         if crew.status == "assigned":
-            out[crew.name] = (point.number, a.slack_min, as_utc(a.eta))
+            slack = (
+                None if point.arrival_h is None else a.slack_min
+            )  # no deadline: the plume never gets there
+            out[crew.name] = (point.number, slack, as_utc(a.eta))
     return out
 
 

@@ -99,11 +99,15 @@ def find_crew(session: Session, name_or_id: str | int) -> Crew:
     return row
 
 
-def crew_info(session: Session, crew: Crew, *, on: date | None = None, incident_id: int | None = None) -> CrewInfo:
+def crew_info(
+    session: Session, crew: Crew, *, on: date | None = None, incident_id: int | None = None
+) -> CrewInfo:
     on = on or _today()
     members = []
     rows = session.exec(
-        select(Responder).join(CrewMember, CrewMember.responder_id == Responder.id).where(CrewMember.crew_id == crew.id)
+        select(Responder)
+        .join(CrewMember, CrewMember.responder_id == Responder.id)
+        .where(CrewMember.crew_id == crew.id)
     ).all()
     leader = session.get(Responder, crew.leader_id) if crew.leader_id else None
     for r in sorted(rows, key=lambda r: (r.id != crew.leader_id, r.id)):
@@ -202,7 +206,9 @@ def set_status(
 def status_history(session: Session, crew_name: str | int) -> list[CrewStatusChange]:
     crew = find_crew(session, crew_name)
     return list(
-        session.exec(select(CrewStatusChange).where(CrewStatusChange.crew_id == crew.id).order_by(CrewStatusChange.at))
+        session.exec(
+            select(CrewStatusChange).where(CrewStatusChange.crew_id == crew.id).order_by(CrewStatusChange.at)
+        )
     )
 
 
@@ -224,7 +230,9 @@ def check_in(
     crew = find_crew(session, crew_name)
     info = crew_info(session, crew, on=on)
     if headcount is not None and headcount < 1:
-        raise UserError(f"headcount {headcount} is not a number of people", where="--headcount", fix="give ≥ 1")
+        raise UserError(
+            f"headcount {headcount} is not a number of people", where="--headcount", fix="give ≥ 1"
+        )
     if crew.status == "out_of_service":
         raise UserError(
             f"{crew.name} is out of service",

@@ -208,7 +208,11 @@ class PlanLayers:
 def check_rfc7946(doc: dict, source: str = "<geojson>") -> None:
     """Structural RFC 7946 checks: FeatureCollection, no crs, [lon, lat] in range, ≥ 2 positions per line."""
     problems: list[UserError] = []
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+    if (
+        not isinstance(doc, dict)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+    ):
         raise UserError("not a GeoJSON FeatureCollection", where=source, fix="RFC 7946 §3.3")
     if "crs" in doc:
         problems.append(UserError("has a 'crs' member", where=source, fix="RFC 7946 removed crs: WGS84 only"))
@@ -236,12 +240,16 @@ def check_rfc7946(doc: dict, source: str = "<geojson>") -> None:
         c = g.get("coordinates")
         if g.get("type") == "Point":
             if not pos_ok(c):
-                problems.append(UserError(f"bad Point position {c!r}", where=where, fix="[lon, lat] in range"))
+                problems.append(
+                    UserError(f"bad Point position {c!r}", where=where, fix="[lon, lat] in range")
+                )
         elif g.get("type") == "LineString":
             if not isinstance(c, list) or len(c) < 2 or not all(pos_ok(p) for p in c):
                 problems.append(UserError("bad LineString", where=where, fix="≥ 2 [lon, lat] positions"))
         else:
-            problems.append(UserError(f"unexpected geometry {g.get('type')!r}", where=where, fix="Point or LineString"))
+            problems.append(
+                UserError(f"unexpected geometry {g.get('type')!r}", where=where, fix="Point or LineString")
+            )
     if problems:
         raise ValidationErrors(source, problems)
 
@@ -258,7 +266,9 @@ def load_plan_geojson(text: str, source: str = "<plan geojson>") -> PlanLayers:
         layer = props.get("layer")
         if layer not in LAYERS:
             raise UserError(
-                f"unknown layer {layer!r}", where=f"{source}: feature {i}", fix=f"use one of {', '.join(LAYERS)}"
+                f"unknown layer {layer!r}",
+                where=f"{source}: feature {i}",
+                fix=f"use one of {', '.join(LAYERS)}",
             )
         coords = f["geometry"]["coordinates"]
         if layer == "sampling_point":

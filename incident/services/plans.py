@@ -283,7 +283,9 @@ def propose_plan(
             f"or refresh its forecast times (`incident plan refresh {inc.code}`)",
         )
     net, reach, offset = incident_river(session, inc)
-    proposal = propose_points(net, reach, offset, forecast, pollutant_class=inc.pollutant_class, settings=settings)
+    proposal = propose_points(
+        net, reach, offset, forecast, pollutant_class=inc.pollutant_class, settings=settings
+    )
     _write_revision(
         session,
         inc,
@@ -299,7 +301,9 @@ def propose_plan(
     return plan_view(session, code), proposal
 
 
-def _locate(net: RiverNetworkData, km: float, reach_id: str | None, source: tuple[str, float]) -> tuple[str, float]:
+def _locate(
+    net: RiverNetworkData, km: float, reach_id: str | None, source: tuple[str, float]
+) -> tuple[str, float]:
     if reach_id:
         return reach_id, net.offset_for_km(reach_id, km)
     hits = [r for r in net.reaches if r.km_start - 1e-9 <= km <= r.km_start + r.length_m / 1000 + 1e-9]
@@ -310,7 +314,9 @@ def _locate(net: RiverNetworkData, km: float, reach_id: str | None, source: tupl
     choice = on_path or hits
     if not choice:
         raise UserError(
-            f"no reach covers km {km:g}", where="--km", fix="give a km on the river (see `incident river check`)"
+            f"no reach covers km {km:g}",
+            where="--km",
+            fix="give a km on the river (see `incident river check`)",
         )
     if len({r.branch for r in choice}) > 1:
         raise UserError(
@@ -368,7 +374,9 @@ def insert_point(
         after = natural
     existing = [p.number for p in view.points]
     if after not in existing:
-        raise UserError(f"there is no point {after}", where="--after", fix=f"use one of {', '.join(existing)}")
+        raise UserError(
+            f"there is no point {after}", where="--after", fix=f"use one of {', '.join(existing)}"
+        )
     # the new point must lie between `after` and the next point that is not one of its sub-levels
     anchor = next(p for p in ordered if p.number == after)
     depth = len(number_key(after))
@@ -475,9 +483,7 @@ def refresh_plan(
             p.arrival_h, p.peak_h, p.trailing_h = pf.leading_edge_h, pf.peak_h, pf.trailing_edge_h
     have = {p.receptor_id for p in view.points if p.receptor_id}
     added = []
-    fresh = propose_points(
-        net, src_reach, src_offset, forecast, pollutant_class=inc.pollutant_class
-    ).points
+    fresh = propose_points(net, src_reach, src_offset, forecast, pollutant_class=inc.pollutant_class).points
     for cand in fresh:
         if cand.receptor_id and cand.receptor_id not in have:
             ordered = sorted(view.points, key=lambda p: (p.distance_from_source_m, number_key(p.number)))

@@ -76,7 +76,11 @@ def _floor_step(h: float, step_min: int) -> float:
 
 
 def schedule(
-    points: list[ProposedPoint], now_h: float, settings: RoundSettings | None = None, *, not_before_h: float = 0.0
+    points: list[ProposedPoint],
+    now_h: float,
+    settings: RoundSettings | None = None,
+    *,
+    not_before_h: float = 0.0,
 ) -> list[PlannedRound]:
     """Round times (hours after the release) for the active points; dense early, thinning later."""
     settings = settings or RoundSettings()
@@ -183,9 +187,10 @@ def regenerate(
     future = [r for r in rows if r not in keep and r.status != "cancelled"]
     dropped = []
     for r in future:
-        used = session.exec(select(Assignment.id).where(Assignment.round_id == r.id)).first() or session.exec(
-            select(Sample.id).where(Sample.round_id == r.id)
-        ).first()
+        used = (
+            session.exec(select(Assignment.id).where(Assignment.round_id == r.id)).first()
+            or session.exec(select(Sample.id).where(Sample.round_id == r.id)).first()
+        )
         dropped.append({"number": r.number, "at": as_utc(r.planned_at), "purpose": r.purpose})
         if used:
             r.status = "cancelled"

@@ -64,7 +64,9 @@ def slug_forecast(
             area = net.reach(reach).area_m2
             t = times_h * 3600
             curve = (
-                mass_kg * 1e6 / (area * np.sqrt(4 * np.pi * dispersion_m2s * t))
+                mass_kg
+                * 1e6
+                / (area * np.sqrt(4 * np.pi * dispersion_m2s * t))
                 * np.exp(-((dist - u * t) ** 2) / (4 * dispersion_m2s * t))
                 * np.exp(-k * t)
                 / 1000
@@ -109,7 +111,9 @@ def slug_forecast(
             tadv = start_t + offs / r.velocity_ms
             u = np.where(dist > 0, dist / np.where(tadv > 0, tadv, 1.0), 1.0)
             conc = (
-                mass_kg * 1e6 / (r.area_m2 * np.sqrt(4 * np.pi * dispersion_m2s * t))
+                mass_kg
+                * 1e6
+                / (r.area_m2 * np.sqrt(4 * np.pi * dispersion_m2s * t))
                 * np.exp(-((dist - u * t) ** 2) / (4 * dispersion_m2s * t))
                 * np.exp(-k * t)
                 / 1000

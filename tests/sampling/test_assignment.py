@@ -207,7 +207,8 @@ def test_ics204_csv_has_one_line_per_assignment_and_unmet(planned):
     for row, line in zip(rows, plan.lines, strict=False):
         assert row["crew"] == line.crew and row["point"] == line.point
         if line.slack_min is None:
-            assert row["slack_min"] == "" and line.required_by is None  # no deadline: the plume never gets there
+            assert (
+                row["slack_min"] == "" and line.required_by is None
+            )  # no deadline: the plume never gets there
         else:
             assert float(row["slack_min"]) == pytest.approx(line.slack_min, abs=0.05)
-

@@ -84,7 +84,12 @@ def test_rounds_crews_assign_export(cli, tmp_path):
     assert rc == 0, err
     doc = json.loads(target.read_text())
     assert doc["type"] == "FeatureCollection"
-    assert {f["properties"]["layer"] for f in doc["features"]} == {"reach", "receptor", "sampling_point", "plume"}
+    assert {f["properties"]["layer"] for f in doc["features"]} == {
+        "reach",
+        "receptor",
+        "sampling_point",
+        "plume",
+    }
 
 
 def test_assign_without_readiness_service_says_how(cli):

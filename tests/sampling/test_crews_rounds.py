@@ -44,8 +44,13 @@ def test_status_changes_keep_their_times(demo_engine, demo_code):
         history = status_history(s, "Crew C")
         assert [h.status for h in history] == ["out_of_service", "available"]
         assert history[0].at <= history[1].at and history[0].note == "flat tyre"
-        summaries = [e.summary for e in log.entries(s, log.incident_chain(demo_code)) if e.kind == "crew.status"]
-        assert summaries == ["Crew C: available → out_of_service (flat tyre)", "Crew C: out_of_service → available"]
+        summaries = [
+            e.summary for e in log.entries(s, log.incident_chain(demo_code)) if e.kind == "crew.status"
+        ]
+        assert summaries == [
+            "Crew C: available → out_of_service (flat tyre)",
+            "Crew C: out_of_service → available",
+        ]
 
 
 def test_expired_qualification_does_not_count(demo_engine):

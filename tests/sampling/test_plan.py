@@ -35,11 +35,17 @@ def test_routine_sections_at_hj_t91_distances(demo_river, demo_forecast):
     (at,) = _by_role(proposal.points, "attenuation")
     # signed flow distances from the source, checked independently on the network
     assert 100 <= -up.distance_from_source_m <= 600
-    assert net.distance_downstream_m(up.reach_id, up.offset_m, *src) == pytest.approx(-up.distance_from_source_m)
+    assert net.distance_downstream_m(up.reach_id, up.offset_m, *src) == pytest.approx(
+        -up.distance_from_source_m
+    )
     assert 500 <= dc.distance_from_source_m <= 1000
-    assert net.distance_downstream_m(*src, dc.reach_id, dc.offset_m) == pytest.approx(dc.distance_from_source_m)
+    assert net.distance_downstream_m(*src, dc.reach_id, dc.offset_m) == pytest.approx(
+        dc.distance_from_source_m
+    )
     assert at.distance_from_source_m > 1500
-    assert net.distance_downstream_m(*src, at.reach_id, at.offset_m) == pytest.approx(at.distance_from_source_m)
+    assert net.distance_downstream_m(*src, at.reach_id, at.offset_m) == pytest.approx(
+        at.distance_from_source_m
+    )
     # lat/lon are on the river line at that km
     for p in (up, dc, at):
         assert (p.lat, p.lon) == pytest.approx(net.point_at(p.reach_id, p.offset_m))
@@ -55,9 +61,7 @@ def test_every_reached_intake_is_mandatory_with_its_arrival(demo_river, demo_for
     net, src, _ = demo_river
     proposal = propose_points(net, *src, demo_forecast, pollutant_class="organic")
     intakes = {p.receptor_id: p for p in proposal.points if p.receptor_kind == "drinking_water_intake"}
-    reached = {
-        pf.label for pf in demo_forecast.points if pf.kind == "drinking_water_intake" and pf.reached
-    }
+    reached = {pf.label for pf in demo_forecast.points if pf.kind == "drinking_water_intake" and pf.reached}
     assert reached == {"W1", "W2", "W3"}  # the demo spill reaches all three intakes within 72 h
     assert set(intakes) == reached
     for rid, p in intakes.items():
@@ -129,7 +133,11 @@ def test_insert_gets_sub_number_and_old_numbers_never_change(demo_engine, demo_c
     for number, where in before.items():
         assert after[number] == where  # nothing renumbered or moved
     assert {p.number for p in v1.points} == set(before)  # the old revision is still readable
-    assert [r.reason for r in v3.revisions] == ["initial proposal from the forecast", "bridge access", "second bridge"]
+    assert [r.reason for r in v3.revisions] == [
+        "initial proposal from the forecast",
+        "bridge access",
+        "second bridge",
+    ]
 
 
 def test_insert_in_the_wrong_gap_is_refused_with_the_right_neighbour(demo_engine, demo_code, demo_forecast):
@@ -137,7 +145,9 @@ def test_insert_in_the_wrong_gap_is_refused_with_the_right_neighbour(demo_engine
         view, _ = propose_plan(s, demo_code, demo_forecast, actor="tester")
         far = view.points[-1]
         with pytest.raises(UserError) as err:
-            insert_point(s, demo_code, km=far.km - 0.2, reach_id=far.reach_id, after="S2", reason="x", actor="t")
+            insert_point(
+                s, demo_code, km=far.km - 0.2, reach_id=far.reach_id, after="S2", reason="x", actor="t"
+            )
     assert "--after" in str(err.value)
 
 

@@ -44,7 +44,7 @@ async def test_plan_screen_propose_step_insert(demo_engine, demo_code, settings,
         screen = app.screen
         assert screen.data.revision is None
         await pilot.press("p")
-        assert await _wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
+        assert await _wait_for(pilot, lambda: bool(app.screen.query("#confirm-ok")))
         await pilot.press("y")  # confirm
         assert await _wait_for(pilot, lambda: screen.data is not None and screen.data.revision == 1)
         table = screen.query_one("#plan-table")
@@ -64,7 +64,7 @@ async def test_plan_screen_propose_step_insert(demo_engine, demo_code, settings,
         # insert a point after S3 through the form
         s3 = screen.data.points[2]
         await pilot.press("n")
-        assert await _wait_for(pilot, lambda: app.screen.__class__.__name__ == "FormDialog")
+        assert await _wait_for(pilot, lambda: bool(app.screen.query("#field-reason")))
         form = app.screen
         form.query_one("#field-km").value = f"{s3.km + 0.4:.2f}"
         form.query_one("#field-after").value = "S3"
@@ -88,7 +88,7 @@ async def test_crew_board_checkin_and_assign(demo_engine, demo_code, settings, d
     app, _ = _app(demo_engine, demo_code, settings, demo_river)
     async with app.run_test(size=(80, 24)) as pilot:
         app.action_crew_checkin()  # palette action: opens the board, then the check-in form
-        assert await _wait_for(pilot, lambda: app.screen.__class__.__name__ == "FormDialog")
+        assert await _wait_for(pilot, lambda: bool(app.screen.query("#field-departure")))
         app.screen.query_one("#field-departure").value = "HQ gate 2"
         await pilot.pause()
         await pilot.click("#form-ok")
@@ -97,7 +97,7 @@ async def test_crew_board_checkin_and_assign(demo_engine, demo_code, settings, d
         assert ok, [n.message for n in app._notifications] + [str(app.screen)]
         board = app.screen
         await pilot.press("a")
-        assert await _wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
+        assert await _wait_for(pilot, lambda: bool(app.screen.query("#confirm-ok")))
         await pilot.press("y")
         assert await _wait_for(pilot, lambda: any(c.status == "assigned" for c in board.crews))
         table = board.query_one("#crew-table")

@@ -21,12 +21,11 @@ class FormDialog(Localised, ModalScreen[dict | None]):
         width: 70; max-width: 95%; height: auto; max-height: 22;
         border: thick $primary; background: $panel; padding: 0 1;
     }
-    FormDialog Input { height: 1; border: none; padding: 0 1; background: $boost; }
-    FormDialog Input:focus { background: $accent 30%; }
     FormDialog Label { color: $text-muted; }
     FormDialog #form-message { margin-bottom: 1; }
     FormDialog #form-error { color: $error; }
     FormDialog Horizontal { height: auto; margin-top: 1; }
+    FormDialog Button { margin-right: 2; }
     FormDialog RadioSet { width: 100%; }
     """
     BINDINGS = [Binding("escape", "cancel", "key.back", id="form-cancel")]
@@ -54,18 +53,21 @@ class FormDialog(Localised, ModalScreen[dict | None]):
                 yield Static(self.message, id="form-message")
             if self.choices:
                 key, options, default = self.choices
-                with RadioSet(id=f"choice-{key}"):
+                with RadioSet(id=f"choice-{key}", compact=True):
                     for value, label in options:
                         yield RadioButton(label, value=value == default, name=value)
             for key, label, default, _required in self.fields:
                 yield Label(label)
-                yield Input(value=default, id=f"field-{key}")
+                yield Input(value=default, id=f"field-{key}", compact=True)
             yield Static("", id="form-error")
             with Horizontal():
-                yield Button(self.ok_label, id="form-ok", variant="primary")
-                yield Button(t("sampling_form.cancel"), id="form-cancel")
+                yield Button(self.ok_label, id="form-ok", variant="primary", compact=True)
+                yield Button(t("sampling_form.cancel"), id="form-cancel", compact=True)
 
     def on_mount(self) -> None:
+        if self.choices:
+            self.query_one(RadioSet).focus()
+            return
         inputs = self.query(Input)
         (inputs.first() if inputs else self.query_one("#form-ok")).focus()
 
@@ -115,6 +117,7 @@ class ConfirmDialog(Localised, ModalScreen[bool]):
         border: thick $warning; background: $panel; padding: 0 1;
     }
     ConfirmDialog Horizontal { height: auto; margin-top: 1; }
+    ConfirmDialog Button { margin-right: 2; }
     """
     BINDINGS = [
         Binding("escape,n", "answer(False)", "key.back", id="confirm-no"),
@@ -130,8 +133,8 @@ class ConfirmDialog(Localised, ModalScreen[bool]):
             box.border_title = self.title_text
             yield Static(self.body, id="confirm-body")
             with Horizontal():
-                yield Button(self.ok_label, id="confirm-ok", variant="warning")
-                yield Button(t("sampling_form.cancel"), id="confirm-cancel")
+                yield Button(self.ok_label, id="confirm-ok", variant="warning", compact=True)
+                yield Button(t("sampling_form.cancel"), id="confirm-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-ok").focus()

@@ -62,7 +62,9 @@ class SamplingPlanScreen(Localised, Screen):
         Binding("escape", "app.pop_screen", "key.back", id="plan-back"),
         Binding("left_square_bracket", "step(-1)", "sampling_plan.key_earlier", id="plan-earlier"),
         Binding("right_square_bracket", "step(1)", "sampling_plan.key_later", id="plan-later"),
-        Binding("left_curly_bracket", "step(-6)", "sampling_plan.key_earlier6", id="plan-earlier6", show=False),
+        Binding(
+            "left_curly_bracket", "step(-6)", "sampling_plan.key_earlier6", id="plan-earlier6", show=False
+        ),
         Binding("right_curly_bracket", "step(6)", "sampling_plan.key_later6", id="plan-later6", show=False),
         Binding("p", "propose", "sampling_plan.key_propose", id="plan-propose"),
         Binding("n", "insert", "sampling_plan.key_insert", id="plan-insert"),
@@ -173,7 +175,13 @@ class SamplingPlanScreen(Localised, Screen):
         else:
             mandatory = sum(p.mandatory and p.active for p in data.points)
             info.update(
-                t("sampling_plan.info", revision=data.revision, revisions=data.revisions, n=sum(p.active for p in data.points), m=mandatory)
+                t(
+                    "sampling_plan.info",
+                    revision=data.revision,
+                    revisions=data.revisions,
+                    n=sum(p.active for p in data.points),
+                    m=mandatory,
+                )
                 + ("" if data.forecast else "  " + t("sampling_plan.no_forecast"))
             )
         if data.is_exercise:
@@ -209,7 +217,11 @@ class SamplingPlanScreen(Localised, Screen):
             self.notify(t("sampling_plan.exists"), severity="warning")
             return
         self.app.push_screen(
-            ConfirmDialog(t("sampling_plan.propose_title"), t("sampling_plan.propose_body"), t("sampling_plan.key_propose")),
+            ConfirmDialog(
+                t("sampling_plan.propose_title"),
+                t("sampling_plan.propose_body"),
+                t("sampling_plan.key_propose"),
+            ),
             lambda yes: self._propose() if yes else None,
         )
 
@@ -253,7 +265,10 @@ class SamplingPlanScreen(Localised, Screen):
             ("reason", t("sampling_plan.field_reason"), "", True),
             ("requires", t("sampling_plan.field_requires"), "", False),
         ]
-        self.app.push_screen(FormDialog(t("sampling_plan.insert_title"), fields, message=t("sampling_plan.insert_help")), self._insert)
+        self.app.push_screen(
+            FormDialog(t("sampling_plan.insert_title"), fields, message=t("sampling_plan.insert_help")),
+            self._insert,
+        )
 
     def _insert(self, values: dict | None) -> None:
         if values:
@@ -289,14 +304,20 @@ class SamplingPlanScreen(Localised, Screen):
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
             return
         self.app.call_from_thread(self.show_data, data)
-        self.app.call_from_thread(self.notify, t("sampling_plan.inserted", number=point.number, km=f"{point.km:.1f}"))
+        self.app.call_from_thread(
+            self.notify, t("sampling_plan.inserted", number=point.number, km=f"{point.km:.1f}")
+        )
 
     def action_remove(self) -> None:
         sel = self._selected()
         if sel is None or not sel.active:
             self.notify(t("sampling_plan.pick_point"), severity="warning")
             return
-        message = t("sampling_plan.remove_mandatory" if sel.mandatory else "sampling_plan.remove_body", number=sel.number, name=sel.name)
+        message = t(
+            "sampling_plan.remove_mandatory" if sel.mandatory else "sampling_plan.remove_body",
+            number=sel.number,
+            name=sel.name,
+        )
         self.app.push_screen(
             FormDialog(
                 t("sampling_plan.remove_title", number=sel.number),
@@ -399,7 +420,9 @@ class CrewBoardScreen(Localised, Screen):
         if crews:
             table.move_cursor(row=min(row, len(crews) - 1))
         checked = [c.name for c in crews if c.checked_in_at]
-        self.query_one("#crew-info", Static).update(t("crew_board.checked_in", names=", ".join(checked) or "—"))
+        self.query_one("#crew-info", Static).update(
+            t("crew_board.checked_in", names=", ".join(checked) or "—")
+        )
         if self.then:
             then, self.then = self.then, None
             getattr(self, f"action_{then}")()
@@ -426,7 +449,9 @@ class CrewBoardScreen(Localised, Screen):
             ("travel", t("crew_board.field_travel"), "vehicle", False),
         ]
         self.app.push_screen(
-            FormDialog(t("crew_board.checkin_title", crew=crew.name), fields, ok_label=t("crew_board.key_checkin")),
+            FormDialog(
+                t("crew_board.checkin_title", crew=crew.name), fields, ok_label=t("crew_board.key_checkin")
+            ),
             lambda values: self._do_checkin(crew.name, values) if values else None,
         )
 
@@ -439,7 +464,9 @@ class CrewBoardScreen(Localised, Screen):
                 headcount = int(values["headcount"])
             except ValueError as exc:
                 raise UserError(
-                    f"headcount {values['headcount']!r} is not a whole number", where="headcount", fix="e.g. 3"
+                    f"headcount {values['headcount']!r} is not a whole number",
+                    where="headcount",
+                    fix="e.g. 3",
                 ) from exc
             with session_scope(self.app.engine) as s:
                 check_in(
@@ -480,7 +507,14 @@ class CrewBoardScreen(Localised, Screen):
 
         try:
             with session_scope(self.app.engine) as s:
-                set_status(s, crew, values["status"], actor=self.app.settings.user, code=self.code, note=values["note"])
+                set_status(
+                    s,
+                    crew,
+                    values["status"],
+                    actor=self.app.settings.user,
+                    code=self.code,
+                    note=values["note"],
+                )
         except UserError as exc:
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
             return
@@ -509,13 +543,21 @@ class CrewBoardScreen(Localised, Screen):
         for x in plan.lines:
             slack = "—" if x.slack_min is None else f"{x.slack_min:+.0f} min"
             style = "bold red" if x.slack_min is not None and x.slack_min < 0 else ""
-            body.append(f"{x.crew} → {x.point} {x.point_name[:28]}  ETA {fmt_local(x.eta, with_date=False)}  ", style=style)
+            body.append(
+                f"{x.crew} → {x.point} {x.point_name[:28]}  ETA {fmt_local(x.eta, with_date=False)}  ",
+                style=style,
+            )
             body.append(f"{t('crew_board.col_slack')} {slack}\n", style=style)
         for u in plan.unmet:
             star = " ★" if u.mandatory else ""
-            body.append(f"{t('crew_board.unmet')}{star} {u.point} {u.point_name[:30]}: {'; '.join(u.reasons)[:80]}\n", style="bold red")
+            body.append(
+                f"{t('crew_board.unmet')}{star} {u.point} {u.point_name[:30]}: {'; '.join(u.reasons)[:80]}\n",
+                style="bold red",
+            )
         if plan.later:
-            body.append(t("crew_board.later", points=", ".join(u.point for u in plan.later)) + "\n", style="dim")
+            body.append(
+                t("crew_board.later", points=", ".join(u.point for u in plan.later)) + "\n", style="dim"
+            )
         if not plan.lines:
             self.notify(t("crew_board.nothing_to_assign") + "\n" + body.plain, severity="warning", timeout=10)
             return

@@ -98,11 +98,19 @@ def render_strip(
 
     when = fmt_local(release + timedelta(hours=at_h)) if release else ""
     if above and peak:
-        lo, hi = model.km_at(model.x0_m + above[0] / (width - 1) * span), model.km_at(
-            model.x0_m + above[-1] / (width - 1) * span
+        lo, hi = (
+            model.km_at(model.x0_m + above[0] / (width - 1) * span),
+            model.km_at(model.x0_m + above[-1] / (width - 1) * span),
         )
         mx = max(c for _, c in plume) if plume else 0.0
-        status = t("river_strip.status", hours=f"{at_h:+.1f}", when=when, lo=f"{lo:.0f}", hi=f"{hi:.0f}", max=f"{mx:.3g}")
+        status = t(
+            "river_strip.status",
+            hours=f"{at_h:+.1f}",
+            when=when,
+            lo=f"{lo:.0f}",
+            hi=f"{hi:.0f}",
+            max=f"{mx:.3g}",
+        )
     else:
         status = t("river_strip.status_none", hours=f"{at_h:+.1f}", when=when)
     if skipped:
@@ -121,7 +129,7 @@ def render_strip(
 
 class RiverStrip(Static):
     DEFAULT_CSS = """
-    RiverStrip { height: 9; border: round $primary 50%; padding: 0 1; }
+    RiverStrip { height: 10; border: round $primary 50%; padding: 0 1; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -131,7 +139,9 @@ class RiverStrip(Static):
         self.at_h = 0.0
         self.release: datetime | None = None
 
-    def show(self, model: StripModel, plume: list[tuple[float, float]], at_h: float, release: datetime | None) -> None:
+    def show(
+        self, model: StripModel, plume: list[tuple[float, float]], at_h: float, release: datetime | None
+    ) -> None:
         self.model, self.plume, self.at_h, self.release = model, plume, at_h, release
         self.redraw()
 
