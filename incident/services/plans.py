@@ -11,7 +11,6 @@ sub-level number (S3-1).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,7 +28,8 @@ from incident.services.sampling import (
     PlanSettings,
     Proposal,
     ProposedPoint,
-    _find_forecast,
+    find_forecast,
+    forecast_label,
     forecast_requests,
     make_point,
     number_key,
@@ -396,7 +396,7 @@ def insert_point(
             fix=f"use --after {natural}" if natural else "choose a km below the first point",
         )
     number = sub_number(after, existing)
-    pf = _find_forecast(forecast, number, reach_id, offset) if forecast else None
+    pf = find_forecast(forecast, number, reach_id, offset) if forecast else None
     point = make_point(
         net,
         number=number,
@@ -476,9 +476,8 @@ def refresh_plan(
     inc = get_incident(session, code)
     view = plan_view(session, code)
     net, src_reach, src_offset = incident_river(session, inc)
-    labels = {"upstream_control": "UC", "downstream_control": "DC", "attenuation": "AT"}
     for p in view.points:
-        pf = _find_forecast(forecast, p.receptor_id or labels.get(p.role, p.number), p.reach_id, p.offset_m)
+        pf = find_forecast(forecast, forecast_label(p), p.reach_id, p.offset_m)
         if pf is not None:
             p.arrival_h, p.peak_h, p.trailing_h = pf.leading_edge_h, pf.peak_h, pf.trailing_edge_h
     have = {p.receptor_id for p in view.points if p.receptor_id}
@@ -506,6 +505,3 @@ def refresh_plan(
         payload={"added": added},
     )
     return plan_view(session, code)
-
-
-ForecastFn = Callable[..., IncidentForecast]

@@ -25,11 +25,10 @@ from incident.services.clock import as_utc, utcnow
 from incident.services.forecast_types import IncidentForecast
 from incident.services.incidents import get_incident
 from incident.services.plans import plan_view
-from incident.services.sampling import ProposedPoint, _find_forecast
+from incident.services.sampling import ProposedPoint, find_forecast, forecast_label
 from incident.store.tables import Assignment, Sample, SamplingRound
 
 PURPOSES = ("baseline", "leading_edge", "peak", "tail", "tracking")
-ROLE_LABELS = {"upstream_control": "UC", "downstream_control": "DC", "attenuation": "AT"}
 
 
 @dataclass
@@ -137,8 +136,7 @@ def _point_times(points: list[ProposedPoint], forecast: IncidentForecast | None)
     if forecast is None:
         return points
     for p in points:
-        label = p.receptor_id or ROLE_LABELS.get(p.role, p.number)
-        pf = _find_forecast(forecast, label, p.reach_id, p.offset_m)
+        pf = find_forecast(forecast, forecast_label(p), p.reach_id, p.offset_m)
         if pf is not None:
             p.arrival_h, p.peak_h, p.trailing_h = pf.leading_edge_h, pf.peak_h, pf.trailing_edge_h
     return points

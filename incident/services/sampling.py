@@ -203,7 +203,7 @@ def forecast_requests(
     return requests
 
 
-def _find_forecast(
+def find_forecast(
     forecast: IncidentForecast, label: str, reach_id: str, offset_m: float
 ) -> PointForecast | None:
     for p in forecast.points:
@@ -215,6 +215,16 @@ def _find_forecast(
         if p.reach_id == reach_id and abs(p.offset_m - offset_m) <= MATCH_TOLERANCE_M
     ]
     return min(near, key=lambda p: abs(p.offset_m - offset_m)) if near else None
+
+
+def forecast_label(p: ProposedPoint) -> str:
+    """The label a plan point goes by in a forecast: receptor id, UC/DC/AT, else its number."""
+    routine = {
+        "upstream_control": LABEL_UPSTREAM,
+        "downstream_control": LABEL_DOWNSTREAM,
+        "attenuation": LABEL_ATTENUATION,
+    }
+    return p.receptor_id or routine.get(p.role, p.number)
 
 
 def _exceeds(pf: PointForecast | None) -> bool:
@@ -278,7 +288,7 @@ def propose_points(
     points: list[ProposedPoint] = []
 
     def add(role: str, name: str, reach_id: str, offset_m: float, dist: float, label: str, **extra) -> None:
-        pf = _find_forecast(forecast, label, reach_id, offset_m)
+        pf = find_forecast(forecast, label, reach_id, offset_m)
         points.append(
             make_point(
                 net,
@@ -333,7 +343,7 @@ def propose_points(
         dist = net.distance_downstream_m(source_reach, source_offset_m, rc.reach_id, rc.offset_m)
         if dist is None:
             continue
-        pf = _find_forecast(forecast, rc.receptor_id, rc.reach_id, rc.offset_m)
+        pf = find_forecast(forecast, rc.receptor_id, rc.reach_id, rc.offset_m)
         if pf is None:
             notes.append(
                 f"{rc.receptor_id} {rc.name}: no forecast there — kept as a mandatory point to be safe"
