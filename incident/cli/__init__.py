@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "incident.cli.report",
     "incident.cli.results",
     "incident.cli.playbook",
+    "incident.cli.sampling",
 ]
 
 

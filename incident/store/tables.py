@@ -166,6 +166,11 @@ class SamplingPoint(SQLModel, table=True):
     peak_h: float | None = None
     required_qualification: str | None = None
     removed_reason: str | None = None
+    offset_m: float = 0.0  # from the reach's upstream end
+    trailing_h: float | None = None  # forecast trailing edge after release
+    verticals: int = 1  # HJ/T 91: by river width
+    points_per_vertical: int = 1  # HJ/T 91: by depth
+    note: str = ""
 
 
 class SamplingRound(SQLModel, table=True):

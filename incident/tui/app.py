@@ -15,9 +15,10 @@ from incident.i18n import set_language, t
 from incident.services.forecast_types import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.commands import IncidentCommands
+from incident.tui.screens.sampling import SamplingActions
 
 
-class IncidentApp(Localised, App[int]):
+class IncidentApp(SamplingActions, Localised, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "incident"
     COMMANDS = App.COMMANDS | {IncidentCommands}

@@ -39,6 +39,14 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.result_add", "cmd.result_add_help", "result_add"),
     ("cmd.result_import", "cmd.result_import_help", "result_import"),
     ("cmd.termination_check", "cmd.termination_check_help", "termination_check"),
+    # sampling plan and crews
+    ("sampling_cmd.plan_show", "sampling_cmd.plan_show_help", "plan_show"),
+    ("sampling_cmd.plan_propose", "sampling_cmd.plan_propose_help", "plan_propose"),
+    ("sampling_cmd.plan_insert", "sampling_cmd.plan_insert_help", "plan_insert"),
+    ("sampling_cmd.crew_board", "sampling_cmd.crew_board_help", "crew_board"),
+    ("sampling_cmd.crew_assign", "sampling_cmd.crew_assign_help", "crew_assign"),
+    ("sampling_cmd.crew_checkin", "sampling_cmd.crew_checkin_help", "crew_checkin"),
+    ("sampling_cmd.crew_status", "sampling_cmd.crew_status_help", "crew_status"),
 ]
 
 

@@ -29,6 +29,16 @@ async def _settle(pilot, app) -> None:
     await pilot.pause()
 
 
+async def _until(pilot, app, predicate, timeout_s: float = 20.0) -> None:
+    """Wait until predicate() holds: on a loaded machine a click's worker may start late."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not predicate() and time.monotonic() < deadline:
+        await _settle(pilot, app)
+        await pilot.pause(0.05)
+
+
 async def test_enter_a_result_through_the_form_with_a_refused_typo(planned):
     engine, code = planned
     with session_scope(engine) as s:
@@ -151,13 +161,14 @@ async def test_import_dialog_checks_then_imports_after_confirmation(planned, tmp
         assert type(dialog).__name__ == "ImportResultsDialog"
         dialog.query_one("#import-file", Input).value = str(bad)
         await pilot.click("#import-check")
-        await _settle(pilot, app)
-        text = str(dialog.query_one("#import-report", Static).render())
+        report = dialog.query_one("#import-report", Static)
+        await _until(pilot, app, lambda: "line 2" in str(report.render()))
+        text = str(report.render())
         assert "line 2, column 'value'" in text and "comma" in text
         assert dialog.query_one("#import-do").disabled
         dialog.query_one("#import-file", Input).value = str(good)
         await pilot.click("#import-check")
-        await _settle(pilot, app)
+        await _until(pilot, app, lambda: "1 results" in str(report.render()))
         assert "1 results" in str(dialog.query_one("#import-report", Static).render())
         with session_scope(engine) as s:
             assert s.exec(select(Result)).first() is None  # a check imports nothing

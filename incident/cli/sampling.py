@@ -1,0 +1,566 @@
+"""Monitoring plan, rounds, crews, assignment and GeoJSON export from the command line.
+
+incident plan propose|show|insert|remove|refresh CODE ...
+incident rounds CODE [--regenerate] [--sampled N]
+incident crew list|checkin|status ...
+incident assign CODE [--md|--csv] [--dispatch]
+incident export geojson CODE --at HOURS -o FILE
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+
+from incident.cli.context import add_json, engine_from, settings_from
+from incident.cli.output import as_json, emit, table
+from incident.errors import UserError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("plan", help="the monitoring plan: sampling points (HJ 589 §6)")
+    psub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+
+    c = psub.add_parser("propose", help="propose points from the river, the spill and the forecast")
+    c.add_argument("incident")
+    c.add_argument("--reason", default="initial proposal from the forecast")
+    c.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
+    c.add_argument(
+        "--upstream-m", type=float, default=500.0, help="upstream control, 100–600 m (default 500)"
+    )
+    c.add_argument(
+        "--downstream-m", type=float, default=800.0, help="downstream control, 500–1000 m (default 800)"
+    )
+    c.add_argument("--attenuation-m", type=float, default=2000.0, help="attenuation section, > 1500 m")
+    c.add_argument("--spacing-km", type=float, default=20.0, help="intermediate section spacing (default 20)")
+    add_json(c)
+    c.set_defaults(handler=cmd_propose)
+
+    c = psub.add_parser("show", help="show the plan (the latest revision, or --revision N)")
+    c.add_argument("incident")
+    c.add_argument("--revision", type=int)
+    c.add_argument("--all", action="store_true", help="include removed points")
+    add_json(c)
+    c.set_defaults(handler=cmd_show)
+
+    c = psub.add_parser("insert", help="insert a point (it gets a sub-level number, e.g. S3-1)")
+    c.add_argument("incident")
+    c.add_argument("--km", type=float, required=True, help="chainage along the branch")
+    c.add_argument("--reason", required=True, help="why (kept in the plan revision and the log)")
+    c.add_argument("--after", help="the point it follows, e.g. S3 (default: found from --km)")
+    c.add_argument("--reach", help="reach id when the km is ambiguous (tributaries)")
+    c.add_argument("--name", default="")
+    c.add_argument("--requires", help="qualification a crew needs there, e.g. boat_operation")
+    c.add_argument("--no-forecast", action="store_true", help="do not run the forecast for the new point")
+    add_json(c)
+    c.set_defaults(handler=cmd_insert)
+
+    c = psub.add_parser("remove", help="take a point out of the plan (a reason is required)")
+    c.add_argument("incident")
+    c.add_argument("number", help="e.g. S4")
+    c.add_argument("--reason", required=True)
+    c.set_defaults(handler=cmd_remove)
+
+    c = psub.add_parser("refresh", help="new revision with the latest forecast times (numbers unchanged)")
+    c.add_argument("incident")
+    c.add_argument("--reason", default="forecast updated")
+    c.add_argument("--horizon", type=float, default=72.0)
+    add_json(c)
+    c.set_defaults(handler=cmd_refresh)
+
+    p = sub.add_parser("rounds", help="sampling rounds: one round time for every point (HJ 589 §7.1.2.1)")
+    p.add_argument("incident")
+    p.add_argument(
+        "--regenerate", action="store_true", help="rebuild from the forecast, keeping sampled rounds"
+    )
+    p.add_argument("--sampled", type=int, metavar="N", help="mark round N as sampled")
+    p.add_argument("--horizon", type=float, default=72.0)
+    add_json(p)
+    p.set_defaults(handler=cmd_rounds)
+
+    p = sub.add_parser("crew", help="crews: list, ICS 211 check-in, ICS status")
+    csub = p.add_subparsers(dest="crew_command", metavar="ACTION", required=True)
+    c = csub.add_parser("list", help="crews with leader, headcount, status, kit and qualifications")
+    c.add_argument("--incident", help="show check-in times for this incident")
+    add_json(c)
+    c.set_defaults(handler=cmd_crew_list)
+    c = csub.add_parser("checkin", help="ICS 211 check-in of a crew to an incident")
+    c.add_argument("incident")
+    c.add_argument("crew", help='crew name, e.g. "Crew A" (or just A)')
+    c.add_argument("--leader")
+    c.add_argument("--headcount", type=int)
+    c.add_argument("--from", dest="departure", help="departure point (default: the crew's base)")
+    c.add_argument("--travel", default="vehicle", help="travel method (default: vehicle)")
+    add_json(c)
+    c.set_defaults(handler=cmd_checkin)
+    c = csub.add_parser("status", help="set a crew Available / Assigned / Out of service")
+    c.add_argument("crew")
+    c.add_argument("status", choices=["available", "assigned", "out_of_service"])
+    c.add_argument("--incident")
+    c.add_argument("--note", default="", help="reason (required for out_of_service)")
+    c.set_defaults(handler=cmd_crew_status)
+
+    p = sub.add_parser("assign", help="assign crews to points to beat the plume (ICS 204)")
+    p.add_argument("incident")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--md", action="store_true", help="print the ICS 204 list as Markdown")
+    fmt.add_argument("--csv", action="store_true", help="print the ICS 204 list as CSV")
+    fmt.add_argument("--json", action="store_true")
+    p.add_argument("--dispatch", action="store_true", help="save the assignment and set the crews Assigned")
+    p.add_argument(
+        "--road-factor", type=float, default=1.4, help="road distance ÷ straight line (default 1.4)"
+    )
+    p.add_argument("--speed", type=float, default=40.0, help="driving speed km/h (default 40)")
+    p.add_argument("--margin", type=float, default=30.0, help="minutes before the leading edge (default 30)")
+    p.add_argument("--period", type=float, default=12.0, help="operational period in hours (default 12)")
+    p.add_argument("--points", help="only these points, comma-separated (e.g. S4,S8)")
+    p.add_argument("--include-assigned", action="store_true", help="also re-plan crews already Assigned")
+    p.add_argument(
+        "--skip-kit-check", action="store_true", help="do not check kit readiness (said on the list)"
+    )
+    p.set_defaults(handler=cmd_assign)
+
+    p = sub.add_parser("export", help="export the plan for GIS")
+    esub = p.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
+    c = esub.add_parser("geojson", help="points, receptors, river and plume extent (RFC 7946; opens in QGIS)")
+    c.add_argument("incident")
+    c.add_argument(
+        "--at", type=float, required=True, metavar="HOURS", help="plume at this many hours after release"
+    )
+    c.add_argument("-o", "--output", required=True, help="file to write (- for stdout)")
+    c.add_argument("--threshold", type=float, help="plume above this mg/L (default: the detection limit)")
+    c.add_argument("--no-river", action="store_true", help="leave the river reaches out")
+    c.add_argument("--horizon", type=float, default=72.0)
+    c.set_defaults(handler=cmd_export_geojson)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def run_forecast(session, code: str, extra_points: list, horizon_h: float):
+    """The plume forecast service (another feature; imported when needed)."""
+    try:
+        from incident.services.forecast import forecast_incident  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise UserError(
+            "the plume forecast service is not in this build",
+            fix="install the full build (incident.services.forecast); the plan needs a forecast",
+        ) from exc
+    return forecast_incident(session, code, extra_points=extra_points, horizon_h=horizon_h)
+
+
+def plan_extra_points(view) -> list:
+    """Forecast requests for every point of a plan, labelled by their numbers."""
+    return [(p.number, p.reach_id, p.offset_m) for p in view.points]
+
+
+def _hours(h: float | None) -> str:
+    return "—" if h is None else f"{h:.1f} h"
+
+
+def point_rows(view, release, include_removed: bool = False) -> list[dict]:
+    from incident.services.clock import fmt_local
+
+    rows = []
+    for p in view.points:
+        if not include_removed and not p.active:
+            continue
+        arrival = (
+            fmt_local(release + timedelta(hours=p.arrival_h)) if release and p.arrival_h is not None else None
+        )
+        rows.append(
+            {
+                "no": p.number,
+                "role": p.role,
+                "name": p.name,
+                "reach": p.reach_id,
+                "km": round(p.km, 2),
+                "from_src_km": round(p.distance_from_source_m / 1000, 2),
+                "lat": round(p.lat, 5),
+                "lon": round(p.lon, 5),
+                "arrival": arrival,
+                "arrival_h": p.arrival_h,
+                "peak_h": p.peak_h,
+                "mandatory": p.mandatory,
+                "vert_x_depth": f"{p.verticals}×{p.points_per_vertical}",
+                "requires": p.required_qualification,
+                "removed": p.removed_reason,
+            }
+        )
+    return rows
+
+
+def _release(view, inc):
+    from datetime import datetime
+
+    from incident.services.clock import as_utc
+
+    if view.forecast.get("release_start"):
+        return as_utc(datetime.fromisoformat(view.forecast["release_start"]))
+    return as_utc(inc.release_start or inc.alert_at)
+
+
+def _show_plan(args, session, code, revision=None, include_removed=False, notes=()) -> None:
+    from incident.services.clock import fmt_local
+    from incident.services.incidents import get_incident
+    from incident.services.plans import plan_view
+
+    view = plan_view(session, code, revision)
+    inc = get_incident(session, code)
+    rows = point_rows(view, _release(view, inc), include_removed)
+    if getattr(args, "json", False):
+        as_json({"incident": code, "revision": view.revision.__dict__, "points": rows, "notes": list(notes)})
+        return
+    r = view.revision
+    marker = "EXERCISE — " if inc.is_exercise else ""
+    print(
+        f"{marker}{code} monitoring plan, revision {r.revision} of {len(view.revisions)} "
+        f"({fmt_local(r.created_at)}, {r.created_by}: {r.reason})\n"
+    )
+    cols = [
+        "no",
+        "role",
+        "reach",
+        "km",
+        "from_src_km",
+        "arrival",
+        "mandatory",
+        "vert_x_depth",
+        "requires",
+        "name",
+    ]
+    if include_removed:
+        cols.append("removed")
+    table(rows, cols)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- plan
+
+
+def cmd_propose(args) -> int:
+    from incident.services.plans import propose_plan, requests_for
+    from incident.services.sampling import PlanSettings
+    from incident.store.engine import session_scope
+
+    settings = settings_from(args)
+    cfg = PlanSettings(
+        upstream_control_m=args.upstream_m,
+        downstream_control_m=args.downstream_m,
+        attenuation_m=args.attenuation_m,
+        intermediate_spacing_km=args.spacing_km,
+    )
+    cfg.check()
+    with session_scope(engine_from(args)) as s:
+        forecast = run_forecast(s, args.incident, requests_for(s, args.incident, cfg), args.horizon)
+        view, proposal = propose_plan(
+            s, args.incident, forecast, actor=settings.user, reason=args.reason, settings=cfg
+        )
+        _show_plan(args, s, view.code, notes=proposal.notes)
+    return 0
+
+
+def cmd_show(args) -> int:
+    from incident.store.engine import session_scope
+
+    with session_scope(engine_from(args)) as s:
+        _show_plan(
+            args, s, args.incident, args.revision, include_removed=args.all or args.revision is not None
+        )
+    return 0
+
+
+def cmd_insert(args) -> int:
+    from incident.services.plans import insert_point, plan_view
+    from incident.store.engine import session_scope
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        forecast = None
+        if not args.no_forecast:
+            from incident.services.incidents import get_incident
+            from incident.services.plans import _locate, incident_river
+            from incident.services.sampling import sub_number
+
+            inc = get_incident(s, args.incident)
+            net, src_reach, src_off = incident_river(s, inc)
+            reach, offset = _locate(net, args.km, args.reach, (src_reach, src_off))
+            view = plan_view(s, args.incident)
+            # the forecast labels the new point by the number it will get when --after is given
+            label = sub_number(args.after, [p.number for p in view.points]) if args.after else "new"
+            forecast = run_forecast(
+                s, args.incident, [*plan_extra_points(view), (label, reach, offset)], 72.0
+            )
+        point = insert_point(
+            s,
+            args.incident,
+            km=args.km,
+            reason=args.reason,
+            actor=settings.user,
+            after=args.after,
+            reach_id=args.reach,
+            name=args.name,
+            requires=args.requires,
+            forecast=forecast,
+        )
+        print(
+            f"inserted {point.number} at {point.reach_id} km {point.km:.2f} — {args.reason}", file=sys.stderr
+        )
+        _show_plan(args, s, args.incident)
+    return 0
+
+
+def cmd_remove(args) -> int:
+    from incident.services.plans import remove_point
+    from incident.store.engine import session_scope
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        p = remove_point(s, args.incident, args.number, reason=args.reason, actor=settings.user)
+    flag = " (a MANDATORY receptor point)" if p.mandatory else ""
+    print(f"removed {p.number}{flag}: {args.reason}. The number is kept and never reused.")
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    from incident.services.plans import plan_view, refresh_plan, requests_for
+    from incident.store.engine import session_scope
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        view = plan_view(s, args.incident)
+        extra = [*plan_extra_points(view), *requests_for(s, args.incident)]
+        forecast = run_forecast(s, args.incident, extra, args.horizon)
+        refresh_plan(s, args.incident, forecast, actor=settings.user, reason=args.reason)
+        _show_plan(args, s, args.incident)
+    return 0
+
+
+# ---------------------------------------------------------------- rounds
+
+
+def cmd_rounds(args) -> int:
+    from incident.services.clock import fmt_local
+    from incident.services.plans import plan_view
+    from incident.services.rounds import list_rounds, mark_sampled, regenerate
+    from incident.store.engine import session_scope
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        if args.sampled is not None:
+            mark_sampled(s, args.incident, args.sampled, actor=settings.user)
+        rounds = list_rounds(s, args.incident)
+        if args.regenerate or not rounds:
+            view = plan_view(s, args.incident)
+            forecast = run_forecast(s, args.incident, plan_extra_points(view), args.horizon)
+            rounds = regenerate(s, args.incident, actor=settings.user, forecast=forecast)
+        rows = [
+            {
+                "round": r.number,
+                "time": fmt_local(r.at),
+                "after_release_h": round(r.at_h, 2),
+                "purpose": r.label,
+                "status": r.status,
+            }
+            for r in rounds
+        ]
+    emit(args, rows, ["round", "time", "after_release_h", "purpose", "status"])
+    return 0
+
+
+# ---------------------------------------------------------------- crews
+
+
+def cmd_crew_list(args) -> int:
+    from incident.services.crews import list_crews
+    from incident.store.engine import session_scope
+
+    with session_scope(engine_from(args)) as s:
+        rows = [
+            {
+                "crew": c.name,
+                "status": c.status,
+                "since": c.status_changed_at,
+                "leader": c.leader,
+                "people": c.headcount,
+                "base": c.base_name,
+                "vehicle": c.vehicle,
+                "kit": c.kit,
+                "checked_in": c.checked_in_at,
+                "qualifications": ", ".join(sorted(c.qualifications)),
+            }
+            for c in list_crews(s, code=args.incident)
+        ]
+    cols = ["crew", "status", "since", "leader", "people", "kit", "qualifications"]
+    if args.incident:
+        cols.insert(3, "checked_in")
+    emit(args, rows, cols)
+    return 0
+
+
+def cmd_checkin(args) -> int:
+    from incident.services.crews import check_in
+    from incident.store.engine import session_scope
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        row = check_in(
+            s,
+            args.incident,
+            args.crew,
+            actor=settings.user,
+            leader=args.leader,
+            headcount=args.headcount,
+            departure_point=args.departure,
+            travel_method=args.travel,
+        )
+        data = {
+            "ICS 211 check-in": args.crew,
+            "time": row.at,
+            "leader": row.leader,
+            "headcount": row.headcount,
+            "home unit": row.home_unit,
+            "departure point": row.departure_point,
+            "travel method": row.travel_method,
+            "qualifications": row.qualifications,
+        }
+    emit(args, data)
+    return 0
+
+
+def cmd_crew_status(args) -> int:
+    from incident.services.crews import set_status
+    from incident.store.engine import session_scope
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        change = set_status(
+            s, args.crew, args.status, actor=settings.user, code=args.incident, note=args.note
+        )
+        from incident.services.clock import fmt_local
+
+        print(f"{args.crew}: {change.status} since {fmt_local(change.at)}")
+    return 0
+
+
+# ---------------------------------------------------------------- assignment
+
+
+def cmd_assign(args) -> int:
+    from incident.services.assignment import (
+        AssignSettings,
+        dispatch,
+        ics204_csv,
+        ics204_markdown,
+        plan_assignment,
+    )
+    from incident.services.clock import fmt_local
+    from incident.services.crews import default_kit_check, skip_kit_check
+    from incident.store.engine import session_scope
+
+    settings = settings_from(args)
+    cfg = AssignSettings(
+        road_factor=args.road_factor,
+        speed_kmh=args.speed,
+        margin_min=args.margin,
+        period_h=args.period,
+        include_assigned=args.include_assigned,
+    )
+    kit_check = skip_kit_check if args.skip_kit_check else default_kit_check()
+    points = [p.strip() for p in args.points.split(",") if p.strip()] if args.points else None
+    with session_scope(engine_from(args)) as s:
+        plan = plan_assignment(s, args.incident, settings=cfg, kit_check=kit_check, points=points)
+        if args.skip_kit_check:
+            plan.warnings.append("Kit readiness was NOT checked (--skip-kit-check).")
+        if args.dispatch:
+            dispatch(s, plan, actor=settings.user)
+    if args.md:
+        sys.stdout.write(ics204_markdown(plan))
+    elif args.csv:
+        sys.stdout.write(ics204_csv(plan))
+    elif args.json:
+        as_json(
+            {
+                "lines": [x.__dict__ for x in plan.lines],
+                "unmet": [u.__dict__ for u in plan.unmet],
+                "later": [u.__dict__ for u in plan.later],
+                "idle": plan.idle,
+                "warnings": plan.warnings,
+            }
+        )
+    else:
+        print(f"ICS 204 assignment list — {plan.code} (plan revision {plan.revision})\n")
+        table(
+            [
+                {
+                    "crew": x.crew,
+                    "point": x.point + (" ★" if x.mandatory else ""),
+                    "where": f"{x.reach_id} km {x.km:.1f}",
+                    "travel_min": round(x.travel_min),
+                    "eta": fmt_local(x.eta, with_date=False),
+                    "required_by": fmt_local(x.required_by, with_date=False) if x.required_by else "—",
+                    "slack_min": round(x.slack_min) if x.slack_min is not None else None,
+                }
+                for x in plan.lines
+            ]
+        )
+        for w in plan.warnings:
+            print(f"warning: {w}")
+        if plan.later:
+            print(f"\nnext operational period: {', '.join(u.point for u in plan.later)}")
+    for u in plan.unmet:
+        star = " MANDATORY" if u.mandatory else ""
+        print(f"UNMET{star} {u.point} {u.point_name}: {'; '.join(u.reasons)}", file=sys.stderr)
+    if args.dispatch:
+        print(f"dispatched: {len(plan.lines)} crew(s) now Assigned", file=sys.stderr)
+    return 1 if any(u.mandatory for u in plan.unmet) else 0
+
+
+# ---------------------------------------------------------------- export
+
+
+def cmd_export_geojson(args) -> int:
+    from pathlib import Path
+
+    from incident.services.geo_export import plan_geojson
+    from incident.services.incidents import get_incident
+    from incident.services.networks import load_network
+    from incident.services.plans import plan_view
+    from incident.store.engine import session_scope
+
+    with session_scope(engine_from(args)) as s:
+        inc = get_incident(s, args.incident)
+        view = plan_view(s, args.incident)
+        net = load_network(s, inc.river_network_id)
+        forecast = run_forecast(s, args.incident, plan_extra_points(view), max(args.horizon, args.at))
+        doc = plan_geojson(
+            net,
+            view.active_points,
+            code=inc.code,
+            forecast=forecast,
+            at_h=args.at,
+            threshold_mg_l=args.threshold,
+            include_river=not args.no_river,
+            is_exercise=inc.is_exercise,
+        )
+    text = json.dumps(doc, ensure_ascii=False, indent=1)
+    if args.output == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        try:
+            Path(args.output).write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(
+                f"cannot write {args.output}: {exc.strerror}", where="-o", fix="check the folder"
+            ) from exc
+        n = {
+            k: sum(1 for f in doc["features"] if f["properties"].get("layer") == k)
+            for k in ("sampling_point", "plume")
+        }
+        print(
+            f"wrote {args.output}: {n['sampling_point']} points, {n['plume']} plume segment(s) at "
+            f"{doc.get('plume_at_h', args.at):g} h (open in QGIS: Layer → Add Vector Layer)"
+        )
+    return 0

@@ -1,0 +1,625 @@
+"""The sampling plan (river strip + points) and the crew board (status, assignment, slack).
+
+Both screens need the plume forecast: they ask ``app.get_forecast(code,
+extra_points=[(label, reach_id, offset_m)])`` in a worker thread. Kit
+readiness comes from ``app.kit_check`` if set, else the readiness service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from incident.errors import UserError
+from incident.i18n import bilingual, t
+from incident.services.clock import as_utc, fmt_local, utcnow
+from incident.services.forecast_types import IncidentForecast
+from incident.services.rivers import RiverNetworkData
+from incident.services.sampling import ProposedPoint
+from incident.services.strip import StripModel, build_strip, plume_along
+from incident.store.engine import session_scope
+from incident.tui.base import Localised
+from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
+from incident.tui.widgets.river_strip import RiverStrip
+
+STATUS_STYLE = {"available": "green", "assigned": "yellow", "out_of_service": "red"}
+
+
+def fetch_forecast(app, code: str, extra_points: list) -> IncidentForecast | None:
+    """The app's forecast callable (wired by the integrator), or None when there is none."""
+    getter = getattr(app, "get_forecast", None)
+    if getter is None:
+        return None
+    return getter(code, extra_points=extra_points)
+
+
+@dataclass
+class PlanScreenData:
+    net: RiverNetworkData
+    source: tuple[str, float]
+    points: list[ProposedPoint]
+    revision: int | None
+    revisions: int
+    release: datetime
+    model: StripModel
+    forecast: IncidentForecast | None
+    is_exercise: bool
+
+
+class SamplingPlanScreen(Localised, Screen):
+    DEFAULT_CSS = """
+    SamplingPlanScreen #plan-table { height: 1fr; }
+    SamplingPlanScreen #plan-info { height: auto; max-height: 2; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "key.back", id="plan-back"),
+        Binding("left_square_bracket", "step(-1)", "sampling_plan.key_earlier", id="plan-earlier"),
+        Binding("right_square_bracket", "step(1)", "sampling_plan.key_later", id="plan-later"),
+        Binding(
+            "left_curly_bracket", "step(-6)", "sampling_plan.key_earlier6", id="plan-earlier6", show=False
+        ),
+        Binding("right_curly_bracket", "step(6)", "sampling_plan.key_later6", id="plan-later6", show=False),
+        Binding("p", "propose", "sampling_plan.key_propose", id="plan-propose"),
+        Binding("n", "insert", "sampling_plan.key_insert", id="plan-insert"),
+        Binding("x", "remove", "sampling_plan.key_remove", id="plan-remove"),
+        Binding("c", "crews", "sampling_plan.key_crews", id="plan-crews"),
+        Binding("r", "reload", "key.refresh", id="plan-reload", show=False),
+    ]
+
+    def __init__(self, code: str, then: str | None = None) -> None:
+        super().__init__()
+        self.code = code
+        self.then = then  # an action to run once the data is in (from the palette)
+        self.data: PlanScreenData | None = None
+        self.at_h: float | None = None
+
+    def rebuild(self) -> SamplingPlanScreen:
+        return SamplingPlanScreen(self.code)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield RiverStrip(id="river-strip")
+        yield Static(t("app.loading"), id="plan-info", classes="muted")
+        yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.code} · {t('sampling_plan.title')}"
+        self.query_one("#river-strip").border_title = t("sampling_plan.strip")
+        table = self.query_one(DataTable)
+        table.add_columns(
+            t("sampling_plan.col_no"),
+            t("sampling_plan.col_role"),
+            t("sampling_plan.col_km"),
+            t("sampling_plan.col_from_source"),
+            t("sampling_plan.col_arrival"),
+            t("sampling_plan.col_vd"),
+            t("sampling_plan.col_name"),
+        )
+        self.load()
+
+    # -- data -------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan")
+    def load(self) -> None:
+        try:
+            data = self._read()
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.show_data, data)
+
+    def _read(self, forecast: IncidentForecast | None = None) -> PlanScreenData:
+        from incident.services.incidents import get_incident
+        from incident.services.plans import has_plan, incident_river, plan_view
+
+        with session_scope(self.app.engine) as s:
+            inc = get_incident(s, self.code)
+            net, reach, offset = incident_river(s, inc)
+            view = plan_view(s, self.code) if has_plan(s, self.code) else None
+            points = view.points if view else []
+            release = as_utc(inc.release_start or inc.alert_at)
+            is_exercise = inc.is_exercise
+        if forecast is None:
+            extra = [(p.number, p.reach_id, p.offset_m) for p in points]
+            forecast = fetch_forecast(self.app, self.code, extra)
+        if forecast is not None:
+            release = as_utc(forecast.release_start)
+        return PlanScreenData(
+            net=net,
+            source=(reach, offset),
+            points=points,
+            revision=view.revision.revision if view else None,
+            revisions=len(view.revisions) if view else 0,
+            release=release,
+            model=build_strip(net, (reach, offset), points, forecast),
+            forecast=forecast,
+            is_exercise=is_exercise,
+        )
+
+    def show_data(self, data: PlanScreenData) -> None:
+        self.data = data
+        if self.at_h is None:
+            now_h = (utcnow() - data.release).total_seconds() / 3600
+            self.at_h = max(0.0, round(now_h))
+        table = self.query_one(DataTable)
+        table.clear()
+        for p in data.points:
+            arrival = "—"
+            if p.arrival_h is not None:
+                arrival = f"{fmt_local(data.release + timedelta(hours=p.arrival_h), with_date=False)} +{p.arrival_h:.1f}h"
+            number = Text(p.number, style="bold red" if p.mandatory else "")
+            name = bilingual(p.name, p.name_zh)
+            if not p.active:
+                number.stylize("strike dim")
+                name = f"{t('sampling_plan.removed')}: {p.removed_reason}"
+            table.add_row(
+                number,
+                t(f"sampling_role.{p.role}"),
+                f"{p.km:.1f}",
+                f"{p.distance_from_source_m / 1000:+.1f}",
+                arrival,
+                f"{p.verticals}×{p.points_per_vertical}",
+                name,
+                key=p.number,
+            )
+        info = self.query_one("#plan-info", Static)
+        if data.revision is None:
+            info.update(t("sampling_plan.none"))
+        else:
+            mandatory = sum(p.mandatory and p.active for p in data.points)
+            info.update(
+                t(
+                    "sampling_plan.info",
+                    revision=data.revision,
+                    revisions=data.revisions,
+                    n=sum(p.active for p in data.points),
+                    m=mandatory,
+                )
+                + ("" if data.forecast else "  " + t("sampling_plan.no_forecast"))
+            )
+        if data.is_exercise:
+            self.sub_title = f"{t('app.exercise_marker')} · {self.code} · {t('sampling_plan.title')}"
+        self.redraw_strip()
+        if self.then:
+            then, self.then = self.then, None
+            getattr(self, f"action_{then}")()
+
+    def redraw_strip(self) -> None:
+        if self.data is None:
+            return
+        d = self.data
+        plume = plume_along(d.net, d.source, d.forecast, self.at_h or 0.0) if d.forecast else []
+        self.query_one(RiverStrip).show(d.model, plume, self.at_h or 0.0, d.release)
+
+    # -- actions ----------------------------------------------------------
+    def action_step(self, hours: int) -> None:
+        if self.data is None:
+            return
+        horizon = self.data.forecast.horizon_h if self.data.forecast else 72.0
+        self.at_h = min(max(0.0, (self.at_h or 0.0) + hours), horizon)
+        self.redraw_strip()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_crews(self) -> None:
+        self.app.push_screen(CrewBoardScreen(self.code))
+
+    def action_propose(self) -> None:
+        if self.data is not None and self.data.revision is not None:
+            self.notify(t("sampling_plan.exists"), severity="warning")
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                t("sampling_plan.propose_title"),
+                t("sampling_plan.propose_body"),
+                t("sampling_plan.key_propose"),
+            ),
+            lambda yes: self._propose() if yes else None,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
+    def _propose(self) -> None:
+        from incident.services.plans import propose_plan, requests_for
+
+        try:
+            with session_scope(self.app.engine) as s:
+                extra = requests_for(s, self.code)
+            forecast = fetch_forecast(self.app, self.code, extra)
+            if forecast is None:
+                raise UserError(t("sampling_plan.no_forecast"), fix=t("sampling_plan.no_forecast_fix"))
+            with session_scope(self.app.engine) as s:
+                view, proposal = propose_plan(s, self.code, forecast, actor=self.app.settings.user)
+            data = self._read(forecast)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.show_data, data)
+        msg = t("sampling_plan.proposed", n=len(proposal.points))
+        for note in proposal.notes:
+            msg += "\n• " + note
+        self.app.call_from_thread(self.notify, msg, timeout=10)
+
+    def _selected(self) -> ProposedPoint | None:
+        table = self.query_one(DataTable)
+        if self.data is None or not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((p for p in self.data.points if p.number == key), None)
+
+    def action_insert(self) -> None:
+        if self.data is None or self.data.revision is None:
+            self.notify(t("sampling_plan.none"), severity="warning")
+            return
+        sel = self._selected()
+        fields = [
+            ("km", t("sampling_plan.field_km"), f"{sel.km + 0.5:.1f}" if sel else "", True),
+            ("after", t("sampling_plan.field_after"), sel.number if sel else "", False),
+            ("reason", t("sampling_plan.field_reason"), "", True),
+            ("requires", t("sampling_plan.field_requires"), "", False),
+        ]
+        self.app.push_screen(
+            FormDialog(t("sampling_plan.insert_title"), fields, message=t("sampling_plan.insert_help")),
+            self._insert,
+        )
+
+    def _insert(self, values: dict | None) -> None:
+        if values:
+            self._do_insert(values)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
+    def _do_insert(self, values: dict) -> None:
+        from incident.services.plans import _locate, insert_point
+
+        try:
+            try:
+                km = float(values["km"])
+            except ValueError as exc:
+                raise UserError(f"km {values['km']!r} is not a number", where="km", fix="e.g. 52.5") from exc
+            d = self.data
+            assert d is not None
+            reach, offset = _locate(d.net, km, None, d.source)
+            extra = [(p.number, p.reach_id, p.offset_m) for p in d.points] + [("new", reach, offset)]
+            forecast = fetch_forecast(self.app, self.code, extra)
+            with session_scope(self.app.engine) as s:
+                point = insert_point(
+                    s,
+                    self.code,
+                    km=km,
+                    reason=values["reason"],
+                    actor=self.app.settings.user,
+                    after=values["after"] or None,
+                    requires=values["requires"] or None,
+                    forecast=forecast,
+                )
+            data = self._read(forecast)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.show_data, data)
+        self.app.call_from_thread(
+            self.notify, t("sampling_plan.inserted", number=point.number, km=f"{point.km:.1f}")
+        )
+
+    def action_remove(self) -> None:
+        sel = self._selected()
+        if sel is None or not sel.active:
+            self.notify(t("sampling_plan.pick_point"), severity="warning")
+            return
+        message = t(
+            "sampling_plan.remove_mandatory" if sel.mandatory else "sampling_plan.remove_body",
+            number=sel.number,
+            name=sel.name,
+        )
+        self.app.push_screen(
+            FormDialog(
+                t("sampling_plan.remove_title", number=sel.number),
+                [("reason", t("sampling_plan.field_reason"), "", True)],
+                message=message,
+                ok_label=t("sampling_plan.key_remove"),
+            ),
+            lambda values: self._do_remove(sel.number, values["reason"]) if values else None,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
+    def _do_remove(self, number: str, reason: str) -> None:
+        from incident.services.plans import remove_point
+
+        try:
+            with session_scope(self.app.engine) as s:
+                remove_point(s, self.code, number, reason=reason, actor=self.app.settings.user)
+            data = self._read(self.data.forecast if self.data else None)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.show_data, data)
+        self.app.call_from_thread(self.notify, t("sampling_plan.removed_note", number=number))
+
+
+# ---------------------------------------------------------------- crew board
+
+
+class CrewBoardScreen(Localised, Screen):
+    DEFAULT_CSS = """
+    CrewBoardScreen #crew-table { height: 1fr; }
+    CrewBoardScreen #crew-info { height: auto; max-height: 6; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "key.back", id="crew-back"),
+        Binding("a", "assign", "crew_board.key_assign", id="crew-assign"),
+        Binding("k", "checkin", "crew_board.key_checkin", id="crew-checkin"),
+        Binding("s", "status", "crew_board.key_status", id="crew-status"),
+        Binding("r", "reload", "key.refresh", id="crew-reload", show=False),
+    ]
+
+    def __init__(self, code: str, then: str | None = None) -> None:
+        super().__init__()
+        self.code = code
+        self.then = then  # an action to run once the crews are in (from the palette)
+        self.crews: list = []
+
+    def rebuild(self) -> CrewBoardScreen:
+        return CrewBoardScreen(self.code)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="crew-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="crew-info", classes="muted")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.code} · {t('crew_board.title')}"
+        self.query_one(DataTable).add_columns(
+            t("crew_board.col_crew"),
+            t("crew_board.col_status"),
+            t("crew_board.col_since"),
+            t("crew_board.col_leader"),
+            t("crew_board.col_people"),
+            t("crew_board.col_assignment"),
+            t("crew_board.col_slack"),
+        )
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="crews")
+    def load(self) -> None:
+        from incident.services.assignment import current_assignments
+        from incident.services.crews import list_crews
+
+        with session_scope(self.app.engine) as s:
+            crews = list_crews(s, code=self.code)
+            assigned = current_assignments(s, self.code)
+        self.app.call_from_thread(self.show, crews, assigned)
+
+    def show(self, crews, assigned) -> None:
+        self.crews = crews
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for c in crews:
+            point, slack, _eta = assigned.get(c.name, ("—", None, None))
+            slack_text = Text("—")
+            if slack is not None:
+                slack_text = Text(f"{slack:+.0f} min", style="bold red" if slack < 0 else "green")
+            table.add_row(
+                c.name,
+                Text(t(f"status.{c.status}"), style=STATUS_STYLE.get(c.status, "")),
+                fmt_local(c.status_changed_at, with_date=False),
+                c.leader,
+                str(c.headcount),
+                point,
+                slack_text,
+                key=c.name,
+            )
+        if crews:
+            table.move_cursor(row=min(row, len(crews) - 1))
+        checked = [c.name for c in crews if c.checked_in_at]
+        self.query_one("#crew-info", Static).update(
+            t("crew_board.checked_in", names=", ".join(checked) or "—")
+        )
+        if self.then:
+            then, self.then = self.then, None
+            getattr(self, f"action_{then}")()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def _selected(self):
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((c for c in self.crews if c.name == key), None)
+
+    # -- check-in and status ----------------------------------------------
+    def action_checkin(self) -> None:
+        crew = self._selected()
+        if crew is None:
+            return
+        fields = [
+            ("leader", t("crew_board.field_leader"), crew.leader, True),
+            ("headcount", t("crew_board.field_headcount"), str(crew.headcount), True),
+            ("departure", t("crew_board.field_departure"), crew.base_name, True),
+            ("travel", t("crew_board.field_travel"), "vehicle", False),
+        ]
+        self.app.push_screen(
+            FormDialog(
+                t("crew_board.checkin_title", crew=crew.name), fields, ok_label=t("crew_board.key_checkin")
+            ),
+            lambda values: self._do_checkin(crew.name, values) if values else None,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
+    def _do_checkin(self, crew: str, values: dict) -> None:
+        from incident.services.crews import check_in
+
+        try:
+            try:
+                headcount = int(values["headcount"])
+            except ValueError as exc:
+                raise UserError(
+                    f"headcount {values['headcount']!r} is not a whole number",
+                    where="headcount",
+                    fix="e.g. 3",
+                ) from exc
+            with session_scope(self.app.engine) as s:
+                check_in(
+                    s,
+                    self.code,
+                    crew,
+                    actor=self.app.settings.user,
+                    leader=values["leader"],
+                    headcount=headcount,
+                    departure_point=values["departure"],
+                    travel_method=values["travel"] or "vehicle",
+                )
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, t("crew_board.checked_in_note", crew=crew))
+        self.load()
+
+    def action_status(self) -> None:
+        crew = self._selected()
+        if crew is None:
+            return
+        options = [(s, t(f"status.{s}")) for s in ("available", "assigned", "out_of_service")]
+        self.app.push_screen(
+            FormDialog(
+                t("crew_board.status_title", crew=crew.name),
+                [("note", t("crew_board.field_note"), "", False)],
+                message=t("crew_board.status_help"),
+                choices=("status", options, crew.status),
+                ok_label=t("crew_board.key_status"),
+            ),
+            lambda values: self._do_status(crew.name, values) if values else None,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
+    def _do_status(self, crew: str, values: dict) -> None:
+        from incident.services.crews import set_status
+
+        try:
+            with session_scope(self.app.engine) as s:
+                set_status(
+                    s,
+                    crew,
+                    values["status"],
+                    actor=self.app.settings.user,
+                    code=self.code,
+                    note=values["note"],
+                )
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+            return
+        self.load()
+
+    # -- assignment ---------------------------------------------------------
+    def action_assign(self) -> None:
+        self._compute_assignment()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
+    def _compute_assignment(self) -> None:
+        from incident.services.assignment import plan_assignment
+        from incident.services.crews import default_kit_check
+
+        try:
+            kit_check = getattr(self.app, "kit_check", None) or default_kit_check()
+            with session_scope(self.app.engine) as s:
+                plan = plan_assignment(s, self.code, kit_check=kit_check)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self._confirm_assignment, plan)
+
+    def _confirm_assignment(self, plan) -> None:
+        body = Text()
+        for x in plan.lines:
+            slack = "—" if x.slack_min is None else f"{x.slack_min:+.0f} min"
+            style = "bold red" if x.slack_min is not None and x.slack_min < 0 else ""
+            body.append(
+                f"{x.crew} → {x.point} {x.point_name[:28]}  ETA {fmt_local(x.eta, with_date=False)}  ",
+                style=style,
+            )
+            body.append(f"{t('crew_board.col_slack')} {slack}\n", style=style)
+        for u in plan.unmet:
+            star = " ★" if u.mandatory else ""
+            body.append(
+                f"{t('crew_board.unmet')}{star} {u.point} {u.point_name[:30]}: {'; '.join(u.reasons)[:80]}\n",
+                style="bold red",
+            )
+        if plan.later:
+            body.append(
+                t("crew_board.later", points=", ".join(u.point for u in plan.later)) + "\n", style="dim"
+            )
+        if not plan.lines:
+            self.notify(t("crew_board.nothing_to_assign") + "\n" + body.plain, severity="warning", timeout=10)
+            return
+        self.app.push_screen(
+            ConfirmDialog(t("crew_board.assign_title", n=len(plan.lines)), body, t("crew_board.dispatch")),
+            lambda yes: self._dispatch(plan) if yes else None,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
+    def _dispatch(self, plan) -> None:
+        from incident.services.assignment import dispatch
+
+        try:
+            with session_scope(self.app.engine) as s:
+                dispatch(s, plan, actor=self.app.settings.user)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, t("crew_board.dispatched", n=len(plan.lines)))
+        self.load()
+
+
+# ---------------------------------------------------------------- app actions (palette)
+
+
+class SamplingActions:
+    """Mixed into the App: the palette's "plan: …" and "crew: …" entries."""
+
+    def _need_incident(self) -> str | None:
+        code = getattr(self, "incident_code", None)
+        if code is None:
+            self.notify(t("app.no_incident"), severity="warning")  # type: ignore[attr-defined]
+        return code
+
+    def _open(self, screen_type, then: str | None = None) -> None:
+        code = self._need_incident()
+        if code is None:
+            return
+        current = self.screen  # type: ignore[attr-defined]
+        if isinstance(current, screen_type) and current.code == code:
+            if then:
+                getattr(current, f"action_{then}")()
+            return
+        self.push_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
+
+    def action_plan_show(self) -> None:
+        self._open(SamplingPlanScreen)
+
+    def action_plan_propose(self) -> None:
+        self._open(SamplingPlanScreen, "propose")
+
+    def action_plan_insert(self) -> None:
+        self._open(SamplingPlanScreen, "insert")
+
+    def action_crew_board(self) -> None:
+        self._open(CrewBoardScreen)
+
+    def action_crew_assign(self) -> None:
+        self._open(CrewBoardScreen, "assign")
+
+    def action_crew_checkin(self) -> None:
+        self._open(CrewBoardScreen, "checkin")
+
+    def action_crew_status(self) -> None:
+        self._open(CrewBoardScreen, "status")
