@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlmodel import select
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from incident.config import Settings
 from incident.services import results
@@ -160,19 +160,19 @@ async def test_import_dialog_checks_then_imports_after_confirmation(planned, tmp
         dialog = app.screen
         assert type(dialog).__name__ == "ImportResultsDialog"
         dialog.query_one("#import-file", Input).value = str(bad)
-        await pilot.click("#import-check")
+        dialog.query_one("#import-check", Button).press()
         report = dialog.query_one("#import-report", Static)
         await _until(pilot, app, lambda: "line 2" in str(report.render()))
         text = str(report.render())
         assert "line 2, column 'value'" in text and "comma" in text
         assert dialog.query_one("#import-do").disabled
         dialog.query_one("#import-file", Input).value = str(good)
-        await pilot.click("#import-check")
+        dialog.query_one("#import-check", Button).press()
         await _until(pilot, app, lambda: "1 results" in str(report.render()))
         assert "1 results" in str(dialog.query_one("#import-report", Static).render())
         with session_scope(engine) as s:
             assert s.exec(select(Result)).first() is None  # a check imports nothing
-        await pilot.click("#import-do")
+        dialog.query_one("#import-do", Button).press()
         await _settle(pilot, app)
         assert type(app.screen).__name__ == "ConfirmImport"
         await pilot.click("#confirm-yes")
