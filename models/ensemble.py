@@ -242,7 +242,10 @@ def run_ensemble(
             )
         )
     metrics = CurveMetrics(
-        **{name: np.concatenate([getattr(p, name) for p in parts]) for name in CurveMetrics.__dataclass_fields__}
+        **{
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in CurveMetrics.__dataclass_fields__
+        }
     )
     detected = np.isfinite(metrics.leading_edge_s)
     exceeded = np.isfinite(metrics.exceed_start_s)
@@ -254,7 +257,9 @@ def run_ensemble(
         warnings.append(STORAGE_WARNING)
     unreachable = [i for i in range(routes.n_points) if not routes.reachable[i]]
     if unreachable:
-        warnings.append(f"{len(unreachable)} point(s) are not downstream of the source; their bands are empty")
+        warnings.append(
+            f"{len(unreachable)} point(s) are not downstream of the source; their bands are empty"
+        )
 
     times = np.zeros(0)
     curve_bands = np.zeros((3, routes.n_points, 0))

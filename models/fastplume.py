@@ -330,20 +330,32 @@ def concentration(
     )
     t = np.asarray(times_s, dtype=float)
     if point_index is None:
+
         def grid(a: np.ndarray) -> np.ndarray:
             return a[:, :, None]
 
         return _conc(
-            grid(m.mu), grid(m.var), grid(m.gain), m.amp[None, :, None], m.mass[:, None, None],
-            m.duration[:, None, None], t[None, None, :] - m.start[:, None, None],
+            grid(m.mu),
+            grid(m.var),
+            grid(m.gain),
+            m.amp[None, :, None],
+            m.mass[:, None, None],
+            m.duration[:, None, None],
+            t[None, None, :] - m.start[:, None, None],
             routes.reachable[None, :, None],
         )
     sel = np.asarray(point_index, dtype=np.int64)
     if sel.shape != t.shape or sel.ndim != 1:
         raise ValueError("point_index and times_s must be 1-D arrays of the same length")
     return _conc(
-        m.mu[:, sel], m.var[:, sel], m.gain[:, sel], m.amp[None, sel], m.mass[:, None], m.duration[:, None],
-        t[None, :] - m.start[:, None], routes.reachable[None, sel],
+        m.mu[:, sel],
+        m.var[:, sel],
+        m.gain[:, sel],
+        m.amp[None, sel],
+        m.mass[:, None],
+        m.duration[:, None],
+        t[None, :] - m.start[:, None],
+        routes.reachable[None, sel],
     )
 
 
@@ -365,7 +377,9 @@ def _interp_level(t0, t1, v0, v1, level, log_interp: bool):
     return t0 + np.clip(frac, 0.0, 1.0) * (t1 - t0)
 
 
-def _first_crossing(times: np.ndarray, values: np.ndarray, level: float, log_interp: bool = False) -> np.ndarray:
+def _first_crossing(
+    times: np.ndarray, values: np.ndarray, level: float, log_interp: bool = False
+) -> np.ndarray:
     """First time `values` reaches `level` (times broadcast against values; nan if never)."""
     times = np.broadcast_to(times, values.shape)
     above = values >= level
@@ -378,7 +392,9 @@ def _first_crossing(times: np.ndarray, values: np.ndarray, level: float, log_int
     return np.where(any_above, out, np.nan)
 
 
-def _last_crossing(times: np.ndarray, values: np.ndarray, level: float, log_interp: bool = False) -> np.ndarray:
+def _last_crossing(
+    times: np.ndarray, values: np.ndarray, level: float, log_interp: bool = False
+) -> np.ndarray:
     """Time the curve falls below `level` for the last time (nan if never above or still above at the end)."""
     times = np.broadcast_to(times, values.shape)
     above = values >= level
@@ -387,7 +403,12 @@ def _last_crossing(times: np.ndarray, values: np.ndarray, level: float, log_inte
     last = n - 1 - np.argmax(above[..., ::-1], axis=-1)
     nxt = np.minimum(last + 1, n - 1)
     out = _interp_level(
-        _gather(times, last), _gather(times, nxt), _gather(values, last), _gather(values, nxt), level, log_interp
+        _gather(times, last),
+        _gather(times, nxt),
+        _gather(values, last),
+        _gather(values, nxt),
+        level,
+        log_interp,
     )
     return np.where(any_above & (last < n - 1), out, np.nan)
 
@@ -421,7 +442,9 @@ def _peak(times: np.ndarray, conc: np.ndarray, log_fit: bool) -> tuple[np.ndarra
     return peak_t, peak_c
 
 
-def _refine_crossing(at, rel: np.ndarray, conc: np.ndarray, level: float, side: str, iters: int = 8) -> np.ndarray:
+def _refine_crossing(
+    at, rel: np.ndarray, conc: np.ndarray, level: float, side: str, iters: int = 8
+) -> np.ndarray:
     """Bracket the first (rising) or last (falling) crossing of `level` on the grid, then refine it with
     the Illinois method on log C. nan where the curve never reaches the level (or, for the last
     crossing, is still above it at the end of the grid)."""
@@ -598,13 +621,17 @@ def point_metrics(
 
     def at(t_rel: np.ndarray) -> np.ndarray:
         """Concentration at one time per member × point (time since the release start)."""
-        return _conc(
-            m.mu, m.var, m.gain, m.amp[None, :], m.mass[:, None], m.duration[:, None], t_rel, reach
-        )
+        return _conc(m.mu, m.var, m.gain, m.amp[None, :], m.mass[:, None], m.duration[:, None], t_rel, reach)
 
     conc = _conc(
-        m.mu[..., None], m.var[..., None], m.gain[..., None], m.amp[None, :, None], m.mass[:, None, None],
-        m.duration[:, None, None], rel, reach[..., None],
+        m.mu[..., None],
+        m.var[..., None],
+        m.gain[..., None],
+        m.amp[None, :, None],
+        m.mass[:, None, None],
+        m.duration[:, None, None],
+        rel,
+        reach[..., None],
     )
     peak_t, peak_c = _refine_peak(at, rel, conc)
     levels = {"leading_edge_s": ("first", detection_mg_l), "trailing_edge_s": ("last", detection_mg_l)}
@@ -632,8 +659,14 @@ def point_metrics(
         if np.any(late):
             i, j = np.nonzero(late)
             at_h = _conc(
-                m.mu[i, j], m.var[i, j], m.gain[i, j], m.amp[j], m.mass[i], m.duration[i],
-                horizon_s - m.start[i], True,
+                m.mu[i, j],
+                m.var[i, j],
+                m.gain[i, j],
+                m.amp[j],
+                m.mass[i],
+                m.duration[i],
+                horizon_s - m.start[i],
+                True,
             )
             out["peak_mg_l"][i, j] = at_h + background_mg_l
             out["peak_s"][i, j] = np.nan
