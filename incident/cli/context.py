@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from incident.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def settings_from(args) -> Settings:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from incident.services import log
 from incident.services.clock import utcnow
+from incident.services.forecast import latest_logged_forecast
 from incident.services.incidents import get_incident
 from incident.store.tables import Crew, Reach, Receptor, Result, RiverNetwork
 
@@ -45,6 +46,8 @@ class DashboardData:
     latest_results: list[tuple[str, str, float | None, str]] = field(default_factory=list)
     log_tail: list[tuple[datetime, str, str]] = field(default_factory=list)
     log_entries: int = 0
+    release_start: datetime | None = None
+    forecast_at: datetime | None = None  # when the forecast shown was run
 
 
 def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
@@ -95,6 +98,13 @@ def dashboard(session: Session, code: str) -> DashboardData:
         river_name=net_name,
     )
     data.receptors = downstream_receptors(session, inc)
+    data.release_start = inc.release_start or inc.alert_at
+    logged = latest_logged_forecast(session, inc.code)
+    if logged is not None:
+        data.forecast_at = logged["at"]
+        arrivals = {p["label"]: p["leading_edge_h"] for p in logged["points"]}
+        for line in data.receptors:
+            line.arrival_h = arrivals.get(line.receptor_id)
     data.crews = [(c.name, c.status) for c in session.exec(select(Crew).order_by(Crew.name))]
     results = session.exec(
         select(Result).where(Result.incident_id == inc.id).order_by(Result.entered_at.desc()).limit(5)

@@ -5,8 +5,9 @@ File format (RFC 7946 FeatureCollection, WGS84 lon/lat, opens in QGIS):
   properties ``id``, ``downstream`` (id or null for the outlet), ``discharge_m3s``,
   ``width_m``, ``depth_m`` and optionally ``name``, ``area_m2``, ``velocity_ms``,
   ``slope``, ``manning_n``, ``lateral_inflow_m2s``, ``storage_area_m2``,
-  ``exchange_rate_per_s``, ``length_m`` (surveyed; overrides the geometry) and
-  ``dispersion_m2s`` (overrides any estimate);
+  ``exchange_rate_per_s``, ``length_m`` (surveyed; overrides the geometry),
+  ``dispersion_m2s`` (overrides any estimate), ``lateral_conc_mg_l``, and for
+  the Jobson (1996) cross-check ``drainage_area_km2`` and ``mean_annual_discharge_m3s``;
 - every ``Point`` feature is a *receptor* with ``id``, ``name``, ``kind``
   (drinking_water_intake | automatic_station | boundary_section | other) and
   optionally ``name_zh`` and ``population_served``.
@@ -43,9 +44,12 @@ OPTIONAL_REACH = (
     "exchange_rate_per_s",
     "length_m",
     "dispersion_m2s",
+    "lateral_conc_mg_l",
+    "drainage_area_km2",
+    "mean_annual_discharge_m3s",
 )
 # Lateral inflow may be zero; everything else optional must be > 0 when given.
-MAY_BE_ZERO = {"lateral_inflow_m2s", "storage_area_m2", "exchange_rate_per_s"}
+MAY_BE_ZERO = {"lateral_inflow_m2s", "storage_area_m2", "exchange_rate_per_s", "lateral_conc_mg_l"}
 CONNECT_TOLERANCE_M = 500.0
 MAX_RECEPTOR_OFFSET_M = 1000.0
 

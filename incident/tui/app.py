@@ -12,6 +12,7 @@ from textual.binding import Binding
 
 from incident.config import Settings
 from incident.i18n import set_language, t
+from incident.services.forecast_types import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.commands import IncidentCommands
 
@@ -24,6 +25,7 @@ class IncidentApp(Localised, App[int]):
         Binding("f1,question_mark", "help", "key.help", id="help", tooltip="cmd.help_show_help"),
         Binding("d", "dashboard", "key.dashboard", id="dashboard"),
         Binding("i", "incidents", "key.incidents", id="incidents"),
+        Binding("f", "forecast", "key.forecast", id="forecast"),
         Binding("l", "switch_language", "key.language", id="language", show=False),
         Binding("ctrl+p", "command_palette", "key.palette", id="palette", show=False),
         Binding("q", "quit", "key.quit", id="quit"),
@@ -35,6 +37,7 @@ class IncidentApp(Localised, App[int]):
         self.engine = engine
         self.settings = settings
         self.incident_code = incident_code
+        self.forecasts: dict[str, IncidentForecast] = {}
 
     def on_mount(self) -> None:
         self.title = t("app.title")
@@ -64,6 +67,24 @@ class IncidentApp(Localised, App[int]):
     def open_incident(self, code: str) -> None:
         self.incident_code = code
         self.action_dashboard()
+
+    def action_forecast(self) -> None:
+        from incident.tui.screens.forecast import ForecastScreen
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        self.push_screen(ForecastScreen(self.incident_code))
+
+    def get_forecast(self, code: str) -> IncidentForecast:
+        """The latest forecast for an incident, computed if needed (call from a worker thread)."""
+        if code not in self.forecasts:
+            from incident.services.forecast import forecast_incident
+            from incident.store.engine import session_scope
+
+            with session_scope(self.engine) as session:
+                self.forecasts[code] = forecast_incident(session, code)
+        return self.forecasts[code]
 
     def action_help(self) -> None:
         from incident.tui.dialogs.help import HelpScreen

@@ -11,6 +11,7 @@ from incident.i18n import t
 # (label key, help key, app action name). Other features append here.
 ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.dashboard_show", "cmd.dashboard_show_help", "dashboard"),
+    ("cmd.forecast_run", "cmd.forecast_run_help", "forecast"),
     ("cmd.incident_list", "cmd.incident_list_help", "incidents"),
     ("cmd.log_show", "cmd.log_show_help", "show_log"),
     ("cmd.help_show", "cmd.help_show_help", "help"),

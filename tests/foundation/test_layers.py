@@ -38,3 +38,11 @@ def test_models_load_only_numpy_and_scipy():
     loaded = _loaded_after(stmt)
     for forbidden in ("incident", "textual", "sqlmodel", "sqlalchemy", "geopy"):
         assert forbidden not in loaded
+
+
+def test_building_the_cli_parser_stays_light():
+    """`incident --help` and every command start fast: command modules import their
+    heavy dependencies (numpy, scipy, SQLAlchemy, Textual) inside the handlers."""
+    loaded = _loaded_after("from incident.cli import build_parser\nbuild_parser()")
+    for heavy in ("numpy", "scipy", "sqlalchemy", "sqlmodel", "textual", "geopy"):
+        assert heavy not in loaded, f"{heavy} is imported at CLI start-up"

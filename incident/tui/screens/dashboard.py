@@ -6,6 +6,8 @@ data, so a slow database never freezes the screen.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -16,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from incident.i18n import bilingual, t
-from incident.services.clock import fmt_local
+from incident.services.clock import fmt_local, to_local
 from incident.services.dashboard import DashboardData, dashboard
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
@@ -123,7 +125,15 @@ class DashboardScreen(Localised, Screen):
             name = Text(bilingual(r.name, r.name_zh))
             if r.kind == "drinking_water_intake":
                 name.stylize("bold red")
-            arrival = f"{r.arrival_h:.1f} h" if r.arrival_h is not None else t("dashboard.not_run")
+            if data.forecast_at is None:
+                arrival = t("dashboard.not_run")
+            elif r.arrival_h is None:
+                arrival = t("dashboard.not_reached")
+            else:
+                at = data.release_start + timedelta(hours=r.arrival_h)
+                same_day = to_local(at).date() == to_local(data.alert_at).date()
+                clock = fmt_local(at, with_date=False) if same_day else to_local(at).strftime("%m-%d %H:%M")
+                arrival = f"{clock} (+{r.arrival_h:.1f}h)"
             rec.add_row(name, f"{r.km:.1f}", f"{r.distance_km:.1f} km", arrival)
         self.query_one("#receptors", Static).update(rec)
 

@@ -1,0 +1,189 @@
+"""`incident forecast SCENARIO.toml | CODE`: plume arrival, peak and exceedance at every point."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+from incident.cli.context import add_json, engine_from, settings_from
+from incident.cli.output import as_json, table
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "forecast",
+        help="forecast the plume: from a scenario file (.toml) or for an incident code",
+        description="Runs the 1D advection–dispersion model (with transient storage, tributaries and "
+        "decay) and prints, for every receptor and point: leading edge, peak, trailing edge, the "
+        "window above the standard, and the Jobson (1996) empirical cross-check.",
+    )
+    p.add_argument("target", help="a scenario file (see README) or an incident code such as INC-2026-0001")
+    p.add_argument("--horizon", type=float, help="hours to forecast (default: the scenario's, or 72)")
+    p.add_argument("--csv", metavar="FILE", help="write breakthrough curves (time_h + one column per point)")
+    p.add_argument(
+        "--profile-at",
+        type=float,
+        metavar="HOURS",
+        help="also write the longitudinal profile at this time (hours after release) to --profile-csv",
+    )
+    p.add_argument(
+        "--profile-csv", metavar="FILE", help="where --profile-at writes (reach, km, mg/L per cell)"
+    )
+    p.add_argument(
+        "--log", action="store_true", help="for an incident: record the forecast in its activity log"
+    )
+    add_json(p)
+    p.set_defaults(handler=cmd_forecast)
+
+
+def _progress_printer():
+    last = [-1]
+
+    def report(fraction: float) -> None:
+        pct = int(fraction * 100)
+        if pct // 10 != last[0] // 10 and sys.stderr.isatty():
+            print(f"\rforecast: {pct:3d} %", end="", file=sys.stderr, flush=True)
+        last[0] = pct
+
+    return report
+
+
+def cmd_forecast(args) -> int:
+    from incident.services import forecast as fsvc
+
+    progress = _progress_printer()
+    if args.target.endswith(".toml") or Path(args.target).is_file():
+        req = fsvc.load_scenario(args.target)
+        if args.horizon is not None:
+            req.horizon_h = args.horizon
+        fc = fsvc.run_forecast(req, progress)
+        title = req.name
+        network = req.network
+    else:
+        from incident.store.engine import session_scope
+
+        settings = settings_from(args)
+        with session_scope(engine_from(args)) as s:
+            fc = fsvc.forecast_incident(
+                s, args.target, horizon_h=args.horizon or fsvc.DEFAULT_HORIZON_H, progress=progress
+            )
+            if args.log:
+                fsvc.log_forecast(s, args.target, fc, actor=settings.user)
+        title = args.target
+    if sys.stderr.isatty():
+        print("\r" + " " * 20 + "\r", end="", file=sys.stderr)
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["time_h"] + [p.label for p in fc.points])
+            for k, t in enumerate(fc.times_h):
+                writer.writerow([f"{t:.4f}"] + [f"{fc.curves_mg_l[i, k]:.6g}" for i in range(len(fc.points))])
+    if args.profile_at is not None:
+        if not args.profile_csv:
+            from incident.errors import UserError
+
+            raise UserError(
+                "--profile-at needs --profile-csv FILE",
+                where="--profile-csv",
+                fix="add --profile-csv out.csv",
+            )
+        profile = fsvc.profile_rows(fc, network, args.profile_at)
+        with open(args.profile_csv, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["time_h", "reach", "km", "conc_mg_l"])
+            writer.writeheader()
+            writer.writerows(profile)
+    rows = [forecast_row(p) for p in fc.points]
+    if args.json:
+        as_json(
+            {
+                "name": title,
+                "release_start": fc.release_start,
+                "horizon_h": fc.horizon_h,
+                "substance": fc.substance,
+                "standard_mg_l": fc.standard_mg_l,
+                "detection_mg_l": fc.detection_mg_l,
+                "method": fc.method,
+                "grid": fc.grid,
+                "mass_balance": fc.mass_balance,
+                "warnings": fc.warnings,
+                "dispersion_spread": fc.dispersion_spread,
+                "points": rows,
+            }
+        )
+        return 0
+    print(f"{title}: {fc.method}")
+    std = f"standard {fc.standard_mg_l:g} mg/L, " if fc.standard_mg_l else ""
+    print(f"{std}detection threshold {fc.detection_mg_l:g} mg/L; times are hours after the release start\n")
+    table(
+        rows,
+        [
+            "point",
+            "km",
+            "from_source_km",
+            "arrival_h",
+            "peak_h",
+            "peak_mg_l",
+            "trailing_h",
+            "exceed_from_h",
+            "exceed_to_h",
+            "max_multiple",
+            "jobson_arrival_h",
+            "jobson_peak_h",
+        ],
+        [
+            "point",
+            "km",
+            "dist km",
+            "arrive h",
+            "peak h",
+            "peak mg/L",
+            "tail h",
+            "exceed h",
+            "until h",
+            "× over",
+            "Jobson arr",
+            "Jobson pk",
+        ],
+    )
+    mb = fc.mass_balance
+    print(
+        f"\nmass balance: released {mb['released_kg']:.4g} kg, exported {mb['exported_kg']:.4g} kg, decayed "
+        f"{mb['decayed_kg']:.4g} kg, in channel {mb['in_channel_kg']:.4g} kg, in storage {mb['in_storage_kg']:.4g} kg; "
+        f"relative error {mb['relative_error']:.1e}"
+    )
+    print(
+        f"grid: dx {fc.grid['dx_m']:.4g} m, dt {fc.grid['dt_s']:.4g} s, {fc.grid['cells']} cells, max cell Péclet "
+        f"{fc.grid['max_peclet']:.2f}, max Courant {fc.grid['max_courant']:.2f}"
+    )
+    for w in fc.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if args.csv:
+        print(f"breakthrough curves written to {args.csv}")
+    return 0
+
+
+def _r(value, digits=2):
+    return None if value is None else round(value, digits)
+
+
+def forecast_row(p) -> dict:
+    return {
+        "point": p.label,
+        "name": p.name,
+        "kind": p.kind,
+        "reach": p.reach_id,
+        "km": _r(p.km, 2),
+        "from_source_km": None
+        if p.distance_from_source_m != p.distance_from_source_m
+        else _r(p.distance_from_source_m / 1000, 2),
+        "arrival_h": _r(p.leading_edge_h),
+        "peak_h": _r(p.peak_h),
+        "peak_mg_l": None if p.peak_mg_l is None else float(f"{p.peak_mg_l:.4g}"),
+        "trailing_h": _r(p.trailing_edge_h),
+        "exceed_from_h": _r(p.exceed_start_h),
+        "exceed_to_h": _r(p.exceed_end_h),
+        "max_multiple": _r(p.max_exceedance_multiple, 1),
+        "jobson_arrival_h": _r(p.jobson_leading_h),
+        "jobson_peak_h": _r(p.jobson_peak_h),
+    }
