@@ -23,6 +23,7 @@ fast model (a warning is returned; see `models.fastplume`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,7 +204,8 @@ def run_ensemble(
     seed: int | None = 0,
     curve_times_s: ArrayLike | None = None,
     curve_members: int = 200,
-    chunk: int = 500,
+    chunk: int = 250,
+    threads: int = 2,
     routes: Routes | None = None,
 ) -> EnsembleResult:
     """Run `n_members` fast-model members and summarise them per point.
@@ -211,7 +213,8 @@ def run_ensemble(
     `dispersion_low_m2s`/`dispersion_high_m2s` are the per-reach spread of the four formulas
     (`models.hydraulics.dispersion_spread(...).min_m2s/.max_m2s`); without them each reach's D is taken
     ÷3 to ×3. With `curve_times_s`, P10/P50/P90 concentration curves are computed from the first
-    `curve_members` members (for plots). `seed=None` draws fresh entropy (not repeatable).
+    `curve_members` members (for plots). `seed=None` draws fresh entropy (not repeatable). Members
+    are evaluated in blocks of `chunk` on up to `threads` threads (results do not depend on either).
     """
     if not np.isfinite(horizon_s) or horizon_s <= 0:
         raise ValueError(f"horizon_s must be > 0 (got {horizon_s!r})")
@@ -223,24 +226,31 @@ def run_ensemble(
     high = base * 3.0 if dispersion_high_m2s is None else np.asarray(dispersion_high_m2s, dtype=float)
     if np.any(low <= 0):
         raise ValueError("every reach needs a dispersion coefficient > 0 for the ensemble")
-    parts: list[CurveMetrics] = []
-    for begin in range(0, int(n_members), max(1, int(chunk))):
+
+    def block(begin: int) -> CurveMetrics:
         sl = slice(begin, begin + chunk)
-        parts.append(
-            point_metrics(
-                routes,
-                mass_kg=samples["mass_kg"][sl],
-                start_s=samples["start_s"][sl],
-                duration_s=samples["duration_s"][sl],
-                velocity_factor=samples["velocity_factor"][sl],
-                dispersion_m2s=dispersion_for_quantile(low, high, samples["dispersion_quantile"][sl]),
-                decay_per_s=decay_per_s,
-                detection_mg_l=detection_mg_l,
-                standard_mg_l=standard_mg_l,
-                background_mg_l=background_mg_l,
-                horizon_s=horizon_s,
-            )
+        return point_metrics(
+            routes,
+            mass_kg=samples["mass_kg"][sl],
+            start_s=samples["start_s"][sl],
+            duration_s=samples["duration_s"][sl],
+            velocity_factor=samples["velocity_factor"][sl],
+            dispersion_m2s=dispersion_for_quantile(low, high, samples["dispersion_quantile"][sl]),
+            decay_per_s=decay_per_s,
+            detection_mg_l=detection_mg_l,
+            standard_mg_l=standard_mg_l,
+            background_mg_l=background_mg_l,
+            horizon_s=horizon_s,
         )
+
+    chunk = max(1, int(chunk))
+    begins = list(range(0, int(n_members), chunk))
+    if threads > 1 and len(begins) > 1:
+        # numpy/scipy ufuncs release the GIL on large arrays, so blocks run in parallel
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            parts = list(pool.map(block, begins))
+    else:
+        parts = [block(b) for b in begins]
     metrics = CurveMetrics(
         **{
             name: np.concatenate([getattr(p, name) for p in parts])
