@@ -9,7 +9,7 @@ least-squares refinement of the best candidates. Non-detects upstream of the tru
 nothing; non-detects at stations a candidate's plume would have passed while sampling rule it out.
 
 The ranking uses the fitted cost; `weight` is a relative likelihood exp(−Δcost/s²)
-(s² the residual variance of the best candidate, floored at 0.05²), normalised over candidates, so
+(s² the residual variance of the best candidate, floored at 0.2² for the fast model's own error), normalised over candidates, so
 weights summed over a reach say how strongly the data favour that reach.
 """
 
@@ -175,7 +175,7 @@ def trace_source(
     final_costs = np.array([c for c, _, _ in final])
     best = int(np.argmin(final_costs))
     n_obs = t.size
-    s2 = max(final_costs[best] / max(n_obs - 2, 1), 0.05**2)
+    s2 = max(final_costs[best] / max(n_obs - 2, 1), 0.2**2)
     w = np.exp(-(final_costs - final_costs[best]) / s2)
     w /= w.sum()
     candidates = [

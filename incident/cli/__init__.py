@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "incident.cli.core",
     "incident.cli.river",
     "incident.cli.forecast",
+    "incident.cli.uncertainty",
 ]
 
 

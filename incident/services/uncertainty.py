@@ -48,6 +48,11 @@ from models.ensemble import EnsembleInputs, EnsembleResult, run_ensemble
 from models.fastplume import STORAGE_WARNING, route
 from models.trace import trace_source
 
+DISTRIBUTIONS_TEXT = (
+    "velocity ×/÷ log-normal (σ_ln 0.15); dispersion log-uniform between the smallest and largest of "
+    "four formulas per reach (×/÷ 1.5 around a given value); mass log-uniform ½×–2×; release start "
+    "± 20 min (normal); duration log-uniform ½×–2× (0–30 min if reported instantaneous)"
+)
 GIVEN_DISPERSION_SPREAD = 1.5  # ×/÷ around a dispersion coefficient given in the river file
 MAX_MEMBERS = 100_000
 
@@ -131,7 +136,7 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
     )
 
 
-def _check_members(n_members: int) -> None:
+def check_members(n_members: int) -> None:
     if not isinstance(n_members, int) or not 1 <= n_members <= MAX_MEMBERS:
         raise UserError(
             f"ensemble size {n_members!r} is out of range",
@@ -143,7 +148,7 @@ def _check_members(n_members: int) -> None:
 def run_request_ensemble(
     req: ForecastRequest, *, n_members: int = 1000, seed: int | None = 0, curve_times_h=None
 ) -> tuple[EnsembleResult, EnsembleSetup]:
-    _check_members(n_members)
+    check_members(n_members)
     setup = ensemble_setup(req)
     result = run_ensemble(
         setup.specs,
