@@ -57,18 +57,23 @@ def _r(value, digits=2):
     return None if value is None or not math.isfinite(value) else round(value, digits)
 
 
-def _point_rows(before, after) -> list[dict]:
+def _point_rows(before, after, shift_h: float) -> list[dict]:
+    """Before/after per point, both in hours after the recorded release start."""
+
+    def later(h):
+        return None if h is None else h + shift_h
+
     rows = []
     for b, a in zip(before.points, after.points, strict=True):
         rows.append(
             {
                 "point": b.label,
                 "arrival_before_h": _r(b.leading_edge_h),
-                "arrival_after_h": _r(a.leading_edge_h),
+                "arrival_after_h": _r(later(a.leading_edge_h)),
                 "peak_before_mg_l": None if b.peak_mg_l is None else float(f"{b.peak_mg_l:.4g}"),
                 "peak_after_mg_l": None if a.peak_mg_l is None else float(f"{a.peak_mg_l:.4g}"),
                 "exceed_to_before_h": _r(b.exceed_end_h),
-                "exceed_to_after_h": _r(a.exceed_end_h),
+                "exceed_to_after_h": _r(later(a.exceed_end_h)),
             }
         )
     return rows
@@ -131,7 +136,7 @@ def cmd_calibrate(args) -> int:
                 "decision": "pending",
                 "params": report.params(),
                 "fit": report.fit_summary(),
-                "points": _point_rows(report.before, report.after) if report.before else [],
+                "points": _point_rows(report.before, report.after, report.shift_h) if report.before else [],
             }
         )
         return 0
@@ -195,9 +200,9 @@ def cmd_calibrate(args) -> int:
         ]
     )
     if report.before is not None:
-        print("\nforecast before → after (hours after each forecast's release start):")
+        print("\nforecast before → after (hours after the recorded release start):")
         table(
-            _point_rows(report.before, report.after),
+            _point_rows(report.before, report.after, report.shift_h),
             None,
             [
                 "point",

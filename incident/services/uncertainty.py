@@ -324,6 +324,11 @@ class CalibrationReport:
     skipped: dict[str, int] = field(default_factory=dict)
 
     @property
+    def shift_h(self) -> float:
+        """Add to the after-forecast's hours to make them hours after the *recorded* release start."""
+        return self.fit.estimates["start_s"] / 3600.0
+
+    @property
     def estimated_start(self) -> datetime:
         return self.release_start + timedelta(seconds=self.fit.estimates["start_s"])
 
