@@ -340,6 +340,7 @@ class CalibrationReport:
             "release_start": self.estimated_start.isoformat(),
             "velocity_factor": e["velocity_factor"],
             "dispersion_factor": e["dispersion_factor"],
+            "duration_h": self.fit.duration_s / 3600.0,
         }
 
     def fit_summary(self) -> dict:
