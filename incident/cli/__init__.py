@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "incident.cli.results",
     "incident.cli.playbook",
     "incident.cli.sampling",
+    "incident.cli.uncertainty",
 ]
 
 

@@ -78,6 +78,27 @@ class IncidentApp(SamplingActions, Localised, App[int]):
             return
         self.push_screen(ForecastScreen(self.incident_code))
 
+    def action_forecast_ensemble(self) -> None:
+        from incident.tui.screens.forecast import ForecastScreen
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        self.push_screen(ForecastScreen(self.incident_code, ensemble=True))
+
+    def action_model_calibrate(self) -> None:
+        from incident.tui.screens.calibration import CalibrationScreen
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        self.push_screen(CalibrationScreen(self.incident_code))
+
+    def action_source_trace(self) -> None:
+        from incident.tui.screens.trace import TraceScreen
+
+        self.push_screen(TraceScreen())
+
     def get_forecast(self, code: str) -> IncidentForecast:
         """The latest forecast for an incident, computed if needed (call from a worker thread)."""
         if code not in self.forecasts:

@@ -12,6 +12,9 @@ from incident.i18n import t
 ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.dashboard_show", "cmd.dashboard_show_help", "dashboard"),
     ("cmd.forecast_run", "cmd.forecast_run_help", "forecast"),
+    ("cmd.forecast_ensemble", "cmd.forecast_ensemble_help", "forecast_ensemble"),
+    ("cmd.model_calibrate", "cmd.model_calibrate_help", "model_calibrate"),
+    ("cmd.source_trace", "cmd.source_trace_help", "source_trace"),
     ("cmd.incident_list", "cmd.incident_list_help", "incidents"),
     ("cmd.log_show", "cmd.log_show_help", "show_log"),
     ("cmd.readiness_show", "cmd.readiness_show_help", "readiness"),

@@ -24,6 +24,14 @@ def _h(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def _band(band: tuple[float, float, float] | None) -> str:
+    """P10–P90 hours ("—" before an ensemble; ">" when P90 is beyond the horizon)."""
+    if band is None or band[0] == float("inf"):
+        return "—"
+    hi = ">" if band[2] == float("inf") else f"{band[2]:.1f}"
+    return f"{band[0]:.1f}–{hi}"
+
+
 class ForecastScreen(Localised, Screen):
     DEFAULT_CSS = """
     ForecastScreen #fc-status { height: 1; padding: 0 1; }
@@ -35,16 +43,19 @@ class ForecastScreen(Localised, Screen):
         Binding("escape", "app.pop_screen", "key.back", id="back"),
         Binding("r", "rerun", "forecast.rerun", id="forecast-rerun"),
         Binding("a", "plot_all", "forecast.plot_all", id="forecast-plot-all"),
+        Binding("e", "ensemble", "uncertainty.ensemble_key", id="forecast-ensemble"),
     ]
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, ensemble: bool = False) -> None:
         super().__init__()
         self.code = code
         self.forecast: IncidentForecast | None = None
         self.plot_all = False
+        self.want_ensemble = ensemble
+        self.curve_bands = None  # (3, points, times) P10/P50/P90 curves from the ensemble
 
     def rebuild(self) -> ForecastScreen:
-        return ForecastScreen(self.code)
+        return ForecastScreen(self.code, self.want_ensemble)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,6 +73,7 @@ class ForecastScreen(Localised, Screen):
             t("forecast.point"),
             t("forecast.dist"),
             t("forecast.arrive"),
+            t("uncertainty.band"),
             t("forecast.peak_h"),
             t("forecast.peak"),
             t("forecast.exceed"),
@@ -71,8 +83,31 @@ class ForecastScreen(Localised, Screen):
         cached = getattr(self.app, "forecasts", {}).get(self.code)
         if cached is not None:
             self.show(cached)
+            if self.want_ensemble:
+                self.action_ensemble()
         else:
             self.run_forecast()
+
+    def action_ensemble(self) -> None:
+        """Run 1,000 fast-model members (seed 0) for P10/P50/P90 bands on the table and the plot."""
+        if self.forecast is None:
+            self.want_ensemble = True  # after the forecast
+            return
+        self.query_one("#fc-status", Static).update(t("uncertainty.ensemble_running"))
+        self.run_ensemble()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ensemble")
+    def run_ensemble(self) -> None:
+        from incident.services import uncertainty as usvc
+        from incident.store.engine import session_scope
+
+        fc = self.forecast
+        with session_scope(self.app.engine) as session:
+            req, _ = usvc.request_with_calibration(session, self.code, horizon_h=fc.horizon_h)
+        result, setup = usvc.run_request_ensemble(req, n_members=1000, seed=0, curve_times_h=fc.times_h)
+        usvc.apply_bands(fc, result, setup)
+        self.curve_bands = result.curve_bands_mg_l
+        self.app.call_from_thread(self.show, fc)
 
     def action_rerun(self) -> None:
         self.query_one(ProgressBar).display = True
@@ -85,7 +120,8 @@ class ForecastScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="forecast")
     def run_forecast(self) -> IncidentForecast:
-        from incident.services.forecast import forecast_incident, log_forecast
+        from incident.services.forecast import log_forecast
+        from incident.services.uncertainty import forecast_incident_calibrated
         from incident.store.engine import session_scope
 
         bar = self.query_one(ProgressBar)
@@ -94,10 +130,13 @@ class ForecastScreen(Localised, Screen):
             self.app.call_from_thread(bar.update, progress=fraction * 100)
 
         with session_scope(self.app.engine) as session:
-            fc = forecast_incident(session, self.code, progress=progress)
+            fc = forecast_incident_calibrated(session, self.code, progress=progress)
             log_forecast(session, self.code, fc, actor=self.app.settings.user)
         self.app.forecasts[self.code] = fc
+        self.curve_bands = None
         self.app.call_from_thread(self.show, fc)
+        if self.want_ensemble:
+            self.app.call_from_thread(self.action_ensemble)
         return fc
 
     def on_worker_state_changed(self, event) -> None:
@@ -111,8 +150,10 @@ class ForecastScreen(Localised, Screen):
         self.forecast = fc
         self.query_one(ProgressBar).display = False
         std = f"{t('forecast.standard')} {fc.standard_mg_l:g} mg/L · " if fc.standard_mg_l else ""
+        members = fc.grid.get("ensemble_members")
+        bands = f" · {t('uncertainty.ensemble_done', n=members)}" if members else ""
         self.query_one("#fc-status", Static).update(
-            f"{std}{t('forecast.release')} {fmt_local(fc.release_start)} · {t('forecast.hours_after')}"
+            f"{std}{t('forecast.release')} {fmt_local(fc.release_start)} · {t('forecast.hours_after')}{bands}"
         )
         table = self.query_one(DataTable)
         table.clear()
@@ -125,6 +166,7 @@ class ForecastScreen(Localised, Screen):
                 name[:15],
                 f"{p.distance_from_source_m / 1000:.1f}",
                 _h(p.leading_edge_h),
+                _band(p.leading_edge_band_h),
                 _h(p.peak_h),
                 "—" if p.peak_mg_l is None else f"{p.peak_mg_l:.3g}",
                 exceed,
@@ -157,6 +199,9 @@ class ForecastScreen(Localised, Screen):
         for label in labels:
             i = next(k for k, p in enumerate(fc.points) if p.label == label)
             plt.plot(times, list(fc.curves_mg_l[i, ::step]), label=label)
+            if self.curve_bands is not None and not self.plot_all:
+                plt.plot(times, list(self.curve_bands[0, i, ::step]), label="P10", color="gray")
+                plt.plot(times, list(self.curve_bands[2, i, ::step]), label="P90", color="gray")
         if fc.standard_mg_l:
             plt.hline(fc.standard_mg_l, "red")
         plt.xlabel(t("forecast.hours_axis"))
