@@ -58,6 +58,17 @@ ACTION_PARAMS: dict[str, dict[str, tuple[Any, ...] | None]] = {
 REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {"report.draft": ("kind",)}
 
 _registry: dict[str, tuple[ActionFunc, str]] = {}
+_builtins_installed = False
+
+
+def _install_builtins() -> None:
+    """Register the features' real implementations once (lazily: they import the whole app)."""
+    global _builtins_installed
+    if not _builtins_installed:
+        _builtins_installed = True
+        from incident.services import builtin_actions
+
+        builtin_actions.install()
 
 
 def register_action(name: str, func: ActionFunc, label_key: str | None = None) -> None:
@@ -78,6 +89,7 @@ def known_action_names() -> set[str]:
 
 
 def is_available(name: str) -> bool:
+    _install_builtins()
     return name in _registry
 
 
@@ -90,6 +102,7 @@ def run_action(
     session: Session, incident_code: str, name: str, params: dict[str, Any] | None, actor: str
 ) -> ActionOutcome:
     """Run a registered action; refuse unknown or not-installed ones with a reason."""
+    _install_builtins()
     if name not in known_action_names():
         raise UserError(
             f"unknown action {name!r}",

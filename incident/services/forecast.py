@@ -520,11 +520,22 @@ def forecast_incident(
     horizon_h: float = DEFAULT_HORIZON_H,
     extra_points: Sequence[tuple[str, str, float]] = (),
     progress: Callable[[float], None] | None = None,
+    calibrated: bool = True,
 ) -> IncidentForecast:
-    """Forecast for an incident from what is recorded about its spill."""
-    return run_forecast(
-        request_for_incident(session, code, horizon_h=horizon_h, extra_points=extra_points), progress
-    )
+    """Forecast for an incident from what is recorded about its spill, with the latest
+    accepted recalibration applied (``calibrated=False`` for the reported spill alone)."""
+    req = request_for_incident(session, code, horizon_h=horizon_h, extra_points=extra_points)
+    cal = None
+    if calibrated:
+        from incident.services.uncertainty import accepted_calibration, apply_params
+
+        cal = accepted_calibration(session, code)
+        if cal is not None:
+            req = apply_params(req, cal.params)
+    fc = run_forecast(req, progress)
+    if cal is not None:
+        fc.warnings = list(fc.warnings) + [f"uses accepted recalibration #{cal.id}"]
+    return fc
 
 
 def log_forecast(session, code: str, fc: IncidentForecast, *, actor: str) -> None:

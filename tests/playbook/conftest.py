@@ -75,9 +75,12 @@ def _note(session, code, params, actor) -> ActionOutcome:
 
 @pytest.fixture
 def note_action():
-    """Registers ``test.note`` and, standing in for the real one, ``readiness.check``."""
+    """Registers ``test.note`` and, standing in for the real one, ``readiness.check``;
+    the real registrations are restored afterwards."""
+    actions._install_builtins()
+    saved = dict(actions._registry)
     actions.register_action("test.note", _note, "actions.readiness_check")
     actions.register_action("readiness.check", _note)
     yield _note
-    actions.unregister_action("test.note")
-    actions.unregister_action("readiness.check")
+    actions._registry.clear()
+    actions._registry.update(saved)

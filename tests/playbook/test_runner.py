@@ -187,6 +187,7 @@ def test_actions_dispatch_by_name_and_unregistered_ones_are_refused(fixed_engine
         kinds = [e.kind for e in entries(s, fixed_code)]
         assert kinds[-2:] == ["test.note", "step.action"]
         complete_step(s, fixed_code, "mobilise", actor="x")
+        actions.unregister_action("forecast.run")  # as in an installation without the forecast feature
         with pytest.raises(UserError, match="not available in this installation"):
             run_step_action(s, fixed_code, "initial_forecast", actor="x")
         with pytest.raises(UserError, match="has no action"):
@@ -205,8 +206,15 @@ def test_run_action_contract():
     }
     with pytest.raises(UserError, match="unknown action"):
         actions.run_action(None, "X", "forecast.runn", {}, "x")  # type: ignore[arg-type]
-    with pytest.raises(UserError, match="not available"):
-        actions.run_action(None, "X", "forecast.run", {}, "x")  # type: ignore[arg-type]
+    # every action of the contract has its real implementation installed
+    assert all(actions.is_available(name) for name in actions.KNOWN_ACTIONS)
+    saved = dict(actions._registry)
+    try:
+        actions.unregister_action("forecast.run")
+        with pytest.raises(UserError, match="not available"):
+            actions.run_action(None, "X", "forecast.run", {}, "x")  # type: ignore[arg-type]
+    finally:
+        actions._registry.update(saved)
 
 
 def test_checklist_ticks_persist_with_who_and_when(fixed_engine, fixed_code):

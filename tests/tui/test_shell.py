@@ -98,3 +98,26 @@ async def test_language_switch_translates_screen_and_footer(demo_engine, demo_co
         await pilot.press("l")
         await _settled(pilot)
         assert app.screen.query_one("#crews").border_title == "Crews"
+
+
+async def test_checklist_drops_a_highlight_queued_before_it_was_rebuilt():
+    """A stale OptionHighlighted (index past the end after a rebuild) must not crash the app."""
+    from textual.app import App
+    from textual.widgets import OptionList
+
+    from incident.tui.widgets.checklist import Checklist
+
+    class One(App):
+        def compose(self):
+            yield Checklist(("a", "a"), ("b", "b"), ("c", "c"), id="c")
+
+    app = One()
+    async with app.run_test() as pilot:
+        checklist = app.query_one(Checklist)
+        checklist.highlighted = 2
+        stale = OptionList.OptionHighlighted(checklist, 2)
+        checklist.clear_options()
+        checklist.add_option(("x", "x"))
+        checklist.post_message(stale)
+        await pilot.pause()
+        assert app.return_code is None and checklist.option_count == 1

@@ -45,6 +45,7 @@ from incident.services.playbook_runs import (
 from incident.services.playbooks import FormField, list_playbooks, suggest_playbook_id
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.checklist import Checklist
 
 GLYPH = {"done": "✓", "skipped": "↷", "active": "▸", "pending": "∙"}
 
@@ -140,7 +141,7 @@ class PlaybookScreen(Localised, Screen):
                 yield Static("", id="step-meta")
                 yield Static("", id="step-instructions")
                 yield Static(t("playbook.checklist"), classes="section", id="checklist-label")
-                yield SelectionList[str](id="checklist")
+                yield Checklist(id="checklist")
                 yield Static(t("playbook.form"), classes="section", id="form-label")
                 yield Vertical(id="form")
                 yield Static(t("playbook.action"), classes="section", id="action-label")
