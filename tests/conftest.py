@@ -47,8 +47,10 @@ def _demo_template(tmp_path_factory) -> str:
         path = tmp_path_factory.mktemp("template") / "demo.sqlite"
         eng = open_store(f"sqlite:///{path}")
         ensure_demo(eng, actor="tester")
-        with eng.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        # outside any transaction: SQLAlchemy's BEGIN IMMEDIATE would make the checkpoint fail
+        raw = eng.raw_connection()
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw.close()
         eng.dispose()
         _TEMPLATE["path"] = str(path)
     return _TEMPLATE["path"]

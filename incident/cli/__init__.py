@@ -19,6 +19,7 @@ from incident.errors import UserError
 COMMAND_MODULES = [
     "incident.cli.core",
     "incident.cli.river",
+    "incident.cli.reliability",
 ]
 
 

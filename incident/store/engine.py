@@ -108,6 +108,9 @@ def open_store(url: str) -> Engine:
     engine = make_engine(url)
     try:
         upgrade(engine)
+        from incident.store import guards
+
+        guards.ensure(engine)
     except UserError:
         raise
     except Exception as exc:
