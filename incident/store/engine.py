@@ -93,7 +93,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (idempotent; safe with several processes)."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    if engine.dialect.name != "postgresql":
+        # SQLite: the migration transaction starts with BEGIN IMMEDIATE, which serialises processes
+        command.upgrade(alembic_config(engine), revision)
+        return
+    # PostgreSQL: laptops starting together must not run the same migration twice
+    from sqlalchemy import text
+
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(hashtext('incident:migrations'))"))
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(hashtext('incident:migrations'))"))
+            lock.commit()
 
 
 def current_revision(engine: Engine) -> str | None:

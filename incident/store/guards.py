@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 PG_FUNCTION = "incident_append_only"
@@ -96,11 +97,11 @@ def expected(dialect: str) -> list[Guard]:
 
 def installed(conn: Connection) -> set[str]:
     if conn.dialect.name == "postgresql":
-        rows = conn.exec_driver_sql(
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'guard\\_%'"
+        rows = conn.execute(
+            text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'guard\\_%'")
         )
     else:
-        rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
     return {r[0] for r in rows}
 
 
@@ -117,10 +118,10 @@ def install(conn: Connection) -> list[str]:
         return []
     pg = conn.dialect.name == "postgresql"
     if pg:
-        conn.exec_driver_sql(_PG_FUNCTION_DDL)
+        conn.execute(text(_PG_FUNCTION_DDL))
     for guard in expected(conn.dialect.name):
         if guard.name in absent:
-            conn.exec_driver_sql(_pg_ddl(guard) if pg else _sqlite_ddl(guard))
+            conn.execute(text(_pg_ddl(guard) if pg else _sqlite_ddl(guard)))
     return sorted(absent)
 
 
@@ -128,11 +129,11 @@ def uninstall(conn: Connection) -> None:
     pg = conn.dialect.name == "postgresql"
     for guard in expected(conn.dialect.name):
         if pg:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {guard.name} ON {guard.table}")
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {guard.name} ON {guard.table}"))
         else:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {guard.name}")
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {guard.name}"))
     if pg:
-        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()")
+        conn.execute(text(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()"))
 
 
 def ensure(engine: Engine) -> list[str]:
