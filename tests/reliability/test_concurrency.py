@@ -29,7 +29,16 @@ def run_writers(db_url: str, code: str) -> dict[str, list[str]]:
     start_at = time.time() + 2.5  # time for every interpreter to start
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability.writer", db_url, code, f"W{i}", str(SECONDS), str(start_at)],
+            [
+                sys.executable,
+                "-m",
+                "tests.reliability.writer",
+                db_url,
+                code,
+                f"W{i}",
+                str(SECONDS),
+                str(start_at),
+            ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -39,7 +39,9 @@ def main() -> int:
                 line = f"R {sid} {rid} {digest}"
             else:
                 with session_scope(engine) as s:
-                    e = log.append(s, chain=log.CENTRE_CHAIN, actor=tag, kind="note.added", summary=f"{tag} {n}")
+                    e = log.append(
+                        s, chain=log.CENTRE_CHAIN, actor=tag, kind="note.added", summary=f"{tag} {n}"
+                    )
                     entry_id = e.id
                 line = f"L {entry_id}"
         except Exception as exc:  # noqa: BLE001 - counted by the test: must be none
