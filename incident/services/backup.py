@@ -64,10 +64,7 @@ def _decode(table: Table, row: dict[str, Any], where: str) -> dict[str, Any]:
                 fix="upgrade incident to the version that made the backup, then import again",
             )
         if value is not None:
-            try:
-                kind = table.c[name].type.python_type
-            except NotImplementedError:
-                kind = object
+            kind = _python_type(table.c[name].type)
             try:
                 if kind is datetime:
                     value = as_utc(datetime.fromisoformat(value))
@@ -81,6 +78,20 @@ def _decode(table: Table, row: dict[str, Any], where: str) -> dict[str, Any]:
                 ) from exc
         out[name] = value
     return out
+
+
+def _python_type(sa_type: Any) -> type:
+    """The Python type of a column, looking through TypeDecorators (SQLModel's UTCDateTime says object)."""
+    for candidate in (sa_type, getattr(sa_type, "impl_instance", None)):
+        if candidate is None:
+            continue
+        try:
+            kind = candidate.python_type
+        except NotImplementedError:
+            continue
+        if kind is not object:
+            return kind
+    return object
 
 
 def _pk(table: Table) -> list[str]:
@@ -160,7 +171,7 @@ def export_incident(
     session: Session, code: str, path: str | Path, *, overwrite: bool = False
 ) -> dict[str, Any]:
     """Write one backup file; refuses an incident whose trail does not verify."""
-    from incident.store.engine import current_revision
+    from alembic.runtime.migration import MigrationContext
 
     inc = get_incident(session, code)
     path = Path(path)
@@ -183,7 +194,8 @@ def export_incident(
         "version": VERSION,
         "code": inc.code,
         "exported_at": _encode(utcnow()),
-        "schema_revision": current_revision(session.get_bind()),  # type: ignore[arg-type]
+        # the session's own connection: a second one would wait for its write lock (SQLite)
+        "schema_revision": MigrationContext.configure(session.connection()).get_current_revision(),
         "chain_head": head,
         "tables": counts,
     }
@@ -225,6 +237,8 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _refuse(path, "not a backup file (not UTF-8 text)") from exc
+    if not content.strip():
+        raise _refuse(path, "the file is empty", "give a file made by `incident backup export`")
     lines = content.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
