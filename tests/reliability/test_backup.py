@@ -86,7 +86,9 @@ def test_import_refuses_a_tampered_file_and_writes_nothing(source, tmp_path, cap
     body = "".join(line + "\n" for line in lines[:-1])
     import hashlib
 
-    lines[-1] = json.dumps({"end": {"rows": len(lines) - 2, "sha256": hashlib.sha256(body.encode()).hexdigest()}})
+    lines[-1] = json.dumps(
+        {"end": {"rows": len(lines) - 2, "sha256": hashlib.sha256(body.encode()).hexdigest()}}
+    )
     path.write_text("\n".join(lines) + "\n")
 
     target = tmp_path / "restored.sqlite"
