@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -64,14 +65,15 @@ class Target:
     strategy: st.SearchStrategy
     call: Callable[[Any, FuzzContext], Any]
     examples_factor: float = 1.0  # for slow targets: a share of the profile's max_examples
+    examples: tuple = ()  # inputs always tried (regressions found by long runs)
 
 
 TARGETS: list[Target] = []
 
 
-def target(name: str, strategy: st.SearchStrategy, *, examples_factor: float = 1.0):
+def target(name: str, strategy: st.SearchStrategy, *, examples_factor: float = 1.0, examples: tuple = ()):
     def register(fn: Callable[[Any, FuzzContext], Any]):
-        TARGETS.append(Target(name, strategy, fn, examples_factor))
+        TARGETS.append(Target(name, strategy, fn, examples_factor, examples))
         return fn
 
     return register
@@ -145,7 +147,22 @@ def incident_specs(draw):
     )
 
 
-@target("incident fields (create_incident)", incident_specs())
+def _spec(**kw):
+    from incident.services.incidents import NewIncident
+
+    return NewIncident(title="t", alert_at=datetime(2026, 7, 1, tzinfo=UTC), **kw)
+
+
+@target(
+    "incident fields (create_incident)",
+    incident_specs(),
+    examples=(  # found by the long run: geopy and math.cos raised on these
+        _spec(source_lat=math.inf, source_lon=0.0),
+        _spec(source_lat=91.0, source_lon=0.0),
+        _spec(source_lat=0.0, source_lon=math.inf),
+        _spec(mass_kg=math.nan),
+    ),
+)
 def _incident(spec, ctx: FuzzContext) -> None:
     from sqlmodel import select
 

@@ -7,7 +7,7 @@ examples comes from the Hypothesis profile (tests/fuzz/conftest.py).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 
 from incident.errors import UserError
 from tests.fuzz.targets import TARGETS, FuzzContext, Target
@@ -57,6 +57,8 @@ def test_refuses_only_with_clear_user_errors(fuzz_target: Target, fuzz_engine, t
             message = exc.render()
             assert message.strip() and "Traceback" not in message
 
+    for value in fuzz_target.examples:
+        run = example(value)(run)
     run()
     EXAMPLES[fuzz_target.name] = seen["n"]
     with capsys.disabled():
