@@ -13,6 +13,7 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.dashboard_show", "cmd.dashboard_show_help", "dashboard"),
     ("cmd.incident_list", "cmd.incident_list_help", "incidents"),
     ("cmd.log_show", "cmd.log_show_help", "show_log"),
+    ("cmd.log_verify", "cmd.log_verify_help", "verify_log"),
     ("cmd.help_show", "cmd.help_show_help", "help"),
     ("cmd.language_switch", "cmd.language_switch_help", "switch_language"),
     ("cmd.app_quit", "cmd.app_quit_help", "quit"),
