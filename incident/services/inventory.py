@@ -77,13 +77,21 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                     f"interval_days is {interval}", where=cwhere, fix="give a positive number of days"
                 )
             last = parse_day(cal.get("last_done"), where=cwhere)
+            try:
+                next_due = (last + timedelta(days=interval)) if last else None
+            except OverflowError:
+                raise UserError(
+                    f"last_done {last} + {interval} days is past the year 9999",
+                    where=cwhere,
+                    fix="check interval_days and last_done",
+                ) from None
             session.add(
                 CalibrationSchedule(
                     equipment_id=item.id,
                     name=require(cal, "name", str, cwhere),
                     interval_days=interval,
                     last_done=last,
-                    next_due=(last + timedelta(days=interval)) if last else None,
+                    next_due=next_due,
                 )
             )
     lots: dict[tuple[str, str], Consumable] = {}

@@ -88,7 +88,12 @@ def load_roster(session: Session, path: str | Path, *, actor: str) -> dict[str, 
         )
         session.add(crew)
         flush_new(session, where, f"crew {name!r}")
-        for member in strings_of(entry, "members", where):
+        members = strings_of(entry, "members", where)
+        for member in members:
+            if members.count(member) > 1:
+                raise UserError(
+                    f"member {member!r} is listed twice", where=where, fix="list each member once"
+                )
             if member not in keys:
                 raise UserError(
                     f"member {member!r} is not a responder key",

@@ -32,7 +32,7 @@ from sqlmodel import Session
 
 from incident.errors import UserError
 from incident.services.demo import DEMO_INVENTORY, DEMO_RIVER, DEMO_ROSTER
-from tests.fuzz.strategies import json_documents, nasty_floats, nasty_text, toml_documents
+from tests.fuzz.strategies import json_documents, nasty_floats, nasty_text, to_toml, toml_documents
 
 
 @dataclass
@@ -106,7 +106,17 @@ def _river_bytes(data: bytes, ctx: FuzzContext) -> None:
 # ---------------------------------------------------------------- roster and inventory files
 
 
-@target("roster TOML (load_roster)", toml_documents(read_demo_toml(DEMO_ROSTER)))
+_ROSTER_DUP = read_demo_toml(DEMO_ROSTER)
+_ROSTER_DUP["crew"][0]["members"] = ["r01", "r01"]
+_INVENTORY_FAR = read_demo_toml(DEMO_INVENTORY)
+_INVENTORY_FAR["equipment"][0]["calibration"][0].update(last_done="9999-12-01", interval_days=90)
+
+
+@target(
+    "roster TOML (load_roster)",
+    toml_documents(read_demo_toml(DEMO_ROSTER)),
+    examples=(to_toml(_ROSTER_DUP),),  # found by the long run: a member twice
+)
 def _roster(text: str, ctx: FuzzContext) -> None:
     from incident.services.roster import load_roster
 
@@ -115,7 +125,11 @@ def _roster(text: str, ctx: FuzzContext) -> None:
         load_roster(s, path, actor="fuzz")
 
 
-@target("inventory TOML (load_inventory)", toml_documents(read_demo_toml(DEMO_INVENTORY)))
+@target(
+    "inventory TOML (load_inventory)",
+    toml_documents(read_demo_toml(DEMO_INVENTORY)),
+    examples=(to_toml(_INVENTORY_FAR),),  # found by the long run: next due date past 9999
+)
 def _inventory(text: str, ctx: FuzzContext) -> None:
     from incident.services.inventory import load_inventory
 
