@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "incident.cli.playbook",
     "incident.cli.sampling",
     "incident.cli.uncertainty",
+    "incident.cli.reliability",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +45,32 @@ def _next_code(session: Session, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{n + 1:04d}"
 
 
+def _check_numbers(spec: NewIncident) -> None:
+    """Coordinates in range and amounts finite and not negative; never a guess."""
+    for name, low, high in (("source_lat", -90.0, 90.0), ("source_lon", -180.0, 180.0)):
+        value = getattr(spec, name)
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise UserError(
+                f"{name} {value!r} is not a {name.split('_')[1]}itude",
+                where=name,
+                fix=f"give WGS84 decimal degrees between {low:g} and {high:g} (e.g. 24.68539, 109.32543)",
+            )
+    if (spec.source_lat is None) != (spec.source_lon is None):
+        raise UserError(
+            "only one of latitude and longitude is given",
+            where="source_lat/source_lon",
+            fix="give both, or neither if the source position is not known yet",
+        )
+    for name, unit in (("mass_kg", "kg"), ("release_duration_h", "h"), ("decay_per_day", "per day")):
+        value = getattr(spec, name)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UserError(
+                f"{name} {value!r} is not a usable amount",
+                where=name,
+                fix=f"give a finite number of {unit}, 0 or more (leave it empty if unknown)",
+            )
+
+
 def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incident:
     if not spec.title.strip():
         raise UserError("the incident has no title", where="title", fix="describe the event in a few words")
@@ -63,6 +90,7 @@ def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incid
             where="mass_kg",
             fix="give the amount lost as a positive number of kilograms (0 if unknown)",
         )
+    _check_numbers(spec)
     now = utcnow()
     prefix = "EX" if spec.is_exercise else "INC"
     row = Incident(

@@ -187,12 +187,23 @@ def verify_chain(rows: list[LogEntry]) -> tuple[bool, str]:
 DIGEST_EXCLUDE = frozenset({"log_seq"})
 
 
-def evidence_digest(row: SQLModel) -> str:
-    fields = {col: getattr(row, col) for col in type(row).model_fields if col not in DIGEST_EXCLUDE}
-    for key, value in fields.items():
+def digest_fields(row_type: type[SQLModel]) -> list[str]:
+    """The columns a digest covers: every model field but ``DIGEST_EXCLUDE``, sorted."""
+    return sorted(col for col in row_type.model_fields if col not in DIGEST_EXCLUDE)
+
+
+def evidence_digest(row: SQLModel, fields: list[str] | None = None) -> str:
+    """Digest of ``fields`` (default: :func:`digest_fields`) of a row, as stored.
+
+    The log entry that commits to a row also lists the fields it covered, so a
+    column added by a later migration does not make old rows look tampered.
+    """
+    names = digest_fields(type(row)) if fields is None else fields
+    values = {col: getattr(row, col) for col in names}
+    for key, value in values.items():
         if isinstance(value, datetime):
-            fields[key] = as_utc(value).isoformat(timespec="microseconds")
-    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+            values[key] = as_utc(value).isoformat(timespec="microseconds")
+    return hashlib.sha256(canonical_json(values).encode()).hexdigest()
 
 
 def record(
@@ -213,10 +224,20 @@ def record(
     The log entry's payload carries the table name, the row id and the row's
     digest, so a later edit, delete or insert behind the app's back is found
     by verification. Rows with a ``log_seq`` column get the entry's seq.
+
+    Also for a row that already exists and becomes evidence later: call it on
+    a report at release (``kind="report.released"``) to commit to the released
+    text; ``incident verify`` then checks every released report.
     """
     session.add(row)
     session.flush()
-    payload = {"table": type(row).__tablename__, "id": row.id, "digest": evidence_digest(row)}  # type: ignore[attr-defined]
+    names = digest_fields(type(row))
+    payload = {
+        "table": type(row).__tablename__,  # type: ignore[attr-defined]
+        "id": row.id,  # type: ignore[attr-defined]
+        "digest": evidence_digest(row, names),
+        "fields": names,
+    }
     if extra:
         payload["extra"] = extra
     entry = append(

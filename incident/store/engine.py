@@ -22,7 +22,7 @@ from incident.errors import UserError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest Alembic revision. Start-up compares the database with this and
 #: skips loading Alembic when they match; tests check it equals the script head.
-SCHEMA_HEAD = "sampling_1"
+SCHEMA_HEAD = "reliability_1"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -96,7 +96,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (idempotent; safe with several processes)."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    if engine.dialect.name != "postgresql":
+        # SQLite: the migration transaction starts with BEGIN IMMEDIATE, which serialises processes
+        command.upgrade(alembic_config(engine), revision)
+        return
+    # PostgreSQL: laptops starting together must not run the same migration twice
+    from sqlalchemy import text
+
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(hashtext('incident:migrations'))"))
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(hashtext('incident:migrations'))"))
+            lock.commit()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -121,10 +134,12 @@ def _at_head(engine: Engine) -> bool:
 def open_store(url: str) -> Engine:
     """Engine with the schema upgraded: what the app and the CLI use."""
     engine = make_engine(url)
-    if _at_head(engine):
-        return engine
     try:
-        upgrade(engine)
+        if not _at_head(engine):
+            upgrade(engine)
+        from incident.store import guards
+
+        guards.ensure(engine)  # re-install append-only triggers someone dropped
     except UserError:
         raise
     except Exception as exc:

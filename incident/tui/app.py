@@ -235,6 +235,14 @@ class IncidentApp(SamplingActions, Localised, App[int]):
             return
         self.push_screen(TerminationDialog(self.incident_code))
 
+    def action_verify_log(self) -> None:
+        from incident.tui.dialogs.verify import VerifyDialog
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        self.push_screen(VerifyDialog(self.incident_code))
+
     def action_switch_language(self) -> None:
         self.settings.lang = "zh" if self.settings.lang == "en" else "en"
         set_language(self.settings.lang)

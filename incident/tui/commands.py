@@ -26,6 +26,7 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.step_skip", "cmd.step_skip_help", "step_skip"),
     ("cmd.step_undo", "cmd.step_undo_help", "step_undo"),
     ("cmd.step_action", "cmd.step_action_help", "step_action"),
+    ("cmd.log_verify", "cmd.log_verify_help", "verify_log"),
     ("cmd.help_show", "cmd.help_show_help", "help"),
     ("cmd.language_switch", "cmd.language_switch_help", "switch_language"),
     ("cmd.app_quit", "cmd.app_quit_help", "quit"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from incident.services import log
+from incident.store import guards
 from incident.store.engine import session_scope
 
 
@@ -27,6 +28,7 @@ def test_edit_behind_the_apps_back_is_found(engine):
         for i in range(3):
             log.append(s, chain="c", actor="a", kind="note", summary=f"n{i}")
     with engine.begin() as conn:
+        guards.uninstall(conn)  # someone with sqlite3 drops the append-only triggers first
         conn.execute(text("UPDATE logentry SET summary='forged' WHERE seq=2"))
     with session_scope(engine) as s:
         ok, msg = log.verify_chain(log.entries(s, "c"))
@@ -38,7 +40,18 @@ def test_deleted_entry_is_found(engine):
         for i in range(3):
             log.append(s, chain="c", actor="a", kind="note", summary=f"n{i}")
     with engine.begin() as conn:
+        guards.uninstall(conn)
         conn.execute(text("DELETE FROM logentry WHERE seq=2"))
     with session_scope(engine) as s:
         ok, msg = log.verify_chain(log.entries(s, "c"))
     assert not ok and "seq 3" in msg
+
+
+def test_the_database_itself_refuses_to_alter_the_log(engine):
+    import pytest
+    from sqlalchemy.exc import DatabaseError
+
+    with session_scope(engine) as s:
+        log.append(s, chain="c", actor="a", kind="note", summary="n")
+    with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("UPDATE logentry SET summary='forged'"))

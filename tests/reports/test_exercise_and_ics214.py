@@ -12,6 +12,7 @@ from incident.cli import main
 from incident.services import log, reports
 from incident.services.ics214 import build_ics214, render
 from incident.services.report_render import EXERCISE_MARK
+from incident.store import guards
 from incident.store.engine import session_scope
 from tests.reports.helpers import XHTML, by_class, check_html, text_of
 
@@ -99,6 +100,8 @@ def test_ics214_of_an_exercise_is_marked(exercise_records, as_of):
 
 def test_ics214_shows_a_broken_chain(records, as_of):
     engine, demo = records
+    with engine.begin() as conn:
+        guards.uninstall(conn)  # someone drops the append-only triggers, then edits
     with session_scope(engine) as s:
         e = log.entries(s, log.incident_chain(demo.code))[2]
         e.summary = "rewritten"

@@ -12,6 +12,7 @@ from sqlmodel import select
 from incident.cli import main
 from incident.errors import UserError
 from incident.services import log, reports
+from incident.store import guards
 from incident.store.engine import session_scope
 from incident.store.tables import LogEntry, Report
 
@@ -151,7 +152,9 @@ def test_export_writes_the_released_bytes_and_refuses_a_tampered_report(drafted,
             reports.export_report(s, code, rid, tmp_path / "r.pdf", actor="alice")
     assert (tmp_path / "r.html").read_text(encoding="utf-8") == stored.html
     assert (tmp_path / "r.md").read_text(encoding="utf-8") == stored.markdown
-    # someone edits the stored body behind the app's back
+    # someone drops the append-only triggers and edits the stored body behind the app's back
+    with engine.begin() as conn:
+        guards.uninstall(conn)
     with session_scope(engine) as s:
         row = s.get(Report, rid)
         row.body_html = row.body_html.replace("0.580", "0.058")

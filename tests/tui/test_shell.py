@@ -115,7 +115,7 @@ async def test_checklist_drops_a_highlight_queued_before_it_was_rebuilt():
     async with app.run_test() as pilot:
         checklist = app.query_one(Checklist)
         checklist.highlighted = 2
-        stale = OptionList.OptionHighlighted(checklist, 2)
+        stale = OptionList.OptionHighlighted(checklist, checklist.get_option_at_index(2), 2)
         checklist.clear_options()
         checklist.add_option(("x", "x"))
         checklist.post_message(stale)

@@ -15,7 +15,8 @@ from textual.widgets import OptionList, SelectionList
 
 class Checklist(SelectionList[str]):
     def _on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        # Textual calls this handler on every class in the MRO; SelectionList's own one
+        # (which does the lookup) runs after this unless the default is prevented.
         if event.option_index is None or not 0 <= event.option_index < self.option_count:
+            event.prevent_default()
             event.stop()
-            return
-        super()._on_option_list_option_highlighted(event)
