@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from incident.services import log
 from incident.services.clock import utcnow
-from incident.services.forecast import latest_logged_forecast
+from incident.services.forecast_log import latest_logged_forecast
 from incident.services.incidents import get_incident
 from incident.store.tables import Crew, Reach, Receptor, Result, RiverNetwork
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from incident.services.forecast_types import IncidentForecast
 from incident.services.rivers import RiverNetworkData
 from incident.services.sampling import ProposedPoint
@@ -80,6 +78,8 @@ def plume_along(
     net: RiverNetworkData, source: tuple[str, float], forecast: IncidentForecast, at_h: float
 ) -> list[tuple[float, float]]:
     """(distance from source m, mg/L) along the flow path at ``at_h`` hours after the release."""
+    import numpy as np  # lazily: the TUI starts without numpy
+
     src_reach, src_off = source
     path = set(net.path_down(src_reach))
     samples: list[tuple[float, float]] = []

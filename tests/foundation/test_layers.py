@@ -46,3 +46,12 @@ def test_building_the_cli_parser_stays_light():
     loaded = _loaded_after("from incident.cli import build_parser\nbuild_parser()")
     for heavy in ("numpy", "scipy", "sqlalchemy", "sqlmodel", "textual", "geopy"):
         assert heavy not in loaded, f"{heavy} is imported at CLI start-up"
+
+
+def test_the_tui_starts_without_the_science_stack():
+    """numpy/scipy/geopy load on first use (a forecast, a map), not when the dashboard opens."""
+    loaded = _loaded_after(
+        "import incident.tui.app\nimport incident.services.dashboard\nimport incident.services.demo"
+    )
+    for heavy in ("numpy", "scipy", "geopy", "textual_plotext", "models"):
+        assert heavy not in loaded, f"{heavy} is imported when the TUI starts"
