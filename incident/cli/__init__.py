@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "incident.cli.playbook",
     "incident.cli.sampling",
     "incident.cli.uncertainty",
+    "incident.cli.drill",
+    "incident.cli.stats",
 ]
 
 

@@ -29,7 +29,7 @@ from textual.widgets.option_list import Option
 from incident.errors import UserError
 from incident.i18n import t
 from incident.services import actions
-from incident.services.clock import fmt_local, utcnow
+from incident.services.clock import fmt_local
 from incident.services.playbook_runs import (
     RunView,
     StepView,
@@ -45,6 +45,7 @@ from incident.services.playbook_runs import (
 from incident.services.playbooks import FormField, list_playbooks, suggest_playbook_id
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 GLYPH = {"done": "✓", "skipped": "↷", "active": "▸", "pending": "∙"}
 
@@ -133,6 +134,7 @@ class PlaybookScreen(Localised, Screen):
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         yield Static("", id="phase-bar")
         with Horizontal(id="pb-body"):
             yield OptionList(id="step-list")
@@ -277,7 +279,7 @@ class PlaybookScreen(Localised, Screen):
 
     def _render_list(self) -> None:
         assert self.view is not None
-        now = utcnow()
+        now = self.view.now()
         options: list[Option] = []
         for phase in self.view.playbook.phases:
             steps = [sv for sv in self.view.steps if sv.step.phase == phase.id]
@@ -297,7 +299,7 @@ class PlaybookScreen(Localised, Screen):
 
     def _meta(self, sv: StepView) -> Text:
         assert self.view is not None
-        now = utcnow()
+        now = self.view.now()
         text = Text()
         status_style = {"done": "green", "skipped": "yellow", "active": "bold yellow", "pending": "dim"}
         status = t(f"playbook.status_{sv.status}")
