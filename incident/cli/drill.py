@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, emit, fmt, table
 
@@ -101,7 +103,8 @@ def _print_tick(res) -> None:
 
     print(f"{res.code} · {fmt_elapsed(res.elapsed_min)}")
     for i in res.injects:
-        print(f"  INJECT {fmt_elapsed(i.at_min)} from {i.sender or '—'}: {i.title}\n    {i.message}")
+        message = textwrap.indent(i.message, "    ")
+        print(f"  INJECT {fmt_elapsed(i.at_min)} from {i.sender or '—'}: {i.title}\n{message}")
     for r in res.results:
         print(f"  RESULT {r.sample} {r.parameter} ({r.method}): {r.result_text}")
     if not res.injects and not res.results:

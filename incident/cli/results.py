@@ -252,11 +252,10 @@ def _input_from_args(args, base=None):
 
 
 def cmd_sample_new(args) -> int:
-    from incident.services.results import NewSample, create_sample
-    from incident.store.engine import session_scope
-
     from incident.services.clock import incident_now
     from incident.services.incidents import get_incident
+    from incident.services.results import NewSample, create_sample
+    from incident.store.engine import session_scope
 
     settings = settings_from(args)
     sampled_at = _time(args.time, "--time")

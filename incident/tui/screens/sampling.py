@@ -73,6 +73,7 @@ class SamplingPlanScreen(Localised, Screen):
         Binding("x", "remove", "sampling_plan.key_remove", id="plan-remove"),
         Binding("c", "crews", "sampling_plan.key_crews", id="plan-crews"),
         Binding("r", "reload", "key.refresh", id="plan-reload", show=False),
+        Binding("s", "drill_sample", "drill.key.sample", id="plan-drill-sample"),
     ]
 
     def __init__(self, code: str, then: str | None = None) -> None:
@@ -81,6 +82,16 @@ class SamplingPlanScreen(Localised, Screen):
         self.then = then  # an action to run once the data is in (from the palette)
         self.data: PlanScreenData | None = None
         self.at_h: float | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # drill sampling only exists in an exercise: hidden from the footer otherwise
+        if action == "drill_sample":
+            return bool(self.data and self.data.is_exercise) or None
+        return True
+
+    def action_drill_sample(self) -> None:
+        point = self._selected()
+        self.app.open_drill_sample(point.number if point else "")  # type: ignore[attr-defined]
 
     def rebuild(self) -> SamplingPlanScreen:
         return SamplingPlanScreen(self.code)
@@ -150,6 +161,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     def show_data(self, data: PlanScreenData) -> None:
         self.data = data
+        self.refresh_bindings()
         if self.at_h is None:
             now_h = ((data.now or utcnow()) - data.release).total_seconds() / 3600
             self.at_h = max(0.0, round(now_h))

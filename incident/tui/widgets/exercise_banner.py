@@ -17,7 +17,6 @@ from incident.services.clock import ExerciseClock, exercise_clock, fmt_elapsed
 class ExerciseBanner(Static):
     DEFAULT_CSS = """
     ExerciseBanner {
-        dock: top;
         height: 1;
         width: 100%;
         background: $warning;
@@ -29,7 +28,7 @@ class ExerciseBanner(Static):
     """
 
     def __init__(self, code: str | None) -> None:
-        super().__init__("", id="exercise-banner", classes="exercise-banner")
+        super().__init__("", id="exercise-banner")
         self.code = code
         self.is_exercise = False
         self.clock: ExerciseClock | None = None
