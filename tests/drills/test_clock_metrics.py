@@ -44,7 +44,9 @@ def test_clock_runs_at_speed_pauses_and_keeps_past_times(demo_engine, drill, wal
         inc = get_incident(s, drill)
         assert incident_now(inc) == as_utc(inc.alert_at) + timedelta(minutes=70)
         # a wall time before the pause still maps through the ×10 segment
-        assert exercise_time(inc, start + timedelta(minutes=3)) == as_utc(inc.alert_at) + timedelta(minutes=30)
+        assert exercise_time(inc, start + timedelta(minutes=3)) == as_utc(inc.alert_at) + timedelta(
+            minutes=30
+        )
         with pytest.raises(UserError, match="not playable"):
             set_speed(s, drill, -1, actor="controller")
 
@@ -152,12 +154,18 @@ def test_evaluation_corrective_actions_and_endex(demo_engine, drill, wall):
         ev = rate(s, drill, "应急出动", "m", evaluator="Wang", improvements="Kit list not at hand")
         assert (ev.capability, ev.rating, ev.evaluator) == ("Mobilisation", "M", "Wang")
         with pytest.raises(UserError, match="not a date"):
-            add_corrective_action(s, drill, "Mobilisation", "Laminate kit lists", owner="Store", due="31/12", actor="Wang")
-        add_corrective_action(s, drill, "Mobilisation", "Laminate kit lists", owner="Store", due="2026-12-31", actor="Wang")
+            add_corrective_action(
+                s, drill, "Mobilisation", "Laminate kit lists", owner="Store", due="31/12", actor="Wang"
+            )
+        add_corrective_action(
+            s, drill, "Mobilisation", "Laminate kit lists", owner="Store", due="2026-12-31", actor="Wang"
+        )
         end_drill(s, drill, actor="controller")
         st = drill_status(s, drill)
     assert st.ended and st.speed == 0
-    assert {ev.capability: ev.suggested for ev in st.evaluations}["First sample"] == "U"  # never done by ENDEX
+    assert {ev.capability: ev.suggested for ev in st.evaluations}[
+        "First sample"
+    ] == "U"  # never done by ENDEX
     assert [(a.owner, a.due_on.isoformat()) for a in st.actions] == [("Store", "2026-12-31")]
     wall.advance(minutes=30)
     with session_scope(demo_engine) as s:

@@ -87,9 +87,12 @@ def test_observations_at_a_point_agree_with_the_truth_within_the_noise(demo_engi
         inc, sc = require_exercise(s, drill)
         at = as_utc(inc.alert_at) + timedelta(hours=6)  # near the peak at the Xishan intake
         net = load_network(s, inc.river_network_id)
-        truth = truth_concentration(net, inc, sc, intake.reach_id, net.offset_for_km(intake.reach_id, intake.km), at)
+        truth = truth_concentration(
+            net, inc, sc, intake.reach_id, net.offset_for_km(intake.reach_id, intake.km), at
+        )
         assert truth == pytest.approx(
-            _independent_truth(s, drill, intake.reach_id, net.offset_for_km(intake.reach_id, intake.km), at), rel=1e-9
+            _independent_truth(s, drill, intake.reach_id, net.offset_for_km(intake.reach_id, intake.km), at),
+            rel=1e-9,
         )
         assert truth > 50 * sc.method("asv_portable").detection_limit_mg_l  # well above the detection limit
         n = 150
@@ -115,7 +118,9 @@ def test_results_arrive_after_the_turnaround_as_real_evidence(demo_engine, drill
     wall.advance(minutes=3)  # T+30
     with session_scope(demo_engine) as s:
         lab = take_sample(s, drill, point=upstream.number, sampler="Li", actor="Li", method="hj700_icpms")
-        field = take_sample(s, drill, point=upstream.number, sampler="Li", actor="Li", method="photometer_portable")
+        field = take_sample(
+            s, drill, point=upstream.number, sampler="Li", actor="Li", method="photometer_portable"
+        )
     assert lab.available_ex_at - lab.sampled_ex_at == timedelta(minutes=150)
     wall.advance(minutes=1.5)  # T+45: the photometer (10 min) is back, the lab (150 min) is not
     with session_scope(demo_engine) as s:
@@ -147,9 +152,14 @@ def test_rapid_positive_is_suspected(demo_engine, drill, wall):
         got = tick(s, drill, actor="controller")
         assert got.results and "suspected" in got.results[0].result_text
         row = s.exec(select(Result)).one()
-        assert row.method_kind == "rapid" and row.status == "suspected" and row.kind in (
-            "semi_quantitative",
-            "qualitative",
+        assert (
+            row.method_kind == "rapid"
+            and row.status == "suspected"
+            and row.kind
+            in (
+                "semi_quantitative",
+                "qualitative",
+            )
         )
 
 
@@ -161,5 +171,10 @@ def test_sampling_refuses_unknown_method_and_future_times(demo_engine, drill, wa
         inc, _ = require_exercise(s, drill)
         with pytest.raises(UserError, match="in the future"):
             take_sample(
-                s, drill, point=points[0].number, sampler="Li", actor="Li", at=as_utc(inc.alert_at) + timedelta(hours=3)
+                s,
+                drill,
+                point=points[0].number,
+                sampler="Li",
+                actor="Li",
+                at=as_utc(inc.alert_at) + timedelta(hours=3),
             )
