@@ -379,8 +379,10 @@ class DrillActions:
                 timeout=15,
             )
         if res.injects or res.results:
+            from incident.tui.screens.dashboard import DashboardScreen
+
             for screen in self.screen_stack:  # type: ignore[attr-defined]
-                if isinstance(screen, DrillScreen):
+                if isinstance(screen, DrillScreen | DashboardScreen):
                     screen.load()
 
     def refresh_exercise_banners(self) -> None:
