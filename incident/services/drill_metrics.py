@@ -510,13 +510,21 @@ def _target_text(target: dict, metric: str) -> str:
 
 
 def drill_status(session: Session, code: str, *, controller: bool = False) -> DrillStatus:
+    """The drill as the players see it; ``controller=True`` (exercise control, the AAR) adds the
+    injects still to come and the forecast-against-truth metrics, which would give the truth away
+    while the drill runs (they are shown to everyone after ENDEX)."""
     from incident.services.drills import injects, pending_results, require_exercise
 
     inc, sc = require_exercise(session, code)
     metrics = capture_metrics(session, code)
     clock = exercise_clock(inc)
     assert clock is not None
-    views = [MetricView(m.name, m.at, m.value, m.note) for m in metrics.values()]
+    reveal = controller or inc.status == "closed"
+    views = [
+        MetricView(m.name, m.at, m.value, m.note)
+        for m in metrics.values()
+        if reveal or not m.name.startswith("forecast_")
+    ]
     order = {n: i for i, n in enumerate(TIMELINE_METRICS)}
     views.sort(key=lambda m: (order.get(m.name, len(order)), m.name))
     evs = []
@@ -524,6 +532,7 @@ def drill_status(session: Session, code: str, *, controller: bool = False) -> Dr
         select(DrillEvaluation).where(DrillEvaluation.incident_id == inc.id).order_by(DrillEvaluation.id)
     ):
         target = json.loads(ev.target_json or "{}")
+        hidden = not reveal and target.get("max_error_pct") is not None
         evs.append(
             EvaluationView(
                 capability=ev.capability,
@@ -532,8 +541,8 @@ def drill_status(session: Session, code: str, *, controller: bool = False) -> Dr
                 target=_target_text(target, ev.metric),
                 within_min=target.get("within_min"),
                 max_error_pct=target.get("max_error_pct"),
-                suggested=ev.suggested_rating,
-                basis=ev.basis,
+                suggested=None if hidden else ev.suggested_rating,
+                basis="compared with the truth at ENDEX" if hidden else ev.basis,
                 rating=ev.rating,
                 evaluator=ev.evaluator,
                 strengths=ev.strengths,
@@ -586,7 +595,7 @@ def compare(session: Session, *, year: int | None = None) -> list[dict]:
     for inc in session.exec(q.order_by(Incident.alert_at)):
         if year is not None and to_local(inc.alert_at).year != year:
             continue
-        status = drill_status(session, inc.code)
+        status = drill_status(session, inc.code, controller=True)
         row = {
             "code": inc.code,
             "date": to_local(inc.alert_at).date().isoformat(),

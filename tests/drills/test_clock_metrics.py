@@ -104,7 +104,11 @@ def test_timeline_metrics_are_captured_from_the_records(demo_engine, drill, wall
     wall.advance(minutes=2)  # T+70: the ASV result (15 min) is back
     with session_scope(demo_engine) as s:
         tick(s, drill, actor="c")
-        st = drill_status(s, drill)
+        players = drill_status(s, drill)
+        st = drill_status(s, drill, controller=True)
+    # while the drill runs, the players' view does not give the truth away
+    assert not [m for m in players.metrics if m.name.startswith("forecast_")]
+    assert {ev.metric: ev.suggested for ev in players.evaluations}["forecast_arrival_error:W1"] is None
     got = {m.name: round(m.value) for m in st.timeline if m.value is not None}
     assert got == {
         "alert": 0,
