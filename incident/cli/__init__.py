@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "incident.cli.sampling",
     "incident.cli.uncertainty",
     "incident.cli.reliability",
+    "incident.cli.drill",
+    "incident.cli.stats",
 ]
 
 

@@ -187,9 +187,7 @@ def _left(minutes: float | None) -> str:
 
 
 def run_dict(view) -> dict:
-    from incident.services.clock import utcnow
-
-    now = utcnow()
+    now = view.now()
     return {
         "code": view.code,
         "playbook": view.playbook.id,
@@ -221,15 +219,13 @@ def run_dict(view) -> dict:
 
 
 def _print_run(args, view, headline: str | None = None) -> int:
-    from incident.services.clock import utcnow
-
     data = run_dict(view)
     if getattr(args, "json", False):
         as_json(data)
         return 0
     if headline:
         print(headline)
-    now = utcnow()
+    now = view.now()
     done, total = view.progress
     where = view.current_step or "finished"
     print(f"{view.code} · {view.playbook.id} · {done}/{total} steps · current: {where}\n")

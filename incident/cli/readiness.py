@@ -55,6 +55,11 @@ def register(sub) -> None:
     s = esub.add_parser("show", help="show one item by asset tag")
     s.add_argument("tag", metavar="TAG")
     s.add_argument("--on", metavar="DATE", help="judge readiness as of this day (default: today)")
+    s.add_argument(
+        "--exercises",
+        action="store_true",
+        help="include check-outs for drills in the history (left out by default)",
+    )
     add_json(s)
     s.set_defaults(handler=cmd_equipment_show)
 
@@ -324,7 +329,7 @@ def cmd_equipment_show(args) -> int:
 
     settings_from(args)
     with _scope(args) as s:
-        d = equipment_detail(s, args.tag, on=_on(args))
+        d = equipment_detail(s, args.tag, on=_on(args), include_exercises=args.exercises)
     if args.json:
         as_json(asdict(d))
         return 0
@@ -488,7 +493,7 @@ def cmd_checkin(args) -> int:
     with _scope(args) as s:
         if args.target is None:
             rows = open_checkouts(s)
-            emit(args, rows, ["target", "crew", "incident", "out_at", "out_by", "override"])
+            emit(args, rows, ["target", "crew", "incident", "exercise", "out_at", "out_by", "override"])
             return 0
         out = check_in(s, args.target, actor=settings.user, condition=args.condition, notes=args.notes)
     emit(args, out)

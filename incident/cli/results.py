@@ -155,10 +155,12 @@ def register(sub) -> None:
 
 
 def _time(text: str | None, where: str):
-    from incident.services.clock import parse_local, utcnow
+    """A typed time, or None for "now" (the service then uses the incident's clock:
+    the exercise clock in a drill)."""
+    from incident.services.clock import parse_local
 
     if not text:
-        return utcnow()
+        return None
     try:
         return parse_local(text)
     except UserError as exc:
@@ -250,14 +252,20 @@ def _input_from_args(args, base=None):
 
 
 def cmd_sample_new(args) -> int:
+    from incident.services.clock import incident_now
+    from incident.services.incidents import get_incident
     from incident.services.results import NewSample, create_sample
     from incident.store.engine import session_scope
 
     settings = settings_from(args)
+    sampled_at = _time(args.time, "--time")
+    if sampled_at is None:
+        with session_scope(engine_from(args)) as s:
+            sampled_at = incident_now(get_incident(s, args.incident))
     spec = NewSample(
         point=args.point,
         round=args.round,
-        sampled_at=_time(args.time, "--time"),
+        sampled_at=sampled_at,
         sampler=args.sampler or settings.user,
         checker=args.checker,
         sample_type=args.type,

@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 
 from incident.errors import UserError
 from incident.services import log
-from incident.services.clock import as_utc, fmt_local, utcnow
+from incident.services.clock import as_utc, fmt_local, incident_now, utcnow
 from incident.services.crews import KitCheck, eligibility, list_crews, set_status
 from incident.services.incidents import get_incident
 from incident.services.plans import plan_view
@@ -231,7 +231,7 @@ def plan_assignment(
     settings.check()
     inc = get_incident(session, code)
     view = plan_view(session, code)
-    now = as_utc(now or utcnow())
+    now = as_utc(now or incident_now(inc))
     release = as_utc(inc.release_start or inc.alert_at)
     if view.forecast.get("release_start"):
         release = as_utc(datetime.fromisoformat(view.forecast["release_start"]))

@@ -282,6 +282,7 @@ def open_checkouts(session: Session) -> list[dict[str, Any]]:
                 "target": what,
                 "crew": crew.name if crew else "?",
                 "incident": inc.code if inc else None,
+                "exercise": bool(inc and inc.is_exercise),  # really out, but for a drill
                 "out_at": co.out_at,
                 "out_by": co.out_by,
                 "override": co.override_reason,

@@ -6,9 +6,12 @@ Drills run on an accelerated exercise clock; services ask this module for
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 # China Standard Time; screens show local time, the store keeps UTC.
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
@@ -34,6 +37,93 @@ def frozen(at: datetime) -> Iterator[None]:
         yield
     finally:
         _now_provider = previous
+
+
+# ---------------------------------------------------------------- the exercise clock
+#
+# An exercise incident keeps its clock as segments [{"wall", "ex", "speed"}]: from wall
+# time ``wall`` on, exercise time runs from ``ex`` at ``speed`` × real time (0 = paused).
+# The first segment starts at the exercise's alert (ex = alert_at = the wall start), so
+# times stamped by the system (log entries, check-ins, crew status changes, report
+# drafts) stay wall times and :func:`exercise_time` maps them onto the exercise clock,
+# while times typed by players (sampling time, arrival time) are exercise times.
+
+
+@dataclass(frozen=True)
+class ExerciseClock:
+    """An exercise's clock as plain data (screens keep one and tick it without the database)."""
+
+    alert_at: datetime
+    segments: tuple[tuple[datetime, datetime, float], ...]  # (wall, exercise, speed), oldest first
+    ended: bool = False
+
+    def at(self, wall: datetime) -> datetime:
+        """Exercise time of the wall-clock instant ``wall``."""
+        wall = as_utc(wall)
+        current = self.segments[0]
+        for seg in self.segments:
+            if seg[0] <= wall:
+                current = seg
+        w0, e0, speed = current
+        return e0 + (wall - w0) * speed
+
+    def now(self) -> datetime:
+        return self.at(utcnow())
+
+    @property
+    def speed(self) -> float:
+        return self.segments[-1][2]
+
+    @property
+    def paused(self) -> bool:
+        return self.speed == 0
+
+    def elapsed_min(self, wall: datetime | None = None) -> float:
+        return (self.at(wall or utcnow()) - as_utc(self.alert_at)).total_seconds() / 60
+
+
+def exercise_clock(incident: Any) -> ExerciseClock | None:
+    """The clock of an exercise incident (None for a real incident or an exercise without a clock)."""
+    if not getattr(incident, "is_exercise", False) or not getattr(incident, "exercise_clock_json", None):
+        return None
+    segments = tuple(
+        (
+            as_utc(datetime.fromisoformat(s["wall"])),
+            as_utc(datetime.fromisoformat(s["ex"])),
+            float(s["speed"]),
+        )
+        for s in json.loads(incident.exercise_clock_json)
+    )
+    if not segments:
+        return None
+    return ExerciseClock(
+        alert_at=as_utc(incident.alert_at),
+        segments=segments,
+        ended=getattr(incident, "status", "active") in ("terminated", "closed"),
+    )
+
+
+def exercise_time(incident: Any, wall: datetime) -> datetime:
+    """Exercise-clock time of the wall-clock instant ``wall`` (identity for real incidents)."""
+    clock = exercise_clock(incident)
+    return as_utc(wall) if clock is None else clock.at(wall)
+
+
+def incident_now(incident: Any) -> datetime:
+    """ "Now" for an incident's deadlines and countdowns: the exercise clock for a drill, else UTC now."""
+    return exercise_time(incident, utcnow())
+
+
+def exercise_speed(incident: Any) -> float | None:
+    clock = exercise_clock(incident)
+    return None if clock is None else clock.speed
+
+
+def fmt_elapsed(minutes: float) -> str:
+    """T+01:23 / T-00:05 from minutes after the alert."""
+    sign = "-" if minutes < 0 else "+"
+    whole = abs(int(minutes))
+    return f"T{sign}{whole // 60:02d}:{whole % 60:02d}"
 
 
 def as_utc(at: datetime) -> datetime:

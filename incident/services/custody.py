@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from incident.errors import UserError
 from incident.services import log
-from incident.services.clock import fmt_local, utcnow
+from incident.services.clock import fmt_local, incident_now
 from incident.services.results import FUTURE_TOLERANCE, get_sample
 from incident.store.tables import CustodyTransfer, Incident, Sample
 
@@ -64,7 +64,8 @@ def hand_off(
 ) -> list[CustodyStep]:
     """Record one hand-off; returns the whole chain."""
     sample = get_sample(session, sample_code)
-    at = at or utcnow()
+    now = incident_now(session.get(Incident, sample.incident_id))  # the exercise clock in a drill
+    at = at or now
     who, since = holder(session, sample)
     if not from_person.strip():
         raise UserError("is empty", where="--from", fix=f"the sample is held by {who}")
@@ -84,7 +85,7 @@ def hand_off(
             where="--at",
             fix="check the time (local, UTC+8)",
         )
-    if at > utcnow() + FUTURE_TOLERANCE:
+    if at > now + FUTURE_TOLERANCE:
         raise UserError(f"the hand-off time {fmt_local(at)} is in the future", where="--at")
     if condition not in CONDITIONS:
         raise UserError(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from incident.services import log
-from incident.services.clock import utcnow
+from incident.services.clock import exercise_speed, incident_now
 from incident.services.forecast_log import latest_logged_forecast
 from incident.services.incidents import get_incident
 from incident.store.tables import Crew, Reach, Receptor, Result, RiverNetwork
@@ -50,6 +50,8 @@ class DashboardData:
     log_entries: int = 0
     release_start: datetime | None = None
     forecast_at: datetime | None = None  # when the forecast shown was run
+    now: datetime | None = None  # "now" for countdowns: the exercise clock in a drill
+    exercise_speed: float | None = None  # the exercise clock's speed (×N; 0 = paused)
 
 
 def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
@@ -97,6 +99,7 @@ def fill_from_playbook(session: Session, data: DashboardData) -> None:
 
 def dashboard(session: Session, code: str) -> DashboardData:
     inc = get_incident(session, code)
+    now = incident_now(inc)
     net_name = None
     if inc.river_network_id is not None:
         net_name = session.get(RiverNetwork, inc.river_network_id).name
@@ -107,7 +110,9 @@ def dashboard(session: Session, code: str) -> DashboardData:
         is_exercise=inc.is_exercise,
         status=inc.status,
         alert_at=inc.alert_at,
-        elapsed_min=(utcnow() - inc.alert_at).total_seconds() / 60,
+        elapsed_min=(now - inc.alert_at).total_seconds() / 60,
+        now=now,
+        exercise_speed=exercise_speed(inc),
         substance=inc.substance,
         mass_kg=inc.mass_kg,
         source_reach=inc.source_reach,

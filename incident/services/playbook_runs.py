@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from incident.errors import UserError
 from incident.services import actions, log
-from incident.services.clock import as_utc, parse_local, utcnow
+from incident.services.clock import ExerciseClock, as_utc, exercise_clock, parse_local, utcnow
 from incident.services.incidents import get_incident
 from incident.services.playbooks import (
     FormField,
@@ -90,6 +90,11 @@ class RunView:
     variables: dict[str, Any]
     history: list[dict[str, Any]]
     steps: list[StepView]
+    clock: ExerciseClock | None = None  # the exercise clock of a drill (None: real time)
+
+    def now(self) -> datetime:
+        """ "Now" for this run's countdowns: the exercise clock in a drill, else UTC now."""
+        return self.clock.now() if self.clock is not None else utcnow()
 
     def step(self, step_id: str) -> StepView:
         for sv in self.steps:
@@ -215,6 +220,7 @@ def _view(session: Session, inc: Incident, run: PlaybookRun) -> RunView:
         variables=variables,
         history=history,
         steps=steps,
+        clock=exercise_clock(inc),
     )
 
 

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from incident.errors import UserError, ValidationErrors
 from incident.services import log, standards
-from incident.services.clock import fmt_local, utcnow
+from incident.services.clock import fmt_local, incident_now, utcnow
 from incident.services.incidents import get_incident
 from incident.services.units import BASE_UNIT, parse_number, parse_result_value, unit_display, unit_factor
 from incident.store.tables import (
@@ -229,7 +229,7 @@ def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -
                 fix="a second person checks the record (HJ 589 §7.1.1.3); leave empty if nobody has yet",
             )
         )
-    if spec.sampled_at > utcnow() + FUTURE_TOLERANCE:
+    if spec.sampled_at > incident_now(inc) + FUTURE_TOLERANCE:
         problems.append(
             UserError(
                 f"sampling time {fmt_local(spec.sampled_at)} is in the future",

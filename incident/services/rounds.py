@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from incident.errors import UserError
 from incident.services import log
-from incident.services.clock import as_utc, utcnow
+from incident.services.clock import as_utc, incident_now
 from incident.services.forecast_types import IncidentForecast
 from incident.services.incidents import get_incident
 from incident.services.plans import plan_view
@@ -177,7 +177,7 @@ def regenerate(
     """(Re)build the round schedule; rounds sampled or already past are kept as they are."""
     inc = get_incident(session, code)
     view = plan_view(session, code)
-    now = as_utc(now or utcnow())
+    now = as_utc(now or incident_now(inc))
     start = as_utc(forecast.release_start if forecast else (inc.release_start or inc.alert_at))
     now_h = (now - start).total_seconds() / 3600
     rows = session.exec(select(SamplingRound).where(SamplingRound.incident_id == inc.id)).all()

@@ -24,6 +24,7 @@ from incident.store.tables import (
     Consumable,
     Crew,
     Equipment,
+    Incident,
     Kit,
     KitItem,
     MaintenanceRecord,
@@ -342,7 +343,11 @@ class EquipmentDetail:
     checkouts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def equipment_detail(session: Session, tag: str, *, on: date | None = None) -> EquipmentDetail:
+def equipment_detail(
+    session: Session, tag: str, *, on: date | None = None, include_exercises: bool = False
+) -> EquipmentDetail:
+    """One item with its history. Check-outs for drills are left out unless asked for
+    (exercise data never mixes with real incidents)."""
     eq = equipment_by_tag(session, tag)
     snap = Snapshot(session, on or today_local(), load_config())
     item = snap.item_readiness(snap.equipment[eq.id])  # type: ignore[index]
@@ -393,6 +398,9 @@ def equipment_detail(session: Session, tag: str, *, on: date | None = None) -> E
     )
     checkouts = []
     for co in cos:
+        inc = session.get(Incident, co.incident_id) if co.incident_id else None
+        if inc is not None and inc.is_exercise and not include_exercises:
+            continue
         crew = session.get(Crew, co.crew_id)
         kit = session.get(Kit, co.kit_id) if co.kit_id else None
         checkouts.append(
@@ -404,6 +412,8 @@ def equipment_detail(session: Session, tag: str, *, on: date | None = None) -> E
                 "in_at": co.in_at,
                 "in_by": co.in_by,
                 "override": co.override_reason,
+                "incident": inc.code if inc else None,
+                "exercise": bool(inc and inc.is_exercise),
             }
         )
     return EquipmentDetail(

@@ -45,6 +45,11 @@ class Incident(SQLModel, table=True):
     decay_per_day: float | None = None
     description: str = ""
     exercise_scenario_json: str | None = None  # hidden truth (drills); never shown to players
+    # exercise clock (drills): wall-clock start, current speed and the clock's segments
+    # [{"wall": iso, "ex": iso, "speed": x}] so any wall time maps to exercise time
+    exercise_started_at: datetime | None = None
+    exercise_speed: float | None = None
+    exercise_clock_json: str | None = None
 
 
 # ---------------------------------------------------------------- rivers
@@ -488,6 +493,9 @@ class DrillInject(SQLModel, table=True):
     title: str
     message: str
     delivered_at: datetime | None = None
+    sender: str = ""  # who the message is from (an intake operator, the hydrology bureau...)
+    kind: str = "message"  # message | call | flow_change | media | other
+    delivered_ex_at: datetime | None = None  # exercise time at delivery
 
 
 class DrillMetric(SQLModel, table=True):
@@ -509,6 +517,32 @@ class DrillEvaluation(SQLModel, table=True):
     evaluator: str | None = None
     strengths: str = ""
     improvements: str = ""
+    metric: str = ""  # the timeline metric the target is measured on
+    target_json: str = "{}"  # the capability target as written in the scenario
+    basis: str = ""  # why the suggested rating (metric vs target)
+    rated_at: datetime | None = None
+
+
+class DrillObservation(SQLModel, table=True):
+    """A synthetic laboratory or field result drawn from the hidden truth for a drill sample.
+
+    Hidden from the players until ``available_ex_at`` (exercise clock); then it is
+    entered as an ordinary Result through the results service and ``result_id`` set.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    sample_id: int = Field(foreign_key="sample.id", index=True)
+    parameter: str
+    method: str
+    truth_mg_l: float  # the truth model's concentration at the point and time
+    measured_mg_l: float  # the noisy draw
+    sampled_ex_at: datetime
+    available_ex_at: datetime
+    input_json: str = "{}"  # the ResultInput fields the lab will report
+    created_at: datetime
+    delivered_at: datetime | None = None
+    result_id: int | None = Field(default=None, foreign_key="result.id")
 
 
 class CorrectiveAction(SQLModel, table=True):
@@ -519,6 +553,8 @@ class CorrectiveAction(SQLModel, table=True):
     owner: str
     due_on: date
     status: str = "open"
+    created_at: datetime | None = None
+    created_by: str = ""
 
 
 # ---------------------------------------------------------------- model calibration

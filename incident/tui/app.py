@@ -15,10 +15,11 @@ from incident.i18n import set_language, t
 from incident.services.forecast_types import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.commands import IncidentCommands
+from incident.tui.screens.drill import DrillActions
 from incident.tui.screens.sampling import SamplingActions
 
 
-class IncidentApp(SamplingActions, Localised, App[int]):
+class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "incident"
     COMMANDS = App.COMMANDS | {IncidentCommands}
@@ -43,6 +44,7 @@ class IncidentApp(SamplingActions, Localised, App[int]):
 
     def on_mount(self) -> None:
         self.title = t("app.title")
+        self.start_drill_timer()  # injects and lab results of a drill arrive on its clock
         if self.incident_code:
             self.action_dashboard()
         else:

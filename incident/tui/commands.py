@@ -51,6 +51,15 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("sampling_cmd.crew_assign", "sampling_cmd.crew_assign_help", "crew_assign"),
     ("sampling_cmd.crew_checkin", "sampling_cmd.crew_checkin_help", "crew_checkin"),
     ("sampling_cmd.crew_status", "sampling_cmd.crew_status_help", "crew_status"),
+    # drills (exercises)
+    ("drill_cmd.start", "drill_cmd.start_help", "drill_start"),
+    ("drill_cmd.screen", "drill_cmd.screen_help", "drill_show"),
+    ("drill_cmd.inject_log", "drill_cmd.inject_log_help", "drill_inject_log"),
+    ("drill_cmd.evaluate", "drill_cmd.evaluate_help", "drill_evaluate"),
+    ("drill_cmd.action", "drill_cmd.action_help", "drill_action"),
+    ("drill_cmd.export_aar", "drill_cmd.export_aar_help", "drill_export_aar"),
+    ("drill_cmd.sample", "drill_cmd.sample_help", "drill_sample"),
+    ("drill_cmd.speed", "drill_cmd.speed_help", "drill_speed"),
 ]
 
 

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from incident.i18n import t
 from incident.services.clock import fmt_local
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
 def _h(value: float | None) -> str:
@@ -51,6 +52,7 @@ class CalibrationScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         with VerticalScroll():
             yield Static(t("uncertainty.fitting"), id="cal-status")
             yield DataTable(id="cal-params", cursor_type="row", show_cursor=False)

@@ -22,6 +22,7 @@ from incident.services.clock import as_utc, fmt_local, to_local, utcnow
 from incident.services.dashboard import DashboardData, dashboard
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
 def _elapsed(minutes: float) -> str:
@@ -35,7 +36,7 @@ def _deadline_text(data: DashboardData) -> Text:
     if not data.next_deadline:
         return Text("—")
     title, due = data.next_deadline
-    left = (as_utc(due) - utcnow()).total_seconds() / 60
+    left = (as_utc(due) - as_utc(data.now or utcnow())).total_seconds() / 60
     text = Text(f"{fmt_local(due, with_date=False)} ")
     minutes = int(abs(left))
     span = f"{minutes // 60}h{minutes % 60:02d}" if minutes >= 60 else f"{minutes}m"
@@ -74,7 +75,7 @@ class DashboardScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="exercise-banner", classes="exercise-banner")
+        yield ExerciseBanner(self.code)
         with Grid():
             yield Static(t("app.loading"), id="situation", classes="panel")
             yield Static("", id="crews", classes="panel")
@@ -87,7 +88,6 @@ class DashboardScreen(Localised, Screen):
         self.query_one("#crews").border_title = t("dashboard.crews")
         self.query_one("#receptors").border_title = t("dashboard.receptors")
         self.query_one("#log-tail").border_title = t("dashboard.log")
-        self.query_one("#exercise-banner").display = False
         self.load()
         self.set_interval(30, self.load)
 
@@ -105,9 +105,6 @@ class DashboardScreen(Localised, Screen):
         self.data = data
         title = bilingual(data.title, data.title_zh)
         self.sub_title = f"{data.code} · {title}"
-        banner = self.query_one("#exercise-banner", Static)
-        banner.display = data.is_exercise
-        banner.update(f"■ {t('app.exercise_marker')} ■ {t('app.exercise_marker')} ■")
 
         situation = Table.grid(padding=(0, 1))
         situation.add_column(style="bold")

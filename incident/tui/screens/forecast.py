@@ -18,6 +18,7 @@ from incident.i18n import bilingual, t
 from incident.services.clock import fmt_local
 from incident.services.forecast_types import IncidentForecast
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
 def _h(value: float | None) -> str:
@@ -59,6 +60,7 @@ class ForecastScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         with Vertical():
             yield Static(t("forecast.running"), id="fc-status")
             yield ProgressBar(total=100, show_eta=False, id="fc-progress")

@@ -13,6 +13,7 @@ from incident.services import log
 from incident.services.clock import fmt_local
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
 class LogScreen(Localised, Screen):
@@ -27,6 +28,7 @@ class LogScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 

@@ -29,7 +29,7 @@ from textual.widgets.option_list import Option
 from incident.errors import UserError
 from incident.i18n import t
 from incident.services import actions
-from incident.services.clock import fmt_local, utcnow
+from incident.services.clock import fmt_local
 from incident.services.playbook_runs import (
     RunView,
     StepView,
@@ -46,6 +46,7 @@ from incident.services.playbooks import FormField, list_playbooks, suggest_playb
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.widgets.checklist import Checklist
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 GLYPH = {"done": "✓", "skipped": "↷", "active": "▸", "pending": "∙"}
 
@@ -134,6 +135,7 @@ class PlaybookScreen(Localised, Screen):
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         yield Static("", id="phase-bar")
         with Horizontal(id="pb-body"):
             yield OptionList(id="step-list")
@@ -278,7 +280,7 @@ class PlaybookScreen(Localised, Screen):
 
     def _render_list(self) -> None:
         assert self.view is not None
-        now = utcnow()
+        now = self.view.now()
         options: list[Option] = []
         for phase in self.view.playbook.phases:
             steps = [sv for sv in self.view.steps if sv.step.phase == phase.id]
@@ -298,7 +300,7 @@ class PlaybookScreen(Localised, Screen):
 
     def _meta(self, sv: StepView) -> Text:
         assert self.view is not None
-        now = utcnow()
+        now = self.view.now()
         text = Text()
         status_style = {"done": "green", "skipped": "yellow", "active": "bold yellow", "pending": "dim"}
         status = t(f"playbook.status_{sv.status}")

@@ -14,6 +14,7 @@ from incident.i18n import t
 from incident.services import results
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
 class PointPlotScreen(Localised, Screen):
@@ -39,6 +40,7 @@ class PointPlotScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         yield PlotextPlot(id="point-plot")
         yield Static("", id="plot-note")
         yield Footer()

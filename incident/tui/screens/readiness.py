@@ -22,6 +22,7 @@ from incident.i18n import bilingual, t
 from incident.services.readiness import DueItem, Rollup, due_items, rollup
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 TABS = ("teams", "kits", "items", "stock", "due")
 STATE_STYLE = {"ready": "green", "due_soon": "yellow", "not_ready": "bold red"}
@@ -81,6 +82,7 @@ class ReadinessScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(getattr(self.app, "incident_code", None))
         yield Static(t("app.loading"), id="answer")
         yield Static("", id="summary")
         with TabbedContent(id="readiness-tabs"):

@@ -25,6 +25,7 @@ from incident.services.incidents import get_incident
 from incident.services.report_render import preview_markdown
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
 class ReportsScreen(Localised, Screen):
@@ -59,7 +60,7 @@ class ReportsScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="exercise-banner", classes="exercise-banner")
+        yield ExerciseBanner(self.code)
         yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="report-empty", classes="muted")
         with VerticalScroll(id="report-preview"):
@@ -69,7 +70,6 @@ class ReportsScreen(Localised, Screen):
     def on_mount(self) -> None:
         self.sub_title = f"{self.code} · {t('reports.title')}"
         self.query_one("#report-preview").border_title = t("reports.preview")
-        self.query_one("#exercise-banner").display = False
         self.query_one(DataTable).add_columns(
             t("reports.col_id"),
             t("reports.col_kind"),
@@ -91,9 +91,6 @@ class ReportsScreen(Localised, Screen):
 
     def show(self, infos: list[reports.ReportInfo], exercise: bool, select_id: int | None) -> None:
         self.is_exercise = exercise
-        banner = self.query_one("#exercise-banner", Static)
-        banner.display = exercise
-        banner.update(f"■ {t('app.exercise_marker')} ■ {t('app.exercise_marker')} ■")
         table = self.query_one(DataTable)
         table.clear()
         self.rows = {i.id: i for i in infos}

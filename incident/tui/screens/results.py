@@ -19,6 +19,7 @@ from incident.services import results, standards
 from incident.services.incidents import get_incident
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
 class ResultsScreen(Localised, Screen):
@@ -59,6 +60,7 @@ class ResultsScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         yield Static(t("app.loading"), id="results-head")
         yield DataTable(id="results-table", cursor_type="row", zebra_stripes=True)
         yield Static(t("results.legend"), id="results-legend")

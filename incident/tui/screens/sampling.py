@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from incident.errors import UserError
 from incident.i18n import bilingual, t
-from incident.services.clock import as_utc, fmt_local, utcnow
+from incident.services.clock import as_utc, fmt_local, incident_now, utcnow
 from incident.services.forecast_types import IncidentForecast
 from incident.services.rivers import RiverNetworkData
 from incident.services.sampling import ProposedPoint
@@ -27,6 +27,7 @@ from incident.services.strip import StripModel, build_strip, plume_along
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
+from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.river_strip import RiverStrip
 
 STATUS_STYLE = {"available": "green", "assigned": "yellow", "out_of_service": "red"}
@@ -51,6 +52,7 @@ class PlanScreenData:
     model: StripModel
     forecast: IncidentForecast | None
     is_exercise: bool
+    now: datetime | None = None  # the exercise clock in a drill
 
 
 class SamplingPlanScreen(Localised, Screen):
@@ -71,6 +73,7 @@ class SamplingPlanScreen(Localised, Screen):
         Binding("x", "remove", "sampling_plan.key_remove", id="plan-remove"),
         Binding("c", "crews", "sampling_plan.key_crews", id="plan-crews"),
         Binding("r", "reload", "key.refresh", id="plan-reload", show=False),
+        Binding("s", "drill_sample", "drill.key.sample", id="plan-drill-sample"),
     ]
 
     def __init__(self, code: str, then: str | None = None) -> None:
@@ -80,11 +83,22 @@ class SamplingPlanScreen(Localised, Screen):
         self.data: PlanScreenData | None = None
         self.at_h: float | None = None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # drill sampling only exists in an exercise: hidden from the footer otherwise
+        if action == "drill_sample":
+            return bool(self.data and self.data.is_exercise) or None
+        return True
+
+    def action_drill_sample(self) -> None:
+        point = self._selected()
+        self.app.open_drill_sample(point.number if point else "")  # type: ignore[attr-defined]
+
     def rebuild(self) -> SamplingPlanScreen:
         return SamplingPlanScreen(self.code)
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         yield RiverStrip(id="river-strip")
         yield Static(t("app.loading"), id="plan-info", classes="muted")
         yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
@@ -126,6 +140,7 @@ class SamplingPlanScreen(Localised, Screen):
             points = view.points if view else []
             release = as_utc(inc.release_start or inc.alert_at)
             is_exercise = inc.is_exercise
+            now = incident_now(inc)
         if forecast is None:
             extra = [(p.number, p.reach_id, p.offset_m) for p in points]
             forecast = fetch_forecast(self.app, self.code, extra)
@@ -141,12 +156,14 @@ class SamplingPlanScreen(Localised, Screen):
             model=build_strip(net, (reach, offset), points, forecast),
             forecast=forecast,
             is_exercise=is_exercise,
+            now=now,
         )
 
     def show_data(self, data: PlanScreenData) -> None:
         self.data = data
+        self.refresh_bindings()
         if self.at_h is None:
-            now_h = (utcnow() - data.release).total_seconds() / 3600
+            now_h = ((data.now or utcnow()) - data.release).total_seconds() / 3600
             self.at_h = max(0.0, round(now_h))
         table = self.query_one(DataTable)
         table.clear()
@@ -370,6 +387,7 @@ class CrewBoardScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ExerciseBanner(self.code)
         yield DataTable(id="crew-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="crew-info", classes="muted")
         yield Footer()

@@ -1,0 +1,70 @@
+"""The exercise marker every screen of a drill carries: "■ EXERCISE / 演练 · T+01:23 · ×10 ■".
+
+Hidden for real incidents. The clock is loaded once (a short worker) and then ticks
+on screen every second without the database; it reloads every 15 s so a speed
+change made elsewhere (another terminal, the CLI) shows up.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.widgets import Static
+
+from incident.i18n import t
+from incident.services.clock import ExerciseClock, exercise_clock, fmt_elapsed
+
+
+class ExerciseBanner(Static):
+    DEFAULT_CSS = """
+    ExerciseBanner {
+        height: 1;
+        width: 100%;
+        background: $warning;
+        color: $text;
+        text-style: bold;
+        content-align: center middle;
+        display: none;
+    }
+    """
+
+    def __init__(self, code: str | None) -> None:
+        super().__init__("", id="exercise-banner")
+        self.code = code
+        self.is_exercise = False
+        self.clock: ExerciseClock | None = None
+
+    def on_mount(self) -> None:
+        if self.code:
+            self.load()
+            self.set_interval(1, self.show_clock)
+            self.set_interval(15, self.load)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="exercise-banner")
+    def load(self) -> None:
+        from incident.services.incidents import get_incident
+        from incident.store.engine import session_scope
+
+        with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+            inc = get_incident(session, self.code)
+            is_exercise, clock = inc.is_exercise, exercise_clock(inc)
+        self.app.call_from_thread(self.set_clock, is_exercise, clock)
+
+    def set_clock(self, is_exercise: bool, clock: ExerciseClock | None) -> None:
+        self.is_exercise, self.clock = is_exercise, clock
+        self.display = is_exercise
+        self.show_clock()
+
+    def text(self) -> str:
+        if self.clock is None:
+            return t("drill.banner_plain")
+        if self.clock.ended:
+            speed = t("drill.ended")
+        elif self.clock.paused:
+            speed = t("drill.paused")
+        else:
+            speed = f"×{self.clock.speed:g}"
+        return t("drill.banner", clock=fmt_elapsed(self.clock.elapsed_min()), speed=speed)
+
+    def show_clock(self) -> None:
+        if self.is_exercise:
+            self.update(self.text())
