@@ -25,10 +25,14 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
     COMMANDS = App.COMMANDS | {IncidentCommands}
     BINDINGS = [
         Binding("f1,question_mark", "help", "key.help", id="help", tooltip="cmd.help_show_help"),
-        Binding("d", "dashboard", "key.dashboard", id="dashboard"),
+        Binding("d", "dashboard", "key.dashboard", id="dashboard", show=False),
         Binding("i", "incidents", "key.incidents", id="incidents"),
         Binding("f", "forecast", "key.forecast", id="forecast"),
         Binding("R", "readiness", "key.readiness", id="readiness"),
+        Binding("m", "plan_show", "key.plan", id="plan", show=False),
+        Binding("c", "crew_board", "key.crews", id="crews", show=False),
+        Binding("v", "results", "key.results", id="results", show=False),
+        Binding("b", "reports", "key.reports", id="reports", show=False),
         Binding("l", "switch_language", "key.language", id="language", show=False),
         Binding("ctrl+p", "command_palette", "key.palette", id="palette", show=False),
         Binding("q", "quit", "key.quit", id="quit"),
@@ -40,7 +44,7 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         self.engine = engine
         self.settings = settings
         self.incident_code = incident_code
-        self.forecasts: dict[str, IncidentForecast] = {}
+        self.forecasts: dict[object, IncidentForecast] = {}
 
     def on_mount(self) -> None:
         self.title = t("app.title")
@@ -101,15 +105,20 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
 
         self.push_screen(TraceScreen())
 
-    def get_forecast(self, code: str) -> IncidentForecast:
-        """The latest forecast for an incident, computed if needed (call from a worker thread)."""
-        if code not in self.forecasts:
+    def get_forecast(self, code: str, extra_points: list | tuple = ()) -> IncidentForecast:
+        """The latest forecast for an incident, computed if needed (call from a worker thread).
+
+        The forecast screen's result is reused when no extra points are asked for;
+        screens that need the plan's points get (and cache) a forecast including them.
+        """
+        key = code if not extra_points else (code, tuple(tuple(p) for p in extra_points))
+        if key not in self.forecasts:
             from incident.services.forecast import forecast_incident
             from incident.store.engine import session_scope
 
             with session_scope(self.engine) as session:
-                self.forecasts[code] = forecast_incident(session, code)
-        return self.forecasts[code]
+                self.forecasts[key] = forecast_incident(session, code, extra_points=list(extra_points))
+        return self.forecasts[key]
 
     def action_readiness(self) -> None:
         from incident.tui.screens.readiness import ReadinessScreen

@@ -28,9 +28,24 @@ def localise_bindings(node: DOMNode) -> None:
         ]
 
 
+def report_worker_error(node, event) -> None:
+    """A failed background job is never silent: show what went wrong (the message of a
+    UserError says where and how to fix it)."""
+    from textual.worker import WorkerState
+
+    if event.state == WorkerState.ERROR and event.worker.error is not None:
+        error = event.worker.error
+        text = error.render() if hasattr(error, "render") else f"{type(error).__name__}: {error}"
+        node.app.notify(text, title=t("app.failed"), severity="error", timeout=15)
+
+
 class Localised:
-    """Mixin for App/Screen subclasses: translate bindings on construction."""
+    """Mixin for App/Screen subclasses: translate bindings on construction, and report
+    failed workers (Worker.StateChanged does not bubble, so each screen listens)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         localise_bindings(self)  # type: ignore[arg-type]
+
+    def _on_worker_state_changed(self, event) -> None:
+        report_worker_error(self, event)

@@ -62,7 +62,7 @@ class DashboardScreen(Localised, Screen):
     """
     BINDINGS = [
         Binding("p", "app.playbook", "key.playbook", id="open-playbook"),
-        Binding("r", "refresh", "key.refresh", id="refresh"),
+        Binding("r", "refresh", "key.refresh", id="refresh", show=False),
     ]
 
     def __init__(self, code: str) -> None:

@@ -134,6 +134,10 @@ class ForecastScreen(Localised, Screen):
         with session_scope(self.app.engine) as session:
             fc = forecast_incident_calibrated(session, self.code, progress=progress)
             log_forecast(session, self.code, fc, actor=self.app.settings.user)
+        for key in [
+            k for k in self.app.forecasts if k == self.code or (isinstance(k, tuple) and k[0] == self.code)
+        ]:
+            del self.app.forecasts[key]  # a re-run replaces every cached variant of this incident's forecast
         self.app.forecasts[self.code] = fc
         self.curve_bands = None
         self.app.call_from_thread(self.show, fc)
