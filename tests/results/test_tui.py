@@ -180,3 +180,37 @@ async def test_import_dialog_checks_then_imports_after_confirmation(planned, tmp
         assert type(app.screen).__name__ == "ResultsScreen"
     with session_scope(engine) as s:
         assert len(s.exec(select(Result)).all()) == 1
+
+
+async def test_register_a_sample_then_its_result_form_opens_prefilled(planned):
+    from incident.services.results import list_samples
+    from incident.tui.dialogs.form import FormDialog
+    from incident.tui.dialogs.result_form import ResultForm
+
+    engine, code = planned
+    app = make_app(
+        engine=engine, settings=Settings(db_url=str(engine.url), lang="en", user="Huang Min"), incident_code=code
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot, app)
+        await app.run_action("results")
+        await _settle(pilot, app)
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-point", Input).value = "S9"  # not in the plan: refused, values kept
+        form.query_one("#form-ok", Button).press()
+        await _until(pilot, app, lambda: isinstance(app.screen, FormDialog) and app.screen is not form)
+        again = app.screen
+        assert "S9" in str(again.query_one("#form-error", Static).render())
+        assert again.query_one("#field-point", Input).value == "S9"
+        assert again.query_one("#field-sampler", Input).value == "Huang Min"
+        again.query_one("#field-point", Input).value = "S2"
+        again.query_one("#field-parameters", Input).value = "cadmium"
+        again.query_one("#form-ok", Button).press()
+        await _until(pilot, app, lambda: isinstance(app.screen, ResultForm))
+        with session_scope(engine) as s:
+            samples = list_samples(s, code)
+        assert [x.point for x in samples] == ["S2"] and samples[0].sampler == "Huang Min"
+        assert app.screen.query_one("#f-sample", Input).value == samples[0].code

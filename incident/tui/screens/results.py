@@ -22,6 +22,14 @@ from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
+def incident_now_for(engine, code: str):
+    """'Now' on the incident's clock (the exercise clock in a drill)."""
+    from incident.services.clock import incident_now
+
+    with session_scope(engine) as s:
+        return incident_now(get_incident(s, code))
+
+
 class ResultsScreen(Localised, Screen):
     DEFAULT_CSS = """
     ResultsScreen #results-head { height: 1; padding: 0 1; background: $boost; }
@@ -30,6 +38,7 @@ class ResultsScreen(Localised, Screen):
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="results-back"),
+        Binding("s", "new_sample", "key.new_sample", id="results-new-sample"),
         Binding("a", "add", "key.add_result", id="results-add"),
         Binding("m", "import", "key.import_results", id="results-import"),
         Binding("p", "plot", "key.plot", id="results-plot"),
@@ -143,6 +152,68 @@ class ResultsScreen(Localised, Screen):
             parameter=self.substance or "",
             medium=self.medium,
         )
+        self.app.push_screen(form, lambda rid: self.load() if rid else None)
+
+    def action_new_sample(self, values: dict | None = None, error: str | None = None) -> None:
+        """Register a sample (label ID, HJ 589 §7.1.3.2), then enter its result."""
+        from incident.services.clock import fmt_local
+        from incident.tui.dialogs.form import FormDialog, FormField
+
+        now = fmt_local(incident_now_for(self.app.engine, self.code))
+        fields = [
+            FormField("point", t("sample_form.point"), self.selected_point() or "", "S4"),
+            FormField("round", t("sample_form.round"), "", t("sample_form.round_hint")),
+            FormField("sampled_at", t("sample_form.time"), now, "YYYY-MM-DD HH:MM"),
+            FormField("sampler", t("sample_form.sampler"), self.app.settings.user),
+            FormField("checker", t("sample_form.checker"), ""),
+            FormField("sample_type", t("sample_form.type"), "normal", "normal | field_blank | parallel"),
+            FormField("parallel_of", t("sample_form.parallel_of"), "", t("sample_form.parallel_hint")),
+            FormField(
+                "parameters", t("sample_form.parameters"), self.substance or "", "cadmium, nitrobenzene"
+            ),
+        ]
+
+        def done(result: dict | None) -> None:
+            if result is not None:
+                self._create_sample(result)
+
+        self.app.push_screen(FormDialog(t("sample_form.title"), fields, values=values, error=error), done)
+
+    @work(thread=True, exit_on_error=False, group="sample")
+    def _create_sample(self, values: dict) -> None:
+        from incident.errors import UserError
+        from incident.services.clock import parse_local
+        from incident.services.results import NewSample, create_sample
+
+        try:
+            round_no = int(values["round"]) if values["round"] else None
+        except ValueError:
+            self.app.call_from_thread(self.action_new_sample, values, t("sample_form.bad_round"))
+            return
+        try:
+            spec = NewSample(
+                point=values["point"],
+                sampled_at=parse_local(values["sampled_at"]),
+                sampler=values["sampler"],
+                round=round_no,
+                checker=values["checker"],
+                sample_type=values["sample_type"] or "normal",
+                parallel_of=values["parallel_of"] or None,
+                parameters=[p.strip() for p in values["parameters"].split(",") if p.strip()],
+            )
+            with session_scope(self.app.engine) as s:
+                info = create_sample(s, self.code, spec, actor=self.app.settings.user)
+        except UserError as exc:
+            self.app.call_from_thread(self.action_new_sample, values, exc.render())
+            return
+        self.app.call_from_thread(self._sample_created, info.code)
+
+    def _sample_created(self, sample_code: str) -> None:
+        from incident.tui.dialogs.result_form import ResultForm
+
+        self.notify(t("sample_form.created", code=sample_code))
+        self.load()
+        form = ResultForm(self.code, sample=sample_code, parameter=self.substance or "", medium=self.medium)
         self.app.push_screen(form, lambda rid: self.load() if rid else None)
 
     def action_import(self) -> None:
