@@ -11,7 +11,7 @@ from incident.services import log
 from incident.services.clock import exercise_speed, incident_now
 from incident.services.forecast_log import latest_logged_forecast
 from incident.services.incidents import get_incident
-from incident.store.tables import Crew, Reach, Receptor, Result, RiverNetwork
+from incident.store.tables import Crew, Reach, Receptor, RiverNetwork
 
 
 @dataclass
@@ -23,6 +23,26 @@ class ReceptorLine:
     km: float
     distance_km: float  # flow distance from the source
     arrival_h: float | None = None  # forecast leading edge after release (filled by the forecast service)
+
+
+@dataclass
+class CrewLine:
+    name: str
+    status: str  # available | assigned | out_of_service
+    point: str | None = None  # sampling point of its live assignment
+    slack_min: float | None = None
+
+
+@dataclass
+class ResultLine:
+    point: str | None
+    parameter: str
+    text: str  # value as entered, with unit
+    status: str  # final | suspected | confirmed | not_confirmed
+    exceeds: bool
+    multiple: float | None
+    qc_flagged: bool
+    sampled_at: datetime
 
 
 @dataclass
@@ -44,11 +64,13 @@ class DashboardData:
     current_step: str | None = None  # title of the playbook's current step
     playbook_progress: tuple[int, int] | None = None  # (finished, steps on the route)
     receptors: list[ReceptorLine] = field(default_factory=list)
-    crews: list[tuple[str, str]] = field(default_factory=list)
-    latest_results: list[tuple[str, str, float | None, str]] = field(default_factory=list)
+    crews: list[CrewLine] = field(default_factory=list)
+    latest_results: list[ResultLine] = field(default_factory=list)
+    exceedances: int = 0  # current results over the evaluation standard
     log_tail: list[tuple[datetime, str, str]] = field(default_factory=list)
     log_entries: int = 0
     release_start: datetime | None = None
+    substance_zh: str | None = None
     forecast_at: datetime | None = None  # when the forecast shown was run
     now: datetime | None = None  # "now" for countdowns: the exercise clock in a drill
     exercise_speed: float | None = None  # the exercise clock's speed (×N; 0 = paused)
@@ -119,6 +141,15 @@ def dashboard(session: Session, code: str) -> DashboardData:
         source_km=inc.source_km,
         river_name=net_name,
     )
+    if inc.substance:
+        from incident.errors import UserError
+        from incident.services import standards
+
+        try:
+            parameter = standards.resolve_parameter(inc.substance)
+            data.substance, data.substance_zh = parameter.name, parameter.name_zh
+        except UserError:
+            pass  # not in the standards table: shown as recorded
     fill_from_playbook(session, data)
     data.receptors = downstream_receptors(session, inc)
     data.release_start = inc.release_start or inc.alert_at
@@ -128,11 +159,22 @@ def dashboard(session: Session, code: str) -> DashboardData:
         arrivals = {p["label"]: p["leading_edge_h"] for p in logged["points"]}
         for line in data.receptors:
             line.arrival_h = arrivals.get(line.receptor_id)
-    data.crews = [(c.name, c.status) for c in session.exec(select(Crew).order_by(Crew.name))]
-    results = session.exec(
-        select(Result).where(Result.incident_id == inc.id).order_by(Result.entered_at.desc()).limit(5)
-    )
-    data.latest_results = [(r.parameter, r.status, r.value_mg_l, r.qc_flag or "") for r in results]
+    from incident.services.assignment import current_assignments
+    from incident.services.results import result_views
+
+    live = current_assignments(session, inc.code)
+    data.crews = [
+        CrewLine(c.name, c.status, *(live[c.name][:2] if c.name in live else (None, None)))
+        for c in session.exec(select(Crew).order_by(Crew.name))
+    ]
+    views = [v for v in result_views(session, inc.code) if v.sample_type == "normal"]
+    data.exceedances = sum(v.exceeds for v in views)
+    data.latest_results = [
+        ResultLine(
+            v.point, v.parameter, v.text, v.status, v.exceeds, v.multiple, bool(v.qc_flags), v.sampled_at
+        )
+        for v in sorted(views, key=lambda v: (v.sampled_at, v.id), reverse=True)[:4]
+    ]
     chain = log.incident_chain(inc.code)
     entries = log.entries(session, chain)
     data.log_entries = len(entries)

@@ -151,3 +151,13 @@ async def test_river_chemical_spill_from_alert_to_termination_proposal(demo_engi
             assert "Termination may be proposed" in check["summary"]
             assert any(r.kind == "monitoring" for r in reports)
             assert status == "active"  # the tool proposes; the command body decides
+
+            # the dashboard shows the latest (evaluated) results and where the crews were sent
+            await pilot.press("escape")
+            await settle(app, pilot)
+            await pilot.press("d")
+            await settle(app, pilot)
+            data = app.screen.data
+            assert data.exceedances == 0 and len(data.latest_results) == 4
+            assert all(r.parameter == "nitrobenzene" and not r.exceeds for r in data.latest_results)
+            assert any(c.point for c in data.crews), "dispatched crews show their point"

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Grid, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -49,6 +49,26 @@ def _deadline_text(data: DashboardData) -> Text:
     return text
 
 
+def _next_arrival_text(data: DashboardData) -> Text:
+    """The next receptor the forecast plume reaches after now, and in how long."""
+    if data.forecast_at is None:
+        return Text(t("dashboard.not_run"), style="dim")
+    now = data.now or data.alert_at
+    upcoming = [
+        (data.release_start + timedelta(hours=r.arrival_h), r)
+        for r in data.receptors
+        if r.arrival_h is not None and data.release_start + timedelta(hours=r.arrival_h) > now
+    ]
+    if not upcoming:
+        return Text("—")
+    at, r = min(upcoming, key=lambda x: x[0])
+    minutes = int((at - now).total_seconds() // 60)
+    style = "bold red" if r.kind == "drinking_water_intake" else ""
+    return Text(
+        f"{r.receptor_id} {fmt_local(at, with_date=False)} ({minutes // 60}h{minutes % 60:02d})", style=style
+    )
+
+
 class DashboardScreen(Localised, Screen):
     DEFAULT_CSS = """
     DashboardScreen Grid {
@@ -57,8 +77,9 @@ class DashboardScreen(Localised, Screen):
         grid-rows: auto 1fr auto;
         height: 1fr;
     }
+    DashboardScreen #right-column { height: auto; }
     DashboardScreen #receptors { column-span: 2; height: 1fr; }
-    DashboardScreen #log-tail { column-span: 2; height: auto; max-height: 7; }
+    DashboardScreen #log-tail { column-span: 2; height: auto; max-height: 4; }
     """
     BINDINGS = [
         Binding("p", "app.playbook", "key.playbook", id="open-playbook"),
@@ -78,7 +99,9 @@ class DashboardScreen(Localised, Screen):
         yield ExerciseBanner(self.code)
         with Grid():
             yield Static(t("app.loading"), id="situation", classes="panel")
-            yield Static("", id="crews", classes="panel")
+            with Vertical(id="right-column"):
+                yield Static("", id="crews", classes="panel")
+                yield Static("", id="results", classes="panel")
             yield Static("", id="receptors", classes="panel")
             yield Static("", id="log-tail", classes="panel")
         yield Footer()
@@ -86,6 +109,7 @@ class DashboardScreen(Localised, Screen):
     def on_mount(self) -> None:
         self.query_one("#situation").border_title = t("dashboard.situation")
         self.query_one("#crews").border_title = t("dashboard.crews")
+        self.query_one("#results").border_title = t("dashboard.results")
         self.query_one("#receptors").border_title = t("dashboard.receptors")
         self.query_one("#log-tail").border_title = t("dashboard.log")
         self.load()
@@ -112,9 +136,18 @@ class DashboardScreen(Localised, Screen):
         src = (
             f"{data.source_reach} · km {data.source_km:.1f}" if data.source_reach else t("dashboard.unknown")
         )
-        situation.add_row(t("dashboard.alert"), f"{fmt_local(data.alert_at)}  {_elapsed(data.elapsed_min)}")
+        now = data.now or data.alert_at
+        same_day = to_local(now).date() == to_local(data.alert_at).date()
+        alert = (
+            fmt_local(data.alert_at, with_date=False)
+            if same_day
+            else to_local(data.alert_at).strftime("%m-%d %H:%M")
+        )
+        situation.add_row(t("dashboard.alert"), f"{alert}  {_elapsed(data.elapsed_min)}")
         situation.add_row(t("dashboard.source"), src)
-        situation.add_row(t("dashboard.substance"), data.substance or t("dashboard.unknown"))
+        situation.add_row(
+            t("dashboard.substance"), bilingual(data.substance, data.substance_zh) or t("dashboard.unknown")
+        )
         situation.add_row(
             t("dashboard.mass"),
             f"{data.mass_kg:,.0f} kg" if data.mass_kg is not None else t("dashboard.unknown"),
@@ -128,15 +161,42 @@ class DashboardScreen(Localised, Screen):
                 t("dashboard.current_step"), Text(data.current_step, no_wrap=True, overflow="ellipsis")
             )
         situation.add_row(t("dashboard.next_deadline"), _deadline_text(data))
+        situation.add_row(t("dashboard.next_arrival"), _next_arrival_text(data))
         self.query_one("#situation", Static).update(situation)
 
         crews = Table.grid(padding=(0, 1))
         crews.add_column()
         crews.add_column()
         styles = {"available": "green", "assigned": "yellow", "out_of_service": "red"}
-        for name, status in data.crews:
-            crews.add_row(name, Text(t(f"status.{status}"), style=styles.get(status, "")))
+        for crew in data.crews:
+            where = f"→ {crew.point}" if crew.point else ""
+            if crew.point and crew.slack_min is not None:
+                where += f" {crew.slack_min:+.0f}′"
+            late = crew.slack_min is not None and crew.slack_min < 0
+            crews.add_row(
+                crew.name,
+                Text(t(f"status.{crew.status}"), style=styles.get(crew.status, "")),
+                Text(where, style="bold red" if late else ""),
+            )
         self.query_one("#crews", Static).update(crews)
+
+        res = Table.grid(padding=(0, 1))
+        for _ in range(3):
+            res.add_column(no_wrap=True, overflow="ellipsis")
+        if data.exceedances:
+            res.add_row(Text(t("dashboard.exceedances", n=data.exceedances), style="bold red"), "", "")
+        for r in data.latest_results:
+            value = Text(
+                r.text + (f" {r.multiple:.1f}×" if r.exceeds and r.multiple is not None else ""),
+                style="bold red" if r.exceeds else "",
+            )
+            flag = {"suspected": "?", "not_confirmed": "✗"}.get(r.status, "") + ("!" if r.qc_flagged else "")
+            res.add_row(
+                r.point or "—", r.parameter[:12], value + Text(f" {flag}" if flag else "", style="yellow")
+            )
+        if not data.latest_results:
+            res.add_row(Text(t("dashboard.no_results"), style="dim"), "", "")
+        self.query_one("#results", Static).update(res)
 
         rec = Table(expand=True, box=None, padding=(0, 1), header_style="bold")
         rec.add_column(t("dashboard.receptor"), ratio=3, no_wrap=True, overflow="ellipsis")
