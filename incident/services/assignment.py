@@ -24,9 +24,8 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
 from sqlmodel import Session, select
 
 from incident.errors import UserError
@@ -63,6 +62,10 @@ class AssignSettings:
             raise UserError(f"period {self.period_h:g} h", where="--period", fix="give hours > 0, e.g. 12")
         if self.margin_min < 0:
             raise UserError(f"margin {self.margin_min:g} min is negative", where="--margin", fix="use ≥ 0")
+
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def travel_minutes(
@@ -115,6 +118,9 @@ def solve(
     negative: already too late); ``feasible`` crews × points; ``mandatory``
     per point.
     """
+    import numpy as np  # lazily: the dashboard reads assignments without scipy
+    from scipy.optimize import linear_sum_assignment
+
     travel_s = np.asarray(travel_s, dtype=np.int64)
     n_crews, n_points = travel_s.shape
     if n_crews == 0 or n_points == 0:
@@ -227,6 +233,8 @@ def plan_assignment(
     points: list[str] | None = None,
 ) -> AssignmentPlan:
     """Compute (not save) the best crew→point assignment for the plan's active points."""
+    import numpy as np
+
     settings = settings or AssignSettings()
     settings.check()
     inc = get_incident(session, code)
