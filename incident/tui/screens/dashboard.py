@@ -7,6 +7,8 @@ data, so a slow database never freezes the screen.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +25,28 @@ from incident.services.dashboard import DashboardData, dashboard
 from incident.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+
+
+@cache
+def _pollutant_names() -> dict[str, tuple[str | None, str | None]]:
+    """Pollutant key -> (English, Chinese) name, from incident/data/pollutants.toml."""
+    from incident.errors import UserError
+    from incident.services.datafiles import read_toml
+
+    path = Path(__file__).resolve().parents[2] / "data" / "pollutants.toml"
+    try:
+        table = read_toml(path)
+    except UserError:  # a damaged data file must not take the dashboard down: show the key
+        return {}
+    return {key: (v.get("name"), v.get("name_zh")) for key, v in table.items() if isinstance(v, dict)}
+
+
+def _substance(key: str | None) -> str:
+    """The substance in the interface language ("硝基苯", not "nitrobenzene", in Chinese)."""
+    if not key:
+        return t("dashboard.unknown")
+    en, zh = _pollutant_names().get(key, (None, None))
+    return bilingual(en or key, zh)
 
 
 def _elapsed(minutes: float) -> str:
@@ -58,10 +82,16 @@ class DashboardScreen(Localised, Screen):
         height: 1fr;
     }
     DashboardScreen #receptors { column-span: 2; height: 1fr; }
-    DashboardScreen #log-tail { column-span: 2; height: auto; max-height: 7; }
+    DashboardScreen #log-tail { column-span: 2; height: auto; max-height: 5; }
     """
+    # The dashboard is where a response starts: its footer shows the next screens in
+    # workflow order (crews are one key further, on the plan screen; F1 lists every key).
     BINDINGS = [
         Binding("p", "app.playbook", "key.playbook", id="open-playbook"),
+        Binding("f", "app.forecast", "key.forecast", id="dashboard-forecast"),
+        Binding("m", "app.plan_show", "key.plan", id="dashboard-plan"),
+        Binding("v", "app.results", "key.results", id="dashboard-results"),
+        Binding("b", "app.reports", "key.reports", id="dashboard-reports"),
         Binding("r", "refresh", "key.refresh", id="refresh", show=False),
     ]
 
@@ -112,9 +142,11 @@ class DashboardScreen(Localised, Screen):
         src = (
             f"{data.source_reach} · km {data.source_km:.1f}" if data.source_reach else t("dashboard.unknown")
         )
-        situation.add_row(t("dashboard.alert"), f"{fmt_local(data.alert_at)}  {_elapsed(data.elapsed_min)}")
+        # month-day (no year) keeps "alert time + elapsed" on one line in a half-width panel
+        alert = to_local(data.alert_at).strftime("%m-%d %H:%M")
+        situation.add_row(t("dashboard.alert"), f"{alert}  {_elapsed(data.elapsed_min)}")
         situation.add_row(t("dashboard.source"), src)
-        situation.add_row(t("dashboard.substance"), data.substance or t("dashboard.unknown"))
+        situation.add_row(t("dashboard.substance"), _substance(data.substance))
         situation.add_row(
             t("dashboard.mass"),
             f"{data.mass_kg:,.0f} kg" if data.mass_kg is not None else t("dashboard.unknown"),
