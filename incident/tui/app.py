@@ -26,16 +26,18 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
     BINDINGS = [
         Binding("f1,question_mark", "help", "key.help", id="help", tooltip="cmd.help_show_help"),
         Binding("d", "dashboard", "key.dashboard", id="dashboard", show=False),
-        Binding("i", "incidents", "key.incidents", id="incidents"),
-        Binding("f", "forecast", "key.forecast", id="forecast"),
-        Binding("R", "readiness", "key.readiness", id="readiness"),
+        # Footer space at 80 columns goes to each screen's own keys: the global keys below
+        # are hidden there (F1 help lists them all, and the current screen's keys).
+        Binding("i", "incidents", "key.incidents", id="incidents", show=False),
+        Binding("f", "forecast", "key.forecast", id="forecast", show=False),
+        Binding("R", "readiness", "key.readiness", id="readiness", show=False),
         Binding("m", "plan_show", "key.plan", id="plan", show=False),
         Binding("c", "crew_board", "key.crews", id="crews", show=False),
         Binding("v", "results", "key.results", id="results", show=False),
         Binding("b", "reports", "key.reports", id="reports", show=False),
         Binding("l", "switch_language", "key.language", id="language", show=False),
         Binding("ctrl+p", "command_palette", "key.palette", id="palette", show=False),
-        Binding("q", "quit", "key.quit", id="quit"),
+        Binding("q", "quit", "key.quit", id="quit", show=False),
     ]
 
     def __init__(self, engine: Engine, settings: Settings, incident_code: str | None = None) -> None:
@@ -174,7 +176,8 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
     def action_help(self) -> None:
         from incident.tui.dialogs.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        if not isinstance(self.screen, HelpScreen):  # F1 on help closes it (its own binding)
+            self.push_screen(HelpScreen(self.screen))
 
     def action_show_log(self) -> None:
         from incident.tui.screens.log import LogScreen

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,9 +14,11 @@ from incident.services.actions import ActionOutcome
 from incident.services.clock import frozen
 from incident.services.incidents import get_incident
 
-#: the moment the fixed demo store is built (09:00 local); the demo alert is 25 min earlier.
+#: the moment the fixed demo store is built (09:00 local); the demo alert is
+#: `alert_minutes_ago` (incident/data/demo/incident.toml) earlier.
 BUILT_AT = datetime(2026, 5, 12, 1, 0, tzinfo=UTC)
-ALERT_AT = BUILT_AT - timedelta(minutes=25)
+_DEMO = Path(__file__).resolve().parents[2] / "incident" / "data" / "demo" / "incident.toml"
+ALERT_AT = BUILT_AT - timedelta(minutes=tomllib.loads(_DEMO.read_text(encoding="utf-8"))["alert_minutes_ago"])
 
 
 _TEMPLATE: dict[str, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 from incident.i18n import t
@@ -20,13 +20,40 @@ class HelpScreen(Localised, ModalScreen[None]):
         border: thick $primary; background: $panel; padding: 0 1;
     }
     HelpScreen Button { margin-top: 1; }
+    HelpScreen #help-screen-keys { margin-top: 1; color: $accent; }
     """
     BINDINGS = [Binding("escape,q,f1,question_mark", "close", "key.back", id="close-help")]
+
+    def __init__(self, under: Screen | None = None) -> None:
+        super().__init__()
+        self.under = under  # the screen help was opened from: its own keys are listed
+
+    def screen_keys(self) -> str:
+        """The keys of the screen underneath, read from its BINDINGS (so help never
+        drifts from the real keys), hidden footer ones included."""
+        if self.under is None:
+            return ""
+        lines = []
+        seen = set()
+        for bindings in self.under._bindings.key_to_bindings.values():
+            for b in bindings:
+                # Textual's own (tab, copy) have no id; every incident binding has one
+                if b.id is None or not b.description or (b.action, b.description) in seen:
+                    continue
+                seen.add((b.action, b.description))
+                keys = self.app.get_key_display(b)
+                lines.append(f"  {keys:<9} {b.description}")
+        if not lines:
+            return ""
+        return f"{t('tui.help_screen_keys')}\n" + "\n".join(lines) + "\n"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as v:
             v.border_title = t("help.title")
-            yield Static(t("help.body"), id="help-text")
+            keys = self.screen_keys()
+            if keys:
+                yield Static(keys, id="help-screen-keys", markup=False)
+            yield Static(t("help.body"), id="help-text", markup=False)
             yield Button(t("help.close"), id="help-close", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

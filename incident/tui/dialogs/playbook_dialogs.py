@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -18,6 +18,7 @@ _CSS = """
     border: thick $primary; background: $panel; padding: 0 1;
 }}
 {name} .dialog-text {{ margin: 1 0; }}
+{name} .dialog-scroll {{ height: auto; max-height: 70vh; }}
 {name} .dialog-error {{ color: $error; height: auto; }}
 {name} Horizontal {{ height: auto; align-horizontal: right; }}
 {name} Button {{ margin-left: 1; }}
@@ -88,7 +89,9 @@ class ConfirmDialog(Localised, ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog") as v:
             v.border_title = self.title_text
-            yield Static(self.question, classes="dialog-text")
+            # long questions scroll: the buttons always stay on screen at 24 rows
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Static(self.question, classes="dialog-text")
             with Horizontal():
                 yield Button(t("key.cancel"), id="confirm-cancel")
                 yield Button(self.ok_label, id="confirm-ok", variant="primary")

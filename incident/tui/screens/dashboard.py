@@ -81,8 +81,14 @@ class DashboardScreen(Localised, Screen):
     DashboardScreen #receptors { column-span: 2; height: 1fr; }
     DashboardScreen #log-tail { column-span: 2; height: auto; max-height: 4; }
     """
+    # The dashboard is where a response starts: its footer shows the next screens in
+    # workflow order (crews are one key further, on the plan screen; F1 lists every key).
     BINDINGS = [
         Binding("p", "app.playbook", "key.playbook", id="open-playbook"),
+        Binding("f", "app.forecast", "key.forecast", id="dashboard-forecast"),
+        Binding("m", "app.plan_show", "key.plan", id="dashboard-plan"),
+        Binding("v", "app.results", "key.results", id="dashboard-results"),
+        Binding("b", "app.reports", "key.reports", id="dashboard-reports"),
         Binding("r", "refresh", "key.refresh", id="refresh", show=False),
     ]
 

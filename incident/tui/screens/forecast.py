@@ -35,7 +35,7 @@ def _band(band: tuple[float, float, float] | None) -> str:
 
 class ForecastScreen(Localised, Screen):
     DEFAULT_CSS = """
-    ForecastScreen #fc-status { height: 1; padding: 0 1; }
+    ForecastScreen #fc-status { height: auto; max-height: 3; padding: 0 1; }
     ForecastScreen ProgressBar { height: 1; padding: 0 1; }
     ForecastScreen DataTable { height: 1fr; min-height: 6; }
     ForecastScreen PlotextPlot { height: 1fr; min-height: 8; }

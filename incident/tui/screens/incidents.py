@@ -16,7 +16,12 @@ from incident.tui.base import Localised
 
 
 class IncidentListScreen(Localised, Screen):
-    BINDINGS = [Binding("enter", "open", "key.open", id="open-incident")]
+    # the first screen: readiness (equipment managers) and quit are shown here
+    BINDINGS = [
+        Binding("enter", "open", "key.open", id="open-incident"),
+        Binding("R", "app.readiness", "key.readiness", id="incidents-readiness"),
+        Binding("q", "app.quit", "key.quit", id="incidents-quit"),
+    ]
 
     def rebuild(self) -> IncidentListScreen:
         return IncidentListScreen()

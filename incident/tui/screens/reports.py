@@ -43,7 +43,8 @@ class ReportsScreen(Localised, Screen):
         Binding("v", "review", "key.review", id="report-review"),
         Binding("p", "release", "key.release", id="report-release"),
         Binding("n", "revise", "key.revise", id="report-revise", show=False),
-        Binding("e", "export", "key.export", id="report-export"),
+        # in F1 help and the palette ("report: export"); the footer keeps room for f1 Help
+        Binding("e", "export", "key.export", id="report-export", show=False),
         Binding("g", "log_export", "key.log_export", id="report-log-export", show=False),
         Binding("r", "refresh", "key.refresh", id="reports-refresh", show=False),
     ]

@@ -32,7 +32,7 @@ def incident_now_for(engine, code: str):
 
 class ResultsScreen(Localised, Screen):
     DEFAULT_CSS = """
-    ResultsScreen #results-head { height: 1; padding: 0 1; background: $boost; }
+    ResultsScreen #results-head { height: auto; padding: 0 1; background: $boost; }
     ResultsScreen #results-table { height: 1fr; }
     ResultsScreen #results-legend { height: auto; padding: 0 1; color: $text-muted; }
     """
@@ -45,7 +45,8 @@ class ResultsScreen(Localised, Screen):
         Binding("left_square_bracket", "round(-1)", "key.prev_round", id="results-prev", show=False),
         Binding("right_square_bracket", "round(1)", "key.next_round", id="results-next", show=False),
         Binding("c", "cycle_class", "key.water_class", id="results-class", show=False),
-        Binding("t", "terminate", "key.terminate", id="results-terminate"),
+        # shown in F1 help and the palette ("termination: check"); the footer has no room at 80 columns
+        Binding("t", "terminate", "key.terminate", id="results-terminate", show=False),
         Binding("r", "refresh", "key.refresh", id="results-refresh", show=False),
     ]
 
@@ -97,7 +98,10 @@ class ResultsScreen(Localised, Screen):
         self.table_data, self.samples, self.substance, self.medium = rt, samples, substance, medium
         self.round_number = rt.round
         head = self.query_one("#results-head", Static)
-        if rt.round is None:
+        if rt.round is None and rt.parameters:
+            # results exist, but none of them belongs to a numbered round
+            head.update(f"{t('tui.results_no_round')} · {t('results.class', c=rt.water_class)}")
+        elif rt.round is None:
             head.update(t("results.no_results"))
         else:
             others = " ".join(f"[{n}]" if n == rt.round else str(n) for n in rt.rounds)

@@ -569,7 +569,7 @@ class CrewBoardScreen(Localised, Screen):
         for u in plan.unmet:
             star = " ★" if u.mandatory else ""
             body.append(
-                f"{t('crew_board.unmet')}{star} {u.point} {u.point_name[:30]}: {'; '.join(u.reasons)[:80]}\n",
+                f"{t('crew_board.unmet')}{star} {u.point} {u.point_name[:30]}: {'; '.join(u.reasons)}\n",
                 style="bold red",
             )
         if plan.later:
