@@ -25,16 +25,26 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("new", help="open a new incident")
-    p.add_argument("title")
+    p.add_argument("title", help="short title, e.g. \"Nitrobenzene tanker crash at Qiaotou bridge\"")
     p.add_argument("--alert", help="alert time, YYYY-MM-DD HH:MM local (default: now)")
     p.add_argument("--river", help="river network GeoJSON (default: the demo river)")
-    p.add_argument("--lat", type=float, help="source latitude (WGS84)")
-    p.add_argument("--lon", type=float, help="source longitude (WGS84)")
+    p.add_argument("--lat", type=float, help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)")
+    p.add_argument("--lon", type=float, help="source longitude, WGS84 decimal degrees")
     p.add_argument("--substance", help="parameter key, e.g. cadmium, nitrobenzene")
-    p.add_argument("--class", dest="pollutant_class", choices=["heavy_metal", "organic", "oil", "other"])
-    p.add_argument("--mass-kg", type=float)
+    p.add_argument(
+        "--class",
+        dest="pollutant_class",
+        choices=["heavy_metal", "organic", "oil", "other"],
+        help="pollutant class (picks the suggested playbook and the field-test qualification)",
+    )
+    p.add_argument("--mass-kg", type=float, help="amount released in kg, as reported")
     p.add_argument("--duration-h", type=float, help="release duration in hours (0 = instantaneous)")
-    p.add_argument("--medium", default="water", choices=["water", "air", "soil", "other"])
+    p.add_argument(
+        "--medium",
+        default="water",
+        choices=["water", "air", "soil", "other"],
+        help="medium affected (default water; sets the termination rule)",
+    )
     add_json(p)
     p.set_defaults(handler=cmd_new)
 
@@ -42,7 +52,11 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("db", help="database: upgrade the schema, show its revision")
-    p.add_argument("action", choices=["upgrade", "current"])
+    p.add_argument(
+        "action",
+        choices=["upgrade", "current"],
+        help="upgrade: migrate the schema to the newest revision; current: print the revision",
+    )
     p.set_defaults(handler=cmd_db)
 
     p = sub.add_parser(

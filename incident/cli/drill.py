@@ -28,13 +28,13 @@ def register(sub) -> None:
     q.set_defaults(handler=cmd_tick)
 
     q = dsub.add_parser("status", help="clock, injects received, timeline metrics and ratings")
-    q.add_argument("incident")
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
     q.add_argument("--controller", action="store_true", help="also list injects not yet delivered")
     add_json(q)
     q.set_defaults(handler=cmd_status)
 
     q = dsub.add_parser("injects", help="the injects the players received (--all: the whole schedule)")
-    q.add_argument("incident")
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
     q.add_argument("--all", action="store_true", help="include injects not yet delivered (exercise control)")
     add_json(q)
     q.set_defaults(handler=cmd_injects)
@@ -42,7 +42,7 @@ def register(sub) -> None:
     q = dsub.add_parser(
         "sample", help="take a sample at a plan point now (exercise clock); the lab answers later"
     )
-    q.add_argument("incident")
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
     q.add_argument("--point", required=True, help="plan point number, e.g. S3")
     q.add_argument("--method", help="a method of the scenario's lab (default: its default_method)")
     q.add_argument("--sampler", help="who took it (default: you)")
@@ -52,13 +52,15 @@ def register(sub) -> None:
     q.set_defaults(handler=cmd_sample)
 
     q = dsub.add_parser("speed", help="change the exercise clock's speed (0 pauses it)")
-    q.add_argument("incident")
-    q.add_argument("speed", type=float, help="×N; 0 = pause, 1 = real time")
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
+    q.add_argument("speed", type=float, help="×N: 0 = pause, 1 = real time, 10 = ten exercise minutes per minute")
     q.set_defaults(handler=cmd_speed)
 
     q = dsub.add_parser("mark", help="record an observed milestone (crew departed / on site)")
-    q.add_argument("incident")
-    q.add_argument("milestone", choices=["depart", "on_site"])
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
+    q.add_argument(
+        "milestone", choices=["depart", "on_site"], help="depart: a crew left; on_site: a crew arrived"
+    )
     q.add_argument("--at", help="exercise time, YYYY-MM-DD HH:MM local (default: now on the exercise clock)")
     q.add_argument("--note", default="", help="e.g. the crew's name")
     q.set_defaults(handler=cmd_mark)
@@ -66,7 +68,7 @@ def register(sub) -> None:
     q = dsub.add_parser(
         "rate", help="the evaluator's P/S/M/U rating of a capability (confirms or changes the suggestion)"
     )
-    q.add_argument("incident")
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
     q.add_argument("capability", help="capability name as in the scenario's [[target]]")
     q.add_argument("rating", help="P, S, M or U")
     q.add_argument("--evaluator", help="the evaluator's name (default: you)")
@@ -75,19 +77,19 @@ def register(sub) -> None:
     q.set_defaults(handler=cmd_rate)
 
     q = dsub.add_parser("action", help="add a corrective action to the improvement plan")
-    q.add_argument("incident")
-    q.add_argument("capability")
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
+    q.add_argument("capability", help="capability name as in the scenario's [[target]]")
     q.add_argument("action", help="what will be done")
     q.add_argument("--owner", required=True, help="person or unit responsible")
     q.add_argument("--due", required=True, help="due date YYYY-MM-DD")
     q.set_defaults(handler=cmd_action)
 
     q = dsub.add_parser("end", help="ENDEX: stop the clock and capture the final metrics")
-    q.add_argument("incident")
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
     q.set_defaults(handler=cmd_end)
 
     q = dsub.add_parser("aar", help="export the After-Action Report / Improvement Plan (.md or .html)")
-    q.add_argument("incident")
+    q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
     q.add_argument("-o", "--output", required=True, help="file name ending .md or .html")
     q.add_argument("--report-lang", choices=["en", "zh"], help="language of the report (default: the UI's)")
     q.set_defaults(handler=cmd_aar)

@@ -39,12 +39,12 @@ def register(sub) -> None:
     e = isub.add_parser(
         "export", help="write equipment, calibration schedules and consumable lots to a CSV file"
     )
-    e.add_argument("file", metavar="FILE.csv")
+    e.add_argument("file", metavar="FILE.csv", help="CSV file to write (UTF-8 with BOM)")
     e.set_defaults(handler=cmd_inventory_export)
     i = isub.add_parser(
         "import", help="add/update from a CSV file (columns as in export); a bad row imports nothing"
     )
-    i.add_argument("file", metavar="FILE.csv")
+    i.add_argument("file", metavar="FILE.csv", help="CSV file in the export's format")
     i.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
     i.set_defaults(handler=cmd_inventory_import)
 
@@ -53,7 +53,7 @@ def register(sub) -> None:
     )
     esub = p.add_subparsers(dest="equipment_command", metavar="ACTION", required=True)
     s = esub.add_parser("show", help="show one item by asset tag")
-    s.add_argument("tag", metavar="TAG")
+    s.add_argument("tag", metavar="TAG", help="asset tag, e.g. INS-HM-01")
     s.add_argument("--on", metavar="DATE", help="judge readiness as of this day (default: today)")
     s.add_argument(
         "--exercises",
@@ -66,7 +66,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "calibrate", help="record a calibration (a pass moves the schedule on; --failed stops the item)"
     )
-    p.add_argument("tag", metavar="TAG")
+    p.add_argument("tag", metavar="TAG", help="asset tag, e.g. INS-HM-01")
     p.add_argument(
         "--schedule",
         required=True,
@@ -77,20 +77,25 @@ def register(sub) -> None:
     p.add_argument("--by", required=True, metavar="NAME", help="who did it (person or lab)")
     p.add_argument("--failed", action="store_true", help="the calibration failed")
     p.add_argument("--certificate", default="", help="certificate number")
-    p.add_argument("--notes", default="")
+    p.add_argument("--notes", default="", help="free text kept with the record")
     add_json(p)
     p.set_defaults(handler=cmd_calibrate)
 
     p = sub.add_parser("maintain", help="record maintenance, and the item's condition after it")
-    p.add_argument("tag", metavar="TAG")
+    p.add_argument("tag", metavar="TAG", help="asset tag, e.g. INS-HM-01")
     p.add_argument("--on", required=True, metavar="DATE", help="day it was done, YYYY-MM-DD")
     p.add_argument("--by", required=True, metavar="NAME", help="who did it")
-    p.add_argument("--kind", default="service", choices=["service", "repair", "inspection"])
+    p.add_argument(
+        "--kind",
+        default="service",
+        choices=["service", "repair", "inspection"],
+        help="kind of work (default service)",
+    )
     p.add_argument(
         "--condition", choices=["working", "degraded", "broken", "lost"], help="condition after the work"
     )
     p.add_argument("--in-service", choices=["yes", "no"], help="put the item back in service, or take it out")
-    p.add_argument("--notes", default="")
+    p.add_argument("--notes", default="", help="free text kept with the record")
     add_json(p)
     p.set_defaults(handler=cmd_maintain)
 
@@ -99,7 +104,7 @@ def register(sub) -> None:
         help="record a stock movement (without --delta: list the stock); taking without --lot uses earliest expiry first",
     )
     p.add_argument("item", nargs="?", metavar="ITEM", help="consumable name, e.g. 'cadmium test strips'")
-    p.add_argument("--lot", metavar="L")
+    p.add_argument("--lot", metavar="L", help="lot number, e.g. CD-2406 (default when taking: earliest expiry first)")
     p.add_argument("--delta", type=float, metavar="±N", help="quantity added (positive) or taken (negative)")
     p.add_argument("--reason", metavar="TEXT", help="why (required with --delta)")
     p.add_argument("--expires", metavar="DATE", help="expiry of a new lot, YYYY-MM-DD")
@@ -108,7 +113,7 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_stock)
 
     p = sub.add_parser("checkout", help="check a kit or an instrument out to a crew")
-    p.add_argument("target", metavar="TAG|KIT")
+    p.add_argument("target", metavar="TAG|KIT", help="asset tag or kit name, e.g. KIT-HM-1")
     p.add_argument("--crew", required=True, metavar="NAME", help='crew name, e.g. "Crew A"')
     p.add_argument("--incident", metavar="CODE", help="the incident it goes to (logged on that incident too)")
     p.add_argument(
@@ -120,11 +125,13 @@ def register(sub) -> None:
     p = sub.add_parser(
         "checkin", help="check a kit or an instrument back in (without TAG|KIT: list what is out)"
     )
-    p.add_argument("target", nargs="?", metavar="TAG|KIT")
+    p.add_argument(
+        "target", nargs="?", metavar="TAG|KIT", help="asset tag or kit name (default: list what is out)"
+    )
     p.add_argument(
         "--condition", choices=["working", "degraded", "broken", "lost"], help="condition found on return"
     )
-    p.add_argument("--notes", default="")
+    p.add_argument("--notes", default="", help="free text kept with the record")
     add_json(p)
     p.set_defaults(handler=cmd_checkin)
 

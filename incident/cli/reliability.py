@@ -39,7 +39,7 @@ def register(sub) -> None:
         "import",
         help="verify a backup file's chain and evidence, then load it into this database",
     )
-    q.add_argument("file", metavar="FILE")
+    q.add_argument("file", metavar="FILE", help="a file written by `incident backup export` (JSON lines)")
     add_json(q)
     q.set_defaults(handler=cmd_backup_import)
 

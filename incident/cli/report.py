@@ -61,7 +61,12 @@ def register(sub) -> None:
 
     d = rsub.add_parser("draft", help="draft a report from the incident's current records")
     d.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    d.add_argument("--kind", required=True, choices=["flash", "monitoring", "summary"])
+    d.add_argument(
+        "--kind",
+        required=True,
+        choices=["flash", "monitoring", "summary"],
+        help="flash (快报), monitoring (应急监测报告) or summary (总结报告)",
+    )
     d.add_argument(
         "--lang", dest="report_lang", choices=["en", "zh"], help="report language (default: yours)"
     )
@@ -71,40 +76,40 @@ def register(sub) -> None:
     d.set_defaults(handler=cmd_draft)
 
     ls = rsub.add_parser("list", help="list the incident's reports with state and version")
-    ls.add_argument("incident")
+    ls.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     add_json(ls)
     ls.set_defaults(handler=cmd_list)
 
     sh = rsub.add_parser("show", help="print a report's Markdown")
-    sh.add_argument("incident")
-    sh.add_argument("report_id", type=int, metavar="REPORT_ID")
+    sh.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    sh.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
     sh.set_defaults(handler=cmd_show)
 
     e = rsub.add_parser("edit", help="change the author's text and re-render from the current records")
-    e.add_argument("incident")
-    e.add_argument("report_id", type=int, metavar="REPORT_ID")
+    e.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    e.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
     _add_text_fields(e)
     add_json(e)
     e.set_defaults(handler=cmd_edit)
 
     r = rsub.add_parser("review", help="record the review (the reviewer must not be the author)")
-    r.add_argument("incident")
-    r.add_argument("report_id", type=int, metavar="REPORT_ID")
+    r.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    r.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
     r.add_argument("--by", required=True, metavar="NAME", help="the reviewer's name")
     add_json(r)
     r.set_defaults(handler=cmd_review)
 
     rl = rsub.add_parser("release", help="release a reviewed report (irreversible: fixes its SHA-256)")
-    rl.add_argument("incident")
-    rl.add_argument("report_id", type=int, metavar="REPORT_ID")
+    rl.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    rl.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
     rl.add_argument("--by", required=True, metavar="NAME", help="the name of the person approving release")
     rl.add_argument("--yes", action="store_true", help="do not ask for confirmation on a terminal")
     add_json(rl)
     rl.set_defaults(handler=cmd_release)
 
     rv = rsub.add_parser("revise", help="start the next version of a released report (as a draft)")
-    rv.add_argument("incident")
-    rv.add_argument("report_id", type=int, metavar="REPORT_ID")
+    rv.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    rv.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
     _add_text_fields(rv)
     add_json(rv)
     rv.set_defaults(handler=cmd_revise)
@@ -112,9 +117,9 @@ def register(sub) -> None:
     x = rsub.add_parser(
         "export", help="write a report to an .html or .md file (released reports byte for byte)"
     )
-    x.add_argument("incident")
-    x.add_argument("report_id", type=int, metavar="REPORT_ID")
-    x.add_argument("-o", "--output", required=True, metavar="FILE")
+    x.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    x.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
+    x.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, ending .html or .md")
     x.set_defaults(handler=cmd_export)
 
 

@@ -53,13 +53,18 @@ def register(sub) -> None:
     n.add_argument("--time", help="sampling time, YYYY-MM-DD HH:MM local (default: now)")
     n.add_argument("--sampler", help="who took it (default: --user)")
     n.add_argument("--checker", default="", help="second person who checked the record")
-    n.add_argument("--type", default="normal", choices=["normal", "field_blank", "parallel"])
+    n.add_argument(
+        "--type",
+        default="normal",
+        choices=["normal", "field_blank", "parallel"],
+        help="normal (default), field_blank (label suffix B) or parallel (suffix P, with --parallel-of)",
+    )
     n.add_argument("--parallel-of", help="for --type parallel: the partner sample's ID")
     n.add_argument("--param", action="append", default=[], help="parameter on the label (repeat)")
     add_json(n)
     n.set_defaults(handler=cmd_sample_new)
     ls = ssub.add_parser("list", help="samples of an incident with their holder")
-    ls.add_argument("incident")
+    ls.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     add_json(ls)
     ls.set_defaults(handler=cmd_sample_list)
 
@@ -71,14 +76,14 @@ def register(sub) -> None:
     add_json(a)
     a.set_defaults(handler=cmd_result_add)
     c = rsub.add_parser("correct", help="replace a result by a new one (the old one is kept)")
-    c.add_argument("result_id", type=int)
+    c.add_argument("result_id", type=int, help="result number, as printed by `result add` (#1)")
     c.add_argument("--reason", required=True, help="why the result is corrected")
     _result_fields(c, required=False)
     add_json(c)
     c.set_defaults(handler=cmd_result_correct)
 
     p = sub.add_parser("results", help="results of an incident: round table, one point over time, or all")
-    p.add_argument("incident")
+    p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     p.add_argument("--round", type=int, help="round number (default: the latest with results)")
     p.add_argument("--point", help="one point over time (with --param)")
     p.add_argument("--param", help="parameter for --point (default: the incident's substance)")
@@ -88,14 +93,14 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_results)
 
     p = sub.add_parser("custody", help="chain of custody of a sample: show it, or record a hand-off")
-    p.add_argument("sample")
+    p.add_argument("sample", help="sample label ID, e.g. INC-2026-0001-S2-R1-01")
     p.add_argument("--from", dest="from_person", help="who hands the sample over (must hold it)")
     p.add_argument("--to", dest="to_person", help="who receives it")
     p.add_argument("--at", help="time of the hand-off, YYYY-MM-DD HH:MM local (default: now)")
     p.add_argument(
         "--condition", default="intact", help="intact, seal_broken, leaking, damaged, temperature_exceeded"
     )
-    p.add_argument("--note", default="")
+    p.add_argument("--note", default="", help="free text kept with the hand-off")
     add_json(p)
     p.set_defaults(handler=cmd_custody)
 
@@ -107,8 +112,8 @@ def register(sub) -> None:
         description="Import a results CSV. If any row is bad nothing is imported and every bad row is "
         "listed with its line number. Format: see README, section Results.",
     )
-    i.add_argument("incident")
-    i.add_argument("file")
+    i.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    i.add_argument("file", help="CSV file (UTF-8, UTF-16 or GB18030)")
     i.add_argument("--mapping", help="TOML mapping file: [columns], [defaults], [parameters]")
     i.add_argument("--col", action="append", default=[], help="column mapping, e.g. --col value=检测结果")
     i.add_argument("--encoding", help="force an encoding (default: detect UTF-8, UTF-16, GB18030/GBK)")
@@ -123,18 +128,18 @@ def register(sub) -> None:
         help="may the end of monitoring be proposed? drafts the proposal; never ends the incident",
         description="Exit code 0: criteria met (proposal drafted); 1: not yet.",
     )
-    t.add_argument("incident")
+    t.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     t.add_argument(
         "--param", action="append", help="parameter(s) to check (default: substance + any exceeded)"
     )
-    t.add_argument("--class", dest="water_class", default="III")
+    t.add_argument("--class", dest="water_class", default="III", help="GB 3838 class I–V of the limit (default III)")
     t.add_argument(
         "--limit", action="append", default=[], help="limit override in mg/L, e.g. --limit benzene=0.01"
     )
     t.add_argument(
-        "--hours", type=float, default=48.0, help="continuous hours for water incidents (default 48)"
+        "--hours", type=float, default=48.0, help="hours of compliant results needed for water incidents (default 48)"
     )
-    t.add_argument("--max-gap-h", type=float, default=24.0, help="longest gap between results in the window")
+    t.add_argument("--max-gap-h", type=float, default=24.0, help="longest gap between results in the window, hours (default 24)")
     t.add_argument("--out", help="write the Markdown proposal to this file")
     add_json(t)
     t.set_defaults(handler=cmd_terminate_check)
@@ -146,7 +151,7 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_standards)
 
     p = sub.add_parser("qc", help="QC of an incident: parallel pairs (RPD), field blanks, flagged results")
-    p.add_argument("incident")
+    p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     add_json(p)
     p.set_defaults(handler=cmd_qc)
 

@@ -12,13 +12,13 @@ def register(sub) -> None:
     c = rsub.add_parser(
         "check", help="validate a river GeoJSON and list reaches, length and receptors with km"
     )
-    c.add_argument("file")
+    c.add_argument("file", help="river network GeoJSON, e.g. incident/data/demo/jade_river.geojson")
     add_json(c)
     c.set_defaults(handler=cmd_check)
     s = rsub.add_parser("snap", help="snap a WGS84 lat/lon to the nearest reach and km")
-    s.add_argument("file")
-    s.add_argument("lat", type=float)
-    s.add_argument("lon", type=float)
+    s.add_argument("file", help="river network GeoJSON")
+    s.add_argument("lat", type=float, help="latitude, WGS84 decimal degrees, e.g. 24.685")
+    s.add_argument("lon", type=float, help="longitude, WGS84 decimal degrees, e.g. 109.325")
     add_json(s)
     s.set_defaults(handler=cmd_snap)
 

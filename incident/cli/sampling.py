@@ -23,8 +23,12 @@ def register(sub) -> None:
     psub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
 
     c = psub.add_parser("propose", help="propose points from the river, the spill and the forecast")
-    c.add_argument("incident")
-    c.add_argument("--reason", default="initial proposal from the forecast")
+    c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    c.add_argument(
+        "--reason",
+        default="initial proposal from the forecast",
+        help="why, kept in the plan revision and the log",
+    )
     c.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
     c.add_argument(
         "--upstream-m", type=float, default=500.0, help="upstream control, 100–600 m (default 500)"
@@ -33,49 +37,49 @@ def register(sub) -> None:
         "--downstream-m", type=float, default=800.0, help="downstream control, 500–1000 m (default 800)"
     )
     c.add_argument("--attenuation-m", type=float, default=2000.0, help="attenuation section, > 1500 m")
-    c.add_argument("--spacing-km", type=float, default=20.0, help="intermediate section spacing (default 20)")
+    c.add_argument("--spacing-km", type=float, default=20.0, help="intermediate sections at most every N km (default 20)")
     add_json(c)
     c.set_defaults(handler=cmd_propose)
 
     c = psub.add_parser("show", help="show the plan (the latest revision, or --revision N)")
-    c.add_argument("incident")
-    c.add_argument("--revision", type=int)
+    c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    c.add_argument("--revision", type=int, metavar="N", help="show revision N (default: the latest)")
     c.add_argument("--all", action="store_true", help="include removed points")
     add_json(c)
     c.set_defaults(handler=cmd_show)
 
     c = psub.add_parser("insert", help="insert a point (it gets a sub-level number, e.g. S3-1)")
-    c.add_argument("incident")
-    c.add_argument("--km", type=float, required=True, help="chainage along the branch")
+    c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    c.add_argument("--km", type=float, required=True, help="chainage in km along the branch (from its headwater), e.g. 46.3")
     c.add_argument("--reason", required=True, help="why (kept in the plan revision and the log)")
     c.add_argument("--after", help="the point it follows, e.g. S3 (default: found from --km)")
     c.add_argument("--reach", help="reach id when the km is ambiguous (tributaries)")
-    c.add_argument("--name", default="")
+    c.add_argument("--name", default="", help="display name, e.g. \"Xinhe bridge\"")
     c.add_argument("--requires", help="qualification a crew needs there, e.g. boat_operation")
     c.add_argument("--no-forecast", action="store_true", help="do not run the forecast for the new point")
     add_json(c)
     c.set_defaults(handler=cmd_insert)
 
     c = psub.add_parser("remove", help="take a point out of the plan (a reason is required)")
-    c.add_argument("incident")
+    c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     c.add_argument("number", help="e.g. S4")
-    c.add_argument("--reason", required=True)
+    c.add_argument("--reason", required=True, help="why (kept with the removed point and in the log)")
     c.set_defaults(handler=cmd_remove)
 
     c = psub.add_parser("refresh", help="new revision with the latest forecast times (numbers unchanged)")
-    c.add_argument("incident")
-    c.add_argument("--reason", default="forecast updated")
-    c.add_argument("--horizon", type=float, default=72.0)
+    c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
+    c.add_argument("--reason", default="forecast updated", help="why (default: forecast updated)")
+    c.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
     add_json(c)
     c.set_defaults(handler=cmd_refresh)
 
     p = sub.add_parser("rounds", help="sampling rounds: one round time for every point (HJ 589 §7.1.2.1)")
-    p.add_argument("incident")
+    p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     p.add_argument(
         "--regenerate", action="store_true", help="rebuild from the forecast, keeping sampled rounds"
     )
     p.add_argument("--sampled", type=int, metavar="N", help="mark round N as sampled")
-    p.add_argument("--horizon", type=float, default=72.0)
+    p.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
     add_json(p)
     p.set_defaults(handler=cmd_rounds)
 
@@ -86,27 +90,27 @@ def register(sub) -> None:
     add_json(c)
     c.set_defaults(handler=cmd_crew_list)
     c = csub.add_parser("checkin", help="ICS 211 check-in of a crew to an incident")
-    c.add_argument("incident")
+    c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     c.add_argument("crew", help='crew name, e.g. "Crew A" (or just A)')
-    c.add_argument("--leader")
-    c.add_argument("--headcount", type=int)
+    c.add_argument("--leader", help="leader on this deployment (default: the roster's)")
+    c.add_argument("--headcount", type=int, help="people checking in (default: the roster's crew size)")
     c.add_argument("--from", dest="departure", help="departure point (default: the crew's base)")
     c.add_argument("--travel", default="vehicle", help="travel method (default: vehicle)")
     add_json(c)
     c.set_defaults(handler=cmd_checkin)
     c = csub.add_parser("status", help="set a crew Available / Assigned / Out of service")
-    c.add_argument("crew")
-    c.add_argument("status", choices=["available", "assigned", "out_of_service"])
-    c.add_argument("--incident")
+    c.add_argument("crew", help='crew name, e.g. "Crew C" (or just C)')
+    c.add_argument("status", choices=["available", "assigned", "out_of_service"], help="the new status")
+    c.add_argument("--incident", help="incident the change concerns (logged on its chain, else the centre's)")
     c.add_argument("--note", default="", help="reason (required for out_of_service)")
     c.set_defaults(handler=cmd_crew_status)
 
     p = sub.add_parser("assign", help="assign crews to points to beat the plume (ICS 204)")
-    p.add_argument("incident")
+    p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--md", action="store_true", help="print the ICS 204 list as Markdown")
     fmt.add_argument("--csv", action="store_true", help="print the ICS 204 list as CSV")
-    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     p.add_argument("--dispatch", action="store_true", help="save the assignment and set the crews Assigned")
     p.add_argument(
         "--road-factor", type=float, default=1.4, help="road distance ÷ straight line (default 1.4)"
@@ -124,14 +128,14 @@ def register(sub) -> None:
     p = sub.add_parser("export", help="export the plan for GIS")
     esub = p.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
     c = esub.add_parser("geojson", help="points, receptors, river and plume extent (RFC 7946; opens in QGIS)")
-    c.add_argument("incident")
+    c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     c.add_argument(
         "--at", type=float, required=True, metavar="HOURS", help="plume at this many hours after release"
     )
     c.add_argument("-o", "--output", required=True, help="file to write (- for stdout)")
     c.add_argument("--threshold", type=float, help="plume above this mg/L (default: the detection limit)")
     c.add_argument("--no-river", action="store_true", help="leave the river reaches out")
-    c.add_argument("--horizon", type=float, default=72.0)
+    c.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
     c.set_defaults(handler=cmd_export_geojson)
 
 

@@ -349,16 +349,27 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
     session.add(row)
     session.flush()
     minutes = (as_utc(row.released_at) - as_utc(inc.alert_at)).total_seconds() / 60
-    _log(
+    # A released report is evidence: log.record commits the row's digest into the chain,
+    # so `incident verify` checks it (log.append alone left it "not committed").
+    log.record(
         session,
-        inc,
         row,
+        chain=log.incident_chain(inc.code),
         actor=by,
         kind="report.released",
+        incident_id=inc.id,
         summary=f"Released {row.title} (#{row.id}, v{row.version}), SHA-256 {row.content_sha256[:16]}",
-        content_sha256=row.content_sha256,
-        minutes_after_alert=round(minutes, 1),
-        supersedes=row.supersedes_id,
+        extra={
+            "report_id": row.id,
+            "kind": row.kind,
+            "number": row.number,
+            "version": row.version,
+            "lang": row.lang,
+            "state": row.state,
+            "content_sha256": row.content_sha256,
+            "minutes_after_alert": round(minutes, 1),
+            "supersedes": row.supersedes_id,
+        },
     )
     return _info(row, inc.code)
 

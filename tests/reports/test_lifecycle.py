@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from incident.cli import main
 from incident.errors import UserError
-from incident.services import log, reports
+from incident.services import integrity, log, reports
 from incident.store import guards
 from incident.store.engine import session_scope
 from incident.store.tables import LogEntry, Report
@@ -73,7 +73,16 @@ def test_review_and_release_stamp_without_changing_the_content(drafted):
         entries = log.entries(s, log.incident_chain(code))
         released = [e for e in entries if e.kind == "report.released"]
         assert len(released) == 1
-        assert json.loads(released[0].payload_json)["content_sha256"] == info.content_sha256
+        payload = json.loads(released[0].payload_json)
+        assert payload["extra"]["content_sha256"] == info.content_sha256
+        # committed as evidence (log.record), so verify checks the released text
+        assert payload["table"] == "report" and payload["id"] == rid
+        assert log.verify_chain(entries)[0]
+    with session_scope(engine) as s:
+        # (the fixture's own check-in rows are inserted directly, so only reports are judged here)
+        report = integrity.verify(s, code)
+        assert report.rows_checked.get("report") == 1
+        assert [p for p in report.problems if p.where.startswith("report")] == []
         assert [e.kind for e in entries[-3:]] == ["report.drafted", "report.reviewed", "report.released"]
         assert log.verify_chain(entries)[0]
 
