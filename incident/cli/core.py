@@ -25,10 +25,12 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("new", help="open a new incident")
-    p.add_argument("title", help="short title, e.g. \"Nitrobenzene tanker crash at Qiaotou bridge\"")
+    p.add_argument("title", help='short title, e.g. "Nitrobenzene tanker crash at Qiaotou bridge"')
     p.add_argument("--alert", help="alert time, YYYY-MM-DD HH:MM local (default: now)")
     p.add_argument("--river", help="river network GeoJSON (default: the demo river)")
-    p.add_argument("--lat", type=float, help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)")
+    p.add_argument(
+        "--lat", type=float, help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)"
+    )
     p.add_argument("--lon", type=float, help="source longitude, WGS84 decimal degrees")
     p.add_argument("--substance", help="parameter key, e.g. cadmium, nitrobenzene")
     p.add_argument(

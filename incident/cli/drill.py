@@ -53,7 +53,9 @@ def register(sub) -> None:
 
     q = dsub.add_parser("speed", help="change the exercise clock's speed (0 pauses it)")
     q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
-    q.add_argument("speed", type=float, help="×N: 0 = pause, 1 = real time, 10 = ten exercise minutes per minute")
+    q.add_argument(
+        "speed", type=float, help="×N: 0 = pause, 1 = real time, 10 = ten exercise minutes per minute"
+    )
     q.set_defaults(handler=cmd_speed)
 
     q = dsub.add_parser("mark", help="record an observed milestone (crew departed / on site)")

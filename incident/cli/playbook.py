@@ -32,7 +32,9 @@ def register(sub) -> None:
         "validate",
         help="check playbook files and name every problem by file:line and field (default: the shipped ones)",
     )
-    c.add_argument("files", nargs="*", metavar="FILE", help="playbook .toml files (default: the shipped ones)")
+    c.add_argument(
+        "files", nargs="*", metavar="FILE", help="playbook .toml files (default: the shipped ones)"
+    )
     c.set_defaults(handler=cmd_validate)
     c = psub.add_parser("start", help="start a playbook for an incident (default: the one suggested for it)")
     c.add_argument("incident", help="incident code, e.g. INC-2026-0001")

@@ -104,7 +104,9 @@ def register(sub) -> None:
         help="record a stock movement (without --delta: list the stock); taking without --lot uses earliest expiry first",
     )
     p.add_argument("item", nargs="?", metavar="ITEM", help="consumable name, e.g. 'cadmium test strips'")
-    p.add_argument("--lot", metavar="L", help="lot number, e.g. CD-2406 (default when taking: earliest expiry first)")
+    p.add_argument(
+        "--lot", metavar="L", help="lot number, e.g. CD-2406 (default when taking: earliest expiry first)"
+    )
     p.add_argument("--delta", type=float, metavar="±N", help="quantity added (positive) or taken (negative)")
     p.add_argument("--reason", metavar="TEXT", help="why (required with --delta)")
     p.add_argument("--expires", metavar="DATE", help="expiry of a new lot, YYYY-MM-DD")

@@ -82,7 +82,9 @@ def register(sub) -> None:
 
     sh = rsub.add_parser("show", help="print a report's Markdown")
     sh.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    sh.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
+    sh.add_argument(
+        "report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`"
+    )
     sh.set_defaults(handler=cmd_show)
 
     e = rsub.add_parser("edit", help="change the author's text and re-render from the current records")
@@ -101,7 +103,9 @@ def register(sub) -> None:
 
     rl = rsub.add_parser("release", help="release a reviewed report (irreversible: fixes its SHA-256)")
     rl.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    rl.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
+    rl.add_argument(
+        "report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`"
+    )
     rl.add_argument("--by", required=True, metavar="NAME", help="the name of the person approving release")
     rl.add_argument("--yes", action="store_true", help="do not ask for confirmation on a terminal")
     add_json(rl)
@@ -109,7 +113,9 @@ def register(sub) -> None:
 
     rv = rsub.add_parser("revise", help="start the next version of a released report (as a draft)")
     rv.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    rv.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
+    rv.add_argument(
+        "report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`"
+    )
     _add_text_fields(rv)
     add_json(rv)
     rv.set_defaults(handler=cmd_revise)

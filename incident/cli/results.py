@@ -132,14 +132,24 @@ def register(sub) -> None:
     t.add_argument(
         "--param", action="append", help="parameter(s) to check (default: substance + any exceeded)"
     )
-    t.add_argument("--class", dest="water_class", default="III", help="GB 3838 class I–V of the limit (default III)")
+    t.add_argument(
+        "--class", dest="water_class", default="III", help="GB 3838 class I–V of the limit (default III)"
+    )
     t.add_argument(
         "--limit", action="append", default=[], help="limit override in mg/L, e.g. --limit benzene=0.01"
     )
     t.add_argument(
-        "--hours", type=float, default=48.0, help="hours of compliant results needed for water incidents (default 48)"
+        "--hours",
+        type=float,
+        default=48.0,
+        help="hours of compliant results needed for water incidents (default 48)",
     )
-    t.add_argument("--max-gap-h", type=float, default=24.0, help="longest gap between results in the window, hours (default 24)")
+    t.add_argument(
+        "--max-gap-h",
+        type=float,
+        default=24.0,
+        help="longest gap between results in the window, hours (default 24)",
+    )
     t.add_argument("--out", help="write the Markdown proposal to this file")
     add_json(t)
     t.set_defaults(handler=cmd_terminate_check)

@@ -37,7 +37,9 @@ def register(sub) -> None:
         "--downstream-m", type=float, default=800.0, help="downstream control, 500–1000 m (default 800)"
     )
     c.add_argument("--attenuation-m", type=float, default=2000.0, help="attenuation section, > 1500 m")
-    c.add_argument("--spacing-km", type=float, default=20.0, help="intermediate sections at most every N km (default 20)")
+    c.add_argument(
+        "--spacing-km", type=float, default=20.0, help="intermediate sections at most every N km (default 20)"
+    )
     add_json(c)
     c.set_defaults(handler=cmd_propose)
 
@@ -50,11 +52,16 @@ def register(sub) -> None:
 
     c = psub.add_parser("insert", help="insert a point (it gets a sub-level number, e.g. S3-1)")
     c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    c.add_argument("--km", type=float, required=True, help="chainage in km along the branch (from its headwater), e.g. 46.3")
+    c.add_argument(
+        "--km",
+        type=float,
+        required=True,
+        help="chainage in km along the branch (from its headwater), e.g. 46.3",
+    )
     c.add_argument("--reason", required=True, help="why (kept in the plan revision and the log)")
     c.add_argument("--after", help="the point it follows, e.g. S3 (default: found from --km)")
     c.add_argument("--reach", help="reach id when the km is ambiguous (tributaries)")
-    c.add_argument("--name", default="", help="display name, e.g. \"Xinhe bridge\"")
+    c.add_argument("--name", default="", help='display name, e.g. "Xinhe bridge"')
     c.add_argument("--requires", help="qualification a crew needs there, e.g. boat_operation")
     c.add_argument("--no-forecast", action="store_true", help="do not run the forecast for the new point")
     add_json(c)

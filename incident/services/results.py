@@ -325,7 +325,7 @@ def get_sample(session: Session, sample_code: str, *, where: str = "sample") -> 
         raise UserError(
             f"no sample {sample_code!r}",
             where=where,
-            fix="the ID is on the label; `incident samples CODE` lists them",
+            fix="the ID is on the label; `incident sample list CODE` lists them",
         )
     return row
 
