@@ -189,7 +189,9 @@ async def test_register_a_sample_then_its_result_form_opens_prefilled(planned):
 
     engine, code = planned
     app = make_app(
-        engine=engine, settings=Settings(db_url=str(engine.url), lang="en", user="Huang Min"), incident_code=code
+        engine=engine,
+        settings=Settings(db_url=str(engine.url), lang="en", user="Huang Min"),
+        incident_code=code,
     )
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot, app)
