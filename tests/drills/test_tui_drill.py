@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 from sqlmodel import select
 from textual.widgets import Input
 
@@ -176,3 +177,17 @@ async def test_no_banner_on_a_real_incident(demo_engine, demo_code, settings):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert banner.clock is None and not banner.display
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_drill_screen_footer_fits_80_columns(demo_engine, settings, wall, drill, lang):
+    """Found in tmux: the drill footer pushed f1 Help off the screen at 80 columns."""
+    from tests.tui.test_layout_80x24 import _footer_overflow
+
+    settings.lang = lang
+    app = make_app(engine=demo_engine, settings=settings, incident_code=drill)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(DrillScreen(drill))
+        await pilot.pause()
+        await pilot.pause()
+        assert _footer_overflow(app) == []

@@ -102,7 +102,8 @@ class DrillScreen(Localised, Screen):
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="drill-back"),
-        Binding("t", "tick", "drill.key.tick", id="drill-tick"),
+        # the drill timer ticks by itself; t (check now) is in F1 help, so f1 Help fits the footer
+        Binding("t", "tick", "drill.key.tick", id="drill-tick", show=False),
         Binding("s", "sample", "drill.key.sample", id="drill-sample"),
         Binding("e", "evaluate", "drill.key.evaluate", id="drill-evaluate"),
         Binding("a", "corrective_action", "drill.key.action", id="drill-action"),

@@ -61,7 +61,8 @@ class ReadinessScreen(Localised, Screen):
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="back"),
-        Binding("r", "refresh", "key.refresh", id="readiness-refresh"),
+        # R (app) refreshes too; r stays as a hidden alias so f1 Help fits the footer
+        Binding("r", "refresh", "key.refresh", id="readiness-refresh", show=False),
         Binding("c", "calibrate", "readiness.key.calibrate", id="readiness-calibrate"),
         Binding("o", "check_out", "readiness.key.check_out", id="readiness-checkout"),
         Binding("k", "check_in", "readiness.key.check_in", id="readiness-checkin"),
