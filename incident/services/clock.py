@@ -142,18 +142,31 @@ def fmt_local(at: datetime | None, with_date: bool = True) -> str:
     return local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
 
 
-def parse_local(text: str) -> datetime:
-    """Parse 'YYYY-MM-DD HH:MM' (local, CST) or ISO with offset into aware UTC."""
+def parse_local(text: str, *, where: str = "time") -> datetime:
+    """Parse 'YYYY-MM-DD HH:MM' (local, CST) or ISO with offset into aware UTC.
+
+    ``where`` names the field or file location in the refusal.
+    """
+    from incident.errors import UserError
+
     text = text.strip()
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        from incident.errors import UserError
-
         raise UserError(
             f"cannot read the time {text!r}",
+            where=where,
             fix="write it as YYYY-MM-DD HH:MM (local time, UTC+8) or ISO 8601 with an offset",
         ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
-    return parsed.astimezone(UTC)
+    try:
+        # both conversions must exist: the time is stored in UTC and shown in local time
+        parsed.astimezone(LOCAL_TZ)
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise UserError(
+            f"the time {text!r} is out of range (year 1 or 9999 at the edge of the calendar)",
+            where=where,
+            fix="check the year: write it as YYYY-MM-DD HH:MM, e.g. 2026-07-01 10:00",
+        ) from None

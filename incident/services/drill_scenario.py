@@ -186,6 +186,16 @@ class _Reader:
             return {}
         return value
 
+    def tables(self, data: dict, key: str, table: str) -> list[dict]:
+        """``[[key]]`` entries; anything that is not a list of tables is one problem and no entries."""
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail(f"{key} is not a list of tables", table, None, f"write each one as a {table} table")
+            return []
+        return value
+
     def text(self, t: dict, key: str, table: str, *, required: bool = False, default: str | None = None):
         if key not in t:
             if required:
@@ -305,8 +315,9 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         r.fail(f"speed ×{speed:g} is too fast to play", "[drill]", "speed", f"use ≤ {MAX_SPEED:g}")
     horizon = r.number(drill, "horizon_h", "[drill]", default=48.0, positive=True) or 48.0
     seed = drill.get("seed", 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        r.fail(f"seed is {seed!r}", "[drill]", "seed", "give a whole number")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        # the synthetic results' random generator takes whole numbers ≥ 0 only
+        r.fail(f"seed is {seed!r}", "[drill]", "seed", "give a whole number ≥ 0, e.g. 2026")
         seed = 1
 
     rep = r.table(data, "reported", "[reported]")
@@ -363,7 +374,7 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         _check_position(r, net, truth_pos, "[truth]")
 
     injects = []
-    for i, inj in enumerate(data.get("inject", []) or []):
+    for i, inj in enumerate(r.tables(data, "inject", "[[inject]]")):
         table = f"[[inject]] #{i + 1}"
         kind = r.text(inj, "kind", table, default="message") or "message"
         if kind not in INJECT_KINDS:
@@ -381,7 +392,7 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
 
     receptors = {x.receptor_id for x in net.receptors} if net is not None else set()
     targets = []
-    for i, tg in enumerate(data.get("target", []) or []):
+    for i, tg in enumerate(r.tables(data, "target", "[[target]]")):
         table = f"[[target]] #{i + 1}"
         metric = r.text(tg, "metric", table, required=True) or ""
         base, _, receptor = metric.partition(":")
@@ -431,7 +442,7 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
     default_cv = r.number(lab, "cv", "[lab]", default=DEFAULT_CV, minimum=0) or 0.0
     methods = []
     known = standards.methods()
-    for i, m in enumerate(lab.get("method", []) or []):
+    for i, m in enumerate(r.tables(lab, "method", "[[lab.method]]")):
         table = f"[[lab.method]] #{i + 1}"
         key = (r.text(m, "key", table, required=True) or "").lower()
         if key and key not in known:

@@ -555,7 +555,103 @@ def _num(
             where=f"{where}: {key}",
             fix=f'write {key} as a plain number (e.g. 0.5, not "O.5")',
         )
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        number = math.inf
+    if not math.isfinite(number):
+        raise UserError(
+            f"{key} is {value!r}, not a finite number",
+            where=f"{where}: {key}",
+            fix=f"write {key} as a plain number (nan and inf are not measurements)",
+        )
+    return number
+
+
+def _table(data: dict, key: str, where: str) -> dict:
+    """``[key]`` as a table ({} when absent)."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise UserError(
+            f"{key} is {value!r}, not a table", where=f"{where}: {key}", fix=f"write it as a [{key}] table"
+        )
+    return value
+
+
+def _tables(data: dict, key: str, where: str) -> list[dict]:
+    """``[[key]]`` as a list of tables ([] when absent)."""
+    value = data.get(key, [])
+    if isinstance(value, dict):
+        value = [value]  # [spill] written for [[spill]]: one table is what was meant
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise UserError(
+            f"{key} must be a list of tables",
+            where=f"{where}: {key}",
+            fix=f"write each one as a [[{key}]] table",
+        )
+    return value
+
+
+def _text(table: dict, key: str, where: str, *, default: str | None = None) -> str | None:
+    if key not in table:
+        return default
+    value = table[key]
+    if not isinstance(value, str):
+        raise UserError(
+            f"{key} is {value!r}, not text", where=f"{where}: {key}", fix=f'write {key} = "..." in quotes'
+        )
+    return value
+
+
+def _reach(net: RiverNetworkData, table: dict, where: str) -> str:
+    reach = table.get("reach")
+    ids = [r.reach_id for r in net.reaches]
+    if reach not in ids:
+        raise UserError(
+            f"unknown reach {reach!r}", where=f"{where}: reach", fix=f"use one of {', '.join(ids)}"
+        )
+    return reach
+
+
+def _offset_for_km(net: RiverNetworkData, reach: str, km: float, where: str) -> float:
+    try:
+        return net.offset_for_km(reach, km)
+    except UserError as exc:
+        raise UserError(exc.problem, where=f"{where}: km", fix=exc.fix) from None
+
+
+def _series(table: dict, key: str, where: str) -> list[float]:
+    values = table.get(key)
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in values)
+        or not all(math.isfinite(float(x)) for x in values)
+    ):
+        raise UserError(
+            f"{key} must be a list of numbers",
+            where=f"{where}: {key}",
+            fix="e.g. times_h = [0, 8.4, 8.4, 11.4] and conc_mg_l = [0.13, 0.13, 1.73, 1.73]",
+        )
+    return [float(x) for x in values]
+
+
+def _start(sc: dict, where: str) -> datetime:
+    """Time zero: text in local time (or ISO with offset), a TOML date-time, or now."""
+    value = sc.get("start")
+    if value is None:
+        return utcnow().replace(second=0, microsecond=0)
+    if isinstance(value, str):
+        return parse_local(value, where=f"{where}: start")
+    if isinstance(
+        value, datetime
+    ):  # start = 2026-11-23 03:10:00 without quotes: local unless an offset is given
+        return parse_local(value.isoformat(), where=f"{where}: start")
+    raise UserError(
+        f"start is {value!r}, not a date and time",
+        where=f"{where}: start",
+        fix='write start = "YYYY-MM-DD HH:MM" (local time, UTC+8)',
+    )
 
 
 def load_scenario(path: str | Path) -> ForecastRequest:
@@ -565,37 +661,45 @@ def load_scenario(path: str | Path) -> ForecastRequest:
     path = Path(path)
     data = read_toml(path)
     where = str(path)
-    sc = data.get("scenario", {})
+    sc = _table(data, "scenario", where)
     river_name = sc.get("river")
-    if not isinstance(river_name, str):
+    if not isinstance(river_name, str) or not river_name.strip():
         raise UserError(
             "missing river file",
             where=f"{where}: [scenario] river",
             fix='add river = "path/to/river.geojson" (relative to the scenario file)',
         )
-    river_path = (path.parent / river_name) if not Path(river_name).is_absolute() else Path(river_name)
-    net = load_river_file(river_path)
+    try:
+        river_path = (path.parent / river_name) if not Path(river_name).is_absolute() else Path(river_name)
+        net = load_river_file(river_path)
+    except ValueError as exc:  # a NUL byte in the path
+        raise UserError(
+            f"river {river_name!r} is not a file path",
+            where=f"{where}: [scenario] river",
+            fix="check the path",
+        ) from exc
     horizon = _num(sc, "horizon_h", f"{where}: [scenario]", default=DEFAULT_HORIZON_H)
-    start = (
-        parse_local(sc["start"])
-        if isinstance(sc.get("start"), str)
-        else utcnow().replace(second=0, microsecond=0)
-    )
+    start = _start(sc, f"{where}: [scenario]")
     spills = []
-    for i, sp in enumerate(data.get("spill", [])):
+    for i, sp in enumerate(_tables(data, "spill", where)):
         swhere = f"{where}: [[spill]] #{i + 1}"
         if "reach" in sp:
-            reach = sp["reach"]
-            if reach not in {r.reach_id for r in net.reaches}:
-                raise UserError(
-                    f"unknown reach {reach!r}",
-                    where=f"{swhere}: reach",
-                    fix=f"use one of {', '.join(r.reach_id for r in net.reaches)}",
-                )
+            reach = _reach(net, sp, swhere)
             km = _num(sp, "km", swhere)
-            offset = net.offset_for_km(reach, km) if km is not None else (_num(sp, "offset_m", swhere) or 0.0)
+            offset = (
+                _offset_for_km(net, reach, km, swhere)
+                if km is not None
+                else (_num(sp, "offset_m", swhere) or 0.0)
+            )
         elif "lat" in sp and "lon" in sp:
-            snap = net.snap(_num(sp, "lat", swhere), _num(sp, "lon", swhere))
+            lat, lon = _num(sp, "lat", swhere), _num(sp, "lon", swhere)
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise UserError(
+                    f"lat {lat:g}, lon {lon:g} is not a WGS84 position",
+                    where=f"{swhere}: lat/lon",
+                    fix="give decimal degrees: lat between -90 and 90, lon between -180 and 180",
+                )
+            snap = net.snap(lat, lon)
             if snap.distance_off_m > 2000:
                 raise UserError(
                     f"the spill is {snap.distance_off_m / 1000:.1f} km from the river "
@@ -620,7 +724,12 @@ def load_scenario(path: str | Path) -> ForecastRequest:
             rate = conc * net.reach(reach).discharge_m3s / 1000.0
         duration = _num(sp, "duration_h", swhere, default=0.0)
         start_h = _num(sp, "start_h", swhere, default=0.0)
-        for name, value in (("mass_kg", mass), ("rate_kg_s", rate), ("duration_h", duration)):
+        for name, value in (
+            ("mass_kg", mass),
+            ("rate_kg_s", rate),
+            ("duration_h", duration),
+            ("start_h", start_h),
+        ):
             if value is not None and value < 0:
                 raise UserError(
                     f"{name} is {value:g}; it cannot be negative",
@@ -631,54 +740,51 @@ def load_scenario(path: str | Path) -> ForecastRequest:
             Spill(reach, offset, mass_kg=mass, rate_kg_s=rate, duration_h=duration, start_h=start_h)
         )
     inlets = []
-    for i, inl in enumerate(data.get("inlet", [])):
+    for i, inl in enumerate(_tables(data, "inlet", where)):
         iwhere = f"{where}: [[inlet]] #{i + 1}"
-        times, conc = inl.get("times_h"), inl.get("conc_mg_l")
-        if not isinstance(times, list) or not isinstance(conc, list):
-            raise UserError(
-                "times_h and conc_mg_l must be lists of numbers", where=iwhere, fix="e.g. times_h = [0, 8.4]"
-            )
-        inlets.append(
-            Inlet(
-                str(inl.get("reach", net.reaches[0].reach_id)),
-                [float(x) for x in times],
-                [float(x) for x in conc],
-            )
-        )
+        reach = _reach(net, inl, iwhere) if "reach" in inl else net.reaches[0].reach_id
+        times, conc = _series(inl, "times_h", iwhere), _series(inl, "conc_mg_l", iwhere)
+        inlets.append(Inlet(reach, times, conc))
     points = receptor_points(net)
-    for i, pt in enumerate(data.get("point", [])):
+    for i, pt in enumerate(_tables(data, "point", where)):
         pwhere = f"{where}: [[point]] #{i + 1}"
-        reach = pt.get("reach")
-        if reach not in {r.reach_id for r in net.reaches}:
-            raise UserError(
-                f"unknown reach {reach!r}",
-                where=f"{pwhere}: reach",
-                fix=f"use one of {', '.join(r.reach_id for r in net.reaches)}",
-            )
+        reach = _reach(net, pt, pwhere)
         km = _num(pt, "km", pwhere)
         offset = (
-            net.offset_for_km(reach, km) if km is not None else _num(pt, "offset_m", pwhere, required=True)
+            _offset_for_km(net, reach, km, pwhere)
+            if km is not None
+            else _num(pt, "offset_m", pwhere, required=True)
         )
-        label = str(pt.get("label") or f"{reach}+{offset:.0f}m")
-        points.append(ForecastPointSpec(label, str(pt.get("name", label)), reach, offset))
-    sub = data.get("substance", {})
-    decay = _num(sub, "decay_per_day", f"{where}: [substance]", default=0.0)
-    half_life = _num(sub, "half_life_h", f"{where}: [substance]")
+        label = _text(pt, "label", pwhere) or f"{reach}+{offset:.0f}m"
+        points.append(ForecastPointSpec(label, _text(pt, "name", pwhere) or label, reach, offset))
+    sub = _table(data, "substance", where)
+    swhere = f"{where}: [substance]"
+    decay = _num(sub, "decay_per_day", swhere, default=0.0)
+    half_life = _num(sub, "half_life_h", swhere)
     if half_life is not None:
         if half_life <= 0:
             raise UserError(
                 "half_life_h must be > 0",
-                where=f"{where}: [substance] half_life_h",
+                where=f"{swhere} half_life_h",
                 fix="give the half-life in hours, or leave it out for a conservative substance",
             )
         decay = math.log(2) / (half_life / 24)
-    standard = _num(sub, "standard_mg_l", f"{where}: [substance]")
-    detection = _num(sub, "detection_mg_l", f"{where}: [substance]")
-    name = sub.get("name")
+    standard = _num(sub, "standard_mg_l", swhere)
+    detection = _num(sub, "detection_mg_l", swhere)
+    name = _text(sub, "name", swhere)
     if standard is None and name:
         standard, det2 = standard_for(name)
         detection = detection or det2
-    grid = data.get("grid", {})
+    grid = _table(data, "grid", where)
+    gwhere = f"{where}: [grid]"
+    dx, dt = _num(grid, "dx_m", gwhere), _num(grid, "dt_s", gwhere)
+    for key, value in (("dx_m", dx), ("dt_s", dt)):
+        if value is not None and value <= 0:
+            raise UserError(
+                f"{key} is {value:g}; it must be > 0",
+                where=f"{gwhere} {key}",
+                fix=f"give {key} as a positive number, or leave it out to choose it automatically",
+            )
     req = ForecastRequest(
         network=net,
         start=start,
@@ -690,12 +796,12 @@ def load_scenario(path: str | Path) -> ForecastRequest:
         decay_per_day=decay,
         standard_mg_l=standard,
         detection_mg_l=detection,
-        background_mg_l=_num(sub, "background_mg_l", f"{where}: [substance]", default=0.0),
-        dispersion_method=str(sc.get("dispersion", "seo_cheong")),
-        velocity_method=str(sc.get("velocity", "discharge")),
-        dx_m=_num(grid, "dx_m", f"{where}: [grid]"),
-        dt_s=_num(grid, "dt_s", f"{where}: [grid]"),
-        name=str(sc.get("name", path.stem)),
+        background_mg_l=_num(sub, "background_mg_l", swhere, default=0.0),
+        dispersion_method=_text(sc, "dispersion", f"{where}: [scenario]", default="seo_cheong"),
+        velocity_method=_text(sc, "velocity", f"{where}: [scenario]", default="discharge"),
+        dx_m=dx,
+        dt_s=dt,
+        name=_text(sc, "name", f"{where}: [scenario]") or path.stem,
     )
     if horizon is not None and horizon <= 0:
         raise UserError(

@@ -317,6 +317,7 @@ class SourceMap:
     def key_line(self, block: Block | None, key: str) -> int | None:
         """Line of ``key = ...`` or ``key.sub = ...`` (dotted path allowed) in a block's own lines."""
         start, end = self.own_range(block) if block else (1, self.root.end)
+        end = min(end, len(self.lines))  # an empty file has no line 1 to look at
         parts = key.split(".")
         candidates = [r"\s*\.\s*".join(re.escape(p) for p in parts[:n]) for n in range(len(parts), 0, -1)]
         for pattern in candidates:
@@ -328,7 +329,7 @@ class SourceMap:
 
     def text_line(self, block: Block | None, needle: str) -> int | None:
         start, end = (block.start, block.end) if block else (1, len(self.lines))
-        for no in range(start, end + 1):
+        for no in range(start, min(end, len(self.lines)) + 1):
             if needle in self.lines[no - 1]:
                 return no
         return None
@@ -509,7 +510,10 @@ class _Reader:
             self.problem(1, "step", "the playbook has no steps", "add [[step]] tables")
         if start is None:
             self.problem(
-                1, "start", "missing 'start'", f'add start = "<first step id>" (e.g. {step_ids[:1]})'
+                1,
+                "start",
+                "missing 'start'",
+                f'add start = "{step_ids[0]}"' if step_ids else 'add start = "<first step id>"',
             )
         elif start not in step_ids:
             self.problem(
@@ -597,7 +601,7 @@ class _Reader:
                 )
             seen.add(sid)
             phase = node.get("phase")
-            if phase not in phase_ids:
+            if not isinstance(phase, str) or phase not in phase_ids:  # a list or table is no phase id
                 self.problem(
                     self.map.key_line(block, "phase") or (block.start if block else 1),
                     f"{where} phase",
@@ -605,7 +609,7 @@ class _Reader:
                     f"{_suggest(str(phase), phase_ids)}use one of: {', '.join(sorted(phase_ids))}",
                 )
             role = node.get("role")
-            if role is not None and role not in role_ids:
+            if role is not None and (not isinstance(role, str) or role not in role_ids):
                 self.problem(
                     self.map.key_line(block, "role"),
                     f"{where} role",

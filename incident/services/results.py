@@ -107,9 +107,16 @@ def latest_plan_points(session: Session, inc: Incident) -> list[SamplingPoint]:
 
 
 def find_round(session: Session, inc: Incident, number: int, *, where: str = "round") -> SamplingRound:
-    rnd = session.exec(
-        select(SamplingRound).where(SamplingRound.incident_id == inc.id, SamplingRound.number == number)
-    ).first()
+    # rounds are numbered from 1; a number beyond the database's integers (typed 99999999999999999999)
+    # cannot be a round, and the database would refuse the query itself
+    in_range = isinstance(number, int) and not isinstance(number, bool) and 0 < number < 2**63
+    rnd = (
+        session.exec(
+            select(SamplingRound).where(SamplingRound.incident_id == inc.id, SamplingRound.number == number)
+        ).first()
+        if in_range
+        else None
+    )
     if rnd is None:
         known = [
             r.number

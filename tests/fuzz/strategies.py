@@ -7,6 +7,8 @@ to three fields replaced, removed or retyped reaches the deep validation code.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import math
 from typing import Any
@@ -24,6 +26,24 @@ nasty_text = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["", " ", "O.5", "1,5", "null", "NaN", "玉带河", "\x00", "💧", "-", "today+9999999999"]),
 )
+
+# what people type into a number field: look-alike letters, decimal commas, IME full-width digits,
+# censored values, words for "not detected", exponents cut short, NaN/inf text, huge and tiny numbers
+typed_numbers = st.one_of(
+    st.sampled_from(
+        [
+            "0.5", "O.5", "0,5", "0.5.1", "5e", "5e-", "1e999", "-1e999", "1e-999", "<0.01", "< 0.01",
+            "0.01L", "0.01l", "<", "L", "<L", "ND", "nd", "未检出", "０.５", "０。５", "１２３", "½", "²",
+            "٣", "NaN", "nan", "inf", "-inf", "Infinity", "-0.5", "+0.5", ".5", "5.", "0", "00", "0x10",
+            "1_000", "1 000", "1,200.5", " 0.5 ", "\t0.5\n", "−0.5", "0.5mg/L", "<0", "0L", "<<0.1",
+            "<-1", "9" * 400, "0." + "0" * 400 + "1", "",
+        ]
+    ),
+    st.from_regex(r"\A[<+\-]?[0-9０-９Ool.,。eE ]{0,8}L?\Z"),
+    st.floats().map(repr),
+    nasty_text,
+)  # fmt: skip
+
 
 json_leaves = st.one_of(st.none(), st.booleans(), nasty_ints, st.floats(allow_nan=False), nasty_text)
 json_values = st.recursive(
@@ -103,6 +123,38 @@ def toml_documents(base: dict) -> st.SearchStrategy[str]:
     )
 
 
+@st.composite
+def edited_lines(draw, text: str, max_edits: int = 3) -> str:
+    """``text`` as a person might break it in an editor: 1..max_edits lines deleted, duplicated,
+    replaced, cut short or with a value's quotes dropped; comments and layout are kept, so
+    line-numbered messages are exercised on the real file."""
+    lines = text.splitlines()
+    for _ in range(draw(st.integers(1, max_edits))):
+        if not lines:
+            break
+        i = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["delete", "duplicate", "replace", "cut", "unquote", "value"]))
+        if action == "delete":
+            del lines[i]
+        elif action == "duplicate":
+            lines.insert(i, lines[i])
+        elif action == "replace":
+            lines[i] = draw(nasty_text)
+        elif action == "cut":
+            lines[i] = lines[i][: draw(st.integers(0, max(0, len(lines[i]) - 1)))]
+        elif action == "unquote":
+            lines[i] = lines[i].replace('"', "")
+        elif "=" in lines[i]:
+            key = lines[i].split("=", 1)[0]
+            lines[i] = f"{key}= {draw(st.one_of(typed_numbers, nasty_text.map(json.dumps)))}"
+    return "\n".join(lines) + "\n"
+
+
+def text_documents(text: str, base: dict) -> st.SearchStrategy[str]:
+    """A TOML file's own text edited line by line, mutated copies of its data, and arbitrary text."""
+    return st.one_of(edited_lines(text), edited_lines(text), toml_documents(base))
+
+
 def json_documents(base: Any) -> st.SearchStrategy[str]:
     return st.one_of(
         mutated(base, json_values).map(lambda d: json.dumps(d, ensure_ascii=False, allow_nan=True)),
@@ -111,7 +163,63 @@ def json_documents(base: Any) -> st.SearchStrategy[str]:
     )
 
 
+def cells(leaves: st.SearchStrategy) -> st.SearchStrategy:
+    """A CSV cell: usually one of ``leaves``, sometimes with quotes, separators or line breaks."""
+    return st.one_of(
+        leaves,
+        leaves,
+        st.sampled_from(['"', '""', ",", ";", "\t", "\n", "\r\n", '"a,b"', "=1+1", "\ufeff", "\x00"]),
+        nasty_text,
+    )
+
+
+def _csv_text(rows: Any, delimiter: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    for row in rows if isinstance(rows, list) else [rows]:
+        writer.writerow([str(c) for c in row] if isinstance(row, list) else [str(row)])
+    return out.getvalue()
+
+
+def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
+    """A table as CSV file bytes, unchanged (the valid seed of a CSV target)."""
+    return _csv_text(rows, ",").encode(encoding)
+
+
+ENCODINGS = ("utf-8", "utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "latin-1", "big5")
+
+
+@st.composite
+def csv_files(draw, rows: list[list[str]], leaves: st.SearchStrategy = nasty_text) -> bytes:
+    """A table (header first) with 1..3 cells or rows replaced, deleted or duplicated, written as
+    CSV with a drawn separator and encoding (characters the encoding lacks become '?')."""
+    table = draw(mutated(rows, cells(leaves)))
+    text = _csv_text(table, draw(st.sampled_from([",", ",", ",", ";", "\t"])))
+    return text.encode(draw(st.sampled_from(ENCODINGS)), errors="replace")
+
+
+def csv_documents(rows: list[list[str]], leaves: st.SearchStrategy = nasty_text) -> st.SearchStrategy[bytes]:
+    """Mostly mutated copies of ``rows`` as CSV bytes, plus arbitrary text and garbage bytes."""
+    return st.one_of(
+        csv_files(rows, leaves),
+        csv_files(rows, leaves),
+        csv_files(rows, leaves),
+        st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.binary(max_size=200),
+        # a valid file cut short or with a stray byte (a truncated download, a bad sector)
+        st.tuples(csv_files(rows, leaves), st.integers(0, 400), st.binary(max_size=3)).map(
+            lambda t: t[0][: t[1]] + t[2] + t[0][t[1] :]
+        ),
+    )
+
+
 __all__ = [
+    "csv_bytes",
+    "csv_documents",
+    "edited_lines",
+    "text_documents",
+    "csv_files",
+    "typed_numbers",
     "json_documents",
     "json_values",
     "mutated",

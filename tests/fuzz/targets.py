@@ -17,13 +17,15 @@ after each example).
 from __future__ import annotations
 
 import contextlib
+import csv
+import dataclasses
 import io
 import json
 import math
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,18 @@ from sqlmodel import Session
 
 from incident.errors import UserError
 from incident.services.demo import DEMO_INVENTORY, DEMO_RIVER, DEMO_ROSTER
-from tests.fuzz.strategies import json_documents, nasty_floats, nasty_text, to_toml, toml_documents
+from tests.fuzz.strategies import (
+    csv_bytes,
+    csv_documents,
+    json_documents,
+    nasty_floats,
+    nasty_ints,
+    nasty_text,
+    text_documents,
+    to_toml,
+    toml_documents,
+    typed_numbers,
+)
 
 
 @dataclass
@@ -66,14 +79,25 @@ class Target:
     call: Callable[[Any, FuzzContext], Any]
     examples_factor: float = 1.0  # for slow targets: a share of the profile's max_examples
     examples: tuple = ()  # inputs always tried (regressions found by long runs)
+    located: bool = True  # every refusal names where (UserError.where, or each problem's)
+    seeds: Callable[[], list] | None = None  # valid inputs the call accepts (the mutations start from them)
 
 
 TARGETS: list[Target] = []
+DEMO: dict[str, Any] = {}  # filled by the test's fixture: demo incident code, sample codes, inventory CSV
 
 
-def target(name: str, strategy: st.SearchStrategy, *, examples_factor: float = 1.0, examples: tuple = ()):
+def target(
+    name: str,
+    strategy: st.SearchStrategy,
+    *,
+    examples_factor: float = 1.0,
+    examples: tuple = (),
+    located: bool = True,
+    seeds: Callable[[], list] | None = None,
+):
     def register(fn: Callable[[Any, FuzzContext], Any]):
-        TARGETS.append(Target(name, strategy, fn, examples_factor, examples))
+        TARGETS.append(Target(name, strategy, fn, examples_factor, examples, located, seeds))
         return fn
 
     return register
@@ -191,7 +215,12 @@ def _incident(spec, ctx: FuzzContext) -> None:
 # ---------------------------------------------------------------- times
 
 
-@target("local time (clock.parse_local)", st.one_of(nasty_text, st.datetimes().map(str), st.dates().map(str)))
+@target(
+    "local time (clock.parse_local)",
+    st.one_of(nasty_text, st.datetimes().map(str), st.dates().map(str)),
+    # found by the long run: year 1 before 08:00 local, or 9999-12-31 in UTC, raised OverflowError
+    examples=("0001-01-01 03:00", "9999-12-31T23:00+00:00"),
+)
 def _parse_local(text: str, ctx: FuzzContext) -> None:
     from incident.services.clock import parse_local
 
@@ -240,6 +269,7 @@ CLI_WORDS = [
 @target(
     "CLI arguments (incident ...)",
     st.lists(st.one_of(st.sampled_from(CLI_WORDS), nasty_text), max_size=7),
+    located=False,  # refusals arrive as printed text; the services' own targets check `where`
 )
 def _cli(argv: list[str], ctx: FuzzContext) -> None:
     from incident.cli import build_parser, main
@@ -271,3 +301,372 @@ def _cli(argv: list[str], ctx: FuzzContext) -> None:
         message = err.getvalue().strip()
         assert message.startswith("incident: "), message
         raise UserError(message.removeprefix("incident: "))  # counted as a refusal
+
+
+# ---------------------------------------------------------------- playbook files
+
+PLAYBOOK_FILES = sorted((Path(__file__).resolve().parents[2] / "playbooks").glob("*.toml"))
+
+
+def _edited_toml(path: Path, edit: Callable[[dict], Any], prepare=read_demo_toml) -> str:
+    """A shipped file's data with one edit, as TOML (for regression examples)."""
+    data = prepare(path)
+    edit(data)
+    return to_toml(data)
+
+
+def _step_phase_list(data: dict) -> None:
+    data["step"][0]["phase"] = []
+
+
+@target(
+    "playbook TOML (incident playbook validate)",
+    st.one_of(
+        *(text_documents(p.read_text(encoding="utf-8"), read_demo_toml(p)) for p in PLAYBOOK_FILES),
+        st.binary(max_size=200),
+    ),
+    examples=(  # found by the CI run: an empty file raised IndexError while locating the problems;
+        "",  # a step's phase written as a list raised TypeError (unhashable)
+        _edited_toml(PLAYBOOK_FILES[0], _step_phase_list),
+    ),
+    seeds=lambda: [p.read_text(encoding="utf-8") for p in PLAYBOOK_FILES],
+)
+def _playbook(text: str | bytes, ctx: FuzzContext) -> None:
+    from incident.services.playbooks import load_playbook_file
+
+    load_playbook_file(ctx.write(text, "playbook.toml"))  # what `incident playbook validate` calls
+
+
+# ---------------------------------------------------------------- plume scenario files
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "incident" / "data" / "examples"
+SCENARIO_HORIZON_H = 6.0  # each example runs at most 6 h of plume: fast, and every code path is reached
+
+
+def _absolute_river(path: Path) -> tuple[str, dict]:
+    """A shipped scenario's text and data with its relative river path made absolute."""
+    text, data = path.read_text(encoding="utf-8"), read_demo_toml(path)
+    river = data["scenario"]["river"]
+    absolute = (path.parent / river).resolve().as_posix()
+    data["scenario"]["river"] = absolute
+    return text.replace(f'"{river}"', f'"{absolute}"'), data
+
+
+def _set(*path_and_value):
+    """An edit that sets data[path...] = value."""
+    *path, value = path_and_value
+
+    def edit(data: dict) -> None:
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+
+    return edit
+
+
+_JADE = EXAMPLES_DIR / "jade_river_spill.toml"
+_abs_data = lambda p: _absolute_river(p)[1]  # noqa: E731
+
+
+@target(
+    "plume scenario (load_scenario + run_forecast)",
+    st.one_of(*(text_documents(*_absolute_river(p)) for p in sorted(EXAMPLES_DIR.glob("*.toml")))),
+    examples_factor=0.5,  # a forecast per example: 100 in CI (~0.1 s each), 5,000 in the long run
+    examples=(  # found by the CI run: AttributeError/TypeError on tables of the wrong type
+        _edited_toml(_JADE, _set("scenario", False), _abs_data),
+        _edited_toml(_JADE, _set("point", [[]]), _abs_data),
+        _edited_toml(_JADE, _set("point", 0, "reach", []), _abs_data),
+        _edited_toml(_JADE, _set("spill", 0, "lat", math.nan), _abs_data),  # NaN position (see README)
+    ),
+    seeds=lambda: [_absolute_river(p)[0] for p in sorted(EXAMPLES_DIR.glob("*.toml"))],
+)
+def _scenario(text: str, ctx: FuzzContext) -> None:
+    from incident.services.forecast import load_scenario, run_forecast
+
+    req = load_scenario(ctx.write(text, "scenario.toml"))
+    if math.isfinite(req.horizon_h) and req.horizon_h > SCENARIO_HORIZON_H:
+        req.horizon_h = SCENARIO_HORIZON_H
+    fc = run_forecast(req)
+    assert len(fc.points) == len(req.points)
+
+
+# ---------------------------------------------------------------- drill scenario files
+
+DRILLS_DIR = Path(__file__).resolve().parents[2] / "incident" / "data" / "drills"
+
+
+def _absolute_drill_river(path: Path) -> tuple[str, dict]:
+    text, data = path.read_text(encoding="utf-8"), read_demo_toml(path)
+    river = data["drill"]["river"]
+    absolute = (path.parent / river).resolve().as_posix()
+    data["drill"]["river"] = absolute
+    return text.replace(f'"{river}"', f'"{absolute}"'), data
+
+
+_NIGHT = DRILLS_DIR / "jade_cadmium_night.toml"
+_drill_data = lambda p: _absolute_drill_river(p)[1]  # noqa: E731
+
+
+@target(
+    "drill scenario (load_drill_scenario)",
+    st.one_of(*(text_documents(*_absolute_drill_river(p)) for p in sorted(DRILLS_DIR.glob("*.toml")))),
+    examples=(  # found by the CI run: [[inject]] entries that are not tables raised TypeError;
+        # a negative seed was accepted and crashed the synthetic results (numpy's generator)
+        _edited_toml(_NIGHT, _set("inject", [True]), _drill_data),
+        _edited_toml(_NIGHT, _set("drill", "seed", -1), _drill_data),
+    ),
+    seeds=lambda: [_absolute_drill_river(_NIGHT)[0]],
+)
+def _drill(text: str, ctx: FuzzContext) -> None:
+    from incident.services.drill_scenario import load_drill_scenario, scenario_summary
+    from incident.services.drills import _rng
+
+    sc = load_drill_scenario(ctx.write(text, "drill.toml"))
+    scenario_summary(sc)
+    _rng(sc, 1, sc.methods[0].key).random()  # whatever it accepts must be usable: the synthetic results
+
+
+# ---------------------------------------------------------------- lab result CSV import
+
+
+def _lab_rows() -> list[list[str]]:
+    s1, s2, s3 = DEMO["samples"]
+    return [
+        ["sample", "parameter", "value", "unit", "detection_limit", "method"],
+        [s1, "nitrobenzene", "<0.0005", "mg/L", "", "hj648_gc"],
+        [s2, "nitrobenzene", "595", "µg/L", "0.5", "hj648_gc"],
+        [s3, "硝基苯", "0.0120", "mg/L", "0.0005", "hj648_gc"],
+        [s3, "Cd", "0.001L", "mg/L", "", "hj700_icpms"],
+    ]
+
+
+# a station series: no sample IDs, rows make their samples from point + time (+ round)
+STATION_ROWS = [
+    ["检测项目", "检测结果", "单位", "检出限", "分析方法", "点位", "采样时间", "轮次", "样品类型", "采样人"],
+    ["硝基苯", "0.012", "mg/L", "0.0005", "hj648_gc", "S2", "@T", "1", "normal", "王芳"],
+    ["nitrobenzene", "ND", "mg/L", "0.0005", "hj648_gc", "S3", "@T", "2", "field_blank", "王芳"],
+]
+
+
+def _station_rows() -> list[list[str]]:
+    from incident.services.clock import fmt_local, utcnow
+
+    when = fmt_local(utcnow() - timedelta(hours=2)).replace("-", "/")  # slash dates, as Excel writes them
+    return [[when if c == "@T" else c for c in row] for row in STATION_ROWS]
+
+
+@target(
+    "result CSV (import_results, dry run)",
+    st.one_of(
+        st.deferred(lambda: csv_documents(_lab_rows(), typed_numbers)),
+        st.deferred(lambda: csv_documents(_station_rows(), typed_numbers)),
+    ),
+    examples_factor=0.5,  # a savepoint and up to a dozen checked rows per example
+    seeds=lambda: [csv_bytes(_lab_rows()), csv_bytes(_station_rows(), "gbk")],
+)
+def _results_csv(data: bytes, ctx: FuzzContext) -> None:
+    from incident.services.results_import import import_results
+
+    path = ctx.write(data, "lab.csv")
+    with ctx.session() as s:
+        import_results(s, DEMO["code"], path, actor="fuzz", dry_run=True)
+
+
+# ---------------------------------------------------------------- typed numbers and units
+
+UNIT_TEXTS = [
+    "mg/L",
+    "µg/L",
+    "ug/l",
+    "μg/L",
+    "ng/L",
+    "mg/kg",
+    "mg/m3",
+    "mg/m³",
+    "ppm",
+    "ppb",
+    "g/L",
+    "毫克/升",
+]
+
+
+@target(
+    "typed values and units (units.parse_*, unit_factor)",
+    st.tuples(
+        typed_numbers,
+        st.one_of(st.sampled_from(UNIT_TEXTS), nasty_text),
+        st.sampled_from(["water", "air", "soil", "other", "plasma"]),
+    ),
+    seeds=lambda: [("０.５", "µg/L", "water")],
+)
+def _units(args: tuple[str, str, str], ctx: FuzzContext) -> None:
+    from incident.services.units import parse_number, parse_result_value, unit_factor
+
+    text, unit, medium = args
+    parsed = parse_result_value(text, "value")
+    if parsed.value is not None:
+        assert math.isfinite(parsed.value) and parsed.value >= 0 and parsed.detected
+    if parsed.detection_limit is not None:
+        assert math.isfinite(parsed.detection_limit) and parsed.detection_limit > 0
+    value = parse_number(text, "detection limit", allow_zero=False)
+    assert math.isfinite(value) and value > 0
+    factor = unit_factor(unit, medium=medium, where="unit")
+    assert math.isfinite(factor) and factor > 0
+
+
+# ---------------------------------------------------------------- result entry form
+
+METHOD_TEXTS = [
+    "hj648_gc",
+    "hj700_icpms",
+    "asv_portable",
+    "photometer_portable",
+    "GC-MS in house",
+    "HJ648_GC",
+]
+PARAMETER_TEXTS = ["nitrobenzene", "硝基苯", "Cd", "镉", "cadmium", "Cr(VI)", "NH3-N", "pH"]
+
+
+def _result_fields() -> dict[str, st.SearchStrategy]:
+    maybe = lambda strat: st.one_of(st.none(), st.just(""), strat)  # noqa: E731
+    return {
+        "sample": st.one_of(st.sampled_from(DEMO["samples"]), nasty_text),
+        "parameter": st.one_of(st.sampled_from(PARAMETER_TEXTS), nasty_text),
+        "value": maybe(typed_numbers),
+        "value_high": st.one_of(st.none(), typed_numbers),
+        "unit": st.one_of(st.none(), st.sampled_from(UNIT_TEXTS), nasty_text),
+        "detection_limit": maybe(typed_numbers),
+        "detected": st.one_of(st.none(), st.sampled_from(["yes", "no", "是", "阴性"]), nasty_text),
+        "method": st.one_of(st.sampled_from(METHOD_TEXTS), nasty_text),
+        "principle": st.one_of(st.just(""), st.sampled_from(["gc", "icp_ms", "photometry"]), nasty_text),
+        "rapid": st.booleans(),
+        "online": st.booleans(),
+        "instrument": st.one_of(st.just(""), st.sampled_from(["INS-HM-01", "INS-PHO-01"]), nasty_text),
+        "measured_at": st.one_of(st.none(), st.datetimes(timezones=st.just(UTC))),
+    }
+
+
+@st.composite
+def edited_form(draw, good: Callable[[], Any], fields: Callable[[], dict[str, st.SearchStrategy]]):
+    """A form filled in correctly, then 1..4 of its fields typed differently (or all of them)."""
+    strategies = fields()
+    names = sorted(strategies)
+    if draw(st.integers(0, 4)) == 0:
+        chosen = names
+    else:
+        chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True))
+    return dataclasses.replace(good(), **{n: draw(strategies[n]) for n in chosen})
+
+
+def _good_result():
+    from incident.services.results import ResultInput
+
+    return ResultInput(
+        sample=DEMO["samples"][0],
+        parameter="硝基苯",
+        value="0.012",
+        detection_limit="0.0005",
+        method="hj648_gc",
+    )
+
+
+@target(
+    "result entry fields (add_result)",
+    st.deferred(lambda: edited_form(_good_result, _result_fields)),
+    seeds=lambda: [_good_result()],
+)
+def _result_entry(raw, ctx: FuzzContext) -> None:
+    from incident.services.results import add_result
+
+    with ctx.session() as s:
+        add_result(s, DEMO["code"], raw, actor="fuzz")
+
+
+# ---------------------------------------------------------------- sample registration form
+
+from incident.services.results import NewSample as _NewSample  # noqa: E402
+
+
+def _sample_fields() -> dict[str, st.SearchStrategy]:
+    from incident.services.results import SAMPLE_TYPES
+
+    return {
+        "point": st.one_of(st.sampled_from(["S1", "s2", " S3 ", "S4", "S9", ""]), nasty_text),
+        # the form reads the time with parse_local: what it can hand over is any aware UTC time
+        "sampled_at": st.one_of(
+            st.datetimes(timezones=st.just(UTC)),
+            st.sampled_from([-3, -30, 1, -24 * 400]).map(lambda h: datetime.now(UTC) + timedelta(hours=h)),
+        ),
+        "sampler": st.one_of(st.sampled_from(["Li Wei", "王芳"]), nasty_text),
+        "round": st.one_of(st.none(), st.integers(1, 3), nasty_ints),
+        "checker": st.one_of(st.just(""), st.sampled_from(["Li Wei", "Zhao Min"]), nasty_text),
+        "sample_type": st.one_of(st.sampled_from(SAMPLE_TYPES), nasty_text),
+        "parallel_of": st.one_of(st.none(), st.sampled_from(DEMO["samples"]), nasty_text),
+        "parameters": st.lists(st.one_of(st.sampled_from(PARAMETER_TEXTS), nasty_text), max_size=3),
+    }
+
+
+def _good_sample():
+    return _NewSample(point="s4", sampled_at=datetime.now(UTC) - timedelta(hours=1), sampler="王芳", round=2)
+
+
+@target(
+    "sample registration fields (create_sample)",
+    st.deferred(lambda: edited_form(_good_sample, _sample_fields)),
+    examples=(  # found by the CI run: a round beyond SQLite's integers raised OverflowError
+        _NewSample(point="S1", sampled_at=datetime(2000, 1, 1, tzinfo=UTC), sampler="Li Wei", round=2**63),
+    ),
+    seeds=lambda: [_good_sample()],
+)
+def _sample(spec, ctx: FuzzContext) -> None:
+    from incident.services.results import create_sample
+
+    with ctx.session() as s:
+        create_sample(s, DEMO["code"], spec, actor="fuzz")
+
+
+# ---------------------------------------------------------------- readiness (inventory) CSV
+
+
+def _inventory_rows() -> list[list[str]]:
+    return list(csv.reader(io.StringIO(DEMO["inventory_csv"])))[:12]
+
+
+@target(
+    "inventory CSV (import_csv, dry run)",
+    st.deferred(lambda: csv_documents(_inventory_rows(), typed_numbers)),
+    seeds=lambda: [csv_bytes(_inventory_rows())],
+)
+def _inventory_csv(data: bytes, ctx: FuzzContext) -> None:
+    from incident.services.inventory_csv import import_csv
+
+    path = ctx.write(data, "inventory.csv")
+    with ctx.session() as s:
+        import_csv(s, path, actor="fuzz", dry_run=True)
+
+
+# ---------------------------------------------------------------- source tracing CSV
+
+TRACE_ROWS = [
+    ["station", "reach", "km", "time", "value_mg_l", "detection_limit_mg_l"],
+    ["W1", "", "", "2026-05-01 12:00", "ND", "0.0005"],
+    ["W1", "", "", "2026-05-01 18:00", "0.0950", "0.0005"],
+    ["W1", "", "", "2026-05-02 00:00", "0.0210", "0.0005"],
+    ["AS2", "", "", "2026-05-01 14:00", "0.3100", "0.0005"],
+    ["AS2", "", "", "2026-05-01 20:00", "0.0040", "0.0005"],
+    ["X9", "M05", "85.000", "2026-05-02 06:00", "0.0120", "0.0005"],
+]
+
+
+@target(
+    "trace CSV (uncertainty.trace_file)",
+    csv_documents(TRACE_ROWS, typed_numbers),
+    examples_factor=0.5,  # a source search per accepted file
+    seeds=lambda: [csv_bytes(TRACE_ROWS)],
+)
+def _trace(data: bytes, ctx: FuzzContext) -> None:
+    from incident.services.uncertainty import trace_file
+
+    rep = trace_file(ctx.write(data, "trace.csv"), DEMO_RIVER, spacing_m=2000.0, top=3)
+    assert all(math.isfinite(c.mass_kg) for c in rep.candidates)
