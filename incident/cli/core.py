@@ -79,7 +79,7 @@ def cmd_tui(args) -> int:
     engine = engine_from(args)
     code = getattr(args, "incident", None)
     if code is None and not getattr(args, "no_demo", False):
-        from incident.demo.seed import ensure_demo
+        from incident.demo import ensure_demo
 
         code = ensure_demo(engine, actor=settings.user)
     from incident.tui.app import make_app
@@ -137,7 +137,7 @@ def cmd_new(args) -> int:
     from incident.core.networks import import_network
     from incident.core.rivers import load_river_file
     from incident.core.store.engine import session_scope
-    from incident.demo.seed import DEMO_RIVER
+    from incident.demo import DEMO_RIVER
 
     settings = settings_from(args)
     if args.mass_kg is not None and args.mass_kg < 0:
@@ -173,7 +173,7 @@ def cmd_new(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from incident.demo.seed import ensure_demo
+    from incident.demo import ensure_demo
 
     code = ensure_demo(engine_from(args), actor=settings_from(args).user)
     print(f"demo ready: {code}")

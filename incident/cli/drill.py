@@ -117,7 +117,7 @@ def _print_tick(res) -> None:
 
 def cmd_start(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.drills.exercise import clock_line, start_drill
+    from incident.drills import clock_line, start_drill
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -136,7 +136,7 @@ def cmd_tick(args) -> int:
     from dataclasses import asdict
 
     from incident.core.store.engine import session_scope
-    from incident.drills.exercise import tick
+    from incident.drills import tick
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -153,7 +153,7 @@ def cmd_status(args) -> int:
 
     from incident.core.clock import fmt_elapsed
     from incident.core.store.engine import session_scope
-    from incident.drills.metrics import drill_status
+    from incident.drills import drill_status
 
     with session_scope(engine_from(args)) as s:
         st = drill_status(s, args.incident, controller=args.controller)
@@ -199,7 +199,7 @@ def cmd_injects(args) -> int:
 
     from incident.core.clock import fmt_elapsed
     from incident.core.store.engine import session_scope
-    from incident.drills.exercise import injects
+    from incident.drills import injects
 
     with session_scope(engine_from(args)) as s:
         rows = injects(s, args.incident, include_pending=args.all)
@@ -220,7 +220,7 @@ def cmd_sample(args) -> int:
 
     from incident.core.clock import parse_local
     from incident.core.store.engine import session_scope
-    from incident.drills.exercise import take_sample
+    from incident.drills import take_sample
 
     settings = settings_from(args)
     at = parse_local(args.time) if args.time else None
@@ -247,7 +247,7 @@ def cmd_sample(args) -> int:
 
 def cmd_speed(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.drills.exercise import clock_line, set_speed
+    from incident.drills import clock_line, set_speed
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -258,7 +258,7 @@ def cmd_speed(args) -> int:
 
 def cmd_mark(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.drills.metrics import mark
+    from incident.drills import mark
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -269,7 +269,7 @@ def cmd_mark(args) -> int:
 
 def cmd_rate(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.drills.metrics import rate
+    from incident.drills import rate
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -288,7 +288,7 @@ def cmd_rate(args) -> int:
 
 def cmd_action(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.drills.metrics import add_corrective_action
+    from incident.drills import add_corrective_action
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -307,7 +307,7 @@ def cmd_action(args) -> int:
 
 def cmd_end(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.drills.exercise import clock_line, end_drill
+    from incident.drills import clock_line, end_drill
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -318,7 +318,7 @@ def cmd_end(args) -> int:
 
 def cmd_aar(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.drills.aar import export_aar
+    from incident.drills import export_aar
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -331,7 +331,7 @@ def cmd_aar(args) -> int:
 
 def cmd_compare(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.drills.metrics import compare
+    from incident.drills import compare
 
     with session_scope(engine_from(args)) as s:
         rows = compare(s, year=args.year)

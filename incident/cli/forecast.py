@@ -60,8 +60,8 @@ def _progress_printer():
 
 
 def cmd_forecast(args) -> int:
-    from incident.plume import forecast as fsvc
-    from incident.plume import uncertainty as usvc
+    import incident.plume as fsvc
+    import incident.plume as usvc
 
     progress = _progress_printer()
     ensemble = None
@@ -83,7 +83,7 @@ def cmd_forecast(args) -> int:
             req, _ = usvc.request_with_calibration(
                 s, args.target, horizon_h=args.horizon or fsvc.DEFAULT_HORIZON_H
             )
-            fc = usvc.forecast_incident_calibrated(
+            fc = usvc.forecast_incident(
                 s, args.target, horizon_h=args.horizon or fsvc.DEFAULT_HORIZON_H, progress=progress
             )
             if args.log:

@@ -87,7 +87,7 @@ def register(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    from incident.playbook.formats import list_playbooks
+    from incident.playbook import list_playbooks
 
     settings_from(args)
     rows = [
@@ -105,7 +105,7 @@ def cmd_list(args) -> int:
 
 
 def _step_rows(pb) -> list[dict]:
-    from incident.playbook.actions import action_label
+    from incident.playbook import action_label
 
     rows = []
     for n, step in enumerate(pb.steps, start=1):
@@ -133,7 +133,7 @@ def _step_rows(pb) -> list[dict]:
 
 
 def cmd_show(args) -> int:
-    from incident.playbook.formats import find_playbook
+    from incident.playbook import find_playbook
 
     settings_from(args)
     pb = find_playbook(args.playbook)
@@ -153,7 +153,7 @@ def cmd_show(args) -> int:
 
 def cmd_validate(args) -> int:
     from incident.core.errors import UserError
-    from incident.playbook.formats import load_playbook_file, shipped_files
+    from incident.playbook import load_playbook_file, shipped_files
 
     settings_from(args)
     files = args.files or [str(p) for p in shipped_files()]
@@ -171,7 +171,7 @@ def cmd_validate(args) -> int:
 
 def cmd_start(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.playbook.runs import start_run
+    from incident.playbook import start_run
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -258,7 +258,7 @@ def _print_run(args, view, headline: str | None = None) -> int:
 def cmd_status(args) -> int:
     from incident.core.errors import UserError
     from incident.core.store.engine import session_scope
-    from incident.playbook.runs import run_view
+    from incident.playbook import run_view
 
     settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -293,7 +293,7 @@ def _after(view, verb: str, step: str) -> str:
 
 def cmd_done(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.playbook.runs import complete_step
+    from incident.playbook import complete_step
 
     settings = settings_from(args)
     answers = _pairs(args.form)
@@ -306,7 +306,7 @@ def cmd_done(args) -> int:
 
 def cmd_skip(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.playbook.runs import skip_step
+    from incident.playbook import skip_step
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -316,7 +316,7 @@ def cmd_skip(args) -> int:
 
 def cmd_undo(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.playbook.runs import undo_step
+    from incident.playbook import undo_step
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -326,7 +326,7 @@ def cmd_undo(args) -> int:
 
 def cmd_form(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.playbook.runs import save_form
+    from incident.playbook import save_form
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -338,7 +338,7 @@ def cmd_form(args) -> int:
 
 def cmd_run(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.playbook.runs import run_step_action
+    from incident.playbook import run_step_action
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:

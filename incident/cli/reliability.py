@@ -79,7 +79,7 @@ def _parse_head(text: str) -> tuple[int, str]:
 
 def cmd_verify(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.evidence.integrity import verify
+    from incident.evidence import verify
 
     head = _parse_head(args.head) if args.head else None
     if head and not args.incident:
@@ -122,7 +122,7 @@ def cmd_verify(args) -> int:
 
 def cmd_backup_export(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.evidence.backup import export_incident
+    from incident.evidence import export_incident
 
     with session_scope(engine_from(args)) as s:
         summary = export_incident(s, args.incident, args.output, overwrite=args.force)
@@ -135,7 +135,7 @@ def cmd_backup_export(args) -> int:
 
 def cmd_backup_import(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.evidence.backup import import_backup
+    from incident.evidence import import_backup
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:

@@ -230,7 +230,7 @@ def _print_view(args, v) -> None:
 
 
 def _input_from_args(args, base=None):
-    from incident.results.entry import ResultInput
+    from incident.results import ResultInput
 
     raw = base or ResultInput(sample=args.sample, parameter=args.param or "")
     if getattr(args, "sample", None):
@@ -270,7 +270,7 @@ def cmd_sample_new(args) -> int:
     from incident.core.clock import incident_now
     from incident.core.incidents import get_incident
     from incident.core.store.engine import session_scope
-    from incident.results.entry import NewSample, create_sample
+    from incident.results import NewSample, create_sample
 
     settings = settings_from(args)
     sampled_at = _time(args.time, "--time")
@@ -299,8 +299,7 @@ def cmd_sample_new(args) -> int:
 
 def cmd_sample_list(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.results.custody import holder
-    from incident.results.entry import get_sample, list_samples
+    from incident.results import get_sample, holder, list_samples
 
     with session_scope(engine_from(args)) as s:
         rows = []
@@ -325,7 +324,7 @@ def cmd_sample_list(args) -> int:
 def cmd_result_add(args) -> int:
     from incident.core.store.engine import session_scope
     from incident.core.store.tables import Incident
-    from incident.results.entry import add_result, get_sample
+    from incident.results import add_result, get_sample
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -339,7 +338,7 @@ def cmd_result_add(args) -> int:
 def cmd_result_correct(args) -> int:
     from incident.core.store.engine import session_scope
     from incident.core.store.tables import Incident, Result
-    from incident.results.entry import correct_result, input_from_result
+    from incident.results import correct_result, input_from_result
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -357,9 +356,9 @@ def cmd_result_correct(args) -> int:
 
 
 def cmd_results(args) -> int:
+    import incident.results as results
     from incident.core import standards
     from incident.core.store.engine import session_scope
-    from incident.results import entry as results
 
     wc = standards.check_class(args.water_class)
     with session_scope(engine_from(args)) as s:
@@ -440,9 +439,9 @@ def cmd_results(args) -> int:
 
 
 def cmd_custody(args) -> int:
+    import incident.results as custody
     from incident.core.store.engine import session_scope
-    from incident.results import custody
-    from incident.results.entry import get_sample
+    from incident.results import get_sample
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -477,7 +476,7 @@ def cmd_custody(args) -> int:
 
 def cmd_import_results(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.results.importer import import_results, load_mapping
+    from incident.results import import_results, load_mapping
 
     settings = settings_from(args)
     mapping = load_mapping(args.mapping, args.col)
@@ -507,13 +506,13 @@ def cmd_import_results(args) -> int:
 
 def cmd_terminate_check(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.results.termination import check_termination
+    from incident.results import check_termination
 
     settings = settings_from(args)
     limits = {}
     for item in args.limit:
         key, _, value = item.partition("=")
-        from incident.results.units import parse_number
+        from incident.results import parse_number
 
         limits[key.strip()] = parse_number(value, f"--limit {key.strip()}")
     with session_scope(engine_from(args)) as s:
@@ -578,7 +577,7 @@ def cmd_standards(args) -> int:
 
 def cmd_qc(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.results.qc import qc_summary
+    from incident.results import qc_summary
 
     with session_scope(engine_from(args)) as s:
         summary = qc_summary(s, args.incident)

@@ -152,7 +152,7 @@ def register(sub) -> None:
 def run_forecast(session, code: str, extra_points: list, horizon_h: float):
     """The plume forecast service (another feature; imported when needed)."""
     try:
-        from incident.plume.forecast import forecast_incident  # type: ignore[import-not-found]
+        from incident.plume import forecast_incident
     except ImportError as exc:
         raise UserError(
             "the plume forecast service is not in this build",
@@ -215,7 +215,7 @@ def _release(view, inc):
 def _show_plan(args, session, code, revision=None, include_removed=False, notes=()) -> None:
     from incident.core.clock import fmt_local
     from incident.core.incidents import get_incident
-    from incident.sampling.plans import plan_view
+    from incident.sampling import plan_view
 
     view = plan_view(session, code, revision)
     inc = get_incident(session, code)
@@ -253,8 +253,7 @@ def _show_plan(args, session, code, revision=None, include_removed=False, notes=
 
 def cmd_propose(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.sampling.layout import PlanSettings
-    from incident.sampling.plans import propose_plan, requests_for
+    from incident.sampling import PlanSettings, propose_plan, requests_for
 
     settings = settings_from(args)
     cfg = PlanSettings(
@@ -285,15 +284,14 @@ def cmd_show(args) -> int:
 
 def cmd_insert(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.sampling.plans import insert_point, plan_view
+    from incident.sampling import insert_point, plan_view
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
         forecast = None
         if not args.no_forecast:
             from incident.core.incidents import get_incident
-            from incident.sampling.layout import sub_number
-            from incident.sampling.plans import _locate, incident_river
+            from incident.sampling import _locate, incident_river, sub_number
 
             inc = get_incident(s, args.incident)
             net, src_reach, src_off = incident_river(s, inc)
@@ -325,7 +323,7 @@ def cmd_insert(args) -> int:
 
 def cmd_remove(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.sampling.plans import remove_point
+    from incident.sampling import remove_point
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -337,7 +335,7 @@ def cmd_remove(args) -> int:
 
 def cmd_refresh(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.sampling.plans import plan_view, refresh_plan, requests_for
+    from incident.sampling import plan_view, refresh_plan, requests_for
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -355,8 +353,7 @@ def cmd_refresh(args) -> int:
 def cmd_rounds(args) -> int:
     from incident.core.clock import fmt_local
     from incident.core.store.engine import session_scope
-    from incident.sampling.plans import plan_view
-    from incident.sampling.rounds import list_rounds, mark_sampled, regenerate
+    from incident.sampling import list_rounds, mark_sampled, plan_view, regenerate
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -386,7 +383,7 @@ def cmd_rounds(args) -> int:
 
 def cmd_crew_list(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.sampling.crews import list_crews
+    from incident.sampling import list_crews
 
     with session_scope(engine_from(args)) as s:
         rows = [
@@ -413,7 +410,7 @@ def cmd_crew_list(args) -> int:
 
 def cmd_checkin(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.sampling.crews import check_in
+    from incident.sampling import check_in
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -443,7 +440,7 @@ def cmd_checkin(args) -> int:
 
 def cmd_crew_status(args) -> int:
     from incident.core.store.engine import session_scope
-    from incident.sampling.crews import set_status
+    from incident.sampling import set_status
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -462,14 +459,15 @@ def cmd_crew_status(args) -> int:
 def cmd_assign(args) -> int:
     from incident.core.clock import fmt_local
     from incident.core.store.engine import session_scope
-    from incident.sampling.assignment import (
+    from incident.sampling import (
         AssignSettings,
+        default_kit_check,
         dispatch,
         ics204_csv,
         ics204_markdown,
         plan_assignment,
+        skip_kit_check,
     )
-    from incident.sampling.crews import default_kit_check, skip_kit_check
 
     settings = settings_from(args)
     cfg = AssignSettings(
@@ -538,8 +536,8 @@ def cmd_export_geojson(args) -> int:
     from incident.core.incidents import get_incident
     from incident.core.networks import load_network
     from incident.core.store.engine import session_scope
-    from incident.reports.gis import plan_geojson
-    from incident.sampling.plans import plan_view
+    from incident.reports import plan_geojson
+    from incident.sampling import plan_view
 
     with session_scope(engine_from(args)) as s:
         inc = get_incident(s, args.incident)

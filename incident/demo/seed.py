@@ -19,8 +19,8 @@ from incident.core.networks import import_network
 from incident.core.rivers import load_river_file
 from incident.core.store.engine import session_scope
 from incident.core.store.tables import Crew, Equipment, Incident
-from incident.readiness.inventory import load_inventory
-from incident.sampling.roster import load_roster
+from incident.readiness import load_inventory
+from incident.sampling import load_roster
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 DEMO_RIVER = DEMO_DIR / "jade_river.geojson"
@@ -65,7 +65,7 @@ def ensure_demo(engine: Engine, *, actor: str = "demo") -> str | None:
             actor=actor,
         )
         if spec.get("playbook"):
-            from incident.playbook.runs import start_run
+            from incident.playbook import start_run
 
             start_run(session, row.code, spec["playbook"], actor=actor)
         return row.code

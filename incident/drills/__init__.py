@@ -1,1 +1,65 @@
-"""The drills room."""
+"""Drills: exercise scenarios on a synthetic spill, the exercise clock and injects, HSEEP ratings and the after-action report.
+
+This ``__init__`` is the room's public API: front ends and other rooms import
+from here, never from the private modules behind it. Names load lazily (PEP
+562), so importing the room costs nothing until a use case is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from incident.drills.aar import export_aar
+    from incident.drills.control import end_drill, start_drill, tick
+    from incident.drills.exercise import InjectView, TickResult, clock_line, injects, set_speed, take_sample
+    from incident.drills.metrics import DrillStatus, add_corrective_action, compare, drill_status, mark, rate
+
+_API: dict[str, str] = {
+    "DrillStatus": "incident.drills.metrics",
+    "InjectView": "incident.drills.exercise",
+    "TickResult": "incident.drills.exercise",
+    "add_corrective_action": "incident.drills.metrics",
+    "clock_line": "incident.drills.exercise",
+    "compare": "incident.drills.metrics",
+    "drill_status": "incident.drills.metrics",
+    "end_drill": "incident.drills.control",
+    "export_aar": "incident.drills.aar",
+    "injects": "incident.drills.exercise",
+    "mark": "incident.drills.metrics",
+    "rate": "incident.drills.metrics",
+    "set_speed": "incident.drills.exercise",
+    "start_drill": "incident.drills.control",
+    "take_sample": "incident.drills.exercise",
+    "tick": "incident.drills.control",
+}
+
+__all__ = [
+    "DrillStatus",
+    "InjectView",
+    "TickResult",
+    "add_corrective_action",
+    "clock_line",
+    "compare",
+    "drill_status",
+    "end_drill",
+    "export_aar",
+    "injects",
+    "mark",
+    "rate",
+    "set_speed",
+    "start_drill",
+    "take_sample",
+    "tick",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -20,7 +20,7 @@ from incident.core.errors import UserError
 from incident.core.i18n import bilingual, t
 from incident.drills.exercise import require_exercise, truth_start
 from incident.drills.metrics import RATINGS, drill_status
-from incident.reports.render import (
+from incident.reports import (
     KV,
     Bullets,
     Cell,
@@ -257,7 +257,7 @@ def build_aar(session: Session, code: str, *, lang: str = "en", actor: str = "")
 
 def export_aar(session: Session, code: str, path: str | Path, *, actor: str, lang: str = "en") -> Path:
     """Write the AAR/IP as Markdown (.md) or self-contained HTML (.html) and log the export."""
-    from incident.reports.lifecycle import write_text
+    from incident.reports import write_text
 
     path = Path(path)
     suffix = path.suffix.lower()

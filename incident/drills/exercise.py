@@ -29,12 +29,18 @@ from sqlmodel import Session, col, select
 from incident.core import log
 from incident.core.clock import as_utc, exercise_clock, fmt_elapsed, fmt_local, incident_now, utcnow
 from incident.core.errors import UserError
-from incident.core.incidents import NewIncident, create_incident, get_incident
+from incident.core.incidents import get_incident
 from incident.core.rivers import RiverNetworkData
-from incident.core.store.tables import DrillEvaluation, DrillInject, DrillObservation, Equipment, Incident
-from incident.drills.scenario import DrillScenario, LabMethod, Position, load_drill_scenario
-from incident.plume.forecast import ForecastPointSpec, ForecastRequest, Spill, run_forecast, standard_for
-from incident.plume.forecast_types import IncidentForecast
+from incident.core.store.tables import DrillInject, DrillObservation, Equipment, Incident
+from incident.drills.scenario import DrillScenario, LabMethod, Position
+from incident.plume import (
+    ForecastPointSpec,
+    ForecastRequest,
+    IncidentForecast,
+    Spill,
+    run_forecast,
+    standard_for,
+)
 
 EXERCISE_PREFIX = "EX-"
 
@@ -112,108 +118,6 @@ def _on_river(net: RiverNetworkData, pos: Position) -> tuple[str, float]:
 # ---------------------------------------------------------------- starting and the clock
 
 
-def start_drill(
-    session: Session,
-    scenario_path: str | Path,
-    *,
-    actor: str,
-    speed: float | None = None,
-) -> Incident:
-    """Open the exercise incident, schedule its injects and targets, start its playbook."""
-    from incident.core.networks import import_network
-    from incident.core.rivers import load_river_file
-    from incident.drills.scenario import MAX_SPEED
-    from incident.playbook.runs import start_run
-
-    sc = load_drill_scenario(scenario_path)
-    if speed is not None:
-        if not math.isfinite(speed) or not 0 < speed <= MAX_SPEED:
-            raise UserError(
-                f"speed ×{speed:g} is not playable",
-                where="--speed",
-                fix=f"give a clock speed between 1 (real time) and {MAX_SPEED:g}",
-            )
-        sc.speed = float(speed)
-    net = load_river_file(sc.river)
-    net_row = import_network(session, net)
-    now = utcnow()
-    rep = sc.reported
-    lat, lon = rep.position.lat, rep.position.lon
-    if lat is None and rep.position.reach is not None and rep.position.km is not None:
-        lat, lon = net.point_at(rep.position.reach, net.offset_for_km(rep.position.reach, rep.position.km))
-    description = rep.description + (f"\n\nCaller: {rep.caller}" if rep.caller else "")
-    inc = create_incident(
-        session,
-        NewIncident(
-            title=rep.title,
-            title_zh=rep.title_zh,
-            alert_at=now,
-            river_network_id=net_row.id,
-            is_exercise=True,
-            source_lat=lat,
-            source_lon=lon,
-            substance=rep.substance,
-            pollutant_class=rep.pollutant_class,
-            mass_kg=rep.mass_kg,
-            release_duration_h=rep.release_duration_h,
-            description=description,
-            exercise_scenario_json=sc.to_json(),
-        ),
-        actor=actor,
-    )
-    inc.exercise_started_at = now
-    inc.exercise_speed = sc.speed
-    inc.exercise_clock_json = json.dumps(
-        [{"wall": now.isoformat(), "ex": now.isoformat(), "speed": sc.speed}]
-    )
-    session.add(inc)
-    for inj in sc.injects:
-        session.add(
-            DrillInject(
-                incident_id=inc.id,  # type: ignore[arg-type]
-                at_minutes=inj.at_min,
-                title=inj.title,
-                message=inj.message,
-                sender=inj.sender,
-                kind=inj.kind,
-            )
-        )
-    for tg in sc.targets:
-        session.add(
-            DrillEvaluation(
-                incident_id=inc.id,  # type: ignore[arg-type]
-                capability=tg.capability,
-                metric=tg.metric,
-                target_json=json.dumps(
-                    {"within_min": tg.within_min, "max_error_pct": tg.max_error_pct, "zh": tg.capability_zh}
-                ),
-            )
-        )
-    session.flush()
-    log.append(
-        session,
-        chain=log.incident_chain(inc.code),
-        actor=actor,
-        kind="drill.started",
-        incident_id=inc.id,
-        summary=f"Exercise started: {sc.name} (clock ×{sc.speed:g})",
-        payload={
-            "scenario": sc.name,
-            "scenario_file": Path(sc.source).name,
-            "scenario_sha256": sc.sha256,
-            "speed": sc.speed,
-            "playbook": sc.playbook,
-            "injects": len(sc.injects),
-            "targets": [t.capability for t in sc.targets],
-        },
-    )
-    start_run(session, inc.code, sc.playbook, actor=actor)
-    from incident.drills.metrics import capture_metrics
-
-    capture_metrics(session, inc.code)
-    return inc
-
-
 def set_speed(session: Session, code: str, speed: float, *, actor: str) -> Incident:
     """Change the exercise clock's speed from now on (0 pauses it); past times keep their mapping."""
     from incident.drills.scenario import MAX_SPEED
@@ -250,32 +154,6 @@ def set_speed(session: Session, code: str, speed: float, *, actor: str) -> Incid
         payload={"speed": speed, "exercise_time": ex_now},
     )
     session.flush()
-    return inc
-
-
-def end_drill(session: Session, code: str, *, actor: str) -> Incident:
-    """Stop the clock (ENDEX) and capture the final metrics; missing milestones become U."""
-    from incident.drills.metrics import capture_metrics
-
-    inc, _sc = require_exercise(session, code)
-    if inc.status == "closed":
-        raise UserError(f"the drill {inc.code} has already ended", where=inc.code)
-    tick(session, code, actor=actor)
-    set_speed(session, code, 0.0, actor=actor)
-    inc.status = "closed"
-    session.add(inc)
-    clock = exercise_clock(inc)
-    log.append(
-        session,
-        chain=log.incident_chain(inc.code),
-        actor=actor,
-        kind="drill.ended",
-        incident_id=inc.id,
-        summary=f"ENDEX: exercise ended at {fmt_elapsed(clock.elapsed_min()) if clock else '—'}",
-        payload={},
-    )
-    session.flush()
-    capture_metrics(session, inc.code)
     return inc
 
 
@@ -486,7 +364,7 @@ def take_sample(
     round: int | None = None,
 ) -> SampleTaken:
     """Register a sample on the exercise clock and schedule its synthetic result."""
-    from incident.results.entry import NewSample, create_sample, find_point
+    from incident.results import NewSample, create_sample, find_point
 
     inc, sc = require_exercise(session, code)
     if inc.status == "closed":
@@ -540,7 +418,7 @@ def take_sample(
 def _release_results(
     session: Session, inc: Incident, sc: DrillScenario, now_ex: datetime
 ) -> list[ObservationView]:
-    from incident.results.entry import ResultInput, add_result
+    from incident.results import ResultInput, add_result
 
     out = []
     rows = session.exec(
@@ -590,24 +468,6 @@ def pending_results(session: Session, code: str) -> int:
 
 
 # ---------------------------------------------------------------- the tick
-
-
-def tick(session: Session, code: str, *, actor: str) -> TickResult:
-    """Bring the exercise up to its clock: injects, lab results, metrics. Idempotent."""
-    from incident.drills.metrics import capture_metrics
-
-    inc, sc = require_exercise(session, code)
-    now_ex = incident_now(inc)
-    delivered = _deliver_injects(session, inc, now_ex, actor)
-    released = _release_results(session, inc, sc, now_ex)
-    capture_metrics(session, inc.code)
-    return TickResult(
-        code=inc.code,
-        now=now_ex,
-        elapsed_min=(now_ex - as_utc(inc.alert_at)).total_seconds() / 60,
-        injects=delivered,
-        results=released,
-    )
 
 
 def clock_line(inc: Incident) -> str:

@@ -153,7 +153,7 @@ def _forecast_errors(
 ) -> dict[str, tuple[float | None, str]]:
     """metric name -> (value, note) for every receptor the truth reaches."""
     from incident.drills.exercise import _network, truth_forecast, truth_start
-    from incident.plume.forecast import receptor_points
+    from incident.plume import receptor_points
 
     player = _first_player_forecast(session, inc)
     if player is None:

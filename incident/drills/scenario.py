@@ -287,7 +287,7 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
     """Read and check a scenario file; raise one ValidationErrors listing every problem."""
     from incident.core import standards
     from incident.core.rivers import load_river_file
-    from incident.playbook.formats import find_playbook
+    from incident.playbook import find_playbook
 
     path = Path(path)
     data = read_toml(path)

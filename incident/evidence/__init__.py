@@ -1,1 +1,37 @@
-"""The evidence room."""
+"""Evidence: verifying the tamper-evident log chain, and backups that carry it.
+
+This ``__init__`` is the room's public API: front ends and other rooms import
+from here, never from the private modules behind it. Names load lazily (PEP
+562), so importing the room costs nothing until a use case is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from incident.evidence.backup import export_incident, import_backup
+    from incident.evidence.integrity import verify
+
+_API: dict[str, str] = {
+    "export_incident": "incident.evidence.backup",
+    "import_backup": "incident.evidence.backup",
+    "verify": "incident.evidence.integrity",
+}
+
+__all__ = [
+    "export_incident",
+    "import_backup",
+    "verify",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

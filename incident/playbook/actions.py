@@ -16,48 +16,23 @@ step and logs ``step.action``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
 
 from incident.core.errors import UserError
 from incident.core.i18n import t
+from incident.playbook.registry import (  # noqa: F401  (re-exported: the registry's public face)
+    ACTION_PARAMS,
+    KNOWN_ACTIONS,
+    REQUIRED_PARAMS,
+    ActionFunc,
+    ActionOutcome,
+    _registry,
+    register_action,
+    unregister_action,
+)
 
-
-@dataclass(frozen=True)
-class ActionOutcome:
-    summary: str  # one line for people (log, step panel)
-    data: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable details
-
-
-ActionFunc = Callable[[Session, str, dict[str, Any], str], ActionOutcome]
-
-#: action name -> i18n label key. The contract with the features that implement them.
-KNOWN_ACTIONS: dict[str, str] = {
-    "forecast.run": "actions.forecast_run",
-    "plan.propose": "actions.plan_propose",
-    "crews.assign": "actions.crews_assign",
-    "report.draft": "actions.report_draft",
-    "termination.check": "actions.termination_check",
-    "readiness.check": "actions.readiness_check",
-}
-
-#: parameters an action accepts, with their allowed values (None: any value).
-ACTION_PARAMS: dict[str, dict[str, tuple[Any, ...] | None]] = {
-    "forecast.run": {"horizon_h": None, "ensemble": None},
-    "plan.propose": {"reason": None},
-    "crews.assign": {"round": None},
-    "report.draft": {"kind": ("flash", "monitoring", "summary")},
-    "termination.check": {},
-    "readiness.check": {"kit": None},
-}
-
-#: parameters an action cannot run without.
-REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {"report.draft": ("kind",)}
-
-_registry: dict[str, tuple[ActionFunc, str]] = {}
 _builtins_installed = False
 
 
@@ -69,18 +44,6 @@ def _install_builtins() -> None:
         from incident.playbook import builtin_actions
 
         builtin_actions.install()
-
-
-def register_action(name: str, func: ActionFunc, label_key: str | None = None) -> None:
-    """Install the implementation of ``name`` (replaces an earlier one)."""
-    label = label_key or KNOWN_ACTIONS.get(name)
-    if label is None:
-        raise ValueError(f"action {name!r} needs a label key (it is not one of KNOWN_ACTIONS)")
-    _registry[name] = (func, label)
-
-
-def unregister_action(name: str) -> None:
-    _registry.pop(name, None)
 
 
 def known_action_names() -> set[str]:

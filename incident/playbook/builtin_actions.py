@@ -14,11 +14,11 @@ from sqlmodel import Session
 
 from incident.core.clock import fmt_local
 from incident.core.i18n import get_language
-from incident.playbook.actions import ActionOutcome, register_action
+from incident.playbook.registry import ActionOutcome, register_action
 
 
 def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
-    from incident.plume.forecast import DEFAULT_HORIZON_H, forecast_incident, log_forecast
+    from incident.plume import DEFAULT_HORIZON_H, forecast_incident, log_forecast
 
     fc = forecast_incident(session, code, horizon_h=float(params.get("horizon_h", DEFAULT_HORIZON_H)))
     log_forecast(session, code, fc, actor=actor)
@@ -52,9 +52,8 @@ def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str
 
 def plan_propose(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
     """Propose the plan (or refresh its forecast times if one exists) and schedule the rounds."""
-    from incident.plume.forecast import forecast_incident
-    from incident.sampling.plans import has_plan, plan_view, propose_plan, refresh_plan, requests_for
-    from incident.sampling.rounds import regenerate
+    from incident.plume import forecast_incident
+    from incident.sampling import has_plan, plan_view, propose_plan, refresh_plan, regenerate, requests_for
 
     if has_plan(session, code):
         extra = [(p.number, p.reach_id, p.offset_m) for p in plan_view(session, code).points]
@@ -83,7 +82,7 @@ def plan_propose(session: Session, code: str, params: dict[str, Any], actor: str
 
 
 def crews_assign(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
-    from incident.sampling.assignment import dispatch, plan_assignment
+    from incident.sampling import dispatch, plan_assignment
 
     plan = plan_assignment(session, code)
     dispatch(session, plan, actor=actor)
@@ -95,7 +94,7 @@ def crews_assign(session: Session, code: str, params: dict[str, Any], actor: str
 
 
 def report_draft(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
-    from incident.reports.lifecycle import draft_report
+    from incident.reports import draft_report
 
     info = draft_report(session, code, str(params["kind"]), actor=actor, lang=get_language())
     return ActionOutcome(
@@ -106,7 +105,7 @@ def report_draft(session: Session, code: str, params: dict[str, Any], actor: str
 
 def termination_check(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
     """HJ 589 §10: drafts a proposal with the evidence; never ends the response by itself."""
-    from incident.results.termination import check_termination
+    from incident.results import check_termination
 
     check = check_termination(session, code, actor=actor, lang=get_language())
     failing = [p.number for p in check.failing()]
@@ -120,7 +119,7 @@ def termination_check(session: Session, code: str, params: dict[str, Any], actor
 
 
 def readiness_check(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
-    from incident.readiness.rules import check_readiness_action
+    from incident.readiness import check_readiness_action
 
     summary, data = check_readiness_action(session, code, params, actor)
     return ActionOutcome(summary, data)

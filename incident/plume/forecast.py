@@ -513,31 +513,6 @@ def request_for_incident(
     )
 
 
-def forecast_incident(
-    session,
-    code: str,
-    *,
-    horizon_h: float = DEFAULT_HORIZON_H,
-    extra_points: Sequence[tuple[str, str, float]] = (),
-    progress: Callable[[float], None] | None = None,
-    calibrated: bool = True,
-) -> IncidentForecast:
-    """Forecast for an incident from what is recorded about its spill, with the latest
-    accepted recalibration applied (``calibrated=False`` for the reported spill alone)."""
-    req = request_for_incident(session, code, horizon_h=horizon_h, extra_points=extra_points)
-    cal = None
-    if calibrated:
-        from incident.plume.uncertainty import accepted_calibration, apply_params
-
-        cal = accepted_calibration(session, code)
-        if cal is not None:
-            req = apply_params(req, cal.params)
-    fc = run_forecast(req, progress)
-    if cal is not None:
-        fc.warnings = list(fc.warnings) + [f"uses accepted recalibration #{cal.id}"]
-    return fc
-
-
 # ---------------------------------------------------------------- scenario files
 
 

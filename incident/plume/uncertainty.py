@@ -606,17 +606,6 @@ def request_with_calibration(
     return (apply_params(req, cal.params) if cal else req), cal
 
 
-def forecast_incident_calibrated(session, code: str, *, horizon_h: float = DEFAULT_HORIZON_H, progress=None):
-    req, cal = request_with_calibration(session, code, horizon_h=horizon_h)
-    fc = run_forecast(req, progress)
-    if cal:
-        fc.warnings = list(fc.warnings) + [
-            f"uses accepted calibration #{cal.id} (mass {cal.params['mass_kg']:.0f} kg, release "
-            f"{fmt_local(datetime.fromisoformat(cal.params['release_start']))})"
-        ]
-    return fc
-
-
 # ---------------------------------------------------------------- tracing
 
 TRACE_COLUMNS = ("station", "time", "value_mg_l", "detection_limit_mg_l")

@@ -35,7 +35,7 @@ from incident.core.store.tables import (
     SamplingPoint,
     SamplingRound,
 )
-from incident.plume.forecast_types import IncidentForecast
+from incident.plume import IncidentForecast
 
 POLLUTANTS_FILE = Path(__file__).resolve().parent.parent / "data" / "pollutants.toml"
 

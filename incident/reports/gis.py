@@ -20,8 +20,8 @@ import numpy as np
 
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.rivers import RiverNetworkData
-from incident.plume.forecast_types import IncidentForecast
-from incident.sampling.layout import ProposedPoint
+from incident.plume import IncidentForecast
+from incident.sampling import ProposedPoint
 
 LAYERS = ("reach", "receptor", "sampling_point", "plume")
 

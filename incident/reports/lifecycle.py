@@ -30,7 +30,7 @@ from incident.core.clock import as_utc, fmt_local, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
 from incident.core.store.tables import Incident, Report
-from incident.plume.forecast_types import IncidentForecast
+from incident.plume import IncidentForecast
 from incident.reports.data import gather
 from incident.reports.render import (
     KINDS,

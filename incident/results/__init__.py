@@ -1,1 +1,101 @@
-"""The results room."""
+"""Results: entry, units, evaluation against the standard, QC (blanks, parallels), chain of custody, CSV import and the termination check.
+
+This ``__init__`` is the room's public API: front ends and other rooms import
+from here, never from the private modules behind it. Names load lazily (PEP
+562), so importing the room costs nothing until a use case is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from incident.results.custody import chain, hand_off, holder
+    from incident.results.entry import (
+        NewSample,
+        PointSeries,
+        ResultInput,
+        RoundTable,
+        add_result,
+        correct_result,
+        create_sample,
+        find_point,
+        get_sample,
+        input_from_result,
+        latest_sample_by_point,
+        list_samples,
+        point_series,
+        result_views,
+        round_table,
+    )
+    from incident.results.importer import import_results, load_mapping
+    from incident.results.qc_table import qc_summary
+    from incident.results.termination import check_termination
+    from incident.results.units import parse_number, parse_result_value, unit_factor
+
+_API: dict[str, str] = {
+    "NewSample": "incident.results.entry",
+    "PointSeries": "incident.results.entry",
+    "ResultInput": "incident.results.entry",
+    "RoundTable": "incident.results.entry",
+    "add_result": "incident.results.entry",
+    "chain": "incident.results.custody",
+    "check_termination": "incident.results.termination",
+    "correct_result": "incident.results.entry",
+    "create_sample": "incident.results.entry",
+    "find_point": "incident.results.entry",
+    "get_sample": "incident.results.entry",
+    "hand_off": "incident.results.custody",
+    "holder": "incident.results.custody",
+    "import_results": "incident.results.importer",
+    "input_from_result": "incident.results.entry",
+    "latest_sample_by_point": "incident.results.entry",
+    "list_samples": "incident.results.entry",
+    "load_mapping": "incident.results.importer",
+    "parse_number": "incident.results.units",
+    "parse_result_value": "incident.results.units",
+    "point_series": "incident.results.entry",
+    "qc_summary": "incident.results.qc_table",
+    "result_views": "incident.results.entry",
+    "round_table": "incident.results.entry",
+    "unit_factor": "incident.results.units",
+}
+
+__all__ = [
+    "NewSample",
+    "PointSeries",
+    "ResultInput",
+    "RoundTable",
+    "add_result",
+    "chain",
+    "check_termination",
+    "correct_result",
+    "create_sample",
+    "find_point",
+    "get_sample",
+    "hand_off",
+    "holder",
+    "import_results",
+    "input_from_result",
+    "latest_sample_by_point",
+    "list_samples",
+    "load_mapping",
+    "parse_number",
+    "parse_result_value",
+    "point_series",
+    "qc_summary",
+    "result_views",
+    "round_table",
+    "unit_factor",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,1 +1,113 @@
-"""The sampling room."""
+"""Sampling: the point layout (HJ 589 §6.2), the monitoring plan and its revisions, rounds, crews, the roster and crew assignment.
+
+This ``__init__`` is the room's public API: front ends and other rooms import
+from here, never from the private modules behind it. Names load lazily (PEP
+562), so importing the room costs nothing until a use case is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from incident.sampling.assignment import (
+        AssignSettings,
+        current_assignments,
+        dispatch,
+        ics204_csv,
+        ics204_markdown,
+        plan_assignment,
+    )
+    from incident.sampling.crews import check_in, default_kit_check, list_crews, set_status, skip_kit_check
+    from incident.sampling.layout import PlanSettings, ProposedPoint, sub_number
+    from incident.sampling.plans import (
+        _locate,
+        has_plan,
+        incident_river,
+        insert_point,
+        plan_view,
+        propose_plan,
+        refresh_plan,
+        remove_point,
+        requests_for,
+    )
+    from incident.sampling.roster import load_roster
+    from incident.sampling.rounds import list_rounds, mark_sampled, regenerate
+    from incident.sampling.strip import StripModel, build_strip, plume_along
+
+_API: dict[str, str] = {
+    "AssignSettings": "incident.sampling.assignment",
+    "PlanSettings": "incident.sampling.layout",
+    "ProposedPoint": "incident.sampling.layout",
+    "StripModel": "incident.sampling.strip",
+    "_locate": "incident.sampling.plans",
+    "build_strip": "incident.sampling.strip",
+    "check_in": "incident.sampling.crews",
+    "current_assignments": "incident.sampling.assignment",
+    "default_kit_check": "incident.sampling.crews",
+    "dispatch": "incident.sampling.assignment",
+    "has_plan": "incident.sampling.plans",
+    "ics204_csv": "incident.sampling.assignment",
+    "ics204_markdown": "incident.sampling.assignment",
+    "incident_river": "incident.sampling.plans",
+    "insert_point": "incident.sampling.plans",
+    "list_crews": "incident.sampling.crews",
+    "list_rounds": "incident.sampling.rounds",
+    "load_roster": "incident.sampling.roster",
+    "mark_sampled": "incident.sampling.rounds",
+    "plan_assignment": "incident.sampling.assignment",
+    "plan_view": "incident.sampling.plans",
+    "plume_along": "incident.sampling.strip",
+    "propose_plan": "incident.sampling.plans",
+    "refresh_plan": "incident.sampling.plans",
+    "regenerate": "incident.sampling.rounds",
+    "remove_point": "incident.sampling.plans",
+    "requests_for": "incident.sampling.plans",
+    "set_status": "incident.sampling.crews",
+    "skip_kit_check": "incident.sampling.crews",
+    "sub_number": "incident.sampling.layout",
+}
+
+__all__ = [
+    "AssignSettings",
+    "PlanSettings",
+    "ProposedPoint",
+    "StripModel",
+    "_locate",
+    "build_strip",
+    "check_in",
+    "current_assignments",
+    "default_kit_check",
+    "dispatch",
+    "has_plan",
+    "ics204_csv",
+    "ics204_markdown",
+    "incident_river",
+    "insert_point",
+    "list_crews",
+    "list_rounds",
+    "load_roster",
+    "mark_sampled",
+    "plan_assignment",
+    "plan_view",
+    "plume_along",
+    "propose_plan",
+    "refresh_plan",
+    "regenerate",
+    "remove_point",
+    "requests_for",
+    "set_status",
+    "skip_kit_check",
+    "sub_number",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -303,7 +303,7 @@ def kit_reasons(
 def default_kit_check() -> KitCheck:
     """``incident.readiness.rules.kit_ready`` (imported late: it is another feature)."""
     try:
-        from incident.readiness.rules import kit_ready  # type: ignore[import-not-found]
+        from incident.readiness import kit_ready
     except ImportError as exc:
         raise UserError(
             "kit readiness cannot be checked: the readiness service is not in this build",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from incident.core.errors import UserError
 from incident.core.rivers import RiverNetworkData
-from incident.plume.forecast_types import IncidentForecast, PointForecast
+from incident.plume import IncidentForecast, PointForecast
 
 ROLES = (
     "upstream_control",

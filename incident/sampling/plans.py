@@ -24,7 +24,7 @@ from incident.core.incidents import get_incident
 from incident.core.networks import load_network
 from incident.core.rivers import RiverNetworkData
 from incident.core.store.tables import Incident, PlanRevision, SamplingPoint
-from incident.plume.forecast_types import IncidentForecast
+from incident.plume import IncidentForecast
 from incident.sampling.layout import (
     PlanSettings,
     Proposal,

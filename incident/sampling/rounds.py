@@ -24,7 +24,7 @@ from incident.core.clock import as_utc, incident_now
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
 from incident.core.store.tables import Assignment, Sample, SamplingRound
-from incident.plume.forecast_types import IncidentForecast
+from incident.plume import IncidentForecast
 from incident.sampling.layout import ProposedPoint, find_forecast, forecast_label
 from incident.sampling.plans import plan_view
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from incident.core.rivers import RiverNetworkData
-from incident.plume.forecast_types import IncidentForecast
+from incident.plume import IncidentForecast
 from incident.sampling.layout import ProposedPoint
 
 

@@ -19,12 +19,11 @@ from incident.tui.dialogs.form import FormDialog, FormField
 
 
 def _refresh(app: App) -> None:
-    from incident.tui.screens.equipment import EquipmentScreen
-    from incident.tui.screens.readiness import ReadinessScreen
-
+    # Screens that show readiness say so (``SHOWS_READINESS``); no import of them here,
+    # since they import these actions.
     for screen in app.screen_stack:
-        if isinstance(screen, ReadinessScreen | EquipmentScreen):
-            screen.load()
+        if getattr(screen, "SHOWS_READINESS", False):
+            screen.load()  # type: ignore[attr-defined]  # every SHOWS_READINESS screen has load()
 
 
 def _form(app: App, title: str, fields: list[FormField], apply: Callable[[Any, dict], str]) -> None:
@@ -52,14 +51,13 @@ def _form(app: App, title: str, fields: list[FormField], apply: Callable[[Any, d
 
 
 def _day(text: str, where: str):
-    from incident.readiness.rules import parse_day_arg, today_local
+    from incident.readiness import parse_day_arg, today_local
 
     return parse_day_arg(text, where=where) if text else today_local()
 
 
 def open_calibrate(app: App, tag: str = "") -> None:
-    from incident.readiness.rules import today_local
-    from incident.readiness.upkeep import record_calibration
+    from incident.readiness import record_calibration, today_local
 
     def apply(session, v: dict) -> str:
         if not v["tag"]:
@@ -106,8 +104,7 @@ def _first_schedule(app: App, tag: str) -> str:
 
 
 def open_maintain(app: App, tag: str = "") -> None:
-    from incident.readiness.rules import today_local
-    from incident.readiness.upkeep import record_maintenance
+    from incident.readiness import record_maintenance, today_local
 
     def apply(session, v: dict) -> str:
         out = record_maintenance(
@@ -134,7 +131,7 @@ def open_maintain(app: App, tag: str = "") -> None:
 
 
 def open_checkout(app: App, target: str = "", crew: str = "") -> None:
-    from incident.readiness.checkout import check_out
+    from incident.readiness import check_out
 
     def apply(session, v: dict) -> str:
         out = check_out(
@@ -160,7 +157,7 @@ def open_checkout(app: App, target: str = "", crew: str = "") -> None:
 
 
 def open_checkin(app: App, target: str = "") -> None:
-    from incident.readiness.checkout import check_in
+    from incident.readiness import check_in
 
     def apply(session, v: dict) -> str:
         out = check_in(

@@ -61,7 +61,7 @@ def test_building_the_cli_parser_stays_light():
 def test_the_tui_starts_without_the_science_stack():
     """numpy/scipy/geopy load on first use (a forecast, a map), not when the dashboard opens."""
     loaded = _loaded_after(
-        "import incident.tui.app\nimport incident.overview.dashboard\nimport incident.demo.seed"
+        "import incident.tui.app\nimport incident.overview.board\nimport incident.demo.seed"
     )
     for heavy in ("numpy", "scipy", "geopy", "textual_plotext", "models"):
         assert heavy not in loaded, f"{heavy} is imported when the TUI starts"

@@ -36,7 +36,7 @@ def wall(monkeypatch) -> WallClock:
 def drill(demo_engine, wall) -> str:
     """A drill of the shipped scenario at ×10, started at ``wall``."""
     from incident.core.store.engine import session_scope
-    from incident.drills.exercise import start_drill
+    from incident.drills.control import start_drill
 
     with session_scope(demo_engine) as s:
         return start_drill(s, SCENARIO, actor="controller", speed=10).code
@@ -45,7 +45,7 @@ def drill(demo_engine, wall) -> str:
 def propose(engine, code: str) -> list:
     """The players' first forecast (logged) and the monitoring plan proposed from it."""
     from incident.core.store.engine import session_scope
-    from incident.plume.forecast import forecast_incident, log_forecast
+    from incident.plume import forecast_incident, log_forecast
     from incident.sampling.plans import propose_plan
 
     with session_scope(engine) as s:

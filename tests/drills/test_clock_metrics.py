@@ -11,7 +11,8 @@ from incident.core.errors import UserError
 from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.core.store.tables import DrillMetric
-from incident.drills.exercise import end_drill, injects, require_exercise, set_speed, take_sample, tick
+from incident.drills.control import end_drill, tick
+from incident.drills.exercise import injects, require_exercise, set_speed, take_sample
 from incident.drills.metrics import (
     add_corrective_action,
     capture_metrics,
@@ -20,7 +21,7 @@ from incident.drills.metrics import (
     rate,
     suggest_rating,
 )
-from incident.overview.dashboard import dashboard
+from incident.overview.board import dashboard
 from incident.playbook.runs import run_view
 from incident.reports import lifecycle as reports
 from incident.sampling import crews

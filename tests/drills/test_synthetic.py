@@ -14,13 +14,13 @@ from incident.core.errors import UserError
 from incident.core.networks import load_network
 from incident.core.store.engine import session_scope
 from incident.core.store.tables import DrillObservation, Result
+from incident.drills.control import tick
 from incident.drills.exercise import (
     draw_measurement,
     lognormal_sigma,
     require_exercise,
     result_fields,
     take_sample,
-    tick,
     truth_concentration,
 )
 from incident.drills.scenario import LabMethod

@@ -12,7 +12,7 @@ from incident.core.clock import frozen
 from incident.core.errors import UserError
 from incident.core.incidents import NewIncident, create_incident
 from incident.core.store.engine import session_scope
-from incident.overview.dashboard import dashboard
+from incident.overview.board import dashboard
 from incident.playbook import actions
 from incident.playbook.runs import (
     complete_step,

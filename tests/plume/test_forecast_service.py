@@ -15,7 +15,8 @@ from incident.core.errors import UserError
 from incident.core.rivers import load_river_file
 from incident.core.store.engine import session_scope
 from incident.demo.seed import DEMO_RIVER
-from incident.plume.forecast import forecast_incident, load_scenario, log_forecast, run_forecast
+from incident.plume import forecast_incident
+from incident.plume.forecast import load_scenario, log_forecast, run_forecast
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "incident" / "data" / "examples"
 
@@ -50,7 +51,7 @@ def test_demo_incident_forecast_is_physical(demo_engine, demo_code):
 
 
 def test_logged_forecast_feeds_the_dashboard(demo_engine, demo_code):
-    from incident.overview.dashboard import dashboard
+    from incident.overview.board import dashboard
 
     with session_scope(demo_engine) as s:
         assert all(r.arrival_h is None for r in dashboard(s, demo_code).receptors)

@@ -18,6 +18,7 @@ from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.core.store.tables import LogEntry, ModelCalibration, PlanRevision, Result, Sample, SamplingPoint
 from incident.demo.seed import DEMO_RIVER
+from incident.plume import forecast_incident
 from incident.plume import uncertainty as usvc
 from incident.plume.forecast import request_for_incident, run_forecast
 
@@ -166,7 +167,7 @@ def test_accept_then_forecast_uses_it_and_decisions_are_final(with_results):
         req, cal = usvc.request_with_calibration(s, code, horizon_h=48)
         assert cal.id == first.calibration_id
         assert req.spills[0].mass_kg == pytest.approx(first.fit.estimates["mass_kg"])
-        fc = usvc.forecast_incident_calibrated(s, code, horizon_h=48)
+        fc = forecast_incident(s, code, horizon_h=48)
         entries = [
             (e.kind, e.actor)
             for e in s.exec(

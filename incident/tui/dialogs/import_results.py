@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, Static
 from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
-from incident.results.importer import import_results, load_mapping
+from incident.results import import_results, load_mapping
 from incident.tui.base import Localised
 
 

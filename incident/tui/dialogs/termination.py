@@ -12,7 +12,7 @@ from textual.widgets import Markdown, Static
 from incident.core.errors import UserError
 from incident.core.i18n import get_language, t
 from incident.core.store.engine import session_scope
-from incident.results.termination import check_termination
+from incident.results import check_termination
 from incident.tui.base import Localised
 
 

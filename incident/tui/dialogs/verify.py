@@ -54,7 +54,7 @@ class VerifyDialog(Localised, ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def run_check(self) -> None:
         from incident.core.store.engine import session_scope
-        from incident.evidence.integrity import verify
+        from incident.evidence import verify
 
         try:
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]

@@ -91,7 +91,7 @@ class CalibrationScreen(Localised, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="calibrate")
     def fit(self) -> None:
         from incident.core.store.engine import session_scope
-        from incident.plume.uncertainty import calibrate_incident
+        from incident.plume import calibrate_incident
 
         with session_scope(self.app.engine) as session:
             report = calibrate_incident(session, self.code, actor=self.app.settings.user)
@@ -177,7 +177,7 @@ class CalibrationScreen(Localised, Screen):
             if not answer:
                 return
             from incident.core.store.engine import session_scope
-            from incident.plume.uncertainty import decide
+            from incident.plume import decide
 
             with session_scope(self.app.engine) as session:
                 info = decide(

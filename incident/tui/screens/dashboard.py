@@ -20,7 +20,7 @@ from textual.widgets import Footer, Header, Static
 from incident.core.clock import as_utc, fmt_local, to_local, utcnow
 from incident.core.i18n import bilingual, t
 from incident.core.store.engine import session_scope
-from incident.overview.dashboard import DashboardData, dashboard
+from incident.overview import DashboardData, dashboard
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 

@@ -16,9 +16,9 @@ from incident.core.clock import fmt_local
 from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
-from incident.readiness.upkeep import EquipmentDetail, equipment_detail
+from incident.readiness import EquipmentDetail, equipment_detail
 from incident.tui.base import Localised
-from incident.tui.screens.readiness import state_text
+from incident.tui.widgets.readiness_state import state_text
 
 
 def _history(title: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -35,6 +35,7 @@ def _history(title: str, columns: list[str], rows: list[list[str]]) -> Table:
 
 
 class EquipmentScreen(Localised, Screen):
+    SHOWS_READINESS = True
     DEFAULT_CSS = """
     EquipmentScreen #detail { padding: 0 1; }
     """

@@ -16,7 +16,7 @@ from textual_plotext import PlotextPlot
 
 from incident.core.clock import fmt_local
 from incident.core.i18n import bilingual, t
-from incident.plume.forecast_types import IncidentForecast
+from incident.plume import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 
@@ -100,8 +100,8 @@ class ForecastScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ensemble")
     def run_ensemble(self) -> None:
+        import incident.plume as usvc
         from incident.core.store.engine import session_scope
-        from incident.plume import uncertainty as usvc
 
         fc = self.forecast
         with session_scope(self.app.engine) as session:
@@ -123,8 +123,7 @@ class ForecastScreen(Localised, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="forecast")
     def run_forecast(self) -> IncidentForecast:
         from incident.core.store.engine import session_scope
-        from incident.plume.forecast import log_forecast
-        from incident.plume.uncertainty import forecast_incident_calibrated
+        from incident.plume import forecast_incident, log_forecast
 
         bar = self.query_one(ProgressBar)
 
@@ -132,7 +131,7 @@ class ForecastScreen(Localised, Screen):
             self.app.call_from_thread(bar.update, progress=fraction * 100)
 
         with session_scope(self.app.engine) as session:
-            fc = forecast_incident_calibrated(session, self.code, progress=progress)
+            fc = forecast_incident(session, self.code, progress=progress)
             log_forecast(session, self.code, fc, actor=self.app.settings.user)
         for key in [
             k for k in self.app.forecasts if k == self.code or (isinstance(k, tuple) and k[0] == self.code)

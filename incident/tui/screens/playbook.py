@@ -26,22 +26,24 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
+import incident.playbook as actions
 from incident.core.clock import fmt_local
 from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
-from incident.playbook import actions
-from incident.playbook.formats import FormField, list_playbooks, suggest_playbook_id
-from incident.playbook.runs import (
+from incident.playbook import (
+    FormField,
     RunView,
     StepView,
     complete_step,
+    list_playbooks,
     run_step_action,
     run_view,
     save_form,
     set_check,
     skip_step,
     start_run,
+    suggest_playbook_id,
     undo_step,
 )
 from incident.tui.base import Localised

@@ -20,18 +20,13 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from incident.core.i18n import bilingual, t
 from incident.core.store.engine import session_scope
-from incident.readiness.rules import DueItem, Rollup, due_items, rollup
+from incident.readiness import DueItem, Rollup, due_items, rollup
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.readiness_state import state_text
 
 TABS = ("teams", "kits", "items", "stock", "due")
-STATE_STYLE = {"ready": "green", "due_soon": "yellow", "not_ready": "bold red"}
 LOT_STYLE = {"ok": "", "expiring": "yellow", "expired": "bold red"}
-
-
-def state_text(state: str) -> Text:
-    mark = {"ready": "✔ ", "due_soon": "! ", "not_ready": "✘ "}.get(state, "")
-    return Text(mark + t(f"readiness.state.{state}"), style=STATE_STYLE.get(state, ""))
 
 
 def answer_text(r: Rollup) -> str:
@@ -47,6 +42,7 @@ class ReadinessView:
 
 
 class ReadinessScreen(Localised, Screen):
+    SHOWS_READINESS = True
     DEFAULT_CSS = """
     ReadinessScreen #answer {
         height: 3; content-align: center middle; text-style: bold; width: 100%;

@@ -14,11 +14,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+import incident.results as results
 from incident.core import standards
 from incident.core.i18n import t
 from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
-from incident.results import entry as results
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 
@@ -188,7 +188,7 @@ class ResultsScreen(Localised, Screen):
     def _create_sample(self, values: dict) -> None:
         from incident.core.clock import parse_local
         from incident.core.errors import UserError
-        from incident.results.entry import NewSample, create_sample
+        from incident.results import NewSample, create_sample
 
         try:
             round_no = int(values["round"]) if values["round"] else None

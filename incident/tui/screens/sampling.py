@@ -22,9 +22,8 @@ from incident.core.errors import UserError
 from incident.core.i18n import bilingual, t
 from incident.core.rivers import RiverNetworkData
 from incident.core.store.engine import session_scope
-from incident.plume.forecast_types import IncidentForecast
-from incident.sampling.layout import ProposedPoint
-from incident.sampling.strip import StripModel, build_strip, plume_along
+from incident.plume import IncidentForecast
+from incident.sampling import ProposedPoint, StripModel, build_strip, plume_along
 from incident.tui.base import Localised
 from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
 from incident.tui.widgets.exercise_banner import ExerciseBanner
@@ -131,7 +130,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     def _read(self, forecast: IncidentForecast | None = None) -> PlanScreenData:
         from incident.core.incidents import get_incident
-        from incident.sampling.plans import has_plan, incident_river, plan_view
+        from incident.sampling import has_plan, incident_river, plan_view
 
         with session_scope(self.app.engine) as s:
             inc = get_incident(s, self.code)
@@ -244,7 +243,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
     def _propose(self) -> None:
-        from incident.sampling.plans import propose_plan, requests_for
+        from incident.sampling import propose_plan, requests_for
 
         try:
             with session_scope(self.app.engine) as s:
@@ -293,7 +292,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
     def _do_insert(self, values: dict) -> None:
-        from incident.sampling.plans import _locate, insert_point
+        from incident.sampling import _locate, insert_point
 
         try:
             try:
@@ -347,7 +346,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
     def _do_remove(self, number: str, reason: str) -> None:
-        from incident.sampling.plans import remove_point
+        from incident.sampling import remove_point
 
         try:
             with session_scope(self.app.engine) as s:
@@ -407,8 +406,7 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crews")
     def load(self) -> None:
-        from incident.sampling.assignment import current_assignments
-        from incident.sampling.crews import list_crews
+        from incident.sampling import current_assignments, list_crews
 
         with session_scope(self.app.engine) as s:
             crews = list_crews(s, code=self.code)
@@ -475,7 +473,7 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _do_checkin(self, crew: str, values: dict) -> None:
-        from incident.sampling.crews import check_in
+        from incident.sampling import check_in
 
         try:
             try:
@@ -521,7 +519,7 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _do_status(self, crew: str, values: dict) -> None:
-        from incident.sampling.crews import set_status
+        from incident.sampling import set_status
 
         try:
             with session_scope(self.app.engine) as s:
@@ -544,8 +542,7 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _compute_assignment(self) -> None:
-        from incident.sampling.assignment import plan_assignment
-        from incident.sampling.crews import default_kit_check
+        from incident.sampling import default_kit_check, plan_assignment
 
         try:
             kit_check = getattr(self.app, "kit_check", None) or default_kit_check()
@@ -586,7 +583,7 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _dispatch(self, plan) -> None:
-        from incident.sampling.assignment import dispatch
+        from incident.sampling import dispatch
 
         try:
             with session_scope(self.app.engine) as s:

@@ -26,7 +26,7 @@ class TraceScreen(Localised, Screen):
         return TraceScreen()
 
     def compose(self) -> ComposeResult:
-        from incident.demo.seed import DEMO_RIVER
+        from incident.demo import DEMO_RIVER
 
         yield Header()
         with Vertical():
@@ -59,7 +59,7 @@ class TraceScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="trace")
     def trace(self, csv_path: str, river: str) -> None:
-        from incident.plume.uncertainty import trace_file
+        from incident.plume import trace_file
 
         report = trace_file(csv_path, river)
         self.app.call_from_thread(self.show, report)

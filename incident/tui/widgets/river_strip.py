@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from incident.core.clock import fmt_local
 from incident.core.i18n import t
-from incident.sampling.strip import StripModel
+from incident.sampling import StripModel
 
 RECEPTOR_LETTER = {"drinking_water_intake": "W", "automatic_station": "A", "boundary_section": "B"}
 

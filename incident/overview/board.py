@@ -12,7 +12,7 @@ from incident.core.clock import exercise_speed, incident_now
 from incident.core.incidents import get_incident
 from incident.core.networks import ReceptorLine, downstream_receptors
 from incident.core.store.tables import Crew, RiverNetwork
-from incident.plume.forecast_log import latest_logged_forecast
+from incident.plume import latest_logged_forecast
 
 
 @dataclass
@@ -68,7 +68,7 @@ class DashboardData:
 
 def fill_from_playbook(session: Session, data: DashboardData) -> None:
     """Phase, current step and next deadline come from the incident's playbook run."""
-    from incident.playbook.runs import run_view
+    from incident.playbook import run_view
 
     view = run_view(session, data.code)
     if view is None:
@@ -121,8 +121,8 @@ def dashboard(session: Session, code: str) -> DashboardData:
         arrivals = {p["label"]: p["leading_edge_h"] for p in logged["points"]}
         for line in data.receptors:
             line.arrival_h = arrivals.get(line.receptor_id)
-    from incident.results.entry import result_views
-    from incident.sampling.assignment import current_assignments
+    from incident.results import result_views
+    from incident.sampling import current_assignments
 
     live = current_assignments(session, inc.code)
     data.crews = [
