@@ -5,7 +5,7 @@
 
 Every command and subcommand gets a section with its help line, description, usage, a table of
 its arguments (help text, choices, default) and its `--help` examples. The page is generated,
-never edited by hand: tests/foundation/test_docs.py fails when it differs from the parser.
+never edited by hand: tests/core/test_docs.py fails when it differs from the parser.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 It loads the demo into a throwaway database, logs a forecast (so the receptors show their arrival
 times, as they do once a responder has run one), opens the TUI headless at 80×24 and saves Textual's
 SVG screenshot. The SVG is made offline-safe: Textual names a web font on a CDN as a fallback, which
-is removed so that viewing the image fetches nothing (tests/foundation/test_docs.py checks).
+is removed so that viewing the image fetches nothing (tests/core/test_docs.py checks).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def _cli(*argv: str) -> str:
 
 
 async def _shoot(url: str, code: str) -> str:
-    from incident.config import Settings
-    from incident.store.engine import open_store
+    from incident.core.config import Settings
+    from incident.core.store.engine import open_store
     from incident.tui.app import make_app
 
     engine = open_store(url)
