@@ -41,13 +41,14 @@ def _usage(parser: argparse.ArgumentParser) -> str:
 def _escape(text: str) -> str:
     """Help text as literal Markdown inside a table cell."""
     text = " ".join(text.split())
-    for char in ("\\", "|", "*", "_", "<", "[", "]"):
+    for char in ("\\", "|", "*", "_", "[", "]"):
         text = text.replace(char, "\\" + char)
-    return text
+    return text.replace("<", "&lt;")
 
 
 def _code(text: str) -> str:
-    return "`" + text.replace("|", "\\|") + "`"
+    """A code span; a `|` inside one does not split a table cell in Python-Markdown (no escape)."""
+    return "`" + text + "`"
 
 
 def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
