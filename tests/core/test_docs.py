@@ -173,6 +173,7 @@ def test_the_readme_and_getting_started_keep_the_two_commands():
     for text in (README, install):
         assert f"```sh\n{TUI_COMMAND}\n```" in text
         assert f"```sh\n{TEST_COMMAND}\n```" in text
+    assert f"```sh\n{TEST_COMMAND}\n```" in (DOCS / "testing.md").read_text(encoding="utf-8")
 
 
 def test_the_readme_links_resolve():
