@@ -306,11 +306,11 @@ def test_cli_list_and_show(capsys):
     assert "no playbook 'no_such'" in capsys.readouterr().err
 
 
-def test_the_readme_example_validates():
-    readme = (PLAYBOOK_DIR.parent / "README.md").read_text(encoding="utf-8")
-    start = readme.index('```toml\nid = "tiny_spill"') + len("```toml\n")
-    example = readme[start : readme.index("```", start)]
-    pb = parse_playbook(example, "README.md")
+def test_the_documented_example_validates():
+    page = (PLAYBOOK_DIR.parent / "docs" / "formats" / "playbook.md").read_text(encoding="utf-8")
+    start = page.index('```toml\nid = "tiny_spill"') + len("```toml\n")
+    example = page[start : page.index("```", start)]
+    pb = parse_playbook(example, "docs/formats/playbook.md")
     assert pb.step("judgement").following({"pollutant_class": "heavy_metal"}) == "metal_test"
 
 
