@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from incident.core.rivers import RiverNetworkData
     from incident.preplan.build import BuildReport
     from incident.preplan.compute import Settings
     from incident.preplan.execute import Progress
     from incident.preplan.inputs import Register
     from incident.preplan.places import PlacedRegister
-    from incident.services.rivers import RiverNetworkData
 
 __all__ = ["PreplanInputs", "load_inputs", "build_preplan", "write_tables", "CSV_COLUMNS"]
 
@@ -39,9 +39,9 @@ class PreplanInputs:
 
 def load_inputs(river: str | Path, sources: str | Path, intakes: str | Path) -> PreplanInputs:
     """Read the river, the risk-source register and the intakes file, and place them on the river."""
+    from incident.core.rivers import load_river_file
     from incident.preplan.inputs import load_intakes, load_sources
     from incident.preplan.places import place_register
-    from incident.services.rivers import load_river_file
 
     net = load_river_file(river)
     src = load_sources(sources)

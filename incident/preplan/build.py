@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from incident.core.rivers import RiverNetworkData
 from incident.preplan.compute import PointResult, Release, Settings, Unit, content_hash, model_version
 from incident.preplan.flows import FlowCase
 from incident.preplan.places import PlacedIntake, PlacedInterception, PlacedRegister, PlacedSource, Position
-from incident.services.rivers import RiverNetworkData
 
 
 @dataclass

@@ -133,6 +133,7 @@ def _ensemble(unit: Unit, release: Release, routes, horizon: float) -> list[Metr
         start_sd_s=0.0,
         duration_low_factor=1.0,
         duration_high_factor=1.0,
+        instantaneous_max_s=0.0,  # a scenario's duration is given: 0 is instantaneous
         velocity_sigma_ln=s.velocity_sigma_ln,
     )
     result = run_ensemble(

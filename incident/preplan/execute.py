@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from incident.errors import UserError
-from incident.i18n import t
+from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.preplan.compute import PointResult, Unit, run_units
 
 Progress = Callable[[int, int], None]

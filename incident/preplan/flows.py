@@ -17,9 +17,9 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 
-from incident.errors import UserError
-from incident.i18n import t
-from incident.services.rivers import ReachData, RiverNetworkData
+from incident.core.errors import UserError
+from incident.core.i18n import t
+from incident.core.rivers import ReachData, RiverNetworkData
 
 DEFAULT_FACTORS = {"low": 0.5, "median": 1.0, "high": 2.0}
 WIDTH_EXP, DEPTH_EXP, VELOCITY_EXP = 0.26, 0.40, 0.34
@@ -113,8 +113,8 @@ def _scaled_reach(r: ReachData, f: float) -> ReachData:
 
 def flow_case(net: RiverNetworkData, scenario: FlowScenario) -> FlowCase:
     """Reach arrays and dispersion bounds for one scenario, with the hash of everything in them."""
-    from incident.services.forecast import build_reach_specs, reach_hydraulics
-    from incident.services.uncertainty import GIVEN_DISPERSION_SPREAD
+    from incident.plume.forecast import build_reach_specs, reach_hydraulics
+    from incident.plume.uncertainty import GIVEN_DISPERSION_SPREAD
 
     scaled = replace(net, reaches=[_scaled_reach(r, scenario.discharge_factor) for r in net.reaches])
     hydraulics, _ = reach_hydraulics(scaled)

@@ -27,8 +27,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from incident.errors import UserError, ValidationErrors
-from incident.i18n import t
+from incident.core.errors import UserError, ValidationErrors
+from incident.core.i18n import t
 
 SOURCE_KINDS = ("enterprise", "outfall", "bridge", "road_crossing", "pipeline", "tank_farm", "wharf")
 INTERCEPTION_KINDS = ("gate", "dam", "reservoir", "tributary_mouth", "weir_site", "boom_site")
@@ -213,7 +213,7 @@ class _Problems:
         place = f"{where}, {field}" if field else where
         self.items.append(
             UserError(
-                t(f"preplan.err.{key}", **params),
+                t(f"preplan.err.{key}", field=field, **params),
                 where=place,
                 fix=t(f"preplan.err.{key}_fix", field=field, **params),
             )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from incident.errors import UserError
+from incident.core.errors import UserError
+from incident.core.rivers import RiverNetworkData
 from incident.preplan.inputs import (
     Intake,
     InterceptionPoint,
@@ -15,7 +16,6 @@ from incident.preplan.inputs import (
     Substance,
     _Problems,
 )
-from incident.services.rivers import RiverNetworkData
 
 MAX_SNAP_M = 1000.0  # as for the river file's receptors
 
@@ -112,7 +112,7 @@ def _position(net: RiverNetworkData, place: Place, where: str, problems: _Proble
 
 
 def _substance(sub: Substance, where: str, problems: _Problems) -> ResolvedSubstance | None:
-    from incident.services import standards
+    from incident.core import standards
 
     try:
         parameter = standards.resolve_parameter(sub.substance, where=where)
