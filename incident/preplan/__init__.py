@@ -7,7 +7,12 @@ Public API (front ends call only these):
 
 * `load_inputs(river, sources, intakes)` — read and place the register (refusals name file/line/field);
 * `build_preplan(inputs, flows=..., scheduler=..., previous=...)` — rows, recomputing only stale ones;
-* `write_tables(report, out_dir)` — rows.json and rows.csv.
+* `write_tables(rows, out_dir)` — rows.json and rows.csv; `write_documents(...)` — one pre-plan per
+  intake, Markdown and HTML, en and zh;
+* `store_build(session, inputs, report, actor=...)`, `previous_rows(session)`,
+  `rows_for_intake(session, intake_id)` — the store, every change logged;
+* `preplan_rows_near(session, incident)` — the rows of the registered sources at or near an
+  incident's source (for the dashboard).
 
 Heavy modules (numpy, scipy, dask) load inside these functions, not on import.
 """
@@ -26,7 +31,21 @@ if TYPE_CHECKING:
     from incident.preplan.inputs import Register
     from incident.preplan.places import PlacedRegister
 
-__all__ = ["PreplanInputs", "load_inputs", "build_preplan", "write_tables", "CSV_COLUMNS"]
+__all__ = [
+    "PreplanInputs",
+    "load_inputs",
+    "build_preplan",
+    "write_tables",
+    "write_documents",
+    "store_build",
+    "previous_rows",
+    "rows_for_intake",
+    "preplan_rows_near",
+    "NEAR_KM",
+    "CSV_COLUMNS",
+]
+
+NEAR_KM = 2.0  # an incident this close to a registered source (along the river) shows its pre-plan
 
 
 @dataclass(frozen=True)
@@ -125,3 +144,45 @@ def write_tables(rows: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
                 }
             )
     return [json_path, csv_path]
+
+
+def store_build(session, inputs: PreplanInputs, report: BuildReport, *, actor: str) -> dict[str, list]:
+    """Store the register and the rows; log register changes and recomputed rows (centre chain)."""
+    from incident.preplan.store import save_register, save_rows
+
+    changes = save_register(session, inputs, actor=actor)
+    save_rows(session, report, actor=actor)
+    return changes
+
+
+def previous_rows(session) -> dict[str, dict[str, Any]]:
+    """Stored rows by key, to pass as `previous` to `build_preplan`."""
+    from incident.preplan.store import stored_rows
+
+    return stored_rows(session)
+
+
+def rows_for_intake(session, intake_id: str) -> list[dict[str, Any]]:
+    from incident.preplan.store import rows_for_intake as _rows
+
+    return _rows(session, intake_id)
+
+
+def preplan_rows_near(session, incident, within_km: float = NEAR_KM) -> list[dict[str, Any]]:
+    """Rows of the registered risk sources within `within_km` of the incident's source (along the
+    river on the same reach, else straight-line), nearest source first; [] when none."""
+    from incident.preplan.store import rows_near
+
+    return rows_near(session, incident, within_km)
+
+
+def write_documents(
+    rows: list[dict[str, Any]],
+    inputs: PreplanInputs,
+    out_dir: str | Path,
+    langs: tuple[str, ...] = ("en", "zh"),
+) -> list[Path]:
+    """One pre-plan per intake, Markdown and self-contained HTML (SVG map and chart), per language."""
+    from incident.preplan.document import write_documents as _write
+
+    return _write(rows, inputs, Path(out_dir), langs)
