@@ -41,6 +41,7 @@ __all__ = [
     "previous_rows",
     "rows_for_intake",
     "preplan_rows_near",
+    "build_and_store",
     "NEAR_KM",
     "CSV_COLUMNS",
 ]
@@ -186,3 +187,33 @@ def write_documents(
     from incident.preplan.document import write_documents as _write
 
     return _write(rows, inputs, Path(out_dir), langs)
+
+
+def build_and_store(
+    session,
+    inputs: PreplanInputs,
+    *,
+    actor: str,
+    near=None,
+    flows: str | None = None,
+    settings: Settings | None = None,
+    workers: int | None = 1,
+) -> BuildReport:
+    """Store the register, then build (in this process by default) and store the rows; with
+    `near` (an incident), only the rows of the sources at or near its source are computed."""
+    from dataclasses import replace
+
+    from incident.preplan.store import save_register, save_rows, sources_near, stored_rows
+
+    save_register(session, inputs, actor=actor)
+    target = inputs
+    if near is not None:
+        ids = {src.entry_id for _, src in sources_near(session, near, NEAR_KM)}
+        placed = replace(inputs.placed, sources=tuple(s for s in inputs.placed.sources if s.model.id in ids))
+        target = replace(inputs, placed=placed)
+    previous = stored_rows(session)
+    report = build_preplan(target, flows=flows, workers=workers, settings=settings, previous=previous)
+    if near is not None:
+        report.removed = []  # a partial build removes nothing
+    save_rows(session, report, actor=actor)
+    return report
