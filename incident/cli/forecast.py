@@ -18,7 +18,9 @@ def register(sub) -> None:
         "decay) and prints, for every receptor and point: leading edge, peak, trailing edge, the "
         "window above the standard, and the Jobson (1996) empirical cross-check.",
     )
-    p.add_argument("target", help="a scenario file (docs/formats/scenario.md) or an incident code such as INC-2026-0001")
+    p.add_argument(
+        "target", help="a scenario file (docs/formats/scenario.md) or an incident code such as INC-2026-0001"
+    )
     p.add_argument("--horizon", type=float, help="hours to forecast (default: the scenario's, or 72)")
     p.add_argument("--csv", metavar="FILE", help="write breakthrough curves (time_h + one column per point)")
     p.add_argument(

@@ -595,3 +595,43 @@ class LogEntry(SQLModel, table=True):
     payload_json: str = "{}"
     prev_hash: str
     hash: str = Field(unique=True)
+
+
+# ---------------------------------------------------------------- pre-plans (issue 21)
+
+
+class PreplanEntry(SQLModel, table=True):
+    """The current register: risk sources, intakes and interception points (``role``), one row each.
+
+    Changes are written by ``incident preplan build`` and logged on the centre chain (kind
+    ``preplan.register``) with the entry's canonical JSON digest before and after."""
+
+    __table_args__ = (UniqueConstraint("role", "entry_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    role: str = Field(index=True)  # source | intake | interception
+    entry_id: str = Field(index=True)
+    name: str
+    name_zh: str | None = None
+    kind: str = ""
+    reach_id: str
+    km: float
+    lat: float
+    lon: float
+    data_json: str  # the entry as imported (canonical JSON)
+    digest: str  # sha256 of data_json
+    updated_at: datetime
+    updated_by: str
+
+
+class PreplanRow(SQLModel, table=True):
+    """One source × intake × flow scenario; ``input_hash`` decides whether a build recomputes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True)  # source|intake|flow
+    source_id: str = Field(index=True)
+    intake_id: str = Field(index=True)
+    flow: str
+    input_hash: str
+    model_version: str
+    row_json: str
+    computed_at: datetime
