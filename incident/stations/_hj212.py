@@ -20,8 +20,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
-from incident.errors import UserError
-from incident.i18n import t
+from incident.core.errors import UserError
+from incident.core.i18n import t
 
 STATION_TZ = timezone(timedelta(hours=8), "CST")
 MAX_DATA_LENGTH = 1024  # HJ 212-2017 §6.3.2: the data segment is 0–1024 characters

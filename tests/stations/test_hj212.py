@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incident.errors import UserError
+from incident.core.errors import UserError
 from incident.stations import WATER_CODES, build_data_segment, crc16, frame, parse_packet
 
 # HJ 212-2017's own example (Appendix A): length 0101, CRC 1C80
@@ -161,7 +161,7 @@ def test_water_codes_map_to_the_projects_parameters():
 
 
 def test_gb3838_keys_agree_with_the_standards_file():
-    from incident.services.standards import parameters
+    from incident.core.standards import parameters
 
     for code in ("w21003", "w01018", "w21011"):
         assert WATER_CODES[code].parameter in parameters()
@@ -214,7 +214,7 @@ def test_malformed_segments_name_where(segment, where):
 
 
 def test_refusal_in_chinese():
-    from incident.i18n import get_language, set_language
+    from incident.core.i18n import get_language, set_language
 
     before = get_language()
     set_language("zh")
