@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "incident.cli.reliability",
     "incident.cli.drill",
     "incident.cli.stats",
+    "incident.cli.stations",
 ]
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "ingest",
     "ingest_packets",
     "list_stations",
+    "listener",
     "parse_packet",
     "rejection_counts",
     "station_day",
@@ -90,3 +91,10 @@ def alerts(session, *, status: str | None = None) -> list[dict]:
     from incident.stations._alerts import alert_rows
 
     return alert_rows(session, status=status)
+
+
+def listener(engine, *, actor: str, host: str = "127.0.0.1", port: int = 0, detect: bool = True):
+    """An HJ 212 TCP listener (asyncio); ``await listener.start()`` / ``stop()`` or ``serve_forever()``."""
+    from incident.stations._listener import Listener
+
+    return Listener(engine, actor=actor, host=host, port=port, detect=detect)
