@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         request_with_calibration,
         run_request_ensemble,
         trace_file,
+        trace_records,
     )
 
 _API: dict[str, str] = {
@@ -70,6 +71,7 @@ _API: dict[str, str] = {
     "run_request_ensemble": "incident.plume.uncertainty",
     "standard_for": "incident.plume.forecast",
     "trace_file": "incident.plume.uncertainty",
+    "trace_records": "incident.plume.uncertainty",
 }
 
 __all__ = [
@@ -100,6 +102,7 @@ __all__ = [
     "run_request_ensemble",
     "standard_for",
     "trace_file",
+    "trace_records",
 ]
 
 

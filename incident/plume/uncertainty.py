@@ -756,6 +756,31 @@ def trace_file(
     net = load_river_file(river)
     path = Path(path)
     stations, records = _trace_rows(_read_text(path), str(path), net)
+    return trace_records(
+        net,
+        stations,
+        records,
+        source=str(path),
+        spacing_m=spacing_m,
+        duration_h=duration_h,
+        decay_per_day=decay_per_day,
+        top=top,
+    )
+
+
+def trace_records(
+    net: RiverNetworkData,
+    stations: dict[str, tuple[str, float]],
+    records: Sequence[tuple[str, datetime, float, float, bool]],
+    *,
+    source: str = "observations",
+    spacing_m: float = 1000.0,
+    duration_h: float = 0.0,
+    decay_per_day: float = 0.0,
+    top: int = 10,
+) -> TraceReport:
+    """Rank candidate sources for observations (station, time, value, detection limit, censored) at
+    stations given as name -> (reach id, offset m) on ``net`` (files and automatic stations alike)."""
     hydraulics, warnings = reach_hydraulics(net)
     specs = build_reach_specs(net, hydraulics)
     index = {r.reach_id: i for i, r in enumerate(net.reaches)}
@@ -782,7 +807,7 @@ def trace_file(
             top=top,
         )
     except ValueError as exc:
-        raise UserError(str(exc), where=str(path), fix="check the stations and values in the file") from exc
+        raise UserError(str(exc), where=source, fix="check the stations and values in the file") from exc
     rows = []
     for rank, c in enumerate(result.candidates, start=1):
         reach_id = net.reaches[c.reach].reach_id
