@@ -82,7 +82,8 @@ class NetworkGrid:
     face_w_up: np.ndarray
     face_w_down: np.ndarray
     face_conductance_m3s: np.ndarray
-    # headwater inlets: Dirichlet concentration at the face, flux (Q + K)·C_b − K·c_cell
+    # headwater inlets: a flux (Danckwerts) boundary, mass flux Q·C_b in and nothing dispersing back out;
+    # `inlet_conductance_m3s` is 0 (kept so a first-type boundary could be restored for a comparison)
     inlet_reach: np.ndarray
     inlet_cell: np.ndarray
     inlet_q_m3s: np.ndarray
@@ -246,7 +247,7 @@ def build_grid(reaches: Sequence[ReachSpec], dx: np.ndarray, background_mg_l: fl
             inlet_reach.append(r)
             inlet_cell.append(s.start)
             inlet_q.append(reach.discharge_m3s)
-            inlet_k.append(2 * reach.area_m2 * reach.dispersion_m2s / h)
+            inlet_k.append(0.0)  # flux boundary: no dispersive exchange with the water upstream
         else:
             # A confluence whose flows do not add up: the difference enters as clean (background) water,
             # or leaves at the cell concentration. Either way mass stays accounted for.
