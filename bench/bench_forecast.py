@@ -20,9 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from incident.services.demo import DEMO_RIVER  # noqa: E402
-from incident.services.forecast import build_reach_specs, reach_hydraulics  # noqa: E402
-from incident.services.rivers import load_river_file  # noqa: E402
+from incident.core.rivers import load_river_file  # noqa: E402
+from incident.demo.seed import DEMO_RIVER  # noqa: E402
+from incident.plume.forecast import build_reach_specs, reach_hydraulics  # noqa: E402
 from models.analytic import slug  # noqa: E402
 from models.transport import OutputPoint, Release, simulate  # noqa: E402
 

@@ -28,10 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from incident.services.demo import DEMO_RIVER  # noqa: E402
-from incident.services.forecast import ForecastRequest, Spill, receptor_points  # noqa: E402
-from incident.services.rivers import load_river_file  # noqa: E402
-from incident.services.uncertainty import ensemble_setup  # noqa: E402
+from incident.core.rivers import load_river_file  # noqa: E402
+from incident.demo.seed import DEMO_RIVER  # noqa: E402
+from incident.plume.forecast import ForecastRequest, Spill, receptor_points  # noqa: E402
+from incident.plume.uncertainty import ensemble_setup  # noqa: E402
 from models.calibrate import Observation, Prior, calibrate  # noqa: E402
 from models.ensemble import run_ensemble  # noqa: E402
 from models.fastplume import route  # noqa: E402

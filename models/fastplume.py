@@ -33,7 +33,7 @@ Limits (the caller should say so to a user):
 * the model is a far-field approximation: within a few mixing lengths of the source (Péclet
   x·U/D ≲ 5) dispersion upstream of the release is neglected and concentrations are approximate;
 * nothing travels upstream: points not downstream of the source stay at zero.
-Agreement with the solver on a 5-reach network with a tributary and lateral inflow (tests/uncertainty/
+Agreement with the solver on a 5-reach network with a tributary and lateral inflow (tests/plume/
 test_fastplume.py): peak and leading-edge times within 2 %, peak concentrations within 5 %.
 """
 

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from incident.config import Settings
-from incident.i18n import set_language
+from incident.core.config import Settings
+from incident.core.i18n import set_language
 
 _TEMPLATE: dict[str, str] = {}
 
@@ -31,7 +31,7 @@ def db_url(tmp_path) -> str:
 
 @pytest.fixture
 def engine(db_url):
-    from incident.store.engine import open_store
+    from incident.core.store.engine import open_store
 
     eng = open_store(db_url)
     yield eng
@@ -41,8 +41,8 @@ def engine(db_url):
 def _demo_template(tmp_path_factory) -> str:
     """Build the demo database once per session and copy it for each test (fast)."""
     if "path" not in _TEMPLATE:
-        from incident.services.demo import ensure_demo
-        from incident.store.engine import open_store
+        from incident.core.store.engine import open_store
+        from incident.demo.seed import ensure_demo
 
         path = tmp_path_factory.mktemp("template") / "demo.sqlite"
         eng = open_store(f"sqlite:///{path}")
@@ -55,7 +55,7 @@ def _demo_template(tmp_path_factory) -> str:
 @pytest.fixture
 def demo_engine(tmp_path, tmp_path_factory):
     """A store holding the demo river, roster, inventory and incident INC-YYYY-0001."""
-    from incident.store.engine import open_store
+    from incident.core.store.engine import open_store
 
     target = tmp_path / "demo.sqlite"
     with sqlite3.connect(_demo_template(tmp_path_factory)) as src, sqlite3.connect(target) as dst:
@@ -67,8 +67,8 @@ def demo_engine(tmp_path, tmp_path_factory):
 
 @pytest.fixture
 def demo_code(demo_engine) -> str:
-    from incident.services.incidents import list_incidents
-    from incident.store.engine import session_scope
+    from incident.core.incidents import list_incidents
+    from incident.core.store.engine import session_scope
 
     with session_scope(demo_engine) as s:
         return list_incidents(s)[0].code

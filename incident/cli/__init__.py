@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from incident import __version__
-from incident.errors import UserError
+from incident.core.errors import UserError
 
 COMMAND_MODULES = [
     "incident.cli.core",

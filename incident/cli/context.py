@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from incident.config import Settings
+from incident.core.config import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -20,7 +20,7 @@ def settings_from(args) -> Settings:
     if getattr(args, "user", None):
         kwargs["user"] = args.user
     settings = Settings(**kwargs)
-    from incident.i18n import set_language
+    from incident.core.i18n import set_language
 
     set_language(settings.lang)
     return settings
@@ -28,7 +28,7 @@ def settings_from(args) -> Settings:
 
 @cache
 def _engine(url: str) -> Engine:
-    from incident.store.engine import open_store
+    from incident.core.store.engine import open_store
 
     return open_store(url)
 

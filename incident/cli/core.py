@@ -79,7 +79,7 @@ def cmd_tui(args) -> int:
     engine = engine_from(args)
     code = getattr(args, "incident", None)
     if code is None and not getattr(args, "no_demo", False):
-        from incident.services.demo import ensure_demo
+        from incident.demo.seed import ensure_demo
 
         code = ensure_demo(engine, actor=settings.user)
     from incident.tui.app import make_app
@@ -104,8 +104,8 @@ def _incident_row(inc) -> dict:
 
 
 def cmd_list(args) -> int:
-    from incident.services.incidents import list_incidents
-    from incident.store.engine import session_scope
+    from incident.core.incidents import list_incidents
+    from incident.core.store.engine import session_scope
 
     with session_scope(engine_from(args)) as s:
         rows = [_incident_row(i) for i in list_incidents(s, exercises=args.exercises)]
@@ -114,8 +114,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from incident.services.incidents import get_incident
-    from incident.store.engine import session_scope
+    from incident.core.incidents import get_incident
+    from incident.core.store.engine import session_scope
 
     with session_scope(engine_from(args)) as s:
         inc = get_incident(s, args.incident)
@@ -132,16 +132,16 @@ def cmd_show(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from incident.services.clock import parse_local, utcnow
-    from incident.services.demo import DEMO_RIVER
-    from incident.services.incidents import NewIncident, create_incident
-    from incident.services.networks import import_network
-    from incident.services.rivers import load_river_file
-    from incident.store.engine import session_scope
+    from incident.core.clock import parse_local, utcnow
+    from incident.core.incidents import NewIncident, create_incident
+    from incident.core.networks import import_network
+    from incident.core.rivers import load_river_file
+    from incident.core.store.engine import session_scope
+    from incident.demo.seed import DEMO_RIVER
 
     settings = settings_from(args)
     if args.mass_kg is not None and args.mass_kg < 0:
-        from incident.errors import UserError
+        from incident.core.errors import UserError
 
         raise UserError(
             f"--mass-kg {args.mass_kg:g} is negative",
@@ -173,7 +173,7 @@ def cmd_new(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from incident.services.demo import ensure_demo
+    from incident.demo.seed import ensure_demo
 
     code = ensure_demo(engine_from(args), actor=settings_from(args).user)
     print(f"demo ready: {code}")
@@ -181,7 +181,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_db(args) -> int:
-    from incident.store.engine import current_revision
+    from incident.core.store.engine import current_revision
 
     engine = engine_from(args)  # opening upgrades
     print(f"schema revision: {current_revision(engine)}")
@@ -193,9 +193,9 @@ def cmd_log(args) -> int:
         from incident.cli.report import cmd_log_export
 
         return cmd_log_export(args)
-    from incident.services import log
-    from incident.services.incidents import get_incident
-    from incident.store.engine import session_scope
+    from incident.core import log
+    from incident.core.incidents import get_incident
+    from incident.core.store.engine import session_scope
 
     with session_scope(engine_from(args)) as s:
         chain = log.incident_chain(get_incident(s, args.incident).code) if args.incident else log.CENTRE_CHAIN

@@ -103,7 +103,7 @@ def register(sub) -> None:
 
 
 def _print_tick(res) -> None:
-    from incident.services.clock import fmt_elapsed
+    from incident.core.clock import fmt_elapsed
 
     print(f"{res.code} · {fmt_elapsed(res.elapsed_min)}")
     for i in res.injects:
@@ -116,8 +116,8 @@ def _print_tick(res) -> None:
 
 
 def cmd_start(args) -> int:
-    from incident.services.drills import clock_line, start_drill
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.exercise import clock_line, start_drill
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -135,8 +135,8 @@ def cmd_start(args) -> int:
 def cmd_tick(args) -> int:
     from dataclasses import asdict
 
-    from incident.services.drills import tick
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.exercise import tick
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -151,9 +151,9 @@ def cmd_tick(args) -> int:
 def cmd_status(args) -> int:
     from dataclasses import asdict
 
-    from incident.services.clock import fmt_elapsed
-    from incident.services.drill_metrics import drill_status
-    from incident.store.engine import session_scope
+    from incident.core.clock import fmt_elapsed
+    from incident.core.store.engine import session_scope
+    from incident.drills.metrics import drill_status
 
     with session_scope(engine_from(args)) as s:
         st = drill_status(s, args.incident, controller=args.controller)
@@ -197,9 +197,9 @@ def cmd_status(args) -> int:
 def cmd_injects(args) -> int:
     from dataclasses import asdict
 
-    from incident.services.clock import fmt_elapsed
-    from incident.services.drills import injects
-    from incident.store.engine import session_scope
+    from incident.core.clock import fmt_elapsed
+    from incident.core.store.engine import session_scope
+    from incident.drills.exercise import injects
 
     with session_scope(engine_from(args)) as s:
         rows = injects(s, args.incident, include_pending=args.all)
@@ -218,9 +218,9 @@ def cmd_injects(args) -> int:
 def cmd_sample(args) -> int:
     from dataclasses import asdict
 
-    from incident.services.clock import parse_local
-    from incident.services.drills import take_sample
-    from incident.store.engine import session_scope
+    from incident.core.clock import parse_local
+    from incident.core.store.engine import session_scope
+    from incident.drills.exercise import take_sample
 
     settings = settings_from(args)
     at = parse_local(args.time) if args.time else None
@@ -246,8 +246,8 @@ def cmd_sample(args) -> int:
 
 
 def cmd_speed(args) -> int:
-    from incident.services.drills import clock_line, set_speed
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.exercise import clock_line, set_speed
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -257,8 +257,8 @@ def cmd_speed(args) -> int:
 
 
 def cmd_mark(args) -> int:
-    from incident.services.drill_metrics import mark
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.metrics import mark
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -268,8 +268,8 @@ def cmd_mark(args) -> int:
 
 
 def cmd_rate(args) -> int:
-    from incident.services.drill_metrics import rate
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.metrics import rate
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -287,8 +287,8 @@ def cmd_rate(args) -> int:
 
 
 def cmd_action(args) -> int:
-    from incident.services.drill_metrics import add_corrective_action
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.metrics import add_corrective_action
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -306,8 +306,8 @@ def cmd_action(args) -> int:
 
 
 def cmd_end(args) -> int:
-    from incident.services.drills import clock_line, end_drill
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.exercise import clock_line, end_drill
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -317,8 +317,8 @@ def cmd_end(args) -> int:
 
 
 def cmd_aar(args) -> int:
-    from incident.services.drill_report import export_aar
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.aar import export_aar
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -330,8 +330,8 @@ def cmd_aar(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from incident.services.drill_metrics import compare
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.metrics import compare
 
     with session_scope(engine_from(args)) as s:
         rows = compare(s, year=args.year)

@@ -1,6 +1,6 @@
 """Examples shown under `incident X --help` (the argparse epilog), and the help formatter.
 
-One place for them, keyed by the command path; tests/foundation/test_readme.py parses every
+One place for them, keyed by the command path; tests/core/test_readme.py parses every
 example with the real parser, so an example cannot drift from the flags it uses.
 """
 

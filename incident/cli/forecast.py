@@ -60,8 +60,8 @@ def _progress_printer():
 
 
 def cmd_forecast(args) -> int:
-    from incident.services import forecast as fsvc
-    from incident.services import uncertainty as usvc
+    from incident.plume import forecast as fsvc
+    from incident.plume import uncertainty as usvc
 
     progress = _progress_printer()
     ensemble = None
@@ -75,7 +75,7 @@ def cmd_forecast(args) -> int:
         title = req.name
         network = req.network
     else:
-        from incident.store.engine import session_scope
+        from incident.core.store.engine import session_scope
 
         settings = settings_from(args)
         with session_scope(engine_from(args)) as s:
@@ -103,7 +103,7 @@ def cmd_forecast(args) -> int:
                 writer.writerow([f"{t:.4f}"] + [f"{fc.curves_mg_l[i, k]:.6g}" for i in range(len(fc.points))])
     if args.profile_at is not None:
         if not args.profile_csv:
-            from incident.errors import UserError
+            from incident.core.errors import UserError
 
             raise UserError(
                 "--profile-at needs --profile-csv FILE",

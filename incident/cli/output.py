@@ -30,7 +30,7 @@ def fmt(value: Any) -> str:
             else f"{value:,.3f}".rstrip("0").rstrip(".")
         )
     if isinstance(value, datetime):
-        from incident.services.clock import fmt_local
+        from incident.core.clock import fmt_local
 
         return fmt_local(value)
     if isinstance(value, bool):

@@ -87,7 +87,7 @@ def register(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    from incident.services.playbooks import list_playbooks
+    from incident.playbook.formats import list_playbooks
 
     settings_from(args)
     rows = [
@@ -105,7 +105,7 @@ def cmd_list(args) -> int:
 
 
 def _step_rows(pb) -> list[dict]:
-    from incident.services.actions import action_label
+    from incident.playbook.actions import action_label
 
     rows = []
     for n, step in enumerate(pb.steps, start=1):
@@ -133,7 +133,7 @@ def _step_rows(pb) -> list[dict]:
 
 
 def cmd_show(args) -> int:
-    from incident.services.playbooks import find_playbook
+    from incident.playbook.formats import find_playbook
 
     settings_from(args)
     pb = find_playbook(args.playbook)
@@ -152,8 +152,8 @@ def cmd_show(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from incident.errors import UserError
-    from incident.services.playbooks import load_playbook_file, shipped_files
+    from incident.core.errors import UserError
+    from incident.playbook.formats import load_playbook_file, shipped_files
 
     settings_from(args)
     files = args.files or [str(p) for p in shipped_files()]
@@ -170,8 +170,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_start(args) -> int:
-    from incident.services.playbook_runs import start_run
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.playbook.runs import start_run
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -256,9 +256,9 @@ def _print_run(args, view, headline: str | None = None) -> int:
 
 
 def cmd_status(args) -> int:
-    from incident.errors import UserError
-    from incident.services.playbook_runs import run_view
-    from incident.store.engine import session_scope
+    from incident.core.errors import UserError
+    from incident.core.store.engine import session_scope
+    from incident.playbook.runs import run_view
 
     settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -273,7 +273,7 @@ def cmd_status(args) -> int:
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
-    from incident.errors import UserError
+    from incident.core.errors import UserError
 
     out = {}
     for item in items:
@@ -292,8 +292,8 @@ def _after(view, verb: str, step: str) -> str:
 
 
 def cmd_done(args) -> int:
-    from incident.services.playbook_runs import complete_step
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.playbook.runs import complete_step
 
     settings = settings_from(args)
     answers = _pairs(args.form)
@@ -305,8 +305,8 @@ def cmd_done(args) -> int:
 
 
 def cmd_skip(args) -> int:
-    from incident.services.playbook_runs import skip_step
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.playbook.runs import skip_step
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -315,8 +315,8 @@ def cmd_skip(args) -> int:
 
 
 def cmd_undo(args) -> int:
-    from incident.services.playbook_runs import undo_step
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.playbook.runs import undo_step
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -325,8 +325,8 @@ def cmd_undo(args) -> int:
 
 
 def cmd_form(args) -> int:
-    from incident.services.playbook_runs import save_form
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.playbook.runs import save_form
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -337,8 +337,8 @@ def cmd_form(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from incident.services.playbook_runs import run_step_action
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.playbook.runs import run_step_action
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:

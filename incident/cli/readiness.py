@@ -139,13 +139,13 @@ def register(sub) -> None:
 
 
 def _on(args):
-    from incident.services.readiness import parse_day_arg
+    from incident.readiness.rules import parse_day_arg
 
     return parse_day_arg(args.on, where="--on") if getattr(args, "on", None) else None
 
 
 def _scope(args):
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
 
     return session_scope(engine_from(args))
 
@@ -154,14 +154,14 @@ def _scope(args):
 
 
 def _state_word(state: str) -> str:
-    from incident.i18n import t
+    from incident.core.i18n import t
 
     return t(f"readiness.state.{state}")
 
 
 def cmd_readiness(args) -> int:
-    from incident.i18n import t
-    from incident.services.readiness import rollup
+    from incident.core.i18n import t
+    from incident.readiness.rules import rollup
 
     settings_from(args)
     with _scope(args) as s:
@@ -277,8 +277,8 @@ def _reasons(groups) -> None:
 
 
 def cmd_due(args) -> int:
-    from incident.i18n import t
-    from incident.services.readiness import due_items
+    from incident.core.i18n import t
+    from incident.readiness.rules import due_items
 
     settings_from(args)
     with _scope(args) as s:
@@ -306,7 +306,7 @@ def cmd_due(args) -> int:
 
 
 def cmd_inventory_export(args) -> int:
-    from incident.services.inventory_csv import export_csv
+    from incident.readiness.inventory_csv import export_csv
 
     with _scope(args) as s:
         counts = export_csv(s, args.file)
@@ -318,7 +318,7 @@ def cmd_inventory_export(args) -> int:
 
 
 def cmd_inventory_import(args) -> int:
-    from incident.services.inventory_csv import import_csv
+    from incident.readiness.inventory_csv import import_csv
 
     settings = settings_from(args)
     with _scope(args) as s:
@@ -334,7 +334,7 @@ def cmd_inventory_import(args) -> int:
 
 
 def cmd_equipment_show(args) -> int:
-    from incident.services.upkeep import equipment_detail
+    from incident.readiness.upkeep import equipment_detail
 
     settings_from(args)
     with _scope(args) as s:
@@ -373,8 +373,8 @@ def cmd_equipment_show(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from incident.services.readiness import parse_day_arg
-    from incident.services.upkeep import record_calibration
+    from incident.readiness.rules import parse_day_arg
+    from incident.readiness.upkeep import record_calibration
 
     settings = settings_from(args)
     with _scope(args) as s:
@@ -394,8 +394,8 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_maintain(args) -> int:
-    from incident.services.readiness import parse_day_arg
-    from incident.services.upkeep import record_maintenance
+    from incident.readiness.rules import parse_day_arg
+    from incident.readiness.upkeep import record_maintenance
 
     settings = settings_from(args)
     with _scope(args) as s:
@@ -415,9 +415,9 @@ def cmd_maintain(args) -> int:
 
 
 def cmd_stock(args) -> int:
-    from incident.errors import UserError
-    from incident.services.readiness import parse_day_arg, rollup
-    from incident.services.upkeep import move_stock
+    from incident.core.errors import UserError
+    from incident.readiness.rules import parse_day_arg, rollup
+    from incident.readiness.upkeep import move_stock
 
     settings = settings_from(args)
     if args.delta is None:
@@ -477,7 +477,7 @@ def cmd_stock(args) -> int:
 
 
 def cmd_checkout(args) -> int:
-    from incident.services.checkout import check_out
+    from incident.readiness.checkout import check_out
 
     settings = settings_from(args)
     with _scope(args) as s:
@@ -496,7 +496,7 @@ def cmd_checkout(args) -> int:
 
 
 def cmd_checkin(args) -> int:
-    from incident.services.checkout import check_in, open_checkouts
+    from incident.readiness.checkout import check_in, open_checkouts
 
     settings = settings_from(args)
     with _scope(args) as s:

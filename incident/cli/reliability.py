@@ -8,7 +8,7 @@ import sys
 
 from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, table
-from incident.errors import UserError
+from incident.core.errors import UserError
 
 
 def register(sub) -> None:
@@ -78,8 +78,8 @@ def _parse_head(text: str) -> tuple[int, str]:
 
 
 def cmd_verify(args) -> int:
-    from incident.services.integrity import verify
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.evidence.integrity import verify
 
     head = _parse_head(args.head) if args.head else None
     if head and not args.incident:
@@ -121,8 +121,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_backup_export(args) -> int:
-    from incident.services.backup import export_incident
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.evidence.backup import export_incident
 
     with session_scope(engine_from(args)) as s:
         summary = export_incident(s, args.incident, args.output, overwrite=args.force)
@@ -134,8 +134,8 @@ def cmd_backup_export(args) -> int:
 
 
 def cmd_backup_import(args) -> int:
-    from incident.services.backup import import_backup
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.evidence.backup import import_backup
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:

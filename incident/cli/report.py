@@ -7,7 +7,7 @@ from pathlib import Path
 
 from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import emit
-from incident.errors import UserError
+from incident.core.errors import UserError
 
 TEXT_FIELDS = {
     "conclusions": "your own conclusions (added after the ones drawn from the data)",
@@ -149,8 +149,8 @@ def _row(info) -> dict:
 
 
 def cmd_draft(args) -> int:
-    from incident.services import reports
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports import lifecycle as reports
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -173,8 +173,8 @@ def cmd_draft(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from incident.services import reports
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports import lifecycle as reports
 
     with session_scope(engine_from(args)) as s:
         rows = [_row(i) for i in reports.list_reports(s, args.incident)]
@@ -185,9 +185,9 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from incident.services import reports
-    from incident.services.report_render import preview_markdown
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports import lifecycle as reports
+    from incident.reports.render import preview_markdown
 
     with session_scope(engine_from(args)) as s:
         content = reports.get_report(s, args.incident, args.report_id)
@@ -196,8 +196,8 @@ def cmd_show(args) -> int:
 
 
 def cmd_edit(args) -> int:
-    from incident.services import reports
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports import lifecycle as reports
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -210,8 +210,8 @@ def cmd_edit(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from incident.services import reports
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports import lifecycle as reports
 
     with session_scope(engine_from(args)) as s:
         row = _row(reports.review_report(s, args.incident, args.report_id, reviewer=args.by))
@@ -220,8 +220,8 @@ def cmd_review(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from incident.services import reports
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports import lifecycle as reports
 
     if not args.yes and sys.stdin.isatty():
         answer = input(
@@ -237,8 +237,8 @@ def cmd_release(args) -> int:
 
 
 def cmd_revise(args) -> int:
-    from incident.services import reports
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports import lifecycle as reports
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -251,8 +251,8 @@ def cmd_revise(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from incident.services import reports
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports import lifecycle as reports
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -284,8 +284,8 @@ def add_log_export_arguments(p) -> None:
 
 
 def cmd_log_export(args) -> int:
-    from incident.services.ics214 import export_ics214
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports.ics214 import export_ics214
 
     settings = settings_from(args)
     if not args.export_incident:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, emit, table
-from incident.errors import UserError
+from incident.core.errors import UserError
 
 # ---------------------------------------------------------------- parser
 
@@ -172,7 +172,7 @@ def register(sub) -> None:
 def _time(text: str | None, where: str):
     """A typed time, or None for "now" (the service then uses the incident's clock:
     the exercise clock in a drill)."""
-    from incident.services.clock import parse_local
+    from incident.core.clock import parse_local
 
     if not text:
         return None
@@ -230,7 +230,7 @@ def _print_view(args, v) -> None:
 
 
 def _input_from_args(args, base=None):
-    from incident.services.results import ResultInput
+    from incident.results.entry import ResultInput
 
     raw = base or ResultInput(sample=args.sample, parameter=args.param or "")
     if getattr(args, "sample", None):
@@ -267,10 +267,10 @@ def _input_from_args(args, base=None):
 
 
 def cmd_sample_new(args) -> int:
-    from incident.services.clock import incident_now
-    from incident.services.incidents import get_incident
-    from incident.services.results import NewSample, create_sample
-    from incident.store.engine import session_scope
+    from incident.core.clock import incident_now
+    from incident.core.incidents import get_incident
+    from incident.core.store.engine import session_scope
+    from incident.results.entry import NewSample, create_sample
 
     settings = settings_from(args)
     sampled_at = _time(args.time, "--time")
@@ -298,9 +298,9 @@ def cmd_sample_new(args) -> int:
 
 
 def cmd_sample_list(args) -> int:
-    from incident.services.custody import holder
-    from incident.services.results import get_sample, list_samples
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.results.custody import holder
+    from incident.results.entry import get_sample, list_samples
 
     with session_scope(engine_from(args)) as s:
         rows = []
@@ -323,9 +323,9 @@ def cmd_sample_list(args) -> int:
 
 
 def cmd_result_add(args) -> int:
-    from incident.services.results import add_result, get_sample
-    from incident.store.engine import session_scope
-    from incident.store.tables import Incident
+    from incident.core.store.engine import session_scope
+    from incident.core.store.tables import Incident
+    from incident.results.entry import add_result, get_sample
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -337,9 +337,9 @@ def cmd_result_add(args) -> int:
 
 
 def cmd_result_correct(args) -> int:
-    from incident.services.results import correct_result, input_from_result
-    from incident.store.engine import session_scope
-    from incident.store.tables import Incident, Result
+    from incident.core.store.engine import session_scope
+    from incident.core.store.tables import Incident, Result
+    from incident.results.entry import correct_result, input_from_result
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -357,8 +357,9 @@ def cmd_result_correct(args) -> int:
 
 
 def cmd_results(args) -> int:
-    from incident.services import results, standards
-    from incident.store.engine import session_scope
+    from incident.core import standards
+    from incident.core.store.engine import session_scope
+    from incident.results import entry as results
 
     wc = standards.check_class(args.water_class)
     with session_scope(engine_from(args)) as s:
@@ -439,9 +440,9 @@ def cmd_results(args) -> int:
 
 
 def cmd_custody(args) -> int:
-    from incident.services import custody
-    from incident.services.results import get_sample
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.results import custody
+    from incident.results.entry import get_sample
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -468,15 +469,15 @@ def cmd_custody(args) -> int:
         as_json({"sample": args.sample, "held_by": who, "since": since, "transfers": rows})
         return 0
     table(rows, ["at", "from_person", "to_person", "condition", "note"])
-    from incident.services.clock import fmt_local
+    from incident.core.clock import fmt_local
 
     print(f"held by {who} since {fmt_local(since)}")
     return 0
 
 
 def cmd_import_results(args) -> int:
-    from incident.services.results_import import import_results, load_mapping
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.results.importer import import_results, load_mapping
 
     settings = settings_from(args)
     mapping = load_mapping(args.mapping, args.col)
@@ -505,14 +506,14 @@ def cmd_import_results(args) -> int:
 
 
 def cmd_terminate_check(args) -> int:
-    from incident.services.termination import check_termination
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.results.termination import check_termination
 
     settings = settings_from(args)
     limits = {}
     for item in args.limit:
         key, _, value = item.partition("=")
-        from incident.services.units import parse_number
+        from incident.results.units import parse_number
 
         limits[key.strip()] = parse_number(value, f"--limit {key.strip()}")
     with session_scope(engine_from(args)) as s:
@@ -548,7 +549,7 @@ def cmd_terminate_check(args) -> int:
 
 
 def cmd_standards(args) -> int:
-    from incident.services import standards
+    from incident.core import standards
 
     if args.methods:
         rows = [
@@ -576,8 +577,8 @@ def cmd_standards(args) -> int:
 
 
 def cmd_qc(args) -> int:
-    from incident.services.qc import qc_summary
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.results.qc import qc_summary
 
     with session_scope(engine_from(args)) as s:
         summary = qc_summary(s, args.incident)

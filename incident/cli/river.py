@@ -24,7 +24,7 @@ def register(sub) -> None:
 
 
 def cmd_check(args) -> int:
-    from incident.services.rivers import load_river_file, summary_rows
+    from incident.core.rivers import load_river_file, summary_rows
 
     net = load_river_file(args.file)
     receptors = [
@@ -64,7 +64,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_snap(args) -> int:
-    from incident.services.rivers import load_river_file
+    from incident.core.rivers import load_river_file
 
     net = load_river_file(args.file)
     snap = net.snap(args.lat, args.lon)

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, emit, table
-from incident.errors import UserError
+from incident.core.errors import UserError
 
 
 def register(sub) -> None:
@@ -152,11 +152,11 @@ def register(sub) -> None:
 def run_forecast(session, code: str, extra_points: list, horizon_h: float):
     """The plume forecast service (another feature; imported when needed)."""
     try:
-        from incident.services.forecast import forecast_incident  # type: ignore[import-not-found]
+        from incident.plume.forecast import forecast_incident  # type: ignore[import-not-found]
     except ImportError as exc:
         raise UserError(
             "the plume forecast service is not in this build",
-            fix="install the full build (incident.services.forecast); the plan needs a forecast",
+            fix="install the full build (incident.plume.forecast); the plan needs a forecast",
         ) from exc
     return forecast_incident(session, code, extra_points=extra_points, horizon_h=horizon_h)
 
@@ -171,7 +171,7 @@ def _hours(h: float | None) -> str:
 
 
 def point_rows(view, release, include_removed: bool = False) -> list[dict]:
-    from incident.services.clock import fmt_local
+    from incident.core.clock import fmt_local
 
     rows = []
     for p in view.points:
@@ -205,7 +205,7 @@ def point_rows(view, release, include_removed: bool = False) -> list[dict]:
 def _release(view, inc):
     from datetime import datetime
 
-    from incident.services.clock import as_utc
+    from incident.core.clock import as_utc
 
     if view.forecast.get("release_start"):
         return as_utc(datetime.fromisoformat(view.forecast["release_start"]))
@@ -213,9 +213,9 @@ def _release(view, inc):
 
 
 def _show_plan(args, session, code, revision=None, include_removed=False, notes=()) -> None:
-    from incident.services.clock import fmt_local
-    from incident.services.incidents import get_incident
-    from incident.services.plans import plan_view
+    from incident.core.clock import fmt_local
+    from incident.core.incidents import get_incident
+    from incident.sampling.plans import plan_view
 
     view = plan_view(session, code, revision)
     inc = get_incident(session, code)
@@ -252,9 +252,9 @@ def _show_plan(args, session, code, revision=None, include_removed=False, notes=
 
 
 def cmd_propose(args) -> int:
-    from incident.services.plans import propose_plan, requests_for
-    from incident.services.sampling import PlanSettings
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.sampling.layout import PlanSettings
+    from incident.sampling.plans import propose_plan, requests_for
 
     settings = settings_from(args)
     cfg = PlanSettings(
@@ -274,7 +274,7 @@ def cmd_propose(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
 
     with session_scope(engine_from(args)) as s:
         _show_plan(
@@ -284,16 +284,16 @@ def cmd_show(args) -> int:
 
 
 def cmd_insert(args) -> int:
-    from incident.services.plans import insert_point, plan_view
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.sampling.plans import insert_point, plan_view
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
         forecast = None
         if not args.no_forecast:
-            from incident.services.incidents import get_incident
-            from incident.services.plans import _locate, incident_river
-            from incident.services.sampling import sub_number
+            from incident.core.incidents import get_incident
+            from incident.sampling.layout import sub_number
+            from incident.sampling.plans import _locate, incident_river
 
             inc = get_incident(s, args.incident)
             net, src_reach, src_off = incident_river(s, inc)
@@ -324,8 +324,8 @@ def cmd_insert(args) -> int:
 
 
 def cmd_remove(args) -> int:
-    from incident.services.plans import remove_point
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.sampling.plans import remove_point
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -336,8 +336,8 @@ def cmd_remove(args) -> int:
 
 
 def cmd_refresh(args) -> int:
-    from incident.services.plans import plan_view, refresh_plan, requests_for
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.sampling.plans import plan_view, refresh_plan, requests_for
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -353,10 +353,10 @@ def cmd_refresh(args) -> int:
 
 
 def cmd_rounds(args) -> int:
-    from incident.services.clock import fmt_local
-    from incident.services.plans import plan_view
-    from incident.services.rounds import list_rounds, mark_sampled, regenerate
-    from incident.store.engine import session_scope
+    from incident.core.clock import fmt_local
+    from incident.core.store.engine import session_scope
+    from incident.sampling.plans import plan_view
+    from incident.sampling.rounds import list_rounds, mark_sampled, regenerate
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -385,8 +385,8 @@ def cmd_rounds(args) -> int:
 
 
 def cmd_crew_list(args) -> int:
-    from incident.services.crews import list_crews
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.sampling.crews import list_crews
 
     with session_scope(engine_from(args)) as s:
         rows = [
@@ -412,8 +412,8 @@ def cmd_crew_list(args) -> int:
 
 
 def cmd_checkin(args) -> int:
-    from incident.services.crews import check_in
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.sampling.crews import check_in
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -442,15 +442,15 @@ def cmd_checkin(args) -> int:
 
 
 def cmd_crew_status(args) -> int:
-    from incident.services.crews import set_status
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.sampling.crews import set_status
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
         change = set_status(
             s, args.crew, args.status, actor=settings.user, code=args.incident, note=args.note
         )
-        from incident.services.clock import fmt_local
+        from incident.core.clock import fmt_local
 
         print(f"{args.crew}: {change.status} since {fmt_local(change.at)}")
     return 0
@@ -460,16 +460,16 @@ def cmd_crew_status(args) -> int:
 
 
 def cmd_assign(args) -> int:
-    from incident.services.assignment import (
+    from incident.core.clock import fmt_local
+    from incident.core.store.engine import session_scope
+    from incident.sampling.assignment import (
         AssignSettings,
         dispatch,
         ics204_csv,
         ics204_markdown,
         plan_assignment,
     )
-    from incident.services.clock import fmt_local
-    from incident.services.crews import default_kit_check, skip_kit_check
-    from incident.store.engine import session_scope
+    from incident.sampling.crews import default_kit_check, skip_kit_check
 
     settings = settings_from(args)
     cfg = AssignSettings(
@@ -535,11 +535,11 @@ def cmd_assign(args) -> int:
 def cmd_export_geojson(args) -> int:
     from pathlib import Path
 
-    from incident.services.geo_export import plan_geojson
-    from incident.services.incidents import get_incident
-    from incident.services.networks import load_network
-    from incident.services.plans import plan_view
-    from incident.store.engine import session_scope
+    from incident.core.incidents import get_incident
+    from incident.core.networks import load_network
+    from incident.core.store.engine import session_scope
+    from incident.reports.gis import plan_geojson
+    from incident.sampling.plans import plan_view
 
     with session_scope(engine_from(args)) as s:
         inc = get_incident(s, args.incident)

@@ -19,8 +19,8 @@ def register(sub) -> None:
 def cmd_stats(args) -> int:
     from dataclasses import asdict
 
-    from incident.services.stats import incident_statistics
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.reports.stats import incident_statistics
 
     with session_scope(engine_from(args)) as s:
         st = incident_statistics(s, year=args.year, exercises=args.exercises)

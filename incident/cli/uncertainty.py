@@ -96,9 +96,9 @@ def _point_rows(before, after, shift_h: float) -> list[dict]:
 
 
 def cmd_calibrate(args) -> int:
-    from incident.services import uncertainty as usvc
-    from incident.services.clock import fmt_local
-    from incident.store.engine import session_scope
+    from incident.core.clock import fmt_local
+    from incident.core.store.engine import session_scope
+    from incident.plume import uncertainty as usvc
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
@@ -240,8 +240,8 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_trace(args) -> int:
-    from incident.services import uncertainty as usvc
-    from incident.services.clock import fmt_local
+    from incident.core.clock import fmt_local
+    from incident.plume import uncertainty as usvc
 
     settings_from(args)
     rep = usvc.trace_file(

@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.binding import Binding
 
-from incident.config import Settings
-from incident.i18n import set_language, t
-from incident.services.forecast_types import IncidentForecast
+from incident.core.config import Settings
+from incident.core.i18n import set_language, t
+from incident.plume.forecast_types import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.commands import IncidentCommands
 from incident.tui.screens.drill import DrillActions
@@ -115,8 +115,8 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         """
         key = code if not extra_points else (code, tuple(tuple(p) for p in extra_points))
         if key not in self.forecasts:
-            from incident.services.forecast import forecast_incident
-            from incident.store.engine import session_scope
+            from incident.core.store.engine import session_scope
+            from incident.plume.forecast import forecast_incident
 
             with session_scope(self.engine) as session:
                 self.forecasts[key] = forecast_incident(session, code, extra_points=list(extra_points))

@@ -6,7 +6,7 @@ import dataclasses
 
 from textual.dom import DOMNode
 
-from incident.i18n import t
+from incident.core.i18n import t
 
 
 def localise_bindings(node: DOMNode) -> None:

@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from incident.i18n import t
+from incident.core.i18n import t
 
 # (label key, help key, app action name). Other features append here.
 ENTRIES: list[tuple[str, str, str]] = [

@@ -12,9 +12,9 @@ from typing import Any
 
 from textual.app import App
 
-from incident.errors import UserError
-from incident.i18n import t
-from incident.store.engine import session_scope
+from incident.core.errors import UserError
+from incident.core.i18n import t
+from incident.core.store.engine import session_scope
 from incident.tui.dialogs.form import FormDialog, FormField
 
 
@@ -52,14 +52,14 @@ def _form(app: App, title: str, fields: list[FormField], apply: Callable[[Any, d
 
 
 def _day(text: str, where: str):
-    from incident.services.readiness import parse_day_arg, today_local
+    from incident.readiness.rules import parse_day_arg, today_local
 
     return parse_day_arg(text, where=where) if text else today_local()
 
 
 def open_calibrate(app: App, tag: str = "") -> None:
-    from incident.services.readiness import today_local
-    from incident.services.upkeep import record_calibration
+    from incident.readiness.rules import today_local
+    from incident.readiness.upkeep import record_calibration
 
     def apply(session, v: dict) -> str:
         if not v["tag"]:
@@ -94,7 +94,7 @@ def _first_schedule(app: App, tag: str) -> str:
         return ""
     from sqlmodel import select
 
-    from incident.store.tables import CalibrationSchedule, Equipment
+    from incident.core.store.tables import CalibrationSchedule, Equipment
 
     with session_scope(app.engine) as s:  # type: ignore[attr-defined]
         eq = s.exec(select(Equipment).where(Equipment.asset_tag == tag)).first()
@@ -106,8 +106,8 @@ def _first_schedule(app: App, tag: str) -> str:
 
 
 def open_maintain(app: App, tag: str = "") -> None:
-    from incident.services.readiness import today_local
-    from incident.services.upkeep import record_maintenance
+    from incident.readiness.rules import today_local
+    from incident.readiness.upkeep import record_maintenance
 
     def apply(session, v: dict) -> str:
         out = record_maintenance(
@@ -134,7 +134,7 @@ def open_maintain(app: App, tag: str = "") -> None:
 
 
 def open_checkout(app: App, target: str = "", crew: str = "") -> None:
-    from incident.services.checkout import check_out
+    from incident.readiness.checkout import check_out
 
     def apply(session, v: dict) -> str:
         out = check_out(
@@ -160,7 +160,7 @@ def open_checkout(app: App, target: str = "", crew: str = "") -> None:
 
 
 def open_checkin(app: App, target: str = "") -> None:
-    from incident.services.checkout import check_in
+    from incident.readiness.checkout import check_in
 
     def apply(session, v: dict) -> str:
         out = check_in(

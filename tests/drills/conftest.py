@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from incident.services import clock
+from incident.core import clock
 
 SCENARIO = Path(__file__).resolve().parents[2] / "incident" / "data" / "drills" / "jade_cadmium_night.toml"
 
@@ -35,8 +35,8 @@ def wall(monkeypatch) -> WallClock:
 @pytest.fixture
 def drill(demo_engine, wall) -> str:
     """A drill of the shipped scenario at ×10, started at ``wall``."""
-    from incident.services.drills import start_drill
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.drills.exercise import start_drill
 
     with session_scope(demo_engine) as s:
         return start_drill(s, SCENARIO, actor="controller", speed=10).code
@@ -44,9 +44,9 @@ def drill(demo_engine, wall) -> str:
 
 def propose(engine, code: str) -> list:
     """The players' first forecast (logged) and the monitoring plan proposed from it."""
-    from incident.services.forecast import forecast_incident, log_forecast
-    from incident.services.plans import propose_plan
-    from incident.store.engine import session_scope
+    from incident.core.store.engine import session_scope
+    from incident.plume.forecast import forecast_incident, log_forecast
+    from incident.sampling.plans import propose_plan
 
     with session_scope(engine) as s:
         fc = forecast_incident(s, code)

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from incident.errors import UserError
-from incident.services import crews, reports
-from incident.services.clock import as_utc, exercise_time, incident_now
-from incident.services.dashboard import dashboard
-from incident.services.drill_metrics import (
+from incident.core.clock import as_utc, exercise_time, incident_now
+from incident.core.errors import UserError
+from incident.core.incidents import get_incident
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import DrillMetric
+from incident.drills.exercise import end_drill, injects, require_exercise, set_speed, take_sample, tick
+from incident.drills.metrics import (
     add_corrective_action,
     capture_metrics,
     drill_status,
@@ -18,11 +20,10 @@ from incident.services.drill_metrics import (
     rate,
     suggest_rating,
 )
-from incident.services.drills import end_drill, injects, require_exercise, set_speed, take_sample, tick
-from incident.services.incidents import get_incident
-from incident.services.playbook_runs import run_view
-from incident.store.engine import session_scope
-from incident.store.tables import DrillMetric
+from incident.overview.dashboard import dashboard
+from incident.playbook.runs import run_view
+from incident.reports import lifecycle as reports
+from incident.sampling import crews
 
 from .conftest import propose
 
@@ -77,7 +78,7 @@ def test_injects_arrive_when_the_clock_passes_them(demo_engine, drill, wall):
     wall.advance(minutes=4)  # T+46
     with session_scope(demo_engine) as s:
         assert [i.at_min for i in tick(s, drill, actor="c").injects] == [25, 40]
-        from incident.services import log
+        from incident.core import log
 
         logged = [e for e in log.entries(s, log.incident_chain(drill)) if e.kind == "drill.inject"]
         assert len(logged) == 3 and "Reservoir release" in logged[1].summary

@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlmodel import select
 
 from incident.cli import main
-from incident.services.checkout import check_in, check_out, open_checkouts
-from incident.services.demo import ensure_demo
-from incident.services.drill_metrics import compare
-from incident.services.incidents import list_incidents
-from incident.services.results import NewSample, create_sample
-from incident.services.stats import incident_statistics
-from incident.services.upkeep import equipment_detail
-from incident.store.engine import session_scope
-from incident.store.tables import Incident
+from incident.core.incidents import list_incidents
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Incident
+from incident.demo.seed import ensure_demo
+from incident.drills.metrics import compare
+from incident.readiness.checkout import check_in, check_out, open_checkouts
+from incident.readiness.upkeep import equipment_detail
+from incident.reports.stats import incident_statistics
+from incident.results.entry import NewSample, create_sample
 
 from .conftest import propose
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from incident.cli import main
-from incident.errors import UserError, ValidationErrors
-from incident.services.drill_report import export_aar
-from incident.services.drill_scenario import load_drill_scenario
-from incident.services.report_render import EXERCISE_MARK
-from incident.store.engine import session_scope
+from incident.core.errors import UserError, ValidationErrors
+from incident.core.store.engine import session_scope
+from incident.drills.aar import export_aar
+from incident.drills.scenario import load_drill_scenario
+from incident.reports.render import EXERCISE_MARK
 
 from .conftest import SCENARIO, propose
 
@@ -81,7 +81,7 @@ def test_aar_carries_the_exercise_marker_everywhere_and_reveals_the_truth(demo_e
     propose(demo_engine, drill)
     wall.advance(minutes=5)
     with session_scope(demo_engine) as s:
-        from incident.services.drill_metrics import add_corrective_action, rate
+        from incident.drills.metrics import add_corrective_action, rate
 
         rate(s, drill, "Mobilisation", "S", evaluator="Wang", strengths="Fast call-out")
         add_corrective_action(

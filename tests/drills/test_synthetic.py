@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError
-from incident.services.clock import as_utc
-from incident.services.drill_scenario import LabMethod
-from incident.services.drills import (
+from incident.core.clock import as_utc
+from incident.core.errors import UserError
+from incident.core.networks import load_network
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import DrillObservation, Result
+from incident.drills.exercise import (
     draw_measurement,
     lognormal_sigma,
     require_exercise,
@@ -21,10 +23,8 @@ from incident.services.drills import (
     tick,
     truth_concentration,
 )
-from incident.services.forecast import ForecastRequest, Spill, run_forecast
-from incident.services.networks import load_network
-from incident.store.engine import session_scope
-from incident.store.tables import DrillObservation, Result
+from incident.drills.scenario import LabMethod
+from incident.plume.forecast import ForecastRequest, Spill, run_forecast
 
 from .conftest import propose
 
@@ -57,7 +57,7 @@ def test_detection_limit_and_rapid_styles():
 
 def _independent_truth(session, code: str, reach: str, offset_m: float, at) -> float:
     """The truth concentration computed here from the scenario, without the drill's cache."""
-    from incident.services.forecast import ForecastPointSpec, standard_for
+    from incident.plume.forecast import ForecastPointSpec, standard_for
 
     inc, sc = require_exercise(session, code)
     net = load_network(session, inc.river_network_id)
@@ -132,7 +132,7 @@ def test_results_arrive_after_the_turnaround_as_real_evidence(demo_engine, drill
     with session_scope(demo_engine) as s:
         got = tick(s, drill, actor="controller")
         assert [r.sample for r in got.results] == [lab.sample]
-        from incident.services import log
+        from incident.core import log
 
         ok, _why = log.verify_chain(log.entries(s, log.incident_chain(drill)))
         assert ok

@@ -8,11 +8,12 @@ import pytest
 from sqlmodel import select
 from textual.widgets import Input
 
-from incident.services import crews, reports
-from incident.services.drill_metrics import drill_status
-from incident.services.report_render import EXERCISE_MARK
-from incident.store.engine import session_scope
-from incident.store.tables import Result
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Result
+from incident.drills.metrics import drill_status
+from incident.reports import lifecycle as reports
+from incident.reports.render import EXERCISE_MARK
+from incident.sampling import crews
 from incident.tui.app import make_app
 from incident.tui.commands import ENTRIES
 from incident.tui.dialogs.form import FormDialog
@@ -44,7 +45,7 @@ def _messages(app) -> str:
 
 
 def test_palette_has_the_drill_entries():
-    from incident.i18n import t
+    from incident.core.i18n import t
 
     labels = {t(label) for label, _help, _action in ENTRIES}
     assert {

@@ -32,8 +32,8 @@ from typing import Any
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from incident.errors import UserError
-from incident.services.demo import DEMO_INVENTORY, DEMO_RIVER, DEMO_ROSTER
+from incident.core.errors import UserError
+from incident.demo.seed import DEMO_INVENTORY, DEMO_RIVER, DEMO_ROSTER
 from tests.fuzz.strategies import (
     csv_bytes,
     csv_documents,
@@ -113,7 +113,7 @@ def read_demo_toml(path: Path) -> dict:
 
 @target("river GeoJSON (parse_river)", json_documents(json.loads(DEMO_RIVER.read_text(encoding="utf-8"))))
 def _river(text: str, ctx: FuzzContext) -> None:
-    from incident.services.rivers import parse_river
+    from incident.core.rivers import parse_river
 
     net = parse_river(text, source="fuzz.geojson")
     lon, lat = net.reaches[0].coords[0]  # whatever it accepts must be usable
@@ -122,7 +122,7 @@ def _river(text: str, ctx: FuzzContext) -> None:
 
 @target("river file bytes (load_river_file)", st.binary(max_size=300))
 def _river_bytes(data: bytes, ctx: FuzzContext) -> None:
-    from incident.services.rivers import load_river_file
+    from incident.core.rivers import load_river_file
 
     load_river_file(ctx.write(data, "river.geojson"))
 
@@ -142,7 +142,7 @@ _INVENTORY_FAR["equipment"][0]["calibration"][0].update(last_done="9999-12-01", 
     examples=(to_toml(_ROSTER_DUP),),  # found by the long run: a member twice
 )
 def _roster(text: str, ctx: FuzzContext) -> None:
-    from incident.services.roster import load_roster
+    from incident.sampling.roster import load_roster
 
     path = ctx.write(text, "roster.toml")
     with ctx.session("inventory") as s:  # crews refer to vehicles and kits
@@ -155,7 +155,7 @@ def _roster(text: str, ctx: FuzzContext) -> None:
     examples=(to_toml(_INVENTORY_FAR),),  # found by the long run: next due date past 9999
 )
 def _inventory(text: str, ctx: FuzzContext) -> None:
-    from incident.services.inventory import load_inventory
+    from incident.readiness.inventory import load_inventory
 
     path = ctx.write(text, "inventory.toml")
     with ctx.session("empty") as s:
@@ -167,7 +167,7 @@ def _inventory(text: str, ctx: FuzzContext) -> None:
 
 @st.composite
 def incident_specs(draw):
-    from incident.services.incidents import MEDIA, POLLUTANT_CLASSES, NewIncident
+    from incident.core.incidents import MEDIA, POLLUTANT_CLASSES, NewIncident
 
     maybe = lambda strat: st.one_of(st.none(), strat)  # noqa: E731
     return NewIncident(
@@ -186,7 +186,7 @@ def incident_specs(draw):
 
 
 def _spec(**kw):
-    from incident.services.incidents import NewIncident
+    from incident.core.incidents import NewIncident
 
     return NewIncident(title="t", alert_at=datetime(2026, 7, 1, tzinfo=UTC), **kw)
 
@@ -204,8 +204,8 @@ def _spec(**kw):
 def _incident(spec, ctx: FuzzContext) -> None:
     from sqlmodel import select
 
-    from incident.services.incidents import create_incident
-    from incident.store.tables import RiverNetwork
+    from incident.core.incidents import create_incident
+    from incident.core.store.tables import RiverNetwork
 
     with ctx.session() as s:
         spec.river_network_id = s.exec(select(RiverNetwork.id)).first()
@@ -222,7 +222,7 @@ def _incident(spec, ctx: FuzzContext) -> None:
     examples=("0001-01-01 03:00", "9999-12-31T23:00+00:00"),
 )
 def _parse_local(text: str, ctx: FuzzContext) -> None:
-    from incident.services.clock import parse_local
+    from incident.core.clock import parse_local
 
     parsed = parse_local(text)
     assert parsed.tzinfo is not None and parsed.utcoffset().total_seconds() == 0
@@ -247,7 +247,7 @@ def _parse_local(text: str, ctx: FuzzContext) -> None:
     ),
 )
 def _backup(data, ctx: FuzzContext) -> None:
-    from incident.services.backup import import_backup
+    from incident.evidence.backup import import_backup
 
     path = ctx.write(data, "backup.jsonl")
     with ctx.session() as s:
@@ -332,7 +332,7 @@ def _step_phase_list(data: dict) -> None:
     seeds=lambda: [p.read_text(encoding="utf-8") for p in PLAYBOOK_FILES],
 )
 def _playbook(text: str | bytes, ctx: FuzzContext) -> None:
-    from incident.services.playbooks import load_playbook_file
+    from incident.playbook.formats import load_playbook_file
 
     load_playbook_file(ctx.write(text, "playbook.toml"))  # what `incident playbook validate` calls
 
@@ -382,7 +382,7 @@ _abs_data = lambda p: _absolute_river(p)[1]  # noqa: E731
     seeds=lambda: [_absolute_river(p)[0] for p in sorted(EXAMPLES_DIR.glob("*.toml"))],
 )
 def _scenario(text: str, ctx: FuzzContext) -> None:
-    from incident.services.forecast import load_scenario, run_forecast
+    from incident.plume.forecast import load_scenario, run_forecast
 
     req = load_scenario(ctx.write(text, "scenario.toml"))
     if math.isfinite(req.horizon_h) and req.horizon_h > SCENARIO_HORIZON_H:
@@ -419,8 +419,8 @@ _drill_data = lambda p: _absolute_drill_river(p)[1]  # noqa: E731
     seeds=lambda: [_absolute_drill_river(_NIGHT)[0]],
 )
 def _drill(text: str, ctx: FuzzContext) -> None:
-    from incident.services.drill_scenario import load_drill_scenario, scenario_summary
-    from incident.services.drills import _rng
+    from incident.drills.exercise import _rng
+    from incident.drills.scenario import load_drill_scenario, scenario_summary
 
     sc = load_drill_scenario(ctx.write(text, "drill.toml"))
     scenario_summary(sc)
@@ -450,7 +450,7 @@ STATION_ROWS = [
 
 
 def _station_rows() -> list[list[str]]:
-    from incident.services.clock import fmt_local, utcnow
+    from incident.core.clock import fmt_local, utcnow
 
     when = fmt_local(utcnow() - timedelta(hours=2)).replace("-", "/")  # slash dates, as Excel writes them
     return [[when if c == "@T" else c for c in row] for row in STATION_ROWS]
@@ -466,7 +466,7 @@ def _station_rows() -> list[list[str]]:
     seeds=lambda: [csv_bytes(_lab_rows()), csv_bytes(_station_rows(), "gbk")],
 )
 def _results_csv(data: bytes, ctx: FuzzContext) -> None:
-    from incident.services.results_import import import_results
+    from incident.results.importer import import_results
 
     path = ctx.write(data, "lab.csv")
     with ctx.session() as s:
@@ -501,7 +501,7 @@ UNIT_TEXTS = [
     seeds=lambda: [("０.５", "µg/L", "water")],
 )
 def _units(args: tuple[str, str, str], ctx: FuzzContext) -> None:
-    from incident.services.units import parse_number, parse_result_value, unit_factor
+    from incident.results.units import parse_number, parse_result_value, unit_factor
 
     text, unit, medium = args
     parsed = parse_result_value(text, "value")
@@ -560,7 +560,7 @@ def edited_form(draw, good: Callable[[], Any], fields: Callable[[], dict[str, st
 
 
 def _good_result():
-    from incident.services.results import ResultInput
+    from incident.results.entry import ResultInput
 
     return ResultInput(
         sample=DEMO["samples"][0],
@@ -577,7 +577,7 @@ def _good_result():
     seeds=lambda: [_good_result()],
 )
 def _result_entry(raw, ctx: FuzzContext) -> None:
-    from incident.services.results import add_result
+    from incident.results.entry import add_result
 
     with ctx.session() as s:
         add_result(s, DEMO["code"], raw, actor="fuzz")
@@ -585,11 +585,11 @@ def _result_entry(raw, ctx: FuzzContext) -> None:
 
 # ---------------------------------------------------------------- sample registration form
 
-from incident.services.results import NewSample as _NewSample  # noqa: E402
+from incident.results.entry import NewSample as _NewSample  # noqa: E402
 
 
 def _sample_fields() -> dict[str, st.SearchStrategy]:
-    from incident.services.results import SAMPLE_TYPES
+    from incident.results.entry import SAMPLE_TYPES
 
     return {
         "point": st.one_of(st.sampled_from(["S1", "s2", " S3 ", "S4", "S9", ""]), nasty_text),
@@ -620,7 +620,7 @@ def _good_sample():
     seeds=lambda: [_good_sample()],
 )
 def _sample(spec, ctx: FuzzContext) -> None:
-    from incident.services.results import create_sample
+    from incident.results.entry import create_sample
 
     with ctx.session() as s:
         create_sample(s, DEMO["code"], spec, actor="fuzz")
@@ -639,7 +639,7 @@ def _inventory_rows() -> list[list[str]]:
     seeds=lambda: [csv_bytes(_inventory_rows())],
 )
 def _inventory_csv(data: bytes, ctx: FuzzContext) -> None:
-    from incident.services.inventory_csv import import_csv
+    from incident.readiness.inventory_csv import import_csv
 
     path = ctx.write(data, "inventory.csv")
     with ctx.session() as s:
@@ -666,7 +666,7 @@ TRACE_ROWS = [
     seeds=lambda: [csv_bytes(TRACE_ROWS)],
 )
 def _trace(data: bytes, ctx: FuzzContext) -> None:
-    from incident.services.uncertainty import trace_file
+    from incident.plume.uncertainty import trace_file
 
     rep = trace_file(ctx.write(data, "trace.csv"), DEMO_RIVER, spacing_m=2000.0, top=3)
     assert all(math.isfinite(c.mass_kg) for c in rep.candidates)

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import example, given, settings
 
-from incident.errors import UserError, ValidationErrors
+from incident.core.errors import UserError, ValidationErrors
 from tests.fuzz.targets import DEMO, TARGETS, FuzzContext, Target
 
 EXAMPLES: dict[str, int] = {}
@@ -20,13 +20,13 @@ EXAMPLES: dict[str, int] = {}
 
 @pytest.fixture(scope="module")
 def fuzz_engine(tmp_path_factory):
-    from incident.services.clock import utcnow
-    from incident.services.demo import DEMO_INVENTORY, ensure_demo
-    from incident.services.incidents import get_incident
-    from incident.services.inventory import load_inventory
-    from incident.services.inventory_csv import export_csv
-    from incident.services.results import NewSample, create_sample
-    from incident.store.engine import open_store, session_scope
+    from incident.core.clock import utcnow
+    from incident.core.incidents import get_incident
+    from incident.core.store.engine import open_store, session_scope
+    from incident.demo.seed import DEMO_INVENTORY, ensure_demo
+    from incident.readiness.inventory import load_inventory
+    from incident.readiness.inventory_csv import export_csv
+    from incident.results.entry import NewSample, create_sample
     from tests.results.conftest import backdate, make_plan
 
     folder = tmp_path_factory.mktemp("fuzz")

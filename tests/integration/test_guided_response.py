@@ -8,15 +8,15 @@ from datetime import timedelta
 
 from textual.widgets import Input, Select
 
-from incident.config import Settings
-from incident.services import log
-from incident.services.clock import frozen
-from incident.services.incidents import get_incident
-from incident.services.plans import plan_view
-from incident.services.playbook_runs import run_view
-from incident.services.reports import list_reports
-from incident.services.results import NewSample, ResultInput, add_result, create_sample
-from incident.store.engine import session_scope
+from incident.core import log
+from incident.core.clock import frozen
+from incident.core.config import Settings
+from incident.core.incidents import get_incident
+from incident.core.store.engine import session_scope
+from incident.playbook.runs import run_view
+from incident.reports.lifecycle import list_reports
+from incident.results.entry import NewSample, ResultInput, add_result, create_sample
+from incident.sampling.plans import plan_view
 from incident.tui.app import make_app
 from incident.tui.dialogs.playbook_dialogs import ConfirmDialog
 from incident.tui.screens.playbook import PlaybookScreen

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable
 
-from incident.config import Settings
-from incident.services.plans import has_plan, plan_view
-from incident.store.engine import session_scope
+from incident.core.config import Settings
+from incident.core.store.engine import session_scope
+from incident.sampling.plans import has_plan, plan_view
 from incident.tui.app import make_app
 
 

@@ -13,9 +13,9 @@ import pytest
 
 import models.transport as transport
 import models.window as window
-from incident.services.demo import DEMO_RIVER
-from incident.services.forecast import build_reach_specs, reach_hydraulics
-from incident.services.rivers import load_river_file
+from incident.core.rivers import load_river_file
+from incident.demo.seed import DEMO_RIVER
+from incident.plume.forecast import build_reach_specs, reach_hydraulics
 from models.network import ReachSpec
 from models.transport import OutputPoint, Release, simulate
 from tests.models.conftest import AREA_M2, DISCHARGE_M3S, uniform_channel

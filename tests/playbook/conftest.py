@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from incident.services import actions, log
-from incident.services.actions import ActionOutcome
-from incident.services.clock import frozen
-from incident.services.incidents import get_incident
+from incident.core import log
+from incident.core.clock import frozen
+from incident.core.incidents import get_incident
+from incident.playbook import actions
+from incident.playbook.actions import ActionOutcome
 
 #: the moment the fixed demo store is built (09:00 local); the demo alert is
 #: `alert_minutes_ago` (incident/data/demo/incident.toml) earlier.
@@ -27,8 +28,8 @@ _TEMPLATE: dict[str, str] = {}
 def _fixed_template(tmp_path_factory) -> str:
     """Build the fixed demo store once per session; each test gets a copy (fast)."""
     if "path" not in _TEMPLATE:
-        from incident.services.demo import ensure_demo
-        from incident.store.engine import open_store
+        from incident.core.store.engine import open_store
+        from incident.demo.seed import ensure_demo
 
         path = tmp_path_factory.mktemp("playbook-template") / "fixed.sqlite"
         eng = open_store(f"sqlite:///{path}")
@@ -51,7 +52,7 @@ def fixed_db(tmp_path, tmp_path_factory) -> str:
 
 @pytest.fixture
 def fixed_engine(fixed_db):
-    from incident.store.engine import open_store
+    from incident.core.store.engine import open_store
 
     eng = open_store(fixed_db)
     yield eng

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from incident.cli import main
-from incident.services.playbooks import (
+from incident.playbook.formats import (
     PlaybookInvalid,
     load_playbook_file,
     parse_deadline,
@@ -317,7 +317,7 @@ def test_the_readme_example_validates():
 def test_playbook_catalogs_have_the_same_keys_in_both_languages():
     import tomllib
 
-    from incident.i18n import LOCALE_DIR
+    from incident.core.i18n import LOCALE_DIR
 
     def keys(lang):
         with (LOCALE_DIR / lang / "playbook.toml").open("rb") as fh:
@@ -325,6 +325,6 @@ def test_playbook_catalogs_have_the_same_keys_in_both_languages():
         return {f"{section}.{key}" for section, table in data.items() for key in table}
 
     assert keys("en") == keys("zh")
-    from incident.services.actions import KNOWN_ACTIONS
+    from incident.playbook.actions import KNOWN_ACTIONS
 
     assert {label for label in KNOWN_ACTIONS.values()} <= keys("en")

@@ -11,17 +11,17 @@ import sys
 import textwrap
 from pathlib import Path
 
-from incident.services import log
-from incident.services.playbook_runs import run_view
-from incident.store.engine import open_store, session_scope
+from incident.core import log
+from incident.core.store.engine import open_store, session_scope
+from incident.playbook.runs import run_view
 
 ROOT = Path(__file__).resolve().parents[2]
 
 DRIVER = textwrap.dedent(
     """
     import sys, time
-    from incident.store.engine import open_store, session_scope
-    from incident.services.playbook_runs import run_view, complete_step
+    from incident.core.store.engine import open_store, session_scope
+    from incident.playbook.runs import run_view, complete_step
 
     url, code = sys.argv[1:3]
     engine = open_store(url)

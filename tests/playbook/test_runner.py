@@ -7,12 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from incident.errors import UserError
-from incident.services import actions, log
-from incident.services.clock import frozen
-from incident.services.dashboard import dashboard
-from incident.services.incidents import NewIncident, create_incident
-from incident.services.playbook_runs import (
+from incident.core import log
+from incident.core.clock import frozen
+from incident.core.errors import UserError
+from incident.core.incidents import NewIncident, create_incident
+from incident.core.store.engine import session_scope
+from incident.overview.dashboard import dashboard
+from incident.playbook import actions
+from incident.playbook.runs import (
     complete_step,
     run_step_action,
     run_view,
@@ -22,7 +24,6 @@ from incident.services.playbook_runs import (
     start_run,
     undo_step,
 )
-from incident.store.engine import session_scope
 from tests.playbook.conftest import ALERT_AT, BUILT_AT
 
 

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from incident.config import Settings
-from incident.services.clock import frozen
-from incident.services.playbook_runs import complete_step, set_check
-from incident.store.engine import session_scope
+from incident.core.clock import frozen
+from incident.core.config import Settings
+from incident.core.store.engine import session_scope
+from incident.playbook.runs import complete_step, set_check
 from incident.tui.app import make_app
 from tests.playbook.conftest import BUILT_AT
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from incident.config import Settings
-from incident.services.playbook_runs import complete_step, run_view
-from incident.store.engine import session_scope
+from incident.core.config import Settings
+from incident.core.store.engine import session_scope
+from incident.playbook.runs import complete_step, run_view
 from incident.tui.app import make_app
 from incident.tui.dialogs.playbook_dialogs import ConfirmDialog, SkipReasonDialog
 from incident.tui.screens.dashboard import DashboardScreen

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 from sqlmodel import Session
 
-from incident.services.readiness import ReadinessConfig, Requirement
-from incident.store.tables import (
+from incident.core.store.tables import (
     CalibrationSchedule,
     Consumable,
     Crew,
@@ -21,6 +20,7 @@ from incident.store.tables import (
     Qualification,
     Responder,
 )
+from incident.readiness.rules import ReadinessConfig, Requirement
 
 DAY = date(2026, 6, 1)
 CONFIG = ReadinessConfig(

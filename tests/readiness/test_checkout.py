@@ -7,11 +7,12 @@ import json
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError
-from incident.services import log, readiness
-from incident.services.checkout import check_in, check_out
-from incident.store.engine import session_scope
-from incident.store.tables import Checkout, Equipment, Kit
+from incident.core import log
+from incident.core.errors import UserError
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Checkout, Equipment, Kit
+from incident.readiness import rules as readiness
+from incident.readiness.checkout import check_in, check_out
 
 
 def test_out_of_calibration_instrument_refused_without_override(demo_engine):

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from incident.cli import main
-from incident.services import log
-from incident.store.engine import session_scope
-from incident.store.tables import Consumable, Equipment
+from incident.core import log
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Consumable, Equipment
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_checkout_refused_then_overridden(run, demo_code):
 
 
 def test_calibrate_maintain_stock_and_show(run, demo_engine):
-    from incident.services.readiness import today_local
+    from incident.readiness.rules import today_local
 
     today = today_local().isoformat()
     code, out, err = run(

@@ -7,11 +7,11 @@ import csv
 import pytest
 from sqlmodel import func, select
 
-from incident.errors import ValidationErrors
-from incident.services import log
-from incident.services.inventory_csv import COLUMNS, export_csv, import_csv
-from incident.store.engine import session_scope
-from incident.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement
+from incident.core import log
+from incident.core.errors import ValidationErrors
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement
+from incident.readiness.inventory_csv import COLUMNS, export_csv, import_csv
 
 
 def _count(s, table) -> int:

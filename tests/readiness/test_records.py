@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError
-from incident.services import log, readiness
-from incident.services.upkeep import equipment_detail, move_stock, record_calibration, record_maintenance
-from incident.store.engine import session_scope
-from incident.store.tables import CalibrationSchedule, Consumable, Equipment, Kit, StockMovement
+from incident.core import log
+from incident.core.errors import UserError
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, Kit, StockMovement
+from incident.readiness import rules as readiness
+from incident.readiness.upkeep import equipment_detail, move_stock, record_calibration, record_maintenance
 
 
 def _centre_kinds(s) -> list[str]:

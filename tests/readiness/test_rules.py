@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session
 
-from incident.services import readiness
-from incident.services.clock import utcnow
-from incident.store.engine import session_scope
-from incident.store.tables import CalibrationRecord, Checkout, Consumable, Crew
+from incident.core.clock import utcnow
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import CalibrationRecord, Checkout, Consumable, Crew
+from incident.readiness import rules as readiness
 from tests.readiness.builders import CONFIG, DAY, build_centre, days
 
 
@@ -244,7 +244,7 @@ def test_short_kit_suggests_earliest_expiring_free_lot(engine):
 
 
 def test_spare_broken_item_is_a_warning_when_enough_good_ones(engine):
-    from incident.store.tables import Equipment, KitItem
+    from incident.core.store.tables import Equipment, KitItem
 
     with session_scope(engine) as s:
         c = build_centre(s)
@@ -259,7 +259,7 @@ def test_spare_broken_item_is_a_warning_when_enough_good_ones(engine):
 
 
 def test_two_crews_sharing_one_kit_count_once(engine):
-    from incident.store.tables import CrewMember
+    from incident.core.store.tables import CrewMember
 
     with session_scope(engine) as s:
         c = build_centre(s)

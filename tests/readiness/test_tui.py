@@ -6,10 +6,10 @@ from rich.console import Console
 from sqlmodel import select
 from textual.widgets import DataTable, Static
 
-from incident.config import Settings
-from incident.services import log
-from incident.store.engine import session_scope
-from incident.store.tables import Checkout
+from incident.core import log
+from incident.core.config import Settings
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Checkout
 from incident.tui.app import make_app
 
 

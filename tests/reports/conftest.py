@@ -20,7 +20,7 @@ def exercise_records(demo_engine):
 
 @pytest.fixture
 def as_of():
-    from incident.services.clock import frozen
+    from incident.core.clock import frozen
 
     with frozen(AS_OF):
         yield AS_OF

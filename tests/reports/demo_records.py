@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from incident.services import log
-from incident.services.clock import frozen
-from incident.services.incidents import NewIncident, create_incident
-from incident.services.networks import load_network
-from incident.store.engine import session_scope
-from incident.store.tables import (
+from incident.core import log
+from incident.core.clock import frozen
+from incident.core.incidents import NewIncident, create_incident
+from incident.core.networks import load_network
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import (
     Assignment,
     CheckIn,
     Crew,

@@ -9,11 +9,12 @@ import re
 import pytest
 
 from incident.cli import main
-from incident.services import log, reports
-from incident.services.ics214 import build_ics214, render
-from incident.services.report_render import EXERCISE_MARK
-from incident.store import guards
-from incident.store.engine import session_scope
+from incident.core import log
+from incident.core.store import guards
+from incident.core.store.engine import session_scope
+from incident.reports import lifecycle as reports
+from incident.reports.ics214 import build_ics214, render
+from incident.reports.render import EXERCISE_MARK
 from tests.reports.helpers import XHTML, by_class, check_html, text_of
 
 

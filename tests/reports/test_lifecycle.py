@@ -10,11 +10,13 @@ import pytest
 from sqlmodel import select
 
 from incident.cli import main
-from incident.errors import UserError
-from incident.services import integrity, log, reports
-from incident.store import guards
-from incident.store.engine import session_scope
-from incident.store.tables import LogEntry, Report
+from incident.core import log
+from incident.core.errors import UserError
+from incident.core.store import guards
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import LogEntry, Report
+from incident.evidence import integrity
+from incident.reports import lifecycle as reports
 
 
 def _url(engine) -> str:

@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from incident.services import reports
-from incident.services.forecast_types import IncidentForecast, PointForecast
-from incident.services.report_render import fmt_conc, fmt_limit, preview_markdown
-from incident.store.engine import session_scope
+from incident.core.store.engine import session_scope
+from incident.plume.forecast_types import IncidentForecast, PointForecast
+from incident.reports import lifecycle as reports
+from incident.reports.render import fmt_conc, fmt_limit, preview_markdown
 from tests.reports.demo_records import RELEASE
 from tests.reports.helpers import SVG, XHTML, by_class, check_html, section, text_of
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Markdown
 
-from incident.config import Settings
-from incident.i18n import t
-from incident.services import reports
-from incident.store.engine import session_scope
+from incident.core.config import Settings
+from incident.core.i18n import t
+from incident.core.store.engine import session_scope
+from incident.reports import lifecycle as reports
 from incident.tui.app import make_app
 from incident.tui.commands import ENTRIES
 from incident.tui.screens.reports import ReportsScreen
@@ -90,7 +90,7 @@ async def test_reports_screen_in_chinese_for_an_exercise(exercise_records, as_of
     app = _app(engine, demo.code)
     app.settings.lang = "zh"
     async with app.run_test(size=(80, 24)) as pilot:
-        from incident.i18n import set_language
+        from incident.core.i18n import set_language
 
         set_language("zh")
         await pilot.pause()

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from incident.services.clock import utcnow
-from incident.store.engine import session_scope
-from incident.store.tables import PlanRevision, SamplingPoint, SamplingRound
+from incident.core.clock import utcnow
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import PlanRevision, SamplingPoint, SamplingRound
 
 POINTS = [
     ("S1", "upstream_control", -500.0, None),
@@ -68,8 +68,8 @@ def demo_engine(tmp_path, tmp_path_factory):
     ``PRAGMA wal_checkpoint`` through the engine, inside the BEGIN IMMEDIATE that the
     engine's begin hook opens ("database table is locked"). Here the checkpoint runs
     on a plain sqlite3 connection after the engine is disposed."""
-    from incident.services.demo import ensure_demo
-    from incident.store.engine import open_store
+    from incident.core.store.engine import open_store
+    from incident.demo.seed import ensure_demo
 
     if "path" not in _TEMPLATE:
         path = tmp_path_factory.mktemp("results-template") / "demo.sqlite"
@@ -97,7 +97,7 @@ def backdate(session, inc, days: float = 5) -> None:
 @pytest.fixture
 def planned(demo_engine, demo_code):
     """(engine, code) with a plan of four points and rounds 1–3; the alert was 5 days ago."""
-    from incident.services.incidents import get_incident
+    from incident.core.incidents import get_incident
 
     with session_scope(demo_engine) as s:
         inc = get_incident(s, demo_code)

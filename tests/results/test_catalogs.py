@@ -13,7 +13,7 @@ FILES = [
     "incident/tui/dialogs/result_form.py",
     "incident/tui/dialogs/import_results.py",
     "incident/tui/dialogs/termination.py",
-    "incident/services/termination.py",
+    "incident/results/termination.py",
 ]
 
 

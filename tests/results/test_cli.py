@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from incident.cli import main
-from incident.services.clock import fmt_local, utcnow
+from incident.core.clock import fmt_local, utcnow
 
 
 def run(capsys, url, *argv):

@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError, ValidationErrors
-from incident.services import log, results
-from incident.services.clock import fmt_local, utcnow
-from incident.services.results import NewSample
-from incident.services.results_import import import_results, load_mapping
-from incident.store.engine import session_scope
-from incident.store.tables import Result, Sample
+from incident.core import log
+from incident.core.clock import fmt_local, utcnow
+from incident.core.errors import UserError, ValidationErrors
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Result, Sample
+from incident.results import entry as results
+from incident.results.entry import NewSample
+from incident.results.importer import import_results, load_mapping
 
 
 def _t(hours_ago: float) -> str:

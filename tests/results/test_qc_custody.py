@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError
-from incident.services import custody, log, qc, results
-from incident.services.clock import utcnow
-from incident.services.results import NewSample, ResultInput
-from incident.store.engine import session_scope
-from incident.store.tables import QcFlag
+from incident.core import log
+from incident.core.clock import utcnow
+from incident.core.errors import UserError
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import QcFlag
+from incident.results import custody, qc
+from incident.results import entry as results
+from incident.results.entry import NewSample, ResultInput
 
 
 def new_sample(s, code, point="S2", rnd=1, **kw):

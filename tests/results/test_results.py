@@ -7,14 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError, ValidationErrors
-from incident.services import log, results
-from incident.services.clock import utcnow
-from incident.services.incidents import get_incident
-from incident.services.results import NewSample, ResultInput
-from incident.services.standards import exceedance_multiple, parameters, resolve_parameter
-from incident.store.engine import session_scope
-from incident.store.tables import Result
+from incident.core import log
+from incident.core.clock import utcnow
+from incident.core.errors import UserError, ValidationErrors
+from incident.core.incidents import get_incident
+from incident.core.standards import exceedance_multiple, parameters, resolve_parameter
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Result
+from incident.results import entry as results
+from incident.results.entry import NewSample, ResultInput
 
 
 def sample(s, code, point="S2", rnd=1, **kw):
@@ -415,7 +416,7 @@ def test_round_table_highlights_exceedances_and_suspects(planned):
 def test_point_series_with_forecast_overlay(planned):
     import numpy as np
 
-    from incident.services.forecast_types import IncidentForecast, PointForecast
+    from incident.plume.forecast_types import IncidentForecast, PointForecast
 
     engine, code = planned
     with session_scope(engine) as s:

@@ -7,14 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError
-from incident.services import log, results
-from incident.services.clock import utcnow
-from incident.services.incidents import get_incident
-from incident.services.results import NewSample, ResultInput
-from incident.services.termination import check_termination
-from incident.store.engine import session_scope
-from incident.store.tables import Incident, SamplingPoint
+from incident.core import log
+from incident.core.clock import utcnow
+from incident.core.errors import UserError
+from incident.core.incidents import get_incident
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Incident, SamplingPoint
+from incident.results import entry as results
+from incident.results.entry import NewSample, ResultInput
+from incident.results.termination import check_termination
 
 from .conftest import backdate, make_plan
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 from sqlmodel import select
 from textual.widgets import Button, DataTable, Input, Static
 
-from incident.config import Settings
-from incident.services import results
-from incident.services.clock import utcnow
-from incident.services.results import NewSample, ResultInput
-from incident.store.engine import session_scope
-from incident.store.tables import Result
+from incident.core.clock import utcnow
+from incident.core.config import Settings
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Result
+from incident.results import entry as results
+from incident.results.entry import NewSample, ResultInput
 from incident.tui.app import make_app
 
 
@@ -183,7 +183,7 @@ async def test_import_dialog_checks_then_imports_after_confirmation(planned, tmp
 
 
 async def test_register_a_sample_then_its_result_form_opens_prefilled(planned):
-    from incident.services.results import list_samples
+    from incident.results.entry import list_samples
     from incident.tui.dialogs.form import FormDialog
     from incident.tui.dialogs.result_form import ResultForm
 

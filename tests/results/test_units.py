@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from incident.errors import UserError
-from incident.services.units import parse_number, parse_result_value, to_base, unit_display
+from incident.core.errors import UserError
+from incident.results.units import parse_number, parse_result_value, to_base, unit_display
 
 
 @pytest.mark.parametrize(

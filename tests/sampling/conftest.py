@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from incident.services.clock import as_utc
-from incident.services.incidents import get_incident
-from incident.services.plans import incident_river
-from incident.services.sampling import forecast_requests
-from incident.store.engine import session_scope
+from incident.core.clock import as_utc
+from incident.core.incidents import get_incident
+from incident.core.store.engine import session_scope
+from incident.sampling.layout import forecast_requests
+from incident.sampling.plans import incident_river
 from tests.sampling.plume import slug_forecast
 
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from incident.services.forecast_types import IncidentForecast, PointForecast
-from incident.services.rivers import RiverNetworkData
+from incident.core.rivers import RiverNetworkData
+from incident.plume.forecast_types import IncidentForecast, PointForecast
 
 RELEASE = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 

@@ -13,7 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from incident.services.assignment import (
+from incident.core.rivers import geodesic_m
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Assignment, Crew, CrewStatusChange
+from incident.sampling.assignment import (
     AssignSettings,
     dispatch,
     ics204_csv,
@@ -23,11 +26,8 @@ from incident.services.assignment import (
     solve,
     travel_minutes,
 )
-from incident.services.crews import list_crews
-from incident.services.plans import plan_view, propose_plan
-from incident.services.rivers import geodesic_m
-from incident.store.engine import session_scope
-from incident.store.tables import Assignment, Crew, CrewStatusChange
+from incident.sampling.crews import list_crews
+from incident.sampling.plans import plan_view, propose_plan
 
 
 def brute_force(travel_s, required_s, feasible, mandatory):
@@ -176,7 +176,7 @@ def test_kit_not_ready_blocks_the_crew(planned):
 
 
 def test_out_of_service_crew_is_not_used_and_dispatch_sets_assigned(planned):
-    from incident.services.crews import set_status
+    from incident.sampling.crews import set_status
 
     engine, code, forecast = planned
     with session_scope(engine) as s:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from incident.cli import main
-from incident.services.sampling import forecast_requests
+from incident.sampling.layout import forecast_requests
 from tests.sampling.plume import slug_forecast
 
 
@@ -97,7 +97,7 @@ def test_assign_without_readiness_service_says_how(cli):
     run("plan", "propose", code)
     rc, out, err = run("assign", code)
     try:
-        import incident.services.readiness  # noqa: F401
+        import incident.readiness.rules  # noqa: F401
     except ImportError:
         assert rc == 2 and "--skip-kit-check" in err
     else:

@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError
-from incident.services import log
-from incident.services.crews import check_in, list_crews, set_status, status_history
-from incident.services.plans import propose_plan
-from incident.services.rounds import RoundSettings, list_rounds, mark_sampled, regenerate, schedule
-from incident.services.sampling import propose_points
-from incident.store.engine import session_scope
-from incident.store.tables import CheckIn
+from incident.core import log
+from incident.core.errors import UserError
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import CheckIn
+from incident.sampling.crews import check_in, list_crews, set_status, status_history
+from incident.sampling.layout import propose_points
+from incident.sampling.plans import propose_plan
+from incident.sampling.rounds import RoundSettings, list_rounds, mark_sampled, regenerate, schedule
 
 
 def test_check_in_is_evidence_in_the_log(demo_engine, demo_code):

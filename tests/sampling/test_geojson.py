@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from incident.errors import UserError
-from incident.services.geo_export import check_rfc7946, load_plan_geojson, plan_geojson, plume_runs
-from incident.services.rivers import parse_river
-from incident.services.sampling import propose_points
+from incident.core.errors import UserError
+from incident.core.rivers import parse_river
+from incident.reports.gis import check_rfc7946, load_plan_geojson, plan_geojson, plume_runs
+from incident.sampling.layout import propose_points
 
 
 @pytest.fixture

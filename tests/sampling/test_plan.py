@@ -7,10 +7,11 @@ import json
 import pytest
 from sqlmodel import select
 
-from incident.errors import UserError
-from incident.services import log
-from incident.services.plans import insert_point, plan_view, propose_plan, refresh_plan, remove_point
-from incident.services.sampling import (
+from incident.core import log
+from incident.core.errors import UserError
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import LogEntry
+from incident.sampling.layout import (
     PlanSettings,
     number_key,
     points_per_vertical,
@@ -18,8 +19,7 @@ from incident.services.sampling import (
     sub_number,
     verticals_for_width,
 )
-from incident.store.engine import session_scope
-from incident.store.tables import LogEntry
+from incident.sampling.plans import insert_point, plan_view, propose_plan, refresh_plan, remove_point
 from tests.sampling.plume import advective_time_h
 
 

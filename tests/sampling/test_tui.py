@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from incident.services.sampling import forecast_requests
-from incident.store.engine import session_scope
-from incident.store.tables import Assignment, CheckIn, PlanRevision
+from incident.core.store.engine import session_scope
+from incident.core.store.tables import Assignment, CheckIn, PlanRevision
+from incident.sampling.layout import forecast_requests
 from incident.tui.app import make_app
 from incident.tui.screens.sampling import CrewBoardScreen, SamplingPlanScreen
 from incident.tui.widgets.river_strip import RiverStrip
@@ -81,7 +81,7 @@ async def test_plan_screen_propose_step_insert(demo_engine, demo_code, settings,
 
 
 async def test_crew_board_checkin_and_assign(demo_engine, demo_code, settings, demo_river, make_forecast):
-    from incident.services.plans import propose_plan
+    from incident.sampling.plans import propose_plan
 
     with session_scope(demo_engine) as s:
         propose_plan(s, demo_code, make_forecast(), actor="tester")

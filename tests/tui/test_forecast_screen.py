@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from incident.config import Settings
+from incident.core.config import Settings
 from incident.tui.app import make_app
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Footer, Static
 
-from incident.config import Settings
+from incident.core.config import Settings
 from incident.tui.app import make_app
 
 
@@ -95,7 +95,7 @@ async def test_help_text_fits_the_dialog_without_wrapping(demo_engine, demo_code
     """Every line of the help body fits the help dialog at 80 columns (66 cells inside)."""
     from rich.cells import cell_len
 
-    from incident.i18n import t
+    from incident.core.i18n import t
 
     for lang in ("en", "zh"):
         for line in t("help.body", lang=lang).splitlines():
@@ -103,10 +103,10 @@ async def test_help_text_fits_the_dialog_without_wrapping(demo_engine, demo_code
 
 
 async def test_results_without_a_round_are_not_called_no_results(demo_engine, demo_code):
-    from incident.services.clock import utcnow
-    from incident.services.incidents import get_incident
-    from incident.services.results import NewSample, ResultInput, add_result, create_sample
-    from incident.store.engine import session_scope
+    from incident.core.clock import utcnow
+    from incident.core.incidents import get_incident
+    from incident.core.store.engine import session_scope
+    from incident.results.entry import NewSample, ResultInput, add_result, create_sample
     from tests.results.conftest import make_plan
 
     with session_scope(demo_engine) as s:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Static
 
-from incident.config import Settings
+from incident.core.config import Settings
 from incident.tui.app import make_app
 
 

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from incident.i18n import t
+from incident.core.i18n import t
 from incident.tui.base import Localised
 
 

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from incident.i18n import t
+from incident.core.i18n import t
 from incident.tui.base import Localised
 
 

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
-from incident.i18n import t
+from incident.core.i18n import t
 from incident.tui.base import Localised
 
 

@@ -13,10 +13,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from incident.errors import UserError
-from incident.i18n import t
-from incident.services.results_import import import_results, load_mapping
-from incident.store.engine import session_scope
+from incident.core.errors import UserError
+from incident.core.i18n import t
+from incident.core.store.engine import session_scope
+from incident.results.importer import import_results, load_mapping
 from incident.tui.base import Localised
 
 

@@ -14,11 +14,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from incident.errors import UserError, ValidationErrors
-from incident.i18n import t
-from incident.services import results, standards
-from incident.services.units import parse_number, parse_result_value, unit_factor
-from incident.store.engine import session_scope
+from incident.core import standards
+from incident.core.errors import UserError, ValidationErrors
+from incident.core.i18n import t
+from incident.core.store.engine import session_scope
+from incident.results import entry as results
+from incident.results.units import parse_number, parse_result_value, unit_factor
 from incident.tui.base import Localised
 
 # field id -> (label key, hint key or None, ``where`` names the service uses for it)

@@ -9,10 +9,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-from incident.errors import UserError
-from incident.i18n import get_language, t
-from incident.services.termination import check_termination
-from incident.store.engine import session_scope
+from incident.core.errors import UserError
+from incident.core.i18n import get_language, t
+from incident.core.store.engine import session_scope
+from incident.results.termination import check_termination
 from incident.tui.base import Localised
 
 

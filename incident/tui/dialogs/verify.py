@@ -9,7 +9,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from incident.i18n import t
+from incident.core.i18n import t
 from incident.tui.base import Localised
 
 
@@ -53,8 +53,8 @@ class VerifyDialog(Localised, ModalScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def run_check(self) -> None:
-        from incident.services.integrity import verify
-        from incident.store.engine import session_scope
+        from incident.core.store.engine import session_scope
+        from incident.evidence.integrity import verify
 
         try:
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]

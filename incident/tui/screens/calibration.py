@@ -15,8 +15,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from incident.i18n import t
-from incident.services.clock import fmt_local
+from incident.core.clock import fmt_local
+from incident.core.i18n import t
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 
@@ -90,8 +90,8 @@ class CalibrationScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="calibrate")
     def fit(self) -> None:
-        from incident.services.uncertainty import calibrate_incident
-        from incident.store.engine import session_scope
+        from incident.core.store.engine import session_scope
+        from incident.plume.uncertainty import calibrate_incident
 
         with session_scope(self.app.engine) as session:
             report = calibrate_incident(session, self.code, actor=self.app.settings.user)
@@ -176,8 +176,8 @@ class CalibrationScreen(Localised, Screen):
         def done(answer: tuple[bool, str] | None) -> None:
             if not answer:
                 return
-            from incident.services.uncertainty import decide
-            from incident.store.engine import session_scope
+            from incident.core.store.engine import session_scope
+            from incident.plume.uncertainty import decide
 
             with session_scope(self.app.engine) as session:
                 info = decide(

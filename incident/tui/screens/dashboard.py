@@ -17,10 +17,10 @@ from textual.containers import Grid, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from incident.i18n import bilingual, t
-from incident.services.clock import as_utc, fmt_local, to_local, utcnow
-from incident.services.dashboard import DashboardData, dashboard
-from incident.store.engine import session_scope
+from incident.core.clock import as_utc, fmt_local, to_local, utcnow
+from incident.core.i18n import bilingual, t
+from incident.core.store.engine import session_scope
+from incident.overview.dashboard import DashboardData, dashboard
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 

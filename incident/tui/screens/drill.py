@@ -19,23 +19,23 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Static
 
-from incident.errors import UserError
-from incident.i18n import bilingual, t
-from incident.services.clock import fmt_elapsed, fmt_local
-from incident.services.drill_metrics import DrillStatus, drill_status
-from incident.store.engine import session_scope
+from incident.core.clock import fmt_elapsed, fmt_local
+from incident.core.errors import UserError
+from incident.core.i18n import bilingual, t
+from incident.core.store.engine import session_scope
+from incident.drills.metrics import DrillStatus, drill_status
 from incident.tui.base import Localised
 from incident.tui.dialogs.form import FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 if TYPE_CHECKING:
-    from incident.services.drills import InjectView, TickResult
+    from incident.drills.exercise import InjectView, TickResult
 
 EXERCISE_PREFIX = "EX-"
 
 
 def is_exercise_code(code: str | None) -> bool:
-    # the same rule as incident.services.drills, without loading the truth model at start-up
+    # the same rule as incident.drills.exercise, without loading the truth model at start-up
     return bool(code) and str(code).upper().startswith(EXERCISE_PREFIX)
 
 
@@ -226,7 +226,7 @@ class DrillScreen(Localised, Screen):
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _rate(self, values: dict) -> None:
-        from incident.services.drill_metrics import rate
+        from incident.drills.metrics import rate
 
         try:
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
@@ -266,7 +266,7 @@ class DrillScreen(Localised, Screen):
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _add_action(self, values: dict) -> None:
-        from incident.services.drill_metrics import add_corrective_action
+        from incident.drills.metrics import add_corrective_action
 
         try:
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
@@ -287,7 +287,7 @@ class DrillScreen(Localised, Screen):
         self.app.call_from_thread(self.load)
 
     def action_export(self, values: dict | None = None, error: str | None = None) -> None:
-        from incident.config import default_data_dir
+        from incident.core.config import default_data_dir
 
         settings = self.app.settings  # type: ignore[attr-defined]
         default = Path(default_data_dir()) / "exports" / f"{self.code}-aar.html"
@@ -304,7 +304,7 @@ class DrillScreen(Localised, Screen):
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _export(self, values: dict) -> None:
-        from incident.services.drill_report import export_aar
+        from incident.drills.aar import export_aar
 
         try:
             lang = values["lang"].strip().lower() or "en"
@@ -336,8 +336,8 @@ class DrillScreen(Localised, Screen):
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _speed(self, values: dict) -> None:
-        from incident.services.drills import set_speed
-        from incident.services.units import parse_number
+        from incident.drills.exercise import set_speed
+        from incident.results.units import parse_number
 
         try:
             speed = parse_number(values["speed"], "speed", allow_zero=True)
@@ -365,7 +365,7 @@ class DrillActions:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="drill-tick")
     def drill_tick(self, code: str) -> TickResult | None:
-        from incident.services.drills import tick
+        from incident.drills.exercise import tick
 
         try:
             with session_scope(self.engine) as s:  # type: ignore[attr-defined]
@@ -464,8 +464,8 @@ class DrillActions:
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _start_drill(self, values: dict) -> None:
-        from incident.services.drills import start_drill
-        from incident.services.units import parse_number
+        from incident.drills.exercise import start_drill
+        from incident.results.units import parse_number
 
         try:
             speed = parse_number(values["speed"], "speed") if values.get("speed") else None
@@ -503,7 +503,7 @@ class DrillActions:
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _take_sample(self, code: str, values: dict) -> None:
-        from incident.services.drills import take_sample
+        from incident.drills.exercise import take_sample
 
         try:
             with session_scope(self.engine) as s:  # type: ignore[attr-defined]

@@ -12,11 +12,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from incident.errors import UserError
-from incident.i18n import t
-from incident.services.clock import fmt_local
-from incident.services.upkeep import EquipmentDetail, equipment_detail
-from incident.store.engine import session_scope
+from incident.core.clock import fmt_local
+from incident.core.errors import UserError
+from incident.core.i18n import t
+from incident.core.store.engine import session_scope
+from incident.readiness.upkeep import EquipmentDetail, equipment_detail
 from incident.tui.base import Localised
 from incident.tui.screens.readiness import state_text
 

@@ -14,9 +14,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
-from incident.i18n import bilingual, t
-from incident.services.clock import fmt_local
-from incident.services.forecast_types import IncidentForecast
+from incident.core.clock import fmt_local
+from incident.core.i18n import bilingual, t
+from incident.plume.forecast_types import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 
@@ -100,8 +100,8 @@ class ForecastScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ensemble")
     def run_ensemble(self) -> None:
-        from incident.services import uncertainty as usvc
-        from incident.store.engine import session_scope
+        from incident.core.store.engine import session_scope
+        from incident.plume import uncertainty as usvc
 
         fc = self.forecast
         with session_scope(self.app.engine) as session:
@@ -122,9 +122,9 @@ class ForecastScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="forecast")
     def run_forecast(self) -> IncidentForecast:
-        from incident.services.forecast import log_forecast
-        from incident.services.uncertainty import forecast_incident_calibrated
-        from incident.store.engine import session_scope
+        from incident.core.store.engine import session_scope
+        from incident.plume.forecast import log_forecast
+        from incident.plume.uncertainty import forecast_incident_calibrated
 
         bar = self.query_one(ProgressBar)
 

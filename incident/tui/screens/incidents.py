@@ -8,10 +8,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from incident.i18n import bilingual, t
-from incident.services.clock import fmt_local
-from incident.services.incidents import list_incidents
-from incident.store.engine import session_scope
+from incident.core.clock import fmt_local
+from incident.core.i18n import bilingual, t
+from incident.core.incidents import list_incidents
+from incident.core.store.engine import session_scope
 from incident.tui.base import Localised
 
 

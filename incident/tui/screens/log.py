@@ -8,10 +8,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
-from incident.i18n import t
-from incident.services import log
-from incident.services.clock import fmt_local
-from incident.store.engine import session_scope
+from incident.core import log
+from incident.core.clock import fmt_local
+from incident.core.i18n import t
+from incident.core.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 

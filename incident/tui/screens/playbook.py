@@ -26,11 +26,13 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from incident.errors import UserError
-from incident.i18n import t
-from incident.services import actions
-from incident.services.clock import fmt_local
-from incident.services.playbook_runs import (
+from incident.core.clock import fmt_local
+from incident.core.errors import UserError
+from incident.core.i18n import t
+from incident.core.store.engine import session_scope
+from incident.playbook import actions
+from incident.playbook.formats import FormField, list_playbooks, suggest_playbook_id
+from incident.playbook.runs import (
     RunView,
     StepView,
     complete_step,
@@ -42,8 +44,6 @@ from incident.services.playbook_runs import (
     start_run,
     undo_step,
 )
-from incident.services.playbooks import FormField, list_playbooks, suggest_playbook_id
-from incident.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.widgets.checklist import Checklist
 from incident.tui.widgets.exercise_banner import ExerciseBanner
@@ -174,7 +174,7 @@ class PlaybookScreen(Localised, Screen):
             view = run_view(session, self.code)
             choices = None
             if view is None:
-                from incident.services.incidents import get_incident
+                from incident.core.incidents import get_incident
 
                 inc = get_incident(session, self.code)
                 choices = (

@@ -9,10 +9,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from incident.errors import UserError
-from incident.i18n import t
-from incident.services import results
-from incident.store.engine import session_scope
+from incident.core.errors import UserError
+from incident.core.i18n import t
+from incident.core.store.engine import session_scope
+from incident.results import entry as results
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 

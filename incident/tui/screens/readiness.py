@@ -18,9 +18,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from incident.i18n import bilingual, t
-from incident.services.readiness import DueItem, Rollup, due_items, rollup
-from incident.store.engine import session_scope
+from incident.core.i18n import bilingual, t
+from incident.core.store.engine import session_scope
+from incident.readiness.rules import DueItem, Rollup, due_items, rollup
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 

@@ -17,13 +17,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Markdown, Static
 
-from incident.errors import UserError
-from incident.i18n import t
-from incident.services import reports
-from incident.services.ics214 import export_ics214
-from incident.services.incidents import get_incident
-from incident.services.report_render import preview_markdown
-from incident.store.engine import session_scope
+from incident.core.errors import UserError
+from incident.core.i18n import t
+from incident.core.incidents import get_incident
+from incident.core.store.engine import session_scope
+from incident.reports import lifecycle as reports
+from incident.reports.ics214 import export_ics214
+from incident.reports.render import preview_markdown
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 

@@ -14,17 +14,18 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from incident.i18n import t
-from incident.services import results, standards
-from incident.services.incidents import get_incident
-from incident.store.engine import session_scope
+from incident.core import standards
+from incident.core.i18n import t
+from incident.core.incidents import get_incident
+from incident.core.store.engine import session_scope
+from incident.results import entry as results
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 
 
 def incident_now_for(engine, code: str):
     """'Now' on the incident's clock (the exercise clock in a drill)."""
-    from incident.services.clock import incident_now
+    from incident.core.clock import incident_now
 
     with session_scope(engine) as s:
         return incident_now(get_incident(s, code))
@@ -160,7 +161,7 @@ class ResultsScreen(Localised, Screen):
 
     def action_new_sample(self, values: dict | None = None, error: str | None = None) -> None:
         """Register a sample (label ID, HJ 589 §7.1.3.2), then enter its result."""
-        from incident.services.clock import fmt_local
+        from incident.core.clock import fmt_local
         from incident.tui.dialogs.form import FormDialog, FormField
 
         now = fmt_local(incident_now_for(self.app.engine, self.code))
@@ -185,9 +186,9 @@ class ResultsScreen(Localised, Screen):
 
     @work(thread=True, exit_on_error=False, group="sample")
     def _create_sample(self, values: dict) -> None:
-        from incident.errors import UserError
-        from incident.services.clock import parse_local
-        from incident.services.results import NewSample, create_sample
+        from incident.core.clock import parse_local
+        from incident.core.errors import UserError
+        from incident.results.entry import NewSample, create_sample
 
         try:
             round_no = int(values["round"]) if values["round"] else None

@@ -17,14 +17,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from incident.errors import UserError
-from incident.i18n import bilingual, t
-from incident.services.clock import as_utc, fmt_local, incident_now, utcnow
-from incident.services.forecast_types import IncidentForecast
-from incident.services.rivers import RiverNetworkData
-from incident.services.sampling import ProposedPoint
-from incident.services.strip import StripModel, build_strip, plume_along
-from incident.store.engine import session_scope
+from incident.core.clock import as_utc, fmt_local, incident_now, utcnow
+from incident.core.errors import UserError
+from incident.core.i18n import bilingual, t
+from incident.core.rivers import RiverNetworkData
+from incident.core.store.engine import session_scope
+from incident.plume.forecast_types import IncidentForecast
+from incident.sampling.layout import ProposedPoint
+from incident.sampling.strip import StripModel, build_strip, plume_along
 from incident.tui.base import Localised
 from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
 from incident.tui.widgets.exercise_banner import ExerciseBanner
@@ -130,8 +130,8 @@ class SamplingPlanScreen(Localised, Screen):
         self.app.call_from_thread(self.show_data, data)
 
     def _read(self, forecast: IncidentForecast | None = None) -> PlanScreenData:
-        from incident.services.incidents import get_incident
-        from incident.services.plans import has_plan, incident_river, plan_view
+        from incident.core.incidents import get_incident
+        from incident.sampling.plans import has_plan, incident_river, plan_view
 
         with session_scope(self.app.engine) as s:
             inc = get_incident(s, self.code)
@@ -244,7 +244,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
     def _propose(self) -> None:
-        from incident.services.plans import propose_plan, requests_for
+        from incident.sampling.plans import propose_plan, requests_for
 
         try:
             with session_scope(self.app.engine) as s:
@@ -293,7 +293,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
     def _do_insert(self, values: dict) -> None:
-        from incident.services.plans import _locate, insert_point
+        from incident.sampling.plans import _locate, insert_point
 
         try:
             try:
@@ -347,7 +347,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
     def _do_remove(self, number: str, reason: str) -> None:
-        from incident.services.plans import remove_point
+        from incident.sampling.plans import remove_point
 
         try:
             with session_scope(self.app.engine) as s:
@@ -407,8 +407,8 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crews")
     def load(self) -> None:
-        from incident.services.assignment import current_assignments
-        from incident.services.crews import list_crews
+        from incident.sampling.assignment import current_assignments
+        from incident.sampling.crews import list_crews
 
         with session_scope(self.app.engine) as s:
             crews = list_crews(s, code=self.code)
@@ -475,7 +475,7 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _do_checkin(self, crew: str, values: dict) -> None:
-        from incident.services.crews import check_in
+        from incident.sampling.crews import check_in
 
         try:
             try:
@@ -521,7 +521,7 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _do_status(self, crew: str, values: dict) -> None:
-        from incident.services.crews import set_status
+        from incident.sampling.crews import set_status
 
         try:
             with session_scope(self.app.engine) as s:
@@ -544,8 +544,8 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _compute_assignment(self) -> None:
-        from incident.services.assignment import plan_assignment
-        from incident.services.crews import default_kit_check
+        from incident.sampling.assignment import plan_assignment
+        from incident.sampling.crews import default_kit_check
 
         try:
             kit_check = getattr(self.app, "kit_check", None) or default_kit_check()
@@ -586,7 +586,7 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _dispatch(self, plan) -> None:
-        from incident.services.assignment import dispatch
+        from incident.sampling.assignment import dispatch
 
         try:
             with session_scope(self.app.engine) as s:

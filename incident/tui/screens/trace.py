@@ -9,8 +9,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from incident.i18n import t
-from incident.services.clock import fmt_local
+from incident.core.clock import fmt_local
+from incident.core.i18n import t
 from incident.tui.base import Localised
 
 
@@ -26,7 +26,7 @@ class TraceScreen(Localised, Screen):
         return TraceScreen()
 
     def compose(self) -> ComposeResult:
-        from incident.services.demo import DEMO_RIVER
+        from incident.demo.seed import DEMO_RIVER
 
         yield Header()
         with Vertical():
@@ -59,7 +59,7 @@ class TraceScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="trace")
     def trace(self, csv_path: str, river: str) -> None:
-        from incident.services.uncertainty import trace_file
+        from incident.plume.uncertainty import trace_file
 
         report = trace_file(csv_path, river)
         self.app.call_from_thread(self.show, report)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Static
 
-from incident.i18n import t
-from incident.services.clock import ExerciseClock, exercise_clock, fmt_elapsed
+from incident.core.clock import ExerciseClock, exercise_clock, fmt_elapsed
+from incident.core.i18n import t
 
 
 class ExerciseBanner(Static):
@@ -41,8 +41,8 @@ class ExerciseBanner(Static):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="exercise-banner")
     def load(self) -> None:
-        from incident.services.incidents import get_incident
-        from incident.store.engine import session_scope
+        from incident.core.incidents import get_incident
+        from incident.core.store.engine import session_scope
 
         with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
             inc = get_incident(session, self.code)

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from rich.text import Text
 from textual.widgets import Static
 
-from incident.i18n import t
-from incident.services.clock import fmt_local
-from incident.services.strip import StripModel
+from incident.core.clock import fmt_local
+from incident.core.i18n import t
+from incident.sampling.strip import StripModel
 
 RECEPTOR_LETTER = {"drinking_water_intake": "W", "automatic_station": "A", "boundary_section": "B"}
 

@@ -1,0 +1,47 @@
+"""Where things live: database URL, language, data folder.
+
+Resolved once at start-up from (in order) command-line flags, environment
+variables (INCIDENT_DB, INCIDENT_LANG, INCIDENT_HOME) and defaults. Nothing
+here opens a database; the engine factory does that.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+SUPPORTED_LANGS = ("en", "zh")
+
+
+def default_data_dir() -> Path:
+    home = os.environ.get("INCIDENT_HOME")
+    return Path(home) if home else Path(user_data_dir("incident", appauthor=False))
+
+
+def default_db_url(data_dir: Path | None = None) -> str:
+    data_dir = data_dir or default_data_dir()
+    return f"sqlite:///{data_dir / 'incident.sqlite'}"
+
+
+@dataclass
+class Settings:
+    db_url: str = field(default_factory=lambda: os.environ.get("INCIDENT_DB") or default_db_url())
+    lang: str = field(default_factory=lambda: os.environ.get("INCIDENT_LANG", "en"))
+    user: str = field(
+        default_factory=lambda: os.environ.get("INCIDENT_USER") or os.environ.get("USER") or "responder"
+    )
+
+    def __post_init__(self) -> None:
+        if self.lang not in SUPPORTED_LANGS:
+            from incident.core.errors import UserError
+
+            raise UserError(
+                f"unknown language {self.lang!r}",
+                where="--lang / INCIDENT_LANG",
+                fix=f"use one of: {', '.join(SUPPORTED_LANGS)}",
+            )
+        if self.db_url.startswith("sqlite:///"):
+            Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,258 @@
+"""The activity log: append-only and hash-chained, so nobody can quietly alter it.
+
+Each entry commits to the previous one of its chain:
+``hash = sha256(prev_hash || canonical_json(entry))``. One chain per incident
+(``incident:<code>``) plus one for the centre (readiness, rosters). Rows that
+are evidence (results, samples, custody) are committed to by the log entry
+that recorded them: its payload carries the row's digest, so editing the row
+behind the app's back breaks verification too.
+
+Appends are serialised per chain: SQLite takes the write lock at BEGIN
+(``BEGIN IMMEDIATE`` in the engine factory); PostgreSQL takes a transaction
+advisory lock on the chain. The unique (chain, seq) constraint is the last
+line of defence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlmodel import Session, SQLModel, select
+
+from incident.core.clock import as_utc, utcnow
+from incident.core.store.tables import LogEntry
+
+GENESIS_HASH = "0" * 64
+CENTRE_CHAIN = "centre"
+
+
+def incident_chain(code: str) -> str:
+    return f"incident:{code}"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def row_digest(row: SQLModel) -> str:
+    """Digest of every column of a row, as stored."""
+    fields = {col: getattr(row, col) for col in type(row).model_fields}
+    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+
+
+def entry_hash(
+    prev_hash: str,
+    *,
+    chain: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    position: str,
+    kind: str,
+    incident_id: int | None,
+    summary: str,
+    payload_json: str,
+) -> str:
+    body = canonical_json(
+        {
+            "chain": chain,
+            "seq": seq,
+            "at": as_utc(at).isoformat(timespec="microseconds"),
+            "actor": actor,
+            "position": position,
+            "kind": kind,
+            "incident_id": incident_id,
+            "summary": summary,
+            "payload": payload_json,
+        }
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _lock_chain(session: Session, chain: str) -> None:
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:c))").bindparams(c=chain))  # type: ignore[call-overload]
+
+
+def head(session: Session, chain: str) -> LogEntry | None:
+    return session.exec(
+        select(LogEntry).where(LogEntry.chain == chain).order_by(LogEntry.seq.desc()).limit(1)
+    ).first()
+
+
+def append(
+    session: Session,
+    *,
+    chain: str,
+    actor: str,
+    kind: str,
+    summary: str,
+    payload: dict[str, Any] | None = None,
+    incident_id: int | None = None,
+    position: str = "",
+    at: datetime | None = None,
+) -> LogEntry:
+    """Append one entry to ``chain`` inside the caller's transaction."""
+    _lock_chain(session, chain)
+    last = head(session, chain)
+    seq = 1 if last is None else last.seq + 1
+    prev = GENESIS_HASH if last is None else last.hash
+    at = as_utc(at or utcnow())
+    payload_json = canonical_json(payload or {})
+    entry = LogEntry(
+        chain=chain,
+        seq=seq,
+        at=at,
+        actor=actor,
+        position=position,
+        kind=kind,
+        incident_id=incident_id,
+        summary=summary,
+        payload_json=payload_json,
+        prev_hash=prev,
+        hash=entry_hash(
+            prev,
+            chain=chain,
+            seq=seq,
+            at=at,
+            actor=actor,
+            position=position,
+            kind=kind,
+            incident_id=incident_id,
+            summary=summary,
+            payload_json=payload_json,
+        ),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def entries(session: Session, chain: str) -> list[LogEntry]:
+    return list(session.exec(select(LogEntry).where(LogEntry.chain == chain).order_by(LogEntry.seq)))
+
+
+def count(session: Session, chain: str) -> int:
+    return session.exec(select(func.count()).select_from(LogEntry).where(LogEntry.chain == chain)).one()
+
+
+def verify_chain(rows: list[LogEntry]) -> tuple[bool, str]:
+    """Recompute a chain in seq order. Returns (ok, message naming the first broken entry)."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    for row in rows:
+        if row.seq != expected_seq:
+            return (
+                False,
+                f"entry seq {row.seq} (id {row.id}): expected seq {expected_seq} — an entry is missing or was inserted",
+            )
+        if row.prev_hash != prev:
+            return (
+                False,
+                f"entry seq {row.seq} (id {row.id}): does not follow entry seq {row.seq - 1} — reordered or replaced",
+            )
+        recomputed = entry_hash(
+            prev,
+            chain=row.chain,
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            position=row.position,
+            kind=row.kind,
+            incident_id=row.incident_id,
+            summary=row.summary,
+            payload_json=row.payload_json,
+        )
+        if recomputed != row.hash:
+            return False, f"entry seq {row.seq} (id {row.id}): content changed after it was logged"
+        prev = row.hash
+        expected_seq += 1
+    return True, f"{len(rows)} entries, head {prev[:16]}"
+
+
+# ---------------------------------------------------------------- evidence rows
+
+#: columns left out of a row's digest: ``log_seq`` is set after the digest is taken.
+DIGEST_EXCLUDE = frozenset({"log_seq"})
+
+
+def digest_fields(row_type: type[SQLModel]) -> list[str]:
+    """The columns a digest covers: every model field but ``DIGEST_EXCLUDE``, sorted."""
+    return sorted(col for col in row_type.model_fields if col not in DIGEST_EXCLUDE)
+
+
+def evidence_digest(row: SQLModel, fields: list[str] | None = None) -> str:
+    """Digest of ``fields`` (default: :func:`digest_fields`) of a row, as stored.
+
+    The log entry that commits to a row also lists the fields it covered, so a
+    column added by a later migration does not make old rows look tampered.
+    """
+    names = digest_fields(type(row)) if fields is None else fields
+    values = {col: getattr(row, col) for col in names}
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            values[key] = as_utc(value).isoformat(timespec="microseconds")
+    return hashlib.sha256(canonical_json(values).encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    row: SQLModel,
+    *,
+    chain: str,
+    actor: str,
+    kind: str,
+    summary: str,
+    incident_id: int | None = None,
+    position: str = "",
+    extra: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> LogEntry:
+    """Insert an evidence row (sample, result, custody...) and commit to it in the log.
+
+    The log entry's payload carries the table name, the row id and the row's
+    digest, so a later edit, delete or insert behind the app's back is found
+    by verification. Rows with a ``log_seq`` column get the entry's seq.
+
+    Also for a row that already exists and becomes evidence later: call it on
+    a report at release (``kind="report.released"``) to commit to the released
+    text; ``incident verify`` then checks every released report.
+    """
+    session.add(row)
+    session.flush()
+    names = digest_fields(type(row))
+    payload = {
+        "table": type(row).__tablename__,  # type: ignore[attr-defined]
+        "id": row.id,  # type: ignore[attr-defined]
+        "digest": evidence_digest(row, names),
+        "fields": names,
+    }
+    if extra:
+        payload["extra"] = extra
+    entry = append(
+        session,
+        chain=chain,
+        actor=actor,
+        kind=kind,
+        summary=summary,
+        payload=payload,
+        incident_id=incident_id,
+        position=position,
+        at=at,
+    )
+    if "log_seq" in type(row).model_fields:
+        row.log_seq = entry.seq  # type: ignore[attr-defined]
+        session.add(row)
+        session.flush()
+    return entry

@@ -1,0 +1,664 @@
+"""River networks from GeoJSON: load, validate, measure, snap.
+
+File format (RFC 7946 FeatureCollection, WGS84 lon/lat, opens in QGIS):
+- every ``LineString`` feature is a *reach*, drawn upstream → downstream, with
+  properties ``id``, ``downstream`` (id or null for the outlet), ``discharge_m3s``,
+  ``width_m``, ``depth_m`` and optionally ``name``, ``area_m2``, ``velocity_ms``,
+  ``slope``, ``manning_n``, ``lateral_inflow_m2s``, ``storage_area_m2``,
+  ``exchange_rate_per_s``, ``length_m`` (surveyed; overrides the geometry),
+  ``dispersion_m2s`` (overrides any estimate), ``lateral_conc_mg_l``, and for
+  the Jobson (1996) cross-check ``drainage_area_km2`` and ``mean_annual_discharge_m3s``;
+- every ``Point`` feature is a *receptor* with ``id``, ``name``, ``kind``
+  (drinking_water_intake | automatic_station | boundary_section | other) and
+  optionally ``name_zh`` and ``population_served``.
+- optional foreign members on the collection: ``name``, ``name_zh``.
+
+Chainage: km along a *branch* from its headwater. The main stem is the longest
+headwater-to-outlet path; each tributary branch runs from its headwater to the
+confluence. Lengths are geodesic (WGS84 ellipsoid, geopy).
+
+A file is validated whole and refused whole: every problem is reported with
+the feature's index and id and how to fix it; nothing is half-imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from incident.core.errors import UserError, ValidationErrors
+
+RECEPTOR_KINDS = ("drinking_water_intake", "automatic_station", "boundary_section", "other")
+REQUIRED_REACH = ("discharge_m3s", "width_m", "depth_m")
+OPTIONAL_REACH = (
+    "area_m2",
+    "velocity_ms",
+    "slope",
+    "manning_n",
+    "lateral_inflow_m2s",
+    "storage_area_m2",
+    "exchange_rate_per_s",
+    "length_m",
+    "dispersion_m2s",
+    "lateral_conc_mg_l",
+    "drainage_area_km2",
+    "mean_annual_discharge_m3s",
+)
+# Lateral inflow may be zero; everything else optional must be > 0 when given.
+MAY_BE_ZERO = {"lateral_inflow_m2s", "storage_area_m2", "exchange_rate_per_s", "lateral_conc_mg_l"}
+CONNECT_TOLERANCE_M = 500.0
+MAX_RECEPTOR_OFFSET_M = 1000.0
+
+
+@dataclass
+class Snap:
+    reach_id: str
+    offset_m: float  # metres from the reach's upstream end
+    km: float  # chainage along the branch
+    distance_off_m: float  # how far the given point was from the river line
+    lat: float
+    lon: float
+
+
+@dataclass
+class ReachData:
+    reach_id: str
+    name: str
+    downstream: str | None
+    coords: list[tuple[float, float]]  # (lon, lat)
+    discharge_m3s: float
+    width_m: float
+    depth_m: float
+    optional: dict[str, float] = field(default_factory=dict)
+    geometry_length_m: float = 0.0
+    length_m: float = 0.0
+    vertex_m: list[float] = field(default_factory=list)  # cumulative, scaled to length_m
+    km_start: float = 0.0
+    to_outlet_m: float = 0.0
+    branch: str = ""
+    index: int = 0  # feature index in the file
+
+    def get(self, key: str) -> float | None:
+        return self.optional.get(key)
+
+    @property
+    def area_m2(self) -> float:
+        return self.optional.get("area_m2") or self.width_m * self.depth_m
+
+    @property
+    def velocity_ms(self) -> float:
+        """Given velocity, else Q/A (Manning is used by the forecast when asked)."""
+        return self.optional.get("velocity_ms") or self.discharge_m3s / self.area_m2
+
+
+@dataclass
+class ReceptorData:
+    receptor_id: str
+    name: str
+    kind: str
+    lat: float
+    lon: float
+    name_zh: str | None = None
+    population_served: int | None = None
+    reach_id: str = ""
+    offset_m: float = 0.0
+    km: float = 0.0
+    distance_off_m: float = 0.0
+    index: int = 0
+
+
+@dataclass
+class RiverNetworkData:
+    name: str
+    name_zh: str | None
+    reaches: list[ReachData]  # ordered upstream → downstream (every reach before its downstream)
+    receptors: list[ReceptorData]
+    source: str
+    sha256: str
+    text: str
+
+    def reach(self, reach_id: str) -> ReachData:
+        for r in self.reaches:
+            if r.reach_id == reach_id:
+                return r
+        known = ", ".join(r.reach_id for r in self.reaches)
+        raise UserError(f"unknown reach {reach_id!r}", fix=f"use one of: {known}")
+
+    def reach_index(self, reach_id: str) -> int:
+        return self.reaches.index(self.reach(reach_id))
+
+    @property
+    def main_stem_km(self) -> float:
+        return max(
+            r.km_start + r.length_m / 1000 for r in self.reaches if r.branch == self.reaches[-1].branch
+        )
+
+    @property
+    def total_length_km(self) -> float:
+        return sum(r.length_m for r in self.reaches) / 1000
+
+    @property
+    def outlet(self) -> ReachData:
+        return next(r for r in self.reaches if r.downstream is None)
+
+    def km_of(self, reach_id: str, offset_m: float) -> float:
+        r = self.reach(reach_id)
+        return r.km_start + offset_m / 1000
+
+    def offset_for_km(self, reach_id: str, km: float) -> float:
+        r = self.reach(reach_id)
+        offset = (km - r.km_start) * 1000
+        if offset < -1e-6 or offset > r.length_m + 1e-6:
+            raise UserError(
+                f"km {km:g} is not on reach {reach_id} (it runs from km {r.km_start:.3f} to "
+                f"km {r.km_start + r.length_m / 1000:.3f})",
+                fix="give a km inside that range, or the right reach",
+            )
+        return min(max(offset, 0.0), r.length_m)
+
+    def to_outlet_m(self, reach_id: str, offset_m: float) -> float:
+        r = self.reach(reach_id)
+        return r.to_outlet_m - offset_m
+
+    def path_down(self, reach_id: str) -> list[str]:
+        """Reach ids from ``reach_id`` down to the outlet."""
+        path = []
+        current: str | None = reach_id
+        while current is not None:
+            path.append(current)
+            current = self.reach(current).downstream
+        return path
+
+    def distance_downstream_m(
+        self, from_reach: str, from_offset_m: float, to_reach: str, to_offset_m: float
+    ) -> float | None:
+        """Flow distance from one position to another, or None if the second is not downstream."""
+        if to_reach not in self.path_down(from_reach):
+            return None
+        d = self.to_outlet_m(from_reach, from_offset_m) - self.to_outlet_m(to_reach, to_offset_m)
+        return d if d >= -1e-6 else None
+
+    def point_at(self, reach_id: str, offset_m: float) -> tuple[float, float]:
+        """(lat, lon) of the position ``offset_m`` metres down ``reach_id``."""
+        r = self.reach(reach_id)
+        offset_m = min(max(offset_m, 0.0), r.length_m)
+        for i in range(1, len(r.coords)):
+            if r.vertex_m[i] >= offset_m or i == len(r.coords) - 1:
+                seg = r.vertex_m[i] - r.vertex_m[i - 1]
+                f = 0.0 if seg <= 0 else (offset_m - r.vertex_m[i - 1]) / seg
+                f = min(max(f, 0.0), 1.0)
+                (lon0, lat0), (lon1, lat1) = r.coords[i - 1], r.coords[i]
+                return lat0 + f * (lat1 - lat0), lon0 + f * (lon1 - lon0)
+        lon, lat = r.coords[-1]
+        return lat, lon
+
+    def snap(self, lat: float, lon: float, reach_id: str | None = None) -> Snap:
+        """Nearest point on the river (or on one reach) to a WGS84 lat/lon."""
+        best: Snap | None = None
+        candidates = [self.reach(reach_id)] if reach_id else self.reaches
+        for r in candidates:
+            offset, dist, plat, plon = _nearest_on_line(r, lat, lon)
+            if best is None or dist < best.distance_off_m:
+                best = Snap(r.reach_id, offset, r.km_start + offset / 1000, dist, plat, plon)
+        assert best is not None
+        return best
+
+
+# ---------------------------------------------------------------- geometry helpers
+
+
+def geodesic_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    """Geodesic distance in metres on the WGS84 ellipsoid (geopy, imported on first use:
+    its package import pulls in every web geocoder, which start-up does not need)."""
+    from geopy.distance import geodesic
+
+    return geodesic((lat0, lon0), (lat1, lon1)).meters
+
+
+def _geodesic_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance between two (lon, lat) pairs."""
+    return geodesic_m(a[1], a[0], b[1], b[0])
+
+
+def _nearest_on_line(r: ReachData, lat: float, lon: float) -> tuple[float, float, float, float]:
+    """Nearest point of a reach to (lat, lon): (offset along the reach m, distance off m, lat, lon).
+
+    The segment is chosen in a local equirectangular frame (exact enough to
+    rank segments a few hundred metres long); the along-river offset comes from
+    the geodesic vertex chainage and the reported distance is geodesic.
+    """
+    coslat = math.cos(math.radians(lat))
+    best_f, best_i, best_d2 = 0.0, 1, math.inf
+    for i in range(1, len(r.coords)):
+        (lon0, lat0), (lon1, lat1) = r.coords[i - 1], r.coords[i]
+        ax, ay = (lon0 - lon) * coslat, lat0 - lat
+        dx, dy = (lon1 - lon0) * coslat, lat1 - lat0
+        denom = dx * dx + dy * dy
+        f = 0.0 if denom == 0 else min(max(-(ax * dx + ay * dy) / denom, 0.0), 1.0)
+        px, py = ax + f * dx, ay + f * dy
+        d2 = px * px + py * py
+        if d2 < best_d2:
+            best_f, best_i, best_d2 = f, i, d2
+    (lon0, lat0), (lon1, lat1) = r.coords[best_i - 1], r.coords[best_i]
+    plon, plat = lon0 + best_f * (lon1 - lon0), lat0 + best_f * (lat1 - lat0)
+    along = r.vertex_m[best_i - 1] + best_f * (r.vertex_m[best_i] - r.vertex_m[best_i - 1])
+    return along, geodesic_m(lat, lon, plat, plon), plat, plon
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_river_file(path: str | Path) -> RiverNetworkData:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(
+            f"cannot read the river file: {exc.strerror}", where=str(path), fix="check the path"
+        ) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            "the file is not UTF-8 text",
+            where=str(path),
+            fix="save the GeoJSON as UTF-8 (QGIS: Export → Save Features As, encoding UTF-8)",
+        ) from exc
+    return parse_river(text, source=str(path))
+
+
+def _number(
+    props: dict,
+    key: str,
+    where: str,
+    problems: list[UserError],
+    *,
+    required: bool,
+    positive: bool = True,
+    allow_zero: bool = False,
+) -> float | None:
+    if key not in props or props[key] is None:
+        if required:
+            problems.append(
+                UserError(
+                    f"missing property {key!r}",
+                    where=where,
+                    fix=f"add {key} (a number) to the feature's properties",
+                )
+            )
+        return None
+    value = props[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(
+            UserError(
+                f"property {key!r} is {value!r}, not a number",
+                where=where,
+                fix=f"write {key} as a plain number, e.g. 0.5 (not a string, not 'O.5')",
+            )
+        )
+        return None
+    value = float(value)
+    if not math.isfinite(value):
+        problems.append(
+            UserError(f"property {key!r} is not finite", where=where, fix=f"give a real value for {key}")
+        )
+        return None
+    if positive and (value < 0 or (value == 0 and not allow_zero)):
+        bound = "≥ 0" if allow_zero else "> 0"
+        problems.append(
+            UserError(
+                f"property {key!r} is {value:g}; it must be {bound}",
+                where=where,
+                fix=f"correct {key} (units: {key.rsplit('_', 1)[-1]})",
+            )
+        )
+        return None
+    return value
+
+
+def _coords(geometry: dict, kind: str, where: str, problems: list[UserError]) -> Any:
+    coords = geometry.get("coordinates")
+
+    def ok_pair(p: Any) -> bool:
+        return (
+            isinstance(p, list | tuple)
+            and len(p) >= 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2])
+            and -180 <= p[0] <= 180
+            and -90 <= p[1] <= 90
+        )
+
+    if kind == "Point":
+        if not ok_pair(coords):
+            problems.append(
+                UserError(
+                    f"bad Point coordinates {coords!r}",
+                    where=where,
+                    fix="write [longitude, latitude] in decimal degrees (WGS84)",
+                )
+            )
+            return None
+        return (float(coords[0]), float(coords[1]))
+    if not isinstance(coords, list) or len(coords) < 2 or not all(ok_pair(p) for p in coords):
+        problems.append(
+            UserError(
+                "bad LineString coordinates",
+                where=where,
+                fix="give at least two [longitude, latitude] positions, upstream first",
+            )
+        )
+        return None
+    return [(float(p[0]), float(p[1])) for p in coords]
+
+
+def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
+    """Parse and validate a river GeoJSON document; raise ValidationErrors listing every problem."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"not valid JSON: {exc.msg}",
+            where=f"{source}:{exc.lineno}:{exc.colno}",
+            fix="fix the JSON syntax at that line (a missing comma or quote is typical)",
+        ) from exc
+    if (
+        not isinstance(doc, dict)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+    ):
+        raise UserError(
+            "not a GeoJSON FeatureCollection",
+            where=source,
+            fix='the file must be {"type": "FeatureCollection", "features": [...]}',
+        )
+    problems: list[UserError] = []
+    reaches: list[ReachData] = []
+    receptors: list[ReceptorData] = []
+    seen_ids: dict[str, str] = {}
+    for index, feature in enumerate(doc["features"]):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        props = props if isinstance(props, dict) else {}
+        fid = props.get("id")
+        where = f"{source}: feature {index}" + (f" (id {fid})" if fid is not None else "")
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict) or geometry.get("type") not in ("LineString", "Point"):
+            gtype = geometry.get("type") if isinstance(geometry, dict) else None
+            problems.append(
+                UserError(
+                    f"geometry {gtype!r} is not supported",
+                    where=where,
+                    fix="reaches are LineStrings and receptors are Points; split MultiLineStrings",
+                )
+            )
+            continue
+        if not isinstance(fid, str) or not fid.strip():
+            problems.append(
+                UserError(
+                    "missing or empty 'id' property",
+                    where=where,
+                    fix='give every feature a unique text id, e.g. "R07" or "W2"',
+                )
+            )
+            continue
+        if fid in seen_ids:
+            problems.append(
+                UserError(
+                    f"duplicate id {fid!r} (also {seen_ids[fid]})", where=where, fix="make every id unique"
+                )
+            )
+            continue
+        seen_ids[fid] = f"feature {index}"
+        coords = _coords(geometry, geometry["type"], where, problems)
+        if geometry["type"] == "LineString":
+            values = {k: _number(props, k, where, problems, required=True) for k in REQUIRED_REACH}
+            optional = {}
+            for k in OPTIONAL_REACH:
+                v = _number(props, k, where, problems, required=False, allow_zero=k in MAY_BE_ZERO)
+                if v is not None:
+                    optional[k] = v
+            downstream = props.get("downstream")
+            if downstream is not None and not isinstance(downstream, str):
+                problems.append(
+                    UserError(
+                        f"'downstream' is {downstream!r}",
+                        where=where,
+                        fix="give the id of the downstream reach as text, or null at the outlet",
+                    )
+                )
+                continue
+            if coords is None or any(v is None for v in values.values()):
+                continue
+            reaches.append(
+                ReachData(
+                    fid,
+                    str(props.get("name") or ""),
+                    downstream,
+                    coords,
+                    values["discharge_m3s"],
+                    values["width_m"],
+                    values["depth_m"],
+                    optional,
+                    index=index,
+                )
+            )
+        else:
+            kind = props.get("kind")
+            if kind not in RECEPTOR_KINDS:
+                problems.append(
+                    UserError(
+                        f"receptor kind {kind!r} is not known",
+                        where=where,
+                        fix=f"use one of: {', '.join(RECEPTOR_KINDS)}",
+                    )
+                )
+                continue
+            name = props.get("name")
+            if not isinstance(name, str) or not name.strip():
+                problems.append(UserError("receptor has no 'name'", where=where, fix="add a name"))
+                continue
+            pop = props.get("population_served")
+            if pop is not None and (not isinstance(pop, int) or isinstance(pop, bool) or pop < 0):
+                problems.append(
+                    UserError(
+                        f"population_served is {pop!r}",
+                        where=where,
+                        fix="give a whole number ≥ 0, or leave it out",
+                    )
+                )
+                continue
+            if coords is None:
+                continue
+            receptors.append(
+                ReceptorData(fid, name, kind, coords[1], coords[0], props.get("name_zh"), pop, index=index)
+            )
+
+    if not reaches and not problems:
+        problems.append(
+            UserError(
+                "the file has no reaches", where=source, fix="add LineString features for the river reaches"
+            )
+        )
+    by_id = {r.reach_id: r for r in reaches}
+    for r in reaches:
+        # a reach refused above for its own properties is reported once, not again as "missing"
+        if r.downstream is not None and r.downstream not in by_id and r.downstream not in seen_ids:
+            problems.append(
+                UserError(
+                    f"downstream reach {r.downstream!r} does not exist",
+                    where=f"{source}: feature {r.index} (id {r.reach_id})",
+                    fix="fix the id, or set downstream to null if this is the outlet",
+                )
+            )
+    if problems:
+        raise ValidationErrors(source, problems)
+
+    _check_topology(reaches, by_id, source, problems)
+    if problems:
+        raise ValidationErrors(source, problems)
+
+    ordered = _measure(reaches, by_id)
+    _check_connections(ordered, by_id, source, problems)
+    network = RiverNetworkData(
+        name=str(doc.get("name") or Path(source).stem),
+        name_zh=doc.get("name_zh"),
+        reaches=ordered,
+        receptors=receptors,
+        source=source,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        text=text,
+    )
+    for rec in receptors:
+        snap = network.snap(rec.lat, rec.lon)
+        rec.reach_id, rec.offset_m, rec.km, rec.distance_off_m = (
+            snap.reach_id,
+            snap.offset_m,
+            snap.km,
+            snap.distance_off_m,
+        )
+        if snap.distance_off_m > MAX_RECEPTOR_OFFSET_M:
+            hint = ""
+            swapped = network.snap(rec.lon, rec.lat) if -90 <= rec.lon <= 90 else None
+            if swapped and swapped.distance_off_m <= MAX_RECEPTOR_OFFSET_M:
+                hint = " — the coordinates look swapped: GeoJSON wants [longitude, latitude]"
+            problems.append(
+                UserError(
+                    f"receptor {rec.name!r} is {snap.distance_off_m / 1000:.1f} km from the nearest reach "
+                    f"({snap.reach_id}){hint}",
+                    where=f"{source}: feature {rec.index} (id {rec.receptor_id})",
+                    fix=f"move it within {MAX_RECEPTOR_OFFSET_M:.0f} m of the river (WGS84 [lon, lat]) or extend the river",
+                )
+            )
+    if problems:
+        raise ValidationErrors(source, problems)
+    receptors.sort(key=lambda rc: -network.to_outlet_m(rc.reach_id, rc.offset_m))
+    return network
+
+
+def _check_topology(
+    reaches: list[ReachData], by_id: dict[str, ReachData], source: str, problems: list[UserError]
+) -> None:
+    outlets = [r for r in reaches if r.downstream is None]
+    for r in reaches:
+        seen = [r.reach_id]
+        current = r.downstream
+        while current is not None:
+            if current in seen:
+                loop = " → ".join(seen[seen.index(current) :] + [current])
+                problems.append(
+                    UserError(
+                        f"the reaches form a loop: {loop}",
+                        where=f"{source}: feature {r.index} (id {r.reach_id})",
+                        fix="a river network is a tree: fix the 'downstream' of one reach in the loop",
+                    )
+                )
+                return
+            seen.append(current)
+            current = by_id[current].downstream
+    if len(outlets) == 0:
+        problems.append(
+            UserError(
+                "no outlet: every reach has a downstream reach",
+                where=source,
+                fix="set downstream to null on the most downstream reach",
+            )
+        )
+    elif len(outlets) > 1:
+        names = ", ".join(f"feature {r.index} (id {r.reach_id})" for r in outlets)
+        problems.append(
+            UserError(
+                f"{len(outlets)} outlets (reaches with no downstream): {names}; the network is disconnected",
+                where=source,
+                fix="connect every reach but one to a downstream reach",
+            )
+        )
+
+
+def _measure(reaches: list[ReachData], by_id: dict[str, ReachData]) -> list[ReachData]:
+    for r in reaches:
+        steps = [_geodesic_m(r.coords[i - 1], r.coords[i]) for i in range(1, len(r.coords))]
+        r.geometry_length_m = sum(steps)
+        r.length_m = r.optional.get("length_m") or r.geometry_length_m
+        scale = r.length_m / r.geometry_length_m if r.geometry_length_m > 0 else 0.0
+        cum = [0.0]
+        for s in steps:
+            cum.append(cum[-1] + s * scale)
+        r.vertex_m = cum
+
+    # distance to the outlet
+    def to_outlet(r: ReachData) -> float:
+        total, cur = 0.0, r
+        while cur.downstream is not None:
+            cur = by_id[cur.downstream]
+            total += cur.length_m
+        return total + r.length_m
+
+    for r in reaches:
+        r.to_outlet_m = to_outlet(r)
+    # order: farther from the outlet first, so every reach precedes its downstream
+    ordered = sorted(reaches, key=lambda r: (-r.to_outlet_m, r.index))
+    upstream_of: dict[str, list[ReachData]] = {r.reach_id: [] for r in reaches}
+    for r in reaches:
+        if r.downstream:
+            upstream_of[r.downstream].append(r)
+    # branches: walk up from the outlet; the longest upstream arm continues the branch
+    outlet = next(r for r in reaches if r.downstream is None)
+    branch_no = 0
+
+    def assign(reach: ReachData, branch: str) -> None:
+        nonlocal branch_no
+        reach.branch = branch
+        ups = sorted(upstream_of[reach.reach_id], key=lambda u: -u.to_outlet_m)
+        for i, up in enumerate(ups):
+            if i == 0:
+                assign(up, branch)
+            else:
+                branch_no += 1
+                assign(up, f"tributary-{branch_no}")
+
+    assign(outlet, "main")
+    # km from each branch's headwater
+    for r in ordered:
+        ups_same = [u for u in upstream_of[r.reach_id] if u.branch == r.branch]
+        r.km_start = 0.0 if not ups_same else ups_same[0].km_start + ups_same[0].length_m / 1000
+    return ordered
+
+
+def _check_connections(
+    reaches: list[ReachData], by_id: dict[str, ReachData], source: str, problems: list[UserError]
+) -> None:
+    for r in reaches:
+        if r.downstream is None:
+            continue
+        down = by_id[r.downstream]
+        gap = _geodesic_m(r.coords[-1], down.coords[0])
+        if gap > CONNECT_TOLERANCE_M:
+            problems.append(
+                UserError(
+                    f"reach ends {gap / 1000:.2f} km from the start of its downstream reach {down.reach_id}; "
+                    "the network is disconnected",
+                    where=f"{source}: feature {r.index} (id {r.reach_id})",
+                    fix=f"make the last vertex meet the first vertex of {down.reach_id} (within {CONNECT_TOLERANCE_M:.0f} m), "
+                    "or check the line is drawn upstream → downstream",
+                )
+            )
+
+
+def summary_rows(net: RiverNetworkData) -> list[dict[str, Any]]:
+    return [
+        {
+            "reach": r.reach_id,
+            "name": r.name,
+            "branch": r.branch,
+            "downstream": r.downstream or "(outlet)",
+            "km_start": round(r.km_start, 3),
+            "km_end": round(r.km_start + r.length_m / 1000, 3),
+            "length_km": round(r.length_m / 1000, 3),
+            "discharge_m3s": r.discharge_m3s,
+            "velocity_ms": round(r.velocity_ms, 3),
+        }
+        for r in net.reaches
+    ]

@@ -1,0 +1,408 @@
+"""Back up one incident, with its log chain, to one file; restore it into another database.
+
+The file is JSON lines:
+
+1. a header ``{"format": "incident-backup", "version": 1, "code": ..., "chain_head": {...}, ...}``;
+2. one line per row ``{"table": "result", "role": "incident", "row": {...}}`` in foreign-key order:
+   ``role`` is ``incident`` for the incident's own rows (samples, results, log entries...) and
+   ``shared`` for centre rows they refer to (the river network, crews, responders, equipment);
+3. a trailer ``{"end": {"rows": N, "sha256": ...}}`` over every line before it.
+
+Import checks everything before writing anything: the trailer (a truncated or
+damaged file), the hash chain and its head, and every evidence row against the
+digest the chain committed to. Row ids are kept as they are, because the chain
+commits to them: the import refuses, naming the row, when an id is already
+used by something else in the target (restore into a fresh database, or one
+that has never held that incident). Shared rows already present and identical
+are reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
+
+from incident.core import log
+from incident.core.clock import as_utc, utcnow
+from incident.core.errors import UserError
+from incident.core.incidents import get_incident
+from incident.core.store.tables import Incident, LogEntry
+from incident.evidence import integrity
+
+FORMAT = "incident-backup"
+VERSION = 1
+#: Shared rows whose children travel with them (a river network needs its reaches).
+SHARED_CHILDREN = {"rivernetwork": ("reach", "receptor")}
+
+
+def _tables() -> list[Table]:
+    return list(SQLModel.metadata.sorted_tables)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _decode(table: Table, row: dict[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if name not in table.c:
+            raise UserError(
+                f"column {table.name}.{name} is not known to this version of incident",
+                where=where,
+                fix="upgrade incident to the version that made the backup, then import again",
+            )
+        if value is not None:
+            kind = _python_type(table.c[name].type)
+            try:
+                if kind is datetime:
+                    value = as_utc(datetime.fromisoformat(value))
+                elif kind is date:
+                    value = date.fromisoformat(value)
+            except (TypeError, ValueError) as exc:
+                raise UserError(
+                    f"{table.name}.{name} = {value!r} is not a valid {kind.__name__}",
+                    where=where,
+                    fix="the file is damaged; use an intact copy",
+                ) from exc
+        out[name] = value
+    return out
+
+
+def _python_type(sa_type: Any) -> type:
+    """The Python type of a column, looking through TypeDecorators (SQLModel's UTCDateTime says object)."""
+    for candidate in (sa_type, getattr(sa_type, "impl_instance", None)):
+        if candidate is None:
+            continue
+        try:
+            kind = candidate.python_type
+        except NotImplementedError:
+            continue
+        if kind is not object:
+            return kind
+    return object
+
+
+def _pk(table: Table) -> list[str]:
+    return [c.name for c in table.primary_key.columns]
+
+
+def _key(table: Table, row: dict[str, Any]) -> tuple:
+    return tuple(row.get(c) for c in _pk(table))
+
+
+# ---------------------------------------------------------------- export
+
+
+def collect(session: Session, inc: Incident) -> list[tuple[str, str, dict[str, Any]]]:
+    """(table, role, row) for the incident's rows and the shared rows they refer to, in FK order."""
+    conn = session.connection()
+    by_name = {t.name: t for t in _tables()}
+    owned: dict[str, dict[tuple, dict]] = {}
+    for table in _tables():
+        if table.name == "logentry":
+            q = select(table).where(table.c.chain == log.incident_chain(inc.code))
+        elif table.name == "incident":
+            q = select(table).where(table.c.id == inc.id)
+        elif "incident_id" in table.c:
+            q = select(table).where(table.c.incident_id == inc.id)
+        else:
+            conds = []
+            for fk in table.foreign_keys:
+                parent = fk.column.table.name
+                ids = [r[fk.column.name] for r in owned.get(parent, {}).values()]
+                if ids and parent != table.name:
+                    conds.append(fk.parent.in_(ids))
+            if not conds:
+                continue
+            from sqlalchemy import or_
+
+            q = select(table).where(or_(*conds))
+        rows = {_key(table, dict(r._mapping)): dict(r._mapping) for r in conn.execute(q)}
+        if rows:
+            owned[table.name] = rows
+
+    shared: dict[str, dict[tuple, dict]] = {}
+    pending: list[tuple[str, dict]] = [(t, r) for t, rows in owned.items() for r in rows.values()]
+    while pending:
+        tname, row = pending.pop()
+        for fk in by_name[tname].foreign_keys:
+            value = row.get(fk.parent.name)
+            target = fk.column.table
+            if value is None or (target.name in owned and (value,) in owned[target.name]):
+                continue
+            if (value,) in shared.get(target.name, {}):
+                continue
+            got = conn.execute(select(target).where(fk.column == value)).first()
+            if got is None:
+                continue  # a dangling reference; the FK check of the target database will say so
+            found = dict(got._mapping)
+            shared.setdefault(target.name, {})[_key(target, found)] = found
+            pending.append((target.name, found))
+            for child_name in SHARED_CHILDREN.get(target.name, ()):
+                child = by_name[child_name]
+                for fk2 in child.foreign_keys:
+                    if fk2.column.table.name == target.name:
+                        for r in conn.execute(select(child).where(fk2.parent == value)):
+                            d = dict(r._mapping)
+                            if _key(child, d) not in shared.setdefault(child_name, {}):
+                                shared[child_name][_key(child, d)] = d
+                                pending.append((child_name, d))
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for table in _tables():
+        for role, group in (("shared", shared), ("incident", owned)):
+            for key in sorted(group.get(table.name, {}), key=lambda k: tuple(x or 0 for x in k)):
+                out.append((table.name, role, group[table.name][key]))
+    return out
+
+
+def export_incident(
+    session: Session, code: str, path: str | Path, *, overwrite: bool = False
+) -> dict[str, Any]:
+    """Write one backup file; refuses an incident whose trail does not verify."""
+    from alembic.runtime.migration import MigrationContext
+
+    inc = get_incident(session, code)
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} already exists", where="-o", fix="choose another file name or add --force")
+    report = integrity.verify(session, inc.code)
+    if not report.ok:
+        raise UserError(
+            f"the evidence trail of {inc.code} is broken: {report.first_problem.render()}",  # type: ignore[union-attr]
+            where="incident backup export",
+            fix=f"run `incident verify {inc.code}` for details; keep a copy of the database file as it is",
+        )
+    rows = collect(session, inc)
+    head = integrity.chain_head(session, inc.code)
+    counts: dict[str, int] = {}
+    for tname, _role, _row in rows:
+        counts[tname] = counts.get(tname, 0) + 1
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "code": inc.code,
+        "exported_at": _encode(utcnow()),
+        # the session's own connection: a second one would wait for its write lock (SQLite)
+        "schema_revision": MigrationContext.configure(session.connection()).get_current_revision(),
+        "chain_head": head,
+        "tables": counts,
+    }
+    lines = [log.canonical_json(header)]
+    lines += [
+        log.canonical_json({"table": t, "role": role, "row": {k: _encode(v) for k, v in row.items()}})
+        for t, role, row in rows
+    ]
+    digest = hashlib.sha256("".join(line + "\n" for line in lines).encode()).hexdigest()
+    lines.append(log.canonical_json({"end": {"rows": len(rows), "sha256": digest}}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for line in lines:
+            fh.write(line + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return {"code": inc.code, "rows": len(rows), "head": head, "file": str(path)}
+
+
+# ---------------------------------------------------------------- import
+
+
+def _refuse(path: Path, problem: str, fix: str = "use an intact copy of the backup") -> UserError:
+    return UserError(f"{problem}; nothing was imported", where=str(path), fix=fix)
+
+
+def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
+    """Parse and check a backup file without touching any database."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(
+            f"cannot read the backup: {exc.strerror}", where=str(path), fix="check the path"
+        ) from exc
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _refuse(path, "not a backup file (not UTF-8 text)") from exc
+    if not content.strip():
+        raise _refuse(path, "the file is empty", "give a file made by `incident backup export`")
+    lines = content.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    parsed: list[Any] = []
+    for n, line in enumerate(lines, start=1):
+        try:
+            parsed.append(json.loads(line))
+        except ValueError as exc:
+            raise _refuse(path, f"line {n} is not valid JSON ({exc.msg})") from exc
+    if not parsed or not isinstance(parsed[0], dict) or parsed[0].get("format") != FORMAT:
+        raise _refuse(
+            path, "not an incident backup (no header line)", "give a file made by `incident backup export`"
+        )
+    header = parsed[0]
+    if header.get("version") != VERSION:
+        raise _refuse(
+            path,
+            f"backup format version {header.get('version')!r} is not supported",
+            "upgrade incident, then import again",
+        )
+    end = parsed[-1] if len(parsed) > 1 and isinstance(parsed[-1], dict) else {}
+    if "end" not in end or not isinstance(end["end"], dict):
+        raise _refuse(path, "the file is truncated (no end line)")
+    body = "".join(line + "\n" for line in lines[:-1])
+    if end["end"].get("sha256") != hashlib.sha256(body.encode()).hexdigest():
+        raise _refuse(path, "the file was changed or damaged after export (checksum mismatch)")
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    by_name = {t.name: t for t in _tables()}
+    for n, item in enumerate(parsed[1:-1], start=2):
+        where = f"{path}:{n}"
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("table"), str)
+            or item.get("role") not in ("incident", "shared")
+            or not isinstance(item.get("row"), dict)
+        ):
+            raise _refuse(path, f"line {n} is not a row of a backup")
+        table = by_name.get(item["table"])
+        if table is None:
+            raise UserError(
+                f"table {item['table']!r} is not known to this version of incident",
+                where=where,
+                fix="upgrade incident to the version that made the backup",
+            )
+        rows.append((table.name, item["role"], _decode(table, item["row"], where)))
+    if end["end"].get("rows") != len(rows):
+        raise _refuse(
+            path, f"the end line counts {end['end'].get('rows')!r} rows but the file has {len(rows)}"
+        )
+    _verify_rows(path, header, rows)
+    return header, rows
+
+
+def _model(table: str) -> type[SQLModel]:
+    return integrity.table_models()[table]
+
+
+def _verify_rows(path: Path, header: dict[str, Any], rows: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """The chain, its head and every evidence row of the file, as `incident verify` would."""
+    code = header.get("code")
+    head = header.get("chain_head") or {}
+    chain = log.incident_chain(str(code))
+    try:
+        entries = [LogEntry(**r) for t, role, r in rows if t == "logentry" and role == "incident"]
+        entries.sort(key=lambda e: e.seq)
+        evidence: dict[str, list[SQLModel]] = {name: [] for name in integrity.EVIDENCE_TABLES}
+        for t, role, r in rows:
+            if role == "incident" and t in evidence:
+                evidence[t].append(_model(t)(**r))
+    except (TypeError, ValueError) as exc:
+        raise _refuse(path, f"a row does not fit the schema: {exc}") from exc
+    if any(e.chain != chain for e in entries):
+        raise _refuse(path, f"log entries of another chain than {chain}")
+    incidents = [r for t, role, r in rows if t == "incident" and role == "incident"]
+    if len(incidents) != 1 or incidents[0].get("code") != code:
+        raise _refuse(path, f"the file does not hold exactly one incident {code!r}")
+    ok, message = log.verify_chain(entries)
+    if not ok:
+        raise _refuse(path, f"the log chain is broken: {message}", "the backup was tampered with or damaged")
+    last = entries[-1] if entries else None
+    if not last or head.get("seq") != last.seq or head.get("hash") != last.hash:
+        raise _refuse(
+            path,
+            f"the chain ends at seq {last.seq if last else 0}, not at the head the header records "
+            f"(seq {head.get('seq')!r}) — entries were removed or added",
+            "the backup was tampered with or damaged",
+        )
+    problems, _ = integrity.check_rows(
+        evidence, integrity.commitments_in(entries), complete_tables=set(integrity.EVIDENCE_TABLES)
+    )
+    if problems:
+        raise _refuse(
+            path,
+            f"evidence does not match the log: {problems[0].render()}",
+            "the backup was tampered with or damaged",
+        )
+
+
+def _same(table: Table, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return all(_encode(a.get(c.name)) == _encode(b.get(c.name)) for c in table.columns)
+
+
+def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str, Any]:
+    """Check a backup completely, then load it in the caller's transaction (all or nothing)."""
+    path = Path(path)
+    header, rows = read_backup(path)
+    code = header["code"]
+    conn = session.connection()
+    by_name = {t.name: t for t in _tables()}
+    if conn.execute(select(Incident.__table__).where(Incident.__table__.c.code == code)).first():  # type: ignore[attr-defined]
+        raise _refuse(path, f"incident {code} is already in this database", "import into another database")
+    inserted = reused = 0
+    touched: set[str] = set()
+    for tname, role, row in rows:
+        table = by_name[tname]
+        pk_cond = [table.c[c] == row.get(c) for c in _pk(table)]
+        existing = conn.execute(select(table).where(*pk_cond)).first()
+        if existing is not None:
+            if role == "shared" and _same(table, dict(existing._mapping), row):
+                reused += 1
+                continue
+            ident = ", ".join(f"{c} {row.get(c)}" for c in _pk(table))
+            raise _refuse(
+                path,
+                f"{tname} {ident} is already used by a different row in this database",
+                "restore into a fresh database (`--db sqlite:///restored.sqlite`), where ids are free",
+            )
+        try:
+            conn.execute(insert(table).values(**row))
+        except IntegrityError as exc:
+            raise _refuse(
+                path,
+                f"{tname} row {row.get('id', '')} clashes with this database: {exc.orig}",
+                "restore into a fresh database, where ids and codes are free",
+            ) from exc
+        inserted += 1
+        touched.add(tname)
+    if conn.dialect.name == "postgresql":
+        for tname in touched:
+            if _pk(by_name[tname]) == ["id"]:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{tname}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {tname}))"
+                    )
+                )
+    session.expire_all()
+    report = integrity.verify(session, code)
+    if not report.ok:  # pragma: no cover - defence in depth: read_backup already checked
+        raise _refuse(path, f"after loading, verification failed: {report.first_problem.render()}")  # type: ignore[union-attr]
+    file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    log.append(
+        session,
+        chain=log.CENTRE_CHAIN,
+        actor=actor,
+        kind="backup.imported",
+        summary=f"Incident {code} imported from {path.name} (chain verified to seq {header['chain_head']['seq']})",
+        payload={"code": code, "file": path.name, "sha256": file_sha, "chain_head": header["chain_head"]},
+    )
+    return {
+        "code": code,
+        "inserted": inserted,
+        "reused": reused,
+        "head": header["chain_head"],
+        "file": str(path),
+    }

@@ -1,0 +1,144 @@
+"""What the incident dashboard shows, as plain data (no ORM objects leave here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from incident.core import log
+from incident.core.clock import exercise_speed, incident_now
+from incident.core.incidents import get_incident
+from incident.core.networks import ReceptorLine, downstream_receptors
+from incident.core.store.tables import Crew, RiverNetwork
+from incident.plume.forecast_log import latest_logged_forecast
+
+
+@dataclass
+class CrewLine:
+    name: str
+    status: str  # available | assigned | out_of_service
+    point: str | None = None  # sampling point of its live assignment
+    slack_min: float | None = None
+
+
+@dataclass
+class ResultLine:
+    point: str | None
+    parameter: str
+    text: str  # value as entered, with unit
+    status: str  # final | suspected | confirmed | not_confirmed
+    exceeds: bool
+    multiple: float | None
+    qc_flagged: bool
+    sampled_at: datetime
+
+
+@dataclass
+class DashboardData:
+    code: str
+    title: str
+    title_zh: str | None
+    is_exercise: bool
+    status: str
+    alert_at: datetime
+    elapsed_min: float
+    substance: str | None
+    mass_kg: float | None
+    source_reach: str | None
+    source_km: float | None
+    river_name: str | None
+    phase: str | None = None  # from the playbook run (current step's phase)
+    next_deadline: tuple[str, datetime] | None = None  # (step title, due) of the soonest open deadline
+    current_step: str | None = None  # title of the playbook's current step
+    playbook_progress: tuple[int, int] | None = None  # (finished, steps on the route)
+    receptors: list[ReceptorLine] = field(default_factory=list)
+    crews: list[CrewLine] = field(default_factory=list)
+    latest_results: list[ResultLine] = field(default_factory=list)
+    exceedances: int = 0  # current results over the evaluation standard
+    log_tail: list[tuple[datetime, str, str]] = field(default_factory=list)
+    log_entries: int = 0
+    release_start: datetime | None = None
+    substance_zh: str | None = None
+    forecast_at: datetime | None = None  # when the forecast shown was run
+    now: datetime | None = None  # "now" for countdowns: the exercise clock in a drill
+    exercise_speed: float | None = None  # the exercise clock's speed (×N; 0 = paused)
+
+
+def fill_from_playbook(session: Session, data: DashboardData) -> None:
+    """Phase, current step and next deadline come from the incident's playbook run."""
+    from incident.playbook.runs import run_view
+
+    view = run_view(session, data.code)
+    if view is None:
+        return
+    phase = view.current_phase
+    data.phase = str(phase.title) if phase else None
+    data.current_step = str(view.current.step.title) if view.current else None
+    nxt = view.next_deadline()
+    data.next_deadline = (str(nxt.step.title), nxt.due_at) if nxt and nxt.due_at else None
+    data.playbook_progress = view.progress
+
+
+def dashboard(session: Session, code: str) -> DashboardData:
+    inc = get_incident(session, code)
+    now = incident_now(inc)
+    net_name = None
+    if inc.river_network_id is not None:
+        net_name = session.get(RiverNetwork, inc.river_network_id).name
+    data = DashboardData(
+        code=inc.code,
+        title=inc.title,
+        title_zh=inc.title_zh,
+        is_exercise=inc.is_exercise,
+        status=inc.status,
+        alert_at=inc.alert_at,
+        elapsed_min=(now - inc.alert_at).total_seconds() / 60,
+        now=now,
+        exercise_speed=exercise_speed(inc),
+        substance=inc.substance,
+        mass_kg=inc.mass_kg,
+        source_reach=inc.source_reach,
+        source_km=inc.source_km,
+        river_name=net_name,
+    )
+    if inc.substance:
+        from incident.core import standards
+        from incident.core.errors import UserError
+
+        try:
+            parameter = standards.resolve_parameter(inc.substance)
+            data.substance, data.substance_zh = parameter.name, parameter.name_zh
+        except UserError:
+            pass  # not in the standards table: shown as recorded
+    fill_from_playbook(session, data)
+    data.receptors = downstream_receptors(session, inc)
+    data.release_start = inc.release_start or inc.alert_at
+    logged = latest_logged_forecast(session, inc.code)
+    if logged is not None:
+        data.forecast_at = logged["at"]
+        arrivals = {p["label"]: p["leading_edge_h"] for p in logged["points"]}
+        for line in data.receptors:
+            line.arrival_h = arrivals.get(line.receptor_id)
+    from incident.results.entry import result_views
+    from incident.sampling.assignment import current_assignments
+
+    live = current_assignments(session, inc.code)
+    data.crews = [
+        CrewLine(c.name, c.status, *(live[c.name][:2] if c.name in live else (None, None)))
+        for c in session.exec(select(Crew).order_by(Crew.name))
+    ]
+    views = [v for v in result_views(session, inc.code) if v.sample_type == "normal"]
+    data.exceedances = sum(v.exceeds for v in views)
+    data.latest_results = [
+        ResultLine(
+            v.point, v.parameter, v.text, v.status, v.exceeds, v.multiple, bool(v.qc_flags), v.sampled_at
+        )
+        for v in sorted(views, key=lambda v: (v.sampled_at, v.id), reverse=True)[:4]
+    ]
+    chain = log.incident_chain(inc.code)
+    entries = log.entries(session, chain)
+    data.log_entries = len(entries)
+    data.log_tail = [(e.at, e.actor, e.summary) for e in entries[-5:]][::-1]
+    return data

@@ -1,0 +1,135 @@
+"""The real implementations of the playbook actions, wired to each feature's service.
+
+Installed on first use by :mod:`incident.playbook.actions` so that a playbook
+step "run forecast", "propose plan", "assign crews", "draft report", "check
+termination" or "check readiness" calls the same code as the CLI and TUI.
+Each runs inside the runner's unit of work and logs its own domain events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from incident.core.clock import fmt_local
+from incident.core.i18n import get_language
+from incident.playbook.actions import ActionOutcome, register_action
+
+
+def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
+    from incident.plume.forecast import DEFAULT_HORIZON_H, forecast_incident, log_forecast
+
+    fc = forecast_incident(session, code, horizon_h=float(params.get("horizon_h", DEFAULT_HORIZON_H)))
+    log_forecast(session, code, fc, actor=actor)
+    intakes = sorted(
+        (p for p in fc.points if p.reached and p.kind == "drinking_water_intake"),
+        key=lambda p: p.leading_edge_h,
+    )
+    parts = [f"{p.label} {fmt_local(fc.at(p.leading_edge_h))} (+{p.leading_edge_h:.1f} h)" for p in intakes]
+    summary = (
+        ("Intakes reached: " + "; ".join(parts))
+        if parts
+        else f"No drinking-water intake reached within {fc.horizon_h:g} h"
+    )
+    return ActionOutcome(
+        summary,
+        {
+            "points": [
+                {
+                    "label": p.label,
+                    "leading_edge_h": p.leading_edge_h,
+                    "peak_h": p.peak_h,
+                    "peak_mg_l": p.peak_mg_l,
+                    "exceed_start_h": p.exceed_start_h,
+                    "exceed_end_h": p.exceed_end_h,
+                }
+                for p in fc.points
+            ]
+        },
+    )
+
+
+def plan_propose(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
+    """Propose the plan (or refresh its forecast times if one exists) and schedule the rounds."""
+    from incident.plume.forecast import forecast_incident
+    from incident.sampling.plans import has_plan, plan_view, propose_plan, refresh_plan, requests_for
+    from incident.sampling.rounds import regenerate
+
+    if has_plan(session, code):
+        extra = [(p.number, p.reach_id, p.offset_m) for p in plan_view(session, code).points]
+        fc = forecast_incident(session, code, extra_points=extra)
+        view = refresh_plan(
+            session, code, fc, actor=actor, reason=str(params.get("reason") or "forecast updated")
+        )
+        verb = "refreshed"
+    else:
+        fc = forecast_incident(session, code, extra_points=requests_for(session, code))
+        view, _proposal = propose_plan(
+            session,
+            code,
+            fc,
+            actor=actor,
+            reason=str(params.get("reason") or "initial proposal from the forecast"),
+        )
+        verb = "proposed"
+    rounds = regenerate(session, code, actor=actor, forecast=fc)
+    view = plan_view(session, code)
+    points = [p.number for p in view.active_points]
+    return ActionOutcome(
+        f"Plan revision {view.revision} {verb}: {len(points)} points, {len(rounds)} rounds",
+        {"revision": view.revision, "points": points, "rounds": len(rounds)},
+    )
+
+
+def crews_assign(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
+    from incident.sampling.assignment import dispatch, plan_assignment
+
+    plan = plan_assignment(session, code)
+    dispatch(session, plan, actor=actor)
+    lines = [f"{line.crew} → {line.point}" for line in plan.lines]
+    summary = f"{len(plan.lines)} crews sent: " + ", ".join(lines) if lines else "No crew could be sent"
+    if plan.unmet:
+        summary += f"; UNMET: {', '.join(u.point for u in plan.unmet)}"
+    return ActionOutcome(summary, {"assigned": lines, "unmet": [u.point for u in plan.unmet]})
+
+
+def report_draft(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
+    from incident.reports.lifecycle import draft_report
+
+    info = draft_report(session, code, str(params["kind"]), actor=actor, lang=get_language())
+    return ActionOutcome(
+        f"{info.title} drafted (report {info.id}, version {info.version}); review it before release",
+        {"report_id": info.id, "kind": info.kind, "number": info.number},
+    )
+
+
+def termination_check(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
+    """HJ 589 §10: drafts a proposal with the evidence; never ends the response by itself."""
+    from incident.results.termination import check_termination
+
+    check = check_termination(session, code, actor=actor, lang=get_language())
+    failing = [p.number for p in check.failing()]
+    if check.proposable:
+        summary = "Termination may be proposed to the command body: every point meets the standard"
+    else:
+        summary = f"Not yet: {len(failing)} point(s) not meeting the rule ({', '.join(failing[:6])})"
+    return ActionOutcome(
+        summary, {"proposable": check.proposable, "failing": failing, "proposal": check.markdown}
+    )
+
+
+def readiness_check(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
+    from incident.readiness.rules import check_readiness_action
+
+    summary, data = check_readiness_action(session, code, params, actor)
+    return ActionOutcome(summary, data)
+
+
+def install() -> None:
+    register_action("forecast.run", forecast_run)
+    register_action("plan.propose", plan_propose)
+    register_action("crews.assign", crews_assign)
+    register_action("report.draft", report_draft)
+    register_action("termination.check", termination_check)
+    register_action("readiness.check", readiness_check)

@@ -1,0 +1,831 @@
+"""Plume forecasts: river network + spill → arrival, peak and exceedance at every point.
+
+This is the bridge between the application (river files, incidents, scenario
+files, units, times) and the transport model in ``models/`` (arrays in SI).
+
+Definitions used everywhere in the tool:
+- *leading edge*: the first time the forecast concentration above background
+  reaches the detection threshold (the parameter's method detection limit;
+  default 1 % of the evaluation standard, else 0.001 mg/L);
+- *peak*: time and value of the maximum;
+- *trailing edge*: the last time above the detection threshold after the peak;
+- *exceedance window*: from the first to the last time above the evaluation
+  standard, with the maximum exceedance multiple (C − limit) / limit.
+
+Hydraulics per reach: velocity as given, else Q/A (A as given, else W·H);
+dispersion as given, else Seo & Cheong (1998) from the shear velocity
+u* = √(g·R·S) (slope required; without a slope u* ≈ 0.1·U is assumed and a
+warning is raised); all four published estimates are kept as the spread.
+Jobson (1996) empirical travel times are computed beside the model as an
+independent cross-check when every reach on the route has a drainage area.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from incident.core.clock import parse_local, utcnow
+from incident.core.errors import UserError
+from incident.core.rivers import RiverNetworkData, load_river_file
+from incident.plume.forecast_log import latest_logged_forecast, log_forecast  # noqa: F401 (re-exported)
+from incident.plume.forecast_types import IncidentForecast, PointForecast
+from models.hydraulics import dispersion_spread, fischer, kashefipour_falconer, manning_velocity, seo_cheong
+from models.jobson import JobsonReach, route_travel_time
+from models.metrics import breakthrough_metrics
+from models.network import ReachSpec
+from models.transport import InletSeries, OutputPoint, Release, simulate
+
+GRAVITY = 9.81
+DEFAULT_HORIZON_H = 72.0
+OUTPUT_EVERY_S = 600.0
+DISPERSION_METHODS = ("seo_cheong", "fischer", "deng", "kashefipour_falconer")
+VELOCITY_METHODS = ("discharge", "manning")
+
+
+@dataclass
+class Spill:
+    reach_id: str
+    offset_m: float
+    mass_kg: float | None = None  # total mass (instantaneous or over duration_h)
+    rate_kg_s: float | None = None  # continuous release rate
+    duration_h: float = 0.0  # 0 = instantaneous (with mass) or until the horizon (with rate)
+    start_h: float = 0.0  # hours after the forecast's time zero
+
+
+@dataclass
+class Inlet:
+    reach_id: str
+    times_h: list[float]
+    conc_mg_l: list[float]
+
+
+@dataclass
+class ForecastPointSpec:
+    label: str
+    name: str
+    reach_id: str
+    offset_m: float
+    kind: str = "point"
+
+
+@dataclass
+class ForecastRequest:
+    network: RiverNetworkData
+    start: datetime  # time zero (release start)
+    horizon_h: float = DEFAULT_HORIZON_H
+    spills: list[Spill] = field(default_factory=list)
+    inlets: list[Inlet] = field(default_factory=list)
+    points: list[ForecastPointSpec] = field(default_factory=list)
+    substance: str | None = None
+    decay_per_day: float = 0.0
+    standard_mg_l: float | None = None
+    detection_mg_l: float | None = None
+    background_mg_l: float = 0.0
+    dispersion_method: str = "seo_cheong"
+    velocity_method: str = "discharge"  # given velocity, else Q/A; or "manning" where slope and n are given
+    velocity_factor: float = 1.0
+    dispersion_factor: float = 1.0
+    dx_m: float | None = None
+    dt_s: float | None = None
+    profile_every_h: float = 1.0
+    name: str = ""
+
+
+# ---------------------------------------------------------------- hydraulics
+
+
+@dataclass
+class ReachHydraulics:
+    reach_id: str
+    velocity_ms: float
+    area_m2: float
+    dispersion_m2s: float
+    dispersion_source: str  # "given" or the formula's name
+    spread_m2s: dict[str, float]
+
+
+def reach_hydraulics(
+    net: RiverNetworkData, method: str = "seo_cheong", velocity_method: str = "discharge"
+) -> tuple[list[ReachHydraulics], list[str]]:
+    if method not in DISPERSION_METHODS:
+        raise UserError(
+            f"unknown dispersion method {method!r}",
+            where="dispersion_method",
+            fix=f"use one of {', '.join(DISPERSION_METHODS)}",
+        )
+    if velocity_method not in VELOCITY_METHODS:
+        raise UserError(
+            f"unknown velocity method {velocity_method!r}",
+            where="velocity",
+            fix=f"use one of {', '.join(VELOCITY_METHODS)}",
+        )
+    out, warnings = [], []
+    no_slope = []
+    for r in net.reaches:
+        area = r.get("area_m2") or r.width_m * r.depth_m
+        velocity = r.get("velocity_ms") or r.discharge_m3s / area
+        if velocity_method == "manning" and not r.get("velocity_ms"):
+            if not (r.get("slope") and r.get("manning_n")):
+                raise UserError(
+                    f"reach {r.reach_id} has no slope or manning_n for Manning's velocity",
+                    where=f"{net.source}: reach {r.reach_id}",
+                    fix='add slope and manning_n to the reach, or use velocity = "discharge"',
+                )
+            velocity = float(manning_velocity(r.get("manning_n"), r.width_m, r.depth_m, r.get("slope")))
+            area = r.discharge_m3s / velocity
+        elif r.get("velocity_ms"):
+            area = r.discharge_m3s / velocity  # honour the given velocity
+        slope = r.get("slope")
+        spread: dict[str, float] = {}
+        if slope:
+            s = dispersion_spread(r.width_m, r.depth_m, velocity, slope)
+            spread = {
+                "fischer": float(s.fischer_m2s),
+                "seo_cheong": float(s.seo_cheong_m2s),
+                "deng": float(s.deng_m2s),
+                "kashefipour_falconer": float(s.kashefipour_falconer_m2s),
+            }
+        else:
+            no_slope.append(r.reach_id)
+            u_star = 0.1 * velocity
+            spread = {
+                "fischer": float(fischer(r.width_m, r.depth_m, velocity, u_star)),
+                "seo_cheong": float(seo_cheong(r.width_m, r.depth_m, velocity, u_star)),
+                "kashefipour_falconer": float(kashefipour_falconer(r.depth_m, velocity, u_star)),
+            }
+        given = r.get("dispersion_m2s")
+        if given:
+            d, source = given, "given"
+        else:
+            d, source = spread.get(method) or spread["seo_cheong"], method
+        out.append(ReachHydraulics(r.reach_id, velocity, area, d, source, spread))
+    if no_slope and not all(r.get("dispersion_m2s") for r in net.reaches):
+        warnings.append(
+            f"no slope on reaches {', '.join(no_slope)}: shear velocity taken as 0.1·U for the "
+            "dispersion estimate; add 'slope' to the river file for a better one"
+        )
+    return out, warnings
+
+
+def build_reach_specs(
+    net: RiverNetworkData,
+    hydraulics: Sequence[ReachHydraulics],
+    *,
+    velocity_factor: float = 1.0,
+    dispersion_factor: float = 1.0,
+) -> list[ReachSpec]:
+    index = {r.reach_id: i for i, r in enumerate(net.reaches)}
+    specs = []
+    for r, h in zip(net.reaches, hydraulics, strict=True):
+        specs.append(
+            ReachSpec(
+                name=r.reach_id,
+                length_m=r.length_m,
+                downstream=index[r.downstream] if r.downstream else None,
+                discharge_m3s=r.discharge_m3s,
+                area_m2=h.area_m2 / velocity_factor,
+                dispersion_m2s=h.dispersion_m2s * dispersion_factor,
+                lateral_inflow_m2s=r.get("lateral_inflow_m2s") or 0.0,
+                lateral_conc_mg_l=r.get("lateral_conc_mg_l") or 0.0,
+                storage_area_m2=r.get("storage_area_m2") or 0.0,
+                exchange_rate_per_s=r.get("exchange_rate_per_s") or 0.0,
+            )
+        )
+    return specs
+
+
+# ---------------------------------------------------------------- Jobson cross-check
+
+
+def _jobson(
+    net: RiverNetworkData, spill: Spill, point: ForecastPointSpec
+) -> tuple[float, float, float | None] | None:
+    """(leading edge h, peak h, peak mg/L) from Jobson (1996) along the route, or None if data are missing."""
+    path = net.path_down(spill.reach_id)
+    if point.reach_id not in path:
+        return None
+    segments = []
+    for reach_id in path[: path.index(point.reach_id) + 1]:
+        r = net.reach(reach_id)
+        start = spill.offset_m if reach_id == spill.reach_id else 0.0
+        end = point.offset_m if reach_id == point.reach_id else r.length_m
+        if end - start <= 0.5:
+            continue
+        da = r.get("drainage_area_km2")
+        if not da:
+            return None
+        qa = r.get("mean_annual_discharge_m3s") or r.discharge_m3s
+        segments.append(JobsonReach(end - start, r.discharge_m3s, qa, da * 1e6, r.get("slope")))
+    if not segments:
+        return None
+    jt = route_travel_time(segments, mass_kg=spill.mass_kg, use_slope=all(s.slope for s in segments))
+    return (
+        spill.start_h + jt.leading_edge_s / 3600,
+        spill.start_h + jt.peak_time_s / 3600,
+        jt.peak_conc_mg_l,
+    )
+
+
+# ---------------------------------------------------------------- running
+
+
+def default_detection(standard_mg_l: float | None) -> float:
+    return standard_mg_l / 100 if standard_mg_l else 0.001
+
+
+def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None = None) -> IncidentForecast:
+    net = req.network
+    if not math.isfinite(req.horizon_h) or req.horizon_h <= 0:
+        raise UserError(
+            f"horizon {req.horizon_h:g} h is not positive",
+            where="horizon_h",
+            fix="give the forecast length in hours, e.g. 72",
+        )
+    if req.decay_per_day < 0:
+        raise UserError(
+            f"decay rate {req.decay_per_day:g} per day is negative",
+            where="decay",
+            fix="give a rate ≥ 0 per day, or a half-life in hours",
+        )
+    if req.standard_mg_l is not None and req.standard_mg_l <= 0:
+        raise UserError("the standard limit must be > 0 mg/L", where="standard", fix="give the limit in mg/L")
+    if not req.spills and not req.inlets:
+        raise UserError(
+            "nothing is released", where="spill", fix="give a spill (mass or rate) or an inlet series"
+        )
+    index = {r.reach_id: i for i, r in enumerate(net.reaches)}
+    hydraulics, warnings = reach_hydraulics(net, req.dispersion_method, req.velocity_method)
+    specs = build_reach_specs(
+        net, hydraulics, velocity_factor=req.velocity_factor, dispersion_factor=req.dispersion_factor
+    )
+    releases = []
+    for i, sp in enumerate(req.spills):
+        where = f"spill {i + 1}"
+        if sp.reach_id not in index:
+            raise UserError(
+                f"unknown reach {sp.reach_id!r}",
+                where=where,
+                fix=f"use a reach of {net.name}: {', '.join(index)}",
+            )
+        reach_len = net.reach(sp.reach_id).length_m
+        if not 0 <= sp.offset_m <= reach_len + 1e-6:
+            raise UserError(
+                f"position {sp.offset_m:.0f} m is outside reach {sp.reach_id} (0–{reach_len:.0f} m)",
+                where=where,
+                fix="give a km on that reach, or lat/lon near the river",
+            )
+        for name, value in (
+            ("mass_kg", sp.mass_kg),
+            ("rate_kg_s", sp.rate_kg_s),
+            ("duration_h", sp.duration_h),
+        ):
+            if value is not None and (not math.isfinite(value) or value < 0):
+                raise UserError(
+                    f"{name} is {value:g}; it cannot be negative",
+                    where=f"{where}: {name}",
+                    fix=f"give {name} as a positive number",
+                )
+        if sp.mass_kg is None and sp.rate_kg_s is None:
+            raise UserError(
+                "the spill has neither mass_kg nor rate_kg_s",
+                where=where,
+                fix="give the amount lost (mass_kg) or a release rate (rate_kg_s)",
+            )
+        releases.append(
+            Release(
+                reach=index[sp.reach_id],
+                offset_m=min(sp.offset_m, reach_len),
+                start_s=sp.start_h * 3600,
+                duration_s=sp.duration_h * 3600,
+                mass_kg=sp.mass_kg,
+                mass_rate_kg_s=sp.rate_kg_s,
+            )
+        )
+    inlets = []
+    for i, inl in enumerate(req.inlets):
+        if inl.reach_id not in index:
+            raise UserError(
+                f"unknown reach {inl.reach_id!r}",
+                where=f"inlet {i + 1}",
+                fix=f"use one of {', '.join(index)}",
+            )
+        if len(inl.times_h) != len(inl.conc_mg_l) or len(inl.times_h) < 2:
+            raise UserError(
+                "times_h and conc_mg_l must have the same length (≥ 2)",
+                where=f"inlet {i + 1}",
+                fix="give one concentration per time",
+            )
+        inlets.append(
+            InletSeries(
+                reach=index[inl.reach_id],
+                times_s=np.asarray(inl.times_h, float) * 3600,
+                conc_mg_l=np.asarray(inl.conc_mg_l, float),
+            )
+        )
+    outputs = [
+        OutputPoint(index[p.reach_id], min(max(p.offset_m, 0.0), net.reach(p.reach_id).length_m), p.label)
+        for p in req.points
+    ]
+    horizon_s = req.horizon_h * 3600
+    profile_times = (
+        list(np.arange(req.profile_every_h, req.horizon_h + 1e-9, req.profile_every_h) * 3600)
+        if req.profile_every_h
+        else []
+    )
+    try:
+        sim = simulate(
+            specs,
+            releases,
+            inlets,
+            outputs,
+            horizon_s=horizon_s,
+            decay_per_s=req.decay_per_day / 86400,
+            background_mg_l=req.background_mg_l,
+            dx_m=req.dx_m,
+            dt_s=req.dt_s,
+            output_every_s=None if req.dt_s else None,
+            profile_times_s=profile_times,
+            progress=progress,
+        )
+    except ValueError as exc:  # grid too coarse, inconsistent inputs: the model's message says how to fix it
+        raise UserError(str(exc), where=req.name or "forecast", fix="see the message above") from exc
+    times_h = sim.times_s / 3600
+    detection = req.detection_mg_l or default_detection(req.standard_mg_l)
+    main_spill = req.spills[0] if req.spills else None
+    src = (main_spill.reach_id, main_spill.offset_m) if main_spill else (req.inlets[0].reach_id, 0.0)
+    points = []
+    for p, curve in zip(req.points, sim.point_conc_mg_l, strict=True):
+        m = breakthrough_metrics(
+            sim.times_s,
+            curve,
+            detection_mg_l=detection,
+            standard_mg_l=req.standard_mg_l,
+            background_mg_l=req.background_mg_l,
+        )
+        dist = net.distance_downstream_m(src[0], src[1], p.reach_id, p.offset_m)
+        pf = PointForecast(
+            label=p.label,
+            name=p.name,
+            reach_id=p.reach_id,
+            offset_m=p.offset_m,
+            km=net.km_of(p.reach_id, p.offset_m),
+            distance_from_source_m=dist if dist is not None else float("nan"),
+            kind=p.kind,
+            leading_edge_h=_h(m.leading_edge_s),
+            peak_h=_h(m.peak_s) if m.reached else None,
+            peak_mg_l=m.peak_mg_l if m.reached else None,
+            trailing_edge_h=_h(m.trailing_edge_s),
+            exceed_start_h=_h(m.exceedance_start_s),
+            exceed_end_h=_h(m.exceedance_end_s),
+            max_exceedance_multiple=m.max_exceedance_multiple,
+        )
+        if main_spill is not None and dist is not None and dist > 0:
+            jobson = _jobson(net, main_spill, p)
+            if jobson:
+                pf.jobson_leading_h, pf.jobson_peak_h, pf.jobson_peak_mg_l = jobson
+        points.append(pf)
+    profiles: dict[float, list[tuple[str, np.ndarray, np.ndarray]]] = {}
+    if sim.profiles is not None:
+        for k, t_s in enumerate(sim.profiles.times_s):
+            rows = []
+            for ri, r in enumerate(net.reaches):
+                mask = sim.profiles.reach == ri
+                rows.append((r.reach_id, sim.profiles.offset_m[mask], sim.profiles.conc_mg_l[k, mask]))
+            profiles[round(float(t_s) / 3600, 6)] = rows
+    mb = sim.mass_balance
+    return IncidentForecast(
+        release_start=req.start,
+        horizon_h=req.horizon_h,
+        substance=req.substance,
+        standard_mg_l=req.standard_mg_l,
+        detection_mg_l=detection,
+        points=points,
+        times_h=times_h,
+        curves_mg_l=sim.point_conc_mg_l,
+        method=sim.grid.method,
+        warnings=warnings,
+        grid={
+            "dx_m": float(sim.grid.dx_m),
+            "dt_s": float(sim.grid.dt_s),
+            "cells": int(sim.grid.n_cells),
+            "steps": int(sim.grid.n_steps),
+            "max_peclet": float(sim.grid.max_peclet),
+            "max_courant": float(sim.grid.max_courant),
+        },
+        mass_balance={
+            k: float(getattr(mb, k))
+            for k in (
+                "released_kg",
+                "in_channel_kg",
+                "in_storage_kg",
+                "exported_kg",
+                "decayed_kg",
+                "relative_error",
+            )
+        },
+        dispersion_spread={
+            h.reach_id: {"used_m2s": h.dispersion_m2s, "source": h.dispersion_source, **h.spread_m2s}
+            for h in hydraulics
+        },
+        profiles=profiles,
+    )
+
+
+def _h(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 3600
+
+
+def receptor_points(net: RiverNetworkData) -> list[ForecastPointSpec]:
+    return [
+        ForecastPointSpec(rc.receptor_id, rc.name, rc.reach_id, rc.offset_m, rc.kind) for rc in net.receptors
+    ]
+
+
+# ---------------------------------------------------------------- incidents
+
+
+def standard_for(substance: str | None) -> tuple[float | None, float | None]:
+    """(evaluation limit, detection threshold) in mg/L for a substance from the shipped GB 3838-2002
+    table (Class III for Table 1 items); the threshold is left to the default (1 % of the limit)."""
+    if not substance:
+        return None, None
+    from incident.core import standards
+
+    try:
+        parameter = standards.resolve_parameter(substance, where="substance")
+    except UserError:
+        return None, None
+    return parameter.limit_for(standards.DEFAULT_CLASS), None
+
+
+def request_for_incident(
+    session,
+    code: str,
+    *,
+    horizon_h: float = DEFAULT_HORIZON_H,
+    extra_points: Sequence[tuple[str, str, float]] = (),
+) -> ForecastRequest:
+    from incident.core.incidents import get_incident
+    from incident.core.networks import load_network
+
+    inc = get_incident(session, code)
+    if inc.river_network_id is None or inc.source_reach is None:
+        raise UserError(
+            f"incident {inc.code} has no source on a river",
+            where="incident source",
+            fix="give the source position (lat/lon) when opening the incident",
+        )
+    if inc.mass_kg is None or inc.mass_kg <= 0:
+        raise UserError(
+            f"incident {inc.code} has no amount lost",
+            where="mass_kg",
+            fix="record the estimated amount lost (kg); use a cautious high estimate if unsure",
+        )
+    net = load_network(session, inc.river_network_id)
+    start = inc.release_start or inc.alert_at
+    standard, detection = standard_for(inc.substance)
+    points = receptor_points(net)
+    points += [ForecastPointSpec(label, label, reach_id, offset) for label, reach_id, offset in extra_points]
+    return ForecastRequest(
+        network=net,
+        start=start,
+        horizon_h=horizon_h,
+        substance=inc.substance,
+        name=inc.code,
+        spills=[
+            Spill(
+                inc.source_reach,
+                net.offset_for_km(inc.source_reach, inc.source_km),
+                mass_kg=inc.mass_kg,
+                duration_h=inc.release_duration_h or 0.0,
+            )
+        ],
+        points=points,
+        decay_per_day=inc.decay_per_day or 0.0,
+        standard_mg_l=standard,
+        detection_mg_l=detection,
+    )
+
+
+def forecast_incident(
+    session,
+    code: str,
+    *,
+    horizon_h: float = DEFAULT_HORIZON_H,
+    extra_points: Sequence[tuple[str, str, float]] = (),
+    progress: Callable[[float], None] | None = None,
+    calibrated: bool = True,
+) -> IncidentForecast:
+    """Forecast for an incident from what is recorded about its spill, with the latest
+    accepted recalibration applied (``calibrated=False`` for the reported spill alone)."""
+    req = request_for_incident(session, code, horizon_h=horizon_h, extra_points=extra_points)
+    cal = None
+    if calibrated:
+        from incident.plume.uncertainty import accepted_calibration, apply_params
+
+        cal = accepted_calibration(session, code)
+        if cal is not None:
+            req = apply_params(req, cal.params)
+    fc = run_forecast(req, progress)
+    if cal is not None:
+        fc.warnings = list(fc.warnings) + [f"uses accepted recalibration #{cal.id}"]
+    return fc
+
+
+# ---------------------------------------------------------------- scenario files
+
+
+def _num(
+    table: dict, key: str, where: str, *, required: bool = False, default: float | None = None
+) -> float | None:
+    if key not in table:
+        if required:
+            raise UserError(f"missing {key!r}", where=where, fix=f"add {key} = <number>")
+        return default
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UserError(
+            f"{key} is {value!r}, not a number",
+            where=f"{where}: {key}",
+            fix=f'write {key} as a plain number (e.g. 0.5, not "O.5")',
+        )
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        number = math.inf
+    if not math.isfinite(number):
+        raise UserError(
+            f"{key} is {value!r}, not a finite number",
+            where=f"{where}: {key}",
+            fix=f"write {key} as a plain number (nan and inf are not measurements)",
+        )
+    return number
+
+
+def _table(data: dict, key: str, where: str) -> dict:
+    """``[key]`` as a table ({} when absent)."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise UserError(
+            f"{key} is {value!r}, not a table", where=f"{where}: {key}", fix=f"write it as a [{key}] table"
+        )
+    return value
+
+
+def _tables(data: dict, key: str, where: str) -> list[dict]:
+    """``[[key]]`` as a list of tables ([] when absent)."""
+    value = data.get(key, [])
+    if isinstance(value, dict):
+        value = [value]  # [spill] written for [[spill]]: one table is what was meant
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise UserError(
+            f"{key} must be a list of tables",
+            where=f"{where}: {key}",
+            fix=f"write each one as a [[{key}]] table",
+        )
+    return value
+
+
+def _text(table: dict, key: str, where: str, *, default: str | None = None) -> str | None:
+    if key not in table:
+        return default
+    value = table[key]
+    if not isinstance(value, str):
+        raise UserError(
+            f"{key} is {value!r}, not text", where=f"{where}: {key}", fix=f'write {key} = "..." in quotes'
+        )
+    return value
+
+
+def _reach(net: RiverNetworkData, table: dict, where: str) -> str:
+    reach = table.get("reach")
+    ids = [r.reach_id for r in net.reaches]
+    if reach not in ids:
+        raise UserError(
+            f"unknown reach {reach!r}", where=f"{where}: reach", fix=f"use one of {', '.join(ids)}"
+        )
+    return reach
+
+
+def _offset_for_km(net: RiverNetworkData, reach: str, km: float, where: str) -> float:
+    try:
+        return net.offset_for_km(reach, km)
+    except UserError as exc:
+        raise UserError(exc.problem, where=f"{where}: km", fix=exc.fix) from None
+
+
+def _series(table: dict, key: str, where: str) -> list[float]:
+    values = table.get(key)
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in values)
+        or not all(math.isfinite(float(x)) for x in values)
+    ):
+        raise UserError(
+            f"{key} must be a list of numbers",
+            where=f"{where}: {key}",
+            fix="e.g. times_h = [0, 8.4, 8.4, 11.4] and conc_mg_l = [0.13, 0.13, 1.73, 1.73]",
+        )
+    return [float(x) for x in values]
+
+
+def _start(sc: dict, where: str) -> datetime:
+    """Time zero: text in local time (or ISO with offset), a TOML date-time, or now."""
+    value = sc.get("start")
+    if value is None:
+        return utcnow().replace(second=0, microsecond=0)
+    if isinstance(value, str):
+        return parse_local(value, where=f"{where}: start")
+    if isinstance(
+        value, datetime
+    ):  # start = 2026-11-23 03:10:00 without quotes: local unless an offset is given
+        return parse_local(value.isoformat(), where=f"{where}: start")
+    raise UserError(
+        f"start is {value!r}, not a date and time",
+        where=f"{where}: start",
+        fix='write start = "YYYY-MM-DD HH:MM" (local time, UTC+8)',
+    )
+
+
+def load_scenario(path: str | Path) -> ForecastRequest:
+    """Read a scenario TOML file (format in the README) into a ForecastRequest."""
+    from incident.core.datafiles import read_toml
+
+    path = Path(path)
+    data = read_toml(path)
+    where = str(path)
+    sc = _table(data, "scenario", where)
+    river_name = sc.get("river")
+    if not isinstance(river_name, str) or not river_name.strip():
+        raise UserError(
+            "missing river file",
+            where=f"{where}: [scenario] river",
+            fix='add river = "path/to/river.geojson" (relative to the scenario file)',
+        )
+    try:
+        river_path = (path.parent / river_name) if not Path(river_name).is_absolute() else Path(river_name)
+        net = load_river_file(river_path)
+    except ValueError as exc:  # a NUL byte in the path
+        raise UserError(
+            f"river {river_name!r} is not a file path",
+            where=f"{where}: [scenario] river",
+            fix="check the path",
+        ) from exc
+    horizon = _num(sc, "horizon_h", f"{where}: [scenario]", default=DEFAULT_HORIZON_H)
+    start = _start(sc, f"{where}: [scenario]")
+    spills = []
+    for i, sp in enumerate(_tables(data, "spill", where)):
+        swhere = f"{where}: [[spill]] #{i + 1}"
+        if "reach" in sp:
+            reach = _reach(net, sp, swhere)
+            km = _num(sp, "km", swhere)
+            offset = (
+                _offset_for_km(net, reach, km, swhere)
+                if km is not None
+                else (_num(sp, "offset_m", swhere) or 0.0)
+            )
+        elif "lat" in sp and "lon" in sp:
+            lat, lon = _num(sp, "lat", swhere), _num(sp, "lon", swhere)
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise UserError(
+                    f"lat {lat:g}, lon {lon:g} is not a WGS84 position",
+                    where=f"{swhere}: lat/lon",
+                    fix="give decimal degrees: lat between -90 and 90, lon between -180 and 180",
+                )
+            snap = net.snap(lat, lon)
+            if snap.distance_off_m > 2000:
+                raise UserError(
+                    f"the spill is {snap.distance_off_m / 1000:.1f} km from the river "
+                    f"(nearest: reach {snap.reach_id})",
+                    where=f"{swhere}: lat/lon",
+                    fix="check the coordinates are WGS84 [lat, lon] near the river",
+                )
+            reach, offset = snap.reach_id, snap.offset_m
+        else:
+            raise UserError("the spill has no position", where=swhere, fix="give reach + km, or lat + lon")
+        mass = _num(sp, "mass_kg", swhere)
+        rate = _num(sp, "rate_kg_s", swhere)
+        conc = _num(sp, "conc_mg_l", swhere)
+        if conc is not None:
+            if conc < 0:
+                raise UserError(
+                    f"conc_mg_l is {conc:g}; it cannot be negative",
+                    where=f"{swhere}: conc_mg_l",
+                    fix="give the concentration the release adds to the river, in mg/L",
+                )
+            # a release that raises the fully mixed river concentration by conc: rate = C·Q (g/s → kg/s)
+            rate = conc * net.reach(reach).discharge_m3s / 1000.0
+        duration = _num(sp, "duration_h", swhere, default=0.0)
+        start_h = _num(sp, "start_h", swhere, default=0.0)
+        for name, value in (
+            ("mass_kg", mass),
+            ("rate_kg_s", rate),
+            ("duration_h", duration),
+            ("start_h", start_h),
+        ):
+            if value is not None and value < 0:
+                raise UserError(
+                    f"{name} is {value:g}; it cannot be negative",
+                    where=f"{swhere}: {name}",
+                    fix=f"give {name} as a positive number",
+                )
+        spills.append(
+            Spill(reach, offset, mass_kg=mass, rate_kg_s=rate, duration_h=duration, start_h=start_h)
+        )
+    inlets = []
+    for i, inl in enumerate(_tables(data, "inlet", where)):
+        iwhere = f"{where}: [[inlet]] #{i + 1}"
+        reach = _reach(net, inl, iwhere) if "reach" in inl else net.reaches[0].reach_id
+        times, conc = _series(inl, "times_h", iwhere), _series(inl, "conc_mg_l", iwhere)
+        inlets.append(Inlet(reach, times, conc))
+    points = receptor_points(net)
+    for i, pt in enumerate(_tables(data, "point", where)):
+        pwhere = f"{where}: [[point]] #{i + 1}"
+        reach = _reach(net, pt, pwhere)
+        km = _num(pt, "km", pwhere)
+        offset = (
+            _offset_for_km(net, reach, km, pwhere)
+            if km is not None
+            else _num(pt, "offset_m", pwhere, required=True)
+        )
+        label = _text(pt, "label", pwhere) or f"{reach}+{offset:.0f}m"
+        points.append(ForecastPointSpec(label, _text(pt, "name", pwhere) or label, reach, offset))
+    sub = _table(data, "substance", where)
+    swhere = f"{where}: [substance]"
+    decay = _num(sub, "decay_per_day", swhere, default=0.0)
+    half_life = _num(sub, "half_life_h", swhere)
+    if half_life is not None:
+        if half_life <= 0:
+            raise UserError(
+                "half_life_h must be > 0",
+                where=f"{swhere} half_life_h",
+                fix="give the half-life in hours, or leave it out for a conservative substance",
+            )
+        decay = math.log(2) / (half_life / 24)
+    standard = _num(sub, "standard_mg_l", swhere)
+    detection = _num(sub, "detection_mg_l", swhere)
+    name = _text(sub, "name", swhere)
+    if standard is None and name:
+        standard, det2 = standard_for(name)
+        detection = detection or det2
+    grid = _table(data, "grid", where)
+    gwhere = f"{where}: [grid]"
+    dx, dt = _num(grid, "dx_m", gwhere), _num(grid, "dt_s", gwhere)
+    for key, value in (("dx_m", dx), ("dt_s", dt)):
+        if value is not None and value <= 0:
+            raise UserError(
+                f"{key} is {value:g}; it must be > 0",
+                where=f"{gwhere} {key}",
+                fix=f"give {key} as a positive number, or leave it out to choose it automatically",
+            )
+    req = ForecastRequest(
+        network=net,
+        start=start,
+        horizon_h=horizon,
+        spills=spills,
+        inlets=inlets,
+        points=points,
+        substance=name,
+        decay_per_day=decay,
+        standard_mg_l=standard,
+        detection_mg_l=detection,
+        background_mg_l=_num(sub, "background_mg_l", swhere, default=0.0),
+        dispersion_method=_text(sc, "dispersion", f"{where}: [scenario]", default="seo_cheong"),
+        velocity_method=_text(sc, "velocity", f"{where}: [scenario]", default="discharge"),
+        dx_m=dx,
+        dt_s=dt,
+        name=_text(sc, "name", f"{where}: [scenario]") or path.stem,
+    )
+    if horizon is not None and horizon <= 0:
+        raise UserError(
+            f"horizon_h is {horizon:g}",
+            where=f"{where}: [scenario] horizon_h",
+            fix="give a positive number of hours",
+        )
+    return req
+
+
+def profile_rows(fc: IncidentForecast, net: RiverNetworkData, hours: float) -> list[dict]:
+    """The longitudinal profile nearest to ``hours``: one row per cell (reach, km, mg/L)."""
+    if not fc.profiles:
+        raise UserError("this forecast kept no profiles", fix="run it with profile_every_h > 0")
+    nearest = min(fc.profiles, key=lambda t: abs(t - hours))
+    rows = []
+    for reach_id, offsets, conc in fc.profiles[nearest]:
+        km0 = net.reach(reach_id).km_start
+        rows += [
+            {"time_h": nearest, "reach": reach_id, "km": round(km0 + o / 1000, 3), "conc_mg_l": float(c)}
+            for o, c in zip(offsets, conc, strict=True)
+        ]
+    return rows
+
+
+def at_time(fc: IncidentForecast, hours: float | None) -> datetime | None:
+    return None if hours is None else fc.release_start + timedelta(hours=hours)

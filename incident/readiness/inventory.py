@@ -1,0 +1,188 @@
+"""Equipment, consumables and kits from an inventory file (TOML; see incident/data/demo/inventory.toml)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from incident.core import log
+from incident.core.datafiles import (
+    flush_new,
+    optional,
+    parse_day,
+    read_toml,
+    require,
+    strings_of,
+    tables_of,
+)
+from incident.core.errors import UserError
+from incident.core.store.tables import (
+    CalibrationSchedule,
+    Consumable,
+    Equipment,
+    Kit,
+    KitItem,
+    KitTemplate,
+    KitTemplateItem,
+)
+
+CATEGORIES = ("instrument", "vehicle", "ppe", "sampler", "other")
+CONDITIONS = ("working", "degraded", "broken", "lost")
+
+
+def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[str, int]:
+    data = read_toml(path)
+    tags: dict[str, Equipment] = {}
+    for i, entry in enumerate(tables_of(data, "equipment", str(path))):
+        where = f"{path}: equipment #{i + 1}"
+        tag = require(entry, "asset_tag", str, where)
+        category = require(entry, "category", str, where)
+        if category not in CATEGORIES:
+            raise UserError(
+                f"category {category!r} is not known",
+                where=f"{where} ({tag})",
+                fix=f"use one of {', '.join(CATEGORIES)}",
+            )
+        condition = optional(entry, "condition", str, where, "working")
+        if condition not in CONDITIONS:
+            raise UserError(
+                f"condition {condition!r} is not known",
+                where=f"{where} ({tag})",
+                fix=f"use one of {', '.join(CONDITIONS)}",
+            )
+        item = Equipment(
+            asset_tag=tag,
+            category=category,
+            type=require(entry, "type", str, where),
+            model=optional(entry, "model", str, where, ""),
+            serial=optional(entry, "serial", str, where, ""),
+            location=optional(entry, "location", str, where, ""),
+            holder=optional(entry, "holder", str, where, ""),
+            condition=condition,
+            in_service=optional(entry, "in_service", bool, where, True),
+            notes=optional(entry, "notes", str, where, ""),
+        )
+        session.add(item)
+        if tag in tags:
+            raise UserError(f"asset tag {tag!r} is used twice", where=where, fix="asset tags must be unique")
+        flush_new(session, where, f"equipment {tag!r}")
+        tags[tag] = item
+        for cal in tables_of(entry, "calibration", where):
+            cwhere = f"{where} ({tag}) calibration"
+            interval = require(cal, "interval_days", int, cwhere)
+            if interval <= 0:
+                raise UserError(
+                    f"interval_days is {interval}", where=cwhere, fix="give a positive number of days"
+                )
+            last = parse_day(cal.get("last_done"), where=cwhere)
+            try:
+                next_due = (last + timedelta(days=interval)) if last else None
+            except OverflowError:
+                raise UserError(
+                    f"last_done {last} + {interval} days is past the year 9999",
+                    where=cwhere,
+                    fix="check interval_days and last_done",
+                ) from None
+            session.add(
+                CalibrationSchedule(
+                    equipment_id=item.id,
+                    name=require(cal, "name", str, cwhere),
+                    interval_days=interval,
+                    last_done=last,
+                    next_due=next_due,
+                )
+            )
+    lots: dict[tuple[str, str], Consumable] = {}
+    for i, entry in enumerate(tables_of(data, "consumable", str(path))):
+        where = f"{path}: consumable #{i + 1}"
+        qty = require(entry, "quantity", (int, float), where)
+        if qty < 0:
+            raise UserError(f"quantity is {qty}", where=where, fix="stock cannot be negative")
+        row = Consumable(
+            item=require(entry, "item", str, where),
+            lot=optional(entry, "lot", str, where, ""),
+            quantity=float(qty),
+            unit=optional(entry, "unit", str, where, "pcs"),
+            expires_on=parse_day(entry.get("expires_on"), where=where),
+            min_stock=float(optional(entry, "min_stock", (int, float), where, 0)),
+            location=optional(entry, "location", str, where, ""),
+        )
+        session.add(row)
+        session.flush()
+        lots[(row.item, row.lot)] = row
+    templates: dict[str, KitTemplate] = {}
+    for i, entry in enumerate(tables_of(data, "kit_template", str(path))):
+        where = f"{path}: kit_template #{i + 1}"
+        tpl = KitTemplate(
+            name=require(entry, "name", str, where), name_zh=optional(entry, "name_zh", str, where)
+        )
+        session.add(tpl)
+        flush_new(session, where, f"kit template {tpl.name!r}")
+        templates[tpl.name] = tpl
+        for it in tables_of(entry, "items", where):
+            kind = require(it, "kind", str, where)
+            if kind not in ("equipment", "consumable"):
+                raise UserError(f"item kind {kind!r}", where=where, fix="use equipment or consumable")
+            session.add(
+                KitTemplateItem(
+                    template_id=tpl.id,
+                    item_kind=kind,
+                    item_type=require(it, "type", str, where),
+                    quantity=float(optional(it, "quantity", (int, float), where, 1)),
+                )
+            )
+    kits = 0
+    for i, entry in enumerate(tables_of(data, "kit", str(path))):
+        where = f"{path}: kit #{i + 1}"
+        tname = require(entry, "template", str, where)
+        if tname not in templates:
+            raise UserError(
+                f"template {tname!r} is not defined", where=where, fix="add it under [[kit_template]]"
+            )
+        kit = Kit(
+            name=require(entry, "name", str, where),
+            template_id=templates[tname].id,
+            location=optional(entry, "location", str, where, ""),
+        )
+        session.add(kit)
+        flush_new(session, where, f"kit {kit.name!r}")
+        for tag in strings_of(entry, "equipment", where):
+            if tag not in tags:
+                raise UserError(
+                    f"equipment {tag!r} is not in the inventory", where=where, fix="fix the asset tag"
+                )
+            session.add(KitItem(kit_id=kit.id, equipment_id=tags[tag].id, quantity=1))
+        for c in tables_of(entry, "consumables", where):
+            key = (require(c, "item", str, where), optional(c, "lot", str, where, ""))
+            if key not in lots:
+                raise UserError(
+                    f"consumable {key[0]!r} lot {key[1]!r} is not in the inventory",
+                    where=where,
+                    fix="fix the item name or lot",
+                )
+            session.add(
+                KitItem(
+                    kit_id=kit.id,
+                    consumable_id=lots[key].id,
+                    quantity=float(optional(c, "quantity", (int, float), where, 1)),
+                )
+            )
+        kits += 1
+    log.append(
+        session,
+        chain=log.CENTRE_CHAIN,
+        actor=actor,
+        kind="inventory.loaded",
+        summary=f"Inventory loaded from {Path(path).name}: {len(tags)} equipment, {len(lots)} lots, {kits} kits",
+        payload={"file": str(path), "equipment": len(tags), "consumables": len(lots), "kits": kits},
+    )
+    return {"equipment": len(tags), "consumables": len(lots), "kits": kits}
+
+
+def equipment_by_tag(session: Session, tag: str) -> Equipment:
+    row = session.exec(select(Equipment).where(Equipment.asset_tag == tag)).first()
+    if row is None:
+        raise UserError(f"no equipment with asset tag {tag!r}", fix="run `incident readiness` to list assets")
+    return row

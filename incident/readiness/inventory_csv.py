@@ -1,0 +1,430 @@
+"""Inventory as one CSV file, for spreadsheets: export, and import that is all-or-nothing.
+
+One row per record; the ``record`` column says which kind, and each kind uses
+its own columns (others are left empty):
+
+- ``equipment``: asset_tag*, category*, type*, model, serial, location, holder,
+  condition (working|degraded|broken|lost, default working), in_service
+  (yes|no, default yes), notes
+- ``calibration``: asset_tag*, schedule*, interval_days*, last_done, next_due
+  (default last_done + interval_days)
+- ``consumable``: item*, lot, quantity*, unit (default pcs), expires_on,
+  min_stock (default 0), location, notes is ignored
+
+(* = required.) Dates are YYYY-MM-DD. Import adds new records and updates
+existing ones (equipment by asset_tag, calibration by asset_tag + schedule,
+consumables by item + lot); it never deletes. A quantity change is recorded
+as a stock movement. Every row is checked first: if any row is wrong,
+nothing is imported and every bad row is listed with its line number.
+The file is written as UTF-8 with a byte-order mark so spreadsheet programs
+show Chinese text correctly; either form is read.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from incident.core import log
+from incident.core.clock import utcnow
+from incident.core.errors import UserError, ValidationErrors
+from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement
+from incident.readiness.inventory import CATEGORIES, CONDITIONS
+
+COLUMNS = [
+    "record",
+    "asset_tag",
+    "category",
+    "type",
+    "model",
+    "serial",
+    "location",
+    "holder",
+    "condition",
+    "in_service",
+    "schedule",
+    "interval_days",
+    "last_done",
+    "next_due",
+    "item",
+    "lot",
+    "quantity",
+    "unit",
+    "expires_on",
+    "min_stock",
+    "notes",
+]
+RECORDS = ("equipment", "calibration", "consumable")
+_YES = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def export_csv(session: Session, path: str | Path) -> dict[str, int]:
+    path = Path(path)
+    rows: list[dict[str, str]] = []
+    equipment = list(session.exec(select(Equipment).order_by(Equipment.asset_tag)))
+    tags = {e.id: e.asset_tag for e in equipment}
+    for e in equipment:
+        rows.append(
+            {
+                "record": "equipment",
+                "asset_tag": e.asset_tag,
+                "category": e.category,
+                "type": e.type,
+                "model": e.model,
+                "serial": e.serial,
+                "location": e.location,
+                "holder": e.holder,
+                "condition": e.condition,
+                "in_service": "yes" if e.in_service else "no",
+                "notes": e.notes,
+            }
+        )
+    schedules = list(session.exec(select(CalibrationSchedule).order_by(CalibrationSchedule.id)))
+    for s in sorted(schedules, key=lambda s: (tags[s.equipment_id], s.id)):
+        rows.append(
+            {
+                "record": "calibration",
+                "asset_tag": tags[s.equipment_id],
+                "schedule": s.name,
+                "interval_days": str(s.interval_days),
+                "last_done": _day(s.last_done),
+                "next_due": _day(s.next_due),
+            }
+        )
+    lots = list(session.exec(select(Consumable).order_by(Consumable.item, Consumable.lot)))
+    for c in lots:
+        rows.append(
+            {
+                "record": "consumable",
+                "item": c.item,
+                "lot": c.lot,
+                "quantity": _num(c.quantity),
+                "unit": c.unit,
+                "expires_on": _day(c.expires_on),
+                "min_stock": _num(c.min_stock),
+                "location": c.location,
+            }
+        )
+    try:
+        with path.open("w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the file: {exc.strerror}",
+            where=str(path),
+            fix="check the folder exists and you may write there",
+        ) from exc
+    return {"equipment": len(equipment), "calibration": len(schedules), "consumable": len(lots)}
+
+
+# ---------------------------------------------------------------- import
+
+
+@dataclass
+class _Row:
+    line: int
+    record: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[UserError] = []
+
+    def bad(self, line: int, column: str, problem: str, fix: str) -> None:
+        self.problems.append(UserError(problem, where=f"{self.source}:{line} column {column}", fix=fix))
+
+    def text(self, raw: dict[str, str], line: int, column: str, *, required: bool = False) -> str | None:
+        value = (raw.get(column) or "").strip()
+        if not value:
+            if required:
+                self.bad(line, column, f"{column} is empty", f"fill in {column}")
+            return None
+        return value
+
+    def number(self, raw, line, column, *, required=False, integer=False, minimum=None) -> float | int | None:
+        value = self.text(raw, line, column, required=required)
+        if value is None:
+            return None
+        try:
+            number = int(value) if integer else float(value)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            self.bad(
+                line,
+                column,
+                f"{value!r} is not {kind}",
+                f"write {column} as {kind}, e.g. {'30' if integer else '12.5'}",
+            )
+            return None
+        if number != number or number in (float("inf"), float("-inf")):
+            self.bad(line, column, f"{value!r} is not a finite number", f"write {column} as a number")
+            return None
+        if minimum is not None and number < minimum:
+            self.bad(line, column, f"{column} is {value}", f"{column} must be at least {minimum:g}")
+            return None
+        return number
+
+    def day(self, raw, line, column) -> date | None:
+        value = self.text(raw, line, column)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.bad(line, column, f"{value!r} is not a date", "write dates as YYYY-MM-DD")
+            return None
+
+    def choice(self, raw, line, column, choices, default) -> str:
+        value = self.text(raw, line, column) or default
+        if value not in choices:
+            self.bad(line, column, f"{value!r} is not known", f"use one of {', '.join(choices)}")
+        return value
+
+    def yes_no(self, raw, line, column, default: bool) -> bool:
+        value = self.text(raw, line, column)
+        if value is None:
+            return default
+        if value.casefold() not in _YES:
+            self.bad(line, column, f"{value!r} is not yes or no", "write yes or no")
+            return default
+        return _YES[value.casefold()]
+
+
+def _read(path: Path, check: _Checker) -> list[_Row]:
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise UserError(
+            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
+        ) from exc
+    rows: list[_Row] = []
+    with fh:
+        try:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            unknown = [h for h in header if h not in COLUMNS]
+            if "record" not in header:
+                raise UserError(
+                    "the header has no 'record' column",
+                    where=f"{path}:1",
+                    fix="start from a file made by `incident inventory export`; columns: "
+                    + ",".join(COLUMNS),
+                )
+            if unknown:
+                check.bad(
+                    1,
+                    ", ".join(unknown),
+                    f"unknown column(s) {', '.join(map(repr, unknown))}",
+                    "use the column names of `incident inventory export`",
+                )
+            for raw in reader:
+                line = reader.line_num
+                if None in raw:
+                    check.bad(
+                        line,
+                        "—",
+                        f"{len(raw[None])} value(s) more than the header has columns",
+                        "remove the extra cells or quote text with commas",
+                    )
+                if not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
+                    continue  # blank line
+                record = (raw.get("record") or "").strip()
+                if record not in RECORDS:
+                    check.bad(
+                        line, "record", f"record {record!r} is not known", f"use one of {', '.join(RECORDS)}"
+                    )
+                    continue
+                rows.append(_parse(check, raw, line, record))
+        except UnicodeDecodeError as exc:
+            raise UserError(
+                "the file is not UTF-8 text", where=str(path), fix="save it from the spreadsheet as CSV UTF-8"
+            ) from exc
+        except csv.Error as exc:
+            raise UserError(
+                f"not valid CSV: {exc}",
+                where=f"{path}:{reader.line_num}",
+                fix="check the quotes on that line",
+            ) from exc
+    return rows
+
+
+def _parse(c: _Checker, raw: dict[str, str], line: int, record: str) -> _Row:
+    v: dict[str, Any] = {}
+    if record == "equipment":
+        v["asset_tag"] = c.text(raw, line, "asset_tag", required=True)
+        v["category"] = c.choice(raw, line, "category", CATEGORIES, "")
+        v["type"] = c.text(raw, line, "type", required=True)
+        for col in ("model", "serial", "location", "holder", "notes"):
+            v[col] = c.text(raw, line, col) or ""
+        v["condition"] = c.choice(raw, line, "condition", CONDITIONS, "working")
+        v["in_service"] = c.yes_no(raw, line, "in_service", True)
+    elif record == "calibration":
+        v["asset_tag"] = c.text(raw, line, "asset_tag", required=True)
+        v["schedule"] = c.text(raw, line, "schedule", required=True)
+        v["interval_days"] = c.number(raw, line, "interval_days", required=True, integer=True, minimum=1)
+        v["last_done"] = c.day(raw, line, "last_done")
+        v["next_due"] = c.day(raw, line, "next_due")
+        if v["next_due"] is None and v["last_done"] is not None and v["interval_days"]:
+            v["next_due"] = v["last_done"] + timedelta(days=v["interval_days"])
+    else:
+        v["item"] = c.text(raw, line, "item", required=True)
+        v["lot"] = c.text(raw, line, "lot") or ""
+        v["quantity"] = c.number(raw, line, "quantity", required=True, minimum=0)
+        v["unit"] = c.text(raw, line, "unit") or "pcs"
+        v["expires_on"] = c.day(raw, line, "expires_on")
+        v["min_stock"] = c.number(raw, line, "min_stock", minimum=0) or 0.0
+        v["location"] = c.text(raw, line, "location") or ""
+    return _Row(line, record, v)
+
+
+def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool = False) -> dict[str, int]:
+    """Check every row, then apply all of them (or, with ``dry_run``, none). Returns counts."""
+    path = Path(path)
+    check = _Checker(str(path))
+    rows = _read(path, check)
+    existing = {e.asset_tag: e for e in session.exec(select(Equipment))}
+    in_file: set[str] = set()
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        v = row.values
+        if row.record == "equipment":
+            key: tuple = ("equipment", v["asset_tag"])
+        elif row.record == "calibration":
+            key = ("calibration", v["asset_tag"], (v["schedule"] or "").casefold())
+        else:
+            key = ("consumable", v["item"], v["lot"])
+        if None not in key and key in seen:
+            check.bad(row.line, "—", f"the same {row.record} as line {seen[key]}", "keep one row per record")
+        seen.setdefault(key, row.line)
+        if row.record == "equipment" and v["asset_tag"]:
+            in_file.add(v["asset_tag"])
+    for row in rows:
+        tag = row.values.get("asset_tag")
+        if row.record == "calibration" and tag and tag not in existing and tag not in in_file:
+            check.bad(
+                row.line,
+                "asset_tag",
+                f"{tag!r} is not in the inventory or in this file",
+                "add an equipment row for it or fix the tag",
+            )
+    if check.problems:
+        raise ValidationErrors(str(path), check.problems)
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    changes: list[dict[str, Any]] = []
+    now = utcnow()
+
+    def note(row: _Row, what: str, diff: dict[str, Any]) -> None:
+        counts[what] += 1
+        if diff:
+            changes.append({"line": row.line, "record": row.record, "change": what, **diff})
+
+    for row in sorted(rows, key=lambda r: RECORDS.index(r.record)):
+        v = row.values
+        if row.record == "equipment":
+            eq = existing.get(v["asset_tag"])
+            if eq is None:
+                eq = Equipment(**v)
+                session.add(eq)
+                session.flush()
+                existing[eq.asset_tag] = eq
+                note(row, "added", {"key": eq.asset_tag})
+            else:
+                diff = {k: [getattr(eq, k), val] for k, val in v.items() if getattr(eq, k) != val}
+                for k, (_, val) in diff.items():
+                    setattr(eq, k, val)
+                session.add(eq)
+                note(
+                    row,
+                    "updated" if diff else "unchanged",
+                    {"key": eq.asset_tag, "fields": diff} if diff else {},
+                )
+        elif row.record == "calibration":
+            eq = existing[v["asset_tag"]]
+            sched = next(
+                (
+                    s
+                    for s in session.exec(
+                        select(CalibrationSchedule).where(CalibrationSchedule.equipment_id == eq.id)
+                    )
+                    if s.name.casefold() == v["schedule"].casefold()
+                ),
+                None,
+            )
+            fields = {k: v[k] for k in ("interval_days", "last_done", "next_due")}
+            key = f"{eq.asset_tag} {v['schedule']}"
+            if sched is None:
+                session.add(CalibrationSchedule(equipment_id=eq.id, name=v["schedule"], **fields))  # type: ignore[arg-type]
+                note(row, "added", {"key": key})
+            else:
+                diff = {k: [getattr(sched, k), val] for k, val in fields.items() if getattr(sched, k) != val}
+                for k, (_, val) in diff.items():
+                    setattr(sched, k, val)
+                session.add(sched)
+                note(row, "updated" if diff else "unchanged", {"key": key, "fields": diff} if diff else {})
+        else:
+            lot = session.exec(
+                select(Consumable).where(Consumable.item == v["item"], Consumable.lot == v["lot"])
+            ).first()
+            key = f"{v['item']} {v['lot']}".strip()
+            if lot is None:
+                lot = Consumable(**v)
+                session.add(lot)
+                session.flush()
+                session.add(
+                    StockMovement(
+                        consumable_id=lot.id,
+                        at=now,
+                        delta=lot.quantity,
+                        reason=f"import {path.name} line {row.line}",
+                        by=actor,
+                    )
+                )  # type: ignore[arg-type]
+                note(row, "added", {"key": key})
+            else:
+                diff = {k: [getattr(lot, k), val] for k, val in v.items() if getattr(lot, k) != val}
+                if "quantity" in diff:
+                    session.add(
+                        StockMovement(
+                            consumable_id=lot.id,  # type: ignore[arg-type]
+                            at=now,
+                            delta=v["quantity"] - lot.quantity,
+                            reason=f"import {path.name} line {row.line}",
+                            by=actor,
+                        )
+                    )
+                for k, (_, val) in diff.items():
+                    setattr(lot, k, val)
+                session.add(lot)
+                note(row, "updated" if diff else "unchanged", {"key": key, "fields": diff} if diff else {})
+    session.flush()
+    if dry_run:
+        session.rollback()
+        return counts
+    log.append(
+        session,
+        chain=log.CENTRE_CHAIN,
+        actor=actor,
+        kind="inventory.imported",
+        summary=f"Inventory imported from {path.name}: {counts['added']} added, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged",
+        payload={"file": str(path), **counts, "changes": changes},
+        at=now,
+    )
+    return counts

@@ -1,0 +1,515 @@
+"""Report lifecycle: draft → reviewed → released, and new versions after release.
+
+- A *draft* is rendered from the store (:mod:`report_data`) plus the author's
+  own text (``inputs``: conclusions, recommendations, lessons, next_steps,
+  notes, termination). Editing the text re-renders from the current records.
+  Editing a *reviewed* report sends it back to draft (the review is void).
+- *Review* (HJ 589 §9.5) is by a named person who is not the author; it
+  stamps the reviewer into the signature block without touching the content.
+- *Release* stamps the approver, fixes ``content_sha256`` and commits that hash
+  into the incident's log chain. A released report is never changed again:
+  editing, re-rendering or re-stamping it is refused; :func:`new_version`
+  starts version N+1 (same kind and number) from it.
+
+Every transition is appended to the incident's hash-chained log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from incident.core import log
+from incident.core.clock import as_utc, fmt_local, utcnow
+from incident.core.errors import UserError
+from incident.core.incidents import get_incident
+from incident.core.store.tables import Incident, Report
+from incident.plume.forecast_types import IncidentForecast
+from incident.reports.data import gather
+from incident.reports.render import (
+    KINDS,
+    Stamp,
+    build,
+    restamp,
+    stamp_html,
+    stamp_md,
+    to_html,
+    to_markdown,
+)
+
+INPUT_FIELDS = ("conclusions", "recommendations", "lessons", "next_steps", "notes", "termination")
+LANGS = ("en", "zh")
+EXPORT_SUFFIXES = (".html", ".htm", ".md", ".markdown")
+
+
+@dataclass
+class ReportInfo:
+    id: int
+    incident_code: str
+    kind: str
+    number: int
+    version: int
+    lang: str
+    state: str
+    title: str
+    created_by: str
+    created_at: datetime
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    released_by: str | None
+    released_at: datetime | None
+    content_sha256: str | None
+    as_of: datetime | None
+    supersedes_id: int | None
+    inputs: dict
+
+
+@dataclass
+class ReportContent:
+    info: ReportInfo
+    markdown: str
+    html: str
+
+
+def content_hash(title: str, markdown: str, html: str) -> str:
+    """SHA-256 of what a released report says (title, Markdown and HTML bodies)."""
+    body = log.canonical_json({"title": title, "markdown": markdown, "html": html})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _info(row: Report, code: str) -> ReportInfo:
+    return ReportInfo(
+        id=row.id,  # type: ignore[arg-type]
+        incident_code=code,
+        kind=row.kind,
+        number=row.number,
+        version=row.version,
+        lang=row.lang,
+        state=row.state,
+        title=row.title,
+        created_by=row.created_by,
+        created_at=as_utc(row.created_at),
+        reviewed_by=row.reviewed_by,
+        reviewed_at=as_utc(row.reviewed_at) if row.reviewed_at else None,
+        released_by=row.released_by,
+        released_at=as_utc(row.released_at) if row.released_at else None,
+        content_sha256=row.content_sha256,
+        as_of=as_utc(row.as_of) if row.as_of else None,
+        supersedes_id=row.supersedes_id,
+        inputs=json.loads(row.inputs_json or "{}"),
+    )
+
+
+def _stamp(row: Report) -> Stamp:
+    return Stamp(
+        state=row.state,
+        version=row.version,
+        report_id=row.id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+        released_by=row.released_by,
+        released_at=row.released_at,
+    )
+
+
+def _check_kind_lang(kind: str, lang: str) -> None:
+    if kind not in KINDS:
+        raise UserError(
+            f"unknown report kind {kind!r}", where="--kind", fix=f"use one of: {', '.join(KINDS)}"
+        )
+    if lang not in LANGS:
+        raise UserError(f"unknown report language {lang!r}", where="--lang", fix="use en or zh")
+
+
+def _clean_inputs(inputs: dict | None) -> dict:
+    out = {}
+    for key, value in (inputs or {}).items():
+        if key not in INPUT_FIELDS:
+            raise UserError(
+                f"unknown report text field {key!r}", where=key, fix=f"use one of: {', '.join(INPUT_FIELDS)}"
+            )
+        if value is not None:
+            out[key] = str(value).strip()
+    return out
+
+
+def _get(session: Session, inc: Incident, report_id: int) -> Report:
+    row = session.get(Report, report_id)
+    if row is None or row.incident_id != inc.id:
+        raise UserError(
+            f"incident {inc.code} has no report #{report_id}",
+            where="REPORT_ID",
+            fix=f"run `incident report list {inc.code}` to see its reports",
+        )
+    return row
+
+
+def _refuse_if_released(row: Report, code: str, doing: str) -> None:
+    if row.state == "released":
+        raise UserError(
+            f"report #{row.id} ({row.kind} No. {row.number} v{row.version}) was released by {row.released_by} "
+            f"on {fmt_local(row.released_at)} and cannot be changed ({doing} refused)",
+            where=f"report #{row.id}",
+            fix=f"start version {row.version + 1} with `incident report revise {code} {row.id}`, "
+            "then edit, review and release that",
+        )
+
+
+def _render(
+    session: Session,
+    inc: Incident,
+    row: Report,
+    *,
+    forecast: IncidentForecast | None,
+    limits: dict[str, float] | None,
+) -> None:
+    data = gather(session, inc, forecast=forecast, limits=limits)
+    inputs = json.loads(row.inputs_json or "{}")
+    doc = build(row.kind, data, row.lang, _stamp(row), row.number, inputs)
+    row.title = doc.title
+    row.as_of = data.as_of
+    row.body_markdown = to_markdown(doc, _stamp(row))
+    row.body_html = to_html(doc, _stamp(row))
+
+
+def _restamp(row: Report) -> None:
+    row.body_markdown = restamp(row.body_markdown, stamp_md(_stamp(row), row.lang))
+    row.body_html = restamp(row.body_html, stamp_html(_stamp(row), row.lang))
+
+
+def _log(
+    session: Session, inc: Incident, row: Report, *, actor: str, kind: str, summary: str, **extra
+) -> None:
+    payload = {
+        "report_id": row.id,
+        "kind": row.kind,
+        "number": row.number,
+        "version": row.version,
+        "lang": row.lang,
+        "state": row.state,
+    } | extra
+    log.append(
+        session,
+        chain=log.incident_chain(inc.code),
+        actor=actor,
+        kind=kind,
+        incident_id=inc.id,
+        summary=summary,
+        payload=payload,
+    )
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def draft_report(
+    session: Session,
+    code: str,
+    kind: str,
+    *,
+    actor: str,
+    lang: str = "en",
+    inputs: dict | None = None,
+    forecast: IncidentForecast | None = None,
+    limits: dict[str, float] | None = None,
+) -> ReportInfo:
+    """Draft the next report of ``kind`` (flash, monitoring or summary) from the current records."""
+    _check_kind_lang(kind, lang)
+    inc = get_incident(session, code)
+    number = (
+        session.exec(
+            select(func.max(Report.number)).where(Report.incident_id == inc.id, Report.kind == kind)
+        ).one()
+        or 0
+    ) + 1
+    row = Report(
+        incident_id=inc.id,  # type: ignore[arg-type]
+        kind=kind,
+        number=number,
+        version=1,
+        lang=lang,
+        state="draft",
+        title="",
+        body_markdown="",
+        created_at=utcnow(),
+        created_by=actor,
+        inputs_json=log.canonical_json(_clean_inputs(inputs)),
+    )
+    session.add(row)
+    session.flush()
+    _render(session, inc, row, forecast=forecast, limits=limits)
+    session.add(row)
+    session.flush()
+    _log(
+        session, inc, row, actor=actor, kind="report.drafted", summary=f"Drafted {row.title} (#{row.id}, v1)"
+    )
+    return _info(row, inc.code)
+
+
+def edit_report(
+    session: Session,
+    code: str,
+    report_id: int,
+    *,
+    actor: str,
+    inputs: dict | None = None,
+    forecast: IncidentForecast | None = None,
+    limits: dict[str, float] | None = None,
+) -> ReportInfo:
+    """Change the author's text and re-render from the current records (refused once released)."""
+    inc = get_incident(session, code)
+    row = _get(session, inc, report_id)
+    _refuse_if_released(row, inc.code, "editing")
+    merged = json.loads(row.inputs_json or "{}") | _clean_inputs(inputs)
+    voided = row.state == "reviewed"
+    row.inputs_json = log.canonical_json(merged)
+    row.state, row.reviewed_by, row.reviewed_at = "draft", None, None
+    _render(session, inc, row, forecast=forecast, limits=limits)
+    session.add(row)
+    session.flush()
+    _log(
+        session,
+        inc,
+        row,
+        actor=actor,
+        kind="report.edited",
+        summary=f"Edited and re-rendered {row.title} (#{row.id})" + (" — review voided" if voided else ""),
+        fields=sorted(_clean_inputs(inputs)),
+        review_voided=voided,
+    )
+    return _info(row, inc.code)
+
+
+def review_report(session: Session, code: str, report_id: int, *, reviewer: str) -> ReportInfo:
+    """Record the review by a named person who is not the author."""
+    inc = get_incident(session, code)
+    row = _get(session, inc, report_id)
+    _refuse_if_released(row, inc.code, "review")
+    reviewer = (reviewer or "").strip()
+    if not reviewer:
+        raise UserError("the reviewer has no name", where="--by", fix="give the reviewer's name: --by NAME")
+    if reviewer.casefold() == row.created_by.strip().casefold():
+        raise UserError(
+            f"{reviewer} wrote report #{row.id} and cannot also review it (HJ 589 §9.5)",
+            where="--by",
+            fix="ask a colleague who did not write the report to review it",
+        )
+    if row.state == "reviewed":
+        raise UserError(
+            f"report #{row.id} was already reviewed by {row.reviewed_by} on {fmt_local(row.reviewed_at)}",
+            fix=f"release it: `incident report release {inc.code} {row.id} --by NAME`",
+        )
+    inputs = json.loads(row.inputs_json or "{}")
+    if row.kind == "summary" and not inputs.get("lessons"):
+        raise UserError(
+            f"summary report #{row.id} has no lessons learned yet",
+            where="lessons",
+            fix=f"add them: `incident report edit {inc.code} {row.id} --lessons @lessons.md`",
+        )
+    row.state, row.reviewed_by, row.reviewed_at = "reviewed", reviewer, utcnow()
+    _restamp(row)
+    session.add(row)
+    session.flush()
+    _log(
+        session,
+        inc,
+        row,
+        actor=reviewer,
+        kind="report.reviewed",
+        summary=f"Reviewed {row.title} (#{row.id}, v{row.version})",
+        reviewed_sha256=content_hash(row.title, row.body_markdown, row.body_html),
+    )
+    return _info(row, inc.code)
+
+
+def release_report(session: Session, code: str, report_id: int, *, by: str) -> ReportInfo:
+    """Release a reviewed report: stamp, fix its content hash, commit the hash into the log."""
+    inc = get_incident(session, code)
+    row = _get(session, inc, report_id)
+    _refuse_if_released(row, inc.code, "release")
+    by = (by or "").strip()
+    if not by:
+        raise UserError("the person releasing has no name", where="--by", fix="give your name: --by NAME")
+    if row.state != "reviewed":
+        raise UserError(
+            f"report #{row.id} is a draft: it must be reviewed before release (HJ 589 §9.5)",
+            fix=f"`incident report review {inc.code} {row.id} --by REVIEWER` (not the author)",
+        )
+    row.state, row.released_by, row.released_at = "released", by, utcnow()
+    _restamp(row)
+    row.content_sha256 = content_hash(row.title, row.body_markdown, row.body_html)
+    session.add(row)
+    session.flush()
+    minutes = (as_utc(row.released_at) - as_utc(inc.alert_at)).total_seconds() / 60
+    # A released report is evidence: log.record commits the row's digest into the chain,
+    # so `incident verify` checks it (log.append alone left it "not committed").
+    log.record(
+        session,
+        row,
+        chain=log.incident_chain(inc.code),
+        actor=by,
+        kind="report.released",
+        incident_id=inc.id,
+        summary=f"Released {row.title} (#{row.id}, v{row.version}), SHA-256 {row.content_sha256[:16]}",
+        extra={
+            "report_id": row.id,
+            "kind": row.kind,
+            "number": row.number,
+            "version": row.version,
+            "lang": row.lang,
+            "state": row.state,
+            "content_sha256": row.content_sha256,
+            "minutes_after_alert": round(minutes, 1),
+            "supersedes": row.supersedes_id,
+        },
+    )
+    return _info(row, inc.code)
+
+
+def new_version(
+    session: Session,
+    code: str,
+    report_id: int,
+    *,
+    actor: str,
+    inputs: dict | None = None,
+    forecast: IncidentForecast | None = None,
+    limits: dict[str, float] | None = None,
+) -> ReportInfo:
+    """Start version N+1 of a released report (same kind and number), as a draft."""
+    inc = get_incident(session, code)
+    old = _get(session, inc, report_id)
+    if old.state != "released":
+        raise UserError(
+            f"report #{old.id} is not released ({old.state}): change it directly",
+            fix=f"`incident report edit {inc.code} {old.id} ...`",
+        )
+    latest = session.exec(
+        select(func.max(Report.version)).where(
+            Report.incident_id == inc.id, Report.kind == old.kind, Report.number == old.number
+        )
+    ).one()
+    if latest != old.version:
+        raise UserError(
+            f"report #{old.id} v{old.version} is not the latest version (v{latest} exists)",
+            fix=f"run `incident report list {inc.code}` and revise the latest version",
+        )
+    merged = json.loads(old.inputs_json or "{}") | _clean_inputs(inputs)
+    row = Report(
+        incident_id=inc.id,  # type: ignore[arg-type]
+        kind=old.kind,
+        number=old.number,
+        version=old.version + 1,
+        lang=old.lang,
+        state="draft",
+        title="",
+        body_markdown="",
+        created_at=utcnow(),
+        created_by=actor,
+        inputs_json=log.canonical_json(merged),
+        supersedes_id=old.id,
+    )
+    session.add(row)
+    session.flush()
+    _render(session, inc, row, forecast=forecast, limits=limits)
+    session.add(row)
+    session.flush()
+    _log(
+        session,
+        inc,
+        row,
+        actor=actor,
+        kind="report.revised",
+        summary=f"Started v{row.version} of {row.title} (#{row.id}, revises #{old.id})",
+        supersedes=old.id,
+    )
+    return _info(row, inc.code)
+
+
+# ---------------------------------------------------------------- reading and export
+
+
+def list_reports(session: Session, code: str) -> list[ReportInfo]:
+    inc = get_incident(session, code)
+    rows = session.exec(
+        select(Report)
+        .where(Report.incident_id == inc.id)
+        .order_by(Report.kind, Report.number, Report.version)
+    )
+    return [_info(r, inc.code) for r in rows]
+
+
+def get_report(session: Session, code: str, report_id: int) -> ReportContent:
+    inc = get_incident(session, code)
+    row = _get(session, inc, report_id)
+    return ReportContent(_info(row, inc.code), row.body_markdown, row.body_html)
+
+
+def verify_released(content: ReportContent) -> None:
+    """Refuse a released report whose stored text no longer matches its release hash."""
+    info = content.info
+    if info.state != "released":
+        return
+    actual = content_hash(info.title, content.markdown, content.html)
+    if actual != info.content_sha256:
+        raise UserError(
+            f"report #{info.id} was changed after its release: its content hash is {actual[:16]}, "
+            f"released as {str(info.content_sha256)[:16]}",
+            where=f"report #{info.id}",
+            fix="the store was edited outside the app; export from a backup and run `incident verify`",
+        )
+
+
+def export_text(content: ReportContent, path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise UserError(
+            f"cannot tell the format from the file name {str(path)!r}",
+            where="-o",
+            fix="end the file name in .html or .md",
+        )
+    verify_released(content)
+    return content.html if suffix in (".html", ".htm") else content.markdown
+
+
+def export_report(session: Session, code: str, report_id: int, path: str | Path, *, actor: str) -> Path:
+    """Write the stored report (as released, byte for byte) to an .html or .md file."""
+    content = get_report(session, code, report_id)
+    text = export_text(content, path)
+    path = Path(path)
+    write_text(path, text)
+    inc = get_incident(session, code)
+    row = _get(session, inc, report_id)
+    _log(
+        session,
+        inc,
+        row,
+        actor=actor,
+        kind="report.exported",
+        summary=f"Exported {row.title} (#{row.id}, v{row.version}, {row.state}) to {path.name}",
+        file=path.name,
+        content_sha256=row.content_sha256,
+    )
+    return path
+
+
+def write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the file: {exc.strerror}",
+            where=str(path),
+            fix="check the folder exists and is writable",
+        ) from exc

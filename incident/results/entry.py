@@ -1,0 +1,1105 @@
+"""Samples and results (HJ 589 §7.1–7.4): entry, correction, evaluation, views.
+
+Evidence rules:
+- samples and results go in with :func:`incident.core.log.record`, which
+  commits each row's digest into the incident's hash chain;
+- they are never updated or deleted: a correction is a new Result with
+  ``corrects_id`` and a reason; views use the *current* version of each result
+  (the one no other result corrects);
+- a result's status is fixed when written: ``suspected`` for a positive from a
+  rapid method, ``final`` otherwise. Confirmation is derived when reading
+  (:func:`confirmation`): a suspected result is *confirmed* once a result for the
+  same parameter at the same point and round (or on the same sample) from a
+  method on a different analytical principle detects it, and *not confirmed* if
+  that method does not detect it (HJ 589 §6.5.3, §9.2.3);
+- QC findings found later live in the append-only ``QcFlag`` table (qc.py).
+
+Services take a Session and hand back plain dataclasses, never ORM rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from incident.core import log, standards
+from incident.core.clock import fmt_local, incident_now, utcnow
+from incident.core.errors import UserError, ValidationErrors
+from incident.core.incidents import get_incident
+from incident.core.store.tables import (
+    CalibrationSchedule,
+    Equipment,
+    Incident,
+    PlanRevision,
+    Result,
+    Sample,
+    SamplingPoint,
+    SamplingRound,
+)
+from incident.results.units import BASE_UNIT, parse_number, parse_result_value, unit_display, unit_factor
+
+SAMPLE_TYPES = ("normal", "field_blank", "parallel")
+METHOD_KINDS = ("lab", "rapid", "online")
+_TYPE_SUFFIX = {"normal": "", "field_blank": "B", "parallel": "P"}
+_YES = {"yes", "y", "true", "1", "+", "detected", "positive", "是", "检出", "阳性"}
+_NO = {"no", "n", "false", "0", "-", "not detected", "nd", "negative", "否", "未检出", "阴性"}
+FUTURE_TOLERANCE = timedelta(minutes=10)
+#: samples may precede the alert (a spill found in the morning), but not by more than this
+PRE_INCIDENT_MARGIN = timedelta(hours=24)
+
+
+# ---------------------------------------------------------------- points and rounds
+
+
+def find_point(session: Session, inc: Incident, number: str, *, where: str = "point") -> SamplingPoint:
+    """The point with this number in the newest plan revision that has it (numbers never change)."""
+    revs = list(
+        session.exec(
+            select(PlanRevision)
+            .where(PlanRevision.incident_id == inc.id)
+            .order_by(col(PlanRevision.revision).desc())
+        )
+    )
+    if not revs:
+        raise UserError(
+            f"incident {inc.code} has no sampling plan yet, so there is no point {number!r}",
+            where=where,
+            fix="make the monitoring plan first (its points are numbered S1, S2 ...)",
+        )
+    wanted = str(number or "").strip().upper()
+    if not wanted:
+        raise UserError("is empty", where=where, fix="give the point number from the plan, e.g. S2")
+    for rev in revs:
+        pt = session.exec(
+            select(SamplingPoint).where(SamplingPoint.revision_id == rev.id, SamplingPoint.number == wanted)
+        ).first()
+        if pt is not None:
+            return pt
+    known = sorted(
+        {
+            p.number
+            for p in session.exec(
+                select(SamplingPoint).where(col(SamplingPoint.revision_id).in_([r.id for r in revs]))
+            )
+        }
+    )
+    raise UserError(
+        f"no point {number!r} in the sampling plan",
+        where=where,
+        fix=f"use one of {', '.join(known)}" if known else "add points to the plan first",
+    )
+
+
+def latest_plan_points(session: Session, inc: Incident) -> list[SamplingPoint]:
+    """Points of the latest plan revision that are still in use, upstream first."""
+    rev = session.exec(
+        select(PlanRevision)
+        .where(PlanRevision.incident_id == inc.id)
+        .order_by(col(PlanRevision.revision).desc())
+    ).first()
+    if rev is None:
+        return []
+    pts = session.exec(select(SamplingPoint).where(SamplingPoint.revision_id == rev.id)).all()
+    return sorted((p for p in pts if not p.removed_reason), key=lambda p: p.distance_from_source_m)
+
+
+def find_round(session: Session, inc: Incident, number: int, *, where: str = "round") -> SamplingRound:
+    # rounds are numbered from 1; a number beyond the database's integers (typed 99999999999999999999)
+    # cannot be a round, and the database would refuse the query itself
+    in_range = isinstance(number, int) and not isinstance(number, bool) and 0 < number < 2**63
+    rnd = (
+        session.exec(
+            select(SamplingRound).where(SamplingRound.incident_id == inc.id, SamplingRound.number == number)
+        ).first()
+        if in_range
+        else None
+    )
+    if rnd is None:
+        known = [
+            r.number
+            for r in session.exec(
+                select(SamplingRound)
+                .where(SamplingRound.incident_id == inc.id)
+                .order_by(SamplingRound.number)
+            )
+        ]
+        raise UserError(
+            f"incident {inc.code} has no round {number}",
+            where=where,
+            fix=f"use one of rounds {', '.join(map(str, known))}" if known else "plan the round first",
+        )
+    return rnd
+
+
+# ---------------------------------------------------------------- samples
+
+
+@dataclass
+class NewSample:
+    point: str
+    sampled_at: datetime
+    sampler: str
+    round: int | None = None
+    checker: str = ""
+    sample_type: str = "normal"
+    parallel_of: str | None = None  # code of the sample this one duplicates
+    parameters: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SampleInfo:
+    id: int
+    code: str
+    incident_code: str
+    point: str | None
+    round: int | None
+    sampled_at: datetime
+    sampler: str
+    checker: str
+    sample_type: str
+    parallel_of: str | None
+    parameters: list[str]
+
+    def label(self) -> dict[str, str]:
+        """What the label carries (HJ 589 §7.1.3.2): ID, point, parameter, time, sampler."""
+        return {
+            "id": self.code,
+            "point": self.point or "—",
+            "parameters": ", ".join(self.parameters) or "—",
+            "time": fmt_local(self.sampled_at),
+            "sampler": self.sampler,
+        }
+
+
+def _sample_info(session: Session, s: Sample, inc_code: str) -> SampleInfo:
+    point = session.get(SamplingPoint, s.point_id) if s.point_id else None
+    rnd = session.get(SamplingRound, s.round_id) if s.round_id else None
+    parent = session.get(Sample, s.parallel_of) if s.parallel_of else None
+    return SampleInfo(
+        id=s.id,  # type: ignore[arg-type]
+        code=s.code,
+        incident_code=inc_code,
+        point=point.number if point else None,
+        round=rnd.number if rnd else None,
+        sampled_at=s.sampled_at,
+        sampler=s.sampler,
+        checker=s.checker,
+        sample_type=s.sample_type,
+        parallel_of=parent.code if parent else None,
+        parameters=[p for p in s.parameters.split(",") if p],
+    )
+
+
+def _next_sample_code(session: Session, prefix: str) -> str:
+    n = len(session.exec(select(Sample.id).where(col(Sample.code).like(f"{prefix}-%"))).all())
+    while True:
+        n += 1
+        code = f"{prefix}-{n:02d}"
+        if session.exec(select(Sample.id).where(Sample.code.startswith(code))).first() is None:  # type: ignore[attr-defined]
+            return code
+
+
+def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -> SampleInfo:
+    """Register a sample and give it its label ID; all problems are reported at once."""
+    inc = get_incident(session, code)
+    problems: list[UserError] = []
+    point = rnd = parent = None
+    try:
+        point = find_point(session, inc, spec.point)
+    except UserError as exc:
+        problems.append(exc)
+    if spec.round is not None:
+        try:
+            rnd = find_round(session, inc, spec.round)
+        except UserError as exc:
+            problems.append(exc)
+    if spec.sample_type not in SAMPLE_TYPES:
+        problems.append(
+            UserError(
+                f"unknown sample type {spec.sample_type!r}",
+                where="type",
+                fix=f"use {', '.join(SAMPLE_TYPES)}",
+            )
+        )
+    if not spec.sampler.strip():
+        problems.append(
+            UserError("is empty", where="sampler", fix="the sampler signs the record: give a name")
+        )
+    if spec.checker.strip() and spec.checker.strip() == spec.sampler.strip():
+        problems.append(
+            UserError(
+                "the checker is the sampler",
+                where="checker",
+                fix="a second person checks the record (HJ 589 §7.1.1.3); leave empty if nobody has yet",
+            )
+        )
+    if spec.sampled_at > incident_now(inc) + FUTURE_TOLERANCE:
+        problems.append(
+            UserError(
+                f"sampling time {fmt_local(spec.sampled_at)} is in the future",
+                where="time",
+                fix="give the local time (UTC+8) the sample was taken",
+            )
+        )
+    earliest = min(x for x in (inc.alert_at, inc.release_start) if x is not None) - PRE_INCIDENT_MARGIN
+    if spec.sampled_at < earliest:
+        problems.append(
+            UserError(
+                f"sampling time {fmt_local(spec.sampled_at)} is more than a day before the incident "
+                f"(alert {fmt_local(inc.alert_at)})",
+                where="time",
+                fix="check the date (year, month and day order); historical background data is not a sample of this incident",
+            )
+        )
+    if spec.sample_type == "parallel":
+        if not spec.parallel_of:
+            problems.append(
+                UserError(
+                    "a parallel sample needs its partner", where="parallel-of", fix="give the sample code"
+                )
+            )
+        else:
+            parent = session.exec(
+                select(Sample).where(Sample.code == spec.parallel_of.strip(), Sample.incident_id == inc.id)
+            ).first()
+            if parent is None:
+                problems.append(
+                    UserError(f"no sample {spec.parallel_of!r} in {inc.code}", where="parallel-of")
+                )
+            elif point is not None and parent.point_id != point.id:
+                problems.append(
+                    UserError(
+                        f"{parent.code} was taken at another point",
+                        where="parallel-of",
+                        fix="a parallel sample is taken at the same point and time as its partner",
+                    )
+                )
+    elif spec.parallel_of:
+        problems.append(
+            UserError("only a parallel sample has a partner", where="parallel-of", fix="use --type parallel")
+        )
+    params: list[str] = []
+    for p in spec.parameters:
+        try:
+            params.append(standards.resolve_parameter(p, where="parameters").key)
+        except UserError as exc:
+            problems.append(exc)
+    if problems:
+        raise (
+            ValidationErrors("sample", problems, outcome="nothing was saved")
+            if len(problems) > 1
+            else problems[0]
+        )
+    assert point is not None
+    prefix = f"{inc.code}-{point.number}-R{rnd.number if rnd else 0}"
+    row = Sample(
+        code=_next_sample_code(session, prefix) + _TYPE_SUFFIX[spec.sample_type],
+        incident_id=inc.id,  # type: ignore[arg-type]
+        point_id=point.id,
+        round_id=rnd.id if rnd else None,
+        sampled_at=spec.sampled_at,
+        sampler=spec.sampler.strip(),
+        checker=spec.checker.strip(),
+        sample_type=spec.sample_type,
+        parallel_of=parent.id if parent else None,
+        created_at=utcnow(),
+        parameters=",".join(params),
+    )
+    log.record(
+        session,
+        row,
+        chain=log.incident_chain(inc.code),
+        actor=actor,
+        kind="sample.logged",
+        incident_id=inc.id,
+        summary=f"Sample {row.code} at {point.number}"
+        + (f" round {rnd.number}" if rnd else "")
+        + f", {fmt_local(spec.sampled_at)}, by {row.sampler}"
+        + ("" if spec.sample_type == "normal" else f" ({spec.sample_type})"),
+    )
+    return _sample_info(session, row, inc.code)
+
+
+def get_sample(session: Session, sample_code: str, *, where: str = "sample") -> Sample:
+    code = str(sample_code or "").strip()
+    if not code:
+        raise UserError("is empty", where=where, fix="give the sample's label ID")
+    row = session.exec(select(Sample).where(Sample.code == code)).first()
+    if row is None:
+        raise UserError(
+            f"no sample {sample_code!r}",
+            where=where,
+            fix="the ID is on the label; `incident sample list CODE` lists them",
+        )
+    return row
+
+
+def list_samples(session: Session, code: str) -> list[SampleInfo]:
+    inc = get_incident(session, code)
+    rows = session.exec(
+        select(Sample).where(Sample.incident_id == inc.id).order_by(Sample.sampled_at, Sample.id)
+    )
+    return [_sample_info(session, s, inc.code) for s in rows]
+
+
+# ---------------------------------------------------------------- result input and validation
+
+
+@dataclass
+class ResultInput:
+    """A result as typed or imported: every field is text and is checked strictly."""
+
+    sample: str
+    parameter: str
+    value: str | None = None  # number, "<0.01" / "0.01L" (not detected), "ND"
+    value_high: str | None = None  # semi-quantitative: upper end of the range
+    unit: str | None = "mg/L"
+    detection_limit: str | None = None
+    detected: str | None = None  # qualitative: yes / no
+    method: str = ""  # a key from methods.toml or free text
+    principle: str = ""  # analytical principle key (needed for free-text methods)
+    rapid: bool = False
+    online: bool = False
+    instrument: str = ""  # equipment asset tag
+    measured_at: datetime | None = None  # default: now
+
+
+@dataclass
+class CheckedResult:
+    sample: Sample
+    parameter: standards.Parameter
+    kind: str
+    detected: bool | None
+    value: float | None
+    value_high: float | None
+    unit: str
+    detection_limit: float | None
+    factor: float
+    method: str
+    method_kind: str
+    principle: str
+    instrument: Equipment | None
+    instrument_desc: str
+    instrument_overdue: str | None
+    status: str
+
+
+def _yes_no(text: str, where: str) -> bool:
+    t = str(text).strip().lower()
+    if t in _YES:
+        return True
+    if t in _NO:
+        return False
+    raise UserError(
+        f"{text!r} is neither yes nor no", where=where, fix="write yes (detected) or no (not detected)"
+    )
+
+
+def instrument_status(session: Session, eq: Equipment, at: datetime) -> tuple[str, str | None]:
+    """Description (name, model, serial, calibration at ``at``) and the overdue note if any."""
+    day = at.date()
+    parts = []
+    overdue = []
+    for cal in session.exec(select(CalibrationSchedule).where(CalibrationSchedule.equipment_id == eq.id)):
+        if cal.next_due is None:
+            parts.append(f"{cal.name}: never calibrated")
+            overdue.append(f"{cal.name} never calibrated")
+        elif cal.next_due < day:
+            parts.append(f"{cal.name}: OVERDUE since {cal.next_due.isoformat()}")
+            overdue.append(f"{cal.name} due {cal.next_due.isoformat()}")
+        else:
+            parts.append(f"{cal.name}: valid until {cal.next_due.isoformat()}")
+    cal_text = "; ".join(parts) if parts else "no calibration schedule on record"
+    state = (
+        ""
+        if eq.condition == "working" and eq.in_service
+        else f" [{eq.condition}, in service: {eq.in_service}]"
+    )
+    desc = f"{eq.type} {eq.model} s/n {eq.serial} ({eq.asset_tag}){state} — calibration: {cal_text}"
+    return desc, ("; ".join(overdue) if overdue else None)
+
+
+def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedResult:
+    """Validate every field; raise one ValidationErrors naming each bad field (``where`` = field)."""
+    problems: list[UserError] = []
+
+    def attempt(fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ValidationErrors as exc:
+            problems.extend(exc.problems)
+        except UserError as exc:
+            problems.append(exc)
+        return None
+
+    sample = attempt(get_sample, session, raw.sample)
+    if sample is not None and sample.incident_id != inc.id:
+        problems.append(UserError(f"sample {sample.code} belongs to another incident", where="sample"))
+    param = attempt(standards.resolve_parameter, raw.parameter)
+    medium = inc.medium if inc.medium in BASE_UNIT else "water"
+
+    # --- method and principle
+    method_text = (raw.method or "").strip()
+    principle = (raw.principle or "").strip().lower()
+    method_kind = "online" if raw.online else ("rapid" if raw.rapid else "lab")
+    known = standards.methods().get(method_text.lower()) if method_text else None
+    if not method_text:
+        problems.append(
+            UserError("is empty", where="method", fix="name the analytical method, e.g. hj700_icpms")
+        )
+    elif known is not None:
+        if principle and principle != known.principle:
+            problems.append(
+                UserError(
+                    f"method {known.key} is {known.principle}, not {principle}",
+                    where="principle",
+                    fix="leave the principle empty for a listed method",
+                )
+            )
+        if raw.rapid and known.kind == "lab":
+            problems.append(
+                UserError(
+                    f"{known.key} is a laboratory method",
+                    where="rapid",
+                    fix="drop --rapid or pick a rapid method",
+                )
+            )
+        method_text = known.name
+        principle = known.principle
+        method_kind = "online" if raw.online else known.kind
+    else:
+        got = attempt(standards.check_principle, principle, where="principle")
+        if got is not None:
+            principle = got
+
+    # --- value, unit, detection limit
+    unit_text = (raw.unit or "").strip()
+    factor = attempt(unit_factor, unit_text, medium=medium, where="unit")
+    dl = None
+    if raw.detection_limit is not None and str(raw.detection_limit).strip():
+        dl = attempt(parse_number, raw.detection_limit, "detection limit", allow_zero=False)
+    value = value_high = None
+    detected: bool | None = None
+    has_value = raw.value is not None and str(raw.value).strip() != ""
+    has_high = raw.value_high is not None and str(raw.value_high).strip() != ""
+    if raw.detected is not None and str(raw.detected).strip() and not has_value:
+        kind = "qualitative"
+        detected = attempt(_yes_no, raw.detected, "detected")
+    elif has_high:
+        kind = "semi_quantitative"
+        value = attempt(parse_number, raw.value, "value")
+        value_high = attempt(parse_number, raw.value_high, "value high")
+        detected = True
+        if value is not None and value_high is not None and value_high <= value:
+            problems.append(
+                UserError(
+                    f"the range {value:g}–{value_high:g} is empty or reversed",
+                    where="value high",
+                    fix="the upper end must be greater than the lower end",
+                )
+            )
+    else:
+        kind = "quantitative"
+        parsed = attempt(parse_result_value, raw.value, "value")
+        if parsed is not None:
+            detected = parsed.detected
+            value = parsed.value
+            if parsed.detection_limit is not None:
+                if dl is not None and abs(dl - parsed.detection_limit) > 1e-12 * max(dl, 1):
+                    problems.append(
+                        UserError(
+                            f"the value says below {parsed.detection_limit:g} but the detection limit is {dl:g}",
+                            where="detection limit",
+                            fix="give one detection limit",
+                        )
+                    )
+                dl = parsed.detection_limit
+        if raw.detected is not None and str(raw.detected).strip() and parsed is not None:
+            said = attempt(_yes_no, raw.detected, "detected")
+            if said is not None and said != parsed.detected:
+                problems.append(
+                    UserError(
+                        "'detected' contradicts the value", where="detected", fix="leave 'detected' empty"
+                    )
+                )
+        if dl is None and not any(p.where in ("detection limit",) for p in problems):
+            problems.append(
+                UserError(
+                    "a quantitative result needs its detection limit (HJ 589 §7.4)",
+                    where="detection limit",
+                    fix="give the method's detection limit in the same unit as the value",
+                )
+            )
+        if detected and value is not None and dl is not None and value < dl:
+            problems.append(
+                UserError(
+                    f"the value {value:g} is below the detection limit {dl:g}",
+                    where="value",
+                    fix=f"record it as not detected: value <{dl:g} (or {dl:g}L)",
+                )
+            )
+
+    # --- instrument
+    eq = None
+    desc = ""
+    overdue = None
+    at = raw.measured_at or utcnow()
+    if raw.instrument and raw.instrument.strip():
+        eq = session.exec(select(Equipment).where(Equipment.asset_tag == raw.instrument.strip())).first()
+        if eq is None:
+            problems.append(
+                UserError(
+                    f"no equipment {raw.instrument!r}",
+                    where="instrument",
+                    fix="give the asset tag on the instrument",
+                )
+            )
+        else:
+            desc, overdue = instrument_status(session, eq, at)
+    elif method_kind == "rapid":
+        problems.append(
+            UserError(
+                "a field (rapid) measurement names its instrument (HJ 589 §7.2.2)",
+                where="instrument",
+                fix="give the instrument's asset tag",
+            )
+        )
+    if problems:
+        raise ValidationErrors("result", problems, outcome="nothing was saved")
+    assert sample is not None and param is not None and factor is not None
+    positive = bool(detected)
+    status = "suspected" if method_kind == "rapid" and positive else "final"
+    return CheckedResult(
+        sample=sample,
+        parameter=param,
+        kind=kind,
+        detected=detected,
+        value=value,
+        value_high=value_high,
+        unit=unit_display(unit_text),
+        detection_limit=dl,
+        factor=factor,
+        method=method_text,
+        method_kind=method_kind,
+        principle=principle,
+        instrument=eq,
+        instrument_desc=desc,
+        instrument_overdue=overdue,
+        status=status,
+    )
+
+
+def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) -> Result:
+    return Result(
+        sample_id=c.sample.id,  # type: ignore[arg-type]
+        incident_id=inc.id,  # type: ignore[arg-type]
+        parameter=c.parameter.key,
+        method=c.method,
+        method_kind=c.method_kind,
+        principle=c.principle,
+        instrument_id=c.instrument.id if c.instrument else None,
+        instrument_desc=c.instrument_desc,
+        kind=c.kind,
+        detected=c.detected,
+        value=c.value,
+        value_high=c.value_high,
+        unit=c.unit,
+        detection_limit=c.detection_limit,
+        value_mg_l=c.value * c.factor if c.value is not None else None,
+        detection_limit_mg_l=c.detection_limit * c.factor if c.detection_limit is not None else None,
+        status=c.status,
+        entered_at=at,
+        entered_by=actor,
+    )
+
+
+def add_result(session: Session, code: str, raw: ResultInput, *, actor: str, view: bool = True) -> ResultView:
+    """Check, store (hash-chained) and QC one result; returns its evaluated view.
+
+    ``view=False`` (bulk import) skips building the view and returns None.
+    """
+    inc = get_incident(session, code)
+    checked = check_result(session, inc, raw)
+    row = _result_row(inc, checked, actor=actor, at=utcnow())
+    return _store(session, inc, row, checked, actor=actor, view=view)
+
+
+def _store(
+    session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str, view: bool = True
+) -> ResultView:
+    from incident.results import qc
+
+    pending = qc.findings_for_new(session, row, checked)
+    row.qc_flag = ";".join(sorted({f.kind for f in pending if f.on_new})) or None
+    summary = f"Result {checked.parameter.key} on {checked.sample.code}: {describe_value(row)}"
+    if row.corrects_id:
+        summary = f"Correction of result #{row.corrects_id}: " + summary + f" — {row.correction_reason}"
+    if row.status == "suspected":
+        summary += " (rapid positive: suspected)"
+    log.record(
+        session,
+        row,
+        chain=log.incident_chain(inc.code),
+        actor=actor,
+        kind="result.corrected" if row.corrects_id else "result.logged",
+        incident_id=inc.id,
+        summary=summary,
+    )
+    qc.record_findings(session, inc, row, pending, actor=actor)
+    if not view:
+        return None  # type: ignore[return-value]
+    return result_views(session, inc.code, result_ids=[row.id])[0]  # type: ignore[list-item]
+
+
+def correct_result(
+    session: Session, code: str, result_id: int, raw: ResultInput, *, reason: str, actor: str
+) -> ResultView:
+    """A new result that replaces ``result_id``; the old one stays, marked as corrected."""
+    inc = get_incident(session, code)
+    old = session.get(Result, result_id)
+    if old is None or old.incident_id != inc.id:
+        raise UserError(
+            f"no result #{result_id} in {inc.code}", where="result", fix="`incident results CODE` lists ids"
+        )
+    if not reason or not reason.strip():
+        raise UserError(
+            "a correction needs a reason", where="reason", fix="say why, e.g. 'transcription error'"
+        )
+    newer = session.exec(select(Result).where(Result.corrects_id == old.id)).first()
+    if newer is not None:
+        raise UserError(
+            f"result #{old.id} was already corrected by #{newer.id}",
+            where="result",
+            fix=f"correct the latest version, #{current_version(session, newer).id}",
+        )
+    checked = check_result(session, inc, raw)
+    if checked.sample.id != old.sample_id:
+        raise UserError(
+            "a correction stays on the same sample", where="sample", fix="add a new result instead"
+        )
+    row = _result_row(inc, checked, actor=actor, at=utcnow())
+    row.corrects_id = old.id
+    row.correction_reason = reason.strip()
+    return _store(session, inc, row, checked, actor=actor)
+
+
+def input_from_result(session: Session, r: Result) -> ResultInput:
+    """The typed fields of an existing result, to start a correction from."""
+    sample = session.get(Sample, r.sample_id)
+    eq = session.get(Equipment, r.instrument_id) if r.instrument_id else None
+    if r.kind == "qualitative":
+        value, detected = None, "yes" if r.detected else "no"
+    elif r.detected is False:
+        value, detected = f"<{r.detection_limit:g}" if r.detection_limit else "ND", None
+    else:
+        value, detected = (f"{r.value:g}" if r.value is not None else None), None
+    return ResultInput(
+        sample=sample.code if sample else "",
+        parameter=r.parameter,
+        value=value,
+        value_high=f"{r.value_high:g}" if r.value_high is not None else None,
+        unit=r.unit,
+        detection_limit=f"{r.detection_limit:g}" if r.detection_limit is not None else None,
+        detected=detected,
+        method=r.method,
+        principle=r.principle,
+        rapid=r.method_kind == "rapid",
+        online=r.method_kind == "online",
+        instrument=eq.asset_tag if eq else "",
+    )
+
+
+def current_version(session: Session, r: Result) -> Result:
+    while True:
+        newer = session.exec(select(Result).where(Result.corrects_id == r.id)).first()
+        if newer is None:
+            return r
+        r = newer
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def describe_value(r: Result) -> str:
+    """Human text of a result as entered: '0.012 mg/L', '<0.001 mg/L', '0.1–0.5 mg/L', 'detected'."""
+    if r.kind == "qualitative":
+        return ("detected" if r.detected else "not detected") + (
+            f" (DL {r.detection_limit:g} {r.unit})" if r.detection_limit else ""
+        )
+    if r.kind == "semi_quantitative":
+        return f"{r.value:g}–{r.value_high:g} {r.unit}"
+    if not r.detected:
+        return f"<{r.detection_limit:g} {r.unit}" if r.detection_limit is not None else "not detected"
+    return f"{r.value:g} {r.unit}"
+
+
+@dataclass
+class Verdict:
+    verdict: str  # exceeds | meets | undetermined | blank | no_standard
+    limit_mg_l: float | None
+    multiple: float | None  # (C − limit)/limit when exceeding
+    note: str = ""
+
+
+def evaluate(r: Result, *, sample_type: str, medium: str, water_class: str) -> Verdict:
+    """Compare one result with the GB 3838 limit for its parameter and class."""
+    if sample_type == "field_blank":
+        return Verdict("blank", None, None, "field blank: QC only")
+    if medium not in ("water", "other"):
+        return Verdict("no_standard", None, None, f"GB 3838 is for surface water, not {medium}")
+    p = standards.parameters().get(r.parameter)
+    if p is None:
+        return Verdict("no_standard", None, None, "parameter not in the standard")
+    limit = p.limit_for(water_class)
+    note = p.limit_note(water_class)
+    if r.kind == "semi_quantitative":
+        factor = unit_factor(r.unit, medium="water")
+        lo, hi = (r.value or 0.0) * factor, (r.value_high or 0.0) * factor
+        if lo > limit:
+            return Verdict("exceeds", limit, standards.exceedance_multiple(lo, limit), note + "; at least")
+        if hi <= limit:
+            return Verdict("meets", limit, None, note)
+        return Verdict("undetermined", limit, None, "the range straddles the limit")
+    if r.detected is False:
+        dl = r.detection_limit_mg_l
+        if dl is not None and dl <= limit:
+            return Verdict("meets", limit, None, note)
+        if dl is None:
+            return Verdict("undetermined", limit, None, "not detected, detection limit unknown")
+        return Verdict(
+            "undetermined", limit, None, "not detected, but the detection limit is above the limit"
+        )
+    if r.kind == "qualitative" or r.value_mg_l is None:
+        return Verdict("undetermined", limit, None, "detected, no value")
+    if r.value_mg_l > limit:
+        return Verdict("exceeds", limit, standards.exceedance_multiple(r.value_mg_l, limit), note)
+    return Verdict("meets", limit, None, note)
+
+
+@dataclass
+class ResultView:
+    """One result as shown and reported (plain data)."""
+
+    id: int
+    sample: str
+    sample_type: str
+    point: str | None
+    round: int | None
+    sampled_at: datetime
+    parameter: str
+    parameter_name: str
+    parameter_name_zh: str
+    kind: str
+    text: str  # value as entered, with unit
+    value_mg_l: float | None
+    detection_limit_mg_l: float | None
+    detected: bool | None
+    method: str
+    method_kind: str
+    principle: str
+    instrument_desc: str
+    status: str  # final | suspected | confirmed | not_confirmed
+    confirmed_by: int | None
+    verdict: str
+    limit_mg_l: float | None
+    multiple: float | None
+    qc_flags: list[str]
+    entered_at: datetime
+    entered_by: str
+    corrects_id: int | None
+    correction_reason: str | None
+    superseded_by: int | None = None
+
+    @property
+    def exceeds(self) -> bool:
+        return self.verdict == "exceeds"
+
+    def multiple_text(self) -> str:
+        return "" if self.multiple is None else f"{self.multiple:.1f}×"
+
+
+def confirmation(
+    suspect: Result, others: list[tuple[Result, Sample]], sample: Sample
+) -> tuple[str, int | None]:
+    """Status of a suspected rapid positive given the other current results of the incident."""
+    if suspect.status != "suspected":
+        return suspect.status, None
+    found_negative = None
+    for other, osample in others:
+        if other.id == suspect.id or other.parameter != suspect.parameter:
+            continue
+        if other.principle == suspect.principle or not other.principle:
+            continue
+        same_place = osample.id == sample.id or (
+            osample.point_id == sample.point_id
+            and osample.point_id is not None
+            and (
+                (osample.round_id == sample.round_id and sample.round_id is not None)
+                or abs((osample.sampled_at - sample.sampled_at).total_seconds()) <= 3600
+            )
+        )
+        if not same_place or osample.sample_type == "field_blank":
+            continue
+        if other.detected:
+            return "confirmed", other.id
+        if other.detected is False:
+            found_negative = other.id
+    if found_negative is not None:
+        return "not_confirmed", found_negative
+    return "suspected", None
+
+
+def result_views(
+    session: Session,
+    code: str,
+    *,
+    water_class: str = standards.DEFAULT_CLASS,
+    include_superseded: bool = False,
+    result_ids: list[int] | None = None,
+) -> list[ResultView]:
+    """Every current result of the incident (corrected ones only when asked), evaluated."""
+    from incident.results import qc
+
+    inc = get_incident(session, code)
+    pairs = list(
+        session.exec(
+            select(Result, Sample)
+            .where(Result.incident_id == inc.id, Result.sample_id == Sample.id)
+            .order_by(Result.id)
+        )
+    )
+    superseded = {r.corrects_id: r.id for r, _s in pairs if r.corrects_id is not None}
+    current = [(r, s) for r, s in pairs if r.id not in superseded]
+    points = {p.id: p.number for p in session.exec(select(SamplingPoint))}
+    rounds = {
+        r.id: r.number for r in session.exec(select(SamplingRound).where(SamplingRound.incident_id == inc.id))
+    }
+    flags = qc.active_flags(session, inc.id, superseded=set(superseded))  # type: ignore[arg-type]
+    names = standards.parameters()
+    out = []
+    for r, s in pairs:
+        if result_ids is not None and r.id not in result_ids:
+            continue
+        if r.id in superseded and not include_superseded and result_ids is None:
+            continue
+        status, by = confirmation(r, current, s)
+        v = evaluate(r, sample_type=s.sample_type, medium=inc.medium, water_class=water_class)
+        p = names.get(r.parameter)
+        out.append(
+            ResultView(
+                id=r.id,  # type: ignore[arg-type]
+                sample=s.code,
+                sample_type=s.sample_type,
+                point=points.get(s.point_id),
+                round=rounds.get(s.round_id),
+                sampled_at=s.sampled_at,
+                parameter=r.parameter,
+                parameter_name=p.name if p else r.parameter,
+                parameter_name_zh=p.name_zh if p else r.parameter,
+                kind=r.kind,
+                text=describe_value(r),
+                value_mg_l=r.value_mg_l,
+                detection_limit_mg_l=r.detection_limit_mg_l,
+                detected=r.detected,
+                method=r.method,
+                method_kind=r.method_kind,
+                principle=r.principle,
+                instrument_desc=r.instrument_desc,
+                status=status,
+                confirmed_by=by,
+                verdict=v.verdict,
+                limit_mg_l=v.limit_mg_l,
+                multiple=v.multiple,
+                qc_flags=sorted(flags.get(r.id, set())),  # type: ignore[arg-type]
+                entered_at=r.entered_at,
+                entered_by=r.entered_by,
+                corrects_id=r.corrects_id,
+                correction_reason=r.correction_reason,
+                superseded_by=superseded.get(r.id),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- views
+
+
+@dataclass
+class Cell:
+    text: str
+    exceeds: bool
+    suspected: bool
+    flagged: bool
+    multiple: float | None
+    result_ids: list[int]
+
+
+@dataclass
+class RoundTable:
+    round: int | None
+    rounds: list[int]
+    points: list[str]
+    parameters: list[str]
+    cells: dict[tuple[str, str], Cell]
+    water_class: str
+
+    def rows(self) -> list[dict]:
+        out = []
+        for pt in self.points:
+            row: dict = {"point": pt}
+            for p in self.parameters:
+                c = self.cells.get((pt, p))
+                row[p] = None if c is None else c.text
+            out.append(row)
+        return out
+
+
+def _cell(views: list[ResultView]) -> Cell:
+    # lab and confirmed results govern; among equals the highest concentration
+    def rank(v: ResultView) -> tuple:
+        return (v.method_kind != "rapid" or v.status == "confirmed", v.value_mg_l or 0.0)
+
+    main = max(views, key=rank)
+    text = main.text
+    if main.exceeds:
+        text += f" ({main.multiple_text()})"
+    if main.status == "suspected":
+        text += " ?"
+    elif main.status == "not_confirmed":
+        text += " ✗"
+    if len(views) > 1:
+        text += f" +{len(views) - 1}"
+    flagged = any(v.qc_flags for v in views)
+    if flagged:
+        text += " !"
+    return Cell(
+        text=text,
+        exceeds=any(v.exceeds and v.status != "not_confirmed" for v in views),
+        suspected=any(v.status == "suspected" for v in views),
+        flagged=flagged,
+        multiple=max((v.multiple for v in views if v.multiple is not None), default=None),
+        result_ids=[v.id for v in views],
+    )
+
+
+def round_table(
+    session: Session,
+    code: str,
+    round_number: int | None = None,
+    *,
+    water_class: str = standards.DEFAULT_CLASS,
+) -> RoundTable:
+    """All points of a round (the latest with results by default), one column per parameter.
+
+    Cell text: value as entered, "(n.n×)" when over the limit, "?" suspected, "✗" a
+    rapid positive that a different-principle method did not confirm, "+n" more
+    results in the cell, "!" a QC flag.
+    """
+    inc = get_incident(session, code)
+    views = [
+        v for v in result_views(session, code, water_class=water_class) if v.sample_type != "field_blank"
+    ]
+    rounds = sorted({v.round for v in views if v.round is not None})
+    if round_number is None and rounds:
+        round_number = rounds[-1]
+    elif round_number is not None and round_number not in rounds:
+        find_round(session, inc, round_number, where="--round")
+    chosen = [v for v in views if v.round == round_number]
+    plan_points = [p.number for p in latest_plan_points(session, inc)]
+    extra = sorted({v.point for v in chosen if v.point and v.point not in plan_points})
+    params = sorted({v.parameter for v in chosen}, key=lambda k: (k != inc.substance, k))
+    groups: dict[tuple[str, str], list[ResultView]] = defaultdict(list)
+    for v in chosen:
+        groups[(v.point or "?", v.parameter)].append(v)
+    return RoundTable(
+        round=round_number,
+        rounds=rounds,
+        points=plan_points + extra,
+        parameters=params,
+        cells={k: _cell(vs) for k, vs in groups.items()},
+        water_class=water_class,
+    )
+
+
+@dataclass
+class PointSeries:
+    point: str
+    parameter: str
+    limit_mg_l: float | None
+    times: list[datetime]
+    hours: list[float]  # after the release start
+    values_mg_l: list[float]  # detection limit for non-detects
+    detected: list[bool]
+    statuses: list[str]
+    forecast_hours: list[float] = field(default_factory=list)
+    forecast_mg_l: list[float] = field(default_factory=list)
+    forecast_label: str | None = None
+
+
+def point_series(
+    session: Session,
+    code: str,
+    point: str,
+    parameter: str | None = None,
+    *,
+    forecast=None,
+    water_class: str = standards.DEFAULT_CLASS,
+) -> PointSeries:
+    """Observed concentrations at one point over time, with the forecast curve when given.
+
+    ``forecast`` is an ``IncidentForecast``; its curve for the point is found by the
+    point number, then by the point's receptor id.
+    """
+    inc = get_incident(session, code)
+    pt = find_point(session, inc, point, where="--point")
+    param = standards.resolve_parameter(parameter or inc.substance or "", where="--param").key
+    start = inc.release_start or inc.alert_at
+    views = [
+        v
+        for v in result_views(session, code, water_class=water_class)
+        if v.point == pt.number
+        and v.parameter == param
+        and v.sample_type != "field_blank"
+        and v.status != "not_confirmed"
+    ]
+    views.sort(key=lambda v: v.sampled_at)
+    series = PointSeries(
+        point=pt.number,
+        parameter=param,
+        limit_mg_l=standards.parameters()[param].limit_for(water_class),
+        times=[v.sampled_at for v in views],
+        hours=[(v.sampled_at - start).total_seconds() / 3600 for v in views],
+        values_mg_l=[
+            (v.value_mg_l if v.detected and v.value_mg_l is not None else (v.detection_limit_mg_l or 0.0))
+            for v in views
+        ],
+        detected=[bool(v.detected) for v in views],
+        statuses=[v.status for v in views],
+    )
+    if forecast is not None:
+        labels = [pt.number] + ([pt.receptor_id] if pt.receptor_id else [])
+        for i, fp in enumerate(forecast.points):
+            if fp.label in labels:
+                offset_h = (forecast.release_start - start).total_seconds() / 3600
+                series.forecast_hours = [float(h) + offset_h for h in forecast.times_h]
+                series.forecast_mg_l = [float(c) for c in forecast.curves_mg_l[i]]
+                series.forecast_label = fp.label
+                break
+    return series
+
+
+def latest_sample_by_point(session: Session, code: str, round_number: int | None = None) -> dict[str, str]:
+    """point number -> code of the newest normal sample there (in the round, when given)."""
+    inc = get_incident(session, code)
+    out: dict[str, str] = {}
+    for info in list_samples(session, inc.code):
+        if (
+            info.point
+            and info.sample_type == "normal"
+            and (round_number is None or info.round == round_number)
+        ):
+            out[info.point] = info.code
+    return out

@@ -1,0 +1,280 @@
+"""Quality control on results: field blanks, parallel samples, instrument calibration.
+
+Results are evidence and are never updated, so QC findings are rows of their own
+(``QcFlag``, append-only, each committed to the hash chain with ``log.record``).
+A finding is made when the second half of its evidence arrives:
+
+- **field blank**: a blank result that detects the parameter flags every current
+  result for that parameter in its *batch* (same round; without a round, same
+  point and same local day), and the blank itself. A result logged later in a
+  contaminated batch is flagged when it is logged.
+- **parallel pair**: two quantitative detections are compared by relative percent
+  difference, RPD = |a − b| / mean × 100, against the parameter's
+  ``rpd_limit_pct`` (data file; defaults 20 % inorganic, 30 % trace organics).
+  One detection and one non-detect is a *mismatch* when the detected value is
+  more than twice the other's detection limit. Both results are flagged.
+- **instrument**: a result measured with an instrument past its calibration due
+  date (HJ 589 §9.4.2) is flagged when logged.
+
+A flag rests on another result (``basis_result_id``); when that result is corrected
+the flag no longer applies and :func:`active_flags` drops it. ``Result.qc_flag``
+holds only the flags known when that row was written (a convenience for readers of
+the raw table); views and reports use :func:`active_flags`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from incident.core import log, standards
+from incident.core.clock import to_local, utcnow
+from incident.core.store.tables import Incident, QcFlag, Result, Sample
+
+MISMATCH_FACTOR = 2.0
+
+
+def rpd(a: float, b: float) -> float:
+    """Relative percent difference |a − b| / mean × 100 (0 when both are 0)."""
+    if a < 0 or b < 0:
+        raise ValueError("concentrations are not negative")
+    mean = (a + b) / 2
+    return 0.0 if mean == 0 else abs(a - b) / mean * 100
+
+
+@dataclass
+class Finding:
+    kind: str
+    detail: str
+    result_id: int | None  # None: the result being written
+    basis_result_id: int | None  # None with basis_is_new: the result being written
+    on_new: bool = False
+    basis_is_new: bool = False
+
+
+def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Result, Sample]]:
+    """Current results for the same parameter that can share a batch or a parallel pair with ``sample``.
+
+    Bounded in SQL (same round, or same point within a day, or linked parallels) so a
+    long station series does not rescan the whole incident for every row.
+    """
+    near = [
+        Sample.id == sample.parallel_of,
+        Sample.parallel_of == sample.id,
+        and_(
+            Sample.point_id == sample.point_id,
+            Sample.sampled_at >= sample.sampled_at - timedelta(days=1),
+            Sample.sampled_at <= sample.sampled_at + timedelta(days=1),
+        ),
+    ]
+    if sample.round_id is not None:
+        near.append(Sample.round_id == sample.round_id)
+    pairs = list(
+        session.exec(
+            select(Result, Sample).where(
+                Result.incident_id == row.incident_id,
+                Result.parameter == row.parameter,
+                Result.sample_id == Sample.id,
+                or_(*near),
+            )
+        )
+    )
+    ids = [r.id for r, _ in pairs]
+    corrected = (
+        set(session.exec(select(Result.corrects_id).where(col(Result.corrects_id).in_(ids))).all())
+        if ids
+        else set()
+    )
+    return [(r, s) for r, s in pairs if r.id not in corrected]
+
+
+def same_batch(a: Sample, b: Sample) -> bool:
+    if a.round_id is not None or b.round_id is not None:
+        return a.round_id == b.round_id
+    return a.point_id == b.point_id and to_local(a.sampled_at).date() == to_local(b.sampled_at).date()
+
+
+def _pair_finding(new: Result, other: Result, limit_pct: float) -> tuple[str, str] | None:
+    if new.kind != "quantitative" or other.kind != "quantitative":
+        return None
+    if new.detected and other.detected and new.value_mg_l is not None and other.value_mg_l is not None:
+        d = rpd(new.value_mg_l, other.value_mg_l)
+        if d > limit_pct:
+            return (
+                "rpd_exceeded",
+                f"parallel RPD {d:.1f} % > {limit_pct:g} % (#{new.id or 'new'} vs #{other.id})",
+            )
+        return None
+    if bool(new.detected) != bool(other.detected):
+        det, nd = (new, other) if new.detected else (other, new)
+        if (
+            nd.detection_limit_mg_l
+            and det.value_mg_l
+            and det.value_mg_l > MISMATCH_FACTOR * nd.detection_limit_mg_l
+        ):
+            return (
+                "parallel_mismatch",
+                f"one parallel detects {det.value_mg_l:.4g} mg/L, the other is below {nd.detection_limit_mg_l:.4g}",
+            )
+    return None
+
+
+def findings_for_new(session: Session, row: Result, checked) -> list[Finding]:
+    """What QC finds once ``row`` (not yet stored) joins the incident's results."""
+    sample: Sample = checked.sample
+    out: list[Finding] = []
+    if checked.instrument_overdue:
+        out.append(
+            Finding(
+                "instrument_calibration",
+                f"instrument past calibration: {checked.instrument_overdue}",
+                None,
+                None,
+                on_new=True,
+            )
+        )
+    others = [r_s for r_s in _neighbours(session, row, sample) if r_s[0].id != row.corrects_id]
+    if sample.sample_type == "field_blank":
+        if row.detected:
+            out.append(
+                Finding(
+                    "blank_contaminated", "the field blank detects the parameter", None, None, on_new=True
+                )
+            )
+            for r, s in others:
+                if s.sample_type != "field_blank" and same_batch(s, sample):
+                    out.append(
+                        Finding(
+                            "blank_contaminated",
+                            f"field blank {sample.code} detects {row.parameter} in this batch",
+                            r.id,
+                            None,
+                            basis_is_new=True,
+                        )
+                    )
+    else:
+        for r, s in others:
+            if s.sample_type == "field_blank" and r.detected and same_batch(s, sample):
+                out.append(
+                    Finding(
+                        "blank_contaminated",
+                        f"field blank {s.code} detects {row.parameter} in this batch",
+                        None,
+                        r.id,
+                        on_new=True,
+                    )
+                )
+        limit = standards.parameters()[row.parameter].rpd_limit_pct
+        for r, s in others:
+            partners = (sample.parallel_of is not None and s.id == sample.parallel_of) or (
+                s.parallel_of is not None and s.parallel_of == sample.id
+            )
+            if not partners:
+                continue
+            found = _pair_finding(row, r, limit)
+            if found:
+                kind, detail = found
+                out.append(Finding(kind, detail, None, r.id, on_new=True))
+                out.append(Finding(kind, detail, r.id, None, basis_is_new=True))
+    return out
+
+
+def record_findings(
+    session: Session, inc: Incident, row: Result, findings: list[Finding], *, actor: str
+) -> None:
+    for f in findings:
+        flag = QcFlag(
+            incident_id=inc.id,  # type: ignore[arg-type]
+            result_id=row.id if f.result_id is None else f.result_id,  # type: ignore[arg-type]
+            kind=f.kind,
+            detail=f.detail.replace("#new", f"#{row.id}"),
+            basis_result_id=row.id if f.basis_is_new else f.basis_result_id,
+            created_at=utcnow(),
+            created_by=actor,
+        )
+        log.record(
+            session,
+            flag,
+            chain=log.incident_chain(inc.code),
+            actor=actor,
+            kind="qc.flagged",
+            incident_id=inc.id,
+            summary=f"QC flag on result #{flag.result_id}: {flag.detail}",
+        )
+
+
+def active_flags(
+    session: Session, incident_id: int, *, superseded: set[int] | None = None
+) -> dict[int, set[str]]:
+    """result id -> flag kinds that still apply (their basis result has not been corrected)."""
+    if superseded is None:
+        superseded = {
+            r.corrects_id
+            for r in session.exec(select(Result).where(Result.incident_id == incident_id))
+            if r.corrects_id is not None
+        }
+    out: dict[int, set[str]] = defaultdict(set)
+    for f in session.exec(select(QcFlag).where(QcFlag.incident_id == incident_id)):
+        if f.basis_result_id is not None and f.basis_result_id in superseded:
+            continue
+        out[f.result_id].add(f.kind)
+    return dict(out)
+
+
+def qc_summary(session: Session, code: str) -> dict:
+    """Parallel pairs with their RPD and blanks with their verdict, for the QC table of a report."""
+    from incident.results.entry import result_views
+
+    views = result_views(session, code)
+    by_sample = defaultdict(list)
+    for v in views:
+        by_sample[v.sample].append(v)
+    samples = {
+        s.code: s
+        for s in session.exec(select(Sample).where(Sample.code.in_(list(by_sample))))  # type: ignore[attr-defined]
+    }
+    ids = {s.id: s.code for s in samples.values()}
+    pairs = []
+    for code_, s in samples.items():
+        if s.sample_type != "parallel" or s.parallel_of not in ids:
+            continue
+        for a in by_sample[code_]:
+            for b in by_sample[ids[s.parallel_of]]:
+                if a.parameter != b.parameter:
+                    continue
+                limit = standards.parameters()[a.parameter].rpd_limit_pct
+                value = None
+                if a.detected and b.detected and a.value_mg_l is not None and b.value_mg_l is not None:
+                    value = rpd(a.value_mg_l, b.value_mg_l)
+                pairs.append(
+                    {
+                        "parameter": a.parameter,
+                        "sample": ids[s.parallel_of],
+                        "parallel": code_,
+                        "a": b.text,
+                        "b": a.text,
+                        "rpd_pct": None if value is None else round(value, 1),
+                        "limit_pct": limit,
+                        "ok": not ({"rpd_exceeded", "parallel_mismatch"} & set(a.qc_flags)),
+                    }
+                )
+    blanks = [
+        {
+            "sample": v.sample,
+            "parameter": v.parameter,
+            "result": v.text,
+            "ok": not v.detected,
+        }
+        for v in views
+        if v.sample_type == "field_blank"
+    ]
+    flagged = [
+        {"id": v.id, "sample": v.sample, "parameter": v.parameter, "flags": ", ".join(v.qc_flags)}
+        for v in views
+        if v.qc_flags and v.sample_type != "field_blank"
+    ]
+    return {"parallels": pairs, "blanks": blanks, "flagged": flagged}

@@ -1,0 +1,249 @@
+"""Concentration units and strict parsing of typed numbers.
+
+Why a small table and not pint: the units a monitoring team meets are few, and
+the dangerous mistakes are not conversions but mix-ups (mg/kg typed for a water
+sample, "ppm" that means different things in water and air). A table lets us
+refuse those with a message that says what to type instead.
+
+Every concentration is stored as entered *and* normalised to the medium's base
+unit: mg/L for water, mg/m³ for air, mg/kg for soil (the column is called
+``value_mg_l`` because water is the main case).
+
+Number parsing never guesses: ``O.5`` (letter O), ``0,5`` (decimal comma),
+``5e``, ``1..2``, negatives and empty fields are refused with a message naming
+the field. Full-width digits from a Chinese input method (``０.５``) are the same
+characters in another width (Unicode NFKC) and are accepted.
+
+Values below the detection limit: Chinese monitoring practice (HJ 630, HJ 168)
+reports them as the detection limit followed by ``L`` (``0.01L``); labs also
+write ``<0.01``, ``ND`` or ``未检出``. :func:`parse_result_value` reads these as
+"not detected" with that detection limit. They are never turned into a number.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from incident.core.errors import UserError
+
+# unit spelling (after normalisation) -> (medium, factor to the medium's base unit)
+_UNITS: dict[str, tuple[str, float]] = {
+    # water: base mg/L
+    "g/l": ("water", 1e3),
+    "mg/l": ("water", 1.0),
+    "µg/l": ("water", 1e-3),
+    "ng/l": ("water", 1e-6),
+    "g/m³": ("water", 1.0),  # 1 g/m³ = 1 mg/L
+    "kg/m³": ("water", 1e3),
+    # air: base mg/m³
+    "mg/m³": ("air", 1.0),
+    "µg/m³": ("air", 1e-3),
+    "ng/m³": ("air", 1e-6),
+    # soil and sediment: base mg/kg
+    "g/kg": ("soil", 1e3),
+    "mg/kg": ("soil", 1.0),
+    "µg/kg": ("soil", 1e-3),
+    "ng/kg": ("soil", 1e-6),
+}
+
+BASE_UNIT = {"water": "mg/L", "air": "mg/m³", "soil": "mg/kg", "other": "mg/L"}
+
+#: canonical display spelling for each normalised key
+_DISPLAY = {
+    "g/l": "g/L",
+    "mg/l": "mg/L",
+    "µg/l": "µg/L",
+    "ng/l": "ng/L",
+    "g/m³": "g/m³",
+    "kg/m³": "kg/m³",
+    "mg/m³": "mg/m³",
+    "µg/m³": "µg/m³",
+    "ng/m³": "ng/m³",
+    "g/kg": "g/kg",
+    "mg/kg": "mg/kg",
+    "µg/kg": "µg/kg",
+    "ng/kg": "ng/kg",
+}
+
+_AMBIGUOUS = {
+    "ppm": "ppm means mg/L in water but a volume ratio in air",
+    "ppb": "ppb means µg/L in water but a volume ratio in air",
+    "ppt": "ppt is parts per trillion or per thousand, depending on who wrote it",
+    "%": "a percentage is not a concentration unit here",
+    "‰": "per mille is not a concentration unit here",
+}
+
+
+def _unit_key(text: str) -> str:
+    """Spelling variants folded: ug/μg/µg, m3/m^3/m³, L/l, spaces, full width."""
+    key = unicodedata.normalize("NFKC", text).strip()
+    # NFKC turns µ (micro sign) into μ (Greek mu); fold both and "u" to the micro sign
+    key = key.replace(" ", "").lower()
+    key = re.sub(r"^(μ|u|µ|mc)(?=g/)", "µ", key)
+    key = key.replace("m^3", "m³").replace("m3", "m³")
+    # NFKC lowers ³ to 3 too, so repeat after it
+    return key
+
+
+def unit_display(unit: str) -> str:
+    return _DISPLAY.get(_unit_key(unit), unit)
+
+
+def known_units(medium: str = "water") -> list[str]:
+    return [_DISPLAY[k] for k, (m, _f) in _UNITS.items() if m == medium]
+
+
+def to_base(value: float, unit: str, *, medium: str = "water", where: str = "unit") -> float:
+    """``value`` in ``unit`` converted to the medium's base unit (mg/L for water)."""
+    return value * unit_factor(unit, medium=medium, where=where)
+
+
+def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> float:
+    """Factor from ``unit`` to the medium's base unit; refuses mix-ups with the fix."""
+    medium = medium if medium in BASE_UNIT else "water"
+    if medium == "other":
+        medium = "water"
+    if unit is None or not str(unit).strip():
+        raise UserError(
+            "the unit is empty",
+            where=where,
+            fix=f"give the unit the value was measured in, e.g. {', '.join(known_units(medium)[:3])}",
+        )
+    key = _unit_key(str(unit))
+    if key in _AMBIGUOUS:
+        raise UserError(
+            f"{unit!r} is ambiguous: {_AMBIGUOUS[key]}",
+            where=where,
+            fix=f"write the unit explicitly: for {medium} use {' or '.join(known_units(medium)[:2])}",
+        )
+    if key not in _UNITS:
+        raise UserError(
+            f"unknown unit {unit!r}",
+            where=where,
+            fix=f"use one of {', '.join(known_units(medium))}",
+        )
+    unit_medium, factor = _UNITS[key]
+    if unit_medium != medium:
+        hint = {
+            ("water", "soil"): "mg/kg is for soil or sediment; for a water sample use mg/L",
+            ("water", "air"): "mg/m³ is an air unit; for water use µg/L (1 mg/m³ of water = 1 µg/L) "
+            "if that is what the instrument reports",
+            ("air", "water"): "mg/L is a water unit; for air use mg/m³ or µg/m³",
+            ("soil", "water"): "mg/L is a water unit; for soil use mg/kg",
+        }.get((medium, unit_medium), f"use one of {', '.join(known_units(medium))}")
+        raise UserError(
+            f"{_DISPLAY[key]} is a {unit_medium} unit but this is a {medium} sample",
+            where=where,
+            fix=hint,
+        )
+    return factor
+
+
+# ---------------------------------------------------------------- numbers
+
+_NUMBER = re.compile(r"^\+?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _normalise_text(text: str) -> str:
+    # full-width digits and point from an IME are the same characters (NFKC);
+    # the ideographic full stop and full-width comma are kept for diagnosis.
+    out = []
+    for ch in str(text):
+        if ch in "。，":
+            out.append(ch)
+        else:
+            out.append(unicodedata.normalize("NFKC", ch))
+    return "".join(out).strip()
+
+
+def _diagnose(raw: str, text: str, field: str, *, allow_negative: bool) -> UserError:
+    """The most useful refusal for something that is not a plain number."""
+    quoted = repr(raw)
+    if re.search(r"[Oo]", text) and re.fullmatch(r"[0-9Oo.,eE+-]+", text):
+        fixed = text.replace("O", "0").replace("o", "0")
+        return UserError(
+            f"{quoted} contains the letter O where a digit is expected",
+            where=field,
+            fix=f"type the digit zero: {fixed!r}",
+        )
+    if re.search(r"[lI]", text) and re.fullmatch(r"[0-9lI.eE+-]+", text):
+        return UserError(
+            f"{quoted} contains the letter l or I where a digit is expected",
+            where=field,
+            fix="type the digit one (1)",
+        )
+    if "," in text or "，" in text:
+        return UserError(
+            f"{quoted} uses a comma: a decimal comma and a thousands separator look the same",
+            where=field,
+            fix="use a point for decimals (0.5) and no thousands separator (1200)",
+        )
+    if "。" in text:
+        return UserError(
+            f"{quoted} uses the ideographic full stop 。",
+            where=field,
+            fix="switch the input method to half-width and use a point: 0.5",
+        )
+    if text.count(".") > 1:
+        return UserError(f"{quoted} has more than one decimal point", where=field, fix="e.g. 1.2")
+    if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?", text):
+        return UserError(
+            f"{quoted} has an incomplete exponent",
+            where=field,
+            fix="write the exponent digits (1.2e-3) or drop the e",
+        )
+    if re.fullmatch(r"\d+\.", text):
+        return UserError(f"{quoted} ends with a point", where=field, fix=f"write {text}0 or {text[:-1]}")
+    if text.startswith("-") and _NUMBER.match(text[1:]):
+        if allow_negative:
+            return UserError(f"{quoted} is not a number", where=field)
+        return UserError(
+            f"{quoted} is negative: a concentration cannot be below zero",
+            where=field,
+            fix="enter the measured value; below the detection limit, record 'not detected' with the limit",
+        )
+    return UserError(f"{quoted} is not a number", where=field, fix="type digits with a point, e.g. 0.012")
+
+
+def parse_number(text: str | None, field: str, *, allow_zero: bool = True) -> float:
+    """Strictly parse a non-negative decimal number typed by a person."""
+    if text is None or not str(text).strip():
+        raise UserError("is empty", where=field, fix="type a number, e.g. 0.012")
+    raw = str(text)
+    clean = _normalise_text(raw)
+    if not _NUMBER.match(clean):
+        raise _diagnose(raw, clean, field, allow_negative=False)
+    value = float(clean)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise UserError(f"{raw!r} is not a finite number", where=field)
+    if value == 0 and not allow_zero:
+        raise UserError(f"{raw!r} is zero", where=field, fix="give a positive number")
+    return value
+
+
+@dataclass(frozen=True)
+class ParsedValue:
+    """A typed result value: a number, or "not detected" below ``detection_limit``."""
+
+    value: float | None
+    detected: bool
+    detection_limit: float | None = None  # from "<0.01" / "0.01L"
+
+
+_NOT_DETECTED_WORDS = {"nd", "n.d.", "未检出", "not detected", "bdl", "<dl", "<lod"}
+
+
+def parse_result_value(text: str | None, field: str = "value") -> ParsedValue:
+    """A result value: a number, ``<X`` / ``XL`` (not detected, limit X), or ``ND``."""
+    if text is None or not str(text).strip():
+        raise UserError("is empty", where=field, fix="type the measured value, e.g. 0.012")
+    clean = _normalise_text(str(text))
+    if clean.lower() in _NOT_DETECTED_WORDS:
+        return ParsedValue(None, False, None)
+    m = re.fullmatch(r"<\s*(.+)", clean) or re.fullmatch(r"(.+?)\s*L", clean)
+    if m:
+        limit = parse_number(m.group(1), field, allow_zero=False)
+        return ParsedValue(None, False, limit)
+    return ParsedValue(parse_number(str(text), field), True, None)

@@ -1,0 +1,317 @@
+"""Crews: who they are, what they may do, where they are, and their ICS status.
+
+ICS 211 check-in (time, leader, headcount, home unit, departure point, travel
+method, qualifications) is evidence: it goes in with ``log.record``. Resource
+status is Available / Assigned / Out of service with the time of each change
+(ICS 214); every change is a ``CrewStatusChange`` row plus a log entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from incident.core import log
+from incident.core.clock import as_utc, to_local, utcnow
+from incident.core.errors import UserError
+from incident.core.incidents import get_incident
+from incident.core.store.tables import (
+    CheckIn,
+    Crew,
+    CrewMember,
+    CrewStatusChange,
+    Equipment,
+    Kit,
+    Qualification,
+    Responder,
+)
+
+STATUSES = ("available", "assigned", "out_of_service")
+# every crew needs this to sample at all; a point may require more
+BASE_QUALIFICATION = "water_sampling"
+
+KitCheck = Callable[..., tuple[bool, list[str]]]
+
+
+@dataclass
+class Member:
+    name: str
+    name_zh: str | None
+    role: str
+    phone: str
+    qualifications: dict[str, date | None]  # kind -> expiry (valid ones only)
+    expired: dict[str, date | None] = field(default_factory=dict)
+
+
+@dataclass
+class CrewInfo:
+    id: int
+    name: str
+    leader: str
+    leader_phone: str
+    members: list[Member]
+    base_name: str
+    base_lat: float
+    base_lon: float
+    vehicle: str | None
+    kit_id: int | None
+    kit: str | None
+    status: str
+    status_changed_at: datetime | None
+    checked_in_at: datetime | None = None  # for the incident asked about
+
+    @property
+    def headcount(self) -> int:
+        return len(self.members)
+
+    @property
+    def qualifications(self) -> set[str]:
+        return {k for m in self.members for k in m.qualifications}
+
+    def expiring(self, on: date, within_days: int = 30) -> list[str]:
+        out = []
+        for m in self.members:
+            for kind, exp in m.qualifications.items():
+                if exp is not None and (exp - on).days <= within_days:
+                    out.append(f"{m.name} {kind} expires {exp.isoformat()}")
+        return out
+
+
+def _today() -> date:
+    return to_local(utcnow()).date()
+
+
+def find_crew(session: Session, name_or_id: str | int) -> Crew:
+    row = None
+    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        row = session.get(Crew, int(name_or_id))
+    if row is None:
+        row = session.exec(select(Crew).where(Crew.name == str(name_or_id))).first()
+    if row is None:
+        # friendly: "A" finds "Crew A"
+        row = session.exec(select(Crew).where(Crew.name == f"Crew {name_or_id}")).first()
+    if row is None:
+        names = ", ".join(c.name for c in session.exec(select(Crew).order_by(Crew.name)))
+        raise UserError(f"no crew {name_or_id!r}", fix=f"use one of: {names or '(no crews: load a roster)'}")
+    return row
+
+
+def crew_info(
+    session: Session, crew: Crew, *, on: date | None = None, incident_id: int | None = None
+) -> CrewInfo:
+    on = on or _today()
+    members = []
+    rows = session.exec(
+        select(Responder)
+        .join(CrewMember, CrewMember.responder_id == Responder.id)
+        .where(CrewMember.crew_id == crew.id)
+    ).all()
+    leader = session.get(Responder, crew.leader_id) if crew.leader_id else None
+    for r in sorted(rows, key=lambda r: (r.id != crew.leader_id, r.id)):
+        valid: dict[str, date | None] = {}
+        expired: dict[str, date | None] = {}
+        for q in session.exec(select(Qualification).where(Qualification.responder_id == r.id)):
+            (valid if q.expires_on is None or q.expires_on >= on else expired)[q.kind] = q.expires_on
+        members.append(Member(r.name, r.name_zh, r.role, r.phone, valid, expired))
+    vehicle = session.get(Equipment, crew.vehicle_id) if crew.vehicle_id else None
+    kit = session.get(Kit, crew.kit_id) if crew.kit_id else None
+    checked = None
+    if incident_id is not None:
+        ci = session.exec(
+            select(CheckIn)
+            .where(CheckIn.crew_id == crew.id, CheckIn.incident_id == incident_id)
+            .order_by(CheckIn.at.desc())
+        ).first()
+        checked = as_utc(ci.at) if ci else None
+    return CrewInfo(
+        id=crew.id,  # type: ignore[arg-type]
+        name=crew.name,
+        leader=leader.name if leader else "",
+        leader_phone=leader.phone if leader else "",
+        members=members,
+        base_name=crew.base_name,
+        base_lat=crew.base_lat,
+        base_lon=crew.base_lon,
+        vehicle=vehicle.asset_tag if vehicle else None,
+        kit_id=crew.kit_id,
+        kit=kit.name if kit else None,
+        status=crew.status,
+        status_changed_at=as_utc(crew.status_changed_at) if crew.status_changed_at else None,
+        checked_in_at=checked,
+    )
+
+
+def list_crews(session: Session, *, on: date | None = None, code: str | None = None) -> list[CrewInfo]:
+    incident_id = get_incident(session, code).id if code else None
+    return [
+        crew_info(session, c, on=on, incident_id=incident_id)
+        for c in session.exec(select(Crew).order_by(Crew.name))
+    ]
+
+
+def set_status(
+    session: Session,
+    crew_name: str | int,
+    status: str,
+    *,
+    actor: str,
+    code: str | None = None,
+    note: str = "",
+    at: datetime | None = None,
+) -> CrewStatusChange:
+    """Change a crew's ICS status; the time of each change is kept (row + log)."""
+    status = status.strip().lower().replace(" ", "_").replace("-", "_")
+    if status not in STATUSES:
+        raise UserError(
+            f"unknown crew status {status!r}", where="status", fix=f"use one of: {', '.join(STATUSES)}"
+        )
+    if status == "out_of_service" and not note.strip():
+        raise UserError(
+            "taking a crew out of service needs a reason",
+            where="--note",
+            fix='say why, e.g. --note "vehicle breakdown at km 60"',
+        )
+    crew = find_crew(session, crew_name)
+    inc = get_incident(session, code) if code else None
+    at = as_utc(at or utcnow())
+    previous = crew.status
+    change = CrewStatusChange(
+        crew_id=crew.id,  # type: ignore[arg-type]
+        incident_id=inc.id if inc else None,
+        status=status,
+        at=at,
+        by=actor,
+        note=note,
+    )
+    session.add(change)
+    crew.status, crew.status_changed_at = status, at
+    session.add(crew)
+    session.flush()
+    log.append(
+        session,
+        chain=log.incident_chain(inc.code) if inc else log.CENTRE_CHAIN,
+        actor=actor,
+        kind="crew.status",
+        incident_id=inc.id if inc else None,
+        summary=f"{crew.name}: {previous} → {status}" + (f" ({note})" if note else ""),
+        payload={"crew": crew.name, "from": previous, "to": status, "note": note},
+        at=at,
+    )
+    return change
+
+
+def status_history(session: Session, crew_name: str | int) -> list[CrewStatusChange]:
+    crew = find_crew(session, crew_name)
+    return list(
+        session.exec(
+            select(CrewStatusChange).where(CrewStatusChange.crew_id == crew.id).order_by(CrewStatusChange.at)
+        )
+    )
+
+
+def check_in(
+    session: Session,
+    code: str,
+    crew_name: str | int,
+    *,
+    actor: str,
+    leader: str | None = None,
+    headcount: int | None = None,
+    departure_point: str | None = None,
+    travel_method: str = "vehicle",
+    at: datetime | None = None,
+    on: date | None = None,
+) -> CheckIn:
+    """ICS 211 check-in of a crew to an incident; defaults come from the roster."""
+    inc = get_incident(session, code)
+    crew = find_crew(session, crew_name)
+    info = crew_info(session, crew, on=on)
+    if headcount is not None and headcount < 1:
+        raise UserError(
+            f"headcount {headcount} is not a number of people", where="--headcount", fix="give ≥ 1"
+        )
+    if crew.status == "out_of_service":
+        raise UserError(
+            f"{crew.name} is out of service",
+            fix=f"set it available first: `incident crew status {crew.name!r} available`",
+        )
+    row = CheckIn(
+        incident_id=inc.id,  # type: ignore[arg-type]
+        crew_id=crew.id,  # type: ignore[arg-type]
+        at=as_utc(at or utcnow()),
+        leader=leader or info.leader,
+        headcount=headcount if headcount is not None else info.headcount,
+        home_unit=_home_unit(session, crew),
+        departure_point=departure_point or info.base_name,
+        travel_method=travel_method,
+        assignment="",
+        qualifications=", ".join(sorted(info.qualifications)),
+    )
+    log.record(
+        session,
+        row,
+        chain=log.incident_chain(inc.code),
+        actor=actor,
+        kind="crew.checked_in",
+        incident_id=inc.id,
+        summary=f"{crew.name} checked in (ICS 211): leader {row.leader}, {row.headcount} people, "
+        f"from {row.departure_point}",
+        at=row.at,
+    )
+    return row
+
+
+def _home_unit(session: Session, crew: Crew) -> str:
+    leader = session.get(Responder, crew.leader_id) if crew.leader_id else None
+    return leader.home_unit if leader else ""
+
+
+def eligibility(
+    session: Session,
+    crew: CrewInfo,
+    required_qualification: str | None,
+    *,
+    on: date | None = None,
+    kit_check: KitCheck | None = None,
+) -> list[str]:
+    """Reasons the crew may not go to a point needing ``required_qualification`` ([] = eligible)."""
+    reasons = []
+    if crew.status == "out_of_service":
+        reasons.append("out of service")
+    quals = crew.qualifications
+    if BASE_QUALIFICATION not in quals:
+        reasons.append(f"nobody holds a valid {BASE_QUALIFICATION} certificate")
+    if required_qualification and required_qualification not in quals:
+        reasons.append(f"nobody holds a valid {required_qualification} certificate")
+    reasons += kit_reasons(session, crew, on=on, kit_check=kit_check)
+    return reasons
+
+
+def kit_reasons(
+    session: Session, crew: CrewInfo, *, on: date | None = None, kit_check: KitCheck | None = None
+) -> list[str]:
+    if crew.kit_id is None:
+        return ["no kit assigned"]
+    check = kit_check or default_kit_check()
+    ready, blocking = check(session, crew.kit_id, on=on)
+    return [] if ready else [f"kit {crew.kit}: {b}" for b in blocking] or [f"kit {crew.kit} not ready"]
+
+
+def default_kit_check() -> KitCheck:
+    """``incident.readiness.rules.kit_ready`` (imported late: it is another feature)."""
+    try:
+        from incident.readiness.rules import kit_ready  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise UserError(
+            "kit readiness cannot be checked: the readiness service is not in this build",
+            fix="pass --skip-kit-check to assign without checking kits (the ICS 204 list says so)",
+        ) from exc
+    return kit_ready
+
+
+def skip_kit_check(_session: Session, _kit_id: int, *, on: date | None = None) -> tuple[bool, list[str]]:
+    """Chosen explicitly by the user (--skip-kit-check): kits are taken as ready."""
+    return True, []

@@ -1,0 +1,119 @@
+"""The CLI: help lists everything, tables or JSON, errors on stderr with non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from incident.cli import COMMAND_MODULES, build_parser, main
+from incident.demo.seed import DEMO_RIVER
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args, env_db=None):
+    return subprocess.run([sys.executable, "-m", "incident", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert len(COMMAND_MODULES) >= 2
+    for name in sub.choices:
+        assert name in out
+
+
+def test_river_check_prints_reaches_length_and_receptors(capsys):
+    assert main(["river", "check", str(DEMO_RIVER)]) == 0
+    out = capsys.readouterr().out
+    assert "OK — 14 reaches" in out and "main stem 242.0 km" in out
+    assert "Chengnan Waterworks intake" in out and "141.95" in out
+
+
+def test_river_check_json(capsys):
+    assert main(["river", "check", str(DEMO_RIVER), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["reaches"]) == 14
+    w2 = next(r for r in data["receptors"] if r["id"] == "W2")
+    assert w2["reach"] == "M08" and 140 < w2["km"] < 144
+
+
+def test_bad_river_file_exits_2_with_message_on_stderr(tmp_path):
+    bad = tmp_path / "bad.geojson"
+    doc = json.loads(DEMO_RIVER.read_text())
+    doc["features"][3]["properties"]["discharge_m3s"] = -370
+    bad.write_text(json.dumps(doc))
+    result = run("river", "check", str(bad))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert (
+        "feature 3 (id M04)" in result.stderr and "discharge_m3s" in result.stderr and "fix:" in result.stderr
+    )
+
+
+def test_new_list_show_and_log(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    assert (
+        main(
+            [
+                "--db",
+                db,
+                "--user",
+                "duty officer",
+                "new",
+                "Oil sheen at Shiban",
+                "--lat",
+                "24.84",
+                "--lon",
+                "109.27",
+                "--substance",
+                "petroleum",
+                "--class",
+                "oil",
+                "--mass-kg",
+                "500",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    created = json.loads(capsys.readouterr().out)
+    assert created["code"].startswith("INC-") and created["source_reach"] in {"M02", "M03"}
+    assert main(["--db", db, "list", "--json"]) == 0
+    assert [i["code"] for i in json.loads(capsys.readouterr().out)] == [created["code"]]
+    assert main(["--db", db, "log", created["code"]]) == 0
+    out = capsys.readouterr().out
+    assert "duty officer" in out and "incident.created" in out
+
+
+def test_negative_mass_and_off_river_source_are_refused(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    assert main(["--db", db, "new", "x", "--mass-kg", "-5"]) == 2
+    assert "negative" in capsys.readouterr().err
+    assert main(["--db", db, "new", "x", "--lat", "30.0", "--lon", "100.0"]) == 2
+    err = capsys.readouterr().err
+    assert "from the river" in err and "WGS84" in err
+    assert main(["--db", db, "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_exercises_are_not_in_the_real_list(tmp_path, capsys):
+    from incident.core.clock import utcnow
+    from incident.core.incidents import NewIncident, create_incident, list_incidents
+    from incident.core.store.engine import open_store, session_scope
+
+    engine = open_store(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with session_scope(engine) as s:
+        create_incident(s, NewIncident(title="real", alert_at=utcnow()), actor="t")
+        create_incident(s, NewIncident(title="drill", alert_at=utcnow(), is_exercise=True), actor="t")
+    with session_scope(engine) as s:
+        assert [i.title for i in list_incidents(s)] == ["real"]
+        assert [i.title for i in list_incidents(s, exercises=True)] == ["drill"]
+        assert list_incidents(s, exercises=True)[0].code.startswith("EX-")
