@@ -11,37 +11,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from incident.plume.forecast import (
-        DEFAULT_HORIZON_H,
-        ForecastPointSpec,
-        ForecastRequest,
-        Spill,
-        build_reach_specs,
-        load_scenario,
-        log_forecast,
-        profile_rows,
-        reach_hydraulics,
-        receptor_points,
-        run_forecast,
-        standard_for,
-    )
+    from incident.plume.dispersion import estimate_csv, estimate_one
+    from incident.plume.forecast import DEFAULT_HORIZON_H, ForecastPointSpec, ForecastRequest, Spill, build_reach_specs, load_scenario, log_forecast, profile_rows, reach_hydraulics, receptor_points, run_forecast, standard_for
     from incident.plume.forecast_log import latest_logged_forecast
     from incident.plume.forecast_types import IncidentForecast, PointForecast
     from incident.plume.incident_forecast import forecast_incident
-    from incident.plume.uncertainty import (
-        DISTRIBUTIONS_TEXT,
-        GIVEN_DISPERSION_SPREAD,
-        apply_bands,
-        band_rows,
-        calibrate_incident,
-        check_members,
-        decide,
-        list_calibrations,
-        request_with_calibration,
-        run_request_ensemble,
-        trace_file,
-        trace_records,
-    )
+    from incident.plume.uncertainty import DISTRIBUTIONS_TEXT, GIVEN_DISPERSION_SPREAD, apply_bands, band_rows, calibrate_incident, check_members, decide, list_calibrations, request_with_calibration, run_request_ensemble, trace_file, trace_records
 
 _API: dict[str, str] = {
     "DEFAULT_HORIZON_H": "incident.plume.forecast",
@@ -58,6 +33,8 @@ _API: dict[str, str] = {
     "calibrate_incident": "incident.plume.uncertainty",
     "check_members": "incident.plume.uncertainty",
     "decide": "incident.plume.uncertainty",
+    "estimate_csv": "incident.plume.dispersion",
+    "estimate_one": "incident.plume.dispersion",
     "forecast_incident": "incident.plume.incident_forecast",
     "latest_logged_forecast": "incident.plume.forecast_log",
     "list_calibrations": "incident.plume.uncertainty",
@@ -89,6 +66,8 @@ __all__ = [
     "calibrate_incident",
     "check_members",
     "decide",
+    "estimate_csv",
+    "estimate_one",
     "forecast_incident",
     "latest_logged_forecast",
     "list_calibrations",
