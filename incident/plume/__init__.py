@@ -12,11 +12,37 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from incident.plume.dispersion import estimate_csv, estimate_one
-    from incident.plume.forecast import DEFAULT_HORIZON_H, ForecastPointSpec, ForecastRequest, Spill, build_reach_specs, load_scenario, log_forecast, profile_rows, reach_hydraulics, receptor_points, run_forecast, standard_for
+    from incident.plume.forecast import (
+        DEFAULT_HORIZON_H,
+        ForecastPointSpec,
+        ForecastRequest,
+        Spill,
+        build_reach_specs,
+        load_scenario,
+        log_forecast,
+        profile_rows,
+        reach_hydraulics,
+        receptor_points,
+        run_forecast,
+        standard_for,
+    )
     from incident.plume.forecast_log import latest_logged_forecast
     from incident.plume.forecast_types import IncidentForecast, PointForecast
     from incident.plume.incident_forecast import forecast_incident
-    from incident.plume.uncertainty import DISTRIBUTIONS_TEXT, GIVEN_DISPERSION_SPREAD, apply_bands, band_rows, calibrate_incident, check_members, decide, list_calibrations, request_with_calibration, run_request_ensemble, trace_file, trace_records
+    from incident.plume.uncertainty import (
+        DISTRIBUTIONS_TEXT,
+        GIVEN_DISPERSION_SPREAD,
+        apply_bands,
+        band_rows,
+        calibrate_incident,
+        check_members,
+        decide,
+        list_calibrations,
+        request_with_calibration,
+        run_request_ensemble,
+        trace_file,
+        trace_records,
+    )
 
 _API: dict[str, str] = {
     "DEFAULT_HORIZON_H": "incident.plume.forecast",
