@@ -45,6 +45,7 @@ GRAVITY = 9.81
 DEFAULT_HORIZON_H: float | None = None  # None: run until every point has seen the plume pass (capped)
 OUTPUT_EVERY_S = 600.0
 DISPERSION_METHODS = (
+    "disley_corrected",
     "disley",
     "recalibrated_disley",
     "seo_cheong",
@@ -52,7 +53,7 @@ DISPERSION_METHODS = (
     "deng",
     "kashefipour_falconer",
 )
-DEFAULT_DISPERSION_METHOD = "disley"
+DEFAULT_DISPERSION_METHOD = "disley_corrected"
 VELOCITY_METHODS = ("discharge", "manning")
 
 
