@@ -34,10 +34,17 @@ __all__ = [
     "JobsonTravelTime",
     "route_travel_time",
     "unit_peak_concentration",
+    "ENVELOPE_Z",
+    "velocity_sigma_ln",
 ]
 
 GRAVITY_MS2 = 9.81
 LEADING_EDGE_RATIO = 0.890
+# Jobson's maximum probable velocity is an envelope drawn above nearly all observed peak velocities (the
+# report's words, as recalled here: more than 99 % of the ~980 measured subreaches lie below it; check the
+# figure against WRIR 96-4013 before relying on it). Reading Vmp as the P99 of a log-normal error around
+# Vp gives the error's σ_ln = ln(Vmp/Vp)/z_0.99 (`velocity_sigma_ln`).
+ENVELOPE_Z = 2.326  # z of the normal P99
 
 
 def _terms(discharge_m3s: ArrayLike, mean_annual_discharge_m3s: ArrayLike, drainage_area_m2: ArrayLike):
@@ -73,6 +80,20 @@ def peak_velocity_ms(
         raise ValueError(f"slope must be finite and > 0 (got {slope!r}), or None for the no-slope formula")
     terms = d_a**0.919 * q_a**-0.469 * s**0.159 * q / da
     return 0.25 + 0.020 * terms if maximum_probable else 0.094 + 0.0143 * terms
+
+
+def velocity_sigma_ln(peak_velocity_ms: ArrayLike) -> np.ndarray:
+    """σ of ln(true/predicted velocity) implied by Jobson's envelope, at a most probable velocity Vp.
+
+    With the slope formulas, Vp = 0.094 + 0.0143·T and Vmp = 0.25 + 0.020·T for the same terms T, so
+    Vmp follows from Vp alone; σ_ln = ln(Vmp/Vp)/ENVELOPE_Z. At the report's worked example (Vp 1.01 m/s)
+    this is 0.18; at 0.5 m/s, 0.21; the relative error grows in slow rivers. (The no-slope formulas, a
+    weaker fit, give wider envelopes: 0.30 at 1 m/s.)"""
+    vp = np.asarray(peak_velocity_ms, dtype=float)
+    if np.any(~np.isfinite(vp)) or np.any(vp <= 0):
+        raise ValueError(f"peak_velocity_ms must be finite and > 0 (got {peak_velocity_ms!r})")
+    terms = np.maximum(vp - 0.094, 0.0) / 0.0143
+    return np.log((0.25 + 0.020 * terms) / vp) / ENVELOPE_Z
 
 
 def unit_peak_concentration(
