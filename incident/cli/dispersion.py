@@ -31,8 +31,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from incident.cli.context import settings_from
     from incident.core.errors import UserError
+    from incident.core.i18n import t
     from incident.plume import estimate_csv, estimate_one
+
+    settings_from(args)  # the interface language, for refusals
 
     if args.csv:
         header, rows = estimate_csv(args.csv)
@@ -49,9 +53,7 @@ def run(args) -> int:
         return 0
     if None in (args.width, args.depth, args.velocity, args.shear_velocity):
         raise UserError(
-            "give --csv FILE, or all of --width, --depth, --velocity, --shear-velocity",
-            where="incident dispersion",
-            fix="e.g. incident dispersion --width 50 --depth 1.2 --velocity 0.6 --shear-velocity 0.07",
+            t("dispersion.need_input"), where="incident dispersion", fix=t("dispersion.need_input_fix")
         )
     est = estimate_one(args.width, args.depth, args.velocity, args.shear_velocity)
     if args.json:

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 from incident.core.errors import UserError
+from incident.core.i18n import t
 
 REQUIRED = ("width_m", "depth_m", "velocity_m_s", "shear_velocity_m_s")
 
@@ -27,9 +28,9 @@ def estimate_one(
     for name, value in values.items():
         if value is None or not math.isfinite(value) or value <= 0:
             raise UserError(
-                f"{name} is {value!r}; it must be a number > 0",
+                t("dispersion.not_positive", name=name, value=repr(value)),
                 where=f"{where}{name}",
-                fix=f"give {name} > 0",
+                fix=t("dispersion.not_positive_fix", name=name),
             )
     k = float(dm.estimate(width_m, depth_m, velocity_m_s, shear_velocity_m_s))
     low, high = dm.band(k)
@@ -52,15 +53,19 @@ def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}", where=str(path), fix="check the path") from exc
+        raise UserError(
+            t("dispersion.unreadable", path=path, error=exc.strerror),
+            where=str(path),
+            fix=t("dispersion.unreadable_fix"),
+        ) from exc
     reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     header = list(reader.fieldnames or [])
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise UserError(
-            f"missing column(s) {', '.join(missing)}",
+            t("dispersion.missing_columns", columns=", ".join(missing)),
             where=f"{path}: header",
-            fix=f"give columns {', '.join(REQUIRED)}",
+            fix=t("dispersion.missing_columns_fix", columns=", ".join(REQUIRED)),
         )
     rows = []
     for i, row in enumerate(reader, start=2):
@@ -70,7 +75,9 @@ def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
                 numbers[c] = float(row[c])
             except (TypeError, ValueError):
                 raise UserError(
-                    f"{c} is {row[c]!r}", where=f"{path}, line {i}, {c}", fix="give a number > 0"
+                    t("dispersion.not_a_number", column=c, value=repr(row[c])),
+                    where=f"{path}, line {i}, {c}",
+                    fix=t("dispersion.not_a_number_fix"),
                 ) from None
         est = estimate_one(**numbers, where=f"{path}, line {i}, ")
         rows.append(

@@ -32,6 +32,7 @@ import numpy as np
 
 from incident.core.clock import parse_local, utcnow
 from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.core.rivers import RiverNetworkData, load_river_file
 from incident.plume.forecast_log import latest_logged_forecast, log_forecast  # noqa: F401 (re-exported)
 from incident.plume.forecast_types import IncidentForecast, PointForecast
@@ -473,7 +474,7 @@ def _solve(req, specs, releases, inlets, outputs, detection, progress):
             background_mg_l=req.background_mg_l,
         )
         if capped:
-            note = f"the forecast stops at the {CAP_S / 86400:g}-day cap; the plume has not passed every point by then"
+            note = t("horizon.capped", days=f"{CAP_S / 86400:g}")
     for _ in range(4):
         every_h = max(req.profile_every_h or 0.0, horizon_s / 3600 / 96) if req.profile_every_h else 0.0
         profile_times = list(np.arange(every_h, horizon_s / 3600 + 1e-9, every_h) * 3600) if every_h else []
@@ -506,7 +507,7 @@ def _solve(req, specs, releases, inlets, outputs, detection, progress):
             break
         horizon_s = min(horizon_s * 1.5, CAP_S)  # tails longer than the moments said (dead zones)
         if horizon_s >= CAP_S:
-            note = f"the forecast stops at the {CAP_S / 86400:g}-day cap; the plume has not passed every point by then"
+            note = t("horizon.capped", days=f"{CAP_S / 86400:g}")
     if progress is not None:
         progress(1.0)
     return sim, accuracy, horizon_s, note
