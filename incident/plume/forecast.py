@@ -135,8 +135,11 @@ def reach_hydraulics(
             where="velocity",
             fix=f"use one of {', '.join(VELOCITY_METHODS)}",
         )
+    from models import dispersion as dm
+
     out, warnings = [], []
     no_slope = []
+    rows = []  # (reach, velocity, area, shear velocity)
     for r in net.reaches:
         area = r.get("area_m2") or r.width_m * r.depth_m
         velocity = r.get("velocity_ms") or r.discharge_m3s / area
@@ -151,20 +154,25 @@ def reach_hydraulics(
             area = r.discharge_m3s / velocity
         elif r.get("velocity_ms"):
             area = r.discharge_m3s / velocity  # honour the given velocity
-        from models import dispersion as dm
-
         slope = r.get("slope")
         if slope:
             u_star = float(shear_velocity(hydraulic_radius(r.width_m, r.depth_m), slope))
         else:
             no_slope.append(r.reach_id)
             u_star = 0.1 * velocity
-        spread = {
-            name: float(dm.estimate(r.width_m, r.depth_m, velocity, u_star, method=name))
-            for name in dm.FORMULAS
-        }
-        low, high = dm.band(spread[dm.DEFAULT_METHOD])
-        spread["band_low"], spread["band_high"] = float(low), float(high)
+        rows.append((r, velocity, area, u_star))
+    # every formula for every reach at once (one array call per formula, not one per reach)
+    columns = [
+        np.array([r.width_m for r, *_ in rows], dtype=float),
+        np.array([r.depth_m for r, *_ in rows], dtype=float),
+        np.array([v for _, v, _, _ in rows], dtype=float),
+        np.array([us for *_, us in rows], dtype=float),
+    ]
+    estimates = {name: dm.estimate(*columns, method=name) for name in dm.FORMULAS}
+    lows, highs = dm.band(estimates[dm.DEFAULT_METHOD])
+    for i, (r, velocity, area, _) in enumerate(rows):
+        spread = {name: float(values[i]) for name, values in estimates.items()}
+        spread["band_low"], spread["band_high"] = float(lows[i]), float(highs[i])
         given = r.get("dispersion_m2s")
         if given:
             d, source = given, "given"
