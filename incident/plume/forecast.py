@@ -391,12 +391,14 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
         points.append(pf)
     profiles: dict[float, list[tuple[str, np.ndarray, np.ndarray]]] = {}
     if sim.profiles is not None:
+        # cells are sorted by (reach, offset): each reach is one contiguous run of columns
+        bounds = np.searchsorted(sim.profiles.reach, np.arange(len(net.reaches) + 1))
+        runs = [(r.reach_id, slice(bounds[ri], bounds[ri + 1])) for ri, r in enumerate(net.reaches)]
         for k, t_s in enumerate(sim.profiles.times_s):
-            rows = []
-            for ri, r in enumerate(net.reaches):
-                mask = sim.profiles.reach == ri
-                rows.append((r.reach_id, sim.profiles.offset_m[mask], sim.profiles.conc_mg_l[k, mask]))
-            profiles[round(float(t_s) / 3600, 6)] = rows
+            conc_k = sim.profiles.conc_mg_l[k]
+            profiles[round(float(t_s) / 3600, 6)] = [
+                (reach_id, sim.profiles.offset_m[cols], conc_k[cols]) for reach_id, cols in runs
+            ]
     mb = sim.mass_balance
     grid_info = {
         "dx_m": float(sim.grid.dx_m),
