@@ -140,17 +140,26 @@ def route_travel_time(
     """
     if not reaches:
         raise ValueError("give at least one JobsonReach")
-    tp = 0.0
-    tp_max = 0.0
-    length = 0.0
     for i, reach in enumerate(reaches):
         if not np.isfinite(reach.length_m) or reach.length_m <= 0:
             raise ValueError(f"reach {i}: length_m must be > 0 (got {reach.length_m!r})")
-        slope = reach.slope if use_slope else None
-        args = (reach.discharge_m3s, reach.mean_annual_discharge_m3s, reach.drainage_area_m2, slope)
-        tp += reach.length_m / float(peak_velocity_ms(*args))
-        tp_max += reach.length_m / float(peak_velocity_ms(*args, maximum_probable=True))
-        length += reach.length_m
+    # every reach at once: one array call per formula (with slope where given and wanted, else without)
+    lengths = np.array([r.length_m for r in reaches], dtype=float)
+    columns = [
+        np.array([getattr(r, name) for r in reaches], dtype=float)
+        for name in ("discharge_m3s", "mean_annual_discharge_m3s", "drainage_area_m2")
+    ]
+    with_slope = np.array([use_slope and r.slope is not None for r in reaches])
+    slopes = np.array([r.slope if use_slope and r.slope is not None else 1.0 for r in reaches], dtype=float)
+    vp, vmp = np.empty(len(reaches)), np.empty(len(reaches))
+    for mask, slope in ((with_slope, slopes[with_slope]), (~with_slope, None)):
+        if mask.any():
+            args = [c[mask] for c in columns]
+            vp[mask] = peak_velocity_ms(*args, slope)
+            vmp[mask] = peak_velocity_ms(*args, slope, maximum_probable=True)
+    tp = float(np.sum(lengths / vp))
+    tp_max = float(np.sum(lengths / vmp))
+    length = float(np.sum(lengths))
     last = reaches[-1]
     cup = float(unit_peak_concentration(tp, last.discharge_m3s, last.mean_annual_discharge_m3s))
     leading = LEADING_EDGE_RATIO * tp
