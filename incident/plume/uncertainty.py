@@ -147,6 +147,12 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         end = duration_s if duration_s > 0 else horizon_s - spill.start_h * 3600.0
         duration_s = end
         mass = float(spill.rate_kg_s) * end
+    velocity_sigma = route_velocity_sigma_ln(specs, [index[r] for r in net.path_down(spill.reach_id)])
+    if req.horizon_h is None:
+        # by need for the nominal river; a member 3σ slower arrives exp(3σ) later: give it room too
+        from models.horizon import CAP_S
+
+        horizon_s = min(horizon_s * math.exp(3.0 * velocity_sigma), max(CAP_S, horizon_s))
     return EnsembleSetup(
         specs=specs,
         index=index,
@@ -158,9 +164,7 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
             mass_kg=mass,
             start_s=spill.start_h * 3600.0,
             duration_s=duration_s,
-            velocity_sigma_ln=route_velocity_sigma_ln(
-                specs, [index[r] for r in net.path_down(spill.reach_id)]
-            ),
+            velocity_sigma_ln=velocity_sigma,
         ),
         dispersion_low_m2s=np.array(low) * factor,
         dispersion_high_m2s=np.array(high) * factor,
