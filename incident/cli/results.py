@@ -201,6 +201,19 @@ def _view_row(v) -> dict:
         "principle": v.principle,
         "instrument": v.instrument_desc,
         "qc": ", ".join(v.qc_flags),
+        "flagged": v.flagged,
+        "plausibility": [
+            {
+                "kind": h.kind,
+                "reason": h.reason,
+                "confirmed_by": h.cleared_by,
+                "confirmed_reason": h.cleared_reason,
+            }
+            for h in v.holds
+        ],
+        "held": v.held,
+        "current": v.current,
+        "corrected": v.corrected,
         "corrects": v.corrects_id,
         "reason": v.correction_reason,
         "superseded_by": v.superseded_by,
@@ -226,6 +239,11 @@ def _print_view(args, v) -> None:
         )
     if v.qc_flags:
         line += f"\n  QC: {', '.join(v.qc_flags)}"
+    for h in v.open_holds:
+        line += (
+            f"\n  FLAGGED ({h.kind}): {h.reason} — kept out of exceedance counts and released reports "
+            f"until confirmed (`incident result confirm {v.id} --reason ...`) or corrected"
+        )
     print(line)
 
 
@@ -365,7 +383,7 @@ def cmd_results(args) -> int:
         if args.all:
             rows = [
                 _view_row(v)
-                for v in results.result_views(s, args.incident, water_class=wc, include_superseded=True)
+                for v in results.result_records(s, args.incident, water_class=wc, include_superseded=True)
             ]
             emit(
                 args,
@@ -418,6 +436,7 @@ def cmd_results(args) -> int:
                         "qc_flag": c.flagged,
                         "multiple": c.multiple,
                         "result_ids": c.result_ids,
+                        "results": [_view_row(v) for v in c.records],
                     }
                     for (pt, p), c in rt.cells.items()
                 ],

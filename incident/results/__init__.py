@@ -26,11 +26,11 @@ if TYPE_CHECKING:
         latest_sample_by_point,
         list_samples,
         point_series,
-        result_views,
         round_table,
     )
     from incident.results.importer import import_results, load_mapping
     from incident.results.qc_table import qc_summary
+    from incident.results.record import ResultRecord, result_record, result_records
     from incident.results.termination import check_termination
     from incident.results.units import parse_number, parse_result_value, unit_factor
 
@@ -38,6 +38,7 @@ _API: dict[str, str] = {
     "NewSample": "incident.results.entry",
     "PointSeries": "incident.results.entry",
     "ResultInput": "incident.results.entry",
+    "ResultRecord": "incident.results.record",
     "RoundTable": "incident.results.entry",
     "add_result": "incident.results.entry",
     "chain": "incident.results.custody",
@@ -57,7 +58,8 @@ _API: dict[str, str] = {
     "parse_result_value": "incident.results.units",
     "point_series": "incident.results.entry",
     "qc_summary": "incident.results.qc_table",
-    "result_views": "incident.results.entry",
+    "result_record": "incident.results.record",
+    "result_records": "incident.results.record",
     "round_table": "incident.results.entry",
     "unit_factor": "incident.results.units",
 }
@@ -66,6 +68,7 @@ __all__ = [
     "NewSample",
     "PointSeries",
     "ResultInput",
+    "ResultRecord",
     "RoundTable",
     "add_result",
     "chain",
@@ -85,7 +88,8 @@ __all__ = [
     "parse_result_value",
     "point_series",
     "qc_summary",
-    "result_views",
+    "result_record",
+    "result_records",
     "round_table",
     "unit_factor",
 ]
