@@ -81,6 +81,13 @@ def register(sub) -> None:
     _result_fields(c, required=False)
     add_json(c)
     c.set_defaults(handler=cmd_result_correct)
+    k = rsub.add_parser(
+        "confirm", help="confirm a result flagged as implausible (it counts again); the reason is logged"
+    )
+    k.add_argument("result_id", type=int, help="result number, as printed by `result add` (#1)")
+    k.add_argument("--reason", required=True, help="why the value stands (re-run, field note ...)")
+    add_json(k)
+    k.set_defaults(handler=cmd_result_confirm)
 
     p = sub.add_parser("results", help="results of an incident: round table, one point over time, or all")
     p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
@@ -369,6 +376,24 @@ def cmd_result_correct(args) -> int:
         args.sample = None
         raw = _input_from_args(args, base=input_from_result(s, old))
         view = correct_result(s, code, old.id, raw, reason=args.reason, actor=settings.user)
+    _print_view(args, view)
+    return 0
+
+
+def cmd_result_confirm(args) -> int:
+    from incident.core.store.engine import session_scope
+    from incident.core.store.tables import Incident, Result
+    from incident.results import confirm_result
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        row = s.get(Result, args.result_id)
+        if row is None:
+            raise UserError(
+                f"no result #{args.result_id}", where="RESULT_ID", fix="`incident results CODE --all`"
+            )
+        code = s.get(Incident, row.incident_id).code
+        view = confirm_result(s, code, row.id, reason=args.reason, actor=settings.user)
     _print_view(args, view)
     return 0
 

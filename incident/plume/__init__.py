@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     )
     from incident.plume.forecast_store import (
         StoredForecast,
+        first_forecast,
         forecast_for,
         get_forecast,
         latest_forecast,
@@ -58,6 +59,7 @@ _API: dict[str, str] = {
     "calibrate_incident": "incident.plume.uncertainty",
     "check_members": "incident.plume.uncertainty",
     "decide": "incident.plume.uncertainty",
+    "first_forecast": "incident.plume.forecast_store",
     "forecast_for": "incident.plume.forecast_store",
     "forecast_incident": "incident.plume.incident_forecast",
     "get_forecast": "incident.plume.forecast_store",
@@ -89,6 +91,7 @@ __all__ = [
     "calibrate_incident",
     "check_members",
     "decide",
+    "first_forecast",
     "forecast_for",
     "forecast_incident",
     "get_forecast",

@@ -185,7 +185,7 @@ def content_hash(row: ForecastRecord) -> str:
     return hashlib.sha256(log.canonical_json(values).encode()).hexdigest()
 
 
-def _stored(row: ForecastRecord, code: str) -> StoredForecast:
+def _stored(row: ForecastRecord, code: str, *, with_curves: bool = True) -> StoredForecast:
     points = json.loads(row.points_json)
     return StoredForecast(
         id=row.id,  # type: ignore[arg-type]
@@ -207,7 +207,7 @@ def _stored(row: ForecastRecord, code: str) -> StoredForecast:
         points=[_point_from(p) for p in points],
         bands=[p.get("bands") for p in points if p.get("bands")],
         warnings=json.loads(row.warnings_json),
-        curves=json.loads(row.curves_json),
+        curves=json.loads(row.curves_json) if with_curves else {},
     )
 
 
@@ -278,16 +278,39 @@ def store_forecast(
     return _stored(row, inc.code)
 
 
-def latest_forecast(session: Session, code: str) -> StoredForecast | None:
-    """The newest stored forecast of the incident, or None."""
+def latest_forecast(session: Session, code: str, *, with_curves: bool = True) -> StoredForecast | None:
+    """The newest stored forecast of the incident, or None (``with_curves=False``: the per-point
+    figures only, without reading the curves and profiles, for checks run on every result)."""
+    from sqlalchemy.orm import defer
+
     inc = get_incident(session, code)
-    row = session.exec(
+    query = (
         select(ForecastRecord)
         .where(ForecastRecord.incident_id == inc.id)
         .order_by(col(ForecastRecord.id).desc())
         .limit(1)
+    )
+    if not with_curves:
+        query = query.options(defer(ForecastRecord.curves_json))  # type: ignore[arg-type]
+    row = session.exec(query).first()
+    if row is None:
+        return None
+    return _stored(row, inc.code, with_curves=with_curves)
+
+
+def first_forecast(session: Session, code: str) -> StoredForecast | None:
+    """The incident's first stored forecast (a drill scores the players' first call), without curves."""
+    from sqlalchemy.orm import defer
+
+    inc = get_incident(session, code)
+    row = session.exec(
+        select(ForecastRecord)
+        .where(ForecastRecord.incident_id == inc.id)
+        .order_by(col(ForecastRecord.id))
+        .options(defer(ForecastRecord.curves_json))  # type: ignore[arg-type]
+        .limit(1)
     ).first()
-    return None if row is None else _stored(row, inc.code)
+    return None if row is None else _stored(row, inc.code, with_curves=False)
 
 
 def get_forecast(session: Session, code: str, forecast_id: int) -> StoredForecast:

@@ -210,6 +210,28 @@ def _log(
     )
 
 
+def _refuse_if_held(session: Session, inc: Incident, row: Report) -> None:
+    """A result flagged as implausible stays out of released reports until a person confirms or
+    corrects it (issue 16): release is refused while one was logged before the report's as-of time."""
+    from incident.results import held_results
+
+    as_of = as_utc(row.as_of) if row.as_of else None
+    held = [r for r in held_results(session, inc.code) if as_of is None or as_utc(r.entered_at) <= as_of]
+    if not held:
+        return
+    names = "; ".join(
+        f"result #{r.id} ({r.sample}, {r.point or '—'}, {r.text}): {r.flag_text()}" for r in held
+    )
+    first = held[0].id
+    raise UserError(
+        f"report #{row.id} cannot be released while a flagged result is in its scope: {names}",
+        where=f"result #{first}",
+        fix=f"confirm it with a reason (`incident result confirm {first} --reason ...`) or correct it "
+        f"(`incident result correct {first} ...`), then re-render the report (`incident report edit "
+        f"{inc.code} {row.id}`), review and release",
+    )
+
+
 # ---------------------------------------------------------------- lifecycle
 
 
@@ -351,6 +373,7 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
             f"report #{row.id} is a draft: it must be reviewed before release (HJ 589 §9.5)",
             fix=f"`incident report review {inc.code} {row.id} --by REVIEWER` (not the author)",
         )
+    _refuse_if_held(session, inc, row)
     row.state, row.released_by, row.released_at = "released", by, utcnow()
     _restamp(row)
     row.content_sha256 = content_hash(row.title, row.body_markdown, row.body_html)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         round_table,
     )
     from incident.results.importer import import_results, load_mapping
+    from incident.results.plausibility import confirm_result, held_results
     from incident.results.qc_table import qc_summary
     from incident.results.record import ResultRecord, result_record, result_records
     from incident.results.termination import check_termination
@@ -43,11 +44,13 @@ _API: dict[str, str] = {
     "add_result": "incident.results.entry",
     "chain": "incident.results.custody",
     "check_termination": "incident.results.termination",
+    "confirm_result": "incident.results.plausibility",
     "correct_result": "incident.results.entry",
     "create_sample": "incident.results.entry",
     "find_point": "incident.results.entry",
     "get_sample": "incident.results.entry",
     "hand_off": "incident.results.custody",
+    "held_results": "incident.results.plausibility",
     "holder": "incident.results.custody",
     "import_results": "incident.results.importer",
     "input_from_result": "incident.results.entry",
@@ -73,11 +76,13 @@ __all__ = [
     "add_result",
     "chain",
     "check_termination",
+    "confirm_result",
     "correct_result",
     "create_sample",
     "find_point",
     "get_sample",
     "hand_off",
+    "held_results",
     "holder",
     "import_results",
     "input_from_result",

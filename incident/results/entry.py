@@ -636,7 +636,7 @@ def add_result(
 def _store(
     session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str, view: bool = True
 ) -> ResultRecord:
-    from incident.results import qc
+    from incident.results import plausibility, qc
 
     pending = qc.findings_for_new(session, row, checked)
     row.qc_flag = ";".join(sorted({f.kind for f in pending if f.on_new})) or None
@@ -655,6 +655,7 @@ def _store(
         summary=summary,
     )
     qc.record_findings(session, inc, row, pending, actor=actor)
+    plausibility.check_new_result(session, inc, row, checked.sample, actor=actor)
     if not view:
         return None  # type: ignore[return-value]
     return result_record(session, inc.code, row.id)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ Four results on the demo incident (GB 3838-2002 limits: cadmium 0.005, nitrobenz
 - a rapid cadmium positive at S3 that nothing has confirmed (suspected);
 - a rapid cadmium positive at S2, confirmed on the same sample by ICP-MS (a different principle);
 - a nitrobenzene result at S4 typed as 5.8 and corrected to 0.58 (only the correction counts);
-- a nitrobenzene result at S1 whose parallel differs by more than the RPD limit (QC-flagged).
+- a nitrobenzene result at S2 whose parallel differs by more than the RPD limit (QC-flagged).
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def four(planned):
         s4 = sample(s, code, point="S4")
         typo = add_result(s, code, lab(s4.code, "5.8"), actor="t")
         corrected = correct_result(s, code, typo.id, lab(s4.code, "0.58"), reason="decimal point", actor="t")
-        s1 = sample(s, code, point="S1")
-        flagged = add_result(s, code, lab(s1.code, "0.10"), actor="t")
-        par = sample(s, code, point="S1", sample_type="parallel", parallel_of=s1.code)
+        s2b = sample(s, code, point="S2")
+        flagged = add_result(s, code, lab(s2b.code, "0.10"), actor="t")
+        par = sample(s, code, point="S2", sample_type="parallel", parallel_of=s2b.code)
         add_result(s, code, lab(par.code, "0.20"), actor="t")
     ids = {
         "suspected": suspected.id,
