@@ -477,7 +477,7 @@ def cmd_results(args) -> int:
     rows = rt.rows()
     table(rows, ["point", *rt.parameters])
     print(
-        "(n.n×) exceedance multiple · ? suspected rapid result · ✗ not confirmed · +n more results · ! QC flag"
+        "(n.n×) exceedance multiple · ? suspected rapid result · ✗ not confirmed · +n more results · ! QC or plausibility flag"
     )
     return 0
 
