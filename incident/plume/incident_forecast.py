@@ -21,7 +21,7 @@ def _request(
     session: Session,
     code: str,
     *,
-    horizon_h: float,
+    horizon_h: float | None,
     extra_points: Sequence[tuple[str, str, float]],
     calibrated: bool,
 ) -> tuple[ForecastRequest, CalibrationInfo | None]:
@@ -62,7 +62,7 @@ def incident_inputs(
     session: Session,
     code: str,
     *,
-    horizon_h: float = DEFAULT_HORIZON_H,
+    horizon_h: float | None = DEFAULT_HORIZON_H,
     extra_points: Sequence[tuple[str, str, float]] = (),
     calibrated: bool = True,
 ) -> dict:
@@ -75,7 +75,7 @@ def forecast_incident(
     session: Session,
     code: str,
     *,
-    horizon_h: float = DEFAULT_HORIZON_H,
+    horizon_h: float | None = DEFAULT_HORIZON_H,
     extra_points: Sequence[tuple[str, str, float]] = (),
     progress: Callable[[float], None] | None = None,
     calibrated: bool = True,

@@ -5,7 +5,7 @@ holds on results and their reviews. Append-only guards for the new tables are in
 by incident.core.store.guards on start.
 
 Revision ID: forecast_record_1
-Revises: drills_1
+Revises: stations_1
 Create Date: 2026-12-06 01:42:44.003183
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from incident.core.store import guards
 
 revision: str = "forecast_record_1"
-down_revision: str | None = "drills_1"
+down_revision: str | None = "stations_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
