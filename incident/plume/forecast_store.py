@@ -104,10 +104,16 @@ class StoredForecast:
         curves = np.asarray(self.curves.get("mg_l", []), dtype=float).reshape(len(self.points), len(times))
         stored = self.curves.get("profiles") or {}
         offsets = {reach: np.asarray(o, dtype=float) for reach, o in stored.get("offsets_m", {}).items()}
-        profiles = {
-            float(t): [(reach, offsets[reach], np.asarray(c, dtype=float)) for reach, c in by_reach.items()]
-            for t, by_reach in stored.get("mg_l", {}).items()
-        }
+        profiles = {}
+        for t, by_reach in stored.get("mg_l", {}).items():
+            rows = []
+            for reach, offs in offsets.items():
+                conc = np.zeros(len(offs))
+                if reach in by_reach:
+                    first, run = by_reach[reach]
+                    conc[first : first + len(run)] = run
+                rows.append((reach, offs, conc))
+            profiles[float(t)] = rows
         return IncidentForecast(
             release_start=self.release_start,
             horizon_h=self.horizon_h,
@@ -153,22 +159,34 @@ def _point_from(d: dict) -> PointForecast:
     return PointForecast(**kwargs)
 
 
-def _sig(value: float) -> float:
-    return float(f"{value:.5g}")
+def _sig(value: float, digits: int = 5) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+#: profile cells below this share of the detection threshold are stored as zero
+PROFILE_FLOOR = 0.1
 
 
 def _profiles_json(fc: IncidentForecast) -> dict:
-    """Longitudinal profiles (the plan's river strip, the GIS plume extent): each reach's cell
-    offsets once, then the concentrations per time, 5 significant digits."""
+    """Longitudinal profiles (the plan's river strip, the GIS plume extent), sparse: each reach's
+    cell offsets once, then per time and reach the first cell index and the run of concentrations
+    from the first to the last cell above ``PROFILE_FLOOR`` × the detection threshold (3 significant
+    digits, for drawing); the rest of the reach is zero. Screens and exports draw the plume above the threshold."""
     if not fc.profiles:
         return {}
+    floor = PROFILE_FLOOR * fc.detection_mg_l
     offsets: dict[str, list[float]] = {}
-    out: dict[str, dict[str, list[float]]] = {}
+    cells: dict[str, int] = {}
+    out: dict[str, dict[str, list]] = {}
     for t, rows in sorted(fc.profiles.items()):
         by_reach = {}
         for reach_id, offs, conc in rows:
             offsets.setdefault(reach_id, [round(float(o), 3) for o in offs])
-            by_reach[reach_id] = [_sig(float(c)) for c in conc]
+            cells[reach_id] = len(offs)
+            above = [i for i, c in enumerate(conc) if c >= floor]
+            if above:
+                lo, hi = above[0], above[-1]
+                by_reach[reach_id] = [lo, [_sig(float(c), 3) for c in conc[lo : hi + 1]]]
         out[repr(float(t))] = by_reach
     return {"offsets_m": offsets, "mg_l": out}
 
