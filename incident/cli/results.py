@@ -389,9 +389,7 @@ def cmd_result_confirm(args) -> int:
     with session_scope(engine_from(args)) as s:
         row = s.get(Result, args.result_id)
         if row is None:
-            raise UserError(
-                f"no result #{args.result_id}", where="RESULT_ID", fix="`incident results CODE --all`"
-            )
+            raise UserError("errors.records.no_result", field="result", id=args.result_id, code="the store")
         code = s.get(Incident, row.incident_id).code
         view = confirm_result(s, code, row.id, reason=args.reason, actor=settings.user)
     _print_view(args, view)

@@ -335,11 +335,7 @@ def get_forecast(session: Session, code: str, forecast_id: int) -> StoredForecas
     inc = get_incident(session, code)
     row = session.get(ForecastRecord, forecast_id)
     if row is None or row.incident_id != inc.id:
-        raise UserError(
-            f"incident {inc.code} has no forecast #{forecast_id}",
-            where="forecast",
-            fix=f"`incident forecast {inc.code}` runs and stores one",
-        )
+        raise UserError("errors.records.no_forecast", field="forecast", id=forecast_id, code=inc.code)
     return _stored(row, inc.code)
 
 

@@ -224,11 +224,12 @@ def _refuse_if_held(session: Session, inc: Incident, row: Report) -> None:
     )
     first = held[0].id
     raise UserError(
-        f"report #{row.id} cannot be released while a flagged result is in its scope: {names}",
+        "errors.records.release_held",
         where=f"result #{first}",
-        fix=f"confirm it with a reason (`incident result confirm {first} --reason ...`) or correct it "
-        f"(`incident result correct {first} ...`), then re-render the report (`incident report edit "
-        f"{inc.code} {row.id}`), review and release",
+        report=row.id,
+        names=names,
+        first=first,
+        code=inc.code,
     )
 
 

@@ -281,25 +281,15 @@ def confirm_result(session: Session, code: str, result_id: int, *, reason: str, 
     inc = get_incident(session, code)
     reason = (reason or "").strip()
     if not reason:
-        raise UserError(
-            "confirming a flagged result needs a reason",
-            where="reason",
-            fix="say why the value stands, e.g. 'lab re-ran the sample: 0.9 mg/L confirmed'",
-        )
+        raise UserError("errors.records.confirm_no_reason", field="reason")
     rec = result_record(session, inc.code, result_id)
     if not rec.current:
         raise UserError(
-            f"result #{result_id} was corrected by #{rec.superseded_by}",
-            where="result",
-            fix=f"confirm or correct the latest version, #{rec.superseded_by}",
+            "errors.records.confirm_corrected", field="result", id=result_id, newer=rec.superseded_by
         )
     open_holds = rec.open_holds
     if not open_holds:
-        raise UserError(
-            f"result #{result_id} is not flagged",
-            where="result",
-            fix="only a result flagged as implausible needs confirming",
-        )
+        raise UserError("errors.records.confirm_not_flagged", field="result", id=result_id)
     for h in open_holds:
         review = HoldReview(hold_id=h.id, result_id=result_id, reviewed_by=actor, reason=reason, at=utcnow())
         log.record(

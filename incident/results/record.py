@@ -354,9 +354,7 @@ def result_record(session: Session, code: str, result_id: int) -> ResultRecord:
 
     found = result_records(session, code, result_ids=[result_id])
     if not found:
-        raise UserError(
-            f"no result #{result_id} in {code}", where="result", fix="`incident results CODE --all` lists ids"
-        )
+        raise UserError("errors.records.no_result", field="result", id=result_id, code=code)
     return found[0]
 
 
