@@ -33,7 +33,6 @@ def register(sub) -> None:
 def run(args) -> int:
     from incident.cli.context import settings_from
     from incident.core.errors import UserError
-    from incident.core.i18n import t
     from incident.plume import estimate_csv, estimate_one
 
     settings_from(args)  # the interface language, for refusals
@@ -52,9 +51,7 @@ def run(args) -> int:
             sys.stdout.write(buf.getvalue())
         return 0
     if None in (args.width, args.depth, args.velocity, args.shear_velocity):
-        raise UserError(
-            t("dispersion.need_input"), where="incident dispersion", fix=t("dispersion.need_input_fix")
-        )
+        raise UserError("dispersion.need_input", where="incident dispersion")
     est = estimate_one(args.width, args.depth, args.velocity, args.shear_velocity)
     if args.json:
         as_json(est)

@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 
 from incident.core.errors import UserError
-from incident.core.i18n import t
 
 REQUIRED = ("width_m", "depth_m", "velocity_m_s", "shear_velocity_m_s")
 
@@ -27,11 +26,7 @@ def estimate_one(
     }
     for name, value in values.items():
         if value is None or not math.isfinite(value) or value <= 0:
-            raise UserError(
-                t("dispersion.not_positive", name=name, value=repr(value)),
-                where=f"{where}{name}",
-                fix=t("dispersion.not_positive_fix", name=name),
-            )
+            raise UserError("dispersion.not_positive", where=f"{where}{name}", name=name, value=repr(value))
     k = float(dm.estimate(width_m, depth_m, velocity_m_s, shear_velocity_m_s))
     low, high = dm.band(k)
     return {
@@ -53,19 +48,16 @@ def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError(
-            t("dispersion.unreadable", path=path, error=exc.strerror),
-            where=str(path),
-            fix=t("dispersion.unreadable_fix"),
-        ) from exc
+        raise UserError("dispersion.unreadable", where=str(path), path=str(path), error=exc.strerror) from exc
     reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     header = list(reader.fieldnames or [])
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise UserError(
-            t("dispersion.missing_columns", columns=", ".join(missing)),
+            "dispersion.missing_columns",
             where=f"{path}: header",
-            fix=t("dispersion.missing_columns_fix", columns=", ".join(REQUIRED)),
+            columns=", ".join(missing),
+            required=", ".join(REQUIRED),
         )
     rows = []
     for i, row in enumerate(reader, start=2):
@@ -75,9 +67,7 @@ def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
                 numbers[c] = float(row[c])
             except (TypeError, ValueError):
                 raise UserError(
-                    t("dispersion.not_a_number", column=c, value=repr(row[c])),
-                    where=f"{path}, line {i}, {c}",
-                    fix=t("dispersion.not_a_number_fix"),
+                    "dispersion.not_a_number", where=f"{path}, line {i}, {c}", column=c, value=repr(row[c])
                 ) from None
         est = estimate_one(**numbers, where=f"{path}, line {i}, ")
         rows.append(
