@@ -1,17 +1,19 @@
 """Benchmark (issue 15): dispersion estimators on rivers they were not fitted to.
 
 Leave-one-out cross-validation on the field tracer data in incident/data/dispersion/ (see its README):
-for each measurement in turn, the refitted candidate (recalibrated Disley) is refitted on the others —
-including the choice of its ridge weight, by an inner leave-one-out — and predicts the one left out. The
-published formulas, the default (Disley 2015) among them, have no constant fitted here, so their scores
-are simply their errors (their authors fitted them to data that overlap these rivers: if anything the
-scores flatter them).
+for each measurement in turn, whatever is fitted is refitted on the others and predicts the one left out.
+The default (Disley 2015 × 10^bias) refits its one constant, the bias; the refitted candidate (recalibrated
+Disley) refits its four coefficients and its ridge weight (by an inner leave-one-out). The other published
+formulas have no constant fitted here, so their scores are simply their errors (their authors fitted them
+to data that overlap these rivers: if anything the scores flatter them).
 
-For every formula and the default it prints: the share of rivers within ×2 of the measured K, the RMSE
-of log10(K_measured/K_estimated), and the coverage of its P5–P95 band (for river i, the band is the
-P5–P95 of the other rivers' cross-validated residuals), with the band's width. Also the coverage of the
-old band (min–max of the four formulas). Goal: the default best, ≥ 75 % within ×2; band ≥ 90 %, each
-side ≤ ×4. Figures only; nothing is asserted (tests/models/test_dispersion.py asserts).
+For every formula and the default it prints: the share of measurements within ×2 of the measured K, the
+RMSE of log10(K_measured/K_estimated), and the coverage of the default's band construction applied to that
+formula's residuals (centre = mean residual, half-width = conformal 90 % quantile of |residual|, capped at
+×4 a side; both from the other measurements only), with the band's side. Also the default band left one
+RIVER out at a time, the previous band (P5–P95 of Disley's errors) and the older one (min–max of the four
+formulas). Goal: the default best, ≥ 75 % within ×2; band ≥ 90 %, each side ≤ ×4. Figures only; nothing
+is asserted (tests/models/test_dispersion.py asserts).
 
     python bench/bench_dispersion.py          # the table
     python bench/bench_dispersion.py --fit    # also print the constants for models/dispersion.py
