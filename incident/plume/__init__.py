@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         run_request_ensemble,
         trace_file,
     )
+    from incident.plume.upstream import UpstreamExtent, incident_upstream_extent
 
 _API: dict[str, str] = {
     "DEFAULT_HORIZON_H": "incident.plume.forecast",
@@ -47,12 +48,14 @@ _API: dict[str, str] = {
     "IncidentForecast": "incident.plume.forecast_types",
     "PointForecast": "incident.plume.forecast_types",
     "Spill": "incident.plume.forecast",
+    "UpstreamExtent": "incident.plume.upstream",
     "apply_bands": "incident.plume.uncertainty",
     "band_rows": "incident.plume.uncertainty",
     "calibrate_incident": "incident.plume.uncertainty",
     "check_members": "incident.plume.uncertainty",
     "decide": "incident.plume.uncertainty",
     "forecast_incident": "incident.plume.incident_forecast",
+    "incident_upstream_extent": "incident.plume.upstream",
     "latest_logged_forecast": "incident.plume.forecast_log",
     "list_calibrations": "incident.plume.uncertainty",
     "load_scenario": "incident.plume.forecast",
@@ -74,12 +77,14 @@ __all__ = [
     "IncidentForecast",
     "PointForecast",
     "Spill",
+    "UpstreamExtent",
     "apply_bands",
     "band_rows",
     "calibrate_incident",
     "check_members",
     "decide",
     "forecast_incident",
+    "incident_upstream_extent",
     "latest_logged_forecast",
     "list_calibrations",
     "load_scenario",

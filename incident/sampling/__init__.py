@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         ics204_csv,
         ics204_markdown,
         plan_assignment,
+        routes_json,
     )
     from incident.sampling.crews import check_in, default_kit_check, list_crews, set_status, skip_kit_check
     from incident.sampling.layout import PlanSettings, ProposedPoint, sub_number
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     )
     from incident.sampling.roster import load_roster
     from incident.sampling.rounds import list_rounds, mark_sampled, regenerate
+    from incident.sampling.routing import load_roads
     from incident.sampling.strip import StripModel, build_strip, plume_along
 
 _API: dict[str, str] = {
@@ -54,6 +56,7 @@ _API: dict[str, str] = {
     "insert_point": "incident.sampling.plans",
     "list_crews": "incident.sampling.crews",
     "list_rounds": "incident.sampling.rounds",
+    "load_roads": "incident.sampling.routing",
     "load_roster": "incident.sampling.roster",
     "mark_sampled": "incident.sampling.rounds",
     "plan_assignment": "incident.sampling.assignment",
@@ -64,6 +67,7 @@ _API: dict[str, str] = {
     "regenerate": "incident.sampling.rounds",
     "remove_point": "incident.sampling.plans",
     "requests_for": "incident.sampling.plans",
+    "routes_json": "incident.sampling.assignment",
     "set_status": "incident.sampling.crews",
     "skip_kit_check": "incident.sampling.crews",
     "sub_number": "incident.sampling.layout",
@@ -87,6 +91,7 @@ __all__ = [
     "insert_point",
     "list_crews",
     "list_rounds",
+    "load_roads",
     "load_roster",
     "mark_sampled",
     "plan_assignment",
@@ -97,6 +102,7 @@ __all__ = [
     "regenerate",
     "remove_point",
     "requests_for",
+    "routes_json",
     "set_status",
     "skip_kit_check",
     "sub_number",

@@ -144,11 +144,16 @@ def crew_info(
     )
 
 
-def list_crews(session: Session, *, on: date | None = None, code: str | None = None) -> list[CrewInfo]:
+def list_crews(
+    session: Session, *, on: date | None = None, code: str | None = None, roster: int | None = None
+) -> list[CrewInfo]:
+    """The real crews, or (``roster`` = an exercise's incident id) that exercise's own crews."""
     incident_id = get_incident(session, code).id if code else None
+    query = select(Crew).where(
+        Crew.exercise_id == roster if roster is not None else Crew.exercise_id.is_(None)
+    )  # type: ignore[union-attr]
     return [
-        crew_info(session, c, on=on, incident_id=incident_id)
-        for c in session.exec(select(Crew).order_by(Crew.name))
+        crew_info(session, c, on=on, incident_id=incident_id) for c in session.exec(query.order_by(Crew.name))
     ]
 
 
@@ -224,14 +229,27 @@ def check_in(
     travel_method: str = "vehicle",
     at: datetime | None = None,
     on: date | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
 ) -> CheckIn:
-    """ICS 211 check-in of a crew to an incident; defaults come from the roster."""
+    """ICS 211 check-in of a crew to an incident; defaults come from the roster.
+
+    With ``lat``/``lon`` (WGS84) the crew's routes start there from now on.
+    """
     inc = get_incident(session, code)
     crew = find_crew(session, crew_name)
     info = crew_info(session, crew, on=on)
     if headcount is not None and headcount < 1:
         raise UserError(
             f"headcount {headcount} is not a number of people", where="--headcount", fix="give ≥ 1"
+        )
+    if (lat is None) != (lon is None) or (
+        lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)  # type: ignore[operator]
+    ):
+        raise UserError(
+            f"check-in position {lat!r}, {lon!r} is not a WGS84 latitude and longitude",
+            where="--lat/--lon",
+            fix="give both, in degrees, e.g. --lat 24.68 --lon 109.33",
         )
     if crew.status == "out_of_service":
         raise UserError(
@@ -249,6 +267,8 @@ def check_in(
         travel_method=travel_method,
         assignment="",
         qualifications=", ".join(sorted(info.qualifications)),
+        lat=lat,
+        lon=lon,
     )
     log.record(
         session,

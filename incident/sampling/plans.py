@@ -257,11 +257,28 @@ def has_plan(session: Session, code: str) -> bool:
 # ---------------------------------------------------------------- changing
 
 
+def with_plume_extent(session: Session, code: str, settings: PlanSettings | None = None) -> PlanSettings:
+    """``settings`` with the plume's upstream P90 extent filled in (in place), for the control section.
+
+    Without a spill mass to run the ensemble on, the extent stays unknown and the
+    control section goes at the configured distance (the plan notes say so).
+    """
+    from incident.plume import incident_upstream_extent
+
+    settings = settings or PlanSettings()
+    if settings.plume_upstream_m is None:
+        try:
+            settings.plume_upstream_m = incident_upstream_extent(session, code).p90_m
+        except UserError:
+            settings.plume_upstream_m = None
+    return settings
+
+
 def requests_for(session: Session, code: str, settings: PlanSettings | None = None) -> list:
     """The extra forecast points a proposal needs (pass to the forecast service)."""
     inc = get_incident(session, code)
     net, reach, offset = incident_river(session, inc)
-    return forecast_requests(net, reach, offset, settings)
+    return forecast_requests(net, reach, offset, with_plume_extent(session, code, settings))
 
 
 def propose_plan(
@@ -283,6 +300,7 @@ def propose_plan(
             f"or refresh its forecast times (`incident plan refresh {inc.code}`)",
         )
     net, reach, offset = incident_river(session, inc)
+    settings = with_plume_extent(session, code, settings)
     proposal = propose_points(
         net, reach, offset, forecast, pollutant_class=inc.pollutant_class, settings=settings
     )
