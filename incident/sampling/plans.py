@@ -11,6 +11,7 @@ sub-level number (S3-1).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,6 +89,12 @@ def forecast_summary(forecast: IncidentForecast | None) -> dict:
         "detection_mg_l": forecast.detection_mg_l,
         "points": {
             p.label: [p.leading_edge_h, p.peak_h, p.trailing_edge_h, p.peak_mg_l] for p in forecast.points
+        },
+        # the ensemble's P10 leading edge: the plume's earliest arrival, which crews must beat
+        "earliest_h": {
+            p.label: p.leading_edge_band_h[0]
+            for p in forecast.points
+            if p.leading_edge_band_h is not None and math.isfinite(p.leading_edge_band_h[0])
         },
     }
 
