@@ -124,8 +124,9 @@ def register(sub) -> None:
     p.add_argument(
         "--override",
         metavar="REASON",
-        help="team lead: dispatch past readiness refusals, for this reason (logged)",
+        help="team lead: dispatch past readiness refusals, for this reason (logged; needs --lead)",
     )
+    p.add_argument("--lead", metavar="NAME", help="the team lead giving the --override (a roster team_lead)")
     p.add_argument(
         "--round", type=int, metavar="N", help="route stored round N (default: round 1, the first pass)"
     )
@@ -491,7 +492,6 @@ def cmd_assign(args) -> int:
     from incident.core.store.engine import session_scope
     from incident.sampling import (
         AssignSettings,
-        default_kit_check,
         dispatch,
         ics204_csv,
         ics204_markdown,
@@ -515,14 +515,15 @@ def cmd_assign(args) -> int:
         search_s=args.search_seconds,
         include_assigned=args.include_assigned,
     )
-    kit_check = skip_kit_check if args.skip_kit_check else default_kit_check()
+    # with an override, crews that are not ready are routed too: the dispatch gate lists and logs them
+    kit_check = skip_kit_check if (args.skip_kit_check or args.override is not None) else None
     points = [p.strip() for p in args.points.split(",") if p.strip()] if args.points else None
     with session_scope(engine_from(args)) as s:
         plan = plan_assignment(s, args.incident, settings=cfg, kit_check=kit_check, points=points)
         if args.skip_kit_check:
             plan.warnings.append("Kit readiness was NOT checked (--skip-kit-check).")
         if args.dispatch:
-            dispatch(s, plan, actor=settings.user, override=args.override)
+            dispatch(s, plan, actor=settings.user, override=args.override, lead=args.lead)
     if args.md:
         sys.stdout.write(ics204_markdown(plan))
     elif args.csv:

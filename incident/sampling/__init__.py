@@ -20,7 +20,14 @@ if TYPE_CHECKING:
         plan_assignment,
         routes_json,
     )
-    from incident.sampling.crews import check_in, default_kit_check, list_crews, set_status, skip_kit_check
+    from incident.sampling.crews import (
+        check_in,
+        default_crew_check,
+        default_kit_check,
+        list_crews,
+        set_status,
+        skip_kit_check,
+    )
     from incident.sampling.layout import PlanSettings, ProposedPoint, sub_number
     from incident.sampling.plans import (
         _locate,
@@ -47,6 +54,7 @@ _API: dict[str, str] = {
     "build_strip": "incident.sampling.strip",
     "check_in": "incident.sampling.crews",
     "current_assignments": "incident.sampling.assignment",
+    "default_crew_check": "incident.sampling.crews",
     "default_kit_check": "incident.sampling.crews",
     "dispatch": "incident.sampling.assignment",
     "has_plan": "incident.sampling.plans",
@@ -82,6 +90,7 @@ __all__ = [
     "build_strip",
     "check_in",
     "current_assignments",
+    "default_crew_check",
     "default_kit_check",
     "dispatch",
     "has_plan",

@@ -34,7 +34,15 @@ from incident.core.errors import UserError
 from incident.core.incidents import get_incident
 from incident.core.rivers import geodesic_m
 from incident.core.store.tables import Assignment, CheckIn, Incident, Sample, SamplingPoint, SamplingRound
-from incident.sampling.crews import CrewInfo, KitCheck, eligibility, list_crews, set_status
+from incident.sampling.crews import (
+    CrewCheck,
+    CrewInfo,
+    KitCheck,
+    default_crew_check,
+    eligibility,
+    list_crews,
+    set_status,
+)
 from incident.sampling.layout import ProposedPoint, forecast_label
 from incident.sampling.plans import plan_view
 from incident.sampling.routing import (
@@ -310,8 +318,16 @@ def plan_assignment(
     now: datetime | None = None,
     on: date | None = None,
     points: list[str] | None = None,
+    crew_check: CrewCheck | None = None,
 ) -> AssignmentPlan:
-    """Compute (not save) each crew's route over the plan's active points."""
+    """Compute (not save) each crew's route over the plan's active points.
+
+    With the default checks (``kit_check`` None) crews that are NOT READY are
+    not routed (``incident.readiness.dispatch_refusals``); a ``kit_check`` given
+    explicitly (e.g. ``skip_kit_check``) is used alone unless ``crew_check`` is given too.
+    """
+    if kit_check is None and crew_check is None:
+        crew_check = default_crew_check()
     settings = settings or AssignSettings()
     settings.check()
     roads = load_roads(settings.roads) if settings.roads else None
@@ -341,7 +357,7 @@ def plan_assignment(
     reasons: dict[tuple[int, str | None], list[str]] = {}
     for c in crews:
         for q in {p.required_qualification for p in targets}:
-            reasons[(c.id, q)] = eligibility(session, c, q, on=on, kit_check=kit_check)
+            reasons[(c.id, q)] = eligibility(session, c, q, on=on, kit_check=kit_check, crew_check=crew_check)
     starts = [crew_start(session, inc, c) for c in crews]
     places = [(s.lat, s.lon) for s in starts] + [(p.lat, p.lon) for p in targets]
     matrix = travel_matrix(places, settings.travel(), roads)
@@ -554,9 +570,23 @@ def routes_json(plan: AssignmentPlan) -> dict:
 
 
 def dispatch(
-    session: Session, plan: AssignmentPlan, *, actor: str, override: str | None = None
+    session: Session,
+    plan: AssignmentPlan,
+    *,
+    actor: str,
+    override: str | None = None,
+    lead: str | None = None,
+    crew_check: CrewCheck | None = None,
 ) -> list[Assignment]:
-    """Save the routes (one ICS 204 line per stop) and set each routed crew Assigned."""
+    """Save the routes (one ICS 204 line per stop) and set each routed crew Assigned.
+
+    The readiness gate: dispatch is refused, with every reason, when a routed
+    crew is NOT READY or its kit is out, expired, uncalibrated or short of
+    consumables. A team lead (a responder whose role is team_lead) may override
+    with a reason; the override, who gave it and what it overrode are logged.
+    """
+    refusals = _gate(session, plan, crew_check or default_crew_check())
+    override_text = _check_override(session, refusals, override, lead)
     inc = get_incident(session, plan.code)
     query = select(SamplingRound).where(
         SamplingRound.incident_id == inc.id, SamplingRound.status == "planned"
@@ -584,12 +614,15 @@ def dispatch(
             slack_min=line.slack_min if line.slack_min is not None else 0.0,
             stop=line.stop,
             window_open=line.window_open,
+            override_reason=override_text if line.crew in refusals else None,
         )
         session.add(row)
         rows.append(row)
-    for route in plan.routes.values():
+    for crew, route in plan.routes.items():
         path = " → ".join(x.point for x in route)
         set_status(session, route[0].crew_id, "assigned", actor=actor, code=inc.code, note=f"route {path}")
+        if not inc.is_exercise:  # the kit goes out with the crew: readiness counts it as deployed
+            _check_out_kit(session, inc, route[0].crew_id, actor, override_text if crew in refusals else None)
     session.flush()
     log.append(
         session,
@@ -621,7 +654,75 @@ def dispatch(
             "handling_min": plan.settings.handling_min,
         },
     )
+    if refusals:
+        log.append(
+            session,
+            chain=log.incident_chain(inc.code),
+            actor=actor,
+            kind="dispatch.override",
+            incident_id=inc.id,
+            summary=f"Readiness OVERRIDDEN by team lead {lead} for {', '.join(sorted(refusals))}: {override}",
+            payload={"lead": lead, "reason": override, "refusals": refusals},
+        )
     return rows
+
+
+def _check_out_kit(session: Session, inc: Incident, crew_id: int, actor: str, override: str | None) -> None:
+    from incident.core.store.tables import Checkout, Crew, Kit
+    from incident.readiness import check_out
+
+    crew = session.get(Crew, crew_id)
+    if crew is None or crew.kit_id is None:
+        return
+    out = session.exec(
+        select(Checkout).where(Checkout.kit_id == crew.kit_id, Checkout.in_at.is_(None))
+    ).first()  # type: ignore[union-attr]
+    if out is not None and out.crew_id == crew_id:
+        return  # already out with this crew
+    kit = session.get(Kit, crew.kit_id)
+    check_out(session, kit.name, crew=crew.name, actor=actor, incident=inc.code, override=override)  # type: ignore[union-attr]
+
+
+def _gate(session: Session, plan: AssignmentPlan, crew_check: CrewCheck) -> dict[str, list[str]]:
+    """Routed crew -> why it may not go (only crews with a refusal)."""
+    out = {}
+    for crew, route in plan.routes.items():
+        why = crew_check(session, route[0].crew_id)
+        if why:
+            out[crew] = list(why)
+    return out
+
+
+def _check_override(
+    session: Session, refusals: dict[str, list[str]], override: str | None, lead: str | None
+) -> str | None:
+    from incident.core.store.tables import Responder
+
+    if not refusals:
+        return None
+    listed = "; ".join(f"{crew}: {', '.join(why)}" for crew, why in sorted(refusals.items()))
+    if override is None:
+        raise UserError(
+            f"dispatch refused, NOT READY — {listed}",
+            where="dispatch",
+            fix="fix the crew or its kit (incident readiness shows what), route without it, or a team lead "
+            'overrides: --override "REASON" --lead "NAME"',
+        )
+    if not override.strip():
+        raise UserError("the override reason is empty", where="--override", fix="say why they must go anyway")
+    if not lead or not lead.strip():
+        raise UserError(
+            "an override needs the team lead who gives it", where="--lead", fix='name them: --lead "Li Wei"'
+        )
+    person = session.exec(select(Responder).where(Responder.name == lead.strip())).first()
+    if person is None or person.role != "team_lead":
+        leads = session.exec(select(Responder.name).where(Responder.role == "team_lead")).all()
+        raise UserError(
+            f"{lead!r} is not a team lead on the roster",
+            where="--lead",
+            fix=f"a team lead overrides: one of {', '.join(sorted(leads)) or '(none on the roster)'}",
+        )
+    return f"{person.name}: {override.strip()}"
 
 
 def current_assignments(session: Session, code: str) -> dict[str, tuple[str, float | None, datetime]]:

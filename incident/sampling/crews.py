@@ -34,6 +34,7 @@ STATUSES = ("available", "assigned", "out_of_service")
 BASE_QUALIFICATION = "water_sampling"
 
 KitCheck = Callable[..., tuple[bool, list[str]]]
+CrewCheck = Callable[..., list[str]]  # (session, crew_id) -> why the crew may not go ([] = ready)
 
 
 @dataclass
@@ -296,9 +297,12 @@ def eligibility(
     *,
     on: date | None = None,
     kit_check: KitCheck | None = None,
+    crew_check: CrewCheck | None = None,
 ) -> list[str]:
     """Reasons the crew may not go to a point needing ``required_qualification`` ([] = eligible)."""
     reasons = []
+    if crew_check is not None:
+        reasons += [f"NOT READY: {r}" for r in crew_check(session, crew.id, on=on)]
     if crew.status == "out_of_service":
         reasons.append("out of service")
     quals = crew.qualifications
@@ -330,6 +334,13 @@ def default_kit_check() -> KitCheck:
             fix="pass --skip-kit-check to assign without checking kits (the ICS 204 list says so)",
         ) from exc
     return kit_ready
+
+
+def default_crew_check() -> CrewCheck:
+    """``incident.readiness.dispatch_refusals``: the team's readiness (crew, kit, vehicle)."""
+    from incident.readiness import dispatch_refusals
+
+    return dispatch_refusals
 
 
 def skip_kit_check(_session: Session, _kit_id: int, *, on: date | None = None) -> tuple[bool, list[str]]:
