@@ -32,7 +32,12 @@ class UpstreamExtent:
 
 
 def incident_upstream_extent(
-    session: Session, code: str, *, horizon_h: float = DEFAULT_HORIZON_H, n_members: int = 1000, seed: int = 0
+    session: Session,
+    code: str,
+    *,
+    horizon_h: float | None = DEFAULT_HORIZON_H,
+    n_members: int = 1000,
+    seed: int = 0,
 ) -> UpstreamExtent:
     """P50/P90 of how far above the source the incident's spill is detectable within ``horizon_h``."""
     check_members(n_members)
@@ -54,6 +59,7 @@ def incident_upstream_extent(
         decay_per_s=setup.decay_per_s,
     )
     p50, p90 = np.percentile(extent, [50, 90])
+    horizon_h = setup.horizon_s / 3600.0  # the horizon used (chosen by need when none was given)
     return UpstreamExtent(
         p50_m=float(p50),
         p90_m=float(p90),
