@@ -592,6 +592,10 @@ def cmd_export_geojson(args) -> int:
             is_exercise=inc.is_exercise,
         )
     text = json.dumps(doc, ensure_ascii=False, indent=1)
+    if args.output != "-":
+        from incident.core.incidents import exercise_path
+
+        args.output = str(exercise_path(args.output, doc.get("exercise", False)))
     if args.output == "-":
         sys.stdout.write(text + "\n")
     else:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         remove_point,
         requests_for,
     )
-    from incident.sampling.roster import load_roster
+    from incident.sampling.roster import copy_crews_to_exercise, load_roster
     from incident.sampling.rounds import list_rounds, mark_sampled, regenerate
     from incident.sampling.routing import load_roads
     from incident.sampling.strip import StripModel, build_strip, plume_along
@@ -54,6 +54,7 @@ _API: dict[str, str] = {
     "_locate": "incident.sampling.plans",
     "build_strip": "incident.sampling.strip",
     "check_in": "incident.sampling.crews",
+    "copy_crews_to_exercise": "incident.sampling.roster",
     "current_assignments": "incident.sampling.assignment",
     "default_crew_check": "incident.sampling.crews",
     "default_kit_check": "incident.sampling.crews",
@@ -90,6 +91,7 @@ __all__ = [
     "_locate",
     "build_strip",
     "check_in",
+    "copy_crews_to_exercise",
     "current_assignments",
     "default_crew_check",
     "default_kit_check",

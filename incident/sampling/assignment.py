@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, incident_now, utcnow
 from incident.core.errors import UserError
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.rivers import geodesic_m
 from incident.core.store.tables import Assignment, CheckIn, Incident, Sample, SamplingPoint, SamplingRound
 from incident.sampling.crews import (
@@ -585,6 +585,7 @@ def dispatch(
     consumables. A team lead (a responder whose role is team_lead) may override
     with a reason; the override, who gave it and what it overrode are logged.
     """
+    refuse_if_ended(get_incident(session, plan.code), "dispatch")
     refusals = _gate(session, plan, crew_check or default_crew_check())
     override_text = _check_override(session, refusals, override, lead)
     inc = get_incident(session, plan.code)
@@ -783,6 +784,8 @@ def _slack_text(slack: float | None) -> str:
 def ics204_csv(plan: AssignmentPlan) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
+    if plan.is_exercise:
+        w.writerow([f"EXERCISE — {plan.code} — not a real incident"])
     w.writerow(CSV_COLUMNS)
     for x in plan.lines:
         w.writerow(

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import as_utc, to_local, utcnow
 from incident.core.errors import UserError
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.store.tables import (
     CheckIn,
     Crew,
@@ -85,7 +85,24 @@ def _today() -> date:
     return to_local(utcnow()).date()
 
 
-def find_crew(session: Session, name_or_id: str | int) -> Crew:
+def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew:
+    """A crew by id or name ("A" finds "Crew A"). In an exercise, only its own crews."""
+    if incident is not None and incident.is_exercise:
+        for name in (str(name_or_id), f"Crew {name_or_id}"):
+            for candidate in (name, f"{name} ({incident.code})"):
+                row = session.exec(
+                    select(Crew).where(Crew.name == candidate, Crew.exercise_id == incident.id)
+                ).first()
+                if row is not None:
+                    return row
+        own = session.exec(select(Crew.name).where(Crew.exercise_id == incident.id)).all()
+        raise UserError(
+            f"no crew {name_or_id!r} in exercise {incident.code}'s roster",
+            fix=f"use one of: {', '.join(own)}"
+            if own
+            else f"give the exercise its roster: "
+            f'`incident drill roster {incident.code} --copy "Crew A,Crew B"`',
+        )
     row = None
     if isinstance(name_or_id, int) or str(name_or_id).isdigit():
         row = session.get(Crew, int(name_or_id))
@@ -180,8 +197,15 @@ def set_status(
             where="--note",
             fix='say why, e.g. --note "vehicle breakdown at km 60"',
         )
-    crew = find_crew(session, crew_name)
     inc = get_incident(session, code) if code else None
+    if inc is not None:
+        refuse_if_ended(inc, "a crew status change")
+    if isinstance(crew_name, int) or str(crew_name).isdigit():
+        crew = find_crew(session, crew_name)
+        if inc is not None and inc.is_exercise and crew.exercise_id != inc.id:
+            raise UserError(f"{crew.name} is not in exercise {inc.code}'s roster", where=inc.code)
+    else:
+        crew = find_crew(session, crew_name, incident=inc)
     at = as_utc(at or utcnow())
     previous = crew.status
     change = CrewStatusChange(
@@ -238,7 +262,8 @@ def check_in(
     With ``lat``/``lon`` (WGS84) the crew's routes start there from now on.
     """
     inc = get_incident(session, code)
-    crew = find_crew(session, crew_name)
+    refuse_if_ended(inc, "a check-in")
+    crew = find_crew(session, crew_name, incident=inc)
     info = crew_info(session, crew, on=on)
     if headcount is not None and headcount < 1:
         raise UserError(

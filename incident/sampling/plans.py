@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.networks import load_network
 from incident.core.rivers import RiverNetworkData
 from incident.core.store.tables import Incident, PlanRevision, SamplingPoint
@@ -187,6 +187,7 @@ def _write_revision(
     summary: str,
     payload: dict,
 ) -> PlanRevision:
+    refuse_if_ended(inc, "a plan change")
     last = _latest(session, inc.id)  # type: ignore[arg-type]
     number = 1 if last is None else last.revision + 1
     rev = PlanRevision(
