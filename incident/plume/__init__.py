@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         run_forecast,
         standard_for,
     )
+    from incident.plume.forecast_log import latest_logged_forecast
     from incident.plume.forecast_store import (
         StoredForecast,
         first_forecast,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         trace_file,
         trace_records,
     )
+    from incident.plume.upstream import UpstreamExtent, incident_upstream_extent
 
 _API: dict[str, str] = {
     "DEFAULT_HORIZON_H": "incident.plume.forecast",
@@ -61,6 +63,7 @@ _API: dict[str, str] = {
     "PointForecast": "incident.plume.forecast_types",
     "Spill": "incident.plume.forecast",
     "StoredForecast": "incident.plume.forecast_store",
+    "UpstreamExtent": "incident.plume.upstream",
     "apply_bands": "incident.plume.uncertainty",
     "band_rows": "incident.plume.uncertainty",
     "build_reach_specs": "incident.plume.forecast",
@@ -74,7 +77,9 @@ _API: dict[str, str] = {
     "forecast_incident": "incident.plume.incident_forecast",
     "get_forecast": "incident.plume.forecast_store",
     "incident_inputs": "incident.plume.incident_forecast",
+    "incident_upstream_extent": "incident.plume.upstream",
     "latest_forecast": "incident.plume.forecast_store",
+    "latest_logged_forecast": "incident.plume.forecast_log",
     "list_calibrations": "incident.plume.uncertainty",
     "load_scenario": "incident.plume.forecast",
     "profile_rows": "incident.plume.forecast",
@@ -99,6 +104,7 @@ __all__ = [
     "PointForecast",
     "Spill",
     "StoredForecast",
+    "UpstreamExtent",
     "apply_bands",
     "band_rows",
     "build_reach_specs",
@@ -112,7 +118,9 @@ __all__ = [
     "forecast_incident",
     "get_forecast",
     "incident_inputs",
+    "incident_upstream_extent",
     "latest_forecast",
+    "latest_logged_forecast",
     "list_calibrations",
     "load_scenario",
     "profile_rows",
