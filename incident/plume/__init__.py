@@ -26,7 +26,6 @@ if TYPE_CHECKING:
         run_forecast,
         standard_for,
     )
-    from incident.plume.forecast_log import latest_logged_forecast
     from incident.plume.forecast_store import (
         StoredForecast,
         first_forecast,
@@ -79,7 +78,6 @@ _API: dict[str, str] = {
     "incident_inputs": "incident.plume.incident_forecast",
     "incident_upstream_extent": "incident.plume.upstream",
     "latest_forecast": "incident.plume.forecast_store",
-    "latest_logged_forecast": "incident.plume.forecast_log",
     "list_calibrations": "incident.plume.uncertainty",
     "load_scenario": "incident.plume.forecast",
     "profile_rows": "incident.plume.forecast",
@@ -120,7 +118,6 @@ __all__ = [
     "incident_inputs",
     "incident_upstream_extent",
     "latest_forecast",
-    "latest_logged_forecast",
     "list_calibrations",
     "load_scenario",
     "profile_rows",
