@@ -305,5 +305,5 @@ def cmd_log_export(args) -> int:
             position=args.position,
             home_agency=args.agency,
         )
-    print(f"written: {args.log_output} ({len(form.rows)} entries, chain head {form.head})")
+    print(f"written: {form.written_to or args.log_output} ({len(form.rows)} entries, chain head {form.head})")
     return 0 if form.verified else 1

@@ -569,23 +569,31 @@ def cmd_terminate_check(args) -> int:
             actor=settings.user,
             lang=settings.lang,
         )
+    markdown = check.markdown
+    if check.is_exercise and not markdown.startswith("EXERCISE"):
+        markdown = f"EXERCISE — {check.code} — not a real incident\n\n" + markdown
+    out = None
     if args.out:
-        Path(args.out).write_text(check.markdown, encoding="utf-8")
+        from incident.core.incidents import exercise_path
+
+        out = exercise_path(args.out, check.is_exercise)
+        out.write_text(markdown, encoding="utf-8")
     if args.json:
         as_json(
             {
                 "code": check.code,
+                "exercise": check.is_exercise,
                 "proposable": check.proposable,
                 "rule": check.rule,
                 "parameters": check.parameters,
                 "points": [e.__dict__ for e in check.points],
-                "markdown": check.markdown,
+                "markdown": markdown,
             }
         )
     else:
-        print(check.markdown)
-        if args.out:
-            print(f"proposal written to {args.out}")
+        print(markdown)
+        if out:
+            print(f"proposal written to {out}")
     return 0 if check.proposable else 1
 
 
