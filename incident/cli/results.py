@@ -528,7 +528,9 @@ def cmd_terminate_check(args) -> int:
             lang=settings.lang,
         )
     if args.out:
-        Path(args.out).write_text(check.markdown, encoding="utf-8")
+        from incident.core.files import atomic_write
+
+        atomic_write(args.out, check.markdown, what="proposal")
     if args.json:
         as_json(
             {
