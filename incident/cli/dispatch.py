@@ -106,10 +106,8 @@ def run(handler, args) -> int:
             _say("incident: interrupted after the change was saved: the store holds it")
         elif ledger.saved:
             _say(f"incident: interrupted: {ledger.outcome()}")
-        elif ledger.discarded or ledger.in_flight:
+        else:  # nothing of this command committed
             _say("incident: interrupted before the change was saved: the store is as it was before")
-        else:
-            _say("incident: interrupted")
         return 130
     except BrokenPipeError:  # the handler itself wrote to a closed pipe (stderr)
         sys.stdout = real_stdout

@@ -314,7 +314,13 @@ def prepare(work: Path) -> tuple[str, list[Step]]:
 
 
 def _child(  # pragma: no cover - runs in the child
-    db: Path, argv: list[str], mode: str, n: int, delay: float, stdout_fd: int | None = None
+    db: Path,
+    argv: list[str],
+    mode: str,
+    n: int,
+    delay: float,
+    stdout_fd: int | None = None,
+    stderr_fd: int | None = None,
 ) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -324,13 +330,39 @@ def _child(  # pragma: no cover - runs in the child
     _forget_engines()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull if stdout_fd is None else stdout_fd, 1)
-    os.dup2(devnull, 2)
+    os.dup2(devnull if stderr_fd is None else stderr_fd, 2)
+    # the real file descriptors, not a test runner's capture objects
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     me = os.getpid()
     seen = {"stmt": 0, "commit": 0}
 
     def die() -> None:
         os.kill(me, signal.SIGKILL)
 
+    def interrupt() -> None:
+        os.kill(me, signal.SIGINT)  # as Ctrl-C: KeyboardInterrupt at the next bytecode
+
+    if mode == "sigint-stmt":
+
+        def on_stmt_int(*_a) -> None:
+            seen["stmt"] += 1
+            if seen["stmt"] == n:
+                interrupt()
+
+        event.listen(Engine, "before_cursor_execute", on_stmt_int)
+    elif mode == "sigint-commit":  # Ctrl-C while the N-th COMMIT is running
+        from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+        real_commit = SQLiteDialect_pysqlite.do_commit
+
+        def do_commit(self, dbapi_connection) -> None:
+            seen["commit"] += 1
+            if seen["commit"] == n:
+                interrupt()
+            real_commit(self, dbapi_connection)
+
+        SQLiteDialect_pysqlite.do_commit = do_commit  # type: ignore[method-assign]
     if mode == "stmt":
 
         def on_stmt(*_a) -> None:
@@ -362,22 +394,32 @@ def _child(  # pragma: no cover - runs in the child
 
 
 def run_child(
-    db: Path, argv: list[str], mode: str = "none", n: int = 0, delay: float = 0.0, *, closed_pipe=False
+    db: Path,
+    argv: list[str],
+    mode: str = "none",
+    n: int = 0,
+    delay: float = 0.0,
+    *,
+    closed_pipe: bool = False,
+    stderr_to: Path | None = None,
 ):
     """Fork a child running the CLI; returns (killed by SIGKILL, exit code or None)."""
     _forget_engines()
-    read_fd = write_fd = None
+    read_fd = write_fd = err_fd = None
     if closed_pipe:
         read_fd, write_fd = os.pipe()
         os.close(read_fd)  # nobody will ever read: every write gets EPIPE
+    if stderr_to is not None:
+        err_fd = os.open(stderr_to, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         try:
-            _child(db, argv, mode, n, delay, write_fd)
+            _child(db, argv, mode, n, delay, write_fd, err_fd)
         finally:
             os._exit(99)
-    if write_fd is not None:
-        os.close(write_fd)
+    for fd in (write_fd, err_fd):
+        if fd is not None:
+            os.close(fd)
     _, status = os.waitpid(pid, 0)
     killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     rc = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None

@@ -12,19 +12,9 @@ import os
 import random
 import sqlite3
 
-import pytest
-
 from tests.evidence import faultkit as fk
 
 TRIALS = int(os.environ.get("INCIDENT_FAULT_TRIALS", "2"))
-
-
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory):
-    work = tmp_path_factory.mktemp("faults")
-    code, steps = fk.prepare(work)
-    yield work, code, steps
-    fk._forget_engines()
 
 
 def test_the_scenario_covers_every_writing_command(scenario):
