@@ -73,9 +73,12 @@ class Step:
     seconds: float = 0.0
 
 
-def signature(db_path: str | Path) -> dict:
+def signature(db_path: str | Path, *, immutable: bool = False) -> dict:
     """Row counts of every table and the values of its state columns."""
-    conn = sqlite3.connect(str(db_path))
+    if immutable:  # on a read-only disk
+        conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    else:
+        conn = sqlite3.connect(str(db_path))
     try:
         sig: dict = {}
         tables = [

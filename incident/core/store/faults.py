@@ -239,7 +239,23 @@ def locked_error(engine, waited_s: float) -> StoreError:
 
 
 def store_error(exc: BaseException, engine) -> StoreError | None:
-    """A :class:`StoreError` for a database failure a user can act on, else None."""
+    """A :class:`StoreError` for a database failure a user can act on, else None.
+
+    Looks down the exception's chain too: SQLite may roll a whole transaction
+    back on a full disk, and the "no such savepoint" that follows hides the cause.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        found = _store_error(current, engine)
+        if found is not None:
+            return found
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _store_error(exc: BaseException, engine) -> StoreError | None:
     from sqlalchemy.exc import DBAPIError
 
     orig = getattr(exc, "orig", exc)
