@@ -48,7 +48,7 @@ def register(sub) -> None:
         help="serve the terminal UI in a web browser (textual-serve), on this machine only by default",
         description="Each browser tab runs its own `incident tui` process on the same database. "
         "Listens on 127.0.0.1 unless --public; put it behind an authenticating reverse proxy "
-        "(see README: Serving in a browser) before anyone else can reach it.",
+        "(see docs/serve.md) before anyone else can reach it.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -190,7 +190,7 @@ def build_server(args):
                 f"{args.host} is reachable from other machines and the app has no login of its own",
                 where="--host",
                 fix="keep the default 127.0.0.1 and put an authenticating reverse proxy in front "
-                "(README: Serving in a browser), or add --public if the proxy runs elsewhere",
+                "(docs/serve.md), or add --public if the proxy runs elsewhere",
             )
         print(
             f"warning: serving on {args.host}: anyone who can reach port {args.port} can use the app "
