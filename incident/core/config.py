@@ -37,7 +37,7 @@ def _env_seconds(name: str) -> float | None:
     if value < 0:
         from incident.core.errors import UserError
 
-        raise UserError(f"{name}={raw!r} is not a number of seconds", where=name, fix=f"e.g. {name}=60")
+        raise UserError("errors.faults.env_seconds", where=name, name=name, raw=raw)
     return value
 
 
@@ -64,9 +64,9 @@ class Settings:
             from incident.core.errors import UserError
 
             raise UserError(
-                f"lock timeout {self.lock_timeout_s:g} s is negative",
+                "errors.faults.negative_lock_timeout",
                 where="--lock-timeout",
-                fix="give the seconds to wait, e.g. --lock-timeout 60",
+                seconds=f"{self.lock_timeout_s:g}",
             )
         if self.db_url.startswith("sqlite:///"):
             try:

@@ -50,31 +50,19 @@ def file_error(path: str | Path, exc: OSError, *, needed: int | None = None, wha
     """A refusal for an OSError while writing ``path``: why, and what to do."""
     path = Path(path)
     code = exc.errno
+    from incident.core.i18n import t
+
     if code in _NO_SPACE:
         free = free_bytes(path.parent)
-        need = f"needs {human_bytes(needed)}" if needed else "needs more space"
-        have = f", {human_bytes(free)} free" if free is not None else ""
-        return UserError(
-            f"not enough space on the disk to write the {what} ({need}{have}); nothing was written",
-            where=str(path),
-            fix="free some space on that disk (or write to another folder), then run the command again",
-        )
+        need = t("errors.faults.needs", size=human_bytes(needed)) if needed else t("errors.faults.needs_more")
+        have = t("errors.faults.free", size=human_bytes(free)) if free is not None else ""
+        return UserError("errors.faults.no_space", where=str(path), what=what, need=need, have=have)
     if code == errno.EROFS:
-        return UserError(
-            f"the folder is on a read-only disk (write-protected?); the {what} was not written",
-            where=str(path),
-            fix="remove the write protection, or write to another folder",
-        )
+        return UserError("errors.faults.read_only_folder", where=str(path), what=what)
     if code in (errno.EACCES, errno.EPERM):
-        return UserError(
-            f"no permission to write the {what} here; nothing was written",
-            where=str(path),
-            fix="write to a folder you own, or ask for write permission",
-        )
+        return UserError("errors.faults.no_permission", where=str(path), what=what)
     return UserError(
-        f"cannot write the {what}: {exc.strerror or exc}; nothing was written",
-        where=str(path),
-        fix="check the folder exists, the disk is attached and you may write there",
+        "errors.faults.cannot_write", where=str(path), what=what, reason=exc.strerror or str(exc)
     )
 
 

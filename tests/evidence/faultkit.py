@@ -169,6 +169,13 @@ def build_steps(work: Path, code: str, points: list[str], tag: str, schedule: st
         Step("crew checkin", ["crew", "checkin", code, "A"]),
         Step("assign --dispatch", ["assign", code, "--dispatch"], ok_codes=(0, 1)),
         Step(
+            "report draft",
+            ["report", "draft", code, "--kind", "flash", "-o", str(report)],
+            output=str(report),
+        ),
+        Step("report review", ["report", "review", code, "1", "--by", "Wang Fang"]),
+        Step("report release", ["report", "release", code, "1", "--by", "Chen Jie", "--yes"]),
+        Step(
             "sample new", ["sample", "new", code, "--point", "S2", "--round", "1", "--param", "nitrobenzene"]
         ),
         Step(
@@ -182,13 +189,6 @@ def build_steps(work: Path, code: str, points: list[str], tag: str, schedule: st
         Step("inventory import", ["inventory", "import", str(files["inventory_csv"])]),
         Step("calibrate", ["calibrate", tag, "--schedule", schedule, "--on", today, "--by", "Metrology lab"]),
         Step("stock", ["stock", item, "--delta", "-1", "--reason", "used in the field"]),
-        Step(
-            "report draft",
-            ["report", "draft", code, "--kind", "flash", "-o", str(report)],
-            output=str(report),
-        ),
-        Step("report review", ["report", "review", code, "1", "--by", "Wang Fang"]),
-        Step("report release", ["report", "release", code, "1", "--by", "Chen Jie", "--yes"]),
         Step(
             "backup export",
             ["backup", "export", code, "-o", str(backup)],
