@@ -536,14 +536,7 @@ def export_report(session: Session, code: str, report_id: int, path: str | Path,
 
 
 def write_text(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write the file: {exc.strerror}",
-            where=str(path),
-            fix="check the folder exists and is writable",
-        ) from exc
+    """Complete or absent: temporary file, fsync, rename (incident.core.files)."""
+    from incident.core.files import atomic_write
+
+    atomic_write(path, text)
