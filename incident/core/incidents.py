@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from incident.core import log
-from incident.core.clock import utcnow
+from incident.core.clock import refuse_future, utcnow
 from incident.core.errors import UserError
 from incident.core.networks import load_network
 from incident.core.store.tables import Incident
@@ -92,6 +92,7 @@ def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incid
         )
     _check_numbers(spec)
     now = utcnow()
+    refuse_future(spec.alert_at, now=now, where="alert_at", what="the alert time")
     prefix = "EX" if spec.is_exercise else "INC"
     row = Incident(
         code=_next_code(session, prefix, spec.alert_at.year),

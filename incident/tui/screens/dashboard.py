@@ -23,6 +23,7 @@ from incident.core.store.engine import session_scope
 from incident.overview import DashboardData, dashboard
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain
 
 
 def _elapsed(minutes: float) -> str:
@@ -104,12 +105,12 @@ class DashboardScreen(Localised, Screen):
         yield Header()
         yield ExerciseBanner(self.code)
         with Grid():
-            yield Static(t("app.loading"), id="situation", classes="panel")
+            yield Plain(t("app.loading"), id="situation", classes="panel")
             with Vertical(id="right-column"):
-                yield Static("", id="crews", classes="panel")
-                yield Static("", id="results", classes="panel")
-            yield Static("", id="receptors", classes="panel")
-            yield Static("", id="log-tail", classes="panel")
+                yield Plain("", id="crews", classes="panel")
+                yield Plain("", id="results", classes="panel")
+            yield Plain("", id="receptors", classes="panel")
+            yield Plain("", id="log-tail", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:

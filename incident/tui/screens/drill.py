@@ -27,6 +27,7 @@ from incident.drills import DrillStatus, drill_status
 from incident.tui.base import Localised
 from incident.tui.dialogs.form import FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain
 
 if TYPE_CHECKING:
     from incident.drills import InjectView, TickResult
@@ -79,12 +80,12 @@ class InjectLogDialog(Localised, ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = f"{t('app.exercise_marker')} · {t('drill.inject_log_title')}"
             if not self.injects:
-                yield Static(t("drill.no_injects"))
+                yield Plain(t("drill.no_injects"))
             for inj in reversed(self.injects):
-                yield Static(
+                yield Plain(
                     f"{fmt_elapsed(inj.at_min)} · {inj.sender or '—'} · {inj.title}", classes="inject-head"
                 )
-                yield Static(one_paragraph(inj.message))
+                yield Plain(one_paragraph(inj.message))
             yield Button(t("drill.close"), id="inject-log-ok", variant="primary")
 
     def on_button_pressed(self, _event: Button.Pressed) -> None:
@@ -124,11 +125,11 @@ class DrillScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield Static("", id="drill-info", classes="muted")
+        yield Plain("", id="drill-info", classes="muted")
         with Grid():
-            yield Static(t("app.loading"), id="drill-timeline", classes="panel")
-            yield Static("", id="drill-ratings", classes="panel")
-            yield Static("", id="drill-injects", classes="panel")
+            yield Plain(t("app.loading"), id="drill-timeline", classes="panel")
+            yield Plain("", id="drill-ratings", classes="panel")
+            yield Plain("", id="drill-injects", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:

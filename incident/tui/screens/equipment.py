@@ -18,6 +18,7 @@ from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.readiness import EquipmentDetail, equipment_detail
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 from incident.tui.widgets.readiness_state import state_text
 
 
@@ -57,7 +58,7 @@ class EquipmentScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
-            yield Static(t("app.loading"), id="detail")
+            yield Plain(t("app.loading"), id="detail")
         yield Footer()
 
     def on_mount(self) -> None:

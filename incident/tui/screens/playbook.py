@@ -49,6 +49,7 @@ from incident.playbook import (
 from incident.tui.base import Localised
 from incident.tui.widgets.checklist import Checklist
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain
 
 GLYPH = {"done": "✓", "skipped": "↷", "active": "▸", "pending": "∙"}
 
@@ -138,25 +139,25 @@ class PlaybookScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield Static("", id="phase-bar")
+        yield Plain("", id="phase-bar")
         with Horizontal(id="pb-body"):
             yield OptionList(id="step-list")
             with VerticalScroll(id="step-detail"):
-                yield Static("", id="step-meta")
-                yield Static("", id="step-instructions")
-                yield Static(t("playbook.checklist"), classes="section", id="checklist-label")
+                yield Plain("", id="step-meta")
+                yield Plain("", id="step-instructions")
+                yield Plain(t("playbook.checklist"), classes="section", id="checklist-label")
                 yield Checklist(id="checklist")
-                yield Static(t("playbook.form"), classes="section", id="form-label")
+                yield Plain(t("playbook.form"), classes="section", id="form-label")
                 yield Vertical(id="form")
-                yield Static(t("playbook.action"), classes="section", id="action-label")
-                yield Static("", id="action-info")
+                yield Plain(t("playbook.action"), classes="section", id="action-label")
+                yield Plain("", id="action-info")
                 with Horizontal(id="step-buttons"):
                     yield Button(t("playbook.btn_done"), id="btn-done", variant="success", compact=True)
                     yield Button(t("playbook.btn_skip"), id="btn-skip", variant="warning", compact=True)
                     yield Button(t("playbook.btn_undo"), id="btn-undo", compact=True)
                     yield Button(t("playbook.btn_action"), id="btn-action", variant="primary", compact=True)
         with Vertical(id="chooser-box"):
-            yield Static("", id="chooser-text")
+            yield Plain("", id="chooser-text")
             yield OptionList(id="chooser")
         yield Footer()
 
