@@ -112,6 +112,9 @@ def cmd_verify(args) -> int:
         print(f"{len(report.problems)} problems:")
         for p in report.problems:
             print(f"- {p.render()}")
+    print(f"signed entries: {report.signed}; legacy unsigned: {report.legacy_unsigned}")
+    for note in report.notes:
+        print(f"note: {note}")
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0 if report.ok else 1

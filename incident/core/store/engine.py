@@ -22,7 +22,7 @@ from incident.core.errors import UserError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest Alembic revision. Start-up compares the database with this and
 #: skips loading Alembic when they match; tests check it equals the script head.
-SCHEMA_HEAD = "drills_1"
+SCHEMA_HEAD = "evidence_1"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -135,11 +135,12 @@ def open_store(url: str) -> Engine:
     """Engine with the schema upgraded: what the app and the CLI use."""
     engine = make_engine(url)
     try:
-        if not _at_head(engine):
+        upgraded = not _at_head(engine)
+        if upgraded:
             upgrade(engine)
         from incident.core.store import guards
 
-        guards.ensure(engine)  # re-install append-only triggers someone dropped
+        guards.ensure(engine, upgraded=upgraded)  # re-install (and log) triggers someone dropped
     except UserError:
         raise
     except Exception as exc:

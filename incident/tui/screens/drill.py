@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -27,7 +26,7 @@ from incident.drills import DrillStatus, drill_status
 from incident.tui.base import Localised
 from incident.tui.dialogs.form import FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
-from incident.tui.widgets.plain import Plain
+from incident.tui.widgets.plain import Plain, PlainRichTable
 
 if TYPE_CHECKING:
     from incident.drills import InjectView, TickResult
@@ -157,7 +156,7 @@ class DrillScreen(Localised, Screen):
             + t("drill.pending", n=st.pending_results, m=st.upcoming_injects)
         )
         targets = {ev.metric: ev for ev in st.evaluations}
-        tl = Table.grid(padding=(0, 1), expand=True)
+        tl = PlainRichTable.grid(padding=(0, 1), expand=True)
         tl.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         tl.add_column(justify="right", no_wrap=True)
         tl.add_column(justify="right", no_wrap=True)
@@ -168,7 +167,7 @@ class DrillScreen(Localised, Screen):
             tl.add_row(t(METRIC_KEYS.get(m.name, m.name)), when, target)
         self.query_one("#drill-timeline", Static).update(tl)
 
-        rt = Table.grid(padding=(0, 1), expand=True)
+        rt = PlainRichTable.grid(padding=(0, 1), expand=True)
         rt.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         rt.add_column(no_wrap=True)
         rt.add_column(no_wrap=True)
@@ -179,7 +178,7 @@ class DrillScreen(Localised, Screen):
             rt.add_row(bilingual(ev.capability, ev.capability_zh), ev.target, mark)
         self.query_one("#drill-ratings", Static).update(rt)
 
-        it = Table.grid(padding=(0, 1), expand=True)
+        it = PlainRichTable.grid(padding=(0, 1), expand=True)
         it.add_column(style="bold", no_wrap=True, min_width=7)
         it.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         if not st.injects:

@@ -15,7 +15,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 from textual import work
@@ -49,7 +48,7 @@ from incident.playbook import (
 from incident.tui.base import Localised
 from incident.tui.widgets.checklist import Checklist
 from incident.tui.widgets.exercise_banner import ExerciseBanner
-from incident.tui.widgets.plain import Plain
+from incident.tui.widgets.plain import Plain, PlainRichTable
 
 GLYPH = {"done": "✓", "skipped": "↷", "active": "▸", "pending": "∙"}
 
@@ -254,8 +253,8 @@ class PlaybookScreen(Localised, Screen):
         self.query_one("#phase-bar", Static).update(bar)
         self.query_one("#step-list").border_subtitle = t("playbook.progress", done=done, total=total)
 
-    def _step_prompt(self, sv: StepView, now: datetime) -> Table:
-        grid = Table.grid(expand=True, padding=(0, 0))
+    def _step_prompt(self, sv: StepView, now: datetime) -> PlainRichTable:
+        grid = PlainRichTable.grid(expand=True, padding=(0, 0))
         grid.add_column(width=2, no_wrap=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
@@ -31,6 +32,13 @@ class PlainTable(DataTable):
 
     def update_cell_at(self, coordinate: Any, value: Any, **kwargs: Any) -> None:  # type: ignore[override]
         super().update_cell_at(coordinate, _plain(value), **kwargs)
+
+
+class PlainRichTable(Table):
+    """A Rich Table (inside a panel) whose string cells are literal text."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        super().add_row(*(_plain(c) for c in renderables), **kwargs)
 
 
 class Plain(Static):
