@@ -379,7 +379,13 @@ def _incident_rows(session: Session, incident_id: int) -> dict[str, list[SQLMode
     }
 
 
-def verify(session: Session, code: str | None = None, *, head: tuple[int, str] | None = None) -> VerifyReport:
+def verify(
+    session: Session,
+    code: str | None = None,
+    *,
+    head: tuple[int, str] | None = None,
+    sealed: list[Any] | None = None,
+) -> VerifyReport:
     """Verify every chain and evidence row, or one incident's."""
     from incident.core.incidents import get_incident
 
@@ -420,6 +426,18 @@ def verify(session: Session, code: str | None = None, *, head: tuple[int, str] |
         report.notes.append(f"{report.legacy_unsigned} legacy unsigned entries: {when}")
     for gap in report.protection_gaps:
         report.warnings.append(gap.render())
+    if sealed:
+        from incident.evidence.seal import check_seals
+
+        by_chain_all = dict(by_chain)
+        for seal in sealed:
+            if seal.chain not in by_chain_all:
+                found = log.entries(session, seal.chain)
+                if found:
+                    by_chain_all[seal.chain] = found
+        for where, message in check_seals(by_chain_all, sealed, registry):
+            report.problems.append(Problem("sealed", where, message))
+        report.seals_checked = len(sealed)
     if head is not None:
         problem = check_head(all_entries, *head)
         if problem:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from incident.core import log, standards
+from incident.core import accounts, log, standards
 from incident.core.clock import FUTURE_TOLERANCE, fmt_local, incident_now, refuse_future, utcnow
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.incidents import get_incident
@@ -641,6 +641,8 @@ def add_result(session: Session, code: str, raw: ResultInput, *, actor: str, vie
     ``view=False`` (bulk import) skips building the view and returns None.
     """
     inc = get_incident(session, code)
+    person = accounts.require(session, "result.record")
+    actor = person.name if person is not None else actor
     checked = check_result(session, inc, raw)
     row = _result_row(inc, checked, actor=actor, at=utcnow())
     return _store(session, inc, row, checked, actor=actor, view=view)
