@@ -22,9 +22,11 @@ def _isolate(tmp_path, monkeypatch):
     monkeypatch.setenv("INCIDENT_KEYRING", "0")
     monkeypatch.delenv("INCIDENT_PASSPHRASE", raising=False)
     set_language("en")
+    from incident.cli import context
     from incident.core import signing
 
     signing.login(None)
+    context._acting_installed.clear()
     yield
     signing.login(None)
     set_language("en")

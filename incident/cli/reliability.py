@@ -25,6 +25,13 @@ def register(sub) -> None:
         metavar="SEQ:HASH",
         help="a chain head recorded elsewhere (an export or backup header); checks it is still in the chain",
     )
+    p.add_argument(
+        "--sealed",
+        action="append",
+        metavar="FILE",
+        help="a seal file (`incident seal`, report releases): proves the chain still passes through "
+        "every sealed head and that each seal is genuinely signed (repeat for several files)",
+    )
     add_json(p)
     p.set_defaults(handler=cmd_verify)
 
@@ -86,8 +93,13 @@ def cmd_verify(args) -> int:
         raise UserError(
             "--head needs an incident code", where="--head", fix="incident verify CODE --head SEQ:HASH"
         )
+    sealed = None
+    if args.sealed:
+        from incident.evidence import read_seal_file
+
+        sealed = [seal for path in args.sealed for seal in read_seal_file(path)]
     with session_scope(engine_from(args)) as s:
-        report = verify(s, args.incident, head=head)
+        report = verify(s, args.incident, head=head, sealed=sealed)
     if args.json:
         as_json(report.as_dict())
         return 0 if report.ok else 1
@@ -113,6 +125,10 @@ def cmd_verify(args) -> int:
         for p in report.problems:
             print(f"- {p.render()}")
     print(f"signed entries: {report.signed}; legacy unsigned: {report.legacy_unsigned}")
+    if report.seals_checked:
+        print(f"sealed heads checked: {report.seals_checked}")
+    for gap in report.protection_gaps:
+        print(f"protection gap: {gap.render()}")
     for note in report.notes:
         print(f"note: {note}")
     for w in report.warnings:

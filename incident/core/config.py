@@ -26,13 +26,20 @@ def default_db_url(data_dir: Path | None = None) -> str:
     return f"sqlite:///{data_dir / 'incident.sqlite'}"
 
 
+def default_user() -> str:
+    """$INCIDENT_USER, else the person logged in on this machine (`incident login`), else $USER."""
+    if os.environ.get("INCIDENT_USER"):
+        return os.environ["INCIDENT_USER"]
+    from incident.core.keystore import logged_in_name
+
+    return logged_in_name() or os.environ.get("USER") or "responder"
+
+
 @dataclass
 class Settings:
     db_url: str = field(default_factory=lambda: os.environ.get("INCIDENT_DB") or default_db_url())
     lang: str = field(default_factory=lambda: os.environ.get("INCIDENT_LANG", "en"))
-    user: str = field(
-        default_factory=lambda: os.environ.get("INCIDENT_USER") or os.environ.get("USER") or "responder"
-    )
+    user: str = field(default_factory=lambda: default_user())
 
     def __post_init__(self) -> None:
         if self.lang not in SUPPORTED_LANGS:
