@@ -14,7 +14,14 @@ from incident.core.clock import utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import NewIncident, create_incident
 from incident.core.store.engine import session_scope
-from incident.evidence import countersign_file, read_seal_file, seal_chain, seal_heads, verify, write_seal_file
+from incident.evidence import (
+    countersign_file,
+    read_seal_file,
+    seal_chain,
+    seal_heads,
+    verify,
+    write_seal_file,
+)
 from tests.identities import acting_as
 
 
