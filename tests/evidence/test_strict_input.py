@@ -85,19 +85,24 @@ async def test_crew_names_with_markup_show_literally_on_the_crew_board(demo_engi
             if isinstance(app.screen, CrewBoardScreen) and app.screen.query_one("#crew-table").row_count:
                 break
         table = app.screen.query_one("#crew-table")
-        names = [table.get_cell_at((r, 0)) for r in range(table.row_count)]
-        assert any(isinstance(n, Text) and n.plain == NASTY and not n.spans for n in names), names
+        from textual.widgets._data_table import default_cell_formatter  # what the table renders with
+
+        shown = [default_cell_formatter(table.get_cell_at((r, 0))) for r in range(table.row_count)]
+        assert any(isinstance(t, Text) and t.plain == NASTY and not t.spans for t in shown), shown
         app.notify(f"saved {NASTY}")
         await pilot.pause()
         assert any(n.message == f"saved {NASTY}" and not n.markup for n in app._notifications)
 
 
 def test_plain_widgets_keep_text_literal():
-    from incident.tui.widgets.plain import Plain, PlainTable, markup
+    from textual.widgets._data_table import default_cell_formatter
+
+    from incident.tui.widgets.plain import Plain, _plain, markup
 
     assert Plain(NASTY)._render_markup is False
     assert markup("[red]x[/red]") == "\\[red]x\\[/red]"
-    assert issubclass(PlainTable, object)
+    for text in (NASTY, "ends in a backslash \\", "[/]", "plain M03"):
+        assert default_cell_formatter(_plain(text)).plain == text
 
 
 def test_no_screen_builds_a_markup_table_or_panel():

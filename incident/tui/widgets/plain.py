@@ -18,7 +18,23 @@ from textual.widgets import DataTable, Static
 
 
 def _plain(cell: Any) -> Any:
-    return Text(cell) if isinstance(cell, str) else cell
+    """A string cell escaped so Textual's markup parser gives back exactly the string.
+
+    Escaped rather than wrapped in ``Text`` so the table still holds strings
+    (``get_cell`` reads back the same value for ordinary text); a string ending
+    in a backslash, which Rich's escape cannot round-trip, becomes ``Text``.
+    """
+    if not isinstance(cell, str):
+        return cell
+    if cell.endswith("\\"):
+        return Text(cell)
+    return escape(cell)
+
+
+class _RichCells:
+    @staticmethod
+    def cell(cell: Any) -> Any:
+        return Text(cell) if isinstance(cell, str) else cell
 
 
 class PlainTable(DataTable):
@@ -38,7 +54,7 @@ class PlainRichTable(Table):
     """A Rich Table (inside a panel) whose string cells are literal text."""
 
     def add_row(self, *renderables: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        super().add_row(*(_plain(c) for c in renderables), **kwargs)
+        super().add_row(*(_RichCells.cell(c) for c in renderables), **kwargs)
 
 
 class Plain(Static):
