@@ -27,7 +27,9 @@ from tests.identities import acting_as
 
 def _story(engine, person=None, notes=5) -> str:
     with acting_as(person), session_scope(engine) as s:
-        code = create_incident(s, NewIncident(title="spill", alert_at=utcnow() - timedelta(hours=1)), actor="t").code
+        code = create_incident(
+            s, NewIncident(title="spill", alert_at=utcnow() - timedelta(hours=1)), actor="t"
+        ).code
         for i in range(notes):
             log.append(s, chain=log.incident_chain(code), actor="t", kind="note", summary=f"note {i}")
     return code
@@ -109,7 +111,11 @@ def test_countersigning_by_a_second_person(engine, people, tmp_path):
     code = _story(engine, people["Ann Author"])
     with acting_as(people["Lena Lead"]), session_scope(engine) as s:
         path = write_seal_file(tmp_path / "heads.json", seal_heads(s, code))
-    with acting_as(people["Lena Lead"]), session_scope(engine) as s, pytest.raises(UserError, match="second person"):
+    with (
+        acting_as(people["Lena Lead"]),
+        session_scope(engine) as s,
+        pytest.raises(UserError, match="second person"),
+    ):
         countersign_file(s, path)
     with acting_as(people["Rita Reviewer"]), session_scope(engine) as s:
         assert countersign_file(s, path) == 1
