@@ -54,8 +54,9 @@ def register(sub) -> None:
         "serve",
         help="serve the terminal UI in a web browser (textual-serve), on this machine only by default",
         description="Each browser tab runs its own `incident tui` process on the same database. "
-        "Listens on 127.0.0.1 unless --public; put it behind an authenticating reverse proxy "
-        "(see README: Serving in a browser) before anyone else can reach it.",
+        "Each session asks for an account and its passphrase (the same accounts as the CLI: "
+        "`incident account add`) and acts as that person. Listens on 127.0.0.1 unless --public; "
+        "beyond this machine put it behind a TLS reverse proxy.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -192,9 +193,8 @@ def tui_command(args) -> str:
 
     settings = settings_from(args)
     parts = [sys.executable, "-m", "incident", "--db", settings.db_url, "--lang", settings.lang]
-    if getattr(args, "user", None):
-        parts += ["--user", args.user]
-    parts += ["tui"]
+    # never the operator's --user: each browser session logs in with its own account
+    parts += ["tui", "--login"]
     if getattr(args, "incident_code", None):
         parts.append(args.incident_code)
     return shlex.join(parts)
@@ -222,7 +222,17 @@ def build_server(args):
         raise UserError(
             "textual-serve is not installed", where="incident serve", fix="pip install 'incident[serve]'"
         ) from exc
-    engine_from(args)  # open (and upgrade) the database once, before any session starts
+    engine = engine_from(args)  # open (and upgrade) the database once, before any session starts
+    from incident.core import signing
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine) as s:
+        if not signing.registry(s).accounts:
+            raise UserError(
+                "incident serve needs accounts: every browser session logs in as a person",
+                where="incident serve",
+                fix="create the first account: `incident account add NAME --role team_lead`",
+            )
     return Server(
         tui_command(args),
         host=args.host,
