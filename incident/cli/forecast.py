@@ -18,8 +18,14 @@ def register(sub) -> None:
         "decay) and prints, for every receptor and point: leading edge, peak, trailing edge, the "
         "window above the standard, and the Jobson (1996) empirical cross-check.",
     )
-    p.add_argument("target", help="a scenario file (see README) or an incident code such as INC-2026-0001")
-    p.add_argument("--horizon", type=float, help="hours to forecast (default: the scenario's, or 72)")
+    p.add_argument(
+        "target", help="a scenario file (docs/formats/scenario.md) or an incident code such as INC-2026-0001"
+    )
+    p.add_argument(
+        "--horizon",
+        type=float,
+        help="hours to forecast (default: the scenario's, or until the plume has passed every point, up to 30 days)",
+    )
     p.add_argument("--csv", metavar="FILE", help="write breakthrough curves (time_h + one column per point)")
     p.add_argument(
         "--profile-at",
@@ -207,10 +213,15 @@ def cmd_forecast(args) -> int:
         f"{mb['decayed_kg']:.4g} kg, in channel {mb['in_channel_kg']:.4g} kg, in storage {mb['in_storage_kg']:.4g} kg; "
         f"relative error {mb['relative_error']:.1e}"
     )
+    for b in mb.get("boundaries", []):
+        print(f"  {b['kind']} {b['reach']}: in {b['in_kg']:.4g} kg, out {b['out_kg']:.4g} kg")
     print(
         f"grid: dx {fc.grid['dx_m']:.4g} m, dt {fc.grid['dt_s']:.4g} s, {fc.grid['cells']} cells, max cell Péclet "
         f"{fc.grid['max_peclet']:.2f}, max Courant {fc.grid['max_courant']:.2f}"
     )
+    if "error_estimate" in fc.grid:
+        print(f"estimated numerical error: {fc.grid['error_estimate']['summary']}")
+    print(f"horizon: {fc.horizon_h:.1f} h")
     for w in fc.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.csv:

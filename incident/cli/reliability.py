@@ -56,7 +56,7 @@ def register(sub) -> None:
         description="Each browser tab runs its own `incident tui` process on the same database. "
         "Each session asks for an account and its passphrase (the same accounts as the CLI: "
         "`incident account add`) and acts as that person. Listens on 127.0.0.1 unless --public; "
-        "beyond this machine put it behind a TLS reverse proxy.",
+        "beyond this machine put it behind a TLS reverse proxy (docs/serve.md).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -209,7 +209,7 @@ def build_server(args):
                 f"{args.host} is reachable from other machines and the app has no login of its own",
                 where="--host",
                 fix="keep the default 127.0.0.1 and put an authenticating reverse proxy in front "
-                "(README: Serving in a browser), or add --public if the proxy runs elsewhere",
+                "(docs/serve.md), or add --public if the proxy runs elsewhere",
             )
         print(
             f"warning: serving on {args.host}: anyone who can reach port {args.port} can use the app "

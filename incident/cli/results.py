@@ -110,7 +110,7 @@ def register(sub) -> None:
         "results",
         help="results CSV (lab export or station series); all rows or none",
         description="Import a results CSV. If any row is bad nothing is imported and every bad row is "
-        "listed with its line number. Format: see README, section Results.",
+        "listed with its line number. Format: docs/formats/results-csv.md.",
     )
     i.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     i.add_argument("file", help="CSV file (UTF-8, UTF-16 or GB18030)")

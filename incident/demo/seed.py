@@ -27,6 +27,8 @@ DEMO_RIVER = DEMO_DIR / "jade_river.geojson"
 DEMO_ROSTER = DEMO_DIR / "roster.toml"
 DEMO_INVENTORY = DEMO_DIR / "inventory.toml"
 DEMO_INCIDENT = DEMO_DIR / "incident.toml"
+DEMO_RISK_SOURCES = DEMO_DIR / "jade_risk_sources.geojson"
+DEMO_INTAKES = DEMO_DIR / "jade_intakes.geojson"
 
 
 def ensure_demo(engine: Engine, *, actor: str = "demo") -> str | None:
@@ -63,6 +65,13 @@ def ensure_demo(engine: Engine, *, actor: str = "demo") -> str | None:
                 description=spec.get("description", ""),
             ),
             actor=actor,
+        )
+        # the demo river's pre-plan register, and the rows of the source the demo incident is at
+        # (`incident preplan build` computes the rest)
+        from incident.preplan import build_and_store, load_inputs
+
+        build_and_store(
+            session, load_inputs(DEMO_RIVER, DEMO_RISK_SOURCES, DEMO_INTAKES), actor=actor, near=row
         )
         if spec.get("playbook"):
             from incident.playbook import start_run

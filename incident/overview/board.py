@@ -64,6 +64,26 @@ class DashboardData:
     forecast_at: datetime | None = None  # when the forecast shown was run
     now: datetime | None = None  # "now" for countdowns: the exercise clock in a drill
     exercise_speed: float | None = None  # the exercise clock's speed (×N; 0 = paused)
+    preplan: list[PreplanLine] = field(default_factory=list)  # pre-plan rows of a source at/near this one
+
+
+@dataclass
+class PreplanLine:
+    """One pre-plan row of a registered risk source at or near the incident's source."""
+
+    source_id: str
+    source_name: str
+    intake_id: str
+    intake_name: str
+    flow: str
+    arrival_p10_h: float | None
+    arrival_p50_h: float | None
+    arrival_p90_h: float | None
+    peak_mg_l: float
+    hours_above_standard: float
+    reserve_h: float
+    first_interception: str | None
+    hours_to_act: float | None
 
 
 def fill_from_playbook(session: Session, data: DashboardData) -> None:
@@ -79,6 +99,31 @@ def fill_from_playbook(session: Session, data: DashboardData) -> None:
     nxt = view.next_deadline()
     data.next_deadline = (str(nxt.step.title), nxt.due_at) if nxt and nxt.due_at else None
     data.playbook_progress = view.progress
+
+
+def fill_preplan(session: Session, inc, data: DashboardData) -> None:
+    """The pre-plan rows of the registered source the incident is at (numbers known the day before)."""
+    from incident.preplan import preplan_rows_near
+
+    for r in preplan_rows_near(session, inc):
+        ips = r.get("interception_points") or []
+        data.preplan.append(
+            PreplanLine(
+                source_id=r["source_id"],
+                source_name=r["source_name"],
+                intake_id=r["intake_id"],
+                intake_name=r["intake_name"],
+                flow=r["flow"],
+                arrival_p10_h=r["arrival_p10_h"],
+                arrival_p50_h=r["arrival_p50_h"],
+                arrival_p90_h=r["arrival_p90_h"],
+                peak_mg_l=r["peak_mg_l"],
+                hours_above_standard=r["hours_above_standard"],
+                reserve_h=r["reserve_h"],
+                first_interception=ips[0]["id"] if ips else None,
+                hours_to_act=ips[0]["hours_to_act"] if ips else None,
+            )
+        )
 
 
 def dashboard(session: Session, code: str) -> DashboardData:
@@ -113,6 +158,7 @@ def dashboard(session: Session, code: str) -> DashboardData:
         except UserError:
             pass  # not in the standards table: shown as recorded
     fill_from_playbook(session, data)
+    fill_preplan(session, inc, data)
     data.receptors = downstream_receptors(session, inc)
     data.release_start = inc.release_start or inc.alert_at
     logged = latest_logged_forecast(session, inc.code)

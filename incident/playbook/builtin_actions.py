@@ -20,7 +20,8 @@ from incident.playbook.registry import ActionOutcome, register_action
 def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
     from incident.plume import DEFAULT_HORIZON_H, forecast_incident, log_forecast
 
-    fc = forecast_incident(session, code, horizon_h=float(params.get("horizon_h", DEFAULT_HORIZON_H)))
+    horizon = params.get("horizon_h", DEFAULT_HORIZON_H)
+    fc = forecast_incident(session, code, horizon_h=None if horizon is None else float(horizon))
     log_forecast(session, code, fc, actor=actor)
     intakes = sorted(
         (p for p in fc.points if p.reached and p.kind == "drinking_water_intake"),

@@ -1,24 +1,28 @@
 """Where the plume goes: river scenarios, the forecast, the uncertainty ensemble, refitting to field results, and the source trace.
 
 This ``__init__`` is the room's public API: front ends and other rooms import
-from here, never from the private modules behind it. Names load lazily (PEP
-562), so importing the room costs nothing until a use case is called.
+from here, never from the private modules behind it. Names load on first use
+(see :mod:`incident.core.api`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
+    from incident.plume.dispersion import estimate_csv, estimate_one
     from incident.plume.forecast import (
         DEFAULT_HORIZON_H,
         ForecastPointSpec,
         ForecastRequest,
         Spill,
+        build_reach_specs,
         load_scenario,
         log_forecast,
         profile_rows,
+        reach_hydraulics,
         receptor_points,
         run_forecast,
         standard_for,
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from incident.plume.incident_forecast import forecast_incident
     from incident.plume.uncertainty import (
         DISTRIBUTIONS_TEXT,
+        GIVEN_DISPERSION_SPREAD,
         apply_bands,
         band_rows,
         calibrate_incident,
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
         request_with_calibration,
         run_request_ensemble,
         trace_file,
+        trace_records,
     )
 
 _API: dict[str, str] = {
@@ -44,26 +50,32 @@ _API: dict[str, str] = {
     "DISTRIBUTIONS_TEXT": "incident.plume.uncertainty",
     "ForecastPointSpec": "incident.plume.forecast",
     "ForecastRequest": "incident.plume.forecast",
+    "GIVEN_DISPERSION_SPREAD": "incident.plume.uncertainty",
     "IncidentForecast": "incident.plume.forecast_types",
     "PointForecast": "incident.plume.forecast_types",
     "Spill": "incident.plume.forecast",
     "apply_bands": "incident.plume.uncertainty",
     "band_rows": "incident.plume.uncertainty",
+    "build_reach_specs": "incident.plume.forecast",
     "calibrate_incident": "incident.plume.uncertainty",
     "check_members": "incident.plume.uncertainty",
     "decide": "incident.plume.uncertainty",
+    "estimate_csv": "incident.plume.dispersion",
+    "estimate_one": "incident.plume.dispersion",
     "forecast_incident": "incident.plume.incident_forecast",
     "latest_logged_forecast": "incident.plume.forecast_log",
     "list_calibrations": "incident.plume.uncertainty",
     "load_scenario": "incident.plume.forecast",
     "log_forecast": "incident.plume.forecast",
     "profile_rows": "incident.plume.forecast",
+    "reach_hydraulics": "incident.plume.forecast",
     "receptor_points": "incident.plume.forecast",
     "request_with_calibration": "incident.plume.uncertainty",
     "run_forecast": "incident.plume.forecast",
     "run_request_ensemble": "incident.plume.uncertainty",
     "standard_for": "incident.plume.forecast",
     "trace_file": "incident.plume.uncertainty",
+    "trace_records": "incident.plume.uncertainty",
 }
 
 __all__ = [
@@ -71,34 +83,32 @@ __all__ = [
     "DISTRIBUTIONS_TEXT",
     "ForecastPointSpec",
     "ForecastRequest",
+    "GIVEN_DISPERSION_SPREAD",
     "IncidentForecast",
     "PointForecast",
     "Spill",
     "apply_bands",
     "band_rows",
+    "build_reach_specs",
     "calibrate_incident",
     "check_members",
     "decide",
+    "estimate_csv",
+    "estimate_one",
     "forecast_incident",
     "latest_logged_forecast",
     "list_calibrations",
     "load_scenario",
     "log_forecast",
     "profile_rows",
+    "reach_hydraulics",
     "receptor_points",
     "request_with_calibration",
     "run_forecast",
     "run_request_ensemble",
     "standard_for",
     "trace_file",
+    "trace_records",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _API)

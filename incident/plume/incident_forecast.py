@@ -19,7 +19,7 @@ def forecast_incident(
     session: Session,
     code: str,
     *,
-    horizon_h: float = DEFAULT_HORIZON_H,
+    horizon_h: float | None = DEFAULT_HORIZON_H,
     extra_points: Sequence[tuple[str, str, float]] = (),
     progress: Callable[[float], None] | None = None,
     calibrated: bool = True,

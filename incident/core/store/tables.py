@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # ---------------------------------------------------------------- incidents
@@ -600,3 +600,111 @@ class LogEntry(SQLModel, table=True):
     signer: str | None = None
     key_id: str | None = None
     signature: str | None = None
+
+
+# ---------------------------------------------------------------- pre-plans (issue 21)
+
+
+class PreplanEntry(SQLModel, table=True):
+    """The current register: risk sources, intakes and interception points (``role``), one row each.
+
+    Changes are written by ``incident preplan build`` and logged on the centre chain (kind
+    ``preplan.register``) with the entry's canonical JSON digest before and after."""
+
+    __table_args__ = (UniqueConstraint("role", "entry_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    role: str = Field(index=True)  # source | intake | interception
+    entry_id: str = Field(index=True)
+    name: str
+    name_zh: str | None = None
+    kind: str = ""
+    reach_id: str
+    km: float
+    lat: float
+    lon: float
+    data_json: str  # the entry as imported (canonical JSON)
+    digest: str  # sha256 of data_json
+    updated_at: datetime
+    updated_by: str
+
+
+class PreplanRow(SQLModel, table=True):
+    """One source × intake × flow scenario; ``input_hash`` decides whether a build recomputes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True)  # source|intake|flow
+    source_id: str = Field(index=True)
+    intake_id: str = Field(index=True)
+    flow: str
+    input_hash: str
+    model_version: str
+    row_json: str
+    computed_at: datetime
+
+
+# ---------------------------------------------------------------- automatic stations (HJ 212-2017)
+
+
+class Station(SQLModel, table=True):
+    """An automatic water-quality station: its HJ 212 MN code and its place on a river network."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mn: str = Field(index=True, unique=True)
+    name: str = ""
+    river_network_id: int | None = Field(default=None, foreign_key="rivernetwork.id")
+    reach_id: str | None = None
+    km: float | None = None
+    parameters_json: str = "[]"  # the project's parameter keys the station measures
+    water_class: str = "III"  # GB 3838 class of the section
+    created_at: datetime
+    created_by: str
+
+
+class StationReading(SQLModel, table=True):
+    """One value of one parameter at one station and time, as received (flag kept; only N is valid).
+
+    The unique index (station, time, parameter, interval) makes replays idempotent and serves a
+    station's day as one index range scan."""
+
+    __table_args__ = (
+        Index("ux_stationreading_station_at", "station_id", "at", "parameter", "interval", unique=True),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(foreign_key="station.id")
+    at: datetime  # DataTime, UTC
+    parameter: str
+    interval: str  # realtime | minute | hourly | daily
+    value: float | None = None
+    flag: str = "N"
+    received_at: datetime
+
+
+class StationRejection(SQLModel, table=True):
+    """A packet refused (bad CRC, malformed, unknown station, time far from now): counted, never data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    source: str  # file:line or peer address
+    mn: str | None = None
+    reason: str  # the refusal's problem text
+    packet: str = ""  # the first 200 characters, for the log reader
+
+
+class StationAlert(SQLModel, table=True):
+    """An early warning from station data, one per event (deduplicated across parameters and stations)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True)  # e.g. ALR-2026-0001
+    status: str = "open"  # open | acknowledged | closed | promoted
+    first_abnormal_at: datetime
+    detected_at: datetime  # time of the reading that raised the alarm
+    opened_at: datetime  # wall clock
+    station_mn: str
+    parameter: str
+    value: float
+    baseline: float
+    evidence_json: str = "[]"  # one entry per (station, parameter) that saw the event
+    candidates_json: str = "[]"  # source trace: reach, km, release time, weight
+    risk_sources_json: str = "[]"
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    updated_at: datetime

@@ -209,11 +209,21 @@ class DashboardScreen(Localised, Screen):
         rec.add_column(t("dashboard.km"), justify="right")
         rec.add_column(t("dashboard.distance"), justify="right")
         rec.add_column(t("dashboard.arrival"), justify="right")
+        # before a forecast is run, the pre-plan of a registered source at the incident gives the
+        # median-flow P50 arrival at each intake
+        preplan = {
+            p.intake_id: p.arrival_p50_h
+            for p in data.preplan
+            if p.flow == "median" and p.arrival_p50_h is not None and p.source_id == data.preplan[0].source_id
+        }
         for r in data.receptors:
             name = Text(bilingual(r.name, r.name_zh))
             if r.kind == "drinking_water_intake":
                 name.stylize("bold red")
-            if data.forecast_at is None:
+            planned = preplan.get(r.receptor_id)
+            if data.forecast_at is None and planned is not None:
+                arrival = f"+{planned:.1f}h {t('dashboard.preplan')}"  # known the day before
+            elif data.forecast_at is None:
                 arrival = t("dashboard.not_run")
             elif r.arrival_h is None:
                 arrival = t("dashboard.not_reached")
