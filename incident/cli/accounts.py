@@ -29,7 +29,7 @@ def register(sub) -> None:
         "passphrase: asked for, or $INCIDENT_PASSPHRASE) unless --public-key gives the key made on "
         "their own machine (`incident account keygen`). Signed by the logged-in team lead.",
     )
-    q.add_argument("name", metavar="NAME")
+    q.add_argument("name", metavar="NAME", help='the person\'s name, e.g. "Li Wei"')
     q.add_argument(
         "--role",
         action="append",
@@ -39,7 +39,7 @@ def register(sub) -> None:
     q.add_argument("--public-key", metavar="HEX", help="their public key, from `incident account keygen`")
     q.set_defaults(handler=cmd_account_add)
     q = asub.add_parser("keygen", help="make NAME's key on this machine and print the public key to register")
-    q.add_argument("name", metavar="NAME")
+    q.add_argument("name", metavar="NAME", help="your account name")
     q.set_defaults(handler=cmd_account_keygen)
     q = asub.add_parser("list", help="every account, its roles and current key")
     add_json(q)
@@ -47,15 +47,15 @@ def register(sub) -> None:
     q = asub.add_parser(
         "rotate", help="replace a key (yours by default); signed by the old key or a team lead"
     )
-    q.add_argument("name", metavar="NAME", nargs="?")
+    q.add_argument("name", metavar="NAME", nargs="?", help="whose key (default: yours)")
     q.set_defaults(handler=cmd_account_rotate)
     q = asub.add_parser("revoke", help="revoke an account: its key signs nothing from now on")
-    q.add_argument("name", metavar="NAME")
+    q.add_argument("name", metavar="NAME", help="the account to revoke")
     q.add_argument("--reason", required=True, help='why, e.g. "laptop lost"')
     q.set_defaults(handler=cmd_account_revoke)
     q = asub.add_parser("roles", help="set an account's roles (team leads only)")
-    q.add_argument("name", metavar="NAME")
-    q.add_argument("roles", nargs="+", metavar="ROLE")
+    q.add_argument("name", metavar="NAME", help="the account")
+    q.add_argument("roles", nargs="+", metavar="ROLE", help="its roles from now on (all of them)")
     q.set_defaults(handler=cmd_account_roles)
 
     p = sub.add_parser(
