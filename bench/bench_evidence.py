@@ -30,6 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def show(what: str, figure: str, goal: str) -> tuple[str, str, str]:
+    """Print a figure as soon as it is known (a long run may be cut short), and keep it."""
+    print(f"{what}: {figure}  [goal: {goal}]", flush=True)
+    return what, figure, goal
+
+
 def run(label: str, args: list[str], env: dict[str, str]) -> tuple[int, str, float]:
     started = time.monotonic()
     proc = subprocess.run(
@@ -72,7 +78,7 @@ def main() -> int:
     code, out, _ = run("kill -9 trials", ["tests/evidence/test_crash.py"], {"INCIDENT_CRASH_TRIALS": trials})
     failed |= code != 0
     for line in re.findall(r"\[crash\] (.*)", out):
-        rows.append(("kill -9 mid-burst (SQLite)", line, "rows lost 0, verify intact"))
+        rows.append(show("kill -9 mid-burst (SQLite)", line, "rows lost 0, verify intact"))
 
     started_pg = not args.no_postgres and not os.environ.get("INCIDENT_TEST_PG_URL")
     pg = None if args.no_postgres else start_postgres()
@@ -84,9 +90,9 @@ def main() -> int:
     code, out, _ = run("concurrent writers", tests, env)
     failed |= code != 0
     for backend, line in re.findall(r"\[concurrency:(\w+)\] (.*)", out):
-        rows.append((f"writers ({backend})", line, "errors 0, rows lost 0"))
+        rows.append(show(f"writers ({backend})", line, "errors 0, rows lost 0"))
     if not pg:
-        rows.append(("writers (postgresql)", "not run: no PostgreSQL server", "—"))
+        rows.append(show("writers (postgresql)", "not run: no PostgreSQL server", "—"))
     elif started_pg:
         subprocess.run([str(ROOT / ".ci" / "pg-stop")], capture_output=True, env=os.environ.copy())
 
@@ -98,12 +104,8 @@ def main() -> int:
     failed |= code != 0
     for line in re.findall(r"\[fuzz\] (.*)", out):
         name, _, figures = line.partition(": ")
-        rows.append((f"fuzz: {name}", figures, "0 unhandled exceptions"))
+        rows.append(show(f"fuzz: {name}", figures, "0 unhandled exceptions"))
 
-    width = max(len(r[0]) for r in rows)
-    print(f"{'what':<{width}}  figure  [goal]")
-    for what, figure, goal in rows:
-        print(f"{what:<{width}}  {figure}  [{goal}]")
     print(f"overall: {'FAILED (see stderr)' if failed else 'every run passed its checks'}")
     return 1 if failed else 0
 
