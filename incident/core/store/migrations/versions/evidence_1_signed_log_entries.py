@@ -5,7 +5,7 @@ are (legacy, reported as unsigned by ``incident verify``). Adding a column does
 not rebuild the table, so the append-only triggers stay in place.
 
 Revision ID: evidence_1
-Revises: stations_1
+Revises: forecast_record_1
 Create Date: 2026-12-06 02:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "evidence_1"
-down_revision: str | None = "stations_1"
+down_revision: str | None = "forecast_record_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
