@@ -94,8 +94,9 @@ def cmd_login(args) -> int:
     account = reg.get(person.name)
     if account is None or reg.key_at(person.name, person.key_id, _now()) is None:
         raise UserError(
-            f"the key on this machine for {person.name} ({person.key_id}) is not the one registered in "
-            "this database",
+            "errors.keys.not_registered_here",
+            name=person.name,
+            key=person.key_id,
             where=args.name,
             fix="ask a team lead to register you (`incident account add`), or rotate your key",
         )
@@ -175,7 +176,7 @@ def cmd_account_add(args) -> int:
     if args.public_key:
         public_hex = args.public_key.strip().lower()
         if len(public_hex) != 64 or any(c not in "0123456789abcdef" for c in public_hex):
-            raise UserError("not an Ed25519 public key", where="--public-key", fix="64 hex digits")
+            raise UserError("errors.keys.not_public_key", where="--public-key", fix="64 hex digits")
         person = None
     else:
         person, where = _new_key(args.name)
@@ -184,7 +185,7 @@ def cmd_account_add(args) -> int:
     acting = person if bootstrap else signing.current()
     if bootstrap and person is None:
         raise UserError(
-            "the first account registers itself with a key made here",
+            "errors.accounts.bootstrap_self",
             where="--public-key",
             fix="leave it out",
         )
@@ -253,13 +254,13 @@ def cmd_seal(args) -> int:
     engine = engine_from(args)
     if args.target == "countersign":
         if not args.file:
-            raise UserError("which seal file?", where="FILE", fix="incident seal countersign FILE")
+            raise UserError("errors.seal.which_file", where="FILE", fix="incident seal countersign FILE")
         with session_scope(engine) as s:
             n = countersign_file(s, args.file)
         print(f"countersigned {n} sealed head(s) in {args.file}")
         return 0
     if not args.output:
-        raise UserError("where should the seal go?", where="-o", fix="incident seal [INCIDENT] -o heads.json")
+        raise UserError("errors.seal.no_output", where="-o", fix="incident seal [INCIDENT] -o heads.json")
     with session_scope(engine) as s:
         seals = seal_heads(s, args.target)
     write_seal_file(args.output, seals)

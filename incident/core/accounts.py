@@ -71,9 +71,10 @@ def check_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     unknown = [r for r in clean if r not in ROLES]
     if unknown or not clean:
         raise UserError(
-            f"unknown role(s) {', '.join(unknown)}" if unknown else "an account needs at least one role",
+            "errors.accounts.unknown_roles" if unknown else "errors.accounts.no_role",
             where="--role",
             fix=f"use one or more of: {', '.join(ROLES)}",
+            roles=", ".join(unknown),
         )
     return clean
 
@@ -82,7 +83,10 @@ def _acting(session: Session, doing: str) -> tuple[Person, signing.Registry]:
     person = signing.current()
     if person is None:
         raise UserError(
-            f"nobody is logged in to {doing}", where=doing, fix="log in first: `incident login NAME`"
+            "errors.accounts.nobody_logged_in",
+            where=doing,
+            fix="log in first: `incident login NAME`",
+            doing=doing,
         )
     return person, signing.registry(session)
 
@@ -100,8 +104,11 @@ def require(session: Session, action: str) -> Person | None:
     if not may(roles, action):
         allowed = " or ".join(ROLE_LABELS[r] for r in PERMISSIONS[action])
         raise UserError(
-            f"{person.name} ({', '.join(ROLE_LABELS[r] for r in roles) or 'no active role'}) "
-            f"may not {action.replace('.', ' ')}: that needs the role {allowed}",
+            "errors.accounts.may_not",
+            name=person.name,
+            roles=", ".join(ROLE_LABELS[r] for r in roles) or "no active role",
+            action=action.replace(".", " "),
+            allowed=allowed,
             where=action,
             fix="ask a person with that role, or a team lead to give you the role "
             "(`incident account roles NAME ROLE...`)",
@@ -117,7 +124,7 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
     """
     shown = display_name(name)
     if not canonical_name(shown):
-        raise UserError("the account has no name", where="NAME", fix="give the person's name")
+        raise UserError("errors.accounts.no_name", where="NAME", fix="give the person's name")
     roles_t = check_roles(roles)
     key_id = signing.key_id_of(public_hex)
     reg = signing.registry(session)
@@ -126,12 +133,12 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
     if bootstrap:
         if person is None or person.public_hex != public_hex:
             raise UserError(
-                "the first account registers itself, signing with its own new key",
+                "errors.accounts.bootstrap_self",
                 where="account add",
             )
         if "team_lead" not in roles_t:
             raise UserError(
-                "the first account must be a team lead (someone must be able to register the others)",
+                "errors.accounts.bootstrap_lead",
                 where="--role",
                 fix="add --role team_lead",
             )
@@ -141,13 +148,15 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
     if existing is not None:
         state = "revoked" if not existing.active else "registered"
         raise UserError(
-            f"{shown!r} is the same identity as the {state} account {existing.name!r} "
-            "(names are compared without case and extra spaces)",
+            "errors.accounts.same_identity",
+            name=shown,
+            state=state,
+            existing=existing.name,
             where="NAME",
             fix="use a distinguishing name (e.g. add the unit), or rotate that account's key",
         )
     if any(k.key_id == key_id for a in reg.accounts.values() for k in a.keys):
-        raise UserError("this public key is already registered to someone", where="key")
+        raise UserError("errors.accounts.key_taken", where="key")
     log.append(
         session,
         chain=log.CENTRE_CHAIN,
@@ -167,7 +176,7 @@ def rotate_key(session: Session, name: str, new_public_hex: str) -> AccountInfo:
     person, reg = _acting(session, "account rotate")
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError(f"no active account {name!r}", where="NAME", fix="`incident account list`")
+        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
     if canonical_name(person.name) != account.canonical:
         require(session, "account.manage")
     key_id = signing.key_id_of(new_public_hex)
@@ -187,15 +196,16 @@ def revoke_account(session: Session, name: str, *, reason: str) -> AccountInfo:
     person, reg = _acting(session, "account revoke")
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError(f"no active account {name!r}", where="NAME", fix="`incident account list`")
+        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
     if canonical_name(person.name) != account.canonical:
         require(session, "account.manage")
     if not reason.strip():
-        raise UserError("a revocation needs a reason", where="--reason", fix='e.g. --reason "laptop lost"')
+        raise UserError("errors.accounts.no_reason", where="--reason", fix='e.g. --reason "laptop lost"')
     leads = [a for a in reg.accounts.values() if a.has_role("team_lead") and a.canonical != account.canonical]
     if "team_lead" in account.roles and not leads:
         raise UserError(
-            f"{account.name} is the last team lead: nobody could register people after this",
+            "errors.accounts.last_lead",
+            name=account.name,
             fix="give another account the team lead role first",
         )
     log.append(
@@ -214,7 +224,7 @@ def set_roles(session: Session, name: str, roles: list[str]) -> AccountInfo:
     reg = signing.registry(session)
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError(f"no active account {name!r}", where="NAME", fix="`incident account list`")
+        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
     roles_t = check_roles(roles)
     person = signing.current()
     assert person is not None

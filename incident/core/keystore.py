@@ -70,13 +70,13 @@ def passphrase(*, confirm: bool = False, prompt: str = "passphrase for your key:
 
         if not sys.stdin.isatty():
             raise UserError(
-                "the key's passphrase is needed and there is no terminal to ask it on",
+                "errors.keys.no_terminal",
                 where=PASSPHRASE_ENV,
                 fix=f"run in a terminal, or set {PASSPHRASE_ENV} (tests and CI)",
             )
         value = getpass.getpass(prompt)
         if confirm and getpass.getpass("again: ") != value:
-            raise UserError("the two passphrases differ", fix="type the same passphrase twice")
+            raise UserError("errors.keys.differ", fix="type the same passphrase twice")
     return value
 
 
@@ -93,7 +93,8 @@ def store(name: str, person: Person, secret: str | None) -> str:
         return "OS keyring"
     if not secret or len(secret) < MIN_PASSPHRASE:
         raise UserError(
-            f"a passphrase of at least {MIN_PASSPHRASE} characters protects the key file",
+            "errors.keys.short",
+            n=MIN_PASSPHRASE,
             where=PASSPHRASE_ENV,
             fix="choose a longer passphrase (there is no OS keyring on this machine)",
         )
@@ -133,7 +134,8 @@ def unlock(name: str, secret: str | None = None) -> Person:
     path = key_file(name)
     if not path.exists():
         raise UserError(
-            f"no key for {name!r} on this machine",
+            "errors.keys.no_key",
+            name=name,
             where=str(path),
             fix="create your account (`incident account add NAME --role ...`, by a team lead) "
             "or log in as someone whose key is here",
@@ -143,7 +145,7 @@ def unlock(name: str, secret: str | None = None) -> Person:
         key = serialization.load_pem_private_key(path.read_bytes(), secret.encode() or None)
     except (ValueError, TypeError) as exc:
         raise UserError(
-            f"cannot unlock {name}'s key: wrong passphrase", where=str(path), fix="type the passphrase again"
+            "errors.keys.wrong_passphrase", where=str(path), fix="type the passphrase again", name=name
         ) from exc
     return Person(display_name(name), key)
 

@@ -125,24 +125,28 @@ def append(
     at = as_utc(at or now)
     if last is not None and at < as_utc(last.at) - signing.CLOCK_SKEW:
         raise UserError(
-            f"log time {at.isoformat()} is before the previous entry of {chain} "
-            f"(seq {last.seq}, {as_utc(last.at).isoformat()}) by more than the allowed clock skew "
-            f"of {signing.CLOCK_SKEW.total_seconds() / 60:g} min: the log only moves forward",
+            "errors.log.backdated",
+            at=at.isoformat(),
+            chain=chain,
+            seq=last.seq,
+            prev=as_utc(last.at).isoformat(),
+            skew=f"{signing.CLOCK_SKEW.total_seconds() / 60:g}",
             where=f"log {chain}",
             fix="record when it happened in the entry's text; check this device's clock",
         )
     person = signing.current()
     if person is None and kind not in signing.SYSTEM_KINDS and signing.enabled(session):
         raise UserError(
-            "nobody is logged in: every log entry is signed by its author in this database",
+            "errors.log.nobody",
             where=kind,
             fix="log in first: `incident login NAME` (tests: signing.acting_as(person))",
         )
     if person is not None and not registering:
         if signing.registry(session).key_at(person.name, person.key_id, now) is None:
             raise UserError(
-                f"{person.name}'s key {person.key_id} is not registered in this database "
-                "(or it was rotated or revoked)",
+                "errors.log.key_not_registered",
+                name=person.name,
+                key=person.key_id,
                 where=kind,
                 fix="ask a team lead to register you: `incident account add NAME --role ...`, "
                 "or log in with your current key",

@@ -69,7 +69,7 @@ def seal_chain(session: Session, chain: str, *, before: LogEntry | None = None) 
     """Seal the head of ``chain`` (or ``before``, an entry of it), signed by the person acting."""
     last = before or log.head(session, chain)
     if last is None:
-        raise UserError(f"the chain {chain} has no entries to seal", where=chain)
+        raise UserError("errors.seal.empty_chain", where=chain, chain=chain)
     person = signing.current()
     seal = Seal(
         chain=chain,
@@ -123,7 +123,10 @@ def write_seal_file(path: str | Path, seals: list[Seal]) -> Path:
         tmp.replace(path)
     except OSError as exc:
         raise UserError(
-            f"cannot write the seal file: {exc.strerror}", where=str(path), fix="check the folder is writable"
+            "errors.seal.cannot_write",
+            where=str(path),
+            fix="check the folder is writable",
+            reason=exc.strerror,
         ) from exc
     return path
 
@@ -134,18 +137,21 @@ def read_seal_file(path: str | Path) -> list[Seal]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(
-            f"cannot read the seal file: {exc}", where=str(path), fix="give a file written by `incident seal`"
+            "errors.seal.cannot_read",
+            where=str(path),
+            fix="give a file written by `incident seal`",
+            reason=str(exc),
         ) from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("seals"), list):
         raise UserError(
-            "not a seal file", where=str(path), fix=f'a seal file is JSON with "format": "{FORMAT}"'
+            "errors.seal.not_seal_file", where=str(path), fix=f'a seal file is JSON with "format": "{FORMAT}"'
         )
     out = []
     for i, item in enumerate(doc["seals"]):
         try:
             out.append(Seal(**item))
         except TypeError as exc:
-            raise UserError(f"seal {i} is malformed: {exc}", where=str(path)) from exc
+            raise UserError("errors.seal.malformed", where=str(path), index=i, reason=str(exc)) from exc
     return out
 
 
@@ -153,12 +159,15 @@ def countersign_file(session: Session, path: str | Path) -> int:
     """Add the acting person's countersignature to every seal of ``path``; returns how many."""
     person = signing.current()
     if person is None:
-        raise UserError("nobody is logged in to countersign", fix="`incident login NAME`")
+        raise UserError("errors.seal.nobody_countersign", fix="`incident login NAME`")
     seals = read_seal_file(path)
     for seal in seals:
         if seal.signer and signing.canonical_name(seal.signer) == person.canonical:
             raise UserError(
-                f"{person.name} sealed {seal.chain} seq {seal.seq}: a countersignature is by a second person",
+                "errors.seal.same_person",
+                name=person.name,
+                chain=seal.chain,
+                seq=seal.seq,
                 where=str(path),
                 fix="ask a colleague to countersign",
             )
