@@ -108,7 +108,7 @@ def _unlock_before_the_screen(engine) -> None:
         enabled = signing.enabled(s)
     if enabled and signing.current() is None:
         raise UserError(
-            "this database signs every entry and no key of yours is on this machine",
+            "errors.login.no_key_here",
             where="incident tui",
             fix="log in first: `incident login NAME` (or ask a team lead for an account)",
         )
@@ -125,7 +125,7 @@ def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
         reg = signing.registry(s)
     if not reg.accounts:
         raise UserError(
-            "this database has no accounts, so nobody can log in",
+            "errors.login.no_accounts",
             where="incident serve",
             fix="create the first account on the server: `incident account add NAME --role team_lead`",
         )
@@ -140,12 +140,12 @@ def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
             continue
         account = reg.get(person.name)
         if account is None or reg.key_at(person.name, person.key_id, utcnow()) is None:
-            last = UserError(f"{name} has no active account with this key")
+            last = UserError("errors.login.no_active_key", name=name)
             print(last.problem, file=sys.stderr)
             continue
         signing.login(person)
         return account.name
-    raise last or UserError("login failed")
+    raise last or UserError("errors.login.failed")
 
 
 def _incident_row(inc) -> dict:

@@ -229,7 +229,7 @@ def build_server(args):
     with session_scope(engine) as s:
         if not signing.registry(s).accounts:
             raise UserError(
-                "incident serve needs accounts: every browser session logs in as a person",
+                "errors.login.serve_needs_accounts",
                 where="incident serve",
                 fix="create the first account: `incident account add NAME --role team_lead`",
             )

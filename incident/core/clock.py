@@ -184,7 +184,11 @@ def refuse_future(at: datetime, *, now: datetime | None = None, where: str, what
     if as_utc(at) > now + FUTURE_TOLERANCE:
         ahead = as_utc(at) - now
         raise UserError(
-            f"{what} {fmt_local(at)} is {_span(ahead)} in the future (now {fmt_local(now)})",
+            "errors.time.future",
+            what=what,
+            at=fmt_local(at),
+            ahead=_span(ahead),
+            now=fmt_local(now),
             where=where,
             fix="give the local time (UTC+8) it happened; check the year, the day and AM/PM",
         )
