@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "incident.cli.sampling",
     "incident.cli.uncertainty",
     "incident.cli.reliability",
+    "incident.cli.accounts",
     "incident.cli.drill",
     "incident.cli.stats",
     "incident.cli.preplan",

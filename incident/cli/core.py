@@ -12,6 +12,11 @@ def register(sub) -> None:
     p = sub.add_parser("tui", help="open the terminal UI (the default when no command is given)")
     p.add_argument("incident", nargs="?", help="incident code to open (default: the newest real incident)")
     p.add_argument("--no-demo", action="store_true", help="do not load the demo into an empty database")
+    p.add_argument(
+        "--login",
+        action="store_true",
+        help="ask for an account name and passphrase first (what `incident serve` runs in each browser tab)",
+    )
     p.set_defaults(handler=cmd_tui, stream_output=True)
 
     p = sub.add_parser("list", help="list incidents (real ones; --exercises for drills)")
@@ -77,6 +82,10 @@ def register(sub) -> None:
 def cmd_tui(args) -> int:
     settings = settings_from(args)
     engine = engine_from(args)
+    if getattr(args, "login", False):
+        settings.user = login_prompt(engine)
+    else:
+        _unlock_before_the_screen(engine)
     code = getattr(args, "incident", None)
     if code is None and not getattr(args, "no_demo", False):
         from incident.demo import ensure_demo
@@ -87,6 +96,56 @@ def cmd_tui(args) -> int:
     app = make_app(engine=engine, settings=settings, incident_code=code)
     app.run()
     return app.return_code or 0
+
+
+def _unlock_before_the_screen(engine) -> None:
+    """Once the screen is drawn nobody can type a passphrase: unlock the key now if the store signs."""
+    from incident.core import signing
+    from incident.core.errors import UserError
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine) as s:
+        enabled = signing.enabled(s)
+    if enabled and signing.current() is None:
+        raise UserError(
+            "errors.login.no_key_here",
+            where="incident tui",
+            fix="log in first: `incident login NAME` (or ask a team lead for an account)",
+        )
+
+
+def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
+    """Ask for an account and unlock its key (served sessions): returns the person's name."""
+    from incident.core import keystore, signing
+    from incident.core.clock import utcnow
+    from incident.core.errors import UserError
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine) as s:
+        reg = signing.registry(s)
+    if not reg.accounts:
+        raise UserError(
+            "errors.login.no_accounts",
+            where="incident serve",
+            fix="create the first account on the server: `incident account add NAME --role team_lead`",
+        )
+    last: UserError | None = None
+    for _ in range(attempts):
+        name = " ".join(read("account: ").split())
+        try:
+            person = keystore.unlock(name)
+        except UserError as exc:
+            last = exc
+            print(exc.problem, file=sys.stderr)
+            continue
+        account = reg.get(person.name)
+        if account is None or reg.key_at(person.name, person.key_id, utcnow()) is None:
+            last = UserError("errors.login.no_active_key", name=name)
+            print(last.problem, file=sys.stderr)
+            continue
+        signing.login(person)
+        return account.name
+    raise last or UserError("errors.login.failed")
 
 
 def _incident_row(inc) -> dict:

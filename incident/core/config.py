@@ -41,13 +41,20 @@ def _env_seconds(name: str) -> float | None:
     return value
 
 
+def default_user() -> str:
+    """$INCIDENT_USER, else the person logged in on this machine (`incident login`), else $USER."""
+    if os.environ.get("INCIDENT_USER"):
+        return os.environ["INCIDENT_USER"]
+    from incident.core.keystore import logged_in_name
+
+    return logged_in_name() or os.environ.get("USER") or "responder"
+
+
 @dataclass
 class Settings:
     db_url: str = field(default_factory=lambda: os.environ.get("INCIDENT_DB") or default_db_url())
     lang: str = field(default_factory=lambda: os.environ.get("INCIDENT_LANG", "en"))
-    user: str = field(
-        default_factory=lambda: os.environ.get("INCIDENT_USER") or os.environ.get("USER") or "responder"
-    )
+    user: str = field(default_factory=lambda: default_user())
     #: seconds a write waits for another program holding the store (None: the engine's default, 30 s)
     lock_timeout_s: float | None = field(default_factory=lambda: _env_seconds("INCIDENT_LOCK_TIMEOUT"))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from incident.core import log
-from incident.core.clock import utcnow
+from incident.core import accounts, log
+from incident.core.clock import refuse_future, utcnow
 from incident.core.errors import UserError
 from incident.core.networks import load_network
 from incident.core.store.tables import Incident
@@ -92,7 +92,9 @@ def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incid
             fix="give the amount lost as a positive number of kilograms (0 if unknown)",
         )
     _check_numbers(spec)
+    accounts.require(session, "incident.open")
     now = utcnow()
+    refuse_future(spec.alert_at, now=now, where="alert_at", what="the alert time")
     prefix = "EX" if spec.is_exercise else "INC"
     row = Incident(
         code=_next_code(session, prefix, spec.alert_at.year),

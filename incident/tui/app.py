@@ -47,6 +47,12 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         self.settings = settings
         self.incident_code = incident_code
 
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:  # type: ignore[override]
+        """Notifications carry user text (names, notes, error messages): always shown literally,
+        also when a screen's ``notify`` passes Textual's default ``markup=True``."""
+        del markup
+        super().notify(message, markup=False, **kwargs)
+
     def on_mount(self) -> None:
         self.title = t("app.title")
         self.start_drill_timer()  # injects and lab results of a drill arrive on its clock

@@ -76,13 +76,19 @@ async def test_draft_review_release_from_the_screen(records, as_of):
         await pilot.pause()
         with session_scope(engine) as s:
             assert reports.list_reports(s, demo.code)[0].state == "reviewed"
+        # the author may not release it (issue 18): a third person does
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await _until(pilot, lambda: any("cannot also release" in n.message for n in app._notifications))
+        app.settings.user = "chief"
         await pilot.press("p")
         await pilot.pause()
         await pilot.click("#confirm")
         await _until(pilot, lambda: next(iter(screen.rows.values())).state == "released")
         with session_scope(engine) as s:
             info = reports.list_reports(s, demo.code)[0]
-        assert info.released_by == "alice" and info.content_sha256
+        assert info.released_by == "chief" and info.content_sha256
 
 
 async def test_reports_screen_in_chinese_for_an_exercise(exercise_records, as_of):

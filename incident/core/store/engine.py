@@ -32,7 +32,7 @@ from incident.core.store import faults
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest Alembic revision. Start-up compares the database with this and
 #: skips loading Alembic when they match; tests check it equals the script head.
-SCHEMA_HEAD = "fieldops_1"
+SCHEMA_HEAD = "evidence_1"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -231,7 +231,8 @@ def open_store(url: str, *, lock_timeout_s: float | None = None) -> Engine:
     """Engine with the schema upgraded: what the app and the CLI use."""
     engine = make_engine(url, lock_timeout_s=lock_timeout_s)
     try:
-        if not _at_head(engine):
+        upgraded = not _at_head(engine)
+        if upgraded:
             if is_read_only(engine):
                 err = faults.read_only_error(engine)
                 raise faults.StoreError(
@@ -246,7 +247,7 @@ def open_store(url: str, *, lock_timeout_s: float | None = None) -> Engine:
         if not is_read_only(engine):
             from incident.core.store import guards
 
-            guards.ensure(engine)  # re-install append-only triggers someone dropped
+            guards.ensure(engine, upgraded=upgraded)  # re-install (and log) triggers someone dropped
     except UserError:
         raise
     except Exception as exc:

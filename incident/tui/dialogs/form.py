@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label
 
 from incident.core.i18n import t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class FormDialog(Localised, ModalScreen[dict | None]):
         with VerticalScroll(id="form-body") as body:
             body.border_title = self.form_title
             if self.error:
-                yield Static(self.error, classes="form-error", id="form-error")
+                yield Plain(self.error, classes="form-error", id="form-error")
             for f in self.fields:
                 value = self.values.get(f.name, f.value)
                 if f.checkbox:

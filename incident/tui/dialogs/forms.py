@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from incident.core.i18n import t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 
 class FormDialog(Localised, ModalScreen[dict | None]):
@@ -50,7 +51,7 @@ class FormDialog(Localised, ModalScreen[dict | None]):
         with VerticalScroll() as box:
             box.border_title = self.title_text
             if self.message:
-                yield Static(self.message, id="form-message")
+                yield Plain(self.message, id="form-message")
             if self.choices:
                 key, options, default = self.choices
                 with RadioSet(id=f"choice-{key}", compact=True):
@@ -59,7 +60,7 @@ class FormDialog(Localised, ModalScreen[dict | None]):
             for key, label, default, _required in self.fields:
                 yield Label(label)
                 yield Input(value=default, id=f"field-{key}", compact=True)
-            yield Static("", id="form-error")
+            yield Plain("", id="form-error")
             with Horizontal():
                 yield Button(self.ok_label, id="form-ok", variant="primary", compact=True)
                 yield Button(t("sampling_form.cancel"), id="form-cancel", compact=True)
@@ -131,7 +132,7 @@ class ConfirmDialog(Localised, ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             box.border_title = self.title_text
-            yield Static(self.body, id="confirm-body")
+            yield Plain(self.body, id="confirm-body")
             with Horizontal():
                 yield Button(self.ok_label, id="confirm-ok", variant="warning", compact=True)
                 yield Button(t("sampling_form.cancel"), id="confirm-cancel", compact=True)

@@ -21,6 +21,7 @@ from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.results import parse_number, parse_result_value, unit_factor
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 # field id -> (label key, hint key or None, ``where`` names the service uses for it)
 FIELDS: list[tuple[str, str, str | None, tuple[str, ...]]] = [
@@ -77,9 +78,9 @@ class ResultForm(Localised, ModalScreen[int | None]):
                     yield Input(
                         value=self.defaults.get(fid, ""), id=f"f-{fid}", placeholder=t(hint) if hint else ""
                     )
-                yield Static("", id=f"e-{fid}", classes="error")
+                yield Plain("", id=f"e-{fid}", classes="error")
             yield Checkbox(t("form.rapid"), id="f-rapid")
-            yield Static("", id="form-status")
+            yield Plain("", id="form-status")
             with Horizontal(id="form-buttons"):
                 yield Button(t("form.save"), id="form-save", variant="primary")
                 yield Button(t("form.cancel"), id="form-cancel")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -23,6 +22,7 @@ from incident.core.store.engine import session_scope
 from incident.overview import DashboardData, dashboard
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainRichTable
 
 
 def _elapsed(minutes: float) -> str:
@@ -104,12 +104,12 @@ class DashboardScreen(Localised, Screen):
         yield Header()
         yield ExerciseBanner(self.code)
         with Grid():
-            yield Static(t("app.loading"), id="situation", classes="panel")
+            yield Plain(t("app.loading"), id="situation", classes="panel")
             with Vertical(id="right-column"):
-                yield Static("", id="crews", classes="panel")
-                yield Static("", id="results", classes="panel")
-            yield Static("", id="receptors", classes="panel")
-            yield Static("", id="log-tail", classes="panel")
+                yield Plain("", id="crews", classes="panel")
+                yield Plain("", id="results", classes="panel")
+            yield Plain("", id="receptors", classes="panel")
+            yield Plain("", id="log-tail", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -136,7 +136,7 @@ class DashboardScreen(Localised, Screen):
         title = bilingual(data.title, data.title_zh)
         self.sub_title = f"{data.code} · {title}"
 
-        situation = Table.grid(padding=(0, 1))
+        situation = PlainRichTable.grid(padding=(0, 1))
         situation.add_column(style="bold")
         situation.add_column()
         src = (
@@ -170,7 +170,7 @@ class DashboardScreen(Localised, Screen):
         situation.add_row(t("dashboard.next_arrival"), _next_arrival_text(data))
         self.query_one("#situation", Static).update(situation)
 
-        crews = Table.grid(padding=(0, 1))
+        crews = PlainRichTable.grid(padding=(0, 1))
         crews.add_column()
         crews.add_column()
         styles = {"available": "green", "assigned": "yellow", "out_of_service": "red"}
@@ -186,7 +186,7 @@ class DashboardScreen(Localised, Screen):
             )
         self.query_one("#crews", Static).update(crews)
 
-        res = Table.grid(padding=(0, 1))
+        res = PlainRichTable.grid(padding=(0, 1))
         for _ in range(3):
             res.add_column(no_wrap=True, overflow="ellipsis")
         if data.exceedances:
@@ -204,7 +204,7 @@ class DashboardScreen(Localised, Screen):
             res.add_row(Text(t("dashboard.no_results"), style="dim"), "", "")
         self.query_one("#results", Static).update(res)
 
-        rec = Table(expand=True, box=None, padding=(0, 1), header_style="bold")
+        rec = PlainRichTable(expand=True, box=None, padding=(0, 1), header_style="bold")
         rec.add_column(t("dashboard.receptor"), ratio=3, no_wrap=True, overflow="ellipsis")
         rec.add_column(t("dashboard.km"), justify="right")
         rec.add_column(t("dashboard.distance"), justify="right")
@@ -235,7 +235,7 @@ class DashboardScreen(Localised, Screen):
             rec.add_row(name, f"{r.km:.1f}", f"{r.distance_km:.1f} km", arrival)
         self.query_one("#receptors", Static).update(rec)
 
-        logt = Table.grid(padding=(0, 1))
+        logt = PlainRichTable.grid(padding=(0, 1))
         logt.add_column(style="dim", min_width=5, no_wrap=True)
         logt.add_column(no_wrap=True, overflow="ellipsis")
         for at, actor, summary in data.log_tail:

@@ -19,6 +19,7 @@ from incident.core.i18n import bilingual, t
 from incident.plume import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import PlainTable, markup
 
 
 def _h(value: float | None) -> str:
@@ -64,7 +65,7 @@ class ForecastScreen(Localised, Screen):
         with Vertical():
             yield Static(t("forecast.running"), id="fc-status")
             yield ProgressBar(total=100, show_eta=False, id="fc-progress")
-            yield DataTable(id="fc-table", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="fc-table", cursor_type="row", zebra_stripes=True)
             yield PlotextPlot(id="fc-plot")
         yield Footer()
 
@@ -148,7 +149,7 @@ class ForecastScreen(Localised, Screen):
 
         if event.state == WorkerState.ERROR:
             self.query_one(ProgressBar).display = False
-            self.query_one("#fc-status", Static).update(f"[red]{event.worker.error}[/]")
+            self.query_one("#fc-status", Static).update(f"[red]{markup(event.worker.error)}[/]")
 
     def show(self, fc: IncidentForecast) -> None:
         self.forecast = fc

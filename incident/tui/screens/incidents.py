@@ -13,6 +13,7 @@ from incident.core.i18n import bilingual, t
 from incident.core.incidents import list_incidents
 from incident.core.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain, PlainTable
 
 
 class IncidentListScreen(Localised, Screen):
@@ -28,9 +29,9 @@ class IncidentListScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        table = DataTable(id="incident-table", cursor_type="row", zebra_stripes=True)
+        table = PlainTable(id="incident-table", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Static("", id="incident-empty", classes="muted")
+        yield Plain("", id="incident-empty", classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import PlainTable
 
 
 class LogScreen(Localised, Screen):
@@ -29,7 +30,7 @@ class LogScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="log-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:

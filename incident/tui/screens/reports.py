@@ -25,6 +25,7 @@ from incident.core.store.engine import session_scope
 from incident.reports import export_ics214, preview_markdown
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainTable
 
 
 class ReportsScreen(Localised, Screen):
@@ -61,8 +62,8 @@ class ReportsScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="report-empty", classes="muted")
+        yield PlainTable(id="report-table", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="report-empty", classes="muted")
         with VerticalScroll(id="report-preview"):
             yield Markdown("", id="report-markdown")
         yield Footer()

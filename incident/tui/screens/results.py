@@ -21,6 +21,7 @@ from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainTable
 
 
 def incident_now_for(engine, code: str):
@@ -72,9 +73,9 @@ class ResultsScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield Static(t("app.loading"), id="results-head")
-        yield DataTable(id="results-table", cursor_type="row", zebra_stripes=True)
-        yield Static(t("results.legend"), id="results-legend")
+        yield Plain(t("app.loading"), id="results-head")
+        yield PlainTable(id="results-table", cursor_type="row", zebra_stripes=True)
+        yield Plain(t("results.legend"), id="results-legend")
         yield Footer()
 
     def on_mount(self) -> None:
