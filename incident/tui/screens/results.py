@@ -159,19 +159,24 @@ class ResultsScreen(Localised, Screen):
         )
         self.app.push_screen(form, lambda rid: self.load() if rid else None)
 
-    def action_new_sample(self, values: dict | None = None, error: str | None = None) -> None:
+    def action_new_sample(self, values: dict | None = None, error: str | Exception | None = None) -> None:
         """Register a sample (label ID, HJ 589 §7.1.3.2), then enter its result."""
         from incident.core.clock import fmt_local
-        from incident.tui.dialogs.form import FormDialog, FormField
+        from incident.tui.dialogs.form import FormDialog, FormField, place_error
 
         now = fmt_local(incident_now_for(self.app.engine, self.code))
+        types = tuple((k, t(f"formui.sample_type.{k}")) for k in ("normal", "field_blank", "parallel"))
         fields = [
-            FormField("point", t("sample_form.point"), self.selected_point() or "", "S4"),
-            FormField("round", t("sample_form.round"), "", t("sample_form.round_hint")),
-            FormField("sampled_at", t("sample_form.time"), now, "YYYY-MM-DD HH:MM"),
-            FormField("sampler", t("sample_form.sampler"), self.app.settings.user),
+            FormField("point", t("sample_form.point"), self.selected_point() or "", "S4", required=True),
+            FormField(
+                "round", t("sample_form.round"), "", t("sample_form.round_hint"), kind="number", minimum=1
+            ),
+            FormField(
+                "sampled_at", t("sample_form.time"), now, "YYYY-MM-DD HH:MM", required=True, kind="time"
+            ),
+            FormField("sampler", t("sample_form.sampler"), self.app.settings.user, required=True),
             FormField("checker", t("sample_form.checker"), ""),
-            FormField("sample_type", t("sample_form.type"), "normal", "normal | field_blank | parallel"),
+            FormField("sample_type", t("sample_form.type"), "normal", choices=types),
             FormField("parallel_of", t("sample_form.parallel_of"), "", t("sample_form.parallel_hint")),
             FormField(
                 "parameters", t("sample_form.parameters"), self.substance or "", "cadmium, nitrobenzene"
@@ -182,7 +187,12 @@ class ResultsScreen(Localised, Screen):
             if result is not None:
                 self._create_sample(result)
 
-        self.app.push_screen(FormDialog(t("sample_form.title"), fields, values=values, error=error), done)
+        errors: dict[str, str] = {}
+        if isinstance(error, Exception):
+            errors, error = place_error(error, fields)
+        self.app.push_screen(
+            FormDialog(t("sample_form.title"), fields, values=values, error=error, errors=errors), done
+        )
 
     @work(thread=True, exit_on_error=False, group="sample")
     def _create_sample(self, values: dict) -> None:
@@ -191,7 +201,7 @@ class ResultsScreen(Localised, Screen):
         from incident.results import NewSample, create_sample
 
         try:
-            round_no = int(values["round"]) if values["round"] else None
+            round_no = int(float(values["round"])) if values["round"] else None
         except ValueError:
             self.app.call_from_thread(self.action_new_sample, values, t("sample_form.bad_round"))
             return
@@ -209,7 +219,7 @@ class ResultsScreen(Localised, Screen):
             with session_scope(self.app.engine) as s:
                 info = create_sample(s, self.code, spec, actor=self.app.settings.user)
         except UserError as exc:
-            self.app.call_from_thread(self.action_new_sample, values, exc.render())
+            self.app.call_from_thread(self.action_new_sample, values, exc)
             return
         self.app.call_from_thread(self._sample_created, info.code)
 
