@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from incident.plume.amend import ArrivalChange, SpillAmendment, amend_and_reforecast
     from incident.plume.forecast import (
         DEFAULT_HORIZON_H,
         ForecastPointSpec,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     )
 
 _API: dict[str, str] = {
+    "ArrivalChange": "incident.plume.amend",
     "DEFAULT_HORIZON_H": "incident.plume.forecast",
     "DISTRIBUTIONS_TEXT": "incident.plume.uncertainty",
     "ForecastPointSpec": "incident.plume.forecast",
@@ -51,6 +53,8 @@ _API: dict[str, str] = {
     "IncidentForecast": "incident.plume.forecast_types",
     "PointForecast": "incident.plume.forecast_types",
     "Spill": "incident.plume.forecast",
+    "SpillAmendment": "incident.plume.amend",
+    "amend_and_reforecast": "incident.plume.amend",
     "apply_bands": "incident.plume.uncertainty",
     "band_rows": "incident.plume.uncertainty",
     "build_reach_specs": "incident.plume.forecast",
@@ -73,6 +77,7 @@ _API: dict[str, str] = {
 }
 
 __all__ = [
+    "ArrivalChange",
     "DEFAULT_HORIZON_H",
     "DISTRIBUTIONS_TEXT",
     "ForecastPointSpec",
@@ -81,6 +86,8 @@ __all__ = [
     "IncidentForecast",
     "PointForecast",
     "Spill",
+    "SpillAmendment",
+    "amend_and_reforecast",
     "apply_bands",
     "band_rows",
     "build_reach_specs",
