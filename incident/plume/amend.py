@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from incident.core.incidents import SpillVersion, amend_spill
+from incident.core.incidents import SpillVersion, amend_spill, get_incident
+from incident.core.networks import downstream_receptors
 from incident.plume.forecast_log import log_forecast
 from incident.plume.forecast_types import IncidentForecast
 from incident.plume.incident_forecast import forecast_incident
@@ -22,6 +23,7 @@ from incident.plume.incident_forecast import forecast_incident
 class ArrivalChange:
     label: str  # receptor id
     name: str
+    name_zh: str | None
     kind: str
     before_at: datetime | None  # leading edge, wall clock (None: not reached within the horizon)
     after_at: datetime | None
@@ -63,6 +65,7 @@ def amend_and_reforecast(
     after = forecast_incident(session, code)
     log_forecast(session, code, after, actor=actor)
     old = {p.label: p for p in before.points}
+    zh = {r.receptor_id: r.name_zh for r in downstream_receptors(session, get_incident(session, code))}
     rows = []
     for p in sorted(after.points, key=lambda p: p.distance_from_source_m):
         if p.kind == "point" or p.label not in old or p.distance_from_source_m != p.distance_from_source_m:
@@ -72,6 +75,7 @@ def amend_and_reforecast(
             ArrivalChange(
                 p.label,
                 p.name,
+                zh.get(p.label),
                 p.kind,
                 _arrival(before, q.leading_edge_h),
                 _arrival(after, p.leading_edge_h),

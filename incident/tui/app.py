@@ -74,6 +74,19 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
             IncidentListScreen()
         )
 
+    def action_incident_new(self) -> None:
+        from incident.tui.dialogs.incident_forms import open_new_incident
+
+        open_new_incident(self)
+
+    def action_spill_amend(self) -> None:
+        from incident.tui.dialogs.incident_forms import open_amend_spill
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        open_amend_spill(self, self.incident_code)
+
     def open_incident(self, code: str) -> None:
         self.incident_code = code
         self.action_dashboard()

@@ -16,6 +16,8 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.model_calibrate", "cmd.model_calibrate_help", "model_calibrate"),
     ("cmd.source_trace", "cmd.source_trace_help", "source_trace"),
     ("cmd.incident_list", "cmd.incident_list_help", "incidents"),
+    ("cmd.incident_new", "cmd.incident_new_help", "incident_new"),
+    ("cmd.spill_amend", "cmd.spill_amend_help", "spill_amend"),
     ("cmd.log_show", "cmd.log_show_help", "show_log"),
     ("cmd.readiness_show", "cmd.readiness_show_help", "readiness"),
     ("cmd.readiness_calibrate", "cmd.readiness_calibrate_help", "readiness_calibrate"),

@@ -89,6 +89,7 @@ class DashboardScreen(Localised, Screen):
         Binding("m", "app.plan_show", "key.plan", id="dashboard-plan"),
         Binding("v", "app.results", "key.results", id="dashboard-results"),
         Binding("b", "app.reports", "key.reports", id="dashboard-reports"),
+        Binding("a", "app.spill_amend", "key.spill_amend", id="dashboard-amend", show=False),
         Binding("r", "refresh", "key.refresh", id="refresh", show=False),
     ]
 
