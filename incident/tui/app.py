@@ -17,9 +17,10 @@ from incident.tui.base import Localised
 from incident.tui.commands import IncidentCommands
 from incident.tui.screens.drill import DrillActions
 from incident.tui.screens.sampling import SamplingActions
+from incident.tui.tasks import TaskActions
 
 
-class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
+class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "incident"
     COMMANDS = App.COMMANDS | {IncidentCommands}

@@ -43,6 +43,7 @@ async def open_incident_by_reach_and_km(pilot, title: str = "Tanker at Qiaotou")
     await until(pilot, lambda: screen_name(pilot) == "IncidentListScreen")
     await pilot.press("n")
     await until(pilot, lambda: screen_name(pilot) == "NewIncidentForm")
+    await settle(pilot)
     await pilot.press(*title, "tab", "tab")  # title; river (the only one); reach
     await pick(pilot, 3)
     await pilot.press("tab", *"45", "tab", "tab", "tab")  # km; latitude and longitude stay empty
@@ -54,6 +55,7 @@ async def open_incident_by_reach_and_km(pilot, title: str = "Tanker at Qiaotou")
 async def amend_mass(pilot, new_mass: str, reason: str) -> None:
     await pilot.press("a")  # on the dashboard: amend the spill
     await until(pilot, lambda: screen_name(pilot) == "FormDialog")
+    await settle(pilot)
     await pilot.press(*["backspace"] * 4, *new_mass, "tab", "tab", "tab", *reason, "enter")
     await until(pilot, lambda: screen_name(pilot) == "SpillChangeDialog")
 
@@ -95,6 +97,7 @@ async def test_km_off_the_reach_is_refused_inline(engine):
         await until(pilot, lambda: screen_name(pilot) == "IncidentListScreen")
         await pilot.press("n")
         await until(pilot, lambda: screen_name(pilot) == "NewIncidentForm")
+        await settle(pilot)
         await pilot.press(*"x", "tab", "tab")
         await pick(pilot, 3)  # M03: km 38–57
         await pilot.press("tab", *"99")

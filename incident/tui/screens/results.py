@@ -49,6 +49,11 @@ class ResultsScreen(Localised, Screen):
         # shown in F1 help and the palette ("termination: check"); the footer has no room at 80 columns
         Binding("t", "terminate", "key.terminate", id="results-terminate", show=False),
         Binding("r", "refresh", "key.refresh", id="results-refresh", show=False),
+        # issue 16: every task by keyboard (also in the palette; F1 lists them)
+        Binding("e", "app.result_correct", "key.result_correct", id="results-correct", show=False),
+        Binding("Q", "app.qc_show", "key.qc", id="results-qc", show=False),
+        Binding("h", "app.custody_handoff", "key.custody", id="results-custody", show=False),
+        Binding("o", "app.rounds_show", "key.rounds", id="results-rounds", show=False),
     ]
 
     def __init__(
@@ -125,6 +130,22 @@ class ResultsScreen(Localised, Screen):
                 cells.append(Text(c.text, style=style))
             table.add_row(*cells, key=pt)
         table.focus()
+
+    def selected_result_id(self) -> int | None:
+        """The latest result in the selected cell (the incident's pollutant when the cursor is on
+        the point column)."""
+        rt = self.table_data
+        point = self.selected_point()
+        if rt is None or point is None or not rt.parameters:
+            return None
+        table = self.query_one(DataTable)
+        column = table.cursor_coordinate.column
+        if 1 <= column <= len(rt.parameters):
+            parameter = rt.parameters[column - 1]
+        else:
+            parameter = self.substance if self.substance in rt.parameters else rt.parameters[0]
+        cell = rt.cells.get((point, parameter))
+        return cell.result_ids[-1] if cell is not None and cell.result_ids else None
 
     def selected_point(self) -> str | None:
         table = self.query_one(DataTable)
