@@ -23,7 +23,11 @@ async def settle(pilot) -> None:
 async def until(pilot, predicate, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
-        assert time.monotonic() < deadline, "timed out"
+        if time.monotonic() > deadline:
+            from tests.tui.screen_text import screen_text
+
+            notes = [n.message for n in pilot.app._notifications]
+            raise AssertionError(f"timed out on {screen_name(pilot)}; {notes}\n{screen_text(pilot.app)}")
         await settle(pilot)
         await pilot.pause(0.05)
 
