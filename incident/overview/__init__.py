@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from incident.overview.board import DashboardData, dashboard
+    from incident.overview.log_text import describe
 
 _API: dict[str, str] = {
     "DashboardData": "incident.overview.board",
     "dashboard": "incident.overview.board",
+    "describe": "incident.overview.log_text",
 }
 
 __all__ = [
     "DashboardData",
     "dashboard",
+    "describe",
 ]
 
 
