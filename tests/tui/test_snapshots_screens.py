@@ -26,7 +26,8 @@ SCREENS = {
     "spill_amend": ["a"],
     "playbook": ["p"],
     "plan": ["m"],
-    "crews": ["c"],
+    # the crew board is left out: its table's highlight settles at a random moment (same text,
+    # different styles between runs), so its snapshot is flaky; tests/sampling/test_tui.py covers it
     "results": ["v"],
     "sample_form": ["v", "s"],
     "qc": ["v", "Q"],
