@@ -42,8 +42,12 @@ Scheme, and why
   concentration or tracer-carrying inflows every cell is active.
 * Solving with (I − Δt/2·A)/2 returns 2Ȳ, so the update is a single subtraction Cⁿ⁺¹ = 2Ȳ − Cⁿ.
 
-Boundaries: a headwater's upstream face has a prescribed concentration (background or an
-`InletSeries`, as OTIS and Ogata–Banks); the outlet has zero gradient (advective export only).
+Boundaries: a headwater's upstream face is a flux (Danckwerts) boundary: water enters at the
+concentration given (background, or an `InletSeries`) and carries mass flux Q·C_in; there is no
+dispersive flux through it, so tracer released near the top of a headwater cannot disperse out of the
+river (a prescribed-concentration face lost 57–80 % of a spill at km 0 that way). This is also what
+OTIS-type codes do for a tracer injection (the injected flux enters, all of it goes downstream). The
+outlet has zero gradient (advective export only). `MassBalance.boundaries` states what crossed each face.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ __all__ = [
     "OutputPoint",
     "Profiles",
     "MassBalance",
+    "BoundaryFlux",
     "SimulationResult",
     "GridTooCoarse",
     "GridInfo",
@@ -127,13 +132,25 @@ class Profiles:
 
 
 @dataclass(frozen=True)
+class BoundaryFlux:
+    """Mass that crossed one boundary face over the run (kg): a headwater's top or the outlet."""
+
+    kind: str  # "headwater" or "outlet"
+    reach: int
+    name: str
+    in_kg: float
+    out_kg: float
+
+
+@dataclass(frozen=True)
 class MassBalance:
     """Mass budget over the run (kg). `relative_error` = residual / total input, ~1e-13–1e-12 for this scheme.
 
     inputs:  initial + released + boundary_inflow + lateral_inflow
     outputs: in_channel + in_storage + exported + decayed + withdrawn
-    `boundary_inflow_kg` is the net flux through headwater boundaries (advective in, minus any tracer
-    dispersing back out); `withdrawn_kg` leaves with lateral outflows or confluence flow losses.
+    `boundary_inflow_kg` is the net flux through headwater boundaries (advective in; with the flux
+    boundary nothing disperses back out); `withdrawn_kg` leaves with lateral outflows or confluence flow
+    losses. `boundaries` lists what crossed each headwater face and the outlet, in and out.
     """
 
     released_kg: float
@@ -146,6 +163,7 @@ class MassBalance:
     boundary_inflow_kg: float = 0.0
     lateral_inflow_kg: float = 0.0
     withdrawn_kg: float = 0.0
+    boundaries: tuple[BoundaryFlux, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -704,6 +722,7 @@ def simulate(
     series_by_reach = {int(inlet.reach): inlet for inlet in inlets}
     boundary_in_g = 0.0  # advective + dispersive-in part; the dispersive-out part is subtracted at the end
     channels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (cells, conc per gram, grams per step)
+    inlet_in_g: list[float] = []
     for reach, cell, q_in, k_in in zip(
         grid.inlet_reach, grid.inlet_cell, grid.inlet_q_m3s, grid.inlet_conductance_m3s, strict=True
     ):
@@ -714,10 +733,11 @@ def simulate(
             )
             grams = (q_in + k_in) * np.diff(integral)
             channels.append((np.array([cell]), np.array([1.0 / volume[cell]]), grams))
-            boundary_in_g += float(grams.sum())
+            inlet_in_g.append(float(grams.sum()))
         else:
             constant_g_s[cell] += (q_in + k_in) * background_mg_l
-            boundary_in_g += (q_in + k_in) * background_mg_l * dt * n_steps
+            inlet_in_g.append((q_in + k_in) * background_mg_l * dt * n_steps)
+        boundary_in_g += inlet_in_g[-1]
     constant_rhs = 0.5 * dt * constant_g_s / volume
     has_constant = bool(np.any(constant_rhs != 0))
 
@@ -919,7 +939,8 @@ def simulate(
         progress(1.0)
 
     # --- mass balance (grams until the end)
-    boundary_net_g = boundary_in_g - dt * float(grid.inlet_conductance_m3s @ mean_sum[grid.inlet_cell])
+    inlet_out_g = dt * grid.inlet_conductance_m3s * mean_sum[grid.inlet_cell]  # 0 with the flux boundary
+    boundary_net_g = boundary_in_g - float(inlet_out_g.sum())
     lateral_in_g = lateral_g_per_step * n_steps  # lateral inflow and confluence make-up water
     exported_g = grid.outlet_q_m3s * dt * float(mean_sum[grid.outlet_cell])
     decayed_g = dt * (
@@ -943,6 +964,21 @@ def simulate(
         boundary_inflow_kg=float(boundary_net_g) / _G_PER_KG,
         lateral_inflow_kg=lateral_in_g / _G_PER_KG,
         withdrawn_kg=withdrawn_g / _G_PER_KG,
+        boundaries=tuple(
+            BoundaryFlux(
+                "headwater", int(r), reaches[int(r)].name, g_in / _G_PER_KG, float(g_out) / _G_PER_KG
+            )
+            for r, g_in, g_out in zip(grid.inlet_reach, inlet_in_g, inlet_out_g, strict=True)
+        )
+        + (
+            BoundaryFlux(
+                "outlet",
+                int(grid.cell_reach[grid.outlet_cell]),
+                reaches[int(grid.cell_reach[grid.outlet_cell])].name,
+                0.0,
+                exported_g / _G_PER_KG,
+            ),
+        ),
     )
 
     profiles = None

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "incident.cli.core",
     "incident.cli.river",
     "incident.cli.forecast",
+    "incident.cli.dispersion",
     "incident.cli.readiness",
     "incident.cli.report",
     "incident.cli.results",
@@ -30,6 +31,7 @@ COMMAND_MODULES = [
     "incident.cli.drill",
     "incident.cli.stats",
     "incident.cli.preplan",
+    "incident.cli.stations",
 ]
 
 

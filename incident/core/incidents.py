@@ -58,19 +58,11 @@ def _check_numbers(spec: NewIncident) -> None:
                 fix=f"give WGS84 decimal degrees between {low:g} and {high:g} (e.g. 24.68539, 109.32543)",
             )
     if (spec.source_reach is None) != (spec.source_km is None):
-        raise UserError(
-            "only one of reach and km is given",
-            where="source_reach/source_km",
-            fix="give the reach and the km on it, or neither",
-        )
+        raise UserError("errors.incident.reach_km_pair", field="source_reach")
     if spec.source_km is not None and not math.isfinite(spec.source_km):
-        raise UserError(f"km {spec.source_km!r} is not a number", where="source_km", fix="give the river km")
+        raise UserError("errors.incident.km_not_number", field="source_km", km=repr(spec.source_km))
     if spec.source_reach is not None and spec.source_lat is not None:
-        raise UserError(
-            "both a reach and km and a latitude and longitude are given",
-            where="source_reach/source_lat",
-            fix="give the source one way: a reach and km, or a latitude and longitude",
-        )
+        raise UserError("errors.incident.reach_and_latlon", field="source_lat")
     if (spec.source_lat is None) != (spec.source_lon is None):
         raise UserError(
             "only one of latitude and longitude is given",
@@ -127,9 +119,7 @@ def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incid
         row.source_reach, row.source_km, row.source_offset_m = snap.reach_id, snap.km, snap.distance_off_m
     if spec.source_reach is not None and spec.source_km is not None:
         if spec.river_network_id is None:
-            raise UserError(
-                "a reach and km need a river", where="source_reach", fix="choose the river network first"
-            )
+            raise UserError("errors.incident.reach_needs_river", field="river")
         net = load_network(session, spec.river_network_id)
         reach = net.reach(spec.source_reach)  # refuses an unknown reach, naming the known ones
         offset = net.offset_for_km(reach.reach_id, spec.source_km)  # refuses a km off the reach
@@ -245,7 +235,7 @@ def amend_spill(
     (before and after, with the reason), so nothing is overwritten silently."""
     inc = get_incident(session, code)
     if not reason.strip():
-        raise UserError("no reason given", where="reason", fix="say where the new figures come from")
+        raise UserError("errors.spill.no_reason", field="reason")
     spec = NewIncident(
         title=inc.title, alert_at=inc.alert_at, mass_kg=mass_kg, release_duration_h=release_duration_h
     )
@@ -255,9 +245,7 @@ def amend_spill(
     after = {"mass_kg": mass_kg, "release_start": as_utc(start) if start is not None else None}
     after["release_duration_h"] = release_duration_h
     if after == before:
-        raise UserError(
-            "nothing changed", where="mass_kg", fix="change the mass, the start or the duration, or cancel"
-        )
+        raise UserError("errors.spill.unchanged", field="mass_kg")
     version = spill_version(session, code) + 1
     for name, value in after.items():
         setattr(inc, name, value)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from incident.core.incidents import SpillVersion, amend_spill, get_incident
 from incident.core.networks import downstream_receptors
-from incident.plume.forecast_log import log_forecast
+from incident.plume.forecast_store import store_forecast
 from incident.plume.forecast_types import IncidentForecast
 from incident.plume.incident_forecast import forecast_incident
 
@@ -63,7 +63,7 @@ def amend_and_reforecast(
         actor=actor,
     )
     after = forecast_incident(session, code)
-    log_forecast(session, code, after, actor=actor)
+    store_forecast(session, code, after, actor=actor)
     old = {p.label: p for p in before.points}
     zh = {r.receptor_id: r.name_zh for r in downstream_receptors(session, get_incident(session, code))}
     rows = []

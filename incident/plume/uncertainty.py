@@ -103,13 +103,41 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         if h.dispersion_source == "given" or not h.spread_m2s:
             low.append(h.dispersion_m2s / GIVEN_DISPERSION_SPREAD)
             high.append(h.dispersion_m2s * GIVEN_DISPERSION_SPREAD)
+        elif "band_low" in h.spread_m2s:  # the default's P5–P95 band from its measured errors
+            low.append(h.spread_m2s["band_low"])
+            high.append(h.spread_m2s["band_high"])
         else:
             values = list(h.spread_m2s.values())
             low.append(min(values))
             high.append(max(values))
     factor = req.dispersion_factor
     index = {r.reach_id: i for i, r in enumerate(net.reaches)}
-    horizon_s = req.horizon_h * 3600.0
+    if req.horizon_h is not None:
+        horizon_s = req.horizon_h * 3600.0
+    else:  # by need, as the forecast does
+        from models.horizon import horizon_by_need
+        from models.transport import OutputPoint, Release
+
+        horizon_s, _ = horizon_by_need(
+            specs,
+            [
+                Release(
+                    index[spill.reach_id],
+                    min(spill.offset_m, net.reach(spill.reach_id).length_m),
+                    start_s=spill.start_h * 3600.0,
+                    duration_s=spill.duration_h * 3600.0,
+                    mass_kg=spill.mass_kg,
+                    mass_rate_kg_s=None if spill.mass_kg else spill.rate_kg_s,
+                )
+            ],
+            [],
+            [
+                OutputPoint(index[p.reach_id], min(max(p.offset_m, 0.0), net.reach(p.reach_id).length_m))
+                for p in req.points
+            ],
+            detection_mg_l=req.detection_mg_l or default_detection(req.standard_mg_l),
+            decay_per_s=req.decay_per_day / 86400.0,
+        )
     duration_s = spill.duration_h * 3600.0
     if spill.mass_kg:
         mass = spill.mass_kg
@@ -251,12 +279,12 @@ def incident_observations(session, code: str) -> IncidentObservations:
     from sqlmodel import select
 
     from incident.core.incidents import get_incident
-    from incident.core.store.tables import Result, Sample, SamplingPoint
+    from incident.core.store.tables import Result, Sample, SamplingPoint, result_is_current
     from incident.plume.forecast import standard_for
 
     inc = get_incident(session, code)
     results = list(session.exec(select(Result).where(Result.incident_id == inc.id)))
-    superseded = {r.corrects_id for r in results if r.corrects_id is not None}
+    current = set(session.exec(select(Result.id).where(Result.incident_id == inc.id, result_is_current())))
     _, default_dl = standard_for(inc.substance)
     skipped: dict[str, int] = {}
 
@@ -265,7 +293,7 @@ def incident_observations(session, code: str) -> IncidentObservations:
 
     rows = []
     for r in results:
-        if r.id in superseded:
+        if r.id not in current:
             skip("superseded by a correction")
             continue
         if inc.substance and r.parameter != inc.substance:
@@ -392,7 +420,7 @@ def calibrate_incident(
     *,
     actor: str,
     reforecast: bool = True,
-    horizon_h: float = DEFAULT_HORIZON_H,
+    horizon_h: float | None = DEFAULT_HORIZON_H,
     store: bool = True,
 ) -> CalibrationReport:
     """Fit the incident's plume to its logged results; store a pending calibration and log it.
@@ -598,7 +626,7 @@ def decide(
 
 
 def request_with_calibration(
-    session, code: str, *, horizon_h: float = DEFAULT_HORIZON_H, extra_points: Sequence = ()
+    session, code: str, *, horizon_h: float | None = DEFAULT_HORIZON_H, extra_points: Sequence = ()
 ) -> tuple[ForecastRequest, CalibrationInfo | None]:
     """The incident's forecast request, with the latest accepted calibration applied."""
     req = request_for_incident(session, code, horizon_h=horizon_h, extra_points=extra_points)
@@ -756,6 +784,31 @@ def trace_file(
     net = load_river_file(river)
     path = Path(path)
     stations, records = _trace_rows(_read_text(path), str(path), net)
+    return trace_records(
+        net,
+        stations,
+        records,
+        source=str(path),
+        spacing_m=spacing_m,
+        duration_h=duration_h,
+        decay_per_day=decay_per_day,
+        top=top,
+    )
+
+
+def trace_records(
+    net: RiverNetworkData,
+    stations: dict[str, tuple[str, float]],
+    records: Sequence[tuple[str, datetime, float, float, bool]],
+    *,
+    source: str = "observations",
+    spacing_m: float = 1000.0,
+    duration_h: float = 0.0,
+    decay_per_day: float = 0.0,
+    top: int = 10,
+) -> TraceReport:
+    """Rank candidate sources for observations (station, time, value, detection limit, censored) at
+    stations given as name -> (reach id, offset m) on ``net`` (files and automatic stations alike)."""
     hydraulics, warnings = reach_hydraulics(net)
     specs = build_reach_specs(net, hydraulics)
     index = {r.reach_id: i for i, r in enumerate(net.reaches)}
@@ -782,7 +835,7 @@ def trace_file(
             top=top,
         )
     except ValueError as exc:
-        raise UserError(str(exc), where=str(path), fix="check the stations and values in the file") from exc
+        raise UserError(str(exc), where=source, fix="check the stations and values in the file") from exc
     rows = []
     for rank, c in enumerate(result.candidates, start=1):
         reach_id = net.reaches[c.reach].reach_id

@@ -53,6 +53,9 @@ class Localised:
 
 def render_error(exc: BaseException) -> str:
     """A refusal as the user reads it: where, the problem, and the fix, labelled in their language."""
+    render = getattr(exc, "render", None)
+    if callable(render) and hasattr(exc, "params"):  # a keyed refusal renders in the reader's language
+        return render()
     problem = getattr(exc, "problem", None)
     if problem is None:
         return f"{type(exc).__name__}: {exc}"

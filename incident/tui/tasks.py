@@ -189,11 +189,11 @@ class TaskActions:
             try:
                 result_id = int(v["result_id"].lstrip("#"))
             except ValueError:
-                raise UserError(t("tasks.bad_result_id"), where="result_id") from None
+                raise UserError("errors.tasks.bad_result_id", field="result_id") from None
             with self._session() as s:
                 old = s.get(Result, result_id)
                 if old is None:
-                    raise UserError(t("tasks.no_result", id=result_id), where="result_id")
+                    raise UserError("errors.tasks.no_result", field="result_id", id=result_id)
                 value = v["value"]
                 detected = None
                 if value.lower() in ("yes", "no", "是", "否", "检出", "阳性", "阴性"):
@@ -442,7 +442,7 @@ class TaskActions:
                 path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
             except OSError as exc:
                 raise UserError(
-                    t("tasks.cannot_write", path=str(path), why=exc.strerror or exc), where="path"
+                    "errors.tasks.cannot_write", field="path", path=str(path), why=str(exc.strerror or exc)
                 ) from None
             return path
 

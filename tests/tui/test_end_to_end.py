@@ -86,7 +86,14 @@ async def test_the_whole_incident_by_keys(fresh_demo_store, lang):
         # 2. forecast, then amend the mass
         await pilot.press("f")
         await until(pilot, lambda: screen_name(pilot) == "ForecastScreen")
-        await until(pilot, lambda: code in app.forecasts, timeout_s=120)
+
+        def forecast_stored() -> bool:
+            from incident.plume import latest_forecast
+
+            with session_scope(engine) as s:
+                return latest_forecast(s, code, with_curves=False) is not None
+
+        await until(pilot, forecast_stored, timeout_s=120)
         await back_to_dashboard(pilot)
         await amend_mass(pilot, "16000", "weighbridge ticket" if lang == "en" else "地磅单")
         await pilot.press("enter")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # ---------------------------------------------------------------- incidents
@@ -312,9 +312,22 @@ class Result(SQLModel, table=True):
     qc_flag: str | None = None
     entered_at: datetime
     entered_by: str
-    corrects_id: int | None = Field(default=None, foreign_key="result.id")
+    corrects_id: int | None = Field(default=None, foreign_key="result.id", index=True)
     correction_reason: str | None = None
     log_seq: int | None = None  # seq of the log entry that commits to this row
+
+
+def result_is_current():
+    """SQL: the result is the latest of its correction chain (no other result corrects it).
+
+    The one statement of "the latest correction wins", over the indexed ``corrects_id``;
+    :mod:`incident.results.record` and the plume's calibration both filter with it.
+    """
+    from sqlalchemy import exists, select
+    from sqlalchemy.orm import aliased
+
+    newer = aliased(Result)
+    return ~exists(select(newer.id).where(newer.corrects_id == Result.id))
 
 
 class QcFlag(SQLModel, table=True):
@@ -332,6 +345,36 @@ class QcFlag(SQLModel, table=True):
     basis_result_id: int | None = Field(default=None, foreign_key="result.id")
     created_at: datetime
     created_by: str
+    log_seq: int | None = None
+
+
+class ResultHold(SQLModel, table=True):
+    """Append-only plausibility flag on a result (issue 16): before the plume could arrive, far
+    above what the forecast or the released mass allows, a 100x jump against its neighbours
+    (a unit slip), above background at the upstream control. A held result stays out of
+    exceedance counts and released reports until a person confirms it (``HoldReview``) or
+    corrects it (the correction is checked afresh)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    result_id: int = Field(foreign_key="result.id", index=True)
+    kind: str  # before_arrival | above_forecast | above_mass | unit_jump | upstream_above_background
+    reason: str
+    forecast_id: int | None = Field(default=None, foreign_key="forecastrecord.id")
+    created_at: datetime
+    created_by: str
+    log_seq: int | None = None
+
+
+class HoldReview(SQLModel, table=True):
+    """Append-only: a person confirmed a held result anyway, with the reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hold_id: int = Field(foreign_key="resulthold.id", index=True)
+    result_id: int = Field(foreign_key="result.id", index=True)
+    reviewed_by: str
+    reason: str
+    at: datetime
     log_seq: int | None = None
 
 
@@ -572,6 +615,37 @@ class ModelCalibration(SQLModel, table=True):
     decided_at: datetime | None = None
 
 
+class ForecastRecord(SQLModel, table=True):
+    """Append-only: every forecast made for an incident, as it was run (issue 14).
+
+    The dashboard, the plan, the rounds, the reports and the plausibility check read
+    it; ``content_sha256`` (of everything below but the id and log_seq) goes into the
+    incident's log, and a report cites the forecast by id and hash. Times are hours
+    after ``release_start``; JSON columns are canonical JSON.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    made_at: datetime
+    made_by: str
+    release_start: datetime
+    horizon_h: float
+    substance: str | None = None
+    standard_mg_l: float | None = None
+    detection_mg_l: float
+    method: str = ""
+    ensemble_members: int | None = None  # bands present when an ensemble ran
+    inputs_json: str = "{}"  # spill, river, calibration applied
+    parameters_json: str = "{}"  # dispersion per reach (used and the published spread)
+    grid_json: str = "{}"
+    mass_budget_json: str = "{}"
+    points_json: str = "[]"  # per receptor/point: arrival, peak, time above the standard, bands
+    curves_json: str = "{}"  # {"times_h": [...], "mg_l": [[...], ...]} per point
+    warnings_json: str = "[]"
+    content_sha256: str
+    log_seq: int | None = None
+
+
 # ---------------------------------------------------------------- the log
 
 
@@ -635,3 +709,71 @@ class PreplanRow(SQLModel, table=True):
     model_version: str
     row_json: str
     computed_at: datetime
+
+
+# ---------------------------------------------------------------- automatic stations (HJ 212-2017)
+
+
+class Station(SQLModel, table=True):
+    """An automatic water-quality station: its HJ 212 MN code and its place on a river network."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mn: str = Field(index=True, unique=True)
+    name: str = ""
+    river_network_id: int | None = Field(default=None, foreign_key="rivernetwork.id")
+    reach_id: str | None = None
+    km: float | None = None
+    parameters_json: str = "[]"  # the project's parameter keys the station measures
+    water_class: str = "III"  # GB 3838 class of the section
+    created_at: datetime
+    created_by: str
+
+
+class StationReading(SQLModel, table=True):
+    """One value of one parameter at one station and time, as received (flag kept; only N is valid).
+
+    The unique index (station, time, parameter, interval) makes replays idempotent and serves a
+    station's day as one index range scan."""
+
+    __table_args__ = (
+        Index("ux_stationreading_station_at", "station_id", "at", "parameter", "interval", unique=True),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(foreign_key="station.id")
+    at: datetime  # DataTime, UTC
+    parameter: str
+    interval: str  # realtime | minute | hourly | daily
+    value: float | None = None
+    flag: str = "N"
+    received_at: datetime
+
+
+class StationRejection(SQLModel, table=True):
+    """A packet refused (bad CRC, malformed, unknown station, time far from now): counted, never data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    source: str  # file:line or peer address
+    mn: str | None = None
+    reason: str  # the refusal's problem text
+    packet: str = ""  # the first 200 characters, for the log reader
+
+
+class StationAlert(SQLModel, table=True):
+    """An early warning from station data, one per event (deduplicated across parameters and stations)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True)  # e.g. ALR-2026-0001
+    status: str = "open"  # open | acknowledged | closed | promoted
+    first_abnormal_at: datetime
+    detected_at: datetime  # time of the reading that raised the alarm
+    opened_at: datetime  # wall clock
+    station_mn: str
+    parameter: str
+    value: float
+    baseline: float
+    evidence_json: str = "[]"  # one entry per (station, parameter) that saw the event
+    candidates_json: str = "[]"  # source trace: reach, km, release time, weight
+    risk_sources_json: str = "[]"
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    updated_at: datetime

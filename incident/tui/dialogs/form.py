@@ -52,7 +52,7 @@ def place_error(exc: Exception, fields: Sequence[FormField]) -> tuple[dict[str, 
     """
     from incident.tui.base import render_error
 
-    where = str(getattr(exc, "where", "") or "")
+    where = str(getattr(exc, "field", None) or getattr(exc, "where", "") or "")
     names = {f.name for f in fields}
     hits = [part.strip().lstrip("-") for part in where.replace(",", "/").split("/")]
     hits = [h.replace("-", "_") for h in hits if h.replace("-", "_") in names]

@@ -270,10 +270,6 @@ def _amend(app: App, code: str, values: dict) -> None:
         except UserError as exc:
             app.call_from_thread(open_amend_spill, app, code, values, exc)
             return
-        cache = app.forecasts  # type: ignore[attr-defined]
-        for key in [k for k in cache if k == code or (isinstance(k, tuple) and k[0] == code)]:
-            del cache[key]
-        cache[code] = out.forecast
         app.call_from_thread(app.push_screen, SpillChangeDialog(code, out))
 
     app.run_worker(run, thread=True, exit_on_error=False, group="spill-amend")
