@@ -37,6 +37,10 @@ def register(sub) -> None:
         "--lat", type=float, help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)"
     )
     p.add_argument("--lon", type=float, help="source longitude, WGS84 decimal degrees")
+    p.add_argument(
+        "--reach", help="source reach id on the river, e.g. M03 (with --km; instead of --lat/--lon)"
+    )
+    p.add_argument("--km", type=float, help="source river km on that reach, e.g. 45.0")
     p.add_argument("--substance", help="parameter key, e.g. cadmium, nitrobenzene")
     p.add_argument(
         "--class",
@@ -179,6 +183,8 @@ def cmd_show(args) -> int:
     with session_scope(engine_from(args)) as s:
         inc = get_incident(s, args.incident)
         data = _incident_row(inc) | {
+            "source_lat": inc.source_lat,
+            "source_lon": inc.source_lon,
             "medium": inc.medium,
             "pollutant_class": inc.pollutant_class,
             "release_start": inc.release_start,
@@ -218,6 +224,8 @@ def cmd_new(args) -> int:
                 river_network_id=net_row.id,
                 source_lat=args.lat,
                 source_lon=args.lon,
+                source_reach=args.reach,
+                source_km=args.km,
                 substance=args.substance,
                 pollutant_class=args.pollutant_class,
                 mass_kg=args.mass_kg,

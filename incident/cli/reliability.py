@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from pathlib import Path
 
 from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, table
@@ -173,6 +174,9 @@ def cmd_backup_import(args) -> int:
 # ---------------------------------------------------------------- serve
 
 
+SERVE_TEMPLATES = Path(__file__).resolve().parent / "serve"
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -220,7 +224,9 @@ def build_server(args):
         from textual_serve.server import Server
     except ImportError as exc:  # pragma: no cover - depends on install
         raise UserError(
-            "textual-serve is not installed", where="incident serve", fix="pip install 'incident[serve]'"
+            "textual-serve is not installed",
+            where="incident serve",
+            fix="pip install -e . (it is a dependency)",
         ) from exc
     engine = engine_from(args)  # open (and upgrade) the database once, before any session starts
     from incident.core import signing
@@ -239,6 +245,8 @@ def build_server(args):
         port=args.port,
         title="incident",
         public_url=args.public_url,
+        # our page template: textual-serve's, with the web font served locally (offline)
+        templates_path=SERVE_TEMPLATES,
     )
 
 

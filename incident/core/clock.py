@@ -201,3 +201,40 @@ def _span(delta: timedelta) -> str:
     if hours >= 1:
         return f"{hours:.1f} h"
     return f"{hours * 60:.0f} min"
+
+
+def fmt_span(minutes: float) -> str:
+    """A duration as people say it: 45m, 3h20, 2d 4h."""
+    whole = abs(int(round(minutes)))
+    if whole < 60:
+        return f"{whole}m"
+    if whole < 48 * 60:
+        return f"{whole // 60}h{whole % 60:02d}"
+    return f"{whole // 1440}d {whole % 1440 // 60}h"
+
+
+def fmt_when(at: datetime | None, now: datetime | None = None, *, relative: bool = True) -> str:
+    """Wall-clock time on screens: HH:MM today, MM-DD HH:MM on another day (another year: the
+    full date), with the relative time beside it ("in 3h20" / "45m ago"), in the user's language.
+
+    ``now`` is the incident's "now" (the exercise clock in a drill); default: real now.
+    """
+    from incident.core.i18n import t
+
+    if at is None:
+        return "—"
+    now = as_utc(now) if now is not None else utcnow()
+    local, today = to_local(at), to_local(now)
+    if local.date() == today.date():
+        text = local.strftime("%H:%M")
+    elif local.year == today.year:
+        text = local.strftime("%m-%d %H:%M")
+    else:
+        text = local.strftime("%Y-%m-%d %H:%M")
+    if not relative:
+        return text
+    minutes = (as_utc(at) - now).total_seconds() / 60
+    if abs(minutes) < 1:
+        return f"{text} ({t('clock.now')})"
+    key = "clock.in" if minutes > 0 else "clock.ago"
+    return f"{text} ({t(key, span=fmt_span(minutes))})"

@@ -46,6 +46,10 @@ async def test_draft_review_release_from_the_screen(records, as_of):
         await pilot.pause()
         await app.run_action("report_draft('flash')")
         await pilot.pause()
+        # drafting creates a document: it asks first
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("y")
+        await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReportsScreen)
         table = screen.query_one(DataTable)
@@ -101,6 +105,10 @@ async def test_reports_screen_in_chinese_for_an_exercise(exercise_records, as_of
         set_language("zh")
         await pilot.pause()
         await app.run_action("report_draft('monitoring')")
+        await pilot.pause()
+        # drafting creates a document: it asks first
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("y")
         await pilot.pause()
         screen = app.screen
         md = screen.query_one("#report-markdown", Markdown)

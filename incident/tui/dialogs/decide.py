@@ -34,7 +34,7 @@ class DecisionDialog(Localised, ModalScreen[tuple[bool, str] | None]):
         with Vertical() as v:
             v.border_title = t("uncertainty.confirm_title")
             yield Plain(self.question, id="decision-question")
-            yield Input(placeholder=t("uncertainty.reason"), id="decision-reason")
+            yield Input(placeholder=t("uncertainty.reason"), id="decision-reason", select_on_focus=False)
             with Horizontal():
                 yield Button(t("uncertainty.confirm"), id="decision-yes", variant="warning")
                 yield Button(t("uncertainty.cancel"), id="decision-no")

@@ -40,7 +40,7 @@ class SkipReasonDialog(Localised, ModalScreen[str | None]):
         with Vertical(id="skip-dialog") as v:
             v.border_title = t("playbook.skip_title", title=self.step_title)
             yield Plain(t("playbook.skip_prompt"), classes="dialog-text")
-            yield Input(placeholder=t("playbook.skip_placeholder"), id="skip-reason")
+            yield Input(placeholder=t("playbook.skip_placeholder"), id="skip-reason", select_on_focus=False)
             yield Plain("", id="skip-error", classes="dialog-error")
             with Horizontal():
                 yield Button(t("key.cancel"), id="skip-cancel-btn")

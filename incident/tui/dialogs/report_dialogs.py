@@ -65,7 +65,7 @@ class TextPromptDialog(Localised, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Plain(self.prompt, id="prompt-text")
-            yield Input(value=self.value, id="prompt-input")
+            yield Input(value=self.value, id="prompt-input", select_on_focus=False)
             with Horizontal():
                 yield Button(t("reports.cancel"), id="cancel")
                 yield Button(t("reports.ok"), id="ok", variant="primary")

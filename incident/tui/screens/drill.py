@@ -110,6 +110,7 @@ class DrillScreen(Localised, Screen):
         Binding("x", "export", "drill.key.export", id="drill-export"),
         Binding("i", "inject_log", "drill.key.injects", id="drill-injects"),
         Binding("c", "speed", "drill.key.speed", id="drill-speed", show=False),
+        Binding("E", "app.drill_end", "key.endex", id="drill-endex", show=False),
     ]
 
     def __init__(self, code: str, then: str | None = None) -> None:

@@ -168,7 +168,7 @@ class ForecastScreen(Localised, Screen):
             name = p.label if p.kind == "point" else f"{p.label} {bilingual(p.name, None)}"
             jobson = "—" if p.jobson_leading_h is None else f"{p.jobson_leading_h:.1f}/{_h(p.jobson_peak_h)}"
             table.add_row(
-                name[:15],
+                name if len(name) <= self._name_width() else name[: self._name_width() - 1] + "…",
                 f"{p.distance_from_source_m / 1000:.1f}",
                 _h(p.leading_edge_h),
                 _band(p.leading_edge_band_h),
@@ -184,6 +184,10 @@ class ForecastScreen(Localised, Screen):
     @on(DataTable.RowHighlighted)
     def _row(self, _event) -> None:
         self.replot()
+
+    def _name_width(self) -> int:
+        """Names get what the other columns leave (at least 15 characters; all of it on a wide terminal)."""
+        return max(15, self.size.width - 70)
 
     def replot(self) -> None:
         fc = self.forecast

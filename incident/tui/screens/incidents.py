@@ -20,6 +20,7 @@ class IncidentListScreen(Localised, Screen):
     # the first screen: readiness (equipment managers) and quit are shown here
     BINDINGS = [
         Binding("enter", "open", "key.open", id="open-incident"),
+        Binding("n", "app.incident_new", "key.incident_new", id="incidents-new"),
         Binding("R", "app.readiness", "key.readiness", id="incidents-readiness"),
         Binding("q", "app.quit", "key.quit", id="incidents-quit"),
     ]

@@ -453,6 +453,7 @@ class PlaybookScreen(Localised, Screen):
                     compact=True,
                     name=f"form:{spec.id}",
                     disabled=not editable,
+                    select_on_focus=False,
                 )
             widget.tooltip = str(spec.help) if spec.help else None
             self._form_widgets[spec.id] = widget

@@ -73,6 +73,8 @@ class SamplingPlanScreen(Localised, Screen):
         Binding("x", "remove", "sampling_plan.key_remove", id="plan-remove"),
         Binding("c", "crews", "sampling_plan.key_crews", id="plan-crews"),
         Binding("r", "reload", "key.refresh", id="plan-reload", show=False),
+        Binding("o", "app.rounds_show", "key.rounds", id="plan-rounds", show=False),
+        Binding("g", "app.plan_export", "key.plan_export", id="plan-export", show=False),
         Binding("s", "drill_sample", "drill.key.sample", id="plan-drill-sample"),
     ]
 

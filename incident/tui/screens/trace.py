@@ -31,8 +31,13 @@ class TraceScreen(Localised, Screen):
 
         yield Header()
         with Vertical():
-            yield Input(placeholder=t("uncertainty.trace_csv"), id="trace-csv")
-            yield Input(value=str(DEMO_RIVER), placeholder=t("uncertainty.trace_river"), id="trace-river")
+            yield Input(placeholder=t("uncertainty.trace_csv"), id="trace-csv", select_on_focus=False)
+            yield Input(
+                value=str(DEMO_RIVER),
+                placeholder=t("uncertainty.trace_river"),
+                id="trace-river",
+                select_on_focus=False,
+            )
             yield Static(t("uncertainty.trace_hint"), id="trace-status")
             yield PlainTable(id="trace-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
