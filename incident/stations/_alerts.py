@@ -27,6 +27,8 @@ MERGE_WINDOW = timedelta(hours=12)
 EVIDENCE_READINGS = 24
 TRACE_WINDOW = timedelta(hours=12)  # readings before the first abnormal one that go to the trace
 INTERVAL_ORDER = ("realtime", "minute", "hourly", "daily")
+RISK_SOURCE_KM = 5.0  # a registered risk source this close to a candidate place is listed
+RISK_SOURCE_CANDIDATES = 3  # the top candidates whose neighbourhood is searched
 
 #: which way pollution moves each parameter; the floor of σ (instrument resolution)
 DIRECTION = {"dissolved_oxygen": -1, "ph": 0, "water_temperature": 0}
@@ -221,7 +223,11 @@ def _raise(session: Session, series: Series, ev, *, actor: str, stations: dict) 
                 f"Alert {alert.code}: {series.station.mn} {series.parameter} joins ({n_stations} station(s))"
             )
             if n_stations >= 2 and series.station.mn not in {m["station_mn"] for m in members[:-1]}:
-                alert.candidates_json = json.dumps(_trace(session, alert, members, stations))
+                candidates = _trace(session, alert, members, stations)
+                alert.candidates_json = json.dumps(candidates)
+                alert.risk_sources_json = json.dumps(
+                    risk_sources_for(session, candidates, series.station.river_network_id)
+                )
             session.add(alert)
             log.append(
                 session,
@@ -347,6 +353,31 @@ def _trace(session: Session, alert: StationAlert, members: list[dict], stations:
         }
         for c in report.candidates
     ]
+
+
+def risk_sources_for(session: Session, candidates: list[dict], network_id: int | None) -> list[dict]:
+    """Registered risk sources (the pre-plan register) within RISK_SOURCE_KM of the top
+    RISK_SOURCE_CANDIDATES candidate places, each once (with the best-ranked candidate it is near and
+    its distance from it along the river), by that rank then distance."""
+    from incident.core.errors import UserError
+    from incident.core.networks import load_network
+    from incident.preplan import risk_sources_near
+
+    if not candidates or network_id is None:
+        return []
+    net = load_network(session, network_id)
+    found: dict[str, dict] = {}
+    for cand in candidates[:RISK_SOURCE_CANDIDATES]:
+        try:
+            lat, lon = net.point_at(cand["reach"], net.offset_for_km(cand["reach"], cand["km"]))
+        except (KeyError, ValueError, UserError):
+            lat = lon = None
+        for src in risk_sources_near(
+            session, cand["reach"], cand["km"], lat=lat, lon=lon, within_km=RISK_SOURCE_KM
+        ):
+            if src["id"] not in found:  # near the best-ranked candidate it is near
+                found[src["id"]] = src | {"near_candidate": cand["rank"]}
+    return sorted(found.values(), key=lambda r: (r["near_candidate"], r["distance_km"], r["id"]))
 
 
 def alert_rows(session: Session, *, status: str | None = None) -> list[dict]:
