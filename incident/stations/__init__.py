@@ -38,8 +38,12 @@ __all__ = [
     "Packet",
     "Reading",
     "StationInfo",
+    "ALERT_STATUSES",
+    "acknowledge_alert",
     "add_station",
     "alerts",
+    "dismiss_alert",
+    "open_incident_from_alert",
     "build_data_segment",
     "crc16",
     "frame",
@@ -91,6 +95,36 @@ def alerts(session, *, status: str | None = None) -> list[dict]:
     from incident.stations._alerts import alert_rows
 
     return alert_rows(session, status=status)
+
+
+ALERT_STATUSES = ("open", "acknowledged", "dismissed", "promoted", "closed")
+
+
+def acknowledge_alert(session, code: str, *, actor: str) -> dict:
+    """Mark an open alert as seen (logged); returns the alert as `alerts()` gives it."""
+    from incident.stations._actions import acknowledge_alert as _ack
+
+    return _row(session, _ack(session, code, actor=actor).code)
+
+
+def dismiss_alert(session, code: str, *, reason: str, actor: str) -> dict:
+    """Dismiss an open or acknowledged alert; the reason (required) is logged."""
+    from incident.stations._actions import dismiss_alert as _dismiss
+
+    return _row(session, _dismiss(session, code, reason=reason, actor=actor).code)
+
+
+def open_incident_from_alert(session, code: str, *, actor: str, candidate: int = 1) -> str:
+    """Open an incident from an open or acknowledged alert, its source the trace's candidate of
+    rank `candidate` (or the station, without a trace); the evidence goes to the incident's log.
+    Returns the incident's code."""
+    from incident.stations._actions import open_incident_from_alert as _open
+
+    return _open(session, code, actor=actor, candidate=candidate).code
+
+
+def _row(session, code: str) -> dict:
+    return next(r for r in alerts(session) if r["code"] == code)
 
 
 def listener(engine, *, actor: str, host: str = "127.0.0.1", port: int = 0, detect: bool = True):

@@ -24,6 +24,7 @@ from incident.stations._store import STATIONS_CHAIN
 
 LOOKBACK = timedelta(days=3)  # readings a detection looks at (the diurnal profile needs 2 days)
 MERGE_WINDOW = timedelta(hours=12)
+JOINABLE = ("open", "acknowledged", "promoted")  # statuses whose alert a new event may join
 EVIDENCE_READINGS = 24
 TRACE_WINDOW = timedelta(hours=12)  # readings before the first abnormal one that go to the trace
 INTERVAL_ORDER = ("realtime", "minute", "hourly", "daily")
@@ -202,10 +203,12 @@ def _raise(session: Session, series: Series, ev, *, actor: str, stations: dict) 
     evidence = _evidence(series, ev)
     key = (series.station.mn, series.parameter, evidence["first_abnormal_at"])
     network = series.station.river_network_id
-    for alert in session.exec(select(StationAlert).where(StationAlert.status != "closed")):
+    for alert in session.exec(select(StationAlert)):
         members = json.loads(alert.evidence_json)
         if any((m["station_mn"], m["parameter"], m["first_abnormal_at"]) == key for m in members):
-            return None  # already known
+            return None  # already known, whatever became of its alert
+        if alert.status not in JOINABLE:
+            continue  # a dismissed or closed alert absorbs nothing new
         same_place = any(
             m["station_mn"] == series.station.mn
             or (network is not None and _network_of(stations, m["station_mn"]) == network)
@@ -380,11 +383,21 @@ def risk_sources_for(session: Session, candidates: list[dict], network_id: int |
     return sorted(found.values(), key=lambda r: (r["near_candidate"], r["distance_km"], r["id"]))
 
 
+def _incident_code(session: Session, incident_id: int | None) -> str | None:
+    from incident.core.store.tables import Incident
+
+    row = session.get(Incident, incident_id) if incident_id is not None else None
+    return row.code if row is not None else None
+
+
 def alert_rows(session: Session, *, status: str | None = None) -> list[dict]:
     """Alerts as JSON-ready dicts (what `incident alerts list --json` prints)."""
     q = select(StationAlert).order_by(StationAlert.first_abnormal_at)  # type: ignore[arg-type]
     if status:
         q = q.where(StationAlert.status == status)
+    from incident.stations._actions import dismissal_reasons
+
+    reasons = dismissal_reasons(session)
     out = []
     for a in session.exec(q):
         members = json.loads(a.evidence_json)
@@ -403,6 +416,8 @@ def alert_rows(session: Session, *, status: str | None = None) -> list[dict]:
                 "evidence": members,
                 "candidates": json.loads(a.candidates_json),
                 "risk_sources": json.loads(a.risk_sources_json),
+                "incident": _incident_code(session, a.incident_id),
+                "dismissed_reason": reasons.get(a.code),
             }
         )
     return out
