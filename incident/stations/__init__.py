@@ -42,6 +42,7 @@ __all__ = [
     "acknowledge_alert",
     "add_station",
     "alerts",
+    "detect_series",
     "dismiss_alert",
     "open_incident_from_alert",
     "build_data_segment",
@@ -54,18 +55,14 @@ __all__ = [
     "listener",
     "parse_packet",
     "rejection_counts",
+    "sparkline",
     "station_day",
+    "station_overview",
 ]
 
 
 def _detect_after(engine, report: IngestReport, *, actor: str) -> list[str]:
-    from incident.core.store.engine import session_scope
-    from incident.stations._alerts import scan
-
-    if not report.touched:
-        return []
-    with session_scope(engine) as session:
-        return scan(session, report.touched, actor=actor)
+    return detect_series(engine, report.touched, actor=actor)
 
 
 def ingest(engine, path: str | Path, *, actor: str, detect: bool = True) -> tuple[IngestReport, list[str]]:
@@ -123,12 +120,56 @@ def open_incident_from_alert(session, code: str, *, actor: str, candidate: int =
     return _open(session, code, actor=actor, candidate=candidate).code
 
 
+def station_overview(session, *, points: int = 48) -> list[dict]:
+    """Per station and parameter: latest reading, the last `points` values and a status (for screens)."""
+    from incident.stations._overview import station_overview as _overview
+
+    return _overview(session, points=points)
+
+
+def sparkline(values: list, width: int = 24) -> str:
+    """Block-character sparkline of the last `width` values (None: a gap)."""
+    from incident.stations._overview import sparkline as _spark
+
+    return _spark(values, width)
+
+
 def _row(session, code: str) -> dict:
     return next(r for r in alerts(session) if r["code"] == code)
 
 
-def listener(engine, *, actor: str, host: str = "127.0.0.1", port: int = 0, detect: bool = True):
-    """An HJ 212 TCP listener (asyncio); ``await listener.start()`` / ``stop()`` or ``serve_forever()``."""
+def detect_series(engine, touched: set[tuple[int, str]], *, actor: str) -> list[str]:
+    """Run detection on the given (station id, parameter) series, each up to its latest reading;
+    returns the codes of alerts opened or extended."""
+    from incident.core.store.engine import session_scope
+    from incident.stations._alerts import scan
+
+    if not touched:
+        return []
+    with session_scope(engine) as session:
+        return scan(session, set(touched), actor=actor)
+
+
+def listener(
+    engine,
+    *,
+    actor: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    detect: bool = True,
+    detect_s: float = 60.0,
+):
+    """An HJ 212 TCP listener (asyncio); ``await listener.start()`` / ``stop()`` or ``serve_forever()``.
+    Packets are stored within about 0.2 s; detection runs every `detect_s` on the series written since."""
     from incident.stations._listener import Listener
 
-    return Listener(engine, actor=actor, host=host, port=port, detect=detect, store=ingest_packets)
+    return Listener(
+        engine,
+        actor=actor,
+        host=host,
+        port=port,
+        detect=detect,
+        store=ingest_packets,
+        detect_s=detect_s,
+        detector=detect_series,
+    )
