@@ -141,13 +141,11 @@ def _row(session, code: str) -> dict:
 def detect_series(engine, touched: set[tuple[int, str]], *, actor: str) -> list[str]:
     """Run detection on the given (station id, parameter) series, each up to its latest reading;
     returns the codes of alerts opened or extended."""
-    from incident.core.store.engine import session_scope
-    from incident.stations._alerts import scan
+    from incident.stations._alerts import scan_engine
 
     if not touched:
         return []
-    with session_scope(engine) as session:
-        return scan(session, set(touched), actor=actor)
+    return scan_engine(engine, set(touched), actor=actor)
 
 
 def listener(

@@ -77,11 +77,12 @@ class Series:
 
 
 def load_series(session: Session, station: Station, parameter: str, until: datetime) -> Series | None:
-    import numpy as np
+    return make_series(station, parameter, read_rows(session, station, parameter, until))
 
-    from models.detect import detect
 
-    rows = session.exec(
+def read_rows(session: Session, station: Station, parameter: str, until: datetime) -> list:
+    """The readings detection looks at: (at, value, flag, interval), LOOKBACK up to `until`."""
+    return session.exec(
         select(StationReading.at, StationReading.value, StationReading.flag, StationReading.interval)
         .where(StationReading.station_id == station.id)
         .where(StationReading.at > until - LOOKBACK)
@@ -89,6 +90,14 @@ def load_series(session: Session, station: Station, parameter: str, until: datet
         .where(StationReading.parameter == parameter)
         .order_by(StationReading.at)  # type: ignore[arg-type]
     ).all()
+
+
+def make_series(station: Station, parameter: str, rows: list) -> Series | None:
+    """Detection on rows read by `read_rows` (no database: runs outside any transaction)."""
+    import numpy as np
+
+    from models.detect import detect
+
     if not rows:
         return None
     finest = min((r[3] for r in rows), key=INTERVAL_ORDER.index)
@@ -185,6 +194,36 @@ def scan(
             code = _raise(session, series, ev, actor=actor, stations=stations)
             if code and code not in changed:
                 changed.append(code)
+    return changed
+
+
+def scan_engine(
+    engine, touched: set[tuple[int, str]], *, actor: str, until: datetime | None = None
+) -> list[str]:
+    """`scan`, holding the database's write lock only briefly (SQLite sessions take it at BEGIN):
+    each series is read in its own short unit of work, detection runs outside any transaction, and
+    only a series with events opens a write (to raise or extend its alert). So a listener's writes
+    wait at most one series read, never a whole pass."""
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine) as session:
+        stations = {s.id: s for s in session.exec(select(Station))}
+    changed: list[str] = []
+    for station_id, parameter in sorted(touched):
+        station = stations.get(station_id)
+        if station is None or parameter not in json.loads(station.parameters_json):
+            continue
+        with session_scope(engine) as session:
+            end = until or _latest(session, station_id, parameter)
+            rows = read_rows(session, station, parameter, end) if end is not None else []
+        series = make_series(station, parameter, rows)
+        if series is None or not series.detection.events:
+            continue
+        with session_scope(engine) as session:
+            for ev in series.detection.events:
+                code = _raise(session, series, ev, actor=actor, stations=stations)
+                if code and code not in changed:
+                    changed.append(code)
     return changed
 
 

@@ -166,8 +166,9 @@ class Listener:
         batch, self._queue = self._queue, []
         try:
             report, codes = await asyncio.to_thread(self._store, batch)
-        except Exception:  # a database problem: log it, keep listening (the packets are in the log)
-            logger.exception("could not store %d packet(s)", len(batch))
+        except Exception:  # a database problem: log it, keep listening, try the packets again
+            logger.exception("could not store %d packet(s); kept for the next write", len(batch))
+            self._queue[:0] = batch  # never lost: ahead of what came in meanwhile
             return
         self.stats.packets += report.packets
         self.stats.stored += report.stored

@@ -119,3 +119,25 @@ async def test_a_slow_timer_still_detects_what_the_last_writes_touched_on_stop(e
     assert lst.stats.detection_passes == 0 and lst.stats.alerts == []
     await lst.stop()
     assert lst.stats.detection_passes == 1 and len(lst.stats.alerts) == 1
+
+
+async def test_a_failed_write_keeps_the_packets_for_the_next_one(engine, stations):
+    """The database refusing a write (locked, full) must not lose the packets of that batch."""
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database is locked")
+        return ingest_packets(*args, **kwargs)
+
+    listener = Listener(engine, actor="test", flush_s=0.05, store=flaky, detect=False)
+    port = await listener.start()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    await _send(port, b"".join(_packet("STA", now - timedelta(minutes=i), 0.3) for i in range(3)))
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if listener.stats.stored >= 6:
+            break
+    await listener.stop()
+    assert calls["n"] >= 2 and listener.stats.stored == 6

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from incident.core.clock import fmt_local
-from incident.core.i18n import t
+from incident.core.i18n import get_language, t
 from incident.tui.base import Localised
 
 POLL_S = 5.0  # how often the screen and the watcher read the store
@@ -50,7 +50,8 @@ class StationsScreen(Localised, Screen):
     StationsScreen #stations-status { height: 1; padding: 0 1; }
     StationsScreen #stations-table { height: 1fr; }
     StationsScreen #alerts-title { height: 1; padding: 0 1; background: $boost; }
-    StationsScreen #alerts-table { height: 8; }
+    StationsScreen #alerts-table { height: 7; }
+    StationsScreen #alert-detail { height: 3; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="stations-back"),
@@ -73,6 +74,7 @@ class StationsScreen(Localised, Screen):
         yield DataTable(id="stations-table", cursor_type="row", zebra_stripes=True)
         yield Static(t("stations_tui.alerts"), id="alerts-title")
         yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="alert-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -140,6 +142,7 @@ class StationsScreen(Localised, Screen):
             )
         if shown:
             alerts_table.move_cursor(row=min(cursor, len(shown) - 1))
+        self._detail()
         n_alert = sum(r["status"] == "alert" for r in overview)
         stations = len({r["mn"] for r in overview})
         self.query_one("#stations-status", Static).update(
@@ -150,6 +153,41 @@ class StationsScreen(Localised, Screen):
         if self.then:
             then, self.then = self.then, None
             getattr(self, f"action_{then}")()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "alerts-table":
+            self._detail()
+
+    def _detail(self) -> None:
+        """The selected alert's likely source and the registered risk sources near it, with a phone."""
+        table = self.query_one("#alerts-table", DataTable)
+        detail = self.query_one("#alert-detail", Static)
+        if not self.alert_rows or table.cursor_row < 0:
+            detail.update("")
+            return
+        a = self.alert_rows[min(table.cursor_row, len(self.alert_rows) - 1)]
+        lines = []
+        if a["candidates"]:
+            c = a["candidates"][0]
+            release = fmt_local(datetime.fromisoformat(c["release_at"]))[5:]
+            lines.append(
+                t(
+                    "stations_tui.detail_source",
+                    reach=c["reach"],
+                    km=c["km"],
+                    weight=c["weight"],
+                    release=release,
+                )
+            )
+        else:
+            lines.append(t("stations_tui.detail_no_trace", stations=", ".join(a["stations"])))
+        for r in a["risk_sources"][:2]:
+            phone = (r.get("contact") or {}).get("phone") or ""
+            name = (r.get("name_zh") if get_language() == "zh" else None) or r["name"]
+            lines.append(f"  {r['id']} {name} ({r['kind']}, {r['distance_km']:g} km) {phone}".rstrip())
+        if a.get("dismissed_reason"):
+            lines.append(t("stations_tui.detail_reason", reason=a["dismissed_reason"]))
+        detail.update("\n".join(lines[:3]))
 
     # -- acting on the selected alert ----------------------------------------------
     def _selected(self) -> dict | None:
