@@ -27,23 +27,19 @@ STATUSES = ("open", "acknowledged", "dismissed", "promoted", "closed")
 def get_alert(session: Session, code: str) -> StationAlert:
     row = session.exec(select(StationAlert).where(StationAlert.code == code.strip())).first()
     if row is None:
-        raise UserError(
-            t("stations.alert.unknown", code=code), where="ID", fix=t("stations.alert.unknown_fix")
-        )
+        raise UserError("stations.alert.unknown", where="ID", code=code)
     return row
 
 
 def _require(alert: StationAlert, allowed: tuple[str, ...], action: str) -> None:
     if alert.status not in allowed:
         raise UserError(
-            t(
-                "stations.alert.bad_status",
-                code=alert.code,
-                status=alert.status,
-                action=t(f"stations.alert.action_{action}"),
-            ),
+            "stations.alert.bad_status",
             where=alert.code,
-            fix=t("stations.alert.bad_status_fix", allowed=", ".join(allowed)),
+            code=alert.code,
+            status=alert.status,
+            action=t(f"stations.alert.action_{action}"),
+            allowed=", ".join(allowed),
         )
 
 
@@ -69,9 +65,7 @@ def dismiss_alert(session: Session, code: str, *, reason: str, actor: str) -> St
     """Not a pollution event (instrument fault, known discharge, …): the reason is logged."""
     reason = (reason or "").strip()
     if not reason:
-        raise UserError(
-            t("stations.alert.no_reason"), where="--reason", fix=t("stations.alert.no_reason_fix")
-        )
+        raise UserError("stations.alert.no_reason", where="--reason")
     alert = get_alert(session, code)
     _require(alert, ACTIVE, "dismiss")
     before = alert.status
@@ -117,9 +111,7 @@ def open_incident_from_alert(session: Session, code: str, *, actor: str, candida
     station = session.exec(select(Station).where(Station.mn == alert.station_mn)).first()
     if station is None or station.river_network_id is None or station.reach_id is None or station.km is None:
         raise UserError(
-            t("stations.alert.no_place", code=alert.code, mn=alert.station_mn),
-            where=alert.station_mn,
-            fix=t("stations.alert.no_place_fix"),
+            "stations.alert.no_place", where=alert.station_mn, code=alert.code, mn=alert.station_mn
         )
     candidates = json.loads(alert.candidates_json)
     chosen = None
@@ -127,16 +119,10 @@ def open_incident_from_alert(session: Session, code: str, *, actor: str, candida
         chosen = next((c for c in candidates if c["rank"] == candidate), None)
         if chosen is None:
             raise UserError(
-                t("stations.alert.no_candidate", rank=candidate, n=len(candidates)),
-                where="--candidate",
-                fix=t("stations.alert.no_candidate_fix", n=len(candidates)),
+                "stations.alert.no_candidate", where="--candidate", rank=candidate, n=len(candidates)
             )
     elif candidate != 1:
-        raise UserError(
-            t("stations.alert.no_candidate", rank=candidate, n=0),
-            where="--candidate",
-            fix=t("stations.alert.no_candidate_fix", n=1),
-        )
+        raise UserError("stations.alert.no_trace", where="--candidate", rank=candidate)
     net = load_network(session, station.river_network_id)
     if chosen is not None:
         reach, km = chosen["reach"], chosen["km"]
