@@ -41,6 +41,13 @@ def register(sub) -> None:
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
     li.add_argument("--port", type=int, default=9212, help="TCP port (default 9212)")
+    li.add_argument(
+        "--detect-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="run detection on the series written since the last pass every SECONDS (default 60)",
+    )
     li.set_defaults(handler=cmd_listen)
 
     al = sub.add_parser("alerts", help="early-warning alerts raised from station data")
@@ -159,7 +166,17 @@ def cmd_listen(args) -> int:  # pragma: no cover - runs until interrupted; teste
     from incident.stations import listener
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    lst = listener(engine_from(args), actor=settings_from(args).user, host=args.host, port=args.port)
+    if not args.detect_every > 0:
+        from incident.core.errors import UserError
+
+        raise UserError("stations.listen.bad_detect_every", where="--detect-every", found=args.detect_every)
+    lst = listener(
+        engine_from(args),
+        actor=settings_from(args).user,
+        host=args.host,
+        port=args.port,
+        detect_s=args.detect_every,
+    )
     lst.on_alert = lambda codes: print(f"ALERT {', '.join(codes)}", flush=True)
     print(f"listening for HJ 212 packets on {args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     asyncio.run(lst.serve_forever())
