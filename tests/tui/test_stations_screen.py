@@ -134,3 +134,34 @@ async def test_dismiss_from_the_screen_asks_a_reason(demo_engine, demo_code, tmp
     with session_scope(demo_engine) as s:
         (row,) = alerts(s)
     assert row["status"] == "dismissed" and row["dismissed_reason"] == "drill"
+
+
+async def test_palette_opens_the_stations_screen_with_no_data_yet(demo_engine, demo_code):
+    from incident.core.i18n import t
+    from incident.tui.commands import ENTRIES
+
+    labels = {t(label) for label, _help, _action in ENTRIES}
+    assert {"stations: show", "alert: acknowledge", "alert: dismiss", "alert: open incident"} <= labels
+    _register(demo_engine)
+    app = make_app(
+        engine=demo_engine,
+        settings=Settings(db_url="sqlite://", lang="en", user="officer"),
+        incident_code=demo_code,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"stations: show")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await _until(pilot, lambda: type(app.screen).__name__ == "StationsScreen")
+        await _until(pilot, lambda: app.screen.query_one("#stations-table", DataTable).row_count == 6)
+        table = app.screen.query_one("#stations-table", DataTable)
+        assert {str(table.get_row_at(i)[4]) for i in range(6)} == {"no data"}
+        await pilot.press("o")  # nothing to act on: a warning, no crash
+        await pilot.pause()
+        assert any("No alert selected" in str(n.message) for n in app._notifications)
+        # the footer keeps to the screen's few keys
+        footer_keys = [key for key, b in app.screen.active_bindings.items() if b.binding.show]
+        assert set(footer_keys) >= {"a", "x", "o"} and len(footer_keys) <= 7
