@@ -120,11 +120,18 @@ def open_incident_from_alert(session, code: str, *, actor: str, candidate: int =
     return _open(session, code, actor=actor, candidate=candidate).code
 
 
-def station_overview(session, *, points: int = 48) -> list[dict]:
-    """Per station and parameter: latest reading, the last `points` values and a status (for screens)."""
-    from incident.stations._overview import station_overview as _overview
+def station_overview(session_or_engine, *, points: int = 48) -> list[dict]:
+    """Per station and parameter: latest reading, the last `points` values and a status (for
+    screens). Given an engine (a screen's poll), each station is read in its own short unit of work
+    so that a listener's writes are not held up."""
+    from sqlalchemy.engine import Engine
 
-    return _overview(session, points=points)
+    from incident.stations._overview import station_overview as _overview
+    from incident.stations._overview import station_overview_engine
+
+    if isinstance(session_or_engine, Engine):
+        return station_overview_engine(session_or_engine, points=points)
+    return _overview(session_or_engine, points=points)
 
 
 def sparkline(values: list, width: int = 24) -> str:

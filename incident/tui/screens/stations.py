@@ -35,8 +35,9 @@ def _read(engine) -> tuple[list[dict], list[dict]]:
     from incident.core.store.engine import session_scope
     from incident.stations import alerts, station_overview
 
+    overview = station_overview(engine)  # a short unit of work per station
     with session_scope(engine) as session:
-        return station_overview(session), alerts(session)
+        return overview, alerts(session)
 
 
 def _number(value: float | None) -> str:
