@@ -104,6 +104,8 @@ class StationsScreen(Localised, Screen):
         self.app.call_from_thread(self.show, overview, alert_rows)
 
     def show(self, overview: list[dict], alert_rows: list[dict]) -> None:
+        if not self.is_attached:  # closed while the worker was reading
+            return
         from rich.text import Text
 
         from incident.stations import sparkline
@@ -245,10 +247,10 @@ class StationsScreen(Localised, Screen):
         self.app.call_from_thread(self._acted, what, code, result)
 
     def _acted(self, what: str, code: str, incident: str | None) -> None:
-        self.notify(t(f"stations_tui.done_{what}", code=code, incident=incident or ""))
+        self.app.notify(t(f"stations_tui.done_{what}", code=code, incident=incident or ""))
         if incident is not None:
             self.app.open_incident(incident)
-        else:
+        elif self.is_attached:
             self.load()
 
 
