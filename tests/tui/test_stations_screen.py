@@ -47,7 +47,7 @@ def _split_feed(tmp_path):
     return before, after
 
 
-async def _until(pilot, check, seconds: float = 30.0) -> None:
+async def _until(pilot, check, seconds: float = 90.0) -> None:
     for _ in range(int(seconds / 0.1)):
         await pilot.pause(0.1)
         if check():
