@@ -155,6 +155,20 @@ def detect_series(engine, touched: set[tuple[int, str]], *, actor: str) -> list[
     return scan_engine(engine, set(touched), actor=actor)
 
 
+_CHILD_ENGINES: dict[str, object] = {}
+
+
+def detect_series_at(url: str, touched: set[tuple[int, str]], actor: str) -> list[str]:
+    """`detect_series` on the database at `url` (for the listener's detection process; the engine
+    is made once per process)."""
+    from incident.core.store.engine import make_engine
+
+    engine = _CHILD_ENGINES.get(url)
+    if engine is None:
+        engine = _CHILD_ENGINES[url] = make_engine(url)
+    return detect_series(engine, touched, actor=actor)
+
+
 def listener(
     engine,
     *,
@@ -177,4 +191,5 @@ def listener(
         store=ingest_packets,
         detect_s=detect_s,
         detector=detect_series,
+        detector_in_child=detect_series_at,
     )

@@ -7,8 +7,9 @@ stored within about flush_s + one write.
 Why a timer for detection: a detection pass reads 3 days of each series (the diurnal profile needs
 2), so running it after every 0.2 s write would redo the same work hundreds of times a minute and
 delay the writes behind it. The series each write touched are collected, and every `detect_s`
-(60 s by default: one reading per series at a minute feed) one pass in its own thread runs
-detection on those series only. An alert is raised at most detect_s after its reading is stored.
+(60 s by default: one reading per series at a minute feed) one pass runs detection on those
+series only, in a child process (CPU-bound work in a thread would hold the GIL against the event
+loop and the writes; a thread is used only for an in-memory database). An alert is raised at most detect_s after its reading is stored.
 Bad packets are counted and logged (stored as refusals, never as data); any error while handling
 one connection closes that connection only.
 """
@@ -63,6 +64,7 @@ class Listener:
         store: Callable[..., tuple[IngestReport, list[str]]] | None = None,
         detect_s: float = DEFAULT_DETECT_S,
         detector: Callable[..., list[str]] | None = None,
+        detector_in_child: Callable[[str, set, str], list[str]] | None = None,
     ) -> None:
         self.engine = engine
         #: stores a batch: the room's ``ingest_packets``; runs detection on a set of series: the
@@ -70,6 +72,10 @@ class Listener:
         #: module never imports the room back)
         self.store_batch = store
         self.detector = detector
+        #: the same detection, in a child process (a picklable function of the database URL): a
+        #: pass is CPU-bound and, in a thread, would contend for the GIL with the event loop
+        self.detector_in_child = detector_in_child
+        self._pool = None
         self.detect_s = detect_s
         self._dirty: set[tuple[int, str]] = set()
         self._detect_task: asyncio.Task | None = None
@@ -94,6 +100,13 @@ class Listener:
         self.port = self._server.sockets[0].getsockname()[1]
         self._writer = asyncio.create_task(self._write_loop())
         if self.detect and self.detector is not None:
+            if self.detector_in_child is not None and self.engine.url.database not in (None, "", ":memory:"):
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
             self._detect_task = asyncio.create_task(self._detect_loop())
         logger.info("listening on %s:%s", self.host, self.port)
         return self.port
@@ -111,6 +124,9 @@ class Listener:
         if self._detect_task is not None:
             await self._detect_task
             await self._detect()  # what the last writes touched
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -201,7 +217,14 @@ class Listener:
         touched, self._dirty = self._dirty, set()
         t0 = time.perf_counter()
         try:
-            codes = await asyncio.to_thread(self.detector, self.engine, touched, actor=self.actor)
+            if self._pool is not None:
+                loop = asyncio.get_running_loop()
+                url = self.engine.url.render_as_string(hide_password=False)
+                codes = await loop.run_in_executor(
+                    self._pool, self.detector_in_child, url, touched, self.actor
+                )
+            else:
+                codes = await asyncio.to_thread(self.detector, self.engine, touched, actor=self.actor)
         except Exception:  # keep listening; the series are tried again on the next pass
             logger.exception("detection failed on %d series", len(touched))
             self._dirty |= touched
