@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         trace_file,
         trace_records,
     )
+    from incident.plume.upstream import UpstreamExtent, incident_upstream_extent
 
 _API: dict[str, str] = {
     "DEFAULT_HORIZON_H": "incident.plume.forecast",
@@ -61,6 +62,7 @@ _API: dict[str, str] = {
     "PointForecast": "incident.plume.forecast_types",
     "Spill": "incident.plume.forecast",
     "StoredForecast": "incident.plume.forecast_store",
+    "UpstreamExtent": "incident.plume.upstream",
     "apply_bands": "incident.plume.uncertainty",
     "band_rows": "incident.plume.uncertainty",
     "build_reach_specs": "incident.plume.forecast",
@@ -74,6 +76,7 @@ _API: dict[str, str] = {
     "forecast_incident": "incident.plume.incident_forecast",
     "get_forecast": "incident.plume.forecast_store",
     "incident_inputs": "incident.plume.incident_forecast",
+    "incident_upstream_extent": "incident.plume.upstream",
     "latest_forecast": "incident.plume.forecast_store",
     "list_calibrations": "incident.plume.uncertainty",
     "load_scenario": "incident.plume.forecast",
@@ -99,6 +102,7 @@ __all__ = [
     "PointForecast",
     "Spill",
     "StoredForecast",
+    "UpstreamExtent",
     "apply_bands",
     "band_rows",
     "build_reach_specs",
@@ -112,6 +116,7 @@ __all__ = [
     "forecast_incident",
     "get_forecast",
     "incident_inputs",
+    "incident_upstream_extent",
     "latest_forecast",
     "list_calibrations",
     "load_scenario",

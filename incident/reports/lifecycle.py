@@ -515,10 +515,12 @@ def export_text(content: ReportContent, path: str | Path) -> str:
 def export_report(session: Session, code: str, report_id: int, path: str | Path, *, actor: str) -> Path:
     """Write the stored report (as released, byte for byte) to an .html or .md file."""
     content = get_report(session, code, report_id)
+    from incident.core.incidents import exercise_path
+
     text = export_text(content, path)
-    path = Path(path)
-    write_text(path, text)
     inc = get_incident(session, code)
+    path = exercise_path(path, inc.is_exercise)
+    write_text(path, text)
     row = _get(session, inc, report_id)
     _log(
         session,
@@ -534,14 +536,7 @@ def export_report(session: Session, code: str, report_id: int, path: str | Path,
 
 
 def write_text(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write the file: {exc.strerror}",
-            where=str(path),
-            fix="check the folder exists and is writable",
-        ) from exc
+    """Complete or absent: temporary file, fsync, rename (incident.core.files)."""
+    from incident.core.files import atomic_write
+
+    atomic_write(path, text)

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from incident.core import log, standards
 from incident.core.clock import fmt_local, incident_now, utcnow
 from incident.core.errors import UserError, ValidationErrors
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.store.tables import (
     CalibrationSchedule,
     Equipment,
@@ -209,6 +209,7 @@ def _next_sample_code(session: Session, prefix: str) -> str:
 def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -> SampleInfo:
     """Register a sample and give it its label ID; all problems are reported at once."""
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a sample")
     problems: list[UserError] = []
     point = rnd = parent = None
     try:
@@ -628,6 +629,7 @@ def add_result(
     ``view=False`` (bulk import) skips building the view and returns None.
     """
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a result")
     checked = check_result(session, inc, raw)
     row = _result_row(inc, checked, actor=actor, at=utcnow())
     return _store(session, inc, row, checked, actor=actor, view=view)
@@ -666,6 +668,7 @@ def correct_result(
 ) -> ResultRecord:
     """A new result that replaces ``result_id``; the old one stays, marked as corrected."""
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a correction")
     old = session.get(Result, result_id)
     if old is None or old.incident_id != inc.id:
         raise UserError(
