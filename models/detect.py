@@ -101,6 +101,18 @@ class Detection:
     events: list[Event] = field(default_factory=list)
 
 
+def _median(a: np.ndarray) -> float:
+    """The median of a non-empty 1-D array of finite values: np.median's value without its
+    general-purpose overhead (NaN check, axis handling), which dominated the detector's run time
+    (two medians per 15-minute update block)."""
+    n = a.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(a, k)[k])
+    p = np.partition(a, (k - 1, k))
+    return 0.5 * (float(p[k - 1]) + float(p[k]))
+
+
 def _interp_circular(centres: np.ndarray, values: np.ndarray, hour: np.ndarray) -> np.ndarray:
     xp = np.concatenate([centres - 24.0, centres, centres + 24.0])
     fp = np.concatenate([values, values, values])
@@ -199,14 +211,14 @@ def detect(
             kb2 = np.searchsorted(break_idx, a, side="right")
             stop = int(break_idx[kb2]) if kb2 < break_idx.size and break_idx[kb2] < e else e
             if window.size >= s.min_history:
-                lev = float(np.median(window))
+                lev = _median(window)
                 resid[a:stop] = y[a:stop] - lev
                 slo = int(np.searchsorted(t_h, t_a - s.scale_window_h))
                 past = resid[slo:a]
                 past = past[np.isfinite(past)]
                 if past.size < s.min_scale or t_a - t_h[0] < s.warmup_h:
                     continue  # not enough history to know the noise yet: stay silent
-                spread = float(MAD_TO_SD * np.median(np.abs(past - np.median(past))))
+                spread = MAD_TO_SD * _median(np.abs(past - _median(past)))
                 floor = max(s.sigma_floor, s.rel_floor * abs(lev + float(np.mean(offset[a:stop]))))
                 sigma[a:stop] = max(spread, floor, 1e-12)
                 level[a:stop] = lev

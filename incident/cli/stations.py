@@ -1,4 +1,5 @@
-"""`incident stations list|add|ingest|listen` and `incident alerts list`: automatic stations (HJ 212)."""
+"""`incident stations list|add|ingest|listen` and `incident alerts list|ack|dismiss|open`: automatic
+stations (HJ 212) and their early-warning alerts."""
 
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ def register(sub) -> None:
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
     li.add_argument("--port", type=int, default=9212, help="TCP port (default 9212)")
+    li.add_argument(
+        "--detect-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="run detection on the series written since the last pass every SECONDS (default 60)",
+    )
     li.set_defaults(handler=cmd_listen)
 
     al = sub.add_parser("alerts", help="early-warning alerts raised from station data")
@@ -48,10 +56,26 @@ def register(sub) -> None:
         "list", help="alerts with station, parameter, times, value, baseline, candidates"
     )
     al_list.add_argument(
-        "--status", choices=["open", "acknowledged", "closed", "promoted"], help="only these"
+        "--status", choices=["open", "acknowledged", "dismissed", "promoted", "closed"], help="only these"
     )
     add_json(al_list)
     al_list.set_defaults(handler=cmd_alerts)
+    ack = asub.add_parser("ack", help="acknowledge an open alert (someone is looking into it)")
+    ack.add_argument("id", help="the alert's code, e.g. ALR-2026-0001")
+    add_json(ack)
+    ack.set_defaults(handler=cmd_ack)
+    dis = asub.add_parser("dismiss", help="dismiss an alert as no pollution event; the reason is logged")
+    dis.add_argument("id", help="the alert's code, e.g. ALR-2026-0001")
+    dis.add_argument("--reason", required=True, help='why, e.g. "analyser fouled; cleaned 10:20"')
+    add_json(dis)
+    dis.set_defaults(handler=cmd_dismiss)
+    op = asub.add_parser("open", help="open an incident from an alert, its source the trace's top candidate")
+    op.add_argument("id", help="the alert's code, e.g. ALR-2026-0001")
+    op.add_argument(
+        "--candidate", type=int, default=1, help="rank of the candidate source to use (default 1)"
+    )
+    add_json(op)
+    op.set_defaults(handler=cmd_open)
 
 
 def cmd_list(args) -> int:
@@ -142,7 +166,17 @@ def cmd_listen(args) -> int:  # pragma: no cover - runs until interrupted; teste
     from incident.stations import listener
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    lst = listener(engine_from(args), actor=settings_from(args).user, host=args.host, port=args.port)
+    if not args.detect_every > 0:
+        from incident.core.errors import UserError
+
+        raise UserError("stations.listen.bad_detect_every", where="--detect-every", found=args.detect_every)
+    lst = listener(
+        engine_from(args),
+        actor=settings_from(args).user,
+        host=args.host,
+        port=args.port,
+        detect_s=args.detect_every,
+    )
     lst.on_alert = lambda codes: print(f"ALERT {', '.join(codes)}", flush=True)
     print(f"listening for HJ 212 packets on {args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     asyncio.run(lst.serve_forever())
@@ -176,4 +210,42 @@ def cmd_alerts(args) -> int:
         for r in rows
     ]
     table(flat, list(flat[0]) if flat else ["code"])
+    return 0
+
+
+def _act(args, action) -> int:
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine_from(args)) as s:
+        row = action(s, settings_from(args).user)
+    if getattr(args, "json", False):
+        emit(args, row)
+    else:
+        extra = f" ({row['dismissed_reason']})" if row.get("dismissed_reason") else ""
+        print(f"alert {row['code']}: {row['status']}{extra}")
+    return 0
+
+
+def cmd_ack(args) -> int:
+    from incident.stations import acknowledge_alert
+
+    return _act(args, lambda s, user: acknowledge_alert(s, args.id, actor=user))
+
+
+def cmd_dismiss(args) -> int:
+    from incident.stations import dismiss_alert
+
+    return _act(args, lambda s, user: dismiss_alert(s, args.id, reason=args.reason, actor=user))
+
+
+def cmd_open(args) -> int:
+    from incident.core.store.engine import session_scope
+    from incident.stations import open_incident_from_alert
+
+    with session_scope(engine_from(args)) as s:
+        code = open_incident_from_alert(s, args.id, actor=settings_from(args).user, candidate=args.candidate)
+    if getattr(args, "json", False):
+        emit(args, {"alert": args.id, "incident": code})
+    else:
+        print(f"alert {args.id} → incident {code}")
     return 0

@@ -12,7 +12,9 @@ Public API (front ends call only these):
 * `store_build(session, inputs, report, actor=...)`, `previous_rows(session)`,
   `rows_for_intake(session, intake_id)` — the store, every change logged;
 * `preplan_rows_near(session, incident)` — the rows of the registered sources at or near an
-  incident's source (for the dashboard).
+  incident's source (for the dashboard);
+* `risk_sources_near(session, reach, km, lat=, lon=)` — the registered sources near a place (for
+  station alerts).
 
 Heavy modules (numpy, scipy, dask) load inside these functions, not on import.
 """
@@ -43,6 +45,7 @@ __all__ = [
     "previous_rows",
     "rows_for_intake",
     "preplan_rows_near",
+    "risk_sources_near",
     "build_and_store",
     "NEAR_KM",
     "CSV_COLUMNS",
@@ -177,6 +180,25 @@ def preplan_rows_near(session, incident, within_km: float = NEAR_KM) -> list[dic
     from incident.preplan.store import rows_near
 
     return rows_near(session, incident, within_km)
+
+
+def risk_sources_near(
+    session,
+    reach_id: str | None,
+    km: float | None,
+    *,
+    lat: float | None = None,
+    lon: float | None = None,
+    within_km: float = NEAR_KM,
+) -> list[dict[str, Any]]:
+    """Registered risk sources within `within_km` of a place on the river (along the river on the
+    same reach, else straight-line from lat/lon), nearest first, as JSON-ready dicts: id, name,
+    name_zh, kind, reach, km, distance_km, substances (with their maximum credible release), contact."""
+    from incident.preplan.store import source_summary, sources_near_place
+
+    return [
+        source_summary(src, d) for d, src in sources_near_place(session, reach_id, km, lat, lon, within_km)
+    ]
 
 
 def write_documents(

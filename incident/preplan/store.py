@@ -171,16 +171,55 @@ def _haversine_km(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
 def sources_near(session: Session, incident: Incident, within_km: float) -> list[tuple[float, PreplanEntry]]:
     """Registered sources within `within_km` of the incident's source, nearest first: along the river
     when both are on the same reach, else as the crow flies."""
+    return sources_near_place(
+        session,
+        incident.source_reach,
+        incident.source_km,
+        incident.source_lat,
+        incident.source_lon,
+        within_km,
+    )
+
+
+def sources_near_place(
+    session: Session,
+    reach_id: str | None,
+    km: float | None,
+    lat: float | None,
+    lon: float | None,
+    within_km: float,
+) -> list[tuple[float, PreplanEntry]]:
+    """Registered sources within `within_km` of a place, nearest first: along the river when both
+    are on the same reach, else as the crow flies."""
     found = []
     for src in entries(session, "source"):
         d = None
-        if incident.source_reach == src.reach_id and incident.source_km is not None:
-            d = abs(incident.source_km - src.km)
-        elif incident.source_lat is not None and incident.source_lon is not None:
-            d = _haversine_km(incident.source_lat, incident.source_lon, src.lat, src.lon)
+        if reach_id == src.reach_id and km is not None:
+            d = abs(km - src.km)
+        elif lat is not None and lon is not None:
+            d = _haversine_km(lat, lon, src.lat, src.lon)
         if d is not None and d <= within_km:
             found.append((d, src))
     return sorted(found, key=lambda x: (x[0], x[1].entry_id))
+
+
+def source_summary(src: PreplanEntry, distance_km: float) -> dict[str, Any]:
+    """A registered source as a JSON-ready dict: who, what it holds, whom to call."""
+    data = json.loads(src.data_json)
+    return {
+        "id": src.entry_id,
+        "name": src.name,
+        "name_zh": src.name_zh,
+        "kind": src.kind,
+        "reach": src.reach_id,
+        "km": src.km,
+        "distance_km": round(distance_km, 3),
+        "substances": [
+            {"substance": s.get("substance"), "max_release_kg": s.get("max_release_kg")}
+            for s in data.get("substances", [])
+        ],
+        "contact": data.get("contact") or {},
+    }
 
 
 def rows_near(session: Session, incident: Incident, within_km: float) -> list[dict[str, Any]]:

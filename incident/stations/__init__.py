@@ -38,8 +38,13 @@ __all__ = [
     "Packet",
     "Reading",
     "StationInfo",
+    "ALERT_STATUSES",
+    "acknowledge_alert",
     "add_station",
     "alerts",
+    "detect_series",
+    "dismiss_alert",
+    "open_incident_from_alert",
     "build_data_segment",
     "crc16",
     "frame",
@@ -50,18 +55,14 @@ __all__ = [
     "listener",
     "parse_packet",
     "rejection_counts",
+    "sparkline",
     "station_day",
+    "station_overview",
 ]
 
 
 def _detect_after(engine, report: IngestReport, *, actor: str) -> list[str]:
-    from incident.core.store.engine import session_scope
-    from incident.stations._alerts import scan
-
-    if not report.touched:
-        return []
-    with session_scope(engine) as session:
-        return scan(session, report.touched, actor=actor)
+    return detect_series(engine, report.touched, actor=actor)
 
 
 def ingest(engine, path: str | Path, *, actor: str, detect: bool = True) -> tuple[IngestReport, list[str]]:
@@ -93,8 +94,102 @@ def alerts(session, *, status: str | None = None) -> list[dict]:
     return alert_rows(session, status=status)
 
 
-def listener(engine, *, actor: str, host: str = "127.0.0.1", port: int = 0, detect: bool = True):
-    """An HJ 212 TCP listener (asyncio); ``await listener.start()`` / ``stop()`` or ``serve_forever()``."""
+ALERT_STATUSES = ("open", "acknowledged", "dismissed", "promoted", "closed")
+
+
+def acknowledge_alert(session, code: str, *, actor: str) -> dict:
+    """Mark an open alert as seen (logged); returns the alert as `alerts()` gives it."""
+    from incident.stations._actions import acknowledge_alert as _ack
+
+    return _row(session, _ack(session, code, actor=actor).code)
+
+
+def dismiss_alert(session, code: str, *, reason: str, actor: str) -> dict:
+    """Dismiss an open or acknowledged alert; the reason (required) is logged."""
+    from incident.stations._actions import dismiss_alert as _dismiss
+
+    return _row(session, _dismiss(session, code, reason=reason, actor=actor).code)
+
+
+def open_incident_from_alert(session, code: str, *, actor: str, candidate: int = 1) -> str:
+    """Open an incident from an open or acknowledged alert, its source the trace's candidate of
+    rank `candidate` (or the station, without a trace); the evidence goes to the incident's log.
+    Returns the incident's code."""
+    from incident.stations._actions import open_incident_from_alert as _open
+
+    return _open(session, code, actor=actor, candidate=candidate).code
+
+
+def station_overview(session_or_engine, *, points: int = 48) -> list[dict]:
+    """Per station and parameter: latest reading, the last `points` values and a status (for
+    screens). Given an engine (a screen's poll), each station is read in its own short unit of work
+    so that a listener's writes are not held up."""
+    from sqlalchemy.engine import Engine
+
+    from incident.stations._overview import station_overview as _overview
+    from incident.stations._overview import station_overview_engine
+
+    if isinstance(session_or_engine, Engine):
+        return station_overview_engine(session_or_engine, points=points)
+    return _overview(session_or_engine, points=points)
+
+
+def sparkline(values: list, width: int = 24) -> str:
+    """Block-character sparkline of the last `width` values (None: a gap)."""
+    from incident.stations._overview import sparkline as _spark
+
+    return _spark(values, width)
+
+
+def _row(session, code: str) -> dict:
+    return next(r for r in alerts(session) if r["code"] == code)
+
+
+def detect_series(engine, touched: set[tuple[int, str]], *, actor: str) -> list[str]:
+    """Run detection on the given (station id, parameter) series, each up to its latest reading;
+    returns the codes of alerts opened or extended."""
+    from incident.stations._alerts import scan_engine
+
+    if not touched:
+        return []
+    return scan_engine(engine, set(touched), actor=actor)
+
+
+_CHILD_ENGINES: dict[str, object] = {}
+
+
+def detect_series_at(url: str, touched: set[tuple[int, str]], actor: str) -> list[str]:
+    """`detect_series` on the database at `url` (for the listener's detection process; the engine
+    is made once per process)."""
+    from incident.core.store.engine import make_engine
+
+    engine = _CHILD_ENGINES.get(url)
+    if engine is None:
+        engine = _CHILD_ENGINES[url] = make_engine(url)
+    return detect_series(engine, touched, actor=actor)
+
+
+def listener(
+    engine,
+    *,
+    actor: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    detect: bool = True,
+    detect_s: float = 60.0,
+):
+    """An HJ 212 TCP listener (asyncio); ``await listener.start()`` / ``stop()`` or ``serve_forever()``.
+    Packets are stored within about 0.2 s; detection runs every `detect_s` on the series written since."""
     from incident.stations._listener import Listener
 
-    return Listener(engine, actor=actor, host=host, port=port, detect=detect, store=ingest_packets)
+    return Listener(
+        engine,
+        actor=actor,
+        host=host,
+        port=port,
+        detect=detect,
+        store=ingest_packets,
+        detect_s=detect_s,
+        detector=detect_series,
+        detector_in_child=detect_series_at,
+    )

@@ -24,9 +24,12 @@ from incident.stations._store import STATIONS_CHAIN
 
 LOOKBACK = timedelta(days=3)  # readings a detection looks at (the diurnal profile needs 2 days)
 MERGE_WINDOW = timedelta(hours=12)
+JOINABLE = ("open", "acknowledged", "promoted")  # statuses whose alert a new event may join
 EVIDENCE_READINGS = 24
 TRACE_WINDOW = timedelta(hours=12)  # readings before the first abnormal one that go to the trace
 INTERVAL_ORDER = ("realtime", "minute", "hourly", "daily")
+RISK_SOURCE_KM = 5.0  # a registered risk source this close to a candidate place is listed
+RISK_SOURCE_CANDIDATES = 3  # the top candidates whose neighbourhood is searched
 
 #: which way pollution moves each parameter; the floor of σ (instrument resolution)
 DIRECTION = {"dissolved_oxygen": -1, "ph": 0, "water_temperature": 0}
@@ -74,11 +77,12 @@ class Series:
 
 
 def load_series(session: Session, station: Station, parameter: str, until: datetime) -> Series | None:
-    import numpy as np
+    return make_series(station, parameter, read_rows(session, station, parameter, until))
 
-    from models.detect import detect
 
-    rows = session.exec(
+def read_rows(session: Session, station: Station, parameter: str, until: datetime) -> list:
+    """The readings detection looks at: (at, value, flag, interval), LOOKBACK up to `until`."""
+    return session.exec(
         select(StationReading.at, StationReading.value, StationReading.flag, StationReading.interval)
         .where(StationReading.station_id == station.id)
         .where(StationReading.at > until - LOOKBACK)
@@ -86,6 +90,14 @@ def load_series(session: Session, station: Station, parameter: str, until: datet
         .where(StationReading.parameter == parameter)
         .order_by(StationReading.at)  # type: ignore[arg-type]
     ).all()
+
+
+def make_series(station: Station, parameter: str, rows: list) -> Series | None:
+    """Detection on rows read by `read_rows` (no database: runs outside any transaction)."""
+    import numpy as np
+
+    from models.detect import detect
+
     if not rows:
         return None
     finest = min((r[3] for r in rows), key=INTERVAL_ORDER.index)
@@ -185,6 +197,36 @@ def scan(
     return changed
 
 
+def scan_engine(
+    engine, touched: set[tuple[int, str]], *, actor: str, until: datetime | None = None
+) -> list[str]:
+    """`scan`, holding the database's write lock only briefly (SQLite sessions take it at BEGIN):
+    each series is read in its own short unit of work, detection runs outside any transaction, and
+    only a series with events opens a write (to raise or extend its alert). So a listener's writes
+    wait at most one series read, never a whole pass."""
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine) as session:
+        stations = {s.id: s for s in session.exec(select(Station))}
+    changed: list[str] = []
+    for station_id, parameter in sorted(touched):
+        station = stations.get(station_id)
+        if station is None or parameter not in json.loads(station.parameters_json):
+            continue
+        with session_scope(engine) as session:
+            end = until or _latest(session, station_id, parameter)
+            rows = read_rows(session, station, parameter, end) if end is not None else []
+        series = make_series(station, parameter, rows)
+        if series is None or not series.detection.events:
+            continue
+        with session_scope(engine) as session:
+            for ev in series.detection.events:
+                code = _raise(session, series, ev, actor=actor, stations=stations)
+                if code and code not in changed:
+                    changed.append(code)
+    return changed
+
+
 def _latest(session: Session, station_id: int, parameter: str) -> datetime | None:
     from sqlalchemy import func
 
@@ -200,10 +242,12 @@ def _raise(session: Session, series: Series, ev, *, actor: str, stations: dict) 
     evidence = _evidence(series, ev)
     key = (series.station.mn, series.parameter, evidence["first_abnormal_at"])
     network = series.station.river_network_id
-    for alert in session.exec(select(StationAlert).where(StationAlert.status != "closed")):
+    for alert in session.exec(select(StationAlert)):
         members = json.loads(alert.evidence_json)
         if any((m["station_mn"], m["parameter"], m["first_abnormal_at"]) == key for m in members):
-            return None  # already known
+            return None  # already known, whatever became of its alert
+        if alert.status not in JOINABLE:
+            continue  # a dismissed or closed alert absorbs nothing new
         same_place = any(
             m["station_mn"] == series.station.mn
             or (network is not None and _network_of(stations, m["station_mn"]) == network)
@@ -221,7 +265,11 @@ def _raise(session: Session, series: Series, ev, *, actor: str, stations: dict) 
                 f"Alert {alert.code}: {series.station.mn} {series.parameter} joins ({n_stations} station(s))"
             )
             if n_stations >= 2 and series.station.mn not in {m["station_mn"] for m in members[:-1]}:
-                alert.candidates_json = json.dumps(_trace(session, alert, members, stations))
+                candidates = _trace(session, alert, members, stations)
+                alert.candidates_json = json.dumps(candidates)
+                alert.risk_sources_json = json.dumps(
+                    risk_sources_for(session, candidates, series.station.river_network_id)
+                )
             session.add(alert)
             log.append(
                 session,
@@ -349,11 +397,46 @@ def _trace(session: Session, alert: StationAlert, members: list[dict], stations:
     ]
 
 
+def risk_sources_for(session: Session, candidates: list[dict], network_id: int | None) -> list[dict]:
+    """Registered risk sources (the pre-plan register) within RISK_SOURCE_KM of the top
+    RISK_SOURCE_CANDIDATES candidate places, each once (with the best-ranked candidate it is near and
+    its distance from it along the river), by that rank then distance."""
+    from incident.core.errors import UserError
+    from incident.core.networks import load_network
+    from incident.preplan import risk_sources_near
+
+    if not candidates or network_id is None:
+        return []
+    net = load_network(session, network_id)
+    found: dict[str, dict] = {}
+    for cand in candidates[:RISK_SOURCE_CANDIDATES]:
+        try:
+            lat, lon = net.point_at(cand["reach"], net.offset_for_km(cand["reach"], cand["km"]))
+        except (KeyError, ValueError, UserError):
+            lat = lon = None
+        for src in risk_sources_near(
+            session, cand["reach"], cand["km"], lat=lat, lon=lon, within_km=RISK_SOURCE_KM
+        ):
+            if src["id"] not in found:  # near the best-ranked candidate it is near
+                found[src["id"]] = src | {"near_candidate": cand["rank"]}
+    return sorted(found.values(), key=lambda r: (r["near_candidate"], r["distance_km"], r["id"]))
+
+
+def _incident_code(session: Session, incident_id: int | None) -> str | None:
+    from incident.core.store.tables import Incident
+
+    row = session.get(Incident, incident_id) if incident_id is not None else None
+    return row.code if row is not None else None
+
+
 def alert_rows(session: Session, *, status: str | None = None) -> list[dict]:
     """Alerts as JSON-ready dicts (what `incident alerts list --json` prints)."""
     q = select(StationAlert).order_by(StationAlert.first_abnormal_at)  # type: ignore[arg-type]
     if status:
         q = q.where(StationAlert.status == status)
+    from incident.stations._actions import dismissal_reasons
+
+    reasons = dismissal_reasons(session)
     out = []
     for a in session.exec(q):
         members = json.loads(a.evidence_json)
@@ -372,6 +455,8 @@ def alert_rows(session: Session, *, status: str | None = None) -> list[dict]:
                 "evidence": members,
                 "candidates": json.loads(a.candidates_json),
                 "risk_sources": json.loads(a.risk_sources_json),
+                "incident": _incident_code(session, a.incident_id),
+                "dismissed_reason": reasons.get(a.code),
             }
         )
     return out

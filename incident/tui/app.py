@@ -36,6 +36,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         Binding("c", "crew_board", "key.crews", id="crews", show=False),
         Binding("v", "results", "key.results", id="results", show=False),
         Binding("b", "reports", "key.reports", id="reports", show=False),
+        Binding("w", "stations", "stations_tui.key_stations", id="stations", show=False),
         Binding("l", "switch_language", "key.language", id="language", show=False),
         Binding("ctrl+p", "command_palette", "key.palette", id="palette", show=False),
         Binding("q", "quit", "key.quit", id="quit", show=False),
@@ -57,6 +58,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
     def on_mount(self) -> None:
         self.title = t("app.title")
         self.start_drill_timer()  # injects and lab results of a drill arrive on its clock
+        self.start_alert_watch()  # station alerts, also those a separate listener process writes
         if self.incident_code:
             self.action_dashboard()
         else:
@@ -125,6 +127,34 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         from incident.tui.screens.trace import TraceScreen
 
         self.push_screen(TraceScreen())
+
+    # -- automatic stations and their alerts (incident/tui/screens/stations.py) --------
+    def start_alert_watch(self) -> None:
+        from incident.tui.screens.stations import AlertWatch
+
+        self.alert_watch = AlertWatch(self)
+        self.alert_watch.start()
+
+    def _stations(self, then: str | None = None) -> None:
+        from incident.tui.screens.stations import StationsScreen
+
+        if isinstance(self.screen, StationsScreen):
+            if then:
+                getattr(self.screen, f"action_{then}")()
+            return
+        self.push_screen(StationsScreen(then=then))
+
+    def action_stations(self) -> None:
+        self._stations()
+
+    def action_alert_ack(self) -> None:
+        self._stations("ack")
+
+    def action_alert_dismiss(self) -> None:
+        self._stations("dismiss_alert")
+
+    def action_alert_open(self) -> None:
+        self._stations("open_incident")
 
     def get_forecast(self, code: str, extra_points: list | tuple = ()) -> IncidentForecast:
         """The incident's stored forecast covering these points (call from a worker thread).

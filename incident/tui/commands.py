@@ -70,6 +70,11 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("drill_cmd.sample", "drill_cmd.sample_help", "drill_sample"),
     ("drill_cmd.speed", "drill_cmd.speed_help", "drill_speed"),
     ("cmd.drill_end", "cmd.drill_end_help", "drill_end"),
+    # automatic stations and their alerts
+    ("stations_tui.cmd_show", "stations_tui.cmd_show_help", "stations"),
+    ("stations_tui.cmd_ack", "stations_tui.cmd_ack_help", "alert_ack"),
+    ("stations_tui.cmd_dismiss", "stations_tui.cmd_dismiss_help", "alert_dismiss"),
+    ("stations_tui.cmd_open", "stations_tui.cmd_open_help", "alert_open"),
 ]
 
 

@@ -670,3 +670,70 @@ def _trace(data: bytes, ctx: FuzzContext) -> None:
 
     rep = trace_file(ctx.write(data, "trace.csv"), DEMO_RIVER, spacing_m=2000.0, top=3)
     assert all(math.isfinite(c.mass_kg) for c in rep.candidates)
+
+
+# ---------------------------------------------------------------- HJ 212-2017 station packets
+
+
+def _hj212_good() -> str:
+    from incident.stations import build_data_segment, frame
+
+    at = datetime(2026, 5, 1, 8, 5, tzinfo=UTC)
+    return frame(
+        build_data_segment(
+            mn="ST0001",
+            cn="2051",
+            data_time=at,
+            values={"w21003": 0.35, "w01001": 7.1, "w01018": None},
+            flags={"w01001": "M"},
+        )
+    )
+
+
+def _frame_if_ascii(segment: str) -> str:
+    """A framed packet (length and CRC right) when the segment can be one; else the text as is."""
+    from incident.stations import frame
+
+    return frame(segment) if segment.isascii() else segment
+
+
+def _hj212_packets() -> st.SearchStrategy:
+    """Raw bytes and text, framed random segments, and a good packet with bytes changed, cut or
+    inserted, or with its data segment mangled and re-framed (so the CRC passes and the segment
+    parser is reached)."""
+    from incident.stations import frame
+
+    good = _hj212_good()
+    segment = good[6:-6]
+    return st.one_of(
+        st.binary(max_size=300),
+        nasty_text,
+        st.builds(_frame_if_ascii, st.text(max_size=200)),
+        st.builds(
+            lambda i, b, cut: good.encode()[:i] + bytes([b]) + good.encode()[i + cut :],
+            st.integers(0, len(good)),
+            st.integers(0, 255),
+            st.integers(0, 3),
+        ),
+        st.builds(
+            lambda i, s, cut: frame(segment[:i] + s + segment[i + cut :]),
+            st.integers(0, len(segment)),
+            st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12),
+            st.integers(0, 12),
+        ),
+        st.builds(
+            lambda key, value: _frame_if_ascii(segment.replace("w21003-Avg=0.35", f"{key}={value}")),
+            st.sampled_from(["w21003-Avg", "w21003-Flag", "DataTime", "w01001-Rtd", "X", ""]),
+            st.one_of(nasty_text, st.floats(allow_nan=True).map(str)),
+        ),
+    )
+
+
+@target("HJ 212 packet (stations.parse_packet)", _hj212_packets(), seeds=lambda: [_hj212_good()])
+def _hj212(data: str | bytes, ctx: FuzzContext) -> None:
+    from incident.stations import parse_packet
+
+    packet = parse_packet(data)
+    assert packet.mn and packet.cn  # whatever it accepts names its station and command
+    for reading in packet.readings:
+        assert reading.value is None or math.isfinite(reading.value)

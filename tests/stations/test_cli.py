@@ -1,4 +1,5 @@
-"""`incident stations add|list|ingest` and `incident alerts list --json` end to end."""
+"""`incident stations add|list|ingest`, `incident alerts list --json` and acting on an alert
+(`alerts ack`, `alerts open`) end to end."""
 
 from __future__ import annotations
 
@@ -59,3 +60,41 @@ def test_cli_add_ingest_list_and_alerts_json(tmp_path, capsys):
     assert alert["station_mn"] == "STA" and {"reach", "km", "release_at"} <= set(alert["candidates"][0])
     assert main([*db, "alerts", "list"]) == 0
     assert "STA" in capsys.readouterr().out
+
+    # act on it: acknowledge (once), then open an incident from it with the top candidate as source
+    code = alert["code"]
+    assert main([*db, "alerts", "ack", code, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "acknowledged"
+    assert main([*db, "alerts", "ack", code]) == 2
+    assert f"alert {code} is acknowledged" in capsys.readouterr().err
+    assert main([*db, "alerts", "open", code, "--candidate", "9"]) == 2
+    assert "no candidate source of rank 9" in capsys.readouterr().err
+    assert main([*db, "alerts", "open", code, "--json"]) == 0
+    opened = json.loads(capsys.readouterr().out)
+    assert opened["incident"].startswith("INC-")
+    assert main([*db, "show", opened["incident"], "--json"]) == 0
+    inc = json.loads(capsys.readouterr().out)
+    top = alert["candidates"][0]
+    assert inc["source_reach"] == top["reach"] and abs(inc["source_km"] - top["km"]) < 0.05
+    assert inc["substance"] == "ammonia_nitrogen" and abs(inc["mass_kg"] - top["mass_kg"]) < 1e-6
+    assert inc["release_start"][:16] == top["release_at"][:16]
+    assert main([*db, "alerts", "list", "--json"]) == 0
+    (after,) = json.loads(capsys.readouterr().out)
+    assert after["status"] == "promoted" and after["incident"] == opened["incident"]
+    assert main([*db, "alerts", "dismiss", code, "--reason", "too late"]) == 2  # already promoted
+    capsys.readouterr()
+    # the alert's evidence is on the incident's log
+    from incident.core import log
+    from incident.core.store.engine import open_store, session_scope
+
+    engine = open_store(db[1])
+    with session_scope(engine) as s:
+        entries = log.entries(s, log.incident_chain(opened["incident"]))
+        kinds = [e.kind for e in entries]
+        payload = json.loads(next(e.payload_json for e in entries if e.kind == "incident.from_alert"))
+        ok, _ = log.verify_chain(log.entries(s, "stations"))
+    engine.dispose()
+    assert kinds[:2] == ["incident.created", "incident.from_alert"]
+    assert payload["alert"] == code and payload["evidence"] == alert["evidence"]
+    assert payload["candidates"] == alert["candidates"]
+    assert ok

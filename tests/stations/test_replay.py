@@ -24,7 +24,18 @@ def _write(tmp_path, lines, *, gz=False):
     return path
 
 
+def _seed_demo_register(engine):
+    """The demo river's risk-source register, as `incident demo` stores it."""
+    from incident.demo.seed import DEMO_INTAKES, DEMO_RISK_SOURCES, DEMO_RIVER
+    from incident.preplan import load_inputs
+    from incident.preplan.store import save_register
+
+    with session_scope(engine) as s:
+        save_register(s, load_inputs(DEMO_RIVER, DEMO_RISK_SOURCES, DEMO_INTAKES), actor="test")
+
+
 def test_spill_replay_gives_one_alert_early_with_the_true_reach(engine, stations, tmp_path):
+    _seed_demo_register(engine)
     lines, truth = replay_lines(spill=True)
     report, codes = ingest(engine, _write(tmp_path, lines, gz=True), actor="test")
     assert report.n_rejected == 0 and report.stored == report.readings > 0
@@ -67,7 +78,14 @@ def test_spill_replay_gives_one_alert_early_with_the_true_reach(engine, stations
     best_m03 = next(c for c in alert["candidates"] if c["reach"] == "M03")
     release = datetime.fromisoformat(best_m03["release_at"])
     assert abs(release - truth["spill_at"]) < timedelta(hours=3)
-    assert alert["risk_sources"] == []
+    # the registered risk sources near the top candidates: the pipeline crossing (M03 km 50) and
+    # the Qiaotou bridge (M03 km 45) bracket the true spill (M03 km 49); nothing 10+ km away
+    listed = {r["id"]: r for r in alert["risk_sources"]}
+    assert {"S07", "S01"} <= set(listed), alert["risk_sources"]
+    assert all(r["distance_km"] <= 5.0 for r in listed.values())
+    assert "S03" not in listed and "S10" not in listed  # M01 km 10, M07 km 125
+    assert listed["S07"]["kind"] == "pipeline" and listed["S07"]["contact"]["phone"]
+    assert listed["S07"]["substances"] and listed["S07"]["near_candidate"] <= 3
     json.dumps(rows)  # JSON-ready
     # a replay of the same file is idempotent: no new readings, no new alert
     report2, codes2 = ingest(engine, _write(tmp_path, lines, gz=True), actor="test")
