@@ -37,7 +37,9 @@ def register(sub) -> None:
         "--profile-csv", metavar="FILE", help="where --profile-at writes (reach, km, mg/L per cell)"
     )
     p.add_argument(
-        "--log", action="store_true", help="for an incident: record the forecast in its activity log"
+        "--log",
+        action="store_true",
+        help="kept for old scripts: a forecast for an incident is always stored and its hash logged",
     )
     p.add_argument(
         "--ensemble",
@@ -71,6 +73,7 @@ def cmd_forecast(args) -> int:
 
     progress = _progress_printer()
     ensemble = None
+    code = None  # an incident's forecast is stored; a scenario file's is not
     if args.ensemble is not None:
         usvc.check_members(args.ensemble)
     if args.target.endswith(".toml") or Path(args.target).is_file():
@@ -83,7 +86,6 @@ def cmd_forecast(args) -> int:
     else:
         from incident.core.store.engine import session_scope
 
-        settings = settings_from(args)
         with session_scope(engine_from(args)) as s:
             # the latest accepted calibration (incident calibrate) replaces the reported spill
             req, _ = usvc.request_with_calibration(
@@ -92,13 +94,24 @@ def cmd_forecast(args) -> int:
             fc = usvc.forecast_incident(
                 s, args.target, horizon_h=args.horizon or fsvc.DEFAULT_HORIZON_H, progress=progress
             )
-            if args.log:
-                fsvc.log_forecast(s, args.target, fc, actor=settings.user)
-        title = args.target
+        title = code = args.target
         network = req.network
     if args.ensemble is not None:
         ensemble, setup = usvc.run_request_ensemble(req, n_members=args.ensemble, seed=args.seed)
         usvc.apply_bands(fc, ensemble, setup)
+    stored = None
+    if code is not None:
+        from incident.core.store.engine import session_scope
+
+        # every forecast made for an incident is stored once (with its bands) and its hash logged
+        with session_scope(engine_from(args)) as s:
+            stored = usvc.store_forecast(
+                s,
+                code,
+                fc,
+                actor=settings_from(args).user,
+                bands=usvc.band_rows(fc, ensemble) if ensemble is not None else (),
+            )
     if sys.stderr.isatty():
         print("\r" + " " * 20 + "\r", end="", file=sys.stderr)
     if args.csv:
@@ -140,6 +153,18 @@ def cmd_forecast(args) -> int:
             }
             | (
                 {
+                    "stored": {
+                        "id": stored.id,
+                        "content_sha256": stored.content_sha256,
+                        "made_at": stored.made_at,
+                        "made_by": stored.made_by,
+                    }
+                }
+                if stored is not None
+                else {}
+            )
+            | (
+                {
                     "ensemble": {
                         "members": ensemble.n_members,
                         "seed": ensemble.seed,
@@ -153,6 +178,8 @@ def cmd_forecast(args) -> int:
         )
         return 0
     print(f"{title}: {fc.method}")
+    if stored is not None:
+        print(f"stored as {stored.citation}")
     std = f"standard {fc.standard_mg_l:g} mg/L, " if fc.standard_mg_l else ""
     print(f"{std}detection threshold {fc.detection_mg_l:g} mg/L; times are hours after the release start\n")
     table(

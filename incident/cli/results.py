@@ -81,6 +81,13 @@ def register(sub) -> None:
     _result_fields(c, required=False)
     add_json(c)
     c.set_defaults(handler=cmd_result_correct)
+    k = rsub.add_parser(
+        "confirm", help="confirm a result flagged as implausible (it counts again); the reason is logged"
+    )
+    k.add_argument("result_id", type=int, help="result number, as printed by `result add` (#1)")
+    k.add_argument("--reason", required=True, help="why the value stands (re-run, field note ...)")
+    add_json(k)
+    k.set_defaults(handler=cmd_result_confirm)
 
     p = sub.add_parser("results", help="results of an incident: round table, one point over time, or all")
     p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
@@ -201,6 +208,19 @@ def _view_row(v) -> dict:
         "principle": v.principle,
         "instrument": v.instrument_desc,
         "qc": ", ".join(v.qc_flags),
+        "flagged": v.flagged,
+        "plausibility": [
+            {
+                "kind": h.kind,
+                "reason": h.reason,
+                "confirmed_by": h.cleared_by,
+                "confirmed_reason": h.cleared_reason,
+            }
+            for h in v.holds
+        ],
+        "held": v.held,
+        "current": v.current,
+        "corrected": v.corrected,
         "corrects": v.corrects_id,
         "reason": v.correction_reason,
         "superseded_by": v.superseded_by,
@@ -226,6 +246,11 @@ def _print_view(args, v) -> None:
         )
     if v.qc_flags:
         line += f"\n  QC: {', '.join(v.qc_flags)}"
+    for h in v.open_holds:
+        line += (
+            f"\n  FLAGGED ({h.kind}): {h.reason} — kept out of exceedance counts and released reports "
+            f"until confirmed (`incident result confirm {v.id} --reason ...`) or corrected"
+        )
     print(line)
 
 
@@ -355,6 +380,22 @@ def cmd_result_correct(args) -> int:
     return 0
 
 
+def cmd_result_confirm(args) -> int:
+    from incident.core.store.engine import session_scope
+    from incident.core.store.tables import Incident, Result
+    from incident.results import confirm_result
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        row = s.get(Result, args.result_id)
+        if row is None:
+            raise UserError("errors.records.no_result", field="result", id=args.result_id, code="the store")
+        code = s.get(Incident, row.incident_id).code
+        view = confirm_result(s, code, row.id, reason=args.reason, actor=settings.user)
+    _print_view(args, view)
+    return 0
+
+
 def cmd_results(args) -> int:
     import incident.results as results
     from incident.core import standards
@@ -365,7 +406,7 @@ def cmd_results(args) -> int:
         if args.all:
             rows = [
                 _view_row(v)
-                for v in results.result_views(s, args.incident, water_class=wc, include_superseded=True)
+                for v in results.result_records(s, args.incident, water_class=wc, include_superseded=True)
             ]
             emit(
                 args,
@@ -418,6 +459,7 @@ def cmd_results(args) -> int:
                         "qc_flag": c.flagged,
                         "multiple": c.multiple,
                         "result_ids": c.result_ids,
+                        "results": [_view_row(v) for v in c.records],
                     }
                     for (pt, p), c in rt.cells.items()
                 ],
@@ -433,7 +475,7 @@ def cmd_results(args) -> int:
     rows = rt.rows()
     table(rows, ["point", *rt.parameters])
     print(
-        "(n.n×) exceedance multiple · ? suspected rapid result · ✗ not confirmed · +n more results · ! QC flag"
+        "(n.n×) exceedance multiple · ? suspected rapid result · ✗ not confirmed · +n more results · ! QC or plausibility flag"
     )
     return 0
 

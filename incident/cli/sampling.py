@@ -178,16 +178,17 @@ def register(sub) -> None:
 # ---------------------------------------------------------------- helpers
 
 
-def run_forecast(session, code: str, extra_points: list, horizon_h: float):
-    """The plume forecast service (another feature; imported when needed)."""
+def run_forecast(session, code: str, extra_points: list, horizon_h: float, *, actor: str):
+    """The incident's stored forecast covering these points (run and stored when there is none)."""
     try:
-        from incident.plume import forecast_incident
+        from incident.plume import forecast_for
     except ImportError as exc:
         raise UserError(
             "the plume forecast service is not in this build",
             fix="install the full build (incident.plume.forecast); the plan needs a forecast",
         ) from exc
-    return forecast_incident(session, code, extra_points=extra_points, horizon_h=horizon_h)
+    stored = forecast_for(session, code, actor=actor, extra_points=extra_points, horizon_h=horizon_h)
+    return stored.to_forecast()
 
 
 def plan_extra_points(view) -> list:
@@ -293,7 +294,9 @@ def cmd_propose(args) -> int:
     )
     cfg.check()
     with session_scope(engine_from(args)) as s:
-        forecast = run_forecast(s, args.incident, requests_for(s, args.incident, cfg), args.horizon)
+        forecast = run_forecast(
+            s, args.incident, requests_for(s, args.incident, cfg), args.horizon, actor=settings.user
+        )
         view, proposal = propose_plan(
             s, args.incident, forecast, actor=settings.user, reason=args.reason, settings=cfg
         )
@@ -329,7 +332,11 @@ def cmd_insert(args) -> int:
             # the forecast labels the new point by the number it will get when --after is given
             label = sub_number(args.after, [p.number for p in view.points]) if args.after else "new"
             forecast = run_forecast(
-                s, args.incident, [*plan_extra_points(view), (label, reach, offset)], 72.0
+                s,
+                args.incident,
+                [*plan_extra_points(view), (label, reach, offset)],
+                72.0,
+                actor=settings.user,
             )
         point = insert_point(
             s,
@@ -370,7 +377,7 @@ def cmd_refresh(args) -> int:
     with session_scope(engine_from(args)) as s:
         view = plan_view(s, args.incident)
         extra = [*plan_extra_points(view), *requests_for(s, args.incident)]
-        forecast = run_forecast(s, args.incident, extra, args.horizon)
+        forecast = run_forecast(s, args.incident, extra, args.horizon, actor=settings.user)
         refresh_plan(s, args.incident, forecast, actor=settings.user, reason=args.reason)
         _show_plan(args, s, args.incident)
     return 0
@@ -391,7 +398,9 @@ def cmd_rounds(args) -> int:
         rounds = list_rounds(s, args.incident)
         if args.regenerate or not rounds:
             view = plan_view(s, args.incident)
-            forecast = run_forecast(s, args.incident, plan_extra_points(view), args.horizon)
+            forecast = run_forecast(
+                s, args.incident, plan_extra_points(view), args.horizon, actor=settings.user
+            )
             rounds = regenerate(s, args.incident, actor=settings.user, forecast=forecast)
         rows = [
             {
@@ -580,7 +589,13 @@ def cmd_export_geojson(args) -> int:
         inc = get_incident(s, args.incident)
         view = plan_view(s, args.incident)
         net = load_network(s, inc.river_network_id)
-        forecast = run_forecast(s, args.incident, plan_extra_points(view), max(args.horizon, args.at))
+        forecast = run_forecast(
+            s,
+            args.incident,
+            plan_extra_points(view),
+            max(args.horizon, args.at),
+            actor=settings_from(args).user,
+        )
         doc = plan_geojson(
             net,
             view.active_points,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
-SUPPORTED_LANGS = ("en", "zh")
+from incident.core.i18n import SUPPORTED_LANGS
 
 
 def default_data_dir() -> Path:

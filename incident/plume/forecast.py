@@ -33,7 +33,6 @@ import numpy as np
 from incident.core.clock import parse_local, utcnow
 from incident.core.errors import UserError
 from incident.core.rivers import RiverNetworkData, load_river_file
-from incident.plume.forecast_log import latest_logged_forecast, log_forecast  # noqa: F401 (re-exported)
 from incident.plume.forecast_types import IncidentForecast, PointForecast
 from models.hydraulics import hydraulic_radius, manning_velocity, shear_velocity
 from models.jobson import JobsonReach, route_travel_time

@@ -279,12 +279,12 @@ def incident_observations(session, code: str) -> IncidentObservations:
     from sqlmodel import select
 
     from incident.core.incidents import get_incident
-    from incident.core.store.tables import Result, Sample, SamplingPoint
+    from incident.core.store.tables import Result, Sample, SamplingPoint, result_is_current
     from incident.plume.forecast import standard_for
 
     inc = get_incident(session, code)
     results = list(session.exec(select(Result).where(Result.incident_id == inc.id)))
-    superseded = {r.corrects_id for r in results if r.corrects_id is not None}
+    current = set(session.exec(select(Result.id).where(Result.incident_id == inc.id, result_is_current())))
     _, default_dl = standard_for(inc.substance)
     skipped: dict[str, int] = {}
 
@@ -293,7 +293,7 @@ def incident_observations(session, code: str) -> IncidentObservations:
 
     rows = []
     for r in results:
-        if r.id in superseded:
+        if r.id not in current:
             skip("superseded by a correction")
             continue
         if inc.substance and r.parameter != inc.substance:

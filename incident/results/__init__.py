@@ -27,11 +27,12 @@ if TYPE_CHECKING:
         latest_sample_by_point,
         list_samples,
         point_series,
-        result_views,
         round_table,
     )
     from incident.results.importer import import_results, load_mapping
+    from incident.results.plausibility import confirm_result, held_results
     from incident.results.qc_table import qc_summary
+    from incident.results.record import ResultRecord, result_record, result_records
     from incident.results.termination import check_termination
     from incident.results.units import parse_number, parse_result_value, unit_factor
 
@@ -39,15 +40,18 @@ _API: dict[str, str] = {
     "NewSample": "incident.results.entry",
     "PointSeries": "incident.results.entry",
     "ResultInput": "incident.results.entry",
+    "ResultRecord": "incident.results.record",
     "RoundTable": "incident.results.entry",
     "add_result": "incident.results.entry",
     "chain": "incident.results.custody",
     "check_termination": "incident.results.termination",
+    "confirm_result": "incident.results.plausibility",
     "correct_result": "incident.results.entry",
     "create_sample": "incident.results.entry",
     "find_point": "incident.results.entry",
     "get_sample": "incident.results.entry",
     "hand_off": "incident.results.custody",
+    "held_results": "incident.results.plausibility",
     "holder": "incident.results.custody",
     "import_results": "incident.results.importer",
     "input_from_result": "incident.results.entry",
@@ -58,7 +62,8 @@ _API: dict[str, str] = {
     "parse_result_value": "incident.results.units",
     "point_series": "incident.results.entry",
     "qc_summary": "incident.results.qc_table",
-    "result_views": "incident.results.entry",
+    "result_record": "incident.results.record",
+    "result_records": "incident.results.record",
     "round_table": "incident.results.entry",
     "unit_factor": "incident.results.units",
 }
@@ -67,15 +72,18 @@ __all__ = [
     "NewSample",
     "PointSeries",
     "ResultInput",
+    "ResultRecord",
     "RoundTable",
     "add_result",
     "chain",
     "check_termination",
+    "confirm_result",
     "correct_result",
     "create_sample",
     "find_point",
     "get_sample",
     "hand_off",
+    "held_results",
     "holder",
     "import_results",
     "input_from_result",
@@ -86,7 +94,8 @@ __all__ = [
     "parse_result_value",
     "point_series",
     "qc_summary",
-    "result_views",
+    "result_record",
+    "result_records",
     "round_table",
     "unit_factor",
 ]

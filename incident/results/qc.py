@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from incident.core import log, standards
 from incident.core.clock import as_utc, to_local, utcnow
-from incident.core.store.tables import Incident, QcFlag, Result, Sample
+from incident.core.store.tables import Incident, QcFlag, Result, Sample, result_is_current
 
 MISMATCH_FACTOR = 2.0
 
@@ -74,23 +74,17 @@ def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Res
     ]
     if sample.round_id is not None:
         near.append(Sample.round_id == sample.round_id)
-    pairs = list(
+    return list(
         session.exec(
             select(Result, Sample).where(
                 Result.incident_id == row.incident_id,
                 Result.parameter == row.parameter,
                 Result.sample_id == Sample.id,
                 or_(*near),
+                result_is_current(),
             )
         )
     )
-    ids = [r.id for r, _ in pairs]
-    corrected = (
-        set(session.exec(select(Result.corrects_id).where(col(Result.corrects_id).in_(ids))).all())
-        if ids
-        else set()
-    )
-    return [(r, s) for r, s in pairs if r.id not in corrected]
 
 
 def same_batch(a: Sample, b: Sample) -> bool:
@@ -236,19 +230,19 @@ def record_findings(
         )
 
 
-def active_flags(
-    session: Session, incident_id: int, *, superseded: set[int] | None = None
-) -> dict[int, set[str]]:
+def active_flags(session: Session, incident_id: int) -> dict[int, set[str]]:
     """result id -> flag kinds that still apply (their basis result has not been corrected)."""
-    if superseded is None:
-        superseded = {
-            r.corrects_id
-            for r in session.exec(select(Result).where(Result.incident_id == incident_id))
-            if r.corrects_id is not None
-        }
+    from sqlalchemy import exists
+    from sqlalchemy.orm import aliased
+
+    newer = aliased(Result)
+    basis_corrected = exists(select(newer.id).where(newer.corrects_id == QcFlag.basis_result_id))
     out: dict[int, set[str]] = defaultdict(set)
-    for f in session.exec(select(QcFlag).where(QcFlag.incident_id == incident_id)):
-        if f.basis_result_id is not None and f.basis_result_id in superseded:
-            continue
-        out[f.result_id].add(f.kind)
+    for result_id, kind in session.exec(
+        select(QcFlag.result_id, QcFlag.kind).where(
+            QcFlag.incident_id == incident_id,
+            or_(col(QcFlag.basis_result_id).is_(None), ~basis_corrected),
+        )
+    ):
+        out[result_id].add(kind)
     return dict(out)

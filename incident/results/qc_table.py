@@ -8,13 +8,13 @@ from sqlmodel import Session, select
 
 from incident.core import standards
 from incident.core.store.tables import Sample
-from incident.results.entry import result_views
 from incident.results.qc import parallel_partner, rpd
+from incident.results.record import result_records
 
 
 def qc_summary(session: Session, code: str) -> dict:
     """Parallel pairs with their RPD and blanks with their verdict, for the QC table of a report."""
-    views = result_views(session, code)
+    views = result_records(session, code)
     by_sample = defaultdict(list)
     for v in views:
         by_sample[v.sample].append(v)

@@ -87,6 +87,7 @@ def forecast_summary(forecast: IncidentForecast | None) -> dict:
         "substance": forecast.substance,
         "standard_mg_l": forecast.standard_mg_l,
         "detection_mg_l": forecast.detection_mg_l,
+        **forecast.stored_as,  # the stored forecast the revision was made from (id and hash)
         "points": {
             p.label: [p.leading_edge_h, p.peak_h, p.trailing_edge_h, p.peak_mg_l] for p in forecast.points
         },

@@ -15,8 +15,8 @@ from incident.core.errors import UserError
 from incident.core.rivers import load_river_file
 from incident.core.store.engine import session_scope
 from incident.demo.seed import DEMO_RIVER
-from incident.plume import forecast_incident
-from incident.plume.forecast import load_scenario, log_forecast, run_forecast
+from incident.plume import forecast_incident, store_forecast
+from incident.plume.forecast import load_scenario, run_forecast
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "incident" / "data" / "examples"
 
@@ -56,7 +56,7 @@ def test_logged_forecast_feeds_the_dashboard(demo_engine, demo_code):
     with session_scope(demo_engine) as s:
         assert all(r.arrival_h is None for r in dashboard(s, demo_code).receptors)
         fc = forecast_incident(s, demo_code, horizon_h=48)
-        log_forecast(s, demo_code, fc, actor="tester")
+        store_forecast(s, demo_code, fc, actor="tester")
     with session_scope(demo_engine) as s:
         data = dashboard(s, demo_code)
     w1 = next(r for r in data.receptors if r.receptor_id == "W1")

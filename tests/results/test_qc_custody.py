@@ -67,7 +67,7 @@ def test_parallel_pairs_are_checked_and_both_results_flagged(planned, first, sec
         b = new_sample(s, code, sample_type="parallel", parallel_of=a.code)
         ra = results.add_result(s, code, cd(a.code, first), actor="t")
         rb = results.add_result(s, code, cd(b.code, second), actor="t")
-        views = {v.id: v for v in results.result_views(s, code)}
+        views = {v.id: v for v in results.result_records(s, code)}
         summary = qc_summary(s, code)
     expected = [flag] if flag else []
     assert views[ra.id].qc_flags == expected
@@ -83,11 +83,11 @@ def test_parallel_flag_goes_away_when_the_partner_is_corrected(planned):
         b = new_sample(s, code, sample_type="parallel", parallel_of=a.code)
         ra = results.add_result(s, code, cd(a.code, "0.020"), actor="t")
         rb = results.add_result(s, code, cd(b.code, "0.200"), actor="t")
-        assert results.result_views(s, code, result_ids=[ra.id])[0].qc_flags == ["rpd_exceeded"]
+        assert results.result_records(s, code, result_ids=[ra.id])[0].qc_flags == ["rpd_exceeded"]
         fixed = results.correct_result(
             s, code, rb.id, cd(b.code, "0.021"), reason="transcription: 0.200 for 0.021", actor="t"
         )
-        views = {v.id: v for v in results.result_views(s, code)}
+        views = {v.id: v for v in results.result_records(s, code)}
         assert views[ra.id].qc_flags == [] and views[fixed.id].qc_flags == []
         # the flag rows are still there (append-only), only no longer apply
         assert len(s.exec(select(QcFlag)).all()) == 2
@@ -104,7 +104,7 @@ def test_field_blank_above_detection_flags_the_batch(planned):
         blank = new_sample(s, code, point="S2", sample_type="field_blank")
         rblank = results.add_result(s, code, cd(blank.code, "0.0008"), actor="t")
         rb = results.add_result(s, code, cd(b.code, "0.010"), actor="t")  # logged after the blank
-        views = {v.id: v for v in results.result_views(s, code)}
+        views = {v.id: v for v in results.result_records(s, code)}
         assert views[ra.id].qc_flags == ["blank_contaminated"]
         assert views[rb.id].qc_flags == ["blank_contaminated"]
         assert views[rblank.id].qc_flags == ["blank_contaminated"] and views[rblank.id].verdict == "blank"
@@ -119,7 +119,7 @@ def test_clean_field_blank_flags_nothing(planned):
         ra = results.add_result(s, code, cd(a.code, "0.020"), actor="t")
         blank = new_sample(s, code, sample_type="field_blank")
         results.add_result(s, code, cd(blank.code, "<0.0001"), actor="t")
-        assert results.result_views(s, code, result_ids=[ra.id])[0].qc_flags == []
+        assert results.result_records(s, code, result_ids=[ra.id])[0].qc_flags == []
         assert qc_summary(s, code)["blanks"][0]["ok"] is True
 
 

@@ -18,7 +18,7 @@ def cli(demo_engine, demo_code, demo_river, monkeypatch, capsys):
     net, src, release = demo_river
     url = str(demo_engine.url)
 
-    def fake_forecast(session, code, extra_points, horizon_h):
+    def fake_forecast(session, code, extra_points, horizon_h, *, actor=""):
         fc = slug_forecast(net, src, [*forecast_requests(net, *src), *extra_points], release=release,
                            horizon_h=horizon_h, with_profiles=(10.0,))  # fmt: skip
         return fc

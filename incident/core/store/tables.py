@@ -319,9 +319,22 @@ class Result(SQLModel, table=True):
     qc_flag: str | None = None
     entered_at: datetime
     entered_by: str
-    corrects_id: int | None = Field(default=None, foreign_key="result.id")
+    corrects_id: int | None = Field(default=None, foreign_key="result.id", index=True)
     correction_reason: str | None = None
     log_seq: int | None = None  # seq of the log entry that commits to this row
+
+
+def result_is_current():
+    """SQL: the result is the latest of its correction chain (no other result corrects it).
+
+    The one statement of "the latest correction wins", over the indexed ``corrects_id``;
+    :mod:`incident.results.record` and the plume's calibration both filter with it.
+    """
+    from sqlalchemy import exists, select
+    from sqlalchemy.orm import aliased
+
+    newer = aliased(Result)
+    return ~exists(select(newer.id).where(newer.corrects_id == Result.id))
 
 
 class QcFlag(SQLModel, table=True):
@@ -339,6 +352,36 @@ class QcFlag(SQLModel, table=True):
     basis_result_id: int | None = Field(default=None, foreign_key="result.id")
     created_at: datetime
     created_by: str
+    log_seq: int | None = None
+
+
+class ResultHold(SQLModel, table=True):
+    """Append-only plausibility flag on a result (issue 16): before the plume could arrive, far
+    above what the forecast or the released mass allows, a 100x jump against its neighbours
+    (a unit slip), above background at the upstream control. A held result stays out of
+    exceedance counts and released reports until a person confirms it (``HoldReview``) or
+    corrects it (the correction is checked afresh)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    result_id: int = Field(foreign_key="result.id", index=True)
+    kind: str  # before_arrival | above_forecast | above_mass | unit_jump | upstream_above_background
+    reason: str
+    forecast_id: int | None = Field(default=None, foreign_key="forecastrecord.id")
+    created_at: datetime
+    created_by: str
+    log_seq: int | None = None
+
+
+class HoldReview(SQLModel, table=True):
+    """Append-only: a person confirmed a held result anyway, with the reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hold_id: int = Field(foreign_key="resulthold.id", index=True)
+    result_id: int = Field(foreign_key="result.id", index=True)
+    reviewed_by: str
+    reason: str
+    at: datetime
     log_seq: int | None = None
 
 
@@ -577,6 +620,37 @@ class ModelCalibration(SQLModel, table=True):
     decision: str = "pending"  # pending | accepted | rejected
     decided_by: str | None = None
     decided_at: datetime | None = None
+
+
+class ForecastRecord(SQLModel, table=True):
+    """Append-only: every forecast made for an incident, as it was run (issue 14).
+
+    The dashboard, the plan, the rounds, the reports and the plausibility check read
+    it; ``content_sha256`` (of everything below but the id and log_seq) goes into the
+    incident's log, and a report cites the forecast by id and hash. Times are hours
+    after ``release_start``; JSON columns are canonical JSON.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    made_at: datetime
+    made_by: str
+    release_start: datetime
+    horizon_h: float
+    substance: str | None = None
+    standard_mg_l: float | None = None
+    detection_mg_l: float
+    method: str = ""
+    ensemble_members: int | None = None  # bands present when an ensemble ran
+    inputs_json: str = "{}"  # spill, river, calibration applied
+    parameters_json: str = "{}"  # dispersion per reach (used and the published spread)
+    grid_json: str = "{}"
+    mass_budget_json: str = "{}"
+    points_json: str = "[]"  # per receptor/point: arrival, peak, time above the standard, bands
+    curves_json: str = "{}"  # {"times_h": [...], "mg_l": [[...], ...]} per point
+    warnings_json: str = "[]"
+    content_sha256: str
+    log_seq: int | None = None
 
 
 # ---------------------------------------------------------------- the log

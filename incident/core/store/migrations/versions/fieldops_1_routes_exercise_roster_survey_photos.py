@@ -2,7 +2,7 @@
 exercise rosters, HJ 589 Appendix A field survey, photo attachments
 
 Revision ID: fieldops_1
-Revises: stations_1
+Revises: forecast_record_1
 Create Date: 2026-12-06 10:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "fieldops_1"
-down_revision: str | None = "stations_1"
+down_revision: str | None = "forecast_record_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
