@@ -99,9 +99,9 @@ class AssignSettings:
             ("--search-seconds", self.search_s),
         ):
             if not value >= 0:
-                raise UserError(f"{name} {value:g} is negative", where=name, fix="use ≥ 0")
+                raise UserError("errors.dispatch.negative", where=name, name=name, value=value)
         if self.round_no is not None and self.round_no < 1:
-            raise UserError(f"round {self.round_no}", where="--round", fix="rounds are numbered from 1")
+            raise UserError("errors.dispatch.round_below_1", field="round", n=self.round_no)
 
 
 def travel_minutes(
@@ -273,18 +273,12 @@ def _windows(
             )
         ).first()
         if row is None or row.status == "cancelled":
-            raise UserError(
-                f"there is no planned round {settings.round_no}",
-                where="--round",
-                fix=f"see `incident rounds {inc.code}`",
-            )
+            raise UserError("errors.dispatch.no_round", field="round", n=settings.round_no, code=inc.code)
         at = as_utc(row.planned_at)
         tol = timedelta(minutes=settings.tolerance_min)
         if at + tol < now:
             raise UserError(
-                f"round {settings.round_no} ({fmt_local(at)}) is already past",
-                where="--round",
-                fix="route a later round, or regenerate the rounds",
+                "errors.dispatch.round_past", field="round", n=settings.round_no, at=fmt_local(at)
             )
         return [(max(now, at - tol), at + tol, "round") for _ in targets], at
     out = []
@@ -703,25 +697,19 @@ def _check_override(
         return None
     listed = "; ".join(f"{crew}: {', '.join(why)}" for crew, why in sorted(refusals.items()))
     if override is None:
-        raise UserError(
-            f"dispatch refused, NOT READY — {listed}",
-            where="dispatch",
-            fix="fix the crew or its kit (incident readiness shows what), route without it, or a team lead "
-            'overrides: --override "REASON" --lead "NAME"',
-        )
+        raise UserError("errors.dispatch.not_ready", where="dispatch", listed=listed)
     if not override.strip():
-        raise UserError("the override reason is empty", where="--override", fix="say why they must go anyway")
+        raise UserError("errors.dispatch.empty_override", field="override")
     if not lead or not lead.strip():
-        raise UserError(
-            "an override needs the team lead who gives it", where="--lead", fix='name them: --lead "Li Wei"'
-        )
+        raise UserError("errors.dispatch.no_lead", field="lead")
     person = session.exec(select(Responder).where(Responder.name == lead.strip())).first()
     if person is None or person.role != "team_lead":
         leads = session.exec(select(Responder.name).where(Responder.role == "team_lead")).all()
         raise UserError(
-            f"{lead!r} is not a team lead on the roster",
-            where="--lead",
-            fix=f"a team lead overrides: one of {', '.join(sorted(leads)) or '(none on the roster)'}",
+            "errors.dispatch.not_a_lead",
+            field="lead",
+            lead=repr(lead),
+            leads=", ".join(sorted(leads)) or "-",
         )
     return f"{person.name}: {override.strip()}"
 
