@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "incident.cli.stats",
     "incident.cli.preplan",
     "incident.cli.stations",
+    "incident.cli.fieldwork",
 ]
 
 
