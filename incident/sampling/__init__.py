@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         dispatch,
         ics204_csv,
         ics204_markdown,
+        ics204_sign,
         plan_assignment,
         routes_json,
     )
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         set_status,
         skip_kit_check,
     )
+    from incident.sampling.ics_forms import Ics204Form
     from incident.sampling.layout import PlanSettings, ProposedPoint, sub_number
     from incident.sampling.plans import (
         _locate,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 _API: dict[str, str] = {
     "AssignSettings": "incident.sampling.assignment",
+    "Ics204Form": "incident.sampling.ics_forms",
     "PlanSettings": "incident.sampling.layout",
     "ProposedPoint": "incident.sampling.layout",
     "StripModel": "incident.sampling.strip",
@@ -62,6 +65,7 @@ _API: dict[str, str] = {
     "has_plan": "incident.sampling.plans",
     "ics204_csv": "incident.sampling.assignment",
     "ics204_markdown": "incident.sampling.assignment",
+    "ics204_sign": "incident.sampling.assignment",
     "incident_river": "incident.sampling.plans",
     "insert_point": "incident.sampling.plans",
     "list_crews": "incident.sampling.crews",
@@ -85,6 +89,7 @@ _API: dict[str, str] = {
 
 __all__ = [
     "AssignSettings",
+    "Ics204Form",
     "PlanSettings",
     "ProposedPoint",
     "StripModel",
@@ -99,6 +104,7 @@ __all__ = [
     "has_plan",
     "ics204_csv",
     "ics204_markdown",
+    "ics204_sign",
     "incident_river",
     "insert_point",
     "list_crews",
