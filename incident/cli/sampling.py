@@ -107,6 +107,18 @@ def register(sub) -> None:
     c.add_argument("--lon", type=float, help="where the crew is (WGS84)")
     add_json(c)
     c.set_defaults(handler=cmd_checkin)
+    c = csub.add_parser(
+        "ics211", help="the ICS 211 check-in list (every FEMA column; assignment from the routes)"
+    )
+    c.add_argument("incident", help="incident code")
+    c.add_argument("-o", "--output", help="write to a .csv or .md file (an exercise's name carries EXERCISE)")
+    c.add_argument(
+        "--location", default="", help="block 2: check-in location (default: where crews checked in)"
+    )
+    c.add_argument("--position", default="", help="block 11: your position/title (default: your roster role)")
+    c.add_argument("--csv", action="store_true", help="print CSV instead of Markdown")
+    add_json(c)
+    c.set_defaults(handler=cmd_ics211)
     c = csub.add_parser("status", help="set a crew Available / Assigned / Out of service")
     c.add_argument("crew", help='crew name, e.g. "Crew C" (or just C)')
     c.add_argument("status", choices=["available", "assigned", "out_of_service"], help="the new status")
@@ -468,6 +480,33 @@ def cmd_crew_list(args) -> int:
     if args.incident:
         cols.insert(3, "checked_in")
     emit(args, rows, cols)
+    return 0
+
+
+def cmd_ics211(args) -> int:
+    from incident.core.store.engine import session_scope
+    from incident.sampling import build_ics211, export_ics211, ics211_csv, ics211_json, ics211_markdown
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        if args.output:
+            form, written = export_ics211(
+                s,
+                args.incident,
+                args.output,
+                actor=settings.user,
+                position=args.position,
+                location=args.location,
+            )
+            print(f"written: {written} ({len(form.rows)} crews)")
+            return 0
+        form = build_ics211(
+            s, args.incident, prepared_by=settings.user, position=args.position, location=args.location
+        )
+    if args.json:
+        as_json(ics211_json(form))
+    else:
+        sys.stdout.write(ics211_csv(form) if args.csv else ics211_markdown(form))
     return 0
 
 

@@ -292,7 +292,7 @@ def check_in(
         home_unit=_home_unit(session, crew),
         departure_point=departure_point or info.base_name,
         travel_method=travel_method,
-        assignment="",
+        assignment=_routed(session, inc.id, crew.id),  # type: ignore[arg-type]
         qualifications=", ".join(sorted(info.qualifications)),
         lat=lat,
         lon=lon,
@@ -309,6 +309,12 @@ def check_in(
         at=row.at,
     )
     return row
+
+
+def _routed(session: Session, incident_id: int, crew_id: int) -> str:
+    from incident.sampling.ics211 import route_text
+
+    return route_text(session, incident_id, crew_id)
 
 
 def _home_unit(session: Session, crew: Crew) -> str:
