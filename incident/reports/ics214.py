@@ -89,7 +89,7 @@ def build_ics214(
     # blocks 4–5 default to that person's role and home unit
     person = session.exec(select(Responder).where(Responder.name == prepared_by.strip())).first()
     if person is not None:
-        position = position or person.role
+        position = position or person.role.replace("_", " ")
         home_agency = home_agency or person.home_unit
         if person.name_zh:
             prepared_by = f"{person.name} ({person.name_zh})"

@@ -84,7 +84,7 @@ def initials(name: str) -> str:
 
 
 def route_text(session: Session, incident_id: int, crew_id: int) -> str:
-    """The crew's latest dispatched route: ``round 1: S1 → S3 → W1 (first ETA 10:05)``."""
+    """The crew's latest dispatched route: ``round 1: S1 → S3 → W1 (first ETA 10:05)`` (``route:`` without rounds)."""
     rows = list(
         session.exec(
             select(Assignment).where(Assignment.incident_id == incident_id, Assignment.crew_id == crew_id)
@@ -96,7 +96,7 @@ def route_text(session: Session, incident_id: int, crew_id: int) -> str:
     route = sorted((a for a in rows if as_utc(a.created_at) == latest), key=lambda a: a.stop)
     points = {p.id: p.number for p in session.exec(select(SamplingPoint).where(SamplingPoint.id.in_([a.point_id for a in route])))}  # type: ignore[union-attr]  # fmt: skip
     rnd = session.get(SamplingRound, route[0].round_id) if route[0].round_id else None
-    head = f"round {rnd.number}: " if rnd is not None else ""
+    head = f"round {rnd.number}: " if rnd is not None else "route: "
     return (
         head
         + " → ".join(points.get(a.point_id, "?") for a in route)
@@ -139,7 +139,7 @@ def build_ics211(
         location=location or _default_location(checkins),
         start_at=as_utc(checkins[0].at) if checkins else None,
         prepared_by=prepared_by,
-        position=position or (person.role if person is not None and person.role else ""),
+        position=position or (person.role.replace("_", " ") if person is not None else ""),
         prepared_at=utcnow(),
     )
     for c in checkins:

@@ -139,7 +139,7 @@ def ics204_form(
         communications=comms,
         safety_message=message,
         prepared_by=prepared_by,
-        prepared_position=position or (person.role if person is not None and person.role else ""),
+        prepared_position=position or (person.role.replace("_", " ") if person is not None else ""),
         prepared_at=computed_at,
         approved_by=approved_by,
     )
