@@ -171,3 +171,18 @@ def test_monitoring_report_has_the_survey_and_shows_the_photos_offline(records, 
     beside = out.parent / "photos" / photo.stored_name
     assert beside.read_bytes() == photo.path.read_bytes()
     assert hashlib.sha256(beside.read_bytes()).hexdigest() == photo.sha256
+
+
+def test_a_photo_hash_changed_behind_the_apps_back_fails_verify(demo_engine, demo_code, tmp_path):
+    import sqlite3
+
+    with session_scope(demo_engine) as s:
+        add_photo(s, demo_code, png(tmp_path / "p.png"), actor="t")
+    db = db_of(demo_engine)
+    assert main(["--db", db, "verify"]) == 0
+    demo_engine.dispose()
+    with sqlite3.connect(demo_engine.url.database) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("UPDATE attachment SET sha256 = ?", ("0" * 64,))
+    assert main(["--db", db, "verify"]) == 1
