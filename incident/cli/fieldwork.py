@@ -29,7 +29,12 @@ def register(sub) -> None:
     st = ssub.add_parser("set", help='enter fields of the survey record ("" clears one)')
     st.add_argument("code", help="incident code")
     for name in SURVEY_ENTERED_FIELDS:
-        st.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="TEXT", help=f"the form's {name}")
+        st.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            metavar="TEXT",
+            help=f"Appendix A: {name.replace('_', ' ')}",
+        )
     add_json(st)
     st.set_defaults(handler=cmd_survey_set)
     sh = ssub.add_parser("show", help="the survey record: entered fields, then what the incident fills")
