@@ -186,3 +186,16 @@ def test_a_photo_hash_changed_behind_the_apps_back_fails_verify(demo_engine, dem
             conn.execute(f"DROP TRIGGER {name}")
         conn.execute("UPDATE attachment SET sha256 = ?", ("0" * 64,))
     assert main(["--db", db, "verify"]) == 1
+
+
+def test_the_survey_reads_in_chinese_in_the_report_and_the_cli(records, capsys):
+    engine, demo = records
+    with session_scope(engine) as s:
+        set_survey(s, demo.code, {"wind": "东北风 3 m/s"}, actor="surveyor")
+        rid = reports.draft_report(s, demo.code, "monitoring", actor="alice", lang="zh").id
+        content = reports.get_report(s, demo.code, rid)
+    assert "现场调查记录(HJ 589-2021 附录 A)" in content.html
+    assert "风向风速" in content.html and "东北风 3 m/s" in content.html and "来自事件" in content.html
+    assert main(["--db", db_of(engine), "--lang", "zh", "survey", "show", demo.code]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("现场调查记录（HJ 589-2021 附录 A）") and "东北风 3 m/s" in out and "第 1 版" in out
