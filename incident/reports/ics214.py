@@ -76,6 +76,7 @@ class Ics214:
     verified: bool = True
     verify_message: str = ""
     written_to: str = ""  # the file export_ics214 wrote (an exercise's name carries EXERCISE)
+    on_roster: bool = False  # block 3's name is a person on the roster (not a shared login)
 
 
 def build_ics214(
@@ -111,6 +112,7 @@ def build_ics214(
         head=entries[-1].hash if entries else None,
         verified=ok,
         verify_message=message,
+        on_roster=person is not None,
     )
     crew_ids = {a.crew_id for a in session.exec(select(Assignment).where(Assignment.incident_id == inc.id))}
     crew_ids |= {c.crew_id for c in session.exec(select(CheckIn).where(CheckIn.incident_id == inc.id))}

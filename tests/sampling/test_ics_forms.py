@@ -162,3 +162,19 @@ def test_exercise_ics211_is_marked_in_the_file_name_and_first_line(demo_engine, 
     text = open(written, encoding="utf-8").read().lstrip("\ufeff")
     assert text.splitlines()[0].startswith("EXERCISE")
     assert ics211_markdown(form).startswith("**EXERCISE")
+
+
+def test_ics214_export_names_the_user_given_and_notes_a_login_not_on_the_roster(dispatched, tmp_path, capsys):
+    from incident.cli import main
+
+    engine, code, _plan, lead = dispatched
+    db = f"sqlite:///{engine.url.database}"
+    out = tmp_path / "log.csv"
+    assert main(["--db", db, "--user", lead, "log", "export", code, "--format", "csv", "-o", str(out)]) == 0
+    assert "not on the roster" not in capsys.readouterr().err
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8").lstrip("\ufeff"))))
+    assert row["name"].startswith(lead) and row["ics_position"] == "team lead"
+    assert (
+        main(["--db", db, "--user", "monitor", "log", "export", code, "--format", "csv", "-o", str(out)]) == 0
+    )
+    assert "block 3 names 'monitor', who is not on the roster" in capsys.readouterr().err
