@@ -27,7 +27,14 @@ if TYPE_CHECKING:
         review_report,
         write_text,
     )
-    from incident.reports.photos import MAX_PHOTO_BYTES, PhotoInfo, add_photo, check_photo_files, list_photos
+    from incident.reports.photos import (
+        MAX_PHOTO_BYTES,
+        PhotoInfo,
+        add_photo,
+        check_photo_files,
+        list_photos,
+        photo_file_problems,
+    )
     from incident.reports.render import (
         KV,
         Bullets,
@@ -74,6 +81,7 @@ _API: dict[str, str] = {
     "list_photos": "incident.reports.photos",
     "list_reports": "incident.reports.lifecycle",
     "new_version": "incident.reports.lifecycle",
+    "photo_file_problems": "incident.reports.photos",
     "plan_geojson": "incident.reports.gis",
     "preview_markdown": "incident.reports.render",
     "release_report": "incident.reports.lifecycle",
@@ -113,6 +121,7 @@ __all__ = [
     "list_photos",
     "list_reports",
     "new_version",
+    "photo_file_problems",
     "plan_geojson",
     "preview_markdown",
     "release_report",

@@ -233,6 +233,15 @@ def check_photo_files(session: Session, code: str) -> list[str]:
     return out
 
 
+def photo_file_problems(session: Session, code: str | None = None) -> list[str]:
+    """:func:`check_photo_files` for one incident, or every incident with photos (``incident verify``)."""
+    if code is not None:
+        return check_photo_files(session, code)
+    ids = set(session.exec(select(Attachment.incident_id)).all())
+    codes = [c for (i, c) in session.exec(select(Incident.id, Incident.code)).all() if i in ids]
+    return [p for c in sorted(codes) for p in check_photo_files(session, c)]
+
+
 def copy_photos_beside(session: Session, code: str, html_path: Path, html: str) -> list[Path]:
     """Copy the photos an HTML report shows into ``photos/`` beside it (the report works offline)."""
     out = []

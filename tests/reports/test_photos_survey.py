@@ -64,11 +64,16 @@ def test_photo_is_copied_under_its_hash_logged_and_verify_still_passes(
     assert main(["--db", db, "verify", demo_code]) == 0
     assert main(["--db", db, "photo", "list", demo_code]) == 0
     assert "outfall, left bank" in capsys.readouterr().out
-    # a kept file changed on disk no longer matches the hash the log holds
+    # a kept file changed on disk no longer matches the hash the log holds: verify says so
     kept.write_bytes(kept.read_bytes() + b"x")
     with session_scope(demo_engine) as s:
         (problem,) = check_photo_files(s, demo_code)
     assert "does not match its SHA-256" in problem
+    capsys.readouterr()
+    assert main(["--db", db, "verify", demo_code]) == 1
+    assert "photo file: photo #" in capsys.readouterr().out
+    assert main(["--db", db, "verify", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["photo_files"] == [problem]
 
 
 def test_photo_refusals_say_what_is_wrong(demo_engine, demo_code, tmp_path, capsys):
