@@ -103,7 +103,8 @@ def filled_from_incident(session: Session, inc: Incident) -> dict[str, str]:
         ).first()
         river = net.name + (f" ({net.name_zh})" if net.name_zh else "")
         out["water_body"] = river
-        out["location"] = f"{river}, reach {inc.source_reach} km {inc.source_km:.2f}" + (
+        km = f" km {inc.source_km:.2f}" if inc.source_km is not None else ""
+        out["location"] = f"{river}, reach {inc.source_reach}{km}" + (
             f" ({reach.name})" if reach is not None and reach.name else ""
         )
     if inc.source_lat is not None and inc.source_lon is not None:
