@@ -224,9 +224,14 @@ def cmd_release(args) -> int:
     from incident.core.store.engine import session_scope
 
     if not args.yes and sys.stdin.isatty():
-        answer = input(
-            f"Release report #{args.report_id} of {args.incident}? It can never be changed afterwards. [y/N] "
+        # the question goes to stderr: stdout is held until the release has committed
+        print(
+            f"Release report #{args.report_id} of {args.incident}? It can never be changed afterwards. [y/N] ",
+            end="",
+            file=sys.stderr,
+            flush=True,
         )
+        answer = sys.stdin.readline()
         if answer.strip().lower() not in ("y", "yes"):
             print("not released", file=sys.stderr)
             return 1

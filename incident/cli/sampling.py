@@ -655,7 +655,6 @@ def cmd_assign(args) -> int:
 
 
 def cmd_export_geojson(args) -> int:
-    from pathlib import Path
 
     from incident.core.incidents import get_incident
     from incident.core.networks import load_network
@@ -692,12 +691,9 @@ def cmd_export_geojson(args) -> int:
     if args.output == "-":
         sys.stdout.write(text + "\n")
     else:
-        try:
-            Path(args.output).write_text(text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise UserError(
-                f"cannot write {args.output}: {exc.strerror}", where="-o", fix="check the folder"
-            ) from exc
+        from incident.core.files import atomic_write
+
+        atomic_write(args.output, text + "\n", what="GeoJSON file")
         n = {
             k: sum(1 for f in doc["features"] if f["properties"].get("layer") == k)
             for k in ("sampling_point", "plume")

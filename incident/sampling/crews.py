@@ -232,8 +232,9 @@ def set_status(
         kind="crew.status",
         incident_id=inc.id if inc else None,
         summary=f"{crew.name}: {previous} → {status}" + (f" ({note})" if note else ""),
-        payload={"crew": crew.name, "from": previous, "to": status, "note": note},
-        at=at,
+        # the log entry is dated when it is written (the log only moves forward);
+        # the time the status changed, possibly earlier, is in the payload and the row
+        payload={"crew": crew.name, "from": previous, "to": status, "note": note, "at": at},
     )
     return change
 
@@ -306,7 +307,7 @@ def check_in(
         incident_id=inc.id,
         summary=f"{crew.name} checked in (ICS 211): leader {row.leader}, {row.headcount} people, "
         f"from {row.departure_point}",
-        at=row.at,
+        extra={"at": row.at},
     )
     return row
 

@@ -92,7 +92,7 @@ async def test_full_drill_on_an_accelerated_clock(demo_engine, settings, wall, t
         with session_scope(demo_engine) as s:
             flash = reports.draft_report(s, code, "flash", actor="writer")
             reports.review_report(s, code, flash.id, reviewer="director")
-            reports.release_report(s, code, flash.id, by="director")
+            reports.release_report(s, code, flash.id, by="duty officer")
         wall.advance(minutes=2)  # T+61: the ASV answers 15 min after sampling
         app._drill_timer()
         await _until(pilot, lambda: "Result available" in _messages(app), "synthetic result")

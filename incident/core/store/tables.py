@@ -676,6 +676,11 @@ class LogEntry(SQLModel, table=True):
     payload_json: str = "{}"
     prev_hash: str
     hash: str = Field(unique=True)
+    # Ed25519 signature of the author over ``hash`` (incident.core.signing); NULL on
+    # entries written before signing was enabled (legacy) and on system entries.
+    signer: str | None = None
+    key_id: str | None = None
+    signature: str | None = None
 
 
 # ---------------------------------------------------------------- field survey and photos
