@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "incident.cli.stats",
     "incident.cli.preplan",
     "incident.cli.stations",
+    "incident.cli.fieldwork",
 ]
 
 

@@ -375,9 +375,7 @@ def cmd_roster(args) -> int:
     from incident.sampling import copy_crews_to_exercise, load_roster
 
     if not args.copy and not args.file:
-        raise UserError(
-            "nothing to add", where="drill roster", fix='give --copy "Crew A,Crew B" or --file players.toml'
-        )
+        raise UserError("errors.roster.nothing_to_add", where="drill roster")
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
         if args.copy:

@@ -100,12 +100,16 @@ def cmd_verify(args) -> int:
         from incident.evidence import read_seal_file
 
         sealed = [seal for path in args.sealed for seal in read_seal_file(path)]
+    from incident.reports import photo_file_problems
+
     with session_scope(engine_from(args)) as s:
         report = verify(s, args.incident, head=head, sealed=sealed)
+        photos = photo_file_problems(s, args.incident)  # kept photos against the SHA-256 the log holds
+    ok = report.ok and not photos
     if args.json:
-        as_json(report.as_dict())
-        return 0 if report.ok else 1
-    state = "intact" if report.ok else "BROKEN"
+        as_json({**report.as_dict(), "ok": ok, "photo_files": photos})
+        return 0 if ok else 1
+    state = "intact" if ok else "BROKEN"
     print(f"verify {report.scope}: {state}")
     if report.first_problem:
         print(f"first problem: {report.first_problem.render()}")
@@ -133,9 +137,11 @@ def cmd_verify(args) -> int:
         print(f"protection gap: {gap.render()}")
     for note in report.notes:
         print(f"note: {note}")
+    for problem in photos:
+        print(f"photo file: {problem}")
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    return 0 if report.ok else 1
+    return 0 if ok else 1
 
 
 # ---------------------------------------------------------------- backup

@@ -311,4 +311,10 @@ def cmd_log_export(args) -> int:
             home_agency=args.agency,
         )
     print(f"written: {form.written_to or args.log_output} ({len(form.rows)} entries, chain head {form.head})")
+    if not form.on_roster:
+        print(
+            f"incident: note: block 3 names {settings.user!r}, who is not on the roster; "
+            'name yourself with --user "NAME" (or INCIDENT_USER) so the form names the person',
+            file=sys.stderr,
+        )
     return 0 if form.verified else 1

@@ -107,6 +107,18 @@ def register(sub) -> None:
     c.add_argument("--lon", type=float, help="where the crew is (WGS84)")
     add_json(c)
     c.set_defaults(handler=cmd_checkin)
+    c = csub.add_parser(
+        "ics211", help="the ICS 211 check-in list (every FEMA column; assignment from the routes)"
+    )
+    c.add_argument("incident", help="incident code")
+    c.add_argument("-o", "--output", help="write to a .csv or .md file (an exercise's name carries EXERCISE)")
+    c.add_argument(
+        "--location", default="", help="block 2: check-in location (default: where crews checked in)"
+    )
+    c.add_argument("--position", default="", help="block 11: your position/title (default: your roster role)")
+    c.add_argument("--csv", action="store_true", help="print CSV instead of Markdown")
+    add_json(c)
+    c.set_defaults(handler=cmd_ics211)
     c = csub.add_parser("status", help="set a crew Available / Assigned / Out of service")
     c.add_argument("crew", help='crew name, e.g. "Crew C" (or just C)')
     c.add_argument("status", choices=["available", "assigned", "out_of_service"], help="the new status")
@@ -121,6 +133,31 @@ def register(sub) -> None:
     fmt.add_argument("--csv", action="store_true", help="print the ICS 204 list as CSV")
     fmt.add_argument("--json", action="store_true", help="print each crew's route as JSON")
     p.add_argument("--dispatch", action="store_true", help="save the routes and set the crews Assigned")
+    form = p.add_argument_group("ICS 204 blocks (filled from the incident and the roster when not given)")
+    form.add_argument(
+        "--position", default="", help="ICS 204 block 11: your position/title (default: your roster role)"
+    )
+    form.add_argument("--approved-by", dest="approved_by", default="", help="ICS 204 block 12: who approves")
+    form.add_argument(
+        "--ops-chief",
+        dest="ops_chief",
+        default="",
+        help="ICS 204 block 6: operations section chief (default: you)",
+    )
+    form.add_argument("--branch", default="", help="ICS 204 block 3 (default: Emergency monitoring)")
+    form.add_argument("--division", default="", help="ICS 204 block 4 (default: the river below the source)")
+    form.add_argument("--group", default="", help="ICS 204 block 5 (default: Field sampling)")
+    form.add_argument(
+        "--comms-method",
+        dest="comms_method",
+        default="mobile phone",
+        help="ICS 204 block 10: how crews are reached",
+    )
+    form.add_argument(
+        "--safety",
+        default="",
+        help="added to the safety message (the pollutant's hazards and the standing rules)",
+    )
     p.add_argument(
         "--override",
         metavar="REASON",
@@ -446,6 +483,33 @@ def cmd_crew_list(args) -> int:
     return 0
 
 
+def cmd_ics211(args) -> int:
+    from incident.core.store.engine import session_scope
+    from incident.sampling import build_ics211, export_ics211, ics211_csv, ics211_json, ics211_markdown
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        if args.output:
+            form, written = export_ics211(
+                s,
+                args.incident,
+                args.output,
+                actor=settings.user,
+                position=args.position,
+                location=args.location,
+            )
+            print(f"written: {written} ({len(form.rows)} crews)")
+            return 0
+        form = build_ics211(
+            s, args.incident, prepared_by=settings.user, position=args.position, location=args.location
+        )
+    if args.json:
+        as_json(ics211_json(form))
+    else:
+        sys.stdout.write(ics211_csv(form) if args.csv else ics211_markdown(form))
+    return 0
+
+
 def cmd_checkin(args) -> int:
     from incident.core.store.engine import session_scope
     from incident.sampling import check_in
@@ -504,6 +568,7 @@ def cmd_assign(args) -> int:
         dispatch,
         ics204_csv,
         ics204_markdown,
+        ics204_sign,
         plan_assignment,
         routes_json,
         skip_kit_check,
@@ -529,6 +594,19 @@ def cmd_assign(args) -> int:
     points = [p.strip() for p in args.points.split(",") if p.strip()] if args.points else None
     with session_scope(engine_from(args)) as s:
         plan = plan_assignment(s, args.incident, settings=cfg, kit_check=kit_check, points=points)
+        ics204_sign(
+            s,
+            plan,
+            prepared_by=settings.user,
+            position=args.position,
+            approved_by=args.approved_by,
+            operations_chief=args.ops_chief,
+            branch=args.branch,
+            division=args.division,
+            group=args.group,
+            comms_method=args.comms_method,
+            safety=args.safety,
+        )
         if args.skip_kit_check:
             plan.warnings.append("Kit readiness was NOT checked (--skip-kit-check).")
         if args.dispatch:

@@ -187,11 +187,7 @@ def exercise_path(path: str | Path, is_exercise: bool) -> Path:
 def refuse_if_ended(inc: Incident, action: str) -> None:
     """After ENDEX an exercise is read-only: ``action`` (dispatch, a result, a plan change...) is refused."""
     if inc.is_exercise and inc.status == "closed":
-        raise UserError(
-            f"exercise {inc.code} has ended (ENDEX): it is read-only, {action} refused",
-            where=inc.code,
-            fix="exports and the after-action report still work; start a new drill to play again",
-        )
+        raise UserError("errors.exercise.ended", where=inc.code, code=inc.code, action=action)
 
 
 @dataclass(frozen=True)

@@ -801,7 +801,7 @@ def dispatch_refusals(session: Session, crew_id: int, *, on: date | None = None)
     snap = Snapshot(session, on or today_local(), load_config())
     crew = snap.crews.get(crew_id) or session.get(Crew, crew_id)  # an exercise's crew is judged too
     if crew is None:
-        raise UserError(f"no crew with id {crew_id}", fix="see `incident crew list`")
+        raise UserError("errors.crews.no_id", id=crew_id)
     kits = {crew.kit_id: snap.kit_readiness(snap.kits[crew.kit_id])} if crew.kit_id in snap.kits else {}
     status = crew.status
     if status == "assigned":  # judged as if available: the other findings still count

@@ -36,6 +36,8 @@ from incident.core.store.tables import (
     SamplingRound,
 )
 from incident.plume import IncidentForecast, latest_forecast
+from incident.reports.photos import PhotoInfo, list_photos
+from incident.reports.survey import Survey, survey_form
 from incident.results import ResultRecord, result_records
 
 POLLUTANTS_FILE = Path(__file__).resolve().parent.parent / "data" / "pollutants.toml"
@@ -214,6 +216,9 @@ class ReportData:
     forecast_sha256: str | None = None
     forecast_made_at: datetime | None = None
     forecast_made_by: str | None = None
+    # HJ 589 Appendix A field survey and the photos kept with the incident
+    survey: Survey | None = None
+    photos: list[PhotoInfo] = field(default_factory=list)
 
     @property
     def counted(self) -> list[ResultRow]:
@@ -463,4 +468,6 @@ def gather(
         for e in entries
         if not e.kind.startswith(ROUTINE_KINDS) and not e.kind.startswith("report.")
     ]
+    data.survey = survey_form(session, inc.code)
+    data.photos = list_photos(session, inc.code)
     return data

@@ -8,8 +8,12 @@ carries the chain head (the SHA-256 of the last entry) and the result of
 verifying the chain, so a printed copy can be checked against the store.
 
 CSV: UTF-8 with a BOM (opens in Excel with Chinese intact), one row per log
-entry, columns ``seq,time_local,time_utc,actor,position,kind,summary,prev_hash,hash``;
-the last row's ``hash`` is the chain head.
+entry, columns ``seq,time_local,time_utc,actor,position,kind,summary,prev_hash,hash``
+then the form's blocks (:data:`FORM_COLUMNS`) repeated on every row; the last
+row's ``hash`` is the chain head.
+
+Block 3 names the person preparing the form: the acting user (``--user`` /
+``INCIDENT_USER``) as on the roster, with position and home unit from it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ from incident.core.store.tables import Assignment, CheckIn, Crew, CrewMember, Re
 from incident.reports.render import CSS, EXERCISE_MARK, md
 
 FORMATS = ("ics214-md", "ics214-html", "csv")
+#: the form's blocks 1–6 and 8, repeated on every CSV row beside the activity (block 7)
+FORM_COLUMNS = [
+    "incident_name",
+    "period_from_local",
+    "period_to_local",
+    "name",
+    "ics_position",
+    "home_agency",
+    "resources_assigned",
+    "prepared_local",
+]
 
 
 @dataclass
@@ -61,6 +76,7 @@ class Ics214:
     verified: bool = True
     verify_message: str = ""
     written_to: str = ""  # the file export_ics214 wrote (an exercise's name carries EXERCISE)
+    on_roster: bool = False  # block 3's name is a person on the roster (not a shared login)
 
 
 def build_ics214(
@@ -70,6 +86,14 @@ def build_ics214(
     entries = log.entries(session, log.incident_chain(inc.code))
     ok, message = log.verify_chain(entries)
     now = utcnow()
+    # block 3 names the person: the acting user as on the roster (with the Chinese name), and
+    # blocks 4–5 default to that person's role and home unit
+    person = session.exec(select(Responder).where(Responder.name == prepared_by.strip())).first()
+    if person is not None:
+        position = position or person.role.replace("_", " ")
+        home_agency = home_agency or person.home_unit
+        if person.name_zh:
+            prepared_by = f"{person.name} ({person.name_zh})"
     form = Ics214(
         code=inc.code,
         incident_name=inc.title,
@@ -88,6 +112,7 @@ def build_ics214(
         head=entries[-1].hash if entries else None,
         verified=ok,
         verify_message=message,
+        on_roster=person is not None,
     )
     crew_ids = {a.crew_id for a in session.exec(select(Assignment).where(Assignment.incident_id == inc.id))}
     crew_ids |= {c.crew_id for c in session.exec(select(CheckIn).where(CheckIn.incident_id == inc.id))}
@@ -143,7 +168,10 @@ def to_markdown(form: Ics214, lang: str = "en") -> str:
         "",
         f"## {md(T('prepared_by'))}",
         "",
-        f"- {md(T('name'))}: {md(form.prepared_by)} · {fmt_local(form.prepared_at)}",
+        f"- {md(T('name'))}: {md(form.prepared_by)}",
+        f"- {md(T('position'))}: {md(form.position) or '—'}",
+        f"- {md(T('signature'))}: ________________",
+        f"- {md(T('datetime'))}: {fmt_local(form.prepared_at)}",
         f"- {md(T('entries'))}: {len(form.rows)}",
         f"- {md(T('chain_head'))}: `{form.head or '—'}`",
         f"- {md(T('chain'))}: {md(_chain_line(form, lang))}",
@@ -210,7 +238,10 @@ def to_html(form: Ics214, lang: str = "en") -> str:
     out.append(f"<h2>{h(T('prepared_by'))}</h2>")
     out.append(
         '<table class="kv"><tbody>'
-        f"<tr><th>{h(T('name'))}</th><td>{h(form.prepared_by)} · {h(fmt_local(form.prepared_at))}</td></tr>"
+        f"<tr><th>{h(T('name'))}</th><td>{h(form.prepared_by)}</td></tr>"
+        f"<tr><th>{h(T('position'))}</th><td>{h(form.position or '—')}</td></tr>"
+        f"<tr><th>{h(T('signature'))}</th><td>________________</td></tr>"
+        f"<tr><th>{h(T('datetime'))}</th><td>{h(fmt_local(form.prepared_at))}</td></tr>"
         f"<tr><th>{h(T('entries'))}</th><td>{len(form.rows)}</td></tr>"
         f'<tr><th>{h(T("chain_head"))}</th><td class="chain-head"><code>{h(form.head or "—")}</code></td></tr>'
         f"<tr><th>{h(T('chain'))}</th><td>{h(_chain_line(form, lang))}</td></tr>"
@@ -227,7 +258,18 @@ def to_csv(form: Ics214) -> str:
         writer.writerow([f"{EXERCISE_MARK} — {form.code} — not a real incident"])
     writer.writerow(
         ["seq", "time_local", "time_utc", "actor", "position", "kind", "summary", "prev_hash", "hash"]
+        + FORM_COLUMNS
     )
+    blocks = [
+        f"{form.code} · {form.incident_name}",
+        fmt_local(form.period_from),
+        fmt_local(form.period_to),
+        form.prepared_by,
+        form.position,
+        form.home_agency,
+        "; ".join(f"{n} ({p}, {a})" for n, p, a in form.resources),
+        fmt_local(form.prepared_at),
+    ]
     for r in form.rows:
         writer.writerow(
             [
@@ -240,6 +282,7 @@ def to_csv(form: Ics214) -> str:
                 r.summary,
                 r.prev_hash,
                 r.hash,
+                *blocks,
             ]
         )
     return "\ufeff" + buf.getvalue()

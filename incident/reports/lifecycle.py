@@ -584,6 +584,10 @@ def export_report(session: Session, code: str, report_id: int, path: str | Path,
     inc = get_incident(session, code)
     path = exercise_path(path, inc.is_exercise)
     write_text(path, text)
+    if path.suffix.lower() in (".html", ".htm", ".md"):
+        from incident.reports.photos import copy_photos_beside
+
+        copy_photos_beside(session, inc.code, path, text)  # the report shows them offline
     row = _get(session, inc, report_id)
     _log(
         session,

@@ -85,7 +85,13 @@ class Sub:
     title: str
 
 
-Block = Para | Bullets | KV | Table | Figure | Sub
+@dataclass
+class Photo:
+    src: str  # relative to the report file: photos/<sha256>.<ext> (copied beside it on export)
+    caption: str
+
+
+Block = Para | Bullets | KV | Table | Figure | Sub | Photo
 
 
 @dataclass
@@ -768,6 +774,65 @@ def attachment_blocks(data: ReportData, w: Words, *, with_pollutant: bool) -> li
         n += 1
         blocks.append(Sub(w("att_pollutant", n=n)))
         blocks.extend(pollutant_blocks(data, w))
+    if data.survey is not None:
+        n += 1
+        blocks.append(Sub(w("att_survey", n=n)))
+        blocks.extend(survey_blocks(data, w))
+    n += 1
+    blocks.append(Sub(w("att_photos", n=n)))
+    blocks.extend(photo_blocks(data, w))
+    return blocks
+
+
+def survey_blocks(data: ReportData, w: Words) -> list[Block]:
+    """HJ 589 Appendix A: every field, entered or filled from the incident, in the form's order."""
+    survey = data.survey
+    if survey is None:
+        return []
+    S = lambda k, **p: t(f"survey.{k}", lang=w.lang, **p)  # noqa: E731
+    rows = []
+    for f in survey.fields:
+        if f.name == "photos":
+            value = S("photos_count", n=len(data.photos)) if data.photos else S("empty")
+        else:
+            value = f.value or S("empty")
+            if f.source == "incident":
+                value += f" ({S('source_incident')})"
+        rows.append((f.label(w.lang), value))
+    note = (
+        S("revision", n=survey.revision, at=survey.recorded_at, by=survey.recorded_by)
+        if survey.revision
+        else S("no_revision")
+    )
+    return [KV(rows), Para(note)]
+
+
+def photo_blocks(data: ReportData, w: Words) -> list[Block]:
+    """The photos listed (number, caption, point, time, SHA-256) and shown from ``photos/`` beside the report."""
+    from incident.reports.photos import PHOTO_DIR
+
+    S = lambda k, **p: t(f"survey.{k}", lang=w.lang, **p)  # noqa: E731
+    if not data.photos:
+        return [Para(S("no_photos"))]
+    blocks: list[Block] = [
+        Table(
+            [S("h_no"), S("h_caption"), S("h_point"), S("h_taken"), S("h_file"), S("h_sha")],
+            [
+                [
+                    Cell(str(p.number), "num"),
+                    Cell(p.caption or p.original_name),
+                    Cell(p.point or "—"),
+                    Cell(fmt_local(p.taken_at) if p.taken_at else "—"),
+                    Cell(f"{PHOTO_DIR}/{p.stored_name}"),
+                    Cell(p.sha256),
+                ]
+                for p in data.photos
+            ],
+        )
+    ]
+    for p in data.photos:
+        caption = f"{S('photos_title')} {p.number}: {p.caption or p.original_name}"
+        blocks.append(Photo(f"{PHOTO_DIR}/{p.stored_name}", caption))
     return blocks
 
 
@@ -1138,6 +1203,8 @@ def _md_block(block: Block) -> list[str]:
         if block.note:
             lines += ["", f"*{md(block.note)}*"]
         return lines
+    if isinstance(block, Photo):
+        return [f"![{md(block.caption)}]({block.src})", "", f"*{md(block.caption)}*"]
     if isinstance(block, Figure):
         data = base64.b64encode(block.svg.encode()).decode()
         return [f"![{md(block.caption)}](data:image/svg+xml;base64,{data})", "", f"*{md(block.fallback)}*"]
@@ -1277,6 +1344,11 @@ def _html_block(block: Block) -> str:
         cap = f"<caption>{_h(block.caption)}</caption>" if block.caption else ""
         note = f'<p class="note">{_h(block.note)}</p>' if block.note else ""
         return f"<table{cls}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+    if isinstance(block, Photo):
+        return (
+            f'<figure class="photo"><img src="{_h(block.src)}" alt="{_h(block.caption)}" '
+            f'style="max-width:100%"/><figcaption>{_h(block.caption)}</figcaption></figure>'
+        )
     if isinstance(block, Figure):
         return f"<figure>{block.svg}<figcaption>{_h(block.caption)}</figcaption></figure>"
     raise TypeError(type(block).__name__)

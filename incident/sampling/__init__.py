@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         dispatch,
         ics204_csv,
         ics204_markdown,
+        ics204_sign,
         plan_assignment,
         routes_json,
     )
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
         set_status,
         skip_kit_check,
     )
+    from incident.sampling.ics211 import build_ics211, export_ics211, ics211_csv, ics211_json, ics211_markdown
+    from incident.sampling.ics_forms import Ics204Form
     from incident.sampling.layout import PlanSettings, ProposedPoint, sub_number
     from incident.sampling.plans import (
         _locate,
@@ -48,10 +51,12 @@ if TYPE_CHECKING:
 
 _API: dict[str, str] = {
     "AssignSettings": "incident.sampling.assignment",
+    "Ics204Form": "incident.sampling.ics_forms",
     "PlanSettings": "incident.sampling.layout",
     "ProposedPoint": "incident.sampling.layout",
     "StripModel": "incident.sampling.strip",
     "_locate": "incident.sampling.plans",
+    "build_ics211": "incident.sampling.ics211",
     "build_strip": "incident.sampling.strip",
     "check_in": "incident.sampling.crews",
     "copy_crews_to_exercise": "incident.sampling.roster",
@@ -59,9 +64,14 @@ _API: dict[str, str] = {
     "default_crew_check": "incident.sampling.crews",
     "default_kit_check": "incident.sampling.crews",
     "dispatch": "incident.sampling.assignment",
+    "export_ics211": "incident.sampling.ics211",
     "has_plan": "incident.sampling.plans",
     "ics204_csv": "incident.sampling.assignment",
     "ics204_markdown": "incident.sampling.assignment",
+    "ics204_sign": "incident.sampling.assignment",
+    "ics211_csv": "incident.sampling.ics211",
+    "ics211_json": "incident.sampling.ics211",
+    "ics211_markdown": "incident.sampling.ics211",
     "incident_river": "incident.sampling.plans",
     "insert_point": "incident.sampling.plans",
     "list_crews": "incident.sampling.crews",
@@ -85,10 +95,12 @@ _API: dict[str, str] = {
 
 __all__ = [
     "AssignSettings",
+    "Ics204Form",
     "PlanSettings",
     "ProposedPoint",
     "StripModel",
     "_locate",
+    "build_ics211",
     "build_strip",
     "check_in",
     "copy_crews_to_exercise",
@@ -96,9 +108,14 @@ __all__ = [
     "default_crew_check",
     "default_kit_check",
     "dispatch",
+    "export_ics211",
     "has_plan",
     "ics204_csv",
     "ics204_markdown",
+    "ics204_sign",
+    "ics211_csv",
+    "ics211_json",
+    "ics211_markdown",
     "incident_river",
     "insert_point",
     "list_crews",

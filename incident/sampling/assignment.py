@@ -43,6 +43,7 @@ from incident.sampling.crews import (
     list_crews,
     set_status,
 )
+from incident.sampling.ics_forms import SIGNATURE_LINE, Ics204Form, ics204_form
 from incident.sampling.layout import ProposedPoint, forecast_label
 from incident.sampling.plans import plan_view
 from incident.sampling.routing import (
@@ -99,9 +100,9 @@ class AssignSettings:
             ("--search-seconds", self.search_s),
         ):
             if not value >= 0:
-                raise UserError(f"{name} {value:g} is negative", where=name, fix="use ≥ 0")
+                raise UserError("errors.dispatch.negative", where=name, name=name, value=value)
         if self.round_no is not None and self.round_no < 1:
-            raise UserError(f"round {self.round_no}", where="--round", fix="rounds are numbered from 1")
+            raise UserError("errors.dispatch.round_below_1", field="round", n=self.round_no)
 
 
 def travel_minutes(
@@ -187,6 +188,7 @@ class AssignmentPlan:
     round_at: datetime | None = None
     travel_method: str = ""
     incident_title: str = ""
+    form: Ics204Form | None = None  # ICS 204's header and sign-off blocks (see ics204_sign)
 
     @property
     def total_lateness_min(self) -> float:
@@ -273,18 +275,12 @@ def _windows(
             )
         ).first()
         if row is None or row.status == "cancelled":
-            raise UserError(
-                f"there is no planned round {settings.round_no}",
-                where="--round",
-                fix=f"see `incident rounds {inc.code}`",
-            )
+            raise UserError("errors.dispatch.no_round", field="round", n=settings.round_no, code=inc.code)
         at = as_utc(row.planned_at)
         tol = timedelta(minutes=settings.tolerance_min)
         if at + tol < now:
             raise UserError(
-                f"round {settings.round_no} ({fmt_local(at)}) is already past",
-                where="--round",
-                fix="route a later round, or regenerate the rounds",
+                "errors.dispatch.round_past", field="round", n=settings.round_no, at=fmt_local(at)
             )
         return [(max(now, at - tol), at + tol, "round") for _ in targets], at
     out = []
@@ -442,7 +438,7 @@ def plan_assignment(
             f"{fmt_local(line.required_by, with_date=False)}"
         )
     mand_unmet = sum(1 for k in sol.dropped if stops[k].mandatory)
-    return AssignmentPlan(
+    plan = AssignmentPlan(
         code=inc.code,
         is_exercise=inc.is_exercise,
         revision=view.revision.revision,
@@ -459,6 +455,44 @@ def plan_assignment(
         travel_method=matrix.method,
         incident_title=inc.title,
     )
+    return ics204_sign(session, plan)
+
+
+def ics204_sign(
+    session: Session,
+    plan: AssignmentPlan,
+    *,
+    prepared_by: str = "",
+    position: str = "",
+    approved_by: str = "",
+    operations_chief: str = "",
+    branch: str = "",
+    division: str = "",
+    group: str = "",
+    comms_method: str = "mobile phone",
+    safety: str = "",
+) -> AssignmentPlan:
+    """Fill the plan's ICS 204 blocks (incident, operational period, personnel, communications,
+    safety message, prepared/approved by) from the incident and the roster; arguments override."""
+    inc = get_incident(session, plan.code)
+    crews = [(crew, r[0].leader, r[0].leader_phone, r[0].headcount) for crew, r in plan.routes.items()]
+    plan.form = ics204_form(
+        session,
+        inc,
+        computed_at=plan.computed_at,
+        period_h=plan.settings.period_h,
+        crews=crews,
+        prepared_by=prepared_by,
+        position=position,
+        approved_by=approved_by,
+        operations_chief=operations_chief,
+        branch=branch,
+        division=division,
+        group=group,
+        comms_method=comms_method,
+        safety=safety,
+    )
+    return plan
 
 
 def _unmet(
@@ -552,6 +586,7 @@ def routes_json(plan: AssignmentPlan) -> dict:
         "round_at": plan.round_at,
         "computed_at": plan.computed_at,
         "travel": plan.travel_method,
+        "ics204": plan.form.as_dict() if plan.form else None,
         "routes": routes,
         "unmet": [
             {
@@ -703,25 +738,19 @@ def _check_override(
         return None
     listed = "; ".join(f"{crew}: {', '.join(why)}" for crew, why in sorted(refusals.items()))
     if override is None:
-        raise UserError(
-            f"dispatch refused, NOT READY — {listed}",
-            where="dispatch",
-            fix="fix the crew or its kit (incident readiness shows what), route without it, or a team lead "
-            'overrides: --override "REASON" --lead "NAME"',
-        )
+        raise UserError("errors.dispatch.not_ready", where="dispatch", listed=listed)
     if not override.strip():
-        raise UserError("the override reason is empty", where="--override", fix="say why they must go anyway")
+        raise UserError("errors.dispatch.empty_override", field="override")
     if not lead or not lead.strip():
-        raise UserError(
-            "an override needs the team lead who gives it", where="--lead", fix='name them: --lead "Li Wei"'
-        )
+        raise UserError("errors.dispatch.no_lead", field="lead")
     person = session.exec(select(Responder).where(Responder.name == lead.strip())).first()
     if person is None or person.role != "team_lead":
         leads = session.exec(select(Responder.name).where(Responder.role == "team_lead")).all()
         raise UserError(
-            f"{lead!r} is not a team lead on the roster",
-            where="--lead",
-            fix=f"a team lead overrides: one of {', '.join(sorted(leads)) or '(none on the roster)'}",
+            "errors.dispatch.not_a_lead",
+            field="lead",
+            lead=repr(lead),
+            leads=", ".join(sorted(leads)) or "-",
         )
     return f"{person.name}: {override.strip()}"
 
@@ -772,7 +801,42 @@ CSV_COLUMNS = [
     "slack_min",
     "lateness_min",
     "instructions",
+    "comms_method",
 ]
+#: ICS 204's form blocks, repeated on every row so that each line stands on its own
+FORM_COLUMNS = [
+    "incident_name",
+    "period_from_local",
+    "period_to_local",
+    "branch",
+    "division",
+    "group",
+    "operations_chief",
+    "safety_message",
+    "prepared_by",
+    "prepared_position",
+    "prepared_at_local",
+    "approved_by",
+]
+
+
+def _form_cells(form: Ics204Form | None) -> list[str]:
+    if form is None:
+        return [""] * len(FORM_COLUMNS)
+    return [
+        form.incident_name,
+        fmt_local(form.period_from),
+        fmt_local(form.period_to),
+        form.branch,
+        form.division,
+        form.group,
+        form.operations_chief,
+        form.safety_message,
+        form.prepared_by,
+        form.prepared_position,
+        fmt_local(form.prepared_at) if form.prepared_at else "",
+        form.approved_by,
+    ]
 
 
 def _slack_text(slack: float | None) -> str:
@@ -786,7 +850,9 @@ def ics204_csv(plan: AssignmentPlan) -> str:
     w = csv.writer(out, lineterminator="\n")
     if plan.is_exercise:
         w.writerow([f"EXERCISE — {plan.code} — not a real incident"])
-    w.writerow(CSV_COLUMNS)
+    w.writerow(CSV_COLUMNS + FORM_COLUMNS)
+    form_cells = _form_cells(plan.form)
+    method = plan.form.communications[0][2] if plan.form and plan.form.communications else ""
     for x in plan.lines:
         w.writerow(
             [
@@ -809,6 +875,8 @@ def ics204_csv(plan: AssignmentPlan) -> str:
                 "" if x.slack_min is None else f"{x.slack_min:.1f}",
                 f"{x.lateness_min:.1f}",
                 x.instructions,
+                method,
+                *form_cells,
             ]
         )
     for u in plan.unmet:
@@ -816,7 +884,7 @@ def ics204_csv(plan: AssignmentPlan) -> str:
             ["UNMET", "", "", "", "", u.point, u.point_name, "", "", "", "", "", "", "",
              fmt_local(u.window_open) if u.window_open else "",
              fmt_local(u.required_by) if u.required_by else "", "", "",
-             " | ".join(u.reasons + [f"fix: {f}" for f in u.fixes])]
+             " | ".join(u.reasons + [f"fix: {f}" for f in u.fixes]), "", *form_cells]
         )  # fmt: skip
     return out.getvalue()
 
@@ -824,22 +892,35 @@ def ics204_csv(plan: AssignmentPlan) -> str:
 def ics204_markdown(plan: AssignmentPlan) -> str:
     mark = "**EXERCISE — EXERCISE — EXERCISE**\n\n" if plan.is_exercise else ""
     s = plan.settings
-    lines = [
-        f"{mark}# ICS 204 Assignment list — {plan.code}",
-        "",
-        f"- Operational period: from {fmt_local(plan.computed_at)} (local, UTC+8)",
-        f"- Monitoring plan revision: {plan.revision}",
-        f"- Travel: geodesic distance × {s.road_factor:g} ÷ {s.speed_kmh:g} km/h; "
+    f = plan.form
+    lines = [f"{mark}# ICS 204 Assignment list — {plan.code}", ""]
+    if f is not None:
+        lines += [
+            f"1. **Incident name:** {f.incident_name}",
+            f"2. **Operational period:** from {fmt_local(f.period_from)} to {fmt_local(f.period_to)} (local, UTC+8)",
+            f"3. **Branch:** {f.branch}",
+            f"4. **Division:** {f.division}",
+            f"5. **Group:** {f.group}",
+            f"6. **Operations personnel:** Operations section chief {f.operations_chief}; "
+            f"supervisors: {'; '.join(f.supervisors) or '—'}",
+            "",
+        ]
+    lines += [
+        f"- Monitoring plan revision: {plan.revision}, round {plan.round_no}",
+        f"- Travel: {plan.travel_method or f'geodesic distance × {s.road_factor:g} ÷ {s.speed_kmh:g} km/h'}; "
         f"arrive {s.margin_min:g} min before the plume's leading edge",
         f"- Total lateness: {plan.total_lateness_min:.0f} min",
         "",
-        "| Crew | Leader (phone) | People | Point | Where | Requires | Travel | ETA | Required by | Slack |",
-        "|---|---|---:|---|---|---|---:|---|---|---:|",
+        "## 7. Resources assigned and 8. work assignments",
+        "",
+        "| Crew | Leader (contact) | People | Stop | Point | Where | Requires | Travel | ETA | Required by | Slack |",
+        "|---|---|---:|---:|---|---|---|---:|---|---|---:|",
     ]
     for x in plan.lines:
         lines.append(
-            f"| {x.crew} | {x.leader} ({x.leader_phone}) | {x.headcount} | {x.point}{' ★' if x.mandatory else ''} "
-            f"{x.point_name} | {x.reach_id} km {x.km:.2f} ({x.lat:.5f}, {x.lon:.5f}) | {x.requires or '—'} | "
+            f"| {x.crew} | {x.leader} ({x.leader_phone or '—'}) | {x.headcount} | {x.stop} | "
+            f"{x.point}{' ★' if x.mandatory else ''} {x.point_name} | "
+            f"{x.reach_id} km {x.km:.2f} ({x.lat:.5f}, {x.lon:.5f}) | {x.requires or '—'} | "
             f"{x.travel_min:.0f} min | {fmt_local(x.eta, with_date=False)} | "
             f"{fmt_local(x.required_by, with_date=False) if x.required_by else '—'} | {_slack_text(x.slack_min)} |"
         )
@@ -856,12 +937,31 @@ def ics204_markdown(plan: AssignmentPlan) -> str:
         for u in plan.later:
             lines.append(f"- {u.point} {u.point_name}: required by {fmt_local(u.required_by)}")
         lines.append("")
-    lines += ["## Special instructions", ""]
+    lines += ["## 9. Special instructions", ""]
     for x in plan.lines:
         lines.append(f"- {x.crew} → {x.point}: {x.instructions}")
+    if f is not None:
+        lines += ["", "### Safety message", "", f.safety_message]
+        lines += [
+            "",
+            "## 10. Communications",
+            "",
+            "| Name / function | Primary contact | Method |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {n} | {c} | {m} |" for n, c, m in f.communications]
     if plan.idle:
         lines += ["", "## Crews not assigned", ""]
         lines += [f"- {name}: {why}" for name, why in plan.idle]
     for w in plan.warnings:
         lines.append(f"\n> {w}")
+    if f is not None:
+        at = fmt_local(f.prepared_at) if f.prepared_at else SIGNATURE_LINE
+        lines += [
+            "",
+            f"11. **Prepared by:** {f.prepared_by or SIGNATURE_LINE} · position/title "
+            f"{f.prepared_position or SIGNATURE_LINE} · signature {SIGNATURE_LINE} · date/time {at}",
+            f"12. **Approved by:** {f.approved_by or SIGNATURE_LINE} · signature {SIGNATURE_LINE} · "
+            f"date/time {SIGNATURE_LINE}",
+        ]
     return "\n".join(lines) + "\n"

@@ -97,11 +97,10 @@ def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew
                     return row
         own = session.exec(select(Crew.name).where(Crew.exercise_id == incident.id)).all()
         raise UserError(
-            f"no crew {name_or_id!r} in exercise {incident.code}'s roster",
-            fix=f"use one of: {', '.join(own)}"
-            if own
-            else f"give the exercise its roster: "
-            f'`incident drill roster {incident.code} --copy "Crew A,Crew B"`',
+            "errors.crews.not_in_exercise" if own else "errors.crews.exercise_no_roster",
+            crew=repr(name_or_id),
+            code=incident.code,
+            names=", ".join(own),
         )
     row = None
     if isinstance(name_or_id, int) or str(name_or_id).isdigit():
@@ -203,7 +202,13 @@ def set_status(
     if isinstance(crew_name, int) or str(crew_name).isdigit():
         crew = find_crew(session, crew_name)
         if inc is not None and inc.is_exercise and crew.exercise_id != inc.id:
-            raise UserError(f"{crew.name} is not in exercise {inc.code}'s roster", where=inc.code)
+            raise UserError(
+                "errors.crews.not_in_roster",
+                where=inc.code,
+                crew=crew.name,
+                code=inc.code,
+                names=", ".join(session.exec(select(Crew.name).where(Crew.exercise_id == inc.id)).all()),
+            )
     else:
         crew = find_crew(session, crew_name, incident=inc)
     at = as_utc(at or utcnow())
@@ -273,11 +278,7 @@ def check_in(
     if (lat is None) != (lon is None) or (
         lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)  # type: ignore[operator]
     ):
-        raise UserError(
-            f"check-in position {lat!r}, {lon!r} is not a WGS84 latitude and longitude",
-            where="--lat/--lon",
-            fix="give both, in degrees, e.g. --lat 24.68 --lon 109.33",
-        )
+        raise UserError("errors.crews.bad_position", where="--lat/--lon", lat=repr(lat), lon=repr(lon))
     if crew.status == "out_of_service":
         raise UserError(
             f"{crew.name} is out of service",
@@ -292,7 +293,7 @@ def check_in(
         home_unit=_home_unit(session, crew),
         departure_point=departure_point or info.base_name,
         travel_method=travel_method,
-        assignment="",
+        assignment=_routed(session, inc.id, crew.id),  # type: ignore[arg-type]
         qualifications=", ".join(sorted(info.qualifications)),
         lat=lat,
         lon=lon,
@@ -309,6 +310,12 @@ def check_in(
         extra={"at": row.at},
     )
     return row
+
+
+def _routed(session: Session, incident_id: int, crew_id: int) -> str:
+    from incident.sampling.ics211 import route_text
+
+    return route_text(session, incident_id, crew_id)
 
 
 def _home_unit(session: Session, crew: Crew) -> str:

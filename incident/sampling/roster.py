@@ -35,23 +35,21 @@ def copy_crews_to_exercise(session: Session, code: str, names: list[str] | None,
     """
     inc = get_incident(session, code)
     if not inc.is_exercise:
-        raise UserError(f"{inc.code} is not an exercise", where=inc.code, fix="give the drill's EX- code")
+        raise UserError("errors.roster.not_exercise", where=inc.code, code=inc.code)
     refuse_if_ended(inc, "a roster change")
     real = {c.name: c for c in session.exec(select(Crew).where(Crew.exercise_id.is_(None)))}  # type: ignore[union-attr]
     wanted = names if names is not None else sorted(real)
     bad = [n for n in wanted if n not in real and f"Crew {n}" not in real]
     if bad:
         raise UserError(
-            f"no real crew {', '.join(bad)}", where="--copy", fix=f"use some of: {', '.join(sorted(real))}"
+            "errors.roster.no_real_crew", field="copy", bad=", ".join(bad), names=", ".join(sorted(real))
         )
     have = set(session.exec(select(Crew.name).where(Crew.exercise_id == inc.id)).all())
     twice = [
         n for n in wanted if exercise_crew_name((real.get(n) or real[f"Crew {n}"]).name, inc.code) in have
     ]
     if twice:
-        raise UserError(
-            f"already in {inc.code}'s roster: {', '.join(twice)}", where="--copy", fix="copy each crew once"
-        )
+        raise UserError("errors.roster.twice", field="copy", code=inc.code, names=", ".join(twice))
     made = []
     for n in wanted:
         src = real.get(n) or real[f"Crew {n}"]
@@ -96,7 +94,7 @@ def load_roster(
     inc = get_incident(session, exercise) if exercise else None
     if inc is not None:
         if not inc.is_exercise:
-            raise UserError(f"{inc.code} is not an exercise", where=inc.code, fix="give the drill's EX- code")
+            raise UserError("errors.roster.not_exercise", where=inc.code, code=inc.code)
         refuse_if_ended(inc, "a roster change")
     data = read_toml(path)
     keys: dict[str, Responder] = {}

@@ -59,16 +59,12 @@ class TravelSettings:
 
     def check(self) -> None:
         if not self.detour_factor >= 1:
-            raise UserError(
-                f"detour factor {self.detour_factor:g} is below 1",
-                where="--road-factor",
-                fix="roads are never shorter than the straight line: use ≥ 1 (1.4 is typical)",
-            )
+            raise UserError("errors.routes.detour_below_1", field="road_factor", factor=self.detour_factor)
         for name, value in (("--speed", self.speed_kmh), ("--off-road-speed", self.off_road_speed_kmh)):
             if not value > 0:
-                raise UserError(f"speed {value:g} km/h", where=name, fix="give a speed > 0 km/h")
+                raise UserError("errors.routes.speed", where=name, value=value)
         if not self.max_snap_m > 0:
-            raise UserError(f"snap distance {self.max_snap_m:g} m", where="--max-snap", fix="give metres > 0")
+            raise UserError("errors.routes.snap", field="max_snap", metres=self.max_snap_m)
 
 
 # ---------------------------------------------------------------- the road network
@@ -95,24 +91,17 @@ def _speed_of(props: dict, where: str) -> float:
     speed = props.get("speed_kmh")
     if speed is not None:
         if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not speed > 0:
-            raise UserError(
-                f"speed_kmh {speed!r} is not a speed",
-                where=f"{where}, speed_kmh",
-                fix="give km/h > 0, e.g. 60",
-            )
+            raise UserError("errors.routes.bad_speed_kmh", where=f"{where}, speed_kmh", speed=repr(speed))
         return float(speed)
     cls = props.get("road_class")
     if cls is None:
-        raise UserError(
-            "the road has neither speed_kmh nor road_class",
-            where=where,
-            fix=f"add speed_kmh (km/h) or road_class (one of {', '.join(ROAD_CLASS_SPEED_KMH)})",
-        )
+        raise UserError("errors.routes.no_speed", where=where, classes=", ".join(ROAD_CLASS_SPEED_KMH))
     if cls not in ROAD_CLASS_SPEED_KMH:
         raise UserError(
-            f"unknown road_class {cls!r}",
+            "errors.routes.unknown_class",
             where=f"{where}, road_class",
-            fix=f"use one of {', '.join(ROAD_CLASS_SPEED_KMH)}, or give speed_kmh",
+            road_class=repr(cls),
+            classes=", ".join(ROAD_CLASS_SPEED_KMH),
         )
     return ROAD_CLASS_SPEED_KMH[cls]
 
@@ -125,26 +114,14 @@ def _lines_of(geom: dict, where: str) -> list[list]:
     elif kind == "MultiLineString":
         lines = coords if isinstance(coords, list) else None
     else:
-        raise UserError(
-            f"geometry {kind!r} is not a road line",
-            where=f"{where}, geometry",
-            fix="use LineString or MultiLineString",
-        )
+        raise UserError("errors.routes.not_a_line", where=f"{where}, geometry", kind=repr(kind))
     if not isinstance(lines, list) or not all(isinstance(line, list) and len(line) >= 2 for line in lines):
-        raise UserError(
-            "a road line needs at least two [lon, lat] positions",
-            where=f"{where}, coordinates",
-            fix="fix the line",
-        )
+        raise UserError("errors.routes.short_line", where=f"{where}, coordinates")
     for line in lines:
         for pos in line:
             ok = isinstance(pos, list) and len(pos) >= 2 and all(isinstance(v, (int, float)) for v in pos[:2])
             if not ok or not (-180 <= pos[0] <= 180 and -90 <= pos[1] <= 90):
-                raise UserError(
-                    f"position {pos!r} is not [lon, lat] in degrees (WGS84)",
-                    where=f"{where}, coordinates",
-                    fix="GeoJSON order is longitude first, then latitude",
-                )
+                raise UserError("errors.routes.bad_position", where=f"{where}, coordinates", pos=repr(pos))
     return lines
 
 
@@ -157,10 +134,10 @@ def parse_roads(doc: object, source: str = "roads.geojson") -> RoadNetwork:
     import numpy as np
 
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise UserError("not a GeoJSON FeatureCollection", where=source, fix="see docs/formats/roads.md")
+        raise UserError("errors.routes.not_collection", where=source)
     features = doc.get("features")
     if not isinstance(features, list) or not features:
-        raise UserError("the file holds no roads", where=f"{source}, features", fix="add LineString features")
+        raise UserError("errors.routes.no_roads", where=f"{source}, features")
     index: dict[tuple[int, int], int] = {}
     lat: list[float] = []
     lon: list[float] = []
@@ -182,12 +159,12 @@ def parse_roads(doc: object, source: str = "roads.geojson") -> RoadNetwork:
         where = f"{source}, feature {n}" + (f" ({props['name']})" if props.get("name") else "")
         try:
             if not isinstance(feat, dict):
-                raise UserError("a feature is not an object", where=where, fix="fix the GeoJSON")
+                raise UserError("errors.routes.feature_not_object", where=where)
             speed = _speed_of(props, where)
             lines = _lines_of(feat.get("geometry"), where)
             oneway = props.get("oneway", False)
             if not isinstance(oneway, bool):
-                raise UserError(f"oneway {oneway!r}", where=f"{where}, oneway", fix="use true or false")
+                raise UserError("errors.routes.oneway", where=f"{where}, oneway", oneway=repr(oneway))
         except UserError as exc:
             problems.append(exc)
             continue
@@ -223,10 +200,10 @@ def load_roads(path: str | Path) -> RoadNetwork:
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UserError(f"cannot read {p}: {exc.strerror}", where="--roads", fix="check the path") from exc
+        raise UserError("errors.routes.unreadable", field="roads", path=str(p), reason=exc.strerror) from exc
     except json.JSONDecodeError as exc:
         raise UserError(
-            f"not JSON: {exc.msg}", where=f"{p.name}, line {exc.lineno}", fix="fix the GeoJSON syntax"
+            "errors.routes.not_json", where=f"{p.name}, line {exc.lineno}", reason=exc.msg
         ) from exc
     return parse_roads(doc, p.name)
 
