@@ -27,7 +27,8 @@ def test_textual_serve_is_a_runtime_dependency():
     assert any(d.replace(" ", "").startswith("textual-serve") for d in deps)
 
 
-async def test_the_served_page_requests_nothing_from_another_origin(db_url):
+async def test_the_served_page_requests_nothing_from_another_origin(db_url, people):
+    # serve refuses a store without accounts: every browser session logs in as a person
     server = build_server(build_parser().parse_args(["--db", db_url, "serve", "--port", "8765"]))
     app = await server._make_app()
     async with TestClient(TestServer(app)) as client:

@@ -184,6 +184,8 @@ async def test_the_whole_incident_by_keys(fresh_demo_store, lang):
         await pilot.press(*"Wang Fang", "enter")
         await until(pilot, lambda: report_state() == "reviewed")
         await settle(pilot)
+        # separation of duties: the author may not release; another person takes the keyboard
+        app.settings.user = "Zhao Min"
         await pilot.press("p")
         await until(pilot, lambda: screen_name(pilot) == "ConfirmReleaseDialog")
         await settle(pilot)

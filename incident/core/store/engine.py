@@ -274,7 +274,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             yield session
             session.commit()
         except BaseException as exc:
-            session.rollback()
+            try:
+                session.rollback()
+            except Exception:  # noqa: BLE001
+                # The database already ended the transaction (SQLite rolls back on a full disk, and
+                # the savepoint is then gone): the cause below is what the user must hear about.
+                pass
             if isinstance(exc, Exception) and not isinstance(exc, UserError):
                 converted = faults.store_error(exc, engine)
                 if converted is not None:
