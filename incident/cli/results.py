@@ -186,7 +186,7 @@ def _time(text: str | None, where: str):
     try:
         return parse_local(text)
     except UserError as exc:
-        raise UserError(exc.problem, where=where, fix=exc.fix) from None
+        raise exc.relocated(where) from None
 
 
 def _view_row(v) -> dict:

@@ -39,9 +39,10 @@ class Settings:
             from incident.core.errors import UserError
 
             raise UserError(
-                f"unknown language {self.lang!r}",
+                "errors.core.unknown_language",
                 where="--lang / INCIDENT_LANG",
-                fix=f"use one of: {', '.join(SUPPORTED_LANGS)}",
+                lang_name=repr(self.lang),
+                value=", ".join(SUPPORTED_LANGS),
             )
         if self.db_url.startswith("sqlite:///"):
             Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

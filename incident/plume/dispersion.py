@@ -26,11 +26,7 @@ def estimate_one(
     }
     for name, value in values.items():
         if value is None or not math.isfinite(value) or value <= 0:
-            raise UserError(
-                f"{name} is {value!r}; it must be a number > 0",
-                where=f"{where}{name}",
-                fix=f"give {name} > 0",
-            )
+            raise UserError("errors.plume.must_number", where=f"{where}{name}", name=name, value=repr(value))
     k = float(dm.estimate(width_m, depth_m, velocity_m_s, shear_velocity_m_s))
     low, high = dm.band(k)
     return {
@@ -52,15 +48,18 @@ def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}", where=str(path), fix="check the path") from exc
+        raise UserError(
+            "errors.plume.cannot_read", where=str(path), path=path, strerror=exc.strerror
+        ) from exc
     reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     header = list(reader.fieldnames or [])
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise UserError(
-            f"missing column(s) {', '.join(missing)}",
+            "errors.plume.missing_column_s",
             where=f"{path}: header",
-            fix=f"give columns {', '.join(REQUIRED)}",
+            value=", ".join(missing),
+            value2=", ".join(REQUIRED),
         )
     rows = []
     for i, row in enumerate(reader, start=2):
@@ -70,7 +69,7 @@ def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
                 numbers[c] = float(row[c])
             except (TypeError, ValueError):
                 raise UserError(
-                    f"{c} is {row[c]!r}", where=f"{path}, line {i}, {c}", fix="give a number > 0"
+                    "errors.plume.bad", where=f"{path}, line {i}, {c}", c=c, value=repr(row[c])
                 ) from None
         est = estimate_one(**numbers, where=f"{path}, line {i}, ")
         rows.append(

@@ -285,7 +285,7 @@ def _parse_time(text: str, where: str) -> datetime:
     try:
         return parse_local(text)
     except UserError as exc:
-        raise UserError(exc.problem, where=where, fix=exc.fix) from None
+        raise exc.relocated(where) from None
 
 
 @dataclass
@@ -480,7 +480,7 @@ def _at_column(p: UserError, col_where) -> UserError:
         return p
     field_name = _FIELD_TO_COLUMN.get(p.where or "", p.where or "")
     where = col_where(field_name) if field_name in COLUMNS else col_where(field_name or "row")
-    return UserError(p.problem, where=where, fix=p.fix)
+    return p.relocated(where)
 
 
 def _existing_result(session: Session, sample_code: str, parameter: str) -> int | None:

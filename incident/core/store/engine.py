@@ -70,17 +70,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         try:
             import psycopg  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on install
-            raise UserError(
-                "PostgreSQL support is not installed",
-                where="--db",
-                fix="pip install 'incident[postgres]'",
-            ) from exc
+            raise UserError("errors.core.postgresql_support_not_installed", where="--db") from exc
         return create_engine(url, echo=echo, pool_pre_ping=True)
-    raise UserError(
-        f"unsupported database URL {url!r}",
-        where="--db / INCIDENT_DB",
-        fix="use sqlite:///path/to/file.sqlite or postgresql://user:pass@host/db",
-    )
+    raise UserError("errors.core.unsupported_database_url", where="--db / INCIDENT_DB", url=repr(url))
 
 
 def alembic_config(engine: Engine):
@@ -144,9 +136,7 @@ def open_store(url: str) -> Engine:
         raise
     except Exception as exc:
         raise UserError(
-            f"cannot open or upgrade the database: {exc.__class__.__name__}: {exc}",
-            where=url,
-            fix="check the path/URL and permissions; for PostgreSQL check the server is running",
+            "errors.core.cannot_open_upgrade_database", where=url, name=exc.__class__.__name__, exc=exc
         ) from exc
     return engine
 
