@@ -61,6 +61,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parsers(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> list[argparse.ArgumentParser]:
+    """The parser chain of the command that ran, innermost first (``result add`` → add, result, incident)."""
+    chain = [parser]
+    while True:
+        subs = [a for a in chain[-1]._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = next(
+            (
+                a.choices[getattr(args, a.dest)]
+                for a in subs
+                if getattr(args, a.dest, None) in (a.choices or {})
+            ),
+            None,
+        )
+        if chosen is None:
+            return chain[::-1]
+        chain.append(chosen)
+
+
+def field_flag(parser: argparse.ArgumentParser, args: argparse.Namespace, field: str | None) -> str | None:
+    """The command-line flag for a refusal's input field (``mass_kg`` → ``--mass-kg``), or None."""
+    if not field:
+        return None
+    dashed = "--" + field.replace("_", "-")
+    for command in _command_parsers(parser, args):
+        for action in command._actions:
+            if action.dest == field or dashed in action.option_strings:
+                longs = [o for o in action.option_strings if o.startswith("--")]
+                return longs[0] if longs else (action.option_strings or [action.metavar or field])[0]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -72,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_tui(args) or 0
         return handler(args) or 0
     except UserError as exc:
-        print(f"incident: {exc.render()}", file=sys.stderr)
+        print(f"incident: {exc.render(field_label=field_flag(parser, args, exc.field))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("incident: interrupted", file=sys.stderr)

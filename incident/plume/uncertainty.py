@@ -164,7 +164,7 @@ def check_members(n_members: int) -> None:
     if not isinstance(n_members, int) or not 1 <= n_members <= MAX_MEMBERS:
         raise UserError(
             "errors.plume.ensemble_size_out_range",
-            where="--ensemble",
+            field="ensemble",
             n_members=repr(n_members),
             max_members=MAX_MEMBERS,
         )

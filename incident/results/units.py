@@ -106,23 +106,20 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
     if medium == "other":
         medium = "water"
     if unit is None or not str(unit).strip():
-        raise UserError(
-            "the unit is empty",
-            where=where,
-            fix=f"give the unit the value was measured in, e.g. {', '.join(known_units(medium)[:3])}",
-        )
+        raise UserError("errors.results.unit_empty", where=where, value=", ".join(known_units(medium)[:3]))
     key = _unit_key(str(unit))
     if key in _AMBIGUOUS:
         raise UserError(
-            f"{unit!r} is ambiguous: {_AMBIGUOUS[key]}",
+            "errors.results.ambiguous",
             where=where,
-            fix=f"write the unit explicitly: for {medium} use {' or '.join(known_units(medium)[:2])}",
+            unit=repr(unit),
+            value=_AMBIGUOUS[key],
+            medium=medium,
+            value2=" or ".join(known_units(medium)[:2]),
         )
     if key not in _UNITS:
         raise UserError(
-            f"unknown unit {unit!r}",
-            where=where,
-            fix=f"use one of {', '.join(known_units(medium))}",
+            "errors.results.unknown_unit", where=where, unit=repr(unit), value=", ".join(known_units(medium))
         )
     unit_medium, factor = _UNITS[key]
     if unit_medium != medium:
@@ -134,9 +131,12 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
             ("soil", "water"): "mg/L is a water unit; for soil use mg/kg",
         }.get((medium, unit_medium), f"use one of {', '.join(known_units(medium))}")
         raise UserError(
-            f"{_DISPLAY[key]} is a {unit_medium} unit but this is a {medium} sample",
+            "errors.results.unit_but_sample",
             where=where,
             fix=hint,
+            value=_DISPLAY[key],
+            unit_medium=unit_medium,
+            medium=medium,
         )
     return factor
 
@@ -164,62 +164,40 @@ def _diagnose(raw: str, text: str, field: str, *, allow_negative: bool) -> UserE
     if re.search(r"[Oo]", text) and re.fullmatch(r"[0-9Oo.,eE+-]+", text):
         fixed = text.replace("O", "0").replace("o", "0")
         return UserError(
-            f"{quoted} contains the letter O where a digit is expected",
-            where=field,
-            fix=f"type the digit zero: {fixed!r}",
+            "errors.results.contains_letter_o_where", where=field, quoted=quoted, fixed=repr(fixed)
         )
     if re.search(r"[lI]", text) and re.fullmatch(r"[0-9lI.eE+-]+", text):
-        return UserError(
-            f"{quoted} contains the letter l or I where a digit is expected",
-            where=field,
-            fix="type the digit one (1)",
-        )
+        return UserError("errors.results.contains_letter_l_i", where=field, quoted=quoted)
     if "," in text or "，" in text:
-        return UserError(
-            f"{quoted} uses a comma: a decimal comma and a thousands separator look the same",
-            where=field,
-            fix="use a point for decimals (0.5) and no thousands separator (1200)",
-        )
+        return UserError("errors.results.uses_comma_decimal_comma", where=field, quoted=quoted)
     if "。" in text:
-        return UserError(
-            f"{quoted} uses the ideographic full stop 。",
-            where=field,
-            fix="switch the input method to half-width and use a point: 0.5",
-        )
+        return UserError("errors.results.uses_ideographic_full_stop", where=field, quoted=quoted)
     if text.count(".") > 1:
-        return UserError(f"{quoted} has more than one decimal point", where=field, fix="e.g. 1.2")
+        return UserError("errors.results.has_more_than_one", where=field, quoted=quoted)
     if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?", text):
-        return UserError(
-            f"{quoted} has an incomplete exponent",
-            where=field,
-            fix="write the exponent digits (1.2e-3) or drop the e",
-        )
+        return UserError("errors.results.has_incomplete_exponent", where=field, quoted=quoted)
     if re.fullmatch(r"\d+\.", text):
-        return UserError(f"{quoted} ends with a point", where=field, fix=f"write {text}0 or {text[:-1]}")
+        return UserError("errors.results.ends_point", where=field, quoted=quoted, text=text, value=text[:-1])
     if text.startswith("-") and _NUMBER.match(text[1:]):
         if allow_negative:
-            return UserError(f"{quoted} is not a number", where=field)
-        return UserError(
-            f"{quoted} is negative: a concentration cannot be below zero",
-            where=field,
-            fix="enter the measured value; below the detection limit, record 'not detected' with the limit",
-        )
-    return UserError(f"{quoted} is not a number", where=field, fix="type digits with a point, e.g. 0.012")
+            return UserError("errors.results.not_number_2", where=field, quoted=quoted)
+        return UserError("errors.results.negative_concentration_cannot_below", where=field, quoted=quoted)
+    return UserError("errors.results.not_number", where=field, quoted=quoted)
 
 
 def parse_number(text: str | None, field: str, *, allow_zero: bool = True) -> float:
     """Strictly parse a non-negative decimal number typed by a person."""
     if text is None or not str(text).strip():
-        raise UserError("is empty", where=field, fix="type a number, e.g. 0.012")
+        raise UserError("errors.results.empty_9", where=field)
     raw = str(text)
     clean = _normalise_text(raw)
     if not _NUMBER.match(clean):
         raise _diagnose(raw, clean, field, allow_negative=False)
     value = float(clean)
     if value != value or value in (float("inf"), float("-inf")):
-        raise UserError(f"{raw!r} is not a finite number", where=field)
+        raise UserError("errors.results.not_finite_number", where=field, raw=repr(raw))
     if value == 0 and not allow_zero:
-        raise UserError(f"{raw!r} is zero", where=field, fix="give a positive number")
+        raise UserError("errors.results.zero", where=field, raw=repr(raw))
     return value
 
 
@@ -238,7 +216,7 @@ _NOT_DETECTED_WORDS = {"nd", "n.d.", "未检出", "not detected", "bdl", "<dl", 
 def parse_result_value(text: str | None, field: str = "value") -> ParsedValue:
     """A result value: a number, ``<X`` / ``XL`` (not detected, limit X), or ``ND``."""
     if text is None or not str(text).strip():
-        raise UserError("is empty", where=field, fix="type the measured value, e.g. 0.012")
+        raise UserError("errors.results.empty_10", where=field)
     clean = _normalise_text(str(text))
     if clean.lower() in _NOT_DETECTED_WORDS:
         return ParsedValue(None, False, None)
