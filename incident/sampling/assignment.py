@@ -52,16 +52,14 @@ class AssignSettings:
     def check(self) -> None:
         if not self.road_factor >= 1:
             raise UserError(
-                f"road factor {self.road_factor:g} is below 1",
-                where="--road-factor",
-                fix="roads are never shorter than the straight line: use ≥ 1 (1.4 is typical)",
+                "errors.sampling.road_factor_below", field="road_factor", road_factor=self.road_factor
             )
         if not self.speed_kmh > 0:
-            raise UserError(f"speed {self.speed_kmh:g} km/h", where="--speed", fix="give a speed > 0 km/h")
+            raise UserError("errors.sampling.speed_km_h", field="speed", speed_kmh=self.speed_kmh)
         if not self.period_h > 0:
-            raise UserError(f"period {self.period_h:g} h", where="--period", fix="give hours > 0, e.g. 12")
+            raise UserError("errors.sampling.period_h", field="period", period_h=self.period_h)
         if self.margin_min < 0:
-            raise UserError(f"margin {self.margin_min:g} min is negative", where="--margin", fix="use ≥ 0")
+            raise UserError("errors.sampling.margin_min_negative", field="margin", margin_min=self.margin_min)
 
 
 if TYPE_CHECKING:
@@ -137,9 +135,10 @@ def solve(
     mand_w = (n_points + 1) * unmet_w  # one unmet mandatory point outweighs all others unmet
     if (n_points + 1) * mand_w >= EXACT_LIMIT:
         raise UserError(
-            "the assignment is too large to solve exactly "
-            f"({n_crews} crews × {n_points} points, travel up to {max_travel / 3600:.0f} h)",
-            fix="assign a subset of the points at a time (--points S1,S2,...)",
+            "errors.sampling.assignment_too_large_solve",
+            n_crews=n_crews,
+            n_points=n_points,
+            value=max_travel / 3600,
         )
     n = n_crews + n_points
     cost = np.full((n, n), np.inf)
@@ -249,9 +248,10 @@ def plan_assignment(
         bad = [n for n in points if n not in known]
         if bad:
             raise UserError(
-                f"not active points of the plan: {', '.join(bad)}",
-                where="--points",
-                fix=f"use some of {', '.join(sorted(known))}",
+                "errors.sampling.not_active_points_plan",
+                field="points",
+                value=", ".join(bad),
+                value2=", ".join(sorted(known)),
             )
         targets = [p for p in targets if p.number in points]
     period_end = now + timedelta(hours=settings.period_h)
@@ -374,7 +374,7 @@ def dispatch(session: Session, plan: AssignmentPlan, *, actor: str) -> list[Assi
     rows = []
     for line in plan.lines:
         if line.point_id is None:
-            raise UserError(f"point {line.point} is not stored", fix="re-run the assignment")
+            raise UserError("errors.sampling.point_not_stored", point=line.point)
         row = Assignment(
             incident_id=inc.id,  # type: ignore[arg-type]
             crew_id=line.crew_id,

@@ -95,7 +95,9 @@ def find_crew(session: Session, name_or_id: str | int) -> Crew:
         row = session.exec(select(Crew).where(Crew.name == f"Crew {name_or_id}")).first()
     if row is None:
         names = ", ".join(c.name for c in session.exec(select(Crew).order_by(Crew.name)))
-        raise UserError(f"no crew {name_or_id!r}", fix=f"use one of: {names or '(no crews: load a roster)'}")
+        raise UserError(
+            "errors.sampling.no_crew", name_or_id=repr(name_or_id), value=names or "(no crews: load a roster)"
+        )
     return row
 
 
@@ -166,14 +168,13 @@ def set_status(
     status = status.strip().lower().replace(" ", "_").replace("-", "_")
     if status not in STATUSES:
         raise UserError(
-            f"unknown crew status {status!r}", where="status", fix=f"use one of: {', '.join(STATUSES)}"
+            "errors.sampling.unknown_crew_status",
+            where="status",
+            status=repr(status),
+            value=", ".join(STATUSES),
         )
     if status == "out_of_service" and not note.strip():
-        raise UserError(
-            "taking a crew out of service needs a reason",
-            where="--note",
-            fix='say why, e.g. --note "vehicle breakdown at km 60"',
-        )
+        raise UserError("errors.sampling.taking_crew_out_service", field="note")
     crew = find_crew(session, crew_name)
     inc = get_incident(session, code) if code else None
     at = as_utc(at or utcnow())
@@ -230,14 +231,9 @@ def check_in(
     crew = find_crew(session, crew_name)
     info = crew_info(session, crew, on=on)
     if headcount is not None and headcount < 1:
-        raise UserError(
-            f"headcount {headcount} is not a number of people", where="--headcount", fix="give ≥ 1"
-        )
+        raise UserError("errors.sampling.headcount_not_number_people", field="headcount", headcount=headcount)
     if crew.status == "out_of_service":
-        raise UserError(
-            f"{crew.name} is out of service",
-            fix=f"set it available first: `incident crew status {crew.name!r} available`",
-        )
+        raise UserError("errors.sampling.out_service", name=crew.name, name2=repr(crew.name))
     row = CheckIn(
         incident_id=inc.id,  # type: ignore[arg-type]
         crew_id=crew.id,  # type: ignore[arg-type]
@@ -305,10 +301,7 @@ def default_kit_check() -> KitCheck:
     try:
         from incident.readiness import kit_ready
     except ImportError as exc:
-        raise UserError(
-            "kit readiness cannot be checked: the readiness service is not in this build",
-            fix="pass --skip-kit-check to assign without checking kits (the ICS 204 list says so)",
-        ) from exc
+        raise UserError("errors.sampling.kit_readiness_cannot_checked") from exc
     return kit_ready
 
 
