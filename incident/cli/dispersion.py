@@ -47,11 +47,7 @@ def run(args) -> int:
             sys.stdout.write(buf.getvalue())
         return 0
     if None in (args.width, args.depth, args.velocity, args.shear_velocity):
-        raise UserError(
-            "give --csv FILE, or all of --width, --depth, --velocity, --shear-velocity",
-            where="incident dispersion",
-            fix="e.g. incident dispersion --width 50 --depth 1.2 --velocity 0.6 --shear-velocity 0.07",
-        )
+        raise UserError("errors.cli.give_csv_file_all", where="incident dispersion")
     est = estimate_one(args.width, args.depth, args.velocity, args.shear_velocity)
     if args.json:
         as_json(est)

@@ -69,11 +69,7 @@ def _parse_head(text: str) -> tuple[int, str]:
     seq, _, hash_ = text.partition(":")
     hash_ = hash_.strip().lower()
     if not seq.strip().isdigit() or len(hash_) != 64 or any(c not in "0123456789abcdef" for c in hash_):
-        raise UserError(
-            f"cannot read the chain head {text!r}",
-            where="--head",
-            fix="give SEQ:HASH, e.g. 12:3fa2… with the full 64-character hash from the export header",
-        )
+        raise UserError("errors.cli.cannot_read_chain_head", where="--head", text=repr(text))
     return int(seq), hash_
 
 
@@ -83,9 +79,7 @@ def cmd_verify(args) -> int:
 
     head = _parse_head(args.head) if args.head else None
     if head and not args.incident:
-        raise UserError(
-            "--head needs an incident code", where="--head", fix="incident verify CODE --head SEQ:HASH"
-        )
+        raise UserError("errors.cli.head_needs_incident_code", where="--head")
     with session_scope(engine_from(args)) as s:
         report = verify(s, args.incident, head=head)
     if args.json:
@@ -183,15 +177,10 @@ def tui_command(args) -> str:
 
 def build_server(args):
     if not 1 <= args.port <= 65535:
-        raise UserError(f"port {args.port} is out of range", where="--port", fix="use 1024-65535, e.g. 8000")
+        raise UserError("errors.cli.port_out_range", where="--port", port=args.port)
     if not is_loopback(args.host):
         if not args.public:
-            raise UserError(
-                f"{args.host} is reachable from other machines and the app has no login of its own",
-                where="--host",
-                fix="keep the default 127.0.0.1 and put an authenticating reverse proxy in front "
-                "(docs/serve.md), or add --public if the proxy runs elsewhere",
-            )
+            raise UserError("errors.cli.reachable_other_machines_app", where="--host", host=args.host)
         print(
             f"warning: serving on {args.host}: anyone who can reach port {args.port} can use the app "
             "and its database. Put an authenticating reverse proxy in front.",
@@ -200,9 +189,7 @@ def build_server(args):
     try:
         from textual_serve.server import Server
     except ImportError as exc:  # pragma: no cover - depends on install
-        raise UserError(
-            "textual-serve is not installed", where="incident serve", fix="pip install 'incident[serve]'"
-        ) from exc
+        raise UserError("errors.cli.textual_serve_not_installed", where="incident serve") from exc
     engine_from(args)  # open (and upgrade) the database once, before any session starts
     return Server(
         tui_command(args),

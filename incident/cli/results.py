@@ -369,9 +369,7 @@ def cmd_result_correct(args) -> int:
     with session_scope(engine_from(args)) as s:
         old = s.get(Result, args.result_id)
         if old is None:
-            raise UserError(
-                f"no result #{args.result_id}", where="RESULT_ID", fix="`incident results CODE --all`"
-            )
+            raise UserError("errors.cli.no_result", where="RESULT_ID", result_id=args.result_id)
         code = s.get(Incident, old.incident_id).code
         args.sample = None
         raw = _input_from_args(args, base=input_from_result(s, old))
@@ -493,7 +491,7 @@ def cmd_custody(args) -> int:
             who, since = custody.holder(s, sample)
         else:
             if not args.from_person or not args.to_person:
-                raise UserError("a hand-off needs both --from and --to", where="--from/--to")
+                raise UserError("errors.cli.hand_off_needs_both", where="--from/--to")
             steps = custody.hand_off(
                 s,
                 args.sample,

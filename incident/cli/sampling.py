@@ -154,10 +154,7 @@ def run_forecast(session, code: str, extra_points: list, horizon_h: float, *, ac
     try:
         from incident.plume import forecast_for
     except ImportError as exc:
-        raise UserError(
-            "the plume forecast service is not in this build",
-            fix="install the full build (incident.plume.forecast); the plan needs a forecast",
-        ) from exc
+        raise UserError("errors.cli.plume_forecast_service_not") from exc
     stored = forecast_for(session, code, actor=actor, extra_points=extra_points, horizon_h=horizon_h)
     return stored.to_forecast()
 
@@ -577,7 +574,7 @@ def cmd_export_geojson(args) -> int:
             Path(args.output).write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
             raise UserError(
-                f"cannot write {args.output}: {exc.strerror}", where="-o", fix="check the folder"
+                "errors.cli.cannot_write", where="-o", output=args.output, strerror=exc.strerror
             ) from exc
         n = {
             k: sum(1 for f in doc["features"] if f["properties"].get("layer") == k)

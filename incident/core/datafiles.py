@@ -58,7 +58,14 @@ def require(entry: dict, key: str, kind: type | tuple, where: str) -> Any:
     value = entry[key]
     if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise UserError(f"{key!r} is {value!r}"[:200], where=where, fix=f"{key} must be a {names}")
+        raise UserError(
+            "errors.core.wrong_type",
+            where=where,
+            key_name=repr(key),
+            value=repr(value)[:150],
+            key_name2=key,
+            kinds=names,
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise UserError("errors.core.bad", where=where, key_name=repr(key), value=repr(value), key_name2=key)
     return value
@@ -71,9 +78,11 @@ def tables_of(container: Any, key: str, where: str) -> list[dict]:
     value = container.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise UserError(
-            f"{key!r} must be a list of tables, found {value!r}"[:200],
+            "errors.core.not_list_of_tables",
             where=where,
-            fix=f"write each one as a [[{key}]] section, or as {{ ... }} inside [ ]",
+            key_name=repr(key),
+            value=repr(value)[:150],
+            key_name2=key,
         )
     return value
 
@@ -89,7 +98,11 @@ def strings_of(entry: dict, key: str, where: str) -> list[str]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UserError(
-            f"{key!r} is {value!r}"[:200], where=where, fix=f'{key} must be a list of text: ["a", "b"]'
+            "errors.core.not_list_of_text",
+            where=where,
+            key_name=repr(key),
+            value=repr(value)[:150],
+            key_name2=key,
         )
     return value
 

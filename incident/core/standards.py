@@ -163,10 +163,10 @@ def methods() -> dict[str, Method]:
 def check_principle(key: str, *, where: str = "--principle") -> str:
     k = str(key or "").strip().lower()
     if k not in principles():
+        if not k:
+            raise UserError("errors.core.no_principle", where=where, known=", ".join(principles()))
         raise UserError(
-            f"unknown analytical principle {key!r}" if k else "no analytical principle given",
-            where=where,
-            fix=f"use one of {', '.join(principles())}",
+            "errors.core.unknown_principle", where=where, key_name=repr(key), known=", ".join(principles())
         )
     return k
 

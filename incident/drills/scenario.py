@@ -135,9 +135,10 @@ class DrillScenario:
             if m.key == wanted:
                 return m
         raise UserError(
-            f"the drill's lab has no method {key!r}",
-            where="--method",
-            fix=f"use one of {', '.join(m.key for m in self.methods)} (the scenario's [[lab.method]] list)",
+            "errors.drills.drill_s_lab_has",
+            field="method",
+            key_name=repr(key),
+            value=", ".join(m.key for m in self.methods),
         )
 
     def to_json(self) -> str:

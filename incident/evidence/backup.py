@@ -60,9 +60,7 @@ def _decode(table: Table, row: dict[str, Any], where: str) -> dict[str, Any]:
     for name, value in row.items():
         if name not in table.c:
             raise UserError(
-                f"column {table.name}.{name} is not known to this version of incident",
-                where=where,
-                fix="upgrade incident to the version that made the backup, then import again",
+                "errors.evidence.column_not_known_version", where=where, name=table.name, name2=name
             )
         if value is not None:
             kind = _python_type(table.c[name].type)
@@ -73,9 +71,12 @@ def _decode(table: Table, row: dict[str, Any], where: str) -> dict[str, Any]:
                     value = date.fromisoformat(value)
             except (TypeError, ValueError) as exc:
                 raise UserError(
-                    f"{table.name}.{name} = {value!r} is not a valid {kind.__name__}",
+                    "errors.evidence.not_valid",
                     where=where,
-                    fix="the file is damaged; use an intact copy",
+                    name=table.name,
+                    name2=name,
+                    value=repr(value),
+                    name3=kind.__name__,
                 ) from exc
         out[name] = value
     return out
@@ -177,13 +178,14 @@ def export_incident(
     inc = get_incident(session, code)
     path = Path(path)
     if path.exists() and not overwrite:
-        raise UserError(f"{path} already exists", where="-o", fix="choose another file name or add --force")
+        raise UserError("errors.evidence.already_exists", field="output", path=path)
     report = integrity.verify(session, inc.code)
     if not report.ok:
         raise UserError(
-            f"the evidence trail of {inc.code} is broken: {report.first_problem.render()}",  # type: ignore[union-attr]
+            "errors.evidence.evidence_trail_broken",
             where="incident backup export",
-            fix=f"run `incident verify {inc.code}` for details; keep a copy of the database file as it is",
+            code=inc.code,
+            value=report.first_problem.render(),
         )
     rows = collect(session, inc)
     head = integrity.chain_head(session, inc.code)
@@ -222,7 +224,7 @@ def export_incident(
 
 
 def _refuse(path: Path, problem: str, fix: str = "use an intact copy of the backup") -> UserError:
-    return UserError(f"{problem}; nothing was imported", where=str(path), fix=fix)
+    return UserError("errors.evidence.nothing_was_imported", where=str(path), fix=fix, problem_name=problem)
 
 
 def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
@@ -231,9 +233,7 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UserError(
-            f"cannot read the backup: {exc.strerror}", where=str(path), fix="check the path"
-        ) from exc
+        raise UserError("errors.evidence.cannot_read_backup", where=str(path), strerror=exc.strerror) from exc
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -279,11 +279,7 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
             raise _refuse(path, f"line {n} is not a row of a backup")
         table = by_name.get(item["table"])
         if table is None:
-            raise UserError(
-                f"table {item['table']!r} is not known to this version of incident",
-                where=where,
-                fix="upgrade incident to the version that made the backup",
-            )
+            raise UserError("errors.evidence.table_not_known_version", where=where, table=repr(item["table"]))
         rows.append((table.name, item["role"], _decode(table, item["row"], where)))
     if end["end"].get("rows") != len(rows):
         raise _refuse(

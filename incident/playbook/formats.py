@@ -1025,11 +1025,9 @@ def load_playbook_file(path: str | Path) -> Playbook:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError(
-            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
-        ) from exc
+        raise UserError("errors.playbook.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
     except UnicodeDecodeError as exc:
-        raise UserError("the file is not UTF-8 text", where=str(path), fix="save it as UTF-8") from exc
+        raise UserError("errors.playbook.file_not_utf_text", where=str(path)) from exc
     return parse_playbook(text, str(path))
 
 
@@ -1063,9 +1061,11 @@ def find_playbook(ref: str, directory: Path = PLAYBOOK_DIR) -> Playbook:
             return pb
         ids.append(pb.id)
     raise UserError(
-        f"no playbook {ref!r}",
+        "errors.playbook.no_playbook",
         where="playbook",
-        fix=f"{_suggest(ref, ids)}use one of: {', '.join(ids)} (or a path to a .toml file)",
+        ref=repr(ref),
+        suggest_ref=_suggest(ref, ids),
+        value=", ".join(ids),
     )
 
 

@@ -124,11 +124,7 @@ def export_csv(session: Session, path: str | Path) -> dict[str, int]:
             writer.writeheader()
             writer.writerows(rows)
     except OSError as exc:
-        raise UserError(
-            f"cannot write the file: {exc.strerror}",
-            where=str(path),
-            fix="check the folder exists and you may write there",
-        ) from exc
+        raise UserError("errors.readiness.cannot_write_file", where=str(path), strerror=exc.strerror) from exc
     return {"equipment": len(equipment), "calibration": len(schedules), "consumable": len(lots)}
 
 
@@ -211,9 +207,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
     try:
         fh = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise UserError(
-            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
-        ) from exc
+        raise UserError("errors.readiness.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
     rows: list[_Row] = []
     with fh:
         try:
@@ -222,7 +216,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
             unknown = [h for h in header if h not in COLUMNS]
             if "record" not in header:
                 raise UserError(
-                    "the header has no 'record' column",
+                    "errors.readiness.header_has_no_record",
                     where=f"{path}:1",
                     fix="start from a file made by `incident inventory export`; columns: "
                     + ",".join(COLUMNS),
@@ -253,14 +247,10 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                     continue
                 rows.append(_parse(check, raw, line, record))
         except UnicodeDecodeError as exc:
-            raise UserError(
-                "the file is not UTF-8 text", where=str(path), fix="save it from the spreadsheet as CSV UTF-8"
-            ) from exc
+            raise UserError("errors.readiness.file_not_utf_text", where=str(path)) from exc
         except csv.Error as exc:
             raise UserError(
-                f"not valid CSV: {exc}",
-                where=f"{path}:{reader.line_num}",
-                fix="check the quotes on that line",
+                "errors.readiness.not_valid_csv", where=f"{path}:{reader.line_num}", exc=exc
             ) from exc
     return rows
 

@@ -49,7 +49,7 @@ def _refusals():
 
 
 #: Refusals still written as English text. Each one converted to a key lowers this; it may never rise.
-ENGLISH_ONLY_REFUSALS = 238
+ENGLISH_ONLY_REFUSALS = 11
 
 
 def test_every_refusal_key_is_translated():
