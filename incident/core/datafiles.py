@@ -50,9 +50,7 @@ def parse_day(value: Any, *, where: str, today: date | None = None) -> date | No
 
 def require(entry: dict, key: str, kind: type | tuple, where: str) -> Any:
     if not isinstance(entry, dict):
-        raise UserError(
-            f"expected a table, found {entry!r}"[:200], where=where, fix="write { key = value, ... }"
-        )
+        raise UserError("errors.core.expected_table", where=where, found=repr(entry)[:150])
     if key not in entry:
         raise UserError("errors.core.missing", where=where, key_name=repr(key), key_name2=key)
     value = entry[key]

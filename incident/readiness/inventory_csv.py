@@ -143,14 +143,15 @@ class _Checker:
         self.source = source
         self.problems: list[UserError] = []
 
-    def bad(self, line: int, column: str, problem: str, fix: str) -> None:
-        self.problems.append(UserError(problem, where=f"{self.source}:{line} column {column}", fix=fix))
+    def bad(self, line: int, column: str, message_key: str, /, **params: Any) -> None:
+        """Note a problem: ``message_key`` is an ``errors.readiness`` catalog key, ``params`` its values."""
+        self.problems.append(UserError(message_key, where=f"{self.source}:{line} column {column}", **params))
 
     def text(self, raw: dict[str, str], line: int, column: str, *, required: bool = False) -> str | None:
         value = (raw.get(column) or "").strip()
         if not value:
             if required:
-                self.bad(line, column, f"{column} is empty", f"fill in {column}")
+                self.bad(line, column, "errors.readiness.empty_2", column=column)
             return None
         return value
 
@@ -165,15 +166,18 @@ class _Checker:
             self.bad(
                 line,
                 column,
-                f"{value!r} is not {kind}",
-                f"write {column} as {kind}, e.g. {'30' if integer else '12.5'}",
+                "errors.readiness.not",
+                value=repr(value),
+                kind=kind,
+                column=column,
+                value2="30" if integer else "12.5",
             )
             return None
         if number != number or number in (float("inf"), float("-inf")):
-            self.bad(line, column, f"{value!r} is not a finite number", f"write {column} as a number")
+            self.bad(line, column, "errors.readiness.not_finite_number", value=repr(value), column=column)
             return None
         if minimum is not None and number < minimum:
-            self.bad(line, column, f"{column} is {value}", f"{column} must be at least {minimum:g}")
+            self.bad(line, column, "errors.readiness.bad", column=column, value=value, minimum=minimum)
             return None
         return number
 
@@ -184,13 +188,13 @@ class _Checker:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            self.bad(line, column, f"{value!r} is not a date", "write dates as YYYY-MM-DD")
+            self.bad(line, column, "errors.readiness.not_date_2", value=repr(value))
             return None
 
     def choice(self, raw, line, column, choices, default) -> str:
         value = self.text(raw, line, column) or default
         if value not in choices:
-            self.bad(line, column, f"{value!r} is not known", f"use one of {', '.join(choices)}")
+            self.bad(line, column, "errors.readiness.not_known", value=repr(value), value2=", ".join(choices))
         return value
 
     def yes_no(self, raw, line, column, default: bool) -> bool:
@@ -198,7 +202,7 @@ class _Checker:
         if value is None:
             return default
         if value.casefold() not in _YES:
-            self.bad(line, column, f"{value!r} is not yes or no", "write yes or no")
+            self.bad(line, column, "errors.readiness.not_yes_no", value=repr(value))
             return default
         return _YES[value.casefold()]
 
@@ -225,24 +229,23 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                 check.bad(
                     1,
                     ", ".join(unknown),
-                    f"unknown column(s) {', '.join(map(repr, unknown))}",
-                    "use the column names of `incident inventory export`",
+                    "errors.readiness.unknown_column_s",
+                    value=", ".join(map(repr, unknown)),
                 )
             for raw in reader:
                 line = reader.line_num
                 if None in raw:
-                    check.bad(
-                        line,
-                        "—",
-                        f"{len(raw[None])} value(s) more than the header has columns",
-                        "remove the extra cells or quote text with commas",
-                    )
+                    check.bad(line, "—", "errors.readiness.value_s_more_than", len_value=len(raw[None]))
                 if not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
                     continue  # blank line
                 record = (raw.get("record") or "").strip()
                 if record not in RECORDS:
                     check.bad(
-                        line, "record", f"record {record!r} is not known", f"use one of {', '.join(RECORDS)}"
+                        line,
+                        "record",
+                        "errors.readiness.record_not_known",
+                        record=repr(record),
+                        value=", ".join(RECORDS),
                     )
                     continue
                 rows.append(_parse(check, raw, line, record))
@@ -301,19 +304,14 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
         else:
             key = ("consumable", v["item"], v["lot"])
         if None not in key and key in seen:
-            check.bad(row.line, "—", f"the same {row.record} as line {seen[key]}", "keep one row per record")
+            check.bad(row.line, "—", "errors.readiness.same_line", record=row.record, value=seen[key])
         seen.setdefault(key, row.line)
         if row.record == "equipment" and v["asset_tag"]:
             in_file.add(v["asset_tag"])
     for row in rows:
         tag = row.values.get("asset_tag")
         if row.record == "calibration" and tag and tag not in existing and tag not in in_file:
-            check.bad(
-                row.line,
-                "asset_tag",
-                f"{tag!r} is not in the inventory or in this file",
-                "add an equipment row for it or fix the tag",
-            )
+            check.bad(row.line, "asset_tag", "errors.readiness.not_inventory_file", tag=repr(tag))
     if check.problems:
         raise ValidationErrors(str(path), check.problems)
     counts = {"added": 0, "updated": 0, "unchanged": 0}

@@ -26,7 +26,6 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import as_utc, parse_local, utcnow
 from incident.core.errors import UserError
-from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.core.store.tables import Station, StationReading, StationRejection
 from incident.stations._hj212 import (
@@ -374,9 +373,10 @@ def ingest_csv(engine: Engine, path: str | Path, *, actor: str) -> IngestReport:
                 parameter = WATER_CODES[key].parameter if key in WATER_CODES else key
                 if parameter not in PARAMETER_CODES:
                     raise UserError(
-                        t("stations.csv.parameter", found=key),
+                        "stations.csv.parameter",
                         where=f"{where}: parameter",
-                        fix=t("stations.add.bad_parameters_fix", known=", ".join(PARAMETER_CODES)),
+                        found=key,
+                        known=", ".join(PARAMETER_CODES),
                     )
                 flag = row.get("flag") or VALID_FLAG
                 if flag not in FLAGS:
