@@ -79,8 +79,6 @@ def test_every_refusal_key_is_translated():
 
 
 def test_english_only_refusals_only_go_down():
-
-
     english = [f"{path}:{line}" for path, line, arg in _refusals() if not _keyed(arg)]
     assert len(english) <= ENGLISH_ONLY_REFUSALS, (
         "write new refusals as catalog keys (incident/core/errors.py)"
