@@ -200,7 +200,7 @@ class DrillScreen(Localised, Screen):
     def action_inject_log(self) -> None:
         self.app.push_screen(InjectLogDialog(self.status.injects if self.status else []))
 
-    def action_evaluate(self, values: dict | None = None, error: str | None = None) -> None:
+    def action_evaluate(self, values: dict | None = None, error: str | UserError | None = None) -> None:
         st = self.status
         if st is None:
             return
@@ -241,12 +241,14 @@ class DrillScreen(Localised, Screen):
                 )
                 text = t("drill.rated", capability=ev.capability, rating=ev.rating)
         except UserError as exc:
-            self.app.call_from_thread(self.action_evaluate, values, exc.render())
+            self.app.call_from_thread(self.action_evaluate, values, exc)
             return
         self.app.call_from_thread(self.notify, text)
         self.app.call_from_thread(self.load)
 
-    def action_corrective_action(self, values: dict | None = None, error: str | None = None) -> None:
+    def action_corrective_action(
+        self, values: dict | None = None, error: str | UserError | None = None
+    ) -> None:
         st = self.status
         first = st.evaluations[0].capability if st and st.evaluations else ""
         fields = [
@@ -281,12 +283,12 @@ class DrillScreen(Localised, Screen):
                 )
                 text = t("drill.action_added", capability=row.capability)
         except UserError as exc:
-            self.app.call_from_thread(self.action_corrective_action, values, exc.render())
+            self.app.call_from_thread(self.action_corrective_action, values, exc)
             return
         self.app.call_from_thread(self.notify, text)
         self.app.call_from_thread(self.load)
 
-    def action_export(self, values: dict | None = None, error: str | None = None) -> None:
+    def action_export(self, values: dict | None = None, error: str | UserError | None = None) -> None:
         from incident.core.config import default_data_dir
 
         settings = self.app.settings  # type: ignore[attr-defined]
@@ -317,14 +319,14 @@ class DrillScreen(Localised, Screen):
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
                 out = export_aar(s, self.code, path, actor=self.app.settings.user, lang=lang)  # type: ignore[attr-defined]
         except UserError as exc:
-            self.app.call_from_thread(self.action_export, values, exc.render())
+            self.app.call_from_thread(self.action_export, values, exc)
             return
         except OSError as exc:
             self.app.call_from_thread(self.action_export, values, f"{values['path']}: {exc.strerror}")
             return
         self.app.call_from_thread(self.notify, t("drill.exported", path=str(out)), timeout=10)
 
-    def action_speed(self, values: dict | None = None, error: str | None = None) -> None:
+    def action_speed(self, values: dict | None = None, error: str | UserError | None = None) -> None:
         current = f"{self.status.speed:g}" if self.status else "1"
         fields = [FormField("speed", t("drill.form.speed"), current)]
 
@@ -346,7 +348,7 @@ class DrillScreen(Localised, Screen):
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
                 set_speed(s, self.code, speed, actor=self.app.settings.user)  # type: ignore[attr-defined]
         except UserError as exc:
-            self.app.call_from_thread(self.action_speed, values, exc.render())
+            self.app.call_from_thread(self.action_speed, values, exc)
             return
         label = t("drill.paused") if speed == 0 else f"×{speed:g}"
         self.app.call_from_thread(self.notify, t("drill.speed_set", speed=label))
@@ -450,7 +452,7 @@ class DrillActions:
             self.open_drill_sample("")
 
     # -- starting a drill ---------------------------------------------------
-    def action_drill_start(self, values: dict | None = None, error: str | None = None) -> None:
+    def action_drill_start(self, values: dict | None = None, error: str | UserError | None = None) -> None:
         fields = [
             FormField("scenario", t("drill.form.scenario"), str(SHIPPED_SCENARIO)),
             FormField("speed", t("drill.form.speed"), placeholder="10"),
@@ -475,7 +477,7 @@ class DrillActions:
                 inc = start_drill(s, values["scenario"], actor=self.settings.user, speed=speed)  # type: ignore[attr-defined]
                 code, speed_used = inc.code, inc.exercise_speed
         except UserError as exc:
-            self.call_from_thread(self.action_drill_start, values, exc.render())  # type: ignore[attr-defined]
+            self.call_from_thread(self.action_drill_start, values, exc)  # type: ignore[attr-defined]
             return
         self.call_from_thread(self._drill_started, code, speed_used)  # type: ignore[attr-defined]
 
@@ -485,7 +487,9 @@ class DrillActions:
         self.push_screen(DrillScreen(code))  # type: ignore[attr-defined]
 
     # -- sampling -----------------------------------------------------------
-    def open_drill_sample(self, point: str, values: dict | None = None, error: str | None = None) -> None:
+    def open_drill_sample(
+        self, point: str, values: dict | None = None, error: str | UserError | None = None
+    ) -> None:
         code = self._need_drill()
         if code is None:
             return
@@ -518,7 +522,7 @@ class DrillActions:
                     method=values["method"] or None,
                 )
         except UserError as exc:
-            self.call_from_thread(self.open_drill_sample, values["point"], values, exc.render())  # type: ignore[attr-defined]
+            self.call_from_thread(self.open_drill_sample, values["point"], values, exc)  # type: ignore[attr-defined]
             return
         text = t(
             "drill.sampled",

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 import incident.results as results
 from incident.core import standards
+from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
@@ -159,7 +160,7 @@ class ResultsScreen(Localised, Screen):
         )
         self.app.push_screen(form, lambda rid: self.load() if rid else None)
 
-    def action_new_sample(self, values: dict | None = None, error: str | None = None) -> None:
+    def action_new_sample(self, values: dict | None = None, error: str | UserError | None = None) -> None:
         """Register a sample (label ID, HJ 589 §7.1.3.2), then enter its result."""
         from incident.core.clock import fmt_local
         from incident.tui.dialogs.form import FormDialog, FormField
@@ -209,7 +210,7 @@ class ResultsScreen(Localised, Screen):
             with session_scope(self.app.engine) as s:
                 info = create_sample(s, self.code, spec, actor=self.app.settings.user)
         except UserError as exc:
-            self.app.call_from_thread(self.action_new_sample, values, exc.render())
+            self.app.call_from_thread(self.action_new_sample, values, exc)
             return
         self.app.call_from_thread(self._sample_created, info.code)
 
