@@ -65,6 +65,41 @@ def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
     return row
 
 
+@dataclass(frozen=True)
+class ReachChoice:
+    reach_id: str
+    name: str
+    km_start: float
+    km_end: float
+
+
+@dataclass(frozen=True)
+class NetworkChoice:
+    id: int
+    name: str
+    name_zh: str | None
+    reaches: tuple[ReachChoice, ...]  # upstream first
+
+
+def list_networks(session: Session) -> list[NetworkChoice]:
+    """The river networks in the store, each with its reaches and their km: what a new incident picks."""
+    out = []
+    for row in session.exec(select(RiverNetwork).order_by(RiverNetwork.id)):
+        net = load_network(session, row.id)  # type: ignore[arg-type]
+        out.append(
+            NetworkChoice(
+                row.id,  # type: ignore[arg-type]
+                row.name,
+                row.name_zh,
+                tuple(
+                    ReachChoice(r.reach_id, r.name, r.km_start, r.km_start + r.length_m / 1000)
+                    for r in net.reaches
+                ),
+            )
+        )
+    return out
+
+
 @lru_cache(maxsize=16)
 def _parse_cached(sha256: str, text: str, source: str) -> RiverNetworkData:
     return parse_river(text, source=source)

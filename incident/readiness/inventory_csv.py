@@ -118,13 +118,12 @@ def export_csv(session: Session, path: str | Path) -> dict[str, int]:
                 "location": c.location,
             }
         )
-    try:
-        with path.open("w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS, restval="")
-            writer.writeheader()
-            writer.writerows(rows)
-    except OSError as exc:
-        raise UserError("errors.readiness.cannot_write_file", where=str(path), strerror=exc.strerror) from exc
+    from incident.core.files import atomic_writer
+
+    with atomic_writer(path, newline="", encoding="utf-8-sig", what="inventory CSV") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
     return {"equipment": len(equipment), "calibration": len(schedules), "consumable": len(lots)}
 
 
@@ -151,7 +150,7 @@ class _Checker:
         value = (raw.get(column) or "").strip()
         if not value:
             if required:
-                self.bad(line, column, "errors.readiness.empty_2", column=column)
+                self.bad(line, column, "errors.readiness.empty_3", column=column)
             return None
         return value
 
@@ -166,7 +165,7 @@ class _Checker:
             self.bad(
                 line,
                 column,
-                "errors.readiness.not",
+                "errors.readiness.not_2",
                 value=repr(value),
                 kind=kind,
                 column=column,
@@ -174,10 +173,10 @@ class _Checker:
             )
             return None
         if number != number or number in (float("inf"), float("-inf")):
-            self.bad(line, column, "errors.readiness.not_finite_number", value=repr(value), column=column)
+            self.bad(line, column, "errors.readiness.not_finite_number_2", value=repr(value), column=column)
             return None
         if minimum is not None and number < minimum:
-            self.bad(line, column, "errors.readiness.bad", column=column, value=value, minimum=minimum)
+            self.bad(line, column, "errors.readiness.bad_2", column=column, value=value, minimum=minimum)
             return None
         return number
 
@@ -188,13 +187,15 @@ class _Checker:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            self.bad(line, column, "errors.readiness.not_date_2", value=repr(value))
+            self.bad(line, column, "errors.readiness.not_date_3", value=repr(value))
             return None
 
     def choice(self, raw, line, column, choices, default) -> str:
         value = self.text(raw, line, column) or default
         if value not in choices:
-            self.bad(line, column, "errors.readiness.not_known", value=repr(value), value2=", ".join(choices))
+            self.bad(
+                line, column, "errors.readiness.not_known_2", value=repr(value), value2=", ".join(choices)
+            )
         return value
 
     def yes_no(self, raw, line, column, default: bool) -> bool:
@@ -202,7 +203,7 @@ class _Checker:
         if value is None:
             return default
         if value.casefold() not in _YES:
-            self.bad(line, column, "errors.readiness.not_yes_no", value=repr(value))
+            self.bad(line, column, "errors.readiness.not_yes_no_2", value=repr(value))
             return default
         return _YES[value.casefold()]
 
@@ -211,7 +212,9 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
     try:
         fh = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise UserError("errors.readiness.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
+        raise UserError(
+            "errors.readiness.cannot_read_file_3", where=str(path), strerror=exc.strerror
+        ) from exc
     rows: list[_Row] = []
     with fh:
         try:
@@ -220,7 +223,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
             unknown = [h for h in header if h not in COLUMNS]
             if "record" not in header:
                 raise UserError(
-                    "errors.readiness.header_has_no_record",
+                    "errors.readiness.header_has_no_record_2",
                     where=f"{path}:1",
                     fix="start from a file made by `incident inventory export`; columns: "
                     + ",".join(COLUMNS),
@@ -229,13 +232,13 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                 check.bad(
                     1,
                     ", ".join(unknown),
-                    "errors.readiness.unknown_column_s",
+                    "errors.readiness.unknown_column_s_2",
                     value=", ".join(map(repr, unknown)),
                 )
             for raw in reader:
                 line = reader.line_num
                 if None in raw:
-                    check.bad(line, "—", "errors.readiness.value_s_more_than", len_value=len(raw[None]))
+                    check.bad(line, "—", "errors.readiness.value_s_more_than_2", len_value=len(raw[None]))
                 if not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
                     continue  # blank line
                 record = (raw.get("record") or "").strip()
@@ -243,17 +246,17 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                     check.bad(
                         line,
                         "record",
-                        "errors.readiness.record_not_known",
+                        "errors.readiness.record_not_known_2",
                         record=repr(record),
                         value=", ".join(RECORDS),
                     )
                     continue
                 rows.append(_parse(check, raw, line, record))
         except UnicodeDecodeError as exc:
-            raise UserError("errors.readiness.file_not_utf_text", where=str(path)) from exc
+            raise UserError("errors.readiness.file_not_utf_text_2", where=str(path)) from exc
         except csv.Error as exc:
             raise UserError(
-                "errors.readiness.not_valid_csv", where=f"{path}:{reader.line_num}", exc=exc
+                "errors.readiness.not_valid_csv_2", where=f"{path}:{reader.line_num}", exc=exc
             ) from exc
     return rows
 
@@ -304,14 +307,14 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
         else:
             key = ("consumable", v["item"], v["lot"])
         if None not in key and key in seen:
-            check.bad(row.line, "—", "errors.readiness.same_line", record=row.record, value=seen[key])
+            check.bad(row.line, "—", "errors.readiness.same_line_2", record=row.record, value=seen[key])
         seen.setdefault(key, row.line)
         if row.record == "equipment" and v["asset_tag"]:
             in_file.add(v["asset_tag"])
     for row in rows:
         tag = row.values.get("asset_tag")
         if row.record == "calibration" and tag and tag not in existing and tag not in in_file:
-            check.bad(row.line, "asset_tag", "errors.readiness.not_inventory_file", tag=repr(tag))
+            check.bad(row.line, "asset_tag", "errors.readiness.not_inventory_file_2", tag=repr(tag))
     if check.problems:
         raise ValidationErrors(str(path), check.problems)
     counts = {"added": 0, "updated": 0, "unchanged": 0}

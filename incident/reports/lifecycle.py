@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from incident.core import log
+from incident.core import accounts, log, signing
 from incident.core.clock import as_utc, fmt_local, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
@@ -123,10 +123,10 @@ def _stamp(row: Report) -> Stamp:
 def _check_kind_lang(kind: str, lang: str) -> None:
     if kind not in KINDS:
         raise UserError(
-            "errors.reports.unknown_report_kind", field="kind", kind=repr(kind), value=", ".join(KINDS)
+            "errors.reports.unknown_report_kind_2", field="kind", kind=repr(kind), value=", ".join(KINDS)
         )
     if lang not in LANGS:
-        raise UserError("errors.reports.unknown_report_language", field="lang", lang_name=repr(lang))
+        raise UserError("errors.reports.unknown_report_language_2", field="lang", lang_name=repr(lang))
 
 
 def _clean_inputs(inputs: dict | None) -> dict:
@@ -134,7 +134,7 @@ def _clean_inputs(inputs: dict | None) -> dict:
     for key, value in (inputs or {}).items():
         if key not in INPUT_FIELDS:
             raise UserError(
-                "errors.reports.unknown_report_text_field",
+                "errors.reports.unknown_report_text_field_2",
                 where=key,
                 key_name=repr(key),
                 value=", ".join(INPUT_FIELDS),
@@ -148,7 +148,7 @@ def _get(session: Session, inc: Incident, report_id: int) -> Report:
     row = session.get(Report, report_id)
     if row is None or row.incident_id != inc.id:
         raise UserError(
-            "errors.reports.incident_has_no_report", where="REPORT_ID", code=inc.code, report_id=report_id
+            "errors.reports.incident_has_no_report_2", where="REPORT_ID", code=inc.code, report_id=report_id
         )
     return row
 
@@ -156,7 +156,7 @@ def _get(session: Session, inc: Incident, report_id: int) -> Report:
 def _refuse_if_released(row: Report, code: str, doing: str) -> None:
     if row.state == "released":
         raise UserError(
-            "errors.reports.report_no_v_was",
+            "errors.reports.report_no_v_was_2",
             where=f"report #{row.id}",
             id=row.id,
             kind=row.kind,
@@ -190,9 +190,54 @@ def _render(
     return {"forecast_id": data.forecast_id, "forecast_sha256": data.forecast_sha256}
 
 
-def _restamp(row: Report) -> None:
-    row.body_markdown = restamp(row.body_markdown, stamp_md(_stamp(row), row.lang))
-    row.body_html = restamp(row.body_html, stamp_html(_stamp(row), row.lang))
+def _restamp(row: Report, *, seal: str | None = None) -> None:
+    stamp = _stamp(row)
+    stamp.seal = seal
+    row.body_markdown = restamp(row.body_markdown, stamp_md(stamp, row.lang))
+    row.body_html = restamp(row.body_html, stamp_html(stamp, row.lang))
+
+
+# ---------------------------------------------------------------- who may do what
+
+
+def _acting_name(session: Session, action: str, typed: str | None, where: str) -> str:
+    """The name recorded for ``action``: the logged-in person (signing on) or the typed name (legacy)."""
+    person = accounts.require(session, action)
+    typed = " ".join((typed or "").split())
+    if person is None:
+        if not typed:
+            raise UserError("errors.reports.no_name_given", where=where, where_name=where)
+        return typed
+    if typed and signing.canonical_name(typed) != person.canonical:
+        raise UserError(
+            "errors.reports.you_logged_not", where=where, name=person.name, typed=typed, where_name=where
+        )
+    return person.name
+
+
+def _author(session: Session, actor: str) -> str:
+    """Who drafts or edits: the logged-in person when signing is on (a typed name otherwise)."""
+    person = accounts.require(session, "report.draft")
+    return person.name if person is not None else actor
+
+
+def authors(session: Session, inc: Incident, row: Report) -> set[str]:
+    """Identities (canonical names) who wrote report ``row``: its creator and everyone who edited it.
+
+    Read from the signed log entries of the incident's chain, so typing a name
+    differently (extra spaces, case) cannot make an author look like someone else.
+    """
+    names = {signing.canonical_name(row.created_by)}
+    for entry in log.entries(session, log.incident_chain(inc.code)):
+        if entry.kind not in ("report.drafted", "report.edited", "report.revised"):
+            continue
+        try:
+            payload = json.loads(entry.payload_json)
+        except ValueError:
+            continue
+        if payload.get("report_id") == row.id:
+            names.add(signing.canonical_name(entry.signer or entry.actor))
+    return names
 
 
 def _log(
@@ -256,6 +301,7 @@ def draft_report(
     """Draft the next report of ``kind`` (flash, monitoring or summary) from the current records."""
     _check_kind_lang(kind, lang)
     inc = get_incident(session, code)
+    actor = _author(session, actor)
     number = (
         session.exec(
             select(func.max(Report.number)).where(Report.incident_id == inc.id, Report.kind == kind)
@@ -303,6 +349,7 @@ def edit_report(
 ) -> ReportInfo:
     """Change the author's text and re-render from the current records (refused once released)."""
     inc = get_incident(session, code)
+    actor = _author(session, actor)
     row = _get(session, inc, report_id)
     _refuse_if_released(row, inc.code, "editing")
     merged = json.loads(row.inputs_json or "{}") | _clean_inputs(inputs)
@@ -331,14 +378,12 @@ def review_report(session: Session, code: str, report_id: int, *, reviewer: str)
     inc = get_incident(session, code)
     row = _get(session, inc, report_id)
     _refuse_if_released(row, inc.code, "review")
-    reviewer = (reviewer or "").strip()
-    if not reviewer:
-        raise UserError("errors.reports.reviewer_has_no_name", field="by")
-    if reviewer.casefold() == row.created_by.strip().casefold():
-        raise UserError("errors.reports.wrote_report_cannot_also", field="by", reviewer=reviewer, id=row.id)
+    reviewer = _acting_name(session, "report.review", reviewer, "--by")
+    if signing.canonical_name(reviewer) in authors(session, inc, row):
+        raise UserError("errors.reports.wrote_report_edited_cannot", field="by", reviewer=reviewer, id=row.id)
     if row.state == "reviewed":
         raise UserError(
-            "errors.reports.report_was_already_reviewed",
+            "errors.reports.report_was_already_reviewed_2",
             id=row.id,
             reviewed_by=row.reviewed_by,
             fmt_local_reviewed_at=fmt_local(row.reviewed_at),
@@ -346,7 +391,7 @@ def review_report(session: Session, code: str, report_id: int, *, reviewer: str)
         )
     inputs = json.loads(row.inputs_json or "{}")
     if row.kind == "summary" and not inputs.get("lessons"):
-        raise UserError("errors.reports.summary_report_has_no", where="lessons", id=row.id, code=inc.code)
+        raise UserError("errors.reports.summary_report_has_no_2", where="lessons", id=row.id, code=inc.code)
     row.state, row.reviewed_by, row.reviewed_at = "reviewed", reviewer, utcnow()
     _restamp(row)
     session.add(row)
@@ -368,14 +413,19 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
     inc = get_incident(session, code)
     row = _get(session, inc, report_id)
     _refuse_if_released(row, inc.code, "release")
-    by = (by or "").strip()
-    if not by:
-        raise UserError("errors.reports.person_releasing_has_no", field="by")
+    by = _acting_name(session, "report.release", by, "--by")
     if row.state != "reviewed":
-        raise UserError("errors.reports.report_draft_must_reviewed", id=row.id, code=inc.code)
+        raise UserError("errors.reports.report_draft_must_reviewed_2", id=row.id, code=inc.code)
     _refuse_if_held(session, inc, row)
+    if signing.canonical_name(by) in authors(session, inc, row):
+        raise UserError("errors.reports.wrote_report_edited_cannot_2", field="by", by=by, id=row.id)
+    if signing.canonical_name(by) == signing.canonical_name(row.reviewed_by or ""):
+        raise UserError("errors.reports.reviewed_report_cannot_also", field="by", by=by, id=row.id)
+    from incident.evidence import seal_chain, seals_dir, write_seal_file
+
+    seal = seal_chain(session, log.incident_chain(inc.code))
     row.state, row.released_by, row.released_at = "released", by, utcnow()
-    _restamp(row)
+    _restamp(row, seal=seal.text())
     row.content_sha256 = content_hash(row.title, row.body_markdown, row.body_html)
     session.add(row)
     session.flush()
@@ -400,8 +450,10 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
             "content_sha256": row.content_sha256,
             "minutes_after_alert": round(minutes, 1),
             "supersedes": row.supersedes_id,
+            "seal": seal.body() | {"signature": seal.signature},
         },
     )
+    write_seal_file(seals_dir() / f"{inc.code}-report-{row.id}-seq{seal.seq}.json", [seal])
     return _info(row, inc.code)
 
 
@@ -416,10 +468,11 @@ def new_version(
 ) -> ReportInfo:
     """Start version N+1 of a released report (same kind and number), as a draft."""
     inc = get_incident(session, code)
+    actor = _author(session, actor)
     old = _get(session, inc, report_id)
     if old.state != "released":
         raise UserError(
-            "errors.reports.report_not_released_change", id=old.id, state=old.state, code=inc.code
+            "errors.reports.report_not_released_change_2", id=old.id, state=old.state, code=inc.code
         )
     latest = session.exec(
         select(func.max(Report.version)).where(
@@ -428,7 +481,11 @@ def new_version(
     ).one()
     if latest != old.version:
         raise UserError(
-            "errors.reports.report_v_not_latest", id=old.id, version=old.version, latest=latest, code=inc.code
+            "errors.reports.report_v_not_latest_2",
+            id=old.id,
+            version=old.version,
+            latest=latest,
+            code=inc.code,
         )
     merged = json.loads(old.inputs_json or "{}") | _clean_inputs(inputs)
     row = Report(
@@ -490,7 +547,7 @@ def verify_released(content: ReportContent) -> None:
     actual = content_hash(info.title, content.markdown, content.html)
     if actual != info.content_sha256:
         raise UserError(
-            "errors.reports.report_was_changed_after",
+            "errors.reports.report_was_changed_after_2",
             where=f"report #{info.id}",
             id=info.id,
             value=actual[:16],
@@ -501,7 +558,7 @@ def verify_released(content: ReportContent) -> None:
 def export_text(content: ReportContent, path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
-        raise UserError("errors.reports.cannot_tell_format_file_2", where="-o", str_path=repr(str(path)))
+        raise UserError("errors.reports.cannot_tell_format_file_3", where="-o", str_path=repr(str(path)))
     verify_released(content)
     return content.html if suffix in (".html", ".htm") else content.markdown
 
@@ -509,10 +566,12 @@ def export_text(content: ReportContent, path: str | Path) -> str:
 def export_report(session: Session, code: str, report_id: int, path: str | Path, *, actor: str) -> Path:
     """Write the stored report (as released, byte for byte) to an .html or .md file."""
     content = get_report(session, code, report_id)
+    from incident.core.incidents import exercise_path
+
     text = export_text(content, path)
-    path = Path(path)
-    write_text(path, text)
     inc = get_incident(session, code)
+    path = exercise_path(path, inc.is_exercise)
+    write_text(path, text)
     row = _get(session, inc, report_id)
     _log(
         session,
@@ -528,10 +587,7 @@ def export_report(session: Session, code: str, report_id: int, path: str | Path,
 
 
 def write_text(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise UserError("errors.reports.cannot_write_file", where=str(path), strerror=exc.strerror) from exc
+    """Complete or absent: temporary file, fsync, rename (incident.core.files)."""
+    from incident.core.files import atomic_write
+
+    atomic_write(path, text)

@@ -11,8 +11,11 @@ unit: mg/L for water, mg/m³ for air, mg/kg for soil (the column is called
 
 Number parsing never guesses: ``O.5`` (letter O), ``0,5`` (decimal comma),
 ``5e``, ``1..2``, negatives and empty fields are refused with a message naming
-the field. Full-width digits from a Chinese input method (``０.５``) are the same
-characters in another width (Unicode NFKC) and are accepted.
+the field. Only ASCII digits are numbers: Unicode normalisation (NFKC) would
+read ``1²`` as ``12`` and ``½`` as ``1/2``, so superscripts, fractions,
+full-width digits from an input method (``０.５``) and digits of other scripts
+are refused with the fix, never normalised. A value that is not finite or is
+beyond the unit's plausible range (``1e308 g/L``) is refused naming the range.
 
 Values below the detection limit: Chinese monitoring practice (HJ 630, HJ 168)
 reports them as the detection limit followed by ``L`` (``0.01L``); labs also
@@ -22,6 +25,7 @@ write ``<0.01``, ``ND`` or ``未检出``. :func:`parse_result_value` reads these
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -106,11 +110,11 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
     if medium == "other":
         medium = "water"
     if unit is None or not str(unit).strip():
-        raise UserError("errors.results.unit_empty", where=where, value=", ".join(known_units(medium)[:3]))
+        raise UserError("errors.results.unit_empty_2", where=where, value=", ".join(known_units(medium)[:3]))
     key = _unit_key(str(unit))
     if key in _AMBIGUOUS:
         raise UserError(
-            "errors.results.ambiguous",
+            "errors.results.ambiguous_2",
             where=where,
             unit=repr(unit),
             value=_AMBIGUOUS[key],
@@ -119,7 +123,10 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
         )
     if key not in _UNITS:
         raise UserError(
-            "errors.results.unknown_unit", where=where, unit=repr(unit), value=", ".join(known_units(medium))
+            "errors.results.unknown_unit_2",
+            where=where,
+            unit=repr(unit),
+            value=", ".join(known_units(medium)),
         )
     unit_medium, factor = _UNITS[key]
     if unit_medium != medium:
@@ -131,7 +138,7 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
             ("soil", "water"): "mg/L is a water unit; for soil use mg/kg",
         }.get((medium, unit_medium), f"use one of {', '.join(known_units(medium))}")
         raise UserError(
-            "errors.results.unit_but_sample",
+            "errors.results.unit_but_sample_2",
             where=where,
             fix=hint,
             value=_DISPLAY[key],
@@ -141,21 +148,77 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
     return factor
 
 
+#: The largest concentration that can physically exist, in the medium's base unit:
+#: a water sample cannot hold more than a pure liquid (about 1 kg/L = 10⁶ mg/L), a
+#: soil sample more than 100 % (10⁶ mg/kg), air more than a dense pure gas or vapour
+#: at 1 atm (10 kg/m³ = 10⁷ mg/m³). Anything above is a typo in the value or the unit.
+PLAUSIBLE_MAX_BASE = {"water": 1e6, "air": 1e7, "soil": 1e6}
+_PLAUSIBLE_WHY = {
+    "water": "a pure liquid is about 1 kg/L",
+    "air": "a dense pure vapour at 1 atm is about 10 kg/m³",
+    "soil": "100 % of the sample",
+}
+
+
+def plausible_range(unit: str, *, medium: str = "water") -> tuple[float, float]:
+    """(low, high) a concentration in ``unit`` can physically take for ``medium``."""
+    medium = medium if medium in PLAUSIBLE_MAX_BASE else "water"
+    return 0.0, PLAUSIBLE_MAX_BASE[medium] / unit_factor(unit, medium=medium)
+
+
+def check_plausible(value: float, unit: str, *, medium: str = "water", where: str = "value") -> float:
+    """Refuse a concentration that is not finite or beyond what ``unit`` can physically hold."""
+    medium = medium if medium in PLAUSIBLE_MAX_BASE else "water"
+    low, high = plausible_range(unit, medium=medium)
+    shown = unit_display(unit)
+    if not math.isfinite(value) or not low <= value <= high:
+        base = BASE_UNIT[medium]
+        raise UserError(
+            "errors.results.outside_plausible_range_sample",
+            where=where,
+            value=value,
+            shown=shown,
+            medium=medium,
+            low=low,
+            high=high,
+            value2=PLAUSIBLE_MAX_BASE[medium],
+            base=base,
+            value3=_PLAUSIBLE_WHY[medium],
+        )
+    return value
+
+
 # ---------------------------------------------------------------- numbers
 
-_NUMBER = re.compile(r"^\+?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^\+?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
 def _normalise_text(text: str) -> str:
-    # full-width digits and point from an IME are the same characters (NFKC);
-    # the ideographic full stop and full-width comma are kept for diagnosis.
-    out = []
-    for ch in str(text):
-        if ch in "。，":
-            out.append(ch)
-        else:
-            out.append(unicodedata.normalize("NFKC", ch))
-    return "".join(out).strip()
+    """Surrounding white space off; nothing else is changed (no NFKC: ``1²`` must not become 12)."""
+    return str(text).strip()
+
+
+def _first_non_ascii(text: str) -> str | None:
+    return next((ch for ch in text if not ch.isascii()), None)
+
+
+def _non_ascii_refusal(raw: str, ch: str, field: str) -> UserError:
+    name = unicodedata.name(ch, "unnamed character")
+    width = unicodedata.east_asian_width(ch) == "F" or ch in "。，"
+    fix = (
+        "switch the input method to half-width and type 0-9 and a point, e.g. 0.5"
+        if width
+        else "type the number with the digits 0-9 and a point only, e.g. 0.5 or 1.2e-3"
+    )
+    return UserError(
+        "errors.results.contains_u_numbers_use",
+        where=field,
+        fix=fix,
+        raw=repr(raw),
+        ch=repr(ch),
+        ord_ch=ord(ch),
+        name=name,
+    )
 
 
 def _diagnose(raw: str, text: str, field: str, *, allow_negative: bool) -> UserError:
@@ -164,40 +227,45 @@ def _diagnose(raw: str, text: str, field: str, *, allow_negative: bool) -> UserE
     if re.search(r"[Oo]", text) and re.fullmatch(r"[0-9Oo.,eE+-]+", text):
         fixed = text.replace("O", "0").replace("o", "0")
         return UserError(
-            "errors.results.contains_letter_o_where", where=field, quoted=quoted, fixed=repr(fixed)
+            "errors.results.contains_letter_o_where_2", where=field, quoted=quoted, fixed=repr(fixed)
         )
     if re.search(r"[lI]", text) and re.fullmatch(r"[0-9lI.eE+-]+", text):
-        return UserError("errors.results.contains_letter_l_i", where=field, quoted=quoted)
+        return UserError("errors.results.contains_letter_l_i_2", where=field, quoted=quoted)
     if "," in text or "，" in text:
-        return UserError("errors.results.uses_comma_decimal_comma", where=field, quoted=quoted)
+        return UserError("errors.results.uses_comma_decimal_comma_2", where=field, quoted=quoted)
     if "。" in text:
-        return UserError("errors.results.uses_ideographic_full_stop", where=field, quoted=quoted)
+        return UserError("errors.results.uses_ideographic_full_stop_2", where=field, quoted=quoted)
+    odd = _first_non_ascii(text)
+    if odd is not None:
+        return _non_ascii_refusal(raw, odd, field)
     if text.count(".") > 1:
-        return UserError("errors.results.has_more_than_one", where=field, quoted=quoted)
-    if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?", text):
-        return UserError("errors.results.has_incomplete_exponent", where=field, quoted=quoted)
-    if re.fullmatch(r"\d+\.", text):
-        return UserError("errors.results.ends_point", where=field, quoted=quoted, text=text, value=text[:-1])
+        return UserError("errors.results.has_more_than_one_2", where=field, quoted=quoted)
+    if re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?", text):
+        return UserError("errors.results.has_incomplete_exponent_2", where=field, quoted=quoted)
+    if re.fullmatch(r"[0-9]+\.", text):
+        return UserError(
+            "errors.results.ends_point_2", where=field, quoted=quoted, text=text, value=text[:-1]
+        )
     if text.startswith("-") and _NUMBER.match(text[1:]):
         if allow_negative:
-            return UserError("errors.results.not_number_2", where=field, quoted=quoted)
-        return UserError("errors.results.negative_concentration_cannot_below", where=field, quoted=quoted)
-    return UserError("errors.results.not_number", where=field, quoted=quoted)
+            return UserError("errors.results.not_number_4", where=field, quoted=quoted)
+        return UserError("errors.results.negative_concentration_cannot_below_2", where=field, quoted=quoted)
+    return UserError("errors.results.not_number_3", where=field, quoted=quoted)
 
 
 def parse_number(text: str | None, field: str, *, allow_zero: bool = True) -> float:
     """Strictly parse a non-negative decimal number typed by a person."""
     if text is None or not str(text).strip():
-        raise UserError("errors.results.empty_9", where=field)
+        raise UserError("errors.results.empty_11", where=field)
     raw = str(text)
     clean = _normalise_text(raw)
     if not _NUMBER.match(clean):
         raise _diagnose(raw, clean, field, allow_negative=False)
     value = float(clean)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise UserError("errors.results.not_finite_number", where=field, raw=repr(raw))
+    if not math.isfinite(value):
+        raise UserError("errors.results.too_large_finite_number", where=field, raw=repr(raw))
     if value == 0 and not allow_zero:
-        raise UserError("errors.results.zero", where=field, raw=repr(raw))
+        raise UserError("errors.results.zero_2", where=field, raw=repr(raw))
     return value
 
 
@@ -216,7 +284,7 @@ _NOT_DETECTED_WORDS = {"nd", "n.d.", "未检出", "not detected", "bdl", "<dl", 
 def parse_result_value(text: str | None, field: str = "value") -> ParsedValue:
     """A result value: a number, ``<X`` / ``XL`` (not detected, limit X), or ``ND``."""
     if text is None or not str(text).strip():
-        raise UserError("errors.results.empty_10", where=field)
+        raise UserError("errors.results.empty_12", where=field)
     clean = _normalise_text(str(text))
     if clean.lower() in _NOT_DETECTED_WORDS:
         return ParsedValue(None, False, None)

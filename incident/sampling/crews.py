@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import as_utc, to_local, utcnow
 from incident.core.errors import UserError
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.store.tables import (
     CheckIn,
     Crew,
@@ -34,6 +34,7 @@ STATUSES = ("available", "assigned", "out_of_service")
 BASE_QUALIFICATION = "water_sampling"
 
 KitCheck = Callable[..., tuple[bool, list[str]]]
+CrewCheck = Callable[..., list[str]]  # (session, crew_id) -> why the crew may not go ([] = ready)
 
 
 @dataclass
@@ -84,7 +85,26 @@ def _today() -> date:
     return to_local(utcnow()).date()
 
 
-def find_crew(session: Session, name_or_id: str | int) -> Crew:
+def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew:
+    """A crew by id or name ("A" finds "Crew A"). In an exercise, only its own crews."""
+    if incident is not None and incident.is_exercise:
+        for name in (str(name_or_id), f"Crew {name_or_id}"):
+            for candidate in (name, f"{name} ({incident.code})"):
+                row = session.exec(
+                    select(Crew).where(Crew.name == candidate, Crew.exercise_id == incident.id)
+                ).first()
+                if row is not None:
+                    return row
+        own = session.exec(select(Crew.name).where(Crew.exercise_id == incident.id)).all()
+        raise UserError(
+            "errors.sampling.no_crew_exercise_s",
+            fix=f"use one of: {', '.join(own)}"
+            if own
+            else f"give the exercise its roster: "
+            f'`incident drill roster {incident.code} --copy "Crew A,Crew B"`',
+            name_or_id=repr(name_or_id),
+            code=incident.code,
+        )
     row = None
     if isinstance(name_or_id, int) or str(name_or_id).isdigit():
         row = session.get(Crew, int(name_or_id))
@@ -96,7 +116,9 @@ def find_crew(session: Session, name_or_id: str | int) -> Crew:
     if row is None:
         names = ", ".join(c.name for c in session.exec(select(Crew).order_by(Crew.name)))
         raise UserError(
-            "errors.sampling.no_crew", name_or_id=repr(name_or_id), value=names or "(no crews: load a roster)"
+            "errors.sampling.no_crew_2",
+            name_or_id=repr(name_or_id),
+            value=names or "(no crews: load a roster)",
         )
     return row
 
@@ -146,11 +168,16 @@ def crew_info(
     )
 
 
-def list_crews(session: Session, *, on: date | None = None, code: str | None = None) -> list[CrewInfo]:
+def list_crews(
+    session: Session, *, on: date | None = None, code: str | None = None, roster: int | None = None
+) -> list[CrewInfo]:
+    """The real crews, or (``roster`` = an exercise's incident id) that exercise's own crews."""
     incident_id = get_incident(session, code).id if code else None
+    query = select(Crew).where(
+        Crew.exercise_id == roster if roster is not None else Crew.exercise_id.is_(None)
+    )  # type: ignore[union-attr]
     return [
-        crew_info(session, c, on=on, incident_id=incident_id)
-        for c in session.exec(select(Crew).order_by(Crew.name))
+        crew_info(session, c, on=on, incident_id=incident_id) for c in session.exec(query.order_by(Crew.name))
     ]
 
 
@@ -168,15 +195,24 @@ def set_status(
     status = status.strip().lower().replace(" ", "_").replace("-", "_")
     if status not in STATUSES:
         raise UserError(
-            "errors.sampling.unknown_crew_status",
+            "errors.sampling.unknown_crew_status_2",
             where="status",
             status=repr(status),
             value=", ".join(STATUSES),
         )
     if status == "out_of_service" and not note.strip():
-        raise UserError("errors.sampling.taking_crew_out_service", field="note")
-    crew = find_crew(session, crew_name)
+        raise UserError("errors.sampling.taking_crew_out_service_2", field="note")
     inc = get_incident(session, code) if code else None
+    if inc is not None:
+        refuse_if_ended(inc, "a crew status change")
+    if isinstance(crew_name, int) or str(crew_name).isdigit():
+        crew = find_crew(session, crew_name)
+        if inc is not None and inc.is_exercise and crew.exercise_id != inc.id:
+            raise UserError(
+                "errors.sampling.not_exercise_s_roster", where=inc.code, name=crew.name, code=inc.code
+            )
+    else:
+        crew = find_crew(session, crew_name, incident=inc)
     at = as_utc(at or utcnow())
     previous = crew.status
     change = CrewStatusChange(
@@ -198,8 +234,9 @@ def set_status(
         kind="crew.status",
         incident_id=inc.id if inc else None,
         summary=f"{crew.name}: {previous} → {status}" + (f" ({note})" if note else ""),
-        payload={"crew": crew.name, "from": previous, "to": status, "note": note},
-        at=at,
+        # the log entry is dated when it is written (the log only moves forward);
+        # the time the status changed, possibly earlier, is in the payload and the row
+        payload={"crew": crew.name, "from": previous, "to": status, "note": note, "at": at},
     )
     return change
 
@@ -225,15 +262,29 @@ def check_in(
     travel_method: str = "vehicle",
     at: datetime | None = None,
     on: date | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
 ) -> CheckIn:
-    """ICS 211 check-in of a crew to an incident; defaults come from the roster."""
+    """ICS 211 check-in of a crew to an incident; defaults come from the roster.
+
+    With ``lat``/``lon`` (WGS84) the crew's routes start there from now on.
+    """
     inc = get_incident(session, code)
-    crew = find_crew(session, crew_name)
+    refuse_if_ended(inc, "a check-in")
+    crew = find_crew(session, crew_name, incident=inc)
     info = crew_info(session, crew, on=on)
     if headcount is not None and headcount < 1:
-        raise UserError("errors.sampling.headcount_not_number_people", field="headcount", headcount=headcount)
+        raise UserError(
+            "errors.sampling.headcount_not_number_people_2", field="headcount", headcount=headcount
+        )
+    if (lat is None) != (lon is None) or (
+        lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)  # type: ignore[operator]
+    ):
+        raise UserError(
+            "errors.sampling.check_position_not_wgs84", where="--lat/--lon", lat=repr(lat), lon=repr(lon)
+        )
     if crew.status == "out_of_service":
-        raise UserError("errors.sampling.out_service", name=crew.name, name2=repr(crew.name))
+        raise UserError("errors.sampling.out_service_2", name=crew.name, name2=repr(crew.name))
     row = CheckIn(
         incident_id=inc.id,  # type: ignore[arg-type]
         crew_id=crew.id,  # type: ignore[arg-type]
@@ -245,6 +296,8 @@ def check_in(
         travel_method=travel_method,
         assignment="",
         qualifications=", ".join(sorted(info.qualifications)),
+        lat=lat,
+        lon=lon,
     )
     log.record(
         session,
@@ -255,7 +308,7 @@ def check_in(
         incident_id=inc.id,
         summary=f"{crew.name} checked in (ICS 211): leader {row.leader}, {row.headcount} people, "
         f"from {row.departure_point}",
-        at=row.at,
+        extra={"at": row.at},
     )
     return row
 
@@ -272,9 +325,12 @@ def eligibility(
     *,
     on: date | None = None,
     kit_check: KitCheck | None = None,
+    crew_check: CrewCheck | None = None,
 ) -> list[str]:
     """Reasons the crew may not go to a point needing ``required_qualification`` ([] = eligible)."""
     reasons = []
+    if crew_check is not None:
+        reasons += [f"NOT READY: {r}" for r in crew_check(session, crew.id, on=on)]
     if crew.status == "out_of_service":
         reasons.append("out of service")
     quals = crew.qualifications
@@ -301,8 +357,15 @@ def default_kit_check() -> KitCheck:
     try:
         from incident.readiness import kit_ready
     except ImportError as exc:
-        raise UserError("errors.sampling.kit_readiness_cannot_checked") from exc
+        raise UserError("errors.sampling.kit_readiness_cannot_checked_2") from exc
     return kit_ready
+
+
+def default_crew_check() -> CrewCheck:
+    """``incident.readiness.dispatch_refusals``: the team's readiness (crew, kit, vehicle)."""
+    from incident.readiness import dispatch_refusals
+
+    return dispatch_refusals
 
 
 def skip_kit_check(_session: Session, _kit_id: int, *, on: date | None = None) -> tuple[bool, list[str]]:

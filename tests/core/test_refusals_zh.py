@@ -48,7 +48,7 @@ def _refusals(tmp_path: Path, demo_engine, demo_code: str) -> dict[str, UserErro
             "core": refusal(lambda: parse_local("next tuesday")),
             "plume": refusal(lambda: check_members(0)),
             "results": refusal(lambda: parse_number("0,5", "value")),
-            "sampling": refusal(lambda: AssignSettings(margin_min=-1).check()),
+            "sampling": refusal(lambda: AssignSettings(road_factor=0.5).check()),
             "reports": refusal(lambda: get_report(s, demo_code, 9999)),
             "readiness": refusal(lambda: parse_day_arg("2026-13-01", where="on")),
             "drills": refusal(lambda: set_speed(s, demo_code, 2.0, actor="tester")),

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -27,6 +26,7 @@ from incident.drills import DrillStatus, drill_status
 from incident.tui.base import Localised
 from incident.tui.dialogs.form import FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainRichTable
 
 if TYPE_CHECKING:
     from incident.drills import InjectView, TickResult
@@ -79,12 +79,12 @@ class InjectLogDialog(Localised, ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = f"{t('app.exercise_marker')} · {t('drill.inject_log_title')}"
             if not self.injects:
-                yield Static(t("drill.no_injects"))
+                yield Plain(t("drill.no_injects"))
             for inj in reversed(self.injects):
-                yield Static(
+                yield Plain(
                     f"{fmt_elapsed(inj.at_min)} · {inj.sender or '—'} · {inj.title}", classes="inject-head"
                 )
-                yield Static(one_paragraph(inj.message))
+                yield Plain(one_paragraph(inj.message))
             yield Button(t("drill.close"), id="inject-log-ok", variant="primary")
 
     def on_button_pressed(self, _event: Button.Pressed) -> None:
@@ -110,6 +110,7 @@ class DrillScreen(Localised, Screen):
         Binding("x", "export", "drill.key.export", id="drill-export"),
         Binding("i", "inject_log", "drill.key.injects", id="drill-injects"),
         Binding("c", "speed", "drill.key.speed", id="drill-speed", show=False),
+        Binding("E", "app.drill_end", "key.endex", id="drill-endex", show=False),
     ]
 
     def __init__(self, code: str, then: str | None = None) -> None:
@@ -124,11 +125,11 @@ class DrillScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield Static("", id="drill-info", classes="muted")
+        yield Plain("", id="drill-info", classes="muted")
         with Grid():
-            yield Static(t("app.loading"), id="drill-timeline", classes="panel")
-            yield Static("", id="drill-ratings", classes="panel")
-            yield Static("", id="drill-injects", classes="panel")
+            yield Plain(t("app.loading"), id="drill-timeline", classes="panel")
+            yield Plain("", id="drill-ratings", classes="panel")
+            yield Plain("", id="drill-injects", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,7 +157,7 @@ class DrillScreen(Localised, Screen):
             + t("drill.pending", n=st.pending_results, m=st.upcoming_injects)
         )
         targets = {ev.metric: ev for ev in st.evaluations}
-        tl = Table.grid(padding=(0, 1), expand=True)
+        tl = PlainRichTable.grid(padding=(0, 1), expand=True)
         tl.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         tl.add_column(justify="right", no_wrap=True)
         tl.add_column(justify="right", no_wrap=True)
@@ -167,7 +168,7 @@ class DrillScreen(Localised, Screen):
             tl.add_row(t(METRIC_KEYS.get(m.name, m.name)), when, target)
         self.query_one("#drill-timeline", Static).update(tl)
 
-        rt = Table.grid(padding=(0, 1), expand=True)
+        rt = PlainRichTable.grid(padding=(0, 1), expand=True)
         rt.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         rt.add_column(no_wrap=True)
         rt.add_column(no_wrap=True)
@@ -178,7 +179,7 @@ class DrillScreen(Localised, Screen):
             rt.add_row(bilingual(ev.capability, ev.capability_zh), ev.target, mark)
         self.query_one("#drill-ratings", Static).update(rt)
 
-        it = Table.grid(padding=(0, 1), expand=True)
+        it = PlainRichTable.grid(padding=(0, 1), expand=True)
         it.add_column(style="bold", no_wrap=True, min_width=7)
         it.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         if not st.injects:
@@ -200,7 +201,7 @@ class DrillScreen(Localised, Screen):
     def action_inject_log(self) -> None:
         self.app.push_screen(InjectLogDialog(self.status.injects if self.status else []))
 
-    def action_evaluate(self, values: dict | None = None, error: str | UserError | None = None) -> None:
+    def action_evaluate(self, values: dict | None = None, error: str | None = None) -> None:
         st = self.status
         if st is None:
             return
@@ -241,14 +242,12 @@ class DrillScreen(Localised, Screen):
                 )
                 text = t("drill.rated", capability=ev.capability, rating=ev.rating)
         except UserError as exc:
-            self.app.call_from_thread(self.action_evaluate, values, exc)
+            self.app.call_from_thread(self.action_evaluate, values, exc.render())
             return
         self.app.call_from_thread(self.notify, text)
         self.app.call_from_thread(self.load)
 
-    def action_corrective_action(
-        self, values: dict | None = None, error: str | UserError | None = None
-    ) -> None:
+    def action_corrective_action(self, values: dict | None = None, error: str | None = None) -> None:
         st = self.status
         first = st.evaluations[0].capability if st and st.evaluations else ""
         fields = [
@@ -283,12 +282,12 @@ class DrillScreen(Localised, Screen):
                 )
                 text = t("drill.action_added", capability=row.capability)
         except UserError as exc:
-            self.app.call_from_thread(self.action_corrective_action, values, exc)
+            self.app.call_from_thread(self.action_corrective_action, values, exc.render())
             return
         self.app.call_from_thread(self.notify, text)
         self.app.call_from_thread(self.load)
 
-    def action_export(self, values: dict | None = None, error: str | UserError | None = None) -> None:
+    def action_export(self, values: dict | None = None, error: str | None = None) -> None:
         from incident.core.config import default_data_dir
 
         settings = self.app.settings  # type: ignore[attr-defined]
@@ -319,14 +318,14 @@ class DrillScreen(Localised, Screen):
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
                 out = export_aar(s, self.code, path, actor=self.app.settings.user, lang=lang)  # type: ignore[attr-defined]
         except UserError as exc:
-            self.app.call_from_thread(self.action_export, values, exc)
+            self.app.call_from_thread(self.action_export, values, exc.render())
             return
         except OSError as exc:
             self.app.call_from_thread(self.action_export, values, f"{values['path']}: {exc.strerror}")
             return
         self.app.call_from_thread(self.notify, t("drill.exported", path=str(out)), timeout=10)
 
-    def action_speed(self, values: dict | None = None, error: str | UserError | None = None) -> None:
+    def action_speed(self, values: dict | None = None, error: str | None = None) -> None:
         current = f"{self.status.speed:g}" if self.status else "1"
         fields = [FormField("speed", t("drill.form.speed"), current)]
 
@@ -348,7 +347,7 @@ class DrillScreen(Localised, Screen):
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
                 set_speed(s, self.code, speed, actor=self.app.settings.user)  # type: ignore[attr-defined]
         except UserError as exc:
-            self.app.call_from_thread(self.action_speed, values, exc)
+            self.app.call_from_thread(self.action_speed, values, exc.render())
             return
         label = t("drill.paused") if speed == 0 else f"×{speed:g}"
         self.app.call_from_thread(self.notify, t("drill.speed_set", speed=label))
@@ -452,7 +451,7 @@ class DrillActions:
             self.open_drill_sample("")
 
     # -- starting a drill ---------------------------------------------------
-    def action_drill_start(self, values: dict | None = None, error: str | UserError | None = None) -> None:
+    def action_drill_start(self, values: dict | None = None, error: str | None = None) -> None:
         fields = [
             FormField("scenario", t("drill.form.scenario"), str(SHIPPED_SCENARIO)),
             FormField("speed", t("drill.form.speed"), placeholder="10"),
@@ -477,7 +476,7 @@ class DrillActions:
                 inc = start_drill(s, values["scenario"], actor=self.settings.user, speed=speed)  # type: ignore[attr-defined]
                 code, speed_used = inc.code, inc.exercise_speed
         except UserError as exc:
-            self.call_from_thread(self.action_drill_start, values, exc)  # type: ignore[attr-defined]
+            self.call_from_thread(self.action_drill_start, values, exc.render())  # type: ignore[attr-defined]
             return
         self.call_from_thread(self._drill_started, code, speed_used)  # type: ignore[attr-defined]
 
@@ -487,9 +486,7 @@ class DrillActions:
         self.push_screen(DrillScreen(code))  # type: ignore[attr-defined]
 
     # -- sampling -----------------------------------------------------------
-    def open_drill_sample(
-        self, point: str, values: dict | None = None, error: str | UserError | None = None
-    ) -> None:
+    def open_drill_sample(self, point: str, values: dict | None = None, error: str | None = None) -> None:
         code = self._need_drill()
         if code is None:
             return
@@ -522,7 +519,7 @@ class DrillActions:
                     method=values["method"] or None,
                 )
         except UserError as exc:
-            self.call_from_thread(self.open_drill_sample, values["point"], values, exc)  # type: ignore[attr-defined]
+            self.call_from_thread(self.open_drill_sample, values["point"], values, exc.render())  # type: ignore[attr-defined]
             return
         text = t(
             "drill.sampled",
