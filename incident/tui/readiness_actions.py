@@ -39,7 +39,7 @@ def _form(app: App, title: str, fields: list[FormField], apply: Callable[[Any, d
                     message = apply(session, values)
             except UserError as exc:
                 app.call_from_thread(
-                    app.push_screen, FormDialog(title, fields, values=values, error=exc), submitted
+                    app.push_screen, FormDialog(title, fields, values=values, error=exc.render()), submitted
                 )
                 return
             app.call_from_thread(app.notify, message)
