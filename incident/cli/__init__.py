@@ -71,9 +71,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parsers(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> list[argparse.ArgumentParser]:
+    """The parser chain of the command that ran, innermost first (``result add`` → add, result, incident)."""
+    chain = [parser]
+    while True:
+        subs = [a for a in chain[-1]._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = next(
+            (
+                a.choices[getattr(args, a.dest)]
+                for a in subs
+                if getattr(args, a.dest, None) in (a.choices or {})
+            ),
+            None,
+        )
+        if chosen is None:
+            return chain[::-1]
+        chain.append(chosen)
+
+
+def field_flag(parser: argparse.ArgumentParser, args: argparse.Namespace, field: str | None) -> str | None:
+    """The command-line flag for a refusal's input field (``mass_kg`` → ``--mass-kg``), or None."""
+    if not field:
+        return None
+    dashed = "--" + field.replace("_", "-")
+    for command in _command_parsers(parser, args):
+        for action in command._actions:
+            if action.dest == field or dashed in action.option_strings:
+                longs = [o for o in action.option_strings if o.startswith("--")]
+                return longs[0] if longs else (action.option_strings or [action.metavar or field])[0]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # a refusal names its input field; the CLI shows that field as this command's flag
+    args.field_flag = lambda field: field_flag(parser, args, field)
     handler = getattr(args, "handler", None)
     from incident.cli import dispatch
 

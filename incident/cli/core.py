@@ -208,11 +208,7 @@ def cmd_new(args) -> int:
     if args.mass_kg is not None and args.mass_kg < 0:
         from incident.core.errors import UserError
 
-        raise UserError(
-            f"--mass-kg {args.mass_kg:g} is negative",
-            where="--mass-kg",
-            fix="give the amount lost in kilograms as a positive number",
-        )
+        raise UserError("errors.core.mass_kg_negative", field="mass_kg", mass_kg=args.mass_kg)
     net = load_river_file(args.river or DEMO_RIVER)
     with session_scope(engine_from(args)) as s:
         net_row = import_network(s, net)

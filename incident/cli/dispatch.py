@@ -65,6 +65,12 @@ def _is_disconnect(exc: BaseException) -> bool:
     return getattr(exc, "kind", None) == "disconnect"
 
 
+def _render(exc: UserError, args) -> str:
+    """The refusal, its input field named by this command's flag (``--mass-kg``)."""
+    flag_of = getattr(args, "field_flag", None)
+    return exc.render(field_label=flag_of(exc.field) if flag_of else None)
+
+
 def _outcome_note() -> str:
     note = _ledger().outcome()
     return f"\n  {note}" if note else ""
@@ -98,7 +104,7 @@ def run(handler, args) -> int:
         rc = _run_handler(handler, args, out)
     except UserError as exc:
         sys.stdout = real_stdout
-        _say(f"incident: {exc.render()}{_outcome_note()}")
+        _say(f"incident: {_render(exc, args)}{_outcome_note()}")
         return 2
     except KeyboardInterrupt:
         sys.stdout = real_stdout
@@ -138,7 +144,7 @@ def run_streaming(handler, args) -> int:
     try:
         return handler(args) or 0
     except UserError as exc:
-        _say(f"incident: {exc.render()}")
+        _say(f"incident: {_render(exc, args)}")
         return 2
     except KeyboardInterrupt:
         _say("incident: interrupted")

@@ -126,11 +126,7 @@ def cmd_forecast(args) -> int:
         if not args.profile_csv:
             from incident.core.errors import UserError
 
-            raise UserError(
-                "--profile-at needs --profile-csv FILE",
-                where="--profile-csv",
-                fix="add --profile-csv out.csv",
-            )
+            raise UserError("errors.cli.profile_needs_profile_csv", where="--profile-csv")
         profile = fsvc.profile_rows(fc, network, args.profile_at)
         from incident.core.files import atomic_writer
 

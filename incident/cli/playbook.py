@@ -264,11 +264,7 @@ def cmd_status(args) -> int:
     with session_scope(engine_from(args)) as s:
         view = run_view(s, args.incident)
     if view is None:
-        raise UserError(
-            f"no playbook is running for {args.incident}",
-            where=args.incident,
-            fix=f"incident playbook start {args.incident} [PLAYBOOK]",
-        )
+        raise UserError("errors.cli.no_playbook_running", where=args.incident, incident=args.incident)
     return _print_run(args, view)
 
 
@@ -279,9 +275,7 @@ def _pairs(items: list[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UserError(
-                f"{item!r} is not FIELD=VALUE", where="--form", fix='write e.g. --form surveyor="Li Wei"'
-            )
+            raise UserError("errors.cli.not_field_value", where="--form", item=repr(item))
         out[key.strip()] = value
     return out
 

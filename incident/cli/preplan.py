@@ -106,9 +106,7 @@ def cmd_build(args) -> int:
 
     settings = settings_from(args)
     if not 1 <= args.members <= 100_000:
-        raise UserError(
-            f"--members {args.members} is out of range", where="--members", fix="give 1 to 100000"
-        )
+        raise UserError("errors.cli.members_out_range", where="--members", members=args.members)
     inputs = load_inputs(args.river, args.sources, args.intakes)
     engine = engine_from(args)
     with session_scope(engine) as s:
@@ -167,11 +165,14 @@ def cmd_show(args) -> int:
     if args.flow:
         rows = [r for r in rows if r["flow"] == args.flow]
     if not rows:
-        raise UserError(
-            f"no pre-plan rows for intake {args.intake!r}" + (f" at flow {args.flow!r}" if args.flow else ""),
-            where="INTAKE",
-            fix="check the intake id, or run `incident preplan build` first",
-        )
+        if args.flow:
+            raise UserError(
+                "errors.cli.no_preplan_rows_flow",
+                where="INTAKE",
+                intake=repr(args.intake),
+                flow=repr(args.flow),
+            )
+        raise UserError("errors.cli.no_preplan_rows", where="INTAKE", intake=repr(args.intake))
     if getattr(args, "json", False):
         emit(args, [_json_row(r) for r in rows])
         return 0

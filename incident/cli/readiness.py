@@ -421,11 +421,7 @@ def cmd_stock(args) -> int:
     settings = settings_from(args)
     if args.delta is None:
         if args.reason or args.lot or args.expires:
-            raise UserError(
-                "no --delta given",
-                where="--delta",
-                fix="give the change, e.g. --delta -5 (take) or --delta 20 (add)",
-            )
+            raise UserError("errors.cli.no_delta_given", where="--delta")
         with _scope(args) as s:
             r = rollup(s)
         rows = [
@@ -445,17 +441,11 @@ def cmd_stock(args) -> int:
             for lot in st.lots
         ]
         if args.item and not rows:
-            raise UserError(
-                f"no consumable {args.item!r}", where="ITEM", fix="run `incident stock` to list items"
-            )
+            raise UserError("errors.cli.no_consumable", where="ITEM", item=repr(args.item))
         emit(args, rows, ["item", "lot", "quantity", "unit", "expires_on", "state", "restock"])
         return 0
     if not args.item:
-        raise UserError(
-            "no ITEM given",
-            where="ITEM",
-            fix="name the consumable, e.g. incident stock 'cadmium test strips' ...",
-        )
+        raise UserError("errors.cli.no_item_given", where="ITEM")
     expires = parse_day_arg(args.expires, where="--expires") if args.expires else None
     with _scope(args) as s:
         out = move_stock(

@@ -78,11 +78,7 @@ def _parse_head(text: str) -> tuple[int, str]:
     seq, _, hash_ = text.partition(":")
     hash_ = hash_.strip().lower()
     if not seq.strip().isdigit() or len(hash_) != 64 or any(c not in "0123456789abcdef" for c in hash_):
-        raise UserError(
-            f"cannot read the chain head {text!r}",
-            where="--head",
-            fix="give SEQ:HASH, e.g. 12:3fa2… with the full 64-character hash from the export header",
-        )
+        raise UserError("errors.cli.cannot_read_chain_head_2", field="head", text=repr(text))
     return int(seq), hash_
 
 
@@ -92,9 +88,7 @@ def cmd_verify(args) -> int:
 
     head = _parse_head(args.head) if args.head else None
     if head and not args.incident:
-        raise UserError(
-            "--head needs an incident code", where="--head", fix="incident verify CODE --head SEQ:HASH"
-        )
+        raise UserError("errors.cli.head_needs_incident_code_2", field="head")
     sealed = None
     if args.sealed:
         from incident.evidence import read_seal_file
@@ -212,15 +206,10 @@ def tui_command(args) -> str:
 
 def build_server(args):
     if not 1 <= args.port <= 65535:
-        raise UserError(f"port {args.port} is out of range", where="--port", fix="use 1024-65535, e.g. 8000")
+        raise UserError("errors.cli.port_out_range_2", field="port", port=args.port)
     if not is_loopback(args.host):
         if not args.public:
-            raise UserError(
-                f"{args.host} is reachable from other machines and the app has no login of its own",
-                where="--host",
-                fix="keep the default 127.0.0.1 and put an authenticating reverse proxy in front "
-                "(docs/serve.md), or add --public if the proxy runs elsewhere",
-            )
+            raise UserError("errors.cli.reachable_other_machines_app_2", field="host", host=args.host)
         print(
             f"warning: serving on {args.host}: anyone who can reach port {args.port} can use the app "
             "and its database. Put an authenticating reverse proxy in front.",
@@ -229,11 +218,7 @@ def build_server(args):
     try:
         from textual_serve.server import Server
     except ImportError as exc:  # pragma: no cover - depends on install
-        raise UserError(
-            "textual-serve is not installed",
-            where="incident serve",
-            fix="pip install -e . (it is a dependency)",
-        ) from exc
+        raise UserError("errors.cli.textual_serve_not_installed_2", where="incident serve") from exc
     engine = engine_from(args)  # open (and upgrade) the database once, before any session starts
     from incident.core import signing
     from incident.core.store.engine import session_scope

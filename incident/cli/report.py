@@ -41,16 +41,12 @@ def _text_inputs(args) -> dict:
                 value = path.read_text(encoding="utf-8")
             except OSError as exc:
                 raise UserError(
-                    f"cannot read the file: {exc.strerror}",
+                    "errors.cli.cannot_read_file",
                     where=f"--{name.replace('_', '-')} {value}",
-                    fix="check the path",
+                    strerror=exc.strerror,
                 ) from exc
             except UnicodeDecodeError as exc:
-                raise UserError(
-                    "the file is not UTF-8 text",
-                    where=str(path),
-                    fix="save it as UTF-8 (not GBK) and try again",
-                ) from exc
+                raise UserError("errors.cli.file_not_utf_text", where=str(path)) from exc
         inputs[name] = value
     return inputs
 
@@ -294,11 +290,9 @@ def cmd_log_export(args) -> int:
 
     settings = settings_from(args)
     if not args.export_incident:
-        raise UserError(
-            "which incident?", where="incident log export", fix="incident log export CODE -o FILE"
-        )
+        raise UserError("errors.cli.which_incident", where="incident log export")
     if not args.log_output:
-        raise UserError("no output file", where="-o", fix="give the file to write: -o activity-log.html")
+        raise UserError("errors.cli.no_output_file", where="-o")
     with session_scope(engine_from(args)) as s:
         form = export_ics214(
             s,

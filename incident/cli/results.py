@@ -196,7 +196,7 @@ def _time(text: str | None, where: str):
     try:
         return parse_local(text)
     except UserError as exc:
-        raise UserError(exc.problem, where=where, fix=exc.fix) from None
+        raise exc.relocated(where) from None
 
 
 def _view_row(v) -> dict:
@@ -396,11 +396,12 @@ def _refuse_duplicate(session, result_id: int) -> None:
         if timedelta(0) <= age <= timedelta(minutes=DUPLICATE_WINDOW_MIN):
             minutes = int(age.total_seconds() // 60)
             raise UserError(
-                f"the same result is already stored: #{r.id}, entered {minutes} min ago "
-                f"({fmt_local(r.entered_at)}) by {r.entered_by}; not stored twice",
+                "errors.cli.same_result_already_stored",
                 where=f"result add {r.parameter}",
-                fix="if the first reply was lost, nothing needs doing (`incident results CODE --all`); "
-                f"for a repeat measurement add --again; to change #{r.id} use `incident result correct {r.id}`",
+                id=r.id,
+                minutes=minutes,
+                fmt_local_entered_at=fmt_local(r.entered_at),
+                entered_by=r.entered_by,
             )
 
 
@@ -413,9 +414,7 @@ def cmd_result_correct(args) -> int:
     with session_scope(engine_from(args)) as s:
         old = s.get(Result, args.result_id)
         if old is None:
-            raise UserError(
-                f"no result #{args.result_id}", where="RESULT_ID", fix="`incident results CODE --all`"
-            )
+            raise UserError("errors.cli.no_result", where="RESULT_ID", result_id=args.result_id)
         code = s.get(Incident, old.incident_id).code
         args.sample = None
         raw = _input_from_args(args, base=input_from_result(s, old))
@@ -537,7 +536,7 @@ def cmd_custody(args) -> int:
             who, since = custody.holder(s, sample)
         else:
             if not args.from_person or not args.to_person:
-                raise UserError("a hand-off needs both --from and --to", where="--from/--to")
+                raise UserError("errors.cli.hand_off_needs_both", where="--from/--to")
             steps = custody.hand_off(
                 s,
                 args.sample,

@@ -157,11 +157,7 @@ def parse_local(text: str, *, where: str = "time") -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise UserError(
-            f"cannot read the time {text!r}",
-            where=where,
-            fix="write it as YYYY-MM-DD HH:MM (local time, UTC+8) or ISO 8601 with an offset",
-        ) from exc
+        raise UserError("errors.core.cannot_read_time_2", where=where, text=repr(text)) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
     try:
@@ -169,11 +165,7 @@ def parse_local(text: str, *, where: str = "time") -> datetime:
         parsed.astimezone(LOCAL_TZ)
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise UserError(
-            f"the time {text!r} is out of range (year 1 or 9999 at the edge of the calendar)",
-            where=where,
-            fix="check the year: write it as YYYY-MM-DD HH:MM, e.g. 2026-07-01 10:00",
-        ) from None
+        raise UserError("errors.core.time_out_range_year_2", where=where, text=repr(text)) from None
 
 
 def refuse_future(at: datetime, *, now: datetime | None = None, where: str, what: str) -> None:

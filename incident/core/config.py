@@ -63,9 +63,10 @@ class Settings:
             from incident.core.errors import UserError
 
             raise UserError(
-                f"unknown language {self.lang!r}",
+                "errors.core.unknown_language",
                 where="--lang / INCIDENT_LANG",
-                fix=f"use one of: {', '.join(SUPPORTED_LANGS)}",
+                lang_name=repr(self.lang),
+                value=", ".join(SUPPORTED_LANGS),
             )
         if self.lock_timeout_s is not None and self.lock_timeout_s < 0:
             from incident.core.errors import UserError

@@ -20,16 +20,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
-        raise UserError(
-            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
-        ) from exc
+        raise UserError("errors.core.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line L, column C)"
-        raise UserError(
-            f"not valid TOML: {exc}",
-            where=str(path),
-            fix="fix the syntax at the line given (quotes around text, = between key and value)",
-        ) from exc
+        raise UserError("errors.core.not_valid_toml", where=str(path), exc=exc) from exc
 
 
 def parse_day(value: Any, *, where: str, today: date | None = None) -> date | None:
@@ -46,42 +40,47 @@ def parse_day(value: Any, *, where: str, today: date | None = None) -> date | No
             try:
                 return today + timedelta(days=n if m.group(1) == "+" else -n)
             except OverflowError:
-                raise UserError(
-                    f"{value!r} is too far away", where=where, fix="use a date between years 1 and 9999"
-                ) from None
+                raise UserError("errors.core.too_far_away", where=where, value=repr(value)) from None
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise UserError(f"{value!r} is not a date", where=where, fix="write YYYY-MM-DD, or today+N / today-N")
+    raise UserError("errors.core.not_date", where=where, value=repr(value))
 
 
 def require(entry: dict, key: str, kind: type | tuple, where: str) -> Any:
     if not isinstance(entry, dict):
-        raise UserError(
-            f"expected a table, found {entry!r}"[:200], where=where, fix="write { key = value, ... }"
-        )
+        raise UserError("errors.core.expected_table", where=where, found=repr(entry)[:150])
     if key not in entry:
-        raise UserError(f"missing {key!r}", where=where, fix=f"add {key} = ...")
+        raise UserError("errors.core.missing", where=where, key_name=repr(key), key_name2=key)
     value = entry[key]
     if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise UserError(f"{key!r} is {value!r}"[:200], where=where, fix=f"{key} must be a {names}")
+        raise UserError(
+            "errors.core.wrong_type",
+            where=where,
+            key_name=repr(key),
+            value=repr(value)[:150],
+            key_name2=key,
+            kinds=names,
+        )
     if isinstance(value, float) and not math.isfinite(value):
-        raise UserError(f"{key!r} is {value!r}", where=where, fix=f"{key} must be a finite number")
+        raise UserError("errors.core.bad", where=where, key_name=repr(key), value=repr(value), key_name2=key)
     return value
 
 
 def tables_of(container: Any, key: str, where: str) -> list[dict]:
     """``container[key]`` as a list of tables (``[[key]]``), or [] when absent."""
     if not isinstance(container, dict):
-        raise UserError(f"expected a table, found {container!r}", where=where, fix="write key = value pairs")
+        raise UserError("errors.core.expected_table_found", where=where, container=repr(container))
     value = container.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise UserError(
-            f"{key!r} must be a list of tables, found {value!r}"[:200],
+            "errors.core.not_list_of_tables",
             where=where,
-            fix=f"write each one as a [[{key}]] section, or as {{ ... }} inside [ ]",
+            key_name=repr(key),
+            value=repr(value)[:150],
+            key_name2=key,
         )
     return value
 
@@ -97,7 +96,11 @@ def strings_of(entry: dict, key: str, where: str) -> list[str]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UserError(
-            f"{key!r} is {value!r}"[:200], where=where, fix=f'{key} must be a list of text: ["a", "b"]'
+            "errors.core.not_list_of_text",
+            where=where,
+            key_name=repr(key),
+            value=repr(value)[:150],
+            key_name2=key,
         )
     return value
 
@@ -109,8 +112,4 @@ def flush_new(session: Any, where: str, what: str) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
-        raise UserError(
-            f"{what} already exists",
-            where=where,
-            fix="names, keys and asset tags must be unique: rename it, or leave it out if it is loaded already",
-        ) from exc
+        raise UserError("errors.core.already_exists", where=where, what=what) from exc

@@ -73,6 +73,15 @@ class UserError(Exception):
         fix_key = f"{self.key}_fix"
         return t(fix_key, lang=lang, **self.params) if fix_key in catalog("en") else None
 
+    def relocated(self, where: str | None) -> UserError:
+        """The same refusal (key, values, field, fix) reported at another place."""
+        import copy
+
+        err = copy.copy(self)
+        err.where = where
+        Exception.__init__(err, err.render())
+        return err
+
     def place(self, field_label: str | None = None) -> str | None:
         """Where, for the reader: the file/line, then the field as the front end names it."""
         parts = [p for p in (self.where, field_label or self.field) if p]

@@ -53,10 +53,12 @@ def _check_numbers(spec: NewIncident) -> None:
     for name, low, high in (("source_lat", -90.0, 90.0), ("source_lon", -180.0, 180.0)):
         value = getattr(spec, name)
         if value is not None and not (math.isfinite(value) and low <= value <= high):
+            if name == "source_lat":
+                raise UserError(
+                    "errors.core.not_latitude", field=name, name=name, value=repr(value), low=low, high=high
+                )
             raise UserError(
-                f"{name} {value!r} is not a {name.split('_')[1]}itude",
-                where=name,
-                fix=f"give WGS84 decimal degrees between {low:g} and {high:g} (e.g. 24.68539, 109.32543)",
+                "errors.core.not_longitude", field=name, name=name, value=repr(value), low=low, high=high
             )
     if (spec.source_reach is None) != (spec.source_km is None):
         raise UserError("errors.incident.reach_km_pair", field="source_reach")
@@ -65,40 +67,31 @@ def _check_numbers(spec: NewIncident) -> None:
     if spec.source_reach is not None and spec.source_lat is not None:
         raise UserError("errors.incident.reach_and_latlon", field="source_lat")
     if (spec.source_lat is None) != (spec.source_lon is None):
-        raise UserError(
-            "only one of latitude and longitude is given",
-            where="source_lat/source_lon",
-            fix="give both, or neither if the source position is not known yet",
-        )
+        raise UserError("errors.core.only_one_latitude_longitude", where="source_lat/source_lon")
     for name, unit in (("mass_kg", "kg"), ("release_duration_h", "h"), ("decay_per_day", "per day")):
         value = getattr(spec, name)
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise UserError(
-                f"{name} {value!r} is not a usable amount",
-                where=name,
-                fix=f"give a finite number of {unit}, 0 or more (leave it empty if unknown)",
+                "errors.core.not_usable_amount", field=name, name=name, value=repr(value), unit=unit
             )
 
 
 def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incident:
     if not spec.title.strip():
-        raise UserError("the incident has no title", where="title", fix="describe the event in a few words")
+        raise UserError("errors.core.incident_has_no_title", field="title")
     if spec.medium not in MEDIA:
         raise UserError(
-            f"unknown medium {spec.medium!r}", where="medium", fix=f"use one of {', '.join(MEDIA)}"
+            "errors.core.unknown_medium", field="medium", medium=repr(spec.medium), value=", ".join(MEDIA)
         )
     if spec.pollutant_class is not None and spec.pollutant_class not in POLLUTANT_CLASSES:
         raise UserError(
-            f"unknown pollutant class {spec.pollutant_class!r}",
-            where="pollutant_class",
-            fix=f"use one of {', '.join(POLLUTANT_CLASSES)}",
+            "errors.core.unknown_pollutant_class",
+            field="pollutant_class",
+            pollutant_class=repr(spec.pollutant_class),
+            value=", ".join(POLLUTANT_CLASSES),
         )
     if spec.mass_kg is not None and spec.mass_kg < 0:
-        raise UserError(
-            f"mass {spec.mass_kg:g} kg is negative",
-            where="mass_kg",
-            fix="give the amount lost as a positive number of kilograms (0 if unknown)",
-        )
+        raise UserError("errors.core.mass_kg_negative", field="mass_kg", mass_kg=spec.mass_kg)
     _check_numbers(spec)
     accounts.require(session, "incident.open")
     now = utcnow()
@@ -115,9 +108,10 @@ def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incid
         snap = net.snap(spec.source_lat, spec.source_lon)
         if snap.distance_off_m > 2000:
             raise UserError(
-                f"the source is {snap.distance_off_m / 1000:.1f} km from the river (nearest: reach {snap.reach_id})",
+                "errors.core.source_km_river_nearest",
                 where="source_lat/source_lon",
-                fix="check the coordinates are WGS84 decimal degrees (GPS, not GCJ-02 map coordinates)",
+                value=snap.distance_off_m / 1000,
+                reach_id=snap.reach_id,
             )
         row.source_reach, row.source_km, row.source_offset_m = snap.reach_id, snap.km, snap.distance_off_m
     if spec.source_reach is not None and spec.source_km is not None:
@@ -167,7 +161,7 @@ def get_incident(session: Session, code_or_id: str | int) -> Incident:
     if row is None:
         row = session.exec(select(Incident).where(Incident.code == str(code_or_id))).first()
     if row is None:
-        raise UserError(f"no incident {code_or_id!r}", fix="run `incident list` to see incident codes")
+        raise UserError("errors.core.no_incident", code_or_id=repr(code_or_id))
     return row
 
 

@@ -126,7 +126,7 @@ class RiverNetworkData:
             if r.reach_id == reach_id:
                 return r
         known = ", ".join(r.reach_id for r in self.reaches)
-        raise UserError(f"unknown reach {reach_id!r}", fix=f"use one of: {known}")
+        raise UserError("errors.core.unknown_reach", reach_id=repr(reach_id), known=known)
 
     def reach_index(self, reach_id: str) -> int:
         return self.reaches.index(self.reach(reach_id))
@@ -154,9 +154,11 @@ class RiverNetworkData:
         offset = (km - r.km_start) * 1000
         if offset < -1e-6 or offset > r.length_m + 1e-6:
             raise UserError(
-                f"km {km:g} is not on reach {reach_id} (it runs from km {r.km_start:.3f} to "
-                f"km {r.km_start + r.length_m / 1000:.3f})",
-                fix="give a km inside that range, or the right reach",
+                "errors.core.km_not_reach_runs",
+                km=km,
+                reach_id=reach_id,
+                km_start=r.km_start,
+                value=r.km_start + r.length_m / 1000,
             )
         return min(max(offset, 0.0), r.length_m)
 
@@ -257,17 +259,11 @@ def load_river_file(path: str | Path) -> RiverNetworkData:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UserError(
-            f"cannot read the river file: {exc.strerror}", where=str(path), fix="check the path"
-        ) from exc
+        raise UserError("errors.core.cannot_read_river_file", where=str(path), strerror=exc.strerror) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(
-            "the file is not UTF-8 text",
-            where=str(path),
-            fix="save the GeoJSON as UTF-8 (QGIS: Export → Save Features As, encoding UTF-8)",
-        ) from exc
+        raise UserError("errors.core.file_not_utf_text", where=str(path)) from exc
     return parse_river(text, source=str(path))
 
 
@@ -284,36 +280,38 @@ def _number(
     if key not in props or props[key] is None:
         if required:
             problems.append(
-                UserError(
-                    f"missing property {key!r}",
-                    where=where,
-                    fix=f"add {key} (a number) to the feature's properties",
-                )
+                UserError("errors.core.missing_property", where=where, key_name=repr(key), key_name2=key)
             )
         return None
     value = props[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(
             UserError(
-                f"property {key!r} is {value!r}, not a number",
+                "errors.core.property_not_number",
                 where=where,
-                fix=f"write {key} as a plain number, e.g. 0.5 (not a string, not 'O.5')",
+                key_name=repr(key),
+                value=repr(value),
+                key_name2=key,
             )
         )
         return None
     value = float(value)
     if not math.isfinite(value):
         problems.append(
-            UserError(f"property {key!r} is not finite", where=where, fix=f"give a real value for {key}")
+            UserError("errors.core.property_not_finite", where=where, key_name=repr(key), key_name2=key)
         )
         return None
     if positive and (value < 0 or (value == 0 and not allow_zero)):
         bound = "≥ 0" if allow_zero else "> 0"
         problems.append(
             UserError(
-                f"property {key!r} is {value:g}; it must be {bound}",
+                "errors.core.property_must",
                 where=where,
-                fix=f"correct {key} (units: {key.rsplit('_', 1)[-1]})",
+                key_name=repr(key),
+                value=value,
+                bound=bound,
+                key_name2=key,
+                value2=key.rsplit("_", 1)[-1],
             )
         )
         return None
@@ -334,23 +332,11 @@ def _coords(geometry: dict, kind: str, where: str, problems: list[UserError]) ->
 
     if kind == "Point":
         if not ok_pair(coords):
-            problems.append(
-                UserError(
-                    f"bad Point coordinates {coords!r}",
-                    where=where,
-                    fix="write [longitude, latitude] in decimal degrees (WGS84)",
-                )
-            )
+            problems.append(UserError("errors.core.bad_point_coordinates", where=where, coords=repr(coords)))
             return None
         return (float(coords[0]), float(coords[1]))
     if not isinstance(coords, list) or len(coords) < 2 or not all(ok_pair(p) for p in coords):
-        problems.append(
-            UserError(
-                "bad LineString coordinates",
-                where=where,
-                fix="give at least two [longitude, latitude] positions, upstream first",
-            )
-        )
+        problems.append(UserError("errors.core.bad_linestring_coordinates", where=where))
         return None
     return [(float(p[0]), float(p[1])) for p in coords]
 
@@ -361,20 +347,14 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(
-            f"not valid JSON: {exc.msg}",
-            where=f"{source}:{exc.lineno}:{exc.colno}",
-            fix="fix the JSON syntax at that line (a missing comma or quote is typical)",
+            "errors.core.not_valid_json", where=f"{source}:{exc.lineno}:{exc.colno}", msg=exc.msg
         ) from exc
     if (
         not isinstance(doc, dict)
         or doc.get("type") != "FeatureCollection"
         or not isinstance(doc.get("features"), list)
     ):
-        raise UserError(
-            "not a GeoJSON FeatureCollection",
-            where=source,
-            fix='the file must be {"type": "FeatureCollection", "features": [...]}',
-        )
+        raise UserError("errors.core.not_geojson_featurecollection", where=source)
     problems: list[UserError] = []
     reaches: list[ReachData] = []
     receptors: list[ReceptorData] = []
@@ -387,28 +367,14 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if not isinstance(geometry, dict) or geometry.get("type") not in ("LineString", "Point"):
             gtype = geometry.get("type") if isinstance(geometry, dict) else None
-            problems.append(
-                UserError(
-                    f"geometry {gtype!r} is not supported",
-                    where=where,
-                    fix="reaches are LineStrings and receptors are Points; split MultiLineStrings",
-                )
-            )
+            problems.append(UserError("errors.core.geometry_not_supported", where=where, gtype=repr(gtype)))
             continue
         if not isinstance(fid, str) or not fid.strip():
-            problems.append(
-                UserError(
-                    "missing or empty 'id' property",
-                    where=where,
-                    fix='give every feature a unique text id, e.g. "R07" or "W2"',
-                )
-            )
+            problems.append(UserError("errors.core.missing_empty_id_property", where=where))
             continue
         if fid in seen_ids:
             problems.append(
-                UserError(
-                    f"duplicate id {fid!r} (also {seen_ids[fid]})", where=where, fix="make every id unique"
-                )
+                UserError("errors.core.duplicate_id_also", where=where, fid=repr(fid), value=seen_ids[fid])
             )
             continue
         seen_ids[fid] = f"feature {index}"
@@ -422,13 +388,7 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
                     optional[k] = v
             downstream = props.get("downstream")
             if downstream is not None and not isinstance(downstream, str):
-                problems.append(
-                    UserError(
-                        f"'downstream' is {downstream!r}",
-                        where=where,
-                        fix="give the id of the downstream reach as text, or null at the outlet",
-                    )
-                )
+                problems.append(UserError("errors.core.downstream", where=where, downstream=repr(downstream)))
                 continue
             if coords is None or any(v is None for v in values.values()):
                 continue
@@ -450,25 +410,20 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
             if kind not in RECEPTOR_KINDS:
                 problems.append(
                     UserError(
-                        f"receptor kind {kind!r} is not known",
+                        "errors.core.receptor_kind_not_known",
                         where=where,
-                        fix=f"use one of: {', '.join(RECEPTOR_KINDS)}",
+                        kind=repr(kind),
+                        value=", ".join(RECEPTOR_KINDS),
                     )
                 )
                 continue
             name = props.get("name")
             if not isinstance(name, str) or not name.strip():
-                problems.append(UserError("receptor has no 'name'", where=where, fix="add a name"))
+                problems.append(UserError("errors.core.receptor_has_no_name", where=where))
                 continue
             pop = props.get("population_served")
             if pop is not None and (not isinstance(pop, int) or isinstance(pop, bool) or pop < 0):
-                problems.append(
-                    UserError(
-                        f"population_served is {pop!r}",
-                        where=where,
-                        fix="give a whole number ≥ 0, or leave it out",
-                    )
-                )
+                problems.append(UserError("errors.core.population_served", where=where, pop=repr(pop)))
                 continue
             if coords is None:
                 continue
@@ -477,20 +432,16 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
             )
 
     if not reaches and not problems:
-        problems.append(
-            UserError(
-                "the file has no reaches", where=source, fix="add LineString features for the river reaches"
-            )
-        )
+        problems.append(UserError("errors.core.file_has_no_reaches", where=source))
     by_id = {r.reach_id: r for r in reaches}
     for r in reaches:
         # a reach refused above for its own properties is reported once, not again as "missing"
         if r.downstream is not None and r.downstream not in by_id and r.downstream not in seen_ids:
             problems.append(
                 UserError(
-                    f"downstream reach {r.downstream!r} does not exist",
+                    "errors.core.downstream_reach_does_not",
                     where=f"{source}: feature {r.index} (id {r.reach_id})",
-                    fix="fix the id, or set downstream to null if this is the outlet",
+                    downstream=repr(r.downstream),
                 )
             )
     if problems:
@@ -529,10 +480,13 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
                 hint = " — the coordinates look swapped: GeoJSON wants [longitude, latitude]"
             problems.append(
                 UserError(
-                    f"receptor {rec.name!r} is {snap.distance_off_m / 1000:.1f} km from the nearest reach "
-                    f"({snap.reach_id}){hint}",
+                    "errors.core.receptor_km_nearest_reach",
                     where=f"{source}: feature {rec.index} (id {rec.receptor_id})",
-                    fix=f"move it within {MAX_RECEPTOR_OFFSET_M:.0f} m of the river (WGS84 [lon, lat]) or extend the river",
+                    name=repr(rec.name),
+                    value=snap.distance_off_m / 1000,
+                    reach_id=snap.reach_id,
+                    hint=hint,
+                    max_receptor_offset_m=MAX_RECEPTOR_OFFSET_M,
                 )
             )
     if problems:
@@ -553,29 +507,24 @@ def _check_topology(
                 loop = " → ".join(seen[seen.index(current) :] + [current])
                 problems.append(
                     UserError(
-                        f"the reaches form a loop: {loop}",
+                        "errors.core.reaches_form_loop",
                         where=f"{source}: feature {r.index} (id {r.reach_id})",
-                        fix="a river network is a tree: fix the 'downstream' of one reach in the loop",
+                        loop=loop,
                     )
                 )
                 return
             seen.append(current)
             current = by_id[current].downstream
     if len(outlets) == 0:
-        problems.append(
-            UserError(
-                "no outlet: every reach has a downstream reach",
-                where=source,
-                fix="set downstream to null on the most downstream reach",
-            )
-        )
+        problems.append(UserError("errors.core.no_outlet_every_reach", where=source))
     elif len(outlets) > 1:
         names = ", ".join(f"feature {r.index} (id {r.reach_id})" for r in outlets)
         problems.append(
             UserError(
-                f"{len(outlets)} outlets (reaches with no downstream): {names}; the network is disconnected",
+                "errors.core.outlets_reaches_no_downstream",
                 where=source,
-                fix="connect every reach but one to a downstream reach",
+                len_outlets=len(outlets),
+                names=names,
             )
         )
 
@@ -665,11 +614,11 @@ def _check_connections(
         if gap > CONNECT_TOLERANCE_M:
             problems.append(
                 UserError(
-                    f"reach ends {gap / 1000:.2f} km from the start of its downstream reach {down.reach_id}; "
-                    "the network is disconnected",
+                    "errors.core.reach_ends_km_start",
                     where=f"{source}: feature {r.index} (id {r.reach_id})",
-                    fix=f"make the last vertex meet the first vertex of {down.reach_id} (within {CONNECT_TOLERANCE_M:.0f} m), "
-                    "or check the line is drawn upstream → downstream",
+                    value=gap / 1000,
+                    reach_id=down.reach_id,
+                    connect_tolerance_m=CONNECT_TOLERANCE_M,
                 )
             )
 

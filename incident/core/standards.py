@@ -76,9 +76,9 @@ def parameters() -> dict[str, Parameter]:
         where = f"{GB3838_FILE.name}: parameter #{i + 1}"
         limits = {k: float(v) for k, v in p.get("limits", {}).items()}
         if limits and set(limits) != set(CLASSES):
-            raise UserError(f"limits must give classes {CLASSES}", where=where)
+            raise UserError("errors.core.limits_must_give_classes", where=where, classes=CLASSES)
         if not limits and "limit" not in p:
-            raise UserError("no limit", where=where, fix="add limits = {I=..} or limit = ...")
+            raise UserError("errors.core.no_limit", where=where)
         out[p["key"]] = Parameter(
             key=p["key"],
             name=p["name"],
@@ -105,7 +105,7 @@ def _alias_index() -> dict[str, str]:
 def resolve_parameter(text: str, *, where: str = "parameter") -> Parameter:
     """A parameter by key, English or Chinese name, or alias (Cd, 镉, Cr(VI), NH3-N ...)."""
     if text is None or not str(text).strip():
-        raise UserError("is empty", where=where, fix="name the parameter, e.g. cadmium or 镉")
+        raise UserError("errors.core.empty", where=where)
     key = _alias_index().get(_fold(str(text)))
     if key is None:
         close = difflib.get_close_matches(_fold(str(text)), list(_alias_index()), n=3, cutoff=0.6)
@@ -115,7 +115,7 @@ def resolve_parameter(text: str, *, where: str = "parameter") -> Parameter:
             if suggestions
             else "run `incident standards` to list parameter keys"
         )
-        raise UserError(f"unknown parameter {text!r}", where=where, fix=fix)
+        raise UserError("errors.core.unknown_parameter", where=where, fix=fix, text=repr(text))
     return parameters()[key]
 
 
@@ -124,9 +124,7 @@ def check_class(water_class: str, *, where: str = "--class") -> str:
     roman = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V"}
     wc = roman.get(wc, wc)
     if wc not in CLASSES:
-        raise UserError(
-            f"unknown water-quality class {water_class!r}", where=where, fix="use I, II, III, IV or V"
-        )
+        raise UserError("errors.core.unknown_water_quality_class", where=where, water_class=repr(water_class))
     return wc
 
 
@@ -153,7 +151,10 @@ def methods() -> dict[str, Method]:
     for m in data["method"]:
         if m["principle"] not in principles():
             raise UserError(
-                f"method {m['key']}: unknown principle {m['principle']!r}", where=METHODS_FILE.name
+                "errors.core.method_unknown_principle",
+                where=METHODS_FILE.name,
+                key_name=m["key"],
+                principle=repr(m["principle"]),
             )
         out[m["key"]] = Method(m["key"], m["name"], m["name_zh"], m["principle"], m["kind"])
     return out
@@ -162,10 +163,10 @@ def methods() -> dict[str, Method]:
 def check_principle(key: str, *, where: str = "--principle") -> str:
     k = str(key or "").strip().lower()
     if k not in principles():
+        if not k:
+            raise UserError("errors.core.no_principle", where=where, known=", ".join(principles()))
         raise UserError(
-            f"unknown analytical principle {key!r}" if k else "no analytical principle given",
-            where=where,
-            fix=f"use one of {', '.join(principles())}",
+            "errors.core.unknown_principle", where=where, key_name=repr(key), known=", ".join(principles())
         )
     return k
 

@@ -262,11 +262,7 @@ def export_aar(session: Session, code: str, path: str | Path, *, actor: str, lan
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".md", ".html", ".htm"):
-        raise UserError(
-            f"cannot tell the format from {path.name!r}",
-            where="--output",
-            fix="name the file .md (Markdown) or .html (self-contained HTML)",
-        )
+        raise UserError("errors.drills.cannot_tell_format", field="output", name=repr(path.name))
     inc, _sc = require_exercise(session, code)
     from incident.core.incidents import exercise_path
 

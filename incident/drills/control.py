@@ -42,9 +42,7 @@ def start_drill(
     if speed is not None:
         if not math.isfinite(speed) or not 0 < speed <= MAX_SPEED:
             raise UserError(
-                f"speed ×{speed:g} is not playable",
-                where="--speed",
-                fix=f"give a clock speed between 1 (real time) and {MAX_SPEED:g}",
+                "errors.drills.speed_not_playable", field="speed", speed=speed, max_speed=MAX_SPEED
             )
         sc.speed = float(speed)
     net = load_river_file(sc.river)
@@ -133,7 +131,7 @@ def end_drill(session: Session, code: str, *, actor: str) -> Incident:
     """Stop the clock (ENDEX) and capture the final metrics; missing milestones become U."""
     inc, _sc = require_exercise(session, code)
     if inc.status == "closed":
-        raise UserError(f"the drill {inc.code} has already ended", where=inc.code)
+        raise UserError("errors.drills.drill_has_already_ended", where=inc.code, code=inc.code)
     tick(session, code, actor=actor)
     set_speed(session, code, 0.0, actor=actor)
     inc.status = "closed"

@@ -91,11 +91,7 @@ class TickResult:
 def require_exercise(session: Session, code: str) -> tuple[Incident, DrillScenario]:
     inc = get_incident(session, code)
     if not inc.is_exercise or not inc.exercise_scenario_json:
-        raise UserError(
-            f"{inc.code} is not a drill",
-            where=inc.code,
-            fix="drill commands work on exercise incidents (EX-...); `incident list --exercises` lists them",
-        )
+        raise UserError("errors.drills.not_drill", where=inc.code, code=inc.code)
     return inc, DrillScenario.from_json(inc.exercise_scenario_json)
 
 
@@ -124,13 +120,9 @@ def set_speed(session: Session, code: str, speed: float, *, actor: str) -> Incid
 
     inc, _sc = require_exercise(session, code)
     if not math.isfinite(speed) or not 0 <= speed <= MAX_SPEED:
-        raise UserError(
-            f"speed ×{speed:g} is not playable",
-            where="speed",
-            fix=f"give 0 (pause), 1 (real time) up to {MAX_SPEED:g}",
-        )
+        raise UserError("errors.drills.speed_not_playable_2", where="speed", speed=speed, max_speed=MAX_SPEED)
     if inc.status in ("terminated", "closed"):
-        raise UserError(f"the drill {inc.code} has ended", where=inc.code, fix="start a new drill")
+        raise UserError("errors.drills.drill_has_ended", where=inc.code, code=inc.code)
     clock = exercise_clock(inc)
     assert clock is not None
     now = utcnow()
@@ -277,9 +269,7 @@ def truth_concentration(
         return sc.truth.background_mg_l
     if hours > fc.times_h[-1]:
         raise UserError(
-            f"the sampling time is {hours:.0f} h after the spill, past the truth model's {sc.horizon_h:g} h",
-            where="time",
-            fix="raise horizon_h in the scenario's [drill] table",
+            "errors.drills.sampling_time_h_after", where="time", hours=hours, horizon_h=sc.horizon_h
         )
     return float(np.interp(hours, fc.times_h, fc.curves_mg_l[0]))
 
@@ -368,15 +358,16 @@ def take_sample(
 
     inc, sc = require_exercise(session, code)
     if inc.status == "closed":
-        raise UserError(f"the drill {inc.code} has ended", where=inc.code, fix="start a new drill")
+        raise UserError("errors.drills.drill_has_ended_2", where=inc.code, code=inc.code)
     lab = sc.method(method)
     if lab.instrument:
         eq = session.exec(select(Equipment).where(Equipment.asset_tag == lab.instrument)).first()
         if eq is None:
             raise UserError(
-                f"the scenario's method {lab.key} names instrument {lab.instrument!r}, which is not in the inventory",
+                "errors.drills.scenario_s_method_names",
                 where=f"{Path(sc.source).name}: [[lab.method]] {lab.key} instrument",
-                fix="use an asset tag from `incident readiness` (load the demo inventory for the demo scenario)",
+                key_name=lab.key,
+                instrument=repr(lab.instrument),
             )
     now_ex = incident_now(inc)
     sampled_at = as_utc(at) if at is not None else now_ex.replace(microsecond=0)

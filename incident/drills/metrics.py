@@ -270,9 +270,10 @@ def _evaluation(session: Session, inc: Incident, capability: str) -> DrillEvalua
         if wanted in (ev.capability.casefold(), zh.casefold()):
             return ev
     raise UserError(
-        f"no capability {capability!r} in this drill",
+        "errors.drills.no_capability_drill",
         where="capability",
-        fix=f"use one of: {', '.join(ev.capability for ev in rows)}",
+        capability=repr(capability),
+        value=", ".join(ev.capability for ev in rows),
     )
 
 
@@ -293,17 +294,9 @@ def rate(
     rating = (rating or "").strip().upper()
     problems = []
     if rating not in RATINGS:
-        problems.append(
-            UserError(
-                f"rating {rating!r} is not P, S, M or U",
-                where="rating",
-                fix="P performed without challenges, S some challenges, M major challenges, U unable",
-            )
-        )
+        problems.append(UserError("errors.drills.rating_not_p_s", where="rating", rating=repr(rating)))
     if not evaluator or not evaluator.strip():
-        problems.append(
-            UserError("is empty", where="evaluator", fix="the evaluator signs the rating: give a name")
-        )
+        problems.append(UserError("errors.drills.empty", where="evaluator"))
     ev = _evaluation(session, inc, capability)
     if problems:
         if len(problems) == 1:
@@ -349,9 +342,7 @@ def parse_due(text: str | date, *, where: str = "due") -> date:
     try:
         return date.fromisoformat(str(text).strip())
     except ValueError:
-        raise UserError(
-            f"{text!r} is not a date", where=where, fix="write the due date as YYYY-MM-DD"
-        ) from None
+        raise UserError("errors.drills.not_date", where=where, text=repr(text)) from None
 
 
 def add_corrective_action(
@@ -363,9 +354,9 @@ def add_corrective_action(
     inc, _sc = require_exercise(session, code)
     problems = []
     if not action or not action.strip():
-        problems.append(UserError("is empty", where="action", fix="say what will be done"))
+        problems.append(UserError("errors.drills.empty_2", where="action"))
     if not owner or not owner.strip():
-        problems.append(UserError("is empty", where="owner", fix="name the person or unit responsible"))
+        problems.append(UserError("errors.drills.empty_3", where="owner"))
     due_on = None
     try:
         due_on = parse_due(due)
@@ -415,14 +406,15 @@ def mark(
     inc, _sc = require_exercise(session, code)
     if milestone not in MARKS:
         raise UserError(
-            f"unknown milestone {milestone!r}", where="milestone", fix=f"use {' or '.join(MARKS)}"
+            "errors.drills.unknown_milestone",
+            where="milestone",
+            milestone=repr(milestone),
+            value=" or ".join(MARKS),
         )
     clock = exercise_clock(inc)
     when = parse_local(at) if at else (clock.now() if clock else utcnow())
     if when < as_utc(inc.alert_at):
-        raise UserError(
-            "that is before the alert", where="--at", fix="give the exercise time (local) it happened"
-        )
+        raise UserError("errors.drills.before_alert", field="at")
     log.append(
         session,
         chain=log.incident_chain(inc.code),

@@ -135,9 +135,10 @@ class DrillScenario:
             if m.key == wanted:
                 return m
         raise UserError(
-            f"the drill's lab has no method {key!r}",
-            where="--method",
-            fix=f"use one of {', '.join(m.key for m in self.methods)} (the scenario's [[lab.method]] list)",
+            "errors.drills.drill_s_lab_has",
+            field="method",
+            key_name=repr(key),
+            value=", ".join(m.key for m in self.methods),
         )
 
     def to_json(self) -> str:
@@ -172,17 +173,18 @@ class _Reader:
     def where(self, table: str, key: str | None = None) -> str:
         return f"{self.path}: {table}" + (f" {key}" if key else "")
 
-    def fail(self, problem: str, table: str, key: str | None, fix: str) -> None:
-        self.problems.append(UserError(problem, where=self.where(table, key), fix=fix))
+    def fail(self, message_key: str, table: str, key: str | None, /, **params: Any) -> None:
+        """Note a problem: ``message_key`` is an ``errors.drills`` catalog key, ``params`` its values."""
+        self.problems.append(UserError(message_key, where=self.where(table, key), **params))
 
     def table(self, data: dict, key: str, table: str, *, required: bool = True) -> dict:
         value = data.get(key)
         if value is None:
             if required:
-                self.fail(f"missing [{key}]", table, None, f"add a [{key}] table (see the README example)")
+                self.fail("errors.drills.missing", table, None, key_name=key)
             return {}
         if not isinstance(value, dict):
-            self.fail(f"{key} is not a table", table, key, f"write it as [{key}]")
+            self.fail("errors.drills.not_table", table, key, key_name=key)
             return {}
         return value
 
@@ -192,18 +194,18 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.fail(f"{key} is not a list of tables", table, None, f"write each one as a {table} table")
+            self.fail("errors.drills.not_list_tables", table, None, key_name=key, table=table)
             return []
         return value
 
     def text(self, t: dict, key: str, table: str, *, required: bool = False, default: str | None = None):
         if key not in t:
             if required:
-                self.fail(f"missing {key!r}", table, key, f'add {key} = "..."')
+                self.fail("errors.drills.missing_2", table, key, key_name=repr(key), key_name2=key)
             return default
         value = t[key]
         if not isinstance(value, str) or (required and not value.strip()):
-            self.fail(f"{key} is {value!r}, not text", table, key, f'write {key} = "..." in quotes')
+            self.fail("errors.drills.not_text", table, key, key_name=key, value=repr(value))
             return default
         return value.strip()
 
@@ -220,24 +222,17 @@ class _Reader:
     ) -> float | None:
         if key not in t:
             if required:
-                self.fail(f"missing {key!r}", table, key, f"add {key} = <number>")
+                self.fail("errors.drills.missing_3", table, key, key_name=repr(key), key_name2=key)
             return default
         value = t[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            self.fail(
-                f"{key} is {value!r}, not a number",
-                table,
-                key,
-                f'write {key} as a plain number (e.g. 0.5, not "O.5")',
-            )
+            self.fail("errors.drills.not_number", table, key, key_name=key, value=repr(value))
             return default
         if positive and value <= 0:
-            self.fail(f"{key} is {value:g}; it must be > 0", table, key, f"give {key} as a positive number")
+            self.fail("errors.drills.must", table, key, key_name=key, value=value)
             return default
         if minimum is not None and value < minimum:
-            self.fail(
-                f"{key} is {value:g}; it must be ≥ {minimum:g}", table, key, f"give {key} ≥ {minimum:g}"
-            )
+            self.fail("errors.drills.must_2", table, key, key_name=key, value=value, minimum=minimum)
             return default
         return float(value)
 
@@ -251,7 +246,7 @@ class _Reader:
                 lat=self.number(t, "lat", table, required=True),
                 lon=self.number(t, "lon", table, required=True),
             )
-        self.fail("no position", table, None, "give reach + km, or lat + lon (WGS84)")
+        self.fail("errors.drills.no_position", table, None)
         return Position()
 
 
@@ -260,26 +255,24 @@ def _check_position(r: _Reader, net, pos: Position, table: str) -> None:
     if pos.reach is not None:
         ids = [x.reach_id for x in net.reaches]
         if pos.reach not in ids:
-            r.fail(f"unknown reach {pos.reach!r}", table, "reach", f"use one of {', '.join(ids)}")
+            r.fail("errors.drills.unknown_reach", table, "reach", reach=repr(pos.reach), value=", ".join(ids))
             return
         if pos.km is not None:
             reach = net.reach(pos.reach)
             lo, hi = reach.km_start, reach.km_start + reach.length_m / 1000
             if not lo - 1e-6 <= pos.km <= hi + 1e-6:
                 r.fail(
-                    f"km {pos.km:g} is outside reach {pos.reach} ({lo:.1f}–{hi:.1f})",
-                    table,
-                    "km",
-                    "give a km on that reach",
+                    "errors.drills.km_outside_reach", table, "km", km=pos.km, reach=pos.reach, lo=lo, hi=hi
                 )
     elif pos.lat is not None and pos.lon is not None:
         snap = net.snap(pos.lat, pos.lon)
         if snap.distance_off_m > 2000:
             r.fail(
-                f"the point is {snap.distance_off_m / 1000:.1f} km from the river (nearest: reach {snap.reach_id})",
+                "errors.drills.point_km_river_nearest",
                 table,
                 "lat/lon",
-                "check the coordinates are WGS84 decimal degrees near the river",
+                value=snap.distance_off_m / 1000,
+                reach_id=snap.reach_id,
             )
 
 
@@ -309,15 +302,15 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
     try:
         find_playbook(playbook)
     except UserError as exc:
-        r.fail(exc.problem, "[drill]", "playbook", exc.fix or "")
+        r.problems.append(exc.relocated(r.where("[drill]", "playbook")))
     speed = r.number(drill, "speed", "[drill]", default=DEFAULT_SPEED, positive=True) or DEFAULT_SPEED
     if speed > MAX_SPEED:
-        r.fail(f"speed ×{speed:g} is too fast to play", "[drill]", "speed", f"use ≤ {MAX_SPEED:g}")
+        r.fail("errors.drills.speed_too_fast_play", "[drill]", "speed", speed=speed, max_speed=MAX_SPEED)
     horizon = r.number(drill, "horizon_h", "[drill]", default=48.0, positive=True) or 48.0
     seed = drill.get("seed", 1)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         # the synthetic results' random generator takes whole numbers ≥ 0 only
-        r.fail(f"seed is {seed!r}", "[drill]", "seed", "give a whole number ≥ 0, e.g. 2026")
+        r.fail("errors.drills.seed", "[drill]", "seed", seed=repr(seed))
         seed = 1
 
     rep = r.table(data, "reported", "[reported]")
@@ -340,10 +333,10 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         "other",
     ):
         r.fail(
-            f"unknown pollutant class {reported.pollutant_class!r}",
+            "errors.drills.unknown_pollutant_class",
             "[reported]",
             "pollutant_class",
-            "use heavy_metal, organic, oil or other",
+            pollutant_class=repr(reported.pollutant_class),
         )
 
     tr = r.table(data, "truth", "[truth]")
@@ -378,7 +371,9 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         table = f"[[inject]] #{i + 1}"
         kind = r.text(inj, "kind", table, default="message") or "message"
         if kind not in INJECT_KINDS:
-            r.fail(f"unknown kind {kind!r}", table, "kind", f"use one of {', '.join(INJECT_KINDS)}")
+            r.fail(
+                "errors.drills.unknown_kind", table, "kind", kind=repr(kind), value=", ".join(INJECT_KINDS)
+            )
         injects.append(
             Inject(
                 at_min=r.number(inj, "at_min", table, required=True, minimum=0) or 0.0,
@@ -400,28 +395,27 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         max_err = r.number(tg, "max_error_pct", table, positive=True)
         if metric in TIMELINE_METRICS:
             if within is None:
-                r.fail(
-                    "a timeline target needs within_min", table, "within_min", "add within_min = <minutes>"
-                )
+                r.fail("errors.drills.timeline_target_needs_within", table, "within_min")
         elif base in ERROR_METRICS:
             if receptor not in receptors:
                 r.fail(
-                    f"unknown receptor {receptor!r} in {metric!r}",
+                    "errors.drills.unknown_receptor",
                     table,
                     "metric",
-                    f"write {base}:<receptor>, receptor one of {', '.join(sorted(receptors))}",
+                    receptor=repr(receptor),
+                    metric=repr(metric),
+                    base=base,
+                    value=", ".join(sorted(receptors)),
                 )
             if max_err is None:
-                r.fail(
-                    "a forecast target needs max_error_pct", table, "max_error_pct", "add max_error_pct = 25"
-                )
+                r.fail("errors.drills.forecast_target_needs_max", table, "max_error_pct")
         elif metric:
             r.fail(
-                f"unknown metric {metric!r}",
+                "errors.drills.unknown_metric",
                 table,
                 "metric",
-                f"use one of {', '.join(TIMELINE_METRICS)}, or forecast_arrival_error:<receptor> / "
-                "forecast_peak_error:<receptor>",
+                metric=repr(metric),
+                value=", ".join(TIMELINE_METRICS),
             )
         targets.append(
             Target(
@@ -434,9 +428,7 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         )
     names = [t.capability for t in targets]
     for dup in sorted({n for n in names if names.count(n) > 1}):
-        r.fail(
-            f"capability {dup!r} is listed twice", "[[target]]", "capability", "give each target its own name"
-        )
+        r.fail("errors.drills.capability_listed_twice", "[[target]]", "capability", dup=repr(dup))
 
     lab = r.table(data, "lab", "[lab]", required=False)
     default_cv = r.number(lab, "cv", "[lab]", default=DEFAULT_CV, minimum=0) or 0.0
@@ -446,12 +438,16 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         table = f"[[lab.method]] #{i + 1}"
         key = (r.text(m, "key", table, required=True) or "").lower()
         if key and key not in known:
-            r.fail(
-                f"unknown method {key!r}", table, "key", f"use a method of methods.toml: {', '.join(known)}"
-            )
+            r.fail("errors.drills.unknown_method", table, "key", key_name=repr(key), value=", ".join(known))
         style = r.text(m, "style", table, default="value") or "value"
         if style not in RESULT_STYLES:
-            r.fail(f"unknown style {style!r}", table, "style", f"use one of {', '.join(RESULT_STYLES)}")
+            r.fail(
+                "errors.drills.unknown_style",
+                table,
+                "style",
+                style=repr(style),
+                value=", ".join(RESULT_STYLES),
+            )
         ranges = m.get("ranges_mg_l", [])
         if style == "range":
             if (
@@ -460,21 +456,11 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
                 or not all(isinstance(x, int | float) and not isinstance(x, bool) and x > 0 for x in ranges)
                 or any(b <= a for a, b in zip(ranges, ranges[1:], strict=False))
             ):
-                r.fail(
-                    "a range method needs ranges_mg_l: ≥ 2 increasing positive bin edges",
-                    table,
-                    "ranges_mg_l",
-                    "e.g. ranges_mg_l = [0.005, 0.02, 0.05, 0.1, 0.5]",
-                )
+                r.fail("errors.drills.range_method_needs_ranges", table, "ranges_mg_l")
                 ranges = []
         instrument = r.text(m, "instrument", table, default="") or ""
         if key in known and known[key].kind == "rapid" and not instrument:
-            r.fail(
-                f"{key} is a rapid method: field results name their instrument (HJ 589 §7.2.2)",
-                table,
-                "instrument",
-                'add instrument = "<asset tag>", e.g. "INS-HM-01"',
-            )
+            r.fail("errors.drills.rapid_method_field_results", table, "instrument", key_name=key)
         methods.append(
             LabMethod(
                 key=key,
@@ -490,19 +476,15 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
             )
         )
     if not methods:
-        r.fail(
-            "the drill's lab has no method",
-            "[lab]",
-            "method",
-            "add at least one [[lab.method]] with key, detection_limit_mg_l and turnaround_min",
-        )
+        r.fail("errors.drills.drill_s_lab_has_2", "[lab]", "method")
     default_method = (r.text(lab, "default_method", "[lab]") or (methods[0].key if methods else "")).lower()
     if methods and default_method not in {m.key for m in methods}:
         r.fail(
-            f"default_method {default_method!r} is not one of the lab's methods",
+            "errors.drills.default_method_not_one",
             "[lab]",
             "default_method",
-            f"use one of {', '.join(m.key for m in methods)}",
+            default_method=repr(default_method),
+            value=", ".join(m.key for m in methods),
         )
 
     if r.problems:

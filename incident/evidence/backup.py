@@ -59,9 +59,7 @@ def _decode(table: Table, row: dict[str, Any], where: str) -> dict[str, Any]:
     for name, value in row.items():
         if name not in table.c:
             raise UserError(
-                f"column {table.name}.{name} is not known to this version of incident",
-                where=where,
-                fix="upgrade incident to the version that made the backup, then import again",
+                "errors.evidence.column_not_known_version", where=where, name=table.name, name2=name
             )
         if value is not None:
             kind = _python_type(table.c[name].type)
@@ -72,9 +70,12 @@ def _decode(table: Table, row: dict[str, Any], where: str) -> dict[str, Any]:
                     value = date.fromisoformat(value)
             except (TypeError, ValueError) as exc:
                 raise UserError(
-                    f"{table.name}.{name} = {value!r} is not a valid {kind.__name__}",
+                    "errors.evidence.not_valid",
                     where=where,
-                    fix="the file is damaged; use an intact copy",
+                    name=table.name,
+                    name2=name,
+                    value=repr(value),
+                    name3=kind.__name__,
                 ) from exc
         out[name] = value
     return out
@@ -176,13 +177,14 @@ def export_incident(
     inc = get_incident(session, code)
     path = Path(path)
     if path.exists() and not overwrite:
-        raise UserError(f"{path} already exists", where="-o", fix="choose another file name or add --force")
+        raise UserError("errors.evidence.already_exists", field="output", path=path)
     report = integrity.verify(session, inc.code)
     if not report.ok:
         raise UserError(
-            f"the evidence trail of {inc.code} is broken: {report.first_problem.render()}",  # type: ignore[union-attr]
+            "errors.evidence.evidence_trail_broken",
             where="incident backup export",
-            fix=f"run `incident verify {inc.code}` for details; keep a copy of the database file as it is",
+            code=inc.code,
+            value=report.first_problem.render(),
         )
     rows = collect(session, inc)
     head = integrity.chain_head(session, inc.code)
@@ -217,8 +219,9 @@ def export_incident(
 # ---------------------------------------------------------------- import
 
 
-def _refuse(path: Path, problem: str, fix: str = "use an intact copy of the backup") -> UserError:
-    return UserError(f"{problem}; nothing was imported", where=str(path), fix=fix)
+def _refuse(path: Path, message_key: str, **params: Any) -> UserError:
+    """A backup refused as a whole: ``key`` is an ``errors.evidence`` catalog key (its text ends "nothing was imported")."""
+    return UserError(message_key, where=str(path), **params)
 
 
 def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
@@ -227,15 +230,13 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UserError(
-            f"cannot read the backup: {exc.strerror}", where=str(path), fix="check the path"
-        ) from exc
+        raise UserError("errors.evidence.cannot_read_backup", where=str(path), strerror=exc.strerror) from exc
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _refuse(path, "not a backup file (not UTF-8 text)") from exc
+        raise _refuse(path, "errors.evidence.not_backup_file_not") from exc
     if not content.strip():
-        raise _refuse(path, "the file is empty", "give a file made by `incident backup export`")
+        raise _refuse(path, "errors.evidence.file_empty_nothing_was")
     lines = content.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -244,24 +245,18 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
         try:
             parsed.append(json.loads(line))
         except ValueError as exc:
-            raise _refuse(path, f"line {n} is not valid JSON ({exc.msg})") from exc
+            raise _refuse(path, "errors.evidence.line_not_valid_json", n=n, msg=exc.msg) from exc
     if not parsed or not isinstance(parsed[0], dict) or parsed[0].get("format") != FORMAT:
-        raise _refuse(
-            path, "not an incident backup (no header line)", "give a file made by `incident backup export`"
-        )
+        raise _refuse(path, "errors.evidence.not_incident_backup_no")
     header = parsed[0]
     if header.get("version") != VERSION:
-        raise _refuse(
-            path,
-            f"backup format version {header.get('version')!r} is not supported",
-            "upgrade incident, then import again",
-        )
+        raise _refuse(path, "errors.evidence.backup_format_version_not", value=repr(header.get("version")))
     end = parsed[-1] if len(parsed) > 1 and isinstance(parsed[-1], dict) else {}
     if "end" not in end or not isinstance(end["end"], dict):
-        raise _refuse(path, "the file is truncated (no end line)")
+        raise _refuse(path, "errors.evidence.file_truncated_no_end")
     body = "".join(line + "\n" for line in lines[:-1])
     if end["end"].get("sha256") != hashlib.sha256(body.encode()).hexdigest():
-        raise _refuse(path, "the file was changed or damaged after export (checksum mismatch)")
+        raise _refuse(path, "errors.evidence.file_was_changed_damaged")
     rows: list[tuple[str, str, dict[str, Any]]] = []
     by_name = {t.name: t for t in _tables()}
     for n, item in enumerate(parsed[1:-1], start=2):
@@ -272,18 +267,17 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
             or item.get("role") not in ("incident", "shared")
             or not isinstance(item.get("row"), dict)
         ):
-            raise _refuse(path, f"line {n} is not a row of a backup")
+            raise _refuse(path, "errors.evidence.line_not_row_backup", n=n)
         table = by_name.get(item["table"])
         if table is None:
-            raise UserError(
-                f"table {item['table']!r} is not known to this version of incident",
-                where=where,
-                fix="upgrade incident to the version that made the backup",
-            )
+            raise UserError("errors.evidence.table_not_known_version", where=where, table=repr(item["table"]))
         rows.append((table.name, item["role"], _decode(table, item["row"], where)))
     if end["end"].get("rows") != len(rows):
         raise _refuse(
-            path, f"the end line counts {end['end'].get('rows')!r} rows but the file has {len(rows)}"
+            path,
+            "errors.evidence.end_line_counts_rows",
+            value=repr(end["end"].get("rows")),
+            len_rows=len(rows),
         )
     _verify_rows(path, header, rows)
     return header, rows
@@ -306,32 +300,28 @@ def _verify_rows(path: Path, header: dict[str, Any], rows: list[tuple[str, str, 
             if role == "incident" and t in evidence:
                 evidence[t].append(_model(t)(**r))
     except (TypeError, ValueError) as exc:
-        raise _refuse(path, f"a row does not fit the schema: {exc}") from exc
+        raise _refuse(path, "errors.evidence.row_does_not_fit", exc=exc) from exc
     if any(e.chain != chain for e in entries):
-        raise _refuse(path, f"log entries of another chain than {chain}")
+        raise _refuse(path, "errors.evidence.log_entries_another_chain", chain=chain)
     incidents = [r for t, role, r in rows if t == "incident" and role == "incident"]
     if len(incidents) != 1 or incidents[0].get("code") != code:
-        raise _refuse(path, f"the file does not hold exactly one incident {code!r}")
+        raise _refuse(path, "errors.evidence.file_does_not_hold", code=repr(code))
     ok, message = log.verify_chain(entries)
     if not ok:
-        raise _refuse(path, f"the log chain is broken: {message}", "the backup was tampered with or damaged")
+        raise _refuse(path, "errors.evidence.log_chain_broken_nothing", message=message)
     last = entries[-1] if entries else None
     if not last or head.get("seq") != last.seq or head.get("hash") != last.hash:
         raise _refuse(
             path,
-            f"the chain ends at seq {last.seq if last else 0}, not at the head the header records "
-            f"(seq {head.get('seq')!r}) — entries were removed or added",
-            "the backup was tampered with or damaged",
+            "errors.evidence.chain_ends_seq_not",
+            value=last.seq if last else 0,
+            value2=repr(head.get("seq")),
         )
     problems, _ = integrity.check_rows(
         evidence, integrity.commitments_in(entries), complete_tables=set(integrity.EVIDENCE_TABLES)
     )
     if problems:
-        raise _refuse(
-            path,
-            f"evidence does not match the log: {problems[0].render()}",
-            "the backup was tampered with or damaged",
-        )
+        raise _refuse(path, "errors.evidence.evidence_does_not_match", value=problems[0].render())
 
 
 def _same(table: Table, a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -346,7 +336,7 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
     conn = session.connection()
     by_name = {t.name: t for t in _tables()}
     if conn.execute(select(Incident.__table__).where(Incident.__table__.c.code == code)).first():  # type: ignore[attr-defined]
-        raise _refuse(path, f"incident {code} is already in this database", "import into another database")
+        raise _refuse(path, "errors.evidence.incident_already_database_nothing", code=code)
     inserted = reused = 0
     touched: set[str] = set()
     for tname, role, row in rows:
@@ -358,18 +348,16 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
                 reused += 1
                 continue
             ident = ", ".join(f"{c} {row.get(c)}" for c in _pk(table))
-            raise _refuse(
-                path,
-                f"{tname} {ident} is already used by a different row in this database",
-                "restore into a fresh database (`--db sqlite:///restored.sqlite`), where ids are free",
-            )
+            raise _refuse(path, "errors.evidence.already_used_different_row", tname=tname, ident=ident)
         try:
             conn.execute(insert(table).values(**row))
         except IntegrityError as exc:
             raise _refuse(
                 path,
-                f"{tname} row {row.get('id', '')} clashes with this database: {exc.orig}",
-                "restore into a fresh database, where ids and codes are free",
+                "errors.evidence.row_clashes_database_nothing",
+                tname=tname,
+                value=row.get("id", ""),
+                orig=exc.orig,
             ) from exc
         inserted += 1
         touched.add(tname)
@@ -385,7 +373,9 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
     session.expire_all()
     report = integrity.verify(session, code)
     if not report.ok:  # pragma: no cover - defence in depth: read_backup already checked
-        raise _refuse(path, f"after loading, verification failed: {report.first_problem.render()}")  # type: ignore[union-attr]
+        raise _refuse(
+            path, "errors.evidence.after_loading_verification_failed", value=report.first_problem.render()
+        )  # type: ignore[union-attr]
     file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
     log.append(
         session,

@@ -68,16 +68,13 @@ def run_action(
     _install_builtins()
     if name not in known_action_names():
         raise UserError(
-            f"unknown action {name!r}",
+            "errors.playbook.unknown_action",
             where="action",
-            fix=f"use one of: {', '.join(sorted(known_action_names()))}",
+            name=repr(name),
+            value=", ".join(sorted(known_action_names())),
         )
     if name not in _registry:
-        raise UserError(
-            t("actions.not_available", name=action_label(name)),
-            where=f"action {name}",
-            fix=t("actions.not_available_fix"),
-        )
+        raise UserError("actions.not_available", where=f"action {name}", name=action_label(name))
     func, _label = _registry[name]
     outcome = func(session, incident_code, dict(params or {}), actor)
     if not isinstance(outcome, ActionOutcome):

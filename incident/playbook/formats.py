@@ -364,9 +364,10 @@ class _Reader:
         self.problems: list[UserError] = []
 
     # -- reporting
-    def problem(self, line: int | None, where: str, problem: str, fix: str) -> None:
+    def problem(self, line: int | None, where: str, message_key: str, /, **params: Any) -> None:
+        """Note a problem: ``message_key`` is an ``errors.playbook`` catalog key, ``params`` its values."""
         loc = f"{self.source}:{line or 1}"
-        self.problems.append(UserError(problem, where=f"{loc}: {where}", fix=fix))
+        self.problems.append(UserError(message_key, where=f"{loc}: {where}", **params))
 
     # -- small typed readers
     def text_field(
@@ -378,24 +379,27 @@ class _Reader:
                 self.problem(
                     self.map.key_line(block, "id") or (block.start if block else 1),
                     f"{where} {key}",
-                    f"missing {key!r}",
-                    f'add {key}.en = "..." and {key}.zh = "..."',
+                    "errors.playbook.missing",
+                    key_name=repr(key),
+                    key_name2=key,
                 )
             return Text("", "")
         if isinstance(value, str):
             self.problem(
                 self.map.key_line(block, key),
                 f"{where} {key}",
-                f"{key!r} is given in one language only",
-                f'write it in both: {key}.en = "..." and {key}.zh = "..."',
+                "errors.playbook.given_one_language_only",
+                key_name=repr(key),
+                key_name2=key,
             )
             return Text(value, value)
         if not isinstance(value, dict):
             self.problem(
                 self.map.key_line(block, key),
                 f"{where} {key}",
-                f"{key!r} must be a table of texts",
-                f'write {key}.en = "..." and {key}.zh = "..."',
+                "errors.playbook.must_table_texts",
+                key_name=repr(key),
+                key_name2=key,
             )
             return Text("", "")
         return self.bilingual(value, block, f"{where} {key}", key)
@@ -411,12 +415,13 @@ class _Reader:
                 if needle:
                     line = self.map.text_line(block, needle)
                 line = line or self.map.key_line(block, f"{key}.{lang}") or self.map.key_line(block, key)
-                name = {"en": "English", "zh": "Chinese (Simplified)"}[lang]
                 self.problem(
                     line,
                     f"{where}.{lang}" if not needle else f"{where} {lang}",
-                    f"missing translation: no {name} text",
-                    f'add {key}.{lang} = "..."' if not needle else f'add {lang} = "..." to the entry',
+                    f"errors.playbook.no_{lang}_text"
+                    if not needle
+                    else f"errors.playbook.no_{lang}_text_entry",
+                    key_name=key,
                 )
                 texts[lang] = ""
             else:
@@ -427,8 +432,8 @@ class _Reader:
                 or self.map.key_line(block, f"{key}.{extra}")
                 or self.map.key_line(block, key),
                 where,
-                f"unknown language {extra!r}",
-                "texts have en and zh only",
+                "errors.playbook.unknown_language",
+                extra=repr(extra),
             )
         if key == "instructions":
             texts = {lang: reflow(value) for lang, value in texts.items()}
@@ -440,18 +445,20 @@ class _Reader:
                 self.problem(
                     self.map.key_line(block, key),
                     f"{where} {key}",
-                    f"unknown field {key!r}",
-                    f"{_suggest(key, allowed)}allowed fields: {', '.join(sorted(allowed))}",
+                    "errors.playbook.unknown_field_2",
+                    key_name=repr(key),
+                    suggest_key_name=_suggest(key, allowed),
+                    value=", ".join(sorted(allowed)),
                 )
 
     def ident(self, node: dict, block: Block | None, where: str) -> str:
         value = node.get("id")
         if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", value or ""):
             self.problem(
-                (block.start if block else 1),
+                block.start if block else 1,
                 f"{where} id",
-                f"missing or bad id {value!r}",
-                'give it id = "lower_case_words" (letters, digits, underscores)',
+                "errors.playbook.missing_bad_id",
+                value=repr(value),
             )
             return str(value)
         return value
@@ -462,8 +469,9 @@ class _Reader:
             self.problem(
                 self.map.key_line(None, key),
                 f"{where}{key}",
-                f"{key!r} must be a list of [[{key}]] tables",
-                f"write each one as a [[{key}]] table",
+                "errors.playbook.must_list_tables",
+                key_name=repr(key),
+                key_name2=key,
             )
             return []
         return value
@@ -475,11 +483,7 @@ class _Reader:
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"line (\d+)", str(exc))
             self.problem(
-                int(m.group(1)) if m else 1,
-                "TOML syntax",
-                f"not valid TOML: {exc}",
-                "fix the syntax at that line: quotes around text, = between key and value, "
-                "[[step]] headers on their own line",
+                int(m.group(1)) if m else 1, "TOML syntax", "errors.playbook.not_valid_toml", exc=exc
             )
             return None
         self.unknown_keys(data, ROOT_KEYS, None, "playbook")
@@ -487,7 +491,10 @@ class _Reader:
         version = data.get("version", 1)
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             self.problem(
-                self.map.key_line(None, "version"), "version", f"bad version {version!r}", "use 1, 2, ..."
+                self.map.key_line(None, "version"),
+                "version",
+                "errors.playbook.bad_version",
+                version=repr(version),
             )
             version = 1
         title = self.text_field(data, "title", None, "playbook")
@@ -497,8 +504,9 @@ class _Reader:
             self.problem(
                 self.map.key_line(None, "applies_to"),
                 "applies_to",
-                f"bad pollutant classes {applies!r}",
-                f"list some of: {', '.join(POLLUTANT_CLASSES)}",
+                "errors.playbook.bad_pollutant_classes",
+                applies=repr(applies),
+                value=", ".join(POLLUTANT_CLASSES),
             )
             applies = []
         reference = data.get("source", "")
@@ -508,20 +516,21 @@ class _Reader:
         step_ids = [s.id for s in steps]
         start = data.get("start")
         if not steps:
-            self.problem(1, "step", "the playbook has no steps", "add [[step]] tables")
+            self.problem(1, "step", "errors.playbook.playbook_has_no_steps")
         if start is None:
             self.problem(
                 1,
                 "start",
-                "missing 'start'",
-                f'add start = "{step_ids[0]}"' if step_ids else 'add start = "<first step id>"',
+                "errors.playbook.missing_start",
+                first=step_ids[0] if step_ids else "<first step id>",
             )
         elif start not in step_ids:
             self.problem(
                 self.map.key_line(None, "start"),
                 "start",
-                f"unknown step {start!r}",
-                f"{_suggest(str(start), step_ids)}use the id of a [[step]]",
+                "errors.playbook.unknown_step",
+                start=repr(start),
+                suggest_str_start=_suggest(str(start), step_ids),
             )
         self.check_references(steps, variables=self.known_variables(steps))
         if start in step_ids:
@@ -556,14 +565,12 @@ class _Reader:
                 self.problem(
                     block.start if block else 1,
                     f"{where} id",
-                    f"duplicate phase id {pid!r}",
-                    "make ids unique",
+                    "errors.playbook.duplicate_phase_id",
+                    pid=repr(pid),
                 )
             phases.append(Phase(pid, self.text_field(node, "title", block, where)))
         if not phases:
-            self.problem(
-                1, "phase", "the playbook has no phases", "add [[phase]] tables (id, title.en, title.zh)"
-            )
+            self.problem(1, "phase", "errors.playbook.playbook_has_no_phases")
         return phases
 
     def read_roles(self, data: dict) -> list[Role]:
@@ -578,8 +585,8 @@ class _Reader:
                 self.problem(
                     block.start if block else 1,
                     f"{where} id",
-                    f"duplicate role id {rid!r}",
-                    "make ids unique",
+                    "errors.playbook.duplicate_role_id",
+                    rid=repr(rid),
                 )
             roles.append(Role(rid, self.text_field(node, "title", block, where)))
         return roles
@@ -597,8 +604,8 @@ class _Reader:
                 self.problem(
                     block.start if block else 1,
                     f"{where} id",
-                    f"duplicate step id {sid!r}",
-                    "make step ids unique",
+                    "errors.playbook.duplicate_step_id",
+                    sid=repr(sid),
                 )
             seen.add(sid)
             phase = node.get("phase")
@@ -606,16 +613,20 @@ class _Reader:
                 self.problem(
                     self.map.key_line(block, "phase") or (block.start if block else 1),
                     f"{where} phase",
-                    f"unknown phase {phase!r}",
-                    f"{_suggest(str(phase), phase_ids)}use one of: {', '.join(sorted(phase_ids))}",
+                    "errors.playbook.unknown_phase",
+                    phase=repr(phase),
+                    suggest_str_phase=_suggest(str(phase), phase_ids),
+                    value=", ".join(sorted(phase_ids)),
                 )
             role = node.get("role")
             if role is not None and (not isinstance(role, str) or role not in role_ids):
                 self.problem(
                     self.map.key_line(block, "role"),
                     f"{where} role",
-                    f"unknown role {role!r}",
-                    f"{_suggest(str(role), role_ids)}use one of: {', '.join(sorted(role_ids)) or '(add [[role]] tables)'}",
+                    "errors.playbook.unknown_role",
+                    role=repr(role),
+                    suggest_str_role=_suggest(str(role), role_ids),
+                    value=", ".join(sorted(role_ids)) or "(add [[role]] tables)",
                 )
             deadline = node.get("deadline")
             deadline_min = None
@@ -626,16 +637,16 @@ class _Reader:
                     self.problem(
                         self.map.key_line(block, "deadline"),
                         f"{where} deadline",
-                        f"bad deadline: {exc}",
-                        'write the time after the alert with a unit, e.g. "45m", "1h", "1h30m", "2d"',
+                        "errors.playbook.bad_deadline",
+                        exc=exc,
                     )
             nxt = node.get("next")
             if nxt is not None and not isinstance(nxt, str):
                 self.problem(
                     self.map.key_line(block, "next"),
                     f"{where} next",
-                    f"bad next {nxt!r}",
-                    'write next = "<step id>"',
+                    "errors.playbook.bad_next",
+                    nxt=repr(nxt),
                 )
                 nxt = None
             steps.append(
@@ -663,8 +674,7 @@ class _Reader:
             self.problem(
                 self.map.key_line(block, "checklist"),
                 f"{where} checklist",
-                "checklist must be a list of { id, en, zh } entries",
-                'write checklist = [ { id = "x", en = "...", zh = "..." }, ... ]',
+                "errors.playbook.checklist_must_list_entries",
             )
             return ()
         for j, item in enumerate(raw):
@@ -672,12 +682,12 @@ class _Reader:
             line = self.map.text_line(block, f'"{iid}"') if iid else self.map.key_line(block, "checklist")
             if not isinstance(iid, str) or not iid:
                 self.problem(
-                    line, f"{where} checklist #{j + 1}", "checklist entry without id", 'add id = "short_name"'
+                    line, f"{where} checklist #{j + 1}", "errors.playbook.checklist_entry_without_id"
                 )
                 continue
             if iid in {c.id for c in items}:
                 self.problem(
-                    line, f"{where} checklist {iid}", f"duplicate checklist id {iid!r}", "make ids unique"
+                    line, f"{where} checklist {iid}", "errors.playbook.duplicate_checklist_id", iid=repr(iid)
                 )
             text = self.bilingual(item, block, f"{where} checklist {iid}", "checklist", needle=f'"{iid}"')
             items.append(ChecklistItem(iid, text))
@@ -688,10 +698,7 @@ class _Reader:
         raw = node.get("form", [])
         if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
             self.problem(
-                self.map.key_line(block, "form"),
-                f"{where} form",
-                "form must be a list of [[step.form]] tables",
-                "write each field as a [[step.form]] table under its step",
+                self.map.key_line(block, "form"), f"{where} form", "errors.playbook.form_must_list_step"
             )
             return ()
         forms = [c for c in (block.children if block else []) if c.name == "form"]
@@ -704,25 +711,24 @@ class _Reader:
                 self.problem(
                     sub.start if sub else 1,
                     f"{fwhere} id",
-                    f"duplicate form field {fid!r}",
-                    "make ids unique",
+                    "errors.playbook.duplicate_form_field",
+                    fid=repr(fid),
                 )
             ftype = item.get("type", "text")
             if ftype not in FIELD_TYPES:
                 self.problem(
                     self.map.key_line(sub, "type"),
                     f"{fwhere} type",
-                    f"unknown field type {ftype!r}",
-                    f"{_suggest(str(ftype), FIELD_TYPES)}use one of: {', '.join(FIELD_TYPES)}",
+                    "errors.playbook.unknown_field_type_2",
+                    ftype=repr(ftype),
+                    suggest_str_ftype=_suggest(str(ftype), FIELD_TYPES),
+                    value=", ".join(FIELD_TYPES),
                 )
             choices: list[Choice] = []
             raw_choices = item.get("choices", [])
             if ftype == "choice" and not raw_choices:
                 self.problem(
-                    self.map.key_line(sub, "type"),
-                    f"{fwhere} choices",
-                    "a choice field has no choices",
-                    'add choices = [ { value = "x", en = "...", zh = "..." }, ... ]',
+                    self.map.key_line(sub, "type"), f"{fwhere} choices", "errors.playbook.choice_field_has_no"
                 )
             if not isinstance(raw_choices, list):
                 raw_choices = []
@@ -732,8 +738,8 @@ class _Reader:
                     self.problem(
                         self.map.key_line(sub, "choices"),
                         f"{fwhere} choices",
-                        f"bad choice {c!r}",
-                        'write { value = "x", en = "...", zh = "..." }',
+                        "errors.playbook.bad_choice",
+                        c=repr(c),
                     )
                     continue
                 text = self.bilingual(c, sub, f"{fwhere} choice {value}", "choices", needle=f'"{value}"')
@@ -743,8 +749,8 @@ class _Reader:
                 self.problem(
                     self.map.key_line(sub, "required"),
                     f"{fwhere} required",
-                    f"bad value {required!r}",
-                    "write true or false",
+                    "errors.playbook.bad_value",
+                    required=repr(required),
                 )
                 required = False
             sets = item.get("sets")
@@ -769,14 +775,14 @@ class _Reader:
     ) -> None:
         line = self.map.key_line(block, "sets")
         if not isinstance(sets, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", sets):
-            self.problem(line, f"{where} sets", f"bad variable name {sets!r}", 'write sets = "variable_name"')
+            self.problem(line, f"{where} sets", "errors.playbook.bad_variable_name", sets=repr(sets))
             return
         allowed = BUILTIN_VARIABLES.get(sets)
         if allowed is None:
             return
         if allowed == (True, False) and ftype != "bool":
             self.problem(
-                line, f"{where} sets", f"{sets!r} is yes/no but the field is {ftype!r}", 'use type = "bool"'
+                line, f"{where} sets", "errors.playbook.yes_no_but_field", sets=repr(sets), ftype=repr(ftype)
             )
         elif allowed != (True, False):
             bad = [c.value for c in choices if c.value not in allowed]
@@ -784,8 +790,10 @@ class _Reader:
                 self.problem(
                     line,
                     f"{where} sets",
-                    f"{sets!r} takes {', '.join(map(str, allowed))}",
-                    f'use type = "choice" with values from: {", ".join(map(str, allowed))}',
+                    "errors.playbook.takes",
+                    sets=repr(sets),
+                    value=", ".join(map(str, allowed)),
+                    value2=", ".join(map(str, allowed)),
                 )
 
     def read_action(self, node: dict, block: Block | None, where: str) -> StepAction | None:
@@ -795,28 +803,24 @@ class _Reader:
         sub = next((c for c in (block.children if block else []) if c.name == "action"), None) or block
         line = self.map.key_line(block, "action") or (sub.start if sub else None)
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            self.problem(
-                line, f"{where} action", "an action needs a name", 'write action = { name = "forecast.run" }'
-            )
+            self.problem(line, f"{where} action", "errors.playbook.action_needs_name")
             return None
         for key in set(raw) - ACTION_KEYS:
-            self.problem(
-                line, f"{where} action {key}", f"unknown field {key!r}", "an action has name and params"
-            )
+            self.problem(line, f"{where} action {key}", "errors.playbook.unknown_field", key_name=repr(key))
         name = raw["name"]
         params = raw.get("params", {})
         if not isinstance(params, dict):
-            self.problem(
-                line, f"{where} action params", "params must be a table", 'write params = { kind = "flash" }'
-            )
+            self.problem(line, f"{where} action params", "errors.playbook.params_must_table")
             params = {}
         known = known_action_names()
         if self.check_actions and name not in known:
             self.problem(
                 line,
                 f"{where} action",
-                f"unknown action {name!r}",
-                f"{_suggest(name, known)}use one of: {', '.join(sorted(known))}",
+                "errors.playbook.unknown_action_2",
+                name=repr(name),
+                suggest_name=_suggest(name, known),
+                value=", ".join(sorted(known)),
             )
         spec = ACTION_PARAMS.get(name)
         if spec is not None:
@@ -825,23 +829,31 @@ class _Reader:
                     self.problem(
                         line,
                         f"{where} action params {key}",
-                        f"{name} takes no parameter {key!r}",
-                        f"parameters of {name}: {', '.join(spec) or '(none)'}",
+                        "errors.playbook.takes_no_parameter",
+                        name=name,
+                        key_name=repr(key),
+                        value=", ".join(spec) or "(none)",
                     )
                 elif spec[key] is not None and value not in spec[key]:
                     self.problem(
                         line,
                         f"{where} action params {key}",
-                        f"{key} = {value!r} is not accepted by {name}",
-                        f"use one of: {', '.join(map(str, spec[key]))}",
+                        "errors.playbook.not_accepted",
+                        key_name=key,
+                        value=repr(value),
+                        name=name,
+                        value2=", ".join(map(str, spec[key])),
                     )
             for key in REQUIRED_PARAMS.get(name, ()):
                 if key not in params:
                     self.problem(
                         line,
                         f"{where} action params",
-                        f"{name} needs the parameter {key!r}",
-                        f"add params = {{ {key} = ... }}; values: {', '.join(map(str, spec.get(key) or ()))}",
+                        "errors.playbook.needs_parameter",
+                        name=name,
+                        key_name=repr(key),
+                        key_name2=key,
+                        value=", ".join(map(str, spec.get(key) or ())),
                     )
         return StepAction(name, tuple(sorted(params.items())))
 
@@ -851,8 +863,7 @@ class _Reader:
             self.problem(
                 self.map.key_line(block, "branch"),
                 f"{where} branch",
-                "branch must be [[step.branch]] tables",
-                "write [[step.branch]] with when and goto",
+                "errors.playbook.branch_must_step_branch",
             )
             return ()
         subs = [c for c in (block.children if block else []) if c.name == "branch"]
@@ -867,16 +878,14 @@ class _Reader:
                 self.problem(
                     self.map.key_line(sub, "when") or (sub.start if sub else None),
                     f"{bwhere} when",
-                    "a branch needs a condition",
-                    'write when = { pollutant_class = "heavy_metal" } (or a list of values)',
+                    "errors.playbook.branch_needs_condition",
                 )
                 when = {}
             if not isinstance(goto, str):
                 self.problem(
                     self.map.key_line(sub, "goto") or (sub.start if sub else None),
                     f"{bwhere} goto",
-                    "a branch needs goto",
-                    'write goto = "<step id>"',
+                    "errors.playbook.branch_needs_goto",
                 )
                 goto = ""
             conds = []
@@ -908,8 +917,9 @@ class _Reader:
                 self.problem(
                     self.map.key_line(block, "next"),
                     f'step "{s.id}" next',
-                    f"unknown step {s.next!r}",
-                    f"{_suggest(s.next, ids)}use the id of a [[step]], or leave next out to end the playbook here",
+                    "errors.playbook.unknown_step_2",
+                    next=repr(s.next),
+                    suggest_next=_suggest(s.next, ids),
                 )
             subs = [c for c in (block.children if block else []) if c.name == "branch"]
             for j, b in enumerate(s.branches):
@@ -918,8 +928,9 @@ class _Reader:
                     self.problem(
                         self.map.key_line(sub, "goto"),
                         f'step "{s.id}" branch #{j + 1} goto',
-                        f"unknown step {b.goto!r}",
-                        f"{_suggest(b.goto, ids)}use the id of a [[step]]",
+                        "errors.playbook.unknown_step_3",
+                        goto=repr(b.goto),
+                        suggest_goto=_suggest(b.goto, ids),
                     )
                 for var, values in b.when:
                     line = self.map.key_line(sub, "when")
@@ -927,9 +938,10 @@ class _Reader:
                         self.problem(
                             line,
                             f'step "{s.id}" branch #{j + 1} when',
-                            f"unknown variable {var!r}",
-                            f"{_suggest(var, set(variables))}use one of: {', '.join(sorted(variables))} "
-                            '(or set one from a form field with sets = "name")',
+                            "errors.playbook.unknown_variable",
+                            var=repr(var),
+                            suggest_var=_suggest(var, set(variables)),
+                            value=", ".join(sorted(variables)),
                         )
                         continue
                     allowed = variables[var]
@@ -938,8 +950,10 @@ class _Reader:
                         self.problem(
                             line,
                             f'step "{s.id}" branch #{j + 1} when {var}',
-                            f"{var} is never {', '.join(map(repr, bad))}",
-                            f"{var} takes: {', '.join(map(repr, allowed))}",
+                            "errors.playbook.never",
+                            var=var,
+                            value=", ".join(map(repr, bad)),
+                            value2=", ".join(map(repr, allowed)),
                         )
 
     def check_flow(self, steps: list[Step], start: str) -> None:
@@ -974,9 +988,8 @@ class _Reader:
                         self.problem(
                             line,
                             f'step "{sid}" {fieldname}',
-                            f"cycle in the flow: {' → '.join(cycle)}",
-                            "a playbook runs forwards; point this to a later step "
-                            "(a repeated activity, such as tracking rounds, is one step that stays open)",
+                            "errors.playbook.cycle_flow",
+                            value=" → ".join(cycle),
                         )
                 elif target not in state:
                     visit(target)
@@ -1001,10 +1014,7 @@ class _Reader:
             if s.id not in reachable:
                 block = self.map.table("step", s.id)
                 self.problem(
-                    block.start if block else 1,
-                    f'step "{s.id}"',
-                    "this step is never reached from the start",
-                    "point a next or a branch goto of an earlier step to it, or remove it",
+                    block.start if block else 1, f'step "{s.id}"', "errors.playbook.step_never_reached_start"
                 )
 
 
@@ -1025,11 +1035,9 @@ def load_playbook_file(path: str | Path) -> Playbook:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError(
-            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
-        ) from exc
+        raise UserError("errors.playbook.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
     except UnicodeDecodeError as exc:
-        raise UserError("the file is not UTF-8 text", where=str(path), fix="save it as UTF-8") from exc
+        raise UserError("errors.playbook.file_not_utf_text", where=str(path)) from exc
     return parse_playbook(text, str(path))
 
 
@@ -1063,9 +1071,11 @@ def find_playbook(ref: str, directory: Path = PLAYBOOK_DIR) -> Playbook:
             return pb
         ids.append(pb.id)
     raise UserError(
-        f"no playbook {ref!r}",
+        "errors.playbook.no_playbook",
         where="playbook",
-        fix=f"{_suggest(ref, ids)}use one of: {', '.join(ids)} (or a path to a .toml file)",
+        ref=repr(ref),
+        suggest_ref=_suggest(ref, ids),
+        value=", ".join(ids),
     )
 
 

@@ -235,11 +235,7 @@ def require_run(session: Session, code: str) -> tuple[Incident, PlaybookRun]:
     inc = get_incident(session, code)
     run = find_run(session, inc)
     if run is None:
-        raise UserError(
-            f"no playbook is running for {inc.code}",
-            where=inc.code,
-            fix=f"start one: incident playbook start {inc.code} [PLAYBOOK] (see incident playbook list)",
-        )
+        raise UserError("errors.playbook.no_playbook_running", where=inc.code, code=inc.code)
     return inc, run
 
 
@@ -263,9 +259,10 @@ def start_run(session: Session, code: str, playbook_ref: str | None, *, actor: s
     existing = find_run(session, inc)
     if existing is not None:
         raise UserError(
-            f"{inc.code} already runs the playbook {existing.playbook_id!r}",
+            "errors.playbook.already_runs_playbook",
             where=inc.code,
-            fix="carry on with it (incident step status); one incident runs one playbook",
+            code=inc.code,
+            playbook_id=repr(existing.playbook_id),
         )
     playbook = find_playbook(playbook_ref or suggest_playbook_id(inc.pollutant_class))
     now = utcnow()
@@ -332,21 +329,20 @@ def _current_state(
         playbook.step(step_id)
     except KeyError:
         raise UserError(
-            f"no step {step_id!r} in the playbook {playbook.id}",
+            "errors.playbook.no_step_playbook",
             where="step",
-            fix=f"steps: {', '.join(s.id for s in playbook.steps)}",
+            step_id=repr(step_id),
+            id=playbook.id,
+            value=", ".join(s.id for s in playbook.steps),
         ) from None
     if run.current_step is None:
-        raise UserError(
-            "the playbook is finished",
-            where=inc.code,
-            fix=f"undo the last step to reopen it: incident step undo {inc.code}",
-        )
+        raise UserError("errors.playbook.playbook_finished", where=inc.code, code=inc.code)
     if step_id != run.current_step:
         raise UserError(
-            f"step {step_id!r} is not the current step (the current step is {run.current_step!r})",
+            "errors.playbook.step_not_current_step",
             where=f"{inc.code} step {step_id}",
-            fix="work on the current step; someone may have moved the run on, so refresh (r)",
+            step_id=repr(step_id),
+            current_step=repr(run.current_step),
         )
     state = _states(session, run).get(step_id)
     if state is None:
@@ -381,9 +377,11 @@ def set_check(
     items = {c.id: c for c in step.checklist}
     if item_id not in items:
         raise UserError(
-            f"step {step_id!r} has no checklist item {item_id!r}",
+            "errors.playbook.step_has_no_checklist",
             where=f"{step_id} checklist",
-            fix=f"items: {', '.join(items) or '(none)'}",
+            step_id=repr(step_id),
+            item_id=repr(item_id),
+            value=", ".join(items) or "(none)",
         )
     ticks = json.loads(state.checklist_json or "{}")
     if checked == (item_id in ticks):
@@ -411,11 +409,9 @@ def parse_answer(spec: FormField, raw: Any) -> Any:
         try:
             value = float(text)
         except (TypeError, ValueError):
-            raise UserError(
-                f"{text!r} is not a number", where=label, fix="write digits with a decimal point, e.g. 12.5"
-            ) from None
+            raise UserError("errors.playbook.not_number_2", where=label, text=repr(text)) from None
         if not math.isfinite(value):
-            raise UserError(f"{text!r} is not a number", where=label, fix="write a finite number")
+            raise UserError("errors.playbook.not_number", where=label, text=repr(text))
         return value
     if spec.type == "bool":
         if isinstance(text, bool):
@@ -425,19 +421,22 @@ def parse_answer(spec: FormField, raw: Any) -> Any:
             return True
         if word in NO:
             return False
-        raise UserError(f"{text!r} is not yes or no", where=label, fix="answer yes or no (是 / 否)")
+        raise UserError("errors.playbook.not_yes_no", where=label, text=repr(text))
     if spec.type == "choice":
         for choice in spec.choices:
             if str(text).lower() in (choice.value.lower(), choice.text.en.lower(), choice.text.zh):
                 return choice.value
         raise UserError(
-            f"{text!r} is not one of the choices",
+            "errors.playbook.not_one_choices",
             where=label,
-            fix=f"use one of: {', '.join(c.value for c in spec.choices)}",
+            text=repr(text),
+            value=", ".join(c.value for c in spec.choices),
         )
     if spec.type == "datetime":
         return parse_local(str(text)).isoformat()
-    raise UserError(f"unknown field type {spec.type!r}", where=label)  # pragma: no cover - validated
+    raise UserError(
+        "errors.playbook.unknown_field_type", where=label, type=repr(spec.type)
+    )  # pragma: no cover - validated
 
 
 def _apply_answers(step: Step, state: StepState, answers: dict[str, Any]) -> dict[str, Any]:
@@ -445,9 +444,11 @@ def _apply_answers(step: Step, state: StepState, answers: dict[str, Any]) -> dic
     unknown = [k for k in answers if k not in fields]
     if unknown:
         raise UserError(
-            f"step {step.id!r} has no form field {', '.join(map(repr, unknown))}",
+            "errors.playbook.step_has_no_form",
             where=f"{step.id} form",
-            fix=f"fields: {', '.join(fields) or '(none)'}",
+            id=repr(step.id),
+            value=", ".join(map(repr, unknown)),
+            value2=", ".join(fields) or "(none)",
         )
     stored = json.loads(state.form_json or "{}")
     changed: dict[str, Any] = {}
@@ -489,9 +490,7 @@ def run_step_action(
     inc, run, playbook, state = _current_state(session, code, step_id)
     step = playbook.step(step_id)
     if step.action is None:
-        raise UserError(
-            f"step {step_id!r} has no action", where=step_id, fix="complete it when the work is done"
-        )
+        raise UserError("errors.playbook.step_has_no_action", where=step_id, step_id=repr(step_id))
     outcome = actions.run_action(session, inc.code, step.action.name, step.action.params_dict, actor)
     state.action_json = json.dumps(
         {
@@ -576,9 +575,9 @@ def complete_step(
     missing = [f for f in step.form if f.required and stored.get(f.id) in (None, "")]
     if missing:
         raise UserError(
-            f"required form field(s) empty: {', '.join(f'{f.label.en} ({f.id})' for f in missing)}",
+            "errors.playbook.required_form_field_s",
             where=f"{inc.code} step {step_id}",
-            fix="fill them in first, or skip the step with a reason",
+            value=", ".join(f"{f.label.en} ({f.id})" for f in missing),
         )
     ticks = json.loads(state.checklist_json or "{}")
     unticked = [c.id for c in step.checklist if c.id not in ticks]
@@ -606,11 +605,7 @@ def skip_step(session: Session, code: str, step_id: str, reason: str, *, actor: 
     """Skip the current step; a reason is required and logged."""
     reason = (reason or "").strip()
     if not reason:
-        raise UserError(
-            "a skipped step needs a reason",
-            where=f"step {step_id}",
-            fix="say why, e.g. --reason 'no boat available'",
-        )
+        raise UserError("errors.playbook.skipped_step_needs_reason", where=f"step {step_id}")
     inc, run, playbook, state = _current_state(session, code, step_id)
     step = playbook.step(step_id)
     state.reason = reason
@@ -637,13 +632,16 @@ def undo_step(session: Session, code: str, step_id: str | None = None, *, actor:
     playbook = _playbook_of(run)
     history = json.loads(run.history_json or "[]")
     if not history:
-        raise UserError("nothing to undo: no step has been finished yet", where=inc.code)
+        raise UserError("errors.playbook.nothing_undo_no_step", where=inc.code)
     last = history[-1]
     if step_id is not None and step_id != last["step"]:
         raise UserError(
-            f"only the last finished step can be undone; that is {last['step']!r}, not {step_id!r}",
+            "errors.playbook.only_last_finished_step",
             where=f"{inc.code} step {step_id}",
-            fix=f"incident step undo {inc.code} {last['step']}",
+            step=repr(last["step"]),
+            step_id=repr(step_id),
+            code=inc.code,
+            step2=last["step"],
         )
     states = _states(session, run)
     now = utcnow()

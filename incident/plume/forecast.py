@@ -124,15 +124,17 @@ def reach_hydraulics(
 ) -> tuple[list[ReachHydraulics], list[str]]:
     if method not in DISPERSION_METHODS:
         raise UserError(
-            f"unknown dispersion method {method!r}",
+            "errors.plume.unknown_dispersion_method",
             where="dispersion_method",
-            fix=f"use one of {', '.join(DISPERSION_METHODS)}",
+            method=repr(method),
+            value=", ".join(DISPERSION_METHODS),
         )
     if velocity_method not in VELOCITY_METHODS:
         raise UserError(
-            f"unknown velocity method {velocity_method!r}",
+            "errors.plume.unknown_velocity_method",
             where="velocity",
-            fix=f"use one of {', '.join(VELOCITY_METHODS)}",
+            velocity_method=repr(velocity_method),
+            value=", ".join(VELOCITY_METHODS),
         )
     from models import dispersion as dm
 
@@ -145,9 +147,9 @@ def reach_hydraulics(
         if velocity_method == "manning" and not r.get("velocity_ms"):
             if not (r.get("slope") and r.get("manning_n")):
                 raise UserError(
-                    f"reach {r.reach_id} has no slope or manning_n for Manning's velocity",
+                    "errors.plume.reach_has_no_slope",
                     where=f"{net.source}: reach {r.reach_id}",
-                    fix='add slope and manning_n to the reach, or use velocity = "discharge"',
+                    reach_id=r.reach_id,
                 )
             velocity = float(manning_velocity(r.get("manning_n"), r.width_m, r.depth_m, r.get("slope")))
             area = r.discharge_m3s / velocity
@@ -255,23 +257,13 @@ def default_detection(standard_mg_l: float | None) -> float:
 def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None = None) -> IncidentForecast:
     net = req.network
     if req.horizon_h is not None and (not math.isfinite(req.horizon_h) or req.horizon_h <= 0):
-        raise UserError(
-            f"horizon {req.horizon_h:g} h is not positive",
-            where="horizon_h",
-            fix="give the forecast length in hours, e.g. 72",
-        )
+        raise UserError("errors.plume.horizon_h_not_positive", where="horizon_h", horizon_h=req.horizon_h)
     if req.decay_per_day < 0:
-        raise UserError(
-            f"decay rate {req.decay_per_day:g} per day is negative",
-            where="decay",
-            fix="give a rate ≥ 0 per day, or a half-life in hours",
-        )
+        raise UserError("errors.plume.decay_rate_per_day", where="decay", decay_per_day=req.decay_per_day)
     if req.standard_mg_l is not None and req.standard_mg_l <= 0:
-        raise UserError("the standard limit must be > 0 mg/L", where="standard", fix="give the limit in mg/L")
+        raise UserError("errors.plume.standard_limit_must_mg", where="standard")
     if not req.spills and not req.inlets:
-        raise UserError(
-            "nothing is released", where="spill", fix="give a spill (mass or rate) or an inlet series"
-        )
+        raise UserError("errors.plume.nothing_released", where="spill")
     index = {r.reach_id: i for i, r in enumerate(net.reaches)}
     hydraulics, warnings = reach_hydraulics(net, req.dispersion_method, req.velocity_method)
     specs = build_reach_specs(
@@ -282,16 +274,20 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
         where = f"spill {i + 1}"
         if sp.reach_id not in index:
             raise UserError(
-                f"unknown reach {sp.reach_id!r}",
+                "errors.plume.unknown_reach_2",
                 where=where,
-                fix=f"use a reach of {net.name}: {', '.join(index)}",
+                reach_id=repr(sp.reach_id),
+                name=net.name,
+                value=", ".join(index),
             )
         reach_len = net.reach(sp.reach_id).length_m
         if not 0 <= sp.offset_m <= reach_len + 1e-6:
             raise UserError(
-                f"position {sp.offset_m:.0f} m is outside reach {sp.reach_id} (0–{reach_len:.0f} m)",
+                "errors.plume.position_m_outside_reach",
                 where=where,
-                fix="give a km on that reach, or lat/lon near the river",
+                offset_m=sp.offset_m,
+                reach_id=sp.reach_id,
+                reach_len=reach_len,
             )
         for name, value in (
             ("mass_kg", sp.mass_kg),
@@ -300,16 +296,10 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
         ):
             if value is not None and (not math.isfinite(value) or value < 0):
                 raise UserError(
-                    f"{name} is {value:g}; it cannot be negative",
-                    where=f"{where}: {name}",
-                    fix=f"give {name} as a positive number",
+                    "errors.plume.cannot_negative", where=f"{where}: {name}", name=name, value=value
                 )
         if sp.mass_kg is None and sp.rate_kg_s is None:
-            raise UserError(
-                "the spill has neither mass_kg nor rate_kg_s",
-                where=where,
-                fix="give the amount lost (mass_kg) or a release rate (rate_kg_s)",
-            )
+            raise UserError("errors.plume.spill_has_neither_mass", where=where)
         releases.append(
             Release(
                 reach=index[sp.reach_id],
@@ -324,16 +314,13 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
     for i, inl in enumerate(req.inlets):
         if inl.reach_id not in index:
             raise UserError(
-                f"unknown reach {inl.reach_id!r}",
+                "errors.plume.unknown_reach_3",
                 where=f"inlet {i + 1}",
-                fix=f"use one of {', '.join(index)}",
+                reach_id=repr(inl.reach_id),
+                value=", ".join(index),
             )
         if len(inl.times_h) != len(inl.conc_mg_l) or len(inl.times_h) < 2:
-            raise UserError(
-                "times_h and conc_mg_l must have the same length (≥ 2)",
-                where=f"inlet {i + 1}",
-                fix="give one concentration per time",
-            )
+            raise UserError("errors.plume.times_h_conc_mg", where=f"inlet {i + 1}")
         inlets.append(
             InletSeries(
                 reach=index[inl.reach_id],
@@ -561,17 +548,9 @@ def request_for_incident(
 
     inc = get_incident(session, code)
     if inc.river_network_id is None or inc.source_reach is None:
-        raise UserError(
-            f"incident {inc.code} has no source on a river",
-            where="incident source",
-            fix="give the source position (lat/lon) when opening the incident",
-        )
+        raise UserError("errors.plume.incident_has_no_source", where="incident source", code=inc.code)
     if inc.mass_kg is None or inc.mass_kg <= 0:
-        raise UserError(
-            f"incident {inc.code} has no amount lost",
-            where="mass_kg",
-            fix="record the estimated amount lost (kg); use a cautious high estimate if unsure",
-        )
+        raise UserError("errors.plume.incident_has_no_amount", where="mass_kg", code=inc.code)
     net = load_network(session, inc.river_network_id)
     start = inc.release_start or inc.alert_at
     standard, detection = standard_for(inc.substance)
@@ -606,24 +585,18 @@ def _num(
 ) -> float | None:
     if key not in table:
         if required:
-            raise UserError(f"missing {key!r}", where=where, fix=f"add {key} = <number>")
+            raise UserError("errors.plume.missing", where=where, key_name=repr(key), key_name2=key)
         return default
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UserError(
-            f"{key} is {value!r}, not a number",
-            where=f"{where}: {key}",
-            fix=f'write {key} as a plain number (e.g. 0.5, not "O.5")',
-        )
+        raise UserError("errors.plume.not_number", where=f"{where}: {key}", key_name=key, value=repr(value))
     try:
         number = float(value)
     except OverflowError:  # an integer beyond any float
         number = math.inf
     if not math.isfinite(number):
         raise UserError(
-            f"{key} is {value!r}, not a finite number",
-            where=f"{where}: {key}",
-            fix=f"write {key} as a plain number (nan and inf are not measurements)",
+            "errors.plume.not_finite_number", where=f"{where}: {key}", key_name=key, value=repr(value)
         )
     return number
 
@@ -632,9 +605,7 @@ def _table(data: dict, key: str, where: str) -> dict:
     """``[key]`` as a table ({} when absent)."""
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise UserError(
-            f"{key} is {value!r}, not a table", where=f"{where}: {key}", fix=f"write it as a [{key}] table"
-        )
+        raise UserError("errors.plume.not_table", where=f"{where}: {key}", key_name=key, value=repr(value))
     return value
 
 
@@ -644,11 +615,7 @@ def _tables(data: dict, key: str, where: str) -> list[dict]:
     if isinstance(value, dict):
         value = [value]  # [spill] written for [[spill]]: one table is what was meant
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise UserError(
-            f"{key} must be a list of tables",
-            where=f"{where}: {key}",
-            fix=f"write each one as a [[{key}]] table",
-        )
+        raise UserError("errors.plume.must_list_tables", where=f"{where}: {key}", key_name=key)
     return value
 
 
@@ -657,9 +624,7 @@ def _text(table: dict, key: str, where: str, *, default: str | None = None) -> s
         return default
     value = table[key]
     if not isinstance(value, str):
-        raise UserError(
-            f"{key} is {value!r}, not text", where=f"{where}: {key}", fix=f'write {key} = "..." in quotes'
-        )
+        raise UserError("errors.plume.not_text", where=f"{where}: {key}", key_name=key, value=repr(value))
     return value
 
 
@@ -668,7 +633,7 @@ def _reach(net: RiverNetworkData, table: dict, where: str) -> str:
     ids = [r.reach_id for r in net.reaches]
     if reach not in ids:
         raise UserError(
-            f"unknown reach {reach!r}", where=f"{where}: reach", fix=f"use one of {', '.join(ids)}"
+            "errors.plume.unknown_reach", where=f"{where}: reach", reach=repr(reach), value=", ".join(ids)
         )
     return reach
 
@@ -677,7 +642,7 @@ def _offset_for_km(net: RiverNetworkData, reach: str, km: float, where: str) -> 
     try:
         return net.offset_for_km(reach, km)
     except UserError as exc:
-        raise UserError(exc.problem, where=f"{where}: km", fix=exc.fix) from None
+        raise exc.relocated(f"{where}: km") from None
 
 
 def _series(table: dict, key: str, where: str) -> list[float]:
@@ -688,11 +653,7 @@ def _series(table: dict, key: str, where: str) -> list[float]:
         or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in values)
         or not all(math.isfinite(float(x)) for x in values)
     ):
-        raise UserError(
-            f"{key} must be a list of numbers",
-            where=f"{where}: {key}",
-            fix="e.g. times_h = [0, 8.4, 8.4, 11.4] and conc_mg_l = [0.13, 0.13, 1.73, 1.73]",
-        )
+        raise UserError("errors.plume.must_list_numbers", where=f"{where}: {key}", key_name=key)
     return [float(x) for x in values]
 
 
@@ -707,11 +668,7 @@ def _start(sc: dict, where: str) -> datetime:
         value, datetime
     ):  # start = 2026-11-23 03:10:00 without quotes: local unless an offset is given
         return parse_local(value.isoformat(), where=f"{where}: start")
-    raise UserError(
-        f"start is {value!r}, not a date and time",
-        where=f"{where}: start",
-        fix='write start = "YYYY-MM-DD HH:MM" (local time, UTC+8)',
-    )
+    raise UserError("errors.plume.start_not_date_time", where=f"{where}: start", value=repr(value))
 
 
 def load_scenario(path: str | Path) -> ForecastRequest:
@@ -724,19 +681,15 @@ def load_scenario(path: str | Path) -> ForecastRequest:
     sc = _table(data, "scenario", where)
     river_name = sc.get("river")
     if not isinstance(river_name, str) or not river_name.strip():
-        raise UserError(
-            "missing river file",
-            where=f"{where}: [scenario] river",
-            fix='add river = "path/to/river.geojson" (relative to the scenario file)',
-        )
+        raise UserError("errors.plume.missing_river_file", where=f"{where}: [scenario] river")
     try:
         river_path = (path.parent / river_name) if not Path(river_name).is_absolute() else Path(river_name)
         net = load_river_file(river_path)
     except ValueError as exc:  # a NUL byte in the path
         raise UserError(
-            f"river {river_name!r} is not a file path",
+            "errors.plume.river_not_file_path",
             where=f"{where}: [scenario] river",
-            fix="check the path",
+            river_name=repr(river_name),
         ) from exc
     horizon = _num(sc, "horizon_h", f"{where}: [scenario]", default=DEFAULT_HORIZON_H)
     start = _start(sc, f"{where}: [scenario]")
@@ -755,31 +708,25 @@ def load_scenario(path: str | Path) -> ForecastRequest:
             lat, lon = _num(sp, "lat", swhere), _num(sp, "lon", swhere)
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise UserError(
-                    f"lat {lat:g}, lon {lon:g} is not a WGS84 position",
-                    where=f"{swhere}: lat/lon",
-                    fix="give decimal degrees: lat between -90 and 90, lon between -180 and 180",
+                    "errors.plume.lat_lon_not_wgs84", where=f"{swhere}: lat/lon", lat=lat, lon=lon
                 )
             snap = net.snap(lat, lon)
             if snap.distance_off_m > 2000:
                 raise UserError(
-                    f"the spill is {snap.distance_off_m / 1000:.1f} km from the river "
-                    f"(nearest: reach {snap.reach_id})",
+                    "errors.plume.spill_km_river_nearest",
                     where=f"{swhere}: lat/lon",
-                    fix="check the coordinates are WGS84 [lat, lon] near the river",
+                    value=snap.distance_off_m / 1000,
+                    reach_id=snap.reach_id,
                 )
             reach, offset = snap.reach_id, snap.offset_m
         else:
-            raise UserError("the spill has no position", where=swhere, fix="give reach + km, or lat + lon")
+            raise UserError("errors.plume.spill_has_no_position", where=swhere)
         mass = _num(sp, "mass_kg", swhere)
         rate = _num(sp, "rate_kg_s", swhere)
         conc = _num(sp, "conc_mg_l", swhere)
         if conc is not None:
             if conc < 0:
-                raise UserError(
-                    f"conc_mg_l is {conc:g}; it cannot be negative",
-                    where=f"{swhere}: conc_mg_l",
-                    fix="give the concentration the release adds to the river, in mg/L",
-                )
+                raise UserError("errors.plume.conc_mg_l_cannot", where=f"{swhere}: conc_mg_l", conc=conc)
             # a release that raises the fully mixed river concentration by conc: rate = C·Q (g/s → kg/s)
             rate = conc * net.reach(reach).discharge_m3s / 1000.0
         duration = _num(sp, "duration_h", swhere, default=0.0)
@@ -792,9 +739,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
         ):
             if value is not None and value < 0:
                 raise UserError(
-                    f"{name} is {value:g}; it cannot be negative",
-                    where=f"{swhere}: {name}",
-                    fix=f"give {name} as a positive number",
+                    "errors.plume.cannot_negative_2", where=f"{swhere}: {name}", name=name, value=value
                 )
         spills.append(
             Spill(reach, offset, mass_kg=mass, rate_kg_s=rate, duration_h=duration, start_h=start_h)
@@ -823,11 +768,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
     half_life = _num(sub, "half_life_h", swhere)
     if half_life is not None:
         if half_life <= 0:
-            raise UserError(
-                "half_life_h must be > 0",
-                where=f"{swhere} half_life_h",
-                fix="give the half-life in hours, or leave it out for a conservative substance",
-            )
+            raise UserError("errors.plume.half_life_h_must", where=f"{swhere} half_life_h")
         decay = math.log(2) / (half_life / 24)
     standard = _num(sub, "standard_mg_l", swhere)
     detection = _num(sub, "detection_mg_l", swhere)
@@ -840,11 +781,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
     dx, dt = _num(grid, "dx_m", gwhere), _num(grid, "dt_s", gwhere)
     for key, value in (("dx_m", dx), ("dt_s", dt)):
         if value is not None and value <= 0:
-            raise UserError(
-                f"{key} is {value:g}; it must be > 0",
-                where=f"{gwhere} {key}",
-                fix=f"give {key} as a positive number, or leave it out to choose it automatically",
-            )
+            raise UserError("errors.plume.must", where=f"{gwhere} {key}", key_name=key, value=value)
     req = ForecastRequest(
         network=net,
         start=start,
@@ -864,18 +801,14 @@ def load_scenario(path: str | Path) -> ForecastRequest:
         name=_text(sc, "name", f"{where}: [scenario]") or path.stem,
     )
     if horizon is not None and horizon <= 0:
-        raise UserError(
-            f"horizon_h is {horizon:g}",
-            where=f"{where}: [scenario] horizon_h",
-            fix="give a positive number of hours",
-        )
+        raise UserError("errors.plume.horizon_h", where=f"{where}: [scenario] horizon_h", horizon=horizon)
     return req
 
 
 def profile_rows(fc: IncidentForecast, net: RiverNetworkData, hours: float) -> list[dict]:
     """The longitudinal profile nearest to ``hours``: one row per cell (reach, km, mg/L)."""
     if not fc.profiles:
-        raise UserError("this forecast kept no profiles", fix="run it with profile_every_h > 0")
+        raise UserError("errors.plume.forecast_kept_no_profiles")
     nearest = min(fc.profiles, key=lambda t: abs(t - hours))
     rows = []
     for reach_id, offsets, conc in fc.profiles[nearest]:

@@ -86,11 +86,7 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
     net = req.network
     spills = [s for s in req.spills if s.mass_kg or s.rate_kg_s]
     if not spills:
-        raise UserError(
-            "the ensemble needs a spill with a mass or a release rate",
-            where=req.name or "forecast",
-            fix="give mass_kg (or rate_kg_s and duration_h) for the spill; inlet series are not sampled",
-        )
+        raise UserError("errors.plume.ensemble_needs_spill_mass", where=req.name or "forecast")
     spill = spills[0]
     warnings = []
     if len(req.spills) > 1 or req.inlets:
@@ -190,9 +186,10 @@ def route_velocity_sigma_ln(specs, path: Sequence[int]) -> float:
 def check_members(n_members: int) -> None:
     if not isinstance(n_members, int) or not 1 <= n_members <= MAX_MEMBERS:
         raise UserError(
-            f"ensemble size {n_members!r} is out of range",
-            where="--ensemble",
-            fix=f"give a whole number of members from 1 to {MAX_MEMBERS} (1000 is a good default)",
+            "errors.plume.ensemble_size_out_range",
+            field="ensemble",
+            n_members=repr(n_members),
+            max_members=MAX_MEMBERS,
         )
 
 
@@ -461,9 +458,7 @@ def calibrate_incident(
     if not obs.rows:
         why = ", ".join(f"{n} {reason}" for reason, n in obs.skipped.items()) or "no results logged"
         raise UserError(
-            f"incident {inc.code} has no results usable for calibration ({why})",
-            where=f"incident {inc.code}",
-            fix="log quantitative results (with detection limits) for samples taken at sampling points",
+            "errors.plume.incident_has_no_results", where=f"incident {inc.code}", code=inc.code, why=why
         )
     setup = ensemble_setup(req)
     net = req.network
@@ -615,15 +610,20 @@ def decide(
     if row is None or row.incident_id != inc.id:
         known = ", ".join(f"#{c.id} ({c.decision})" for c in list_calibrations(session, code)) or "none"
         raise UserError(
-            f"incident {inc.code} has no calibration #{calibration_id}",
+            "errors.plume.incident_has_no_calibration",
             where="calibration id",
-            fix=f"use one of: {known}; run `incident calibrate {inc.code}` to make one",
+            code=inc.code,
+            calibration_id=calibration_id,
+            known=known,
         )
     if row.decision != "pending":
         raise UserError(
-            f"calibration #{calibration_id} was already {row.decision} by {row.decided_by}",
+            "errors.plume.calibration_was_already",
             where="calibration id",
-            fix=f"run `incident calibrate {inc.code}` for a new fit",
+            calibration_id=calibration_id,
+            decision=row.decision,
+            decided_by=row.decided_by,
+            code=inc.code,
         )
     row.decision = "accepted" if accept else "rejected"
     row.decided_by = actor
@@ -693,10 +693,10 @@ def _trace_rows(text: str, source: str, net: RiverNetworkData):
     missing = [c for c in TRACE_COLUMNS if c not in header]
     if missing:
         raise UserError(
-            f"missing column(s) {', '.join(missing)}",
+            "errors.plume.missing_column_s_2",
             where=f"{source}: line 1",
-            fix=f"the header needs {', '.join(TRACE_COLUMNS)} (and reach, km for stations that are not "
-            "receptors in the river file)",
+            value=", ".join(missing),
+            value2=", ".join(TRACE_COLUMNS),
         )
     receptors = {rc.receptor_id: rc for rc in net.receptors}
     problems: list[UserError] = []
@@ -707,12 +707,12 @@ def _trace_rows(text: str, source: str, net: RiverNetworkData):
         where = f"{source}: line {lineno}"
         name = row.get("station", "")
         if not name:
-            problems.append(UserError("station is empty", where=where, fix="name the station"))
+            problems.append(UserError("errors.plume.station_empty", where=where))
             continue
         try:
             at = parse_local(row["time"])
         except UserError as exc:
-            problems.append(UserError(exc.problem, where=f"{where}: time", fix=exc.fix))
+            problems.append(exc.relocated(f"{where}: time"))
             continue
         if name not in stations:
             if row.get("reach") and row.get("km"):
@@ -721,24 +721,22 @@ def _trace_rows(text: str, source: str, net: RiverNetworkData):
                     stations[name] = (row["reach"], net.offset_for_km(row["reach"], km))
                 except ValueError:
                     problems.append(
-                        UserError(
-                            f"km {row['km']!r} is not a number",
-                            where=f"{where}: km",
-                            fix="write the chainage as a number, e.g. 52.5",
-                        )
+                        UserError("errors.plume.km_not_number", where=f"{where}: km", km=repr(row["km"]))
                     )
                     continue
                 except UserError as exc:
-                    problems.append(UserError(exc.problem, where=f"{where}: reach/km", fix=exc.fix))
+                    problems.append(exc.relocated(f"{where}: reach/km"))
                     continue
             elif name in receptors:
                 stations[name] = (receptors[name].reach_id, receptors[name].offset_m)
             else:
                 problems.append(
                     UserError(
-                        f"station {name!r} is not a receptor of {net.name} and has no reach/km",
+                        "errors.plume.station_not_receptor_has",
                         where=where,
-                        fix=f"add reach and km columns, or use a receptor id ({', '.join(receptors) or 'none'})",
+                        name=repr(name),
+                        name2=net.name,
+                        value=", ".join(receptors) or "none",
                     )
                 )
                 continue
@@ -749,9 +747,9 @@ def _trace_rows(text: str, source: str, net: RiverNetworkData):
         except ValueError:
             problems.append(
                 UserError(
-                    f"detection limit {row['detection_limit_mg_l']!r} is not a number > 0",
+                    "errors.plume.detection_limit_not_number",
                     where=f"{where}: detection_limit_mg_l",
-                    fix="give the method detection limit in mg/L, e.g. 0.0005",
+                    detection_limit_mg_l=repr(row["detection_limit_mg_l"]),
                 )
             )
             continue
@@ -766,9 +764,9 @@ def _trace_rows(text: str, source: str, net: RiverNetworkData):
             except ValueError:
                 problems.append(
                     UserError(
-                        f"value {value_text!r} is not a concentration",
+                        "errors.plume.value_not_concentration",
                         where=f"{where}: value_mg_l",
-                        fix='give mg/L as a number (e.g. 0.012), or "ND" for not detected',
+                        value_text=repr(value_text),
                     )
                 )
                 continue
@@ -777,7 +775,7 @@ def _trace_rows(text: str, source: str, net: RiverNetworkData):
     if problems:
         raise ValidationErrors(source, problems)
     if not records:
-        raise UserError("the file has no observations", where=source, fix="add one row per sample")
+        raise UserError("errors.plume.file_has_no_observations", where=source)
     return stations, records
 
 
@@ -785,13 +783,9 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UserError(f"no file {path}", where=str(path), fix="check the path") from None
+        raise UserError("errors.plume.no_file", where=str(path), path=path) from None
     except UnicodeDecodeError as exc:
-        raise UserError(
-            f"the file is not UTF-8 text (byte {exc.start})",
-            where=str(path),
-            fix="save the spreadsheet as CSV UTF-8",
-        ) from None
+        raise UserError("errors.plume.file_not_utf_text", where=str(path), start=exc.start) from None
 
 
 def trace_file(

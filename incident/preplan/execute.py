@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from incident.core.errors import UserError
-from incident.core.i18n import t
 from incident.preplan.compute import PointResult, Unit, run_units
 
 Progress = Callable[[int, int], None]
@@ -92,9 +91,7 @@ def run_dask(
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise UserError(
-                t("preplan.err.scheduler", address=scheduler, reason=exc),
-                where="--scheduler",
-                fix=t("preplan.err.scheduler_fix"),
+                "preplan.err.scheduler", field="scheduler", address=scheduler, reason=exc
             ) from exc
     else:
         client = scheduler

@@ -18,7 +18,6 @@ import json
 from dataclasses import dataclass, replace
 
 from incident.core.errors import UserError
-from incident.core.i18n import t
 from incident.core.rivers import ReachData, RiverNetworkData
 
 DEFAULT_FACTORS = {"low": 0.5, "median": 1.0, "high": 2.0}
@@ -76,19 +75,15 @@ def parse_flows(text: str | None, net: RiverNetworkData, *, where: str = "--flow
             except ValueError:
                 factor = -1.0
             if not factor > 0 or factor == float("inf"):
-                raise UserError(
-                    t("preplan.err.flow_factor", value=value),
-                    where=where,
-                    fix=t("preplan.err.flow_factor_fix"),
-                )
+                raise UserError("preplan.err.flow_factor", where=where, value=value)
         elif name in known:
             factor = known[name]
         else:
-            raise UserError(t("preplan.err.flow", name=name), where=where, fix=t("preplan.err.flow_fix"))
+            raise UserError("preplan.err.flow", where=where, name=name)
         if name not in {f.name for f in out}:
             out.append(FlowScenario(name, factor))
     if not out:
-        raise UserError(t("preplan.err.flow", name=text or ""), where=where, fix=t("preplan.err.flow_fix"))
+        raise UserError("preplan.err.flow", where=where, name=text or "")
     return out
 
 

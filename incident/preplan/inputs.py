@@ -302,15 +302,11 @@ def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UserError(
-            t("preplan.err.read", reason=exc.strerror or str(exc)),
-            where=str(path),
-            fix=t("preplan.err.read_fix"),
-        ) from exc
+        raise UserError("preplan.err.read", where=str(path), reason=exc.strerror or str(exc)) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(t("preplan.err.utf8"), where=str(path), fix=t("preplan.err.utf8_fix")) from exc
+        raise UserError("preplan.err.utf8", where=str(path)) from exc
 
 
 def _features_with_lines(text: str, source: str) -> list[tuple[int, Any]]:
@@ -319,17 +315,13 @@ def _features_with_lines(text: str, source: str) -> list[tuple[int, Any]]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(
-            t("preplan.err.json", reason=exc.msg),
-            where=f"{source}, line {exc.lineno}",
-            fix=t("preplan.err.json_fix"),
-        ) from exc
+        raise UserError("preplan.err.json", where=f"{source}, line {exc.lineno}", reason=exc.msg) from exc
     if (
         not isinstance(doc, dict)
         or doc.get("type") != "FeatureCollection"
         or not isinstance(doc.get("features"), list)
     ):
-        raise UserError(t("preplan.err.collection"), where=source, fix=t("preplan.err.collection_fix"))
+        raise UserError("preplan.err.collection", where=source)
     decoder = json.JSONDecoder()
     lines: list[int] = []
     key = text.find('"features"')
@@ -432,9 +424,7 @@ def _kind_of(path: Path) -> str:
         return "geojson"
     if suffix == ".csv":
         return "csv"
-    raise UserError(
-        t("preplan.err.format", suffix=path.suffix), where=str(path), fix=t("preplan.err.format_fix")
-    )
+    raise UserError("preplan.err.format", where=str(path), suffix=path.suffix)
 
 
 def _check_unique(problems: _Problems, seen: dict[str, str], entry_id: str, where: str) -> bool:

@@ -39,18 +39,16 @@ def resolve_target(session: Session, name: str) -> Target:
     kit = session.exec(select(Kit).where(Kit.name == name)).first()
     if kit is not None:
         return Target("kit", kit.name, kit=kit)
-    raise UserError(
-        f"no asset tag or kit named {name!r}",
-        where="TAG|KIT",
-        fix="give an asset tag (e.g. INS-HM-01) or a kit name (e.g. KIT-HM-1); `incident readiness` lists them",
-    )
+    raise UserError("errors.readiness.no_asset_tag_kit", where="TAG|KIT", name=repr(name))
 
 
 def find_crew(session: Session, name: str) -> Crew:
     crew = session.exec(select(Crew).where(Crew.name == name)).first()
     if crew is None:
         names = ", ".join(repr(c.name) for c in session.exec(select(Crew).order_by(Crew.name)))
-        raise UserError(f"no crew {name!r}", where="--crew", fix=f"use one of: {names or '(no crews yet)'}")
+        raise UserError(
+            "errors.readiness.no_crew", field="crew", name=repr(name), value=names or "(no crews yet)"
+        )
     return crew
 
 
@@ -84,16 +82,15 @@ def check_out(
     crew_row = find_crew(session, crew)
     inc = get_incident(session, incident) if incident else None
     if override is not None and not override.strip():
-        raise UserError(
-            "the override reason is empty", where="--override", fix="say why it must go out anyway"
-        )
+        raise UserError("errors.readiness.override_reason_empty", field="override")
     current = open_checkout(session, target)
     snap = Snapshot(session, on or today_local(), load_config())
     if current is not None:
         raise UserError(
-            f"{target.name} is already checked out to {snap.crew_name(current.crew_id)}",
+            "errors.readiness.already_checked_out",
             where="TAG|KIT",
-            fix=f"check it in first: incident checkin {target.name}",
+            name=target.name,
+            value=snap.crew_name(current.crew_id),
         )
     if target.kind == "equipment":
         eq = target.equipment
@@ -102,16 +99,14 @@ def check_out(
         if kit_id is not None and kit_id in snap.open_kit:
             co = snap.open_kit[kit_id]
             raise UserError(
-                f"{eq.asset_tag} is out with kit {snap.kits[kit_id].name} ({snap.crew_name(co.crew_id)})",
+                "errors.readiness.out_kit",
                 where="TAG|KIT",
-                fix=f"check the kit in first: incident checkin {snap.kits[kit_id].name}",
+                asset_tag=eq.asset_tag,
+                name=snap.kits[kit_id].name,
+                value=snap.crew_name(co.crew_id),
             )
         if eq.condition == "lost":
-            raise UserError(
-                f"{eq.asset_tag} is recorded as lost",
-                where="TAG|KIT",
-                fix="record it found (incident maintain) first",
-            )
+            raise UserError("errors.readiness.recorded_lost", where="TAG|KIT", asset_tag=eq.asset_tag)
         problems = [f.text for f in snap.equipment_findings(eq) if f.level == "block"]
     else:
         kit = target.kit
@@ -123,16 +118,15 @@ def check_out(
                 co = snap.open_equipment[ki.equipment_id]
                 tag = snap.equipment[ki.equipment_id].asset_tag
                 raise UserError(
-                    f"{tag} of kit {kit.name} is out on its own with {snap.crew_name(co.crew_id)}",
+                    "errors.readiness.kit_out_own",
                     where="TAG|KIT",
-                    fix=f"check it in first: incident checkin {tag}",
+                    tag=tag,
+                    name=kit.name,
+                    value=snap.crew_name(co.crew_id),
                 )
     if problems and override is None:
         raise UserError(
-            f"{target.name} is not ready: " + "; ".join(problems),
-            where="TAG|KIT",
-            fix="fix it (incident calibrate / maintain / stock), take another, or give --override REASON "
-            "(the reason is logged)",
+            "errors.readiness.not_ready", where="TAG|KIT", name=target.name, problems="; ".join(problems)
         )
     now = utcnow()
     row = Checkout(
@@ -208,24 +202,17 @@ def check_in(
     target = resolve_target(session, target_name)
     row = open_checkout(session, target)
     if row is None:
-        raise UserError(
-            f"{target.name} is not checked out",
-            where="TAG|KIT",
-            fix="nothing to do; `incident readiness` shows what is out",
-        )
+        raise UserError("errors.readiness.not_checked_out", where="TAG|KIT", name=target.name)
     if condition is not None:
         if condition not in CONDITIONS:
             raise UserError(
-                f"condition {condition!r} is not known",
-                where="--condition",
-                fix=f"use one of {', '.join(CONDITIONS)}",
+                "errors.readiness.condition_not_known",
+                field="condition",
+                condition=repr(condition),
+                value=", ".join(CONDITIONS),
             )
         if target.kind != "equipment":
-            raise UserError(
-                "a condition applies to one item, not a whole kit",
-                where="--condition",
-                fix="check the kit in, then record the damaged item with incident maintain TAG --condition ...",
-            )
+            raise UserError("errors.readiness.condition_applies_one_item", field="condition")
     snap = Snapshot(session, today_local(), load_config())
     crew_name = snap.crew_name(row.crew_id)
     inc = session.get(Incident, row.incident_id) if row.incident_id else None

@@ -41,16 +41,18 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
         category = require(entry, "category", str, where)
         if category not in CATEGORIES:
             raise UserError(
-                f"category {category!r} is not known",
+                "errors.readiness.category_not_known",
                 where=f"{where} ({tag})",
-                fix=f"use one of {', '.join(CATEGORIES)}",
+                category=repr(category),
+                value=", ".join(CATEGORIES),
             )
         condition = optional(entry, "condition", str, where, "working")
         if condition not in CONDITIONS:
             raise UserError(
-                f"condition {condition!r} is not known",
+                "errors.readiness.condition_not_known_2",
                 where=f"{where} ({tag})",
-                fix=f"use one of {', '.join(CONDITIONS)}",
+                condition=repr(condition),
+                value=", ".join(CONDITIONS),
             )
         item = Equipment(
             asset_tag=tag,
@@ -66,24 +68,20 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
         )
         session.add(item)
         if tag in tags:
-            raise UserError(f"asset tag {tag!r} is used twice", where=where, fix="asset tags must be unique")
+            raise UserError("errors.readiness.asset_tag_used_twice", where=where, tag=repr(tag))
         flush_new(session, where, f"equipment {tag!r}")
         tags[tag] = item
         for cal in tables_of(entry, "calibration", where):
             cwhere = f"{where} ({tag}) calibration"
             interval = require(cal, "interval_days", int, cwhere)
             if interval <= 0:
-                raise UserError(
-                    f"interval_days is {interval}", where=cwhere, fix="give a positive number of days"
-                )
+                raise UserError("errors.readiness.interval_days", where=cwhere, interval=interval)
             last = parse_day(cal.get("last_done"), where=cwhere)
             try:
                 next_due = (last + timedelta(days=interval)) if last else None
             except OverflowError:
                 raise UserError(
-                    f"last_done {last} + {interval} days is past the year 9999",
-                    where=cwhere,
-                    fix="check interval_days and last_done",
+                    "errors.readiness.last_done_days_past", where=cwhere, last=last, interval=interval
                 ) from None
             session.add(
                 CalibrationSchedule(
@@ -99,7 +97,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
         where = f"{path}: consumable #{i + 1}"
         qty = require(entry, "quantity", (int, float), where)
         if qty < 0:
-            raise UserError(f"quantity is {qty}", where=where, fix="stock cannot be negative")
+            raise UserError("errors.readiness.quantity", where=where, qty=qty)
         row = Consumable(
             item=require(entry, "item", str, where),
             lot=optional(entry, "lot", str, where, ""),
@@ -124,7 +122,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
         for it in tables_of(entry, "items", where):
             kind = require(it, "kind", str, where)
             if kind not in ("equipment", "consumable"):
-                raise UserError(f"item kind {kind!r}", where=where, fix="use equipment or consumable")
+                raise UserError("errors.readiness.item_kind", where=where, kind=repr(kind))
             session.add(
                 KitTemplateItem(
                     template_id=tpl.id,
@@ -138,9 +136,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
         where = f"{path}: kit #{i + 1}"
         tname = require(entry, "template", str, where)
         if tname not in templates:
-            raise UserError(
-                f"template {tname!r} is not defined", where=where, fix="add it under [[kit_template]]"
-            )
+            raise UserError("errors.readiness.template_not_defined", where=where, tname=repr(tname))
         kit = Kit(
             name=require(entry, "name", str, where),
             template_id=templates[tname].id,
@@ -150,17 +146,16 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
         flush_new(session, where, f"kit {kit.name!r}")
         for tag in strings_of(entry, "equipment", where):
             if tag not in tags:
-                raise UserError(
-                    f"equipment {tag!r} is not in the inventory", where=where, fix="fix the asset tag"
-                )
+                raise UserError("errors.readiness.equipment_not_inventory", where=where, tag=repr(tag))
             session.add(KitItem(kit_id=kit.id, equipment_id=tags[tag].id, quantity=1))
         for c in tables_of(entry, "consumables", where):
             key = (require(c, "item", str, where), optional(c, "lot", str, where, ""))
             if key not in lots:
                 raise UserError(
-                    f"consumable {key[0]!r} lot {key[1]!r} is not in the inventory",
+                    "errors.readiness.consumable_lot_not_inventory",
                     where=where,
-                    fix="fix the item name or lot",
+                    value=repr(key[0]),
+                    value2=repr(key[1]),
                 )
             session.add(
                 KitItem(
@@ -184,5 +179,5 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
 def equipment_by_tag(session: Session, tag: str) -> Equipment:
     row = session.exec(select(Equipment).where(Equipment.asset_tag == tag)).first()
     if row is None:
-        raise UserError(f"no equipment with asset tag {tag!r}", fix="run `incident readiness` to list assets")
+        raise UserError("errors.readiness.no_equipment_asset_tag", tag=repr(tag))
     return row

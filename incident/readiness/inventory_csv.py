@@ -142,14 +142,15 @@ class _Checker:
         self.source = source
         self.problems: list[UserError] = []
 
-    def bad(self, line: int, column: str, problem: str, fix: str) -> None:
-        self.problems.append(UserError(problem, where=f"{self.source}:{line} column {column}", fix=fix))
+    def bad(self, line: int, column: str, message_key: str, /, **params: Any) -> None:
+        """Note a problem: ``message_key`` is an ``errors.readiness`` catalog key, ``params`` its values."""
+        self.problems.append(UserError(message_key, where=f"{self.source}:{line} column {column}", **params))
 
     def text(self, raw: dict[str, str], line: int, column: str, *, required: bool = False) -> str | None:
         value = (raw.get(column) or "").strip()
         if not value:
             if required:
-                self.bad(line, column, f"{column} is empty", f"fill in {column}")
+                self.bad(line, column, "errors.readiness.empty_3", column=column)
             return None
         return value
 
@@ -164,15 +165,18 @@ class _Checker:
             self.bad(
                 line,
                 column,
-                f"{value!r} is not {kind}",
-                f"write {column} as {kind}, e.g. {'30' if integer else '12.5'}",
+                "errors.readiness.not_2",
+                value=repr(value),
+                kind=kind,
+                column=column,
+                value2="30" if integer else "12.5",
             )
             return None
         if number != number or number in (float("inf"), float("-inf")):
-            self.bad(line, column, f"{value!r} is not a finite number", f"write {column} as a number")
+            self.bad(line, column, "errors.readiness.not_finite_number_2", value=repr(value), column=column)
             return None
         if minimum is not None and number < minimum:
-            self.bad(line, column, f"{column} is {value}", f"{column} must be at least {minimum:g}")
+            self.bad(line, column, "errors.readiness.bad_2", column=column, value=value, minimum=minimum)
             return None
         return number
 
@@ -183,13 +187,15 @@ class _Checker:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            self.bad(line, column, f"{value!r} is not a date", "write dates as YYYY-MM-DD")
+            self.bad(line, column, "errors.readiness.not_date_3", value=repr(value))
             return None
 
     def choice(self, raw, line, column, choices, default) -> str:
         value = self.text(raw, line, column) or default
         if value not in choices:
-            self.bad(line, column, f"{value!r} is not known", f"use one of {', '.join(choices)}")
+            self.bad(
+                line, column, "errors.readiness.not_known_2", value=repr(value), value2=", ".join(choices)
+            )
         return value
 
     def yes_no(self, raw, line, column, default: bool) -> bool:
@@ -197,7 +203,7 @@ class _Checker:
         if value is None:
             return default
         if value.casefold() not in _YES:
-            self.bad(line, column, f"{value!r} is not yes or no", "write yes or no")
+            self.bad(line, column, "errors.readiness.not_yes_no_2", value=repr(value))
             return default
         return _YES[value.casefold()]
 
@@ -207,7 +213,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
         fh = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise UserError(
-            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
+            "errors.readiness.cannot_read_file_3", where=str(path), strerror=exc.strerror
         ) from exc
     rows: list[_Row] = []
     with fh:
@@ -217,7 +223,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
             unknown = [h for h in header if h not in COLUMNS]
             if "record" not in header:
                 raise UserError(
-                    "the header has no 'record' column",
+                    "errors.readiness.header_has_no_record_2",
                     where=f"{path}:1",
                     fix="start from a file made by `incident inventory export`; columns: "
                     + ",".join(COLUMNS),
@@ -226,36 +232,31 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                 check.bad(
                     1,
                     ", ".join(unknown),
-                    f"unknown column(s) {', '.join(map(repr, unknown))}",
-                    "use the column names of `incident inventory export`",
+                    "errors.readiness.unknown_column_s_2",
+                    value=", ".join(map(repr, unknown)),
                 )
             for raw in reader:
                 line = reader.line_num
                 if None in raw:
-                    check.bad(
-                        line,
-                        "—",
-                        f"{len(raw[None])} value(s) more than the header has columns",
-                        "remove the extra cells or quote text with commas",
-                    )
+                    check.bad(line, "—", "errors.readiness.value_s_more_than_2", len_value=len(raw[None]))
                 if not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
                     continue  # blank line
                 record = (raw.get("record") or "").strip()
                 if record not in RECORDS:
                     check.bad(
-                        line, "record", f"record {record!r} is not known", f"use one of {', '.join(RECORDS)}"
+                        line,
+                        "record",
+                        "errors.readiness.record_not_known_2",
+                        record=repr(record),
+                        value=", ".join(RECORDS),
                     )
                     continue
                 rows.append(_parse(check, raw, line, record))
         except UnicodeDecodeError as exc:
-            raise UserError(
-                "the file is not UTF-8 text", where=str(path), fix="save it from the spreadsheet as CSV UTF-8"
-            ) from exc
+            raise UserError("errors.readiness.file_not_utf_text_2", where=str(path)) from exc
         except csv.Error as exc:
             raise UserError(
-                f"not valid CSV: {exc}",
-                where=f"{path}:{reader.line_num}",
-                fix="check the quotes on that line",
+                "errors.readiness.not_valid_csv_2", where=f"{path}:{reader.line_num}", exc=exc
             ) from exc
     return rows
 
@@ -306,19 +307,14 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
         else:
             key = ("consumable", v["item"], v["lot"])
         if None not in key and key in seen:
-            check.bad(row.line, "—", f"the same {row.record} as line {seen[key]}", "keep one row per record")
+            check.bad(row.line, "—", "errors.readiness.same_line_2", record=row.record, value=seen[key])
         seen.setdefault(key, row.line)
         if row.record == "equipment" and v["asset_tag"]:
             in_file.add(v["asset_tag"])
     for row in rows:
         tag = row.values.get("asset_tag")
         if row.record == "calibration" and tag and tag not in existing and tag not in in_file:
-            check.bad(
-                row.line,
-                "asset_tag",
-                f"{tag!r} is not in the inventory or in this file",
-                "add an equipment row for it or fix the tag",
-            )
+            check.bad(row.line, "asset_tag", "errors.readiness.not_inventory_file_2", tag=repr(tag))
     if check.problems:
         raise ValidationErrors(str(path), check.problems)
     counts = {"added": 0, "updated": 0, "unchanged": 0}

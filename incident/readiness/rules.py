@@ -96,37 +96,29 @@ def load_config(path: str | Path | None = None) -> ReadinessConfig:
             data = tomllib.load(fh)
     except OSError as exc:
         raise UserError(
-            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
+            "errors.readiness.cannot_read_file_2", where=str(path), strerror=exc.strerror
         ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(
-            f"not valid TOML: {exc}", where=str(path), fix="fix the syntax at the line given"
-        ) from exc
+        raise UserError("errors.readiness.not_valid_toml", where=str(path), exc=exc) from exc
     teams = data.get("teams_required", 2)
     if isinstance(teams, bool) or not isinstance(teams, int) or teams < 1:
-        raise UserError(
-            f"teams_required is {teams!r}", where=f"{path}: teams_required", fix="give a whole number ≥ 1"
-        )
+        raise UserError("errors.readiness.teams_required", where=f"{path}: teams_required", teams=repr(teams))
     days = data.get("warning_days", [30, 7])
     if (
         not isinstance(days, list)
         or not days
         or any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in days)
     ):
-        raise UserError(
-            f"warning_days is {days!r}",
-            where=f"{path}: warning_days",
-            fix="give a list of whole numbers of days, e.g. [30, 7]",
-        )
+        raise UserError("errors.readiness.warning_days", where=f"{path}: warning_days", days=repr(days))
     reqs = []
     for i, entry in enumerate(data.get("qualification", [])):
         where = f"{path}: qualification #{i + 1}"
         for key in ("template", "kind"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise UserError(f"missing {key!r}", where=where, fix=f'add {key} = "..."')
+                raise UserError("errors.readiness.missing", where=where, key_name=repr(key), key_name2=key)
         holder = entry.get("holder", "leader")
         if holder not in HOLDERS:
-            raise UserError(f"holder {holder!r} is not known", where=where, fix="use leader or crew")
+            raise UserError("errors.readiness.holder_not_known", where=where, holder=repr(holder))
         reqs.append(Requirement(entry["template"], entry["kind"], holder))
     return ReadinessConfig(
         teams_required=teams,
@@ -145,7 +137,7 @@ def parse_day_arg(text: str, *, where: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise UserError(f"{text!r} is not a date", where=where, fix="write it as YYYY-MM-DD") from exc
+        raise UserError("errors.readiness.not_date", where=where, text=repr(text)) from exc
 
 
 # ---------------------------------------------------------------- results
@@ -727,7 +719,7 @@ def kit_ready(session: Session, kit_id: int, *, on: date | None = None) -> tuple
     snap = Snapshot(session, on or today_local(), load_config())
     kit = snap.kits.get(kit_id)
     if kit is None:
-        raise UserError(f"no kit with id {kit_id}", fix="run `incident readiness` to list kits")
+        raise UserError("errors.readiness.no_kit_id", kit_id=kit_id)
     result = snap.kit_readiness(kit)
     return (not result.blocking, result.blocking)
 
@@ -738,7 +730,7 @@ def kit_status(
     snap = Snapshot(session, on or today_local(), config or load_config())
     kit = snap.kits.get(kit_id)
     if kit is None:
-        raise UserError(f"no kit with id {kit_id}", fix="run `incident readiness` to list kits")
+        raise UserError("errors.readiness.no_kit_id_2", kit_id=kit_id)
     return snap.kit_readiness(kit)
 
 
@@ -752,7 +744,7 @@ def rollup(
     """The centre's answer to "can we field N teams now?", with what blocks each team."""
     config = config or load_config()
     if teams is not None and teams < 1:
-        raise UserError(f"--teams {teams}", where="--teams", fix="ask for at least one team")
+        raise UserError("errors.readiness.teams", field="teams", teams=teams)
     required = teams if teams is not None else config.teams_required
     snap = Snapshot(session, on or today_local(), config)
     kits = {k.id: snap.kit_readiness(k) for k in snap.kits.values()}
@@ -839,7 +831,7 @@ class DueItem:
 def due_items(session: Session, *, on: date | None = None, weeks: int = 8) -> list[DueItem]:
     """Everything falling due from now to ``weeks`` ahead, plus what is already overdue."""
     if weeks < 1:
-        raise UserError(f"--weeks {weeks}", where="--weeks", fix="give at least one week")
+        raise UserError("errors.readiness.weeks", field="weeks", weeks=weeks)
     on = on or today_local()
     until = on + timedelta(weeks=weeks)
     snap = Snapshot(session, on, load_config())
@@ -890,9 +882,9 @@ def check_readiness_action(
     unknown = set(params) - {"kit", "crew", "template", "teams", "require", "on"}
     if unknown:
         raise UserError(
-            f"unknown parameter(s) {', '.join(sorted(unknown))}",
+            "errors.readiness.unknown_parameter_s",
             where="playbook action readiness.check",
-            fix="use kit, crew, template, teams, require",
+            value=", ".join(sorted(unknown)),
         )
     on = parse_day_arg(str(params["on"]), where="readiness.check on") if params.get("on") else None
     require = bool(params.get("require", True))
@@ -901,14 +893,14 @@ def check_readiness_action(
     if params.get("kit"):
         kit = next((k for k in result.kits if k.name == params["kit"]), None)
         if kit is None:
-            raise UserError(f"no kit {params['kit']!r}", where="readiness.check kit", fix="use a kit name")
+            raise UserError("errors.readiness.no_kit", where="readiness.check kit", kit=repr(params["kit"]))
         ok, subject, reasons = not kit.blocking, kit.name, kit.blocking
         data = {"kit": asdict(kit)}
     elif params.get("crew"):
         team = next((x for x in result.teams if x.crew == params["crew"]), None)
         if team is None:
             raise UserError(
-                f"no crew {params['crew']!r}", where="readiness.check crew", fix="use a crew name"
+                "errors.readiness.no_crew_2", where="readiness.check crew", crew=repr(params["crew"])
             )
         ok, subject, reasons = not team.blocking, team.crew, team.blocking
         data = {"team": asdict(team)}
@@ -916,9 +908,9 @@ def check_readiness_action(
         candidates = [k for k in result.kits if k.template == params["template"]]
         if not candidates:
             raise UserError(
-                f"no kit of template {params['template']!r}",
+                "errors.readiness.no_kit_template",
                 where="readiness.check template",
-                fix="use a kit template name from the inventory",
+                template=repr(params["template"]),
             )
         good = [k for k in candidates if not k.blocking and k.checked_out_to is None]
         ok, subject = bool(good), params["template"]

@@ -36,17 +36,13 @@ MAINTENANCE_KINDS = ("service", "repair", "inspection")
 
 def _require_text(value: str | None, *, where: str, fix: str) -> str:
     if value is None or not value.strip():
-        raise UserError(f"{where} is empty", where=where, fix=fix)
+        raise UserError("errors.readiness.empty", where=where, fix=fix, where_name=where)
     return value.strip()
 
 
 def _not_future(day: date, *, where: str) -> None:
     if day > today_local():
-        raise UserError(
-            f"{day} is in the future",
-            where=where,
-            fix="record work once it is done, with the day it was done",
-        )
+        raise UserError("errors.readiness.future", where=where, day=day)
 
 
 # ---------------------------------------------------------------- calibration
@@ -61,9 +57,11 @@ def find_schedule(session: Session, eq: Equipment, name: str) -> CalibrationSche
             return s
     names = ", ".join(repr(s.name) for s in schedules) or "none"
     raise UserError(
-        f"{eq.asset_tag} has no calibration schedule {name!r}",
-        where="--schedule",
-        fix=f"use one of: {names}",
+        "errors.readiness.has_no_calibration_schedule",
+        field="schedule",
+        asset_tag=eq.asset_tag,
+        name=repr(name),
+        names=names,
     )
 
 
@@ -146,13 +144,17 @@ def record_maintenance(
     _not_future(done_on, where="--on")
     if kind not in MAINTENANCE_KINDS:
         raise UserError(
-            f"kind {kind!r} is not known", where="--kind", fix=f"use one of {', '.join(MAINTENANCE_KINDS)}"
+            "errors.readiness.kind_not_known",
+            field="kind",
+            kind=repr(kind),
+            value=", ".join(MAINTENANCE_KINDS),
         )
     if condition_after is not None and condition_after not in CONDITIONS:
         raise UserError(
-            f"condition {condition_after!r} is not known",
-            where="--condition",
-            fix=f"use one of {', '.join(CONDITIONS)}",
+            "errors.readiness.condition_not_known_3",
+            field="condition",
+            condition_after=repr(condition_after),
+            value=", ".join(CONDITIONS),
         )
     before = {"condition": eq.condition, "in_service": eq.in_service}
     record = MaintenanceRecord(
@@ -219,16 +221,15 @@ def move_stock(
         reason, where="--reason", fix="say why the stock changes (used at INC-…, delivery, expired…)"
     )
     if delta == 0:
-        raise UserError(
-            "the change is 0", where="--delta", fix="give a positive number to add, negative to take"
-        )
+        raise UserError("errors.readiness.change", field="delta")
     lots = list(session.exec(select(Consumable).where(Consumable.item == item).order_by(Consumable.id)))
     if not lots and not (delta > 0 and lot):
         known = sorted({c.item for c in session.exec(select(Consumable))})
         raise UserError(
-            f"no consumable {item!r} in the inventory",
+            "errors.readiness.no_consumable_inventory",
             where="ITEM",
             fix="use one of: " + ", ".join(repr(k) for k in known) if known else "import an inventory first",
+            item=repr(item),
         )
     plan: list[tuple[Consumable, float]] = []
     if lot is not None:
@@ -236,16 +237,14 @@ def move_stock(
         if row is None:
             if delta < 0:
                 raise UserError(
-                    f"{item!r} has no lot {lot!r}",
-                    where="--lot",
+                    "errors.readiness.has_no_lot",
+                    field="lot",
                     fix="use one of: " + ", ".join(repr(c.lot) for c in lots),
+                    item=repr(item),
+                    lot=repr(lot),
                 )
             if expires_on is None:
-                raise UserError(
-                    f"lot {lot!r} of {item!r} is new",
-                    where="--expires",
-                    fix="give its expiry date (--expires YYYY-MM-DD) to create the lot",
-                )
+                raise UserError("errors.readiness.lot_new", field="expires", lot=repr(lot), item=repr(item))
             template = lots[0] if lots else None
             row = Consumable(
                 item=item,
@@ -260,16 +259,18 @@ def move_stock(
             session.flush()
         if row.quantity + delta < 0:
             raise UserError(
-                f"lot {row.lot} has {row.quantity:g} {row.unit}; taking {-delta:g} would leave {row.quantity + delta:g}",
-                where="--delta",
-                fix="stock cannot go negative: take at most what the lot holds, or record the missing stock as a loss",
+                "errors.readiness.lot_has_taking_would",
+                field="delta",
+                lot=row.lot,
+                quantity=row.quantity,
+                unit=row.unit,
+                value=-delta,
+                value2=row.quantity + delta,
             )
         plan.append((row, delta))
     else:
         if delta > 0:
-            raise UserError(
-                "adding stock needs a lot", where="--lot", fix="give the lot number printed on the delivery"
-            )
+            raise UserError("errors.readiness.adding_stock_needs_lot", field="lot")
         snap = Snapshot(session, today_local(), load_config())
         need = -delta
         for row in snap.fefo_lots(item):
@@ -282,9 +283,12 @@ def move_stock(
         if need > 0:
             have = -delta - need
             raise UserError(
-                f"only {have:g} {lots[0].unit} of {item!r} are in date; taking {-delta:g} would go negative",
-                where="--delta",
-                fix="take less, or name an expired lot explicitly with --lot to write it off",
+                "errors.readiness.only_date_taking_would",
+                field="delta",
+                have=have,
+                unit=lots[0].unit,
+                item=repr(item),
+                value=-delta,
             )
     now = utcnow()
     out = []

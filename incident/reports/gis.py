@@ -213,9 +213,9 @@ def check_rfc7946(doc: dict, source: str = "<geojson>") -> None:
         or doc.get("type") != "FeatureCollection"
         or not isinstance(doc.get("features"), list)
     ):
-        raise UserError("not a GeoJSON FeatureCollection", where=source, fix="RFC 7946 §3.3")
+        raise UserError("errors.reports.not_geojson_featurecollection", where=source)
     if "crs" in doc:
-        problems.append(UserError("has a 'crs' member", where=source, fix="RFC 7946 removed crs: WGS84 only"))
+        problems.append(UserError("errors.reports.has_crs_member", where=source))
 
     def pos_ok(p) -> bool:
         return (
@@ -229,26 +229,24 @@ def check_rfc7946(doc: dict, source: str = "<geojson>") -> None:
     for i, f in enumerate(doc["features"]):
         where = f"{source}: feature {i}"
         if not isinstance(f, dict) or f.get("type") != "Feature" or "properties" not in f:
-            problems.append(UserError("not a Feature with properties", where=where, fix="RFC 7946 §3.2"))
+            problems.append(UserError("errors.reports.not_feature_properties", where=where))
             continue
         g = f.get("geometry")
         if not isinstance(g, dict):
-            problems.append(UserError("no geometry object", where=where, fix="RFC 7946 §3.1"))
+            problems.append(UserError("errors.reports.no_geometry_object", where=where))
             continue
         if "crs" in g:
-            problems.append(UserError("geometry has a 'crs' member", where=where, fix="remove it"))
+            problems.append(UserError("errors.reports.geometry_has_crs_member", where=where))
         c = g.get("coordinates")
         if g.get("type") == "Point":
             if not pos_ok(c):
-                problems.append(
-                    UserError(f"bad Point position {c!r}", where=where, fix="[lon, lat] in range")
-                )
+                problems.append(UserError("errors.reports.bad_point_position", where=where, c=repr(c)))
         elif g.get("type") == "LineString":
             if not isinstance(c, list) or len(c) < 2 or not all(pos_ok(p) for p in c):
-                problems.append(UserError("bad LineString", where=where, fix="≥ 2 [lon, lat] positions"))
+                problems.append(UserError("errors.reports.bad_linestring", where=where))
         else:
             problems.append(
-                UserError(f"unexpected geometry {g.get('type')!r}", where=where, fix="Point or LineString")
+                UserError("errors.reports.unexpected_geometry", where=where, value=repr(g.get("type")))
             )
     if problems:
         raise ValidationErrors(source, problems)
@@ -258,7 +256,9 @@ def load_plan_geojson(text: str, source: str = "<plan geojson>") -> PlanLayers:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"not valid JSON: {exc.msg}", where=f"{source}:{exc.lineno}:{exc.colno}") from exc
+        raise UserError(
+            "errors.reports.not_valid_json", where=f"{source}:{exc.lineno}:{exc.colno}", msg=exc.msg
+        ) from exc
     check_rfc7946(doc, source)
     points, receptors, plume, river = [], [], [], []
     for i, f in enumerate(doc["features"]):
@@ -266,9 +266,10 @@ def load_plan_geojson(text: str, source: str = "<plan geojson>") -> PlanLayers:
         layer = props.get("layer")
         if layer not in LAYERS:
             raise UserError(
-                f"unknown layer {layer!r}",
+                "errors.reports.unknown_layer",
                 where=f"{source}: feature {i}",
-                fix=f"use one of {', '.join(LAYERS)}",
+                layer=repr(layer),
+                value=", ".join(LAYERS),
             )
         coords = f["geometry"]["coordinates"]
         if layer == "sampling_point":

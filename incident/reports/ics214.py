@@ -298,7 +298,7 @@ def render(form: Ics214, fmt: str, lang: str = "en") -> str:
     from incident.core.errors import UserError
 
     raise UserError(
-        f"unknown log export format {fmt!r}", where="--format", fix=f"use one of: {', '.join(FORMATS)}"
+        "errors.reports.unknown_log_export_format", field="format", fmt=repr(fmt), value=", ".join(FORMATS)
     )
 
 
@@ -333,9 +333,10 @@ def export_ics214(
     fmt = fmt or format_for_path(path)
     if fmt is None:
         raise UserError(
-            f"cannot tell the format from the file name {path!r}",
-            where="--format",
-            fix=f"give --format ({', '.join(FORMATS)}) or end the file name in .md, .html or .csv",
+            "errors.reports.cannot_tell_format_file",
+            field="format",
+            path=repr(path),
+            value=", ".join(FORMATS),
         )
     from incident.core.incidents import exercise_path
 

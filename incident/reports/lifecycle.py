@@ -123,10 +123,10 @@ def _stamp(row: Report) -> Stamp:
 def _check_kind_lang(kind: str, lang: str) -> None:
     if kind not in KINDS:
         raise UserError(
-            f"unknown report kind {kind!r}", where="--kind", fix=f"use one of: {', '.join(KINDS)}"
+            "errors.reports.unknown_report_kind_2", field="kind", kind=repr(kind), value=", ".join(KINDS)
         )
     if lang not in LANGS:
-        raise UserError(f"unknown report language {lang!r}", where="--lang", fix="use en or zh")
+        raise UserError("errors.reports.unknown_report_language_2", field="lang", lang_name=repr(lang))
 
 
 def _clean_inputs(inputs: dict | None) -> dict:
@@ -134,7 +134,10 @@ def _clean_inputs(inputs: dict | None) -> dict:
     for key, value in (inputs or {}).items():
         if key not in INPUT_FIELDS:
             raise UserError(
-                f"unknown report text field {key!r}", where=key, fix=f"use one of: {', '.join(INPUT_FIELDS)}"
+                "errors.reports.unknown_report_text_field_2",
+                where=key,
+                key_name=repr(key),
+                value=", ".join(INPUT_FIELDS),
             )
         if value is not None:
             out[key] = str(value).strip()
@@ -145,9 +148,7 @@ def _get(session: Session, inc: Incident, report_id: int) -> Report:
     row = session.get(Report, report_id)
     if row is None or row.incident_id != inc.id:
         raise UserError(
-            f"incident {inc.code} has no report #{report_id}",
-            where="REPORT_ID",
-            fix=f"run `incident report list {inc.code}` to see its reports",
+            "errors.reports.incident_has_no_report_2", where="REPORT_ID", code=inc.code, report_id=report_id
         )
     return row
 
@@ -155,11 +156,17 @@ def _get(session: Session, inc: Incident, report_id: int) -> Report:
 def _refuse_if_released(row: Report, code: str, doing: str) -> None:
     if row.state == "released":
         raise UserError(
-            f"report #{row.id} ({row.kind} No. {row.number} v{row.version}) was released by {row.released_by} "
-            f"on {fmt_local(row.released_at)} and cannot be changed ({doing} refused)",
+            "errors.reports.report_no_v_was_2",
             where=f"report #{row.id}",
-            fix=f"start version {row.version + 1} with `incident report revise {code} {row.id}`, "
-            "then edit, review and release that",
+            id=row.id,
+            kind=row.kind,
+            number=row.number,
+            version=row.version,
+            released_by=row.released_by,
+            fmt_local_released_at=fmt_local(row.released_at),
+            doing=doing,
+            value=row.version + 1,
+            code=code,
         )
 
 
@@ -199,13 +206,11 @@ def _acting_name(session: Session, action: str, typed: str | None, where: str) -
     typed = " ".join((typed or "").split())
     if person is None:
         if not typed:
-            raise UserError("no name given", where=where, fix=f"give the name: {where} NAME")
+            raise UserError("errors.reports.no_name_given", where=where, where_name=where)
         return typed
     if typed and signing.canonical_name(typed) != person.canonical:
         raise UserError(
-            f"you are logged in as {person.name}, not {typed}",
-            where=where,
-            fix=f"leave {where} out (you act as yourself) or log in as {typed}",
+            "errors.reports.you_logged_not", where=where, name=person.name, typed=typed, where_name=where
         )
     return person.name
 
@@ -375,23 +380,18 @@ def review_report(session: Session, code: str, report_id: int, *, reviewer: str)
     _refuse_if_released(row, inc.code, "review")
     reviewer = _acting_name(session, "report.review", reviewer, "--by")
     if signing.canonical_name(reviewer) in authors(session, inc, row):
-        raise UserError(
-            f"{reviewer} wrote report #{row.id} (or edited it) and cannot also review it (HJ 589 §9.5)",
-            where="--by",
-            fix="ask a colleague who did not write the report to review it",
-        )
+        raise UserError("errors.reports.wrote_report_edited_cannot", field="by", reviewer=reviewer, id=row.id)
     if row.state == "reviewed":
         raise UserError(
-            f"report #{row.id} was already reviewed by {row.reviewed_by} on {fmt_local(row.reviewed_at)}",
-            fix=f"release it: `incident report release {inc.code} {row.id} --by NAME`",
+            "errors.reports.report_was_already_reviewed_2",
+            id=row.id,
+            reviewed_by=row.reviewed_by,
+            fmt_local_reviewed_at=fmt_local(row.reviewed_at),
+            code=inc.code,
         )
     inputs = json.loads(row.inputs_json or "{}")
     if row.kind == "summary" and not inputs.get("lessons"):
-        raise UserError(
-            f"summary report #{row.id} has no lessons learned yet",
-            where="lessons",
-            fix=f"add them: `incident report edit {inc.code} {row.id} --lessons @lessons.md`",
-        )
+        raise UserError("errors.reports.summary_report_has_no_2", where="lessons", id=row.id, code=inc.code)
     row.state, row.reviewed_by, row.reviewed_at = "reviewed", reviewer, utcnow()
     _restamp(row)
     session.add(row)
@@ -415,23 +415,12 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
     _refuse_if_released(row, inc.code, "release")
     by = _acting_name(session, "report.release", by, "--by")
     if row.state != "reviewed":
-        raise UserError(
-            f"report #{row.id} is a draft: it must be reviewed before release (HJ 589 §9.5)",
-            fix=f"`incident report review {inc.code} {row.id} --by REVIEWER` (not the author)",
-        )
+        raise UserError("errors.reports.report_draft_must_reviewed_2", id=row.id, code=inc.code)
     _refuse_if_held(session, inc, row)
     if signing.canonical_name(by) in authors(session, inc, row):
-        raise UserError(
-            f"{by} wrote report #{row.id} (or edited it) and cannot also release it",
-            where="--by",
-            fix="the author, the reviewer and the person releasing are three different people",
-        )
+        raise UserError("errors.reports.wrote_report_edited_cannot_2", field="by", by=by, id=row.id)
     if signing.canonical_name(by) == signing.canonical_name(row.reviewed_by or ""):
-        raise UserError(
-            f"{by} reviewed report #{row.id} and cannot also release it",
-            where="--by",
-            fix="the author, the reviewer and the person releasing are three different people",
-        )
+        raise UserError("errors.reports.reviewed_report_cannot_also", field="by", by=by, id=row.id)
     from incident.evidence import seal_chain, seals_dir, write_seal_file
 
     seal = seal_chain(session, log.incident_chain(inc.code))
@@ -483,8 +472,7 @@ def new_version(
     old = _get(session, inc, report_id)
     if old.state != "released":
         raise UserError(
-            f"report #{old.id} is not released ({old.state}): change it directly",
-            fix=f"`incident report edit {inc.code} {old.id} ...`",
+            "errors.reports.report_not_released_change_2", id=old.id, state=old.state, code=inc.code
         )
     latest = session.exec(
         select(func.max(Report.version)).where(
@@ -493,8 +481,11 @@ def new_version(
     ).one()
     if latest != old.version:
         raise UserError(
-            f"report #{old.id} v{old.version} is not the latest version (v{latest} exists)",
-            fix=f"run `incident report list {inc.code}` and revise the latest version",
+            "errors.reports.report_v_not_latest_2",
+            id=old.id,
+            version=old.version,
+            latest=latest,
+            code=inc.code,
         )
     merged = json.loads(old.inputs_json or "{}") | _clean_inputs(inputs)
     row = Report(
@@ -556,21 +547,18 @@ def verify_released(content: ReportContent) -> None:
     actual = content_hash(info.title, content.markdown, content.html)
     if actual != info.content_sha256:
         raise UserError(
-            f"report #{info.id} was changed after its release: its content hash is {actual[:16]}, "
-            f"released as {str(info.content_sha256)[:16]}",
+            "errors.reports.report_was_changed_after_2",
             where=f"report #{info.id}",
-            fix="the store was edited outside the app; export from a backup and run `incident verify`",
+            id=info.id,
+            value=actual[:16],
+            value2=str(info.content_sha256)[:16],
         )
 
 
 def export_text(content: ReportContent, path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
-        raise UserError(
-            f"cannot tell the format from the file name {str(path)!r}",
-            where="-o",
-            fix="end the file name in .html or .md",
-        )
+        raise UserError("errors.reports.cannot_tell_format_file_3", where="-o", str_path=repr(str(path)))
     verify_released(content)
     return content.html if suffix in (".html", ".htm") else content.markdown
 

@@ -68,35 +68,40 @@ def hand_off(
     at = at or now
     who, since = holder(session, sample)
     if not from_person.strip():
-        raise UserError("is empty", where="--from", fix=f"the sample is held by {who}")
+        raise UserError("errors.results.empty", field="from", who=who)
     if not to_person.strip():
-        raise UserError("is empty", where="--to", fix="name the person who receives the sample")
+        raise UserError("errors.results.empty_2", field="to")
     if _norm(from_person) != _norm(who):
         raise UserError(
-            f"{from_person!r} does not hold sample {sample.code}: {who} has held it since {fmt_local(since)}",
-            where="--from",
-            fix=f"record the hand-off from {who}, or first record how {from_person} received it",
+            "errors.results.does_not_hold_sample",
+            field="from",
+            from_person=repr(from_person),
+            code=sample.code,
+            who=who,
+            fmt_local_since=fmt_local(since),
+            from_person2=from_person,
         )
     if _norm(to_person) == _norm(from_person):
-        raise UserError("a hand-off goes to someone else", where="--to")
+        raise UserError("errors.results.hand_off_goes_someone", field="to")
     if at < since:
         raise UserError(
-            f"the hand-off at {fmt_local(at)} is before {who} received the sample ({fmt_local(since)})",
-            where="--at",
-            fix="check the time (local, UTC+8)",
+            "errors.results.hand_off_before_received",
+            field="at",
+            fmt_local_at=fmt_local(at),
+            who=who,
+            fmt_local_since=fmt_local(since),
         )
     if at > now + FUTURE_TOLERANCE:
-        raise UserError(f"the hand-off time {fmt_local(at)} is in the future", where="--at")
+        raise UserError("errors.results.hand_off_time_future", field="at", fmt_local_at=fmt_local(at))
     if condition not in CONDITIONS:
         raise UserError(
-            f"unknown condition {condition!r}", where="--condition", fix=f"use {', '.join(CONDITIONS)}"
+            "errors.results.unknown_condition",
+            field="condition",
+            condition=repr(condition),
+            value=", ".join(CONDITIONS),
         )
     if condition != "intact" and not note.strip():
-        raise UserError(
-            f"condition {condition} needs a note",
-            where="--note",
-            fix="describe what is wrong (e.g. 'cooler at 12 °C on arrival')",
-        )
+        raise UserError("errors.results.condition_needs_note", field="note", condition=condition)
     inc = session.get(Incident, sample.incident_id)
     row = CustodyTransfer(
         sample_id=sample.id,  # type: ignore[arg-type]

@@ -75,13 +75,11 @@ def find_point(session: Session, inc: Incident, number: str, *, where: str = "po
     )
     if not revs:
         raise UserError(
-            f"incident {inc.code} has no sampling plan yet, so there is no point {number!r}",
-            where=where,
-            fix="make the monitoring plan first (its points are numbered S1, S2 ...)",
+            "errors.results.incident_has_no_sampling", where=where, code=inc.code, number=repr(number)
         )
     wanted = str(number or "").strip().upper()
     if not wanted:
-        raise UserError("is empty", where=where, fix="give the point number from the plan, e.g. S2")
+        raise UserError("errors.results.empty_3", where=where)
     for rev in revs:
         pt = session.exec(
             select(SamplingPoint).where(SamplingPoint.revision_id == rev.id, SamplingPoint.number == wanted)
@@ -97,9 +95,10 @@ def find_point(session: Session, inc: Incident, number: str, *, where: str = "po
         }
     )
     raise UserError(
-        f"no point {number!r} in the sampling plan",
+        "errors.results.no_point_sampling_plan",
         where=where,
         fix=f"use one of {', '.join(known)}" if known else "add points to the plan first",
+        number=repr(number),
     )
 
 
@@ -137,9 +136,11 @@ def find_round(session: Session, inc: Incident, number: int, *, where: str = "ro
             )
         ]
         raise UserError(
-            f"incident {inc.code} has no round {number}",
+            "errors.results.incident_has_no_round",
             where=where,
             fix=f"use one of rounds {', '.join(map(str, known))}" if known else "plan the round first",
+            code=inc.code,
+            number=number,
         )
     return rnd
 
@@ -230,68 +231,56 @@ def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -
     if spec.sample_type not in SAMPLE_TYPES:
         problems.append(
             UserError(
-                f"unknown sample type {spec.sample_type!r}",
+                "errors.results.unknown_sample_type",
                 where="type",
-                fix=f"use {', '.join(SAMPLE_TYPES)}",
+                sample_type=repr(spec.sample_type),
+                value=", ".join(SAMPLE_TYPES),
             )
         )
     if not spec.sampler.strip():
-        problems.append(
-            UserError("is empty", where="sampler", fix="the sampler signs the record: give a name")
-        )
+        problems.append(UserError("errors.results.empty_5", where="sampler"))
     if spec.checker.strip() and spec.checker.strip() == spec.sampler.strip():
-        problems.append(
-            UserError(
-                "the checker is the sampler",
-                where="checker",
-                fix="a second person checks the record (HJ 589 §7.1.1.3); leave empty if nobody has yet",
-            )
-        )
+        problems.append(UserError("errors.results.checker_sampler", where="checker"))
     if spec.sampled_at > incident_now(inc) + FUTURE_TOLERANCE:
         problems.append(
             UserError(
-                f"sampling time {fmt_local(spec.sampled_at)} is in the future",
+                "errors.results.sampling_time_future",
                 where="time",
-                fix="give the local time (UTC+8) the sample was taken",
+                fmt_local_sampled_at=fmt_local(spec.sampled_at),
             )
         )
     earliest = min(x for x in (inc.alert_at, inc.release_start) if x is not None) - PRE_INCIDENT_MARGIN
     if spec.sampled_at < earliest:
         problems.append(
             UserError(
-                f"sampling time {fmt_local(spec.sampled_at)} is more than a day before the incident "
-                f"(alert {fmt_local(inc.alert_at)})",
+                "errors.results.sampling_time_more_than",
                 where="time",
-                fix="check the date (year, month and day order); historical background data is not a sample of this incident",
+                fmt_local_sampled_at=fmt_local(spec.sampled_at),
+                fmt_local_alert_at=fmt_local(inc.alert_at),
             )
         )
     if spec.sample_type == "parallel":
         if not spec.parallel_of:
-            problems.append(
-                UserError(
-                    "a parallel sample needs its partner", where="parallel-of", fix="give the sample code"
-                )
-            )
+            problems.append(UserError("errors.results.parallel_sample_needs_partner", where="parallel-of"))
         else:
             parent = session.exec(
                 select(Sample).where(Sample.code == spec.parallel_of.strip(), Sample.incident_id == inc.id)
             ).first()
             if parent is None:
                 problems.append(
-                    UserError(f"no sample {spec.parallel_of!r} in {inc.code}", where="parallel-of")
+                    UserError(
+                        "errors.results.no_sample_2",
+                        where="parallel-of",
+                        parallel_of=repr(spec.parallel_of),
+                        code=inc.code,
+                    )
                 )
             elif point is not None and parent.point_id != point.id:
                 problems.append(
-                    UserError(
-                        f"{parent.code} was taken at another point",
-                        where="parallel-of",
-                        fix="a parallel sample is taken at the same point and time as its partner",
-                    )
+                    UserError("errors.results.was_taken_another_point", where="parallel-of", code=parent.code)
                 )
     elif spec.parallel_of:
-        problems.append(
-            UserError("only a parallel sample has a partner", where="parallel-of", fix="use --type parallel")
-        )
+        problems.append(UserError("errors.results.only_parallel_sample_has", field="parallel_of"))
     params: list[str] = []
     for p in spec.parameters:
         try:
@@ -337,14 +326,10 @@ def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -
 def get_sample(session: Session, sample_code: str, *, where: str = "sample") -> Sample:
     code = str(sample_code or "").strip()
     if not code:
-        raise UserError("is empty", where=where, fix="give the sample's label ID")
+        raise UserError("errors.results.empty_4", where=where)
     row = session.exec(select(Sample).where(Sample.code == code)).first()
     if row is None:
-        raise UserError(
-            f"no sample {sample_code!r}",
-            where=where,
-            fix="the ID is on the label; `incident sample list CODE` lists them",
-        )
+        raise UserError("errors.results.no_sample", where=where, sample_code=repr(sample_code))
     return row
 
 
@@ -404,9 +389,7 @@ def _yes_no(text: str, where: str) -> bool:
         return True
     if t in _NO:
         return False
-    raise UserError(
-        f"{text!r} is neither yes nor no", where=where, fix="write yes (detected) or no (not detected)"
-    )
+    raise UserError("errors.results.neither_yes_nor_no", where=where, text=repr(text))
 
 
 def instrument_status(session: Session, eq: Equipment, at: datetime) -> tuple[str, str | None]:
@@ -448,7 +431,9 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
 
     sample = attempt(get_sample, session, raw.sample)
     if sample is not None and sample.incident_id != inc.id:
-        problems.append(UserError(f"sample {sample.code} belongs to another incident", where="sample"))
+        problems.append(
+            UserError("errors.results.sample_belongs_another_incident", where="sample", code=sample.code)
+        )
     param = attempt(standards.resolve_parameter, raw.parameter)
     medium = inc.medium if inc.medium in BASE_UNIT else "water"
 
@@ -458,26 +443,20 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
     method_kind = "online" if raw.online else ("rapid" if raw.rapid else "lab")
     known = standards.methods().get(method_text.lower()) if method_text else None
     if not method_text:
-        problems.append(
-            UserError("is empty", where="method", fix="name the analytical method, e.g. hj700_icpms")
-        )
+        problems.append(UserError("errors.results.empty_6", where="method"))
     elif known is not None:
         if principle and principle != known.principle:
             problems.append(
                 UserError(
-                    f"method {known.key} is {known.principle}, not {principle}",
+                    "errors.results.method_not",
                     where="principle",
-                    fix="leave the principle empty for a listed method",
+                    key_name=known.key,
+                    principle=known.principle,
+                    principle2=principle,
                 )
             )
         if raw.rapid and known.kind == "lab":
-            problems.append(
-                UserError(
-                    f"{known.key} is a laboratory method",
-                    where="rapid",
-                    fix="drop --rapid or pick a rapid method",
-                )
-            )
+            problems.append(UserError("errors.results.laboratory_method", field="rapid", key_name=known.key))
         method_text = known.name
         principle = known.principle
         method_kind = "online" if raw.online else known.kind
@@ -507,9 +486,10 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
         if value is not None and value_high is not None and value_high <= value:
             problems.append(
                 UserError(
-                    f"the range {value:g}–{value_high:g} is empty or reversed",
+                    "errors.results.range_empty_reversed",
                     where="value high",
-                    fix="the upper end must be greater than the lower end",
+                    value=value,
+                    value_high=value_high,
                 )
             )
     else:
@@ -522,35 +502,24 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
                 if dl is not None and abs(dl - parsed.detection_limit) > 1e-12 * max(dl, 1):
                     problems.append(
                         UserError(
-                            f"the value says below {parsed.detection_limit:g} but the detection limit is {dl:g}",
+                            "errors.results.value_says_below_but",
                             where="detection limit",
-                            fix="give one detection limit",
+                            detection_limit=parsed.detection_limit,
+                            dl=dl,
                         )
                     )
                 dl = parsed.detection_limit
         if raw.detected is not None and str(raw.detected).strip() and parsed is not None:
             said = attempt(_yes_no, raw.detected, "detected")
             if said is not None and said != parsed.detected:
-                problems.append(
-                    UserError(
-                        "'detected' contradicts the value", where="detected", fix="leave 'detected' empty"
-                    )
-                )
+                problems.append(UserError("errors.results.detected_contradicts_value", where="detected"))
         if dl is None and not any(p.where in ("detection limit",) for p in problems):
             problems.append(
-                UserError(
-                    "a quantitative result needs its detection limit (HJ 589 §7.4)",
-                    where="detection limit",
-                    fix="give the method's detection limit in the same unit as the value",
-                )
+                UserError("errors.results.quantitative_result_needs_detection", where="detection limit")
             )
         if detected and value is not None and dl is not None and value < dl:
             problems.append(
-                UserError(
-                    f"the value {value:g} is below the detection limit {dl:g}",
-                    where="value",
-                    fix=f"record it as not detected: value <{dl:g} (or {dl:g}L)",
-                )
+                UserError("errors.results.value_below_detection_limit", where="value", value=value, dl=dl)
             )
 
     if factor is not None:
@@ -575,22 +544,12 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
         eq = session.exec(select(Equipment).where(Equipment.asset_tag == raw.instrument.strip())).first()
         if eq is None:
             problems.append(
-                UserError(
-                    f"no equipment {raw.instrument!r}",
-                    where="instrument",
-                    fix="give the asset tag on the instrument",
-                )
+                UserError("errors.results.no_equipment", where="instrument", instrument=repr(raw.instrument))
             )
         else:
             desc, overdue = instrument_status(session, eq, at)
     elif method_kind == "rapid":
-        problems.append(
-            UserError(
-                "a field (rapid) measurement names its instrument (HJ 589 §7.2.2)",
-                where="instrument",
-                fix="give the instrument's asset tag",
-            )
-        )
+        problems.append(UserError("errors.results.field_rapid_measurement_names", where="instrument"))
     if problems:
         raise ValidationErrors("result", problems, outcome="nothing was saved")
     assert sample is not None and param is not None and factor is not None
@@ -692,25 +651,21 @@ def correct_result(
     refuse_if_ended(inc, "a correction")
     old = session.get(Result, result_id)
     if old is None or old.incident_id != inc.id:
-        raise UserError(
-            f"no result #{result_id} in {inc.code}", where="result", fix="`incident results CODE` lists ids"
-        )
+        raise UserError("errors.results.no_result", where="result", result_id=result_id, code=inc.code)
     if not reason or not reason.strip():
-        raise UserError(
-            "a correction needs a reason", where="reason", fix="say why, e.g. 'transcription error'"
-        )
+        raise UserError("errors.results.correction_needs_reason", where="reason")
     newer = session.exec(select(Result).where(Result.corrects_id == old.id)).first()
     if newer is not None:
         raise UserError(
-            f"result #{old.id} was already corrected by #{newer.id}",
+            "errors.results.result_was_already_corrected",
             where="result",
-            fix=f"correct the latest version, #{current_version(session, newer).id}",
+            id=old.id,
+            id2=newer.id,
+            id3=current_version(session, newer).id,
         )
     checked = check_result(session, inc, raw)
     if checked.sample.id != old.sample_id:
-        raise UserError(
-            "a correction stays on the same sample", where="sample", fix="add a new result instead"
-        )
+        raise UserError("errors.results.correction_stays_same_sample", where="sample")
     row = _result_row(inc, checked, actor=actor, at=utcnow())
     row.corrects_id = old.id
     row.correction_reason = reason.strip()

@@ -149,27 +149,29 @@ def load_mapping(path: str | Path | None, cli_columns: list[str] | None = None) 
         unknown = set(data) - {"columns", "defaults", "parameters"}
         if unknown:
             raise UserError(
-                f"unknown table(s) {', '.join(sorted(unknown))}",
-                where=str(path),
-                fix="use [columns], [defaults] and [parameters]",
+                "errors.results.unknown_table_s", where=str(path), value=", ".join(sorted(unknown))
             )
         for table in ("columns", "defaults"):
             for key, value in data.get(table, {}).items():
                 if key not in COLUMNS:
                     raise UserError(
-                        f"[{table}] {key!r} is not a column of the import format",
+                        "errors.results.not_column_import_format",
                         where=str(path),
-                        fix=f"use one of {', '.join(COLUMNS)}",
+                        table=table,
+                        key_name=repr(key),
+                        value=", ".join(COLUMNS),
                     )
                 getattr(m, table)[key] = str(value)
         for name, key in data.get("parameters", {}).items():
             m.parameters[name] = standards.resolve_parameter(key, where=f"{path}: [parameters] {name!r}").key
     for item in cli_columns or []:
         if "=" not in item:
-            raise UserError(f"{item!r}", where="--col", fix="write --col value=检测结果 (column=header)")
+            raise UserError("errors.results.bad", field="col", item=repr(item))
         key, header = (x.strip() for x in item.split("=", 1))
         if key not in COLUMNS:
-            raise UserError(f"{key!r} is not a column", where="--col", fix=f"use one of {', '.join(COLUMNS)}")
+            raise UserError(
+                "errors.results.not_column", field="col", key_name=repr(key), value=", ".join(COLUMNS)
+            )
         m.columns[key] = header
     return m
 
@@ -177,35 +179,29 @@ def load_mapping(path: str | Path | None, cli_columns: list[str] | None = None) 
 def decode(raw: bytes, *, source: str, encoding: str | None = None) -> tuple[str, str]:
     """Text of a CSV file and the encoding it was read with."""
     if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UserError(
-            "this is an Excel workbook, not a CSV file",
-            where=source,
-            fix="in Excel: File → Save As → 'CSV UTF-8 (comma delimited)', then import that file",
-        )
+        raise UserError("errors.results.excel_workbook_not_csv", where=source)
     if encoding:
         try:
             return raw.decode(encoding), encoding
         except LookupError as exc:
             raise UserError(
-                f"unknown encoding {encoding!r}", where="--encoding", fix="e.g. utf-8, gb18030"
+                "errors.results.unknown_encoding", field="encoding", encoding=repr(encoding)
             ) from exc
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise UserError(
-                f"not valid {encoding}: byte 0x{raw[exc.start]:02x} on line {line}",
+                "errors.results.not_valid_byte_x",
                 where=source,
-                fix="leave --encoding out to detect it, or give the right one",
+                encoding=encoding,
+                value=raw[exc.start],
+                line=line,
             ) from exc
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
     if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
         return raw.decode("utf-16"), "UTF-16"
     if b"\x00" in raw[:4096]:
-        raise UserError(
-            "the file contains NUL bytes: probably UTF-16 without a byte-order mark",
-            where=source,
-            fix="save it as 'CSV UTF-8', or pass --encoding utf-16-le",
-        )
+        raise UserError("errors.results.file_contains_nul_bytes", where=source)
     try:
         return raw.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError as utf8_error:
@@ -214,9 +210,7 @@ def decode(raw: bytes, *, source: str, encoding: str | None = None) -> tuple[str
         except UnicodeDecodeError:
             line = raw[: utf8_error.start].count(b"\n") + 1
             raise UserError(
-                f"the file is neither UTF-8 nor GBK/GB18030 (byte 0x{raw[utf8_error.start]:02x} on line {line})",
-                where=source,
-                fix="save it as 'CSV UTF-8' from the lab software or Excel, or pass --encoding",
+                "errors.results.file_neither_utf_nor", where=source, value=raw[utf8_error.start], line=line
             ) from None
 
 
@@ -234,9 +228,11 @@ def _header_map(headers: list[str], mapping: Mapping, source: str) -> dict[str, 
         if i is None:
             problems.append(
                 UserError(
-                    f"the mapping names column {header!r} for {key}, but the file has no such column",
+                    "errors.results.mapping_names_column_but",
                     where=f"{source}: line 1",
-                    fix=f"columns in the file: {', '.join(headers)}",
+                    header=repr(header),
+                    key_name=key,
+                    value=", ".join(headers),
                 )
             )
         else:
@@ -250,29 +246,11 @@ def _header_map(headers: list[str], mapping: Mapping, source: str) -> dict[str, 
             key = next(c for c in COLUMNS if _fold(c) == _fold(key))
             index.setdefault(key, i)
     if "parameter" not in index and "parameter" not in mapping.defaults:
-        problems.append(
-            UserError(
-                "no parameter column",
-                where=f"{source}: line 1",
-                fix="name it 'parameter' (or 检测项目), or map it: --col parameter=<header>",
-            )
-        )
+        problems.append(UserError("errors.results.no_parameter_column", where=f"{source}: line 1"))
     if "value" not in index and "detected" not in index:
-        problems.append(
-            UserError(
-                "no value column",
-                where=f"{source}: line 1",
-                fix="name it 'value' (or 检测结果), or map it: --col value=<header>",
-            )
-        )
+        problems.append(UserError("errors.results.no_value_column", where=f"{source}: line 1"))
     if "sample" not in index and not ({"point", "sampled_at"} <= set(index)):
-        problems.append(
-            UserError(
-                "rows cannot be tied to samples: no 'sample' column, and no 'point' + 'sampled_at' columns",
-                where=f"{source}: line 1",
-                fix="add the sample label ID, or point and time for station series",
-            )
-        )
+        problems.append(UserError("errors.results.rows_cannot_tied_samples", where=f"{source}: line 1"))
     if problems:
         raise ValidationErrors(source, problems)
     return index
@@ -285,7 +263,7 @@ def _parse_time(text: str, where: str) -> datetime:
     try:
         return parse_local(text)
     except UserError as exc:
-        raise UserError(exc.problem, where=where, fix=exc.fix) from None
+        raise exc.relocated(where) from None
 
 
 @dataclass
@@ -316,9 +294,7 @@ def import_results(
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UserError(
-            f"cannot read the file: {exc.strerror}", where=str(path), fix="check the path"
-        ) from exc
+        raise UserError("errors.results.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
     sha = hashlib.sha256(raw).hexdigest()
     inc = get_incident(session, code)
     for e in session.exec(
@@ -326,9 +302,11 @@ def import_results(
     ):
         if json.loads(e.payload_json).get("sha256") == sha:
             raise UserError(
-                f"this file was already imported into {inc.code} ({e.summary}, log #{e.seq})",
+                "errors.results.file_was_already_imported",
                 where=str(path),
-                fix="nothing to do; to change imported values use `incident result correct`",
+                code=inc.code,
+                summary=e.summary,
+                seq=e.seq,
             )
     mapping = mapping or Mapping()
     text, used = decode(raw, source=source, encoding=encoding)
@@ -340,7 +318,7 @@ def import_results(
     try:
         headers = next(reader)
     except StopIteration:
-        raise UserError("the file is empty", where=source, fix="export the results again") from None
+        raise UserError("errors.results.file_empty", where=source) from None
     index = _header_map(headers, mapping, source)
 
     problems: list[UserError] = []
@@ -373,9 +351,10 @@ def import_results(
         if len(row) != len(headers):
             problems.append(
                 UserError(
-                    f"{len(row)} cells but the header has {len(headers)}",
+                    "errors.results.cells_but_header_has",
                     where=f"{source}: line {line}",
-                    fix="a value with a comma must be quoted; check for a missing or extra separator",
+                    len_row=len(row),
+                    len_headers=len(headers),
                 )
             )
             continue
@@ -392,9 +371,7 @@ def import_results(
             kind = (cell("method_kind") or "lab").lower()
             if kind not in METHOD_KINDS:
                 raise UserError(
-                    f"unknown method kind {kind!r}",
-                    where=col_where("method_kind"),
-                    fix="lab, rapid or online",
+                    "errors.results.unknown_method_kind", where=col_where("method_kind"), kind=repr(kind)
                 )
             param_text = cell("parameter")
             param_text = mapping.parameters.get(param_text, param_text)
@@ -422,17 +399,21 @@ def import_results(
             key = (sample_code, standards.resolve_parameter(param_text, where=col_where("parameter")).key)
             if key in seen:
                 raise UserError(
-                    f"duplicate: {key[1]} for sample {key[0]} is already on line {seen[key]}",
+                    "errors.results.duplicate_sample_already_line",
                     where=f"{source}: line {line}",
-                    fix="keep one row per sample and parameter",
+                    value=key[1],
+                    value2=key[0],
+                    value3=seen[key],
                 )
             seen[key] = line
             existing = _existing_result(session, sample_code, key[1])
             if existing is not None:
                 raise UserError(
-                    f"sample {sample_code} already has a {key[1]} result (#{existing})",
+                    "errors.results.sample_already_has_result",
                     where=f"{source}: line {line}",
-                    fix=f"to change it use `incident result correct {existing}`; remove the row from the file",
+                    sample_code=sample_code,
+                    value=key[1],
+                    existing=existing,
                 )
             add_result(session, inc.code, raw_input, actor=actor, view=False)
             by_param[key[1]] += 1
@@ -444,7 +425,7 @@ def import_results(
             problems.append(_at_column(exc, col_where))
     if n_rows == 0 and not problems:
         savepoint.rollback()
-        raise UserError("the file has a header but no rows", where=source, fix="export the results again")
+        raise UserError("errors.results.file_has_header_but", where=source)
     if problems:
         savepoint.rollback()
         raise ValidationErrors(f"{source} (read as {used})", problems)
@@ -480,7 +461,7 @@ def _at_column(p: UserError, col_where) -> UserError:
         return p
     field_name = _FIELD_TO_COLUMN.get(p.where or "", p.where or "")
     where = col_where(field_name) if field_name in COLUMNS else col_where(field_name or "row")
-    return UserError(p.problem, where=where, fix=p.fix)
+    return p.relocated(where)
 
 
 def _existing_result(session: Session, sample_code: str, parameter: str) -> int | None:
@@ -500,24 +481,22 @@ def _new_sample_for_row(session, code, cell, col_where, new_samples, actor) -> s
     point = cell("point")
     when = cell("sampled_at")
     if not point:
-        raise UserError("is empty", where=col_where("point"), fix="give the sample ID or the point number")
+        raise UserError("errors.results.empty_7", where=col_where("point"))
     if not when:
-        raise UserError(
-            "is empty", where=col_where("sampled_at"), fix="give the sampling time YYYY-MM-DD HH:MM"
-        )
+        raise UserError("errors.results.empty_8", where=col_where("sampled_at"))
     sampled_at = _parse_time(when, col_where("sampled_at"))
     rnd_text = cell("round")
     rnd = None
     if rnd_text:
         if not rnd_text.isdigit():
-            raise UserError(f"{rnd_text!r} is not a round number", where=col_where("round"), fix="e.g. 3")
+            raise UserError(
+                "errors.results.not_round_number", where=col_where("round"), rnd_text=repr(rnd_text)
+            )
         rnd = int(rnd_text)
     stype = cell("sample_type") or "normal"
     if stype not in SAMPLE_TYPES or stype == "parallel":
         raise UserError(
-            f"sample type {stype!r} cannot be created from an import row",
-            where=col_where("sample_type"),
-            fix="normal or field_blank; register parallel samples with `incident sample new --type parallel`",
+            "errors.results.sample_type_cannot_created", where=col_where("sample_type"), stype=repr(stype)
         )
     sampler = cell("sampler") or ("automatic station" if cell("method_kind").lower() == "online" else "")
     key = (point.upper(), rnd, sampled_at, stype, sampler)

@@ -138,17 +138,10 @@ def check_termination(
     views = [v for v in views if v.status != "not_confirmed"]
     params = _parameters(views, inc.substance, parameters)
     if not params:
-        raise UserError(
-            "no parameter to check: no substance is set and nothing has exceeded",
-            where="--param",
-            fix="name the parameter(s): --param nitrobenzene",
-        )
+        raise UserError("errors.results.no_parameter_check_no", field="param")
     points = latest_plan_points(session, inc)
     if not points:
-        raise UserError(
-            f"incident {inc.code} has no sampling plan, so there are no points to check",
-            fix="the termination check needs the latest monitoring plan's points",
-        )
+        raise UserError("errors.results.incident_has_no_sampling_2", code=inc.code)
     water = inc.medium == "water"
     by_point: dict[tuple[str, str], list[ResultRecord]] = defaultdict(list)
     for v in views:

@@ -110,23 +110,23 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
     if medium == "other":
         medium = "water"
     if unit is None or not str(unit).strip():
-        raise UserError(
-            "the unit is empty",
-            where=where,
-            fix=f"give the unit the value was measured in, e.g. {', '.join(known_units(medium)[:3])}",
-        )
+        raise UserError("errors.results.unit_empty_2", where=where, value=", ".join(known_units(medium)[:3]))
     key = _unit_key(str(unit))
     if key in _AMBIGUOUS:
         raise UserError(
-            f"{unit!r} is ambiguous: {_AMBIGUOUS[key]}",
+            "errors.results.ambiguous_2",
             where=where,
-            fix=f"write the unit explicitly: for {medium} use {' or '.join(known_units(medium)[:2])}",
+            unit=repr(unit),
+            value=_AMBIGUOUS[key],
+            medium=medium,
+            value2=" or ".join(known_units(medium)[:2]),
         )
     if key not in _UNITS:
         raise UserError(
-            f"unknown unit {unit!r}",
+            "errors.results.unknown_unit_2",
             where=where,
-            fix=f"use one of {', '.join(known_units(medium))}",
+            unit=repr(unit),
+            value=", ".join(known_units(medium)),
         )
     unit_medium, factor = _UNITS[key]
     if unit_medium != medium:
@@ -138,9 +138,12 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
             ("soil", "water"): "mg/L is a water unit; for soil use mg/kg",
         }.get((medium, unit_medium), f"use one of {', '.join(known_units(medium))}")
         raise UserError(
-            f"{_DISPLAY[key]} is a {unit_medium} unit but this is a {medium} sample",
+            "errors.results.unit_but_sample_2",
             where=where,
             fix=hint,
+            value=_DISPLAY[key],
+            unit_medium=unit_medium,
+            medium=medium,
         )
     return factor
 
@@ -171,10 +174,16 @@ def check_plausible(value: float, unit: str, *, medium: str = "water", where: st
     if not math.isfinite(value) or not low <= value <= high:
         base = BASE_UNIT[medium]
         raise UserError(
-            f"{value:g} {shown} is outside the plausible range for a {medium} sample: "
-            f"{low:g} to {high:g} {shown} ({PLAUSIBLE_MAX_BASE[medium]:g} {base}; {_PLAUSIBLE_WHY[medium]})",
+            "errors.results.outside_plausible_range_sample",
             where=where,
-            fix="check the exponent and the unit (mg/L or µg/L?) against the lab sheet",
+            value=value,
+            shown=shown,
+            medium=medium,
+            low=low,
+            high=high,
+            value2=PLAUSIBLE_MAX_BASE[medium],
+            base=base,
+            value3=_PLAUSIBLE_WHY[medium],
         )
     return value
 
@@ -202,9 +211,13 @@ def _non_ascii_refusal(raw: str, ch: str, field: str) -> UserError:
         else "type the number with the digits 0-9 and a point only, e.g. 0.5 or 1.2e-3"
     )
     return UserError(
-        f"{raw!r} contains {ch!r} (U+{ord(ch):04X} {name}): numbers use the ASCII digits 0-9 only",
+        "errors.results.contains_u_numbers_use",
         where=field,
         fix=fix,
+        raw=repr(raw),
+        ch=repr(ch),
+        ord_ch=ord(ch),
+        name=name,
     )
 
 
@@ -214,69 +227,45 @@ def _diagnose(raw: str, text: str, field: str, *, allow_negative: bool) -> UserE
     if re.search(r"[Oo]", text) and re.fullmatch(r"[0-9Oo.,eE+-]+", text):
         fixed = text.replace("O", "0").replace("o", "0")
         return UserError(
-            f"{quoted} contains the letter O where a digit is expected",
-            where=field,
-            fix=f"type the digit zero: {fixed!r}",
+            "errors.results.contains_letter_o_where_2", where=field, quoted=quoted, fixed=repr(fixed)
         )
     if re.search(r"[lI]", text) and re.fullmatch(r"[0-9lI.eE+-]+", text):
-        return UserError(
-            f"{quoted} contains the letter l or I where a digit is expected",
-            where=field,
-            fix="type the digit one (1)",
-        )
+        return UserError("errors.results.contains_letter_l_i_2", where=field, quoted=quoted)
     if "," in text or "，" in text:
-        return UserError(
-            f"{quoted} uses a comma: a decimal comma and a thousands separator look the same",
-            where=field,
-            fix="use a point for decimals (0.5) and no thousands separator (1200)",
-        )
+        return UserError("errors.results.uses_comma_decimal_comma_2", where=field, quoted=quoted)
     if "。" in text:
-        return UserError(
-            f"{quoted} uses the ideographic full stop 。",
-            where=field,
-            fix="switch the input method to half-width and use a point: 0.5",
-        )
+        return UserError("errors.results.uses_ideographic_full_stop_2", where=field, quoted=quoted)
     odd = _first_non_ascii(text)
     if odd is not None:
         return _non_ascii_refusal(raw, odd, field)
     if text.count(".") > 1:
-        return UserError(f"{quoted} has more than one decimal point", where=field, fix="e.g. 1.2")
+        return UserError("errors.results.has_more_than_one_2", where=field, quoted=quoted)
     if re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?", text):
-        return UserError(
-            f"{quoted} has an incomplete exponent",
-            where=field,
-            fix="write the exponent digits (1.2e-3) or drop the e",
-        )
+        return UserError("errors.results.has_incomplete_exponent_2", where=field, quoted=quoted)
     if re.fullmatch(r"[0-9]+\.", text):
-        return UserError(f"{quoted} ends with a point", where=field, fix=f"write {text}0 or {text[:-1]}")
+        return UserError(
+            "errors.results.ends_point_2", where=field, quoted=quoted, text=text, value=text[:-1]
+        )
     if text.startswith("-") and _NUMBER.match(text[1:]):
         if allow_negative:
-            return UserError(f"{quoted} is not a number", where=field)
-        return UserError(
-            f"{quoted} is negative: a concentration cannot be below zero",
-            where=field,
-            fix="enter the measured value; below the detection limit, record 'not detected' with the limit",
-        )
-    return UserError(f"{quoted} is not a number", where=field, fix="type digits with a point, e.g. 0.012")
+            return UserError("errors.results.not_number_4", where=field, quoted=quoted)
+        return UserError("errors.results.negative_concentration_cannot_below_2", where=field, quoted=quoted)
+    return UserError("errors.results.not_number_3", where=field, quoted=quoted)
 
 
 def parse_number(text: str | None, field: str, *, allow_zero: bool = True) -> float:
     """Strictly parse a non-negative decimal number typed by a person."""
     if text is None or not str(text).strip():
-        raise UserError("is empty", where=field, fix="type a number, e.g. 0.012")
+        raise UserError("errors.results.empty_11", where=field)
     raw = str(text)
     clean = _normalise_text(raw)
     if not _NUMBER.match(clean):
         raise _diagnose(raw, clean, field, allow_negative=False)
     value = float(clean)
     if not math.isfinite(value):
-        raise UserError(
-            f"{raw!r} is too large to be a finite number",
-            where=field,
-            fix="check the exponent: a measured value is never near 1e308",
-        )
+        raise UserError("errors.results.too_large_finite_number", where=field, raw=repr(raw))
     if value == 0 and not allow_zero:
-        raise UserError(f"{raw!r} is zero", where=field, fix="give a positive number")
+        raise UserError("errors.results.zero_2", where=field, raw=repr(raw))
     return value
 
 
@@ -295,7 +284,7 @@ _NOT_DETECTED_WORDS = {"nd", "n.d.", "未检出", "not detected", "bdl", "<dl", 
 def parse_result_value(text: str | None, field: str = "value") -> ParsedValue:
     """A result value: a number, ``<X`` / ``XL`` (not detected, limit X), or ``ND``."""
     if text is None or not str(text).strip():
-        raise UserError("is empty", where=field, fix="type the measured value, e.g. 0.012")
+        raise UserError("errors.results.empty_12", where=field)
     clean = _normalise_text(str(text))
     if clean.lower() in _NOT_DETECTED_WORDS:
         return ParsedValue(None, False, None)

@@ -91,7 +91,7 @@ class AssignSettings:
     def check(self) -> None:
         self.travel().check()
         if not self.period_h > 0:
-            raise UserError(f"period {self.period_h:g} h", where="--period", fix="give hours > 0, e.g. 12")
+            raise UserError("errors.sampling.period_h_2", field="period", period_h=self.period_h)
         for name, value in (
             ("--margin", self.margin_min),
             ("--handling", self.handling_min),
@@ -339,9 +339,10 @@ def plan_assignment(
         bad = [n for n in points if n not in known]
         if bad:
             raise UserError(
-                f"not active points of the plan: {', '.join(bad)}",
-                where="--points",
-                fix=f"use some of {', '.join(sorted(known))}",
+                "errors.sampling.not_active_points_plan_2",
+                field="points",
+                value=", ".join(bad),
+                value2=", ".join(sorted(known)),
             )
         targets = [p for p in targets if p.number in points]
     windows, round_at = _windows(session, inc, targets, view.forecast, release, now, settings)
@@ -637,7 +638,7 @@ def dispatch(
     created = utcnow()
     for line in plan.lines:
         if line.point_id is None:
-            raise UserError(f"point {line.point} is not stored", fix="re-run the assignment")
+            raise UserError("errors.sampling.point_not_stored_2", point=line.point)
         row = Assignment(
             incident_id=inc.id,  # type: ignore[arg-type]
             crew_id=line.crew_id,

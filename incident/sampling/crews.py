@@ -112,7 +112,11 @@ def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew
         row = session.exec(select(Crew).where(Crew.name == f"Crew {name_or_id}")).first()
     if row is None:
         names = ", ".join(c.name for c in session.exec(select(Crew).order_by(Crew.name)))
-        raise UserError(f"no crew {name_or_id!r}", fix=f"use one of: {names or '(no crews: load a roster)'}")
+        raise UserError(
+            "errors.sampling.no_crew_2",
+            name_or_id=repr(name_or_id),
+            value=names or "(no crews: load a roster)",
+        )
     return row
 
 
@@ -188,14 +192,13 @@ def set_status(
     status = status.strip().lower().replace(" ", "_").replace("-", "_")
     if status not in STATUSES:
         raise UserError(
-            f"unknown crew status {status!r}", where="status", fix=f"use one of: {', '.join(STATUSES)}"
+            "errors.sampling.unknown_crew_status_2",
+            where="status",
+            status=repr(status),
+            value=", ".join(STATUSES),
         )
     if status == "out_of_service" and not note.strip():
-        raise UserError(
-            "taking a crew out of service needs a reason",
-            where="--note",
-            fix='say why, e.g. --note "vehicle breakdown at km 60"',
-        )
+        raise UserError("errors.sampling.taking_crew_out_service_2", field="note")
     inc = get_incident(session, code) if code else None
     if inc is not None:
         refuse_if_ended(inc, "a crew status change")
@@ -273,17 +276,14 @@ def check_in(
     info = crew_info(session, crew, on=on)
     if headcount is not None and headcount < 1:
         raise UserError(
-            f"headcount {headcount} is not a number of people", where="--headcount", fix="give ≥ 1"
+            "errors.sampling.headcount_not_number_people_2", field="headcount", headcount=headcount
         )
     if (lat is None) != (lon is None) or (
         lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)  # type: ignore[operator]
     ):
         raise UserError("errors.crews.bad_position", where="--lat/--lon", lat=repr(lat), lon=repr(lon))
     if crew.status == "out_of_service":
-        raise UserError(
-            f"{crew.name} is out of service",
-            fix=f"set it available first: `incident crew status {crew.name!r} available`",
-        )
+        raise UserError("errors.sampling.out_service_2", name=crew.name, name2=repr(crew.name))
     row = CheckIn(
         incident_id=inc.id,  # type: ignore[arg-type]
         crew_id=crew.id,  # type: ignore[arg-type]
@@ -362,10 +362,7 @@ def default_kit_check() -> KitCheck:
     try:
         from incident.readiness import kit_ready
     except ImportError as exc:
-        raise UserError(
-            "kit readiness cannot be checked: the readiness service is not in this build",
-            fix="pass --skip-kit-check to assign without checking kits (the ICS 204 list says so)",
-        ) from exc
+        raise UserError("errors.sampling.kit_readiness_cannot_checked_2") from exc
     return kit_ready
 
 

@@ -98,11 +98,7 @@ class PlanSettings:
             problems.append(("control_min_m", min(self.control_min_m, self.control_buffer_m), "≥ 0 m"))
         if problems:
             name, value, rng = problems[0]
-            raise UserError(
-                f"{name} = {value:g} is outside the HJ/T 91 range ({rng})",
-                where=name,
-                fix=f"give a value in {rng}",
-            )
+            raise UserError("errors.sampling.outside_hj_t_range", where=name, name=name, value=value, rng=rng)
 
     def control_distance_m(self) -> float:
         """How far above the source the upstream control goes: outside the plume and ≥ the minimum.
@@ -435,9 +431,7 @@ def number_key(number: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in body.split("-"))
     except ValueError as exc:
-        raise UserError(
-            f"{number!r} is not a point number", fix="point numbers look like S3 or S3-1"
-        ) from exc
+        raise UserError("errors.sampling.not_point_number", number=repr(number)) from exc
 
 
 def sub_number(after: str, existing: list[str]) -> str:

@@ -68,11 +68,7 @@ class PlanView:
 def incident_river(session: Session, inc: Incident) -> tuple[RiverNetworkData, str, float]:
     """The incident's river network and the source position (reach, offset m)."""
     if inc.river_network_id is None or inc.source_reach is None or inc.source_km is None:
-        raise UserError(
-            f"incident {inc.code} has no source on a river network",
-            where=inc.code,
-            fix="open the incident with --lat/--lon on a river (`incident new ... --lat .. --lon ..`)",
-        )
+        raise UserError("errors.sampling.incident_has_no_source", where=inc.code, code=inc.code)
     net = load_network(session, inc.river_network_id)
     return net, inc.source_reach, net.offset_for_km(inc.source_reach, inc.source_km)
 
@@ -229,19 +225,17 @@ def plan_view(session: Session, code: str, revision: int | None = None) -> PlanV
         )
     )
     if not revs:
-        raise UserError(
-            f"incident {inc.code} has no monitoring plan yet",
-            fix=f"propose one: `incident plan propose {inc.code}`",
-        )
+        raise UserError("errors.sampling.incident_has_no_monitoring", code=inc.code)
     if revision is None:
         rev = revs[-1]
     else:
         rev = next((r for r in revs if r.revision == revision), None)  # type: ignore[assignment]
         if rev is None:
             raise UserError(
-                f"plan revision {revision} does not exist",
+                "errors.sampling.plan_revision_does_not",
                 where=inc.code,
-                fix=f"revisions are 1 to {revs[-1].revision}",
+                revision=revision,
+                revision2=revs[-1].revision,
             )
     net = load_network(session, inc.river_network_id) if inc.river_network_id else None
     rows = session.exec(select(SamplingPoint).where(SamplingPoint.revision_id == rev.id)).all()
@@ -303,11 +297,7 @@ def propose_plan(
     inc = get_incident(session, code)
     last = _latest(session, inc.id)  # type: ignore[arg-type]
     if last is not None:
-        raise UserError(
-            f"incident {inc.code} already has a plan (revision {last.revision}); numbers must not change",
-            fix=f"change it point by point (`incident plan insert/remove {inc.code} ...`) "
-            f"or refresh its forecast times (`incident plan refresh {inc.code}`)",
-        )
+        raise UserError("errors.sampling.incident_already_has_plan", code=inc.code, revision=last.revision)
     net, reach, offset = incident_river(session, inc)
     settings = with_plume_extent(session, code, settings)
     proposal = propose_points(
@@ -340,16 +330,13 @@ def _locate(
     ]
     choice = on_path or hits
     if not choice:
-        raise UserError(
-            f"no reach covers km {km:g}",
-            where="--km",
-            fix="give a km on the river (see `incident river check`)",
-        )
+        raise UserError("errors.sampling.no_reach_covers_km", field="km", km=km)
     if len({r.branch for r in choice}) > 1:
         raise UserError(
-            f"km {km:g} is on several branches ({', '.join(r.reach_id for r in choice)})",
-            where="--km",
-            fix="name the reach with --reach",
+            "errors.sampling.km_several_branches",
+            field="km",
+            km=km,
+            value=", ".join(r.reach_id for r in choice),
         )
     r = choice[0]
     return r.reach_id, net.offset_for_km(r.reach_id, km)
@@ -370,7 +357,7 @@ def insert_point(
 ) -> ProposedPoint:
     """Insert a point between two others; it gets a sub-level number and a new revision is written."""
     if not reason.strip():
-        raise UserError("a plan change needs a reason", where="--reason", fix="say why the point is added")
+        raise UserError("errors.sampling.plan_change_needs_reason", field="reason")
     inc = get_incident(session, code)
     view = plan_view(session, code)
     net, src_reach, src_offset = incident_river(session, inc)
@@ -380,9 +367,7 @@ def insert_point(
         up = net.distance_downstream_m(reach_id, offset, src_reach, src_offset)
         if up is None:
             raise UserError(
-                f"km {km:g} on {reach_id} is neither upstream nor downstream of the source",
-                where="--km/--reach",
-                fix="sampling points sit on the source's flow path (a tributary joining below is not on it)",
+                "errors.sampling.km_neither_upstream_nor", where="--km/--reach", km=km, reach_id=reach_id
             )
         dist = -up
     else:
@@ -393,16 +378,12 @@ def insert_point(
     natural = before[-1].number if before else None
     if after is None:
         if natural is None:
-            raise UserError(
-                f"km {km:g} lies above every point of the plan",
-                where="--km",
-                fix="a new point above S1 cannot get a sub-level number; place it below S1",
-            )
+            raise UserError("errors.sampling.km_lies_above_every", field="km", km=km)
         after = natural
     existing = [p.number for p in view.points]
     if after not in existing:
         raise UserError(
-            f"there is no point {after}", where="--after", fix=f"use one of {', '.join(existing)}"
+            "errors.sampling.there_no_point", field="after", after=after, value=", ".join(existing)
         )
     # the new point must lie between `after` and the next point that is not one of its sub-levels
     anchor = next(p for p in ordered if p.number == after)
@@ -418,9 +399,13 @@ def insert_point(
     if not anchor.distance_from_source_m <= dist <= hi:
         upper = later[0].number if later else "the end of the plan"
         raise UserError(
-            f"km {km:g} ({dist / 1000:+.2f} km from the source) is not between {after} and {upper}",
-            where="--after",
+            "errors.sampling.km_km_source_not",
+            field="after",
             fix=f"use --after {natural}" if natural else "choose a km below the first point",
+            km=km,
+            value=dist / 1000,
+            after=after,
+            upper=upper,
         )
     number = sub_number(after, existing)
     pf = find_forecast(forecast, number, reach_id, offset) if forecast else None
@@ -456,19 +441,21 @@ def remove_point(session: Session, code: str, number: str, *, reason: str, actor
     point = next((p for p in view.points if p.number == number), None)
     if point is None:
         raise UserError(
-            f"there is no point {number}",
+            "errors.sampling.there_no_point_2",
             where=view.code,
-            fix=f"use one of {', '.join(p.number for p in view.active_points)}",
+            number=number,
+            value=", ".join(p.number for p in view.active_points),
         )
     if not point.active:
-        raise UserError(f"{number} was already removed: {point.removed_reason}", where=view.code)
+        raise UserError(
+            "errors.sampling.was_already_removed",
+            where=view.code,
+            number=number,
+            removed_reason=point.removed_reason,
+        )
     if not reason.strip():
         what = "a mandatory point (a receptor the plume reaches)" if point.mandatory else "a point"
-        raise UserError(
-            f"{number} is {what}; removing it needs a reason for the log",
-            where="--reason",
-            fix='say why, e.g. --reason "intake closed and isolated by the waterworks"',
-        )
+        raise UserError("errors.sampling.removing_needs_reason_log", field="reason", number=number, what=what)
     point.removed_reason = reason
     inc = get_incident(session, code)
     kind = "plan.mandatory_point_removed" if point.mandatory else "plan.point_removed"

@@ -102,7 +102,7 @@ def load_roster(
         where = f"{path}: responder #{i + 1}"
         key = require(entry, "key", str, where)
         if key in keys:
-            raise UserError(f"duplicate responder key {key!r}", where=where, fix="make keys unique")
+            raise UserError("errors.sampling.duplicate_responder_key", where=where, key_name=repr(key))
         person = Responder(
             name=require(entry, "name", str, where),
             name_zh=optional(entry, "name_zh", str, where),
@@ -129,25 +129,19 @@ def load_roster(
         leader_key = optional(entry, "leader", str, where)
         if leader_key is not None and leader_key not in keys:
             raise UserError(
-                f"leader {leader_key!r} is not a responder key",
-                where=where,
-                fix="use a key from [[responder]]",
+                "errors.sampling.leader_not_responder_key", where=where, leader_key=repr(leader_key)
             )
         vehicle = kit = None
         if optional(entry, "vehicle", str, where):
             vehicle = session.exec(select(Equipment).where(Equipment.asset_tag == entry["vehicle"])).first()
             if vehicle is None:
                 raise UserError(
-                    f"vehicle {entry['vehicle']!r} is not in the inventory",
-                    where=where,
-                    fix="load the inventory first, or fix the asset tag",
+                    "errors.sampling.vehicle_not_inventory", where=where, vehicle=repr(entry["vehicle"])
                 )
         if optional(entry, "kit", str, where):
             kit = session.exec(select(Kit).where(Kit.name == entry["kit"])).first()
             if kit is None:
-                raise UserError(
-                    f"kit {entry['kit']!r} is not in the inventory", where=where, fix="fix the kit name"
-                )
+                raise UserError("errors.sampling.kit_not_inventory", where=where, kit=repr(entry["kit"]))
         crew = Crew(
             name=exercise_crew_name(name, inc.code) if inc else name,
             exercise_id=inc.id if inc else None,
@@ -165,15 +159,9 @@ def load_roster(
         members = strings_of(entry, "members", where)
         for member in members:
             if members.count(member) > 1:
-                raise UserError(
-                    f"member {member!r} is listed twice", where=where, fix="list each member once"
-                )
+                raise UserError("errors.sampling.member_listed_twice", where=where, member=repr(member))
             if member not in keys:
-                raise UserError(
-                    f"member {member!r} is not a responder key",
-                    where=where,
-                    fix="use keys from [[responder]]",
-                )
+                raise UserError("errors.sampling.member_not_responder_key", where=where, member=repr(member))
             session.add(CrewMember(crew_id=crew.id, responder_id=keys[member].id))
         crews += 1
     log.append(

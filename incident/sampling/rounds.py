@@ -44,11 +44,7 @@ class RoundSettings:
 
     def check(self) -> None:
         if self.growth < 1 or self.first_interval_h <= 0 or self.max_interval_h < self.first_interval_h:
-            raise UserError(
-                "round spacing must start > 0 and never shrink",
-                where="round settings",
-                fix="first_interval_h > 0, growth ≥ 1, max_interval_h ≥ first_interval_h",
-            )
+            raise UserError("errors.sampling.round_spacing_must_start", where="round settings")
 
 
 @dataclass
@@ -240,7 +236,7 @@ def mark_sampled(session: Session, code: str, number: int, *, actor: str) -> Non
         select(SamplingRound).where(SamplingRound.incident_id == inc.id, SamplingRound.number == number)
     ).first()
     if row is None:
-        raise UserError(f"there is no round {number}", where=inc.code, fix="see `incident rounds CODE`")
+        raise UserError("errors.sampling.there_no_round", where=inc.code, number=number)
     if row.status == "sampled":
         return
     row.status = "sampled"

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
 from incident.core.errors import UserError
-from incident.core.i18n import t
 
 STATION_TZ = timezone(timedelta(hours=8), "CST")
 MAX_DATA_LENGTH = 1024  # HJ 212-2017 §6.3.2: the data segment is 0–1024 characters
@@ -143,7 +142,8 @@ def frame(data_segment: str) -> str:
 
 
 def _refuse(key: str, where: str = "packet", **params: object) -> UserError:
-    return UserError(t(f"stations.hj212.{key}", **params), where=where, fix=t(f"stations.hj212.{key}_fix"))
+    message_key = f"stations.hj212.{key}"  # rendered in the reader's language when shown
+    return UserError(message_key, where=where, **params)
 
 
 def unframe(packet: bytes | str) -> str:

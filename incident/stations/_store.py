@@ -26,7 +26,6 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import as_utc, parse_local, utcnow
 from incident.core.errors import UserError
-from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.core.store.tables import Station, StationReading, StationRejection
 from incident.stations._hj212 import (
@@ -85,28 +84,27 @@ def add_station(
     from incident.core.standards import check_class
 
     if not (mn and mn.isascii() and mn.isalnum() and len(mn) <= 24):
-        raise UserError(t("stations.add.bad_mn", mn=mn), where="MN", fix=t("stations.add.bad_mn_fix"))
+        raise UserError("stations.add.bad_mn", where="MN", mn=mn)
     if session.exec(select(Station).where(Station.mn == mn)).first() is not None:
-        raise UserError(t("stations.add.exists", mn=mn), where="MN", fix=t("stations.add.exists_fix"))
+        raise UserError("stations.add.exists", where="MN", mn=mn)
     params = tuple(dict.fromkeys(p.strip() for p in parameters if p.strip()))
     unknown = [p for p in params if p not in PARAMETER_CODES]
     if unknown or not params:
         raise UserError(
-            t("stations.add.bad_parameters", found=", ".join(unknown) or "-"),
-            where="--parameters",
-            fix=t("stations.add.bad_parameters_fix", known=", ".join(PARAMETER_CODES)),
+            "stations.add.bad_parameters",
+            field="parameters",
+            found=", ".join(unknown) or "-",
+            known=", ".join(PARAMETER_CODES),
         )
     water_class = check_class(water_class, where="--class")
     if (reach_id is None) != (km is None):
-        raise UserError(t("stations.add.reach_km"), where="--reach/--km", fix=t("stations.add.reach_km_fix"))
+        raise UserError("stations.add.reach_km", where="--reach/--km")
     if reach_id is not None:
         if river_network_id is None:
-            raise UserError(
-                t("stations.add.no_network"), where="--river", fix=t("stations.add.no_network_fix")
-            )
+            raise UserError("stations.add.no_network", field="river")
         assert km is not None
         if not math.isfinite(km):
-            raise UserError(t("stations.add.reach_km"), where="--km", fix=t("stations.add.reach_km_fix"))
+            raise UserError("stations.add.reach_km", field="km")
         load_network(session, river_network_id).offset_for_km(reach_id, km)  # refuses a km off the reach
     row = Station(
         mn=mn,
@@ -139,7 +137,7 @@ def list_stations(session: Session) -> list[StationInfo]:
 def get_station(session: Session, mn: str) -> StationInfo:
     row = session.exec(select(Station).where(Station.mn == mn)).first()
     if row is None:
-        raise UserError(t("stations.unknown", mn=mn), where="MN", fix=t("stations.unknown_fix"))
+        raise UserError("stations.unknown", where="MN", mn=mn)
     return _info(row)
 
 
@@ -204,12 +202,10 @@ class Ingestor:
         try:
             if not p.is_data:
                 raise UserError(
-                    t("stations.ingest.not_data", cn=p.cn),
-                    where="CN",
-                    fix=t("stations.ingest.not_data_fix", commands=", ".join(DATA_COMMANDS)),
+                    "stations.ingest.not_data", where="CN", cn=p.cn, commands=", ".join(DATA_COMMANDS)
                 )
             if p.mn not in self.stations:
-                raise UserError(t("stations.unknown", mn=p.mn), where="MN", fix=t("stations.unknown_fix"))
+                raise UserError("stations.unknown", where="MN", mn=p.mn)
             assert p.data_time is not None and p.interval is not None
             self.check_time(p.data_time)
         except UserError as err:
@@ -225,13 +221,10 @@ class Ingestor:
     def check_time(self, at: datetime) -> None:
         if at > self.now + MAX_FUTURE or (self.max_age is not None and at < self.now - self.max_age):
             raise UserError(
-                t(
-                    "stations.ingest.time_far",
-                    at=at.isoformat(timespec="minutes"),
-                    now=self.now.isoformat(timespec="minutes"),
-                ),
+                "stations.ingest.time_far",
                 where="DataTime",
-                fix=t("stations.ingest.time_far_fix"),
+                at=at.isoformat(timespec="minutes"),
+                now=self.now.isoformat(timespec="minutes"),
             )
 
     def add(
@@ -295,15 +288,9 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 if line.strip():
                     yield lineno, line.strip()
     except FileNotFoundError:
-        raise UserError(
-            t("stations.ingest.no_file", path=path), where=str(path), fix=t("stations.ingest.no_file_fix")
-        ) from None
+        raise UserError("stations.ingest.no_file", where=str(path), path=path) from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise UserError(
-            t("stations.ingest.unreadable", error=str(exc)),
-            where=str(path),
-            fix=t("stations.ingest.unreadable_fix"),
-        ) from None
+        raise UserError("stations.ingest.unreadable", where=str(path), error=str(exc)) from None
 
 
 BATCH = 5000
@@ -356,23 +343,18 @@ def ingest_csv(engine: Engine, path: str | Path, *, actor: str) -> IngestReport:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UserError(
-            t("stations.ingest.no_file", path=path), where=str(path), fix=t("stations.ingest.no_file_fix")
-        ) from None
+        raise UserError("stations.ingest.no_file", where=str(path), path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(
-            t("stations.ingest.unreadable", error=str(exc)),
-            where=str(path),
-            fix=t("stations.ingest.unreadable_fix"),
-        ) from None
+        raise UserError("stations.ingest.unreadable", where=str(path), error=str(exc)) from None
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         raise UserError(
-            t("stations.csv.columns", missing=", ".join(missing)),
+            "stations.csv.columns",
             where=f"{path}: line 1",
-            fix=t("stations.csv.columns_fix", columns=", ".join(CSV_COLUMNS)),
+            missing=", ".join(missing),
+            columns=", ".join(CSV_COLUMNS),
         )
     report = IngestReport(source=str(path))
     problems: list[UserError] = []
@@ -384,33 +366,26 @@ def ingest_csv(engine: Engine, path: str | Path, *, actor: str) -> IngestReport:
             try:
                 mn = row["mn"]
                 if mn not in ing.stations:
-                    raise UserError(
-                        t("stations.unknown", mn=mn), where=f"{where}: mn", fix=t("stations.unknown_fix")
-                    )
+                    raise UserError("stations.unknown", where=f"{where}: mn", mn=mn)
                 at = parse_local(row["time"], where=f"{where}: time")
                 ing.check_time(as_utc(at))
                 key = row["parameter"]
                 parameter = WATER_CODES[key].parameter if key in WATER_CODES else key
                 if parameter not in PARAMETER_CODES:
                     raise UserError(
-                        t("stations.csv.parameter", found=key),
+                        "stations.csv.parameter",
                         where=f"{where}: parameter",
-                        fix=t("stations.add.bad_parameters_fix", known=", ".join(PARAMETER_CODES)),
+                        found=key,
+                        known=", ".join(PARAMETER_CODES),
                     )
                 flag = row.get("flag") or VALID_FLAG
                 if flag not in FLAGS:
                     raise UserError(
-                        t("stations.hj212.bad_flag", found=flag, flags=" ".join(FLAGS)),
-                        where=f"{where}: flag",
-                        fix=t("stations.hj212.bad_flag_fix", flags=" ".join(FLAGS)),
+                        "stations.hj212.bad_flag", where=f"{where}: flag", found=flag, flags=" ".join(FLAGS)
                     )
                 interval = row.get("interval") or "minute"
                 if interval not in {v[0] for v in DATA_COMMANDS.values()}:
-                    raise UserError(
-                        t("stations.csv.interval", found=interval),
-                        where=f"{where}: interval",
-                        fix=t("stations.csv.interval_fix"),
-                    )
+                    raise UserError("stations.csv.interval", where=f"{where}: interval", found=interval)
                 value: float | None = None
                 if row["value"]:
                     try:
@@ -419,9 +394,7 @@ def ingest_csv(engine: Engine, path: str | Path, *, actor: str) -> IngestReport:
                         value = math.nan
                     if not math.isfinite(value):
                         raise UserError(
-                            t("stations.hj212.bad_number", found=row["value"][:20]),
-                            where=f"{where}: value",
-                            fix=t("stations.hj212.bad_number_fix"),
+                            "stations.hj212.bad_number", where=f"{where}: value", found=row["value"][:20]
                         )
                 ing.add(ing.stations[mn][0], as_utc(at), parameter, interval, value, flag)
             except UserError as err:

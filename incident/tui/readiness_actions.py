@@ -61,7 +61,7 @@ def open_calibrate(app: App, tag: str = "") -> None:
 
     def apply(session, v: dict) -> str:
         if not v["tag"]:
-            raise UserError("no asset tag", where=t("readiness.form.tag"), fix="type the tag, e.g. INS-HM-01")
+            raise UserError("errors.tui.no_asset_tag", where=t("readiness.form.tag"))
         out = record_calibration(
             session,
             v["tag"],

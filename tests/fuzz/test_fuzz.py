@@ -68,7 +68,7 @@ def unlocated(exc: UserError) -> list[str]:
         if not exc.problems:
             return [f"{exc.render()!r} lists no problem"]
         return [m for p in exc.problems for m in unlocated(p)]
-    if not (exc.where or "").strip():
+    if not (exc.where or exc.field or "").strip():  # a file/line, or the input field
         return [exc.render()]
     return []
 

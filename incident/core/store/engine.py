@@ -158,20 +158,12 @@ def make_engine(url: str, *, echo: bool = False, lock_timeout_s: float | None = 
         try:
             import psycopg  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on install
-            raise UserError(
-                "PostgreSQL support is not installed",
-                where="--db",
-                fix="pip install 'incident[postgres]'",
-            ) from exc
+            raise UserError("errors.core.postgresql_support_not_installed_2", field="db") from exc
         # pool_pre_ping: a connection the server dropped while idle is replaced before use
         engine = create_engine(url, echo=echo, pool_pre_ping=True)
         faults.instrument(engine)
         return engine
-    raise UserError(
-        f"unsupported database URL {url!r}",
-        where="--db / INCIDENT_DB",
-        fix="use sqlite:///path/to/file.sqlite or postgresql://user:pass@host/db",
-    )
+    raise UserError("errors.core.unsupported_database_url_2", where="--db / INCIDENT_DB", url=repr(url))
 
 
 def alembic_config(engine: Engine):
@@ -255,9 +247,7 @@ def open_store(url: str, *, lock_timeout_s: float | None = None) -> Engine:
         if converted is not None:
             raise converted from exc
         raise UserError(
-            f"cannot open or upgrade the database: {exc.__class__.__name__}: {exc}",
-            where=url,
-            fix="check the path/URL and permissions; for PostgreSQL check the server is running",
+            "errors.core.cannot_open_upgrade_database_2", where=url, name=exc.__class__.__name__, exc=exc
         ) from exc
     return engine
 

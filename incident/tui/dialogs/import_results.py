@@ -122,9 +122,7 @@ class ImportResultsDialog(Localised, ModalScreen[bool]):
     def run_import(self, file: str, mapping: str, *, dry_run: bool) -> None:
         try:
             if not file:
-                raise UserError(
-                    "is empty", where=t("results.import_file"), fix="give the path of the CSV file"
-                )
+                raise UserError("errors.tui.empty", where=t("results.import_file"))
             m = load_mapping(mapping or None)
             with session_scope(self.app.engine) as session:
                 rep = import_results(

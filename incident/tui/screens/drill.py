@@ -310,7 +310,9 @@ class DrillScreen(Localised, Screen):
         try:
             lang = values["lang"].strip().lower() or "en"
             if lang not in ("en", "zh"):
-                raise UserError(f"unknown language {lang!r}", where=t("drill.form.lang"), fix="en or zh")
+                raise UserError(
+                    "errors.tui.unknown_language", where=t("drill.form.lang"), lang_name=repr(lang)
+                )
             path = Path(values["path"]).expanduser()
             path.parent.mkdir(parents=True, exist_ok=True)
             with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]

@@ -253,7 +253,7 @@ class SamplingPlanScreen(Localised, Screen):
                 extra = requests_for(s, self.code)
             forecast = fetch_forecast(self.app, self.code, extra)
             if forecast is None:
-                raise UserError(t("sampling_plan.no_forecast"), fix=t("sampling_plan.no_forecast_fix"))
+                raise UserError("sampling_plan.no_forecast")
             with session_scope(self.app.engine) as s:
                 view, proposal = propose_plan(s, self.code, forecast, actor=self.app.settings.user)
             data = self._read(forecast)
@@ -301,7 +301,7 @@ class SamplingPlanScreen(Localised, Screen):
             try:
                 km = float(values["km"])
             except ValueError as exc:
-                raise UserError(f"km {values['km']!r} is not a number", where="km", fix="e.g. 52.5") from exc
+                raise UserError("errors.tui.km_not_number", where="km", km=repr(values["km"])) from exc
             d = self.data
             assert d is not None
             reach, offset = _locate(d.net, km, None, d.source)
@@ -483,9 +483,9 @@ class CrewBoardScreen(Localised, Screen):
                 headcount = int(values["headcount"])
             except ValueError as exc:
                 raise UserError(
-                    f"headcount {values['headcount']!r} is not a whole number",
+                    "errors.tui.headcount_not_whole_number",
                     where="headcount",
-                    fix="e.g. 3",
+                    headcount=repr(values["headcount"]),
                 ) from exc
             with session_scope(self.app.engine) as s:
                 check_in(
