@@ -40,7 +40,9 @@ GRAVITY_MS2 = 9.81
 LEADING_EDGE_RATIO = 0.890
 
 
-def _terms(discharge_m3s: ArrayLike, mean_annual_discharge_m3s: ArrayLike, drainage_area_m2: ArrayLike):
+def _terms(
+    discharge_m3s: ArrayLike, mean_annual_discharge_m3s: ArrayLike, drainage_area_m2: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     q = np.asarray(discharge_m3s, dtype=float)
     qa = np.asarray(mean_annual_discharge_m3s, dtype=float)
     da = np.asarray(drainage_area_m2, dtype=float)
@@ -77,7 +79,7 @@ def peak_velocity_ms(
 
 def unit_peak_concentration(
     peak_time_s: ArrayLike, discharge_m3s: ArrayLike, mean_annual_discharge_m3s: ArrayLike
-):
+) -> np.ndarray:
     """Cup = 857·Tp[h]^(−0.760·(Q/Qa)^−0.079)."""
     tp_h = np.asarray(peak_time_s, dtype=float) / 3600.0
     q_a = np.asarray(discharge_m3s, dtype=float) / np.asarray(mean_annual_discharge_m3s, dtype=float)
