@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -41,7 +41,7 @@ class NewIncident:
 
 def _next_code(session: Session, prefix: str, year: int) -> str:
     like = f"{prefix}-{year}-%"
-    n = session.exec(select(func.count()).select_from(Incident).where(Incident.code.like(like))).one()
+    n = session.exec(select(func.count()).select_from(Incident).where(col(Incident.code).like(like))).one()
     return f"{prefix}-{year}-{n + 1:04d}"
 
 
@@ -138,7 +138,7 @@ def list_incidents(
     q = select(Incident).where(Incident.is_exercise == exercises)
     if not include_closed:
         q = q.where(Incident.status != "closed")
-    return list(session.exec(q.order_by(Incident.alert_at.desc())))
+    return list(session.exec(q.order_by(col(Incident.alert_at).desc())))
 
 
 def get_incident(session: Session, code_or_id: str | int) -> Incident:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -28,7 +29,9 @@ def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
     )
     session.add(row)
     session.flush()
+    assert row.id is not None  # the flush gave the network its id
     for r in net.reaches:
+        optional: dict[str, Any] = {k: v for k, v in r.optional.items() if k != "length_m"}
         session.add(
             Reach(
                 network_id=row.id,
@@ -42,7 +45,7 @@ def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
                 width_m=r.width_m,
                 depth_m=r.depth_m,
                 geometry_json=json.dumps(r.coords),
-                **{k: v for k, v in r.optional.items() if k != "length_m"},
+                **optional,
             )
         )
     for rc in net.receptors:

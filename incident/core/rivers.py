@@ -321,7 +321,7 @@ def _number(
 
 
 def _coords(geometry: dict, kind: str, where: str, problems: list[UserError]) -> Any:
-    coords = geometry.get("coordinates")
+    coords: Any = geometry.get("coordinates")
 
     def ok_pair(p: Any) -> bool:
         return (
@@ -430,7 +430,8 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
                     )
                 )
                 continue
-            if coords is None or any(v is None for v in values.values()):
+            discharge, width, depth = values["discharge_m3s"], values["width_m"], values["depth_m"]
+            if coords is None or discharge is None or width is None or depth is None:
                 continue
             reaches.append(
                 ReachData(
@@ -438,9 +439,9 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
                     str(props.get("name") or ""),
                     downstream,
                     coords,
-                    values["discharge_m3s"],
-                    values["width_m"],
-                    values["depth_m"],
+                    discharge,
+                    width,
+                    depth,
                     optional,
                     index=index,
                 )
