@@ -10,7 +10,11 @@ stops when Richardson's estimate says that, at every output point,
   max(`time_rel` · travel time, `time_abs_s`) (1 % or 5 minutes),
 
 and returns that estimate with the result. The scheme is second order in Δx and Δt together (both are
-refined by the same factor r), so for two grids h and h/r the finer one's error is ≈ |m(h) − m(h/r)|/(r² − 1).
+refined by the same factor r), so for two grids h and h/r the finer one's error is ≈ |m(h) − m(h/r)|/(r² − 1),
+times a safety factor SAFETY = 1.5: on coarse grids the detection-limit edges near a source are not yet in
+the asymptotic range, and the bare estimate was up to 1.3× too small on the demo network (a leading edge
+6.0 min off a 4× finer grid where 4.7 min was estimated; tests/plume/test_demo_convergence.py). Roache's
+grid convergence index uses 1.25 with three grids and 3 with two; 1.5 is what the demo needs, measured.
 Courant numbers above 1 are allowed: the first grid takes Cr = `START_COURANT` when the cells are coarse,
 and only the accuracy test decides whether that is good enough.
 
@@ -38,6 +42,7 @@ METRICS = ("peak_mg_l", "peak_s", "leading_edge_s", "trailing_edge_s", "exceed_s
 START_COURANT = 2.0
 TARGET = 0.5  # aim refinements at half the tolerance, so one more grid usually suffices
 MAX_GRIDS = 6
+SAFETY = 1.5  # on the Richardson estimate (module docstring)
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def _compare(
     levels: dict[str, float],
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Estimated errors of `fine` and the points where a crossing is ill-conditioned."""
-    factor = 1.0 / (ratio**2 - 1.0)
+    factor = SAFETY / (ratio**2 - 1.0)
     errors: dict[str, np.ndarray] = {}
     marginal = np.zeros(tol_s.shape, dtype=bool)
     peak = fine["peak_mg_l"]

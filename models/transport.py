@@ -58,7 +58,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 import numpy as np
-from scipy import sparse
 
 from models.grid import (
     GridInfo,
@@ -423,20 +422,18 @@ class _Stepper:
         reach = math.ceil(math.log(WINDOW_TOL) / math.log(rho))
         margin = max(reach, _MIN_REACH_CELLS) + 2 * _CHECK_EVERY
         self.guard_cells = margin // 2
-        # dilations as sparse operators: k blocks along faces either way, then more downstream only
-        nb = self.n_blocks
-        one = sparse.identity(nb, format="csr")
-        down = sparse.csr_matrix(
-            (np.ones(len(self.down_pairs)), (self.down_pairs[:, 1], self.down_pairs[:, 0])), shape=(nb, nb)
-        )
-        step_both = (one + down + down.T).astype(bool).astype(float)
-        step_down = (one + down).astype(bool).astype(float)
-        self.grow_near = one
-        for _ in range(-(-margin // _BLOCK_CELLS)):
-            self.grow_near = (self.grow_near @ step_both).astype(bool).astype(float)
-        self.grow_ahead = one
-        for _ in range(_AHEAD_BLOCKS):
-            self.grow_ahead = (self.grow_ahead @ step_down).astype(bool).astype(float)
+        self.near_steps = -(-margin // _BLOCK_CELLS)  # block dilations along faces either way
+
+    def dilate(self, mask: np.ndarray, steps: int, both: bool) -> np.ndarray:
+        """`mask` grown by `steps` blocks along block neighbours: downstream only, or both ways."""
+        up, down = self.down_pairs[:, 0], self.down_pairs[:, 1]
+        for _ in range(steps):
+            grown = mask.copy()
+            grown[down[mask[up]]] = True
+            if both:
+                grown[up[mask[down]]] = True
+            mask = grown
+        return mask
 
     def start(self, step: int, cells: np.ndarray | None) -> None:
         if not self.windowed:
@@ -472,8 +469,8 @@ class _Stepper:
             core[self.block_of[extra]] = True
         if not core.any():
             return False
-        need = self.grow_near @ core > 0
-        want = self.grow_ahead @ need > 0
+        need = self.dilate(core, self.near_steps, both=True)
+        want = self.dilate(need, _AHEAD_BLOCKS, both=False)
         if force or np.any(need & ~self.blocks):
             self._set_blocks(want, step)
             return True

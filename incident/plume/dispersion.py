@@ -26,11 +26,7 @@ def estimate_one(
     }
     for name, value in values.items():
         if value is None or not math.isfinite(value) or value <= 0:
-            raise UserError(
-                f"{name} is {value!r}; it must be a number > 0",
-                where=f"{where}{name}",
-                fix=f"give {name} > 0",
-            )
+            raise UserError("dispersion.not_positive", where=f"{where}{name}", name=name, value=repr(value))
     k = float(dm.estimate(width_m, depth_m, velocity_m_s, shear_velocity_m_s))
     low, high = dm.band(k)
     return {
@@ -52,15 +48,16 @@ def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}", where=str(path), fix="check the path") from exc
+        raise UserError("dispersion.unreadable", where=str(path), path=str(path), error=exc.strerror) from exc
     reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     header = list(reader.fieldnames or [])
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise UserError(
-            f"missing column(s) {', '.join(missing)}",
+            "dispersion.missing_columns",
             where=f"{path}: header",
-            fix=f"give columns {', '.join(REQUIRED)}",
+            columns=", ".join(missing),
+            required=", ".join(REQUIRED),
         )
     rows = []
     for i, row in enumerate(reader, start=2):
@@ -70,7 +67,7 @@ def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
                 numbers[c] = float(row[c])
             except (TypeError, ValueError):
                 raise UserError(
-                    f"{c} is {row[c]!r}", where=f"{path}, line {i}, {c}", fix="give a number > 0"
+                    "dispersion.not_a_number", where=f"{path}, line {i}, {c}", column=c, value=repr(row[c])
                 ) from None
         est = estimate_one(**numbers, where=f"{path}, line {i}, ")
         rows.append(

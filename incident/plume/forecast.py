@@ -32,6 +32,7 @@ import numpy as np
 
 from incident.core.clock import parse_local, utcnow
 from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.core.rivers import RiverNetworkData, load_river_file
 from incident.plume.forecast_types import IncidentForecast, PointForecast
 from models.hydraulics import hydraulic_radius, manning_velocity, shear_velocity
@@ -44,6 +45,7 @@ GRAVITY = 9.81
 DEFAULT_HORIZON_H: float | None = None  # None: run until every point has seen the plume pass (capped)
 OUTPUT_EVERY_S = 600.0
 DISPERSION_METHODS = (
+    "disley_corrected",
     "disley",
     "recalibrated_disley",
     "seo_cheong",
@@ -51,7 +53,7 @@ DISPERSION_METHODS = (
     "deng",
     "kashefipour_falconer",
 )
-DEFAULT_DISPERSION_METHOD = "disley"
+DEFAULT_DISPERSION_METHOD = "disley_corrected"
 VELOCITY_METHODS = ("discharge", "manning")
 
 
@@ -132,8 +134,11 @@ def reach_hydraulics(
             where="velocity",
             fix=f"use one of {', '.join(VELOCITY_METHODS)}",
         )
+    from models import dispersion as dm
+
     out, warnings = [], []
     no_slope = []
+    rows = []  # (reach, velocity, area, shear velocity)
     for r in net.reaches:
         area = r.get("area_m2") or r.width_m * r.depth_m
         velocity = r.get("velocity_ms") or r.discharge_m3s / area
@@ -148,20 +153,25 @@ def reach_hydraulics(
             area = r.discharge_m3s / velocity
         elif r.get("velocity_ms"):
             area = r.discharge_m3s / velocity  # honour the given velocity
-        from models import dispersion as dm
-
         slope = r.get("slope")
         if slope:
             u_star = float(shear_velocity(hydraulic_radius(r.width_m, r.depth_m), slope))
         else:
             no_slope.append(r.reach_id)
             u_star = 0.1 * velocity
-        spread = {
-            name: float(dm.estimate(r.width_m, r.depth_m, velocity, u_star, method=name))
-            for name in dm.FORMULAS
-        }
-        low, high = dm.band(spread[dm.DEFAULT_METHOD])
-        spread["band_low"], spread["band_high"] = float(low), float(high)
+        rows.append((r, velocity, area, u_star))
+    # every formula for every reach at once (one array call per formula, not one per reach)
+    columns = [
+        np.array([r.width_m for r, *_ in rows], dtype=float),
+        np.array([r.depth_m for r, *_ in rows], dtype=float),
+        np.array([v for _, v, _, _ in rows], dtype=float),
+        np.array([us for *_, us in rows], dtype=float),
+    ]
+    estimates = {name: dm.estimate(*columns, method=name) for name in dm.FORMULAS}
+    lows, highs = dm.band(estimates[dm.DEFAULT_METHOD])
+    for i, (r, velocity, area, _) in enumerate(rows):
+        spread = {name: float(values[i]) for name, values in estimates.items()}
+        spread["band_low"], spread["band_high"] = float(lows[i]), float(highs[i])
         given = r.get("dispersion_m2s")
         if given:
             d, source = given, "given"
@@ -380,12 +390,14 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
         points.append(pf)
     profiles: dict[float, list[tuple[str, np.ndarray, np.ndarray]]] = {}
     if sim.profiles is not None:
+        # cells are sorted by (reach, offset): each reach is one contiguous run of columns
+        bounds = np.searchsorted(sim.profiles.reach, np.arange(len(net.reaches) + 1))
+        runs = [(r.reach_id, slice(bounds[ri], bounds[ri + 1])) for ri, r in enumerate(net.reaches)]
         for k, t_s in enumerate(sim.profiles.times_s):
-            rows = []
-            for ri, r in enumerate(net.reaches):
-                mask = sim.profiles.reach == ri
-                rows.append((r.reach_id, sim.profiles.offset_m[mask], sim.profiles.conc_mg_l[k, mask]))
-            profiles[round(float(t_s) / 3600, 6)] = rows
+            conc_k = sim.profiles.conc_mg_l[k]
+            profiles[round(float(t_s) / 3600, 6)] = [
+                (reach_id, sim.profiles.offset_m[cols], conc_k[cols]) for reach_id, cols in runs
+            ]
     mb = sim.mass_balance
     grid_info = {
         "dx_m": float(sim.grid.dx_m),
@@ -471,7 +483,7 @@ def _solve(req, specs, releases, inlets, outputs, detection, progress):
             background_mg_l=req.background_mg_l,
         )
         if capped:
-            note = f"the forecast stops at the {CAP_S / 86400:g}-day cap; the plume has not passed every point by then"
+            note = t("horizon.capped", days=f"{CAP_S / 86400:g}")
     for _ in range(4):
         every_h = max(req.profile_every_h or 0.0, horizon_s / 3600 / 96) if req.profile_every_h else 0.0
         profile_times = list(np.arange(every_h, horizon_s / 3600 + 1e-9, every_h) * 3600) if every_h else []
@@ -504,7 +516,7 @@ def _solve(req, specs, releases, inlets, outputs, detection, progress):
             break
         horizon_s = min(horizon_s * 1.5, CAP_S)  # tails longer than the moments said (dead zones)
         if horizon_s >= CAP_S:
-            note = f"the forecast stops at the {CAP_S / 86400:g}-day cap; the plume has not passed every point by then"
+            note = t("horizon.capped", days=f"{CAP_S / 86400:g}")
     if progress is not None:
         progress(1.0)
     return sim, accuracy, horizon_s, note

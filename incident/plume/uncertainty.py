@@ -4,10 +4,10 @@ The bridge between the application (incidents, results, river files, local times
 plume model in ``models.fastplume`` / ``models.ensemble`` / ``models.calibrate`` / ``models.trace``.
 
 - **Ensemble** (`ensemble_bands`): the forecast request's spill and network, with the uncertain
-  inputs sampled as documented in ``models.ensemble`` (velocity ×/÷ log-normal σ 0.15, dispersion
-  log-uniform across the four formulas per reach — or ×/÷ 1.5 around a dispersion given in the
-  river file, spill mass ½×–2×, release start ± 20 min, duration ½×–2×). Fills the P10/P50/P90
-  bands on each ``PointForecast``.
+  inputs sampled as documented in ``models.ensemble`` (velocity ×/÷ log-normal with Jobson's error at
+  the route's velocity, σ_ln ≈ 0.18–0.25; dispersion log-normal with the estimator's cross-validated
+  band as its P5–P95 — or ×/÷ 1.5 around a dispersion given in the river file; spill mass ½×–2×,
+  release start ± 20 min, duration ½×–2×). Fills the P10/P50/P90 bands on each ``PointForecast``.
 - **Recalibration** (`calibrate_incident`): the incident's results for its substance (QC-flagged,
   superseded and blank results excluded; non-detects censored at their detection limit), placed at
   their sampling point (reach, km) and sample time. Fits mass, release start, velocity and
@@ -49,9 +49,11 @@ from models.fastplume import STORAGE_WARNING, route
 from models.trace import trace_source
 
 DISTRIBUTIONS_TEXT = (
-    "velocity ×/÷ log-normal (σ_ln 0.15); dispersion log-uniform between the smallest and largest of "
-    "four formulas per reach (×/÷ 1.5 around a given value); mass log-uniform ½×–2×; release start "
-    "± 20 min (normal); duration log-uniform ½×–2× (0–30 min if reported instantaneous)"
+    "velocity ×/÷ log-normal (σ_ln from Jobson's 1996 envelope at the route's velocity, about 0.2); "
+    "dispersion log-normal with the estimator's band (÷4…×4, 92 % of field measurements in "
+    "cross-validation) as its P5–P95 (×/÷ 1.5 around a given value; the formulas' range for a named "
+    "formula); mass log-uniform ½×–2×; release start ± 20 min (normal); duration log-uniform ½×–2× "
+    "(0–30 min if reported instantaneous)"
 )
 GIVEN_DISPERSION_SPREAD = 1.5  # ×/÷ around a dispersion coefficient given in the river file
 MAX_MEMBERS = 100_000
@@ -145,6 +147,12 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         end = duration_s if duration_s > 0 else horizon_s - spill.start_h * 3600.0
         duration_s = end
         mass = float(spill.rate_kg_s) * end
+    velocity_sigma = route_velocity_sigma_ln(specs, [index[r] for r in net.path_down(spill.reach_id)])
+    if req.horizon_h is None:
+        # by need for the nominal river; a member 3σ slower arrives exp(3σ) later: give it room too
+        from models.horizon import CAP_S
+
+        horizon_s = min(horizon_s * math.exp(3.0 * velocity_sigma), max(CAP_S, horizon_s))
     return EnsembleSetup(
         specs=specs,
         index=index,
@@ -152,7 +160,12 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         points=[
             (index[p.reach_id], min(max(p.offset_m, 0.0), net.reach(p.reach_id).length_m)) for p in req.points
         ],
-        inputs=EnsembleInputs(mass_kg=mass, start_s=spill.start_h * 3600.0, duration_s=duration_s),
+        inputs=EnsembleInputs(
+            mass_kg=mass,
+            start_s=spill.start_h * 3600.0,
+            duration_s=duration_s,
+            velocity_sigma_ln=velocity_sigma,
+        ),
         dispersion_low_m2s=np.array(low) * factor,
         dispersion_high_m2s=np.array(high) * factor,
         decay_per_s=req.decay_per_day / 86400.0,
@@ -162,6 +175,16 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         horizon_s=horizon_s,
         warnings=warnings,
     )
+
+
+def route_velocity_sigma_ln(specs, path: Sequence[int]) -> float:
+    """Jobson's velocity error (models.jobson.velocity_sigma_ln) at the route's travel-time mean velocity
+    ΣL/Σ(L/U) from the source reach to the outlet."""
+    from models.jobson import velocity_sigma_ln
+
+    length = sum(specs[i].length_m for i in path)
+    time = sum(specs[i].length_m * specs[i].area_m2 / specs[i].discharge_m3s for i in path)
+    return float(velocity_sigma_ln(length / time))
 
 
 def check_members(n_members: int) -> None:
