@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from incident.core.clock import utcnow
 from incident.core.rivers import RiverNetworkData, parse_river
-from incident.core.store.tables import Reach, Receptor, RiverNetwork
+from incident.core.store.tables import Incident, Reach, Receptor, RiverNetwork
 
 
 def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
@@ -92,10 +92,10 @@ class ReceptorLine:
     arrival_h: float | None = None  # forecast leading edge after release (filled by the forecast service)
 
 
-def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
+def downstream_receptors(session: Session, inc: Incident) -> list[ReceptorLine]:
     """Receptors below the source, with flow distance, from the stored reach table
     (no geometry work: the dashboard must come up fast)."""
-    if inc.river_network_id is None or inc.source_reach is None:
+    if inc.river_network_id is None or inc.source_reach is None or inc.source_km is None:
         return []
     reaches = {
         r.reach_id: r for r in session.exec(select(Reach).where(Reach.network_id == inc.river_network_id))
@@ -105,7 +105,8 @@ def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
         r = reaches[reach_id]
         return r.to_outlet_m - (km - r.km_start) * 1000
 
-    below, current = set(), inc.source_reach
+    below: set[str] = set()
+    current: str | None = inc.source_reach
     while current is not None:
         below.add(current)
         current = reaches[current].downstream_reach_id

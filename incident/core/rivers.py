@@ -272,7 +272,7 @@ def load_river_file(path: str | Path) -> RiverNetworkData:
 
 
 def _number(
-    props: dict,
+    props: dict[str, Any],
     key: str,
     where: str,
     problems: list[UserError],
@@ -320,7 +320,7 @@ def _number(
     return value
 
 
-def _coords(geometry: dict, kind: str, where: str, problems: list[UserError]) -> Any:
+def _coords(geometry: dict[str, Any], kind: str, where: str, problems: list[UserError]) -> Any:
     coords: Any = geometry.get("coordinates")
 
     def ok_pair(p: Any) -> bool:

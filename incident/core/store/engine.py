@@ -12,12 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from incident.core.errors import UserError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest Alembic revision. Start-up compares the database with this and
@@ -26,7 +30,9 @@ SCHEMA_HEAD = "forecast_record_1"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - exercised via every test
+def _sqlite_pragmas(
+    dbapi_connection: Any, _record: object
+) -> None:  # pragma: no cover - exercised via every test
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -36,7 +42,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - ex
     cursor.close()
 
 
-def _sqlite_begin(conn) -> None:
+def _sqlite_begin(conn: Connection) -> None:
     # Take the write lock at BEGIN so that read-then-write transactions (the
     # log chain head) never deadlock or fail with "database is locked" midway.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -58,11 +64,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         # Let SQLAlchemy, not pysqlite, control transactions so BEGIN IMMEDIATE applies.
         @event.listens_for(engine, "connect")
-        def _no_autobegin(dbapi_connection, _record):  # pragma: no cover
+        def _no_autobegin(dbapi_connection: Any, _record: object) -> None:  # pragma: no cover
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):  # pragma: no cover
+        def _begin(conn: Connection) -> None:  # pragma: no cover
             _sqlite_begin(conn)
 
         return engine
@@ -83,7 +89,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     cfg = Config()

@@ -11,9 +11,13 @@ Conventions:
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
 
 # ---------------------------------------------------------------- incidents
 
@@ -317,7 +321,7 @@ class Result(SQLModel, table=True):
     log_seq: int | None = None  # seq of the log entry that commits to this row
 
 
-def result_is_current():
+def result_is_current() -> ColumnElement[bool]:
     """SQL: the result is the latest of its correction chain (no other result corrects it).
 
     The one statement of "the latest correction wins", over the indexed ``corrects_id``;
@@ -325,9 +329,10 @@ def result_is_current():
     """
     from sqlalchemy import exists, select
     from sqlalchemy.orm import aliased
+    from sqlmodel import col
 
     newer = aliased(Result)
-    return ~exists(select(newer.id).where(newer.corrects_id == Result.id))
+    return ~exists(select(col(newer.id)).where(col(newer.corrects_id) == col(Result.id)))
 
 
 class QcFlag(SQLModel, table=True):
