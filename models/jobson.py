@@ -154,11 +154,15 @@ def route_travel_time(
     with_slope = np.array([use_slope and r.slope is not None for r in reaches])
     slopes = np.array([r.slope if use_slope and r.slope is not None else 1.0 for r in reaches], dtype=float)
     vp, vmp = np.empty(len(reaches)), np.empty(len(reaches))
-    for mask, slope in ((with_slope, slopes[with_slope]), (~with_slope, None)):
+    slope_sets: tuple[tuple[np.ndarray, np.ndarray | None], ...] = (
+        (with_slope, slopes[with_slope]),
+        (~with_slope, None),
+    )
+    for mask, slope in slope_sets:
         if mask.any():
-            args = [c[mask] for c in columns]
-            vp[mask] = peak_velocity_ms(*args, slope)
-            vmp[mask] = peak_velocity_ms(*args, slope, maximum_probable=True)
+            q, qa, da = (c[mask] for c in columns)
+            vp[mask] = peak_velocity_ms(q, qa, da, slope)
+            vmp[mask] = peak_velocity_ms(q, qa, da, slope, maximum_probable=True)
     tp = float(np.sum(lengths / vp))
     tp_max = float(np.sum(lengths / vmp))
     length = float(np.sum(lengths))

@@ -176,7 +176,7 @@ def injects(session: Session, code: str, *, include_pending: bool = False) -> li
     """Injects the players have received (all of them, for the exercise control)."""
     inc, _sc = require_exercise(session, code)
     rows = session.exec(
-        select(DrillInject).where(DrillInject.incident_id == inc.id).order_by(DrillInject.at_minutes)
+        select(DrillInject).where(DrillInject.incident_id == inc.id).order_by(col(DrillInject.at_minutes))
     )
     return [_inject_view(r) for r in rows if include_pending or r.delivered_at is not None]
 
@@ -186,7 +186,7 @@ def _deliver_injects(session: Session, inc: Incident, now_ex: datetime, actor: s
     rows = session.exec(
         select(DrillInject)
         .where(DrillInject.incident_id == inc.id, col(DrillInject.delivered_at).is_(None))
-        .order_by(DrillInject.at_minutes)
+        .order_by(col(DrillInject.at_minutes))
     )
     for row in rows:
         due = as_utc(inc.alert_at) + timedelta(minutes=row.at_minutes)
@@ -424,7 +424,7 @@ def _release_results(
     rows = session.exec(
         select(DrillObservation)
         .where(DrillObservation.incident_id == inc.id, col(DrillObservation.delivered_at).is_(None))
-        .order_by(DrillObservation.available_ex_at)
+        .order_by(col(DrillObservation.available_ex_at))
     )
     for obs in rows:
         if as_utc(obs.available_ex_at) > now_ex:

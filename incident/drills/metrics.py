@@ -523,7 +523,7 @@ def drill_status(session: Session, code: str, *, controller: bool = False) -> Dr
     views.sort(key=lambda m: (order.get(m.name, len(order)), m.name))
     evs = []
     for ev in session.exec(
-        select(DrillEvaluation).where(DrillEvaluation.incident_id == inc.id).order_by(DrillEvaluation.id)
+        select(DrillEvaluation).where(DrillEvaluation.incident_id == inc.id).order_by(col(DrillEvaluation.id))
     ):
         target = json.loads(ev.target_json or "{}")
         hidden = not reveal and target.get("max_error_pct") is not None
@@ -548,7 +548,7 @@ def drill_status(session: Session, code: str, *, controller: bool = False) -> Dr
         for a in session.exec(
             select(CorrectiveAction)
             .where(CorrectiveAction.incident_id == inc.id)
-            .order_by(CorrectiveAction.id)
+            .order_by(col(CorrectiveAction.id))
         )
     ]
     all_injects = injects(session, code, include_pending=True)
@@ -586,7 +586,7 @@ def compare(session: Session, *, year: int | None = None) -> list[dict]:
     q = select(Incident).where(
         col(Incident.is_exercise).is_(True), col(Incident.exercise_scenario_json).is_not(None)
     )
-    for inc in session.exec(q.order_by(Incident.alert_at)):
+    for inc in session.exec(q.order_by(col(Incident.alert_at))):
         if year is not None and to_local(inc.alert_at).year != year:
             continue
         status = drill_status(session, inc.code, controller=True)

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from incident.core import log
 from incident.core.store import tables
@@ -42,7 +42,7 @@ def table_models() -> dict[str, type[SQLModel]]:
     out: dict[str, type[SQLModel]] = {}
     for value in vars(tables).values():
         if isinstance(value, type) and issubclass(value, SQLModel) and hasattr(value, "__table__"):
-            out[value.__tablename__] = value  # type: ignore[attr-defined]
+            out[value.__tablename__] = value
     return out
 
 
@@ -224,16 +224,16 @@ def _incident_rows(session: Session, incident_id: int) -> dict[str, list[SQLMode
     samples = list(session.exec(select(Sample).where(Sample.incident_id == incident_id)))
     sample_ids = [s.id for s in samples]
     custody = (
-        list(session.exec(select(CustodyTransfer).where(CustodyTransfer.sample_id.in_(sample_ids))))  # type: ignore[union-attr]
+        list(session.exec(select(CustodyTransfer).where(col(CustodyTransfer.sample_id).in_(sample_ids))))
         if sample_ids
         else []
     )
     return {
         "sample": samples,  # type: ignore[dict-item]
-        "result": list(session.exec(select(Result).where(Result.incident_id == incident_id))),  # type: ignore[dict-item]
+        "result": list(session.exec(select(Result).where(Result.incident_id == incident_id))),
         "custodytransfer": custody,  # type: ignore[dict-item]
-        "checkin": list(session.exec(select(CheckIn).where(CheckIn.incident_id == incident_id))),  # type: ignore[dict-item]
-        "report": list(session.exec(select(Report).where(Report.incident_id == incident_id))),  # type: ignore[dict-item]
+        "checkin": list(session.exec(select(CheckIn).where(CheckIn.incident_id == incident_id))),
+        "report": list(session.exec(select(Report).where(Report.incident_id == incident_id))),
     }
 
 
@@ -299,4 +299,4 @@ def chain_head(session: Session, code: str) -> dict[str, Any]:
 
 
 def incident_codes(session: Session) -> list[str]:
-    return list(session.exec(select(Incident.code).order_by(Incident.id)))
+    return list(session.exec(select(Incident.code).order_by(col(Incident.id))))

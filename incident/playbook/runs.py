@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import ExerciseClock, as_utc, exercise_clock, parse_local, utcnow
@@ -157,7 +157,7 @@ class RunView:
 
 def find_run(session: Session, inc: Incident) -> PlaybookRun | None:
     return session.exec(
-        select(PlaybookRun).where(PlaybookRun.incident_id == inc.id).order_by(PlaybookRun.id.desc())
+        select(PlaybookRun).where(PlaybookRun.incident_id == inc.id).order_by(col(PlaybookRun.id).desc())
     ).first()
 
 

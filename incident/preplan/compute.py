@@ -195,7 +195,7 @@ def content_hash(*parts: object) -> str:
 
     def plain(x: object) -> object:
         if hasattr(x, "__dataclass_fields__"):
-            return plain(asdict(x))  # type: ignore[arg-type]
+            return plain(asdict(x))
         if isinstance(x, dict):
             return {str(k): plain(v) for k, v in x.items()}
         if isinstance(x, list | tuple):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -49,13 +49,13 @@ def resolve_target(session: Session, name: str) -> Target:
 def find_crew(session: Session, name: str) -> Crew:
     crew = session.exec(select(Crew).where(Crew.name == name)).first()
     if crew is None:
-        names = ", ".join(repr(c.name) for c in session.exec(select(Crew).order_by(Crew.name)))
+        names = ", ".join(repr(c.name) for c in session.exec(select(Crew).order_by(col(Crew.name))))
         raise UserError(f"no crew {name!r}", where="--crew", fix=f"use one of: {names or '(no crews yet)'}")
     return crew
 
 
 def open_checkout(session: Session, target: Target) -> Checkout | None:
-    q = select(Checkout).where(Checkout.in_at.is_(None))  # type: ignore[union-attr]
+    q = select(Checkout).where(col(Checkout.in_at).is_(None))
     if target.kind == "equipment":
         q = q.where(Checkout.equipment_id == target.equipment.id)  # type: ignore[union-attr]
     else:
@@ -269,13 +269,15 @@ def check_in(
 
 def open_checkouts(session: Session) -> list[dict[str, Any]]:
     rows = []
-    for co in session.exec(select(Checkout).where(Checkout.in_at.is_(None)).order_by(Checkout.out_at)):  # type: ignore[union-attr]
+    for co in session.exec(
+        select(Checkout).where(col(Checkout.in_at).is_(None)).order_by(col(Checkout.out_at))
+    ):
         crew = session.get(Crew, co.crew_id)
         what = (
             session.get(Kit, co.kit_id).name
             if co.kit_id
             else session.get(Equipment, co.equipment_id).asset_tag
-        )  # type: ignore[union-attr]
+        )
         inc = session.get(Incident, co.incident_id) if co.incident_id else None
         rows.append(
             {

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -74,7 +74,7 @@ def _num(value: float) -> str:
 def export_csv(session: Session, path: str | Path) -> dict[str, int]:
     path = Path(path)
     rows: list[dict[str, str]] = []
-    equipment = list(session.exec(select(Equipment).order_by(Equipment.asset_tag)))
+    equipment = list(session.exec(select(Equipment).order_by(col(Equipment.asset_tag))))
     tags = {e.id: e.asset_tag for e in equipment}
     for e in equipment:
         rows.append(
@@ -92,7 +92,7 @@ def export_csv(session: Session, path: str | Path) -> dict[str, int]:
                 "notes": e.notes,
             }
         )
-    schedules = list(session.exec(select(CalibrationSchedule).order_by(CalibrationSchedule.id)))
+    schedules = list(session.exec(select(CalibrationSchedule).order_by(col(CalibrationSchedule.id))))
     for s in sorted(schedules, key=lambda s: (tags[s.equipment_id], s.id)):
         rows.append(
             {
@@ -104,7 +104,7 @@ def export_csv(session: Session, path: str | Path) -> dict[str, int]:
                 "next_due": _day(s.next_due),
             }
         )
-    lots = list(session.exec(select(Consumable).order_by(Consumable.item, Consumable.lot)))
+    lots = list(session.exec(select(Consumable).order_by(col(Consumable.item), col(Consumable.lot))))
     for c in lots:
         rows.append(
             {
@@ -271,8 +271,8 @@ def _parse(c: _Checker, raw: dict[str, str], line: int, record: str) -> _Row:
         v["asset_tag"] = c.text(raw, line, "asset_tag", required=True)
         v["category"] = c.choice(raw, line, "category", CATEGORIES, "")
         v["type"] = c.text(raw, line, "type", required=True)
-        for col in ("model", "serial", "location", "holder", "notes"):
-            v[col] = c.text(raw, line, col) or ""
+        for name in ("model", "serial", "location", "holder", "notes"):
+            v[name] = c.text(raw, line, name) or ""
         v["condition"] = c.choice(raw, line, "condition", CONDITIONS, "working")
         v["in_service"] = c.yes_no(raw, line, "in_service", True)
     elif record == "calibration":
@@ -395,7 +395,7 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
                         reason=f"import {path.name} line {row.line}",
                         by=actor,
                     )
-                )  # type: ignore[arg-type]
+                )
                 note(row, "added", {"key": key})
             else:
                 diff = {k: [getattr(lot, k), val] for k, val in v.items() if getattr(lot, k) != val}

@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core.clock import to_local, utcnow
 from incident.core.config import default_data_dir
@@ -299,35 +299,35 @@ class Snapshot:
         self.config = config
         self.equipment = {e.id: e for e in session.exec(select(Equipment))}
         self.schedules: dict[int, list[CalibrationSchedule]] = defaultdict(list)
-        for s in session.exec(select(CalibrationSchedule).order_by(CalibrationSchedule.id)):
+        for s in session.exec(select(CalibrationSchedule).order_by(col(CalibrationSchedule.id))):
             self.schedules[s.equipment_id].append(s)
         self.last_record: dict[int, CalibrationRecord] = {}
         records = session.exec(
             select(CalibrationRecord)
             .where(CalibrationRecord.done_on <= on)
-            .order_by(CalibrationRecord.done_on, CalibrationRecord.id)
+            .order_by(col(CalibrationRecord.done_on), col(CalibrationRecord.id))
         )
         for r in records:
             self.last_record[r.schedule_id] = r
-        self.lots = {c.id: c for c in session.exec(select(Consumable).order_by(Consumable.id))}
+        self.lots = {c.id: c for c in session.exec(select(Consumable).order_by(col(Consumable.id)))}
         self.templates = {tpl.id: tpl for tpl in session.exec(select(KitTemplate))}
         self.template_items: dict[int, list[KitTemplateItem]] = defaultdict(list)
-        for ti in session.exec(select(KitTemplateItem).order_by(KitTemplateItem.id)):
+        for ti in session.exec(select(KitTemplateItem).order_by(col(KitTemplateItem.id))):
             self.template_items[ti.template_id].append(ti)
-        self.kits = {k.id: k for k in session.exec(select(Kit).order_by(Kit.name))}
+        self.kits = {k.id: k for k in session.exec(select(Kit).order_by(col(Kit.name)))}
         self.kit_items: dict[int, list[KitItem]] = defaultdict(list)
         self.allocated: dict[int, float] = defaultdict(float)  # lot id -> quantity packed in kits
         self.kit_of_equipment: dict[int, int] = {}
-        for ki in session.exec(select(KitItem).order_by(KitItem.id)):
+        for ki in session.exec(select(KitItem).order_by(col(KitItem.id))):
             self.kit_items[ki.kit_id].append(ki)
             if ki.consumable_id is not None:
                 self.allocated[ki.consumable_id] += ki.quantity
             if ki.equipment_id is not None:
                 self.kit_of_equipment[ki.equipment_id] = ki.kit_id
-        self.crews = {c.id: c for c in session.exec(select(Crew).order_by(Crew.name))}
+        self.crews = {c.id: c for c in session.exec(select(Crew).order_by(col(Crew.name)))}
         self.open_equipment: dict[int, Checkout] = {}
         self.open_kit: dict[int, Checkout] = {}
-        for co in session.exec(select(Checkout).where(Checkout.in_at.is_(None))):
+        for co in session.exec(select(Checkout).where(col(Checkout.in_at).is_(None))):
             if co.equipment_id is not None:
                 self.open_equipment[co.equipment_id] = co
             if co.kit_id is not None:

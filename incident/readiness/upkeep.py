@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -222,7 +222,7 @@ def move_stock(
         raise UserError(
             "the change is 0", where="--delta", fix="give a positive number to add, negative to take"
         )
-    lots = list(session.exec(select(Consumable).where(Consumable.item == item).order_by(Consumable.id)))
+    lots = list(session.exec(select(Consumable).where(Consumable.item == item).order_by(col(Consumable.id))))
     if not lots and not (delta > 0 and lot):
         known = sorted({c.item for c in session.exec(select(Consumable))})
         raise UserError(
@@ -350,12 +350,12 @@ def equipment_detail(
     (exercise data never mixes with real incidents)."""
     eq = equipment_by_tag(session, tag)
     snap = Snapshot(session, on or today_local(), load_config())
-    item = snap.item_readiness(snap.equipment[eq.id])  # type: ignore[index]
+    item = snap.item_readiness(snap.equipment[eq.id])
     schedules = list(
         session.exec(
             select(CalibrationSchedule)
             .where(CalibrationSchedule.equipment_id == eq.id)
-            .order_by(CalibrationSchedule.id)
+            .order_by(col(CalibrationSchedule.id))
         )
     )
     names = {s.id: s.name for s in schedules}
@@ -363,8 +363,8 @@ def equipment_detail(
     if names:
         for r in session.exec(
             select(CalibrationRecord)
-            .where(CalibrationRecord.schedule_id.in_(list(names)))  # type: ignore[union-attr]
-            .order_by(CalibrationRecord.done_on.desc(), CalibrationRecord.id.desc())  # type: ignore[union-attr]
+            .where(col(CalibrationRecord.schedule_id).in_(list(names)))
+            .order_by(col(CalibrationRecord.done_on).desc(), col(CalibrationRecord.id).desc())
         ):
             cal_rows.append(
                 {
@@ -387,14 +387,14 @@ def equipment_detail(
         for m in session.exec(
             select(MaintenanceRecord)
             .where(MaintenanceRecord.equipment_id == eq.id)
-            .order_by(MaintenanceRecord.done_on.desc(), MaintenanceRecord.id.desc())  # type: ignore[union-attr]
+            .order_by(col(MaintenanceRecord.done_on).desc(), col(MaintenanceRecord.id).desc())
         )
     ]
     kit_ids = [ki.kit_id for ki in session.exec(select(KitItem).where(KitItem.equipment_id == eq.id))]
     cos = session.exec(
         select(Checkout)
-        .where((Checkout.equipment_id == eq.id) | (Checkout.kit_id.in_(kit_ids)))  # type: ignore[union-attr]
-        .order_by(Checkout.out_at.desc())  # type: ignore[union-attr]
+        .where((Checkout.equipment_id == eq.id) | (col(Checkout.kit_id).in_(kit_ids)))
+        .order_by(col(Checkout.out_at).desc())
     )
     checkouts = []
     for co in cos:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
@@ -317,7 +317,9 @@ def gather(
     # ---- plan
     revisions = list(
         session.exec(
-            select(PlanRevision).where(PlanRevision.incident_id == inc.id).order_by(PlanRevision.revision)
+            select(PlanRevision)
+            .where(PlanRevision.incident_id == inc.id)
+            .order_by(col(PlanRevision.revision))
         )
     )
     data.plan_revisions = len(revisions)
@@ -327,7 +329,7 @@ def gather(
         data.plan_revision = latest.revision
         data.plan_reason = latest.reason
         rev_ids = list(rev_number)
-        for p in session.exec(select(SamplingPoint).where(SamplingPoint.revision_id.in_(rev_ids))):  # type: ignore[union-attr]
+        for p in session.exec(select(SamplingPoint).where(col(SamplingPoint.revision_id).in_(rev_ids))):
             row = _point_row(p, rev_number[p.revision_id])
             data.all_points[row.id] = row
             if p.revision_id == latest.id:
@@ -337,19 +339,22 @@ def gather(
     # ---- rounds
     rounds = list(
         session.exec(
-            select(SamplingRound).where(SamplingRound.incident_id == inc.id).order_by(SamplingRound.number)
+            select(SamplingRound)
+            .where(SamplingRound.incident_id == inc.id)
+            .order_by(col(SamplingRound.number))
         )
     )
 
     # ---- samples, custody, results
     samples = {
-        s.id: s for s in session.exec(select(Sample).where(Sample.incident_id == inc.id).order_by(Sample.id))
+        s.id: s
+        for s in session.exec(select(Sample).where(Sample.incident_id == inc.id).order_by(col(Sample.id)))
     }
     data.samples = len(samples)
     custody: dict[int, int] = {}
     if samples:
         for c in session.exec(
-            select(CustodyTransfer).where(CustodyTransfer.sample_id.in_(list(samples)))  # type: ignore[union-attr]
+            select(CustodyTransfer).where(col(CustodyTransfer.sample_id).in_(list(samples)))
         ):
             custody[c.sample_id] = custody.get(c.sample_id, 0) + 1
     data.custody_transfers = sum(custody.values())

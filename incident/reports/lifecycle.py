@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, utcnow
@@ -474,7 +474,7 @@ def list_reports(session: Session, code: str) -> list[ReportInfo]:
     rows = session.exec(
         select(Report)
         .where(Report.incident_id == inc.id)
-        .order_by(Report.kind, Report.number, Report.version)
+        .order_by(col(Report.kind), col(Report.number), col(Report.version))
     )
     return [_info(r, inc.code) for r in rows]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import fmt_local, incident_now
@@ -38,7 +38,9 @@ def _norm(name: str) -> str:
 
 def chain(session: Session, sample: Sample) -> list[CustodyStep]:
     rows = session.exec(
-        select(CustodyTransfer).where(CustodyTransfer.sample_id == sample.id).order_by(CustodyTransfer.id)
+        select(CustodyTransfer)
+        .where(CustodyTransfer.sample_id == sample.id)
+        .order_by(col(CustodyTransfer.id))
     )
     return [CustodyStep(r.at, r.from_person, r.to_person, r.condition, r.note) for r in rows]
 

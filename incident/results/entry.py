@@ -127,7 +127,7 @@ def find_round(session: Session, inc: Incident, number: int, *, where: str = "ro
             for r in session.exec(
                 select(SamplingRound)
                 .where(SamplingRound.incident_id == inc.id)
-                .order_by(SamplingRound.number)
+                .order_by(col(SamplingRound.number))
             )
         ]
         raise UserError(
@@ -202,7 +202,7 @@ def _next_sample_code(session: Session, prefix: str) -> str:
     while True:
         n += 1
         code = f"{prefix}-{n:02d}"
-        if session.exec(select(Sample.id).where(Sample.code.startswith(code))).first() is None:  # type: ignore[attr-defined]
+        if session.exec(select(Sample.id).where(Sample.code.startswith(code))).first() is None:
             return code
 
 
@@ -344,7 +344,7 @@ def get_sample(session: Session, sample_code: str, *, where: str = "sample") -> 
 def list_samples(session: Session, code: str) -> list[SampleInfo]:
     inc = get_incident(session, code)
     rows = session.exec(
-        select(Sample).where(Sample.incident_id == inc.id).order_by(Sample.sampled_at, Sample.id)
+        select(Sample).where(Sample.incident_id == inc.id).order_by(col(Sample.sampled_at), col(Sample.id))
     )
     return [_sample_info(session, s, inc.code) for s in rows]
 

@@ -300,7 +300,7 @@ def result_records(
             )
         )
     flags = qc.active_flags(session, inc.id)  # type: ignore[arg-type]
-    holds = holds_for(session, inc.id, [r.id for r, *_ in rows])  # type: ignore[arg-type,misc]
+    holds = holds_for(session, inc.id, [r.id for r, *_ in rows])  # type: ignore[arg-type]
     names = standards.parameters()
     out = []
     for r, s, point, rnd, newer_id in rows:
@@ -309,7 +309,7 @@ def result_records(
         p = names.get(r.parameter)
         out.append(
             ResultRecord(
-                id=r.id,  # type: ignore[arg-type]
+                id=r.id,
                 sample=s.code,
                 sample_type=s.sample_type,
                 point=point,
@@ -336,13 +336,13 @@ def result_records(
                 verdict=v.verdict,
                 limit_mg_l=v.limit_mg_l,
                 multiple=v.multiple,
-                qc_flags=sorted(flags.get(r.id, set())),  # type: ignore[arg-type]
+                qc_flags=sorted(flags.get(r.id, set())),
                 entered_at=r.entered_at,
                 entered_by=r.entered_by,
                 corrects_id=r.corrects_id,
                 correction_reason=r.correction_reason,
                 superseded_by=newer_id,
-                holds=holds.get(r.id, []),  # type: ignore[arg-type]
+                holds=holds.get(r.id, []),
             )
         )
     return out

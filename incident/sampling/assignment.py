@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, incident_now, utcnow
@@ -369,7 +369,7 @@ def dispatch(session: Session, plan: AssignmentPlan, *, actor: str) -> list[Assi
             SamplingRound.status == "planned",
             SamplingRound.planned_at >= plan.computed_at,
         )
-        .order_by(SamplingRound.planned_at)
+        .order_by(col(SamplingRound.planned_at))
     ).first()
     rows = []
     for line in plan.lines:
@@ -419,10 +419,10 @@ def current_assignments(session: Session, code: str) -> dict[str, tuple[str, flo
     out: dict[str, tuple[str, float | None, datetime]] = {}
     rows = session.exec(
         select(Assignment, Crew, SamplingPoint)
-        .where(Assignment.incident_id == inc.id, Assignment.status.in_(("assigned", "on_site")))  # type: ignore[attr-defined]
+        .where(Assignment.incident_id == inc.id, col(Assignment.status).in_(("assigned", "on_site")))
         .join(Crew, Crew.id == Assignment.crew_id)
         .join(SamplingPoint, SamplingPoint.id == Assignment.point_id)
-        .order_by(Assignment.created_at)
+        .order_by(col(Assignment.created_at))
     ).all()
     for a, crew, point in rows:
         if crew.status == "assigned":

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, to_local, utcnow
@@ -94,7 +94,7 @@ def find_crew(session: Session, name_or_id: str | int) -> Crew:
         # friendly: "A" finds "Crew A"
         row = session.exec(select(Crew).where(Crew.name == f"Crew {name_or_id}")).first()
     if row is None:
-        names = ", ".join(c.name for c in session.exec(select(Crew).order_by(Crew.name)))
+        names = ", ".join(c.name for c in session.exec(select(Crew).order_by(col(Crew.name))))
         raise UserError(f"no crew {name_or_id!r}", fix=f"use one of: {names or '(no crews: load a roster)'}")
     return row
 
@@ -123,7 +123,7 @@ def crew_info(
         ci = session.exec(
             select(CheckIn)
             .where(CheckIn.crew_id == crew.id, CheckIn.incident_id == incident_id)
-            .order_by(CheckIn.at.desc())
+            .order_by(col(CheckIn.at).desc())
         ).first()
         checked = as_utc(ci.at) if ci else None
     return CrewInfo(
@@ -148,7 +148,7 @@ def list_crews(session: Session, *, on: date | None = None, code: str | None = N
     incident_id = get_incident(session, code).id if code else None
     return [
         crew_info(session, c, on=on, incident_id=incident_id)
-        for c in session.exec(select(Crew).order_by(Crew.name))
+        for c in session.exec(select(Crew).order_by(col(Crew.name)))
     ]
 
 
@@ -207,7 +207,9 @@ def status_history(session: Session, crew_name: str | int) -> list[CrewStatusCha
     crew = find_crew(session, crew_name)
     return list(
         session.exec(
-            select(CrewStatusChange).where(CrewStatusChange.crew_id == crew.id).order_by(CrewStatusChange.at)
+            select(CrewStatusChange)
+            .where(CrewStatusChange.crew_id == crew.id)
+            .order_by(col(CrewStatusChange.at))
         )
     )
 

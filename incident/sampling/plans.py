@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -164,7 +164,7 @@ def _latest(session: Session, incident_id: int) -> PlanRevision | None:
     return session.exec(
         select(PlanRevision)
         .where(PlanRevision.incident_id == incident_id)
-        .order_by(PlanRevision.revision.desc())
+        .order_by(col(PlanRevision.revision).desc())
         .limit(1)
     ).first()
 
@@ -217,7 +217,9 @@ def plan_view(session: Session, code: str, revision: int | None = None) -> PlanV
     inc = get_incident(session, code)
     revs = list(
         session.exec(
-            select(PlanRevision).where(PlanRevision.incident_id == inc.id).order_by(PlanRevision.revision)
+            select(PlanRevision)
+            .where(PlanRevision.incident_id == inc.id)
+            .order_by(col(PlanRevision.revision))
         )
     )
     if not revs:

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, incident_now
@@ -145,7 +145,7 @@ def _point_times(points: list[ProposedPoint], forecast: IncidentForecast | None)
 def list_rounds(session: Session, code: str) -> list[PlannedRound]:
     inc = get_incident(session, code)
     rows = session.exec(
-        select(SamplingRound).where(SamplingRound.incident_id == inc.id).order_by(SamplingRound.number)
+        select(SamplingRound).where(SamplingRound.incident_id == inc.id).order_by(col(SamplingRound.number))
     ).all()
     start = as_utc(inc.release_start or inc.alert_at)
     out = []

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
@@ -84,7 +84,7 @@ def load_series(session: Session, station: Station, parameter: str, until: datet
         .where(StationReading.at > until - LOOKBACK)
         .where(StationReading.at <= until)
         .where(StationReading.parameter == parameter)
-        .order_by(StationReading.at)  # type: ignore[arg-type]
+        .order_by(col(StationReading.at))
     ).all()
     if not rows:
         return None
@@ -154,7 +154,7 @@ def _next_code(session: Session, year: int) -> str:
     from sqlalchemy import func
 
     n = session.exec(
-        select(func.count()).select_from(StationAlert).where(StationAlert.code.like(f"ALR-{year}-%"))  # type: ignore[attr-defined]
+        select(func.count()).select_from(StationAlert).where(col(StationAlert.code).like(f"ALR-{year}-%"))
     ).one()
     return f"ALR-{year}-{n + 1:04d}"
 
@@ -351,7 +351,7 @@ def _trace(session: Session, alert: StationAlert, members: list[dict], stations:
 
 def alert_rows(session: Session, *, status: str | None = None) -> list[dict]:
     """Alerts as JSON-ready dicts (what `incident alerts list --json` prints)."""
-    q = select(StationAlert).order_by(StationAlert.first_abnormal_at)  # type: ignore[arg-type]
+    q = select(StationAlert).order_by(col(StationAlert.first_abnormal_at))
     if status:
         q = q.where(StationAlert.status == status)
     out = []

@@ -11,7 +11,7 @@ Conventions:
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -782,3 +782,14 @@ class StationAlert(SQLModel, table=True):
     risk_sources_json: str = "[]"
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
     updated_at: datetime
+
+
+class _HasId(Protocol):
+    id: int | None
+
+
+def row_id(row: _HasId) -> int:
+    """The primary key of a stored row, typed ``int``: a row read from the store or flushed to it has one."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has not been stored yet: it has no id")
+    return row.id
