@@ -31,7 +31,7 @@ from incident.core.clock import as_utc, exercise_clock, fmt_elapsed, fmt_local, 
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
 from incident.core.rivers import RiverNetworkData
-from incident.core.store.tables import DrillInject, DrillObservation, Equipment, Incident
+from incident.core.store.tables import DrillInject, DrillObservation, Equipment, Incident, row_id
 from incident.drills.scenario import DrillScenario, LabMethod, Position
 from incident.plume import (
     ForecastPointSpec,
@@ -399,7 +399,7 @@ def take_sample(
     available = sampled_at + timedelta(minutes=lab.turnaround_min)
     session.add(
         DrillObservation(
-            incident_id=inc.id,  # type: ignore[arg-type]
+            incident_id=row_id(inc),
             sample_id=info.id,
             parameter=sc.truth.substance,
             method=lab.key,

@@ -55,6 +55,7 @@ from incident.core.store.tables import (
     Result,
     Sample,
     StepState,
+    row_id,
 )
 from incident.drills.scenario import TIMELINE_METRICS, DrillScenario
 
@@ -203,7 +204,7 @@ def capture_metrics(session: Session, code: str) -> dict[str, DrillMetric]:
     for name, (value, note) in _forecast_errors(session, inc, sc).items():
         values[name] = (None, value, note)
     for name, (at, value, note) in values.items():
-        row = existing.get(name) or DrillMetric(incident_id=inc.id, name=name)  # type: ignore[arg-type]
+        row = existing.get(name) or DrillMetric(incident_id=row_id(inc), name=name)
         if (row.at, row.value, row.note) != (at, value, note):
             row.at, row.value, row.note = at, value, note
             session.add(row)
@@ -384,7 +385,7 @@ def add_corrective_action(
         raise ValidationErrors("corrective action", problems, outcome="nothing was saved")
     assert ev is not None and due_on is not None
     row = CorrectiveAction(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         capability=ev.capability,
         action=action.strip(),
         owner=owner.strip(),

@@ -25,7 +25,18 @@ from sqlmodel import Session, SQLModel, col, select
 
 from incident.core import log
 from incident.core.store import tables
-from incident.core.store.tables import CheckIn, CustodyTransfer, Incident, LogEntry, Report, Result, Sample
+from incident.core.store.tables import (
+    CheckIn,
+    CustodyTransfer,
+    Incident,
+    LogEntry,
+    Report,
+    Result,
+    Sample,
+)
+from incident.core.store.tables import (
+    row_id as stored_id,
+)
 
 #: Tables whose every row must be committed to in the log (reports: once released).
 EVIDENCE_TABLES: dict[str, type[SQLModel]] = {
@@ -263,7 +274,7 @@ def verify(session: Session, code: str | None = None, *, head: tuple[int, str] |
     commitments = commitments_in(all_entries)
 
     if code is not None:
-        rows = _incident_rows(session, inc.id)  # type: ignore[arg-type]
+        rows = _incident_rows(session, stored_id(inc))
         complete = set(EVIDENCE_TABLES)
     else:
         rows = {name: list(session.exec(select(model))) for name, model in EVIDENCE_TABLES.items()}

@@ -26,6 +26,7 @@ from incident.core.store.tables import (
     KitItem,
     KitTemplate,
     KitTemplateItem,
+    row_id,
 )
 
 CATEGORIES = ("instrument", "vehicle", "ppe", "sampler", "other")
@@ -87,7 +88,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                 ) from None
             session.add(
                 CalibrationSchedule(
-                    equipment_id=item.id,
+                    equipment_id=row_id(item),
                     name=require(cal, "name", str, cwhere),
                     interval_days=interval,
                     last_done=last,
@@ -127,7 +128,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                 raise UserError(f"item kind {kind!r}", where=where, fix="use equipment or consumable")
             session.add(
                 KitTemplateItem(
-                    template_id=tpl.id,
+                    template_id=row_id(tpl),
                     item_kind=kind,
                     item_type=require(it, "type", str, where),
                     quantity=float(optional(it, "quantity", (int, float), where, 1)),
@@ -143,7 +144,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
             )
         kit = Kit(
             name=require(entry, "name", str, where),
-            template_id=templates[tname].id,
+            template_id=row_id(templates[tname]),
             location=optional(entry, "location", str, where, ""),
         )
         session.add(kit)
@@ -153,7 +154,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                 raise UserError(
                     f"equipment {tag!r} is not in the inventory", where=where, fix="fix the asset tag"
                 )
-            session.add(KitItem(kit_id=kit.id, equipment_id=tags[tag].id, quantity=1))
+            session.add(KitItem(kit_id=row_id(kit), equipment_id=tags[tag].id, quantity=1))
         for c in tables_of(entry, "consumables", where):
             key = (require(c, "item", str, where), optional(c, "lot", str, where, ""))
             if key not in lots:
@@ -164,7 +165,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                 )
             session.add(
                 KitItem(
-                    kit_id=kit.id,
+                    kit_id=row_id(kit),
                     consumable_id=lots[key].id,
                     quantity=float(optional(c, "quantity", (int, float), where, 1)),
                 )

@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from incident.core import log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError, ValidationErrors
-from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement
+from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement, row_id
 from incident.readiness.inventory import CATEGORIES, CONDITIONS
 
 COLUMNS = [
@@ -305,14 +305,16 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
     for row in rows:
         v = row.values
         if row.record == "equipment":
-            key: tuple = ("equipment", v["asset_tag"])
+            record_key: tuple[Any, ...] = ("equipment", v["asset_tag"])
         elif row.record == "calibration":
-            key = ("calibration", v["asset_tag"], (v["schedule"] or "").casefold())
+            record_key = ("calibration", v["asset_tag"], (v["schedule"] or "").casefold())
         else:
-            key = ("consumable", v["item"], v["lot"])
-        if None not in key and key in seen:
-            check.bad(row.line, "—", f"the same {row.record} as line {seen[key]}", "keep one row per record")
-        seen.setdefault(key, row.line)
+            record_key = ("consumable", v["item"], v["lot"])
+        if None not in record_key and record_key in seen:
+            check.bad(
+                row.line, "—", f"the same {row.record} as line {seen[record_key]}", "keep one row per record"
+            )
+        seen.setdefault(record_key, row.line)
         if row.record == "equipment" and v["asset_tag"]:
             in_file.add(v["asset_tag"])
     for row in rows:
@@ -370,7 +372,7 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
             fields = {k: v[k] for k in ("interval_days", "last_done", "next_due")}
             key = f"{eq.asset_tag} {v['schedule']}"
             if sched is None:
-                session.add(CalibrationSchedule(equipment_id=eq.id, name=v["schedule"], **fields))  # type: ignore[arg-type]
+                session.add(CalibrationSchedule(equipment_id=row_id(eq), name=v["schedule"], **fields))
                 note(row, "added", {"key": key})
             else:
                 diff = {k: [getattr(sched, k), val] for k, val in fields.items() if getattr(sched, k) != val}
@@ -389,7 +391,7 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
                 session.flush()
                 session.add(
                     StockMovement(
-                        consumable_id=lot.id,
+                        consumable_id=row_id(lot),
                         at=now,
                         delta=lot.quantity,
                         reason=f"import {path.name} line {row.line}",
@@ -402,7 +404,7 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
                 if "quantity" in diff:
                     session.add(
                         StockMovement(
-                            consumable_id=lot.id,  # type: ignore[arg-type]
+                            consumable_id=row_id(lot),
                             at=now,
                             delta=v["quantity"] - lot.quantity,
                             reason=f"import {path.name} line {row.line}",

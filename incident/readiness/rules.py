@@ -51,6 +51,7 @@ from incident.core.store.tables import (
     KitTemplateItem,
     Qualification,
     Responder,
+    row_id,
 )
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "readiness.toml"
@@ -368,18 +369,18 @@ class Snapshot:
             out.append(Finding("warn", t("readiness.reason.degraded", tag=tag, note=note)))
         if not eq.in_service:
             out.append(Finding("block", t("readiness.reason.out_of_service", tag=tag)))
-        co = self.open_equipment.get(eq.id)
+        co = self.open_equipment.get(row_id(eq))
         if co is not None and co.crew_id != with_crew:
             out.append(
                 Finding("block", t("readiness.reason.checked_out", tag=tag, crew=self.crew_name(co.crew_id)))
             )
-        for sched in self.schedules.get(eq.id, []):
+        for sched in self.schedules.get(row_id(eq), []):
             out.extend(self.schedule_findings(eq, sched))
         return out
 
     def schedule_findings(self, eq: Equipment, sched: CalibrationSchedule) -> list[Finding]:
         tag, name = eq.asset_tag, sched.name
-        last = self.last_record.get(sched.id)
+        last = self.last_record.get(row_id(sched))
         if last is not None and not last.passed:
             return [
                 Finding("block", t("readiness.reason.cal_failed", tag=tag, schedule=name, date=last.done_on))
@@ -427,12 +428,12 @@ class Snapshot:
         return sorted(lots, key=lambda c: (c.expires_on is None, c.expires_on or date.max, c.id))
 
     def free(self, lot: Consumable, free_only: bool) -> float:
-        return lot.quantity - self.allocated.get(lot.id, 0.0) if free_only else lot.quantity
+        return lot.quantity - self.allocated.get(row_id(lot), 0.0) if free_only else lot.quantity
 
     # -- kits ---------------------------------------------------------------
     def kit_findings(self, kit: Kit) -> list[Finding]:
         out: list[Finding] = []
-        items = self.kit_items.get(kit.id, [])
+        items = self.kit_items.get(row_id(kit), [])
         for line in self.template_items.get(kit.template_id, []):
             if line.item_kind == "equipment":
                 out.extend(self._equipment_line(line, items))
@@ -533,9 +534,9 @@ class Snapshot:
         blocking = [f for f in findings if f.level == "block"]
         warnings = [f for f in findings if f.level == "warn"]
         tpl = self.templates[kit.template_id]
-        co = self.open_kit.get(kit.id)
+        co = self.open_kit.get(row_id(kit))
         return KitReadiness(
-            kit_id=kit.id,  # type: ignore[arg-type]
+            kit_id=row_id(kit),
             name=kit.name,
             template=tpl.name,
             template_zh=tpl.name_zh,
@@ -551,10 +552,10 @@ class Snapshot:
         found = self.equipment_findings(eq)
         blocking = [f for f in found if f.level == "block"]
         warnings = [f for f in found if f.level == "warn"]
-        kit_id = self.kit_of_equipment.get(eq.id)  # type: ignore[arg-type]
-        dues = [s.next_due for s in self.schedules.get(eq.id, []) if s.next_due]  # type: ignore[arg-type]
+        kit_id = self.kit_of_equipment.get(row_id(eq))
+        dues = [s.next_due for s in self.schedules.get(row_id(eq), []) if s.next_due]
         return ItemReadiness(
-            equipment_id=eq.id,  # type: ignore[arg-type]
+            equipment_id=row_id(eq),
             tag=eq.asset_tag,
             category=eq.category,
             type=eq.type,
@@ -576,7 +577,7 @@ class Snapshot:
         if leader is None:
             out.append(Finding("block", t("readiness.reason.no_leader", crew=crew.name)))
         member_ids = list(
-            dict.fromkeys(([crew.leader_id] if crew.leader_id else []) + self.members.get(crew.id, []))
+            dict.fromkeys(([crew.leader_id] if crew.leader_id else []) + self.members.get(row_id(crew), []))
         )
         for req in self.config.requirements:
             if req.template not in ("*", template):
@@ -593,7 +594,7 @@ class Snapshot:
         best: tuple[Responder, Qualification] | None = None
         expired: tuple[Responder, Qualification] | None = None
         for person in people:
-            for q in self.quals.get(person.id, []):  # type: ignore[arg-type]
+            for q in self.quals.get(row_id(person), []):
                 if q.kind != req.kind:
                     continue
                 if q.expires_on is not None and q.expires_on < self.on:
@@ -660,7 +661,7 @@ class Snapshot:
             found.extend(
                 Finding("warn", t("readiness.reason.in_kit", kit=kit.name, reason=r)) for r in kr.warnings
             )
-            co = self.open_kit.get(kit.id)  # type: ignore[arg-type]
+            co = self.open_kit.get(row_id(kit))
             if co is not None and co.crew_id != crew.id:
                 found.append(
                     Finding(
@@ -676,7 +677,7 @@ class Snapshot:
         warnings = [f for f in found if f.level == "warn"]
         leader = self.people.get(crew.leader_id) if crew.leader_id is not None else None
         return TeamReadiness(
-            crew_id=crew.id,  # type: ignore[arg-type]
+            crew_id=row_id(crew),
             crew=crew.name,
             status=crew.status,
             leader=leader.name if leader else None,
@@ -747,7 +748,7 @@ def rollup(
         raise UserError(f"--teams {teams}", where="--teams", fix="ask for at least one team")
     required = teams if teams is not None else config.teams_required
     snap = Snapshot(session, on or today_local(), config)
-    kits = {k.id: snap.kit_readiness(k) for k in snap.kits.values()}
+    kits = {row_id(k): snap.kit_readiness(k) for k in snap.kits.values()}
     team_list = [snap.team_readiness(c, kits) for c in snap.crews.values()]
     used_kits: dict[str, str] = {}
     used_vehicles: dict[str, str] = {}
@@ -818,7 +819,7 @@ def due_items(session: Session, *, on: date | None = None, weeks: int = 8) -> li
         out.append(DueItem(due, (due - on).days, due - timedelta(days=due.weekday()), kind, subject, what))
 
     for eq in snap.equipment.values():
-        for s in snap.schedules.get(eq.id, []):  # type: ignore[arg-type]
+        for s in snap.schedules.get(row_id(eq), []):
             kind = "inspection" if eq.category == "vehicle" else "calibration"
             add(s.next_due, kind, eq.asset_tag, f"{s.name} · {eq.type}")
     for lot in snap.lots.values():
@@ -830,7 +831,7 @@ def due_items(session: Session, *, on: date | None = None, weeks: int = 8) -> li
                 f"{_fmt_qty(lot.quantity)} {lot.unit}",
             )
     for person in snap.people.values():
-        for q in snap.quals.get(person.id, []):  # type: ignore[arg-type]
+        for q in snap.quals.get(row_id(person), []):
             add(q.expires_on, "qualification", person.name, _qualification_name(q.kind))
     return sorted(out, key=lambda d: (d.due, d.kind, d.subject))
 

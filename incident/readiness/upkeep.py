@@ -27,6 +27,7 @@ from incident.core.store.tables import (
     KitItem,
     MaintenanceRecord,
     StockMovement,
+    row_id,
 )
 from incident.readiness.inventory import CONDITIONS, equipment_by_tag
 from incident.readiness.rules import Snapshot, load_config, today_local
@@ -85,7 +86,7 @@ def record_calibration(
     by = _require_text(by, where="--by", fix="name who did the calibration")
     _not_future(done_on, where="--on")
     record = CalibrationRecord(
-        schedule_id=sched.id,  # type: ignore[arg-type]
+        schedule_id=row_id(sched),
         done_on=done_on,
         by=by,
         passed=passed,
@@ -156,7 +157,7 @@ def record_maintenance(
         )
     before = {"condition": eq.condition, "in_service": eq.in_service}
     record = MaintenanceRecord(
-        equipment_id=eq.id,  # type: ignore[arg-type]
+        equipment_id=row_id(eq),
         done_on=done_on,
         by=by,
         kind=kind,
@@ -275,7 +276,10 @@ def move_stock(
         for row in snap.fefo_lots(item):
             take = min(need, row.quantity)
             if take > 0:
-                plan.append((session.get(Consumable, row.id), -take))  # type: ignore[arg-type]
+                stocked = session.get(Consumable, row_id(row))
+                if stocked is None:  # the snapshot read it from this session a moment ago
+                    raise ValueError(f"consumable {row.id} is gone")
+                plan.append((stocked, -take))
                 need -= take
             if need <= 0:
                 break
@@ -292,7 +296,7 @@ def move_stock(
         before = row.quantity
         row.quantity = before + change
         session.add(row)
-        move = StockMovement(consumable_id=row.id, at=now, delta=change, reason=reason, by=actor)  # type: ignore[arg-type]
+        move = StockMovement(consumable_id=row_id(row), at=now, delta=change, reason=reason, by=actor)
         session.add(move)
         session.flush()
         log.append(
@@ -393,7 +397,7 @@ def equipment_detail(
     kit_ids = [ki.kit_id for ki in session.exec(select(KitItem).where(KitItem.equipment_id == eq.id))]
     cos = session.exec(
         select(Checkout)
-        .where((Checkout.equipment_id == eq.id) | (col(Checkout.kit_id).in_(kit_ids)))
+        .where((col(Checkout.equipment_id) == eq.id) | (col(Checkout.kit_id).in_(kit_ids)))
         .order_by(col(Checkout.out_at).desc())
     )
     checkouts = []

@@ -34,6 +34,7 @@ from incident.core.store.tables import (
     Sample,
     SamplingPoint,
     SamplingRound,
+    row_id,
 )
 from incident.plume import IncidentForecast, latest_forecast
 from incident.results import ResultRecord, result_records
@@ -239,7 +240,7 @@ class ReportData:
 
 def _point_row(p: SamplingPoint, revision: int) -> PointRow:
     return PointRow(
-        id=p.id,  # type: ignore[arg-type]
+        id=row_id(p),
         number=p.number,
         role=p.role,
         name=p.name,
@@ -367,13 +368,13 @@ def gather(
             per_round[s.round_id] = per_round.get(s.round_id, 0) + 1
     data.rounds = [
         RoundRow(
-            id=r.id,  # type: ignore[arg-type]
+            id=row_id(r),
             number=r.number,
             planned_at=as_utc(r.planned_at),
             purpose=r.purpose,
             status=r.status,
             revision=rev_number.get(r.revision_id, 0),
-            samples=per_round.get(r.id, 0),  # type: ignore[arg-type]
+            samples=per_round.get(row_id(r), 0),
         )
         for r in rounds
     ]
@@ -387,7 +388,7 @@ def gather(
             rec,
             point_km=pt.km if pt else None,
             point_distance_m=pt.distance_from_source_m if pt else None,
-            custody_count=custody.get(s.id, 0) if s is not None else 0,  # type: ignore[arg-type]
+            custody_count=custody.get(row_id(s), 0) if s is not None else 0,
         )
         row.point = row.point or "—"
         row.sampled_at = as_utc(row.sampled_at)
@@ -415,7 +416,7 @@ def gather(
         if crew is None:
             continue
         leader = session.get(Responder, crew.leader_id) if crew.leader_id else None
-        ci = checkins.get(crew.id)
+        ci = checkins.get(row_id(crew))
         mine = [a for a in assignments if a.crew_id == crew.id]
         pts = sorted(
             {data.all_points[a.point_id].number for a in mine if a.point_id in data.all_points},

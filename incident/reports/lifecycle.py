@@ -29,7 +29,7 @@ from incident.core import log
 from incident.core.clock import as_utc, fmt_local, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
-from incident.core.store.tables import Incident, Report
+from incident.core.store.tables import Incident, Report, row_id
 from incident.plume import IncidentForecast
 from incident.reports.data import gather
 from incident.reports.render import (
@@ -85,7 +85,7 @@ def content_hash(title: str, markdown: str, html: str) -> str:
 
 def _info(row: Report, code: str) -> ReportInfo:
     return ReportInfo(
-        id=row.id,  # type: ignore[arg-type]
+        id=row_id(row),
         incident_code=code,
         kind=row.kind,
         number=row.number,
@@ -256,7 +256,7 @@ def draft_report(
         or 0
     ) + 1
     row = Report(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         kind=kind,
         number=number,
         version=1,
@@ -435,7 +435,7 @@ def new_version(
         )
     merged = json.loads(old.inputs_json or "{}") | _clean_inputs(inputs)
     row = Report(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         kind=old.kind,
         number=old.number,
         version=old.version + 1,

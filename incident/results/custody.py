@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from incident.core import log
 from incident.core.clock import fmt_local, incident_now
 from incident.core.errors import UserError
-from incident.core.store.tables import CustodyTransfer, Incident, Sample
+from incident.core.store.tables import CustodyTransfer, Incident, Sample, row_id
 from incident.results.entry import FUTURE_TOLERANCE, get_sample
 
 CONDITIONS = ("intact", "seal_broken", "leaking", "damaged", "temperature_exceeded", "other")
@@ -101,7 +101,7 @@ def hand_off(
         )
     inc = session.get(Incident, sample.incident_id)
     row = CustodyTransfer(
-        sample_id=sample.id,  # type: ignore[arg-type]
+        sample_id=row_id(sample),
         at=at,
         from_person=" ".join(from_person.split()),
         to_person=" ".join(to_person.split()),

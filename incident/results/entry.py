@@ -35,6 +35,7 @@ from incident.core.store.tables import (
     Sample,
     SamplingPoint,
     SamplingRound,
+    row_id,
 )
 from incident.results.record import (
     ResultRecord,
@@ -183,7 +184,7 @@ def _sample_info(session: Session, s: Sample, inc_code: str) -> SampleInfo:
     rnd = session.get(SamplingRound, s.round_id) if s.round_id else None
     parent = session.get(Sample, s.parallel_of) if s.parallel_of else None
     return SampleInfo(
-        id=s.id,  # type: ignore[arg-type]
+        id=row_id(s),
         code=s.code,
         incident_code=inc_code,
         point=point.number if point else None,
@@ -301,7 +302,7 @@ def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -
     prefix = f"{inc.code}-{point.number}-R{rnd.number if rnd else 0}"
     row = Sample(
         code=_next_sample_code(session, prefix) + _TYPE_SUFFIX[spec.sample_type],
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         point_id=point.id,
         round_id=rnd.id if rnd else None,
         sampled_at=spec.sampled_at,
@@ -598,8 +599,8 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
 
 def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) -> Result:
     return Result(
-        sample_id=c.sample.id,  # type: ignore[arg-type]
-        incident_id=inc.id,  # type: ignore[arg-type]
+        sample_id=row_id(c.sample),
+        incident_id=row_id(inc),
         parameter=c.parameter.key,
         method=c.method,
         method_kind=c.method_kind,
@@ -658,7 +659,7 @@ def _store(
     plausibility.check_new_result(session, inc, row, checked.sample, actor=actor)
     if not view:
         return None  # type: ignore[return-value]
-    return result_record(session, inc.code, row.id)  # type: ignore[arg-type]
+    return result_record(session, inc.code, row_id(row))
 
 
 def correct_result(

@@ -33,7 +33,7 @@ from incident.core.clock import as_utc, fmt_local, incident_now, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
 from incident.core.rivers import geodesic_m
-from incident.core.store.tables import Assignment, SamplingRound
+from incident.core.store.tables import Assignment, SamplingRound, row_id
 from incident.sampling.crews import KitCheck, eligibility, list_crews, set_status
 from incident.sampling.layout import ProposedPoint
 from incident.sampling.plans import plan_view
@@ -376,7 +376,7 @@ def dispatch(session: Session, plan: AssignmentPlan, *, actor: str) -> list[Assi
         if line.point_id is None:
             raise UserError(f"point {line.point} is not stored", fix="re-run the assignment")
         row = Assignment(
-            incident_id=inc.id,  # type: ignore[arg-type]
+            incident_id=row_id(inc),
             crew_id=line.crew_id,
             point_id=line.point_id,
             round_id=next_round.id if next_round else None,
@@ -420,8 +420,8 @@ def current_assignments(session: Session, code: str) -> dict[str, tuple[str, flo
     rows = session.exec(
         select(Assignment, Crew, SamplingPoint)
         .where(Assignment.incident_id == inc.id, col(Assignment.status).in_(("assigned", "on_site")))
-        .join(Crew, Crew.id == Assignment.crew_id)
-        .join(SamplingPoint, SamplingPoint.id == Assignment.point_id)
+        .join(Crew, col(Crew.id) == col(Assignment.crew_id))
+        .join(SamplingPoint, col(SamplingPoint.id) == col(Assignment.point_id))
         .order_by(col(Assignment.created_at))
     ).all()
     for a, crew, point in rows:

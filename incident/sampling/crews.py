@@ -27,6 +27,7 @@ from incident.core.store.tables import (
     Kit,
     Qualification,
     Responder,
+    row_id,
 )
 
 STATUSES = ("available", "assigned", "out_of_service")
@@ -106,7 +107,7 @@ def crew_info(
     members = []
     rows = session.exec(
         select(Responder)
-        .join(CrewMember, CrewMember.responder_id == Responder.id)
+        .join(CrewMember, col(CrewMember.responder_id) == col(Responder.id))
         .where(CrewMember.crew_id == crew.id)
     ).all()
     leader = session.get(Responder, crew.leader_id) if crew.leader_id else None
@@ -127,7 +128,7 @@ def crew_info(
         ).first()
         checked = as_utc(ci.at) if ci else None
     return CrewInfo(
-        id=crew.id,  # type: ignore[arg-type]
+        id=row_id(crew),
         name=crew.name,
         leader=leader.name if leader else "",
         leader_phone=leader.phone if leader else "",
@@ -179,7 +180,7 @@ def set_status(
     at = as_utc(at or utcnow())
     previous = crew.status
     change = CrewStatusChange(
-        crew_id=crew.id,  # type: ignore[arg-type]
+        crew_id=row_id(crew),
         incident_id=inc.id if inc else None,
         status=status,
         at=at,
@@ -241,8 +242,8 @@ def check_in(
             fix=f"set it available first: `incident crew status {crew.name!r} available`",
         )
     row = CheckIn(
-        incident_id=inc.id,  # type: ignore[arg-type]
-        crew_id=crew.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
+        crew_id=row_id(crew),
         at=as_utc(at or utcnow()),
         leader=leader or info.leader,
         headcount=headcount if headcount is not None else info.headcount,

@@ -23,7 +23,7 @@ from incident.core.errors import UserError
 from incident.core.incidents import get_incident
 from incident.core.networks import load_network
 from incident.core.rivers import RiverNetworkData
-from incident.core.store.tables import Incident, PlanRevision, SamplingPoint
+from incident.core.store.tables import Incident, PlanRevision, SamplingPoint, row_id
 from incident.plume import IncidentForecast
 from incident.sampling.layout import (
     PlanSettings,
@@ -157,7 +157,7 @@ def _from_row(row: SamplingPoint, net: RiverNetworkData | None) -> ProposedPoint
 
 
 def _info(rev: PlanRevision) -> RevisionInfo:
-    return RevisionInfo(rev.id, rev.revision, rev.created_at, rev.created_by, rev.reason)  # type: ignore[arg-type]
+    return RevisionInfo(row_id(rev), rev.revision, rev.created_at, rev.created_by, rev.reason)
 
 
 def _latest(session: Session, incident_id: int) -> PlanRevision | None:
@@ -181,10 +181,10 @@ def _write_revision(
     summary: str,
     payload: dict,
 ) -> PlanRevision:
-    last = _latest(session, inc.id)  # type: ignore[arg-type]
+    last = _latest(session, row_id(inc))
     number = 1 if last is None else last.revision + 1
     rev = PlanRevision(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         revision=number,
         created_at=utcnow(),
         created_by=actor,
@@ -196,7 +196,7 @@ def _write_revision(
     session.add(rev)
     session.flush()
     for p in sorted(points, key=lambda p: number_key(p.number)):
-        session.add(_to_row(p, rev.id))  # type: ignore[arg-type]
+        session.add(_to_row(p, row_id(rev)))
     session.flush()
     log.append(
         session,
@@ -278,7 +278,7 @@ def propose_plan(
 ) -> tuple[PlanView, Proposal]:
     """Write revision 1 of the plan from the forecast. Refused if a plan exists."""
     inc = get_incident(session, code)
-    last = _latest(session, inc.id)  # type: ignore[arg-type]
+    last = _latest(session, row_id(inc))
     if last is not None:
         raise UserError(
             f"incident {inc.code} already has a plan (revision {last.revision}); numbers must not change",

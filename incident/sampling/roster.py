@@ -18,7 +18,7 @@ from incident.core.datafiles import (
     tables_of,
 )
 from incident.core.errors import UserError
-from incident.core.store.tables import Crew, CrewMember, Equipment, Kit, Qualification, Responder
+from incident.core.store.tables import Crew, CrewMember, Equipment, Kit, Qualification, Responder, row_id
 
 
 def load_roster(session: Session, path: str | Path, *, actor: str) -> dict[str, int]:
@@ -43,7 +43,7 @@ def load_roster(session: Session, path: str | Path, *, actor: str) -> dict[str, 
         for q in tables_of(entry, "qualifications", where):
             session.add(
                 Qualification(
-                    responder_id=person.id,
+                    responder_id=row_id(person),
                     kind=require(q, "kind", str, where),
                     certificate_no=optional(q, "certificate_no", str, where, ""),
                     expires_on=parse_day(q.get("expires_on"), where=f"{where} qualification"),
@@ -100,7 +100,7 @@ def load_roster(session: Session, path: str | Path, *, actor: str) -> dict[str, 
                     where=where,
                     fix="use keys from [[responder]]",
                 )
-            session.add(CrewMember(crew_id=crew.id, responder_id=keys[member].id))
+            session.add(CrewMember(crew_id=row_id(crew), responder_id=row_id(keys[member])))
         crews += 1
     log.append(
         session,
