@@ -19,8 +19,16 @@ def _isolate(tmp_path, monkeypatch):
     monkeypatch.setenv("INCIDENT_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("INCIDENT_DB", raising=False)
     monkeypatch.setenv("INCIDENT_USER", "tester")
+    monkeypatch.setenv("INCIDENT_KEYRING", "0")
+    monkeypatch.delenv("INCIDENT_PASSPHRASE", raising=False)
     set_language("en")
+    from incident.cli import context
+    from incident.core import signing
+
+    signing.login(None)
+    context._acting_installed.clear()
     yield
+    signing.login(None)
     set_language("en")
 
 
@@ -88,3 +96,19 @@ def pg_url():
             pytest.fail("INCIDENT_TEST_PG_URL is not set in CI: .ci/run must start PostgreSQL")
         pytest.skip("INCIDENT_TEST_PG_URL not set (start PostgreSQL as .ci/run does)")
     return url
+
+
+@pytest.fixture
+def people(engine):
+    """The cast of tests/identities.py registered in ``engine`` (signing on): name -> Person."""
+    from tests.identities import register
+
+    return register(engine)
+
+
+@pytest.fixture
+def demo_people(demo_engine):
+    """The same cast registered in the demo store."""
+    from tests.identities import register
+
+    return register(demo_engine)

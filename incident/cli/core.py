@@ -12,7 +12,12 @@ def register(sub) -> None:
     p = sub.add_parser("tui", help="open the terminal UI (the default when no command is given)")
     p.add_argument("incident", nargs="?", help="incident code to open (default: the newest real incident)")
     p.add_argument("--no-demo", action="store_true", help="do not load the demo into an empty database")
-    p.set_defaults(handler=cmd_tui)
+    p.add_argument(
+        "--login",
+        action="store_true",
+        help="ask for an account name and passphrase first (what `incident serve` runs in each browser tab)",
+    )
+    p.set_defaults(handler=cmd_tui, stream_output=True)
 
     p = sub.add_parser("list", help="list incidents (real ones; --exercises for drills)")
     p.add_argument("--exercises", action="store_true", help="list exercise incidents instead of real ones")
@@ -32,6 +37,10 @@ def register(sub) -> None:
         "--lat", type=float, help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)"
     )
     p.add_argument("--lon", type=float, help="source longitude, WGS84 decimal degrees")
+    p.add_argument(
+        "--reach", help="source reach id on the river, e.g. M03 (with --km; instead of --lat/--lon)"
+    )
+    p.add_argument("--km", type=float, help="source river km on that reach, e.g. 45.0")
     p.add_argument("--substance", help="parameter key, e.g. cadmium, nitrobenzene")
     p.add_argument(
         "--class",
@@ -77,6 +86,10 @@ def register(sub) -> None:
 def cmd_tui(args) -> int:
     settings = settings_from(args)
     engine = engine_from(args)
+    if getattr(args, "login", False):
+        settings.user = login_prompt(engine)
+    else:
+        _unlock_before_the_screen(engine)
     code = getattr(args, "incident", None)
     if code is None and not getattr(args, "no_demo", False):
         from incident.demo import ensure_demo
@@ -87,6 +100,56 @@ def cmd_tui(args) -> int:
     app = make_app(engine=engine, settings=settings, incident_code=code)
     app.run()
     return app.return_code or 0
+
+
+def _unlock_before_the_screen(engine) -> None:
+    """Once the screen is drawn nobody can type a passphrase: unlock the key now if the store signs."""
+    from incident.core import signing
+    from incident.core.errors import UserError
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine) as s:
+        enabled = signing.enabled(s)
+    if enabled and signing.current() is None:
+        raise UserError(
+            "errors.login.no_key_here",
+            where="incident tui",
+            fix="log in first: `incident login NAME` (or ask a team lead for an account)",
+        )
+
+
+def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
+    """Ask for an account and unlock its key (served sessions): returns the person's name."""
+    from incident.core import keystore, signing
+    from incident.core.clock import utcnow
+    from incident.core.errors import UserError
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine) as s:
+        reg = signing.registry(s)
+    if not reg.accounts:
+        raise UserError(
+            "errors.login.no_accounts",
+            where="incident serve",
+            fix="create the first account on the server: `incident account add NAME --role team_lead`",
+        )
+    last: UserError | None = None
+    for _ in range(attempts):
+        name = " ".join(read("account: ").split())
+        try:
+            person = keystore.unlock(name)
+        except UserError as exc:
+            last = exc
+            print(exc.problem, file=sys.stderr)
+            continue
+        account = reg.get(person.name)
+        if account is None or reg.key_at(person.name, person.key_id, utcnow()) is None:
+            last = UserError("errors.login.no_active_key", name=name)
+            print(last.problem, file=sys.stderr)
+            continue
+        signing.login(person)
+        return account.name
+    raise last or UserError("errors.login.failed")
 
 
 def _incident_row(inc) -> dict:
@@ -120,6 +183,8 @@ def cmd_show(args) -> int:
     with session_scope(engine_from(args)) as s:
         inc = get_incident(s, args.incident)
         data = _incident_row(inc) | {
+            "source_lat": inc.source_lat,
+            "source_lon": inc.source_lon,
             "medium": inc.medium,
             "pollutant_class": inc.pollutant_class,
             "release_start": inc.release_start,
@@ -159,6 +224,8 @@ def cmd_new(args) -> int:
                 river_network_id=net_row.id,
                 source_lat=args.lat,
                 source_lon=args.lon,
+                source_reach=args.reach,
+                source_km=args.km,
                 substance=args.substance,
                 pollutant_class=args.pollutant_class,
                 mass_kg=args.mass_kg,

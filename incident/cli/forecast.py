@@ -115,7 +115,9 @@ def cmd_forecast(args) -> int:
     if sys.stderr.isatty():
         print("\r" + " " * 20 + "\r", end="", file=sys.stderr)
     if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+        from incident.core.files import atomic_writer
+
+        with atomic_writer(args.csv, newline="", what="forecast CSV") as fh:
             writer = csv.writer(fh)
             writer.writerow(["time_h"] + [p.label for p in fc.points])
             for k, t in enumerate(fc.times_h):
@@ -130,7 +132,9 @@ def cmd_forecast(args) -> int:
                 fix="add --profile-csv out.csv",
             )
         profile = fsvc.profile_rows(fc, network, args.profile_at)
-        with open(args.profile_csv, "w", newline="", encoding="utf-8") as fh:
+        from incident.core.files import atomic_writer
+
+        with atomic_writer(args.profile_csv, newline="", what="profile CSV") as fh:
             writer = csv.DictWriter(fh, fieldnames=["time_h", "reach", "km", "conc_mg_l"])
             writer.writeheader()
             writer.writerows(profile)

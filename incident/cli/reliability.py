@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from pathlib import Path
 
 from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, table
@@ -24,6 +25,13 @@ def register(sub) -> None:
         "--head",
         metavar="SEQ:HASH",
         help="a chain head recorded elsewhere (an export or backup header); checks it is still in the chain",
+    )
+    p.add_argument(
+        "--sealed",
+        action="append",
+        metavar="FILE",
+        help="a seal file (`incident seal`, report releases): proves the chain still passes through "
+        "every sealed head and that each seal is genuinely signed (repeat for several files)",
     )
     add_json(p)
     p.set_defaults(handler=cmd_verify)
@@ -47,8 +55,9 @@ def register(sub) -> None:
         "serve",
         help="serve the terminal UI in a web browser (textual-serve), on this machine only by default",
         description="Each browser tab runs its own `incident tui` process on the same database. "
-        "Listens on 127.0.0.1 unless --public; put it behind an authenticating reverse proxy "
-        "(see docs/serve.md) before anyone else can reach it.",
+        "Each session asks for an account and its passphrase (the same accounts as the CLI: "
+        "`incident account add`) and acts as that person. Listens on 127.0.0.1 unless --public; "
+        "beyond this machine put it behind a TLS reverse proxy (docs/serve.md).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -59,7 +68,7 @@ def register(sub) -> None:
     )
     p.add_argument("--public-url", help="URL the browser uses when behind a reverse proxy")
     p.add_argument("incident_code", nargs="?", metavar="INCIDENT", help="incident to open in each session")
-    p.set_defaults(handler=cmd_serve)
+    p.set_defaults(handler=cmd_serve, stream_output=True)
 
 
 # ---------------------------------------------------------------- verify
@@ -86,8 +95,13 @@ def cmd_verify(args) -> int:
         raise UserError(
             "--head needs an incident code", where="--head", fix="incident verify CODE --head SEQ:HASH"
         )
+    sealed = None
+    if args.sealed:
+        from incident.evidence import read_seal_file
+
+        sealed = [seal for path in args.sealed for seal in read_seal_file(path)]
     with session_scope(engine_from(args)) as s:
-        report = verify(s, args.incident, head=head)
+        report = verify(s, args.incident, head=head, sealed=sealed)
     if args.json:
         as_json(report.as_dict())
         return 0 if report.ok else 1
@@ -112,6 +126,13 @@ def cmd_verify(args) -> int:
         print(f"{len(report.problems)} problems:")
         for p in report.problems:
             print(f"- {p.render()}")
+    print(f"signed entries: {report.signed}; legacy unsigned: {report.legacy_unsigned}")
+    if report.seals_checked:
+        print(f"sealed heads checked: {report.seals_checked}")
+    for gap in report.protection_gaps:
+        print(f"protection gap: {gap.render()}")
+    for note in report.notes:
+        print(f"note: {note}")
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0 if report.ok else 1
@@ -153,6 +174,9 @@ def cmd_backup_import(args) -> int:
 # ---------------------------------------------------------------- serve
 
 
+SERVE_TEMPLATES = Path(__file__).resolve().parent / "serve"
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -173,9 +197,8 @@ def tui_command(args) -> str:
 
     settings = settings_from(args)
     parts = [sys.executable, "-m", "incident", "--db", settings.db_url, "--lang", settings.lang]
-    if getattr(args, "user", None):
-        parts += ["--user", args.user]
-    parts += ["tui"]
+    # never the operator's --user: each browser session logs in with its own account
+    parts += ["tui", "--login"]
     if getattr(args, "incident_code", None):
         parts.append(args.incident_code)
     return shlex.join(parts)
@@ -201,15 +224,29 @@ def build_server(args):
         from textual_serve.server import Server
     except ImportError as exc:  # pragma: no cover - depends on install
         raise UserError(
-            "textual-serve is not installed", where="incident serve", fix="pip install 'incident[serve]'"
+            "textual-serve is not installed",
+            where="incident serve",
+            fix="pip install -e . (it is a dependency)",
         ) from exc
-    engine_from(args)  # open (and upgrade) the database once, before any session starts
+    engine = engine_from(args)  # open (and upgrade) the database once, before any session starts
+    from incident.core import signing
+    from incident.core.store.engine import session_scope
+
+    with session_scope(engine) as s:
+        if not signing.registry(s).accounts:
+            raise UserError(
+                "errors.login.serve_needs_accounts",
+                where="incident serve",
+                fix="create the first account: `incident account add NAME --role team_lead`",
+            )
     return Server(
         tui_command(args),
         host=args.host,
         port=args.port,
         title="incident",
         public_url=args.public_url,
+        # our page template: textual-serve's, with the web font served locally (offline)
+        templates_path=SERVE_TEMPLATES,
     )
 
 

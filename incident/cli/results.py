@@ -19,6 +19,10 @@ from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, emit, table
 from incident.core.errors import UserError
 
+#: a result identical to one entered this many minutes earlier is taken for a retry (not stored
+#: without --again): the first reply was lost, the command was typed again
+DUPLICATE_WINDOW_MIN = 30
+
 # ---------------------------------------------------------------- parser
 
 
@@ -73,6 +77,12 @@ def register(sub) -> None:
     a = rsub.add_parser("add", help="log a result for a sample (every field checked, nothing guessed)")
     a.add_argument("sample", help="sample label ID")
     _result_fields(a, required=True)
+    a.add_argument(
+        "--again",
+        action="store_true",
+        help=f"store it even if the same result was entered in the last {DUPLICATE_WINDOW_MIN} minutes "
+        "(a repeat measurement)",
+    )
     add_json(a)
     a.set_defaults(handler=cmd_result_add)
     c = rsub.add_parser("correct", help="replace a result by a new one (the old one is kept)")
@@ -356,8 +366,42 @@ def cmd_result_add(args) -> int:
         sample = get_sample(s, args.sample, where="SAMPLE")
         code = s.get(Incident, sample.incident_id).code
         view = add_result(s, code, _input_from_args(args), actor=settings.user)
+        if not getattr(args, "again", False):
+            _refuse_duplicate(s, view.id)  # in the same transaction: refused means not stored
     _print_view(args, view)
     return 0
+
+
+def _refuse_duplicate(session, result_id: int) -> None:
+    """Refuse a result identical to one of the same sample entered a few minutes before."""
+    from datetime import timedelta
+
+    from sqlmodel import col, select
+
+    from incident.core.clock import as_utc, fmt_local
+    from incident.core.store.tables import Result
+
+    new = session.get(Result, result_id)
+    same = [
+        Result.sample_id == new.sample_id,
+        Result.parameter == new.parameter,
+        Result.id != new.id,
+        col(Result.corrects_id).is_(None),
+    ]
+    for r in session.exec(select(Result).where(*same).order_by(col(Result.id).desc())):
+        fields = ("value", "value_high", "detected", "unit", "detection_limit", "method", "kind")
+        if any(getattr(r, f) != getattr(new, f) for f in fields):
+            continue
+        age = as_utc(new.entered_at) - as_utc(r.entered_at)
+        if timedelta(0) <= age <= timedelta(minutes=DUPLICATE_WINDOW_MIN):
+            minutes = int(age.total_seconds() // 60)
+            raise UserError(
+                f"the same result is already stored: #{r.id}, entered {minutes} min ago "
+                f"({fmt_local(r.entered_at)}) by {r.entered_by}; not stored twice",
+                where=f"result add {r.parameter}",
+                fix="if the first reply was lost, nothing needs doing (`incident results CODE --all`); "
+                f"for a repeat measurement add --again; to change #{r.id} use `incident result correct {r.id}`",
+            )
 
 
 def cmd_result_correct(args) -> int:
@@ -569,23 +613,32 @@ def cmd_terminate_check(args) -> int:
             actor=settings.user,
             lang=settings.lang,
         )
+    markdown = check.markdown
+    if check.is_exercise and not markdown.startswith("EXERCISE"):
+        markdown = f"EXERCISE — {check.code} — not a real incident\n\n" + markdown
+    out = None
     if args.out:
-        Path(args.out).write_text(check.markdown, encoding="utf-8")
+        from incident.core.files import atomic_write
+        from incident.core.incidents import exercise_path
+
+        out = exercise_path(args.out, check.is_exercise)
+        atomic_write(out, markdown, what="proposal")
     if args.json:
         as_json(
             {
                 "code": check.code,
+                "exercise": check.is_exercise,
                 "proposable": check.proposable,
                 "rule": check.rule,
                 "parameters": check.parameters,
                 "points": [e.__dict__ for e in check.points],
-                "markdown": check.markdown,
+                "markdown": markdown,
             }
         )
     else:
-        print(check.markdown)
-        if args.out:
-            print(f"proposal written to {args.out}")
+        print(markdown)
+        if out:
+            print(f"proposal written to {out}")
     return 0 if check.proposable else 1
 
 

@@ -19,6 +19,10 @@ LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 
 _now_provider: Callable[[], datetime] | None = None
 
+#: How far ahead of "now" a typed time may be (clock skew between devices). An alert,
+#: a sampling or a measurement time beyond it is a typo (a wrong year, day or AM/PM).
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
 
 def utcnow() -> datetime:
     """Aware UTC with microseconds (what the store keeps)."""
@@ -170,3 +174,67 @@ def parse_local(text: str, *, where: str = "time") -> datetime:
             where=where,
             fix="check the year: write it as YYYY-MM-DD HH:MM, e.g. 2026-07-01 10:00",
         ) from None
+
+
+def refuse_future(at: datetime, *, now: datetime | None = None, where: str, what: str) -> None:
+    """Refuse a typed time more than :data:`FUTURE_TOLERANCE` after ``now`` (default: UTC now)."""
+    from incident.core.errors import UserError
+
+    now = as_utc(now or utcnow())
+    if as_utc(at) > now + FUTURE_TOLERANCE:
+        ahead = as_utc(at) - now
+        raise UserError(
+            "errors.time.future",
+            what=what,
+            at=fmt_local(at),
+            ahead=_span(ahead),
+            now=fmt_local(now),
+            where=where,
+            fix="give the local time (UTC+8) it happened; check the year, the day and AM/PM",
+        )
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    if hours >= 48:
+        return f"{hours / 24:.0f} days"
+    if hours >= 1:
+        return f"{hours:.1f} h"
+    return f"{hours * 60:.0f} min"
+
+
+def fmt_span(minutes: float) -> str:
+    """A duration as people say it: 45m, 3h20, 2d 4h."""
+    whole = abs(int(round(minutes)))
+    if whole < 60:
+        return f"{whole}m"
+    if whole < 48 * 60:
+        return f"{whole // 60}h{whole % 60:02d}"
+    return f"{whole // 1440}d {whole % 1440 // 60}h"
+
+
+def fmt_when(at: datetime | None, now: datetime | None = None, *, relative: bool = True) -> str:
+    """Wall-clock time on screens: HH:MM today, MM-DD HH:MM on another day (another year: the
+    full date), with the relative time beside it ("in 3h20" / "45m ago"), in the user's language.
+
+    ``now`` is the incident's "now" (the exercise clock in a drill); default: real now.
+    """
+    from incident.core.i18n import t
+
+    if at is None:
+        return "—"
+    now = as_utc(now) if now is not None else utcnow()
+    local, today = to_local(at), to_local(now)
+    if local.date() == today.date():
+        text = local.strftime("%H:%M")
+    elif local.year == today.year:
+        text = local.strftime("%m-%d %H:%M")
+    else:
+        text = local.strftime("%Y-%m-%d %H:%M")
+    if not relative:
+        return text
+    minutes = (as_utc(at) - now).total_seconds() / 60
+    if abs(minutes) < 1:
+        return f"{text} ({t('clock.now')})"
+    key = "clock.in" if minutes > 0 else "clock.ago"
+    return f"{text} ({t(key, span=fmt_span(minutes))})"

@@ -26,13 +26,37 @@ def default_db_url(data_dir: Path | None = None) -> str:
     return f"sqlite:///{data_dir / 'incident.sqlite'}"
 
 
+def _env_seconds(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        from incident.core.errors import UserError
+
+        raise UserError("errors.faults.env_seconds", where=name, name=name, raw=raw)
+    return value
+
+
+def default_user() -> str:
+    """$INCIDENT_USER, else the person logged in on this machine (`incident login`), else $USER."""
+    if os.environ.get("INCIDENT_USER"):
+        return os.environ["INCIDENT_USER"]
+    from incident.core.keystore import logged_in_name
+
+    return logged_in_name() or os.environ.get("USER") or "responder"
+
+
 @dataclass
 class Settings:
     db_url: str = field(default_factory=lambda: os.environ.get("INCIDENT_DB") or default_db_url())
     lang: str = field(default_factory=lambda: os.environ.get("INCIDENT_LANG", "en"))
-    user: str = field(
-        default_factory=lambda: os.environ.get("INCIDENT_USER") or os.environ.get("USER") or "responder"
-    )
+    user: str = field(default_factory=lambda: default_user())
+    #: seconds a write waits for another program holding the store (None: the engine's default, 30 s)
+    lock_timeout_s: float | None = field(default_factory=lambda: _env_seconds("INCIDENT_LOCK_TIMEOUT"))
 
     def __post_init__(self) -> None:
         if self.lang not in SUPPORTED_LANGS:
@@ -43,5 +67,16 @@ class Settings:
                 where="--lang / INCIDENT_LANG",
                 fix=f"use one of: {', '.join(SUPPORTED_LANGS)}",
             )
+        if self.lock_timeout_s is not None and self.lock_timeout_s < 0:
+            from incident.core.errors import UserError
+
+            raise UserError(
+                "errors.faults.negative_lock_timeout",
+                where="--lock-timeout",
+                seconds=f"{self.lock_timeout_s:g}",
+            )
         if self.db_url.startswith("sqlite:///"):
-            Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # a read-only disk: opening the store says what is wrong

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from incident.core import log
-from incident.core.clock import utcnow
+from incident.core import accounts, log
+from incident.core.clock import as_utc, refuse_future, utcnow
 from incident.core.errors import UserError
 from incident.core.networks import load_network
 from incident.core.store.tables import Incident
@@ -29,6 +30,8 @@ class NewIncident:
     is_exercise: bool = False
     source_lat: float | None = None
     source_lon: float | None = None
+    source_reach: str | None = None  # or a reach and km on the river instead of lat/lon
+    source_km: float | None = None
     substance: str | None = None
     pollutant_class: str | None = None
     mass_kg: float | None = None
@@ -55,6 +58,12 @@ def _check_numbers(spec: NewIncident) -> None:
                 where=name,
                 fix=f"give WGS84 decimal degrees between {low:g} and {high:g} (e.g. 24.68539, 109.32543)",
             )
+    if (spec.source_reach is None) != (spec.source_km is None):
+        raise UserError("errors.incident.reach_km_pair", field="source_reach")
+    if spec.source_km is not None and not math.isfinite(spec.source_km):
+        raise UserError("errors.incident.km_not_number", field="source_km", km=repr(spec.source_km))
+    if spec.source_reach is not None and spec.source_lat is not None:
+        raise UserError("errors.incident.reach_and_latlon", field="source_lat")
     if (spec.source_lat is None) != (spec.source_lon is None):
         raise UserError(
             "only one of latitude and longitude is given",
@@ -91,7 +100,9 @@ def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incid
             fix="give the amount lost as a positive number of kilograms (0 if unknown)",
         )
     _check_numbers(spec)
+    accounts.require(session, "incident.open")
     now = utcnow()
+    refuse_future(spec.alert_at, now=now, where="alert_at", what="the alert time")
     prefix = "EX" if spec.is_exercise else "INC"
     row = Incident(
         code=_next_code(session, prefix, spec.alert_at.year),
@@ -109,6 +120,14 @@ def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incid
                 fix="check the coordinates are WGS84 decimal degrees (GPS, not GCJ-02 map coordinates)",
             )
         row.source_reach, row.source_km, row.source_offset_m = snap.reach_id, snap.km, snap.distance_off_m
+    if spec.source_reach is not None and spec.source_km is not None:
+        if spec.river_network_id is None:
+            raise UserError("errors.incident.reach_needs_river", field="river")
+        net = load_network(session, spec.river_network_id)
+        reach = net.reach(spec.source_reach)  # refuses an unknown reach, naming the known ones
+        offset = net.offset_for_km(reach.reach_id, spec.source_km)  # refuses a km off the reach
+        row.source_lat, row.source_lon = net.point_at(reach.reach_id, offset)
+        row.source_reach, row.source_km, row.source_offset_m = reach.reach_id, spec.source_km, 0.0
     if row.release_start is None:
         row.release_start = spec.alert_at
     session.add(row)
@@ -150,3 +169,121 @@ def get_incident(session: Session, code_or_id: str | int) -> Incident:
     if row is None:
         raise UserError(f"no incident {code_or_id!r}", fix="run `incident list` to see incident codes")
     return row
+
+
+# ---------------------------------------------------------------- exercises: marked exports, read-only after ENDEX
+
+EXERCISE_FILE_MARK = "EXERCISE"
+
+
+def exercise_path(path: str | Path, is_exercise: bool) -> Path:
+    """The file an export of an exercise is written to: its name carries EXERCISE (prefixed when missing)."""
+    p = Path(path)
+    if is_exercise and EXERCISE_FILE_MARK not in p.name.upper():
+        return p.with_name(f"{EXERCISE_FILE_MARK}-{p.name}")
+    return p
+
+
+def refuse_if_ended(inc: Incident, action: str) -> None:
+    """After ENDEX an exercise is read-only: ``action`` (dispatch, a result, a plan change...) is refused."""
+    if inc.is_exercise and inc.status == "closed":
+        raise UserError(
+            f"exercise {inc.code} has ended (ENDEX): it is read-only, {action} refused",
+            where=inc.code,
+            fix="exports and the after-action report still work; start a new drill to play again",
+        )
+
+
+@dataclass(frozen=True)
+class Pollutant:
+    key: str  # the parameter key results use (nitrobenzene, cadmium...)
+    name: str
+    name_zh: str
+    pollutant_class: str  # heavy_metal | organic | oil | other: picks the playbook
+
+
+def pollutants() -> list[Pollutant]:
+    """The pollutants a new incident can name (incident/data/pollutants.toml), in file order."""
+    from pathlib import Path
+
+    from incident.core.datafiles import read_toml
+
+    data = read_toml(Path(__file__).resolve().parent.parent / "data" / "pollutants.toml")
+    return [
+        Pollutant(key, v.get("name", key), v.get("name_zh", v.get("name", key)), v.get("class", "other"))
+        for key, v in data.items()
+        if isinstance(v, dict)
+    ]
+
+
+SPILL_FIELDS = ("mass_kg", "release_start", "release_duration_h")
+
+
+@dataclass(frozen=True)
+class SpillVersion:
+    version: int  # 1 = as opened; each amendment adds one
+    before: dict  # mass_kg, release_start, release_duration_h
+    after: dict
+
+
+def spill_of(inc: Incident) -> dict:
+    out = {name: getattr(inc, name) for name in SPILL_FIELDS}
+    if out["release_start"] is not None:
+        out["release_start"] = as_utc(out["release_start"])
+    return out
+
+
+def spill_version(session: Session, code: str) -> int:
+    """1 for the spill as reported when the incident was opened, +1 per amendment (from the log)."""
+    from incident.core.store.tables import LogEntry
+
+    inc = get_incident(session, code)
+    n = session.exec(
+        select(func.count())
+        .select_from(LogEntry)
+        .where(LogEntry.chain == log.incident_chain(inc.code), LogEntry.kind == "incident.spill_amended")
+    ).one()
+    return int(n) + 1
+
+
+def amend_spill(
+    session: Session,
+    code: str,
+    *,
+    mass_kg: float | None,
+    release_start: datetime | None,
+    release_duration_h: float | None,
+    reason: str,
+    actor: str,
+) -> SpillVersion:
+    """A new version of what was spilled, when and for how long: the first reported mass is
+    always a guess. The incident keeps the newest values; the log keeps every version
+    (before and after, with the reason), so nothing is overwritten silently."""
+    inc = get_incident(session, code)
+    if not reason.strip():
+        raise UserError("errors.spill.no_reason", field="reason")
+    spec = NewIncident(
+        title=inc.title, alert_at=inc.alert_at, mass_kg=mass_kg, release_duration_h=release_duration_h
+    )
+    _check_numbers(spec)
+    before = spill_of(inc)
+    start = release_start or inc.release_start
+    after = {"mass_kg": mass_kg, "release_start": as_utc(start) if start is not None else None}
+    after["release_duration_h"] = release_duration_h
+    if after == before:
+        raise UserError("errors.spill.unchanged", field="mass_kg")
+    version = spill_version(session, code) + 1
+    for name, value in after.items():
+        setattr(inc, name, value)
+    session.add(inc)
+    session.flush()
+    log.append(
+        session,
+        chain=log.incident_chain(inc.code),
+        actor=actor,
+        kind="incident.spill_amended",
+        incident_id=inc.id,
+        summary=f"Spill amended to version {version}: {reason.strip()}",
+        payload={"version": version, "before": before, "after": after, "reason": reason.strip()},
+    )
+    return SpillVersion(version, before, after)

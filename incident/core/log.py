@@ -23,7 +23,9 @@ from typing import Any
 from sqlalchemy import func, text
 from sqlmodel import Session, SQLModel, col, select
 
+from incident.core import signing
 from incident.core.clock import as_utc, utcnow
+from incident.core.errors import UserError
 from incident.core.store.tables import LogEntry
 
 GENESIS_HASH = "0" * 64
@@ -102,13 +104,56 @@ def append(
     incident_id: int | None = None,
     position: str = "",
     at: datetime | None = None,
+    registering: bool = False,
 ) -> LogEntry:
-    """Append one entry to ``chain`` inside the caller's transaction."""
+    """Append one entry to ``chain`` inside the caller's transaction, signed by its author.
+
+    The author is :func:`signing.current` (the logged-in person); their name is
+    the entry's actor. Once signing is enabled in this store (an account
+    exists), an entry nobody signs is refused, as is one signed with a key not
+    registered for its author now (``registering``: the key is registered by
+    this very entry, the first account's self-signed registration). Time moves
+    forward: an entry dated more than ``CLOCK_SKEW`` before the previous one of
+    its chain is refused (``at`` is for the app's own replays and tests; typed
+    times are checked against the future where they are entered).
+    """
     _lock_chain(session, chain)
     last = head(session, chain)
     seq = 1 if last is None else last.seq + 1
     prev = GENESIS_HASH if last is None else last.hash
-    at = as_utc(at or utcnow())
+    now = utcnow()
+    at = as_utc(at or now)
+    if last is not None and at < as_utc(last.at) - signing.CLOCK_SKEW:
+        raise UserError(
+            "errors.log.backdated",
+            at=at.isoformat(),
+            chain=chain,
+            seq=last.seq,
+            prev=as_utc(last.at).isoformat(),
+            skew=f"{signing.CLOCK_SKEW.total_seconds() / 60:g}",
+            where=f"log {chain}",
+            fix="record when it happened in the entry's text; check this device's clock",
+        )
+    person = signing.current()
+    if person is None and kind not in signing.SYSTEM_KINDS and signing.enabled(session):
+        raise UserError(
+            "errors.log.nobody",
+            where=kind,
+            fix="log in first: `incident login NAME` (tests: signing.acting_as(person))",
+        )
+    if person is not None and not registering:
+        if signing.registry(session).key_at(person.name, person.key_id, now) is None:
+            raise UserError(
+                "errors.log.key_not_registered",
+                name=person.name,
+                key=person.key_id,
+                where=kind,
+                fix="ask a team lead to register you: `incident account add NAME --role ...`, "
+                "or log in with your current key",
+            )
+        actor = person.name
+    if person is not None and registering:
+        actor = person.name
     payload_json = canonical_json(payload or {})
     entry = LogEntry(
         chain=chain,
@@ -134,6 +179,9 @@ def append(
             payload_json=payload_json,
         ),
     )
+    if person is not None:
+        entry.signer, entry.key_id = person.name, person.key_id
+        entry.signature = person.sign(signing.entry_message(entry.hash, person.name, person.key_id))
     session.add(entry)
     session.flush()
     return entry

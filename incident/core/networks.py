@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core.clock import utcnow
 from incident.core.rivers import RiverNetworkData, parse_river
-from incident.core.store.tables import Incident, Reach, Receptor, RiverNetwork
+from incident.core.store.tables import Incident, Reach, Receptor, RiverNetwork, row_id
 
 
 def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
@@ -66,6 +66,41 @@ def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
         )
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class ReachChoice:
+    reach_id: str
+    name: str
+    km_start: float
+    km_end: float
+
+
+@dataclass(frozen=True)
+class NetworkChoice:
+    id: int
+    name: str
+    name_zh: str | None
+    reaches: tuple[ReachChoice, ...]  # upstream first
+
+
+def list_networks(session: Session) -> list[NetworkChoice]:
+    """The river networks in the store, each with its reaches and their km: what a new incident picks."""
+    out = []
+    for row in session.exec(select(RiverNetwork).order_by(col(RiverNetwork.id))):
+        net = load_network(session, row_id(row))
+        out.append(
+            NetworkChoice(
+                row_id(row),
+                row.name,
+                row.name_zh,
+                tuple(
+                    ReachChoice(r.reach_id, r.name, r.km_start, r.km_start + r.length_m / 1000)
+                    for r in net.reaches
+                ),
+            )
+        )
+    return out
 
 
 @lru_cache(maxsize=16)

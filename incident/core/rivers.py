@@ -502,6 +502,9 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
         raise ValidationErrors(source, problems)
 
     ordered = _measure(reaches, by_id)
+    _check_lengths(ordered, source, problems)
+    if problems:
+        raise ValidationErrors(source, problems)
     _check_connections(ordered, by_id, source, problems)
     network = RiverNetworkData(
         name=str(doc.get("name") or Path(source).stem),
@@ -576,6 +579,30 @@ def _check_topology(
                 fix="connect every reach but one to a downstream reach",
             )
         )
+
+
+#: A reach shorter than this (its drawn line) is a digitising slip: repeated vertices.
+MIN_REACH_GEOMETRY_M = 1.0
+
+
+def _check_lengths(reaches: list[ReachData], source: str, problems: list[UserError]) -> None:
+    """Refuse a reach whose line has (almost) no length or whose length is not finite."""
+    for r in reaches:
+        where = f"{source}: feature {r.index} (id {r.reach_id})"
+        if not (math.isfinite(r.geometry_length_m) and math.isfinite(r.length_m)):
+            problems.append(
+                UserError("errors.river.length_not_finite", where=where, fix="check its coordinates")
+            )
+        elif r.geometry_length_m < MIN_REACH_GEOMETRY_M:
+            problems.append(
+                UserError(
+                    "errors.river.zero_length",
+                    length=f"{r.geometry_length_m:.2f}",
+                    where=where,
+                    fix=f"draw the reach with at least two distinct positions "
+                    f"({MIN_REACH_GEOMETRY_M:g} m or more apart), upstream first",
+                )
+            )
 
 
 def _measure(reaches: list[ReachData], by_id: dict[str, ReachData]) -> list[ReachData]:

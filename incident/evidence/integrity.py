@@ -9,10 +9,18 @@ Two layers, both needed:
   one inserted behind the app's back has no commitment, two swapped rows both
   mismatch.
 
-Limits, stated honestly: the chain has no secret key, so someone who rewrites
-the whole tail of a chain consistently, or drops its last entries, is caught
-only against a head recorded elsewhere: every export and backup carries the
-chain head, and ``incident verify CODE --head SEQ:HASH`` checks it.
+Signatures (issue 18): every entry written after signing was enabled carries
+its author's Ed25519 signature over its hash; it is checked against the key the
+centre chain registered for that person at that time. An entry without a valid
+signature is a forgery, an unsigned entry before signing was enabled is legacy
+(reported, not a problem), an entry dated before the previous one of its chain
+beyond the clock skew is backdated, and every start that found the append-only
+triggers missing (a protection gap) is listed.
+
+Limits, stated honestly: a person holding every author's key (or a legacy,
+unsigned chain) can rewrite a chain's tail consistently; that is caught against
+a head sealed and kept elsewhere: ``incident verify --sealed FILE`` (seals) or
+``incident verify CODE --head SEQ:HASH`` (an export's head).
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from incident.core import log
+from incident.core import log, signing
+from incident.core.clock import as_utc
 from incident.core.store import tables
 from incident.core.store.tables import (
     CheckIn,
@@ -92,12 +101,31 @@ class Commitment:
 
 
 @dataclass
+class ProtectionGap:
+    detected_at: str
+    missing: list[str]
+    previous_entry_at: str | None
+
+    def render(self) -> str:
+        since = f"after {self.previous_entry_at}" if self.previous_entry_at else "at some time"
+        return (
+            f"append-only triggers were missing ({', '.join(self.missing)}): off {since}, "
+            f"found and re-installed at {self.detected_at}; rows changed then are caught by the digests"
+        )
+
+
+@dataclass
 class VerifyReport:
     scope: str
     chains: list[ChainReport] = field(default_factory=list)
     rows_checked: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. legacy unsigned entries: not a problem
+    signed: int = 0
+    legacy_unsigned: int = 0
+    protection_gaps: list[ProtectionGap] = field(default_factory=list)
+    seals_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -116,6 +144,11 @@ class VerifyReport:
             "rows_checked": self.rows_checked,
             "problems": [p.__dict__ for p in self.problems],
             "warnings": self.warnings,
+            "notes": self.notes,
+            "signed": self.signed,
+            "legacy_unsigned": self.legacy_unsigned,
+            "protection_gaps": [g.__dict__ for g in self.protection_gaps],
+            "seals_checked": self.seals_checked,
         }
 
 
@@ -214,6 +247,115 @@ def _chain_report(chain: str, entries: list[LogEntry]) -> tuple[ChainReport, Pro
     return report, None if ok else Problem("chain", f"log {chain}", message)
 
 
+def check_signatures(entries: list[LogEntry], registry: signing.Registry) -> tuple[list[Problem], int, int]:
+    """Each entry's signature against its author's key at that time; time moves forward.
+
+    Returns (problems, signed entries, legacy unsigned entries).
+    """
+    problems: list[Problem] = []
+    signed = legacy = 0
+    prev: LogEntry | None = None
+    for e in entries:
+        where = f"log {e.chain} seq {e.seq}"
+        if prev is not None and as_utc(e.at) < as_utc(prev.at) - signing.CLOCK_SKEW:
+            problems.append(
+                Problem(
+                    "backdated",
+                    where,
+                    f"dated {as_utc(e.at).isoformat()}, before seq {prev.seq} ({as_utc(prev.at).isoformat()}) "
+                    f"by more than the {signing.CLOCK_SKEW.total_seconds() / 60:g} min clock skew",
+                )
+            )
+        prev = e
+        if e.signature is None:
+            if registry.enabled_at is None or (
+                (e.id or 0) < (registry.enabled_id or 0) and as_utc(e.at) <= as_utc(registry.enabled_at)
+            ):
+                legacy += 1
+            elif e.kind in signing.SYSTEM_KINDS and e.actor == signing.SYSTEM_ACTOR:
+                pass  # a start-up record, listed apart (protection gaps)
+            else:
+                problems.append(
+                    Problem(
+                        "forged",
+                        where,
+                        f"not signed, but every entry is signed since {as_utc(registry.enabled_at).isoformat()} "
+                        "— written without its author's key",
+                    )
+                )
+            continue
+        message = signing.entry_message(e.hash, e.signer or "", e.key_id or "")
+        key = registry.key_at(e.signer or "", e.key_id or "", e.at, skew=signing.CLOCK_SKEW)
+        if key is None:
+            problems.append(
+                Problem(
+                    "forged",
+                    where,
+                    f"signed by {e.signer!r} with key {e.key_id}, which was not registered to them "
+                    f"at {as_utc(e.at).isoformat()} (unknown, rotated or revoked)",
+                )
+            )
+        elif not signing.verify_signature(key.public_hex, message, e.signature):
+            problems.append(
+                Problem(
+                    "forged", where, f"the signature is not {e.signer}'s: the entry was forged or changed"
+                )
+            )
+        elif signing.canonical_name(e.actor) != signing.canonical_name(e.signer or ""):
+            problems.append(
+                Problem("forged", where, f"signed by {e.signer} but names {e.actor} as its author")
+            )
+        else:
+            signed += 1
+    return problems, signed, legacy
+
+
+def check_account_entries(entries: list[LogEntry]) -> list[Problem]:
+    """Registrations after the first are signed by a team lead; rotations by the account or a lead."""
+    problems: list[Problem] = []
+    reg = signing.Registry()
+    for e in entries:
+        if e.kind not in signing.ACCOUNT_KINDS:
+            continue
+        where = f"log {e.chain} seq {e.seq}"
+        if e.kind == "account.registered" and reg.accounts:
+            if "team_lead" not in reg.roles_at(e.signer or ""):
+                problems.append(
+                    Problem("forged", where, f"account registered by {e.signer!r}, who is not a team lead")
+                )
+        elif e.kind != "account.registered":
+            try:
+                target = json.loads(e.payload_json).get("name", "")
+            except (ValueError, AttributeError):
+                target = ""
+            own = signing.canonical_name(target) == signing.canonical_name(e.signer or "")
+            if not (own and e.kind != "account.roles_changed") and "team_lead" not in reg.roles_at(
+                e.signer or ""
+            ):
+                problems.append(Problem("forged", where, f"{e.kind} by {e.signer!r}, who is not a team lead"))
+        signing.apply_event(reg, e)
+    return problems
+
+
+def protection_gaps(entries: list[LogEntry]) -> list[ProtectionGap]:
+    gaps = []
+    for e in entries:
+        if e.kind != "store.protection_gap":
+            continue
+        try:
+            payload = json.loads(e.payload_json)
+        except ValueError:
+            continue
+        gaps.append(
+            ProtectionGap(
+                detected_at=as_utc(e.at).isoformat(),
+                missing=list(payload.get("missing", [])),
+                previous_entry_at=payload.get("previous_entry_at"),
+            )
+        )
+    return gaps
+
+
 def check_head(entries: list[LogEntry], seq: int, hash_: str) -> Problem | None:
     """An anchor recorded elsewhere (an export's chain head) must still be in the chain."""
     for e in entries:
@@ -248,7 +390,13 @@ def _incident_rows(session: Session, incident_id: int) -> dict[str, list[SQLMode
     }
 
 
-def verify(session: Session, code: str | None = None, *, head: tuple[int, str] | None = None) -> VerifyReport:
+def verify(
+    session: Session,
+    code: str | None = None,
+    *,
+    head: tuple[int, str] | None = None,
+    sealed: list[Any] | None = None,
+) -> VerifyReport:
     """Verify every chain and evidence row, or one incident's."""
     from incident.core.incidents import get_incident
 
@@ -267,6 +415,40 @@ def verify(session: Session, code: str | None = None, *, head: tuple[int, str] |
         if problem:
             report.problems.append(problem)
         all_entries += entries
+    centre = all_entries if code is None else log.entries(session, log.CENTRE_CHAIN)
+    centre = [e for e in centre if e.chain == log.CENTRE_CHAIN]
+    registry = signing.registry(session)
+    by_chain: dict[str, list[LogEntry]] = {}
+    for e in all_entries:
+        by_chain.setdefault(e.chain, []).append(e)
+    for entries in by_chain.values():
+        problems, signed, legacy = check_signatures(entries, registry)
+        report.problems += problems
+        report.signed += signed
+        report.legacy_unsigned += legacy
+    report.problems += check_account_entries(centre)
+    report.protection_gaps = protection_gaps(centre)
+    if report.legacy_unsigned:
+        when = (
+            f"before signing was enabled ({as_utc(registry.enabled_at).isoformat()})"
+            if registry.enabled_at
+            else "signing is not enabled in this store (no account yet: `incident account add`)"
+        )
+        report.notes.append(f"{report.legacy_unsigned} legacy unsigned entries: {when}")
+    for gap in report.protection_gaps:
+        report.warnings.append(gap.render())
+    if sealed:
+        from incident.evidence.seal import check_seals
+
+        by_chain_all = dict(by_chain)
+        for seal in sealed:
+            if seal.chain not in by_chain_all:
+                found = log.entries(session, seal.chain)
+                if found:
+                    by_chain_all[seal.chain] = found
+        for where, message in check_seals(by_chain_all, sealed, registry):
+            report.problems.append(Problem("sealed", where, message))
+        report.seals_checked = len(sealed)
     if head is not None:
         problem = check_head(all_entries, *head)
         if problem:

@@ -13,15 +13,18 @@ from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
     from incident.overview.board import DashboardData, dashboard
+    from incident.overview.log_text import describe
 
 _API: dict[str, str] = {
     "DashboardData": "incident.overview.board",
     "dashboard": "incident.overview.board",
+    "describe": "incident.overview.log_text",
 }
 
 __all__ = [
     "DashboardData",
     "dashboard",
+    "describe",
 ]
 
 __getattr__ = lazy_exports(__name__, _API)

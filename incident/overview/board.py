@@ -190,5 +190,7 @@ def dashboard(session: Session, code: str) -> DashboardData:
     chain = log.incident_chain(inc.code)
     entries = log.entries(session, chain)
     data.log_entries = len(entries)
-    data.log_tail = [(e.at, e.actor, e.summary) for e in entries[-5:]][::-1]
+    from incident.overview.log_text import describe
+
+    data.log_tail = [(e.at, e.actor, describe(e.kind, e.payload_json, e.summary)) for e in entries[-5:]][::-1]
     return data

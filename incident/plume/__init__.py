@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
+    from incident.plume.amend import ArrivalChange, SpillAmendment, amend_and_reforecast
     from incident.plume.dispersion import estimate_csv, estimate_one
     from incident.plume.forecast import (
         DEFAULT_HORIZON_H,
@@ -50,8 +51,10 @@ if TYPE_CHECKING:
         trace_file,
         trace_records,
     )
+    from incident.plume.upstream import UpstreamExtent, incident_upstream_extent
 
 _API: dict[str, str] = {
+    "ArrivalChange": "incident.plume.amend",
     "DEFAULT_HORIZON_H": "incident.plume.forecast",
     "DISTRIBUTIONS_TEXT": "incident.plume.uncertainty",
     "ForecastPointSpec": "incident.plume.forecast",
@@ -60,7 +63,10 @@ _API: dict[str, str] = {
     "IncidentForecast": "incident.plume.forecast_types",
     "PointForecast": "incident.plume.forecast_types",
     "Spill": "incident.plume.forecast",
+    "SpillAmendment": "incident.plume.amend",
     "StoredForecast": "incident.plume.forecast_store",
+    "UpstreamExtent": "incident.plume.upstream",
+    "amend_and_reforecast": "incident.plume.amend",
     "apply_bands": "incident.plume.uncertainty",
     "band_rows": "incident.plume.uncertainty",
     "build_reach_specs": "incident.plume.forecast",
@@ -74,6 +80,7 @@ _API: dict[str, str] = {
     "forecast_incident": "incident.plume.incident_forecast",
     "get_forecast": "incident.plume.forecast_store",
     "incident_inputs": "incident.plume.incident_forecast",
+    "incident_upstream_extent": "incident.plume.upstream",
     "latest_forecast": "incident.plume.forecast_store",
     "list_calibrations": "incident.plume.uncertainty",
     "load_scenario": "incident.plume.forecast",
@@ -90,6 +97,7 @@ _API: dict[str, str] = {
 }
 
 __all__ = [
+    "ArrivalChange",
     "DEFAULT_HORIZON_H",
     "DISTRIBUTIONS_TEXT",
     "ForecastPointSpec",
@@ -98,7 +106,10 @@ __all__ = [
     "IncidentForecast",
     "PointForecast",
     "Spill",
+    "SpillAmendment",
     "StoredForecast",
+    "UpstreamExtent",
+    "amend_and_reforecast",
     "apply_bands",
     "band_rows",
     "build_reach_specs",
@@ -112,6 +123,7 @@ __all__ = [
     "forecast_incident",
     "get_forecast",
     "incident_inputs",
+    "incident_upstream_extent",
     "latest_forecast",
     "list_calibrations",
     "load_scenario",

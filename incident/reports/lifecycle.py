@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from incident.core import log
+from incident.core import accounts, log, signing
 from incident.core.clock import as_utc, fmt_local, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
@@ -183,9 +183,56 @@ def _render(
     return {"forecast_id": data.forecast_id, "forecast_sha256": data.forecast_sha256}
 
 
-def _restamp(row: Report) -> None:
-    row.body_markdown = restamp(row.body_markdown, stamp_md(_stamp(row), row.lang))
-    row.body_html = restamp(row.body_html, stamp_html(_stamp(row), row.lang))
+def _restamp(row: Report, *, seal: str | None = None) -> None:
+    stamp = _stamp(row)
+    stamp.seal = seal
+    row.body_markdown = restamp(row.body_markdown, stamp_md(stamp, row.lang))
+    row.body_html = restamp(row.body_html, stamp_html(stamp, row.lang))
+
+
+# ---------------------------------------------------------------- who may do what
+
+
+def _acting_name(session: Session, action: str, typed: str | None, where: str) -> str:
+    """The name recorded for ``action``: the logged-in person (signing on) or the typed name (legacy)."""
+    person = accounts.require(session, action)
+    typed = " ".join((typed or "").split())
+    if person is None:
+        if not typed:
+            raise UserError("no name given", where=where, fix=f"give the name: {where} NAME")
+        return typed
+    if typed and signing.canonical_name(typed) != person.canonical:
+        raise UserError(
+            f"you are logged in as {person.name}, not {typed}",
+            where=where,
+            fix=f"leave {where} out (you act as yourself) or log in as {typed}",
+        )
+    return person.name
+
+
+def _author(session: Session, actor: str) -> str:
+    """Who drafts or edits: the logged-in person when signing is on (a typed name otherwise)."""
+    person = accounts.require(session, "report.draft")
+    return person.name if person is not None else actor
+
+
+def authors(session: Session, inc: Incident, row: Report) -> set[str]:
+    """Identities (canonical names) who wrote report ``row``: its creator and everyone who edited it.
+
+    Read from the signed log entries of the incident's chain, so typing a name
+    differently (extra spaces, case) cannot make an author look like someone else.
+    """
+    names = {signing.canonical_name(row.created_by)}
+    for entry in log.entries(session, log.incident_chain(inc.code)):
+        if entry.kind not in ("report.drafted", "report.edited", "report.revised"):
+            continue
+        try:
+            payload = json.loads(entry.payload_json)
+        except ValueError:
+            continue
+        if payload.get("report_id") == row.id:
+            names.add(signing.canonical_name(entry.signer or entry.actor))
+    return names
 
 
 def _log(
@@ -249,6 +296,7 @@ def draft_report(
     """Draft the next report of ``kind`` (flash, monitoring or summary) from the current records."""
     _check_kind_lang(kind, lang)
     inc = get_incident(session, code)
+    actor = _author(session, actor)
     number = (
         session.exec(
             select(func.max(Report.number)).where(Report.incident_id == inc.id, Report.kind == kind)
@@ -296,6 +344,7 @@ def edit_report(
 ) -> ReportInfo:
     """Change the author's text and re-render from the current records (refused once released)."""
     inc = get_incident(session, code)
+    actor = _author(session, actor)
     row = _get(session, inc, report_id)
     _refuse_if_released(row, inc.code, "editing")
     merged = json.loads(row.inputs_json or "{}") | _clean_inputs(inputs)
@@ -324,12 +373,10 @@ def review_report(session: Session, code: str, report_id: int, *, reviewer: str)
     inc = get_incident(session, code)
     row = _get(session, inc, report_id)
     _refuse_if_released(row, inc.code, "review")
-    reviewer = (reviewer or "").strip()
-    if not reviewer:
-        raise UserError("the reviewer has no name", where="--by", fix="give the reviewer's name: --by NAME")
-    if reviewer.casefold() == row.created_by.strip().casefold():
+    reviewer = _acting_name(session, "report.review", reviewer, "--by")
+    if signing.canonical_name(reviewer) in authors(session, inc, row):
         raise UserError(
-            f"{reviewer} wrote report #{row.id} and cannot also review it (HJ 589 §9.5)",
+            f"{reviewer} wrote report #{row.id} (or edited it) and cannot also review it (HJ 589 §9.5)",
             where="--by",
             fix="ask a colleague who did not write the report to review it",
         )
@@ -366,17 +413,30 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
     inc = get_incident(session, code)
     row = _get(session, inc, report_id)
     _refuse_if_released(row, inc.code, "release")
-    by = (by or "").strip()
-    if not by:
-        raise UserError("the person releasing has no name", where="--by", fix="give your name: --by NAME")
+    by = _acting_name(session, "report.release", by, "--by")
     if row.state != "reviewed":
         raise UserError(
             f"report #{row.id} is a draft: it must be reviewed before release (HJ 589 §9.5)",
             fix=f"`incident report review {inc.code} {row.id} --by REVIEWER` (not the author)",
         )
     _refuse_if_held(session, inc, row)
+    if signing.canonical_name(by) in authors(session, inc, row):
+        raise UserError(
+            f"{by} wrote report #{row.id} (or edited it) and cannot also release it",
+            where="--by",
+            fix="the author, the reviewer and the person releasing are three different people",
+        )
+    if signing.canonical_name(by) == signing.canonical_name(row.reviewed_by or ""):
+        raise UserError(
+            f"{by} reviewed report #{row.id} and cannot also release it",
+            where="--by",
+            fix="the author, the reviewer and the person releasing are three different people",
+        )
+    from incident.evidence import seal_chain, seals_dir, write_seal_file
+
+    seal = seal_chain(session, log.incident_chain(inc.code))
     row.state, row.released_by, row.released_at = "released", by, utcnow()
-    _restamp(row)
+    _restamp(row, seal=seal.text())
     row.content_sha256 = content_hash(row.title, row.body_markdown, row.body_html)
     session.add(row)
     session.flush()
@@ -401,8 +461,10 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
             "content_sha256": row.content_sha256,
             "minutes_after_alert": round(minutes, 1),
             "supersedes": row.supersedes_id,
+            "seal": seal.body() | {"signature": seal.signature},
         },
     )
+    write_seal_file(seals_dir() / f"{inc.code}-report-{row.id}-seq{seal.seq}.json", [seal])
     return _info(row, inc.code)
 
 
@@ -417,6 +479,7 @@ def new_version(
 ) -> ReportInfo:
     """Start version N+1 of a released report (same kind and number), as a draft."""
     inc = get_incident(session, code)
+    actor = _author(session, actor)
     old = _get(session, inc, report_id)
     if old.state != "released":
         raise UserError(
@@ -515,10 +578,12 @@ def export_text(content: ReportContent, path: str | Path) -> str:
 def export_report(session: Session, code: str, report_id: int, path: str | Path, *, actor: str) -> Path:
     """Write the stored report (as released, byte for byte) to an .html or .md file."""
     content = get_report(session, code, report_id)
+    from incident.core.incidents import exercise_path
+
     text = export_text(content, path)
-    path = Path(path)
-    write_text(path, text)
     inc = get_incident(session, code)
+    path = exercise_path(path, inc.is_exercise)
+    write_text(path, text)
     row = _get(session, inc, report_id)
     _log(
         session,
@@ -534,14 +599,7 @@ def export_report(session: Session, code: str, report_id: int, path: str | Path,
 
 
 def write_text(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write the file: {exc.strerror}",
-            where=str(path),
-            fix="check the folder exists and is writable",
-        ) from exc
+    """Complete or absent: temporary file, fsync, rename (incident.core.files)."""
+    from incident.core.files import atomic_write
+
+    atomic_write(path, text)

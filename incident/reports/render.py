@@ -107,6 +107,7 @@ class Stamp:
     reviewed_at: datetime | None = None
     released_by: str | None = None
     released_at: datetime | None = None
+    seal: str | None = None  # the sealed chain head at release (incident.evidence.seal)
 
 
 @dataclass
@@ -1013,6 +1014,8 @@ def stamp_md(stamp: Stamp, lang: str) -> dict[str, str]:
         "|---|---|---|---|",
     ]
     rows += [f"| {md(r)} | {md(n) or ' '} | {md(at) or ' '} | |" for r, n, at in _signatures(stamp, w)]
+    if stamp.seal:
+        rows += ["", f"{md(w('sig_seal'))}: `{stamp.seal}`"]
     return {
         "state": f"\n\n**{md(_state_line(stamp, w))}**\n\n",
         "signatures": "\n\n" + "\n".join(rows) + "\n\n",
@@ -1031,6 +1034,11 @@ def stamp_html(stamp: Stamp, lang: str) -> dict[str, str]:
             f'<table class="signatures"><thead><tr><th>{escape(w("sig_role"))}</th><th>{escape(w("sig_name"))}'
             f"</th><th>{escape(w('sig_time'))}</th><th>{escape(w('sig_signature'))}</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
+            + (
+                f'<p class="seal">{escape(w("sig_seal"))}: <code>{escape(stamp.seal)}</code></p>'
+                if stamp.seal
+                else ""
+            )
         ),
     }
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from incident.core import log
-from incident.core.clock import fmt_local, incident_now
+from incident.core.clock import FUTURE_TOLERANCE, fmt_local, incident_now
 from incident.core.errors import UserError
 from incident.core.store.tables import CustodyTransfer, Incident, Sample, row_id
-from incident.results.entry import FUTURE_TOLERANCE, get_sample
+from incident.results.entry import get_sample
 
 CONDITIONS = ("intact", "seal_broken", "leaking", "damaged", "temperature_exceeded", "other")
 

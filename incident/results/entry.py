@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from incident.core import log, standards
-from incident.core.clock import fmt_local, incident_now, utcnow
+from incident.core import accounts, log, standards
+from incident.core.clock import FUTURE_TOLERANCE, fmt_local, incident_now, refuse_future, utcnow
 from incident.core.errors import UserError, ValidationErrors
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.store.tables import (
     CalibrationSchedule,
     Equipment,
@@ -44,14 +44,20 @@ from incident.results.record import (
     result_record,
     result_records,
 )
-from incident.results.units import BASE_UNIT, parse_number, parse_result_value, unit_display, unit_factor
+from incident.results.units import (
+    BASE_UNIT,
+    check_plausible,
+    parse_number,
+    parse_result_value,
+    unit_display,
+    unit_factor,
+)
 
 SAMPLE_TYPES = ("normal", "field_blank", "parallel")
 METHOD_KINDS = ("lab", "rapid", "online")
 _TYPE_SUFFIX = {"normal": "", "field_blank": "B", "parallel": "P"}
 _YES = {"yes", "y", "true", "1", "+", "detected", "positive", "是", "检出", "阳性"}
 _NO = {"no", "n", "false", "0", "-", "not detected", "nd", "negative", "否", "未检出", "阴性"}
-FUTURE_TOLERANCE = timedelta(minutes=10)
 #: samples may precede the alert (a spill found in the morning), but not by more than this
 PRE_INCIDENT_MARGIN = timedelta(hours=24)
 
@@ -210,6 +216,7 @@ def _next_sample_code(session: Session, prefix: str) -> str:
 def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -> SampleInfo:
     """Register a sample and give it its label ID; all problems are reported at once."""
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a sample")
     problems: list[UserError] = []
     point = rnd = parent = None
     try:
@@ -547,11 +554,24 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
                 )
             )
 
+    if factor is not None:
+        for label, number in (("value", value), ("value high", value_high), ("detection limit", dl)):
+            if number is not None:
+                attempt(check_plausible, number, unit_text, medium=medium, where=label)
+
     # --- instrument
     eq = None
     desc = ""
     overdue = None
     at = raw.measured_at or utcnow()
+    if raw.measured_at is not None:
+        attempt(
+            refuse_future,
+            raw.measured_at,
+            now=incident_now(inc),
+            where="measured at",
+            what="measurement time",
+        )
     if raw.instrument and raw.instrument.strip():
         eq = session.exec(select(Equipment).where(Equipment.asset_tag == raw.instrument.strip())).first()
         if eq is None:
@@ -629,6 +649,9 @@ def add_result(
     ``view=False`` (bulk import) skips building the view and returns None.
     """
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a result")
+    person = accounts.require(session, "result.record")
+    actor = person.name if person is not None else actor
     checked = check_result(session, inc, raw)
     row = _result_row(inc, checked, actor=actor, at=utcnow())
     return _store(session, inc, row, checked, actor=actor, view=view)
@@ -667,6 +690,7 @@ def correct_result(
 ) -> ResultRecord:
     """A new result that replaces ``result_id``; the old one stays, marked as corrected."""
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a correction")
     old = session.get(Result, result_id)
     if old is None or old.incident_id != inc.id:
         raise UserError(

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
-from incident.core.clock import to_local, utcnow
+from incident.core.clock import as_utc, to_local, utcnow
 from incident.core.store.tables import Incident, QcFlag, Result, Sample, result_is_current, row_id
 
 MISMATCH_FACTOR = 2.0
@@ -90,6 +91,32 @@ def same_batch(a: Sample, b: Sample) -> bool:
     if a.round_id is not None or b.round_id is not None:
         return a.round_id == b.round_id
     return a.point_id == b.point_id and to_local(a.sampled_at).date() == to_local(b.sampled_at).date()
+
+
+T = TypeVar("T")
+PARALLEL_MINUTES = 30.0  # a parallel and its primary are taken together: their times within this
+
+
+def same_method(a: str, b: str) -> bool:
+    return a.strip().lower() == b.strip().lower()
+
+
+def parallel_partner(
+    method: str, sampled_at: datetime, candidates: list[tuple[T, str, datetime]]
+) -> T | None:
+    """The one result a parallel pairs with: the primary's result of the same method and time.
+
+    ``candidates`` are (result, method, sampled_at) of the linked sample for the same parameter;
+    a result by another method (a rapid test beside the lab analysis) is never its pair. Of
+    several of the same method, the one sampled closest in time; none beyond PARALLEL_MINUTES.
+    """
+    close = [
+        (abs((as_utc(t) - as_utc(sampled_at)).total_seconds()), i, r)
+        for i, (r, m, t) in enumerate(candidates)
+        if same_method(m, method)
+        and abs((as_utc(t) - as_utc(sampled_at)).total_seconds()) <= PARALLEL_MINUTES * 60
+    ]
+    return min(close, key=lambda c: (c[0], -c[1]))[2] if close else None
 
 
 def _pair_finding(new: Result, other: Result, limit_pct: float) -> tuple[str, str] | None:
@@ -163,12 +190,14 @@ def findings_for_new(session: Session, row: Result, checked) -> list[Finding]:
                     )
                 )
         limit = standards.parameters()[row.parameter].rpd_limit_pct
-        for r, s in others:
-            partners = (sample.parallel_of is not None and s.id == sample.parallel_of) or (
-                s.parallel_of is not None and s.parallel_of == sample.id
-            )
-            if not partners:
-                continue
+        linked = [
+            (r, r.method, s.sampled_at)
+            for r, s in others
+            if (sample.parallel_of is not None and s.id == sample.parallel_of)
+            or (s.parallel_of is not None and s.parallel_of == sample.id)
+        ]
+        partner = parallel_partner(row.method, sample.sampled_at, linked)
+        for r in [partner] if partner is not None else []:
             found = _pair_finding(row, r, limit)
             if found:
                 kind, detail = found

@@ -81,6 +81,7 @@ class TerminationCheck:
     points: list[PointEvidence]
     checked_at: datetime
     markdown: str = ""
+    is_exercise: bool = False
 
     def failing(self) -> list[PointEvidence]:
         return [p for p in self.points if not p.ok]
@@ -191,6 +192,7 @@ def check_termination(
                     _rounds_rule(ev, series, limit, background, required_rounds)
             evidence.append(ev)
     check = TerminationCheck(
+        is_exercise=inc.is_exercise,
         code=inc.code,
         medium=inc.medium,
         rule="water_48h" if water else "rounds_3",
@@ -291,7 +293,8 @@ def proposal_markdown(
         if check.rule == "water_48h"
         else tr("rule_rounds", rounds=check.required_rounds)
     )
-    lines = [
+    lines = [f"EXERCISE — {check.code} — not a real incident", ""] if check.is_exercise else []
+    lines += [
         f"# {tr('title')} — {check.code}",
         "",
         f"**{bilingual(title, title_zh, lang)}**",

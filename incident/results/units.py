@@ -11,8 +11,11 @@ unit: mg/L for water, mg/m³ for air, mg/kg for soil (the column is called
 
 Number parsing never guesses: ``O.5`` (letter O), ``0,5`` (decimal comma),
 ``5e``, ``1..2``, negatives and empty fields are refused with a message naming
-the field. Full-width digits from a Chinese input method (``０.５``) are the same
-characters in another width (Unicode NFKC) and are accepted.
+the field. Only ASCII digits are numbers: Unicode normalisation (NFKC) would
+read ``1²`` as ``12`` and ``½`` as ``1/2``, so superscripts, fractions,
+full-width digits from an input method (``０.５``) and digits of other scripts
+are refused with the fix, never normalised. A value that is not finite or is
+beyond the unit's plausible range (``1e308 g/L``) is refused naming the range.
 
 Values below the detection limit: Chinese monitoring practice (HJ 630, HJ 168)
 reports them as the detection limit followed by ``L`` (``0.01L``); labs also
@@ -22,6 +25,7 @@ write ``<0.01``, ``ND`` or ``未检出``. :func:`parse_result_value` reads these
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -141,21 +145,67 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
     return factor
 
 
+#: The largest concentration that can physically exist, in the medium's base unit:
+#: a water sample cannot hold more than a pure liquid (about 1 kg/L = 10⁶ mg/L), a
+#: soil sample more than 100 % (10⁶ mg/kg), air more than a dense pure gas or vapour
+#: at 1 atm (10 kg/m³ = 10⁷ mg/m³). Anything above is a typo in the value or the unit.
+PLAUSIBLE_MAX_BASE = {"water": 1e6, "air": 1e7, "soil": 1e6}
+_PLAUSIBLE_WHY = {
+    "water": "a pure liquid is about 1 kg/L",
+    "air": "a dense pure vapour at 1 atm is about 10 kg/m³",
+    "soil": "100 % of the sample",
+}
+
+
+def plausible_range(unit: str, *, medium: str = "water") -> tuple[float, float]:
+    """(low, high) a concentration in ``unit`` can physically take for ``medium``."""
+    medium = medium if medium in PLAUSIBLE_MAX_BASE else "water"
+    return 0.0, PLAUSIBLE_MAX_BASE[medium] / unit_factor(unit, medium=medium)
+
+
+def check_plausible(value: float, unit: str, *, medium: str = "water", where: str = "value") -> float:
+    """Refuse a concentration that is not finite or beyond what ``unit`` can physically hold."""
+    medium = medium if medium in PLAUSIBLE_MAX_BASE else "water"
+    low, high = plausible_range(unit, medium=medium)
+    shown = unit_display(unit)
+    if not math.isfinite(value) or not low <= value <= high:
+        base = BASE_UNIT[medium]
+        raise UserError(
+            f"{value:g} {shown} is outside the plausible range for a {medium} sample: "
+            f"{low:g} to {high:g} {shown} ({PLAUSIBLE_MAX_BASE[medium]:g} {base}; {_PLAUSIBLE_WHY[medium]})",
+            where=where,
+            fix="check the exponent and the unit (mg/L or µg/L?) against the lab sheet",
+        )
+    return value
+
+
 # ---------------------------------------------------------------- numbers
 
-_NUMBER = re.compile(r"^\+?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^\+?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
 def _normalise_text(text: str) -> str:
-    # full-width digits and point from an IME are the same characters (NFKC);
-    # the ideographic full stop and full-width comma are kept for diagnosis.
-    out = []
-    for ch in str(text):
-        if ch in "。，":
-            out.append(ch)
-        else:
-            out.append(unicodedata.normalize("NFKC", ch))
-    return "".join(out).strip()
+    """Surrounding white space off; nothing else is changed (no NFKC: ``1²`` must not become 12)."""
+    return str(text).strip()
+
+
+def _first_non_ascii(text: str) -> str | None:
+    return next((ch for ch in text if not ch.isascii()), None)
+
+
+def _non_ascii_refusal(raw: str, ch: str, field: str) -> UserError:
+    name = unicodedata.name(ch, "unnamed character")
+    width = unicodedata.east_asian_width(ch) == "F" or ch in "。，"
+    fix = (
+        "switch the input method to half-width and type 0-9 and a point, e.g. 0.5"
+        if width
+        else "type the number with the digits 0-9 and a point only, e.g. 0.5 or 1.2e-3"
+    )
+    return UserError(
+        f"{raw!r} contains {ch!r} (U+{ord(ch):04X} {name}): numbers use the ASCII digits 0-9 only",
+        where=field,
+        fix=fix,
+    )
 
 
 def _diagnose(raw: str, text: str, field: str, *, allow_negative: bool) -> UserError:
@@ -186,15 +236,18 @@ def _diagnose(raw: str, text: str, field: str, *, allow_negative: bool) -> UserE
             where=field,
             fix="switch the input method to half-width and use a point: 0.5",
         )
+    odd = _first_non_ascii(text)
+    if odd is not None:
+        return _non_ascii_refusal(raw, odd, field)
     if text.count(".") > 1:
         return UserError(f"{quoted} has more than one decimal point", where=field, fix="e.g. 1.2")
-    if re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?", text):
+    if re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?", text):
         return UserError(
             f"{quoted} has an incomplete exponent",
             where=field,
             fix="write the exponent digits (1.2e-3) or drop the e",
         )
-    if re.fullmatch(r"\d+\.", text):
+    if re.fullmatch(r"[0-9]+\.", text):
         return UserError(f"{quoted} ends with a point", where=field, fix=f"write {text}0 or {text[:-1]}")
     if text.startswith("-") and _NUMBER.match(text[1:]):
         if allow_negative:
@@ -216,8 +269,12 @@ def parse_number(text: str | None, field: str, *, allow_zero: bool = True) -> fl
     if not _NUMBER.match(clean):
         raise _diagnose(raw, clean, field, allow_negative=False)
     value = float(clean)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise UserError(f"{raw!r} is not a finite number", where=field)
+    if not math.isfinite(value):
+        raise UserError(
+            f"{raw!r} is too large to be a finite number",
+            where=field,
+            fix="check the exponent: a measured value is never near 1e308",
+        )
     if value == 0 and not allow_zero:
         raise UserError(f"{raw!r} is zero", where=field, fix="give a positive number")
     return value

@@ -19,8 +19,16 @@ if TYPE_CHECKING:
         ics204_csv,
         ics204_markdown,
         plan_assignment,
+        routes_json,
     )
-    from incident.sampling.crews import check_in, default_kit_check, list_crews, set_status, skip_kit_check
+    from incident.sampling.crews import (
+        check_in,
+        default_crew_check,
+        default_kit_check,
+        list_crews,
+        set_status,
+        skip_kit_check,
+    )
     from incident.sampling.layout import PlanSettings, ProposedPoint, sub_number
     from incident.sampling.plans import (
         _locate,
@@ -33,8 +41,9 @@ if TYPE_CHECKING:
         remove_point,
         requests_for,
     )
-    from incident.sampling.roster import load_roster
+    from incident.sampling.roster import copy_crews_to_exercise, load_roster
     from incident.sampling.rounds import list_rounds, mark_sampled, regenerate
+    from incident.sampling.routing import load_roads
     from incident.sampling.strip import StripModel, build_strip, plume_along
 
 _API: dict[str, str] = {
@@ -45,7 +54,9 @@ _API: dict[str, str] = {
     "_locate": "incident.sampling.plans",
     "build_strip": "incident.sampling.strip",
     "check_in": "incident.sampling.crews",
+    "copy_crews_to_exercise": "incident.sampling.roster",
     "current_assignments": "incident.sampling.assignment",
+    "default_crew_check": "incident.sampling.crews",
     "default_kit_check": "incident.sampling.crews",
     "dispatch": "incident.sampling.assignment",
     "has_plan": "incident.sampling.plans",
@@ -55,6 +66,7 @@ _API: dict[str, str] = {
     "insert_point": "incident.sampling.plans",
     "list_crews": "incident.sampling.crews",
     "list_rounds": "incident.sampling.rounds",
+    "load_roads": "incident.sampling.routing",
     "load_roster": "incident.sampling.roster",
     "mark_sampled": "incident.sampling.rounds",
     "plan_assignment": "incident.sampling.assignment",
@@ -65,6 +77,7 @@ _API: dict[str, str] = {
     "regenerate": "incident.sampling.rounds",
     "remove_point": "incident.sampling.plans",
     "requests_for": "incident.sampling.plans",
+    "routes_json": "incident.sampling.assignment",
     "set_status": "incident.sampling.crews",
     "skip_kit_check": "incident.sampling.crews",
     "sub_number": "incident.sampling.layout",
@@ -78,7 +91,9 @@ __all__ = [
     "_locate",
     "build_strip",
     "check_in",
+    "copy_crews_to_exercise",
     "current_assignments",
+    "default_crew_check",
     "default_kit_check",
     "dispatch",
     "has_plan",
@@ -88,6 +103,7 @@ __all__ = [
     "insert_point",
     "list_crews",
     "list_rounds",
+    "load_roads",
     "load_roster",
     "mark_sampled",
     "plan_assignment",
@@ -98,6 +114,7 @@ __all__ = [
     "regenerate",
     "remove_point",
     "requests_for",
+    "routes_json",
     "set_status",
     "skip_kit_check",
     "sub_number",

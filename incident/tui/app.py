@@ -17,9 +17,10 @@ from incident.tui.base import Localised
 from incident.tui.commands import IncidentCommands
 from incident.tui.screens.drill import DrillActions
 from incident.tui.screens.sampling import SamplingActions
+from incident.tui.tasks import TaskActions
 
 
-class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
+class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "incident"
     COMMANDS = App.COMMANDS | {IncidentCommands}
@@ -47,6 +48,12 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         self.settings = settings
         self.incident_code = incident_code
 
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
+        """Notifications carry user text (names, notes, error messages): always shown literally,
+        also when a screen's ``notify`` passes Textual's default ``markup=True``."""
+        del markup
+        super().notify(message, markup=False, **kwargs)
+
     def on_mount(self) -> None:
         self.title = t("app.title")
         self.start_drill_timer()  # injects and lab results of a drill arrive on its clock
@@ -72,6 +79,19 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         self.switch_screen(IncidentListScreen()) if self.screen_stack[1:] else self.push_screen(
             IncidentListScreen()
         )
+
+    def action_incident_new(self) -> None:
+        from incident.tui.dialogs.incident_forms import open_new_incident
+
+        open_new_incident(self)
+
+    def action_spill_amend(self) -> None:
+        from incident.tui.dialogs.incident_forms import open_amend_spill
+
+        if self.incident_code is None:
+            self.notify(t("app.no_incident"), severity="warning")
+            return
+        open_amend_spill(self, self.incident_code)
 
     def open_incident(self, code: str) -> None:
         self.incident_code = code

@@ -49,3 +49,21 @@ class Localised:
 
     def _on_worker_state_changed(self, event) -> None:
         report_worker_error(self, event)
+
+
+def render_error(exc: BaseException) -> str:
+    """A refusal as the user reads it: where, the problem, and the fix, labelled in their language."""
+    render = getattr(exc, "render", None)
+    if callable(render) and hasattr(exc, "params"):  # a keyed refusal renders in the reader's language
+        return render()
+    problem = getattr(exc, "problem", None)
+    if problem is None:
+        return f"{type(exc).__name__}: {exc}"
+    if getattr(exc, "problems", None):  # several problems at once (ValidationErrors)
+        return "\n".join([problem] + [f"- {render_error(p)}" for p in exc.problems])  # type: ignore[attr-defined]
+    where = getattr(exc, "where", None)
+    text = f"{where}: {problem}" if where else problem
+    fix = getattr(exc, "fix", None)
+    if fix:
+        text += f"\n  {t('formui.fix_label')} {fix}"
+    return text

@@ -16,6 +16,8 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.model_calibrate", "cmd.model_calibrate_help", "model_calibrate"),
     ("cmd.source_trace", "cmd.source_trace_help", "source_trace"),
     ("cmd.incident_list", "cmd.incident_list_help", "incidents"),
+    ("cmd.incident_new", "cmd.incident_new_help", "incident_new"),
+    ("cmd.spill_amend", "cmd.spill_amend_help", "spill_amend"),
     ("cmd.log_show", "cmd.log_show_help", "show_log"),
     ("cmd.readiness_show", "cmd.readiness_show_help", "readiness"),
     ("cmd.readiness_calibrate", "cmd.readiness_calibrate_help", "readiness_calibrate"),
@@ -43,6 +45,13 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.result_add", "cmd.result_add_help", "result_add"),
     ("cmd.result_import", "cmd.result_import_help", "result_import"),
     ("cmd.termination_check", "cmd.termination_check_help", "termination_check"),
+    ("cmd.result_correct", "cmd.result_correct_help", "result_correct"),
+    ("cmd.qc_show", "cmd.qc_show_help", "qc_show"),
+    ("cmd.custody_handoff", "cmd.custody_handoff_help", "custody_handoff"),
+    ("cmd.rounds_show", "cmd.rounds_show_help", "rounds_show"),
+    ("cmd.round_mark", "cmd.round_mark_help", "round_mark"),
+    ("cmd.rounds_regenerate", "cmd.rounds_regenerate_help", "rounds_regenerate"),
+    ("cmd.plan_export", "cmd.plan_export_help", "plan_export"),
     # sampling plan and crews
     ("sampling_cmd.plan_show", "sampling_cmd.plan_show_help", "plan_show"),
     ("sampling_cmd.plan_propose", "sampling_cmd.plan_propose_help", "plan_propose"),
@@ -60,6 +69,7 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("drill_cmd.export_aar", "drill_cmd.export_aar_help", "drill_export_aar"),
     ("drill_cmd.sample", "drill_cmd.sample_help", "drill_sample"),
     ("drill_cmd.speed", "drill_cmd.speed_help", "drill_speed"),
+    ("cmd.drill_end", "cmd.drill_end_help", "drill_end"),
 ]
 
 

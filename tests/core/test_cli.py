@@ -117,3 +117,35 @@ def test_exercises_are_not_in_the_real_list(tmp_path, capsys):
         assert [i.title for i in list_incidents(s)] == ["real"]
         assert [i.title for i in list_incidents(s, exercises=True)] == ["drill"]
         assert list_incidents(s, exercises=True)[0].code.startswith("EX-")
+
+
+def test_new_by_reach_and_km(tmp_path, capsys):
+    """`incident new --reach M03 --km 45` puts the source on that reach at that km, and its
+    latitude/longitude on the river line (the demo's bridge at km 45 is 24.68539, 109.32543)."""
+    from incident.core.rivers import geodesic_m
+
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    args = ["--db", db, "new", "Tanker at Qiaotou", "--reach", "M03", "--km", "45", "--json"]
+    assert main(args) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["source_reach"] == "M03" and created["source_km"] == 45.0
+    assert main(["--db", db, "show", created["code"], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert geodesic_m(shown["source_lat"], shown["source_lon"], 24.68539, 109.32543) < 300
+
+
+@pytest.mark.parametrize(
+    "extra, says",
+    [
+        (["--reach", "M03", "--km", "99"], "is not on reach M03"),
+        (["--reach", "X9", "--km", "45"], "unknown reach 'X9'"),
+        (["--reach", "M03"], "only one of reach and km"),
+        (["--reach", "M03", "--km", "45", "--lat", "24.68", "--lon", "109.32"], "both a reach"),
+    ],
+)
+def test_new_by_reach_refusals(tmp_path, capsys, extra, says):
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    assert main(["--db", db, "new", "x", *extra]) == 2
+    assert says in capsys.readouterr().err
+    assert main(["--db", db, "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

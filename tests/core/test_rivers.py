@@ -153,6 +153,18 @@ def test_surveyed_length_overrides_geometry():
             lambda d: d["features"][1]["geometry"].update(coordinates=[[109.5, 24.2], [109.5, 24.1]]),
             ["feature 0 (id R1)", "disconnected"],
         ),
+        (
+            lambda d: d["features"][1]["geometry"].update(coordinates=[[109.0, 24.2], [109.0, 24.2]]),
+            ["feature 1 (id R2)", "0.00 m long", "distinct positions"],
+        ),
+        (
+            lambda d: d["features"][1]["geometry"].update(coordinates=[[109.0, 24.2], [float("nan"), 24.1]]),
+            ["feature 1 (id R2)", "bad LineString coordinates"],
+        ),
+        (
+            lambda d: d["features"][1]["properties"].update(length_m=float("inf")),
+            ["feature 1 (id R2)", "'length_m' is not finite"],
+        ),
     ],
     ids=[
         "missing",
@@ -167,6 +179,9 @@ def test_surveyed_length_overrides_geometry():
         "bad-kind",
         "polygon",
         "gap",
+        "zero-length",
+        "nan-coordinate",
+        "infinite-length",
     ],
 )
 def test_bad_files_are_refused_with_feature_and_fix(mutate, expect):

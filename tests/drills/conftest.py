@@ -27,7 +27,10 @@ class WallClock:
 
 @pytest.fixture
 def wall(monkeypatch) -> WallClock:
-    w = WallClock(datetime(2026, 11, 23, 17, 30, tzinfo=UTC))  # 01:30 local: a night drill
+    # 01:30 local, a night drill, on a day after the demo store was built: the log only
+    # moves forward (issue 18), so the drill cannot run "before" the store's own entries
+    today = datetime.now(UTC).replace(hour=17, minute=30, second=0, microsecond=0)
+    w = WallClock(max(datetime(2026, 11, 23, 17, 30, tzinfo=UTC), today + timedelta(days=1)))
     monkeypatch.setattr(clock, "_now_provider", w)
     return w
 

@@ -102,7 +102,7 @@ def test_timeline_metrics_are_captured_from_the_records(demo_engine, drill, wall
         reports.review_report(s, drill, flash.id, reviewer="director")
     wall.advance(minutes=0.5)  # T+50
     with session_scope(demo_engine) as s:
-        reports.release_report(s, drill, flash.id, by="director")
+        reports.release_report(s, drill, flash.id, by="duty officer")
     wall.advance(minutes=2)  # T+70: the ASV result (15 min) is back
     with session_scope(demo_engine) as s:
         tick(s, drill, actor="c")

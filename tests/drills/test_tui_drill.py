@@ -92,7 +92,7 @@ async def test_full_drill_on_an_accelerated_clock(demo_engine, settings, wall, t
         with session_scope(demo_engine) as s:
             flash = reports.draft_report(s, code, "flash", actor="writer")
             reports.review_report(s, code, flash.id, reviewer="director")
-            reports.release_report(s, code, flash.id, by="director")
+            reports.release_report(s, code, flash.id, by="duty officer")
         wall.advance(minutes=2)  # T+61: the ASV answers 15 min after sampling
         app._drill_timer()
         await _until(pilot, lambda: "Result available" in _messages(app), "synthetic result")
@@ -129,6 +129,7 @@ async def test_full_drill_on_an_accelerated_clock(demo_engine, settings, wall, t
         out = tmp_path / "aar.html"
         await pilot.press("x")
         await _fill(pilot, {"path": str(out), "lang": "en"})
+        out = tmp_path / "EXERCISE-aar.html"  # an exercise's export carries EXERCISE in its file name
         await _until(pilot, lambda: out.exists(), "AAR written")
     html = out.read_text()
     root = ET.fromstring(html.split("\n", 1)[1])

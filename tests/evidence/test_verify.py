@@ -264,5 +264,9 @@ def test_dropped_guard_is_reported_and_reinstalled(trail):
     report = check(engine, code)
     assert report.ok and report.warnings and "guard_result_update" in report.warnings[0]
     reopened = open_store(f"sqlite:///{engine.url.database}")
-    assert not check(reopened, code).warnings
+    after = check(reopened, code)
     reopened.dispose()
+    # re-installed, and the gap itself is now on record (issue 18): verify names the window
+    (gap,) = after.protection_gaps
+    assert after.ok and "guard_result_update" in gap.missing and "guard_logentry_update" in gap.missing
+    assert len(after.warnings) == 1 and "append-only triggers were missing" in after.warnings[0]

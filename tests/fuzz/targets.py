@@ -498,7 +498,7 @@ UNIT_TEXTS = [
         st.one_of(st.sampled_from(UNIT_TEXTS), nasty_text),
         st.sampled_from(["water", "air", "soil", "other", "plasma"]),
     ),
-    seeds=lambda: [("０.５", "µg/L", "water")],
+    seeds=lambda: [("0.5", "µg/L", "water")],
 )
 def _units(args: tuple[str, str, str], ctx: FuzzContext) -> None:
     from incident.results.units import parse_number, parse_result_value, unit_factor

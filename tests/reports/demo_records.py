@@ -77,6 +77,14 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
         def at(hours: float) -> datetime:
             return RELEASE + timedelta(hours=hours)
 
+        logged = [ALERT + timedelta(minutes=5)]
+
+        def log_at(hours: float) -> datetime:
+            """The log only moves forward (issue 18): an event written after a later one is
+            logged at the later time; its own time stays in its row (sampled_at, entered_at...)."""
+            logged[0] = max(logged[0], at(hours))
+            return logged[0]
+
         rev = PlanRevision(
             incident_id=inc.id, revision=1, created_at=at(0.5), created_by=author, reason="initial plan"
         )
@@ -211,7 +219,7 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
                 kind="sample.taken",
                 summary=f"Sample {sm.code}",
                 incident_id=inc.id,
-                at=at(hours),
+                at=log_at(hours),
             )
             if custody:
                 tr = CustodyTransfer(
@@ -229,7 +237,7 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
                     kind="custody.transfer",
                     summary=f"{sm.code} to Zhou Lan",
                     incident_id=inc.id,
-                    at=at(hours + 0.4),
+                    at=log_at(hours + 0.4),
                 )
             return sm
 
@@ -275,7 +283,7 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
                 kind="result.logged",
                 summary=f"{sm.code}: {value} {unit}",
                 incident_id=inc.id,
-                at=at(hours),
+                at=log_at(hours),
             )
             return r
 
@@ -326,7 +334,7 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
             kind="round.sampled",
             summary="Round 2 sampled at 4 points",
             incident_id=inc.id,
-            at=at(3.3),
+            at=log_at(3.3),
         )
         n = log.count(s, chain)
     return Demo(code, n)

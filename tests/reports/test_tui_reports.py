@@ -46,6 +46,10 @@ async def test_draft_review_release_from_the_screen(records, as_of):
         await pilot.pause()
         await app.run_action("report_draft('flash')")
         await pilot.pause()
+        # drafting creates a document: it asks first
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("y")
+        await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReportsScreen)
         table = screen.query_one(DataTable)
@@ -76,13 +80,19 @@ async def test_draft_review_release_from_the_screen(records, as_of):
         await pilot.pause()
         with session_scope(engine) as s:
             assert reports.list_reports(s, demo.code)[0].state == "reviewed"
+        # the author may not release it (issue 18): a third person does
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await _until(pilot, lambda: any("cannot also release" in n.message for n in app._notifications))
+        app.settings.user = "chief"
         await pilot.press("p")
         await pilot.pause()
         await pilot.click("#confirm")
         await _until(pilot, lambda: next(iter(screen.rows.values())).state == "released")
         with session_scope(engine) as s:
             info = reports.list_reports(s, demo.code)[0]
-        assert info.released_by == "alice" and info.content_sha256
+        assert info.released_by == "chief" and info.content_sha256
 
 
 async def test_reports_screen_in_chinese_for_an_exercise(exercise_records, as_of):
@@ -95,6 +105,10 @@ async def test_reports_screen_in_chinese_for_an_exercise(exercise_records, as_of
         set_language("zh")
         await pilot.pause()
         await app.run_action("report_draft('monitoring')")
+        await pilot.pause()
+        # drafting creates a document: it asks first
+        await _until(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await pilot.press("y")
         await pilot.pause()
         screen = app.screen
         md = screen.query_one("#report-markdown", Markdown)

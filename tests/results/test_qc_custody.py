@@ -16,6 +16,7 @@ from incident.results import custody, qc
 from incident.results import entry as results
 from incident.results.entry import NewSample, ResultInput
 from incident.results.qc_table import qc_summary
+from incident.results.record import result_records
 
 
 def new_sample(s, code, point="S2", rnd=1, **kw):
@@ -167,3 +168,40 @@ def test_custody_chain_and_refusals(planned):
         assert err.value.where == where and says in err.value.problem, err.value.render()
     with session_scope(engine) as s:
         assert custody.holder(s, results.get_sample(s, smp.code))[0] == "Lab reception"
+
+
+def test_parallel_pairs_with_the_primary_of_the_same_method_and_time(planned):
+    """The primary has results by two methods; the parallel's ICP-MS result pairs with the ICP-MS one only."""
+    engine, code = planned
+    with session_scope(engine) as s:
+        a = new_sample(s, code)
+        b = new_sample(s, code, sample_type="parallel", parallel_of=a.code)
+        rapid = ResultInput(
+            sample=a.code, parameter="cadmium", value="0.080", detection_limit="0.005", method="gb7475_aas"
+        )
+        r_rapid = results.add_result(s, code, rapid, actor="t")
+        r_lab = results.add_result(s, code, cd(a.code, "0.020"), actor="t")
+        r_par = results.add_result(s, code, cd(b.code, "0.021"), actor="t")  # 4.9 % against the lab result
+        views = {v.id: v for v in result_records(s, code)}
+        summary = qc_summary(s, code)
+    # against the AAS result (0.080) the RPD would be 117 %: it is never compared
+    assert (
+        views[r_par.id].qc_flags == [] and views[r_lab.id].qc_flags == [] and views[r_rapid.id].qc_flags == []
+    )
+    (pair,) = summary["parallels"]
+    assert pair["method"].startswith("HJ 700-2014 ICP-MS") and pair["rpd_pct"] == pytest.approx(4.9, abs=0.05)
+
+
+def test_parallel_partner_rule():
+    t0 = utcnow()
+    lab, lab_late, rapid = object(), object(), object()
+    cands = [
+        (rapid, "rapid tube", t0),
+        (lab, "HJ700_ICPMS ", t0),
+        (lab_late, "hj700_icpms", t0 + timedelta(hours=2)),
+    ]
+    assert qc.parallel_partner("hj700_icpms", t0 + timedelta(minutes=5), cands) is lab
+    assert qc.parallel_partner("rapid tube", t0, cands) is rapid
+    assert qc.parallel_partner("hj700_icpms", t0 + timedelta(hours=2, minutes=10), cands) is lab_late
+    assert qc.parallel_partner("gc-ms", t0, cands) is None
+    assert qc.parallel_partner("hj700_icpms", t0 + timedelta(hours=1), cands) is None  # neither within 30 min

@@ -162,6 +162,8 @@ def test_verdicts_for_each_kind_of_result(planned, fields, verdict):
         (dict(value="1..2"), "value", "decimal point"),
         (dict(value=""), "value", "empty"),
         (dict(value="-1"), "value", "negative"),
+        (dict(value="1²"), "value", "SUPERSCRIPT TWO"),
+        (dict(value="1e308", unit="g/L"), "value", "0 to 1000 g/L"),
         (dict(unit=""), "unit", "empty"),
         (dict(unit="mg/kg"), "unit", "soil unit"),
         (dict(unit="ppm"), "unit", "ambiguous"),

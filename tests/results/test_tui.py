@@ -205,7 +205,7 @@ async def test_register_a_sample_then_its_result_form_opens_prefilled(planned):
         form.query_one("#form-ok", Button).press()
         await _until(pilot, app, lambda: isinstance(app.screen, FormDialog) and app.screen is not form)
         again = app.screen
-        assert "S9" in str(again.query_one("#form-error", Static).render())
+        assert "S9" in str(again.query_one("#error-point", Static).render())  # under its field
         assert again.query_one("#field-point", Input).value == "S9"
         assert again.query_one("#field-sampler", Input).value == "Huang Min"
         again.query_one("#field-point", Input).value = "S2"

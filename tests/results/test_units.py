@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from incident.core.errors import UserError
-from incident.results.units import parse_number, parse_result_value, to_base, unit_display
+from incident.results.units import (
+    check_plausible,
+    parse_number,
+    parse_result_value,
+    to_base,
+    unit_display,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +74,6 @@ def test_unit_mix_ups_are_refused_with_the_fix(unit, medium, says, fix):
         ("1.2e-3", 0.0012),
         ("3E2", 300.0),
         (" 0.012 ", 0.012),
-        ("０.５", 0.5),
     ],
 )
 def test_plain_numbers_parse(text, expected):
@@ -94,6 +99,12 @@ def test_plain_numbers_parse(text, expected):
         ("5.", "ends with a point", "5.0"),
         ("nan", "not a number", "digits"),
         ("inf", "not a number", "digits"),
+        # compatibility forms are refused, never NFKC-normalised ("1²" must not become 12)
+        ("1²", "U+00B2 SUPERSCRIPT TWO", "digits 0-9"),
+        ("½", "VULGAR FRACTION ONE HALF", "digits 0-9"),
+        ("０.５", "FULLWIDTH DIGIT ZERO", "half-width"),
+        ("١٢", "ARABIC-INDIC DIGIT ONE", "digits 0-9"),
+        ("1e400", "too large to be a finite number", "exponent"),
     ],
 )
 def test_typos_are_refused_never_guessed(text, problem, fix):
@@ -134,3 +145,27 @@ def test_result_values_and_non_detect_notations(text, detected, value, limit):
 def test_non_detect_with_a_typo_is_still_refused(text):
     with pytest.raises(UserError):
         parse_result_value(text, "value")
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "medium", "says"),
+    [
+        (1e308, "g/L", "water", "0 to 1000 g/L"),
+        (2e6, "mg/L", "water", "0 to 1e+06 mg/L"),
+        (2e9, "µg/kg", "soil", "0 to 1e+09 µg/kg"),
+        (1e8, "mg/m³", "air", "0 to 1e+07 mg/m³"),
+        (float("inf"), "mg/L", "water", "plausible range"),
+        (float("nan"), "mg/L", "water", "plausible range"),
+    ],
+)
+def test_absurd_magnitudes_are_refused_naming_the_units_range(value, unit, medium, says):
+    with pytest.raises(UserError) as err:
+        check_plausible(value, unit, medium=medium, where="value")
+    assert says in err.value.problem, err.value.render()
+    assert err.value.where == "value"
+
+
+def test_the_plausible_range_admits_real_extremes():
+    # a saturated brine (360 g/L) and a pure-solvent sample are real; they pass
+    assert check_plausible(360, "g/L") == 360
+    assert check_plausible(999_000, "mg/L") == 999_000

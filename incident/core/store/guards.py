@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col, select
+
+from incident.core.store.tables import LogEntry
 
 PG_FUNCTION = "incident_append_only"
 
@@ -156,10 +159,42 @@ def uninstall(conn: Connection) -> None:
         conn.execute(text(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()"))
 
 
-def ensure(engine: Engine) -> list[str]:
-    """Re-install missing guards on start (after migrations); returns what was re-installed."""
+def ensure(engine: Engine, *, upgraded: bool = False) -> list[str]:
+    """Re-install missing guards on start (after migrations); returns what was re-installed.
+
+    A gap in protection is itself evidence: the re-install is recorded in the
+    centre chain (``store.protection_gap``, a system entry nobody signs) with
+    the missing triggers and the time of the last entry written before, and
+    ``incident verify`` lists every such window.
+    """
     with engine.connect() as conn:
         if not missing(conn):
             return []
-    with engine.begin() as conn:
-        return install(conn)
+    from sqlmodel import Session
+
+    from incident.core import log
+    from incident.core.clock import as_utc, utcnow
+
+    with Session(engine) as session:
+        conn = session.connection()
+        absent = install(conn)
+        if absent:
+            last = session.exec(select(LogEntry).order_by(col(LogEntry.at).desc()).limit(1)).first()
+            from incident.core import signing
+
+            with signing.acting_as(None):
+                log.append(
+                    session,
+                    chain=log.CENTRE_CHAIN,
+                    actor=signing.SYSTEM_ACTOR,
+                    kind="store.protection_gap",
+                    summary=f"Append-only triggers were missing and are re-installed: {', '.join(absent)}",
+                    payload={
+                        "missing": absent,
+                        "detected_at": utcnow(),
+                        "previous_entry_at": as_utc(last.at) if last else None,
+                        "after_schema_upgrade": upgraded,
+                    },
+                )
+        session.commit()
+    return absent

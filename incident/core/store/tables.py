@@ -224,6 +224,8 @@ class Crew(SQLModel, table=True):
     kit_id: int | None = Field(default=None, foreign_key="kit.id")
     status: str = "available"  # available | assigned | out_of_service
     status_changed_at: datetime | None = None
+    # set: the crew belongs to this exercise's own roster (drills never touch real crews)
+    exercise_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
 
 
 class CrewMember(SQLModel, table=True):
@@ -255,6 +257,8 @@ class CheckIn(SQLModel, table=True):
     travel_method: str = ""
     assignment: str = ""
     qualifications: str = ""
+    lat: float | None = None  # where the crew checked in (WGS84): its routes start here
+    lon: float | None = None
 
 
 class Assignment(SQLModel, table=True):
@@ -271,6 +275,9 @@ class Assignment(SQLModel, table=True):
     required_by: datetime
     slack_min: float
     status: str = "assigned"  # assigned | on_site | done | cancelled
+    stop: int = 1  # order of the point on the crew's route
+    window_open: datetime | None = None  # the crew may arrive from this time (until required_by)
+    override_reason: str | None = None  # a team lead dispatched past a readiness refusal
 
 
 # ---------------------------------------------------------------- samples and results
@@ -674,6 +681,41 @@ class LogEntry(SQLModel, table=True):
     payload_json: str = "{}"
     prev_hash: str
     hash: str = Field(unique=True)
+    # Ed25519 signature of the author over ``hash`` (incident.core.signing); NULL on
+    # entries written before signing was enabled (legacy) and on system entries.
+    signer: str | None = None
+    key_id: str | None = None
+    signature: str | None = None
+
+
+# ---------------------------------------------------------------- field survey and photos
+
+
+class FieldSurvey(SQLModel, table=True):
+    """HJ 589 Appendix A field survey record; a new row per revision (the latest one is used)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    recorded_at: datetime
+    recorded_by: str
+    fields_json: str = "{}"  # the form's fields as entered (weather, flow, appearance, odour...)
+
+
+class Attachment(SQLModel, table=True):
+    """A file kept with the incident (a photo): stored in the data folder, its SHA-256 in the log."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = "photo"
+    stored_name: str  # file name under <data dir>/attachments/<incident code>/
+    original_name: str = ""
+    sha256: str
+    size_bytes: int
+    caption: str = ""
+    point_number: str | None = None
+    taken_at: datetime | None = None
+    added_at: datetime
+    added_by: str
 
 
 # ---------------------------------------------------------------- pre-plans (issue 21)

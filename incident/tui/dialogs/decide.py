@@ -6,10 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input
 
 from incident.core.i18n import t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 
 class DecisionDialog(Localised, ModalScreen[tuple[bool, str] | None]):
@@ -32,8 +33,8 @@ class DecisionDialog(Localised, ModalScreen[tuple[bool, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as v:
             v.border_title = t("uncertainty.confirm_title")
-            yield Static(self.question, id="decision-question")
-            yield Input(placeholder=t("uncertainty.reason"), id="decision-reason")
+            yield Plain(self.question, id="decision-question")
+            yield Input(placeholder=t("uncertainty.reason"), id="decision-reason", select_on_focus=False)
             with Horizontal():
                 yield Button(t("uncertainty.confirm"), id="decision-yes", variant="warning")
                 yield Button(t("uncertainty.cancel"), id="decision-no")

@@ -6,10 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from incident.core.i18n import t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 
 class HelpScreen(Localised, ModalScreen[None]):
@@ -52,8 +53,8 @@ class HelpScreen(Localised, ModalScreen[None]):
             v.border_title = t("help.title")
             keys = self.screen_keys()
             if keys:
-                yield Static(keys, id="help-screen-keys", markup=False)
-            yield Static(t("help.body"), id="help-text", markup=False)
+                yield Plain(keys, id="help-screen-keys", markup=False)
+            yield Plain(t("help.body"), id="help-text", markup=False)
             yield Button(t("help.close"), id="help-close", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -18,6 +18,7 @@ from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.results import import_results, load_mapping
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 
 class ConfirmImport(Localised, ModalScreen[bool]):
@@ -35,7 +36,7 @@ class ConfirmImport(Localised, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.text)
+            yield Plain(self.text)  # file names and counts: literal text
             with Horizontal():
                 yield Button(t("results.import_do"), id="confirm-yes", variant="warning")
                 yield Button(t("form.cancel"), id="confirm-no-btn")

@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, Static
 
 from incident.core.i18n import t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -38,9 +39,9 @@ class SkipReasonDialog(Localised, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="skip-dialog") as v:
             v.border_title = t("playbook.skip_title", title=self.step_title)
-            yield Static(t("playbook.skip_prompt"), classes="dialog-text")
-            yield Input(placeholder=t("playbook.skip_placeholder"), id="skip-reason")
-            yield Static("", id="skip-error", classes="dialog-error")
+            yield Plain(t("playbook.skip_prompt"), classes="dialog-text")
+            yield Input(placeholder=t("playbook.skip_placeholder"), id="skip-reason", select_on_focus=False)
+            yield Plain("", id="skip-error", classes="dialog-error")
             with Horizontal():
                 yield Button(t("key.cancel"), id="skip-cancel-btn")
                 yield Button(t("playbook.skip_ok"), id="skip-ok", variant="warning")
@@ -91,7 +92,7 @@ class ConfirmDialog(Localised, ModalScreen[bool]):
             v.border_title = self.title_text
             # long questions scroll: the buttons always stay on screen at 24 rows
             with VerticalScroll(classes="dialog-scroll"):
-                yield Static(self.question, classes="dialog-text")
+                yield Plain(self.question, classes="dialog-text")
             with Horizontal():
                 yield Button(t("key.cancel"), id="confirm-cancel")
                 yield Button(self.ok_label, id="confirm-ok", variant="primary")

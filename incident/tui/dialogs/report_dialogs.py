@@ -6,10 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input
 
 from incident.core.i18n import t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -35,7 +36,7 @@ class ConfirmReleaseDialog(Localised, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.message, id="confirm-message")
+            yield Plain(self.message, id="confirm-message")
             with Horizontal():
                 yield Button(t("reports.cancel"), id="cancel", variant="default")
                 yield Button(t("reports.release"), id="confirm", variant="error")
@@ -63,8 +64,8 @@ class TextPromptDialog(Localised, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.prompt, id="prompt-text")
-            yield Input(value=self.value, id="prompt-input")
+            yield Plain(self.prompt, id="prompt-text")
+            yield Input(value=self.value, id="prompt-input", select_on_focus=False)
             with Horizontal():
                 yield Button(t("reports.cancel"), id="cancel")
                 yield Button(t("reports.ok"), id="ok", variant="primary")

@@ -21,6 +21,8 @@ from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.results import parse_number, parse_result_value, unit_factor
 from incident.tui.base import Localised
+from incident.tui.dialogs.form import FormKeys
+from incident.tui.widgets.plain import Plain
 
 # field id -> (label key, hint key or None, ``where`` names the service uses for it)
 FIELDS: list[tuple[str, str, str | None, tuple[str, ...]]] = [
@@ -36,18 +38,18 @@ FIELDS: list[tuple[str, str, str | None, tuple[str, ...]]] = [
 WHERE_TO_FIELD = {where: fid for fid, _l, _h, wheres in FIELDS for where in wheres}
 
 
-class ResultForm(Localised, ModalScreen[int | None]):
+class ResultForm(FormKeys, Localised, ModalScreen[int | None]):
     DEFAULT_CSS = """
     ResultForm { align: center middle; }
     ResultForm > VerticalScroll {
         width: 78; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $panel; padding: 0 1;
     }
-    ResultForm .row { height: 1; margin-top: 0; }
-    ResultForm .row Label { width: 17; }
-    ResultForm Input { border: none; height: 1; padding: 0 1; width: 1fr; background: $boost; }
-    ResultForm Input:focus { border: none; background: $accent 30%; }
-    ResultForm Input.-invalid, ResultForm Input.-invalid:focus { border: none; background: $error 30%; }
+    ResultForm .row { height: 3; margin-top: 0; }
+    ResultForm .row Label { width: 17; padding-top: 1; }
+    ResultForm Input { border: round $primary 60%; height: 3; padding: 0 1; width: 1fr; }
+    ResultForm Input:focus { border: round $accent; background: $accent 15%; }
+    ResultForm Input.-invalid, ResultForm Input.-invalid:focus { border: round $error; }
     ResultForm .error { color: $error; height: auto; padding-left: 17; }
     ResultForm .hint { color: $text-muted; height: 1; padding-left: 17; }
     ResultForm Checkbox { border: none; height: 1; padding: 0; margin-top: 1; }
@@ -75,11 +77,14 @@ class ResultForm(Localised, ModalScreen[int | None]):
                 with Horizontal(classes="row"):
                     yield Label(t(label))
                     yield Input(
-                        value=self.defaults.get(fid, ""), id=f"f-{fid}", placeholder=t(hint) if hint else ""
+                        value=self.defaults.get(fid, ""),
+                        id=f"f-{fid}",
+                        placeholder=t(hint) if hint else "",
+                        select_on_focus=False,
                     )
-                yield Static("", id=f"e-{fid}", classes="error")
+                yield Plain("", id=f"e-{fid}", classes="error")
             yield Checkbox(t("form.rapid"), id="f-rapid")
-            yield Static("", id="form-status")
+            yield Plain("", id="form-status")
             with Horizontal(id="form-buttons"):
                 yield Button(t("form.save"), id="form-save", variant="primary")
                 yield Button(t("form.cancel"), id="form-cancel")
@@ -89,6 +94,7 @@ class ResultForm(Localised, ModalScreen[int | None]):
             self.query_one(f"#e-{fid}").display = False
         first_empty = next((fid for fid, *_ in FIELDS if not self.defaults.get(fid)), "value")
         self.query_one(f"#f-{first_empty}", Input).focus()
+        self._initial = self.raw_input()
 
     # -- field-level checks (no database needed) --------------------------
     def _value(self, fid: str) -> str:
@@ -164,7 +170,7 @@ class ResultForm(Localised, ModalScreen[int | None]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.cancel_asking(self.raw_input() != self._initial, lambda: self.dismiss(None))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="result-form")
     def save(self, raw: results.ResultInput) -> None:

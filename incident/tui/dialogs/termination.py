@@ -14,6 +14,7 @@ from incident.core.i18n import get_language, t
 from incident.core.store.engine import session_scope
 from incident.results import check_termination
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 
 class TerminationDialog(Localised, ModalScreen[None]):
@@ -34,7 +35,7 @@ class TerminationDialog(Localised, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="term-body") as body:
             body.border_title = t("results.term_title")
-            yield Static(t("app.loading"), id="term-verdict")
+            yield Plain(t("app.loading"), id="term-verdict")
             yield Markdown("", id="term-md")
 
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from textual.widgets import Button, Static
 
 from incident.core.i18n import t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain
 
 
 class VerifyDialog(Localised, ModalScreen[None]):
@@ -37,8 +38,8 @@ class VerifyDialog(Localised, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="verify-body") as v:
             v.border_title = t("verify.title", code=self.code)
-            yield Static(t("verify.running"), id="verify-status")
-            yield Static("", id="verify-details")
+            yield Plain(t("verify.running"), id="verify-status")
+            yield Plain("", id="verify-details")
             with Horizontal():
                 yield Button(t("verify.close"), id="verify-close", variant="primary")
                 yield Button(t("verify.again"), id="verify-run")

@@ -19,6 +19,7 @@ from incident.core.clock import fmt_local
 from incident.core.i18n import t
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import PlainTable, markup
 
 
 def _h(value: float | None) -> str:
@@ -55,9 +56,9 @@ class CalibrationScreen(Localised, Screen):
         yield ExerciseBanner(self.code)
         with VerticalScroll():
             yield Static(t("uncertainty.fitting"), id="cal-status")
-            yield DataTable(id="cal-params", cursor_type="row", show_cursor=False)
-            yield DataTable(id="cal-points", cursor_type="row", zebra_stripes=True)
-            yield DataTable(id="cal-fit", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="cal-params", cursor_type="row", show_cursor=False)
+            yield PlainTable(id="cal-points", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="cal-fit", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -101,7 +102,7 @@ class CalibrationScreen(Localised, Screen):
         from textual.worker import WorkerState
 
         if event.state == WorkerState.ERROR:
-            self.query_one("#cal-status", Static).update(f"[red]{event.worker.error}[/]")
+            self.query_one("#cal-status", Static).update(f"[red]{markup(event.worker.error)}[/]")
 
     def show(self, report) -> None:
         self.report = report
@@ -119,7 +120,7 @@ class CalibrationScreen(Localised, Screen):
                 after=f"{fit.factor_error:.2f}",
             )
         ]
-        lines += [f"[yellow]⚠ {w}[/]" for w in fit.warnings]
+        lines += [f"[yellow]⚠ {markup(w)}[/]" for w in fit.warnings]
         lines.append(t("uncertainty.keys_hint"))
         self.query_one("#cal-status", Static).update("\n".join(lines))
         params = self.query_one("#cal-params", DataTable)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -17,12 +16,13 @@ from textual.containers import Grid, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from incident.core.clock import as_utc, fmt_local, to_local, utcnow
+from incident.core.clock import as_utc, fmt_local, fmt_when, to_local, utcnow
 from incident.core.i18n import bilingual, t
 from incident.core.store.engine import session_scope
 from incident.overview import DashboardData, dashboard
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainRichTable
 
 
 def _elapsed(minutes: float) -> str:
@@ -69,6 +69,25 @@ def _next_arrival_text(data: DashboardData) -> Text:
     )
 
 
+def _fit_receptors(receptors: list, rows: int) -> list:
+    """The receptors that fit, in river order: drinking-water intakes first, then boundary
+    sections, then the rest (a small terminal never hides an intake); one row is kept for
+    "N more" when some are left out."""
+    if len(receptors) <= rows:
+        return list(receptors)
+    rank = {"drinking_water_intake": 0, "boundary_section": 1}
+    order = sorted(range(len(receptors)), key=lambda i: (rank.get(receptors[i].kind, 2), i))
+    keep = set(order[: max(1, rows - 1)])
+    return [r for i, r in enumerate(receptors) if i in keep]
+
+
+class _ReceptorPanel(Static):
+    """Tells the dashboard when its height changes, so the receptors are fitted again."""
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.screen._refit_receptors)  # type: ignore[attr-defined]
+
+
 class DashboardScreen(Localised, Screen):
     DEFAULT_CSS = """
     DashboardScreen Grid {
@@ -89,6 +108,7 @@ class DashboardScreen(Localised, Screen):
         Binding("m", "app.plan_show", "key.plan", id="dashboard-plan"),
         Binding("v", "app.results", "key.results", id="dashboard-results"),
         Binding("b", "app.reports", "key.reports", id="dashboard-reports"),
+        Binding("a", "app.spill_amend", "key.spill_amend", id="dashboard-amend", show=False),
         Binding("r", "refresh", "key.refresh", id="refresh", show=False),
     ]
 
@@ -104,12 +124,12 @@ class DashboardScreen(Localised, Screen):
         yield Header()
         yield ExerciseBanner(self.code)
         with Grid():
-            yield Static(t("app.loading"), id="situation", classes="panel")
+            yield Plain(t("app.loading"), id="situation", classes="panel")
             with Vertical(id="right-column"):
-                yield Static("", id="crews", classes="panel")
-                yield Static("", id="results", classes="panel")
-            yield Static("", id="receptors", classes="panel")
-            yield Static("", id="log-tail", classes="panel")
+                yield Plain("", id="crews", classes="panel")
+                yield Plain("", id="results", classes="panel")
+            yield _ReceptorPanel("", id="receptors", classes="panel")
+            yield Plain("", id="log-tail", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -131,12 +151,63 @@ class DashboardScreen(Localised, Screen):
         self.app.call_from_thread(self.show, data)
         return data
 
+    def _receptor_rows(self) -> int:
+        """Rows the receptor panel has for receptors (its content height less the header)."""
+        height = self.query_one("#receptors").size.height
+        return max(2, height - 1) if height else 99
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._refit_receptors)
+
+    def _refit_receptors(self) -> None:
+        if self.data is not None and self._receptor_rows() != getattr(self, "_receptor_fit", None):
+            self._show_receptors()
+
+    def _show_receptors(self) -> None:
+        """Receptors as fit in the panel now (re-run after layout and on resize)."""
+        data = self.data
+        if data is None:
+            return
+        now = data.now or data.alert_at
+        self._receptor_fit = self._receptor_rows()
+        rec = PlainRichTable(expand=True, box=None, padding=(0, 1), header_style="bold")
+        rec.add_column(t("dashboard.receptor"), ratio=3, no_wrap=True, overflow="ellipsis")
+        rec.add_column(t("dashboard.km"), justify="right")
+        rec.add_column(t("dashboard.distance"), justify="right")
+        rec.add_column(t("dashboard.arrival"), justify="right")
+        # before a forecast is run, the pre-plan of a registered source at the incident gives the
+        # median-flow P50 arrival at each intake
+        preplan = {
+            p.intake_id: p.arrival_p50_h
+            for p in data.preplan
+            if p.flow == "median" and p.arrival_p50_h is not None and p.source_id == data.preplan[0].source_id
+        }
+        shown = _fit_receptors(data.receptors, self._receptor_rows())
+        for r in shown:
+            name = Text(bilingual(r.name, r.name_zh))
+            if r.kind == "drinking_water_intake":
+                name.stylize("bold red")
+            planned = preplan.get(r.receptor_id)
+            if data.forecast_at is None and planned is not None:
+                arrival = f"+{planned:.1f}h {t('dashboard.preplan')}"  # known the day before
+            elif data.forecast_at is None:
+                arrival = t("dashboard.not_run")
+            elif r.arrival_h is None:
+                arrival = t("dashboard.not_reached")
+            else:
+                arrival = fmt_when(data.release_start + timedelta(hours=r.arrival_h), now)
+            rec.add_row(name, f"{r.km:.1f}", f"{r.distance_km:.1f} km", arrival)
+        hidden = len(data.receptors) - len(shown)
+        if hidden > 0:
+            rec.add_row(Text(t("dashboard.more_receptors", n=hidden), style="dim"), "", "", "")
+        self.query_one("#receptors", Static).update(rec)
+
     def show(self, data: DashboardData) -> None:
         self.data = data
         title = bilingual(data.title, data.title_zh)
         self.sub_title = f"{data.code} · {title}"
 
-        situation = Table.grid(padding=(0, 1))
+        situation = PlainRichTable.grid(padding=(0, 1))
         situation.add_column(style="bold")
         situation.add_column()
         src = (
@@ -170,7 +241,7 @@ class DashboardScreen(Localised, Screen):
         situation.add_row(t("dashboard.next_arrival"), _next_arrival_text(data))
         self.query_one("#situation", Static).update(situation)
 
-        crews = Table.grid(padding=(0, 1))
+        crews = PlainRichTable.grid(padding=(0, 1))
         crews.add_column()
         crews.add_column()
         styles = {"available": "green", "assigned": "yellow", "out_of_service": "red"}
@@ -186,7 +257,7 @@ class DashboardScreen(Localised, Screen):
             )
         self.query_one("#crews", Static).update(crews)
 
-        res = Table.grid(padding=(0, 1))
+        res = PlainRichTable.grid(padding=(0, 1))
         for _ in range(3):
             res.add_column(no_wrap=True, overflow="ellipsis")
         if data.exceedances:
@@ -204,38 +275,10 @@ class DashboardScreen(Localised, Screen):
             res.add_row(Text(t("dashboard.no_results"), style="dim"), "", "")
         self.query_one("#results", Static).update(res)
 
-        rec = Table(expand=True, box=None, padding=(0, 1), header_style="bold")
-        rec.add_column(t("dashboard.receptor"), ratio=3, no_wrap=True, overflow="ellipsis")
-        rec.add_column(t("dashboard.km"), justify="right")
-        rec.add_column(t("dashboard.distance"), justify="right")
-        rec.add_column(t("dashboard.arrival"), justify="right")
-        # before a forecast is run, the pre-plan of a registered source at the incident gives the
-        # median-flow P50 arrival at each intake
-        preplan = {
-            p.intake_id: p.arrival_p50_h
-            for p in data.preplan
-            if p.flow == "median" and p.arrival_p50_h is not None and p.source_id == data.preplan[0].source_id
-        }
-        for r in data.receptors:
-            name = Text(bilingual(r.name, r.name_zh))
-            if r.kind == "drinking_water_intake":
-                name.stylize("bold red")
-            planned = preplan.get(r.receptor_id)
-            if data.forecast_at is None and planned is not None:
-                arrival = f"+{planned:.1f}h {t('dashboard.preplan')}"  # known the day before
-            elif data.forecast_at is None:
-                arrival = t("dashboard.not_run")
-            elif r.arrival_h is None:
-                arrival = t("dashboard.not_reached")
-            else:
-                at = data.release_start + timedelta(hours=r.arrival_h)
-                same_day = to_local(at).date() == to_local(data.alert_at).date()
-                clock = fmt_local(at, with_date=False) if same_day else to_local(at).strftime("%m-%d %H:%M")
-                arrival = f"{clock} (+{r.arrival_h:.1f}h)"
-            rec.add_row(name, f"{r.km:.1f}", f"{r.distance_km:.1f} km", arrival)
-        self.query_one("#receptors", Static).update(rec)
+        self._show_receptors()
+        self.call_after_refresh(self._refit_receptors)
 
-        logt = Table.grid(padding=(0, 1))
+        logt = PlainRichTable.grid(padding=(0, 1))
         logt.add_column(style="dim", min_width=5, no_wrap=True)
         logt.add_column(no_wrap=True, overflow="ellipsis")
         for at, actor, summary in data.log_tail:

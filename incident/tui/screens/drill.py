@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -27,6 +26,7 @@ from incident.drills import DrillStatus, drill_status
 from incident.tui.base import Localised
 from incident.tui.dialogs.form import FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainRichTable
 
 if TYPE_CHECKING:
     from incident.drills import InjectView, TickResult
@@ -79,12 +79,12 @@ class InjectLogDialog(Localised, ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = f"{t('app.exercise_marker')} · {t('drill.inject_log_title')}"
             if not self.injects:
-                yield Static(t("drill.no_injects"))
+                yield Plain(t("drill.no_injects"))
             for inj in reversed(self.injects):
-                yield Static(
+                yield Plain(
                     f"{fmt_elapsed(inj.at_min)} · {inj.sender or '—'} · {inj.title}", classes="inject-head"
                 )
-                yield Static(one_paragraph(inj.message))
+                yield Plain(one_paragraph(inj.message))
             yield Button(t("drill.close"), id="inject-log-ok", variant="primary")
 
     def on_button_pressed(self, _event: Button.Pressed) -> None:
@@ -110,6 +110,7 @@ class DrillScreen(Localised, Screen):
         Binding("x", "export", "drill.key.export", id="drill-export"),
         Binding("i", "inject_log", "drill.key.injects", id="drill-injects"),
         Binding("c", "speed", "drill.key.speed", id="drill-speed", show=False),
+        Binding("E", "app.drill_end", "key.endex", id="drill-endex", show=False),
     ]
 
     def __init__(self, code: str, then: str | None = None) -> None:
@@ -124,11 +125,11 @@ class DrillScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield Static("", id="drill-info", classes="muted")
+        yield Plain("", id="drill-info", classes="muted")
         with Grid():
-            yield Static(t("app.loading"), id="drill-timeline", classes="panel")
-            yield Static("", id="drill-ratings", classes="panel")
-            yield Static("", id="drill-injects", classes="panel")
+            yield Plain(t("app.loading"), id="drill-timeline", classes="panel")
+            yield Plain("", id="drill-ratings", classes="panel")
+            yield Plain("", id="drill-injects", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -156,7 +157,7 @@ class DrillScreen(Localised, Screen):
             + t("drill.pending", n=st.pending_results, m=st.upcoming_injects)
         )
         targets = {ev.metric: ev for ev in st.evaluations}
-        tl = Table.grid(padding=(0, 1), expand=True)
+        tl = PlainRichTable.grid(padding=(0, 1), expand=True)
         tl.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         tl.add_column(justify="right", no_wrap=True)
         tl.add_column(justify="right", no_wrap=True)
@@ -167,7 +168,7 @@ class DrillScreen(Localised, Screen):
             tl.add_row(t(METRIC_KEYS.get(m.name, m.name)), when, target)
         self.query_one("#drill-timeline", Static).update(tl)
 
-        rt = Table.grid(padding=(0, 1), expand=True)
+        rt = PlainRichTable.grid(padding=(0, 1), expand=True)
         rt.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         rt.add_column(no_wrap=True)
         rt.add_column(no_wrap=True)
@@ -178,7 +179,7 @@ class DrillScreen(Localised, Screen):
             rt.add_row(bilingual(ev.capability, ev.capability_zh), ev.target, mark)
         self.query_one("#drill-ratings", Static).update(rt)
 
-        it = Table.grid(padding=(0, 1), expand=True)
+        it = PlainRichTable.grid(padding=(0, 1), expand=True)
         it.add_column(style="bold", no_wrap=True, min_width=7)
         it.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         if not st.injects:

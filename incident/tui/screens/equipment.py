@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -18,11 +17,12 @@ from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.readiness import EquipmentDetail, equipment_detail
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain, PlainRichTable
 from incident.tui.widgets.readiness_state import state_text
 
 
-def _history(title: str, columns: list[str], rows: list[list[str]]) -> Table:
-    table = Table(
+def _history(title: str, columns: list[str], rows: list[list[str]]) -> PlainRichTable:
+    table = PlainRichTable(
         title=title, title_justify="left", title_style="bold", expand=True, box=None, padding=(0, 1)
     )
     for c in columns:
@@ -57,7 +57,7 @@ class EquipmentScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
-            yield Static(t("app.loading"), id="detail")
+            yield Plain(t("app.loading"), id="detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -78,7 +78,7 @@ class EquipmentScreen(Localised, Screen):
         self.app.call_from_thread(self.show, detail)
 
     def show(self, d: EquipmentDetail) -> None:
-        head = Table.grid(padding=(0, 1))
+        head = PlainRichTable.grid(padding=(0, 1))
         head.add_column(style="bold")
         head.add_column()
         head.add_row(t("readiness.detail.state"), state_text(d.state))

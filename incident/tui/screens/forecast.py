@@ -19,6 +19,7 @@ from incident.core.i18n import bilingual, t
 from incident.plume import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import PlainTable, markup
 
 
 def _h(value: float | None) -> str:
@@ -64,7 +65,7 @@ class ForecastScreen(Localised, Screen):
         with Vertical():
             yield Static(t("forecast.running"), id="fc-status")
             yield ProgressBar(total=100, show_eta=False, id="fc-progress")
-            yield DataTable(id="fc-table", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="fc-table", cursor_type="row", zebra_stripes=True)
             yield PlotextPlot(id="fc-plot")
         yield Footer()
 
@@ -148,7 +149,7 @@ class ForecastScreen(Localised, Screen):
 
         if event.state == WorkerState.ERROR:
             self.query_one(ProgressBar).display = False
-            self.query_one("#fc-status", Static).update(f"[red]{event.worker.error}[/]")
+            self.query_one("#fc-status", Static).update(f"[red]{markup(event.worker.error)}[/]")
 
     def show(self, fc: IncidentForecast) -> None:
         self.forecast = fc
@@ -167,7 +168,7 @@ class ForecastScreen(Localised, Screen):
             name = p.label if p.kind == "point" else f"{p.label} {bilingual(p.name, None)}"
             jobson = "—" if p.jobson_leading_h is None else f"{p.jobson_leading_h:.1f}/{_h(p.jobson_peak_h)}"
             table.add_row(
-                name[:15],
+                name if len(name) <= self._name_width() else name[: self._name_width() - 1] + "…",
                 f"{p.distance_from_source_m / 1000:.1f}",
                 _h(p.leading_edge_h),
                 _band(p.leading_edge_band_h),
@@ -183,6 +184,10 @@ class ForecastScreen(Localised, Screen):
     @on(DataTable.RowHighlighted)
     def _row(self, _event) -> None:
         self.replot()
+
+    def _name_width(self) -> int:
+        """Names get what the other columns leave (at least 15 characters; all of it on a wide terminal)."""
+        return max(15, self.size.width - 70)
 
     def replot(self) -> None:
         fc = self.forecast

@@ -13,12 +13,14 @@ from incident.core.i18n import bilingual, t
 from incident.core.incidents import list_incidents
 from incident.core.store.engine import session_scope
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import Plain, PlainTable
 
 
 class IncidentListScreen(Localised, Screen):
     # the first screen: readiness (equipment managers) and quit are shown here
     BINDINGS = [
         Binding("enter", "open", "key.open", id="open-incident"),
+        Binding("n", "app.incident_new", "key.incident_new", id="incidents-new"),
         Binding("R", "app.readiness", "key.readiness", id="incidents-readiness"),
         Binding("q", "app.quit", "key.quit", id="incidents-quit"),
     ]
@@ -28,9 +30,9 @@ class IncidentListScreen(Localised, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        table = DataTable(id="incident-table", cursor_type="row", zebra_stripes=True)
+        table = PlainTable(id="incident-table", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Static("", id="incident-empty", classes="muted")
+        yield Plain("", id="incident-empty", classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:

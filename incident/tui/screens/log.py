@@ -12,8 +12,10 @@ from incident.core import log
 from incident.core.clock import fmt_local
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
+from incident.overview import describe
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import PlainTable
 
 
 class LogScreen(Localised, Screen):
@@ -29,7 +31,7 @@ class LogScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="log-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -41,7 +43,7 @@ class LogScreen(Localised, Screen):
     def load(self) -> None:
         with session_scope(self.app.engine) as session:
             rows = [
-                (e.seq, fmt_local(e.at), e.actor, e.kind, e.summary)
+                (e.seq, fmt_local(e.at), e.actor, e.kind, describe(e.kind, e.payload_json, e.summary))
                 for e in log.entries(session, log.incident_chain(self.code))
             ]
         self.app.call_from_thread(self._show, rows)

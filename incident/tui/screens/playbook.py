@@ -15,7 +15,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 from textual import work
@@ -49,6 +48,7 @@ from incident.playbook import (
 from incident.tui.base import Localised
 from incident.tui.widgets.checklist import Checklist
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainRichTable
 
 GLYPH = {"done": "✓", "skipped": "↷", "active": "▸", "pending": "∙"}
 
@@ -138,25 +138,25 @@ class PlaybookScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield Static("", id="phase-bar")
+        yield Plain("", id="phase-bar")
         with Horizontal(id="pb-body"):
             yield OptionList(id="step-list")
             with VerticalScroll(id="step-detail"):
-                yield Static("", id="step-meta")
-                yield Static("", id="step-instructions")
-                yield Static(t("playbook.checklist"), classes="section", id="checklist-label")
+                yield Plain("", id="step-meta")
+                yield Plain("", id="step-instructions")
+                yield Plain(t("playbook.checklist"), classes="section", id="checklist-label")
                 yield Checklist(id="checklist")
-                yield Static(t("playbook.form"), classes="section", id="form-label")
+                yield Plain(t("playbook.form"), classes="section", id="form-label")
                 yield Vertical(id="form")
-                yield Static(t("playbook.action"), classes="section", id="action-label")
-                yield Static("", id="action-info")
+                yield Plain(t("playbook.action"), classes="section", id="action-label")
+                yield Plain("", id="action-info")
                 with Horizontal(id="step-buttons"):
                     yield Button(t("playbook.btn_done"), id="btn-done", variant="success", compact=True)
                     yield Button(t("playbook.btn_skip"), id="btn-skip", variant="warning", compact=True)
                     yield Button(t("playbook.btn_undo"), id="btn-undo", compact=True)
                     yield Button(t("playbook.btn_action"), id="btn-action", variant="primary", compact=True)
         with Vertical(id="chooser-box"):
-            yield Static("", id="chooser-text")
+            yield Plain("", id="chooser-text")
             yield OptionList(id="chooser")
         yield Footer()
 
@@ -253,8 +253,8 @@ class PlaybookScreen(Localised, Screen):
         self.query_one("#phase-bar", Static).update(bar)
         self.query_one("#step-list").border_subtitle = t("playbook.progress", done=done, total=total)
 
-    def _step_prompt(self, sv: StepView, now: datetime) -> Table:
-        grid = Table.grid(expand=True, padding=(0, 0))
+    def _step_prompt(self, sv: StepView, now: datetime) -> PlainRichTable:
+        grid = PlainRichTable.grid(expand=True, padding=(0, 0))
         grid.add_column(width=2, no_wrap=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)
@@ -453,6 +453,7 @@ class PlaybookScreen(Localised, Screen):
                     compact=True,
                     name=f"form:{spec.id}",
                     disabled=not editable,
+                    select_on_focus=False,
                 )
             widget.tooltip = str(spec.help) if spec.help else None
             self._form_widgets[spec.id] = widget

@@ -15,6 +15,7 @@ from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain
 
 
 class PointPlotScreen(Localised, Screen):
@@ -42,7 +43,7 @@ class PointPlotScreen(Localised, Screen):
         yield Header()
         yield ExerciseBanner(self.code)
         yield PlotextPlot(id="point-plot")
-        yield Static("", id="plot-note")
+        yield Plain("", id="plot-note")
         yield Footer()
 
     def on_mount(self) -> None:

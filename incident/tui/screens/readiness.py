@@ -23,6 +23,7 @@ from incident.core.store.engine import session_scope
 from incident.readiness import DueItem, Rollup, due_items, rollup
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainTable
 from incident.tui.widgets.readiness_state import state_text
 
 TABS = ("teams", "kits", "items", "stock", "due")
@@ -80,14 +81,14 @@ class ReadinessScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(getattr(self.app, "incident_code", None))
-        yield Static(t("app.loading"), id="answer")
-        yield Static("", id="summary")
+        yield Plain(t("app.loading"), id="answer")
+        yield Plain("", id="summary")
         with TabbedContent(id="readiness-tabs"):
             for n, name in enumerate(TABS, start=1):
                 with TabPane(f"{n} {t(f'readiness.tab.{name}')}", id=f"tab-{name}"):
-                    yield DataTable(id=f"table-{name}", cursor_type="row", zebra_stripes=True)
+                    yield PlainTable(id=f"table-{name}", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="why-box"):
-            yield Static("", id="why")
+            yield Plain("", id="why")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -25,6 +25,7 @@ from incident.core.store.engine import session_scope
 from incident.reports import export_ics214, preview_markdown
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainTable
 
 
 class ReportsScreen(Localised, Screen):
@@ -61,8 +62,8 @@ class ReportsScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="report-empty", classes="muted")
+        yield PlainTable(id="report-table", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="report-empty", classes="muted")
         with VerticalScroll(id="report-preview"):
             yield Markdown("", id="report-markdown")
         yield Footer()
@@ -183,8 +184,23 @@ class ReportsScreen(Localised, Screen):
         self.load()
 
     def action_draft(self, kind: str) -> None:
-        self.notify(t("reports.working"), timeout=2)
-        self.run_service("draft", kind=kind)
+        """Drafting creates a numbered document: ask first (a stray key must not make one)."""
+        from incident.tui.dialogs.form import ConfirmDialog
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.notify(t("reports.working"), timeout=2)
+                self.run_service("draft", kind=kind)
+
+        kind_name = t(f"reports.kind.{kind}")
+        self.app.push_screen(
+            ConfirmDialog(
+                t("formui.draft_title", kind=kind_name),
+                t("formui.draft_body", kind=kind_name, code=self.code),
+                t("formui.draft"),
+            ),
+            answer,
+        )
 
     def action_review(self) -> None:
         from incident.tui.dialogs.report_dialogs import TextPromptDialog
@@ -221,9 +237,19 @@ class ReportsScreen(Localised, Screen):
         )
 
     def action_revise(self) -> None:
+        from incident.tui.dialogs.form import ConfirmDialog
+
         info = self.selected()
-        if info is not None:
-            self.run_service("revise", info.id)
+        if info is None:
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                t("formui.revise_title"),
+                t("formui.revise_body", id=info.id, version=info.version + 1),
+                t("formui.revise"),
+            ),
+            lambda yes: self.run_service("revise", info.id) if yes else None,
+        )
 
     def action_export(self) -> None:
         from incident.tui.dialogs.report_dialogs import TextPromptDialog

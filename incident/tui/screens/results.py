@@ -21,6 +21,7 @@ from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.tui.base import Localised
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainTable
 
 
 def incident_now_for(engine, code: str):
@@ -49,6 +50,11 @@ class ResultsScreen(Localised, Screen):
         # shown in F1 help and the palette ("termination: check"); the footer has no room at 80 columns
         Binding("t", "terminate", "key.terminate", id="results-terminate", show=False),
         Binding("r", "refresh", "key.refresh", id="results-refresh", show=False),
+        # issue 16: every task by keyboard (also in the palette; F1 lists them)
+        Binding("e", "app.result_correct", "key.result_correct", id="results-correct", show=False),
+        Binding("Q", "app.qc_show", "key.qc", id="results-qc", show=False),
+        Binding("h", "app.custody_handoff", "key.custody", id="results-custody", show=False),
+        Binding("o", "app.rounds_show", "key.rounds", id="results-rounds", show=False),
     ]
 
     def __init__(
@@ -72,9 +78,9 @@ class ResultsScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield Static(t("app.loading"), id="results-head")
-        yield DataTable(id="results-table", cursor_type="row", zebra_stripes=True)
-        yield Static(t("results.legend"), id="results-legend")
+        yield Plain(t("app.loading"), id="results-head")
+        yield PlainTable(id="results-table", cursor_type="row", zebra_stripes=True)
+        yield Plain(t("results.legend"), id="results-legend")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -126,6 +132,22 @@ class ResultsScreen(Localised, Screen):
             table.add_row(*cells, key=pt)
         table.focus()
 
+    def selected_result_id(self) -> int | None:
+        """The latest result in the selected cell (the incident's pollutant when the cursor is on
+        the point column)."""
+        rt = self.table_data
+        point = self.selected_point()
+        if rt is None or point is None or not rt.parameters:
+            return None
+        table = self.query_one(DataTable)
+        column = table.cursor_coordinate.column
+        if 1 <= column <= len(rt.parameters):
+            parameter = rt.parameters[column - 1]
+        else:
+            parameter = self.substance if self.substance in rt.parameters else rt.parameters[0]
+        cell = rt.cells.get((point, parameter))
+        return cell.result_ids[-1] if cell is not None and cell.result_ids else None
+
     def selected_point(self) -> str | None:
         table = self.query_one(DataTable)
         if not table.row_count:
@@ -159,19 +181,24 @@ class ResultsScreen(Localised, Screen):
         )
         self.app.push_screen(form, lambda rid: self.load() if rid else None)
 
-    def action_new_sample(self, values: dict | None = None, error: str | None = None) -> None:
+    def action_new_sample(self, values: dict | None = None, error: str | Exception | None = None) -> None:
         """Register a sample (label ID, HJ 589 §7.1.3.2), then enter its result."""
         from incident.core.clock import fmt_local
-        from incident.tui.dialogs.form import FormDialog, FormField
+        from incident.tui.dialogs.form import FormDialog, FormField, place_error
 
         now = fmt_local(incident_now_for(self.app.engine, self.code))
+        types = tuple((k, t(f"formui.sample_type.{k}")) for k in ("normal", "field_blank", "parallel"))
         fields = [
-            FormField("point", t("sample_form.point"), self.selected_point() or "", "S4"),
-            FormField("round", t("sample_form.round"), "", t("sample_form.round_hint")),
-            FormField("sampled_at", t("sample_form.time"), now, "YYYY-MM-DD HH:MM"),
-            FormField("sampler", t("sample_form.sampler"), self.app.settings.user),
+            FormField("point", t("sample_form.point"), self.selected_point() or "", "S4", required=True),
+            FormField(
+                "round", t("sample_form.round"), "", t("sample_form.round_hint"), kind="number", minimum=1
+            ),
+            FormField(
+                "sampled_at", t("sample_form.time"), now, "YYYY-MM-DD HH:MM", required=True, kind="time"
+            ),
+            FormField("sampler", t("sample_form.sampler"), self.app.settings.user, required=True),
             FormField("checker", t("sample_form.checker"), ""),
-            FormField("sample_type", t("sample_form.type"), "normal", "normal | field_blank | parallel"),
+            FormField("sample_type", t("sample_form.type"), "normal", choices=types),
             FormField("parallel_of", t("sample_form.parallel_of"), "", t("sample_form.parallel_hint")),
             FormField(
                 "parameters", t("sample_form.parameters"), self.substance or "", "cadmium, nitrobenzene"
@@ -182,7 +209,12 @@ class ResultsScreen(Localised, Screen):
             if result is not None:
                 self._create_sample(result)
 
-        self.app.push_screen(FormDialog(t("sample_form.title"), fields, values=values, error=error), done)
+        errors: dict[str, str] = {}
+        if isinstance(error, Exception):
+            errors, error = place_error(error, fields)
+        self.app.push_screen(
+            FormDialog(t("sample_form.title"), fields, values=values, error=error, errors=errors), done
+        )
 
     @work(thread=True, exit_on_error=False, group="sample")
     def _create_sample(self, values: dict) -> None:
@@ -191,7 +223,7 @@ class ResultsScreen(Localised, Screen):
         from incident.results import NewSample, create_sample
 
         try:
-            round_no = int(values["round"]) if values["round"] else None
+            round_no = int(float(values["round"])) if values["round"] else None
         except ValueError:
             self.app.call_from_thread(self.action_new_sample, values, t("sample_form.bad_round"))
             return
@@ -209,7 +241,7 @@ class ResultsScreen(Localised, Screen):
             with session_scope(self.app.engine) as s:
                 info = create_sample(s, self.code, spec, actor=self.app.settings.user)
         except UserError as exc:
-            self.app.call_from_thread(self.action_new_sample, values, exc.render())
+            self.app.call_from_thread(self.action_new_sample, values, exc)
             return
         self.app.call_from_thread(self._sample_created, info.code)
 

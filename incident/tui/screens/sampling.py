@@ -27,6 +27,7 @@ from incident.sampling import ProposedPoint, StripModel, build_strip, plume_alon
 from incident.tui.base import Localised
 from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
 from incident.tui.widgets.exercise_banner import ExerciseBanner
+from incident.tui.widgets.plain import Plain, PlainTable
 from incident.tui.widgets.river_strip import RiverStrip
 
 STATUS_STYLE = {"available": "green", "assigned": "yellow", "out_of_service": "red"}
@@ -72,6 +73,8 @@ class SamplingPlanScreen(Localised, Screen):
         Binding("x", "remove", "sampling_plan.key_remove", id="plan-remove"),
         Binding("c", "crews", "sampling_plan.key_crews", id="plan-crews"),
         Binding("r", "reload", "key.refresh", id="plan-reload", show=False),
+        Binding("o", "app.rounds_show", "key.rounds", id="plan-rounds", show=False),
+        Binding("g", "app.plan_export", "key.plan_export", id="plan-export", show=False),
         Binding("s", "drill_sample", "drill.key.sample", id="plan-drill-sample"),
     ]
 
@@ -99,8 +102,8 @@ class SamplingPlanScreen(Localised, Screen):
         yield Header()
         yield ExerciseBanner(self.code)
         yield RiverStrip(id="river-strip")
-        yield Static(t("app.loading"), id="plan-info", classes="muted")
-        yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
+        yield Plain(t("app.loading"), id="plan-info", classes="muted")
+        yield PlainTable(id="plan-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -387,8 +390,8 @@ class CrewBoardScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ExerciseBanner(self.code)
-        yield DataTable(id="crew-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="crew-info", classes="muted")
+        yield PlainTable(id="crew-table", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="crew-info", classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -542,12 +545,13 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _compute_assignment(self) -> None:
-        from incident.sampling import default_kit_check, plan_assignment
+        from incident.sampling import default_crew_check, default_kit_check, plan_assignment
 
         try:
             kit_check = getattr(self.app, "kit_check", None) or default_kit_check()
             with session_scope(self.app.engine) as s:
-                plan = plan_assignment(s, self.code, kit_check=kit_check)
+                # crews that are NOT READY are not routed: the dispatch gate would refuse them
+                plan = plan_assignment(s, self.code, kit_check=kit_check, crew_check=default_crew_check())
         except UserError as exc:
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
             return
@@ -559,7 +563,7 @@ class CrewBoardScreen(Localised, Screen):
             slack = "—" if x.slack_min is None else f"{x.slack_min:+.0f} min"
             style = "bold red" if x.slack_min is not None and x.slack_min < 0 else ""
             body.append(
-                f"{x.crew} → {x.point} {x.point_name[:28]}  ETA {fmt_local(x.eta, with_date=False)}  ",
+                f"{x.crew} {x.stop}. {x.point} {x.point_name[:26]}  ETA {fmt_local(x.eta, with_date=False)}  ",
                 style=style,
             )
             body.append(f"{t('crew_board.col_slack')} {slack}\n", style=style)

