@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -209,10 +210,10 @@ def pollutants() -> list[Pollutant]:
     from incident.core.datafiles import read_toml
 
     data = read_toml(Path(__file__).resolve().parent.parent / "data" / "pollutants.toml")
+    entries: dict[str, dict[str, Any]] = {key: v for key, v in data.items() if isinstance(v, dict)}
     return [
         Pollutant(key, v.get("name", key), v.get("name_zh", v.get("name", key)), v.get("class", "other"))
-        for key, v in data.items()
-        if isinstance(v, dict)
+        for key, v in entries.items()
     ]
 
 

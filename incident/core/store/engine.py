@@ -100,7 +100,7 @@ def _sqlite_engine(url: str, *, echo: bool, lock_timeout_s: float) -> Engine:
     path = faults.sqlite_path(url)
     read_only = path is not None and path.exists() and faults.read_only_reason(path) is not None
     kwargs = {}
-    if read_only:
+    if read_only and path is not None:
         # Opened read-only, reads still work and a write is refused by SQLite itself.
         # On a read-only disk the -shm file cannot be made: nobody can write there,
         # so the file is immutable for as long as we read it.
