@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -182,10 +183,11 @@ def _forecast_errors(
             )
             out[f"{name}:{label}"] = (err_h, note)
             out[f"{name}_pct:{label}"] = (pct, note)
-        if fp and fp.get("peak_mg_l") and tp.peak_mg_l:
+        fp_peak = fp.get("peak_mg_l") if fp else None
+        if fp_peak and tp.peak_mg_l:
             out[f"forecast_peak_ratio:{label}"] = (
-                fp["peak_mg_l"] / tp.peak_mg_l,
-                f"forecast peak {fp['peak_mg_l']:.4g} mg/L, true peak {tp.peak_mg_l:.4g} mg/L",
+                fp_peak / tp.peak_mg_l,
+                f"forecast peak {fp_peak:.4g} mg/L, true peak {tp.peak_mg_l:.4g} mg/L",
             )
     return out
 
@@ -591,7 +593,7 @@ def compare(session: Session, *, year: int | None = None) -> list[dict]:
         if year is not None and to_local(inc.alert_at).year != year:
             continue
         status = drill_status(session, inc.code, controller=True)
-        row = {
+        row: dict[str, Any] = {
             "code": inc.code,
             "date": to_local(inc.alert_at).date().isoformat(),
             "scenario": status.scenario,

@@ -243,7 +243,7 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
     for n, line in enumerate(lines, start=1):
         try:
             parsed.append(json.loads(line))
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise _refuse(path, f"line {n} is not valid JSON ({exc.msg})") from exc
     if not parsed or not isinstance(parsed[0], dict) or parsed[0].get("format") != FORMAT:
         raise _refuse(

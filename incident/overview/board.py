@@ -133,7 +133,8 @@ def dashboard(session: Session, code: str) -> DashboardData:
     now = incident_now(inc)
     net_name = None
     if inc.river_network_id is not None:
-        net_name = session.get(RiverNetwork, inc.river_network_id).name
+        net = session.get(RiverNetwork, inc.river_network_id)
+        net_name = net.name if net is not None else None
     data = DashboardData(
         code=inc.code,
         title=inc.title,

@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -350,7 +351,7 @@ class PlaybookInvalid(ValidationErrors):
         return "\n".join(lines)
 
 
-def _suggest(word: str, options: list[str] | set[str]) -> str:
+def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, sorted(options), n=1)
     return f"did you mean {close[0]!r}? " if close else ""
 
@@ -534,7 +535,7 @@ class _Reader:
             title=title,
             description=description,
             applies_to=tuple(applies),
-            start=start,
+            start=str(start),  # a step id: anything else was refused above
             phases=tuple(phases),
             roles=tuple(roles),
             steps=tuple(steps),
@@ -828,12 +829,12 @@ class _Reader:
                         f"{name} takes no parameter {key!r}",
                         f"parameters of {name}: {', '.join(spec) or '(none)'}",
                     )
-                elif spec[key] is not None and value not in spec[key]:
+                elif (accepted := spec[key]) is not None and value not in accepted:
                     self.problem(
                         line,
                         f"{where} action params {key}",
                         f"{key} = {value!r} is not accepted by {name}",
-                        f"use one of: {', '.join(map(str, spec[key]))}",
+                        f"use one of: {', '.join(map(str, accepted))}",
                     )
             for key in REQUIRED_PARAMS.get(name, ()):
                 if key not in params:
@@ -934,7 +935,7 @@ class _Reader:
                         continue
                     allowed = variables[var]
                     bad = [v for v in values if allowed is not None and v not in allowed]
-                    if bad:
+                    if bad and allowed is not None:
                         self.problem(
                             line,
                             f'step "{s.id}" branch #{j + 1} when {var}',
