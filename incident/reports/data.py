@@ -382,17 +382,17 @@ def gather(
     methods: dict[tuple, MethodRow] = {}
     by_code = {sm.code: sm for sm in samples.values()}
     for rec in result_records(session, inc.code):
-        s = by_code.get(rec.sample)
-        pt = data.all_points.get(s.point_id) if s is not None and s.point_id is not None else None
-        row = ResultRow.of(
+        smp = by_code.get(rec.sample)
+        pt = data.all_points.get(smp.point_id) if smp is not None and smp.point_id is not None else None
+        result_row = ResultRow.of(
             rec,
             point_km=pt.km if pt else None,
             point_distance_m=pt.distance_from_source_m if pt else None,
-            custody_count=custody.get(row_id(s), 0) if s is not None else 0,
+            custody_count=custody.get(row_id(smp), 0) if smp is not None else 0,
         )
-        row.point = row.point or "—"
-        row.sampled_at = as_utc(row.sampled_at)
-        (data.results if row.sample_type == "normal" else data.qc_results).append(row)
+        result_row.point = result_row.point or "—"
+        result_row.sampled_at = as_utc(result_row.sampled_at)
+        (data.results if result_row.sample_type == "normal" else data.qc_results).append(result_row)
         key = (rec.parameter, rec.method, rec.method_kind, rec.principle)
         m = methods.setdefault(
             key, MethodRow(rec.parameter, rec.method, rec.method_kind, rec.principle, [], None, 0)
@@ -437,7 +437,7 @@ def gather(
     by_receptor_point = {p.receptor_id: p for p in data.points if p.receptor_id}
     for line in downstream_receptors(session, inc):
         rc = next((r for r in net.receptors if r.receptor_id == line.receptor_id), None) if net else None
-        row = ReceptorRow(
+        receptor_row = ReceptorRow(
             receptor_id=line.receptor_id,
             name=line.name,
             name_zh=line.name_zh,
@@ -449,16 +449,16 @@ def gather(
         fp = None
         if forecast is not None:
             fp = next((p for p in forecast.points if p.label == line.receptor_id), None)
-        if fp is not None and fp.leading_edge_h is not None:
-            row.arrival_at = forecast.at(fp.leading_edge_h)  # type: ignore[union-attr]
-            row.arrival_source = "forecast"
-            row.peak_mg_l = fp.peak_mg_l
+        if forecast is not None and fp is not None and fp.leading_edge_h is not None:
+            receptor_row.arrival_at = forecast.at(fp.leading_edge_h)
+            receptor_row.arrival_source = "forecast"
+            receptor_row.peak_mg_l = fp.peak_mg_l
         elif line.receptor_id in by_receptor_point and data.release_start is not None:
-            p = by_receptor_point[line.receptor_id]
-            if p.arrival_h is not None:
-                row.arrival_at = data.release_start + timedelta(hours=p.arrival_h)
-                row.arrival_source = "plan"
-        data.receptors.append(row)
+            planned = by_receptor_point[line.receptor_id]
+            if planned.arrival_h is not None:
+                receptor_row.arrival_at = data.release_start + timedelta(hours=planned.arrival_h)
+                receptor_row.arrival_source = "plan"
+        data.receptors.append(receptor_row)
 
     # ---- log
     entries = log.entries(session, log.incident_chain(inc.code))
