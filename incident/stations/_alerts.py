@@ -13,6 +13,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -20,6 +21,11 @@ from incident.core import log
 from incident.core.clock import as_utc, utcnow
 from incident.core.store.tables import Station, StationAlert, StationReading
 from incident.stations._hj212 import PARAMETER_CODES, WATER_CODES
+
+if TYPE_CHECKING:  # numpy stays out of start-up: the module imports it inside functions
+    import numpy as np
+
+    from models.detect import Detection
 from incident.stations._store import STATIONS_CHAIN
 
 LOOKBACK = timedelta(days=3)  # readings a detection looks at (the diurnal profile needs 2 days)
@@ -67,10 +73,10 @@ class Series:
     station: Station
     parameter: str
     at: list[datetime]
-    t_h: object  # numpy arrays
-    value: object
-    breaks: object
-    detection: object
+    t_h: np.ndarray
+    value: np.ndarray
+    breaks: np.ndarray
+    detection: Detection
 
 
 def load_series(session: Session, station: Station, parameter: str, until: datetime) -> Series | None:
@@ -78,14 +84,16 @@ def load_series(session: Session, station: Station, parameter: str, until: datet
 
     from models.detect import detect
 
-    rows = session.exec(
-        select(StationReading.at, StationReading.value, StationReading.flag, StationReading.interval)
-        .where(StationReading.station_id == station.id)
-        .where(StationReading.at > until - LOOKBACK)
-        .where(StationReading.at <= until)
-        .where(StationReading.parameter == parameter)
-        .order_by(col(StationReading.at))
-    ).all()
+    rows = list(
+        session.exec(
+            select(StationReading.at, StationReading.value, StationReading.flag, StationReading.interval)
+            .where(StationReading.station_id == station.id)
+            .where(StationReading.at > until - LOOKBACK)
+            .where(StationReading.at <= until)
+            .where(StationReading.parameter == parameter)
+            .order_by(col(StationReading.at))
+        ).all()
+    )
     if not rows:
         return None
     finest = min((r[3] for r in rows), key=INTERVAL_ORDER.index)

@@ -143,7 +143,9 @@ def frame(data_segment: str) -> str:
 
 
 def _refuse(key: str, where: str = "packet", **params: object) -> UserError:
-    return UserError(t(f"stations.hj212.{key}", **params), where=where, fix=t(f"stations.hj212.{key}_fix"))
+    return UserError(
+        t(f"stations.hj212.{key}", None, **params), where=where, fix=t(f"stations.hj212.{key}_fix")
+    )
 
 
 def unframe(packet: bytes | str) -> str:

@@ -28,7 +28,7 @@ from incident.core.clock import as_utc, parse_local, utcnow
 from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
-from incident.core.store.tables import Station, StationReading, StationRejection
+from incident.core.store.tables import Station, StationReading, StationRejection, row_id
 from incident.stations._hj212 import (
     DATA_COMMANDS,
     FLAGS,
@@ -181,7 +181,7 @@ class Ingestor:
         self.session = session
         self.report = report
         self.max_age = max_age
-        self.stations = {r.mn: (r.id, r.water_class) for r in session.exec(select(Station))}
+        self.stations = {r.mn: (row_id(r), r.water_class) for r in session.exec(select(Station))}
         self.rows: list[dict] = []
         self.rejections: list[dict] = []
         self.now = utcnow()
