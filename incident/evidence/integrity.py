@@ -26,6 +26,7 @@ a head sealed and kept elsewhere: ``incident verify --sealed FILE`` (seals) or
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,7 @@ def table_models() -> dict[str, type[SQLModel]]:
     out: dict[str, type[SQLModel]] = {}
     for value in vars(tables).values():
         if isinstance(value, type) and issubclass(value, SQLModel) and hasattr(value, "__table__"):
-            out[value.__tablename__] = value
+            out[str(value.__tablename__)] = value
     return out
 
 
@@ -175,7 +176,7 @@ def commitments_in(entries: list[LogEntry]) -> dict[tuple[str, int], Commitment]
 
 
 def check_rows(
-    rows: dict[str, list[SQLModel]],
+    rows: Mapping[str, Sequence[SQLModel]],
     commitments: dict[tuple[str, int], Commitment],
     *,
     complete_tables: set[str],
@@ -373,7 +374,7 @@ def check_head(entries: list[LogEntry], seq: int, hash_: str) -> Problem | None:
 # ---------------------------------------------------------------- database
 
 
-def _incident_rows(session: Session, incident_id: int) -> dict[str, list[SQLModel]]:
+def _incident_rows(session: Session, incident_id: int) -> dict[str, Sequence[SQLModel]]:
     samples = list(session.exec(select(Sample).where(Sample.incident_id == incident_id)))
     sample_ids = [s.id for s in samples]
     custody = (
@@ -381,12 +382,15 @@ def _incident_rows(session: Session, incident_id: int) -> dict[str, list[SQLMode
         if sample_ids
         else []
     )
+    results = list(session.exec(select(Result).where(Result.incident_id == incident_id)))
+    checkins = list(session.exec(select(CheckIn).where(CheckIn.incident_id == incident_id)))
+    reports = list(session.exec(select(Report).where(Report.incident_id == incident_id)))
     return {
-        "sample": samples,  # type: ignore[dict-item]
-        "result": list(session.exec(select(Result).where(Result.incident_id == incident_id))),
-        "custodytransfer": custody,  # type: ignore[dict-item]
-        "checkin": list(session.exec(select(CheckIn).where(CheckIn.incident_id == incident_id))),
-        "report": list(session.exec(select(Report).where(Report.incident_id == incident_id))),
+        "sample": samples,
+        "result": results,
+        "custodytransfer": custody,
+        "checkin": checkins,
+        "report": reports,
     }
 
 
