@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.dom import DOMNode
 
 from incident.core.i18n import t
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from incident.core.config import Settings
+
+
+class AppState(Protocol):
+    """What screens read from the running IncidentApp: its store and the user's settings."""
+
+    engine: Engine
+    settings: Settings
+
+
+def app_state(node: DOMNode) -> AppState:
+    """``node.app`` as the IncidentApp it is (textual types it as a bare App)."""
+    return cast("AppState", node.app)
 
 
 def localise_bindings(node: DOMNode) -> None:

@@ -23,7 +23,7 @@ from incident.core.errors import UserError
 from incident.core.i18n import bilingual, t
 from incident.core.store.engine import session_scope
 from incident.drills import DrillStatus, drill_status
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.dialogs.form import FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainRichTable
@@ -143,7 +143,7 @@ class DrillScreen(Localised, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="drill-screen")
     def load(self) -> None:
         try:
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
                 status = drill_status(s, self.code)
         except UserError as exc:
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
@@ -208,7 +208,7 @@ class DrillScreen(Localised, Screen):
         pending = next(
             (ev for ev in st.evaluations if not ev.rating), st.evaluations[0] if st.evaluations else None
         )
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = app_state(self).settings
         fields = [
             FormField("capability", t("drill.form.capability"), pending.capability if pending else ""),
             FormField("rating", t("drill.form.rating"), (pending.suggested or "") if pending else ""),
@@ -230,7 +230,7 @@ class DrillScreen(Localised, Screen):
         from incident.drills import rate
 
         try:
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
                 ev = rate(
                     s,
                     self.code,
@@ -270,7 +270,7 @@ class DrillScreen(Localised, Screen):
         from incident.drills import add_corrective_action
 
         try:
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
                 row = add_corrective_action(
                     s,
                     self.code,
@@ -278,7 +278,7 @@ class DrillScreen(Localised, Screen):
                     values["action"],
                     owner=values["owner"],
                     due=values["due"],
-                    actor=self.app.settings.user,  # type: ignore[attr-defined]
+                    actor=app_state(self).settings.user,
                 )
                 text = t("drill.action_added", capability=row.capability)
         except UserError as exc:
@@ -290,7 +290,7 @@ class DrillScreen(Localised, Screen):
     def action_export(self, values: dict | None = None, error: str | None = None) -> None:
         from incident.core.config import default_data_dir
 
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = app_state(self).settings
         default = Path(default_data_dir()) / "exports" / f"{self.code}-aar.html"
         fields = [
             FormField("path", t("drill.form.path"), str(default)),
@@ -313,8 +313,8 @@ class DrillScreen(Localised, Screen):
                 raise UserError(f"unknown language {lang!r}", where=t("drill.form.lang"), fix="en or zh")
             path = Path(values["path"]).expanduser()
             path.parent.mkdir(parents=True, exist_ok=True)
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
-                out = export_aar(s, self.code, path, actor=self.app.settings.user, lang=lang)  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
+                out = export_aar(s, self.code, path, actor=app_state(self).settings.user, lang=lang)
         except UserError as exc:
             self.app.call_from_thread(self.action_export, values, exc.render())
             return
@@ -342,8 +342,8 @@ class DrillScreen(Localised, Screen):
 
         try:
             speed = parse_number(values["speed"], "speed", allow_zero=True)
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
-                set_speed(s, self.code, speed, actor=self.app.settings.user)  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
+                set_speed(s, self.code, speed, actor=app_state(self).settings.user)
         except UserError as exc:
             self.app.call_from_thread(self.action_speed, values, exc.render())
             return
