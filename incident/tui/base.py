@@ -22,6 +22,21 @@ class AppState(Protocol):
     settings: Settings
 
 
+if TYPE_CHECKING:
+    from textual.app import App
+
+    class AppMixin(App[int]):
+        """What the IncidentApp's action mixins may call on the app (type checking only)."""
+
+        engine: Engine
+        settings: Settings
+
+        def open_incident(self, code: str) -> None: ...
+
+else:
+    AppMixin = object
+
+
 def app_state(node: DOMNode) -> AppState:
     """``node.app`` as the IncidentApp it is (textual types it as a bare App)."""
     return cast("AppState", node.app)

@@ -23,7 +23,7 @@ from incident.core.errors import UserError
 from incident.core.i18n import bilingual, t
 from incident.core.store.engine import session_scope
 from incident.drills import DrillStatus, drill_status
-from incident.tui.base import Localised, app_state
+from incident.tui.base import AppMixin, Localised, app_state
 from incident.tui.dialogs.form import FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainRichTable
@@ -353,11 +353,11 @@ class DrillScreen(Localised, Screen):
         self.app.call_from_thread(self.load)
 
 
-class DrillActions:
+class DrillActions(AppMixin):
     """Mixed into the App: the palette's "drill: …" entries and the inject timer."""
 
     def start_drill_timer(self) -> None:
-        self.set_interval(DRILL_TICK_S, self._drill_timer)  # type: ignore[attr-defined]
+        self.set_interval(DRILL_TICK_S, self._drill_timer)
 
     def _drill_timer(self) -> None:
         code = getattr(self, "incident_code", None)
@@ -369,16 +369,16 @@ class DrillActions:
         from incident.drills import tick
 
         try:
-            with session_scope(self.engine) as s:  # type: ignore[attr-defined]
-                res = tick(s, code, actor=self.settings.user)  # type: ignore[attr-defined]
+            with session_scope(self.engine) as s:
+                res = tick(s, code, actor=self.settings.user)
         except UserError:
             return None
-        self.call_from_thread(self._drill_ticked, res)  # type: ignore[attr-defined]
+        self.call_from_thread(self._drill_ticked, res)
         return res
 
     def _drill_ticked(self, res: TickResult) -> None:
         for inj in res.injects:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 one_paragraph(inj.message),
                 title=t("drill.inject_title", at=fmt_elapsed(inj.at_min), sender=inj.sender or "—")
                 + f"\n{inj.title}",
@@ -386,7 +386,7 @@ class DrillActions:
                 timeout=30,
             )
         for r in res.results:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 t("drill.result_text", sample=r.sample, text=r.result_text),
                 title=t("drill.result_title"),
                 timeout=15,
@@ -394,19 +394,19 @@ class DrillActions:
         if res.injects or res.results:
             from incident.tui.screens.dashboard import DashboardScreen
 
-            for screen in self.screen_stack:  # type: ignore[attr-defined]
+            for screen in self.screen_stack:
                 if isinstance(screen, DrillScreen | DashboardScreen):
                     screen.load()
 
     def refresh_exercise_banners(self) -> None:
-        for screen in self.screen_stack:  # type: ignore[attr-defined]
+        for screen in self.screen_stack:
             for banner in screen.query(ExerciseBanner):
                 banner.load()
 
     def _need_drill(self) -> str | None:
         code = getattr(self, "incident_code", None)
         if not is_exercise_code(code):
-            self.notify(t("drill.no_drill"), severity="warning")  # type: ignore[attr-defined]
+            self.notify(t("drill.no_drill"), severity="warning")
             return None
         return code
 
@@ -414,12 +414,12 @@ class DrillActions:
         code = self._need_drill()
         if code is None:
             return
-        current = self.screen  # type: ignore[attr-defined]
+        current = self.screen
         if isinstance(current, DrillScreen) and current.code == code:
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.push_screen(DrillScreen(code, then=then))  # type: ignore[attr-defined]
+        self.push_screen(DrillScreen(code, then=then))
 
     def action_drill_show(self) -> None:
         self._open_drill()
@@ -442,7 +442,7 @@ class DrillActions:
     def action_drill_sample(self) -> None:
         from incident.tui.screens.sampling import SamplingPlanScreen
 
-        current = self.screen  # type: ignore[attr-defined]
+        current = self.screen
         if isinstance(current, SamplingPlanScreen):
             current.action_drill_sample()
         else:
@@ -459,9 +459,7 @@ class DrillActions:
             if result is not None:
                 self._start_drill(result)
 
-        self.push_screen(  # type: ignore[attr-defined]
-            FormDialog(t("drill.form.start_title"), fields, values=values, error=error), done
-        )
+        self.push_screen(FormDialog(t("drill.form.start_title"), fields, values=values, error=error), done)
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _start_drill(self, values: dict) -> None:
@@ -470,18 +468,18 @@ class DrillActions:
 
         try:
             speed = parse_number(values["speed"], "speed") if values.get("speed") else None
-            with session_scope(self.engine) as s:  # type: ignore[attr-defined]
-                inc = start_drill(s, values["scenario"], actor=self.settings.user, speed=speed)  # type: ignore[attr-defined]
+            with session_scope(self.engine) as s:
+                inc = start_drill(s, values["scenario"], actor=self.settings.user, speed=speed)
                 code, speed_used = inc.code, inc.exercise_speed
         except UserError as exc:
-            self.call_from_thread(self.action_drill_start, values, exc.render())  # type: ignore[attr-defined]
+            self.call_from_thread(self.action_drill_start, values, exc.render())
             return
-        self.call_from_thread(self._drill_started, code, speed_used)  # type: ignore[attr-defined]
+        self.call_from_thread(self._drill_started, code, speed_used)
 
     def _drill_started(self, code: str, speed: float) -> None:
-        self.notify(t("drill.started", code=code, speed=f"{speed:g}"))  # type: ignore[attr-defined]
-        self.open_incident(code)  # type: ignore[attr-defined]
-        self.push_screen(DrillScreen(code))  # type: ignore[attr-defined]
+        self.notify(t("drill.started", code=code, speed=f"{speed:g}"))
+        self.open_incident(code)
+        self.push_screen(DrillScreen(code))
 
     # -- sampling -----------------------------------------------------------
     def open_drill_sample(self, point: str, values: dict | None = None, error: str | None = None) -> None:
@@ -491,33 +489,31 @@ class DrillActions:
         fields = [
             FormField("point", t("drill.form.point"), point),
             FormField("method", t("drill.form.method"), placeholder="asv_portable"),
-            FormField("sampler", t("drill.form.sampler"), self.settings.user),  # type: ignore[attr-defined]
+            FormField("sampler", t("drill.form.sampler"), self.settings.user),
         ]
 
         def done(result: dict | None) -> None:
             if result is not None:
                 self._take_sample(code, result)
 
-        self.push_screen(  # type: ignore[attr-defined]
-            FormDialog(t("drill.form.sample_title"), fields, values=values, error=error), done
-        )
+        self.push_screen(FormDialog(t("drill.form.sample_title"), fields, values=values, error=error), done)
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _take_sample(self, code: str, values: dict) -> None:
         from incident.drills import take_sample
 
         try:
-            with session_scope(self.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(self.engine) as s:
                 taken = take_sample(
                     s,
                     code,
                     point=values["point"],
                     sampler=values["sampler"],
-                    actor=self.settings.user,  # type: ignore[attr-defined]
+                    actor=self.settings.user,
                     method=values["method"] or None,
                 )
         except UserError as exc:
-            self.call_from_thread(self.open_drill_sample, values["point"], values, exc.render())  # type: ignore[attr-defined]
+            self.call_from_thread(self.open_drill_sample, values["point"], values, exc.render())
             return
         text = t(
             "drill.sampled",
@@ -525,4 +521,4 @@ class DrillActions:
             point=taken.point,
             due=fmt_local(taken.available_ex_at, with_date=False),
         )
-        self.call_from_thread(self.notify, text, timeout=10)  # type: ignore[attr-defined]
+        self.call_from_thread(self.notify, text, timeout=10)

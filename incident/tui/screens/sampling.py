@@ -24,7 +24,7 @@ from incident.core.rivers import RiverNetworkData
 from incident.core.store.engine import session_scope
 from incident.plume import IncidentForecast
 from incident.sampling import ProposedPoint, StripModel, build_strip, plume_along
-from incident.tui.base import Localised, app_state
+from incident.tui.base import AppMixin, Localised, app_state
 from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
@@ -602,25 +602,25 @@ class CrewBoardScreen(Localised, Screen):
 # ---------------------------------------------------------------- app actions (palette)
 
 
-class SamplingActions:
+class SamplingActions(AppMixin):
     """Mixed into the App: the palette's "plan: …" and "crew: …" entries."""
 
     def _need_incident(self) -> str | None:
         code = getattr(self, "incident_code", None)
         if code is None:
-            self.notify(t("app.no_incident"), severity="warning")  # type: ignore[attr-defined]
+            self.notify(t("app.no_incident"), severity="warning")
         return code
 
     def _open(self, screen_type, then: str | None = None) -> None:
         code = self._need_incident()
         if code is None:
             return
-        current = self.screen  # type: ignore[attr-defined]
+        current = self.screen
         if isinstance(current, screen_type) and current.code == code:
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.push_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
+        self.push_screen(screen_type(code, then=then))
 
     def action_plan_show(self) -> None:
         self._open(SamplingPlanScreen)
