@@ -16,10 +16,14 @@ if TYPE_CHECKING:
 
 
 class AppState(Protocol):
-    """What screens read from the running IncidentApp: its store and the user's settings."""
+    """What screens use of the running IncidentApp: its store, the user's settings, navigation."""
 
     engine: Engine
     settings: Settings
+
+    def open_incident(self, code: str) -> None: ...
+
+    def action_dashboard(self) -> None: ...
 
 
 if TYPE_CHECKING:

@@ -64,7 +64,7 @@ class IncidentListScreen(Localised, Screen):
         table = self.query_one(DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-            self.app.open_incident(str(key.value))
+            app_state(self).open_incident(str(key.value))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.app.open_incident(str(event.row_key.value))
+        app_state(self).open_incident(str(event.row_key.value))

@@ -717,4 +717,4 @@ class PlaybookScreen(Localised, Screen):
         if len(self.app.screen_stack) > 1 and isinstance(self.app.screen_stack[-2], DashboardScreen):
             self.app.pop_screen()
         else:
-            self.app.action_dashboard()
+            app_state(self).action_dashboard()
