@@ -357,14 +357,14 @@ def cmd_sample_list(args) -> int:
 
 
 def cmd_result_add(args) -> int:
+    from incident.core.incidents import get_incident
     from incident.core.store.engine import session_scope
-    from incident.core.store.tables import Incident
     from incident.results import add_result, get_sample
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
         sample = get_sample(s, args.sample, where="SAMPLE")
-        code = s.get(Incident, sample.incident_id).code
+        code = get_incident(s, sample.incident_id).code
         view = add_result(s, code, _input_from_args(args), actor=settings.user)
         if not getattr(args, "again", False):
             _refuse_duplicate(s, view.id)  # in the same transaction: refused means not stored
@@ -405,8 +405,9 @@ def _refuse_duplicate(session, result_id: int) -> None:
 
 
 def cmd_result_correct(args) -> int:
+    from incident.core.incidents import get_incident
     from incident.core.store.engine import session_scope
-    from incident.core.store.tables import Incident, Result
+    from incident.core.store.tables import Result, row_id
     from incident.results import correct_result, input_from_result
 
     settings = settings_from(args)
@@ -416,17 +417,18 @@ def cmd_result_correct(args) -> int:
             raise UserError(
                 f"no result #{args.result_id}", where="RESULT_ID", fix="`incident results CODE --all`"
             )
-        code = s.get(Incident, old.incident_id).code
+        code = get_incident(s, old.incident_id).code
         args.sample = None
         raw = _input_from_args(args, base=input_from_result(s, old))
-        view = correct_result(s, code, old.id, raw, reason=args.reason, actor=settings.user)
+        view = correct_result(s, code, row_id(old), raw, reason=args.reason, actor=settings.user)
     _print_view(args, view)
     return 0
 
 
 def cmd_result_confirm(args) -> int:
+    from incident.core.incidents import get_incident
     from incident.core.store.engine import session_scope
-    from incident.core.store.tables import Incident, Result
+    from incident.core.store.tables import Result, row_id
     from incident.results import confirm_result
 
     settings = settings_from(args)
@@ -434,8 +436,8 @@ def cmd_result_confirm(args) -> int:
         row = s.get(Result, args.result_id)
         if row is None:
             raise UserError("errors.records.no_result", field="result", id=args.result_id, code="the store")
-        code = s.get(Incident, row.incident_id).code
-        view = confirm_result(s, code, row.id, reason=args.reason, actor=settings.user)
+        code = get_incident(s, row.incident_id).code
+        view = confirm_result(s, code, row_id(row), reason=args.reason, actor=settings.user)
     _print_view(args, view)
     return 0
 
