@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,9 @@ def _velocity(r: ReachSpec) -> float:
     return max(r.discharge_m3s, downstream_discharge_m3s(r)) / r.area_m2
 
 
-def _metrics(result: SimulationResult, background: float, detection: float, standard: float | None):
+def _metrics(
+    result: SimulationResult, background: float, detection: float, standard: float | None
+) -> dict[str, np.ndarray]:
     m = curve_metrics(
         result.times_s,
         result.point_conc_mg_l - background,
@@ -116,7 +119,14 @@ def _metrics(result: SimulationResult, background: float, detection: float, stan
     return out
 
 
-def _compare(coarse, fine, ratio: float, tol_s: np.ndarray, tol: Tolerance, levels: dict[str, float]):
+def _compare(
+    coarse: dict[str, np.ndarray],
+    fine: dict[str, np.ndarray],
+    ratio: float,
+    tol_s: np.ndarray,
+    tol: Tolerance,
+    levels: dict[str, float],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Estimated errors of `fine` and the points where a crossing is ill-conditioned."""
     factor = SAFETY / (ratio**2 - 1.0)
     errors: dict[str, np.ndarray] = {}
@@ -154,7 +164,7 @@ def simulate_to_accuracy(
     source_start_s: float | None = None,
     tolerance: Tolerance = Tolerance(),
     max_cells: int = MAX_CELLS // 2,
-    **kwargs,
+    **kwargs: Any,
 ) -> tuple[SimulationResult, AccuracyEstimate]:
     """`models.transport.simulate` on a grid refined until the forecast numbers hold to `tolerance`.
 

@@ -83,8 +83,8 @@ def flux_inlet(
     x: ArrayLike,
     t: ArrayLike,
     c0: ArrayLike,
-    velocity: ArrayLike,
-    dispersion: ArrayLike,
+    velocity: float,
+    dispersion: float,
     decay: float = 0.0,
 ) -> np.ndarray:
     """Continuous inflow at concentration c0 from t = 0 through a flux (third-type, Danckwerts) boundary
@@ -131,9 +131,9 @@ def finite_pulse(
     t: ArrayLike,
     c0: ArrayLike,
     duration: ArrayLike,
-    velocity: ArrayLike,
-    dispersion: ArrayLike,
-    decay: ArrayLike = 0.0,
+    velocity: float,
+    dispersion: float,
+    decay: float = 0.0,
     boundary: str = "concentration",
 ) -> np.ndarray:
     """Inlet concentration c0 for `duration` seconds, then 0: C(t) = C_cont(t) − C_cont(t − τ) (superposition).

@@ -93,7 +93,9 @@ class Calibration:
     warnings: list[str] = field(default_factory=list)
 
 
-def _arrays(observations: Sequence[Observation]):
+def _arrays(
+    observations: Sequence[Observation],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if not observations:
         raise ValueError("no observations to fit; log at least one result with a sample time and point")
     t = np.array([o.time_s for o in observations], dtype=float)

@@ -116,7 +116,13 @@ def design(
     )
 
 
-def _loglinear(coef, width_m, depth_m, velocity_ms, shear_velocity_ms) -> np.ndarray:
+def _loglinear(
+    coef: ArrayLike,
+    width_m: ArrayLike,
+    depth_m: ArrayLike,
+    velocity_ms: ArrayLike,
+    shear_velocity_ms: ArrayLike,
+) -> np.ndarray:
     x = design(width_m, depth_m, velocity_ms, shear_velocity_ms)
     return _arr(depth_m) * _arr(shear_velocity_ms) * 10.0 ** (x @ np.asarray(coef, dtype=float))
 

@@ -39,7 +39,7 @@ test_fastplume.py): peak and leading-edge times within 2 %, peak concentrations 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -290,7 +290,16 @@ def _members(
     return _Members(mass, start, duration, mu, var, gain, amp)
 
 
-def _conc(mu, var, gain, amp, mass, tau, tp, reachable) -> np.ndarray:
+def _conc(
+    mu: np.ndarray,
+    var: np.ndarray,
+    gain: np.ndarray,
+    amp: np.ndarray,
+    mass: np.ndarray,
+    tau: np.ndarray,
+    tp: np.ndarray,
+    reachable: np.ndarray | bool,
+) -> np.ndarray:
     """Concentration for broadcastable arrays: tp is the time since the release start."""
     tau = np.broadcast_to(tau, np.broadcast_shapes(np.shape(tau), np.shape(tp)))
     point = tau <= 0
@@ -363,7 +372,9 @@ def _gather(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.take_along_axis(arr, idx[..., None], -1)[..., 0]
 
 
-def _interp_level(t0, t1, v0, v1, level, log_interp: bool):
+def _interp_level(
+    t0: np.ndarray, t1: np.ndarray, v0: np.ndarray, v1: np.ndarray, level: float, log_interp: bool
+) -> np.ndarray:
     """Time where the segment (t0, v0)–(t1, v1) crosses `level`; in log C when asked and possible."""
     if log_interp:
         ok = (v0 > 0) & (v1 > 0) & (v0 != v1)
@@ -443,7 +454,12 @@ def _peak(times: np.ndarray, conc: np.ndarray, log_fit: bool) -> tuple[np.ndarra
 
 
 def _refine_crossing(
-    at, rel: np.ndarray, conc: np.ndarray, level: float, side: str, iters: int = 8
+    at: Callable[[np.ndarray], np.ndarray],
+    rel: np.ndarray,
+    conc: np.ndarray,
+    level: float,
+    side: str,
+    iters: int = 8,
 ) -> np.ndarray:
     """Bracket the first (rising) or last (falling) crossing of `level` on the grid, then refine it with
     the Illinois method on log C. nan where the curve never reaches the level (or, for the last
@@ -485,7 +501,9 @@ def _refine_crossing(
     return np.where(found, t, np.nan)
 
 
-def _refine_peak(at, rel: np.ndarray, conc: np.ndarray, iters: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def _refine_peak(
+    at: Callable[[np.ndarray], np.ndarray], rel: np.ndarray, conc: np.ndarray, iters: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
     """Largest grid value, refined by successive parabolic interpolation in log C."""
     n = conc.shape[-1]
     k = np.clip(np.argmax(conc, axis=-1), 1, n - 2)

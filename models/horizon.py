@@ -31,9 +31,9 @@ def _sources(
     releases: Sequence[Release],
     inlets: Sequence[InletSeries],
     background: float,
-):
+) -> list[tuple[int, float, float, float, float]]:
     """(reach, offset, mass kg, start s, duration s) for every source, inlets turned into releases."""
-    out = []
+    out: list[tuple[int, float, float, float, float]] = []
     for rel in releases:
         if rel.mass_kg is not None:
             mass = rel.mass_kg

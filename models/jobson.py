@@ -47,7 +47,9 @@ LEADING_EDGE_RATIO = 0.890
 ENVELOPE_Z = 2.326  # z of the normal P99
 
 
-def _terms(discharge_m3s: ArrayLike, mean_annual_discharge_m3s: ArrayLike, drainage_area_m2: ArrayLike):
+def _terms(
+    discharge_m3s: ArrayLike, mean_annual_discharge_m3s: ArrayLike, drainage_area_m2: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     q = np.asarray(discharge_m3s, dtype=float)
     qa = np.asarray(mean_annual_discharge_m3s, dtype=float)
     da = np.asarray(drainage_area_m2, dtype=float)
@@ -98,7 +100,7 @@ def velocity_sigma_ln(peak_velocity_ms: ArrayLike) -> np.ndarray:
 
 def unit_peak_concentration(
     peak_time_s: ArrayLike, discharge_m3s: ArrayLike, mean_annual_discharge_m3s: ArrayLike
-):
+) -> np.ndarray:
     """Cup = 857·Tp[h]^(−0.760·(Q/Qa)^−0.079)."""
     tp_h = np.asarray(peak_time_s, dtype=float) / 3600.0
     q_a = np.asarray(discharge_m3s, dtype=float) / np.asarray(mean_annual_discharge_m3s, dtype=float)
@@ -152,11 +154,15 @@ def route_travel_time(
     with_slope = np.array([use_slope and r.slope is not None for r in reaches])
     slopes = np.array([r.slope if use_slope and r.slope is not None else 1.0 for r in reaches], dtype=float)
     vp, vmp = np.empty(len(reaches)), np.empty(len(reaches))
-    for mask, slope in ((with_slope, slopes[with_slope]), (~with_slope, None)):
+    slope_sets: tuple[tuple[np.ndarray, np.ndarray | None], ...] = (
+        (with_slope, slopes[with_slope]),
+        (~with_slope, None),
+    )
+    for mask, slope in slope_sets:
         if mask.any():
-            args = [c[mask] for c in columns]
-            vp[mask] = peak_velocity_ms(*args, slope)
-            vmp[mask] = peak_velocity_ms(*args, slope, maximum_probable=True)
+            q, qa, da = (c[mask] for c in columns)
+            vp[mask] = peak_velocity_ms(q, qa, da, slope)
+            vmp[mask] = peak_velocity_ms(q, qa, da, slope, maximum_probable=True)
     tp = float(np.sum(lengths / vp))
     tp_max = float(np.sum(lengths / vmp))
     length = float(np.sum(lengths))

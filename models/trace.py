@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from models.calibrate import Observation, residuals
-from models.fastplume import concentration, route
+from models.fastplume import Routes, concentration, route
 from models.network import ReachSpec
 
 __all__ = ["Candidate", "TraceResult", "trace_source"]
@@ -134,11 +134,11 @@ def trace_source(
             point_index=p,
         )  # (n_s, n_obs) per kg
         logu = np.log(np.maximum(unit, 1e-300))
-        usable = unit[:, detected] > 1e-200
+        usable = np.asarray(unit[:, detected] > 1e-200)
         # best ln M per start: median log ratio over detections the plume reaches
         ratio = np.where(usable, logv[detected][None, :] - logu[:, detected], np.nan)
         with np.errstate(all="ignore"):
-            lnm = np.nanmedian(np.where(usable.any(axis=1)[:, None], ratio, 0.0), axis=1)
+            lnm = np.nanmedian(np.where(np.asarray(usable.any(axis=1))[:, None], ratio, 0.0), axis=1)
         lnm = np.nan_to_num(lnm, nan=0.0)
         model = unit * np.exp(lnm)[:, None]
         r = residuals(model, np.where(detected, v, 0.0), dl, cens)
@@ -154,7 +154,7 @@ def trace_source(
         routes = routes_list[i]
         _, s0, lnm0 = scan[i]
 
-        def fun(z: np.ndarray, routes=routes) -> np.ndarray:
+        def fun(z: np.ndarray, routes: Routes = routes) -> np.ndarray:
             model = concentration(
                 routes,
                 t,

@@ -55,6 +55,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -180,7 +181,7 @@ class SimulationResult:
 # input checks
 
 
-def _finite(value: object) -> bool:
+def _finite(value: object) -> TypeGuard[int | float | np.floating[Any] | np.integer[Any]]:
     return isinstance(value, int | float | np.floating | np.integer) and math.isfinite(float(value))
 
 
@@ -563,7 +564,7 @@ class _Stepper:
         else:
             self.guard = np.zeros(0, np.int64)
 
-    def hot(self) -> tuple:
+    def hot(self) -> tuple[Any, ...]:
         loc = self.local
         return (
             self.c,
@@ -646,10 +647,10 @@ def simulate(
         storage_decay_per_s = decay_per_s
     if not _finite(storage_decay_per_s) or storage_decay_per_s < 0:
         raise ValueError(f"storage_decay_per_s must be a finite number ≥ 0 (got {storage_decay_per_s!r})")
-    for name, value in (("dx_m", dx_m), ("dt_s", dt_s), ("output_every_s", output_every_s)):
-        if value is not None and (not _finite(value) or value <= 0):
+    for name, step in (("dx_m", dx_m), ("dt_s", dt_s), ("output_every_s", output_every_s)):
+        if step is not None and (not _finite(step) or step <= 0):
             raise ValueError(
-                f"{name} must be a positive number (got {value!r}), or None to choose automatically"
+                f"{name} must be a positive number (got {step!r}), or None to choose automatically"
             )
     ups = upstream_reaches(reaches)
     for i, rel in enumerate(releases):
@@ -955,7 +956,7 @@ def simulate(
         in_channel_kg=channel_g / _G_PER_KG,
         in_storage_kg=storage_g / _G_PER_KG,
         exported_kg=exported_g / _G_PER_KG,
-        decayed_kg=decayed_g / _G_PER_KG,
+        decayed_kg=float(decayed_g / _G_PER_KG),
         relative_error=float(residual / scale),
         initial_kg=initial_g / _G_PER_KG,
         boundary_inflow_kg=float(boundary_net_g) / _G_PER_KG,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.linalg import lapack
@@ -67,7 +68,7 @@ class LocalSystem:
     cells: np.ndarray  # global indices, increasing
     scale: np.ndarray  # Δ: the local state is C/Δ
     solve: Callable[..., tuple[np.ndarray, int]] | None
-    args: tuple
+    args: tuple[Any, ...]
     w: np.ndarray | None
     rows: slice
     cols: np.ndarray
@@ -107,8 +108,8 @@ def factorise(
     rest = ~(band_hi | band_lo)
     r, c, v = r[rest], c[rest], v[rest]
 
-    factors = None
-    scale = np.ones(m)
+    factors: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
+    scale: np.ndarray = np.ones(m)
     if symmetric or m == 1:
         prod = lo * hi
         coupled = (lo != 0) | (hi != 0)

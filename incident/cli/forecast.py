@@ -131,9 +131,9 @@ def cmd_forecast(args) -> int:
         from incident.core.files import atomic_writer
 
         with atomic_writer(args.profile_csv, newline="", what="profile CSV") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["time_h", "reach", "km", "conc_mg_l"])
-            writer.writeheader()
-            writer.writerows(profile)
+            profile_writer = csv.DictWriter(fh, fieldnames=["time_h", "reach", "km", "conc_mg_l"])
+            profile_writer.writeheader()
+            profile_writer.writerows(profile)
     rows = [forecast_row(p) for p in fc.points]
     if args.json:
         as_json(

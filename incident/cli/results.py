@@ -357,14 +357,14 @@ def cmd_sample_list(args) -> int:
 
 
 def cmd_result_add(args) -> int:
+    from incident.core.incidents import get_incident
     from incident.core.store.engine import session_scope
-    from incident.core.store.tables import Incident
     from incident.results import add_result, get_sample
 
     settings = settings_from(args)
     with session_scope(engine_from(args)) as s:
         sample = get_sample(s, args.sample, where="SAMPLE")
-        code = s.get(Incident, sample.incident_id).code
+        code = get_incident(s, sample.incident_id).code
         view = add_result(s, code, _input_from_args(args), actor=settings.user)
         if not getattr(args, "again", False):
             _refuse_duplicate(s, view.id)  # in the same transaction: refused means not stored
@@ -376,7 +376,7 @@ def _refuse_duplicate(session, result_id: int) -> None:
     """Refuse a result identical to one of the same sample entered a few minutes before."""
     from datetime import timedelta
 
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from incident.core.clock import as_utc, fmt_local
     from incident.core.store.tables import Result
@@ -386,9 +386,9 @@ def _refuse_duplicate(session, result_id: int) -> None:
         Result.sample_id == new.sample_id,
         Result.parameter == new.parameter,
         Result.id != new.id,
-        Result.corrects_id.is_(None),  # type: ignore[union-attr]
+        col(Result.corrects_id).is_(None),
     ]
-    for r in session.exec(select(Result).where(*same).order_by(Result.id.desc())):  # type: ignore[union-attr]
+    for r in session.exec(select(Result).where(*same).order_by(col(Result.id).desc())):
         fields = ("value", "value_high", "detected", "unit", "detection_limit", "method", "kind")
         if any(getattr(r, f) != getattr(new, f) for f in fields):
             continue
@@ -406,8 +406,9 @@ def _refuse_duplicate(session, result_id: int) -> None:
 
 
 def cmd_result_correct(args) -> int:
+    from incident.core.incidents import get_incident
     from incident.core.store.engine import session_scope
-    from incident.core.store.tables import Incident, Result
+    from incident.core.store.tables import Result, row_id
     from incident.results import correct_result, input_from_result
 
     settings = settings_from(args)
@@ -415,17 +416,18 @@ def cmd_result_correct(args) -> int:
         old = s.get(Result, args.result_id)
         if old is None:
             raise UserError("errors.cli.no_result", where="RESULT_ID", result_id=args.result_id)
-        code = s.get(Incident, old.incident_id).code
+        code = get_incident(s, old.incident_id).code
         args.sample = None
         raw = _input_from_args(args, base=input_from_result(s, old))
-        view = correct_result(s, code, old.id, raw, reason=args.reason, actor=settings.user)
+        view = correct_result(s, code, row_id(old), raw, reason=args.reason, actor=settings.user)
     _print_view(args, view)
     return 0
 
 
 def cmd_result_confirm(args) -> int:
+    from incident.core.incidents import get_incident
     from incident.core.store.engine import session_scope
-    from incident.core.store.tables import Incident, Result
+    from incident.core.store.tables import Result, row_id
     from incident.results import confirm_result
 
     settings = settings_from(args)
@@ -433,8 +435,8 @@ def cmd_result_confirm(args) -> int:
         row = s.get(Result, args.result_id)
         if row is None:
             raise UserError("errors.records.no_result", field="result", id=args.result_id, code="the store")
-        code = s.get(Incident, row.incident_id).code
-        view = confirm_result(s, code, row.id, reason=args.reason, actor=settings.user)
+        code = get_incident(s, row.incident_id).code
+        view = confirm_result(s, code, row_id(row), reason=args.reason, actor=settings.user)
     _print_view(args, view)
     return 0
 

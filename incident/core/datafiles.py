@@ -48,7 +48,7 @@ def parse_day(value: Any, *, where: str, today: date | None = None) -> date | No
     raise UserError("errors.core.not_date", where=where, value=repr(value))
 
 
-def require(entry: dict, key: str, kind: type | tuple, where: str) -> Any:
+def require(entry: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if not isinstance(entry, dict):
         raise UserError("errors.core.expected_table", where=where, found=repr(entry)[:150])
     if key not in entry:
@@ -69,7 +69,7 @@ def require(entry: dict, key: str, kind: type | tuple, where: str) -> Any:
     return value
 
 
-def tables_of(container: Any, key: str, where: str) -> list[dict]:
+def tables_of(container: Any, key: str, where: str) -> list[dict[str, Any]]:
     """``container[key]`` as a list of tables (``[[key]]``), or [] when absent."""
     if not isinstance(container, dict):
         raise UserError("errors.core.expected_table_found", where=where, container=repr(container))
@@ -85,14 +85,16 @@ def tables_of(container: Any, key: str, where: str) -> list[dict]:
     return value
 
 
-def optional(entry: dict, key: str, kind: type | tuple, where: str, default: Any = None) -> Any:
+def optional(
+    entry: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = None
+) -> Any:
     """Like :func:`require` but ``default`` when the key is absent."""
     if key not in entry:
         return default
     return require(entry, key, kind, where)
 
 
-def strings_of(entry: dict, key: str, where: str) -> list[str]:
+def strings_of(entry: dict[str, Any], key: str, where: str) -> list[str]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UserError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 #: the interface languages; every catalog key exists in each (tests/core/test_i18n.py)
 SUPPORTED_LANGS = ("en", "zh")
@@ -23,7 +24,7 @@ _current = "en"
 def catalog(lang: str) -> dict[str, str]:
     flat: dict[str, str] = {}
 
-    def walk(prefix: str, node: dict) -> None:
+    def walk(prefix: str, node: dict[str, Any]) -> None:
         for key, value in node.items():
             full = f"{prefix}.{key}" if prefix else key
             if isinstance(value, dict):

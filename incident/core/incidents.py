@@ -6,9 +6,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import accounts, log
 from incident.core.clock import as_utc, refuse_future, utcnow
@@ -44,7 +45,7 @@ class NewIncident:
 
 def _next_code(session: Session, prefix: str, year: int) -> str:
     like = f"{prefix}-{year}-%"
-    n = session.exec(select(func.count()).select_from(Incident).where(Incident.code.like(like))).one()
+    n = session.exec(select(func.count()).select_from(Incident).where(col(Incident.code).like(like))).one()
     return f"{prefix}-{year}-{n + 1:04d}"
 
 
@@ -151,7 +152,7 @@ def list_incidents(
     q = select(Incident).where(Incident.is_exercise == exercises)
     if not include_closed:
         q = q.where(Incident.status != "closed")
-    return list(session.exec(q.order_by(Incident.alert_at.desc())))
+    return list(session.exec(q.order_by(col(Incident.alert_at).desc())))
 
 
 def get_incident(session: Session, code_or_id: str | int) -> Incident:
@@ -199,10 +200,10 @@ def pollutants() -> list[Pollutant]:
     from incident.core.datafiles import read_toml
 
     data = read_toml(Path(__file__).resolve().parent.parent / "data" / "pollutants.toml")
+    entries: dict[str, dict[str, Any]] = {key: v for key, v in data.items() if isinstance(v, dict)}
     return [
         Pollutant(key, v.get("name", key), v.get("name_zh", v.get("name", key)), v.get("class", "other"))
-        for key, v in data.items()
-        if isinstance(v, dict)
+        for key, v in entries.items()
     ]
 
 

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, text
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from incident.core import signing
 from incident.core.clock import as_utc, utcnow
@@ -84,12 +84,12 @@ def entry_hash(
 def _lock_chain(session: Session, chain: str) -> None:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:c))").bindparams(c=chain))  # type: ignore[call-overload]
+        session.connection().execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))").bindparams(c=chain))
 
 
 def head(session: Session, chain: str) -> LogEntry | None:
     return session.exec(
-        select(LogEntry).where(LogEntry.chain == chain).order_by(LogEntry.seq.desc()).limit(1)
+        select(LogEntry).where(LogEntry.chain == chain).order_by(col(LogEntry.seq).desc()).limit(1)
     ).first()
 
 
@@ -188,7 +188,7 @@ def append(
 
 
 def entries(session: Session, chain: str) -> list[LogEntry]:
-    return list(session.exec(select(LogEntry).where(LogEntry.chain == chain).order_by(LogEntry.seq)))
+    return list(session.exec(select(LogEntry).where(LogEntry.chain == chain).order_by(col(LogEntry.seq))))
 
 
 def count(session: Session, chain: str) -> int:
@@ -281,8 +281,8 @@ def record(
     session.flush()
     names = digest_fields(type(row))
     payload = {
-        "table": type(row).__tablename__,  # type: ignore[attr-defined]
-        "id": row.id,  # type: ignore[attr-defined]
+        "table": type(row).__tablename__,
+        "id": getattr(row, "id"),  # noqa: B009 (SQLModel itself has no id; every evidence table does)
         "digest": evidence_digest(row, names),
         "fields": names,
     }
@@ -300,7 +300,7 @@ def record(
         at=at,
     )
     if "log_seq" in type(row).model_fields:
-        row.log_seq = entry.seq  # type: ignore[attr-defined]
+        row.log_seq = entry.seq
         session.add(row)
         session.flush()
     return entry

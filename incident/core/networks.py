@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core.clock import utcnow
 from incident.core.rivers import RiverNetworkData, parse_river
-from incident.core.store.tables import Reach, Receptor, RiverNetwork
+from incident.core.store.tables import Incident, Reach, Receptor, RiverNetwork, row_id
 
 
 def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
@@ -28,7 +29,9 @@ def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
     )
     session.add(row)
     session.flush()
+    assert row.id is not None  # the flush gave the network its id
     for r in net.reaches:
+        optional: dict[str, Any] = {k: v for k, v in r.optional.items() if k != "length_m"}
         session.add(
             Reach(
                 network_id=row.id,
@@ -42,7 +45,7 @@ def import_network(session: Session, net: RiverNetworkData) -> RiverNetwork:
                 width_m=r.width_m,
                 depth_m=r.depth_m,
                 geometry_json=json.dumps(r.coords),
-                **{k: v for k, v in r.optional.items() if k != "length_m"},
+                **optional,
             )
         )
     for rc in net.receptors:
@@ -84,11 +87,11 @@ class NetworkChoice:
 def list_networks(session: Session) -> list[NetworkChoice]:
     """The river networks in the store, each with its reaches and their km: what a new incident picks."""
     out = []
-    for row in session.exec(select(RiverNetwork).order_by(RiverNetwork.id)):
-        net = load_network(session, row.id)  # type: ignore[arg-type]
+    for row in session.exec(select(RiverNetwork).order_by(col(RiverNetwork.id))):
+        net = load_network(session, row_id(row))
         out.append(
             NetworkChoice(
-                row.id,  # type: ignore[arg-type]
+                row_id(row),
                 row.name,
                 row.name_zh,
                 tuple(
@@ -124,10 +127,10 @@ class ReceptorLine:
     arrival_h: float | None = None  # forecast leading edge after release (filled by the forecast service)
 
 
-def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
+def downstream_receptors(session: Session, inc: Incident) -> list[ReceptorLine]:
     """Receptors below the source, with flow distance, from the stored reach table
     (no geometry work: the dashboard must come up fast)."""
-    if inc.river_network_id is None or inc.source_reach is None:
+    if inc.river_network_id is None or inc.source_reach is None or inc.source_km is None:
         return []
     reaches = {
         r.reach_id: r for r in session.exec(select(Reach).where(Reach.network_id == inc.river_network_id))
@@ -137,7 +140,8 @@ def downstream_receptors(session: Session, inc) -> list[ReceptorLine]:
         r = reaches[reach_id]
         return r.to_outlet_m - (km - r.km_start) * 1000
 
-    below, current = set(), inc.source_reach
+    below: set[str] = set()
+    current: str | None = inc.source_reach
     while current is not None:
         below.add(current)
         current = reaches[current].downstream_reach_id

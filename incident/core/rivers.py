@@ -268,7 +268,7 @@ def load_river_file(path: str | Path) -> RiverNetworkData:
 
 
 def _number(
-    props: dict,
+    props: dict[str, Any],
     key: str,
     where: str,
     problems: list[UserError],
@@ -318,8 +318,8 @@ def _number(
     return value
 
 
-def _coords(geometry: dict, kind: str, where: str, problems: list[UserError]) -> Any:
-    coords = geometry.get("coordinates")
+def _coords(geometry: dict[str, Any], kind: str, where: str, problems: list[UserError]) -> Any:
+    coords: Any = geometry.get("coordinates")
 
     def ok_pair(p: Any) -> bool:
         return (
@@ -390,7 +390,8 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
             if downstream is not None and not isinstance(downstream, str):
                 problems.append(UserError("errors.core.downstream", where=where, downstream=repr(downstream)))
                 continue
-            if coords is None or any(v is None for v in values.values()):
+            discharge, width, depth = values["discharge_m3s"], values["width_m"], values["depth_m"]
+            if coords is None or discharge is None or width is None or depth is None:
                 continue
             reaches.append(
                 ReachData(
@@ -398,9 +399,9 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
                     str(props.get("name") or ""),
                     downstream,
                     coords,
-                    values["discharge_m3s"],
-                    values["width_m"],
-                    values["depth_m"],
+                    discharge,
+                    width,
+                    depth,
                     optional,
                     index=index,
                 )

@@ -286,7 +286,7 @@ def account_entries(session: Session) -> list[Any]:
         session.exec(
             select(LogEntry)
             .where(LogEntry.chain == "centre", col(LogEntry.kind).in_(ACCOUNT_KINDS))
-            .order_by(LogEntry.seq)  # type: ignore[arg-type]
+            .order_by(col(LogEntry.seq))
         )
     )
 

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from incident.core.datafiles import read_toml
 from incident.core.errors import UserError
@@ -171,11 +172,11 @@ def check_principle(key: str, *, where: str = "--principle") -> str:
     return k
 
 
-def standards_rows(water_class: str | None = None) -> list[dict]:
+def standards_rows(water_class: str | None = None) -> list[dict[str, Any]]:
     """One row per parameter: key, names, limit(s) in mg/L, table, notes."""
     rows = []
     for p in parameters().values():
-        row: dict = {"key": p.key, "name": p.name, "name_zh": p.name_zh, "table": p.table}
+        row: dict[str, Any] = {"key": p.key, "name": p.name, "name_zh": p.name_zh, "table": p.table}
         if water_class:
             row["limit_mg_l"] = p.limit_for(water_class)
             row["source"] = p.limit_note(water_class)

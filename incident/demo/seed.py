@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from incident.core.clock import utcnow
 from incident.core.datafiles import read_toml
@@ -35,7 +35,7 @@ def ensure_demo(engine: Engine, *, actor: str = "demo") -> str | None:
     """Load the demo into an empty store; return the demo incident's code (or the newest one)."""
     with session_scope(engine) as session:
         newest = session.exec(
-            select(Incident).where(Incident.is_exercise.is_(False)).order_by(Incident.id.desc())
+            select(Incident).where(col(Incident.is_exercise).is_(False)).order_by(col(Incident.id).desc())
         ).first()
         if newest is not None:
             return newest.code

@@ -13,7 +13,7 @@ from incident.core import log
 from incident.core.clock import as_utc, exercise_clock, fmt_elapsed, incident_now, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import NewIncident, create_incident
-from incident.core.store.tables import DrillEvaluation, DrillInject, Incident
+from incident.core.store.tables import DrillEvaluation, DrillInject, Incident, row_id
 from incident.drills.exercise import (
     TickResult,
     _deliver_injects,
@@ -81,7 +81,7 @@ def start_drill(
     for inj in sc.injects:
         session.add(
             DrillInject(
-                incident_id=inc.id,  # type: ignore[arg-type]
+                incident_id=row_id(inc),
                 at_minutes=inj.at_min,
                 title=inj.title,
                 message=inj.message,
@@ -92,7 +92,7 @@ def start_drill(
     for tg in sc.targets:
         session.add(
             DrillEvaluation(
-                incident_id=inc.id,  # type: ignore[arg-type]
+                incident_id=row_id(inc),
                 capability=tg.capability,
                 metric=tg.metric,
                 target_json=json.dumps(

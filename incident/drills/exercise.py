@@ -31,7 +31,7 @@ from incident.core.clock import as_utc, exercise_clock, fmt_elapsed, fmt_local, 
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
 from incident.core.rivers import RiverNetworkData
-from incident.core.store.tables import DrillInject, DrillObservation, Equipment, Incident
+from incident.core.store.tables import DrillInject, DrillObservation, Equipment, Incident, row_id
 from incident.drills.scenario import DrillScenario, LabMethod, Position
 from incident.plume import (
     ForecastPointSpec,
@@ -168,7 +168,7 @@ def injects(session: Session, code: str, *, include_pending: bool = False) -> li
     """Injects the players have received (all of them, for the exercise control)."""
     inc, _sc = require_exercise(session, code)
     rows = session.exec(
-        select(DrillInject).where(DrillInject.incident_id == inc.id).order_by(DrillInject.at_minutes)
+        select(DrillInject).where(DrillInject.incident_id == inc.id).order_by(col(DrillInject.at_minutes))
     )
     return [_inject_view(r) for r in rows if include_pending or r.delivered_at is not None]
 
@@ -178,7 +178,7 @@ def _deliver_injects(session: Session, inc: Incident, now_ex: datetime, actor: s
     rows = session.exec(
         select(DrillInject)
         .where(DrillInject.incident_id == inc.id, col(DrillInject.delivered_at).is_(None))
-        .order_by(DrillInject.at_minutes)
+        .order_by(col(DrillInject.at_minutes))
     )
     for row in rows:
         due = as_utc(inc.alert_at) + timedelta(minutes=row.at_minutes)
@@ -390,7 +390,7 @@ def take_sample(
     available = sampled_at + timedelta(minutes=lab.turnaround_min)
     session.add(
         DrillObservation(
-            incident_id=inc.id,  # type: ignore[arg-type]
+            incident_id=row_id(inc),
             sample_id=info.id,
             parameter=sc.truth.substance,
             method=lab.key,
@@ -415,7 +415,7 @@ def _release_results(
     rows = session.exec(
         select(DrillObservation)
         .where(DrillObservation.incident_id == inc.id, col(DrillObservation.delivered_at).is_(None))
-        .order_by(DrillObservation.available_ex_at)
+        .order_by(col(DrillObservation.available_ex_at))
     )
     for obs in rows:
         if as_utc(obs.available_ex_at) > now_ex:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -55,6 +56,7 @@ from incident.core.store.tables import (
     Result,
     Sample,
     StepState,
+    row_id,
 )
 from incident.drills.scenario import TIMELINE_METRICS, DrillScenario
 
@@ -181,10 +183,11 @@ def _forecast_errors(
             )
             out[f"{name}:{label}"] = (err_h, note)
             out[f"{name}_pct:{label}"] = (pct, note)
-        if fp and fp.get("peak_mg_l") and tp.peak_mg_l:
+        fp_peak = fp.get("peak_mg_l") if fp else None
+        if fp_peak and tp.peak_mg_l:
             out[f"forecast_peak_ratio:{label}"] = (
-                fp["peak_mg_l"] / tp.peak_mg_l,
-                f"forecast peak {fp['peak_mg_l']:.4g} mg/L, true peak {tp.peak_mg_l:.4g} mg/L",
+                fp_peak / tp.peak_mg_l,
+                f"forecast peak {fp_peak:.4g} mg/L, true peak {tp.peak_mg_l:.4g} mg/L",
             )
     return out
 
@@ -203,7 +206,7 @@ def capture_metrics(session: Session, code: str) -> dict[str, DrillMetric]:
     for name, (value, note) in _forecast_errors(session, inc, sc).items():
         values[name] = (None, value, note)
     for name, (at, value, note) in values.items():
-        row = existing.get(name) or DrillMetric(incident_id=inc.id, name=name)  # type: ignore[arg-type]
+        row = existing.get(name) or DrillMetric(incident_id=row_id(inc), name=name)
         if (row.at, row.value, row.note) != (at, value, note):
             row.at, row.value, row.note = at, value, note
             session.add(row)
@@ -375,7 +378,7 @@ def add_corrective_action(
         raise ValidationErrors("corrective action", problems, outcome="nothing was saved")
     assert ev is not None and due_on is not None
     row = CorrectiveAction(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         capability=ev.capability,
         action=action.strip(),
         owner=owner.strip(),
@@ -515,7 +518,7 @@ def drill_status(session: Session, code: str, *, controller: bool = False) -> Dr
     views.sort(key=lambda m: (order.get(m.name, len(order)), m.name))
     evs = []
     for ev in session.exec(
-        select(DrillEvaluation).where(DrillEvaluation.incident_id == inc.id).order_by(DrillEvaluation.id)
+        select(DrillEvaluation).where(DrillEvaluation.incident_id == inc.id).order_by(col(DrillEvaluation.id))
     ):
         target = json.loads(ev.target_json or "{}")
         hidden = not reveal and target.get("max_error_pct") is not None
@@ -540,7 +543,7 @@ def drill_status(session: Session, code: str, *, controller: bool = False) -> Dr
         for a in session.exec(
             select(CorrectiveAction)
             .where(CorrectiveAction.incident_id == inc.id)
-            .order_by(CorrectiveAction.id)
+            .order_by(col(CorrectiveAction.id))
         )
     ]
     all_injects = injects(session, code, include_pending=True)
@@ -578,11 +581,11 @@ def compare(session: Session, *, year: int | None = None) -> list[dict]:
     q = select(Incident).where(
         col(Incident.is_exercise).is_(True), col(Incident.exercise_scenario_json).is_not(None)
     )
-    for inc in session.exec(q.order_by(Incident.alert_at)):
+    for inc in session.exec(q.order_by(col(Incident.alert_at))):
         if year is not None and to_local(inc.alert_at).year != year:
             continue
         status = drill_status(session, inc.code, controller=True)
-        row = {
+        row: dict[str, Any] = {
             "code": inc.code,
             "date": to_local(inc.alert_at).date().isoformat(),
             "scenario": status.scenario,

@@ -244,7 +244,7 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
     for n, line in enumerate(lines, start=1):
         try:
             parsed.append(json.loads(line))
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise _refuse(path, "errors.evidence.line_not_valid_json", n=n, msg=exc.msg) from exc
     if not parsed or not isinstance(parsed[0], dict) or parsed[0].get("format") != FORMAT:
         raise _refuse(path, "errors.evidence.not_incident_backup_no")

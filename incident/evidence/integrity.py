@@ -26,15 +26,27 @@ a head sealed and kept elsewhere: ``incident verify --sealed FILE`` (seals) or
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from incident.core import log, signing
 from incident.core.clock import as_utc
 from incident.core.store import tables
-from incident.core.store.tables import CheckIn, CustodyTransfer, Incident, LogEntry, Report, Result, Sample
+from incident.core.store.tables import (
+    CheckIn,
+    CustodyTransfer,
+    Incident,
+    LogEntry,
+    Report,
+    Result,
+    Sample,
+)
+from incident.core.store.tables import (
+    row_id as stored_id,
+)
 
 #: Tables whose every row must be committed to in the log (reports: once released).
 EVIDENCE_TABLES: dict[str, type[SQLModel]] = {
@@ -51,7 +63,7 @@ def table_models() -> dict[str, type[SQLModel]]:
     out: dict[str, type[SQLModel]] = {}
     for value in vars(tables).values():
         if isinstance(value, type) and issubclass(value, SQLModel) and hasattr(value, "__table__"):
-            out[value.__tablename__] = value  # type: ignore[attr-defined]
+            out[str(value.__tablename__)] = value
     return out
 
 
@@ -164,7 +176,7 @@ def commitments_in(entries: list[LogEntry]) -> dict[tuple[str, int], Commitment]
 
 
 def check_rows(
-    rows: dict[str, list[SQLModel]],
+    rows: Mapping[str, Sequence[SQLModel]],
     commitments: dict[tuple[str, int], Commitment],
     *,
     complete_tables: set[str],
@@ -362,20 +374,23 @@ def check_head(entries: list[LogEntry], seq: int, hash_: str) -> Problem | None:
 # ---------------------------------------------------------------- database
 
 
-def _incident_rows(session: Session, incident_id: int) -> dict[str, list[SQLModel]]:
+def _incident_rows(session: Session, incident_id: int) -> dict[str, Sequence[SQLModel]]:
     samples = list(session.exec(select(Sample).where(Sample.incident_id == incident_id)))
     sample_ids = [s.id for s in samples]
     custody = (
-        list(session.exec(select(CustodyTransfer).where(CustodyTransfer.sample_id.in_(sample_ids))))  # type: ignore[union-attr]
+        list(session.exec(select(CustodyTransfer).where(col(CustodyTransfer.sample_id).in_(sample_ids))))
         if sample_ids
         else []
     )
+    results = list(session.exec(select(Result).where(Result.incident_id == incident_id)))
+    checkins = list(session.exec(select(CheckIn).where(CheckIn.incident_id == incident_id)))
+    reports = list(session.exec(select(Report).where(Report.incident_id == incident_id)))
     return {
-        "sample": samples,  # type: ignore[dict-item]
-        "result": list(session.exec(select(Result).where(Result.incident_id == incident_id))),  # type: ignore[dict-item]
-        "custodytransfer": custody,  # type: ignore[dict-item]
-        "checkin": list(session.exec(select(CheckIn).where(CheckIn.incident_id == incident_id))),  # type: ignore[dict-item]
-        "report": list(session.exec(select(Report).where(Report.incident_id == incident_id))),  # type: ignore[dict-item]
+        "sample": samples,
+        "result": results,
+        "custodytransfer": custody,
+        "checkin": checkins,
+        "report": reports,
     }
 
 
@@ -445,7 +460,7 @@ def verify(
     commitments = commitments_in(all_entries)
 
     if code is not None:
-        rows = _incident_rows(session, inc.id)  # type: ignore[arg-type]
+        rows = _incident_rows(session, stored_id(inc))
         complete = set(EVIDENCE_TABLES)
     else:
         rows = {name: list(session.exec(select(model))) for name, model in EVIDENCE_TABLES.items()}
@@ -481,4 +496,4 @@ def chain_head(session: Session, code: str) -> dict[str, Any]:
 
 
 def incident_codes(session: Session) -> list[str]:
-    return list(session.exec(select(Incident.code).order_by(Incident.id)))
+    return list(session.exec(select(Incident.code).order_by(col(Incident.id))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, exercise_speed, incident_now
@@ -133,7 +133,8 @@ def dashboard(session: Session, code: str) -> DashboardData:
     now = incident_now(inc)
     net_name = None
     if inc.river_network_id is not None:
-        net_name = session.get(RiverNetwork, inc.river_network_id).name
+        net = session.get(RiverNetwork, inc.river_network_id)
+        net_name = net.name if net is not None else None
     data = DashboardData(
         code=inc.code,
         title=inc.title,
@@ -179,7 +180,7 @@ def dashboard(session: Session, code: str) -> DashboardData:
     live = current_assignments(session, inc.code)
     data.crews = [
         CrewLine(c.name, c.status, *(live[c.name][:2] if c.name in live else (None, None)))
-        for c in session.exec(select(Crew).order_by(Crew.name))
+        for c in session.exec(select(Crew).order_by(col(Crew.name)))
     ]
     views = [v for v in result_records(session, inc.code) if v.sample_type == "normal"]
     data.exceedances = sum(v.counts_as_exceedance for v in views)

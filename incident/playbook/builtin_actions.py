@@ -8,6 +8,7 @@ Each runs inside the runner's unit of work and logs its own domain events.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlmodel import Session
@@ -25,7 +26,7 @@ def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str
     stored = store_forecast(session, code, fc, actor=actor)
     intakes = sorted(
         (p for p in fc.points if p.reached and p.kind == "drinking_water_intake"),
-        key=lambda p: p.leading_edge_h,
+        key=lambda p: math.inf if p.leading_edge_h is None else p.leading_edge_h,
     )
     parts = [f"{p.label} {fmt_local(fc.at(p.leading_edge_h))} (+{p.leading_edge_h:.1f} h)" for p in intakes]
     summary = (
@@ -111,7 +112,7 @@ def termination_check(session: Session, code: str, params: dict[str, Any], actor
     from incident.results import check_termination
 
     check = check_termination(session, code, actor=actor, lang=get_language())
-    failing = [p.number for p in check.failing()]
+    failing = [p.point for p in check.failing()]
     if check.proposable:
         summary = "Termination may be proposed to the command body: every point meets the standard"
     else:

@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -350,7 +351,7 @@ class PlaybookInvalid(ValidationErrors):
         return "\n".join(lines)
 
 
-def _suggest(word: str, options: list[str] | set[str]) -> str:
+def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, sorted(options), n=1)
     return f"did you mean {close[0]!r}? " if close else ""
 
@@ -543,7 +544,7 @@ class _Reader:
             title=title,
             description=description,
             applies_to=tuple(applies),
-            start=start,
+            start=str(start),  # a step id: anything else was refused above
             phases=tuple(phases),
             roles=tuple(roles),
             steps=tuple(steps),
@@ -834,7 +835,7 @@ class _Reader:
                         key_name=repr(key),
                         value=", ".join(spec) or "(none)",
                     )
-                elif spec[key] is not None and value not in spec[key]:
+                elif (accepted := spec[key]) is not None and value not in accepted:
                     self.problem(
                         line,
                         f"{where} action params {key}",
@@ -946,7 +947,7 @@ class _Reader:
                         continue
                     allowed = variables[var]
                     bad = [v for v in values if allowed is not None and v not in allowed]
-                    if bad:
+                    if bad and allowed is not None:
                         self.problem(
                             line,
                             f'step "{s.id}" branch #{j + 1} when {var}',

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import ExerciseClock, as_utc, exercise_clock, parse_local, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
-from incident.core.store.tables import Incident, PlaybookRun, StepState
+from incident.core.store.tables import Incident, PlaybookRun, StepState, row_id
 from incident.playbook import actions
 from incident.playbook.formats import (
     FormField,
@@ -157,7 +157,7 @@ class RunView:
 
 def find_run(session: Session, inc: Incident) -> PlaybookRun | None:
     return session.exec(
-        select(PlaybookRun).where(PlaybookRun.incident_id == inc.id).order_by(PlaybookRun.id.desc())
+        select(PlaybookRun).where(PlaybookRun.incident_id == inc.id).order_by(col(PlaybookRun.id).desc())
     ).first()
 
 
@@ -211,7 +211,7 @@ def _view(session: Session, inc: Incident, run: PlaybookRun) -> RunView:
         )
     return RunView(
         code=inc.code,
-        run_id=run.id,  # type: ignore[arg-type]
+        run_id=row_id(run),
         playbook=playbook,
         alert_at=as_utc(inc.alert_at),
         started_at=as_utc(run.started_at),
@@ -268,7 +268,7 @@ def start_run(session: Session, code: str, playbook_ref: str | None, *, actor: s
     now = utcnow()
     variables = initial_variables(session, inc)
     run = PlaybookRun(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         playbook_id=playbook.id,
         playbook_sha256=playbook.sha256,
         started_at=now,
@@ -285,7 +285,7 @@ def start_run(session: Session, code: str, playbook_ref: str | None, *, actor: s
         active = step.id == playbook.start
         session.add(
             StepState(
-                run_id=run.id,  # type: ignore[arg-type]
+                run_id=row_id(run),
                 step_id=step.id,
                 status="active" if active else "pending",
                 changed_at=now if active else None,
@@ -346,7 +346,7 @@ def _current_state(
         )
     state = _states(session, run).get(step_id)
     if state is None:
-        state = StepState(run_id=run.id, step_id=step_id, status="active")  # type: ignore[arg-type]
+        state = StepState(run_id=row_id(run), step_id=step_id, status="active")
         session.add(state)
     return inc, run, playbook, state
 
@@ -548,7 +548,7 @@ def _advance(
     else:
         target = states.get(nxt)
         if target is None:
-            target = StepState(run_id=run.id, step_id=nxt)  # type: ignore[arg-type]
+            target = StepState(run_id=row_id(run), step_id=nxt)
         target.status, target.changed_at, target.changed_by, target.reason = "active", now, actor, None
         session.add(target)
     session.add(run)

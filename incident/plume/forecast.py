@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -145,13 +146,14 @@ def reach_hydraulics(
         area = r.get("area_m2") or r.width_m * r.depth_m
         velocity = r.get("velocity_ms") or r.discharge_m3s / area
         if velocity_method == "manning" and not r.get("velocity_ms"):
-            if not (r.get("slope") and r.get("manning_n")):
+            manning_n, manning_slope = r.get("manning_n"), r.get("slope")
+            if not (manning_slope and manning_n):
                 raise UserError(
                     "errors.plume.reach_has_no_slope",
                     where=f"{net.source}: reach {r.reach_id}",
                     reach_id=r.reach_id,
                 )
-            velocity = float(manning_velocity(r.get("manning_n"), r.width_m, r.depth_m, r.get("slope")))
+            velocity = float(manning_velocity(manning_n, r.width_m, r.depth_m, manning_slope))
             area = r.discharge_m3s / velocity
         elif r.get("velocity_ms"):
             area = r.discharge_m3s / velocity  # honour the given velocity
@@ -169,7 +171,10 @@ def reach_hydraulics(
         np.array([v for _, v, _, _ in rows], dtype=float),
         np.array([us for *_, us in rows], dtype=float),
     ]
-    estimates = {name: dm.estimate(*columns, method=name) for name in dm.FORMULAS}
+    width_col, depth_col, velocity_col, shear_col = columns
+    estimates = {
+        name: dm.estimate(width_col, depth_col, velocity_col, shear_col, method=name) for name in dm.FORMULAS
+    }
     lows, highs = dm.band(estimates[dm.DEFAULT_METHOD])
     for i, (r, velocity, area, _) in enumerate(rows):
         spread = {name: float(values[i]) for name, values in estimates.items()}
@@ -386,7 +391,7 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
                 (reach_id, sim.profiles.offset_m[cols], conc_k[cols]) for reach_id, cols in runs
             ]
     mb = sim.mass_balance
-    grid_info = {
+    grid_info: dict[str, Any] = {
         "dx_m": float(sim.grid.dx_m),
         "dt_s": float(sim.grid.dt_s),
         "cells": int(sim.grid.n_cells),
@@ -547,7 +552,7 @@ def request_for_incident(
     from incident.core.networks import load_network
 
     inc = get_incident(session, code)
-    if inc.river_network_id is None or inc.source_reach is None:
+    if inc.river_network_id is None or inc.source_reach is None or inc.source_km is None:
         raise UserError("errors.plume.incident_has_no_source", where="incident source", code=inc.code)
     if inc.mass_kg is None or inc.mass_kg <= 0:
         raise UserError("errors.plume.incident_has_no_amount", where="mass_kg", code=inc.code)
@@ -580,8 +585,14 @@ def request_for_incident(
 # ---------------------------------------------------------------- scenario files
 
 
+@overload
+def _num(table: dict[str, Any], key: str, where: str, *, required: Literal[True]) -> float: ...
+@overload
+def _num(table: dict[str, Any], key: str, where: str, *, default: float) -> float: ...
+@overload
+def _num(table: dict[str, Any], key: str, where: str, *, default: float | None = None) -> float | None: ...
 def _num(
-    table: dict, key: str, where: str, *, required: bool = False, default: float | None = None
+    table: dict[str, Any], key: str, where: str, *, required: bool = False, default: float | None = None
 ) -> float | None:
     if key not in table:
         if required:
@@ -619,7 +630,11 @@ def _tables(data: dict, key: str, where: str) -> list[dict]:
     return value
 
 
-def _text(table: dict, key: str, where: str, *, default: str | None = None) -> str | None:
+@overload
+def _text(table: dict[str, Any], key: str, where: str, *, default: str) -> str: ...
+@overload
+def _text(table: dict[str, Any], key: str, where: str) -> str | None: ...
+def _text(table: dict[str, Any], key: str, where: str, *, default: str | None = None) -> str | None:
     if key not in table:
         return default
     value = table[key]
@@ -705,7 +720,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
                 else (_num(sp, "offset_m", swhere) or 0.0)
             )
         elif "lat" in sp and "lon" in sp:
-            lat, lon = _num(sp, "lat", swhere), _num(sp, "lon", swhere)
+            lat, lon = _num(sp, "lat", swhere, required=True), _num(sp, "lon", swhere, required=True)
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise UserError(
                     "errors.plume.lat_lon_not_wgs84", where=f"{swhere}: lat/lon", lat=lat, lon=lon
@@ -748,8 +763,8 @@ def load_scenario(path: str | Path) -> ForecastRequest:
     for i, inl in enumerate(_tables(data, "inlet", where)):
         iwhere = f"{where}: [[inlet]] #{i + 1}"
         reach = _reach(net, inl, iwhere) if "reach" in inl else net.reaches[0].reach_id
-        times, conc = _series(inl, "times_h", iwhere), _series(inl, "conc_mg_l", iwhere)
-        inlets.append(Inlet(reach, times, conc))
+        times, series = _series(inl, "times_h", iwhere), _series(inl, "conc_mg_l", iwhere)
+        inlets.append(Inlet(reach, times, series))
     points = receptor_points(net)
     for i, pt in enumerate(_tables(data, "point", where)):
         pwhere = f"{where}: [[point]] #{i + 1}"
@@ -772,9 +787,9 @@ def load_scenario(path: str | Path) -> ForecastRequest:
         decay = math.log(2) / (half_life / 24)
     standard = _num(sub, "standard_mg_l", swhere)
     detection = _num(sub, "detection_mg_l", swhere)
-    name = _text(sub, "name", swhere)
-    if standard is None and name:
-        standard, det2 = standard_for(name)
+    substance = _text(sub, "name", swhere)
+    if standard is None and substance:
+        standard, det2 = standard_for(substance)
         detection = detection or det2
     grid = _table(data, "grid", where)
     gwhere = f"{where}: [grid]"
@@ -789,7 +804,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
         spills=spills,
         inlets=inlets,
         points=points,
-        substance=name,
+        substance=substance,
         decay_per_day=decay,
         standard_mg_l=standard,
         detection_mg_l=detection,

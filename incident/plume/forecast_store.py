@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlmodel import Session, col, select
 
@@ -30,8 +30,11 @@ from incident.core import log
 from incident.core.clock import as_utc, fmt_local, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
-from incident.core.store.tables import ForecastRecord
+from incident.core.store.tables import ForecastRecord, row_id
 from incident.plume.forecast_types import IncidentForecast, PointForecast
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import QueryableAttribute
 
 #: the columns the content hash covers (all but the id, the log link and the hash itself)
 HASHED = (
@@ -206,7 +209,7 @@ def content_hash(row: ForecastRecord) -> str:
 def _stored(row: ForecastRecord, code: str, *, with_curves: bool = True) -> StoredForecast:
     points = json.loads(row.points_json)
     return StoredForecast(
-        id=row.id,  # type: ignore[arg-type]
+        id=row_id(row),
         incident_code=code,
         made_at=as_utc(row.made_at),
         made_by=row.made_by,
@@ -251,7 +254,7 @@ def store_forecast(
     inputs = dict(getattr(fc, "inputs", {}) or {})
     members = fc.grid.get("ensemble_members")
     row = ForecastRecord(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         made_at=utcnow(),
         made_by=actor,
         release_start=as_utc(fc.release_start),
@@ -296,6 +299,11 @@ def store_forecast(
     return _stored(row, inc.code)
 
 
+def _curves_column() -> QueryableAttribute[str]:
+    """The mapped ``curves_json`` attribute (what SQLAlchemy's ``defer`` takes; SQLModel types it as str)."""
+    return cast("QueryableAttribute[str]", ForecastRecord.curves_json)
+
+
 def latest_forecast(session: Session, code: str, *, with_curves: bool = True) -> StoredForecast | None:
     """The newest stored forecast of the incident, or None (``with_curves=False``: the per-point
     figures only, without reading the curves and profiles, for checks run on every result)."""
@@ -309,7 +317,7 @@ def latest_forecast(session: Session, code: str, *, with_curves: bool = True) ->
         .limit(1)
     )
     if not with_curves:
-        query = query.options(defer(ForecastRecord.curves_json))  # type: ignore[arg-type]
+        query = query.options(defer(_curves_column()))
     row = session.exec(query).first()
     if row is None:
         return None
@@ -325,7 +333,7 @@ def first_forecast(session: Session, code: str) -> StoredForecast | None:
         select(ForecastRecord)
         .where(ForecastRecord.incident_id == inc.id)
         .order_by(col(ForecastRecord.id))
-        .options(defer(ForecastRecord.curves_json))  # type: ignore[arg-type]
+        .options(defer(_curves_column()))
         .limit(1)
     ).first()
     return None if row is None else _stored(row, inc.code, with_curves=False)

@@ -142,6 +142,7 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
     else:
         end = duration_s if duration_s > 0 else horizon_s - spill.start_h * 3600.0
         duration_s = end
+        assert spill.rate_kg_s is not None  # a spill has mass_kg or rate_kg_s (checked when it is read)
         mass = float(spill.rate_kg_s) * end
     velocity_sigma = route_velocity_sigma_ln(specs, [index[r] for r in net.path_down(spill.reach_id)])
     if req.horizon_h is None:
@@ -218,7 +219,8 @@ def run_request_ensemble(
 
 
 def _hours(values: tuple[float, float, float]) -> tuple[float, float, float]:
-    return tuple(v / 3600.0 for v in values)  # type: ignore[return-value]
+    first, second, third = values
+    return (first / 3600.0, second / 3600.0, third / 3600.0)
 
 
 def apply_bands(fc: IncidentForecast, result: EnsembleResult, setup: EnsembleSetup) -> IncidentForecast:
@@ -450,7 +452,7 @@ def calibrate_incident(
     """
     from incident.core import log
     from incident.core.incidents import get_incident
-    from incident.core.store.tables import ModelCalibration
+    from incident.core.store.tables import ModelCalibration, row_id
 
     inc = get_incident(session, code)
     req = request_for_incident(session, code, horizon_h=horizon_h)
@@ -506,7 +508,7 @@ def calibrate_incident(
         report.after = run_forecast(apply_params(req, report.params()))
     if store:
         row = ModelCalibration(
-            incident_id=inc.id,
+            incident_id=row_id(inc),
             created_at=utcnow(),
             created_by=actor,
             params_json=json.dumps(report.params()),
@@ -579,14 +581,16 @@ def _info(row) -> CalibrationInfo:
 
 
 def list_calibrations(session, code: str) -> list[CalibrationInfo]:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from incident.core.incidents import get_incident
     from incident.core.store.tables import ModelCalibration
 
     inc = get_incident(session, code)
     rows = session.exec(
-        select(ModelCalibration).where(ModelCalibration.incident_id == inc.id).order_by(ModelCalibration.id)
+        select(ModelCalibration)
+        .where(ModelCalibration.incident_id == inc.id)
+        .order_by(col(ModelCalibration.id))
     )
     return [_info(r) for r in rows]
 

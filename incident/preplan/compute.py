@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -194,8 +194,8 @@ def content_hash(*parts: object) -> str:
     """sha256 of a canonical JSON of the parts (dataclasses as dicts, floats by repr)."""
 
     def plain(x: object) -> object:
-        if hasattr(x, "__dataclass_fields__"):
-            return plain(asdict(x))  # type: ignore[arg-type]
+        if is_dataclass(x) and not isinstance(x, type):
+            return plain(asdict(x))
         if isinstance(x, dict):
             return {str(k): plain(v) for k, v in x.items()}
         if isinstance(x, list | tuple):

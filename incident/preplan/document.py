@@ -184,7 +184,7 @@ def _tables(rows: list[dict[str, Any]], inputs, lang: str) -> list[tuple[str, li
     """(heading, header, body rows) for the document's tables."""
     tr = lambda key, **kw: t(f"preplan.doc.{key}", lang=lang, **kw)  # noqa: E731
     placed = {s.model.id: s for s in inputs.placed.sources}
-    first = {}
+    first: dict[Any, dict[str, Any]] = {}
     for r in sorted(rows, key=lambda r: (r["distance_km"], FLOW_ORDER.get(r["flow"], 9))):
         first.setdefault(r["source_id"], r)
     sources = sorted(first.values(), key=lambda r: r["distance_km"])

@@ -550,8 +550,10 @@ def parse_intakes(text: str, source: str, kind: str = "geojson") -> Register:
         except ValidationError as exc:
             _report(problems, where, exc, role, {}, _nowhere)
             continue
-        if unique:
-            (reg.intakes if role == "intake" else reg.interception_points).append(model)
+        if unique and role == "intake" and isinstance(model, Intake):
+            reg.intakes.append(model)
+        elif unique and isinstance(model, InterceptionPoint):
+            reg.interception_points.append(model)
     if not problems.items and not reg.intakes:
         problems.add(source, "no_intakes")
     problems.raise_if_any()

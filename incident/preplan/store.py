@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -157,7 +157,9 @@ def rows_for_intake(session: Session, intake_id: str) -> list[dict[str, Any]]:
 
 def entries(session: Session, role: str) -> list[PreplanEntry]:
     return list(
-        session.exec(select(PreplanEntry).where(PreplanEntry.role == role).order_by(PreplanEntry.entry_id))
+        session.exec(
+            select(PreplanEntry).where(PreplanEntry.role == role).order_by(col(PreplanEntry.entry_id))
+        )
     )
 
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
-from incident.core.store.tables import Checkout, Crew, Equipment, Incident, Kit
+from incident.core.store.tables import Checkout, Crew, Equipment, Incident, Kit, row_id
 from incident.readiness.inventory import CONDITIONS
 from incident.readiness.rules import Snapshot, load_config, today_local
 
@@ -45,7 +45,7 @@ def resolve_target(session: Session, name: str) -> Target:
 def find_crew(session: Session, name: str) -> Crew:
     crew = session.exec(select(Crew).where(Crew.name == name)).first()
     if crew is None:
-        names = ", ".join(repr(c.name) for c in session.exec(select(Crew).order_by(Crew.name)))
+        names = ", ".join(repr(c.name) for c in session.exec(select(Crew).order_by(col(Crew.name))))
         raise UserError(
             "errors.readiness.no_crew", field="crew", name=repr(name), value=names or "(no crews yet)"
         )
@@ -53,7 +53,7 @@ def find_crew(session: Session, name: str) -> Crew:
 
 
 def open_checkout(session: Session, target: Target) -> Checkout | None:
-    q = select(Checkout).where(Checkout.in_at.is_(None))  # type: ignore[union-attr]
+    q = select(Checkout).where(col(Checkout.in_at).is_(None))
     if target.kind == "equipment":
         q = q.where(Checkout.equipment_id == target.equipment.id)  # type: ignore[union-attr]
     else:
@@ -95,7 +95,7 @@ def check_out(
     if target.kind == "equipment":
         eq = target.equipment
         assert eq is not None
-        kit_id = snap.kit_of_equipment.get(eq.id)  # type: ignore[arg-type]
+        kit_id = snap.kit_of_equipment.get(row_id(eq))
         if kit_id is not None and kit_id in snap.open_kit:
             co = snap.open_kit[kit_id]
             raise UserError(
@@ -113,7 +113,7 @@ def check_out(
         assert kit is not None
         kr = snap.kit_readiness(kit)
         problems = list(kr.blocking)
-        for ki in snap.kit_items.get(kit.id, []):  # type: ignore[arg-type]
+        for ki in snap.kit_items.get(row_id(kit), []):
             if ki.equipment_id is not None and ki.equipment_id in snap.open_equipment:
                 co = snap.open_equipment[ki.equipment_id]
                 tag = snap.equipment[ki.equipment_id].asset_tag
@@ -131,7 +131,7 @@ def check_out(
     now = utcnow()
     row = Checkout(
         incident_id=inc.id if inc else None,
-        crew_id=crew_row.id,  # type: ignore[arg-type]
+        crew_id=row_id(crew_row),
         equipment_id=target.equipment.id if target.equipment else None,
         kit_id=target.kit.id if target.kit else None,
         out_at=now,
@@ -185,7 +185,7 @@ def _equipment_of(snap: Snapshot, target: Target) -> list[Equipment]:
     assert target.kit is not None
     return [
         snap.equipment[ki.equipment_id]
-        for ki in snap.kit_items.get(target.kit.id, [])  # type: ignore[arg-type]
+        for ki in snap.kit_items.get(row_id(target.kit), [])
         if ki.equipment_id is not None
     ]
 
@@ -256,13 +256,13 @@ def check_in(
 
 def open_checkouts(session: Session) -> list[dict[str, Any]]:
     rows = []
-    for co in session.exec(select(Checkout).where(Checkout.in_at.is_(None)).order_by(Checkout.out_at)):  # type: ignore[union-attr]
+    for co in session.exec(
+        select(Checkout).where(col(Checkout.in_at).is_(None)).order_by(col(Checkout.out_at))
+    ):
         crew = session.get(Crew, co.crew_id)
-        what = (
-            session.get(Kit, co.kit_id).name
-            if co.kit_id
-            else session.get(Equipment, co.equipment_id).asset_tag
-        )  # type: ignore[union-attr]
+        kit = session.get(Kit, co.kit_id) if co.kit_id else None
+        item = None if co.kit_id else session.get(Equipment, co.equipment_id)
+        what = kit.name if kit is not None else item.asset_tag if item is not None else ""
         inc = session.get(Incident, co.incident_id) if co.incident_id else None
         rows.append(
             {

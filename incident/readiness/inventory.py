@@ -26,6 +26,7 @@ from incident.core.store.tables import (
     KitItem,
     KitTemplate,
     KitTemplateItem,
+    row_id,
 )
 
 CATEGORIES = ("instrument", "vehicle", "ppe", "sampler", "other")
@@ -85,7 +86,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                 ) from None
             session.add(
                 CalibrationSchedule(
-                    equipment_id=item.id,
+                    equipment_id=row_id(item),
                     name=require(cal, "name", str, cwhere),
                     interval_days=interval,
                     last_done=last,
@@ -125,7 +126,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                 raise UserError("errors.readiness.item_kind", where=where, kind=repr(kind))
             session.add(
                 KitTemplateItem(
-                    template_id=tpl.id,
+                    template_id=row_id(tpl),
                     item_kind=kind,
                     item_type=require(it, "type", str, where),
                     quantity=float(optional(it, "quantity", (int, float), where, 1)),
@@ -139,7 +140,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
             raise UserError("errors.readiness.template_not_defined", where=where, tname=repr(tname))
         kit = Kit(
             name=require(entry, "name", str, where),
-            template_id=templates[tname].id,
+            template_id=row_id(templates[tname]),
             location=optional(entry, "location", str, where, ""),
         )
         session.add(kit)
@@ -147,7 +148,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
         for tag in strings_of(entry, "equipment", where):
             if tag not in tags:
                 raise UserError("errors.readiness.equipment_not_inventory", where=where, tag=repr(tag))
-            session.add(KitItem(kit_id=kit.id, equipment_id=tags[tag].id, quantity=1))
+            session.add(KitItem(kit_id=row_id(kit), equipment_id=tags[tag].id, quantity=1))
         for c in tables_of(entry, "consumables", where):
             key = (require(c, "item", str, where), optional(c, "lot", str, where, ""))
             if key not in lots:
@@ -159,7 +160,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                 )
             session.add(
                 KitItem(
-                    kit_id=kit.id,
+                    kit_id=row_id(kit),
                     consumable_id=lots[key].id,
                     quantity=float(optional(c, "quantity", (int, float), where, 1)),
                 )

@@ -28,12 +28,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError, ValidationErrors
-from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement
+from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement, row_id
 from incident.readiness.inventory import CATEGORIES, CONDITIONS
 
 COLUMNS = [
@@ -74,7 +74,7 @@ def _num(value: float) -> str:
 def export_csv(session: Session, path: str | Path) -> dict[str, int]:
     path = Path(path)
     rows: list[dict[str, str]] = []
-    equipment = list(session.exec(select(Equipment).order_by(Equipment.asset_tag)))
+    equipment = list(session.exec(select(Equipment).order_by(col(Equipment.asset_tag))))
     tags = {e.id: e.asset_tag for e in equipment}
     for e in equipment:
         rows.append(
@@ -92,7 +92,7 @@ def export_csv(session: Session, path: str | Path) -> dict[str, int]:
                 "notes": e.notes,
             }
         )
-    schedules = list(session.exec(select(CalibrationSchedule).order_by(CalibrationSchedule.id)))
+    schedules = list(session.exec(select(CalibrationSchedule).order_by(col(CalibrationSchedule.id))))
     for s in sorted(schedules, key=lambda s: (tags[s.equipment_id], s.id)):
         rows.append(
             {
@@ -104,7 +104,7 @@ def export_csv(session: Session, path: str | Path) -> dict[str, int]:
                 "next_due": _day(s.next_due),
             }
         )
-    lots = list(session.exec(select(Consumable).order_by(Consumable.item, Consumable.lot)))
+    lots = list(session.exec(select(Consumable).order_by(col(Consumable.item), col(Consumable.lot))))
     for c in lots:
         rows.append(
             {
@@ -267,8 +267,8 @@ def _parse(c: _Checker, raw: dict[str, str], line: int, record: str) -> _Row:
         v["asset_tag"] = c.text(raw, line, "asset_tag", required=True)
         v["category"] = c.choice(raw, line, "category", CATEGORIES, "")
         v["type"] = c.text(raw, line, "type", required=True)
-        for col in ("model", "serial", "location", "holder", "notes"):
-            v[col] = c.text(raw, line, col) or ""
+        for name in ("model", "serial", "location", "holder", "notes"):
+            v[name] = c.text(raw, line, name) or ""
         v["condition"] = c.choice(raw, line, "condition", CONDITIONS, "working")
         v["in_service"] = c.yes_no(raw, line, "in_service", True)
     elif record == "calibration":
@@ -301,14 +301,16 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
     for row in rows:
         v = row.values
         if row.record == "equipment":
-            key: tuple = ("equipment", v["asset_tag"])
+            record_key: tuple[Any, ...] = ("equipment", v["asset_tag"])
         elif row.record == "calibration":
-            key = ("calibration", v["asset_tag"], (v["schedule"] or "").casefold())
+            record_key = ("calibration", v["asset_tag"], (v["schedule"] or "").casefold())
         else:
-            key = ("consumable", v["item"], v["lot"])
-        if None not in key and key in seen:
-            check.bad(row.line, "—", "errors.readiness.same_line_2", record=row.record, value=seen[key])
-        seen.setdefault(key, row.line)
+            record_key = ("consumable", v["item"], v["lot"])
+        if None not in record_key and record_key in seen:
+            check.bad(
+                row.line, "—", "errors.readiness.same_line_2", record=row.record, value=seen[record_key]
+            )
+        seen.setdefault(record_key, row.line)
         if row.record == "equipment" and v["asset_tag"]:
             in_file.add(v["asset_tag"])
     for row in rows:
@@ -361,7 +363,7 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
             fields = {k: v[k] for k in ("interval_days", "last_done", "next_due")}
             key = f"{eq.asset_tag} {v['schedule']}"
             if sched is None:
-                session.add(CalibrationSchedule(equipment_id=eq.id, name=v["schedule"], **fields))  # type: ignore[arg-type]
+                session.add(CalibrationSchedule(equipment_id=row_id(eq), name=v["schedule"], **fields))
                 note(row, "added", {"key": key})
             else:
                 diff = {k: [getattr(sched, k), val] for k, val in fields.items() if getattr(sched, k) != val}
@@ -380,20 +382,20 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
                 session.flush()
                 session.add(
                     StockMovement(
-                        consumable_id=lot.id,
+                        consumable_id=row_id(lot),
                         at=now,
                         delta=lot.quantity,
                         reason=f"import {path.name} line {row.line}",
                         by=actor,
                     )
-                )  # type: ignore[arg-type]
+                )
                 note(row, "added", {"key": key})
             else:
                 diff = {k: [getattr(lot, k), val] for k, val in v.items() if getattr(lot, k) != val}
                 if "quantity" in diff:
                     session.add(
                         StockMovement(
-                            consumable_id=lot.id,  # type: ignore[arg-type]
+                            consumable_id=row_id(lot),
                             at=now,
                             delta=v["quantity"] - lot.quantity,
                             reason=f"import {path.name} line {row.line}",

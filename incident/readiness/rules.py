@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core.clock import to_local, utcnow
 from incident.core.config import default_data_dir
@@ -51,6 +51,7 @@ from incident.core.store.tables import (
     KitTemplateItem,
     Qualification,
     Responder,
+    row_id,
 )
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "readiness.toml"
@@ -295,26 +296,26 @@ class Snapshot:
         self.config = config
         self.equipment = {e.id: e for e in session.exec(select(Equipment))}
         self.schedules: dict[int, list[CalibrationSchedule]] = defaultdict(list)
-        for s in session.exec(select(CalibrationSchedule).order_by(CalibrationSchedule.id)):
+        for s in session.exec(select(CalibrationSchedule).order_by(col(CalibrationSchedule.id))):
             self.schedules[s.equipment_id].append(s)
         self.last_record: dict[int, CalibrationRecord] = {}
         records = session.exec(
             select(CalibrationRecord)
             .where(CalibrationRecord.done_on <= on)
-            .order_by(CalibrationRecord.done_on, CalibrationRecord.id)
+            .order_by(col(CalibrationRecord.done_on), col(CalibrationRecord.id))
         )
         for r in records:
             self.last_record[r.schedule_id] = r
-        self.lots = {c.id: c for c in session.exec(select(Consumable).order_by(Consumable.id))}
+        self.lots = {c.id: c for c in session.exec(select(Consumable).order_by(col(Consumable.id)))}
         self.templates = {tpl.id: tpl for tpl in session.exec(select(KitTemplate))}
         self.template_items: dict[int, list[KitTemplateItem]] = defaultdict(list)
-        for ti in session.exec(select(KitTemplateItem).order_by(KitTemplateItem.id)):
+        for ti in session.exec(select(KitTemplateItem).order_by(col(KitTemplateItem.id))):
             self.template_items[ti.template_id].append(ti)
-        self.kits = {k.id: k for k in session.exec(select(Kit).order_by(Kit.name))}
+        self.kits = {k.id: k for k in session.exec(select(Kit).order_by(col(Kit.name)))}
         self.kit_items: dict[int, list[KitItem]] = defaultdict(list)
         self.allocated: dict[int, float] = defaultdict(float)  # lot id -> quantity packed in kits
         self.kit_of_equipment: dict[int, int] = {}
-        for ki in session.exec(select(KitItem).order_by(KitItem.id)):
+        for ki in session.exec(select(KitItem).order_by(col(KitItem.id))):
             self.kit_items[ki.kit_id].append(ki)
             if ki.consumable_id is not None:
                 self.allocated[ki.consumable_id] += ki.quantity
@@ -323,11 +324,13 @@ class Snapshot:
         # real crews only: an exercise's own roster never counts towards real readiness
         self.crews = {
             c.id: c
-            for c in session.exec(select(Crew).where(Crew.exercise_id.is_(None)).order_by(Crew.name))  # type: ignore[union-attr]
+            for c in session.exec(
+                select(Crew).where(col(Crew.exercise_id).is_(None)).order_by(col(Crew.name))
+            )
         }
         self.open_equipment: dict[int, Checkout] = {}
         self.open_kit: dict[int, Checkout] = {}
-        for co in session.exec(select(Checkout).where(Checkout.in_at.is_(None))):
+        for co in session.exec(select(Checkout).where(col(Checkout.in_at).is_(None))):
             if co.equipment_id is not None:
                 self.open_equipment[co.equipment_id] = co
             if co.kit_id is not None:
@@ -368,18 +371,18 @@ class Snapshot:
             out.append(Finding("warn", t("readiness.reason.degraded", tag=tag, note=note)))
         if not eq.in_service:
             out.append(Finding("block", t("readiness.reason.out_of_service", tag=tag)))
-        co = self.open_equipment.get(eq.id)
+        co = self.open_equipment.get(row_id(eq))
         if co is not None and co.crew_id != with_crew:
             out.append(
                 Finding("block", t("readiness.reason.checked_out", tag=tag, crew=self.crew_name(co.crew_id)))
             )
-        for sched in self.schedules.get(eq.id, []):
+        for sched in self.schedules.get(row_id(eq), []):
             out.extend(self.schedule_findings(eq, sched))
         return out
 
     def schedule_findings(self, eq: Equipment, sched: CalibrationSchedule) -> list[Finding]:
         tag, name = eq.asset_tag, sched.name
-        last = self.last_record.get(sched.id)
+        last = self.last_record.get(row_id(sched))
         if last is not None and not last.passed:
             return [
                 Finding("block", t("readiness.reason.cal_failed", tag=tag, schedule=name, date=last.done_on))
@@ -427,12 +430,12 @@ class Snapshot:
         return sorted(lots, key=lambda c: (c.expires_on is None, c.expires_on or date.max, c.id))
 
     def free(self, lot: Consumable, free_only: bool) -> float:
-        return lot.quantity - self.allocated.get(lot.id, 0.0) if free_only else lot.quantity
+        return lot.quantity - self.allocated.get(row_id(lot), 0.0) if free_only else lot.quantity
 
     # -- kits ---------------------------------------------------------------
     def kit_findings(self, kit: Kit) -> list[Finding]:
         out: list[Finding] = []
-        items = self.kit_items.get(kit.id, [])
+        items = self.kit_items.get(row_id(kit), [])
         for line in self.template_items.get(kit.template_id, []):
             if line.item_kind == "equipment":
                 out.extend(self._equipment_line(line, items))
@@ -533,9 +536,9 @@ class Snapshot:
         blocking = [f for f in findings if f.level == "block"]
         warnings = [f for f in findings if f.level == "warn"]
         tpl = self.templates[kit.template_id]
-        co = self.open_kit.get(kit.id)
+        co = self.open_kit.get(row_id(kit))
         return KitReadiness(
-            kit_id=kit.id,  # type: ignore[arg-type]
+            kit_id=row_id(kit),
             name=kit.name,
             template=tpl.name,
             template_zh=tpl.name_zh,
@@ -551,10 +554,10 @@ class Snapshot:
         found = self.equipment_findings(eq)
         blocking = [f for f in found if f.level == "block"]
         warnings = [f for f in found if f.level == "warn"]
-        kit_id = self.kit_of_equipment.get(eq.id)  # type: ignore[arg-type]
-        dues = [s.next_due for s in self.schedules.get(eq.id, []) if s.next_due]  # type: ignore[arg-type]
+        kit_id = self.kit_of_equipment.get(row_id(eq))
+        dues = [s.next_due for s in self.schedules.get(row_id(eq), []) if s.next_due]
         return ItemReadiness(
-            equipment_id=eq.id,  # type: ignore[arg-type]
+            equipment_id=row_id(eq),
             tag=eq.asset_tag,
             category=eq.category,
             type=eq.type,
@@ -576,7 +579,7 @@ class Snapshot:
         if leader is None:
             out.append(Finding("block", t("readiness.reason.no_leader", crew=crew.name)))
         member_ids = list(
-            dict.fromkeys(([crew.leader_id] if crew.leader_id else []) + self.members.get(crew.id, []))
+            dict.fromkeys(([crew.leader_id] if crew.leader_id else []) + self.members.get(row_id(crew), []))
         )
         for req in self.config.requirements:
             if req.template not in ("*", template):
@@ -593,7 +596,7 @@ class Snapshot:
         best: tuple[Responder, Qualification] | None = None
         expired: tuple[Responder, Qualification] | None = None
         for person in people:
-            for q in self.quals.get(person.id, []):  # type: ignore[arg-type]
+            for q in self.quals.get(row_id(person), []):
                 if q.kind != req.kind:
                     continue
                 if q.expires_on is not None and q.expires_on < self.on:
@@ -660,7 +663,7 @@ class Snapshot:
             found.extend(
                 Finding("warn", t("readiness.reason.in_kit", kit=kit.name, reason=r)) for r in kr.warnings
             )
-            co = self.open_kit.get(kit.id)  # type: ignore[arg-type]
+            co = self.open_kit.get(row_id(kit))
             if co is not None and co.crew_id != crew.id:
                 found.append(
                     Finding(
@@ -676,7 +679,7 @@ class Snapshot:
         warnings = [f for f in found if f.level == "warn"]
         leader = self.people.get(crew.leader_id) if crew.leader_id is not None else None
         return TeamReadiness(
-            crew_id=crew.id,  # type: ignore[arg-type]
+            crew_id=row_id(crew),
             crew=crew.name,
             status=crew.status,
             leader=leader.name if leader else None,
@@ -747,7 +750,7 @@ def rollup(
         raise UserError("errors.readiness.teams", field="teams", teams=teams)
     required = teams if teams is not None else config.teams_required
     snap = Snapshot(session, on or today_local(), config)
-    kits = {k.id: snap.kit_readiness(k) for k in snap.kits.values()}
+    kits = {row_id(k): snap.kit_readiness(k) for k in snap.kits.values()}
     team_list = [snap.team_readiness(c, kits) for c in snap.crews.values()]
     used_kits: dict[str, str] = {}
     used_vehicles: dict[str, str] = {}
@@ -843,7 +846,7 @@ def due_items(session: Session, *, on: date | None = None, weeks: int = 8) -> li
         out.append(DueItem(due, (due - on).days, due - timedelta(days=due.weekday()), kind, subject, what))
 
     for eq in snap.equipment.values():
-        for s in snap.schedules.get(eq.id, []):  # type: ignore[arg-type]
+        for s in snap.schedules.get(row_id(eq), []):
             kind = "inspection" if eq.category == "vehicle" else "calibration"
             add(s.next_due, kind, eq.asset_tag, f"{s.name} · {eq.type}")
     for lot in snap.lots.values():
@@ -855,7 +858,7 @@ def due_items(session: Session, *, on: date | None = None, weeks: int = 8) -> li
                 f"{_fmt_qty(lot.quantity)} {lot.unit}",
             )
     for person in snap.people.values():
-        for q in snap.quals.get(person.id, []):  # type: ignore[arg-type]
+        for q in snap.quals.get(row_id(person), []):
             add(q.expires_on, "qualification", person.name, _qualification_name(q.kind))
     return sorted(out, key=lambda d: (d.due, d.kind, d.subject))
 

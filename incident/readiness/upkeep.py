@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -27,6 +27,7 @@ from incident.core.store.tables import (
     KitItem,
     MaintenanceRecord,
     StockMovement,
+    row_id,
 )
 from incident.readiness.inventory import CONDITIONS, equipment_by_tag
 from incident.readiness.rules import Snapshot, load_config, today_local
@@ -83,7 +84,7 @@ def record_calibration(
     by = _require_text(by, where="--by", fix="name who did the calibration")
     _not_future(done_on, where="--on")
     record = CalibrationRecord(
-        schedule_id=sched.id,  # type: ignore[arg-type]
+        schedule_id=row_id(sched),
         done_on=done_on,
         by=by,
         passed=passed,
@@ -158,7 +159,7 @@ def record_maintenance(
         )
     before = {"condition": eq.condition, "in_service": eq.in_service}
     record = MaintenanceRecord(
-        equipment_id=eq.id,  # type: ignore[arg-type]
+        equipment_id=row_id(eq),
         done_on=done_on,
         by=by,
         kind=kind,
@@ -222,7 +223,7 @@ def move_stock(
     )
     if delta == 0:
         raise UserError("errors.readiness.change", field="delta")
-    lots = list(session.exec(select(Consumable).where(Consumable.item == item).order_by(Consumable.id)))
+    lots = list(session.exec(select(Consumable).where(Consumable.item == item).order_by(col(Consumable.id))))
     if not lots and not (delta > 0 and lot):
         known = sorted({c.item for c in session.exec(select(Consumable))})
         raise UserError(
@@ -276,7 +277,10 @@ def move_stock(
         for row in snap.fefo_lots(item):
             take = min(need, row.quantity)
             if take > 0:
-                plan.append((session.get(Consumable, row.id), -take))  # type: ignore[arg-type]
+                stocked = session.get(Consumable, row_id(row))
+                if stocked is None:  # the snapshot read it from this session a moment ago
+                    raise ValueError(f"consumable {row.id} is gone")
+                plan.append((stocked, -take))
                 need -= take
             if need <= 0:
                 break
@@ -296,7 +300,7 @@ def move_stock(
         before = row.quantity
         row.quantity = before + change
         session.add(row)
-        move = StockMovement(consumable_id=row.id, at=now, delta=change, reason=reason, by=actor)  # type: ignore[arg-type]
+        move = StockMovement(consumable_id=row_id(row), at=now, delta=change, reason=reason, by=actor)
         session.add(move)
         session.flush()
         log.append(
@@ -354,12 +358,12 @@ def equipment_detail(
     (exercise data never mixes with real incidents)."""
     eq = equipment_by_tag(session, tag)
     snap = Snapshot(session, on or today_local(), load_config())
-    item = snap.item_readiness(snap.equipment[eq.id])  # type: ignore[index]
+    item = snap.item_readiness(snap.equipment[eq.id])
     schedules = list(
         session.exec(
             select(CalibrationSchedule)
             .where(CalibrationSchedule.equipment_id == eq.id)
-            .order_by(CalibrationSchedule.id)
+            .order_by(col(CalibrationSchedule.id))
         )
     )
     names = {s.id: s.name for s in schedules}
@@ -367,8 +371,8 @@ def equipment_detail(
     if names:
         for r in session.exec(
             select(CalibrationRecord)
-            .where(CalibrationRecord.schedule_id.in_(list(names)))  # type: ignore[union-attr]
-            .order_by(CalibrationRecord.done_on.desc(), CalibrationRecord.id.desc())  # type: ignore[union-attr]
+            .where(col(CalibrationRecord.schedule_id).in_(list(names)))
+            .order_by(col(CalibrationRecord.done_on).desc(), col(CalibrationRecord.id).desc())
         ):
             cal_rows.append(
                 {
@@ -391,14 +395,14 @@ def equipment_detail(
         for m in session.exec(
             select(MaintenanceRecord)
             .where(MaintenanceRecord.equipment_id == eq.id)
-            .order_by(MaintenanceRecord.done_on.desc(), MaintenanceRecord.id.desc())  # type: ignore[union-attr]
+            .order_by(col(MaintenanceRecord.done_on).desc(), col(MaintenanceRecord.id).desc())
         )
     ]
     kit_ids = [ki.kit_id for ki in session.exec(select(KitItem).where(KitItem.equipment_id == eq.id))]
     cos = session.exec(
         select(Checkout)
-        .where((Checkout.equipment_id == eq.id) | (Checkout.kit_id.in_(kit_ids)))  # type: ignore[union-attr]
-        .order_by(Checkout.out_at.desc())  # type: ignore[union-attr]
+        .where((col(Checkout.equipment_id) == eq.id) | (col(Checkout.kit_id).in_(kit_ids)))
+        .order_by(col(Checkout.out_at).desc())
     )
     checkouts = []
     for co in cos:

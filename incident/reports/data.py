@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
@@ -34,6 +34,7 @@ from incident.core.store.tables import (
     Sample,
     SamplingPoint,
     SamplingRound,
+    row_id,
 )
 from incident.plume import IncidentForecast, latest_forecast
 from incident.reports.photos import PhotoInfo, list_photos
@@ -244,7 +245,7 @@ class ReportData:
 
 def _point_row(p: SamplingPoint, revision: int) -> PointRow:
     return PointRow(
-        id=p.id,  # type: ignore[arg-type]
+        id=row_id(p),
         number=p.number,
         role=p.role,
         name=p.name,
@@ -322,7 +323,9 @@ def gather(
     # ---- plan
     revisions = list(
         session.exec(
-            select(PlanRevision).where(PlanRevision.incident_id == inc.id).order_by(PlanRevision.revision)
+            select(PlanRevision)
+            .where(PlanRevision.incident_id == inc.id)
+            .order_by(col(PlanRevision.revision))
         )
     )
     data.plan_revisions = len(revisions)
@@ -332,7 +335,7 @@ def gather(
         data.plan_revision = latest.revision
         data.plan_reason = latest.reason
         rev_ids = list(rev_number)
-        for p in session.exec(select(SamplingPoint).where(SamplingPoint.revision_id.in_(rev_ids))):  # type: ignore[union-attr]
+        for p in session.exec(select(SamplingPoint).where(col(SamplingPoint.revision_id).in_(rev_ids))):
             row = _point_row(p, rev_number[p.revision_id])
             data.all_points[row.id] = row
             if p.revision_id == latest.id:
@@ -342,19 +345,22 @@ def gather(
     # ---- rounds
     rounds = list(
         session.exec(
-            select(SamplingRound).where(SamplingRound.incident_id == inc.id).order_by(SamplingRound.number)
+            select(SamplingRound)
+            .where(SamplingRound.incident_id == inc.id)
+            .order_by(col(SamplingRound.number))
         )
     )
 
     # ---- samples, custody, results
     samples = {
-        s.id: s for s in session.exec(select(Sample).where(Sample.incident_id == inc.id).order_by(Sample.id))
+        s.id: s
+        for s in session.exec(select(Sample).where(Sample.incident_id == inc.id).order_by(col(Sample.id)))
     }
     data.samples = len(samples)
     custody: dict[int, int] = {}
     if samples:
         for c in session.exec(
-            select(CustodyTransfer).where(CustodyTransfer.sample_id.in_(list(samples)))  # type: ignore[union-attr]
+            select(CustodyTransfer).where(col(CustodyTransfer.sample_id).in_(list(samples)))
         ):
             custody[c.sample_id] = custody.get(c.sample_id, 0) + 1
     data.custody_transfers = sum(custody.values())
@@ -367,13 +373,13 @@ def gather(
             per_round[s.round_id] = per_round.get(s.round_id, 0) + 1
     data.rounds = [
         RoundRow(
-            id=r.id,  # type: ignore[arg-type]
+            id=row_id(r),
             number=r.number,
             planned_at=as_utc(r.planned_at),
             purpose=r.purpose,
             status=r.status,
             revision=rev_number.get(r.revision_id, 0),
-            samples=per_round.get(r.id, 0),  # type: ignore[arg-type]
+            samples=per_round.get(row_id(r), 0),
         )
         for r in rounds
     ]
@@ -381,17 +387,17 @@ def gather(
     methods: dict[tuple, MethodRow] = {}
     by_code = {sm.code: sm for sm in samples.values()}
     for rec in result_records(session, inc.code):
-        s = by_code.get(rec.sample)
-        pt = data.all_points.get(s.point_id) if s is not None and s.point_id is not None else None
-        row = ResultRow.of(
+        smp = by_code.get(rec.sample)
+        pt = data.all_points.get(smp.point_id) if smp is not None and smp.point_id is not None else None
+        result_row = ResultRow.of(
             rec,
             point_km=pt.km if pt else None,
             point_distance_m=pt.distance_from_source_m if pt else None,
-            custody_count=custody.get(s.id, 0) if s is not None else 0,  # type: ignore[arg-type]
+            custody_count=custody.get(row_id(smp), 0) if smp is not None else 0,
         )
-        row.point = row.point or "—"
-        row.sampled_at = as_utc(row.sampled_at)
-        (data.results if row.sample_type == "normal" else data.qc_results).append(row)
+        result_row.point = result_row.point or "—"
+        result_row.sampled_at = as_utc(result_row.sampled_at)
+        (data.results if result_row.sample_type == "normal" else data.qc_results).append(result_row)
         key = (rec.parameter, rec.method, rec.method_kind, rec.principle)
         m = methods.setdefault(
             key, MethodRow(rec.parameter, rec.method, rec.method_kind, rec.principle, [], None, 0)
@@ -415,7 +421,7 @@ def gather(
         if crew is None:
             continue
         leader = session.get(Responder, crew.leader_id) if crew.leader_id else None
-        ci = checkins.get(crew.id)
+        ci = checkins.get(row_id(crew))
         mine = [a for a in assignments if a.crew_id == crew.id]
         pts = sorted(
             {data.all_points[a.point_id].number for a in mine if a.point_id in data.all_points},
@@ -436,7 +442,7 @@ def gather(
     by_receptor_point = {p.receptor_id: p for p in data.points if p.receptor_id}
     for line in downstream_receptors(session, inc):
         rc = next((r for r in net.receptors if r.receptor_id == line.receptor_id), None) if net else None
-        row = ReceptorRow(
+        receptor_row = ReceptorRow(
             receptor_id=line.receptor_id,
             name=line.name,
             name_zh=line.name_zh,
@@ -448,16 +454,16 @@ def gather(
         fp = None
         if forecast is not None:
             fp = next((p for p in forecast.points if p.label == line.receptor_id), None)
-        if fp is not None and fp.leading_edge_h is not None:
-            row.arrival_at = forecast.at(fp.leading_edge_h)  # type: ignore[union-attr]
-            row.arrival_source = "forecast"
-            row.peak_mg_l = fp.peak_mg_l
+        if forecast is not None and fp is not None and fp.leading_edge_h is not None:
+            receptor_row.arrival_at = forecast.at(fp.leading_edge_h)
+            receptor_row.arrival_source = "forecast"
+            receptor_row.peak_mg_l = fp.peak_mg_l
         elif line.receptor_id in by_receptor_point and data.release_start is not None:
-            p = by_receptor_point[line.receptor_id]
-            if p.arrival_h is not None:
-                row.arrival_at = data.release_start + timedelta(hours=p.arrival_h)
-                row.arrival_source = "plan"
-        data.receptors.append(row)
+            planned = by_receptor_point[line.receptor_id]
+            if planned.arrival_h is not None:
+                receptor_row.arrival_at = data.release_start + timedelta(hours=planned.arrival_h)
+                receptor_row.arrival_source = "plan"
+        data.receptors.append(receptor_row)
 
     # ---- log
     entries = log.entries(session, log.incident_chain(inc.code))

@@ -23,7 +23,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, utcnow
@@ -121,7 +121,7 @@ def build_ics214(
             continue
         members = session.exec(
             select(Responder)
-            .join(CrewMember, CrewMember.responder_id == Responder.id)
+            .join(CrewMember, col(CrewMember.responder_id) == col(Responder.id))
             .where(CrewMember.crew_id == crew.id)
         )
         for r in members:

@@ -23,13 +23,13 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import accounts, log, signing
 from incident.core.clock import as_utc, fmt_local, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
-from incident.core.store.tables import Incident, Report
+from incident.core.store.tables import Incident, Report, row_id
 from incident.plume import IncidentForecast
 from incident.reports.data import gather
 from incident.reports.render import (
@@ -85,7 +85,7 @@ def content_hash(title: str, markdown: str, html: str) -> str:
 
 def _info(row: Report, code: str) -> ReportInfo:
     return ReportInfo(
-        id=row.id,  # type: ignore[arg-type]
+        id=row_id(row),
         incident_code=code,
         kind=row.kind,
         number=row.number,
@@ -309,7 +309,7 @@ def draft_report(
         or 0
     ) + 1
     row = Report(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         kind=kind,
         number=number,
         version=1,
@@ -489,7 +489,7 @@ def new_version(
         )
     merged = json.loads(old.inputs_json or "{}") | _clean_inputs(inputs)
     row = Report(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         kind=old.kind,
         number=old.number,
         version=old.version + 1,
@@ -528,7 +528,7 @@ def list_reports(session: Session, code: str) -> list[ReportInfo]:
     rows = session.exec(
         select(Report)
         .where(Report.incident_id == inc.id)
-        .order_by(Report.kind, Report.number, Report.version)
+        .order_by(col(Report.kind), col(Report.number), col(Report.version))
     )
     return [_info(r, inc.code) for r in rows]
 

@@ -182,7 +182,11 @@ def result_text(r: ResultRow, w: Words) -> str:
         )
     if r.kind == "semi_quantitative":
         lo = fmt_conc(r.value_mg_l)
-        hi = fmt_conc(r.value_mg_l * r.value_high / r.value) if r.value and r.value_high else "?"
+        hi = (
+            fmt_conc(r.value_mg_l * r.value_high / r.value)
+            if r.value and r.value_high and r.value_mg_l is not None
+            else "?"
+        )
         return f"{lo}–{hi}"
     if r.value_mg_l is None and r.value is not None:
         return f"{r.value:g} {r.unit}"

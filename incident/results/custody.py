@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import FUTURE_TOLERANCE, fmt_local, incident_now
 from incident.core.errors import UserError
-from incident.core.store.tables import CustodyTransfer, Incident, Sample
+from incident.core.store.tables import CustodyTransfer, Incident, Sample, row_id
 from incident.results.entry import get_sample
 
 CONDITIONS = ("intact", "seal_broken", "leaking", "damaged", "temperature_exceeded", "other")
@@ -38,7 +38,9 @@ def _norm(name: str) -> str:
 
 def chain(session: Session, sample: Sample) -> list[CustodyStep]:
     rows = session.exec(
-        select(CustodyTransfer).where(CustodyTransfer.sample_id == sample.id).order_by(CustodyTransfer.id)
+        select(CustodyTransfer)
+        .where(CustodyTransfer.sample_id == sample.id)
+        .order_by(col(CustodyTransfer.id))
     )
     return [CustodyStep(r.at, r.from_person, r.to_person, r.condition, r.note) for r in rows]
 
@@ -104,7 +106,7 @@ def hand_off(
         raise UserError("errors.results.condition_needs_note", field="note", condition=condition)
     inc = session.get(Incident, sample.incident_id)
     row = CustodyTransfer(
-        sample_id=sample.id,  # type: ignore[arg-type]
+        sample_id=row_id(sample),
         at=at,
         from_person=" ".join(from_person.split()),
         to_person=" ".join(to_person.split()),

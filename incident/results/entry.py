@@ -35,6 +35,7 @@ from incident.core.store.tables import (
     Sample,
     SamplingPoint,
     SamplingRound,
+    row_id,
 )
 from incident.results.record import (
     ResultRecord,
@@ -132,7 +133,7 @@ def find_round(session: Session, inc: Incident, number: int, *, where: str = "ro
             for r in session.exec(
                 select(SamplingRound)
                 .where(SamplingRound.incident_id == inc.id)
-                .order_by(SamplingRound.number)
+                .order_by(col(SamplingRound.number))
             )
         ]
         raise UserError(
@@ -190,7 +191,7 @@ def _sample_info(session: Session, s: Sample, inc_code: str) -> SampleInfo:
     rnd = session.get(SamplingRound, s.round_id) if s.round_id else None
     parent = session.get(Sample, s.parallel_of) if s.parallel_of else None
     return SampleInfo(
-        id=s.id,  # type: ignore[arg-type]
+        id=row_id(s),
         code=s.code,
         incident_code=inc_code,
         point=point.number if point else None,
@@ -209,7 +210,7 @@ def _next_sample_code(session: Session, prefix: str) -> str:
     while True:
         n += 1
         code = f"{prefix}-{n:02d}"
-        if session.exec(select(Sample.id).where(Sample.code.startswith(code))).first() is None:  # type: ignore[attr-defined]
+        if session.exec(select(Sample.id).where(Sample.code.startswith(code))).first() is None:
             return code
 
 
@@ -297,7 +298,7 @@ def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -
     prefix = f"{inc.code}-{point.number}-R{rnd.number if rnd else 0}"
     row = Sample(
         code=_next_sample_code(session, prefix) + _TYPE_SUFFIX[spec.sample_type],
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         point_id=point.id,
         round_id=rnd.id if rnd else None,
         sampled_at=spec.sampled_at,
@@ -336,7 +337,7 @@ def get_sample(session: Session, sample_code: str, *, where: str = "sample") -> 
 def list_samples(session: Session, code: str) -> list[SampleInfo]:
     inc = get_incident(session, code)
     rows = session.exec(
-        select(Sample).where(Sample.incident_id == inc.id).order_by(Sample.sampled_at, Sample.id)
+        select(Sample).where(Sample.incident_id == inc.id).order_by(col(Sample.sampled_at), col(Sample.id))
     )
     return [_sample_info(session, s, inc.code) for s in rows]
 
@@ -577,8 +578,8 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
 
 def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) -> Result:
     return Result(
-        sample_id=c.sample.id,  # type: ignore[arg-type]
-        incident_id=inc.id,  # type: ignore[arg-type]
+        sample_id=row_id(c.sample),
+        incident_id=row_id(inc),
         parameter=c.parameter.key,
         method=c.method,
         method_kind=c.method_kind,
@@ -640,7 +641,7 @@ def _store(
     plausibility.check_new_result(session, inc, row, checked.sample, actor=actor)
     if not view:
         return None  # type: ignore[return-value]
-    return result_record(session, inc.code, row.id)  # type: ignore[arg-type]
+    return result_record(session, inc.code, row_id(row))
 
 
 def correct_result(

@@ -239,11 +239,11 @@ def _header_map(headers: list[str], mapping: Mapping, source: str) -> dict[str, 
             index[key] = i
     for i, h in enumerate(headers):
         f = _fold(h)
-        key = (
+        alias = (
             f if f in {_fold(c) for c in COLUMNS} else HEADER_ALIASES.get(f) or HEADER_ALIASES.get(h.strip())
         )
-        if key:
-            key = next(c for c in COLUMNS if _fold(c) == _fold(key))
+        if alias:
+            key = next(c for c in COLUMNS if _fold(c) == _fold(alias))
             index.setdefault(key, i)
     if "parameter" not in index and "parameter" not in mapping.defaults:
         problems.append(UserError("errors.results.no_parameter_column", where=f"{source}: line 1"))

@@ -44,6 +44,7 @@ from incident.core.store.tables import (
     Sample,
     SamplingPoint,
     result_is_current,
+    row_id,
 )
 from incident.results.record import ResultRecord, result_record
 
@@ -256,8 +257,8 @@ def check_new_result(
     stored = latest_forecast(session, inc.code, with_curves=False)
     for f in found:
         hold = ResultHold(
-            incident_id=inc.id,  # type: ignore[arg-type]
-            result_id=row.id,  # type: ignore[arg-type]
+            incident_id=row_id(inc),
+            result_id=row_id(row),
             kind=f.kind,
             reason=f.reason,
             forecast_id=stored.id if stored is not None and "forecast #" in f.reason else None,

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
 from incident.core.clock import as_utc, to_local, utcnow
-from incident.core.store.tables import Incident, QcFlag, Result, Sample, result_is_current
+from incident.core.store.tables import Incident, QcFlag, Result, Sample, result_is_current, row_id
 
 MISMATCH_FACTOR = 2.0
 
@@ -63,17 +63,17 @@ def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Res
     Bounded in SQL (same round, or same point within a day, or linked parallels) so a
     long station series does not rescan the whole incident for every row.
     """
-    near = [
-        Sample.id == sample.parallel_of,
-        Sample.parallel_of == sample.id,
+    near: list[ColumnElement[bool]] = [
+        col(Sample.id) == sample.parallel_of,
+        col(Sample.parallel_of) == sample.id,
         and_(
-            Sample.point_id == sample.point_id,
-            Sample.sampled_at >= sample.sampled_at - timedelta(days=1),
-            Sample.sampled_at <= sample.sampled_at + timedelta(days=1),
+            col(Sample.point_id) == sample.point_id,
+            col(Sample.sampled_at) >= sample.sampled_at - timedelta(days=1),
+            col(Sample.sampled_at) <= sample.sampled_at + timedelta(days=1),
         ),
     ]
     if sample.round_id is not None:
-        near.append(Sample.round_id == sample.round_id)
+        near.append(col(Sample.round_id) == sample.round_id)
     return list(
         session.exec(
             select(Result, Sample).where(
@@ -211,8 +211,8 @@ def record_findings(
 ) -> None:
     for f in findings:
         flag = QcFlag(
-            incident_id=inc.id,  # type: ignore[arg-type]
-            result_id=row.id if f.result_id is None else f.result_id,  # type: ignore[arg-type]
+            incident_id=row_id(inc),
+            result_id=row_id(row) if f.result_id is None else f.result_id,
             kind=f.kind,
             detail=f.detail.replace("#new", f"#{row.id}"),
             basis_result_id=row.id if f.basis_is_new else f.basis_result_id,

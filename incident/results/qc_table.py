@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import standards
 from incident.core.store.tables import Sample
@@ -18,10 +18,7 @@ def qc_summary(session: Session, code: str) -> dict:
     by_sample = defaultdict(list)
     for v in views:
         by_sample[v.sample].append(v)
-    samples = {
-        s.code: s
-        for s in session.exec(select(Sample).where(Sample.code.in_(list(by_sample))))  # type: ignore[attr-defined]
-    }
+    samples = {s.code: s for s in session.exec(select(Sample).where(col(Sample.code).in_(list(by_sample))))}
     ids = {s.id: s.code for s in samples.values()}
     pairs = []
     for code_, s in samples.items():

@@ -41,6 +41,7 @@ from incident.core.store.tables import (
     SamplingPoint,
     SamplingRound,
     result_is_current,
+    row_id,
 )
 from incident.results.units import unit_factor
 
@@ -212,7 +213,7 @@ def holds_for(session: Session, incident_id: int, result_ids: list[int]) -> dict
     for hold, review in rows:
         out[hold.result_id].append(
             Hold(
-                id=hold.id,  # type: ignore[arg-type]
+                id=row_id(hold),
                 kind=hold.kind,
                 reason=hold.reason,
                 cleared_by=review.reviewed_by if review else None,
@@ -272,18 +273,20 @@ def result_records(
     inc = get_incident(session, code)
     newer = aliased(Result)
     query = (
-        select(Result, Sample, SamplingPoint.number, SamplingRound.number, newer.id)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns; this is 5
+            Result, Sample, SamplingPoint.number, SamplingRound.number, newer.id
+        )
         .join(Sample, col(Result.sample_id) == Sample.id)
         .outerjoin(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
         .outerjoin(SamplingRound, col(Sample.round_id) == SamplingRound.id)
-        .outerjoin(newer, newer.corrects_id == Result.id)
+        .outerjoin(newer, col(newer.corrects_id) == col(Result.id))
         .where(Result.incident_id == inc.id)
         .order_by(col(Result.id))
     )
     if result_ids is not None:
         query = query.where(col(Result.id).in_(list(result_ids)))
     elif not include_superseded:
-        query = query.where(newer.id.is_(None))
+        query = query.where(col(newer.id).is_(None))
     rows = list(session.exec(query))
     suspected_params = {r.parameter for r, *_ in rows if r.status == "suspected"}
     others: list[tuple[Result, Sample]] = []
@@ -299,8 +302,8 @@ def result_records(
                 )
             )
         )
-    flags = qc.active_flags(session, inc.id)  # type: ignore[arg-type]
-    holds = holds_for(session, inc.id, [r.id for r, *_ in rows])  # type: ignore[arg-type,misc]
+    flags = qc.active_flags(session, row_id(inc))
+    holds = holds_for(session, row_id(inc), [row_id(r) for r, *_ in rows])
     names = standards.parameters()
     out = []
     for r, s, point, rnd, newer_id in rows:
@@ -309,7 +312,7 @@ def result_records(
         p = names.get(r.parameter)
         out.append(
             ResultRecord(
-                id=r.id,  # type: ignore[arg-type]
+                id=r.id,
                 sample=s.code,
                 sample_type=s.sample_type,
                 point=point,
@@ -336,13 +339,13 @@ def result_records(
                 verdict=v.verdict,
                 limit_mg_l=v.limit_mg_l,
                 multiple=v.multiple,
-                qc_flags=sorted(flags.get(r.id, set())),  # type: ignore[arg-type]
+                qc_flags=sorted(flags.get(r.id, set())),
                 entered_at=r.entered_at,
                 entered_by=r.entered_by,
                 corrects_id=r.corrects_id,
                 correction_reason=r.correction_reason,
                 superseded_by=newer_id,
-                holds=holds.get(r.id, []),  # type: ignore[arg-type]
+                holds=holds.get(r.id, []),
             )
         )
     return out

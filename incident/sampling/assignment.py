@@ -26,14 +26,22 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, incident_now, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.rivers import geodesic_m
-from incident.core.store.tables import Assignment, CheckIn, Incident, Sample, SamplingPoint, SamplingRound
+from incident.core.store.tables import (
+    Assignment,
+    CheckIn,
+    Incident,
+    Sample,
+    SamplingPoint,
+    SamplingRound,
+    row_id,
+)
 from incident.sampling.crews import (
     CrewCheck,
     CrewInfo,
@@ -235,9 +243,9 @@ def crew_start(session: Session, inc: Incident, crew: CrewInfo) -> CrewStart:
     if names:
         row = session.exec(
             select(Sample, SamplingPoint)
-            .join(SamplingPoint, SamplingPoint.id == Sample.point_id)
-            .where(Sample.incident_id == inc.id, Sample.sampler.in_(names))  # type: ignore[attr-defined]
-            .order_by(Sample.sampled_at.desc())  # type: ignore[attr-defined]
+            .join(SamplingPoint, col(SamplingPoint.id) == col(Sample.point_id))
+            .where(Sample.incident_id == inc.id, col(Sample.sampler).in_(names))
+            .order_by(col(Sample.sampled_at).desc())
         ).first()
         if row is not None:
             sample, point = row
@@ -247,8 +255,8 @@ def crew_start(session: Session, inc: Incident, crew: CrewInfo) -> CrewStart:
             )
     ci = session.exec(
         select(CheckIn)
-        .where(CheckIn.crew_id == crew.id, CheckIn.incident_id == inc.id, CheckIn.lat.is_not(None))  # type: ignore[union-attr]
-        .order_by(CheckIn.at.desc())  # type: ignore[attr-defined]
+        .where(CheckIn.crew_id == crew.id, CheckIn.incident_id == inc.id, col(CheckIn.lat).is_not(None))
+        .order_by(col(CheckIn.at).desc())
     ).first()
     if ci is not None and (best is None or as_utc(ci.at) > best[0]):
         best = (as_utc(ci.at), CrewStart(crew.name, ci.departure_point or "check-in", ci.lat, ci.lon))  # type: ignore[arg-type]
@@ -632,7 +640,7 @@ def dispatch(
         the_round = session.exec(query.where(SamplingRound.number == plan.round_no)).first()
     else:
         the_round = session.exec(
-            query.where(SamplingRound.planned_at >= plan.computed_at).order_by(SamplingRound.planned_at)
+            query.where(SamplingRound.planned_at >= plan.computed_at).order_by(col(SamplingRound.planned_at))
         ).first()
     rows = []
     created = utcnow()
@@ -640,7 +648,7 @@ def dispatch(
         if line.point_id is None:
             raise UserError("errors.sampling.point_not_stored_2", point=line.point)
         row = Assignment(
-            incident_id=inc.id,  # type: ignore[arg-type]
+            incident_id=row_id(inc),
             crew_id=line.crew_id,
             point_id=line.point_id,
             round_id=the_round.id if the_round else None,
@@ -712,8 +720,8 @@ def _check_out_kit(session: Session, inc: Incident, crew_id: int, actor: str, ov
     if crew is None or crew.kit_id is None:
         return
     out = session.exec(
-        select(Checkout).where(Checkout.kit_id == crew.kit_id, Checkout.in_at.is_(None))
-    ).first()  # type: ignore[union-attr]
+        select(Checkout).where(Checkout.kit_id == crew.kit_id, col(Checkout.in_at).is_(None))
+    ).first()
     if out is not None and out.crew_id == crew_id:
         return  # already out with this crew
     kit = session.get(Kit, crew.kit_id)
@@ -763,10 +771,10 @@ def current_assignments(session: Session, code: str) -> dict[str, tuple[str, flo
     inc = get_incident(session, code)
     rows = session.exec(
         select(Assignment, Crew, SamplingPoint)
-        .where(Assignment.incident_id == inc.id, Assignment.status.in_(("assigned", "on_site")))  # type: ignore[attr-defined]
-        .join(Crew, Crew.id == Assignment.crew_id)
-        .join(SamplingPoint, SamplingPoint.id == Assignment.point_id)
-        .order_by(Assignment.created_at, Assignment.stop)
+        .where(Assignment.incident_id == inc.id, col(Assignment.status).in_(("assigned", "on_site")))
+        .join(Crew, col(Crew.id) == col(Assignment.crew_id))
+        .join(SamplingPoint, col(SamplingPoint.id) == col(Assignment.point_id))
+        .order_by(col(Assignment.created_at), col(Assignment.stop))
     ).all()
     latest: dict[str, datetime] = {}
     for a, crew, _ in rows:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, to_local, utcnow
@@ -27,6 +27,7 @@ from incident.core.store.tables import (
     Kit,
     Qualification,
     Responder,
+    row_id,
 )
 
 STATUSES = ("available", "assigned", "out_of_service")
@@ -111,7 +112,7 @@ def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew
         # friendly: "A" finds "Crew A"
         row = session.exec(select(Crew).where(Crew.name == f"Crew {name_or_id}")).first()
     if row is None:
-        names = ", ".join(c.name for c in session.exec(select(Crew).order_by(Crew.name)))
+        names = ", ".join(c.name for c in session.exec(select(Crew).order_by(col(Crew.name))))
         raise UserError(
             "errors.sampling.no_crew_2",
             name_or_id=repr(name_or_id),
@@ -127,7 +128,7 @@ def crew_info(
     members = []
     rows = session.exec(
         select(Responder)
-        .join(CrewMember, CrewMember.responder_id == Responder.id)
+        .join(CrewMember, col(CrewMember.responder_id) == col(Responder.id))
         .where(CrewMember.crew_id == crew.id)
     ).all()
     leader = session.get(Responder, crew.leader_id) if crew.leader_id else None
@@ -144,11 +145,11 @@ def crew_info(
         ci = session.exec(
             select(CheckIn)
             .where(CheckIn.crew_id == crew.id, CheckIn.incident_id == incident_id)
-            .order_by(CheckIn.at.desc())
+            .order_by(col(CheckIn.at).desc())
         ).first()
         checked = as_utc(ci.at) if ci else None
     return CrewInfo(
-        id=crew.id,  # type: ignore[arg-type]
+        id=row_id(crew),
         name=crew.name,
         leader=leader.name if leader else "",
         leader_phone=leader.phone if leader else "",
@@ -171,10 +172,11 @@ def list_crews(
     """The real crews, or (``roster`` = an exercise's incident id) that exercise's own crews."""
     incident_id = get_incident(session, code).id if code else None
     query = select(Crew).where(
-        Crew.exercise_id == roster if roster is not None else Crew.exercise_id.is_(None)
-    )  # type: ignore[union-attr]
+        Crew.exercise_id == roster if roster is not None else col(Crew.exercise_id).is_(None)
+    )
     return [
-        crew_info(session, c, on=on, incident_id=incident_id) for c in session.exec(query.order_by(Crew.name))
+        crew_info(session, c, on=on, incident_id=incident_id)
+        for c in session.exec(query.order_by(col(Crew.name)))
     ]
 
 
@@ -217,7 +219,7 @@ def set_status(
     at = as_utc(at or utcnow())
     previous = crew.status
     change = CrewStatusChange(
-        crew_id=crew.id,  # type: ignore[arg-type]
+        crew_id=row_id(crew),
         incident_id=inc.id if inc else None,
         status=status,
         at=at,
@@ -246,7 +248,9 @@ def status_history(session: Session, crew_name: str | int) -> list[CrewStatusCha
     crew = find_crew(session, crew_name)
     return list(
         session.exec(
-            select(CrewStatusChange).where(CrewStatusChange.crew_id == crew.id).order_by(CrewStatusChange.at)
+            select(CrewStatusChange)
+            .where(CrewStatusChange.crew_id == crew.id)
+            .order_by(col(CrewStatusChange.at))
         )
     )
 
@@ -285,8 +289,8 @@ def check_in(
     if crew.status == "out_of_service":
         raise UserError("errors.sampling.out_service_2", name=crew.name, name2=repr(crew.name))
     row = CheckIn(
-        incident_id=inc.id,  # type: ignore[arg-type]
-        crew_id=crew.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
+        crew_id=row_id(crew),
         at=as_utc(at or utcnow()),
         leader=leader or info.leader,
         headcount=headcount if headcount is not None else info.headcount,

@@ -349,15 +349,15 @@ def propose_points(
         )
 
     # downstream control and attenuation sections
-    for role, label, dist, title in (
+    for role, label, along_m, title in (
         ("downstream_control", LABEL_DOWNSTREAM, settings.downstream_control_m, "Downstream control"),
         ("attenuation", LABEL_ATTENUATION, settings.attenuation_m, "Attenuation section"),
     ):
-        pos = position_downstream(net, source_reach, source_offset_m, dist)
+        pos = position_downstream(net, source_reach, source_offset_m, along_m)
         if pos is None:
-            notes.append(f"{title.lower()} would be past the outlet ({dist:.0f} m below the source)")
+            notes.append(f"{title.lower()} would be past the outlet ({along_m:.0f} m below the source)")
             continue
-        add(role, f"{title}, {dist:.0f} m below the source", pos[0], pos[1], dist, label)
+        add(role, f"{title}, {along_m:.0f} m below the source", pos[0], pos[1], along_m, label)
 
     # receptors: every one the plume reaches above the detection threshold is mandatory
     qual = settings.field_test_qualification.get(pollutant_class or "")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -24,7 +24,7 @@ from incident.core.errors import UserError
 from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.networks import load_network
 from incident.core.rivers import RiverNetworkData
-from incident.core.store.tables import Incident, PlanRevision, SamplingPoint
+from incident.core.store.tables import Incident, PlanRevision, SamplingPoint, row_id
 from incident.plume import IncidentForecast
 from incident.sampling.layout import (
     PlanSettings,
@@ -160,14 +160,14 @@ def _from_row(row: SamplingPoint, net: RiverNetworkData | None) -> ProposedPoint
 
 
 def _info(rev: PlanRevision) -> RevisionInfo:
-    return RevisionInfo(rev.id, rev.revision, rev.created_at, rev.created_by, rev.reason)  # type: ignore[arg-type]
+    return RevisionInfo(row_id(rev), rev.revision, rev.created_at, rev.created_by, rev.reason)
 
 
 def _latest(session: Session, incident_id: int) -> PlanRevision | None:
     return session.exec(
         select(PlanRevision)
         .where(PlanRevision.incident_id == incident_id)
-        .order_by(PlanRevision.revision.desc())
+        .order_by(col(PlanRevision.revision).desc())
         .limit(1)
     ).first()
 
@@ -185,10 +185,10 @@ def _write_revision(
     payload: dict,
 ) -> PlanRevision:
     refuse_if_ended(inc, "a plan change")
-    last = _latest(session, inc.id)  # type: ignore[arg-type]
+    last = _latest(session, row_id(inc))
     number = 1 if last is None else last.revision + 1
     rev = PlanRevision(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         revision=number,
         created_at=utcnow(),
         created_by=actor,
@@ -200,7 +200,7 @@ def _write_revision(
     session.add(rev)
     session.flush()
     for p in sorted(points, key=lambda p: number_key(p.number)):
-        session.add(_to_row(p, rev.id))  # type: ignore[arg-type]
+        session.add(_to_row(p, row_id(rev)))
     session.flush()
     log.append(
         session,
@@ -221,7 +221,9 @@ def plan_view(session: Session, code: str, revision: int | None = None) -> PlanV
     inc = get_incident(session, code)
     revs = list(
         session.exec(
-            select(PlanRevision).where(PlanRevision.incident_id == inc.id).order_by(PlanRevision.revision)
+            select(PlanRevision)
+            .where(PlanRevision.incident_id == inc.id)
+            .order_by(col(PlanRevision.revision))
         )
     )
     if not revs:
@@ -295,7 +297,7 @@ def propose_plan(
 ) -> tuple[PlanView, Proposal]:
     """Write revision 1 of the plan from the forecast. Refused if a plan exists."""
     inc = get_incident(session, code)
-    last = _latest(session, inc.id)  # type: ignore[arg-type]
+    last = _latest(session, row_id(inc))
     if last is not None:
         raise UserError("errors.sampling.incident_already_has_plan", code=inc.code, revision=last.revision)
     net, reach, offset = incident_river(session, inc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
@@ -19,7 +19,7 @@ from incident.core.datafiles import (
 )
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident, refuse_if_ended
-from incident.core.store.tables import Crew, CrewMember, Equipment, Kit, Qualification, Responder
+from incident.core.store.tables import Crew, CrewMember, Equipment, Kit, Qualification, Responder, row_id
 
 
 def exercise_crew_name(name: str, code: str) -> str:
@@ -37,7 +37,7 @@ def copy_crews_to_exercise(session: Session, code: str, names: list[str] | None,
     if not inc.is_exercise:
         raise UserError("errors.roster.not_exercise", where=inc.code, code=inc.code)
     refuse_if_ended(inc, "a roster change")
-    real = {c.name: c for c in session.exec(select(Crew).where(Crew.exercise_id.is_(None)))}  # type: ignore[union-attr]
+    real = {c.name: c for c in session.exec(select(Crew).where(col(Crew.exercise_id).is_(None)))}
     wanted = names if names is not None else sorted(real)
     bad = [n for n in wanted if n not in real and f"Crew {n}" not in real]
     if bad:
@@ -68,7 +68,7 @@ def copy_crews_to_exercise(session: Session, code: str, names: list[str] | None,
         session.add(crew)
         flush_new(session, inc.code, f"crew {crew.name!r}")
         for m in session.exec(select(CrewMember).where(CrewMember.crew_id == src.id)):
-            session.add(CrewMember(crew_id=crew.id, responder_id=m.responder_id))
+            session.add(CrewMember(crew_id=row_id(crew), responder_id=m.responder_id))
         made.append(crew.name)
     session.flush()
     log.append(
@@ -116,7 +116,7 @@ def load_roster(
         for q in tables_of(entry, "qualifications", where):
             session.add(
                 Qualification(
-                    responder_id=person.id,
+                    responder_id=row_id(person),
                     kind=require(q, "kind", str, where),
                     certificate_no=optional(q, "certificate_no", str, where, ""),
                     expires_on=parse_day(q.get("expires_on"), where=f"{where} qualification"),
@@ -162,7 +162,7 @@ def load_roster(
                 raise UserError("errors.sampling.member_listed_twice", where=where, member=repr(member))
             if member not in keys:
                 raise UserError("errors.sampling.member_not_responder_key", where=where, member=repr(member))
-            session.add(CrewMember(crew_id=crew.id, responder_id=keys[member].id))
+            session.add(CrewMember(crew_id=row_id(crew), responder_id=row_id(keys[member])))
         crews += 1
     log.append(
         session,

@@ -17,13 +17,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, incident_now
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident, refuse_if_ended
-from incident.core.store.tables import Assignment, Sample, SamplingRound
+from incident.core.store.tables import Assignment, Sample, SamplingRound, row_id
 from incident.plume import IncidentForecast
 from incident.sampling.layout import ProposedPoint, find_forecast, forecast_label
 from incident.sampling.plans import plan_view
@@ -84,22 +84,23 @@ def schedule(
     active = [p for p in points if p.active]
     t0 = _ceil_step(max(now_h + settings.mobilise_h, not_before_h), step)
     reached = [p for p in active if p.arrival_h is not None]
+    arrivals = [(p, p.arrival_h) for p in active if p.arrival_h is not None]
     if not reached:
         return [PlannedRound(t0, "baseline")]
-    last_trailing = max((p.trailing_h if p.trailing_h is not None else p.arrival_h) for p in reached)
+    last_trailing = max((p.trailing_h if p.trailing_h is not None else arrival) for p, arrival in arrivals)
     end = _ceil_step(max(last_trailing + settings.after_trailing_h, t0), step)
 
     anchors: list[PlannedRound] = []
-    for p in reached:
+    for p, arrival in arrivals:
         if not p.mandatory:
             continue
-        before = _floor_step(p.arrival_h - settings.before_arrival_h, step)  # type: ignore[operator]
+        before = _floor_step(arrival - settings.before_arrival_h, step)
         anchors.append(PlannedRound(before, "leading_edge", p.number))
         if p.peak_h is not None:
             anchors.append(PlannedRound(_ceil_step(p.peak_h, step), "peak", p.number))
     anchors = sorted((a for a in anchors if t0 <= a.at_h < end), key=lambda a: a.at_h)
 
-    first_arrival = min(p.arrival_h for p in reached if p.distance_from_source_m > 0)  # type: ignore[type-var]
+    first_arrival = min(arrival for p, arrival in arrivals if p.distance_from_source_m > 0)
     rounds = [PlannedRound(t0, "baseline" if t0 < first_arrival else "tracking")]
     t, interval = t0, settings.first_interval_h
     while True:
@@ -141,7 +142,7 @@ def _point_times(points: list[ProposedPoint], forecast: IncidentForecast | None)
 def list_rounds(session: Session, code: str) -> list[PlannedRound]:
     inc = get_incident(session, code)
     rows = session.exec(
-        select(SamplingRound).where(SamplingRound.incident_id == inc.id).order_by(SamplingRound.number)
+        select(SamplingRound).where(SamplingRound.incident_id == inc.id).order_by(col(SamplingRound.number))
     ).all()
     start = as_utc(inc.release_start or inc.alert_at)
     out = []
@@ -204,7 +205,7 @@ def regenerate(
         number += 1
         session.add(
             SamplingRound(
-                incident_id=inc.id,  # type: ignore[arg-type]
+                incident_id=row_id(inc),
                 revision_id=view.revision.id,
                 number=number,
                 planned_at=start + timedelta(hours=pr.at_h),

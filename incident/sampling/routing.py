@@ -26,7 +26,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from incident.core.errors import UserError, ValidationErrors
 
@@ -106,9 +106,10 @@ def _speed_of(props: dict, where: str) -> float:
     return ROAD_CLASS_SPEED_KMH[cls]
 
 
-def _lines_of(geom: dict, where: str) -> list[list]:
+def _lines_of(geom: object, where: str) -> list[list[Any]]:
     kind = geom.get("type") if isinstance(geom, dict) else None
     coords = geom.get("coordinates") if isinstance(geom, dict) else None
+    lines: list[Any] | None
     if kind == "LineString":
         lines = [coords]
     elif kind == "MultiLineString":

@@ -13,13 +13,19 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
 from incident.core.store.tables import Station, StationAlert, StationReading
 from incident.stations._hj212 import PARAMETER_CODES, WATER_CODES
+
+if TYPE_CHECKING:  # numpy stays out of start-up: the module imports it inside functions
+    import numpy as np
+
+    from models.detect import Detection
 from incident.stations._store import STATIONS_CHAIN
 
 LOOKBACK = timedelta(days=3)  # readings a detection looks at (the diurnal profile needs 2 days)
@@ -70,10 +76,10 @@ class Series:
     station: Station
     parameter: str
     at: list[datetime]
-    t_h: object  # numpy arrays
-    value: object
-    breaks: object
-    detection: object
+    t_h: np.ndarray
+    value: np.ndarray
+    breaks: np.ndarray
+    detection: Detection
 
 
 def load_series(session: Session, station: Station, parameter: str, until: datetime) -> Series | None:
@@ -166,7 +172,7 @@ def _next_code(session: Session, year: int) -> str:
     from sqlalchemy import func
 
     n = session.exec(
-        select(func.count()).select_from(StationAlert).where(StationAlert.code.like(f"ALR-{year}-%"))  # type: ignore[attr-defined]
+        select(func.count()).select_from(StationAlert).where(col(StationAlert.code).like(f"ALR-{year}-%"))
     ).one()
     return f"ALR-{year}-{n + 1:04d}"
 
@@ -431,7 +437,7 @@ def _incident_code(session: Session, incident_id: int | None) -> str | None:
 
 def alert_rows(session: Session, *, status: str | None = None) -> list[dict]:
     """Alerts as JSON-ready dicts (what `incident alerts list --json` prints)."""
-    q = select(StationAlert).order_by(StationAlert.first_abnormal_at)  # type: ignore[arg-type]
+    q = select(StationAlert).order_by(col(StationAlert.first_abnormal_at))
     if status:
         q = q.where(StationAlert.status == status)
     from incident.stations._actions import dismissal_reasons

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, parse_local, utcnow
 from incident.core.errors import UserError
 from incident.core.store.engine import session_scope
-from incident.core.store.tables import Station, StationReading, StationRejection
+from incident.core.store.tables import Station, StationReading, StationRejection, row_id
 from incident.stations._hj212 import (
     DATA_COMMANDS,
     FLAGS,
@@ -131,7 +131,7 @@ def add_station(
 
 
 def list_stations(session: Session) -> list[StationInfo]:
-    return [_info(r) for r in session.exec(select(Station).order_by(Station.mn))]
+    return [_info(r) for r in session.exec(select(Station).order_by(col(Station.mn)))]
 
 
 def get_station(session: Session, mn: str) -> StationInfo:
@@ -179,7 +179,7 @@ class Ingestor:
         self.session = session
         self.report = report
         self.max_age = max_age
-        self.stations = {r.mn: (r.id, r.water_class) for r in session.exec(select(Station))}
+        self.stations = {r.mn: (row_id(r), r.water_class) for r in session.exec(select(Station))}
         self.rows: list[dict] = []
         self.rejections: list[dict] = []
         self.now = utcnow()
@@ -283,7 +283,7 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
         with path.open("rb") as head:
             gz = head.read(2) == b"\x1f\x8b"
         opener = gzip.open if gz else open
-        with opener(path, "rb") as fh:  # type: ignore[operator]
+        with opener(path, "rb") as fh:
             for lineno, line in enumerate(fh, start=1):
                 if line.strip():
                     yield lineno, line.strip()
@@ -409,9 +409,7 @@ def ingest_csv(engine: Engine, path: str | Path, *, actor: str) -> IngestReport:
 def rejection_counts(session: Session) -> dict[str, int]:
     from sqlalchemy import func
 
-    rows = session.exec(
-        select(StationRejection.mn, func.count()).group_by(StationRejection.mn)  # type: ignore[call-overload]
-    ).all()
+    rows = session.exec(select(StationRejection.mn, func.count()).group_by(StationRejection.mn)).all()
     return {mn or "?": n for mn, n in rows}
 
 
@@ -424,6 +422,6 @@ def station_day(session: Session, mn: str, day_start: datetime) -> list[StationR
         .where(StationReading.station_id == station.id)
         .where(StationReading.at >= start)
         .where(StationReading.at < start + timedelta(days=1))
-        .order_by(StationReading.at)
+        .order_by(col(StationReading.at))
     )
     return list(session.exec(q))

@@ -49,7 +49,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         self.settings = settings
         self.incident_code = incident_code
 
-    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:  # type: ignore[override]
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
         """Notifications carry user text (names, notes, error messages): always shown literally,
         also when a screen's ``notify`` passes Textual's default ``markup=True``."""
         del markup

@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.dom import DOMNode
 
 from incident.core.i18n import t
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from incident.core.config import Settings
+
+
+class AppState(Protocol):
+    """What screens use of the running IncidentApp: its store, the user's settings, navigation."""
+
+    engine: Engine
+    settings: Settings
+
+    def open_incident(self, code: str) -> None: ...
+
+    def action_dashboard(self) -> None: ...
+
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    class AppMixin(App[int]):
+        """What the IncidentApp's action mixins may call on the app (type checking only)."""
+
+        engine: Engine
+        settings: Settings
+
+        def open_incident(self, code: str) -> None: ...
+
+else:
+    AppMixin = object
+
+
+def app_state(node: DOMNode) -> AppState:
+    """``node.app`` as the IncidentApp it is (textual types it as a bare App)."""
+    return cast("AppState", node.app)
 
 
 def localise_bindings(node: DOMNode) -> None:

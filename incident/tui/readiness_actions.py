@@ -15,6 +15,7 @@ from textual.app import App
 from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
+from incident.tui.base import app_state
 from incident.tui.dialogs.form import FormDialog, FormField
 
 
@@ -35,7 +36,7 @@ def _form(app: App, title: str, fields: list[FormField], apply: Callable[[Any, d
 
         def run() -> None:
             try:
-                with session_scope(app.engine) as session:  # type: ignore[attr-defined]
+                with session_scope(app_state(app).engine) as session:
                     message = apply(session, values)
             except UserError as exc:
                 app.call_from_thread(
@@ -70,7 +71,7 @@ def open_calibrate(app: App, tag: str = "") -> None:
             by=v["by"],
             passed=not v["failed"],
             certificate=v["certificate"],
-            actor=app.settings.user,  # type: ignore[attr-defined]
+            actor=app_state(app).settings.user,
         )
         key = "readiness.done.calibrated" if out["passed"] else "readiness.done.calibration_failed"
         return t(key, tag=out["asset_tag"], schedule=out["schedule"], due=out["next_due"])
@@ -79,7 +80,7 @@ def open_calibrate(app: App, tag: str = "") -> None:
         FormField("tag", t("readiness.form.tag"), tag, "INS-HM-01"),
         FormField("schedule", t("readiness.form.schedule"), _first_schedule(app, tag)),
         FormField("on", t("readiness.form.on"), str(today_local()), "YYYY-MM-DD"),
-        FormField("by", t("readiness.form.by"), app.settings.user),  # type: ignore[attr-defined]
+        FormField("by", t("readiness.form.by"), app_state(app).settings.user),
         FormField("certificate", t("readiness.form.certificate")),
         FormField("failed", t("readiness.form.failed"), "", checkbox=True),
     ]
@@ -94,7 +95,7 @@ def _first_schedule(app: App, tag: str) -> str:
 
     from incident.core.store.tables import CalibrationSchedule, Equipment
 
-    with session_scope(app.engine) as s:  # type: ignore[attr-defined]
+    with session_scope(app_state(app).engine) as s:
         eq = s.exec(select(Equipment).where(Equipment.asset_tag == tag)).first()
         if eq is None:
             return ""
@@ -115,14 +116,14 @@ def open_maintain(app: App, tag: str = "") -> None:
             kind=v["kind"] or "service",
             notes=v["notes"],
             condition_after=v["condition"] or None,
-            actor=app.settings.user,  # type: ignore[attr-defined]
+            actor=app_state(app).settings.user,
         )
         return t("readiness.done.maintained", tag=out["asset_tag"], condition=out["condition"])
 
     fields = [
         FormField("tag", t("readiness.form.tag"), tag, "VEH-04"),
         FormField("on", t("readiness.form.on"), str(today_local()), "YYYY-MM-DD"),
-        FormField("by", t("readiness.form.by"), app.settings.user),  # type: ignore[attr-defined]
+        FormField("by", t("readiness.form.by"), app_state(app).settings.user),
         FormField("kind", t("readiness.form.kind"), "service", "service | repair | inspection"),
         FormField("condition", t("readiness.form.condition"), "", "working | degraded | broken | lost"),
         FormField("notes", t("readiness.form.notes")),
@@ -138,7 +139,7 @@ def open_checkout(app: App, target: str = "", crew: str = "") -> None:
             session,
             v["target"],
             crew=v["crew"],
-            actor=app.settings.user,  # type: ignore[attr-defined]
+            actor=app_state(app).settings.user,
             incident=v["incident"] or None,
             override=v["override"] or None,
         )
@@ -163,7 +164,7 @@ def open_checkin(app: App, target: str = "") -> None:
         out = check_in(
             session,
             v["target"],
-            actor=app.settings.user,  # type: ignore[attr-defined]
+            actor=app_state(app).settings.user,
             condition=v["condition"] or None,
             notes=v["notes"],
         )

@@ -22,7 +22,7 @@ from textual.widgets import Static
 
 from incident.core.errors import UserError
 from incident.core.i18n import t
-from incident.tui.base import Localised, render_error
+from incident.tui.base import AppMixin, Localised, render_error
 from incident.tui.dialogs.form import ConfirmDialog, FormDialog, FormField, place_error
 
 
@@ -82,19 +82,19 @@ def _table(headers: list[str], rows: list[list], *, justify_last: bool = False) 
     return table
 
 
-class TaskActions:
+class TaskActions(AppMixin):
     """Mixed into the App (like SamplingActions and DrillActions)."""
 
     # ------------------------------------------------------------------ helpers
     def _need_incident(self) -> str | None:
         code = self.incident_code  # type: ignore[attr-defined]
         if code is None:
-            self.notify(t("app.no_incident"), severity="warning")  # type: ignore[attr-defined]
+            self.notify(t("app.no_incident"), severity="warning")
         return code
 
     def _results_selection(self) -> tuple[str, int | None]:
         """(sample code, result id) of the row selected on the results screen, if it is shown."""
-        screen = self.screen  # type: ignore[attr-defined]
+        screen = self.screen
         if type(screen).__name__ != "ResultsScreen":
             return "", None
         point = screen.selected_point()
@@ -109,23 +109,21 @@ class TaskActions:
                 value = job()
             except UserError as exc:
                 if retry is not None:
-                    self.call_from_thread(retry, exc)  # type: ignore[attr-defined]
+                    self.call_from_thread(retry, exc)
                 else:
-                    self.call_from_thread(  # type: ignore[attr-defined]
-                        self.notify, render_error(exc), severity="error", timeout=12
-                    )
+                    self.call_from_thread(self.notify, render_error(exc), severity="error", timeout=12)
                 return
-            self.call_from_thread(done, value)  # type: ignore[attr-defined]
+            self.call_from_thread(done, value)
 
-        self.run_worker(work, thread=True, exit_on_error=False, group=group)  # type: ignore[attr-defined]
+        self.run_worker(work, thread=True, exit_on_error=False, group=group)
 
     def _session(self):
         from incident.core.store.engine import session_scope
 
-        return session_scope(self.engine)  # type: ignore[attr-defined]
+        return session_scope(self.engine)
 
     def _refresh_screen(self) -> None:
-        load = getattr(self.screen, "load", None)  # type: ignore[attr-defined]
+        load = getattr(self.screen, "load", None)
         if callable(load):
             load()
 
@@ -177,7 +175,7 @@ class TaskActions:
             message=t("tasks.correct_help"),
             ok_label=t("tasks.correct_ok"),
         )
-        self.push_screen(form, lambda v: self._correct(code, v) if v else None)  # type: ignore[attr-defined]
+        self.push_screen(form, lambda v: self._correct(code, v) if v else None)
 
     def _correct(self, code: str, v: dict) -> None:
         from dataclasses import replace
@@ -206,11 +204,11 @@ class TaskActions:
                     detection_limit=v["dl"] or None,
                     method=v["method"],
                 )
-                view = correct_result(s, code, result_id, raw, reason=v["reason"], actor=self.settings.user)  # type: ignore[attr-defined]
+                view = correct_result(s, code, result_id, raw, reason=v["reason"], actor=self.settings.user)
                 return view.id, view.text
 
         def done(out) -> None:
-            self.notify(t("tasks.corrected", old=v["result_id"], id=out[0], text=out[1]))  # type: ignore[attr-defined]
+            self.notify(t("tasks.corrected", old=v["result_id"], id=out[0], text=out[1]))
             self._refresh_screen()
 
         self._run(job, done, retry=lambda exc: self.action_result_correct(v, exc))
@@ -232,7 +230,7 @@ class TaskActions:
             lambda summary: self.push_screen(
                 InfoDialog(t("tasks.qc_title", code=code), _qc_body(summary), t("tasks.close_hint"))
             ),
-        )  # type: ignore[attr-defined]
+        )
 
     # ------------------------------------------------------------------ custody: hand off
     def action_custody_handoff(self, values: dict | None = None, error: Exception | None = None) -> None:
@@ -287,7 +285,7 @@ class TaskActions:
             message=message,
             ok_label=t("tasks.custody_ok"),
         )
-        self.push_screen(form, lambda v: self._handoff(code, v) if v else None)  # type: ignore[attr-defined]
+        self.push_screen(form, lambda v: self._handoff(code, v) if v else None)
 
     def _handoff(self, code: str, v: dict) -> None:
         def job():
@@ -299,14 +297,14 @@ class TaskActions:
                     v["sample"],
                     from_person=v["from_person"],
                     to_person=v["to_person"],
-                    actor=self.settings.user,  # type: ignore[attr-defined]
+                    actor=self.settings.user,
                     condition=v["condition"],
                     note=v["note"],
                 )
             return steps[-1]
 
         def done(step) -> None:
-            self.notify(t("tasks.handed_off", sample=v["sample"], to=step.to_person))  # type: ignore[attr-defined]
+            self.notify(t("tasks.handed_off", sample=v["sample"], to=step.to_person))
 
         self._run(job, done, retry=lambda exc: self.action_custody_handoff(v, exc))
 
@@ -349,7 +347,7 @@ class TaskActions:
                 if rows
                 else Text(t("tasks.no_rounds"))
             )
-            self.push_screen(RoundsDialog(t("tasks.rounds_title", code=code), body, t("tasks.rounds_hint")))  # type: ignore[attr-defined]
+            self.push_screen(RoundsDialog(t("tasks.rounds_title", code=code), body, t("tasks.rounds_hint")))
 
         self._run(job, show)
 
@@ -366,13 +364,13 @@ class TaskActions:
                 view = plan_view(s, code)
                 extra = [(p.number, p.reach_id, p.offset_m) for p in view.points]
                 forecast = forecast_incident(s, code, extra_points=extra)
-                return regenerate(s, code, actor=self.settings.user, forecast=forecast)  # type: ignore[attr-defined]
+                return regenerate(s, code, actor=self.settings.user, forecast=forecast)
 
         def done(rounds) -> None:
-            self.notify(t("tasks.regenerated", n=len(rounds)))  # type: ignore[attr-defined]
+            self.notify(t("tasks.regenerated", n=len(rounds)))
             self.action_rounds_show()
 
-        self.push_screen(  # type: ignore[attr-defined]
+        self.push_screen(
             ConfirmDialog(t("tasks.regenerate_title"), t("tasks.regenerate_body"), t("tasks.regenerate_ok")),
             lambda yes: self._run(job, done) if yes else None,
         )
@@ -388,17 +386,17 @@ class TaskActions:
             from incident.sampling import mark_sampled
 
             with self._session() as s:
-                mark_sampled(s, code, int(float(v["round"])), actor=self.settings.user)  # type: ignore[attr-defined]
+                mark_sampled(s, code, int(float(v["round"])), actor=self.settings.user)
 
         def submitted(v: dict | None) -> None:
             if v:
                 self._run(
                     lambda: job(v),
-                    lambda _none: (self.notify(t("tasks.marked", n=v["round"])), self.action_rounds_show()),  # type: ignore[attr-defined]
+                    lambda _none: (self.notify(t("tasks.marked", n=v["round"])), self.action_rounds_show()),
                     retry=lambda exc: self.action_round_mark(v, exc),
                 )
 
-        self.push_screen(  # type: ignore[attr-defined]
+        self.push_screen(
             FormDialog(t("tasks.mark_title"), fields, values=values, errors=errors, error=top), submitted
         )
 
@@ -450,11 +448,11 @@ class TaskActions:
             if v:
                 self._run(
                     lambda: job(v),
-                    lambda path: self.notify(t("tasks.exported", path=str(path))),  # type: ignore[attr-defined]
+                    lambda path: self.notify(t("tasks.exported", path=str(path))),
                     retry=lambda exc: self.action_plan_export(v, exc),
                 )
 
-        self.push_screen(  # type: ignore[attr-defined]
+        self.push_screen(
             FormDialog(
                 t("tasks.export_title", code=code),
                 fields,
@@ -476,14 +474,14 @@ class TaskActions:
             from incident.drills import clock_line, end_drill
 
             with self._session() as s:
-                inc = end_drill(s, code, actor=self.settings.user)  # type: ignore[attr-defined]
+                inc = end_drill(s, code, actor=self.settings.user)
                 return clock_line(inc)
 
         def done(line: str) -> None:
-            self.notify(t("tasks.endex_done", code=code, clock=line))  # type: ignore[attr-defined]
+            self.notify(t("tasks.endex_done", code=code, clock=line))
             self._refresh_screen()
 
-        self.push_screen(  # type: ignore[attr-defined]
+        self.push_screen(
             ConfirmDialog(t("tasks.endex_title", code=code), t("tasks.endex_body"), t("tasks.endex_ok")),
             lambda yes: self._run(job, done) if yes else None,
         )

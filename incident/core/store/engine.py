@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -28,6 +29,9 @@ from sqlmodel import Session, create_engine
 
 from incident.core.errors import UserError
 from incident.core.store import faults
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest Alembic revision. Start-up compares the database with this and
@@ -96,7 +100,7 @@ def _sqlite_engine(url: str, *, echo: bool, lock_timeout_s: float) -> Engine:
     path = faults.sqlite_path(url)
     read_only = path is not None and path.exists() and faults.read_only_reason(path) is not None
     kwargs = {}
-    if read_only:
+    if read_only and path is not None:
         # Opened read-only, reads still work and a write is refused by SQLite itself.
         # On a read-only disk the -shm file cannot be made: nobody can write there,
         # so the file is immutable for as long as we read it.
@@ -166,7 +170,7 @@ def make_engine(url: str, *, echo: bool = False, lock_timeout_s: float | None = 
     raise UserError("errors.core.unsupported_database_url_2", where="--db / INCIDENT_DB", url=repr(url))
 
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     cfg = Config()

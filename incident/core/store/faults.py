@@ -134,8 +134,8 @@ def instrument(engine) -> None:
         do_rollback(dbapi_connection)
         LEDGER.rolled_back()
 
-    dialect.do_commit = commit  # type: ignore[method-assign]
-    dialect.do_rollback = rollback  # type: ignore[method-assign]
+    dialect.do_commit = commit
+    dialect.do_rollback = rollback
 
 
 # ---------------------------------------------------------------- refusals

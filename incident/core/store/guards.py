@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from incident.core.store.tables import LogEntry
 
@@ -179,9 +179,7 @@ def ensure(engine: Engine, *, upgraded: bool = False) -> list[str]:
         conn = session.connection()
         absent = install(conn)
         if absent:
-            last = session.exec(
-                select(LogEntry).order_by(LogEntry.at.desc()).limit(1)  # type: ignore[attr-defined]
-            ).first()
+            last = session.exec(select(LogEntry).order_by(col(LogEntry.at).desc()).limit(1)).first()
             from incident.core import signing
 
             with signing.acting_as(None):

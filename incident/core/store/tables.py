@@ -11,9 +11,13 @@ Conventions:
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
 
 # ---------------------------------------------------------------- incidents
 
@@ -324,7 +328,7 @@ class Result(SQLModel, table=True):
     log_seq: int | None = None  # seq of the log entry that commits to this row
 
 
-def result_is_current():
+def result_is_current() -> ColumnElement[bool]:
     """SQL: the result is the latest of its correction chain (no other result corrects it).
 
     The one statement of "the latest correction wins", over the indexed ``corrects_id``;
@@ -332,9 +336,10 @@ def result_is_current():
     """
     from sqlalchemy import exists, select
     from sqlalchemy.orm import aliased
+    from sqlmodel import col
 
     newer = aliased(Result)
-    return ~exists(select(newer.id).where(newer.corrects_id == Result.id))
+    return ~exists(select(col(newer.id)).where(col(newer.corrects_id) == col(Result.id)))
 
 
 class QcFlag(SQLModel, table=True):
@@ -819,3 +824,14 @@ class StationAlert(SQLModel, table=True):
     risk_sources_json: str = "[]"
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
     updated_at: datetime
+
+
+class _HasId(Protocol):
+    id: int | None
+
+
+def row_id(row: _HasId) -> int:
+    """The primary key of a stored row, typed ``int``: a row read from the store or flushed to it has one."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has not been stored yet: it has no id")
+    return row.id

@@ -17,7 +17,7 @@ from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.results import import_results, load_mapping
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.plain import Plain
 
 
@@ -124,9 +124,9 @@ class ImportResultsDialog(Localised, ModalScreen[bool]):
             if not file:
                 raise UserError("errors.tui.empty", where=t("results.import_file"))
             m = load_mapping(mapping or None)
-            with session_scope(self.app.engine) as session:
+            with session_scope(app_state(self).engine) as session:
                 rep = import_results(
-                    session, self.code, file, actor=self.app.settings.user, mapping=m, dry_run=dry_run
+                    session, self.code, file, actor=app_state(self).settings.user, mapping=m, dry_run=dry_run
                 )
             outcome = ("ok", rep, (file, mapping))
         except UserError as exc:

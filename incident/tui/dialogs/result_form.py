@@ -20,7 +20,7 @@ from incident.core.errors import UserError, ValidationErrors
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.results import parse_number, parse_result_value, unit_factor
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.dialogs.form import FormKeys
 from incident.tui.widgets.plain import Plain
 
@@ -175,8 +175,8 @@ class ResultForm(FormKeys, Localised, ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="result-form")
     def save(self, raw: results.ResultInput) -> None:
         try:
-            with session_scope(self.app.engine) as session:
-                view = results.add_result(session, self.code, raw, actor=self.app.settings.user)
+            with session_scope(app_state(self).engine) as session:
+                view = results.add_result(session, self.code, raw, actor=app_state(self).settings.user)
                 outcome: tuple = ("ok", view.id, view.text)
         except ValidationErrors as exc:
             outcome = ("errors", exc.problems)

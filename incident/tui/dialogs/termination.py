@@ -13,7 +13,7 @@ from incident.core.errors import UserError
 from incident.core.i18n import get_language, t
 from incident.core.store.engine import session_scope
 from incident.results import check_termination
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.plain import Plain
 
 
@@ -44,12 +44,12 @@ class TerminationDialog(Localised, ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def run_check(self) -> None:
         try:
-            with session_scope(self.app.engine) as session:
+            with session_scope(app_state(self).engine) as session:
                 check = check_termination(
                     session,
                     self.code,
                     water_class=self.water_class,
-                    actor=self.app.settings.user,
+                    actor=app_state(self).settings.user,
                     lang=get_language(),
                 )
             outcome = (check.proposable, check.markdown)

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from incident.core.i18n import t
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.plain import Plain
 
 
@@ -58,7 +58,7 @@ class VerifyDialog(Localised, ModalScreen[None]):
         from incident.evidence import verify
 
         try:
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
                 report = verify(s, self.code)
             data = report.as_dict()
         except Exception as exc:  # noqa: BLE001 - shown to the user, not swallowed

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from incident.core.clock import fmt_local
 from incident.core.i18n import t
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import PlainTable, markup
 
@@ -94,8 +94,8 @@ class CalibrationScreen(Localised, Screen):
         from incident.core.store.engine import session_scope
         from incident.plume import calibrate_incident
 
-        with session_scope(self.app.engine) as session:
-            report = calibrate_incident(session, self.code, actor=self.app.settings.user)
+        with session_scope(app_state(self).engine) as session:
+            report = calibrate_incident(session, self.code, actor=app_state(self).settings.user)
         self.app.call_from_thread(self.show, report)
 
     def on_worker_state_changed(self, event) -> None:
@@ -180,13 +180,13 @@ class CalibrationScreen(Localised, Screen):
             from incident.core.store.engine import session_scope
             from incident.plume import decide
 
-            with session_scope(self.app.engine) as session:
+            with session_scope(app_state(self).engine) as session:
                 info = decide(
                     session,
                     self.code,
                     self.report.calibration_id,
                     accept=accept,
-                    actor=self.app.settings.user,
+                    actor=app_state(self).settings.user,
                     reason=answer[1],
                 )
             self.decided = info.decision

@@ -20,7 +20,7 @@ from incident.core.clock import as_utc, fmt_local, fmt_when, to_local, utcnow
 from incident.core.i18n import bilingual, t
 from incident.core.store.engine import session_scope
 from incident.overview import DashboardData, dashboard
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainRichTable
 
@@ -146,7 +146,7 @@ class DashboardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
     def load(self) -> DashboardData:
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             data = dashboard(session, self.code)
         self.app.call_from_thread(self.show, data)
         return data

@@ -23,7 +23,7 @@ from incident.core.errors import UserError
 from incident.core.i18n import bilingual, t
 from incident.core.store.engine import session_scope
 from incident.drills import DrillStatus, drill_status
-from incident.tui.base import Localised
+from incident.tui.base import AppMixin, Localised, app_state
 from incident.tui.dialogs.form import FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainRichTable
@@ -143,7 +143,7 @@ class DrillScreen(Localised, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="drill-screen")
     def load(self) -> None:
         try:
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
                 status = drill_status(s, self.code)
         except UserError as exc:
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
@@ -208,7 +208,7 @@ class DrillScreen(Localised, Screen):
         pending = next(
             (ev for ev in st.evaluations if not ev.rating), st.evaluations[0] if st.evaluations else None
         )
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = app_state(self).settings
         fields = [
             FormField("capability", t("drill.form.capability"), pending.capability if pending else ""),
             FormField("rating", t("drill.form.rating"), (pending.suggested or "") if pending else ""),
@@ -230,7 +230,7 @@ class DrillScreen(Localised, Screen):
         from incident.drills import rate
 
         try:
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
                 ev = rate(
                     s,
                     self.code,
@@ -270,7 +270,7 @@ class DrillScreen(Localised, Screen):
         from incident.drills import add_corrective_action
 
         try:
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
                 row = add_corrective_action(
                     s,
                     self.code,
@@ -278,7 +278,7 @@ class DrillScreen(Localised, Screen):
                     values["action"],
                     owner=values["owner"],
                     due=values["due"],
-                    actor=self.app.settings.user,  # type: ignore[attr-defined]
+                    actor=app_state(self).settings.user,
                 )
                 text = t("drill.action_added", capability=row.capability)
         except UserError as exc:
@@ -290,7 +290,7 @@ class DrillScreen(Localised, Screen):
     def action_export(self, values: dict | None = None, error: str | None = None) -> None:
         from incident.core.config import default_data_dir
 
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = app_state(self).settings
         default = Path(default_data_dir()) / "exports" / f"{self.code}-aar.html"
         fields = [
             FormField("path", t("drill.form.path"), str(default)),
@@ -315,8 +315,8 @@ class DrillScreen(Localised, Screen):
                 )
             path = Path(values["path"]).expanduser()
             path.parent.mkdir(parents=True, exist_ok=True)
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
-                out = export_aar(s, self.code, path, actor=self.app.settings.user, lang=lang)  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
+                out = export_aar(s, self.code, path, actor=app_state(self).settings.user, lang=lang)
         except UserError as exc:
             self.app.call_from_thread(self.action_export, values, exc.render())
             return
@@ -344,8 +344,8 @@ class DrillScreen(Localised, Screen):
 
         try:
             speed = parse_number(values["speed"], "speed", allow_zero=True)
-            with session_scope(self.app.engine) as s:  # type: ignore[attr-defined]
-                set_speed(s, self.code, speed, actor=self.app.settings.user)  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as s:
+                set_speed(s, self.code, speed, actor=app_state(self).settings.user)
         except UserError as exc:
             self.app.call_from_thread(self.action_speed, values, exc.render())
             return
@@ -355,11 +355,11 @@ class DrillScreen(Localised, Screen):
         self.app.call_from_thread(self.load)
 
 
-class DrillActions:
+class DrillActions(AppMixin):
     """Mixed into the App: the palette's "drill: …" entries and the inject timer."""
 
     def start_drill_timer(self) -> None:
-        self.set_interval(DRILL_TICK_S, self._drill_timer)  # type: ignore[attr-defined]
+        self.set_interval(DRILL_TICK_S, self._drill_timer)
 
     def _drill_timer(self) -> None:
         code = getattr(self, "incident_code", None)
@@ -371,16 +371,16 @@ class DrillActions:
         from incident.drills import tick
 
         try:
-            with session_scope(self.engine) as s:  # type: ignore[attr-defined]
-                res = tick(s, code, actor=self.settings.user)  # type: ignore[attr-defined]
+            with session_scope(self.engine) as s:
+                res = tick(s, code, actor=self.settings.user)
         except UserError:
             return None
-        self.call_from_thread(self._drill_ticked, res)  # type: ignore[attr-defined]
+        self.call_from_thread(self._drill_ticked, res)
         return res
 
     def _drill_ticked(self, res: TickResult) -> None:
         for inj in res.injects:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 one_paragraph(inj.message),
                 title=t("drill.inject_title", at=fmt_elapsed(inj.at_min), sender=inj.sender or "—")
                 + f"\n{inj.title}",
@@ -388,7 +388,7 @@ class DrillActions:
                 timeout=30,
             )
         for r in res.results:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 t("drill.result_text", sample=r.sample, text=r.result_text),
                 title=t("drill.result_title"),
                 timeout=15,
@@ -396,19 +396,19 @@ class DrillActions:
         if res.injects or res.results:
             from incident.tui.screens.dashboard import DashboardScreen
 
-            for screen in self.screen_stack:  # type: ignore[attr-defined]
+            for screen in self.screen_stack:
                 if isinstance(screen, DrillScreen | DashboardScreen):
                     screen.load()
 
     def refresh_exercise_banners(self) -> None:
-        for screen in self.screen_stack:  # type: ignore[attr-defined]
+        for screen in self.screen_stack:
             for banner in screen.query(ExerciseBanner):
                 banner.load()
 
     def _need_drill(self) -> str | None:
         code = getattr(self, "incident_code", None)
         if not is_exercise_code(code):
-            self.notify(t("drill.no_drill"), severity="warning")  # type: ignore[attr-defined]
+            self.notify(t("drill.no_drill"), severity="warning")
             return None
         return code
 
@@ -416,12 +416,12 @@ class DrillActions:
         code = self._need_drill()
         if code is None:
             return
-        current = self.screen  # type: ignore[attr-defined]
+        current = self.screen
         if isinstance(current, DrillScreen) and current.code == code:
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.push_screen(DrillScreen(code, then=then))  # type: ignore[attr-defined]
+        self.push_screen(DrillScreen(code, then=then))
 
     def action_drill_show(self) -> None:
         self._open_drill()
@@ -444,7 +444,7 @@ class DrillActions:
     def action_drill_sample(self) -> None:
         from incident.tui.screens.sampling import SamplingPlanScreen
 
-        current = self.screen  # type: ignore[attr-defined]
+        current = self.screen
         if isinstance(current, SamplingPlanScreen):
             current.action_drill_sample()
         else:
@@ -461,9 +461,7 @@ class DrillActions:
             if result is not None:
                 self._start_drill(result)
 
-        self.push_screen(  # type: ignore[attr-defined]
-            FormDialog(t("drill.form.start_title"), fields, values=values, error=error), done
-        )
+        self.push_screen(FormDialog(t("drill.form.start_title"), fields, values=values, error=error), done)
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _start_drill(self, values: dict) -> None:
@@ -472,18 +470,18 @@ class DrillActions:
 
         try:
             speed = parse_number(values["speed"], "speed") if values.get("speed") else None
-            with session_scope(self.engine) as s:  # type: ignore[attr-defined]
-                inc = start_drill(s, values["scenario"], actor=self.settings.user, speed=speed)  # type: ignore[attr-defined]
+            with session_scope(self.engine) as s:
+                inc = start_drill(s, values["scenario"], actor=self.settings.user, speed=speed)
                 code, speed_used = inc.code, inc.exercise_speed
         except UserError as exc:
-            self.call_from_thread(self.action_drill_start, values, exc.render())  # type: ignore[attr-defined]
+            self.call_from_thread(self.action_drill_start, values, exc.render())
             return
-        self.call_from_thread(self._drill_started, code, speed_used)  # type: ignore[attr-defined]
+        self.call_from_thread(self._drill_started, code, speed_used)
 
     def _drill_started(self, code: str, speed: float) -> None:
-        self.notify(t("drill.started", code=code, speed=f"{speed:g}"))  # type: ignore[attr-defined]
-        self.open_incident(code)  # type: ignore[attr-defined]
-        self.push_screen(DrillScreen(code))  # type: ignore[attr-defined]
+        self.notify(t("drill.started", code=code, speed=f"{speed:g}"))
+        self.open_incident(code)
+        self.push_screen(DrillScreen(code))
 
     # -- sampling -----------------------------------------------------------
     def open_drill_sample(self, point: str, values: dict | None = None, error: str | None = None) -> None:
@@ -493,33 +491,31 @@ class DrillActions:
         fields = [
             FormField("point", t("drill.form.point"), point),
             FormField("method", t("drill.form.method"), placeholder="asv_portable"),
-            FormField("sampler", t("drill.form.sampler"), self.settings.user),  # type: ignore[attr-defined]
+            FormField("sampler", t("drill.form.sampler"), self.settings.user),
         ]
 
         def done(result: dict | None) -> None:
             if result is not None:
                 self._take_sample(code, result)
 
-        self.push_screen(  # type: ignore[attr-defined]
-            FormDialog(t("drill.form.sample_title"), fields, values=values, error=error), done
-        )
+        self.push_screen(FormDialog(t("drill.form.sample_title"), fields, values=values, error=error), done)
 
     @work(thread=True, exit_on_error=False, group="drill-write")
     def _take_sample(self, code: str, values: dict) -> None:
         from incident.drills import take_sample
 
         try:
-            with session_scope(self.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(self.engine) as s:
                 taken = take_sample(
                     s,
                     code,
                     point=values["point"],
                     sampler=values["sampler"],
-                    actor=self.settings.user,  # type: ignore[attr-defined]
+                    actor=self.settings.user,
                     method=values["method"] or None,
                 )
         except UserError as exc:
-            self.call_from_thread(self.open_drill_sample, values["point"], values, exc.render())  # type: ignore[attr-defined]
+            self.call_from_thread(self.open_drill_sample, values["point"], values, exc.render())
             return
         text = t(
             "drill.sampled",
@@ -527,4 +523,4 @@ class DrillActions:
             point=taken.point,
             due=fmt_local(taken.available_ex_at, with_date=False),
         )
-        self.call_from_thread(self.notify, text, timeout=10)  # type: ignore[attr-defined]
+        self.call_from_thread(self.notify, text, timeout=10)

@@ -16,7 +16,7 @@ from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.readiness import EquipmentDetail, equipment_detail
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.plain import Plain, PlainRichTable
 from incident.tui.widgets.readiness_state import state_text
 
@@ -70,7 +70,7 @@ class EquipmentScreen(Localised, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="equipment")
     def load(self) -> None:
         try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+            with session_scope(app_state(self).engine) as session:
                 detail = equipment_detail(session, self.tag)
         except UserError as exc:
             self.app.call_from_thread(self.query_one("#detail", Static).update, exc.render())

@@ -17,7 +17,7 @@ from textual_plotext import PlotextPlot
 from incident.core.clock import fmt_local
 from incident.core.i18n import bilingual, t
 from incident.plume import IncidentForecast
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import PlainTable, markup
 
@@ -105,13 +105,13 @@ class ForecastScreen(Localised, Screen):
         from incident.core.store.engine import session_scope
 
         fc = self.forecast
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             req, _ = usvc.request_with_calibration(session, self.code, horizon_h=fc.horizon_h)
         result, setup = usvc.run_request_ensemble(req, n_members=1000, seed=0, curve_times_h=fc.times_h)
         usvc.apply_bands(fc, result, setup)
-        with session_scope(self.app.engine) as session:  # the forecast with its bands is a new record
+        with session_scope(app_state(self).engine) as session:  # the forecast with its bands is a new record
             usvc.store_forecast(
-                session, self.code, fc, actor=self.app.settings.user, bands=usvc.band_rows(fc, result)
+                session, self.code, fc, actor=app_state(self).settings.user, bands=usvc.band_rows(fc, result)
             )
         self.curve_bands = result.curve_bands_mg_l
         self.app.call_from_thread(self.show, fc)
@@ -135,9 +135,9 @@ class ForecastScreen(Localised, Screen):
         def progress(fraction: float) -> None:
             self.app.call_from_thread(bar.update, progress=fraction * 100)
 
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             fc = forecast_incident(session, self.code, progress=progress)
-            store_forecast(session, self.code, fc, actor=self.app.settings.user)
+            store_forecast(session, self.code, fc, actor=app_state(self).settings.user)
         self.curve_bands = None
         self.app.call_from_thread(self.show, fc)
         if self.want_ensemble:

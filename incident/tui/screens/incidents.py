@@ -12,7 +12,7 @@ from incident.core.clock import fmt_local
 from incident.core.i18n import bilingual, t
 from incident.core.incidents import list_incidents
 from incident.core.store.engine import session_scope
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.plain import Plain, PlainTable
 
 
@@ -45,7 +45,7 @@ class IncidentListScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             rows = [
                 (i.code, i.status, i.alert_at, bilingual(i.title, i.title_zh))
                 for i in list_incidents(session)
@@ -64,7 +64,7 @@ class IncidentListScreen(Localised, Screen):
         table = self.query_one(DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-            self.app.open_incident(str(key.value))
+            app_state(self).open_incident(str(key.value))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.app.open_incident(str(event.row_key.value))
+        app_state(self).open_incident(str(event.row_key.value))

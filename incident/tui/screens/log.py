@@ -13,7 +13,7 @@ from incident.core.clock import fmt_local
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
 from incident.overview import describe
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import PlainTable
 
@@ -41,7 +41,7 @@ class LogScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             rows = [
                 (e.seq, fmt_local(e.at), e.actor, e.kind, describe(e.kind, e.payload_json, e.summary))
                 for e in log.entries(session, log.incident_chain(self.code))

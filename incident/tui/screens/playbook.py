@@ -45,7 +45,7 @@ from incident.playbook import (
     suggest_playbook_id,
     undo_step,
 )
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.checklist import Checklist
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainRichTable
@@ -172,7 +172,7 @@ class PlaybookScreen(Localised, Screen):
     # ------------------------------------------------------------ loading
     @work(thread=True, exclusive=True, exit_on_error=False, group="playbook-load")
     def load(self) -> None:
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             view = run_view(session, self.code)
             choices = None
             if view is None:
@@ -558,7 +558,7 @@ class PlaybookScreen(Localised, Screen):
 
     # ------------------------------------------------------------ writing
     def _actor(self) -> str:
-        return self.app.settings.user
+        return app_state(self).settings.user
 
     def _write(self, fn: Callable[[Session], Any], ok: str | None, widget=None) -> None:
         self.run_worker(
@@ -571,7 +571,7 @@ class PlaybookScreen(Localised, Screen):
     def _write_thread(self, fn: Callable[[Session], Any], ok: str | None, widget) -> None:
         with self._write_lock:
             try:
-                with session_scope(self.app.engine) as session:
+                with session_scope(app_state(self).engine) as session:
                     result = fn(session)
             except UserError as exc:
                 self.app.call_from_thread(self._failed, exc, widget)
@@ -717,4 +717,4 @@ class PlaybookScreen(Localised, Screen):
         if len(self.app.screen_stack) > 1 and isinstance(self.app.screen_stack[-2], DashboardScreen):
             self.app.pop_screen()
         else:
-            self.app.action_dashboard()
+            app_state(self).action_dashboard()

@@ -13,7 +13,7 @@ import incident.results as results
 from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.store.engine import session_scope
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain
 
@@ -53,7 +53,7 @@ class PointPlotScreen(Localised, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
         try:
-            with session_scope(self.app.engine) as session:
+            with session_scope(app_state(self).engine) as session:
                 series = results.point_series(
                     session,
                     self.code,

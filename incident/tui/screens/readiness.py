@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from incident.core.i18n import bilingual, t
 from incident.core.store.engine import session_scope
 from incident.readiness import DueItem, Rollup, due_items, rollup
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
 from incident.tui.widgets.readiness_state import state_text
@@ -113,7 +113,7 @@ class ReadinessScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="readiness")
     def load(self) -> None:
-        with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+        with session_scope(app_state(self).engine) as session:
             view = ReadinessView(rollup(session, teams=self.teams), due_items(session, weeks=8))
         self.app.call_from_thread(self.show, view)
 

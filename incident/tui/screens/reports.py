@@ -23,7 +23,7 @@ from incident.core.i18n import t
 from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.reports import export_ics214, preview_markdown
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
 
@@ -85,7 +85,7 @@ class ReportsScreen(Localised, Screen):
     # ---------------------------------------------------------------- loading
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports-load")
     def load(self, select_id: int | None = None) -> None:
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             exercise = get_incident(session, self.code).is_exercise
             infos = reports.list_reports(session, self.code)
         self.app.call_from_thread(self.show, infos, exercise, select_id)
@@ -129,7 +129,7 @@ class ReportsScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports-preview")
     def load_preview(self, report_id: int) -> None:
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             content = reports.get_report(session, self.code, report_id)
         self.app.call_from_thread(
             self.query_one("#report-markdown", Markdown).update, preview_markdown(content.markdown)
@@ -147,12 +147,12 @@ class ReportsScreen(Localised, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="reports-action")
     def run_service(self, what: str, report_id: int | None = None, **kw) -> None:
         """Run one lifecycle step in a thread; refusals become notifications, never tracebacks."""
-        user = self.app.settings.user
+        user = app_state(self).settings.user
         try:
-            with session_scope(self.app.engine) as s:
+            with session_scope(app_state(self).engine) as s:
                 if what == "draft":
                     info = reports.draft_report(
-                        s, self.code, kw["kind"], actor=user, lang=self.app.settings.lang
+                        s, self.code, kw["kind"], actor=user, lang=app_state(self).settings.lang
                     )
                     message = t("reports.drafted", id=info.id, kind=info.kind, number=info.number, version=1)
                 elif what == "review":
@@ -169,7 +169,7 @@ class ReportsScreen(Localised, Screen):
                     info = self.rows[report_id]
                     message = t("reports.exported", id=report_id, path=str(path))
                 elif what == "log_export":
-                    export_ics214(s, self.code, kw["path"], actor=user, lang=self.app.settings.lang)
+                    export_ics214(s, self.code, kw["path"], actor=user, lang=app_state(self).settings.lang)
                     info = None
                     message = t("reports.log_exported", path=kw["path"])
                 else:  # pragma: no cover - programming error

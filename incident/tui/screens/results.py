@@ -19,7 +19,7 @@ from incident.core import standards
 from incident.core.i18n import t
 from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
 
@@ -92,7 +92,7 @@ class ResultsScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="results")
     def load(self) -> None:
-        with session_scope(self.app.engine) as session:
+        with session_scope(app_state(self).engine) as session:
             inc = get_incident(session, self.code)
             rt = results.round_table(session, self.code, self.round_number, water_class=self.water_class)
             samples = results.latest_sample_by_point(session, self.code, rt.round)
@@ -186,7 +186,7 @@ class ResultsScreen(Localised, Screen):
         from incident.core.clock import fmt_local
         from incident.tui.dialogs.form import FormDialog, FormField, place_error
 
-        now = fmt_local(incident_now_for(self.app.engine, self.code))
+        now = fmt_local(incident_now_for(app_state(self).engine, self.code))
         types = tuple((k, t(f"formui.sample_type.{k}")) for k in ("normal", "field_blank", "parallel"))
         fields = [
             FormField("point", t("sample_form.point"), self.selected_point() or "", "S4", required=True),
@@ -196,7 +196,7 @@ class ResultsScreen(Localised, Screen):
             FormField(
                 "sampled_at", t("sample_form.time"), now, "YYYY-MM-DD HH:MM", required=True, kind="time"
             ),
-            FormField("sampler", t("sample_form.sampler"), self.app.settings.user, required=True),
+            FormField("sampler", t("sample_form.sampler"), app_state(self).settings.user, required=True),
             FormField("checker", t("sample_form.checker"), ""),
             FormField("sample_type", t("sample_form.type"), "normal", choices=types),
             FormField("parallel_of", t("sample_form.parallel_of"), "", t("sample_form.parallel_hint")),
@@ -238,8 +238,8 @@ class ResultsScreen(Localised, Screen):
                 parallel_of=values["parallel_of"] or None,
                 parameters=[p.strip() for p in values["parameters"].split(",") if p.strip()],
             )
-            with session_scope(self.app.engine) as s:
-                info = create_sample(s, self.code, spec, actor=self.app.settings.user)
+            with session_scope(app_state(self).engine) as s:
+                info = create_sample(s, self.code, spec, actor=app_state(self).settings.user)
         except UserError as exc:
             self.app.call_from_thread(self.action_new_sample, values, exc)
             return

@@ -24,7 +24,7 @@ from incident.core.rivers import RiverNetworkData
 from incident.core.store.engine import session_scope
 from incident.plume import IncidentForecast
 from incident.sampling import ProposedPoint, StripModel, build_strip, plume_along
-from incident.tui.base import Localised
+from incident.tui.base import AppMixin, Localised, app_state
 from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
@@ -135,7 +135,7 @@ class SamplingPlanScreen(Localised, Screen):
         from incident.core.incidents import get_incident
         from incident.sampling import has_plan, incident_river, plan_view
 
-        with session_scope(self.app.engine) as s:
+        with session_scope(app_state(self).engine) as s:
             inc = get_incident(s, self.code)
             net, reach, offset = incident_river(s, inc)
             view = plan_view(s, self.code) if has_plan(s, self.code) else None
@@ -249,13 +249,13 @@ class SamplingPlanScreen(Localised, Screen):
         from incident.sampling import propose_plan, requests_for
 
         try:
-            with session_scope(self.app.engine) as s:
+            with session_scope(app_state(self).engine) as s:
                 extra = requests_for(s, self.code)
             forecast = fetch_forecast(self.app, self.code, extra)
             if forecast is None:
                 raise UserError("sampling_plan.no_forecast")
-            with session_scope(self.app.engine) as s:
-                view, proposal = propose_plan(s, self.code, forecast, actor=self.app.settings.user)
+            with session_scope(app_state(self).engine) as s:
+                view, proposal = propose_plan(s, self.code, forecast, actor=app_state(self).settings.user)
             data = self._read(forecast)
         except UserError as exc:
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
@@ -307,13 +307,13 @@ class SamplingPlanScreen(Localised, Screen):
             reach, offset = _locate(d.net, km, None, d.source)
             extra = [(p.number, p.reach_id, p.offset_m) for p in d.points] + [("new", reach, offset)]
             forecast = fetch_forecast(self.app, self.code, extra)
-            with session_scope(self.app.engine) as s:
+            with session_scope(app_state(self).engine) as s:
                 point = insert_point(
                     s,
                     self.code,
                     km=km,
                     reason=values["reason"],
-                    actor=self.app.settings.user,
+                    actor=app_state(self).settings.user,
                     after=values["after"] or None,
                     requires=values["requires"] or None,
                     forecast=forecast,
@@ -352,8 +352,8 @@ class SamplingPlanScreen(Localised, Screen):
         from incident.sampling import remove_point
 
         try:
-            with session_scope(self.app.engine) as s:
-                remove_point(s, self.code, number, reason=reason, actor=self.app.settings.user)
+            with session_scope(app_state(self).engine) as s:
+                remove_point(s, self.code, number, reason=reason, actor=app_state(self).settings.user)
             data = self._read(self.data.forecast if self.data else None)
         except UserError as exc:
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
@@ -411,7 +411,7 @@ class CrewBoardScreen(Localised, Screen):
     def load(self) -> None:
         from incident.sampling import current_assignments, list_crews
 
-        with session_scope(self.app.engine) as s:
+        with session_scope(app_state(self).engine) as s:
             crews = list_crews(s, code=self.code)
             assigned = current_assignments(s, self.code)
         self.app.call_from_thread(self.show, crews, assigned)
@@ -487,12 +487,12 @@ class CrewBoardScreen(Localised, Screen):
                     where="headcount",
                     headcount=repr(values["headcount"]),
                 ) from exc
-            with session_scope(self.app.engine) as s:
+            with session_scope(app_state(self).engine) as s:
                 check_in(
                     s,
                     self.code,
                     crew,
-                    actor=self.app.settings.user,
+                    actor=app_state(self).settings.user,
                     leader=values["leader"],
                     headcount=headcount,
                     departure_point=values["departure"],
@@ -525,12 +525,12 @@ class CrewBoardScreen(Localised, Screen):
         from incident.sampling import set_status
 
         try:
-            with session_scope(self.app.engine) as s:
+            with session_scope(app_state(self).engine) as s:
                 set_status(
                     s,
                     crew,
                     values["status"],
-                    actor=self.app.settings.user,
+                    actor=app_state(self).settings.user,
                     code=self.code,
                     note=values["note"],
                 )
@@ -549,7 +549,7 @@ class CrewBoardScreen(Localised, Screen):
 
         try:
             kit_check = getattr(self.app, "kit_check", None) or default_kit_check()
-            with session_scope(self.app.engine) as s:
+            with session_scope(app_state(self).engine) as s:
                 # crews that are NOT READY are not routed: the dispatch gate would refuse them
                 plan = plan_assignment(s, self.code, kit_check=kit_check, crew_check=default_crew_check())
         except UserError as exc:
@@ -590,8 +590,8 @@ class CrewBoardScreen(Localised, Screen):
         from incident.sampling import dispatch
 
         try:
-            with session_scope(self.app.engine) as s:
-                dispatch(s, plan, actor=self.app.settings.user)
+            with session_scope(app_state(self).engine) as s:
+                dispatch(s, plan, actor=app_state(self).settings.user)
         except UserError as exc:
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
             return
@@ -602,25 +602,25 @@ class CrewBoardScreen(Localised, Screen):
 # ---------------------------------------------------------------- app actions (palette)
 
 
-class SamplingActions:
+class SamplingActions(AppMixin):
     """Mixed into the App: the palette's "plan: …" and "crew: …" entries."""
 
     def _need_incident(self) -> str | None:
         code = getattr(self, "incident_code", None)
         if code is None:
-            self.notify(t("app.no_incident"), severity="warning")  # type: ignore[attr-defined]
+            self.notify(t("app.no_incident"), severity="warning")
         return code
 
     def _open(self, screen_type, then: str | None = None) -> None:
         code = self._need_incident()
         if code is None:
             return
-        current = self.screen  # type: ignore[attr-defined]
+        current = self.screen
         if isinstance(current, screen_type) and current.code == code:
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.push_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
+        self.push_screen(screen_type(code, then=then))
 
     def action_plan_show(self) -> None:
         self._open(SamplingPlanScreen)

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from incident.core.clock import ExerciseClock, exercise_clock, fmt_elapsed
 from incident.core.i18n import t
+from incident.tui.base import app_state
 
 
 class ExerciseBanner(Static):
@@ -44,7 +45,7 @@ class ExerciseBanner(Static):
         from incident.core.incidents import get_incident
         from incident.core.store.engine import session_scope
 
-        with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+        with session_scope(app_state(self).engine) as session:
             inc = get_incident(session, self.code)
             is_exercise, clock = inc.is_exercise, exercise_clock(inc)
         self.app.call_from_thread(self.set_clock, is_exercise, clock)

@@ -40,20 +40,20 @@ class _RichCells:
 class PlainTable(DataTable):
     """A DataTable whose string cells are literal text (styled cells stay ``Text``)."""
 
-    def add_row(self, *cells: Any, **kwargs: Any):  # type: ignore[override]
+    def add_row(self, *cells: Any, **kwargs: Any):
         return super().add_row(*(_plain(c) for c in cells), **kwargs)
 
-    def update_cell(self, row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update_cell(self, row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:
         super().update_cell(row_key, column_key, _plain(value), **kwargs)
 
-    def update_cell_at(self, coordinate: Any, value: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update_cell_at(self, coordinate: Any, value: Any, **kwargs: Any) -> None:
         super().update_cell_at(coordinate, _plain(value), **kwargs)
 
 
 class PlainRichTable(Table):
     """A Rich Table (inside a panel) whose string cells are literal text."""
 
-    def add_row(self, *renderables: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
         super().add_row(*(_RichCells.cell(c) for c in renderables), **kwargs)
 
 
