@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
@@ -194,7 +195,11 @@ def _sample_info(session: Session, s: Sample, inc_code: str) -> SampleInfo:
 
 
 def _next_sample_code(session: Session, prefix: str) -> str:
-    n = len(session.exec(select(Sample.id).where(col(Sample.code).like(f"{prefix}-%"))).all())
+    # codes under ``prefix-`` are the range [prefix-, prefix.) of the unique index on code (a LIKE
+    # would scan every sample in SQLite, whose LIKE ignores case and so cannot use the index)
+    n = session.exec(
+        select(func.count()).where(col(Sample.code) >= f"{prefix}-", col(Sample.code) < f"{prefix}.")
+    ).one()
     while True:
         n += 1
         code = f"{prefix}-{n:02d}"
@@ -861,23 +866,105 @@ def result_views(
     result_ids: list[int] | None = None,
 ) -> list[ResultView]:
     """Every current result of the incident (corrected ones only when asked), evaluated."""
-    from incident.results import qc
-
     inc = get_incident(session, code)
+    return _views(
+        session, inc, water_class=water_class, include_superseded=include_superseded, result_ids=result_ids
+    )
+
+
+#: ids per IN (...) list: far below SQLite's and PostgreSQL's limits on bound parameters
+_CHUNK = 5000
+
+
+def _chunks(ids: list) -> list[list]:
+    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+def _correctors(session: Session, ids: list[int]) -> dict[int, int]:
+    """result id -> id of the result that corrects it, for those of ``ids`` that were corrected."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        out.update(
+            session.exec(
+                select(Result.corrects_id, Result.id).where(col(Result.corrects_id).in_(chunk))
+            ).all()  # type: ignore[arg-type]
+        )
+    return out
+
+
+def _confirmation_candidates(
+    session: Session, inc: Incident, suspects: list[tuple[Result, Sample]]
+) -> list[tuple[Result, Sample]]:
+    """The current results that can confirm (or not) these suspected ones: same parameter, at the
+    same sample or point (:func:`confirmation` decides). Read by index, not the whole incident."""
+    if not suspects:
+        return []
+    params = sorted({r.parameter for r, _ in suspects})
+    sample_ids = sorted({s.id for _, s in suspects})
+    point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
+    near = [col(Sample.id).in_(sample_ids)]
+    if point_ids:
+        near.append(col(Sample.point_id).in_(point_ids))
     pairs = list(
         session.exec(
-            select(Result, Sample)
-            .where(Result.incident_id == inc.id, Result.sample_id == Sample.id)
-            .order_by(Result.id)
+            select(Result, Sample).where(
+                Result.incident_id == inc.id,
+                Result.sample_id == Sample.id,
+                col(Result.parameter).in_(params),
+                or_(*near),
+            )
         )
     )
-    superseded = {r.corrects_id: r.id for r, _s in pairs if r.corrects_id is not None}
-    current = [(r, s) for r, s in pairs if r.id not in superseded]
-    points = {p.id: p.number for p in session.exec(select(SamplingPoint))}
-    rounds = {
-        r.id: r.number for r in session.exec(select(SamplingRound).where(SamplingRound.incident_id == inc.id))
-    }
-    flags = qc.active_flags(session, inc.id, superseded=set(superseded))  # type: ignore[arg-type]
+    corrected = _correctors(session, [r.id for r, _ in pairs])  # type: ignore[misc]
+    return [(r, s) for r, s in pairs if r.id not in corrected]
+
+
+def _views(
+    session: Session,
+    inc: Incident,
+    *,
+    water_class: str = standards.DEFAULT_CLASS,
+    include_superseded: bool = False,
+    result_ids: list[int] | None = None,
+    where: tuple = (),
+) -> list[ResultView]:
+    """Evaluated views of the incident's results, or of the ones ``result_ids`` / ``where`` select.
+
+    Unscoped (the whole incident) it reads every result once. Scoped it reads only the
+    selected rows and, by index, what they need: their corrections, their QC flags, and
+    for a suspected rapid positive the results that may confirm it. Both give the same
+    view of a result (tests/results/test_scale_paths.py).
+    """
+    from incident.results import qc
+
+    query = select(Result, Sample).where(Result.incident_id == inc.id, Result.sample_id == Sample.id, *where)
+    if result_ids is not None:
+        query = query.where(col(Result.id).in_(result_ids))
+    pairs = list(session.exec(query.order_by(Result.id)))
+    if result_ids is None and not where:
+        superseded = {r.corrects_id: r.id for r, _s in pairs if r.corrects_id is not None}
+        current = [(r, s) for r, s in pairs if r.id not in superseded]
+        flags = qc.active_flags(session, inc.id, superseded=set(superseded))  # type: ignore[arg-type]
+    else:
+        superseded = _correctors(session, [r.id for r, _ in pairs])  # type: ignore[misc]
+        suspects = [(r, s) for r, s in pairs if r.status == "suspected"]
+        current = _confirmation_candidates(session, inc, suspects)
+        flags = qc.active_flags_for(session, inc.id, [r.id for r, _ in pairs])  # type: ignore[misc]
+    point_ids = sorted({s.point_id for _, s in pairs if s.point_id is not None})
+    points: dict[int | None, str] = {}
+    for chunk in _chunks(point_ids):
+        points.update(
+            session.exec(
+                select(SamplingPoint.id, SamplingPoint.number).where(col(SamplingPoint.id).in_(chunk))
+            ).all()  # type: ignore[arg-type]
+        )
+    rounds: dict[int | None, int] = {}
+    for chunk in _chunks(sorted({s.round_id for _, s in pairs if s.round_id is not None})):
+        rounds.update(
+            session.exec(
+                select(SamplingRound.id, SamplingRound.number).where(col(SamplingRound.id).in_(chunk))
+            ).all()  # type: ignore[arg-type]
+        )
     names = standards.parameters()
     out = []
     for r, s in pairs:
@@ -918,7 +1005,7 @@ def result_views(
                 entered_by=r.entered_by,
                 corrects_id=r.corrects_id,
                 correction_reason=r.correction_reason,
-                superseded_by=superseded.get(r.id),
+                superseded_by=superseded.get(r.id),  # type: ignore[arg-type]
             )
         )
     return out
@@ -985,6 +1072,31 @@ def _cell(views: list[ResultView]) -> Cell:
     )
 
 
+def _rounds_with_results(session: Session, inc: Incident) -> list[int]:
+    """Numbers of the rounds that hold a result on a sample other than a field blank.
+
+    One probe per round (indexes on sample.round_id and result.sample_id), not a scan of
+    the results. A correction stays on its sample, so a round with any result has a
+    current one.
+    """
+    has_result = (
+        select(Sample.id)
+        .where(
+            Sample.round_id == SamplingRound.id,
+            Sample.sample_type != "field_blank",
+            select(Result.id).where(Result.sample_id == Sample.id).exists(),
+        )
+        .exists()
+    )
+    return list(
+        session.exec(
+            select(SamplingRound.number)
+            .where(SamplingRound.incident_id == inc.id, has_result)
+            .order_by(SamplingRound.number)
+        ).all()
+    )
+
+
 def round_table(
     session: Session,
     code: str,
@@ -999,15 +1111,28 @@ def round_table(
     results in the cell, "!" a QC flag.
     """
     inc = get_incident(session, code)
-    views = [
-        v for v in result_views(session, code, water_class=water_class) if v.sample_type != "field_blank"
-    ]
-    rounds = sorted({v.round for v in views if v.round is not None})
+    rounds = _rounds_with_results(session, inc)
     if round_number is None and rounds:
         round_number = rounds[-1]
     elif round_number is not None and round_number not in rounds:
         find_round(session, inc, round_number, where="--round")
-    chosen = [v for v in views if v.round == round_number]
+    # only the chosen round's rows are read (by index): the same cells as filtering every view
+    in_round = (
+        col(Sample.round_id).is_(None)
+        if round_number is None
+        else col(Sample.round_id).in_(
+            select(SamplingRound.id).where(
+                SamplingRound.incident_id == inc.id, SamplingRound.number == round_number
+            )
+        )
+    )
+    chosen = [
+        v
+        for v in _views(
+            session, inc, water_class=water_class, where=(Sample.sample_type != "field_blank", in_round)
+        )
+        if v.round == round_number
+    ]
     plan_points = [p.number for p in latest_plan_points(session, inc)]
     extra = sorted({v.point for v in chosen if v.point and v.point not in plan_points})
     params = sorted({v.parameter for v in chosen}, key=lambda k: (k != inc.substance, k))
@@ -1057,13 +1182,25 @@ def point_series(
     pt = find_point(session, inc, point, where="--point")
     param = standards.resolve_parameter(parameter or inc.substance or "", where="--param").key
     start = inc.release_start or inc.alert_at
+    # the point's rows only (indexes on sample.point_id and result.sample_id), every plan
+    # revision's point of that number: the same series as filtering every view of the incident
+    same_number = select(SamplingPoint.id).where(
+        SamplingPoint.number == pt.number,
+        col(SamplingPoint.revision_id).in_(select(PlanRevision.id).where(PlanRevision.incident_id == inc.id)),
+    )
     views = [
         v
-        for v in result_views(session, code, water_class=water_class)
-        if v.point == pt.number
-        and v.parameter == param
-        and v.sample_type != "field_blank"
-        and v.status != "not_confirmed"
+        for v in _views(
+            session,
+            inc,
+            water_class=water_class,
+            where=(
+                col(Sample.point_id).in_(same_number),
+                Result.parameter == param,
+                Sample.sample_type != "field_blank",
+            ),
+        )
+        if v.status != "not_confirmed"
     ]
     views.sort(key=lambda v: v.sampled_at)
     series = PointSeries(
@@ -1094,12 +1231,21 @@ def point_series(
 def latest_sample_by_point(session: Session, code: str, round_number: int | None = None) -> dict[str, str]:
     """point number -> code of the newest normal sample there (in the round, when given)."""
     inc = get_incident(session, code)
-    out: dict[str, str] = {}
-    for info in list_samples(session, inc.code):
-        if (
-            info.point
-            and info.sample_type == "normal"
-            and (round_number is None or info.round == round_number)
-        ):
-            out[info.point] = info.code
-    return out
+    query = (
+        select(SamplingPoint.number, Sample.code)
+        .where(
+            Sample.incident_id == inc.id,
+            Sample.sample_type == "normal",
+            Sample.point_id == SamplingPoint.id,
+        )
+        .order_by(Sample.sampled_at, Sample.id)
+    )
+    if round_number is not None:
+        query = query.where(
+            col(Sample.round_id).in_(
+                select(SamplingRound.id).where(
+                    SamplingRound.incident_id == inc.id, SamplingRound.number == round_number
+                )
+            )
+        )
+    return dict(session.exec(query).all())  # type: ignore[arg-type]
