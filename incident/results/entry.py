@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
@@ -901,17 +901,30 @@ def _confirmation_candidates(
         return []
     params = sorted({r.parameter for r, _ in suspects})
     sample_ids = sorted({s.id for _, s in suspects})
+    round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
     point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
+    # a superset of "same sample, or same point and (same round or within the hour)", by index
     near = [col(Sample.id).in_(sample_ids)]
+    if round_ids:
+        near.append(col(Sample.round_id).in_(round_ids))
     if point_ids:
-        near.append(col(Sample.point_id).in_(point_ids))
+        times = [s.sampled_at for _, s in suspects]
+        slack = timedelta(seconds=3600)
+        near.append(
+            and_(
+                col(Sample.point_id).in_(point_ids),
+                col(Sample.sampled_at) >= min(times) - slack,
+                col(Sample.sampled_at) <= max(times) + slack,
+            )
+        )
     pairs = list(
         session.exec(
             select(Result, Sample).where(
-                Result.incident_id == inc.id,
+                # driven from the sample indexes (id, round, point+time: the suspects' own, so this
+                # incident's); the result's incident is implied by its sample's
+                col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
                 Result.sample_id == Sample.id,
                 col(Result.parameter).in_(params),
-                or_(*near),
             )
         )
     )
@@ -926,9 +939,11 @@ def _views(
     water_class: str = standards.DEFAULT_CLASS,
     include_superseded: bool = False,
     result_ids: list[int] | None = None,
+    samples: tuple = (),
     where: tuple = (),
 ) -> list[ResultView]:
-    """Evaluated views of the incident's results, or of the ones ``result_ids`` / ``where`` select.
+    """Evaluated views of the incident's results, or of the ones ``result_ids`` / ``samples``
+    (conditions on the sample) / ``where`` (conditions on the result) select.
 
     Unscoped (the whole incident) it reads every result once. Scoped it reads only the
     selected rows and, by index, what they need: their corrections, their QC flags, and
@@ -937,11 +952,18 @@ def _views(
     """
     from incident.results import qc
 
-    query = select(Result, Sample).where(Result.incident_id == inc.id, Result.sample_id == Sample.id, *where)
+    query = select(Result, Sample).where(Result.sample_id == Sample.id, *where)
+    if samples:
+        # driven from the sample indexes: SQLite would otherwise walk every result of the incident
+        query = query.where(
+            col(Result.sample_id).in_(select(Sample.id).where(Sample.incident_id == inc.id, *samples))
+        )
+    else:
+        query = query.where(Result.incident_id == inc.id)
     if result_ids is not None:
         query = query.where(col(Result.id).in_(result_ids))
     pairs = list(session.exec(query.order_by(Result.id)))
-    if result_ids is None and not where:
+    if result_ids is None and not where and not samples:
         superseded = {r.corrects_id: r.id for r, _s in pairs if r.corrects_id is not None}
         current = [(r, s) for r, s in pairs if r.id not in superseded]
         flags = qc.active_flags(session, inc.id, superseded=set(superseded))  # type: ignore[arg-type]
@@ -1129,7 +1151,7 @@ def round_table(
     chosen = [
         v
         for v in _views(
-            session, inc, water_class=water_class, where=(Sample.sample_type != "field_blank", in_round)
+            session, inc, water_class=water_class, samples=(Sample.sample_type != "field_blank", in_round)
         )
         if v.round == round_number
     ]
@@ -1194,11 +1216,8 @@ def point_series(
             session,
             inc,
             water_class=water_class,
-            where=(
-                col(Sample.point_id).in_(same_number),
-                Result.parameter == param,
-                Sample.sample_type != "field_blank",
-            ),
+            samples=(col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"),
+            where=(Result.parameter == param,),
         )
         if v.status != "not_confirmed"
     ]

@@ -73,13 +73,14 @@ def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Res
     ]
     if sample.round_id is not None:
         near.append(Sample.round_id == sample.round_id)
+    # driven from the sample indexes (id, parallel_of, point+time, round: a multi-index OR), then
+    # result (sample_id, parameter); the neighbours' incident is implied by the sample's
     pairs = list(
         session.exec(
             select(Result, Sample).where(
-                Result.incident_id == row.incident_id,
+                col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
                 Result.parameter == row.parameter,
                 Result.sample_id == Sample.id,
-                or_(*near),
             )
         )
     )
