@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "incident.cli.drill",
     "incident.cli.stats",
     "incident.cli.preplan",
+    "incident.cli.bench",
 ]
 
 

@@ -418,7 +418,7 @@ class DrillActions:
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.push_screen(DrillScreen(code, then=then))  # type: ignore[attr-defined]
+        self.show_screen(DrillScreen(code, then=then))  # type: ignore[attr-defined]
 
     def action_drill_show(self) -> None:
         self._open_drill()

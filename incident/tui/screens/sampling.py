@@ -616,7 +616,7 @@ class SamplingActions:
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.push_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
+        self.show_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
 
     def action_plan_show(self) -> None:
         self._open(SamplingPlanScreen)
