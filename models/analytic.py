@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import erfc, erfcx
 
-__all__ = ["slug", "ogata_banks", "finite_pulse", "slug_peak_time"]
+__all__ = ["slug", "ogata_banks", "flux_inlet", "finite_pulse", "slug_peak_time"]
 
 
 def slug(
@@ -79,6 +79,53 @@ def ogata_banks(
     return np.where(positive, conc, 0.0)
 
 
+def flux_inlet(
+    x: ArrayLike,
+    t: ArrayLike,
+    c0: ArrayLike,
+    velocity: ArrayLike,
+    dispersion: ArrayLike,
+    decay: float = 0.0,
+) -> np.ndarray:
+    """Continuous inflow at concentration c0 from t = 0 through a flux (third-type, Danckwerts) boundary
+    at x = 0 of a semi-infinite channel: U·c0 = U·C − D·∂C/∂x there, so the mass flux in is exactly
+    Q·c0 and nothing disperses back out (van Genuchten & Alves 1982, USDA TB 1661; Γ = √(U² + 4kD)):
+
+    k = 0:  C/c0 = ½·erfc(z₋) + √(U²t/(πD))·e^{−(x−Ut)²/4Dt} − ½(1 + Ux/D + U²t/D)·e^{Ux/D}·erfc(z₊)
+    k > 0:  C/c0 = U/(U+Γ)·e^{x(U−Γ)/2D}·erfc((x−Γt)/2√(Dt)) + U/(U−Γ)·e^{x(U+Γ)/2D}·erfc((x+Γt)/2√(Dt))
+                   + U²/(2kD)·e^{Ux/D − kt}·erfc((x+Ut)/2√(Dt))
+
+    with z∓ = (x ∓ Ut)/(2√(Dt)); large exponentials are paired with erfcx so nothing overflows.
+    """
+    x_arr, t_arr = np.asarray(x, dtype=float), np.asarray(t, dtype=float)
+    u = float(velocity)
+    d = float(dispersion)
+    k = float(decay)
+    positive = t_arr > 0
+    t_safe = np.where(positive, t_arr, 1.0)
+    root = 2.0 * np.sqrt(d * t_safe)
+    z_plus = (x_arr + u * t_safe) / root
+    # e^{Ux/D}·erfc(z₊) = e^{Ux/D − z₊²}·erfcx(z₊) = e^{−(x−Ut)²/4Dt}·erfcx(z₊)
+    gauss = np.exp(-((x_arr - u * t_safe) ** 2) / (4.0 * d * t_safe))
+    if (
+        4.0 * k * d < 1e-6 * u**2
+    ):  # the k > 0 form cancels catastrophically here; e^{−kt} is exact to O(kD/U²)
+        conc = np.exp(-k * t_safe) * (
+            0.5 * erfc((x_arr - u * t_safe) / root)
+            + np.sqrt(u**2 * t_safe / (np.pi * d)) * gauss
+            - 0.5 * (1.0 + u * x_arr / d + u**2 * t_safe / d) * gauss * erfcx(z_plus)
+        )
+    else:
+        gamma = np.sqrt(u**2 + 4.0 * k * d)
+        z1 = (x_arr - gamma * t_safe) / root
+        z2 = (x_arr + gamma * t_safe) / root
+        term1 = u / (u + gamma) * np.exp(x_arr * (u - gamma) / (2.0 * d)) * erfc(z1)
+        term2 = u / (u - gamma) * np.exp(x_arr * (u + gamma) / (2.0 * d) - z2**2) * erfcx(z2)
+        term3 = u**2 / (2.0 * k * d) * np.exp(-k * t_safe) * gauss * erfcx(z_plus)
+        conc = term1 + term2 + term3
+    return np.where(positive, np.asarray(c0, dtype=float) * conc, 0.0)
+
+
 def finite_pulse(
     x: ArrayLike,
     t: ArrayLike,
@@ -87,9 +134,14 @@ def finite_pulse(
     velocity: ArrayLike,
     dispersion: ArrayLike,
     decay: ArrayLike = 0.0,
+    boundary: str = "concentration",
 ) -> np.ndarray:
-    """Inlet concentration c0 for `duration` seconds, then 0: C(t) = C_cont(t) − C_cont(t − τ) (superposition)."""
+    """Inlet concentration c0 for `duration` seconds, then 0: C(t) = C_cont(t) − C_cont(t − τ) (superposition).
+
+    `boundary` = "concentration" (first type, `ogata_banks`) or "flux" (third type, `flux_inlet`, what
+    the solver's headwaters do)."""
     t_arr = np.asarray(t, dtype=float)
-    return ogata_banks(x, t_arr, c0, velocity, dispersion, decay) - ogata_banks(
+    cont = {"concentration": ogata_banks, "flux": flux_inlet}[boundary]
+    return cont(x, t_arr, c0, velocity, dispersion, decay) - cont(
         x, t_arr - np.asarray(duration, dtype=float), c0, velocity, dispersion, decay
     )

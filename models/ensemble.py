@@ -3,13 +3,18 @@
 Uncertain inputs and their assumed distributions (`EnsembleInputs`; every member draws each input
 independently from a seeded `numpy.random.Generator`, so a seed repeats a run exactly):
 
-* velocity factor — log-normal, median 1, σ_ln = 0.15 (P10–P90 ≈ 0.82–1.21). Multiplies every reach
-  velocity at fixed discharge. Velocities from Manning or Q/A on an uncalibrated river are rarely better
-  than ±20–30 %; calibrated models (e.g. the Rhine Alarm Model) reach a few per cent.
-* dispersion — log-uniform between the smallest and the largest of the four empirical formulas
-  (Fischer; Seo & Cheong; Deng et al.; Kashefipour & Falconer) for each reach, with ONE quantile u per
-  member used on every reach (D = D_min^(1−u)·D_max^u): a formula's bias is systematic along a river,
-  not independent reach by reach. The formulas disagree by a factor of 2–10 on real rivers.
+* velocity factor — log-normal, median 1, σ_ln = `velocity_sigma_ln`. Multiplies every reach velocity
+  at fixed discharge. The default, 0.18, is Jobson's (1996, USGS WRIR 96-4013) published error read off
+  his envelope: the maximum probable velocity Vmp lies above nearly all (~99 %) of ~980 measured
+  subreach velocities, so σ_ln = ln(Vmp/Vp)/2.326, which is 0.18 at his worked example (Vp 1.01 m/s;
+  `models.jobson.velocity_sigma_ln`, larger in slow rivers). The application passes the figure at the
+  river's own route velocity. A velocity measured at a gauge is better (a few per cent); pass its error.
+* dispersion — log-normal per reach, with `low`/`high` read as its P5 and P95 (`DISPERSION_PRIORS`):
+  for the default estimator these are its band, built from its cross-validated errors on field tracer
+  data (models.dispersion: ÷4…×4, 92 % coverage), so the prior's spread is the measured one. ONE
+  quantile u per member is used on every reach: an estimator's error is systematic along a river, not
+  independent reach by reach. The older "log_uniform" reading (D = low^(1−u)·high^u, e.g. between the
+  smallest and largest of four formulas) stays selectable.
 * spill mass — log-uniform between `mass_low_factor` and `mass_high_factor` times the reported mass
   (default ½× to 2×: first reports of spilled mass are often off by a factor of two).
 * release start — normal around the reported start, σ = `start_sd_s` (default 20 min).
@@ -28,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import ndtri
 
 from models.fastplume import STORAGE_WARNING, CurveMetrics, Routes, concentration, point_metrics, route
 from models.network import ReachSpec
@@ -41,9 +47,14 @@ __all__ = [
     "run_ensemble",
     "quantiles",
     "PERCENTILES",
+    "DISPERSION_PRIORS",
+    "JOBSON_VELOCITY_SIGMA_LN",
 ]
 
 PERCENTILES = (10.0, 50.0, 90.0)
+DISPERSION_PRIORS = ("log_normal", "log_uniform")
+BAND_Z = 1.6448536269514722  # z of the normal P95: low/high are the P5/P95 of the log-normal prior
+JOBSON_VELOCITY_SIGMA_LN = 0.18  # models.jobson.velocity_sigma_ln at Jobson's worked example (1.01 m/s)
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class EnsembleInputs:
     duration_low_factor: float = 0.5
     duration_high_factor: float = 2.0
     instantaneous_max_s: float = 1800.0  # duration range when the reported duration is 0
-    velocity_sigma_ln: float = 0.15
+    velocity_sigma_ln: float = JOBSON_VELOCITY_SIGMA_LN
 
     def check(self) -> None:
         problems = []
@@ -109,8 +120,13 @@ def sample_inputs(inputs: EnsembleInputs, n: int, rng: np.random.Generator) -> d
     }
 
 
-def dispersion_for_quantile(low_m2s: ArrayLike, high_m2s: ArrayLike, quantile: ArrayLike) -> np.ndarray:
-    """Per-member, per-reach D = low^(1−u)·high^u (log-uniform), shape (members, reaches)."""
+def dispersion_for_quantile(
+    low_m2s: ArrayLike, high_m2s: ArrayLike, quantile: ArrayLike, prior: str = "log_normal"
+) -> np.ndarray:
+    """Per-member, per-reach D, shape (members, reaches), from one quantile u per member:
+    "log_normal": ln D = mid + Φ⁻¹(u)·half/z₀.₉₅ (low/high its P5/P95); "log_uniform": low^(1−u)·high^u."""
+    if prior not in DISPERSION_PRIORS:
+        raise ValueError(f"unknown dispersion prior {prior!r}; use one of {', '.join(DISPERSION_PRIORS)}")
     low = np.asarray(low_m2s, dtype=float)
     high = np.asarray(high_m2s, dtype=float)
     if low.shape != high.shape or low.ndim != 1:
@@ -118,7 +134,12 @@ def dispersion_for_quantile(low_m2s: ArrayLike, high_m2s: ArrayLike, quantile: A
     if np.any(low <= 0) or np.any(high < low):
         raise ValueError("dispersion bounds must satisfy 0 < low ≤ high for every reach")
     u = np.atleast_1d(np.asarray(quantile, dtype=float))[:, None]
-    return np.exp((1.0 - u) * np.log(low)[None, :] + u * np.log(high)[None, :])
+    if prior == "log_uniform":
+        return np.exp((1.0 - u) * np.log(low)[None, :] + u * np.log(high)[None, :])
+    z = ndtri(np.clip(u, 1e-12, 1.0 - 1e-12))
+    mid = 0.5 * (np.log(low) + np.log(high))[None, :]
+    half = 0.5 * (np.log(high) - np.log(low))[None, :]
+    return np.exp(mid + z * half / BAND_Z)
 
 
 def quantiles(values: np.ndarray, percentiles: Sequence[float] = PERCENTILES) -> np.ndarray:
@@ -200,6 +221,7 @@ def run_ensemble(
     decay_per_s: float = 0.0,
     dispersion_low_m2s: ArrayLike | None = None,
     dispersion_high_m2s: ArrayLike | None = None,
+    dispersion_prior: str = "log_normal",
     n_members: int = 1000,
     seed: int | None = 0,
     curve_times_s: ArrayLike | None = None,
@@ -210,9 +232,9 @@ def run_ensemble(
 ) -> EnsembleResult:
     """Run `n_members` fast-model members and summarise them per point.
 
-    `dispersion_low_m2s`/`dispersion_high_m2s` are the per-reach spread of the four formulas
-    (`models.hydraulics.dispersion_spread(...).min_m2s/.max_m2s`); without them each reach's D is taken
-    ÷3 to ×3. With `curve_times_s`, P10/P50/P90 concentration curves are computed from the first
+    `dispersion_low_m2s`/`dispersion_high_m2s` are per reach the P5/P95 of D (the estimator's band) for
+    the "log_normal" `dispersion_prior`, or the range of a "log_uniform" one; without them each reach's D
+    is taken ÷3 to ×3. With `curve_times_s`, P10/P50/P90 concentration curves are computed from the first
     `curve_members` members (for plots). `seed=None` draws fresh entropy (not repeatable). Members
     are evaluated in blocks of `chunk` on up to `threads` threads (results do not depend on either).
     """
@@ -226,6 +248,10 @@ def run_ensemble(
     high = base * 3.0 if dispersion_high_m2s is None else np.asarray(dispersion_high_m2s, dtype=float)
     if np.any(low <= 0):
         raise ValueError("every reach needs a dispersion coefficient > 0 for the ensemble")
+    if dispersion_prior not in DISPERSION_PRIORS:
+        raise ValueError(
+            f"unknown dispersion prior {dispersion_prior!r}; use one of {', '.join(DISPERSION_PRIORS)}"
+        )
 
     def block(begin: int) -> CurveMetrics:
         sl = slice(begin, begin + chunk)
@@ -235,7 +261,9 @@ def run_ensemble(
             start_s=samples["start_s"][sl],
             duration_s=samples["duration_s"][sl],
             velocity_factor=samples["velocity_factor"][sl],
-            dispersion_m2s=dispersion_for_quantile(low, high, samples["dispersion_quantile"][sl]),
+            dispersion_m2s=dispersion_for_quantile(
+                low, high, samples["dispersion_quantile"][sl], dispersion_prior
+            ),
             decay_per_s=decay_per_s,
             detection_mg_l=detection_mg_l,
             standard_mg_l=standard_mg_l,
@@ -283,7 +311,9 @@ def run_ensemble(
             start_s=samples["start_s"][:k],
             duration_s=samples["duration_s"][:k],
             velocity_factor=samples["velocity_factor"][:k],
-            dispersion_m2s=dispersion_for_quantile(low, high, samples["dispersion_quantile"][:k]),
+            dispersion_m2s=dispersion_for_quantile(
+                low, high, samples["dispersion_quantile"][:k], dispersion_prior
+            ),
             decay_per_s=decay_per_s,
         )
         curve_bands = np.percentile(conc, PERCENTILES, axis=0) + background_mg_l

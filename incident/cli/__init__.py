@@ -3,7 +3,9 @@
 Each subcommand group lives in its own module with ``register(subparsers)``;
 add new modules to ``COMMAND_MODULES``. Human tables by default, ``--json``
 for machines; errors go to stderr with a non-zero exit code (2 = input
-refused, 1 = a check failed, e.g. readiness or verify).
+refused, 1 = a check failed, e.g. readiness or verify, 130 = Ctrl-C).
+Commands run through :mod:`incident.cli.dispatch`: output after commit, and
+the exit code tells the truth about the write (docs/faults.md).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import sys
 from collections.abc import Sequence
 
 from incident import __version__
-from incident.core.errors import UserError
 
 COMMAND_MODULES = [
     "incident.cli.core",
     "incident.cli.river",
     "incident.cli.forecast",
+    "incident.cli.dispersion",
     "incident.cli.readiness",
     "incident.cli.report",
     "incident.cli.results",
@@ -30,6 +32,7 @@ COMMAND_MODULES = [
     "incident.cli.drill",
     "incident.cli.stats",
     "incident.cli.preplan",
+    "incident.cli.stations",
     "incident.cli.bench",
 ]
 
@@ -51,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=["en", "zh"], help="interface language (default: $INCIDENT_LANG or en)"
     )
     parser.add_argument("--user", help="your name for the log (default: $INCIDENT_USER or $USER)")
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a write waits for another program holding the store "
+        "(default: $INCIDENT_LOCK_TIMEOUT or 30)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -64,20 +74,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
-    try:
-        if handler is None:
-            from incident.cli.core import cmd_tui
+    from incident.cli import dispatch
 
-            return cmd_tui(args) or 0
-        return handler(args) or 0
-    except UserError as exc:
-        print(f"incident: {exc.render()}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("incident: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    if handler is None:
+        from incident.cli.core import cmd_tui
+
+        return dispatch.run_streaming(cmd_tui, args)
+    if getattr(args, "stream_output", False):
+        return dispatch.run_streaming(handler, args)
+    return dispatch.run(handler, args)
 
 
 def run() -> None:  # pragma: no cover - console-script shim

@@ -19,6 +19,8 @@ def settings_from(args) -> Settings:
         kwargs["lang"] = args.lang
     if getattr(args, "user", None):
         kwargs["user"] = args.user
+    if getattr(args, "lock_timeout", None) is not None:
+        kwargs["lock_timeout_s"] = args.lock_timeout
     settings = Settings(**kwargs)
     from incident.core.i18n import set_language
 
@@ -27,14 +29,15 @@ def settings_from(args) -> Settings:
 
 
 @cache
-def _engine(url: str) -> Engine:
+def _engine(url: str, lock_timeout_s: float | None = None) -> Engine:
     from incident.core.store.engine import open_store
 
-    return open_store(url)
+    return open_store(url, lock_timeout_s=lock_timeout_s)
 
 
 def engine_from(args) -> Engine:
-    return _engine(settings_from(args).db_url)
+    settings = settings_from(args)
+    return _engine(settings.db_url, settings.lock_timeout_s)
 
 
 def add_json(parser) -> None:

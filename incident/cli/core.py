@@ -12,7 +12,7 @@ def register(sub) -> None:
     p = sub.add_parser("tui", help="open the terminal UI (the default when no command is given)")
     p.add_argument("incident", nargs="?", help="incident code to open (default: the newest real incident)")
     p.add_argument("--no-demo", action="store_true", help="do not load the demo into an empty database")
-    p.set_defaults(handler=cmd_tui)
+    p.set_defaults(handler=cmd_tui, stream_output=True)
 
     p = sub.add_parser("list", help="list incidents (real ones; --exercises for drills)")
     p.add_argument("--exercises", action="store_true", help="list exercise incidents instead of real ones")

@@ -22,6 +22,16 @@ def register(sub) -> None:
     add_json(q)
     q.set_defaults(handler=cmd_start)
 
+    q = dsub.add_parser("roster", help="the exercise's own crews: copy real players, or load fictional ones")
+    q.add_argument("incident", help="the exercise code, e.g. EX-2026-0001")
+    q.add_argument(
+        "--copy", metavar="CREWS", help='real crews to copy, comma-separated ("Crew A,Crew B"); "all"'
+    )
+    q.add_argument(
+        "--file", metavar="ROSTER", help="a roster TOML of fictional players (docs/formats/roster.md)"
+    )
+    q.set_defaults(handler=cmd_roster)
+
     q = dsub.add_parser("tick", help="bring a drill up to its clock: deliver injects and due lab results")
     q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
     add_json(q)
@@ -356,4 +366,31 @@ def cmd_compare(args) -> int:
         )
     print("Minutes after the alert on the exercise clock; ratings: the evaluator's, else the suggestion.")
     emit(args, out)
+    return 0
+
+
+def cmd_roster(args) -> int:
+    from incident.core.errors import UserError
+    from incident.core.store.engine import session_scope
+    from incident.sampling import copy_crews_to_exercise, load_roster
+
+    if not args.copy and not args.file:
+        raise UserError(
+            "nothing to add", where="drill roster", fix='give --copy "Crew A,Crew B" or --file players.toml'
+        )
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        if args.copy:
+            names = (
+                None
+                if args.copy.strip().lower() == "all"
+                else [n.strip() for n in args.copy.split(",") if n.strip()]
+            )
+            for name in copy_crews_to_exercise(s, args.incident, names, actor=settings.user):
+                print(f"EXERCISE {args.incident}: crew {name} (copied)")
+        if args.file:
+            counts = load_roster(s, args.file, actor=settings.user, exercise=args.incident)
+            print(
+                f"EXERCISE {args.incident}: {counts['crews']} fictional crew(s), {counts['responders']} player(s)"
+            )
     return 0

@@ -21,7 +21,11 @@ def register(sub) -> None:
     p.add_argument(
         "target", help="a scenario file (docs/formats/scenario.md) or an incident code such as INC-2026-0001"
     )
-    p.add_argument("--horizon", type=float, help="hours to forecast (default: the scenario's, or 72)")
+    p.add_argument(
+        "--horizon",
+        type=float,
+        help="hours to forecast (default: the scenario's, or until the plume has passed every point, up to 30 days)",
+    )
     p.add_argument("--csv", metavar="FILE", help="write breakthrough curves (time_h + one column per point)")
     p.add_argument(
         "--profile-at",
@@ -33,7 +37,9 @@ def register(sub) -> None:
         "--profile-csv", metavar="FILE", help="where --profile-at writes (reach, km, mg/L per cell)"
     )
     p.add_argument(
-        "--log", action="store_true", help="for an incident: record the forecast in its activity log"
+        "--log",
+        action="store_true",
+        help="kept for old scripts: a forecast for an incident is always stored and its hash logged",
     )
     p.add_argument(
         "--ensemble",
@@ -67,6 +73,7 @@ def cmd_forecast(args) -> int:
 
     progress = _progress_printer()
     ensemble = None
+    code = None  # an incident's forecast is stored; a scenario file's is not
     if args.ensemble is not None:
         usvc.check_members(args.ensemble)
     if args.target.endswith(".toml") or Path(args.target).is_file():
@@ -79,7 +86,6 @@ def cmd_forecast(args) -> int:
     else:
         from incident.core.store.engine import session_scope
 
-        settings = settings_from(args)
         with session_scope(engine_from(args)) as s:
             # the latest accepted calibration (incident calibrate) replaces the reported spill
             req, _ = usvc.request_with_calibration(
@@ -88,17 +94,30 @@ def cmd_forecast(args) -> int:
             fc = usvc.forecast_incident(
                 s, args.target, horizon_h=args.horizon or fsvc.DEFAULT_HORIZON_H, progress=progress
             )
-            if args.log:
-                fsvc.log_forecast(s, args.target, fc, actor=settings.user)
-        title = args.target
+        title = code = args.target
         network = req.network
     if args.ensemble is not None:
         ensemble, setup = usvc.run_request_ensemble(req, n_members=args.ensemble, seed=args.seed)
         usvc.apply_bands(fc, ensemble, setup)
+    stored = None
+    if code is not None:
+        from incident.core.store.engine import session_scope
+
+        # every forecast made for an incident is stored once (with its bands) and its hash logged
+        with session_scope(engine_from(args)) as s:
+            stored = usvc.store_forecast(
+                s,
+                code,
+                fc,
+                actor=settings_from(args).user,
+                bands=usvc.band_rows(fc, ensemble) if ensemble is not None else (),
+            )
     if sys.stderr.isatty():
         print("\r" + " " * 20 + "\r", end="", file=sys.stderr)
     if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as fh:
+        from incident.core.files import atomic_writer
+
+        with atomic_writer(args.csv, newline="", what="forecast CSV") as fh:
             writer = csv.writer(fh)
             writer.writerow(["time_h"] + [p.label for p in fc.points])
             for k, t in enumerate(fc.times_h):
@@ -113,7 +132,9 @@ def cmd_forecast(args) -> int:
                 fix="add --profile-csv out.csv",
             )
         profile = fsvc.profile_rows(fc, network, args.profile_at)
-        with open(args.profile_csv, "w", newline="", encoding="utf-8") as fh:
+        from incident.core.files import atomic_writer
+
+        with atomic_writer(args.profile_csv, newline="", what="profile CSV") as fh:
             writer = csv.DictWriter(fh, fieldnames=["time_h", "reach", "km", "conc_mg_l"])
             writer.writeheader()
             writer.writerows(profile)
@@ -136,6 +157,18 @@ def cmd_forecast(args) -> int:
             }
             | (
                 {
+                    "stored": {
+                        "id": stored.id,
+                        "content_sha256": stored.content_sha256,
+                        "made_at": stored.made_at,
+                        "made_by": stored.made_by,
+                    }
+                }
+                if stored is not None
+                else {}
+            )
+            | (
+                {
                     "ensemble": {
                         "members": ensemble.n_members,
                         "seed": ensemble.seed,
@@ -149,6 +182,8 @@ def cmd_forecast(args) -> int:
         )
         return 0
     print(f"{title}: {fc.method}")
+    if stored is not None:
+        print(f"stored as {stored.citation}")
     std = f"standard {fc.standard_mg_l:g} mg/L, " if fc.standard_mg_l else ""
     print(f"{std}detection threshold {fc.detection_mg_l:g} mg/L; times are hours after the release start\n")
     table(
@@ -209,10 +244,15 @@ def cmd_forecast(args) -> int:
         f"{mb['decayed_kg']:.4g} kg, in channel {mb['in_channel_kg']:.4g} kg, in storage {mb['in_storage_kg']:.4g} kg; "
         f"relative error {mb['relative_error']:.1e}"
     )
+    for b in mb.get("boundaries", []):
+        print(f"  {b['kind']} {b['reach']}: in {b['in_kg']:.4g} kg, out {b['out_kg']:.4g} kg")
     print(
         f"grid: dx {fc.grid['dx_m']:.4g} m, dt {fc.grid['dt_s']:.4g} s, {fc.grid['cells']} cells, max cell Péclet "
         f"{fc.grid['max_peclet']:.2f}, max Courant {fc.grid['max_courant']:.2f}"
     )
+    if "error_estimate" in fc.grid:
+        print(f"estimated numerical error: {fc.grid['error_estimate']['summary']}")
+    print(f"horizon: {fc.horizon_h:.1f} h")
     for w in fc.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.csv:

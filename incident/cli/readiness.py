@@ -171,6 +171,8 @@ def cmd_readiness(args) -> int:
         return 0 if r.can_field else 1
     verdict = "can_field" if r.can_field else "cannot_field"
     print(t(f"readiness.{verdict}", n=r.teams_required, ready=r.teams_ready).upper() + f"   ({r.on})")
+    if r.teams_deployed or r.kits_out:
+        print(t("readiness.deployed", teams=r.teams_deployed, kits=r.kits_out))
     print()
     print(t("readiness.teams"))
     table(

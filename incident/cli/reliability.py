@@ -59,7 +59,7 @@ def register(sub) -> None:
     )
     p.add_argument("--public-url", help="URL the browser uses when behind a reverse proxy")
     p.add_argument("incident_code", nargs="?", metavar="INCIDENT", help="incident to open in each session")
-    p.set_defaults(handler=cmd_serve)
+    p.set_defaults(handler=cmd_serve, stream_output=True)
 
 
 # ---------------------------------------------------------------- verify

@@ -224,9 +224,14 @@ def cmd_release(args) -> int:
     from incident.core.store.engine import session_scope
 
     if not args.yes and sys.stdin.isatty():
-        answer = input(
-            f"Release report #{args.report_id} of {args.incident}? It can never be changed afterwards. [y/N] "
+        # the question goes to stderr: stdout is held until the release has committed
+        print(
+            f"Release report #{args.report_id} of {args.incident}? It can never be changed afterwards. [y/N] ",
+            end="",
+            file=sys.stderr,
+            flush=True,
         )
+        answer = sys.stdin.readline()
         if answer.strip().lower() not in ("y", "yes"):
             print("not released", file=sys.stderr)
             return 1
@@ -305,5 +310,5 @@ def cmd_log_export(args) -> int:
             position=args.position,
             home_agency=args.agency,
         )
-    print(f"written: {args.log_output} ({len(form.rows)} entries, chain head {form.head})")
+    print(f"written: {form.written_to or args.log_output} ({len(form.rows)} entries, chain head {form.head})")
     return 0 if form.verified else 1

@@ -19,6 +19,10 @@ from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, emit, table
 from incident.core.errors import UserError
 
+#: a result identical to one entered this many minutes earlier is taken for a retry (not stored
+#: without --again): the first reply was lost, the command was typed again
+DUPLICATE_WINDOW_MIN = 30
+
 # ---------------------------------------------------------------- parser
 
 
@@ -73,6 +77,12 @@ def register(sub) -> None:
     a = rsub.add_parser("add", help="log a result for a sample (every field checked, nothing guessed)")
     a.add_argument("sample", help="sample label ID")
     _result_fields(a, required=True)
+    a.add_argument(
+        "--again",
+        action="store_true",
+        help=f"store it even if the same result was entered in the last {DUPLICATE_WINDOW_MIN} minutes "
+        "(a repeat measurement)",
+    )
     add_json(a)
     a.set_defaults(handler=cmd_result_add)
     c = rsub.add_parser("correct", help="replace a result by a new one (the old one is kept)")
@@ -81,6 +91,13 @@ def register(sub) -> None:
     _result_fields(c, required=False)
     add_json(c)
     c.set_defaults(handler=cmd_result_correct)
+    k = rsub.add_parser(
+        "confirm", help="confirm a result flagged as implausible (it counts again); the reason is logged"
+    )
+    k.add_argument("result_id", type=int, help="result number, as printed by `result add` (#1)")
+    k.add_argument("--reason", required=True, help="why the value stands (re-run, field note ...)")
+    add_json(k)
+    k.set_defaults(handler=cmd_result_confirm)
 
     p = sub.add_parser("results", help="results of an incident: round table, one point over time, or all")
     p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
@@ -201,6 +218,19 @@ def _view_row(v) -> dict:
         "principle": v.principle,
         "instrument": v.instrument_desc,
         "qc": ", ".join(v.qc_flags),
+        "flagged": v.flagged,
+        "plausibility": [
+            {
+                "kind": h.kind,
+                "reason": h.reason,
+                "confirmed_by": h.cleared_by,
+                "confirmed_reason": h.cleared_reason,
+            }
+            for h in v.holds
+        ],
+        "held": v.held,
+        "current": v.current,
+        "corrected": v.corrected,
         "corrects": v.corrects_id,
         "reason": v.correction_reason,
         "superseded_by": v.superseded_by,
@@ -226,6 +256,11 @@ def _print_view(args, v) -> None:
         )
     if v.qc_flags:
         line += f"\n  QC: {', '.join(v.qc_flags)}"
+    for h in v.open_holds:
+        line += (
+            f"\n  FLAGGED ({h.kind}): {h.reason} — kept out of exceedance counts and released reports "
+            f"until confirmed (`incident result confirm {v.id} --reason ...`) or corrected"
+        )
     print(line)
 
 
@@ -331,8 +366,42 @@ def cmd_result_add(args) -> int:
         sample = get_sample(s, args.sample, where="SAMPLE")
         code = s.get(Incident, sample.incident_id).code
         view = add_result(s, code, _input_from_args(args), actor=settings.user)
+        if not getattr(args, "again", False):
+            _refuse_duplicate(s, view.id)  # in the same transaction: refused means not stored
     _print_view(args, view)
     return 0
+
+
+def _refuse_duplicate(session, result_id: int) -> None:
+    """Refuse a result identical to one of the same sample entered a few minutes before."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from incident.core.clock import as_utc, fmt_local
+    from incident.core.store.tables import Result
+
+    new = session.get(Result, result_id)
+    same = [
+        Result.sample_id == new.sample_id,
+        Result.parameter == new.parameter,
+        Result.id != new.id,
+        Result.corrects_id.is_(None),  # type: ignore[union-attr]
+    ]
+    for r in session.exec(select(Result).where(*same).order_by(Result.id.desc())):  # type: ignore[union-attr]
+        fields = ("value", "value_high", "detected", "unit", "detection_limit", "method", "kind")
+        if any(getattr(r, f) != getattr(new, f) for f in fields):
+            continue
+        age = as_utc(new.entered_at) - as_utc(r.entered_at)
+        if timedelta(0) <= age <= timedelta(minutes=DUPLICATE_WINDOW_MIN):
+            minutes = int(age.total_seconds() // 60)
+            raise UserError(
+                f"the same result is already stored: #{r.id}, entered {minutes} min ago "
+                f"({fmt_local(r.entered_at)}) by {r.entered_by}; not stored twice",
+                where=f"result add {r.parameter}",
+                fix="if the first reply was lost, nothing needs doing (`incident results CODE --all`); "
+                f"for a repeat measurement add --again; to change #{r.id} use `incident result correct {r.id}`",
+            )
 
 
 def cmd_result_correct(args) -> int:
@@ -355,6 +424,22 @@ def cmd_result_correct(args) -> int:
     return 0
 
 
+def cmd_result_confirm(args) -> int:
+    from incident.core.store.engine import session_scope
+    from incident.core.store.tables import Incident, Result
+    from incident.results import confirm_result
+
+    settings = settings_from(args)
+    with session_scope(engine_from(args)) as s:
+        row = s.get(Result, args.result_id)
+        if row is None:
+            raise UserError("errors.records.no_result", field="result", id=args.result_id, code="the store")
+        code = s.get(Incident, row.incident_id).code
+        view = confirm_result(s, code, row.id, reason=args.reason, actor=settings.user)
+    _print_view(args, view)
+    return 0
+
+
 def cmd_results(args) -> int:
     import incident.results as results
     from incident.core import standards
@@ -365,7 +450,7 @@ def cmd_results(args) -> int:
         if args.all:
             rows = [
                 _view_row(v)
-                for v in results.result_views(s, args.incident, water_class=wc, include_superseded=True)
+                for v in results.result_records(s, args.incident, water_class=wc, include_superseded=True)
             ]
             emit(
                 args,
@@ -418,6 +503,7 @@ def cmd_results(args) -> int:
                         "qc_flag": c.flagged,
                         "multiple": c.multiple,
                         "result_ids": c.result_ids,
+                        "results": [_view_row(v) for v in c.records],
                     }
                     for (pt, p), c in rt.cells.items()
                 ],
@@ -433,7 +519,7 @@ def cmd_results(args) -> int:
     rows = rt.rows()
     table(rows, ["point", *rt.parameters])
     print(
-        "(n.n×) exceedance multiple · ? suspected rapid result · ✗ not confirmed · +n more results · ! QC flag"
+        "(n.n×) exceedance multiple · ? suspected rapid result · ✗ not confirmed · +n more results · ! QC or plausibility flag"
     )
     return 0
 
@@ -527,23 +613,32 @@ def cmd_terminate_check(args) -> int:
             actor=settings.user,
             lang=settings.lang,
         )
+    markdown = check.markdown
+    if check.is_exercise and not markdown.startswith("EXERCISE"):
+        markdown = f"EXERCISE — {check.code} — not a real incident\n\n" + markdown
+    out = None
     if args.out:
-        Path(args.out).write_text(check.markdown, encoding="utf-8")
+        from incident.core.files import atomic_write
+        from incident.core.incidents import exercise_path
+
+        out = exercise_path(args.out, check.is_exercise)
+        atomic_write(out, markdown, what="proposal")
     if args.json:
         as_json(
             {
                 "code": check.code,
+                "exercise": check.is_exercise,
                 "proposable": check.proposable,
                 "rule": check.rule,
                 "parameters": check.parameters,
                 "points": [e.__dict__ for e in check.points],
-                "markdown": check.markdown,
+                "markdown": markdown,
             }
         )
     else:
-        print(check.markdown)
-        if args.out:
-            print(f"proposal written to {args.out}")
+        print(markdown)
+        if out:
+            print(f"proposal written to {out}")
     return 0 if check.proposable else 1
 
 

@@ -3,7 +3,7 @@
 incident plan propose|show|insert|remove|refresh CODE ...
 incident rounds CODE [--regenerate] [--sampled N]
 incident crew list|checkin|status ...
-incident assign CODE [--md|--csv] [--dispatch]
+incident assign CODE [--md|--csv|--json] [--round N] [--roads FILE] [--dispatch]
 incident export geojson CODE --at HOURS -o FILE
 """
 
@@ -103,6 +103,8 @@ def register(sub) -> None:
     c.add_argument("--headcount", type=int, help="people checking in (default: the roster's crew size)")
     c.add_argument("--from", dest="departure", help="departure point (default: the crew's base)")
     c.add_argument("--travel", default="vehicle", help="travel method (default: vehicle)")
+    c.add_argument("--lat", type=float, help="where the crew is (WGS84): its routes start here")
+    c.add_argument("--lon", type=float, help="where the crew is (WGS84)")
     add_json(c)
     c.set_defaults(handler=cmd_checkin)
     c = csub.add_parser("status", help="set a crew Available / Assigned / Out of service")
@@ -112,19 +114,46 @@ def register(sub) -> None:
     c.add_argument("--note", default="", help="reason (required for out_of_service)")
     c.set_defaults(handler=cmd_crew_status)
 
-    p = sub.add_parser("assign", help="assign crews to points to beat the plume (ICS 204)")
+    p = sub.add_parser("assign", help="route crews over the points to beat the plume (ICS 204)")
     p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--md", action="store_true", help="print the ICS 204 list as Markdown")
     fmt.add_argument("--csv", action="store_true", help="print the ICS 204 list as CSV")
-    fmt.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
-    p.add_argument("--dispatch", action="store_true", help="save the assignment and set the crews Assigned")
+    fmt.add_argument("--json", action="store_true", help="print each crew's route as JSON")
+    p.add_argument("--dispatch", action="store_true", help="save the routes and set the crews Assigned")
+    p.add_argument(
+        "--override",
+        metavar="REASON",
+        help="team lead: dispatch past readiness refusals, for this reason (logged; needs --lead)",
+    )
+    p.add_argument("--lead", metavar="NAME", help="the team lead giving the --override (a roster team_lead)")
+    p.add_argument(
+        "--round", type=int, metavar="N", help="route stored round N (default: round 1, the first pass)"
+    )
+    p.add_argument("--roads", metavar="FILE", help="road network GeoJSON (docs/formats/roads.md)")
     p.add_argument(
         "--road-factor", type=float, default=1.4, help="road distance ÷ straight line (default 1.4)"
     )
-    p.add_argument("--speed", type=float, default=40.0, help="driving speed km/h (default 40)")
-    p.add_argument("--margin", type=float, default=30.0, help="minutes before the leading edge (default 30)")
-    p.add_argument("--period", type=float, default=12.0, help="operational period in hours (default 12)")
+    p.add_argument("--speed", type=float, default=40.0, help="driving speed km/h without roads (default 40)")
+    p.add_argument(
+        "--off-road-speed", type=float, default=15.0, help="km/h between a road and a point (default 15)"
+    )
+    p.add_argument(
+        "--margin", type=float, default=30.0, help="minutes before the plume's earliest arrival (default 30)"
+    )
+    p.add_argument("--handling", type=float, default=15.0, help="minutes on site per point (default 15)")
+    p.add_argument(
+        "--per-sample", type=float, default=5.0, help="minutes per further vertical or depth (default 5)"
+    )
+    p.add_argument(
+        "--tolerance", type=float, default=30.0, help="later rounds: minutes either side of the round time"
+    )
+    p.add_argument(
+        "--period", type=float, default=12.0, help="hours for points the plume does not reach (default 12)"
+    )
+    p.add_argument(
+        "--search-seconds", type=float, default=1.0, help="seconds spent improving the routes (default 1)"
+    )
     p.add_argument("--points", help="only these points, comma-separated (e.g. S4,S8)")
     p.add_argument("--include-assigned", action="store_true", help="also re-plan crews already Assigned")
     p.add_argument(
@@ -149,16 +178,17 @@ def register(sub) -> None:
 # ---------------------------------------------------------------- helpers
 
 
-def run_forecast(session, code: str, extra_points: list, horizon_h: float):
-    """The plume forecast service (another feature; imported when needed)."""
+def run_forecast(session, code: str, extra_points: list, horizon_h: float, *, actor: str):
+    """The incident's stored forecast covering these points (run and stored when there is none)."""
     try:
-        from incident.plume import forecast_incident
+        from incident.plume import forecast_for
     except ImportError as exc:
         raise UserError(
             "the plume forecast service is not in this build",
             fix="install the full build (incident.plume.forecast); the plan needs a forecast",
         ) from exc
-    return forecast_incident(session, code, extra_points=extra_points, horizon_h=horizon_h)
+    stored = forecast_for(session, code, actor=actor, extra_points=extra_points, horizon_h=horizon_h)
+    return stored.to_forecast()
 
 
 def plan_extra_points(view) -> list:
@@ -264,7 +294,9 @@ def cmd_propose(args) -> int:
     )
     cfg.check()
     with session_scope(engine_from(args)) as s:
-        forecast = run_forecast(s, args.incident, requests_for(s, args.incident, cfg), args.horizon)
+        forecast = run_forecast(
+            s, args.incident, requests_for(s, args.incident, cfg), args.horizon, actor=settings.user
+        )
         view, proposal = propose_plan(
             s, args.incident, forecast, actor=settings.user, reason=args.reason, settings=cfg
         )
@@ -300,7 +332,11 @@ def cmd_insert(args) -> int:
             # the forecast labels the new point by the number it will get when --after is given
             label = sub_number(args.after, [p.number for p in view.points]) if args.after else "new"
             forecast = run_forecast(
-                s, args.incident, [*plan_extra_points(view), (label, reach, offset)], 72.0
+                s,
+                args.incident,
+                [*plan_extra_points(view), (label, reach, offset)],
+                72.0,
+                actor=settings.user,
             )
         point = insert_point(
             s,
@@ -341,7 +377,7 @@ def cmd_refresh(args) -> int:
     with session_scope(engine_from(args)) as s:
         view = plan_view(s, args.incident)
         extra = [*plan_extra_points(view), *requests_for(s, args.incident)]
-        forecast = run_forecast(s, args.incident, extra, args.horizon)
+        forecast = run_forecast(s, args.incident, extra, args.horizon, actor=settings.user)
         refresh_plan(s, args.incident, forecast, actor=settings.user, reason=args.reason)
         _show_plan(args, s, args.incident)
     return 0
@@ -362,7 +398,9 @@ def cmd_rounds(args) -> int:
         rounds = list_rounds(s, args.incident)
         if args.regenerate or not rounds:
             view = plan_view(s, args.incident)
-            forecast = run_forecast(s, args.incident, plan_extra_points(view), args.horizon)
+            forecast = run_forecast(
+                s, args.incident, plan_extra_points(view), args.horizon, actor=settings.user
+            )
             rounds = regenerate(s, args.incident, actor=settings.user, forecast=forecast)
         rows = [
             {
@@ -423,6 +461,8 @@ def cmd_checkin(args) -> int:
             headcount=args.headcount,
             departure_point=args.departure,
             travel_method=args.travel,
+            lat=args.lat,
+            lon=args.lon,
         )
         data = {
             "ICS 211 check-in": args.crew,
@@ -461,11 +501,11 @@ def cmd_assign(args) -> int:
     from incident.core.store.engine import session_scope
     from incident.sampling import (
         AssignSettings,
-        default_kit_check,
         dispatch,
         ics204_csv,
         ics204_markdown,
         plan_assignment,
+        routes_json,
         skip_kit_check,
     )
 
@@ -473,57 +513,63 @@ def cmd_assign(args) -> int:
     cfg = AssignSettings(
         road_factor=args.road_factor,
         speed_kmh=args.speed,
+        off_road_speed_kmh=args.off_road_speed,
+        roads=args.roads,
         margin_min=args.margin,
+        handling_min=args.handling,
+        per_sample_min=args.per_sample,
+        tolerance_min=args.tolerance,
+        round_no=args.round,
         period_h=args.period,
+        search_s=args.search_seconds,
         include_assigned=args.include_assigned,
     )
-    kit_check = skip_kit_check if args.skip_kit_check else default_kit_check()
+    # with an override, crews that are not ready are routed too: the dispatch gate lists and logs them
+    kit_check = skip_kit_check if (args.skip_kit_check or args.override is not None) else None
     points = [p.strip() for p in args.points.split(",") if p.strip()] if args.points else None
     with session_scope(engine_from(args)) as s:
         plan = plan_assignment(s, args.incident, settings=cfg, kit_check=kit_check, points=points)
         if args.skip_kit_check:
             plan.warnings.append("Kit readiness was NOT checked (--skip-kit-check).")
         if args.dispatch:
-            dispatch(s, plan, actor=settings.user)
+            dispatch(s, plan, actor=settings.user, override=args.override, lead=args.lead)
     if args.md:
         sys.stdout.write(ics204_markdown(plan))
     elif args.csv:
         sys.stdout.write(ics204_csv(plan))
     elif args.json:
-        as_json(
-            {
-                "lines": [x.__dict__ for x in plan.lines],
-                "unmet": [u.__dict__ for u in plan.unmet],
-                "later": [u.__dict__ for u in plan.later],
-                "idle": plan.idle,
-                "warnings": plan.warnings,
-            }
-        )
+        as_json(routes_json(plan))
     else:
-        print(f"ICS 204 assignment list — {plan.code} (plan revision {plan.revision})\n")
+        marker = "EXERCISE — " if plan.is_exercise else ""
+        print(
+            f"{marker}ICS 204 crew routes — {plan.code}, round {plan.round_no} (plan revision {plan.revision})\n"
+        )
         table(
             [
                 {
                     "crew": x.crew,
+                    "stop": x.stop,
                     "point": x.point + (" ★" if x.mandatory else ""),
-                    "where": f"{x.reach_id} km {x.km:.1f}",
+                    "from": x.from_place,
                     "travel_min": round(x.travel_min),
-                    "eta": fmt_local(x.eta, with_date=False),
-                    "required_by": fmt_local(x.required_by, with_date=False) if x.required_by else "—",
+                    "arrive": fmt_local(x.eta, with_date=False),
+                    "window": f"{fmt_local(x.window_open, with_date=False)}–"
+                    + (fmt_local(x.required_by, with_date=False) if x.required_by else "…"),
+                    "on_site_min": round(x.handling_min),
                     "slack_min": round(x.slack_min) if x.slack_min is not None else None,
                 }
                 for x in plan.lines
             ]
         )
+        print(f"\ntravel: {plan.travel_method}")
         for w in plan.warnings:
             print(f"warning: {w}")
-        if plan.later:
-            print(f"\nnext operational period: {', '.join(u.point for u in plan.later)}")
     for u in plan.unmet:
         star = " MANDATORY" if u.mandatory else ""
-        print(f"UNMET{star} {u.point} {u.point_name}: {'; '.join(u.reasons)}", file=sys.stderr)
+        fix = f" — fix: {' or '.join(u.fixes)}" if u.fixes else ""
+        print(f"UNMET{star} {u.point} {u.point_name}: {'; '.join(u.reasons)}{fix}", file=sys.stderr)
     if args.dispatch:
-        print(f"dispatched: {len(plan.lines)} crew(s) now Assigned", file=sys.stderr)
+        print(f"dispatched: {len(plan.routes)} crew route(s) now Assigned", file=sys.stderr)
     return 1 if any(u.mandatory for u in plan.unmet) else 0
 
 
@@ -531,7 +577,6 @@ def cmd_assign(args) -> int:
 
 
 def cmd_export_geojson(args) -> int:
-    from pathlib import Path
 
     from incident.core.incidents import get_incident
     from incident.core.networks import load_network
@@ -543,7 +588,13 @@ def cmd_export_geojson(args) -> int:
         inc = get_incident(s, args.incident)
         view = plan_view(s, args.incident)
         net = load_network(s, inc.river_network_id)
-        forecast = run_forecast(s, args.incident, plan_extra_points(view), max(args.horizon, args.at))
+        forecast = run_forecast(
+            s,
+            args.incident,
+            plan_extra_points(view),
+            max(args.horizon, args.at),
+            actor=settings_from(args).user,
+        )
         doc = plan_geojson(
             net,
             view.active_points,
@@ -555,15 +606,16 @@ def cmd_export_geojson(args) -> int:
             is_exercise=inc.is_exercise,
         )
     text = json.dumps(doc, ensure_ascii=False, indent=1)
+    if args.output != "-":
+        from incident.core.incidents import exercise_path
+
+        args.output = str(exercise_path(args.output, doc.get("exercise", False)))
     if args.output == "-":
         sys.stdout.write(text + "\n")
     else:
-        try:
-            Path(args.output).write_text(text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise UserError(
-                f"cannot write {args.output}: {exc.strerror}", where="-o", fix="check the folder"
-            ) from exc
+        from incident.core.files import atomic_write
+
+        atomic_write(args.output, text + "\n", what="GeoJSON file")
         n = {
             k: sum(1 for f in doc["features"] if f["properties"].get("layer") == k)
             for k in ("sampling_point", "plume")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
-SUPPORTED_LANGS = ("en", "zh")
+from incident.core.i18n import SUPPORTED_LANGS
 
 
 def default_data_dir() -> Path:
@@ -26,6 +26,21 @@ def default_db_url(data_dir: Path | None = None) -> str:
     return f"sqlite:///{data_dir / 'incident.sqlite'}"
 
 
+def _env_seconds(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        from incident.core.errors import UserError
+
+        raise UserError("errors.faults.env_seconds", where=name, name=name, raw=raw)
+    return value
+
+
 @dataclass
 class Settings:
     db_url: str = field(default_factory=lambda: os.environ.get("INCIDENT_DB") or default_db_url())
@@ -33,6 +48,8 @@ class Settings:
     user: str = field(
         default_factory=lambda: os.environ.get("INCIDENT_USER") or os.environ.get("USER") or "responder"
     )
+    #: seconds a write waits for another program holding the store (None: the engine's default, 30 s)
+    lock_timeout_s: float | None = field(default_factory=lambda: _env_seconds("INCIDENT_LOCK_TIMEOUT"))
 
     def __post_init__(self) -> None:
         if self.lang not in SUPPORTED_LANGS:
@@ -43,5 +60,16 @@ class Settings:
                 where="--lang / INCIDENT_LANG",
                 fix=f"use one of: {', '.join(SUPPORTED_LANGS)}",
             )
+        if self.lock_timeout_s is not None and self.lock_timeout_s < 0:
+            from incident.core.errors import UserError
+
+            raise UserError(
+                "errors.faults.negative_lock_timeout",
+                where="--lock-timeout",
+                seconds=f"{self.lock_timeout_s:g}",
+            )
         if self.db_url.startswith("sqlite:///"):
-            Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # a read-only disk: opening the store says what is wrong

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -150,3 +151,26 @@ def get_incident(session: Session, code_or_id: str | int) -> Incident:
     if row is None:
         raise UserError(f"no incident {code_or_id!r}", fix="run `incident list` to see incident codes")
     return row
+
+
+# ---------------------------------------------------------------- exercises: marked exports, read-only after ENDEX
+
+EXERCISE_FILE_MARK = "EXERCISE"
+
+
+def exercise_path(path: str | Path, is_exercise: bool) -> Path:
+    """The file an export of an exercise is written to: its name carries EXERCISE (prefixed when missing)."""
+    p = Path(path)
+    if is_exercise and EXERCISE_FILE_MARK not in p.name.upper():
+        return p.with_name(f"{EXERCISE_FILE_MARK}-{p.name}")
+    return p
+
+
+def refuse_if_ended(inc: Incident, action: str) -> None:
+    """After ENDEX an exercise is read-only: ``action`` (dispatch, a result, a plan change...) is refused."""
+    if inc.is_exercise and inc.status == "closed":
+        raise UserError(
+            f"exercise {inc.code} has ended (ENDEX): it is read-only, {action} refused",
+            where=inc.code,
+            fix="exports and the after-action report still work; start a new drill to play again",
+        )

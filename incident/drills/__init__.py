@@ -1,14 +1,15 @@
 """Drills: exercise scenarios on a synthetic spill, the exercise clock and injects, HSEEP ratings and the after-action report.
 
 This ``__init__`` is the room's public API: front ends and other rooms import
-from here, never from the private modules behind it. Names load lazily (PEP
-562), so importing the room costs nothing until a use case is called.
+from here, never from the private modules behind it. Names load on first use
+(see :mod:`incident.core.api`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
     from incident.drills.aar import export_aar
@@ -54,12 +55,4 @@ __all__ = [
     "tick",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _API)

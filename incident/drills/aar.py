@@ -268,6 +268,9 @@ def export_aar(session: Session, code: str, path: str | Path, *, actor: str, lan
             fix="name the file .md (Markdown) or .html (self-contained HTML)",
         )
     inc, _sc = require_exercise(session, code)
+    from incident.core.incidents import exercise_path
+
+    path = exercise_path(path, True)
     doc = build_aar(session, code, lang=lang, actor=actor)
     stamp = Stamp(state="draft", created_by=actor, created_at=utcnow())
     text = to_markdown(doc, stamp) if suffix == ".md" else to_html(doc, stamp)

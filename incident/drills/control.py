@@ -120,6 +120,10 @@ def start_drill(
             "targets": [t.capability for t in sc.targets],
         },
     )
+    # the exercise's own roster: the players are copied from the real roster (real crews stay untouched)
+    from incident.sampling import copy_crews_to_exercise
+
+    copy_crews_to_exercise(session, inc.code, None, actor=actor)
     start_run(session, inc.code, sc.playbook, actor=actor)
     capture_metrics(session, inc.code)
     return inc

@@ -139,30 +139,24 @@ def _milestones(session: Session, inc: Incident) -> dict[str, datetime | None]:
     }
 
 
-def _first_player_forecast(session: Session, inc: Incident) -> dict | None:
-    row = session.exec(
-        select(LogEntry)
-        .where(LogEntry.chain == log.incident_chain(inc.code), LogEntry.kind == "forecast.run")
-        .order_by(LogEntry.seq)
-    ).first()
-    return None if row is None else json.loads(row.payload_json)
-
-
 def _forecast_errors(
     session: Session, inc: Incident, sc: DrillScenario
 ) -> dict[str, tuple[float | None, str]]:
     """metric name -> (value, note) for every receptor the truth reaches."""
     from incident.drills.exercise import _network, truth_forecast, truth_start
-    from incident.plume import receptor_points
+    from incident.plume import first_forecast, receptor_points
 
-    player = _first_player_forecast(session, inc)
+    player = first_forecast(session, inc.code)  # the players' first stored forecast
     if player is None:
         return {}
     net = _network(session, inc)
     truth = truth_forecast(net, inc, sc, receptor_points(net))
     t0 = truth_start(inc, sc)
-    p0 = as_utc(datetime.fromisoformat(player["release_start"]))
-    forecast = {p["label"]: p for p in player["points"]}
+    p0 = as_utc(player.release_start)
+    forecast = {
+        p.label: {"leading_edge_h": p.leading_edge_h, "peak_h": p.peak_h, "peak_mg_l": p.peak_mg_l}
+        for p in player.points
+    }
     out: dict[str, tuple[float | None, str]] = {}
     for tp in truth.points:
         if tp.leading_edge_h is None:

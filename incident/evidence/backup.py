@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -207,14 +206,11 @@ def export_incident(
     ]
     digest = hashlib.sha256("".join(line + "\n" for line in lines).encode()).hexdigest()
     lines.append(log.canonical_json({"end": {"rows": len(rows), "sha256": digest}}))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", encoding="utf-8") as fh:
+    from incident.core.files import atomic_writer
+
+    with atomic_writer(path, what="backup") as fh:  # complete or absent: temp file, fsync, rename
         for line in lines:
             fh.write(line + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
     return {"code": inc.code, "rows": len(rows), "head": head, "file": str(path)}
 
 

@@ -1,14 +1,15 @@
 """The incident overview: what the dashboard shows, as plain data.
 
 This ``__init__`` is the room's public API: front ends and other rooms import
-from here, never from the private modules behind it. Names load lazily (PEP
-562), so importing the room costs nothing until a use case is called.
+from here, never from the private modules behind it. Names load on first use
+(see :mod:`incident.core.api`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
     from incident.overview.board import DashboardData, dashboard
@@ -23,12 +24,4 @@ __all__ = [
     "dashboard",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _API)

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from incident.core import log
-from incident.core.clock import exercise_speed, incident_now
+from incident.core.clock import as_utc, exercise_speed, incident_now
 from incident.core.incidents import get_incident
 from incident.core.networks import ReceptorLine, downstream_receptors
 from incident.core.store.tables import Crew, RiverNetwork
-from incident.plume import latest_logged_forecast
+from incident.plume import latest_forecast
 
 
 @dataclass
@@ -62,6 +62,8 @@ class DashboardData:
     release_start: datetime | None = None
     substance_zh: str | None = None
     forecast_at: datetime | None = None  # when the forecast shown was run
+    forecast_id: int | None = None  # the stored forecast shown (incident.plume.latest_forecast)
+    forecast_sha256: str | None = None
     now: datetime | None = None  # "now" for countdowns: the exercise clock in a drill
     exercise_speed: float | None = None  # the exercise clock's speed (×N; 0 = paused)
     preplan: list[PreplanLine] = field(default_factory=list)  # pre-plan rows of a source at/near this one
@@ -161,13 +163,17 @@ def dashboard(session: Session, code: str) -> DashboardData:
     fill_preplan(session, inc, data)
     data.receptors = downstream_receptors(session, inc)
     data.release_start = inc.release_start or inc.alert_at
-    logged = latest_logged_forecast(session, inc.code)
-    if logged is not None:
-        data.forecast_at = logged["at"]
-        arrivals = {p["label"]: p["leading_edge_h"] for p in logged["points"]}
+    stored = latest_forecast(session, inc.code)
+    if stored is not None:
+        data.forecast_at = stored.made_at
+        data.forecast_id, data.forecast_sha256 = stored.id, stored.content_sha256
+        # hours after the incident's release start (a calibrated forecast moves its own time zero)
+        shift_h = (as_utc(stored.release_start) - as_utc(data.release_start)).total_seconds() / 3600
+        arrivals = stored.arrivals_h()
         for line in data.receptors:
-            line.arrival_h = arrivals.get(line.receptor_id)
-    from incident.results import result_views
+            h = arrivals.get(line.receptor_id)
+            line.arrival_h = None if h is None else h + shift_h
+    from incident.results import result_records
     from incident.sampling import current_assignments
 
     live = current_assignments(session, inc.code)
@@ -175,12 +181,10 @@ def dashboard(session: Session, code: str) -> DashboardData:
         CrewLine(c.name, c.status, *(live[c.name][:2] if c.name in live else (None, None)))
         for c in session.exec(select(Crew).order_by(Crew.name))
     ]
-    views = [v for v in result_views(session, inc.code) if v.sample_type == "normal"]
-    data.exceedances = sum(v.exceeds for v in views)
+    views = [v for v in result_records(session, inc.code) if v.sample_type == "normal"]
+    data.exceedances = sum(v.counts_as_exceedance for v in views)
     data.latest_results = [
-        ResultLine(
-            v.point, v.parameter, v.text, v.status, v.exceeds, v.multiple, bool(v.qc_flags), v.sampled_at
-        )
+        ResultLine(v.point, v.parameter, v.text, v.status, v.exceeds, v.multiple, v.flagged, v.sampled_at)
         for v in sorted(views, key=lambda v: (v.sampled_at, v.id), reverse=True)[:4]
     ]
     chain = log.incident_chain(inc.code)

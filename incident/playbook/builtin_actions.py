@@ -18,10 +18,11 @@ from incident.playbook.registry import ActionOutcome, register_action
 
 
 def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
-    from incident.plume import DEFAULT_HORIZON_H, forecast_incident, log_forecast
+    from incident.plume import DEFAULT_HORIZON_H, forecast_incident, store_forecast
 
-    fc = forecast_incident(session, code, horizon_h=float(params.get("horizon_h", DEFAULT_HORIZON_H)))
-    log_forecast(session, code, fc, actor=actor)
+    horizon = params.get("horizon_h", DEFAULT_HORIZON_H)
+    fc = forecast_incident(session, code, horizon_h=None if horizon is None else float(horizon))
+    stored = store_forecast(session, code, fc, actor=actor)
     intakes = sorted(
         (p for p in fc.points if p.reached and p.kind == "drinking_water_intake"),
         key=lambda p: p.leading_edge_h,
@@ -35,6 +36,8 @@ def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str
     return ActionOutcome(
         summary,
         {
+            "forecast_id": stored.id,
+            "content_sha256": stored.content_sha256,
             "points": [
                 {
                     "label": p.label,
@@ -45,25 +48,25 @@ def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str
                     "exceed_end_h": p.exceed_end_h,
                 }
                 for p in fc.points
-            ]
+            ],
         },
     )
 
 
 def plan_propose(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
     """Propose the plan (or refresh its forecast times if one exists) and schedule the rounds."""
-    from incident.plume import forecast_incident
+    from incident.plume import forecast_for
     from incident.sampling import has_plan, plan_view, propose_plan, refresh_plan, regenerate, requests_for
 
     if has_plan(session, code):
         extra = [(p.number, p.reach_id, p.offset_m) for p in plan_view(session, code).points]
-        fc = forecast_incident(session, code, extra_points=extra)
+        fc = forecast_for(session, code, actor=actor, extra_points=extra).to_forecast()
         view = refresh_plan(
             session, code, fc, actor=actor, reason=str(params.get("reason") or "forecast updated")
         )
         verb = "refreshed"
     else:
-        fc = forecast_incident(session, code, extra_points=requests_for(session, code))
+        fc = forecast_for(session, code, actor=actor, extra_points=requests_for(session, code)).to_forecast()
         view, _proposal = propose_plan(
             session,
             code,

@@ -342,11 +342,12 @@ class PlaybookInvalid(ValidationErrors):
     """A playbook with problems; every problem names file:line, the field and the fix."""
 
     def __init__(self, source: str, problems: list[UserError]) -> None:
-        super().__init__(source, problems)
-        lines = [f"{source}: {len(problems)} problem(s); the playbook was refused"]
-        lines += [f"- {p.render()}" for p in problems]
-        Exception.__init__(self, "\n".join(lines))
-        self.problem = lines[0]
+        super().__init__(source, problems, outcome="the playbook was refused")
+
+    def render(self, lang: str | None = None, *, field_label: str | None = None) -> str:
+        lines = [f"{self.source}: {len(self.problems)} problem(s); {self.outcome}"]
+        lines += [f"- {p.render(lang)}" for p in self.problems]
+        return "\n".join(lines)
 
 
 def _suggest(word: str, options: list[str] | set[str]) -> str:

@@ -1,16 +1,18 @@
 """Where the plume goes: river scenarios, the forecast, the uncertainty ensemble, refitting to field results, and the source trace.
 
 This ``__init__`` is the room's public API: front ends and other rooms import
-from here, never from the private modules behind it. Names load lazily (PEP
-562), so importing the room costs nothing until a use case is called.
+from here, never from the private modules behind it. Names load on first use
+(see :mod:`incident.core.api`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
+    from incident.plume.dispersion import estimate_csv, estimate_one
     from incident.plume.forecast import (
         DEFAULT_HORIZON_H,
         ForecastPointSpec,
@@ -18,16 +20,22 @@ if TYPE_CHECKING:
         Spill,
         build_reach_specs,
         load_scenario,
-        log_forecast,
         profile_rows,
         reach_hydraulics,
         receptor_points,
         run_forecast,
         standard_for,
     )
-    from incident.plume.forecast_log import latest_logged_forecast
+    from incident.plume.forecast_store import (
+        StoredForecast,
+        first_forecast,
+        forecast_for,
+        get_forecast,
+        latest_forecast,
+        store_forecast,
+    )
     from incident.plume.forecast_types import IncidentForecast, PointForecast
-    from incident.plume.incident_forecast import forecast_incident
+    from incident.plume.incident_forecast import forecast_incident, incident_inputs
     from incident.plume.uncertainty import (
         DISTRIBUTIONS_TEXT,
         GIVEN_DISPERSION_SPREAD,
@@ -40,7 +48,9 @@ if TYPE_CHECKING:
         request_with_calibration,
         run_request_ensemble,
         trace_file,
+        trace_records,
     )
+    from incident.plume.upstream import UpstreamExtent, incident_upstream_extent
 
 _API: dict[str, str] = {
     "DEFAULT_HORIZON_H": "incident.plume.forecast",
@@ -51,17 +61,25 @@ _API: dict[str, str] = {
     "IncidentForecast": "incident.plume.forecast_types",
     "PointForecast": "incident.plume.forecast_types",
     "Spill": "incident.plume.forecast",
+    "StoredForecast": "incident.plume.forecast_store",
+    "UpstreamExtent": "incident.plume.upstream",
     "apply_bands": "incident.plume.uncertainty",
     "band_rows": "incident.plume.uncertainty",
     "build_reach_specs": "incident.plume.forecast",
     "calibrate_incident": "incident.plume.uncertainty",
     "check_members": "incident.plume.uncertainty",
     "decide": "incident.plume.uncertainty",
+    "estimate_csv": "incident.plume.dispersion",
+    "estimate_one": "incident.plume.dispersion",
+    "first_forecast": "incident.plume.forecast_store",
+    "forecast_for": "incident.plume.forecast_store",
     "forecast_incident": "incident.plume.incident_forecast",
-    "latest_logged_forecast": "incident.plume.forecast_log",
+    "get_forecast": "incident.plume.forecast_store",
+    "incident_inputs": "incident.plume.incident_forecast",
+    "incident_upstream_extent": "incident.plume.upstream",
+    "latest_forecast": "incident.plume.forecast_store",
     "list_calibrations": "incident.plume.uncertainty",
     "load_scenario": "incident.plume.forecast",
-    "log_forecast": "incident.plume.forecast",
     "profile_rows": "incident.plume.forecast",
     "reach_hydraulics": "incident.plume.forecast",
     "receptor_points": "incident.plume.forecast",
@@ -69,7 +87,9 @@ _API: dict[str, str] = {
     "run_forecast": "incident.plume.forecast",
     "run_request_ensemble": "incident.plume.uncertainty",
     "standard_for": "incident.plume.forecast",
+    "store_forecast": "incident.plume.forecast_store",
     "trace_file": "incident.plume.uncertainty",
+    "trace_records": "incident.plume.uncertainty",
 }
 
 __all__ = [
@@ -81,17 +101,25 @@ __all__ = [
     "IncidentForecast",
     "PointForecast",
     "Spill",
+    "StoredForecast",
+    "UpstreamExtent",
     "apply_bands",
     "band_rows",
     "build_reach_specs",
     "calibrate_incident",
     "check_members",
     "decide",
+    "estimate_csv",
+    "estimate_one",
+    "first_forecast",
+    "forecast_for",
     "forecast_incident",
-    "latest_logged_forecast",
+    "get_forecast",
+    "incident_inputs",
+    "incident_upstream_extent",
+    "latest_forecast",
     "list_calibrations",
     "load_scenario",
-    "log_forecast",
     "profile_rows",
     "reach_hydraulics",
     "receptor_points",
@@ -99,15 +127,9 @@ __all__ = [
     "run_forecast",
     "run_request_ensemble",
     "standard_for",
+    "store_forecast",
     "trace_file",
+    "trace_records",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _API)

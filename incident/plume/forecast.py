@@ -32,19 +32,28 @@ import numpy as np
 
 from incident.core.clock import parse_local, utcnow
 from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.core.rivers import RiverNetworkData, load_river_file
-from incident.plume.forecast_log import latest_logged_forecast, log_forecast  # noqa: F401 (re-exported)
 from incident.plume.forecast_types import IncidentForecast, PointForecast
-from models.hydraulics import dispersion_spread, fischer, kashefipour_falconer, manning_velocity, seo_cheong
+from models.hydraulics import hydraulic_radius, manning_velocity, shear_velocity
 from models.jobson import JobsonReach, route_travel_time
 from models.metrics import breakthrough_metrics
 from models.network import ReachSpec
 from models.transport import InletSeries, OutputPoint, Release, simulate
 
 GRAVITY = 9.81
-DEFAULT_HORIZON_H = 72.0
+DEFAULT_HORIZON_H: float | None = None  # None: run until every point has seen the plume pass (capped)
 OUTPUT_EVERY_S = 600.0
-DISPERSION_METHODS = ("seo_cheong", "fischer", "deng", "kashefipour_falconer")
+DISPERSION_METHODS = (
+    "disley_corrected",
+    "disley",
+    "recalibrated_disley",
+    "seo_cheong",
+    "fischer",
+    "deng",
+    "kashefipour_falconer",
+)
+DEFAULT_DISPERSION_METHOD = "disley_corrected"
 VELOCITY_METHODS = ("discharge", "manning")
 
 
@@ -78,7 +87,7 @@ class ForecastPointSpec:
 class ForecastRequest:
     network: RiverNetworkData
     start: datetime  # time zero (release start)
-    horizon_h: float = DEFAULT_HORIZON_H
+    horizon_h: float | None = DEFAULT_HORIZON_H  # None: by need (models.horizon), capped at 30 days
     spills: list[Spill] = field(default_factory=list)
     inlets: list[Inlet] = field(default_factory=list)
     points: list[ForecastPointSpec] = field(default_factory=list)
@@ -87,7 +96,7 @@ class ForecastRequest:
     standard_mg_l: float | None = None
     detection_mg_l: float | None = None
     background_mg_l: float = 0.0
-    dispersion_method: str = "seo_cheong"
+    dispersion_method: str = DEFAULT_DISPERSION_METHOD
     velocity_method: str = "discharge"  # given velocity, else Q/A; or "manning" where slope and n are given
     velocity_factor: float = 1.0
     dispersion_factor: float = 1.0
@@ -111,7 +120,7 @@ class ReachHydraulics:
 
 
 def reach_hydraulics(
-    net: RiverNetworkData, method: str = "seo_cheong", velocity_method: str = "discharge"
+    net: RiverNetworkData, method: str = DEFAULT_DISPERSION_METHOD, velocity_method: str = "discharge"
 ) -> tuple[list[ReachHydraulics], list[str]]:
     if method not in DISPERSION_METHODS:
         raise UserError(
@@ -125,8 +134,11 @@ def reach_hydraulics(
             where="velocity",
             fix=f"use one of {', '.join(VELOCITY_METHODS)}",
         )
+    from models import dispersion as dm
+
     out, warnings = [], []
     no_slope = []
+    rows = []  # (reach, velocity, area, shear velocity)
     for r in net.reaches:
         area = r.get("area_m2") or r.width_m * r.depth_m
         velocity = r.get("velocity_ms") or r.discharge_m3s / area
@@ -142,28 +154,29 @@ def reach_hydraulics(
         elif r.get("velocity_ms"):
             area = r.discharge_m3s / velocity  # honour the given velocity
         slope = r.get("slope")
-        spread: dict[str, float] = {}
         if slope:
-            s = dispersion_spread(r.width_m, r.depth_m, velocity, slope)
-            spread = {
-                "fischer": float(s.fischer_m2s),
-                "seo_cheong": float(s.seo_cheong_m2s),
-                "deng": float(s.deng_m2s),
-                "kashefipour_falconer": float(s.kashefipour_falconer_m2s),
-            }
+            u_star = float(shear_velocity(hydraulic_radius(r.width_m, r.depth_m), slope))
         else:
             no_slope.append(r.reach_id)
             u_star = 0.1 * velocity
-            spread = {
-                "fischer": float(fischer(r.width_m, r.depth_m, velocity, u_star)),
-                "seo_cheong": float(seo_cheong(r.width_m, r.depth_m, velocity, u_star)),
-                "kashefipour_falconer": float(kashefipour_falconer(r.depth_m, velocity, u_star)),
-            }
+        rows.append((r, velocity, area, u_star))
+    # every formula for every reach at once (one array call per formula, not one per reach)
+    columns = [
+        np.array([r.width_m for r, *_ in rows], dtype=float),
+        np.array([r.depth_m for r, *_ in rows], dtype=float),
+        np.array([v for _, v, _, _ in rows], dtype=float),
+        np.array([us for *_, us in rows], dtype=float),
+    ]
+    estimates = {name: dm.estimate(*columns, method=name) for name in dm.FORMULAS}
+    lows, highs = dm.band(estimates[dm.DEFAULT_METHOD])
+    for i, (r, velocity, area, _) in enumerate(rows):
+        spread = {name: float(values[i]) for name, values in estimates.items()}
+        spread["band_low"], spread["band_high"] = float(lows[i]), float(highs[i])
         given = r.get("dispersion_m2s")
         if given:
             d, source = given, "given"
         else:
-            d, source = spread.get(method) or spread["seo_cheong"], method
+            d, source = spread[method], method
         out.append(ReachHydraulics(r.reach_id, velocity, area, d, source, spread))
     if no_slope and not all(r.get("dispersion_m2s") for r in net.reaches):
         warnings.append(
@@ -241,7 +254,7 @@ def default_detection(standard_mg_l: float | None) -> float:
 
 def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None = None) -> IncidentForecast:
     net = req.network
-    if not math.isfinite(req.horizon_h) or req.horizon_h <= 0:
+    if req.horizon_h is not None and (not math.isfinite(req.horizon_h) or req.horizon_h <= 0):
         raise UserError(
             f"horizon {req.horizon_h:g} h is not positive",
             where="horizon_h",
@@ -332,31 +345,16 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
         OutputPoint(index[p.reach_id], min(max(p.offset_m, 0.0), net.reach(p.reach_id).length_m), p.label)
         for p in req.points
     ]
-    horizon_s = req.horizon_h * 3600
-    profile_times = (
-        list(np.arange(req.profile_every_h, req.horizon_h + 1e-9, req.profile_every_h) * 3600)
-        if req.profile_every_h
-        else []
-    )
+    detection = req.detection_mg_l or default_detection(req.standard_mg_l)
     try:
-        sim = simulate(
-            specs,
-            releases,
-            inlets,
-            outputs,
-            horizon_s=horizon_s,
-            decay_per_s=req.decay_per_day / 86400,
-            background_mg_l=req.background_mg_l,
-            dx_m=req.dx_m,
-            dt_s=req.dt_s,
-            output_every_s=None if req.dt_s else None,
-            profile_times_s=profile_times,
-            progress=progress,
+        sim, accuracy, horizon_s, horizon_note = _solve(
+            req, specs, releases, inlets, outputs, detection, progress
         )
     except ValueError as exc:  # grid too coarse, inconsistent inputs: the model's message says how to fix it
         raise UserError(str(exc), where=req.name or "forecast", fix="see the message above") from exc
+    if horizon_note:
+        warnings = [*warnings, horizon_note]
     times_h = sim.times_s / 3600
-    detection = req.detection_mg_l or default_detection(req.standard_mg_l)
     main_spill = req.spills[0] if req.spills else None
     src = (main_spill.reach_id, main_spill.offset_m) if main_spill else (req.inlets[0].reach_id, 0.0)
     points = []
@@ -392,16 +390,41 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
         points.append(pf)
     profiles: dict[float, list[tuple[str, np.ndarray, np.ndarray]]] = {}
     if sim.profiles is not None:
+        # cells are sorted by (reach, offset): each reach is one contiguous run of columns
+        bounds = np.searchsorted(sim.profiles.reach, np.arange(len(net.reaches) + 1))
+        runs = [(r.reach_id, slice(bounds[ri], bounds[ri + 1])) for ri, r in enumerate(net.reaches)]
         for k, t_s in enumerate(sim.profiles.times_s):
-            rows = []
-            for ri, r in enumerate(net.reaches):
-                mask = sim.profiles.reach == ri
-                rows.append((r.reach_id, sim.profiles.offset_m[mask], sim.profiles.conc_mg_l[k, mask]))
-            profiles[round(float(t_s) / 3600, 6)] = rows
+            conc_k = sim.profiles.conc_mg_l[k]
+            profiles[round(float(t_s) / 3600, 6)] = [
+                (reach_id, sim.profiles.offset_m[cols], conc_k[cols]) for reach_id, cols in runs
+            ]
     mb = sim.mass_balance
+    grid_info = {
+        "dx_m": float(sim.grid.dx_m),
+        "dt_s": float(sim.grid.dt_s),
+        "cells": int(sim.grid.n_cells),
+        "steps": int(sim.grid.n_steps),
+        "max_peclet": float(sim.grid.max_peclet),
+        "max_courant": float(sim.grid.max_courant),
+    }
+    if accuracy is not None:
+        grid_info["error_estimate"] = {
+            "summary": accuracy.worst(),
+            "converged": bool(accuracy.converged),
+            "fraction_of_tolerance": float(accuracy.fraction),
+            "peak_pct": float(100 * np.nanmax(accuracy.peak_rel, initial=0.0)),
+            "times_min": float(
+                max(
+                    np.nanmax(getattr(accuracy, n), initial=0.0)
+                    for n in ("peak_s", "leading_edge_s", "trailing_edge_s", "exceed_start_s", "exceed_end_s")
+                )
+                / 60
+            ),
+            "tolerance": "peak 1 %; times 1 % of the travel time or 5 min",
+        }
     return IncidentForecast(
         release_start=req.start,
-        horizon_h=req.horizon_h,
+        horizon_h=horizon_s / 3600,
         substance=req.substance,
         standard_mg_l=req.standard_mg_l,
         detection_mg_l=detection,
@@ -410,24 +433,25 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
         curves_mg_l=sim.point_conc_mg_l,
         method=sim.grid.method,
         warnings=warnings,
-        grid={
-            "dx_m": float(sim.grid.dx_m),
-            "dt_s": float(sim.grid.dt_s),
-            "cells": int(sim.grid.n_cells),
-            "steps": int(sim.grid.n_steps),
-            "max_peclet": float(sim.grid.max_peclet),
-            "max_courant": float(sim.grid.max_courant),
-        },
+        grid=grid_info,
         mass_balance={
-            k: float(getattr(mb, k))
-            for k in (
-                "released_kg",
-                "in_channel_kg",
-                "in_storage_kg",
-                "exported_kg",
-                "decayed_kg",
-                "relative_error",
-            )
+            **{
+                k: float(getattr(mb, k))
+                for k in (
+                    "released_kg",
+                    "in_channel_kg",
+                    "in_storage_kg",
+                    "exported_kg",
+                    "decayed_kg",
+                    "withdrawn_kg",
+                    "boundary_inflow_kg",
+                    "lateral_inflow_kg",
+                    "relative_error",
+                )
+            },
+            "boundaries": [
+                {"kind": b.kind, "reach": b.name, "in_kg": b.in_kg, "out_kg": b.out_kg} for b in mb.boundaries
+            ],
         },
         dispersion_spread={
             h.reach_id: {"used_m2s": h.dispersion_m2s, "source": h.dispersion_source, **h.spread_m2s}
@@ -435,6 +459,67 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
         },
         profiles=profiles,
     )
+
+
+def _solve(req, specs, releases, inlets, outputs, detection, progress):
+    """The run: horizon by need (unless given), grid by accuracy (unless dx/dt given). Returns
+    (result, accuracy estimate or None, horizon s, a warning or None)."""
+    from models.accuracy import simulate_to_accuracy
+    from models.horizon import CAP_S, horizon_by_need, still_above
+
+    decay_per_s = req.decay_per_day / 86400
+    note = None
+    if req.horizon_h is not None:
+        horizon_s, by_need = req.horizon_h * 3600, False
+    else:
+        by_need = True
+        horizon_s, capped = horizon_by_need(
+            specs,
+            releases,
+            inlets,
+            outputs,
+            detection_mg_l=detection,
+            decay_per_s=decay_per_s,
+            background_mg_l=req.background_mg_l,
+        )
+        if capped:
+            note = t("horizon.capped", days=f"{CAP_S / 86400:g}")
+    for _ in range(4):
+        every_h = max(req.profile_every_h or 0.0, horizon_s / 3600 / 96) if req.profile_every_h else 0.0
+        profile_times = list(np.arange(every_h, horizon_s / 3600 + 1e-9, every_h) * 3600) if every_h else []
+        common = {
+            "horizon_s": horizon_s,
+            "decay_per_s": decay_per_s,
+            "background_mg_l": req.background_mg_l,
+            "profile_times_s": profile_times,
+        }
+        if req.dx_m is None and req.dt_s is None:
+            sim, accuracy = simulate_to_accuracy(
+                specs,
+                releases,
+                inlets,
+                outputs,
+                detection_mg_l=detection,
+                standard_mg_l=req.standard_mg_l,
+                **common,
+            )
+        else:
+            sim = simulate(
+                specs, releases, inlets, outputs, dx_m=req.dx_m, dt_s=req.dt_s, progress=progress, **common
+            )
+            accuracy = None
+        if (
+            not by_need
+            or horizon_s >= CAP_S
+            or not np.any(still_above(sim.point_conc_mg_l, detection, req.background_mg_l))
+        ):
+            break
+        horizon_s = min(horizon_s * 1.5, CAP_S)  # tails longer than the moments said (dead zones)
+        if horizon_s >= CAP_S:
+            note = t("horizon.capped", days=f"{CAP_S / 86400:g}")
+    if progress is not None:
+        progress(1.0)
+    return sim, accuracy, horizon_s, note
 
 
 def _h(seconds: float | None) -> float | None:
@@ -468,7 +553,7 @@ def request_for_incident(
     session,
     code: str,
     *,
-    horizon_h: float = DEFAULT_HORIZON_H,
+    horizon_h: float | None = DEFAULT_HORIZON_H,
     extra_points: Sequence[tuple[str, str, float]] = (),
 ) -> ForecastRequest:
     from incident.core.incidents import get_incident
@@ -772,7 +857,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
         standard_mg_l=standard,
         detection_mg_l=detection,
         background_mg_l=_num(sub, "background_mg_l", swhere, default=0.0),
-        dispersion_method=_text(sc, "dispersion", f"{where}: [scenario]", default="seo_cheong"),
+        dispersion_method=_text(sc, "dispersion", f"{where}: [scenario]", default=DEFAULT_DISPERSION_METHOD),
         velocity_method=_text(sc, "velocity", f"{where}: [scenario]", default="discharge"),
         dx_m=dx,
         dt_s=dt,

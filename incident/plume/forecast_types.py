@@ -59,6 +59,10 @@ class IncidentForecast:
     mass_balance: dict = field(default_factory=dict)
     dispersion_spread: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # what was asked (spill, river, points, calibration): stored with the forecast (forecast_store)
+    inputs: dict = field(default_factory=dict)
+    # set once stored: {"forecast_id": ..., "content_sha256": ...} (plans and reports cite it)
+    stored_as: dict = field(default_factory=dict)
     # longitudinal profiles: time (h) -> list of (reach_id, offset_m array, conc array)
     profiles: dict[float, list[tuple[str, np.ndarray, np.ndarray]]] = field(default_factory=dict)
 

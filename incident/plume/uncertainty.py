@@ -4,10 +4,10 @@ The bridge between the application (incidents, results, river files, local times
 plume model in ``models.fastplume`` / ``models.ensemble`` / ``models.calibrate`` / ``models.trace``.
 
 - **Ensemble** (`ensemble_bands`): the forecast request's spill and network, with the uncertain
-  inputs sampled as documented in ``models.ensemble`` (velocity ×/÷ log-normal σ 0.15, dispersion
-  log-uniform across the four formulas per reach — or ×/÷ 1.5 around a dispersion given in the
-  river file, spill mass ½×–2×, release start ± 20 min, duration ½×–2×). Fills the P10/P50/P90
-  bands on each ``PointForecast``.
+  inputs sampled as documented in ``models.ensemble`` (velocity ×/÷ log-normal with Jobson's error at
+  the route's velocity, σ_ln ≈ 0.18–0.25; dispersion log-normal with the estimator's cross-validated
+  band as its P5–P95 — or ×/÷ 1.5 around a dispersion given in the river file; spill mass ½×–2×,
+  release start ± 20 min, duration ½×–2×). Fills the P10/P50/P90 bands on each ``PointForecast``.
 - **Recalibration** (`calibrate_incident`): the incident's results for its substance (QC-flagged,
   superseded and blank results excluded; non-detects censored at their detection limit), placed at
   their sampling point (reach, km) and sample time. Fits mass, release start, velocity and
@@ -49,9 +49,11 @@ from models.fastplume import STORAGE_WARNING, route
 from models.trace import trace_source
 
 DISTRIBUTIONS_TEXT = (
-    "velocity ×/÷ log-normal (σ_ln 0.15); dispersion log-uniform between the smallest and largest of "
-    "four formulas per reach (×/÷ 1.5 around a given value); mass log-uniform ½×–2×; release start "
-    "± 20 min (normal); duration log-uniform ½×–2× (0–30 min if reported instantaneous)"
+    "velocity ×/÷ log-normal (σ_ln from Jobson's 1996 envelope at the route's velocity, about 0.2); "
+    "dispersion log-normal with the estimator's band (÷4…×4, 92 % of field measurements in "
+    "cross-validation) as its P5–P95 (×/÷ 1.5 around a given value; the formulas' range for a named "
+    "formula); mass log-uniform ½×–2×; release start ± 20 min (normal); duration log-uniform ½×–2× "
+    "(0–30 min if reported instantaneous)"
 )
 GIVEN_DISPERSION_SPREAD = 1.5  # ×/÷ around a dispersion coefficient given in the river file
 MAX_MEMBERS = 100_000
@@ -103,13 +105,41 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         if h.dispersion_source == "given" or not h.spread_m2s:
             low.append(h.dispersion_m2s / GIVEN_DISPERSION_SPREAD)
             high.append(h.dispersion_m2s * GIVEN_DISPERSION_SPREAD)
+        elif "band_low" in h.spread_m2s:  # the default's P5–P95 band from its measured errors
+            low.append(h.spread_m2s["band_low"])
+            high.append(h.spread_m2s["band_high"])
         else:
             values = list(h.spread_m2s.values())
             low.append(min(values))
             high.append(max(values))
     factor = req.dispersion_factor
     index = {r.reach_id: i for i, r in enumerate(net.reaches)}
-    horizon_s = req.horizon_h * 3600.0
+    if req.horizon_h is not None:
+        horizon_s = req.horizon_h * 3600.0
+    else:  # by need, as the forecast does
+        from models.horizon import horizon_by_need
+        from models.transport import OutputPoint, Release
+
+        horizon_s, _ = horizon_by_need(
+            specs,
+            [
+                Release(
+                    index[spill.reach_id],
+                    min(spill.offset_m, net.reach(spill.reach_id).length_m),
+                    start_s=spill.start_h * 3600.0,
+                    duration_s=spill.duration_h * 3600.0,
+                    mass_kg=spill.mass_kg,
+                    mass_rate_kg_s=None if spill.mass_kg else spill.rate_kg_s,
+                )
+            ],
+            [],
+            [
+                OutputPoint(index[p.reach_id], min(max(p.offset_m, 0.0), net.reach(p.reach_id).length_m))
+                for p in req.points
+            ],
+            detection_mg_l=req.detection_mg_l or default_detection(req.standard_mg_l),
+            decay_per_s=req.decay_per_day / 86400.0,
+        )
     duration_s = spill.duration_h * 3600.0
     if spill.mass_kg:
         mass = spill.mass_kg
@@ -117,6 +147,12 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         end = duration_s if duration_s > 0 else horizon_s - spill.start_h * 3600.0
         duration_s = end
         mass = float(spill.rate_kg_s) * end
+    velocity_sigma = route_velocity_sigma_ln(specs, [index[r] for r in net.path_down(spill.reach_id)])
+    if req.horizon_h is None:
+        # by need for the nominal river; a member 3σ slower arrives exp(3σ) later: give it room too
+        from models.horizon import CAP_S
+
+        horizon_s = min(horizon_s * math.exp(3.0 * velocity_sigma), max(CAP_S, horizon_s))
     return EnsembleSetup(
         specs=specs,
         index=index,
@@ -124,7 +160,12 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         points=[
             (index[p.reach_id], min(max(p.offset_m, 0.0), net.reach(p.reach_id).length_m)) for p in req.points
         ],
-        inputs=EnsembleInputs(mass_kg=mass, start_s=spill.start_h * 3600.0, duration_s=duration_s),
+        inputs=EnsembleInputs(
+            mass_kg=mass,
+            start_s=spill.start_h * 3600.0,
+            duration_s=duration_s,
+            velocity_sigma_ln=velocity_sigma,
+        ),
         dispersion_low_m2s=np.array(low) * factor,
         dispersion_high_m2s=np.array(high) * factor,
         decay_per_s=req.decay_per_day / 86400.0,
@@ -134,6 +175,16 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
         horizon_s=horizon_s,
         warnings=warnings,
     )
+
+
+def route_velocity_sigma_ln(specs, path: Sequence[int]) -> float:
+    """Jobson's velocity error (models.jobson.velocity_sigma_ln) at the route's travel-time mean velocity
+    ΣL/Σ(L/U) from the source reach to the outlet."""
+    from models.jobson import velocity_sigma_ln
+
+    length = sum(specs[i].length_m for i in path)
+    time = sum(specs[i].length_m * specs[i].area_m2 / specs[i].discharge_m3s for i in path)
+    return float(velocity_sigma_ln(length / time))
 
 
 def check_members(n_members: int) -> None:
@@ -251,12 +302,12 @@ def incident_observations(session, code: str) -> IncidentObservations:
     from sqlmodel import select
 
     from incident.core.incidents import get_incident
-    from incident.core.store.tables import Result, Sample, SamplingPoint
+    from incident.core.store.tables import Result, Sample, SamplingPoint, result_is_current
     from incident.plume.forecast import standard_for
 
     inc = get_incident(session, code)
     results = list(session.exec(select(Result).where(Result.incident_id == inc.id)))
-    superseded = {r.corrects_id for r in results if r.corrects_id is not None}
+    current = set(session.exec(select(Result.id).where(Result.incident_id == inc.id, result_is_current())))
     _, default_dl = standard_for(inc.substance)
     skipped: dict[str, int] = {}
 
@@ -265,7 +316,7 @@ def incident_observations(session, code: str) -> IncidentObservations:
 
     rows = []
     for r in results:
-        if r.id in superseded:
+        if r.id not in current:
             skip("superseded by a correction")
             continue
         if inc.substance and r.parameter != inc.substance:
@@ -392,7 +443,7 @@ def calibrate_incident(
     *,
     actor: str,
     reforecast: bool = True,
-    horizon_h: float = DEFAULT_HORIZON_H,
+    horizon_h: float | None = DEFAULT_HORIZON_H,
     store: bool = True,
 ) -> CalibrationReport:
     """Fit the incident's plume to its logged results; store a pending calibration and log it.
@@ -598,7 +649,7 @@ def decide(
 
 
 def request_with_calibration(
-    session, code: str, *, horizon_h: float = DEFAULT_HORIZON_H, extra_points: Sequence = ()
+    session, code: str, *, horizon_h: float | None = DEFAULT_HORIZON_H, extra_points: Sequence = ()
 ) -> tuple[ForecastRequest, CalibrationInfo | None]:
     """The incident's forecast request, with the latest accepted calibration applied."""
     req = request_for_incident(session, code, horizon_h=horizon_h, extra_points=extra_points)
@@ -756,6 +807,31 @@ def trace_file(
     net = load_river_file(river)
     path = Path(path)
     stations, records = _trace_rows(_read_text(path), str(path), net)
+    return trace_records(
+        net,
+        stations,
+        records,
+        source=str(path),
+        spacing_m=spacing_m,
+        duration_h=duration_h,
+        decay_per_day=decay_per_day,
+        top=top,
+    )
+
+
+def trace_records(
+    net: RiverNetworkData,
+    stations: dict[str, tuple[str, float]],
+    records: Sequence[tuple[str, datetime, float, float, bool]],
+    *,
+    source: str = "observations",
+    spacing_m: float = 1000.0,
+    duration_h: float = 0.0,
+    decay_per_day: float = 0.0,
+    top: int = 10,
+) -> TraceReport:
+    """Rank candidate sources for observations (station, time, value, detection limit, censored) at
+    stations given as name -> (reach id, offset m) on ``net`` (files and automatic stations alike)."""
     hydraulics, warnings = reach_hydraulics(net)
     specs = build_reach_specs(net, hydraulics)
     index = {r.reach_id: i for i, r in enumerate(net.reaches)}
@@ -782,7 +858,7 @@ def trace_file(
             top=top,
         )
     except ValueError as exc:
-        raise UserError(str(exc), where=str(path), fix="check the stations and values in the file") from exc
+        raise UserError(str(exc), where=source, fix="check the stations and values in the file") from exc
     rows = []
     for rank, c in enumerate(result.candidates, start=1):
         reach_id = net.reaches[c.reach].reach_id

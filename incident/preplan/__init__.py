@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from incident.core.api import lazy_exports
+
 if TYPE_CHECKING:
     from incident.core.rivers import RiverNetworkData
     from incident.preplan.build import BuildReport
@@ -219,13 +221,7 @@ def build_and_store(
     return report
 
 
-_LAZY = {"Settings": "incident.preplan.compute", "ProgressBar": "incident.preplan.execute"}
-
-
-def __getattr__(name: str) -> Any:
-    """Settings and the progress bar, loaded on first use (they pull in numpy)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(_LAZY[name]), name)
+#: Settings and the progress bar, loaded on first use (they pull in numpy).
+__getattr__ = lazy_exports(
+    __name__, {"Settings": "incident.preplan.compute", "ProgressBar": "incident.preplan.execute"}
+)

@@ -1,14 +1,15 @@
 """Readiness: equipment inventory, kits, check-out/check-in, calibration and upkeep, and whether the centre can field N teams.
 
 This ``__init__`` is the room's public API: front ends and other rooms import
-from here, never from the private modules behind it. Names load lazily (PEP
-562), so importing the room costs nothing until a use case is called.
+from here, never from the private modules behind it. Names load on first use
+(see :mod:`incident.core.api`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
     from incident.readiness.checkout import check_in, check_out, open_checkouts
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
         DueItem,
         Rollup,
         check_readiness_action,
+        dispatch_refusals,
         due_items,
         kit_ready,
         parse_day_arg,
@@ -39,6 +41,7 @@ _API: dict[str, str] = {
     "check_in": "incident.readiness.checkout",
     "check_out": "incident.readiness.checkout",
     "check_readiness_action": "incident.readiness.rules",
+    "dispatch_refusals": "incident.readiness.rules",
     "due_items": "incident.readiness.rules",
     "equipment_detail": "incident.readiness.upkeep",
     "export_csv": "incident.readiness.inventory_csv",
@@ -61,6 +64,7 @@ __all__ = [
     "check_in",
     "check_out",
     "check_readiness_action",
+    "dispatch_refusals",
     "due_items",
     "equipment_detail",
     "export_csv",
@@ -76,12 +80,4 @@ __all__ = [
     "today_local",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _API)

@@ -118,17 +118,12 @@ def export_csv(session: Session, path: str | Path) -> dict[str, int]:
                 "location": c.location,
             }
         )
-    try:
-        with path.open("w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS, restval="")
-            writer.writeheader()
-            writer.writerows(rows)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write the file: {exc.strerror}",
-            where=str(path),
-            fix="check the folder exists and you may write there",
-        ) from exc
+    from incident.core.files import atomic_writer
+
+    with atomic_writer(path, newline="", encoding="utf-8-sig", what="inventory CSV") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
     return {"equipment": len(equipment), "calibration": len(schedules), "consumable": len(lots)}
 
 

@@ -235,6 +235,8 @@ class Rollup:
     stock: list[StockLine]
     warning_days: tuple[int, ...]
     items: list[ItemReadiness] = field(default_factory=list)
+    teams_deployed: int = 0  # crews assigned to an incident now
+    kits_out: int = 0  # kits checked out now
 
     @property
     def restock(self) -> list[StockLine]:
@@ -251,6 +253,8 @@ class Rollup:
             "on": self.on,
             "teams_required": self.teams_required,
             "teams_ready": self.teams_ready,
+            "teams_deployed": self.teams_deployed,
+            "kits_out": self.kits_out,
             "can_field": self.can_field,
             "warning_days": list(self.warning_days),
             "teams": [asdict(x) for x in self.teams],
@@ -324,7 +328,11 @@ class Snapshot:
                 self.allocated[ki.consumable_id] += ki.quantity
             if ki.equipment_id is not None:
                 self.kit_of_equipment[ki.equipment_id] = ki.kit_id
-        self.crews = {c.id: c for c in session.exec(select(Crew).order_by(Crew.name))}
+        # real crews only: an exercise's own roster never counts towards real readiness
+        self.crews = {
+            c.id: c
+            for c in session.exec(select(Crew).where(Crew.exercise_id.is_(None)).order_by(Crew.name))  # type: ignore[union-attr]
+        }
         self.open_equipment: dict[int, Checkout] = {}
         self.open_kit: dict[int, Checkout] = {}
         for co in session.exec(select(Checkout).where(Checkout.in_at.is_(None))):
@@ -767,7 +775,10 @@ def rollup(
         used_kits[team.kit or ""] = team.crew
         used_vehicles[team.vehicle or ""] = team.crew
     ready = sum(1 for x in team_list if x.counted)
+    deployed = sum(1 for c in snap.crews.values() if c.status == "assigned")
     return Rollup(
+        teams_deployed=deployed,
+        kits_out=len(snap.open_kit),
         on=snap.on,
         teams_required=required,
         teams_ready=ready,
@@ -778,6 +789,28 @@ def rollup(
         warning_days=config.warning_days,
         items=[snap.item_readiness(e) for e in sorted(snap.equipment.values(), key=lambda e: e.asset_tag)],
     )
+
+
+def dispatch_refusals(session: Session, crew_id: int, *, on: date | None = None) -> list[str]:
+    """Why a crew may not be sent out: the team is NOT READY, or its kit is out with another crew,
+    expired, uncalibrated or short of consumables, or its vehicle is unfit ([] = it may go).
+
+    Being already Assigned is not a refusal here (re-routing a crew in the field is allowed);
+    being out of service is.
+    """
+    snap = Snapshot(session, on or today_local(), load_config())
+    crew = snap.crews.get(crew_id) or session.get(Crew, crew_id)  # an exercise's crew is judged too
+    if crew is None:
+        raise UserError(f"no crew with id {crew_id}", fix="see `incident crew list`")
+    kits = {crew.kit_id: snap.kit_readiness(snap.kits[crew.kit_id])} if crew.kit_id in snap.kits else {}
+    status = crew.status
+    if status == "assigned":  # judged as if available: the other findings still count
+        crew.status = "available"
+    try:
+        team = snap.team_readiness(crew, kits)  # type: ignore[arg-type]
+    finally:
+        crew.status = status
+    return list(team.blocking)
 
 
 def equipment_problems(session: Session, equipment_id: int, *, on: date | None = None) -> list[Finding]:

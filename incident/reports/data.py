@@ -2,15 +2,16 @@
 
 Reports never query the store themselves: :func:`gather` reads the incident,
 its river network, the plan (latest revision and its points), rounds,
-samples, results (latest of each correction chain), custody, crews,
-assignments and the log, and evaluates each result against its limit. The
-renderers (:mod:`incident.reports.render`) only format this data.
+samples, custody, crews, assignments, the stored forecast and the log. Each
+result is the one result record (:func:`incident.results.result_records`:
+status, exceedance multiple, latest correction, flags), placed on the river.
+The renderers (:mod:`incident.reports.render`) only format this data.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -30,12 +31,12 @@ from incident.core.store.tables import (
     Incident,
     PlanRevision,
     Responder,
-    Result,
     Sample,
     SamplingPoint,
     SamplingRound,
 )
-from incident.plume import IncidentForecast
+from incident.plume import IncidentForecast, latest_forecast
+from incident.results import ResultRecord, result_records
 
 POLLUTANTS_FILE = Path(__file__).resolve().parent.parent / "data" / "pollutants.toml"
 
@@ -54,13 +55,6 @@ def limit_for(parameter: str) -> tuple[float | None, str, str]:
     if not info:
         return None, "", ""
     return info.get("limit_mg_l"), info.get("standard", ""), info.get("standard_zh", "")
-
-
-def exceedance_multiple(value_mg_l: float | None, limit_mg_l: float | None) -> float | None:
-    """(C − limit) / limit when C is over the limit, else None (HJ 589 §7.4; GB 3838 practice)."""
-    if value_mg_l is None or limit_mg_l is None or limit_mg_l <= 0 or value_mg_l <= limit_mg_l:
-        return None
-    return (value_mg_l - limit_mg_l) / limit_mg_l
 
 
 @dataclass
@@ -93,52 +87,34 @@ class RoundRow:
 
 
 @dataclass
-class ResultRow:
-    result_id: int
-    sample_code: str
-    sample_type: str  # normal | field_blank | parallel
-    point: str  # point number or "—"
-    point_km: float | None
-    point_distance_m: float | None
-    round: int | None
-    sampled_at: datetime
-    sampler: str
-    parameter: str
-    method: str
-    method_kind: str
-    principle: str
-    instrument: str
-    kind: str  # qualitative | semi_quantitative | quantitative
-    detected: bool | None
-    value: float | None
-    value_high: float | None
-    unit: str
-    value_mg_l: float | None
-    dl_mg_l: float | None
-    status: str  # suspected | confirmed | final
-    qc_flag: str | None
-    corrected: bool  # this row corrects an earlier one
-    limit_mg_l: float | None
-    multiple: float | None  # (C − limit)/limit when over
+class ResultRow(ResultRecord):
+    """The one result record, placed on the river for the report (km, distance, custody)."""
+
+    point_km: float | None = None
+    point_distance_m: float | None = None
     custody_count: int = 0
+
+    @classmethod
+    def of(cls, rec: ResultRecord, **placement) -> ResultRow:
+        return cls(**{f.name: getattr(rec, f.name) for f in fields(ResultRecord)}, **placement)
+
+    @property
+    def point_label(self) -> str:
+        return self.point or "—"
 
     @property
     def non_detect(self) -> bool:
         if self.kind == "qualitative":
             return self.detected is False
         return self.detected is False or (
-            self.value_mg_l is None and self.dl_mg_l is not None and self.kind == "quantitative"
+            self.value_mg_l is None and self.detection_limit_mg_l is not None and self.kind == "quantitative"
         )
-
-    @property
-    def exceeds(self) -> bool:
-        return self.multiple is not None
 
     @property
     def plotted_mg_l(self) -> float | None:
         """Value for the trend chart: the value, or the detection limit for a non-detect."""
         if self.non_detect:
-            return self.dl_mg_l
+            return self.detection_limit_mg_l
         return self.value_mg_l
 
 
@@ -233,14 +209,29 @@ class ReportData:
     standard_zh: str = ""
     pollutant: dict | None = None
     forecast: IncidentForecast | None = None
+    # the stored forecast the report used (incident.plume.latest_forecast), cited in the report
+    forecast_id: int | None = None
+    forecast_sha256: str | None = None
+    forecast_made_at: datetime | None = None
+    forecast_made_by: str | None = None
+
+    @property
+    def counted(self) -> list[ResultRow]:
+        """Results the conclusions count: not held for plausibility, not refuted by confirmation."""
+        return [r for r in self.results if not r.held and r.status != "not_confirmed"]
 
     @property
     def exceedances(self) -> list[ResultRow]:
-        return [r for r in self.results if r.exceeds]
+        return [r for r in self.results if r.counts_as_exceedance]
 
     @property
     def suspected(self) -> list[ResultRow]:
         return [r for r in self.results if r.status == "suspected"]
+
+    @property
+    def held(self) -> list[ResultRow]:
+        """Results flagged as implausible that no person has confirmed (release is refused)."""
+        return [r for r in self.results + self.qc_results if r.held]
 
     def point_by_number(self, number: str) -> PointRow | None:
         return next((p for p in self.points if p.number == number), None)
@@ -278,10 +269,15 @@ def gather(
     inc: Incident,
     *,
     forecast: IncidentForecast | None = None,
-    limits: dict[str, float] | None = None,
     as_of: datetime | None = None,
 ) -> ReportData:
-    """Read one incident's report data. ``limits`` (mg/L per parameter) override the data file."""
+    """Read one incident's report data (results as the one result record: GB 3838 class III).
+
+    Without an explicit ``forecast``, the incident's latest stored forecast is used and cited.
+    """
+    stored = latest_forecast(session, inc.code) if forecast is None else None
+    if stored is not None:
+        forecast = stored.to_forecast()
     net = load_network(session, inc.river_network_id) if inc.river_network_id is not None else None
     data = ReportData(
         code=inc.code,
@@ -308,16 +304,14 @@ def gather(
         network=net,
         forecast=forecast,
     )
-    limits = limits or {}
-
-    def limit(parameter: str) -> float | None:
-        return limits.get(parameter, limit_for(parameter)[0])
-
+    if stored is not None:
+        data.forecast_id, data.forecast_sha256 = stored.id, stored.content_sha256
+        data.forecast_made_at, data.forecast_made_by = stored.made_at, stored.made_by
     if inc.substance:
-        data.limit_mg_l = limit(inc.substance)
+        data.limit_mg_l = limit_for(inc.substance)[0]
         _, data.standard, data.standard_zh = limit_for(inc.substance)
         data.pollutant = pollutants().get(inc.substance)
-    if forecast is not None and forecast.standard_mg_l is not None and inc.substance not in limits:
+    if forecast is not None and forecast.standard_mg_l is not None:
         data.limit_mg_l = forecast.standard_mg_l
 
     # ---- plan
@@ -346,7 +340,6 @@ def gather(
             select(SamplingRound).where(SamplingRound.incident_id == inc.id).order_by(SamplingRound.number)
         )
     )
-    round_by_id = {r.id: r for r in rounds}
 
     # ---- samples, custody, results
     samples = {
@@ -380,59 +373,33 @@ def gather(
         for r in rounds
     ]
 
-    results = list(session.exec(select(Result).where(Result.incident_id == inc.id).order_by(Result.id)))
-    superseded = {r.corrects_id for r in results if r.corrects_id is not None}
     methods: dict[tuple, MethodRow] = {}
-    for r in results:
-        if r.id in superseded:
-            continue
-        s = samples.get(r.sample_id)
-        if s is None:
-            continue
-        pt = data.all_points.get(s.point_id) if s.point_id is not None else None
-        lim = limit(r.parameter)
-        value_for_eval = r.value_mg_l if r.detected is not False else None
-        row = ResultRow(
-            result_id=r.id,  # type: ignore[arg-type]
-            sample_code=s.code,
-            sample_type=s.sample_type,
-            point=pt.number if pt else "—",
+    by_code = {sm.code: sm for sm in samples.values()}
+    for rec in result_records(session, inc.code):
+        s = by_code.get(rec.sample)
+        pt = data.all_points.get(s.point_id) if s is not None and s.point_id is not None else None
+        row = ResultRow.of(
+            rec,
             point_km=pt.km if pt else None,
             point_distance_m=pt.distance_from_source_m if pt else None,
-            round=round_by_id[s.round_id].number if s.round_id in round_by_id else None,
-            sampled_at=as_utc(s.sampled_at),
-            sampler=s.sampler,
-            parameter=r.parameter,
-            method=r.method,
-            method_kind=r.method_kind,
-            principle=r.principle,
-            instrument=r.instrument_desc,
-            kind=r.kind,
-            detected=r.detected,
-            value=r.value,
-            value_high=r.value_high,
-            unit=r.unit,
-            value_mg_l=r.value_mg_l,
-            dl_mg_l=r.detection_limit_mg_l,
-            status=r.status,
-            qc_flag=r.qc_flag,
-            corrected=r.corrects_id is not None,
-            limit_mg_l=lim,
-            multiple=exceedance_multiple(value_for_eval, lim) if r.kind != "qualitative" else None,
-            custody_count=custody.get(s.id, 0),  # type: ignore[arg-type]
+            custody_count=custody.get(s.id, 0) if s is not None else 0,  # type: ignore[arg-type]
         )
-        (data.results if s.sample_type == "normal" else data.qc_results).append(row)
-        key = (r.parameter, r.method, r.method_kind, r.principle)
-        m = methods.setdefault(key, MethodRow(r.parameter, r.method, r.method_kind, r.principle, [], None, 0))
+        row.point = row.point or "—"
+        row.sampled_at = as_utc(row.sampled_at)
+        (data.results if row.sample_type == "normal" else data.qc_results).append(row)
+        key = (rec.parameter, rec.method, rec.method_kind, rec.principle)
+        m = methods.setdefault(
+            key, MethodRow(rec.parameter, rec.method, rec.method_kind, rec.principle, [], None, 0)
+        )
         m.count += 1
-        if r.instrument_desc and r.instrument_desc not in m.instruments:
-            m.instruments.append(r.instrument_desc)
-        if r.detection_limit_mg_l is not None:
+        if rec.instrument_desc and rec.instrument_desc not in m.instruments:
+            m.instruments.append(rec.instrument_desc)
+        if rec.detection_limit_mg_l is not None:
             m.dl_mg_l = (
-                r.detection_limit_mg_l if m.dl_mg_l is None else min(m.dl_mg_l, r.detection_limit_mg_l)
+                rec.detection_limit_mg_l if m.dl_mg_l is None else min(m.dl_mg_l, rec.detection_limit_mg_l)
             )
     data.results.sort(key=lambda r: (r.round or 0, r.point_distance_m or 0, r.sampled_at, r.parameter))
-    data.qc_results.sort(key=lambda r: (r.sampled_at, r.sample_code))
+    data.qc_results.sort(key=lambda r: (r.sampled_at, r.sample))
     data.methods = sorted(methods.values(), key=lambda m: (m.parameter, m.method_kind, m.method))
 
     # ---- crews

@@ -60,6 +60,7 @@ class Ics214:
     head: str | None = None
     verified: bool = True
     verify_message: str = ""
+    written_to: str = ""  # the file export_ics214 wrote (an exercise's name carries EXERCISE)
 
 
 def build_ics214(
@@ -162,7 +163,7 @@ def to_html(form: Ics214, lang: str = "en") -> str:
         "<!DOCTYPE html>",
         f'<html xmlns="http://www.w3.org/1999/xhtml" lang="{html_lang}" xml:lang="{html_lang}">',
         '<head><meta charset="utf-8"/>',
-        f"<title>{h(T('title'))} — {h(form.code)}</title>",
+        f"<title>{EXERCISE_MARK + ' — ' if form.is_exercise else ''}{h(T('title'))} — {h(form.code)}</title>",
         f"<style>\n{CSS}\n</style></head>",
         f'<body class="ics214{" exercise" if form.is_exercise else ""}">',
     ]
@@ -222,6 +223,8 @@ def to_html(form: Ics214, lang: str = "en") -> str:
 def to_csv(form: Ics214) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
+    if form.is_exercise:
+        writer.writerow([f"{EXERCISE_MARK} — {form.code} — not a real incident"])
     writer.writerow(
         ["seq", "time_local", "time_utc", "actor", "position", "kind", "summary", "prev_hash", "hash"]
     )
@@ -291,9 +294,13 @@ def export_ics214(
             where="--format",
             fix=f"give --format ({', '.join(FORMATS)}) or end the file name in .md, .html or .csv",
         )
+    from incident.core.incidents import exercise_path
+
     form = build_ics214(session, code, prepared_by=actor, position=position, home_agency=home_agency)
-    write_text(Path(path), render(form, fmt, lang))
     inc = get_incident(session, code)
+    path = str(exercise_path(path, inc.is_exercise))
+    form.written_to = path
+    write_text(Path(path), render(form, fmt, lang))
     log.append(
         session,
         chain=log.incident_chain(inc.code),

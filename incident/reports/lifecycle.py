@@ -169,15 +169,18 @@ def _render(
     row: Report,
     *,
     forecast: IncidentForecast | None,
-    limits: dict[str, float] | None,
-) -> None:
-    data = gather(session, inc, forecast=forecast, limits=limits)
+) -> dict:
+    """Render from the current records; returns the forecast cited (for the log), if any."""
+    data = gather(session, inc, forecast=forecast)
     inputs = json.loads(row.inputs_json or "{}")
     doc = build(row.kind, data, row.lang, _stamp(row), row.number, inputs)
     row.title = doc.title
     row.as_of = data.as_of
     row.body_markdown = to_markdown(doc, _stamp(row))
     row.body_html = to_html(doc, _stamp(row))
+    if data.forecast_id is None:
+        return {}
+    return {"forecast_id": data.forecast_id, "forecast_sha256": data.forecast_sha256}
 
 
 def _restamp(row: Report) -> None:
@@ -207,6 +210,29 @@ def _log(
     )
 
 
+def _refuse_if_held(session: Session, inc: Incident, row: Report) -> None:
+    """A result flagged as implausible stays out of released reports until a person confirms or
+    corrects it (issue 16): release is refused while one was logged before the report's as-of time."""
+    from incident.results import held_results
+
+    as_of = as_utc(row.as_of) if row.as_of else None
+    held = [r for r in held_results(session, inc.code) if as_of is None or as_utc(r.entered_at) <= as_of]
+    if not held:
+        return
+    names = "; ".join(
+        f"result #{r.id} ({r.sample}, {r.point or '—'}, {r.text}): {r.flag_text()}" for r in held
+    )
+    first = held[0].id
+    raise UserError(
+        "errors.records.release_held",
+        where=f"result #{first}",
+        report=row.id,
+        names=names,
+        first=first,
+        code=inc.code,
+    )
+
+
 # ---------------------------------------------------------------- lifecycle
 
 
@@ -219,7 +245,6 @@ def draft_report(
     lang: str = "en",
     inputs: dict | None = None,
     forecast: IncidentForecast | None = None,
-    limits: dict[str, float] | None = None,
 ) -> ReportInfo:
     """Draft the next report of ``kind`` (flash, monitoring or summary) from the current records."""
     _check_kind_lang(kind, lang)
@@ -245,11 +270,17 @@ def draft_report(
     )
     session.add(row)
     session.flush()
-    _render(session, inc, row, forecast=forecast, limits=limits)
+    cited = _render(session, inc, row, forecast=forecast)
     session.add(row)
     session.flush()
     _log(
-        session, inc, row, actor=actor, kind="report.drafted", summary=f"Drafted {row.title} (#{row.id}, v1)"
+        session,
+        inc,
+        row,
+        actor=actor,
+        kind="report.drafted",
+        summary=f"Drafted {row.title} (#{row.id}, v1)",
+        **cited,
     )
     return _info(row, inc.code)
 
@@ -262,7 +293,6 @@ def edit_report(
     actor: str,
     inputs: dict | None = None,
     forecast: IncidentForecast | None = None,
-    limits: dict[str, float] | None = None,
 ) -> ReportInfo:
     """Change the author's text and re-render from the current records (refused once released)."""
     inc = get_incident(session, code)
@@ -272,7 +302,7 @@ def edit_report(
     voided = row.state == "reviewed"
     row.inputs_json = log.canonical_json(merged)
     row.state, row.reviewed_by, row.reviewed_at = "draft", None, None
-    _render(session, inc, row, forecast=forecast, limits=limits)
+    cited = _render(session, inc, row, forecast=forecast)
     session.add(row)
     session.flush()
     _log(
@@ -284,6 +314,7 @@ def edit_report(
         summary=f"Edited and re-rendered {row.title} (#{row.id})" + (" — review voided" if voided else ""),
         fields=sorted(_clean_inputs(inputs)),
         review_voided=voided,
+        **cited,
     )
     return _info(row, inc.code)
 
@@ -343,6 +374,7 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
             f"report #{row.id} is a draft: it must be reviewed before release (HJ 589 §9.5)",
             fix=f"`incident report review {inc.code} {row.id} --by REVIEWER` (not the author)",
         )
+    _refuse_if_held(session, inc, row)
     row.state, row.released_by, row.released_at = "released", by, utcnow()
     _restamp(row)
     row.content_sha256 = content_hash(row.title, row.body_markdown, row.body_html)
@@ -382,7 +414,6 @@ def new_version(
     actor: str,
     inputs: dict | None = None,
     forecast: IncidentForecast | None = None,
-    limits: dict[str, float] | None = None,
 ) -> ReportInfo:
     """Start version N+1 of a released report (same kind and number), as a draft."""
     inc = get_incident(session, code)
@@ -419,7 +450,7 @@ def new_version(
     )
     session.add(row)
     session.flush()
-    _render(session, inc, row, forecast=forecast, limits=limits)
+    cited = _render(session, inc, row, forecast=forecast)
     session.add(row)
     session.flush()
     _log(
@@ -430,6 +461,7 @@ def new_version(
         kind="report.revised",
         summary=f"Started v{row.version} of {row.title} (#{row.id}, revises #{old.id})",
         supersedes=old.id,
+        **cited,
     )
     return _info(row, inc.code)
 
@@ -483,10 +515,12 @@ def export_text(content: ReportContent, path: str | Path) -> str:
 def export_report(session: Session, code: str, report_id: int, path: str | Path, *, actor: str) -> Path:
     """Write the stored report (as released, byte for byte) to an .html or .md file."""
     content = get_report(session, code, report_id)
+    from incident.core.incidents import exercise_path
+
     text = export_text(content, path)
-    path = Path(path)
-    write_text(path, text)
     inc = get_incident(session, code)
+    path = exercise_path(path, inc.is_exercise)
+    write_text(path, text)
     row = _get(session, inc, report_id)
     _log(
         session,
@@ -502,14 +536,7 @@ def export_report(session: Session, code: str, report_id: int, path: str | Path,
 
 
 def write_text(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write the file: {exc.strerror}",
-            where=str(path),
-            fix="check the folder exists and is writable",
-        ) from exc
+    """Complete or absent: temporary file, fsync, rename (incident.core.files)."""
+    from incident.core.files import atomic_write
+
+    atomic_write(path, text)

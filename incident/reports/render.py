@@ -168,7 +168,11 @@ def result_text(r: ResultRow, w: Words) -> str:
     if r.kind == "qualitative":
         return w("detected") if r.detected else w("not_detected")
     if r.non_detect:
-        return w("nd", dl=fmt_limit(r.dl_mg_l)) if r.dl_mg_l is not None else w("not_detected")
+        return (
+            w("nd", dl=fmt_limit(r.detection_limit_mg_l))
+            if r.detection_limit_mg_l is not None
+            else w("not_detected")
+        )
     if r.kind == "semi_quantitative":
         lo = fmt_conc(r.value_mg_l)
         hi = fmt_conc(r.value_mg_l * r.value_high / r.value) if r.value and r.value_high else "?"
@@ -193,10 +197,20 @@ def multiple_text(r: ResultRow, w: Words) -> str:
     return w("times_over", m=fmt_multiple(r.multiple))
 
 
+def qc_text(r: ResultRow, w: Words) -> str:
+    return w("sep").join(w.opt("qc_kind", k) for k in r.qc_flags)
+
+
+def held_text(r: ResultRow, w: Words) -> str:
+    return w("sep").join(w.opt("hold_kind", h.kind) for h in r.open_holds)
+
+
 def status_text(r: ResultRow, w: Words) -> str:
     parts = [w.opt("status", r.status)]
-    if r.qc_flag:
-        parts.append(w("qc_flagged", flag=r.qc_flag))
+    if r.qc_flags:
+        parts.append(w("qc_flagged", flag=qc_text(r, w)))
+    if r.held:
+        parts.append(w("held_flag", flag=held_text(r, w)))
     if r.corrected:
         parts.append(w("corrected"))
     return "; ".join(parts)
@@ -255,6 +269,9 @@ def basics_blocks(data: ReportData, w: Words) -> list[Block]:
     blocks: list[Block] = [kv, *_paras(data.description)]
     blocks.append(Sub(w("receptors_title")))
     blocks.append(receptor_table(data, w))
+    cited = forecast_citation(data, w)
+    if cited:
+        blocks.append(Para(cited))
     return blocks
 
 
@@ -380,7 +397,7 @@ def work_blocks(data: ReportData, w: Words) -> list[Block]:
 def qa_blocks(data: ReportData, w: Words) -> list[Block]:
     blanks = [r for r in data.qc_results if r.sample_type == "field_blank"]
     parallels = [r for r in data.qc_results if r.sample_type == "parallel"]
-    flagged = [r for r in data.results + data.qc_results if r.qc_flag]
+    flagged = [r for r in data.results + data.qc_results if r.qc_flags]
     items = [
         w("qa_counts", blanks=len(blanks), parallels=len(parallels), flagged=len(flagged)),
         w("custody_counts", transfers=data.custody_transfers, samples=data.samples),
@@ -396,11 +413,11 @@ def qa_blocks(data: ReportData, w: Words) -> list[Block]:
                 [w("h_sample"), w("h_type"), w("h_parameter"), w("h_result"), w("h_qc")],
                 [
                     [
-                        Cell(r.sample_code),
+                        Cell(r.sample),
                         Cell(w.opt("sample_type", r.sample_type)),
                         Cell(r.parameter),
                         Cell(result_text(r, w)),
-                        Cell(r.qc_flag or "", "qc"),
+                        Cell(qc_text(r, w), "qc"),
                     ]
                     for r in flagged
                 ],
@@ -412,7 +429,7 @@ def qa_blocks(data: ReportData, w: Words) -> list[Block]:
 
 def _latest_by_point(data: ReportData) -> dict[str, ResultRow]:
     latest: dict[str, ResultRow] = {}
-    for r in data.results:
+    for r in data.counted:
         if data.substance and r.parameter != data.substance:
             continue
         if r.point not in latest or r.sampled_at >= latest[r.point].sampled_at:
@@ -424,7 +441,7 @@ def finding_lines(data: ReportData, w: Words) -> list[str]:
     """Conclusions drawn from the data (stated, not guessed)."""
     lines: list[str] = []
     name = substance_name(data, w)
-    quant = [r for r in data.results if r.value_mg_l is not None and not r.non_detect]
+    quant = [r for r in data.counted if r.value_mg_l is not None and not r.non_detect]
     if not data.results:
         return [w("no_results_yet")]
     top = max(quant, key=lambda r: r.value_mg_l or 0, default=None)
@@ -436,12 +453,12 @@ def finding_lines(data: ReportData, w: Words) -> list[str]:
                 value=fmt_conc(top.value_mg_l),
                 point=top.point,
                 at=fmt_local(top.sampled_at),
-                over=w("max_over", m=multiple_text(top, w)) if top.exceeds else "",
+                over=w("max_over", m=multiple_text(top, w)) if top.counts_as_exceedance else "",
             )
         )
     latest = _latest_by_point(data)
-    over = [r for r in latest.values() if r.exceeds]
-    ok = [r for r in latest.values() if not r.exceeds and r.limit_mg_l is not None]
+    over = [r for r in latest.values() if r.counts_as_exceedance]
+    ok = [r for r in latest.values() if not r.counts_as_exceedance and r.limit_mg_l is not None]
     if over:
         lines.append(
             w(
@@ -456,7 +473,7 @@ def finding_lines(data: ReportData, w: Words) -> list[str]:
         series = sorted(
             (
                 r
-                for r in data.results
+                for r in data.counted
                 if r.point == point and r.parameter == latest[point].parameter and r.plotted_mg_l is not None
             ),
             key=lambda r: r.sampled_at,
@@ -478,9 +495,19 @@ def finding_lines(data: ReportData, w: Words) -> list[str]:
             w(
                 "suspected_line",
                 point=r.point,
-                sample=r.sample_code,
+                sample=r.sample,
                 value=result_with_unit(r, w),
                 method=r.method,
+            )
+        )
+    for r in data.held:
+        lines.append(
+            w(
+                "held_line",
+                point=r.point,
+                sample=r.sample,
+                value=result_with_unit(r, w),
+                reason=w("sep").join(h.reason for h in r.open_holds),
             )
         )
     for rc in data.receptors:
@@ -505,12 +532,12 @@ def _dist(r: ResultRow) -> float:
 def recommendation_lines(data: ReportData, w: Words) -> list[str]:
     lines: list[str] = []
     latest = _latest_by_point(data)
-    if any(r.exceeds for r in latest.values()):
+    if any(r.counts_as_exceedance for r in latest.values()):
         lines.append(w("rec_continue"))
     if data.suspected:
         lines.append(w("rec_confirm"))
     intakes = [rc for rc in data.receptors if rc.kind == "drinking_water_intake"]
-    if intakes and any(r.exceeds for r in data.results):
+    if intakes and data.exceedances:
         lines.append(w("rec_intakes", names=w("sep").join(w.name(rc.name, rc.name_zh) for rc in intakes[:3])))
     if data.samples_without_custody:
         lines.append(w("rec_custody"))
@@ -614,14 +641,14 @@ def data_table(data: ReportData, w: Words) -> Block:
                 Cell(str(r.round) if r.round is not None else "—", "num"),
                 Cell(r.point),
                 Cell(fmt_local(r.sampled_at)),
-                Cell(r.sample_code),
+                Cell(r.sample),
                 Cell(_param_name(r.parameter, data, w)),
                 Cell(result_text(r, w), ("num " + cls).strip()),
                 Cell(fmt_limit(r.limit_mg_l), "num"),
                 Cell(multiple_text(r, w), cls),
                 Cell(
                     f"{w.opt('method_kind', r.method_kind)}; {status_text(r, w)}",
-                    "suspected" if r.status == "suspected" else "qc" if r.qc_flag else "",
+                    "suspected" if r.status == "suspected" else "qc" if r.flagged else "",
                 ),
             ]
         )
@@ -755,9 +782,24 @@ def _meta(data: ReportData, w: Words, stamp: Stamp) -> list[tuple[str, str]]:
     ]
 
 
+def forecast_citation(data: ReportData, w: Words) -> str | None:
+    """Which stored forecast the report's arrival times and curves come from (id, hash, when, who)."""
+    if data.forecast_id is None:
+        return None
+    return w(
+        "forecast_cited",
+        id=data.forecast_id,
+        sha=(data.forecast_sha256 or "")[:16],
+        at=fmt_local(data.forecast_made_at),
+        by=data.forecast_made_by or "—",
+    )
+
+
 def _footer(data: ReportData, w: Words) -> list[str]:
     head = (data.log_head or "")[:16]
-    return [w("footer_generated", version=__version__, code=data.code, n=data.log_entries, head=head or "—")]
+    lines = [w("footer_generated", version=__version__, code=data.code, n=data.log_entries, head=head or "—")]
+    cited = forecast_citation(data, w)
+    return lines + ([cited] if cited else [])
 
 
 def build_monitoring(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
@@ -822,7 +864,7 @@ def key_time_rows(data: ReportData, w: Words) -> list[list[Cell]]:
     all_results = data.results + data.qc_results
     first_sample = min((r.sampled_at for r in all_results), default=None)
     last_sample = max((r.sampled_at for r in all_results), default=None)
-    first_exceed = min((r.sampled_at for r in data.results if r.exceeds), default=None)
+    first_exceed = min((r.sampled_at for r in data.exceedances), default=None)
     rows = [
         ("alert", data.alert_at),
         ("first_sample", first_sample),

@@ -4,14 +4,11 @@ Evidence rules:
 - samples and results go in with :func:`incident.core.log.record`, which
   commits each row's digest into the incident's hash chain;
 - they are never updated or deleted: a correction is a new Result with
-  ``corrects_id`` and a reason; views use the *current* version of each result
-  (the one no other result corrects);
-- a result's status is fixed when written: ``suspected`` for a positive from a
-  rapid method, ``final`` otherwise. Confirmation is derived when reading
-  (:func:`confirmation`): a suspected result is *confirmed* once a result for the
-  same parameter at the same point and round (or on the same sample) from a
-  method on a different analytical principle detects it, and *not confirmed* if
-  that method does not detect it (HJ 589 §6.5.3, §9.2.3);
+  ``corrects_id`` and a reason;
+- a result's stored status is fixed when written: ``suspected`` for a positive
+  from a rapid method, ``final`` otherwise. Everything read back (confirmation,
+  exceedance multiple, latest correction, flags) comes from the one result
+  record, :mod:`incident.results.record`;
 - QC findings found later live in the append-only ``QcFlag`` table (qc.py).
 
 Services take a Session and hand back plain dataclasses, never ORM rows.
@@ -23,13 +20,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
 from incident.core.clock import fmt_local, incident_now, utcnow
 from incident.core.errors import UserError, ValidationErrors
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.store.tables import (
     CalibrationSchedule,
     Equipment,
@@ -39,6 +36,13 @@ from incident.core.store.tables import (
     Sample,
     SamplingPoint,
     SamplingRound,
+)
+from incident.results.record import (
+    ResultRecord,
+    current_version,
+    describe_value,
+    result_record,
+    result_records,
 )
 from incident.results.units import BASE_UNIT, parse_number, parse_result_value, unit_display, unit_factor
 
@@ -210,6 +214,7 @@ def _next_sample_code(session: Session, prefix: str) -> str:
 def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -> SampleInfo:
     """Register a sample and give it its label ID; all problems are reported at once."""
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a sample")
     problems: list[UserError] = []
     point = rnd = parent = None
     try:
@@ -621,12 +626,15 @@ def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) ->
     )
 
 
-def add_result(session: Session, code: str, raw: ResultInput, *, actor: str, view: bool = True) -> ResultView:
+def add_result(
+    session: Session, code: str, raw: ResultInput, *, actor: str, view: bool = True
+) -> ResultRecord:
     """Check, store (hash-chained) and QC one result; returns its evaluated view.
 
     ``view=False`` (bulk import) skips building the view and returns None.
     """
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a result")
     checked = check_result(session, inc, raw)
     row = _result_row(inc, checked, actor=actor, at=utcnow())
     return _store(session, inc, row, checked, actor=actor, view=view)
@@ -634,8 +642,8 @@ def add_result(session: Session, code: str, raw: ResultInput, *, actor: str, vie
 
 def _store(
     session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str, view: bool = True
-) -> ResultView:
-    from incident.results import qc
+) -> ResultRecord:
+    from incident.results import plausibility, qc
 
     pending = qc.findings_for_new(session, row, checked)
     row.qc_flag = ";".join(sorted({f.kind for f in pending if f.on_new})) or None
@@ -654,16 +662,18 @@ def _store(
         summary=summary,
     )
     qc.record_findings(session, inc, row, pending, actor=actor)
+    plausibility.check_new_result(session, inc, row, checked.sample, actor=actor)
     if not view:
         return None  # type: ignore[return-value]
-    return result_views(session, inc.code, result_ids=[row.id])[0]  # type: ignore[list-item]
+    return result_record(session, inc.code, row.id)  # type: ignore[arg-type]
 
 
 def correct_result(
     session: Session, code: str, result_id: int, raw: ResultInput, *, reason: str, actor: str
-) -> ResultView:
+) -> ResultRecord:
     """A new result that replaces ``result_id``; the old one stays, marked as corrected."""
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a correction")
     old = session.get(Result, result_id)
     if old is None or old.incident_id != inc.id:
         raise UserError(
@@ -717,322 +727,6 @@ def input_from_result(session: Session, r: Result) -> ResultInput:
     )
 
 
-def current_version(session: Session, r: Result) -> Result:
-    while True:
-        newer = session.exec(select(Result).where(Result.corrects_id == r.id)).first()
-        if newer is None:
-            return r
-        r = newer
-
-
-# ---------------------------------------------------------------- evaluation
-
-
-def describe_value(r: Result) -> str:
-    """Human text of a result as entered: '0.012 mg/L', '<0.001 mg/L', '0.1–0.5 mg/L', 'detected'."""
-    if r.kind == "qualitative":
-        return ("detected" if r.detected else "not detected") + (
-            f" (DL {r.detection_limit:g} {r.unit})" if r.detection_limit else ""
-        )
-    if r.kind == "semi_quantitative":
-        return f"{r.value:g}–{r.value_high:g} {r.unit}"
-    if not r.detected:
-        return f"<{r.detection_limit:g} {r.unit}" if r.detection_limit is not None else "not detected"
-    return f"{r.value:g} {r.unit}"
-
-
-@dataclass
-class Verdict:
-    verdict: str  # exceeds | meets | undetermined | blank | no_standard
-    limit_mg_l: float | None
-    multiple: float | None  # (C − limit)/limit when exceeding
-    note: str = ""
-
-
-def evaluate(r: Result, *, sample_type: str, medium: str, water_class: str) -> Verdict:
-    """Compare one result with the GB 3838 limit for its parameter and class."""
-    if sample_type == "field_blank":
-        return Verdict("blank", None, None, "field blank: QC only")
-    if medium not in ("water", "other"):
-        return Verdict("no_standard", None, None, f"GB 3838 is for surface water, not {medium}")
-    p = standards.parameters().get(r.parameter)
-    if p is None:
-        return Verdict("no_standard", None, None, "parameter not in the standard")
-    limit = p.limit_for(water_class)
-    note = p.limit_note(water_class)
-    if r.kind == "semi_quantitative":
-        factor = unit_factor(r.unit, medium="water")
-        lo, hi = (r.value or 0.0) * factor, (r.value_high or 0.0) * factor
-        if lo > limit:
-            return Verdict("exceeds", limit, standards.exceedance_multiple(lo, limit), note + "; at least")
-        if hi <= limit:
-            return Verdict("meets", limit, None, note)
-        return Verdict("undetermined", limit, None, "the range straddles the limit")
-    if r.detected is False:
-        dl = r.detection_limit_mg_l
-        if dl is not None and dl <= limit:
-            return Verdict("meets", limit, None, note)
-        if dl is None:
-            return Verdict("undetermined", limit, None, "not detected, detection limit unknown")
-        return Verdict(
-            "undetermined", limit, None, "not detected, but the detection limit is above the limit"
-        )
-    if r.kind == "qualitative" or r.value_mg_l is None:
-        return Verdict("undetermined", limit, None, "detected, no value")
-    if r.value_mg_l > limit:
-        return Verdict("exceeds", limit, standards.exceedance_multiple(r.value_mg_l, limit), note)
-    return Verdict("meets", limit, None, note)
-
-
-@dataclass
-class ResultView:
-    """One result as shown and reported (plain data)."""
-
-    id: int
-    sample: str
-    sample_type: str
-    point: str | None
-    round: int | None
-    sampled_at: datetime
-    parameter: str
-    parameter_name: str
-    parameter_name_zh: str
-    kind: str
-    text: str  # value as entered, with unit
-    value_mg_l: float | None
-    detection_limit_mg_l: float | None
-    detected: bool | None
-    method: str
-    method_kind: str
-    principle: str
-    instrument_desc: str
-    status: str  # final | suspected | confirmed | not_confirmed
-    confirmed_by: int | None
-    verdict: str
-    limit_mg_l: float | None
-    multiple: float | None
-    qc_flags: list[str]
-    entered_at: datetime
-    entered_by: str
-    corrects_id: int | None
-    correction_reason: str | None
-    superseded_by: int | None = None
-
-    @property
-    def exceeds(self) -> bool:
-        return self.verdict == "exceeds"
-
-    def multiple_text(self) -> str:
-        return "" if self.multiple is None else f"{self.multiple:.1f}×"
-
-
-def confirmation(
-    suspect: Result, others: list[tuple[Result, Sample]], sample: Sample
-) -> tuple[str, int | None]:
-    """Status of a suspected rapid positive given the other current results of the incident."""
-    if suspect.status != "suspected":
-        return suspect.status, None
-    found_negative = None
-    for other, osample in others:
-        if other.id == suspect.id or other.parameter != suspect.parameter:
-            continue
-        if other.principle == suspect.principle or not other.principle:
-            continue
-        same_place = osample.id == sample.id or (
-            osample.point_id == sample.point_id
-            and osample.point_id is not None
-            and (
-                (osample.round_id == sample.round_id and sample.round_id is not None)
-                or abs((osample.sampled_at - sample.sampled_at).total_seconds()) <= 3600
-            )
-        )
-        if not same_place or osample.sample_type == "field_blank":
-            continue
-        if other.detected:
-            return "confirmed", other.id
-        if other.detected is False:
-            found_negative = other.id
-    if found_negative is not None:
-        return "not_confirmed", found_negative
-    return "suspected", None
-
-
-def result_views(
-    session: Session,
-    code: str,
-    *,
-    water_class: str = standards.DEFAULT_CLASS,
-    include_superseded: bool = False,
-    result_ids: list[int] | None = None,
-) -> list[ResultView]:
-    """Every current result of the incident (corrected ones only when asked), evaluated."""
-    inc = get_incident(session, code)
-    return _views(
-        session, inc, water_class=water_class, include_superseded=include_superseded, result_ids=result_ids
-    )
-
-
-#: ids per IN (...) list: far below SQLite's and PostgreSQL's limits on bound parameters
-_CHUNK = 5000
-
-
-def _chunks(ids: list) -> list[list]:
-    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
-
-
-def _correctors(session: Session, ids: list[int]) -> dict[int, int]:
-    """result id -> id of the result that corrects it, for those of ``ids`` that were corrected."""
-    out: dict[int, int] = {}
-    for chunk in _chunks(ids):
-        out.update(
-            session.exec(
-                select(Result.corrects_id, Result.id).where(col(Result.corrects_id).in_(chunk))
-            ).all()  # type: ignore[arg-type]
-        )
-    return out
-
-
-def _confirmation_candidates(
-    session: Session, inc: Incident, suspects: list[tuple[Result, Sample]]
-) -> list[tuple[Result, Sample]]:
-    """The current results that can confirm (or not) these suspected ones: same parameter, at the
-    same sample or point (:func:`confirmation` decides). Read by index, not the whole incident."""
-    if not suspects:
-        return []
-    params = sorted({r.parameter for r, _ in suspects})
-    sample_ids = sorted({s.id for _, s in suspects})
-    round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
-    point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
-    # a superset of "same sample, or same point and (same round or within the hour)", by index
-    near = [col(Sample.id).in_(sample_ids)]
-    if round_ids:
-        near.append(col(Sample.round_id).in_(round_ids))
-    if point_ids:
-        times = [s.sampled_at for _, s in suspects]
-        slack = timedelta(seconds=3600)
-        near.append(
-            and_(
-                col(Sample.point_id).in_(point_ids),
-                col(Sample.sampled_at) >= min(times) - slack,
-                col(Sample.sampled_at) <= max(times) + slack,
-            )
-        )
-    pairs = list(
-        session.exec(
-            select(Result, Sample).where(
-                # driven from the sample indexes (id, round, point+time: the suspects' own, so this
-                # incident's); the result's incident is implied by its sample's
-                col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
-                Result.sample_id == Sample.id,
-                col(Result.parameter).in_(params),
-            )
-        )
-    )
-    corrected = _correctors(session, [r.id for r, _ in pairs])  # type: ignore[misc]
-    return [(r, s) for r, s in pairs if r.id not in corrected]
-
-
-def _views(
-    session: Session,
-    inc: Incident,
-    *,
-    water_class: str = standards.DEFAULT_CLASS,
-    include_superseded: bool = False,
-    result_ids: list[int] | None = None,
-    samples: tuple = (),
-    where: tuple = (),
-) -> list[ResultView]:
-    """Evaluated views of the incident's results, or of the ones ``result_ids`` / ``samples``
-    (conditions on the sample) / ``where`` (conditions on the result) select.
-
-    Unscoped (the whole incident) it reads every result once. Scoped it reads only the
-    selected rows and, by index, what they need: their corrections, their QC flags, and
-    for a suspected rapid positive the results that may confirm it. Both give the same
-    view of a result (tests/results/test_scale_paths.py).
-    """
-    from incident.results import qc
-
-    query = select(Result, Sample).where(Result.sample_id == Sample.id, *where)
-    if samples:
-        # driven from the sample indexes: SQLite would otherwise walk every result of the incident
-        query = query.where(
-            col(Result.sample_id).in_(select(Sample.id).where(Sample.incident_id == inc.id, *samples))
-        )
-    else:
-        query = query.where(Result.incident_id == inc.id)
-    if result_ids is not None:
-        query = query.where(col(Result.id).in_(result_ids))
-    pairs = list(session.exec(query.order_by(Result.id)))
-    if result_ids is None and not where and not samples:
-        superseded = {r.corrects_id: r.id for r, _s in pairs if r.corrects_id is not None}
-        current = [(r, s) for r, s in pairs if r.id not in superseded]
-        flags = qc.active_flags(session, inc.id, superseded=set(superseded))  # type: ignore[arg-type]
-    else:
-        superseded = _correctors(session, [r.id for r, _ in pairs])  # type: ignore[misc]
-        suspects = [(r, s) for r, s in pairs if r.status == "suspected"]
-        current = _confirmation_candidates(session, inc, suspects)
-        flags = qc.active_flags_for(session, inc.id, [r.id for r, _ in pairs])  # type: ignore[misc]
-    point_ids = sorted({s.point_id for _, s in pairs if s.point_id is not None})
-    points: dict[int | None, str] = {}
-    for chunk in _chunks(point_ids):
-        points.update(
-            session.exec(
-                select(SamplingPoint.id, SamplingPoint.number).where(col(SamplingPoint.id).in_(chunk))
-            ).all()  # type: ignore[arg-type]
-        )
-    rounds: dict[int | None, int] = {}
-    for chunk in _chunks(sorted({s.round_id for _, s in pairs if s.round_id is not None})):
-        rounds.update(
-            session.exec(
-                select(SamplingRound.id, SamplingRound.number).where(col(SamplingRound.id).in_(chunk))
-            ).all()  # type: ignore[arg-type]
-        )
-    names = standards.parameters()
-    out = []
-    for r, s in pairs:
-        if result_ids is not None and r.id not in result_ids:
-            continue
-        if r.id in superseded and not include_superseded and result_ids is None:
-            continue
-        status, by = confirmation(r, current, s)
-        v = evaluate(r, sample_type=s.sample_type, medium=inc.medium, water_class=water_class)
-        p = names.get(r.parameter)
-        out.append(
-            ResultView(
-                id=r.id,  # type: ignore[arg-type]
-                sample=s.code,
-                sample_type=s.sample_type,
-                point=points.get(s.point_id),
-                round=rounds.get(s.round_id),
-                sampled_at=s.sampled_at,
-                parameter=r.parameter,
-                parameter_name=p.name if p else r.parameter,
-                parameter_name_zh=p.name_zh if p else r.parameter,
-                kind=r.kind,
-                text=describe_value(r),
-                value_mg_l=r.value_mg_l,
-                detection_limit_mg_l=r.detection_limit_mg_l,
-                detected=r.detected,
-                method=r.method,
-                method_kind=r.method_kind,
-                principle=r.principle,
-                instrument_desc=r.instrument_desc,
-                status=status,
-                confirmed_by=by,
-                verdict=v.verdict,
-                limit_mg_l=v.limit_mg_l,
-                multiple=v.multiple,
-                qc_flags=sorted(flags.get(r.id, set())),  # type: ignore[arg-type]
-                entered_at=r.entered_at,
-                entered_by=r.entered_by,
-                corrects_id=r.corrects_id,
-                correction_reason=r.correction_reason,
-                superseded_by=superseded.get(r.id),  # type: ignore[arg-type]
-            )
-        )
-    return out
-
-
 # ---------------------------------------------------------------- views
 
 
@@ -1044,6 +738,7 @@ class Cell:
     flagged: bool
     multiple: float | None
     result_ids: list[int]
+    records: list[ResultRecord] = field(default_factory=list)  # the one result record of each
 
 
 @dataclass
@@ -1066,9 +761,9 @@ class RoundTable:
         return out
 
 
-def _cell(views: list[ResultView]) -> Cell:
+def _cell(views: list[ResultRecord]) -> Cell:
     # lab and confirmed results govern; among equals the highest concentration
-    def rank(v: ResultView) -> tuple:
+    def rank(v: ResultRecord) -> tuple:
         return (v.method_kind != "rapid" or v.status == "confirmed", v.value_mg_l or 0.0)
 
     main = max(views, key=rank)
@@ -1081,16 +776,17 @@ def _cell(views: list[ResultView]) -> Cell:
         text += " ✗"
     if len(views) > 1:
         text += f" +{len(views) - 1}"
-    flagged = any(v.qc_flags for v in views)
+    flagged = any(v.flagged for v in views)
     if flagged:
         text += " !"
     return Cell(
         text=text,
-        exceeds=any(v.exceeds and v.status != "not_confirmed" for v in views),
+        exceeds=any(v.counts_as_exceedance for v in views),
         suspected=any(v.status == "suspected" for v in views),
         flagged=flagged,
         multiple=max((v.multiple for v in views if v.multiple is not None), default=None),
         result_ids=[v.id for v in views],
+        records=list(views),
     )
 
 
@@ -1150,15 +846,15 @@ def round_table(
     )
     chosen = [
         v
-        for v in _views(
-            session, inc, water_class=water_class, samples=(Sample.sample_type != "field_blank", in_round)
+        for v in result_records(
+            session, code, water_class=water_class, samples=(Sample.sample_type != "field_blank", in_round)
         )
         if v.round == round_number
     ]
     plan_points = [p.number for p in latest_plan_points(session, inc)]
     extra = sorted({v.point for v in chosen if v.point and v.point not in plan_points})
     params = sorted({v.parameter for v in chosen}, key=lambda k: (k != inc.substance, k))
-    groups: dict[tuple[str, str], list[ResultView]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[ResultRecord]] = defaultdict(list)
     for v in chosen:
         groups[(v.point or "?", v.parameter)].append(v)
     return RoundTable(
@@ -1212,9 +908,9 @@ def point_series(
     )
     views = [
         v
-        for v in _views(
+        for v in result_records(
             session,
-            inc,
+            code,
             water_class=water_class,
             samples=(col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"),
             where=(Result.parameter == param,),

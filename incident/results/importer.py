@@ -50,14 +50,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log, standards
 from incident.core.clock import parse_local
 from incident.core.datafiles import read_toml
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.incidents import get_incident
-from incident.core.store.tables import LogEntry, Result
+from incident.core.store.tables import LogEntry, Result, result_is_current
 from incident.results.entry import (
     METHOD_KINDS,
     SAMPLE_TYPES,
@@ -488,12 +488,12 @@ def _existing_result(session: Session, sample_code: str, parameter: str) -> int 
         sample = get_sample(session, sample_code)
     except UserError:
         return None
-    rows = session.exec(
-        select(Result).where(Result.sample_id == sample.id, Result.parameter == parameter)
-    ).all()
-    corrected = {r.corrects_id for r in rows}
-    current = [r.id for r in rows if r.id not in corrected]
-    return current[-1] if current else None
+    current = session.exec(
+        select(Result.id)
+        .where(Result.sample_id == sample.id, Result.parameter == parameter, result_is_current())
+        .order_by(col(Result.id).desc())
+    ).first()
+    return current
 
 
 def _new_sample_for_row(session, code, cell, col_where, new_samples, actor) -> str:

@@ -26,14 +26,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
-from incident.core.clock import to_local, utcnow
-from incident.core.store.tables import Incident, QcFlag, Result, Sample
+from incident.core.clock import as_utc, to_local, utcnow
+from incident.core.store.tables import Incident, QcFlag, Result, Sample, result_is_current
 
 MISMATCH_FACTOR = 2.0
 
@@ -75,28 +76,48 @@ def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Res
         near.append(Sample.round_id == sample.round_id)
     # driven from the sample indexes (id, parallel_of, point+time, round: a multi-index OR), then
     # result (sample_id, parameter); the neighbours' incident is implied by the sample's
-    pairs = list(
+    return list(
         session.exec(
             select(Result, Sample).where(
                 col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
                 Result.parameter == row.parameter,
                 Result.sample_id == Sample.id,
+                result_is_current(),
             )
         )
     )
-    ids = [r.id for r, _ in pairs]
-    corrected = (
-        set(session.exec(select(Result.corrects_id).where(col(Result.corrects_id).in_(ids))).all())
-        if ids
-        else set()
-    )
-    return [(r, s) for r, s in pairs if r.id not in corrected]
 
 
 def same_batch(a: Sample, b: Sample) -> bool:
     if a.round_id is not None or b.round_id is not None:
         return a.round_id == b.round_id
     return a.point_id == b.point_id and to_local(a.sampled_at).date() == to_local(b.sampled_at).date()
+
+
+T = TypeVar("T")
+PARALLEL_MINUTES = 30.0  # a parallel and its primary are taken together: their times within this
+
+
+def same_method(a: str, b: str) -> bool:
+    return a.strip().lower() == b.strip().lower()
+
+
+def parallel_partner(
+    method: str, sampled_at: datetime, candidates: list[tuple[T, str, datetime]]
+) -> T | None:
+    """The one result a parallel pairs with: the primary's result of the same method and time.
+
+    ``candidates`` are (result, method, sampled_at) of the linked sample for the same parameter;
+    a result by another method (a rapid test beside the lab analysis) is never its pair. Of
+    several of the same method, the one sampled closest in time; none beyond PARALLEL_MINUTES.
+    """
+    close = [
+        (abs((as_utc(t) - as_utc(sampled_at)).total_seconds()), i, r)
+        for i, (r, m, t) in enumerate(candidates)
+        if same_method(m, method)
+        and abs((as_utc(t) - as_utc(sampled_at)).total_seconds()) <= PARALLEL_MINUTES * 60
+    ]
+    return min(close, key=lambda c: (c[0], -c[1]))[2] if close else None
 
 
 def _pair_finding(new: Result, other: Result, limit_pct: float) -> tuple[str, str] | None:
@@ -170,12 +191,14 @@ def findings_for_new(session: Session, row: Result, checked) -> list[Finding]:
                     )
                 )
         limit = standards.parameters()[row.parameter].rpd_limit_pct
-        for r, s in others:
-            partners = (sample.parallel_of is not None and s.id == sample.parallel_of) or (
-                s.parallel_of is not None and s.parallel_of == sample.id
-            )
-            if not partners:
-                continue
+        linked = [
+            (r, r.method, s.sampled_at)
+            for r, s in others
+            if (sample.parallel_of is not None and s.id == sample.parallel_of)
+            or (s.parallel_of is not None and s.parallel_of == sample.id)
+        ]
+        partner = parallel_partner(row.method, sample.sampled_at, linked)
+        for r in [partner] if partner is not None else []:
             found = _pair_finding(row, r, limit)
             if found:
                 kind, detail = found
@@ -208,21 +231,21 @@ def record_findings(
         )
 
 
-def active_flags(
-    session: Session, incident_id: int, *, superseded: set[int] | None = None
-) -> dict[int, set[str]]:
+def active_flags(session: Session, incident_id: int) -> dict[int, set[str]]:
     """result id -> flag kinds that still apply (their basis result has not been corrected)."""
-    if superseded is None:
-        superseded = {
-            r.corrects_id
-            for r in session.exec(select(Result).where(Result.incident_id == incident_id))
-            if r.corrects_id is not None
-        }
+    from sqlalchemy import exists
+    from sqlalchemy.orm import aliased
+
+    newer = aliased(Result)
+    basis_corrected = exists(select(newer.id).where(newer.corrects_id == QcFlag.basis_result_id))
     out: dict[int, set[str]] = defaultdict(set)
-    for f in session.exec(select(QcFlag).where(QcFlag.incident_id == incident_id)):
-        if f.basis_result_id is not None and f.basis_result_id in superseded:
-            continue
-        out[f.result_id].add(f.kind)
+    for result_id, kind in session.exec(
+        select(QcFlag.result_id, QcFlag.kind).where(
+            QcFlag.incident_id == incident_id,
+            or_(col(QcFlag.basis_result_id).is_(None), ~basis_corrected),
+        )
+    ):
+        out[result_id].add(kind)
     return dict(out)
 
 

@@ -8,13 +8,13 @@ from sqlmodel import Session, select
 
 from incident.core import standards
 from incident.core.store.tables import Sample
-from incident.results.entry import result_views
-from incident.results.qc import rpd
+from incident.results.qc import parallel_partner, rpd
+from incident.results.record import result_records
 
 
 def qc_summary(session: Session, code: str) -> dict:
     """Parallel pairs with their RPD and blanks with their verdict, for the QC table of a report."""
-    views = result_views(session, code)
+    views = result_records(session, code)
     by_sample = defaultdict(list)
     for v in views:
         by_sample[v.sample].append(v)
@@ -28,9 +28,15 @@ def qc_summary(session: Session, code: str) -> dict:
         if s.sample_type != "parallel" or s.parallel_of not in ids:
             continue
         for a in by_sample[code_]:
-            for b in by_sample[ids[s.parallel_of]]:
-                if a.parameter != b.parameter:
-                    continue
+            primary = [
+                (b, b.method, b.sampled_at)
+                for b in by_sample[ids[s.parallel_of]]
+                if b.parameter == a.parameter
+            ]
+            b = parallel_partner(
+                a.method, a.sampled_at, primary
+            )  # same method and time, never across methods
+            if b is not None:
                 limit = standards.parameters()[a.parameter].rpd_limit_pct
                 value = None
                 if a.detected and b.detected and a.value_mg_l is not None and b.value_mg_l is not None:
@@ -38,6 +44,7 @@ def qc_summary(session: Session, code: str) -> dict:
                 pairs.append(
                     {
                         "parameter": a.parameter,
+                        "method": a.method,
                         "sample": ids[s.parallel_of],
                         "parallel": code_,
                         "a": b.text,

@@ -40,7 +40,8 @@ from incident.core.clock import fmt_local, utcnow
 from incident.core.errors import UserError
 from incident.core.i18n import bilingual, t
 from incident.core.incidents import get_incident
-from incident.results.entry import ResultView, latest_plan_points, result_views
+from incident.results.entry import latest_plan_points
+from incident.results.record import ResultRecord, result_records
 
 REQUIRED_HOURS = 48.0
 REQUIRED_ROUNDS = 3
@@ -80,19 +81,20 @@ class TerminationCheck:
     points: list[PointEvidence]
     checked_at: datetime
     markdown: str = ""
+    is_exercise: bool = False
 
     def failing(self) -> list[PointEvidence]:
         return [p for p in self.points if not p.ok]
 
 
-def _level(v: ResultView) -> float | None:
+def _level(v: ResultRecord) -> float | None:
     """Concentration used for compliance: the value, the DL for a non-detect, the low end of a range."""
     if v.detected is False:
         return v.detection_limit_mg_l
     return v.value_mg_l
 
 
-def _complies(v: ResultView, limit: float | None, background: float | None) -> bool:
+def _complies(v: ResultRecord, limit: float | None, background: float | None) -> bool:
     level = _level(v)
     if level is None:  # qualitative detection without a value
         return v.detected is False
@@ -101,7 +103,7 @@ def _complies(v: ResultView, limit: float | None, background: float | None) -> b
     return background is not None and level <= background
 
 
-def _parameters(views: list[ResultView], substance: str | None, wanted: list[str] | None) -> list[str]:
+def _parameters(views: list[ResultRecord], substance: str | None, wanted: list[str] | None) -> list[str]:
     if wanted:
         return [standards.resolve_parameter(p, where="--param").key for p in wanted]
     found = {v.parameter for v in views if v.exceeds}
@@ -131,7 +133,7 @@ def check_termination(
     water_class = standards.check_class(water_class)
     limits = {standards.resolve_parameter(k, where="--limit").key: v for k, v in (limits or {}).items()}
     views = [
-        v for v in result_views(session, code, water_class=water_class) if v.sample_type != "field_blank"
+        v for v in result_records(session, code, water_class=water_class) if v.sample_type != "field_blank"
     ]
     views = [v for v in views if v.status != "not_confirmed"]
     params = _parameters(views, inc.substance, parameters)
@@ -148,7 +150,7 @@ def check_termination(
             fix="the termination check needs the latest monitoring plan's points",
         )
     water = inc.medium == "water"
-    by_point: dict[tuple[str, str], list[ResultView]] = defaultdict(list)
+    by_point: dict[tuple[str, str], list[ResultRecord]] = defaultdict(list)
     for v in views:
         by_point[(v.point or "", v.parameter)].append(v)
     evidence = []
@@ -190,6 +192,7 @@ def check_termination(
                     _rounds_rule(ev, series, limit, background, required_rounds)
             evidence.append(ev)
     check = TerminationCheck(
+        is_exercise=inc.is_exercise,
         code=inc.code,
         medium=inc.medium,
         rule="water_48h" if water else "rounds_3",
@@ -226,7 +229,7 @@ def check_termination(
 
 
 def _water_rule(ev, series, limit, background, required_hours, max_gap_h) -> None:
-    run: list[ResultView] = []
+    run: list[ResultRecord] = []
     for v in reversed(series):
         if not _complies(v, limit, background):
             break
@@ -256,7 +259,7 @@ def _water_rule(ev, series, limit, background, required_hours, max_gap_h) -> Non
 
 
 def _rounds_rule(ev, series, limit, background, required_rounds) -> None:
-    by_round: dict[int, list[ResultView]] = defaultdict(list)
+    by_round: dict[int, list[ResultRecord]] = defaultdict(list)
     for v in series:
         if v.round is not None:
             by_round[v.round].append(v)
@@ -290,7 +293,8 @@ def proposal_markdown(
         if check.rule == "water_48h"
         else tr("rule_rounds", rounds=check.required_rounds)
     )
-    lines = [
+    lines = [f"EXERCISE — {check.code} — not a real incident", ""] if check.is_exercise else []
+    lines += [
         f"# {tr('title')} — {check.code}",
         "",
         f"**{bilingual(title, title_zh, lang)}**",

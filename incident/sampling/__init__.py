@@ -1,14 +1,15 @@
 """Sampling: the point layout (HJ 589 §6.2), the monitoring plan and its revisions, rounds, crews, the roster and crew assignment.
 
 This ``__init__`` is the room's public API: front ends and other rooms import
-from here, never from the private modules behind it. Names load lazily (PEP
-562), so importing the room costs nothing until a use case is called.
+from here, never from the private modules behind it. Names load on first use
+(see :mod:`incident.core.api`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
     from incident.sampling.assignment import (
@@ -18,8 +19,16 @@ if TYPE_CHECKING:
         ics204_csv,
         ics204_markdown,
         plan_assignment,
+        routes_json,
     )
-    from incident.sampling.crews import check_in, default_kit_check, list_crews, set_status, skip_kit_check
+    from incident.sampling.crews import (
+        check_in,
+        default_crew_check,
+        default_kit_check,
+        list_crews,
+        set_status,
+        skip_kit_check,
+    )
     from incident.sampling.layout import PlanSettings, ProposedPoint, sub_number
     from incident.sampling.plans import (
         _locate,
@@ -32,8 +41,9 @@ if TYPE_CHECKING:
         remove_point,
         requests_for,
     )
-    from incident.sampling.roster import load_roster
+    from incident.sampling.roster import copy_crews_to_exercise, load_roster
     from incident.sampling.rounds import list_rounds, mark_sampled, regenerate
+    from incident.sampling.routing import load_roads
     from incident.sampling.strip import StripModel, build_strip, plume_along
 
 _API: dict[str, str] = {
@@ -44,7 +54,9 @@ _API: dict[str, str] = {
     "_locate": "incident.sampling.plans",
     "build_strip": "incident.sampling.strip",
     "check_in": "incident.sampling.crews",
+    "copy_crews_to_exercise": "incident.sampling.roster",
     "current_assignments": "incident.sampling.assignment",
+    "default_crew_check": "incident.sampling.crews",
     "default_kit_check": "incident.sampling.crews",
     "dispatch": "incident.sampling.assignment",
     "has_plan": "incident.sampling.plans",
@@ -54,6 +66,7 @@ _API: dict[str, str] = {
     "insert_point": "incident.sampling.plans",
     "list_crews": "incident.sampling.crews",
     "list_rounds": "incident.sampling.rounds",
+    "load_roads": "incident.sampling.routing",
     "load_roster": "incident.sampling.roster",
     "mark_sampled": "incident.sampling.rounds",
     "plan_assignment": "incident.sampling.assignment",
@@ -64,6 +77,7 @@ _API: dict[str, str] = {
     "regenerate": "incident.sampling.rounds",
     "remove_point": "incident.sampling.plans",
     "requests_for": "incident.sampling.plans",
+    "routes_json": "incident.sampling.assignment",
     "set_status": "incident.sampling.crews",
     "skip_kit_check": "incident.sampling.crews",
     "sub_number": "incident.sampling.layout",
@@ -77,7 +91,9 @@ __all__ = [
     "_locate",
     "build_strip",
     "check_in",
+    "copy_crews_to_exercise",
     "current_assignments",
+    "default_crew_check",
     "default_kit_check",
     "dispatch",
     "has_plan",
@@ -87,6 +103,7 @@ __all__ = [
     "insert_point",
     "list_crews",
     "list_rounds",
+    "load_roads",
     "load_roster",
     "mark_sampled",
     "plan_assignment",
@@ -97,17 +114,10 @@ __all__ = [
     "regenerate",
     "remove_point",
     "requests_for",
+    "routes_json",
     "set_status",
     "skip_kit_check",
     "sub_number",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _API)

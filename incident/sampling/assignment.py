@@ -1,20 +1,21 @@
-"""Who goes where: crews assigned to points so they beat the plume.
+"""Who goes where: a route of ordered stops per crew, so every point is reached in time.
 
-Travel time is the geodesic distance from the crew's base to the point times a
-road factor (roads wind; 1.4 by default) over a driving speed (40 km/h). A
-point's required arrival is the forecast leading edge there minus a margin.
-Lateness is how far an arrival falls after that; slack is the time to spare.
+Each crew leaves from where it is now (the point of its latest sample in this
+incident, or where it checked in, else its home base) and visits points in
+turn, spending the handling time at each (HJ/T 91 verticals × depths). Every
+point has an arrival window from the stored forecast of the plan:
 
-The assignment is exact: ``scipy.optimize.linear_sum_assignment`` on one
-cost matrix that encodes, in strict priority order,
-1. leave as few *mandatory* points (receptors the plume reaches) unmet as possible,
-2. then as few other points unmet,
-3. then the least total lateness,
-4. then the least total travel time (tie-break).
-Costs are whole seconds scaled so that no amount of a lower priority can buy
-a higher one; everything stays below 2**53, so float arithmetic is exact.
-Each crew takes at most one point (one round); points nobody can reach are
-reported with the reason, loudly.
+- round 1 (the first pass): from now until the plume's earliest arrival there
+  (the ensemble's P10 leading edge when stored, else the forecast leading
+  edge) minus a margin. Where the plume got there before any crew could, the
+  crew samples it in the plume, before its trailing edge, and the plan says so;
+- a later round: the round time ± a tolerance (HJ 589 §7.1.2.1: one time for
+  every section);
+- a point the plume does not reach: any time within the operational period.
+
+Routes are solved in ``routing`` (OR-Tools, time windows); points no route can
+reach in time are reported with the reason and what would fix it: one more
+crew, or a later round.
 """
 
 from __future__ import annotations
@@ -24,143 +25,100 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, incident_now, utcnow
 from incident.core.errors import UserError
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.rivers import geodesic_m
-from incident.core.store.tables import Assignment, SamplingRound
-from incident.sampling.crews import KitCheck, eligibility, list_crews, set_status
-from incident.sampling.layout import ProposedPoint
+from incident.core.store.tables import Assignment, CheckIn, Incident, Sample, SamplingPoint, SamplingRound
+from incident.sampling.crews import (
+    CrewCheck,
+    CrewInfo,
+    KitCheck,
+    default_crew_check,
+    eligibility,
+    list_crews,
+    set_status,
+)
+from incident.sampling.layout import ProposedPoint, forecast_label
 from incident.sampling.plans import plan_view
+from incident.sampling.routing import (
+    RouteCrew,
+    RouteProblem,
+    RouteStop,
+    TravelSettings,
+    direct_arrival_s,
+    load_roads,
+    solve_routes,
+    travel_matrix,
+)
 
-EXACT_LIMIT = 2**53
+WINDOW_KINDS = {
+    "before_arrival": "before the plume's earliest arrival",
+    "in_plume": "the plume got there first: sample it before its trailing edge",
+    "after_plume": "the plume has passed: any time in the period",
+    "no_plume": "the plume is not forecast there: any time in the period",
+    "round": "at the round time ± tolerance",
+}
 
 
 @dataclass
 class AssignSettings:
-    road_factor: float = 1.4
-    speed_kmh: float = 40.0
-    margin_min: float = 30.0  # be on site this long before the leading edge
+    road_factor: float = 1.4  # road distance ÷ straight line
+    speed_kmh: float = 40.0  # driving speed without a road network
+    off_road_speed_kmh: float = 15.0  # from the nearest road to a point
+    roads: str | None = None  # road-network GeoJSON (docs/formats/roads.md)
+    margin_min: float = 30.0  # be on site this long before the plume's earliest arrival
+    handling_min: float = 15.0  # on site per point: one sample, labels, field test
+    per_sample_min: float = 5.0  # each further vertical or depth at the point
+    tolerance_min: float = 30.0  # later rounds: arrive within the round time ± this
+    round_no: int | None = None  # None or 1: the first pass; N: stored round N
     include_assigned: bool = False  # also re-plan crews already Assigned
-    period_h: float = 12.0  # operational period: points due later wait for the next assignment
+    period_h: float = 12.0  # points the plume does not reach: within this operational period
+    search_s: float = 1.0  # guided local search for this long (0: stop at the first local optimum)
+
+    def travel(self) -> TravelSettings:
+        return TravelSettings(
+            detour_factor=self.road_factor,
+            speed_kmh=self.speed_kmh,
+            off_road_speed_kmh=self.off_road_speed_kmh,
+        )
 
     def check(self) -> None:
-        if not self.road_factor >= 1:
-            raise UserError(
-                f"road factor {self.road_factor:g} is below 1",
-                where="--road-factor",
-                fix="roads are never shorter than the straight line: use ≥ 1 (1.4 is typical)",
-            )
-        if not self.speed_kmh > 0:
-            raise UserError(f"speed {self.speed_kmh:g} km/h", where="--speed", fix="give a speed > 0 km/h")
+        self.travel().check()
         if not self.period_h > 0:
             raise UserError(f"period {self.period_h:g} h", where="--period", fix="give hours > 0, e.g. 12")
-        if self.margin_min < 0:
-            raise UserError(f"margin {self.margin_min:g} min is negative", where="--margin", fix="use ≥ 0")
-
-
-if TYPE_CHECKING:
-    import numpy as np
+        for name, value in (
+            ("--margin", self.margin_min),
+            ("--handling", self.handling_min),
+            ("--per-sample", self.per_sample_min),
+            ("--tolerance", self.tolerance_min),
+            ("--search-seconds", self.search_s),
+        ):
+            if not value >= 0:
+                raise UserError(f"{name} {value:g} is negative", where=name, fix="use ≥ 0")
+        if self.round_no is not None and self.round_no < 1:
+            raise UserError(f"round {self.round_no}", where="--round", fix="rounds are numbered from 1")
 
 
 def travel_minutes(
     from_latlon: tuple[float, float], to_latlon: tuple[float, float], road_factor: float, speed_kmh: float
 ) -> float:
-    """Geodesic km × road factor ÷ speed, in minutes."""
+    """Geodesic km × road factor ÷ speed, in minutes (the fallback without a road network)."""
     km = geodesic_m(*from_latlon, *to_latlon) / 1000
     return km * road_factor / speed_kmh * 60
 
 
-# ---------------------------------------------------------------- the exact core
-
-
-@dataclass
-class Solution:
-    pairs: list[tuple[int, int]]  # (crew index, point index)
-    unmet: list[int]  # point indices
-    objective: tuple[int, int, int, int]  # (mandatory unmet, other unmet, lateness s, travel s)
-
-
-def objective_of(
-    pairs: list[tuple[int, int]],
-    travel_s: np.ndarray,
-    required_s: np.ndarray,
-    mandatory: np.ndarray,
-) -> tuple[int, int, int, int]:
-    covered = {j for _, j in pairs}
-    n_points = travel_s.shape[1]
-    unmet_m = sum(1 for j in range(n_points) if j not in covered and mandatory[j])
-    unmet_o = sum(1 for j in range(n_points) if j not in covered and not mandatory[j])
-    late = sum(lateness_s(int(travel_s[i, j]), required_s[j]) for i, j in pairs)
-    travel = sum(int(travel_s[i, j]) for i, j in pairs)
-    return unmet_m, unmet_o, late, travel
-
-
-def lateness_s(travel: int, required: float) -> int:
-    return 0 if math.isnan(required) else max(0, travel - int(required))
-
-
-def solve(
-    travel_s: np.ndarray,
-    required_s: np.ndarray,
-    feasible: np.ndarray,
-    mandatory: np.ndarray,
-) -> Solution:
-    """Optimal crew→point matching.
-
-    ``travel_s`` (crews × points) whole seconds; ``required_s`` per point,
-    seconds from now until the required arrival (NaN: no deadline; may be
-    negative: already too late); ``feasible`` crews × points; ``mandatory``
-    per point.
-    """
-    import numpy as np  # lazily: the dashboard reads assignments without scipy
-    from scipy.optimize import linear_sum_assignment
-
-    travel_s = np.asarray(travel_s, dtype=np.int64)
-    n_crews, n_points = travel_s.shape
-    if n_crews == 0 or n_points == 0:
-        return Solution([], list(range(n_points)), objective_of([], travel_s, required_s, mandatory))
-    late = np.zeros_like(travel_s)
-    for j in range(n_points):
-        if not math.isnan(required_s[j]):
-            late[:, j] = np.maximum(0, travel_s[:, j] - int(required_s[j]))
-    k = min(n_crews, n_points)
-    max_travel = int(travel_s[feasible].max(initial=0))
-    max_late = int(late[feasible].max(initial=0))
-    kt = k * max_travel + 1  # total travel of any matching is below this
-    unmet_w = (k * max_late + 1) * kt  # one unmet point outweighs any lateness + travel
-    mand_w = (n_points + 1) * unmet_w  # one unmet mandatory point outweighs all others unmet
-    if (n_points + 1) * mand_w >= EXACT_LIMIT:
-        raise UserError(
-            "the assignment is too large to solve exactly "
-            f"({n_crews} crews × {n_points} points, travel up to {max_travel / 3600:.0f} h)",
-            fix="assign a subset of the points at a time (--points S1,S2,...)",
-        )
-    n = n_crews + n_points
-    cost = np.full((n, n), np.inf)
-    pair_cost = late * kt + travel_s
-    cost[:n_crews, :n_points] = np.where(feasible, pair_cost, np.inf)
-    cost[:n_crews, n_points:] = 0.0  # a crew may stay idle
-    for j in range(n_points):  # dummy row j: point j left unmet
-        cost[n_crews + j, j] = mand_w if mandatory[j] else unmet_w
-    cost[n_crews:, n_points:] = 0.0
-    rows, cols = linear_sum_assignment(cost)
-    pairs = [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if i < n_crews and j < n_points]
-    covered = {j for _, j in pairs}
-    unmet = [j for j in range(n_points) if j not in covered]
-    return Solution(pairs, unmet, objective_of(pairs, travel_s, required_s, mandatory))
-
-
-# ---------------------------------------------------------------- the incident's assignment
+# ---------------------------------------------------------------- the incident's routes
 
 
 @dataclass
 class AssignmentLine:
+    """One stop of a crew's route (an ICS 204 work assignment)."""
+
     crew: str
     crew_id: int
     leader: str
@@ -175,12 +133,21 @@ class AssignmentLine:
     lon: float
     mandatory: bool
     requires: str | None
-    travel_min: float
-    eta: datetime
-    required_by: datetime | None
-    slack_min: float | None  # None: no deadline (the plume does not reach the point)
+    travel_min: float  # the leg from the previous stop (or the start)
+    eta: datetime  # arrival
+    required_by: datetime | None  # the window closes
+    slack_min: float | None  # window close − arrival; None: no plume deadline
     lateness_min: float
     instructions: str
+    stop: int = 1
+    window_open: datetime | None = None
+    window_kind: str = "before_arrival"
+    handling_min: float = 0.0
+    from_place: str = ""
+
+    @property
+    def departs(self) -> datetime:
+        return self.eta + timedelta(minutes=self.handling_min)
 
 
 @dataclass
@@ -190,6 +157,16 @@ class UnmetPoint:
     mandatory: bool
     required_by: datetime | None
     reasons: list[str]
+    fixes: list[str] = field(default_factory=list)
+    window_open: datetime | None = None
+
+
+@dataclass
+class CrewStart:
+    crew: str
+    place: str
+    lat: float
+    lon: float
 
 
 @dataclass
@@ -199,16 +176,28 @@ class AssignmentPlan:
     revision: int
     computed_at: datetime
     settings: AssignSettings
-    lines: list[AssignmentLine]
+    lines: list[AssignmentLine]  # every stop of every route, by crew then stop order
     unmet: list[UnmetPoint]
     idle: list[tuple[str, str]]  # (crew, why not used)
-    objective: tuple[int, int, int, int]
-    later: list[UnmetPoint] = field(default_factory=list)  # due after this operational period
+    objective: tuple[int, int, int, int]  # (mandatory unmet, other unmet, 0, driving s)
+    later: list[UnmetPoint] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    starts: list[CrewStart] = field(default_factory=list)
+    round_no: int = 1
+    round_at: datetime | None = None
+    travel_method: str = ""
+    incident_title: str = ""
 
     @property
     def total_lateness_min(self) -> float:
         return sum(line.lateness_min for line in self.lines)
+
+    @property
+    def routes(self) -> dict[str, list[AssignmentLine]]:
+        out: dict[str, list[AssignmentLine]] = {}
+        for line in self.lines:
+            out.setdefault(line.crew, []).append(line)
+        return out
 
 
 def _instructions(p: ProposedPoint, release: datetime) -> str:
@@ -222,6 +211,104 @@ def _instructions(p: ProposedPoint, release: datetime) -> str:
     return "; ".join(parts)
 
 
+ROUTINE_MUST = ("upstream_control", "downstream_control", "attenuation")
+
+
+def must_cover(p: ProposedPoint) -> bool:
+    """Routed as mandatory: receptors, the control section and the near-source sections."""
+    return p.mandatory or p.role in ROUTINE_MUST
+
+
+def earliest_arrival_h(p: ProposedPoint, forecast: dict) -> float | None:
+    """The plume's earliest arrival (hours after the release): P10 of the ensemble when stored."""
+    p10 = (forecast.get("earliest_h") or {}).get(forecast_label(p))
+    values = [v for v in (p.arrival_h, p10) if v is not None and math.isfinite(v)]
+    return min(values) if values else None
+
+
+def crew_start(session: Session, inc: Incident, crew: CrewInfo) -> CrewStart:
+    """Where the crew is now: its latest sample's point, or where it checked in, else its home base."""
+    best: tuple[datetime, CrewStart] | None = None
+    names = [m.name for m in crew.members]
+    if names:
+        row = session.exec(
+            select(Sample, SamplingPoint)
+            .join(SamplingPoint, SamplingPoint.id == Sample.point_id)
+            .where(Sample.incident_id == inc.id, Sample.sampler.in_(names))  # type: ignore[attr-defined]
+            .order_by(Sample.sampled_at.desc())  # type: ignore[attr-defined]
+        ).first()
+        if row is not None:
+            sample, point = row
+            best = (
+                as_utc(sample.sampled_at),
+                CrewStart(crew.name, f"{point.number} (sampled)", point.lat, point.lon),
+            )
+    ci = session.exec(
+        select(CheckIn)
+        .where(CheckIn.crew_id == crew.id, CheckIn.incident_id == inc.id, CheckIn.lat.is_not(None))  # type: ignore[union-attr]
+        .order_by(CheckIn.at.desc())  # type: ignore[attr-defined]
+    ).first()
+    if ci is not None and (best is None or as_utc(ci.at) > best[0]):
+        best = (as_utc(ci.at), CrewStart(crew.name, ci.departure_point or "check-in", ci.lat, ci.lon))  # type: ignore[arg-type]
+    if best is not None:
+        return best[1]
+    return CrewStart(crew.name, crew.base_name or "home base", crew.base_lat, crew.base_lon)
+
+
+def _windows(
+    session: Session,
+    inc: Incident,
+    targets: list[ProposedPoint],
+    forecast: dict,
+    release: datetime,
+    now: datetime,
+    settings: AssignSettings,
+) -> tuple[list[tuple[datetime, datetime, str]], datetime | None]:
+    """(open, close, kind) per point, and the round time of a later round."""
+    period_end = now + timedelta(hours=settings.period_h)
+    if settings.round_no and settings.round_no > 1:
+        row = session.exec(
+            select(SamplingRound).where(
+                SamplingRound.incident_id == inc.id, SamplingRound.number == settings.round_no
+            )
+        ).first()
+        if row is None or row.status == "cancelled":
+            raise UserError(
+                f"there is no planned round {settings.round_no}",
+                where="--round",
+                fix=f"see `incident rounds {inc.code}`",
+            )
+        at = as_utc(row.planned_at)
+        tol = timedelta(minutes=settings.tolerance_min)
+        if at + tol < now:
+            raise UserError(
+                f"round {settings.round_no} ({fmt_local(at)}) is already past",
+                where="--round",
+                fix="route a later round, or regenerate the rounds",
+            )
+        return [(max(now, at - tol), at + tol, "round") for _ in targets], at
+    out = []
+    for p in targets:
+        lead = earliest_arrival_h(p, forecast)
+        if lead is None:
+            out.append((now, period_end, "no_plume"))
+            continue
+        deadline = release + timedelta(hours=lead) - timedelta(minutes=settings.margin_min)
+        trailing = release + timedelta(hours=p.trailing_h) if p.trailing_h is not None else None
+        if deadline > now:
+            out.append((now, deadline, "before_arrival"))
+        elif trailing is not None and trailing > now:
+            out.append((now, trailing, "in_plume"))
+        else:
+            out.append((now, period_end, "after_plume"))
+    return out, None
+
+
+def roster_crews(session: Session, inc: Incident, *, on: date | None = None) -> list[CrewInfo]:
+    """The crews that may work this incident: an exercise's own roster, else the real crews."""
+    return list_crews(session, on=on, code=inc.code, roster=inc.id if inc.is_exercise else None)
+
+
 def plan_assignment(
     session: Session,
     code: str,
@@ -231,12 +318,19 @@ def plan_assignment(
     now: datetime | None = None,
     on: date | None = None,
     points: list[str] | None = None,
+    crew_check: CrewCheck | None = None,
 ) -> AssignmentPlan:
-    """Compute (not save) the best crew→point assignment for the plan's active points."""
-    import numpy as np
+    """Compute (not save) each crew's route over the plan's active points.
 
+    With the default checks (``kit_check`` None) crews that are NOT READY are
+    not routed (``incident.readiness.dispatch_refusals``); a ``kit_check`` given
+    explicitly (e.g. ``skip_kit_check``) is used alone unless ``crew_check`` is given too.
+    """
+    if kit_check is None and crew_check is None:
+        crew_check = default_crew_check()
     settings = settings or AssignSettings()
     settings.check()
+    roads = load_roads(settings.roads) if settings.roads else None
     inc = get_incident(session, code)
     view = plan_view(session, code)
     now = as_utc(now or incident_now(inc))
@@ -254,97 +348,100 @@ def plan_assignment(
                 fix=f"use some of {', '.join(sorted(known))}",
             )
         targets = [p for p in targets if p.number in points]
-    period_end = now + timedelta(hours=settings.period_h)
+    windows, round_at = _windows(session, inc, targets, view.forecast, release, now, settings)
 
-    def deadline_of(p: ProposedPoint) -> datetime | None:
-        if p.arrival_h is None:
-            return None
-        return release + timedelta(hours=p.arrival_h) - timedelta(minutes=settings.margin_min)
-
-    later: list[UnmetPoint] = []
-    if not points:  # points named explicitly are assigned whatever their deadline
-        later = [
-            UnmetPoint(p.number, p.name, p.mandatory, deadline_of(p), ["due after this operational period"])
-            for p in targets
-            if (d := deadline_of(p)) is not None and d > period_end
-        ]
-        targets = [p for p in targets if (d := deadline_of(p)) is None or d <= period_end]
-    crews_all = list_crews(session, on=on)
+    crews_all = roster_crews(session, inc, on=on)
     wanted = ("available", "assigned") if settings.include_assigned else ("available",)
     crews = [c for c in crews_all if c.status in wanted]
     idle = [(c.name, f"status {c.status}") for c in crews_all if c.status not in wanted]
-
-    # eligibility per crew and required qualification (kit checked once per crew)
     reasons: dict[tuple[int, str | None], list[str]] = {}
     for c in crews:
         for q in {p.required_qualification for p in targets}:
-            reasons[(c.id, q)] = eligibility(session, c, q, on=on, kit_check=kit_check)
-    n_c, n_p = len(crews), len(targets)
-    travel_min = np.zeros((n_c, n_p))
-    for i, c in enumerate(crews):
-        for j, p in enumerate(targets):
-            travel_min[i, j] = travel_minutes(
-                (c.base_lat, c.base_lon), (p.lat, p.lon), settings.road_factor, settings.speed_kmh
-            )
-    travel_s = np.rint(travel_min * 60).astype(np.int64)
-    required_by: list[datetime | None] = []
-    required_s = np.full(n_p, np.nan)
-    for j, p in enumerate(targets):
-        deadline = deadline_of(p)
-        required_by.append(deadline)
-        if deadline is None:
-            continue
-        required_s[j] = math.floor((deadline - now).total_seconds())
-    feasible = np.array(
-        [[not reasons[(c.id, p.required_qualification)] for p in targets] for c in crews], dtype=bool
-    ).reshape(n_c, n_p)
-    mandatory = np.array([p.mandatory for p in targets], dtype=bool)
-    sol = solve(travel_s, required_s, feasible, mandatory)
+            reasons[(c.id, q)] = eligibility(session, c, q, on=on, kit_check=kit_check, crew_check=crew_check)
+    starts = [crew_start(session, inc, c) for c in crews]
+    places = [(s.lat, s.lon) for s in starts] + [(p.lat, p.lon) for p in targets]
+    matrix = travel_matrix(places, settings.travel(), roads)
 
-    lines = []
-    for i, j in sorted(sol.pairs, key=lambda ij: targets[ij[1]].distance_from_source_m):
-        c, p = crews[i], targets[j]
-        t_s = int(travel_s[i, j])
-        slack = None if math.isnan(required_s[j]) else (required_s[j] - t_s) / 60
-        lines.append(
-            AssignmentLine(
-                crew=c.name,
-                crew_id=c.id,
-                leader=c.leader,
-                leader_phone=c.leader_phone,
-                headcount=c.headcount,
-                point=p.number,
-                point_id=p.id,
-                point_name=p.name,
-                reach_id=p.reach_id,
-                km=p.km,
-                lat=p.lat,
-                lon=p.lon,
-                mandatory=p.mandatory,
-                requires=p.required_qualification,
-                travel_min=t_s / 60,
-                eta=now + timedelta(seconds=t_s),
-                required_by=required_by[j],
-                slack_min=slack,
-                lateness_min=lateness_s(t_s, required_s[j]) / 60,
-                instructions=_instructions(p, release),
+    def secs(t: datetime) -> int:
+        return int(math.floor((t - now).total_seconds()))
+
+    stops = []
+    for p, (w_open, w_close, _kind) in zip(targets, windows, strict=True):
+        extra = max(0, p.verticals * p.points_per_vertical - 1)
+        stops.append(
+            RouteStop(
+                key=p.number,
+                open_s=max(0, secs(w_open)),
+                close_s=max(0, secs(w_close)),
+                service_s=int(round((settings.handling_min + extra * settings.per_sample_min) * 60)),
+                mandatory=must_cover(p),
+                crews=[i for i, c in enumerate(crews) if not reasons[(c.id, p.required_qualification)]],
             )
         )
-    used = {crews[i].name for i, _ in sol.pairs}
-    idle += [(c.name, "not needed by the optimum") for c in crews if c.name not in used]
-    unmet = []
-    for j in sol.unmet:
-        p = targets[j]
-        why = [
-            f"{c.name}: {'; '.join(reasons[(c.id, p.required_qualification)])}"
-            for c in crews
-            if reasons[(c.id, p.required_qualification)]
-        ]
-        if len(why) < len(crews):
-            why.append("every eligible crew is needed at a higher-priority point")
-        if not crews:
-            why.append("no crew is available")
-        unmet.append(UnmetPoint(p.number, p.name, p.mandatory, required_by[j], why))
+    problem = RouteProblem(matrix.seconds, [RouteCrew(c.name) for c in crews], stops)
+    sol = solve_routes(problem, search_s=settings.search_s)
+
+    lines: list[AssignmentLine] = []
+    n_c = len(crews)
+    for i, route in enumerate(sol.routes):
+        c, here = crews[i], i
+        for order, (k, arrive_s) in enumerate(route, start=1):
+            p, (w_open, w_close, kind) = targets[k], windows[k]
+            eta = now + timedelta(seconds=arrive_s)
+            lines.append(
+                AssignmentLine(
+                    crew=c.name,
+                    crew_id=c.id,
+                    leader=c.leader,
+                    leader_phone=c.leader_phone,
+                    headcount=c.headcount,
+                    point=p.number,
+                    point_id=p.id,
+                    point_name=p.name,
+                    reach_id=p.reach_id,
+                    km=p.km,
+                    lat=p.lat,
+                    lon=p.lon,
+                    mandatory=p.mandatory,
+                    requires=p.required_qualification,
+                    travel_min=int(matrix.seconds[here, n_c + k]) / 60,
+                    eta=eta,
+                    required_by=w_close if kind in ("before_arrival", "in_plume", "round") else None,
+                    slack_min=(w_close - eta).total_seconds() / 60
+                    if kind in ("before_arrival", "in_plume", "round")
+                    else None,
+                    lateness_min=0.0,
+                    instructions=_instructions(p, release),
+                    stop=order,
+                    window_open=w_open,
+                    window_kind=kind,
+                    handling_min=stops[k].service_s / 60,
+                    from_place=starts[i].place if order == 1 else targets[route[order - 2][0]].number,
+                )
+            )
+            here = n_c + k
+    used = {line.crew for line in lines}
+    for i, c in enumerate(crews):
+        if c.name in used:
+            continue
+        if any(i in stop.crews for stop in stops):
+            idle.append((c.name, "not needed by the routes"))
+        else:
+            sets = [set(reasons[(c.id, q)]) for q in {p.required_qualification for p in targets}]
+            why = set.intersection(*sets) or set.union(*sets) if sets else set()
+            idle.append((c.name, "; ".join(sorted(why)) or "no point to go to"))
+    unmet = [
+        _unmet(problem, k, targets[k], windows[k], crews, starts, reasons, now, settings) for k in sol.dropped
+    ]
+    warnings = list(matrix.warnings)
+    plume_first = [line for line in lines if line.window_kind == "in_plume"]
+    for line in plume_first:
+        warnings.append(
+            f"{line.point}: the plume got there before any crew could; {line.crew} samples it in the plume "
+            f"at {fmt_local(line.eta, with_date=False)}, before its trailing edge "
+            f"{fmt_local(line.required_by, with_date=False)}"
+        )
+    mand_unmet = sum(1 for k in sol.dropped if stops[k].mandatory)
     return AssignmentPlan(
         code=inc.code,
         is_exercise=inc.is_exercise,
@@ -354,24 +451,155 @@ def plan_assignment(
         lines=lines,
         unmet=unmet,
         idle=idle,
-        objective=sol.objective,
-        later=later,
+        objective=(mand_unmet, len(sol.dropped) - mand_unmet, 0, sol.travel_s),
+        warnings=warnings,
+        starts=starts,
+        round_no=settings.round_no or 1,
+        round_at=round_at,
+        travel_method=matrix.method,
+        incident_title=inc.title,
     )
 
 
-def dispatch(session: Session, plan: AssignmentPlan, *, actor: str) -> list[Assignment]:
-    """Save the assignment (ICS 204 lines) and set each crew Assigned."""
-    inc = get_incident(session, plan.code)
-    next_round = session.exec(
-        select(SamplingRound)
-        .where(
-            SamplingRound.incident_id == inc.id,
-            SamplingRound.status == "planned",
-            SamplingRound.planned_at >= plan.computed_at,
+def _unmet(
+    problem: RouteProblem,
+    k: int,
+    p: ProposedPoint,
+    window: tuple[datetime, datetime, str],
+    crews: list[CrewInfo],
+    starts: list[CrewStart],
+    reasons: dict[tuple[int, str | None], list[str]],
+    now: datetime,
+    settings: AssignSettings,
+) -> UnmetPoint:
+    """Why nobody reaches the point in its window, and what would fix it."""
+    w_open, w_close, kind = window
+    why = [
+        f"{c.name}: {'; '.join(reasons[(c.id, p.required_qualification)])}"
+        for c in crews
+        if reasons[(c.id, p.required_qualification)]
+    ]
+    fixes = []
+    best = direct_arrival_s(problem, k)
+    if not crews:
+        why.append("no crew is available")
+    if best is None:
+        need = p.required_qualification or "water_sampling"
+        fixes.append(f"one more crew: one holding a valid {need} certificate, with a ready kit")
+    else:
+        crew_i, arrive_s = best
+        arrive = now + timedelta(seconds=arrive_s)
+        if arrive <= w_close:
+            why.append(
+                "every eligible crew's route is full: none can also be there by "
+                + fmt_local(w_close, with_date=False)
+            )
+            fixes.append(
+                f"one more crew: a crew leaving {starts[crew_i].place} now would arrive "
+                f"{fmt_local(arrive, with_date=False)} (window closes {fmt_local(w_close, with_date=False)})"
+            )
+        else:
+            why.append(
+                f"the nearest eligible crew ({crews[crew_i].name}) cannot be there before "
+                f"{fmt_local(arrive, with_date=False)}; the window closes {fmt_local(w_close, with_date=False)}"
+            )
+            later = arrive + timedelta(minutes=settings.tolerance_min if kind == "round" else 0)
+            fixes.append(
+                f"a later round: at {fmt_local(later, with_date=False)} or after, a crew can be there"
+            )
+    return UnmetPoint(p.number, p.name, must_cover(p), w_close, why, fixes, w_open)
+
+
+def routes_json(plan: AssignmentPlan) -> dict:
+    """Each crew's route as ordered stops, each with its arrival time and window (``assign --json``)."""
+    starts = {s.crew: s for s in plan.starts}
+    routes = []
+    for crew, route in plan.routes.items():
+        st = starts.get(crew)
+        routes.append(
+            {
+                "crew": crew,
+                "leader": route[0].leader,
+                "phone": route[0].leader_phone,
+                "headcount": route[0].headcount,
+                "start": {"place": st.place, "lat": st.lat, "lon": st.lon} if st else None,
+                "stops": [
+                    {
+                        "stop": x.stop,
+                        "point": x.point,
+                        "name": x.point_name,
+                        "lat": x.lat,
+                        "lon": x.lon,
+                        "from": x.from_place,
+                        "travel_min": round(x.travel_min, 1),
+                        "arrival": x.eta,
+                        "window": {"open": x.window_open, "close": x.required_by, "kind": x.window_kind},
+                        "handling_min": round(x.handling_min, 1),
+                        "departs": x.departs,
+                        "slack_min": None if x.slack_min is None else round(x.slack_min, 1),
+                        "mandatory": x.mandatory,
+                        "requires": x.requires,
+                    }
+                    for x in route
+                ],
+            }
         )
-        .order_by(SamplingRound.planned_at)
-    ).first()
+    return {
+        "incident": plan.code,
+        "exercise": plan.is_exercise,
+        "plan_revision": plan.revision,
+        "round": plan.round_no,
+        "round_at": plan.round_at,
+        "computed_at": plan.computed_at,
+        "travel": plan.travel_method,
+        "routes": routes,
+        "unmet": [
+            {
+                "point": u.point,
+                "name": u.point_name,
+                "mandatory": u.mandatory,
+                "window": {"open": u.window_open, "close": u.required_by},
+                "reasons": u.reasons,
+                "fixes": u.fixes,
+            }
+            for u in plan.unmet
+        ],
+        "idle": [{"crew": c, "why": why} for c, why in plan.idle],
+        "warnings": plan.warnings,
+    }
+
+
+def dispatch(
+    session: Session,
+    plan: AssignmentPlan,
+    *,
+    actor: str,
+    override: str | None = None,
+    lead: str | None = None,
+    crew_check: CrewCheck | None = None,
+) -> list[Assignment]:
+    """Save the routes (one ICS 204 line per stop) and set each routed crew Assigned.
+
+    The readiness gate: dispatch is refused, with every reason, when a routed
+    crew is NOT READY or its kit is out, expired, uncalibrated or short of
+    consumables. A team lead (a responder whose role is team_lead) may override
+    with a reason; the override, who gave it and what it overrode are logged.
+    """
+    refuse_if_ended(get_incident(session, plan.code), "dispatch")
+    refusals = _gate(session, plan, crew_check or default_crew_check())
+    override_text = _check_override(session, refusals, override, lead)
+    inc = get_incident(session, plan.code)
+    query = select(SamplingRound).where(
+        SamplingRound.incident_id == inc.id, SamplingRound.status == "planned"
+    )
+    if plan.round_no > 1:
+        the_round = session.exec(query.where(SamplingRound.number == plan.round_no)).first()
+    else:
+        the_round = session.exec(
+            query.where(SamplingRound.planned_at >= plan.computed_at).order_by(SamplingRound.planned_at)
+        ).first()
     rows = []
+    created = utcnow()
     for line in plan.lines:
         if line.point_id is None:
             raise UserError(f"point {line.point} is not stored", fix="re-run the assignment")
@@ -379,16 +607,23 @@ def dispatch(session: Session, plan: AssignmentPlan, *, actor: str) -> list[Assi
             incident_id=inc.id,  # type: ignore[arg-type]
             crew_id=line.crew_id,
             point_id=line.point_id,
-            round_id=next_round.id if next_round else None,
-            created_at=utcnow(),
+            round_id=the_round.id if the_round else None,
+            created_at=created,
             created_by=actor,
             eta=line.eta,
             required_by=line.required_by or line.eta,
             slack_min=line.slack_min if line.slack_min is not None else 0.0,
+            stop=line.stop,
+            window_open=line.window_open,
+            override_reason=override_text if line.crew in refusals else None,
         )
         session.add(row)
         rows.append(row)
-        set_status(session, line.crew_id, "assigned", actor=actor, code=inc.code, note=f"to {line.point}")
+    for crew, route in plan.routes.items():
+        path = " → ".join(x.point for x in route)
+        set_status(session, route[0].crew_id, "assigned", actor=actor, code=inc.code, note=f"route {path}")
+        if not inc.is_exercise:  # the kit goes out with the crew: readiness counts it as deployed
+            _check_out_kit(session, inc, route[0].crew_id, actor, override_text if crew in refusals else None)
     session.flush()
     log.append(
         session,
@@ -396,40 +631,122 @@ def dispatch(session: Session, plan: AssignmentPlan, *, actor: str) -> list[Assi
         actor=actor,
         kind="crew.assigned",
         incident_id=inc.id,
-        summary=f"ICS 204: {len(plan.lines)} crew(s) assigned"
+        summary=f"ICS 204: {len(plan.routes)} crew route(s), {len(plan.lines)} stop(s), round {plan.round_no}"
         + (f"; UNMET: {', '.join(u.point for u in plan.unmet)}" if plan.unmet else ""),
         payload={
-            "lines": [
-                {"crew": x.crew, "point": x.point, "eta": x.eta, "slack_min": x.slack_min} for x in plan.lines
-            ],
+            "routes": {
+                crew: [
+                    {
+                        "stop": x.stop,
+                        "point": x.point,
+                        "eta": x.eta,
+                        "window_open": x.window_open,
+                        "required_by": x.required_by,
+                        "slack_min": x.slack_min,
+                    }
+                    for x in route
+                ]
+                for crew, route in plan.routes.items()
+            },  # fmt: skip
             "unmet": [u.point for u in plan.unmet],
-            "road_factor": plan.settings.road_factor,
-            "speed_kmh": plan.settings.speed_kmh,
+            "round": plan.round_no,
+            "travel": plan.travel_method,
             "margin_min": plan.settings.margin_min,
+            "handling_min": plan.settings.handling_min,
         },
     )
+    if refusals:
+        log.append(
+            session,
+            chain=log.incident_chain(inc.code),
+            actor=actor,
+            kind="dispatch.override",
+            incident_id=inc.id,
+            summary=f"Readiness OVERRIDDEN by team lead {lead} for {', '.join(sorted(refusals))}: {override}",
+            payload={"lead": lead, "reason": override, "refusals": refusals},
+        )
     return rows
 
 
+def _check_out_kit(session: Session, inc: Incident, crew_id: int, actor: str, override: str | None) -> None:
+    from incident.core.store.tables import Checkout, Crew, Kit
+    from incident.readiness import check_out
+
+    crew = session.get(Crew, crew_id)
+    if crew is None or crew.kit_id is None:
+        return
+    out = session.exec(
+        select(Checkout).where(Checkout.kit_id == crew.kit_id, Checkout.in_at.is_(None))
+    ).first()  # type: ignore[union-attr]
+    if out is not None and out.crew_id == crew_id:
+        return  # already out with this crew
+    kit = session.get(Kit, crew.kit_id)
+    check_out(session, kit.name, crew=crew.name, actor=actor, incident=inc.code, override=override)  # type: ignore[union-attr]
+
+
+def _gate(session: Session, plan: AssignmentPlan, crew_check: CrewCheck) -> dict[str, list[str]]:
+    """Routed crew -> why it may not go (only crews with a refusal)."""
+    out = {}
+    for crew, route in plan.routes.items():
+        why = crew_check(session, route[0].crew_id)
+        if why:
+            out[crew] = list(why)
+    return out
+
+
+def _check_override(
+    session: Session, refusals: dict[str, list[str]], override: str | None, lead: str | None
+) -> str | None:
+    from incident.core.store.tables import Responder
+
+    if not refusals:
+        return None
+    listed = "; ".join(f"{crew}: {', '.join(why)}" for crew, why in sorted(refusals.items()))
+    if override is None:
+        raise UserError(
+            f"dispatch refused, NOT READY — {listed}",
+            where="dispatch",
+            fix="fix the crew or its kit (incident readiness shows what), route without it, or a team lead "
+            'overrides: --override "REASON" --lead "NAME"',
+        )
+    if not override.strip():
+        raise UserError("the override reason is empty", where="--override", fix="say why they must go anyway")
+    if not lead or not lead.strip():
+        raise UserError(
+            "an override needs the team lead who gives it", where="--lead", fix='name them: --lead "Li Wei"'
+        )
+    person = session.exec(select(Responder).where(Responder.name == lead.strip())).first()
+    if person is None or person.role != "team_lead":
+        leads = session.exec(select(Responder.name).where(Responder.role == "team_lead")).all()
+        raise UserError(
+            f"{lead!r} is not a team lead on the roster",
+            where="--lead",
+            fix=f"a team lead overrides: one of {', '.join(sorted(leads)) or '(none on the roster)'}",
+        )
+    return f"{person.name}: {override.strip()}"
+
+
 def current_assignments(session: Session, code: str) -> dict[str, tuple[str, float | None, datetime]]:
-    """Crew name -> (point number, slack min or None without a deadline, ETA) of its live assignment."""
-    from incident.core.store.tables import Crew, SamplingPoint
+    """Crew name -> (next point of its route, slack min or None without a deadline, ETA)."""
+    from incident.core.store.tables import Crew
 
     inc = get_incident(session, code)
-    out: dict[str, tuple[str, float | None, datetime]] = {}
     rows = session.exec(
         select(Assignment, Crew, SamplingPoint)
         .where(Assignment.incident_id == inc.id, Assignment.status.in_(("assigned", "on_site")))  # type: ignore[attr-defined]
         .join(Crew, Crew.id == Assignment.crew_id)
         .join(SamplingPoint, SamplingPoint.id == Assignment.point_id)
-        .order_by(Assignment.created_at)
+        .order_by(Assignment.created_at, Assignment.stop)
     ).all()
+    latest: dict[str, datetime] = {}
+    for a, crew, _ in rows:
+        latest[crew.name] = max(latest.get(crew.name, as_utc(a.created_at)), as_utc(a.created_at))
+    out: dict[str, tuple[str, float | None, datetime]] = {}
     for a, crew, point in rows:
-        if crew.status == "assigned":
-            slack = (
-                None if point.arrival_h is None else a.slack_min
-            )  # no deadline: the plume never gets there
-            out[crew.name] = (point.number, slack, as_utc(a.eta))
+        if crew.status != "assigned" or crew.name in out or as_utc(a.created_at) != latest[crew.name]:
+            continue
+        slack = None if point.arrival_h is None else a.slack_min  # no deadline: the plume never gets there
+        out[crew.name] = (point.number, slack, as_utc(a.eta))
     return out
 
 
@@ -437,6 +754,7 @@ def current_assignments(session: Session, code: str) -> dict[str, tuple[str, flo
 
 CSV_COLUMNS = [
     "crew",
+    "stop",
     "leader",
     "phone",
     "headcount",
@@ -449,6 +767,7 @@ CSV_COLUMNS = [
     "requires",
     "travel_min",
     "eta_local",
+    "window_open_local",
     "required_by_local",
     "slack_min",
     "lateness_min",
@@ -465,11 +784,14 @@ def _slack_text(slack: float | None) -> str:
 def ics204_csv(plan: AssignmentPlan) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
+    if plan.is_exercise:
+        w.writerow([f"EXERCISE — {plan.code} — not a real incident"])
     w.writerow(CSV_COLUMNS)
     for x in plan.lines:
         w.writerow(
             [
                 x.crew,
+                x.stop,
                 x.leader,
                 x.leader_phone,
                 x.headcount,
@@ -482,6 +804,7 @@ def ics204_csv(plan: AssignmentPlan) -> str:
                 x.requires or "",
                 f"{x.travel_min:.1f}",
                 fmt_local(x.eta),
+                fmt_local(x.window_open) if x.window_open else "",
                 fmt_local(x.required_by) if x.required_by else "",
                 "" if x.slack_min is None else f"{x.slack_min:.1f}",
                 f"{x.lateness_min:.1f}",
@@ -490,8 +813,10 @@ def ics204_csv(plan: AssignmentPlan) -> str:
         )
     for u in plan.unmet:
         w.writerow(
-            ["UNMET", "", "", "", u.point, u.point_name, "", "", "", "", "", "", "",
-             fmt_local(u.required_by) if u.required_by else "", "", "", " | ".join(u.reasons)]
+            ["UNMET", "", "", "", "", u.point, u.point_name, "", "", "", "", "", "", "",
+             fmt_local(u.window_open) if u.window_open else "",
+             fmt_local(u.required_by) if u.required_by else "", "", "",
+             " | ".join(u.reasons + [f"fix: {f}" for f in u.fixes])]
         )  # fmt: skip
     return out.getvalue()
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import as_utc, to_local, utcnow
 from incident.core.errors import UserError
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.store.tables import (
     CheckIn,
     Crew,
@@ -34,6 +34,7 @@ STATUSES = ("available", "assigned", "out_of_service")
 BASE_QUALIFICATION = "water_sampling"
 
 KitCheck = Callable[..., tuple[bool, list[str]]]
+CrewCheck = Callable[..., list[str]]  # (session, crew_id) -> why the crew may not go ([] = ready)
 
 
 @dataclass
@@ -84,7 +85,24 @@ def _today() -> date:
     return to_local(utcnow()).date()
 
 
-def find_crew(session: Session, name_or_id: str | int) -> Crew:
+def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew:
+    """A crew by id or name ("A" finds "Crew A"). In an exercise, only its own crews."""
+    if incident is not None and incident.is_exercise:
+        for name in (str(name_or_id), f"Crew {name_or_id}"):
+            for candidate in (name, f"{name} ({incident.code})"):
+                row = session.exec(
+                    select(Crew).where(Crew.name == candidate, Crew.exercise_id == incident.id)
+                ).first()
+                if row is not None:
+                    return row
+        own = session.exec(select(Crew.name).where(Crew.exercise_id == incident.id)).all()
+        raise UserError(
+            f"no crew {name_or_id!r} in exercise {incident.code}'s roster",
+            fix=f"use one of: {', '.join(own)}"
+            if own
+            else f"give the exercise its roster: "
+            f'`incident drill roster {incident.code} --copy "Crew A,Crew B"`',
+        )
     row = None
     if isinstance(name_or_id, int) or str(name_or_id).isdigit():
         row = session.get(Crew, int(name_or_id))
@@ -144,11 +162,16 @@ def crew_info(
     )
 
 
-def list_crews(session: Session, *, on: date | None = None, code: str | None = None) -> list[CrewInfo]:
+def list_crews(
+    session: Session, *, on: date | None = None, code: str | None = None, roster: int | None = None
+) -> list[CrewInfo]:
+    """The real crews, or (``roster`` = an exercise's incident id) that exercise's own crews."""
     incident_id = get_incident(session, code).id if code else None
+    query = select(Crew).where(
+        Crew.exercise_id == roster if roster is not None else Crew.exercise_id.is_(None)
+    )  # type: ignore[union-attr]
     return [
-        crew_info(session, c, on=on, incident_id=incident_id)
-        for c in session.exec(select(Crew).order_by(Crew.name))
+        crew_info(session, c, on=on, incident_id=incident_id) for c in session.exec(query.order_by(Crew.name))
     ]
 
 
@@ -174,8 +197,15 @@ def set_status(
             where="--note",
             fix='say why, e.g. --note "vehicle breakdown at km 60"',
         )
-    crew = find_crew(session, crew_name)
     inc = get_incident(session, code) if code else None
+    if inc is not None:
+        refuse_if_ended(inc, "a crew status change")
+    if isinstance(crew_name, int) or str(crew_name).isdigit():
+        crew = find_crew(session, crew_name)
+        if inc is not None and inc.is_exercise and crew.exercise_id != inc.id:
+            raise UserError(f"{crew.name} is not in exercise {inc.code}'s roster", where=inc.code)
+    else:
+        crew = find_crew(session, crew_name, incident=inc)
     at = as_utc(at or utcnow())
     previous = crew.status
     change = CrewStatusChange(
@@ -224,14 +254,28 @@ def check_in(
     travel_method: str = "vehicle",
     at: datetime | None = None,
     on: date | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
 ) -> CheckIn:
-    """ICS 211 check-in of a crew to an incident; defaults come from the roster."""
+    """ICS 211 check-in of a crew to an incident; defaults come from the roster.
+
+    With ``lat``/``lon`` (WGS84) the crew's routes start there from now on.
+    """
     inc = get_incident(session, code)
-    crew = find_crew(session, crew_name)
+    refuse_if_ended(inc, "a check-in")
+    crew = find_crew(session, crew_name, incident=inc)
     info = crew_info(session, crew, on=on)
     if headcount is not None and headcount < 1:
         raise UserError(
             f"headcount {headcount} is not a number of people", where="--headcount", fix="give ≥ 1"
+        )
+    if (lat is None) != (lon is None) or (
+        lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)  # type: ignore[operator]
+    ):
+        raise UserError(
+            f"check-in position {lat!r}, {lon!r} is not a WGS84 latitude and longitude",
+            where="--lat/--lon",
+            fix="give both, in degrees, e.g. --lat 24.68 --lon 109.33",
         )
     if crew.status == "out_of_service":
         raise UserError(
@@ -249,6 +293,8 @@ def check_in(
         travel_method=travel_method,
         assignment="",
         qualifications=", ".join(sorted(info.qualifications)),
+        lat=lat,
+        lon=lon,
     )
     log.record(
         session,
@@ -276,9 +322,12 @@ def eligibility(
     *,
     on: date | None = None,
     kit_check: KitCheck | None = None,
+    crew_check: CrewCheck | None = None,
 ) -> list[str]:
     """Reasons the crew may not go to a point needing ``required_qualification`` ([] = eligible)."""
     reasons = []
+    if crew_check is not None:
+        reasons += [f"NOT READY: {r}" for r in crew_check(session, crew.id, on=on)]
     if crew.status == "out_of_service":
         reasons.append("out of service")
     quals = crew.qualifications
@@ -310,6 +359,13 @@ def default_kit_check() -> KitCheck:
             fix="pass --skip-kit-check to assign without checking kits (the ICS 204 list says so)",
         ) from exc
     return kit_ready
+
+
+def default_crew_check() -> CrewCheck:
+    """``incident.readiness.dispatch_refusals``: the team's readiness (crew, kit, vehicle)."""
+    from incident.readiness import dispatch_refusals
+
+    return dispatch_refusals
 
 
 def skip_kit_check(_session: Session, _kit_id: int, *, on: date | None = None) -> tuple[bool, list[str]]:

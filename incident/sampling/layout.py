@@ -14,6 +14,7 @@ Everything here is plain data in, plain data out: the forecast is an
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from incident.core.errors import UserError
@@ -68,7 +69,10 @@ def points_per_vertical(depth_m: float) -> int:
 class PlanSettings:
     """Distances of the routine sections (HJ/T 91 ranges are enforced) and point rules."""
 
-    upstream_control_m: float = 500.0  # 100–600 m above the source
+    upstream_control_m: float = 500.0  # 100–600 m above the source (HJ/T 91)
+    control_min_m: float = 500.0  # never closer to the source than this
+    plume_upstream_m: float | None = None  # the ensemble's P90 upstream extent (incident_upstream_extent)
+    control_buffer_m: float = 100.0  # the section goes this far above that extent
     downstream_control_m: float = 800.0  # 500–1000 m below the source
     attenuation_m: float = 2000.0  # more than 1500 m below the source
     intermediate_spacing_km: float = 20.0  # candidate sections this far apart where the standard is exceeded
@@ -90,6 +94,8 @@ class PlanSettings:
             problems.append(("attenuation_m", self.attenuation_m, "more than 1500 m"))
         if not self.intermediate_spacing_km > 0:
             problems.append(("intermediate_spacing_km", self.intermediate_spacing_km, "> 0 km"))
+        if not self.control_min_m >= 0 or not self.control_buffer_m >= 0:
+            problems.append(("control_min_m", min(self.control_min_m, self.control_buffer_m), "≥ 0 m"))
         if problems:
             name, value, rng = problems[0]
             raise UserError(
@@ -97,6 +103,17 @@ class PlanSettings:
                 where=name,
                 fix=f"give a value in {rng}",
             )
+
+    def control_distance_m(self) -> float:
+        """How far above the source the upstream control goes: outside the plume and ≥ the minimum.
+
+        The larger of the HJ/T 91 setting, the minimum distance, and the plume's upstream
+        P90 extent plus the buffer; rounded up to whole 50 m.
+        """
+        want = max(self.upstream_control_m, self.control_min_m)
+        if self.plume_upstream_m is not None:
+            want = max(want, self.plume_upstream_m + self.control_buffer_m)
+        return math.ceil(want / 50.0 - 1e-9) * 50.0
 
 
 @dataclass
@@ -185,7 +202,7 @@ def forecast_requests(
     settings = settings or PlanSettings()
     settings.check()
     requests: list[tuple[str, str, float]] = []
-    up_reach, up_off, _ = position_upstream(net, source_reach, source_offset_m, settings.upstream_control_m)
+    up_reach, up_off, _ = position_upstream(net, source_reach, source_offset_m, settings.control_distance_m())
     requests.append((LABEL_UPSTREAM, up_reach, up_off))
     for label, dist in (
         (LABEL_DOWNSTREAM, settings.downstream_control_m),
@@ -303,19 +320,28 @@ def propose_points(
             )
         )
 
-    # upstream control (reference) section
-    up_reach, up_off, walked = position_upstream(
-        net, source_reach, source_offset_m, settings.upstream_control_m
-    )
+    # upstream control (reference) section: above the plume's upstream extent, ≥ the minimum
+    want = settings.control_distance_m()
+    up_reach, up_off, walked = position_upstream(net, source_reach, source_offset_m, want)
+    if want > 600 + 1e-6 and walked + 1e-6 >= want:
+        notes.append(
+            f"upstream control placed {walked:.0f} m above the source, beyond HJ/T 91's 100–600 m: "
+            f"the plume is detectable up to {settings.plume_upstream_m or 0:.0f} m above it (ensemble P90)"
+        )
     if walked + 1e-6 < 100:
         notes.append(
             f"the source is only {walked:.0f} m below the headwater: no upstream control section "
             "can be placed 100–600 m above it (HJ/T 91); sample background at the headwater instead"
         )
     else:
-        if walked + 1e-6 < settings.upstream_control_m:
+        if walked + 1e-6 < want:
             notes.append(
                 f"upstream control placed {walked:.0f} m above the source (the headwater is that close)"
+                + (
+                    f"; it may lie inside the plume (upstream P90 extent {settings.plume_upstream_m:.0f} m)"
+                    if settings.plume_upstream_m is not None and walked <= settings.plume_upstream_m
+                    else ""
+                )
             )
         add(
             "upstream_control",

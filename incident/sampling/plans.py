@@ -11,6 +11,7 @@ sub-level number (S3-1).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.networks import load_network
 from incident.core.rivers import RiverNetworkData
 from incident.core.store.tables import Incident, PlanRevision, SamplingPoint
@@ -86,8 +87,15 @@ def forecast_summary(forecast: IncidentForecast | None) -> dict:
         "substance": forecast.substance,
         "standard_mg_l": forecast.standard_mg_l,
         "detection_mg_l": forecast.detection_mg_l,
+        **forecast.stored_as,  # the stored forecast the revision was made from (id and hash)
         "points": {
             p.label: [p.leading_edge_h, p.peak_h, p.trailing_edge_h, p.peak_mg_l] for p in forecast.points
+        },
+        # the ensemble's P10 leading edge: the plume's earliest arrival, which crews must beat
+        "earliest_h": {
+            p.label: p.leading_edge_band_h[0]
+            for p in forecast.points
+            if p.leading_edge_band_h is not None and math.isfinite(p.leading_edge_band_h[0])
         },
     }
 
@@ -180,6 +188,7 @@ def _write_revision(
     summary: str,
     payload: dict,
 ) -> PlanRevision:
+    refuse_if_ended(inc, "a plan change")
     last = _latest(session, inc.id)  # type: ignore[arg-type]
     number = 1 if last is None else last.revision + 1
     rev = PlanRevision(
@@ -257,11 +266,28 @@ def has_plan(session: Session, code: str) -> bool:
 # ---------------------------------------------------------------- changing
 
 
+def with_plume_extent(session: Session, code: str, settings: PlanSettings | None = None) -> PlanSettings:
+    """``settings`` with the plume's upstream P90 extent filled in (in place), for the control section.
+
+    Without a spill mass to run the ensemble on, the extent stays unknown and the
+    control section goes at the configured distance (the plan notes say so).
+    """
+    from incident.plume import incident_upstream_extent
+
+    settings = settings or PlanSettings()
+    if settings.plume_upstream_m is None:
+        try:
+            settings.plume_upstream_m = incident_upstream_extent(session, code).p90_m
+        except UserError:
+            settings.plume_upstream_m = None
+    return settings
+
+
 def requests_for(session: Session, code: str, settings: PlanSettings | None = None) -> list:
     """The extra forecast points a proposal needs (pass to the forecast service)."""
     inc = get_incident(session, code)
     net, reach, offset = incident_river(session, inc)
-    return forecast_requests(net, reach, offset, settings)
+    return forecast_requests(net, reach, offset, with_plume_extent(session, code, settings))
 
 
 def propose_plan(
@@ -283,6 +309,7 @@ def propose_plan(
             f"or refresh its forecast times (`incident plan refresh {inc.code}`)",
         )
     net, reach, offset = incident_river(session, inc)
+    settings = with_plume_extent(session, code, settings)
     proposal = propose_points(
         net, reach, offset, forecast, pollutant_class=inc.pollutant_class, settings=settings
     )

@@ -18,11 +18,86 @@ from incident.core.datafiles import (
     tables_of,
 )
 from incident.core.errors import UserError
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.store.tables import Crew, CrewMember, Equipment, Kit, Qualification, Responder
 
 
-def load_roster(session: Session, path: str | Path, *, actor: str) -> dict[str, int]:
-    """Create responders and crews; equipment/kits must already exist. Returns counts."""
+def exercise_crew_name(name: str, code: str) -> str:
+    """An exercise crew's name: the player's crew name with the exercise code (names are unique)."""
+    return f"{name} ({code})"
+
+
+def copy_crews_to_exercise(session: Session, code: str, names: list[str] | None, *, actor: str) -> list[str]:
+    """Give exercise ``code`` its own crews, copied from real ones (all when ``names`` is None).
+
+    The copies have the same people, base, vehicle and kit (read, never checked out), and their
+    own status: nothing done in the exercise touches the real crews or real readiness.
+    """
+    inc = get_incident(session, code)
+    if not inc.is_exercise:
+        raise UserError(f"{inc.code} is not an exercise", where=inc.code, fix="give the drill's EX- code")
+    refuse_if_ended(inc, "a roster change")
+    real = {c.name: c for c in session.exec(select(Crew).where(Crew.exercise_id.is_(None)))}  # type: ignore[union-attr]
+    wanted = names if names is not None else sorted(real)
+    bad = [n for n in wanted if n not in real and f"Crew {n}" not in real]
+    if bad:
+        raise UserError(
+            f"no real crew {', '.join(bad)}", where="--copy", fix=f"use some of: {', '.join(sorted(real))}"
+        )
+    have = set(session.exec(select(Crew.name).where(Crew.exercise_id == inc.id)).all())
+    twice = [
+        n for n in wanted if exercise_crew_name((real.get(n) or real[f"Crew {n}"]).name, inc.code) in have
+    ]
+    if twice:
+        raise UserError(
+            f"already in {inc.code}'s roster: {', '.join(twice)}", where="--copy", fix="copy each crew once"
+        )
+    made = []
+    for n in wanted:
+        src = real.get(n) or real[f"Crew {n}"]
+        crew = Crew(
+            name=exercise_crew_name(src.name, inc.code),
+            leader_id=src.leader_id,
+            base_name=src.base_name,
+            base_lat=src.base_lat,
+            base_lon=src.base_lon,
+            vehicle_id=src.vehicle_id,
+            kit_id=src.kit_id,
+            status="available",
+            status_changed_at=utcnow(),
+            exercise_id=inc.id,
+        )
+        session.add(crew)
+        flush_new(session, inc.code, f"crew {crew.name!r}")
+        for m in session.exec(select(CrewMember).where(CrewMember.crew_id == src.id)):
+            session.add(CrewMember(crew_id=crew.id, responder_id=m.responder_id))
+        made.append(crew.name)
+    session.flush()
+    log.append(
+        session,
+        chain=log.incident_chain(inc.code),
+        actor=actor,
+        kind="roster.exercise",
+        incident_id=inc.id,
+        summary=f"Exercise roster: {len(made)} crew(s) copied from the real roster: {', '.join(made)}",
+        payload={"crews": made, "copied_from": [n for n in wanted]},
+    )
+    return made
+
+
+def load_roster(
+    session: Session, path: str | Path, *, actor: str, exercise: str | None = None
+) -> dict[str, int]:
+    """Create responders and crews; equipment/kits must already exist. Returns counts.
+
+    With ``exercise`` (an EX- code) the crews are that exercise's own, fictional players:
+    their names carry the code and they never count towards real readiness.
+    """
+    inc = get_incident(session, exercise) if exercise else None
+    if inc is not None:
+        if not inc.is_exercise:
+            raise UserError(f"{inc.code} is not an exercise", where=inc.code, fix="give the drill's EX- code")
+        refuse_if_ended(inc, "a roster change")
     data = read_toml(path)
     keys: dict[str, Responder] = {}
     for i, entry in enumerate(tables_of(data, "responder", str(path))):
@@ -76,7 +151,8 @@ def load_roster(session: Session, path: str | Path, *, actor: str) -> dict[str, 
                     f"kit {entry['kit']!r} is not in the inventory", where=where, fix="fix the kit name"
                 )
         crew = Crew(
-            name=name,
+            name=exercise_crew_name(name, inc.code) if inc else name,
+            exercise_id=inc.id if inc else None,
             leader_id=keys[leader_key].id if leader_key else None,
             base_name=optional(entry, "base_name", str, where, ""),
             base_lat=require(entry, "base_lat", (int, float), where),
@@ -104,7 +180,8 @@ def load_roster(session: Session, path: str | Path, *, actor: str) -> dict[str, 
         crews += 1
     log.append(
         session,
-        chain=log.CENTRE_CHAIN,
+        chain=log.incident_chain(inc.code) if inc else log.CENTRE_CHAIN,
+        incident_id=inc.id if inc else None,
         actor=actor,
         kind="roster.loaded",
         summary=f"Roster loaded from {Path(path).name}: {len(keys)} responders, {crews} crews",

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from incident.core import log
 from incident.core.clock import as_utc, incident_now
 from incident.core.errors import UserError
-from incident.core.incidents import get_incident
+from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.store.tables import Assignment, Sample, SamplingRound
 from incident.plume import IncidentForecast
 from incident.sampling.layout import ProposedPoint, find_forecast, forecast_label
@@ -176,6 +176,7 @@ def regenerate(
 ) -> list[PlannedRound]:
     """(Re)build the round schedule; rounds sampled or already past are kept as they are."""
     inc = get_incident(session, code)
+    refuse_if_ended(inc, "a round schedule")
     view = plan_view(session, code)
     now = as_utc(now or incident_now(inc))
     start = as_utc(forecast.release_start if forecast else (inc.release_start or inc.alert_at))

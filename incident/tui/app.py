@@ -47,7 +47,6 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         self.engine = engine
         self.settings = settings
         self.incident_code = incident_code
-        self.forecasts: dict[object, IncidentForecast] = {}
 
     #: seconds between refreshes of a screen that has ``auto_refresh`` (the dashboard)
     AUTO_REFRESH_S = 30
@@ -91,7 +90,9 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         if not watchers:
             return
         for name, entries in watchers.items():
-            entries[:] = [(node, callback) for node, callback in entries if getattr(node, "is_attached", True)]
+            entries[:] = [
+                (node, callback) for node, callback in entries if getattr(node, "is_attached", True)
+            ]
 
     def show_home(self, screen: Screen) -> None:
         """Make ``screen`` the home screen, closing everything above it."""
@@ -156,19 +157,26 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         self.show_screen(TraceScreen())
 
     def get_forecast(self, code: str, extra_points: list | tuple = ()) -> IncidentForecast:
-        """The latest forecast for an incident, computed if needed (call from a worker thread).
+        """The incident's stored forecast covering these points (call from a worker thread).
 
-        The forecast screen's result is reused when no extra points are asked for;
-        screens that need the plan's points get (and cache) a forecast including them.
+        The latest stored forecast is reused when the spill, river and calibration are
+        unchanged and it has the points; otherwise a new one is run and stored.
         """
-        key = code if not extra_points else (code, tuple(tuple(p) for p in extra_points))
-        if key not in self.forecasts:
-            from incident.core.store.engine import session_scope
-            from incident.plume import forecast_incident
+        from incident.core.store.engine import session_scope
+        from incident.plume import forecast_for
 
-            with session_scope(self.engine) as session:
-                self.forecasts[key] = forecast_incident(session, code, extra_points=list(extra_points))
-        return self.forecasts[key]
+        with session_scope(self.engine) as session:
+            stored = forecast_for(session, code, actor=self.settings.user, extra_points=list(extra_points))
+        return stored.to_forecast()
+
+    def latest_forecast(self, code: str) -> IncidentForecast | None:
+        """The incident's latest stored forecast, or None (to overlay on result plots)."""
+        from incident.core.store.engine import session_scope
+        from incident.plume import latest_forecast
+
+        with session_scope(self.engine) as session:
+            stored = latest_forecast(session, code)
+        return stored.to_forecast() if stored is not None else None
 
     def action_readiness(self) -> None:
         from incident.tui.screens.readiness import ReadinessScreen
@@ -274,7 +282,7 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
             return None
         if not isinstance(self.screen, ResultsScreen):
             self.show_screen(
-                ResultsScreen(self.incident_code, forecast=self.forecasts.get(self.incident_code))
+                ResultsScreen(self.incident_code, forecast=self.latest_forecast(self.incident_code))
             )
         return self.screen
 

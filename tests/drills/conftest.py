@@ -45,11 +45,11 @@ def drill(demo_engine, wall) -> str:
 def propose(engine, code: str) -> list:
     """The players' first forecast (logged) and the monitoring plan proposed from it."""
     from incident.core.store.engine import session_scope
-    from incident.plume import forecast_incident, log_forecast
+    from incident.plume import forecast_incident, store_forecast
     from incident.sampling.plans import propose_plan
 
     with session_scope(engine) as s:
         fc = forecast_incident(s, code)
-        log_forecast(s, code, fc, actor="plan lead")
+        store_forecast(s, code, fc, actor="plan lead")
         view, _ = propose_plan(s, code, fc, actor="plan lead")
         return view.active_points

@@ -129,6 +129,7 @@ async def test_full_drill_on_an_accelerated_clock(demo_engine, settings, wall, t
         out = tmp_path / "aar.html"
         await pilot.press("x")
         await _fill(pilot, {"path": str(out), "lang": "en"})
+        out = tmp_path / "EXERCISE-aar.html"  # an exercise's export carries EXERCISE in its file name
         await _until(pilot, lambda: out.exists(), "AAR written")
     html = out.read_text()
     root = ET.fromstring(html.split("\n", 1)[1])

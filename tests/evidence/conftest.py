@@ -37,3 +37,15 @@ def pg_store(pg_fresh_url):
     code = ensure_demo(engine, actor="tester")
     yield engine, pg_fresh_url, code
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory):
+    """Every writing command run once on the demo store (tests/evidence/faultkit.py):
+    (work folder, incident code, steps with their before state and after signature)."""
+    from tests.evidence import faultkit
+
+    work = tmp_path_factory.mktemp("faults")
+    code, steps = faultkit.prepare(work)
+    yield work, code, steps
+    faultkit._forget_engines()

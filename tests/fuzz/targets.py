@@ -385,7 +385,7 @@ def _scenario(text: str, ctx: FuzzContext) -> None:
     from incident.plume.forecast import load_scenario, run_forecast
 
     req = load_scenario(ctx.write(text, "scenario.toml"))
-    if math.isfinite(req.horizon_h) and req.horizon_h > SCENARIO_HORIZON_H:
+    if req.horizon_h is None or (math.isfinite(req.horizon_h) and req.horizon_h > SCENARIO_HORIZON_H):
         req.horizon_h = SCENARIO_HORIZON_H
     fc = run_forecast(req)
     assert len(fc.points) == len(req.points)

@@ -33,12 +33,16 @@ def test_too_coarse_cells_are_refused_with_a_working_dx():
 
 
 def test_too_long_steps_are_refused_with_a_working_dt():
+    # Crank–Nicolson is stable at any Courant number; steps beyond Cr = 10 are refused (sampling)
+    assert simulate(uniform_channel(), SLUG, horizon_s=3000.0, dx_m=5.0, dt_s=60.0).grid.max_courant == (
+        pytest.approx(6.0)
+    )
     with pytest.raises(GridTooCoarse) as err:
-        simulate(uniform_channel(), SLUG, horizon_s=3000.0, dx_m=5.0, dt_s=60.0)
+        simulate(uniform_channel(), SLUG, horizon_s=3000.0, dx_m=5.0, dt_s=120.0)
     message = str(err.value)
-    assert "Courant" in message and "6" in message  # 0.5·60/5
+    assert "Courant" in message and "12" in message  # 0.5·120/5
     suggested = float(re.search(r"dt_s ≤ ([0-9.]+)", message).group(1))
-    assert suggested == pytest.approx(5.0 / VELOCITY_MS, rel=1e-3)
+    assert suggested == pytest.approx(10 * 5.0 / VELOCITY_MS, rel=1e-3)
     simulate(uniform_channel(), SLUG, horizon_s=3000.0, dx_m=5.0, dt_s=suggested)
 
 

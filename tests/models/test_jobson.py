@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from models.jobson import JobsonReach, peak_velocity_ms, route_travel_time
@@ -34,3 +35,18 @@ def test_slope_formula_and_variants():
     assert flat.peak_time_s == pytest.approx(route_travel_time([JobsonReach(1e4, **EXAMPLE)]).peak_time_s)
     with pytest.raises(ValueError, match="drainage_area_m2"):
         peak_velocity_ms(1.0, 1.0, -5.0)
+
+
+def test_velocity_error_from_jobsons_envelope():
+    """σ_ln = ln(Vmp/Vp)/2.326, with Vmp from the same terms as Vp (slope formulas)."""
+    from models.jobson import velocity_sigma_ln
+
+    terms = (1.01 - 0.094) / 0.0143
+    by_hand = np.log((0.25 + 0.020 * terms) / 1.01) / 2.326
+    assert float(velocity_sigma_ln(1.01)) == pytest.approx(by_hand, rel=1e-12)
+    assert float(velocity_sigma_ln(1.01)) == pytest.approx(0.179, abs=0.001)
+    assert (
+        velocity_sigma_ln(0.3) > velocity_sigma_ln(1.0) > velocity_sigma_ln(3.0)
+    )  # slow rivers: larger error
+    with pytest.raises(ValueError):
+        velocity_sigma_ln(0.0)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from models.analytic import finite_pulse, ogata_banks, slug, slug_peak_time
+from models.analytic import finite_pulse, flux_inlet, slug, slug_peak_time
 from models.transport import InletSeries, OutputPoint, Release, simulate
 from tests.models.conftest import (
     AREA_M2,
@@ -114,7 +114,8 @@ def _inlet(times_h, conc):
 
 
 @pytest.mark.parametrize("decay", [0.0, 1e-4])
-def test_continuous_inlet_matches_ogata_banks(decay):
+def test_continuous_inlet_matches_flux_boundary_solution(decay):
+    # headwaters are flux (third-type) boundaries: compare with van Genuchten & Alves's solution for it
     stations = (300.0, 1500.0, 3000.0)
     run = simulate(
         uniform_channel(5000.0),
@@ -125,7 +126,7 @@ def test_continuous_inlet_matches_ogata_banks(decay):
         dx_m=FINE_DX_M,
     )
     for i, x in enumerate(stations):
-        exact = ogata_banks(x, run.times_s, 1.0, VELOCITY_MS, DISPERSION_M2S, decay)
+        exact = flux_inlet(x, run.times_s, 1.0, VELOCITY_MS, DISPERSION_M2S, decay)
         assert np.max(np.abs(run.point_conc_mg_l[i] - exact)) < 5e-3
 
 
@@ -141,7 +142,7 @@ def test_finite_pulse_with_decay_matches_analytic():
         dx_m=FINE_DX_M,
     )
     for i, x in enumerate(stations):
-        exact = finite_pulse(x, run.times_s, 2.0, tau, VELOCITY_MS, DISPERSION_M2S, decay)
+        exact = finite_pulse(x, run.times_s, 2.0, tau, VELOCITY_MS, DISPERSION_M2S, decay, boundary="flux")
         assert np.max(np.abs(run.point_conc_mg_l[i] - exact)) < 5e-3 * exact.max()
 
 

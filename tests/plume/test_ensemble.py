@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import ndtri
 
-from models.ensemble import EnsembleInputs, dispersion_for_quantile, quantiles, run_ensemble, sample_inputs
+from models.ensemble import (
+    JOBSON_VELOCITY_SIGMA_LN,
+    EnsembleInputs,
+    dispersion_for_quantile,
+    quantiles,
+    run_ensemble,
+    sample_inputs,
+)
 from models.metrics import breakthrough_metrics
 from models.transport import OutputPoint, Release, simulate
 from tests.plume.conftest import network, scaled
@@ -62,13 +70,22 @@ def test_sampled_distributions_are_as_documented():
     assert s["mass_kg"].min() >= 1000.0 and s["mass_kg"].max() <= 4000.0
     assert np.median(s["mass_kg"]) == pytest.approx(2000.0, rel=0.03)  # log-uniform: median = geometric mean
     assert np.std(s["start_s"]) == pytest.approx(1200.0, rel=0.03)
-    assert np.std(np.log(s["velocity_factor"])) == pytest.approx(0.15, rel=0.03)
+    assert np.std(np.log(s["velocity_factor"])) == pytest.approx(JOBSON_VELOCITY_SIGMA_LN, rel=0.03)
     assert s["duration_s"].min() >= 900.0 and s["duration_s"].max() <= 3600.0
-    d = dispersion_for_quantile(D_LOW, D_HIGH, s["dispersion_quantile"][:5])
-    assert np.all(d >= D_LOW) and np.all(d <= D_HIGH)
+    u = s["dispersion_quantile"]
+    d = dispersion_for_quantile(D_LOW, D_HIGH, u)  # log-normal, D_LOW/D_HIGH its P5/P95
+    inside = (d >= D_LOW) & (d <= D_HIGH)
+    assert inside.mean() == pytest.approx(0.90, abs=0.01)
+    assert np.median(d, axis=0) == pytest.approx(np.sqrt(D_LOW * D_HIGH), rel=0.02)
     # one quantile per member, shared by every reach
-    u = np.log(d / D_LOW) / np.log(D_HIGH / D_LOW)
-    np.testing.assert_allclose(u, np.repeat(s["dispersion_quantile"][:5, None], 5, axis=1))
+    z = np.log(d / np.sqrt(D_LOW * D_HIGH)) / (np.log(D_HIGH / D_LOW) / 2 / 1.6448536)
+    np.testing.assert_allclose(z[:5], np.repeat(ndtri(u[:5])[:, None], 5, axis=1), rtol=1e-6)
+    d = dispersion_for_quantile(D_LOW, D_HIGH, u[:5], prior="log_uniform")
+    assert np.all(d >= D_LOW) and np.all(d <= D_HIGH)
+    w = np.log(d / D_LOW) / np.log(D_HIGH / D_LOW)
+    np.testing.assert_allclose(w, np.repeat(u[:5, None], 5, axis=1))
+    with pytest.raises(ValueError, match="unknown dispersion prior"):
+        dispersion_for_quantile(D_LOW, D_HIGH, u[:5], prior="flat")
     instant = sample_inputs(EnsembleInputs(mass_kg=1.0), 1000, np.random.default_rng(1))
     assert instant["duration_s"].min() >= 0 and instant["duration_s"].max() <= 1800.0
 

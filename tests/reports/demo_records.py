@@ -27,6 +27,7 @@ from incident.core.store.tables import (
     Crew,
     CustodyTransfer,
     PlanRevision,
+    QcFlag,
     Result,
     RiverNetwork,
     Sample,
@@ -294,7 +295,24 @@ def build_incident(engine, *, exercise: bool = False, author: str = "tester") ->
         s2b = sample("S2", 2, 3.05)
         result(s2b, 3.6, value=0.21)
         par = sample("S2", 2, 3.05, sample_type="parallel", parallel_of=s2b.id)
-        result(par, 3.6, value=0.27, qc_flag="RPD 25% > 20%")
+        par_result = result(par, 3.6, value=0.27, qc_flag="rpd_exceeded")
+        log.record(
+            s,
+            QcFlag(
+                incident_id=inc.id,
+                result_id=par_result.id,
+                kind="rpd_exceeded",
+                detail="parallel RPD 25 % > 20 %",
+                created_at=at(3.6),
+                created_by="Zhou Lan",
+            ),
+            chain=chain,
+            actor="Zhou Lan",
+            kind="qc.flagged",
+            summary="QC flag on the parallel sample: RPD 25 percent, limit 20",
+            incident_id=inc.id,
+            at=at(3.6),
+        )
         blank = sample(None, 2, 3.05, sample_type="field_blank")
         result(blank, 3.6, value=None, detected=False)
         s3b = sample("S3", 2, 3.1)

@@ -58,7 +58,7 @@ def test_good_lab_file_imports_every_row(lab_samples, tmp_path):
     assert (rep.results, rep.samples_created, rep.encoding) == (4, 0, "UTF-8")
     assert rep.by_parameter == {"nitrobenzene": 3, "cadmium": 1}
     with session_scope(engine) as s:
-        views = {(v.sample, v.parameter): v for v in results.result_views(s, code)}
+        views = {(v.sample, v.parameter): v for v in results.result_records(s, code)}
         assert views[(s2, "nitrobenzene")].multiple == pytest.approx(34.0)
         assert views[(s1, "nitrobenzene")].verdict == "meets"
         kinds = [e.kind for e in log.entries(s, log.incident_chain(code))]

@@ -16,6 +16,7 @@ from incident.results import custody, qc
 from incident.results import entry as results
 from incident.results.entry import NewSample, ResultInput
 from incident.results.qc_table import qc_summary
+from incident.results.record import result_records
 
 
 def new_sample(s, code, point="S2", rnd=1, **kw):
@@ -67,7 +68,7 @@ def test_parallel_pairs_are_checked_and_both_results_flagged(planned, first, sec
         b = new_sample(s, code, sample_type="parallel", parallel_of=a.code)
         ra = results.add_result(s, code, cd(a.code, first), actor="t")
         rb = results.add_result(s, code, cd(b.code, second), actor="t")
-        views = {v.id: v for v in results.result_views(s, code)}
+        views = {v.id: v for v in results.result_records(s, code)}
         summary = qc_summary(s, code)
     expected = [flag] if flag else []
     assert views[ra.id].qc_flags == expected
@@ -83,11 +84,11 @@ def test_parallel_flag_goes_away_when_the_partner_is_corrected(planned):
         b = new_sample(s, code, sample_type="parallel", parallel_of=a.code)
         ra = results.add_result(s, code, cd(a.code, "0.020"), actor="t")
         rb = results.add_result(s, code, cd(b.code, "0.200"), actor="t")
-        assert results.result_views(s, code, result_ids=[ra.id])[0].qc_flags == ["rpd_exceeded"]
+        assert results.result_records(s, code, result_ids=[ra.id])[0].qc_flags == ["rpd_exceeded"]
         fixed = results.correct_result(
             s, code, rb.id, cd(b.code, "0.021"), reason="transcription: 0.200 for 0.021", actor="t"
         )
-        views = {v.id: v for v in results.result_views(s, code)}
+        views = {v.id: v for v in results.result_records(s, code)}
         assert views[ra.id].qc_flags == [] and views[fixed.id].qc_flags == []
         # the flag rows are still there (append-only), only no longer apply
         assert len(s.exec(select(QcFlag)).all()) == 2
@@ -104,7 +105,7 @@ def test_field_blank_above_detection_flags_the_batch(planned):
         blank = new_sample(s, code, point="S2", sample_type="field_blank")
         rblank = results.add_result(s, code, cd(blank.code, "0.0008"), actor="t")
         rb = results.add_result(s, code, cd(b.code, "0.010"), actor="t")  # logged after the blank
-        views = {v.id: v for v in results.result_views(s, code)}
+        views = {v.id: v for v in results.result_records(s, code)}
         assert views[ra.id].qc_flags == ["blank_contaminated"]
         assert views[rb.id].qc_flags == ["blank_contaminated"]
         assert views[rblank.id].qc_flags == ["blank_contaminated"] and views[rblank.id].verdict == "blank"
@@ -119,7 +120,7 @@ def test_clean_field_blank_flags_nothing(planned):
         ra = results.add_result(s, code, cd(a.code, "0.020"), actor="t")
         blank = new_sample(s, code, sample_type="field_blank")
         results.add_result(s, code, cd(blank.code, "<0.0001"), actor="t")
-        assert results.result_views(s, code, result_ids=[ra.id])[0].qc_flags == []
+        assert results.result_records(s, code, result_ids=[ra.id])[0].qc_flags == []
         assert qc_summary(s, code)["blanks"][0]["ok"] is True
 
 
@@ -167,3 +168,40 @@ def test_custody_chain_and_refusals(planned):
         assert err.value.where == where and says in err.value.problem, err.value.render()
     with session_scope(engine) as s:
         assert custody.holder(s, results.get_sample(s, smp.code))[0] == "Lab reception"
+
+
+def test_parallel_pairs_with_the_primary_of_the_same_method_and_time(planned):
+    """The primary has results by two methods; the parallel's ICP-MS result pairs with the ICP-MS one only."""
+    engine, code = planned
+    with session_scope(engine) as s:
+        a = new_sample(s, code)
+        b = new_sample(s, code, sample_type="parallel", parallel_of=a.code)
+        rapid = ResultInput(
+            sample=a.code, parameter="cadmium", value="0.080", detection_limit="0.005", method="gb7475_aas"
+        )
+        r_rapid = results.add_result(s, code, rapid, actor="t")
+        r_lab = results.add_result(s, code, cd(a.code, "0.020"), actor="t")
+        r_par = results.add_result(s, code, cd(b.code, "0.021"), actor="t")  # 4.9 % against the lab result
+        views = {v.id: v for v in result_records(s, code)}
+        summary = qc_summary(s, code)
+    # against the AAS result (0.080) the RPD would be 117 %: it is never compared
+    assert (
+        views[r_par.id].qc_flags == [] and views[r_lab.id].qc_flags == [] and views[r_rapid.id].qc_flags == []
+    )
+    (pair,) = summary["parallels"]
+    assert pair["method"].startswith("HJ 700-2014 ICP-MS") and pair["rpd_pct"] == pytest.approx(4.9, abs=0.05)
+
+
+def test_parallel_partner_rule():
+    t0 = utcnow()
+    lab, lab_late, rapid = object(), object(), object()
+    cands = [
+        (rapid, "rapid tube", t0),
+        (lab, "HJ700_ICPMS ", t0),
+        (lab_late, "hj700_icpms", t0 + timedelta(hours=2)),
+    ]
+    assert qc.parallel_partner("hj700_icpms", t0 + timedelta(minutes=5), cands) is lab
+    assert qc.parallel_partner("rapid tube", t0, cands) is rapid
+    assert qc.parallel_partner("hj700_icpms", t0 + timedelta(hours=2, minutes=10), cands) is lab_late
+    assert qc.parallel_partner("gc-ms", t0, cands) is None
+    assert qc.parallel_partner("hj700_icpms", t0 + timedelta(hours=1), cands) is None  # neither within 30 min

@@ -228,7 +228,7 @@ def test_rapid_positive_is_suspected_until_another_principle_confirms(planned):
             ),
             actor="t",
         )
-        assert results.result_views(s, code, result_ids=[strip.id])[0].status == "suspected"
+        assert results.result_records(s, code, result_ids=[strip.id])[0].status == "suspected"
         # a parallel sample at the same point and round, measured by ICP-MS, confirms
         par = sample(s, code, sample_type="parallel", parallel_of=smp.code)
         icp = results.add_result(
@@ -244,7 +244,7 @@ def test_rapid_positive_is_suspected_until_another_principle_confirms(planned):
             ),
             actor="t",
         )
-        now = results.result_views(s, code, result_ids=[strip.id])[0]
+        now = results.result_records(s, code, result_ids=[strip.id])[0]
         assert now.status == "confirmed" and now.confirmed_by == icp.id
 
 
@@ -273,14 +273,14 @@ def test_rapid_positive_not_confirmed_when_the_lab_does_not_detect(planned):
             ResultInput(sample=smp.code, parameter="chromium_vi", value="<0.004", method="gb7467_dpc"),
             actor="t",
         )
-        assert results.result_views(s, code, result_ids=[strip.id])[0].status == "suspected"
+        assert results.result_records(s, code, result_ids=[strip.id])[0].status == "suspected"
         results.add_result(
             s,
             code,
             ResultInput(sample=smp.code, parameter="chromium_vi", value="<0.001", method="hj700_icpms"),
             actor="t",
         )
-        assert results.result_views(s, code, result_ids=[strip.id])[0].status == "not_confirmed"
+        assert results.result_records(s, code, result_ids=[strip.id])[0].status == "not_confirmed"
 
 
 def test_rapid_negative_is_not_suspected(planned):
@@ -350,9 +350,9 @@ def test_correction_is_a_new_row_and_the_old_stays(planned):
             s, code, first.id, lab(smp.code, "0.595"), reason="decimal point slipped", actor="t"
         )
         assert fixed.corrects_id == first.id and fixed.correction_reason == "decimal point slipped"
-        current = results.result_views(s, code)
+        current = results.result_records(s, code)
         assert [v.id for v in current] == [fixed.id]
-        history = results.result_views(s, code, include_superseded=True)
+        history = results.result_records(s, code, include_superseded=True)
         old = next(v for v in history if v.id == first.id)
         assert old.superseded_by == fixed.id and old.text == "5.95 mg/L"
         with pytest.raises(UserError, match="already corrected"):

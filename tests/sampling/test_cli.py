@@ -18,7 +18,7 @@ def cli(demo_engine, demo_code, demo_river, monkeypatch, capsys):
     net, src, release = demo_river
     url = str(demo_engine.url)
 
-    def fake_forecast(session, code, extra_points, horizon_h):
+    def fake_forecast(session, code, extra_points, horizon_h, *, actor=""):
         fc = slug_forecast(net, src, [*forecast_requests(net, *src), *extra_points], release=release,
                            horizon_h=horizon_h, with_profiles=(10.0,))  # fmt: skip
         return fc
@@ -76,7 +76,12 @@ def test_rounds_crews_assign_export(cli, tmp_path):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows and {r["crew"] for r in rows} <= {"Crew A", "Crew B", "Crew C", "Crew D", "UNMET"}
     rc, out, err = run("assign", code, "--md", "--skip-kit-check", "--dispatch")
-    assert "# ICS 204 Assignment list" in out and "NOT checked" in out
+    assert rc == 2 and "dispatch refused, NOT READY" in err  # Crews C and D are not ready in the demo
+    rc, out, err = run(
+        "assign", code, "--md", "--dispatch", "--override", "exercise of the gate", "--lead", "Li Wei"
+    )
+    assert rc in (0, 1), err
+    assert "# ICS 204 Assignment list" in out
     rc, out, err = run("crew", "list", "--json")
     assert "assigned" in {c["status"] for c in json.loads(out)}
     target = tmp_path / "plan.geojson"

@@ -220,6 +220,8 @@ class Crew(SQLModel, table=True):
     kit_id: int | None = Field(default=None, foreign_key="kit.id")
     status: str = "available"  # available | assigned | out_of_service
     status_changed_at: datetime | None = None
+    # set: the crew belongs to this exercise's own roster (drills never touch real crews)
+    exercise_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
 
 
 class CrewMember(SQLModel, table=True):
@@ -251,6 +253,8 @@ class CheckIn(SQLModel, table=True):
     travel_method: str = ""
     assignment: str = ""
     qualifications: str = ""
+    lat: float | None = None  # where the crew checked in (WGS84): its routes start here
+    lon: float | None = None
 
 
 class Assignment(SQLModel, table=True):
@@ -267,6 +271,9 @@ class Assignment(SQLModel, table=True):
     required_by: datetime
     slack_min: float
     status: str = "assigned"  # assigned | on_site | done | cancelled
+    stop: int = 1  # order of the point on the crew's route
+    window_open: datetime | None = None  # the crew may arrive from this time (until required_by)
+    override_reason: str | None = None  # a team lead dispatched past a readiness refusal
 
 
 # ---------------------------------------------------------------- samples and results
@@ -328,6 +335,19 @@ class Result(SQLModel, table=True):
     log_seq: int | None = None  # seq of the log entry that commits to this row
 
 
+def result_is_current():
+    """SQL: the result is the latest of its correction chain (no other result corrects it).
+
+    The one statement of "the latest correction wins", over the indexed ``corrects_id``;
+    :mod:`incident.results.record` and the plume's calibration both filter with it.
+    """
+    from sqlalchemy import exists, select
+    from sqlalchemy.orm import aliased
+
+    newer = aliased(Result)
+    return ~exists(select(newer.id).where(newer.corrects_id == Result.id))
+
+
 class QcFlag(SQLModel, table=True):
     """Append-only QC finding on a result (a blank above its detection limit, a parallel pair
     outside its RPD limit, an instrument past calibration). Results are evidence and are never
@@ -343,6 +363,36 @@ class QcFlag(SQLModel, table=True):
     basis_result_id: int | None = Field(default=None, foreign_key="result.id")
     created_at: datetime
     created_by: str
+    log_seq: int | None = None
+
+
+class ResultHold(SQLModel, table=True):
+    """Append-only plausibility flag on a result (issue 16): before the plume could arrive, far
+    above what the forecast or the released mass allows, a 100x jump against its neighbours
+    (a unit slip), above background at the upstream control. A held result stays out of
+    exceedance counts and released reports until a person confirms it (``HoldReview``) or
+    corrects it (the correction is checked afresh)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    result_id: int = Field(foreign_key="result.id", index=True)
+    kind: str  # before_arrival | above_forecast | above_mass | unit_jump | upstream_above_background
+    reason: str
+    forecast_id: int | None = Field(default=None, foreign_key="forecastrecord.id")
+    created_at: datetime
+    created_by: str
+    log_seq: int | None = None
+
+
+class HoldReview(SQLModel, table=True):
+    """Append-only: a person confirmed a held result anyway, with the reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    hold_id: int = Field(foreign_key="resulthold.id", index=True)
+    result_id: int = Field(foreign_key="result.id", index=True)
+    reviewed_by: str
+    reason: str
+    at: datetime
     log_seq: int | None = None
 
 
@@ -583,6 +633,37 @@ class ModelCalibration(SQLModel, table=True):
     decided_at: datetime | None = None
 
 
+class ForecastRecord(SQLModel, table=True):
+    """Append-only: every forecast made for an incident, as it was run (issue 14).
+
+    The dashboard, the plan, the rounds, the reports and the plausibility check read
+    it; ``content_sha256`` (of everything below but the id and log_seq) goes into the
+    incident's log, and a report cites the forecast by id and hash. Times are hours
+    after ``release_start``; JSON columns are canonical JSON.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    made_at: datetime
+    made_by: str
+    release_start: datetime
+    horizon_h: float
+    substance: str | None = None
+    standard_mg_l: float | None = None
+    detection_mg_l: float
+    method: str = ""
+    ensemble_members: int | None = None  # bands present when an ensemble ran
+    inputs_json: str = "{}"  # spill, river, calibration applied
+    parameters_json: str = "{}"  # dispersion per reach (used and the published spread)
+    grid_json: str = "{}"
+    mass_budget_json: str = "{}"
+    points_json: str = "[]"  # per receptor/point: arrival, peak, time above the standard, bands
+    curves_json: str = "{}"  # {"times_h": [...], "mg_l": [[...], ...]} per point
+    warnings_json: str = "[]"
+    content_sha256: str
+    log_seq: int | None = None
+
+
 # ---------------------------------------------------------------- the log
 
 
@@ -609,6 +690,36 @@ class LogEntry(SQLModel, table=True):
     payload_json: str = "{}"
     prev_hash: str
     hash: str = Field(unique=True)
+
+
+# ---------------------------------------------------------------- field survey and photos
+
+
+class FieldSurvey(SQLModel, table=True):
+    """HJ 589 Appendix A field survey record; a new row per revision (the latest one is used)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    recorded_at: datetime
+    recorded_by: str
+    fields_json: str = "{}"  # the form's fields as entered (weather, flow, appearance, odour...)
+
+
+class Attachment(SQLModel, table=True):
+    """A file kept with the incident (a photo): stored in the data folder, its SHA-256 in the log."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = "photo"
+    stored_name: str  # file name under <data dir>/attachments/<incident code>/
+    original_name: str = ""
+    sha256: str
+    size_bytes: int
+    caption: str = ""
+    point_number: str | None = None
+    taken_at: datetime | None = None
+    added_at: datetime
+    added_by: str
 
 
 # ---------------------------------------------------------------- pre-plans (issue 21)
@@ -649,3 +760,71 @@ class PreplanRow(SQLModel, table=True):
     model_version: str
     row_json: str
     computed_at: datetime
+
+
+# ---------------------------------------------------------------- automatic stations (HJ 212-2017)
+
+
+class Station(SQLModel, table=True):
+    """An automatic water-quality station: its HJ 212 MN code and its place on a river network."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mn: str = Field(index=True, unique=True)
+    name: str = ""
+    river_network_id: int | None = Field(default=None, foreign_key="rivernetwork.id")
+    reach_id: str | None = None
+    km: float | None = None
+    parameters_json: str = "[]"  # the project's parameter keys the station measures
+    water_class: str = "III"  # GB 3838 class of the section
+    created_at: datetime
+    created_by: str
+
+
+class StationReading(SQLModel, table=True):
+    """One value of one parameter at one station and time, as received (flag kept; only N is valid).
+
+    The unique index (station, time, parameter, interval) makes replays idempotent and serves a
+    station's day as one index range scan."""
+
+    __table_args__ = (
+        Index("ux_stationreading_station_at", "station_id", "at", "parameter", "interval", unique=True),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(foreign_key="station.id")
+    at: datetime  # DataTime, UTC
+    parameter: str
+    interval: str  # realtime | minute | hourly | daily
+    value: float | None = None
+    flag: str = "N"
+    received_at: datetime
+
+
+class StationRejection(SQLModel, table=True):
+    """A packet refused (bad CRC, malformed, unknown station, time far from now): counted, never data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    source: str  # file:line or peer address
+    mn: str | None = None
+    reason: str  # the refusal's problem text
+    packet: str = ""  # the first 200 characters, for the log reader
+
+
+class StationAlert(SQLModel, table=True):
+    """An early warning from station data, one per event (deduplicated across parameters and stations)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True)  # e.g. ALR-2026-0001
+    status: str = "open"  # open | acknowledged | closed | promoted
+    first_abnormal_at: datetime
+    detected_at: datetime  # time of the reading that raised the alarm
+    opened_at: datetime  # wall clock
+    station_mn: str
+    parameter: str
+    value: float
+    baseline: float
+    evidence_json: str = "[]"  # one entry per (station, parameter) that saw the event
+    candidates_json: str = "[]"  # source trace: reach, km, release time, weight
+    risk_sources_json: str = "[]"
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    updated_at: datetime

@@ -189,8 +189,6 @@ class CalibrationScreen(Localised, Screen):
                     reason=answer[1],
                 )
             self.decided = info.decision
-            if accept:
-                self.app.forecasts.pop(self.code, None)  # the next forecast uses the calibration
             self.notify(t("uncertainty.decided", id=info.id, decision=t(f"uncertainty.{info.decision}")))
 
         self.app.push_screen(DecisionDialog(question), done)

@@ -480,7 +480,7 @@ class DrillActions:
     def _drill_started(self, code: str, speed: float) -> None:
         self.notify(t("drill.started", code=code, speed=f"{speed:g}"))  # type: ignore[attr-defined]
         self.open_incident(code)  # type: ignore[attr-defined]
-        self.push_screen(DrillScreen(code))  # type: ignore[attr-defined]
+        self.show_screen(DrillScreen(code))  # type: ignore[attr-defined]
 
     # -- sampling -----------------------------------------------------------
     def open_drill_sample(self, point: str, values: dict | None = None, error: str | None = None) -> None:

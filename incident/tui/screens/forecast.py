@@ -108,6 +108,10 @@ class ForecastScreen(Localised, Screen):
             req, _ = usvc.request_with_calibration(session, self.code, horizon_h=fc.horizon_h)
         result, setup = usvc.run_request_ensemble(req, n_members=1000, seed=0, curve_times_h=fc.times_h)
         usvc.apply_bands(fc, result, setup)
+        with session_scope(self.app.engine) as session:  # the forecast with its bands is a new record
+            usvc.store_forecast(
+                session, self.code, fc, actor=self.app.settings.user, bands=usvc.band_rows(fc, result)
+            )
         self.curve_bands = result.curve_bands_mg_l
         self.app.call_from_thread(self.show, fc)
 
@@ -123,7 +127,7 @@ class ForecastScreen(Localised, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="forecast")
     def run_forecast(self) -> IncidentForecast:
         from incident.core.store.engine import session_scope
-        from incident.plume import forecast_incident, log_forecast
+        from incident.plume import forecast_incident, store_forecast
 
         bar = self.query_one(ProgressBar)
 
@@ -132,12 +136,7 @@ class ForecastScreen(Localised, Screen):
 
         with session_scope(self.app.engine) as session:
             fc = forecast_incident(session, self.code, progress=progress)
-            log_forecast(session, self.code, fc, actor=self.app.settings.user)
-        for key in [
-            k for k in self.app.forecasts if k == self.code or (isinstance(k, tuple) and k[0] == self.code)
-        ]:
-            del self.app.forecasts[key]  # a re-run replaces every cached variant of this incident's forecast
-        self.app.forecasts[self.code] = fc
+            store_forecast(session, self.code, fc, actor=self.app.settings.user)
         self.curve_bands = None
         self.app.call_from_thread(self.show, fc)
         if self.want_ensemble:

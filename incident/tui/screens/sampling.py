@@ -542,12 +542,13 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _compute_assignment(self) -> None:
-        from incident.sampling import default_kit_check, plan_assignment
+        from incident.sampling import default_crew_check, default_kit_check, plan_assignment
 
         try:
             kit_check = getattr(self.app, "kit_check", None) or default_kit_check()
             with session_scope(self.app.engine) as s:
-                plan = plan_assignment(s, self.code, kit_check=kit_check)
+                # crews that are NOT READY are not routed: the dispatch gate would refuse them
+                plan = plan_assignment(s, self.code, kit_check=kit_check, crew_check=default_crew_check())
         except UserError as exc:
             self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
             return
@@ -559,7 +560,7 @@ class CrewBoardScreen(Localised, Screen):
             slack = "—" if x.slack_min is None else f"{x.slack_min:+.0f} min"
             style = "bold red" if x.slack_min is not None and x.slack_min < 0 else ""
             body.append(
-                f"{x.crew} → {x.point} {x.point_name[:28]}  ETA {fmt_local(x.eta, with_date=False)}  ",
+                f"{x.crew} {x.stop}. {x.point} {x.point_name[:26]}  ETA {fmt_local(x.eta, with_date=False)}  ",
                 style=style,
             )
             body.append(f"{t('crew_board.col_slack')} {slack}\n", style=style)

@@ -2,11 +2,11 @@
 
 A point's series, a round's table, QC's neighbours, "is this result corrected?"
 and "was this file imported?" go by index instead of scanning the incident.
-Indexes only: no table or column changes, nothing to migrate. ``if_not_exists``
-because another branch may add the same ``ix_result_corrects_id``.
+Indexes only: no table or column changes, nothing to migrate (``result.corrects_id``
+is indexed by forecast_record_1). ``if_not_exists``: a store indexed by hand keeps working.
 
 Revision ID: perf_1
-Revises: preplan_1
+Revises: fieldops_1
 Create Date: 2026-12-02 09:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "perf_1"
-down_revision: str | None = "preplan_1"
+down_revision: str | None = "fieldops_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -25,7 +25,6 @@ INDEXES = [
     ("ix_sample_parallel_of", "sample", ["parallel_of"]),
     ("ix_result_incident_id_parameter", "result", ["incident_id", "parameter"]),
     ("ix_result_sample_id_parameter", "result", ["sample_id", "parameter"]),
-    ("ix_result_corrects_id", "result", ["corrects_id"]),
     ("ix_logentry_incident_id_kind", "logentry", ["incident_id", "kind"]),
 ]
 

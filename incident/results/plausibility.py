@@ -1,0 +1,315 @@
+"""Plausibility of a result against the stored forecast and the point's history (issue 16).
+
+Run on every result as it is logged (:func:`check_new_result`, from ``entry._store``);
+a finding is an append-only ``ResultHold`` committed to the incident's log. A held
+result is marked everywhere (the one result record, :mod:`incident.results.record`),
+is left out of exceedance counts and conclusions, and a report cannot be released
+while one is in its scope, until a person confirms it with a reason
+(:func:`confirm_result`, logged) or corrects it (the correction is checked afresh).
+
+The checks, for a detected value of the incident's substance:
+
+- **before_arrival**: sampled before the plume's earliest plausible arrival at the
+  point: the ensemble's early edge (P10) when it ran, else the earlier of the model's
+  and Jobson's leading edges, less ``ARRIVAL_MARGIN``; or at a point the forecast
+  does not reach within its horizon;
+- **above_forecast**: more than ``FORECAST_FACTOR`` times the forecast peak there
+  (the ensemble's P90 peak when it ran);
+- **above_mass**: more than the released mass allows: for a release of duration τ
+  into discharge Q, fully mixed and undispersed, C ≤ M / (Q·τ); flagged above
+  ``MASS_FACTOR`` times that bound;
+- **unit_jump**: ``JUMP_FACTOR`` (100×) or more above or below every detected
+  neighbour in time at the same point (a mg/L ↔ µg/L slip);
+- **upstream_above_background**: at an upstream control section, more than
+  ``BACKGROUND_FACTOR`` times the background (the median of the other upstream
+  results, else the result's own detection limit).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from incident.core import log
+from incident.core.clock import as_utc, utcnow
+from incident.core.errors import UserError
+from incident.core.incidents import get_incident
+from incident.core.store.tables import (
+    HoldReview,
+    Incident,
+    Result,
+    ResultHold,
+    Sample,
+    SamplingPoint,
+    result_is_current,
+)
+from incident.results.record import ResultRecord, result_record
+
+ARRIVAL_MARGIN = 0.8  # sampled before 80 % of the earliest leading edge
+FORECAST_FACTOR = 10.0
+MASS_FACTOR = 2.0
+JUMP_FACTOR = 100.0
+BACKGROUND_FACTOR = 3.0
+
+
+@dataclass
+class Finding:
+    kind: str
+    reason: str
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _forecast_findings(
+    inc: Incident, row: Result, sample: Sample, point: SamplingPoint, stored
+) -> list[Finding]:
+    out: list[Finding] = []
+    if stored is None or row.value_mg_l is None:
+        return out
+    if point.distance_from_source_m <= 0:
+        return out  # upstream of the source: the background check applies, not the plume's
+    fp = stored.point(point.number) or (stored.point(point.receptor_id) if point.receptor_id else None)
+    if fp is None:
+        return out
+    hours = (as_utc(sample.sampled_at) - as_utc(stored.release_start)).total_seconds() / 3600
+    if fp.leading_edge_h is None:
+        if hours <= stored.horizon_h:
+            out.append(
+                Finding(
+                    "before_arrival",
+                    f"forecast #{stored.id} does not reach {point.number} within {stored.horizon_h:g} h, "
+                    f"sampled {hours:.1f} h after the release",
+                )
+            )
+    else:
+        edges = [fp.leading_edge_h]
+        if fp.jobson_leading_h is not None:
+            edges.append(fp.jobson_leading_h)
+        if fp.leading_edge_band_h is not None:
+            edges.append(fp.leading_edge_band_h[0])
+        earliest = min(edges) * ARRIVAL_MARGIN
+        if hours < earliest:
+            out.append(
+                Finding(
+                    "before_arrival",
+                    f"sampled {hours:.1f} h after the release; the plume cannot reach {point.number} before "
+                    f"{earliest:.1f} h (forecast #{stored.id}: earliest leading edge {min(edges):.1f} h)",
+                )
+            )
+    peak = fp.peak_mg_l
+    if fp.peak_band_mg_l is not None:
+        peak = max(peak or 0.0, fp.peak_band_mg_l[2])
+    if peak and row.value_mg_l > FORECAST_FACTOR * peak:
+        out.append(
+            Finding(
+                "above_forecast",
+                f"{_fmt(row.value_mg_l)} mg/L is {row.value_mg_l / peak:.0f}× the forecast peak "
+                f"{_fmt(peak)} mg/L at {point.number} (forecast #{stored.id})",
+            )
+        )
+    return out
+
+
+def _mass_finding(session: Session, inc: Incident, row: Result, point: SamplingPoint) -> Finding | None:
+    if (
+        not inc.mass_kg
+        or not inc.release_duration_h
+        or row.value_mg_l is None
+        or inc.river_network_id is None
+    ):
+        return None
+    if point.distance_from_source_m <= 0:
+        return None
+    from incident.core.networks import load_network
+
+    try:
+        q = load_network(session, inc.river_network_id).reach(point.reach_id).discharge_m3s
+    except UserError:
+        return None
+    if not q or q <= 0:
+        return None
+    bound = inc.mass_kg * 1e6 / (q * 1000.0 * inc.release_duration_h * 3600.0)  # mg / L
+    if row.value_mg_l > MASS_FACTOR * bound:
+        return Finding(
+            "above_mass",
+            f"{_fmt(row.value_mg_l)} mg/L is more than {inc.mass_kg:g} kg over {inc.release_duration_h:g} h "
+            f"into {q:g} m³/s can give ({_fmt(bound)} mg/L fully mixed)",
+        )
+    return None
+
+
+def _history(session: Session, row: Result, sample: Sample) -> list[tuple[Result, Sample]]:
+    """Current detected quantitative results of the parameter at the same point (not this one)."""
+    return [
+        (r, s)
+        for r, s in session.exec(
+            select(Result, Sample)
+            .join(Sample, col(Result.sample_id) == Sample.id)
+            .where(
+                Result.incident_id == row.incident_id,
+                Result.parameter == row.parameter,
+                Sample.point_id == sample.point_id,
+                Sample.sample_type != "field_blank",
+                col(Result.detected).is_(True),
+                col(Result.value_mg_l).is_not(None),
+                Result.id != row.id,
+                Result.id != (row.corrects_id or -1),
+                result_is_current(),
+            )
+        )
+    ]
+
+
+def _jump_finding(session: Session, row: Result, sample: Sample, point: SamplingPoint) -> Finding | None:
+    if row.value_mg_l is None or row.value_mg_l <= 0:
+        return None
+    history = sorted(_history(session, row, sample), key=lambda rs: rs[1].sampled_at)
+    before = [r for r, s in history if s.sampled_at <= sample.sampled_at]
+    after = [r for r, s in history if s.sampled_at > sample.sampled_at]
+    neighbours = ([before[-1]] if before else []) + ([after[0]] if after else [])
+    neighbours = [r for r in neighbours if r.value_mg_l]
+    if not neighbours:
+        return None
+    ratios = [row.value_mg_l / r.value_mg_l for r in neighbours]  # type: ignore[operator]
+    if all(x >= JUMP_FACTOR for x in ratios) or all(x <= 1 / JUMP_FACTOR for x in ratios):
+        around = ", ".join(f"{_fmt(r.value_mg_l)}" for r in neighbours)  # type: ignore[arg-type]
+        return Finding(
+            "unit_jump",
+            f"{_fmt(row.value_mg_l)} mg/L against {around} mg/L before/after at {point.number}: "
+            f"a {max(max(ratios), 1 / min(ratios)):.0f}× jump (check the unit: mg/L or µg/L?)",
+        )
+    return None
+
+
+def _background_finding(
+    session: Session, row: Result, sample: Sample, point: SamplingPoint
+) -> Finding | None:
+    if point.role != "upstream_control" or row.value_mg_l is None:
+        return None
+    others = [
+        r.value_mg_l
+        for r, s in session.exec(
+            select(Result, Sample)
+            .join(Sample, col(Result.sample_id) == Sample.id)
+            .join(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
+            .where(
+                Result.incident_id == row.incident_id,
+                Result.parameter == row.parameter,
+                SamplingPoint.role == "upstream_control",
+                Sample.sample_type != "field_blank",
+                Result.id != row.id,
+                result_is_current(),
+            )
+        )
+        if r.value_mg_l is not None and r.detected
+    ]
+    background = statistics.median(others) if others else (row.detection_limit_mg_l or 0.0)
+    if background > 0 and row.value_mg_l > BACKGROUND_FACTOR * background:
+        return Finding(
+            "upstream_above_background",
+            f"{_fmt(row.value_mg_l)} mg/L at upstream control {point.number}, {row.value_mg_l / background:.0f}× "
+            f"the background {_fmt(background)} mg/L: upstream of the source, check the sample and its label",
+        )
+    return None
+
+
+def findings(session: Session, inc: Incident, row: Result, sample: Sample) -> list[Finding]:
+    """What is implausible about ``row`` (stored, with its id), in the order of the module docstring."""
+    if (
+        row.detected is not True
+        or row.kind == "qualitative"
+        or sample.sample_type == "field_blank"
+        or sample.point_id is None
+        or (inc.substance and row.parameter != inc.substance)
+    ):
+        return []
+    point = session.get(SamplingPoint, sample.point_id)
+    if point is None:
+        return []
+    from incident.plume import latest_forecast
+
+    stored = latest_forecast(session, inc.code, with_curves=False)
+    out = _forecast_findings(inc, row, sample, point, stored)
+    for extra in (
+        _mass_finding(session, inc, row, point),
+        _jump_finding(session, row, sample, point),
+        _background_finding(session, row, sample, point),
+    ):
+        if extra is not None:
+            out.append(extra)
+    return out
+
+
+def check_new_result(
+    session: Session, inc: Incident, row: Result, sample: Sample, *, actor: str
+) -> list[Finding]:
+    """Check a just-stored result and record (and log) a hold for each finding."""
+    found = findings(session, inc, row, sample)
+    if not found:
+        return []
+    from incident.plume import latest_forecast
+
+    stored = latest_forecast(session, inc.code, with_curves=False)
+    for f in found:
+        hold = ResultHold(
+            incident_id=inc.id,  # type: ignore[arg-type]
+            result_id=row.id,  # type: ignore[arg-type]
+            kind=f.kind,
+            reason=f.reason,
+            forecast_id=stored.id if stored is not None and "forecast #" in f.reason else None,
+            created_at=utcnow(),
+            created_by=actor,
+        )
+        log.record(
+            session,
+            hold,
+            chain=log.incident_chain(inc.code),
+            actor=actor,
+            kind="result.flagged",
+            incident_id=inc.id,
+            summary=f"Result #{row.id} flagged ({f.kind}): {f.reason}",
+        )
+    return found
+
+
+def confirm_result(session: Session, code: str, result_id: int, *, reason: str, actor: str) -> ResultRecord:
+    """A person confirms a flagged result anyway, with a reason (logged); it counts from then on."""
+    inc = get_incident(session, code)
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("errors.records.confirm_no_reason", field="reason")
+    rec = result_record(session, inc.code, result_id)
+    if not rec.current:
+        raise UserError(
+            "errors.records.confirm_corrected", field="result", id=result_id, newer=rec.superseded_by
+        )
+    open_holds = rec.open_holds
+    if not open_holds:
+        raise UserError("errors.records.confirm_not_flagged", field="result", id=result_id)
+    for h in open_holds:
+        review = HoldReview(hold_id=h.id, result_id=result_id, reviewed_by=actor, reason=reason, at=utcnow())
+        log.record(
+            session,
+            review,
+            chain=log.incident_chain(inc.code),
+            actor=actor,
+            kind="result.confirmed",
+            incident_id=inc.id,
+            summary=f"Result #{result_id} confirmed despite {h.kind}: {reason}",
+        )
+    return result_record(session, inc.code, result_id)
+
+
+def held_results(session: Session, code: str) -> list[ResultRecord]:
+    """Current results with a plausibility flag no person has confirmed."""
+    from incident.results.record import result_records
+
+    inc = get_incident(session, code)
+    ids = list(session.exec(select(ResultHold.result_id).where(ResultHold.incident_id == inc.id).distinct()))
+    if not ids:
+        return []
+    return [r for r in result_records(session, inc.code, result_ids=ids) if r.current and r.held]

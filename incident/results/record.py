@@ -1,0 +1,429 @@
+"""The one result record: a result's status, exceedance multiple and latest correction.
+
+Every reader of results (the results screen, ``incident results``, the dashboard,
+the reports and their exports, the termination check, the drills) reads
+:func:`result_records`; nothing else decides these:
+
+- **latest correction**: a result is *current* when no other result corrects it
+  (:func:`incident.core.store.tables.result_is_current`, SQL over the indexed
+  ``corrects_id``); a corrected result stays in the store with ``superseded_by``;
+- **status** (:func:`confirmation`): ``final``; ``suspected`` for a positive from a
+  rapid method; ``confirmed`` once a current result for the same parameter, at the
+  same sample or the same point and round (or within an hour), from a method on a
+  different analytical principle detects it; ``not_confirmed`` when that method
+  does not (HJ 589 §6.5.3, §9.2.3);
+- **exceedance multiple** (:func:`evaluate`): (C − limit)/limit against the GB 3838
+  limit of the parameter and class (domain brief §6);
+- **flags**: QC findings that still apply (:func:`incident.results.qc.active_flags`)
+  and plausibility holds (:mod:`incident.results.plausibility`) that no person has
+  yet confirmed and no correction has replaced. A held result is left out of
+  exceedance counts and released reports.
+
+Services take a Session and hand back plain dataclasses, never ORM rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from incident.core import standards
+from incident.core.incidents import get_incident
+from incident.core.store.tables import (
+    HoldReview,
+    Result,
+    ResultHold,
+    Sample,
+    SamplingPoint,
+    SamplingRound,
+    result_is_current,
+)
+from incident.results.units import unit_factor
+
+#: confirmation looks this far (seconds) for a sample at the same point without a round
+SAME_TIME_S = 3600
+
+
+def describe_value(r: Result) -> str:
+    """Human text of a result as entered: '0.012 mg/L', '<0.001 mg/L', '0.1–0.5 mg/L', 'detected'."""
+    if r.kind == "qualitative":
+        return ("detected" if r.detected else "not detected") + (
+            f" (DL {r.detection_limit:g} {r.unit})" if r.detection_limit else ""
+        )
+    if r.kind == "semi_quantitative":
+        return f"{r.value:g}–{r.value_high:g} {r.unit}"
+    if not r.detected:
+        return f"<{r.detection_limit:g} {r.unit}" if r.detection_limit is not None else "not detected"
+    return f"{r.value:g} {r.unit}"
+
+
+@dataclass
+class Verdict:
+    verdict: str  # exceeds | meets | undetermined | blank | no_standard
+    limit_mg_l: float | None
+    multiple: float | None  # (C − limit)/limit when exceeding
+    note: str = ""
+
+
+def evaluate(r: Result, *, sample_type: str, medium: str, water_class: str) -> Verdict:
+    """Compare one result with the GB 3838 limit for its parameter and class."""
+    if sample_type == "field_blank":
+        return Verdict("blank", None, None, "field blank: QC only")
+    if medium not in ("water", "other"):
+        return Verdict("no_standard", None, None, f"GB 3838 is for surface water, not {medium}")
+    p = standards.parameters().get(r.parameter)
+    if p is None:
+        return Verdict("no_standard", None, None, "parameter not in the standard")
+    limit = p.limit_for(water_class)
+    note = p.limit_note(water_class)
+    if r.kind == "semi_quantitative":
+        factor = unit_factor(r.unit, medium="water")
+        lo, hi = (r.value or 0.0) * factor, (r.value_high or 0.0) * factor
+        if lo > limit:
+            return Verdict("exceeds", limit, standards.exceedance_multiple(lo, limit), note + "; at least")
+        if hi <= limit:
+            return Verdict("meets", limit, None, note)
+        return Verdict("undetermined", limit, None, "the range straddles the limit")
+    if r.detected is False:
+        dl = r.detection_limit_mg_l
+        if dl is not None and dl <= limit:
+            return Verdict("meets", limit, None, note)
+        if dl is None:
+            return Verdict("undetermined", limit, None, "not detected, detection limit unknown")
+        return Verdict(
+            "undetermined", limit, None, "not detected, but the detection limit is above the limit"
+        )
+    if r.kind == "qualitative" or r.value_mg_l is None:
+        return Verdict("undetermined", limit, None, "detected, no value")
+    if r.value_mg_l > limit:
+        return Verdict("exceeds", limit, standards.exceedance_multiple(r.value_mg_l, limit), note)
+    return Verdict("meets", limit, None, note)
+
+
+@dataclass
+class Hold:
+    """A plausibility flag on a result (see :mod:`incident.results.plausibility`)."""
+
+    id: int
+    kind: str  # before_arrival | above_forecast | above_mass | unit_jump | upstream_above_background
+    reason: str
+    cleared_by: str | None = None  # the person who confirmed the value anyway
+    cleared_reason: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.cleared_by is None
+
+
+@dataclass
+class ResultRecord:
+    """One result as every screen, command, report and export shows it (plain data)."""
+
+    id: int
+    sample: str
+    sample_type: str  # normal | field_blank | parallel
+    point: str | None
+    round: int | None
+    sampled_at: datetime
+    sampler: str
+    parameter: str
+    parameter_name: str
+    parameter_name_zh: str
+    kind: str  # qualitative | semi_quantitative | quantitative
+    text: str  # value as entered, with unit
+    value: float | None  # as entered
+    value_high: float | None
+    unit: str
+    value_mg_l: float | None
+    detection_limit_mg_l: float | None
+    detected: bool | None
+    method: str
+    method_kind: str  # lab | rapid | online
+    principle: str
+    instrument_desc: str
+    status: str  # final | suspected | confirmed | not_confirmed
+    confirmed_by: int | None
+    verdict: str  # exceeds | meets | undetermined | blank | no_standard
+    limit_mg_l: float | None
+    multiple: float | None  # (C − limit)/limit when over the limit
+    qc_flags: list[str]
+    entered_at: datetime
+    entered_by: str
+    corrects_id: int | None
+    correction_reason: str | None
+    superseded_by: int | None = None
+    holds: list[Hold] = field(default_factory=list)
+
+    @property
+    def exceeds(self) -> bool:
+        return self.verdict == "exceeds"
+
+    @property
+    def corrected(self) -> bool:
+        """This result corrects an earlier one."""
+        return self.corrects_id is not None
+
+    @property
+    def current(self) -> bool:
+        return self.superseded_by is None
+
+    @property
+    def open_holds(self) -> list[Hold]:
+        return [h for h in self.holds if h.open]
+
+    @property
+    def held(self) -> bool:
+        """A plausibility flag no person has confirmed: out of counts and released reports."""
+        return bool(self.open_holds)
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.qc_flags) or self.held
+
+    @property
+    def counts_as_exceedance(self) -> bool:
+        return self.exceeds and self.status != "not_confirmed" and not self.held and self.current
+
+    def multiple_text(self) -> str:
+        return "" if self.multiple is None else f"{self.multiple:.1f}×"
+
+    def flag_text(self) -> str:
+        """'hold: <reason>; ...' for open plausibility flags, '' when none."""
+        return "; ".join(f"{h.kind}: {h.reason}" for h in self.open_holds)
+
+
+def holds_for(session: Session, incident_id: int, result_ids: list[int]) -> dict[int, list[Hold]]:
+    """result id -> its plausibility holds, each with the review that cleared it (if any)."""
+    if not result_ids:
+        return {}
+    rows = list(
+        session.exec(
+            select(ResultHold, HoldReview)
+            .outerjoin(HoldReview, col(HoldReview.hold_id) == ResultHold.id)
+            .where(ResultHold.incident_id == incident_id, col(ResultHold.result_id).in_(result_ids))
+            .order_by(col(ResultHold.id))
+        )
+    )
+    out: dict[int, list[Hold]] = defaultdict(list)
+    for hold, review in rows:
+        out[hold.result_id].append(
+            Hold(
+                id=hold.id,  # type: ignore[arg-type]
+                kind=hold.kind,
+                reason=hold.reason,
+                cleared_by=review.reviewed_by if review else None,
+                cleared_reason=review.reason if review else None,
+            )
+        )
+    return dict(out)
+
+
+def confirmation(
+    suspect: Result, others: list[tuple[Result, Sample]], sample: Sample
+) -> tuple[str, int | None]:
+    """Status of a suspected rapid positive given the other current results of the incident."""
+    if suspect.status != "suspected":
+        return suspect.status, None
+    found_negative = None
+    for other, osample in others:
+        if other.id == suspect.id or other.parameter != suspect.parameter:
+            continue
+        if other.principle == suspect.principle or not other.principle:
+            continue
+        same_place = osample.id == sample.id or (
+            osample.point_id == sample.point_id
+            and osample.point_id is not None
+            and (
+                (osample.round_id == sample.round_id and sample.round_id is not None)
+                or abs((osample.sampled_at - sample.sampled_at).total_seconds()) <= SAME_TIME_S
+            )
+        )
+        if not same_place or osample.sample_type == "field_blank":
+            continue
+        if other.detected:
+            return "confirmed", other.id
+        if other.detected is False:
+            found_negative = other.id
+    if found_negative is not None:
+        return "not_confirmed", found_negative
+    return "suspected", None
+
+
+def _confirmation_candidates(
+    session: Session, inc, suspects: list[tuple[Result, Sample]]
+) -> list[tuple[Result, Sample]]:
+    """The current results that can confirm (or not) these suspected ones: same parameter, same
+    sample, or same point and (same round or within the hour); a superset read by index, and
+    :func:`confirmation` decides."""
+    if not suspects:
+        return []
+    params = sorted({r.parameter for r, _ in suspects})
+    near = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
+    round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
+    if round_ids:
+        near.append(col(Sample.round_id).in_(round_ids))
+    point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
+    if point_ids:
+        times = [s.sampled_at for _, s in suspects]
+        slack = timedelta(seconds=SAME_TIME_S)
+        near.append(
+            and_(
+                col(Sample.point_id).in_(point_ids),
+                col(Sample.sampled_at) >= min(times) - slack,
+                col(Sample.sampled_at) <= max(times) + slack,
+            )
+        )
+    return list(
+        session.exec(
+            select(Result, Sample).where(
+                # the suspects' own samples, rounds and points: this incident's; a multi-index OR
+                col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
+                Result.sample_id == Sample.id,
+                col(Result.parameter).in_(params),
+                result_is_current(),
+            )
+        )
+    )
+
+
+def result_records(
+    session: Session,
+    code: str,
+    *,
+    water_class: str = standards.DEFAULT_CLASS,
+    include_superseded: bool = False,
+    result_ids: list[int] | None = None,
+    samples: tuple = (),
+    where: tuple = (),
+) -> list[ResultRecord]:
+    """The incident's current results (corrected ones too when asked, or the ones named), evaluated.
+
+    One SQL query reads each result with its sample, point, round and the result
+    that corrects it (if any); only the confirmation of suspected results needs
+    the other current results of the same parameters.
+
+    ``samples`` (conditions on the sample) and ``where`` (on the result) narrow it to some
+    results: a point's series, a round (issue 19). Scoped like that, or by ``result_ids``,
+    it reads by index only those rows, their flags and the few results that may confirm a
+    suspected one, never the whole incident; the records are the same
+    (tests/results/test_scale_paths.py).
+    """
+    from incident.results import qc
+
+    inc = get_incident(session, code)
+    newer = aliased(Result)
+    query = (
+        select(Result, Sample, SamplingPoint.number, SamplingRound.number, newer.id)
+        .join(Sample, col(Result.sample_id) == Sample.id)
+        .outerjoin(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
+        .outerjoin(SamplingRound, col(Sample.round_id) == SamplingRound.id)
+        .outerjoin(newer, newer.corrects_id == Result.id)
+        .where(*where)
+        .order_by(col(Result.id))
+    )
+    if samples:
+        # driven from the sample indexes: SQLite would otherwise walk every result of the incident
+        query = query.where(
+            col(Result.sample_id).in_(select(Sample.id).where(Sample.incident_id == inc.id, *samples))
+        )
+    else:
+        query = query.where(Result.incident_id == inc.id)
+    scoped = result_ids is not None or bool(samples) or bool(where)
+    if result_ids is not None:
+        query = query.where(col(Result.id).in_(list(result_ids)))
+    elif not include_superseded:
+        query = query.where(newer.id.is_(None))
+    rows = list(session.exec(query))
+    suspected_params = {r.parameter for r, *_ in rows if r.status == "suspected"}
+    others: list[tuple[Result, Sample]] = []
+    if scoped:
+        others = _confirmation_candidates(
+            session, inc, [(r, s) for r, s, *_ in rows if r.status == "suspected"]
+        )
+    elif suspected_params:
+        others = list(
+            session.exec(
+                select(Result, Sample)
+                .join(Sample, col(Result.sample_id) == Sample.id)
+                .where(
+                    Result.incident_id == inc.id,
+                    col(Result.parameter).in_(sorted(suspected_params)),
+                    result_is_current(),
+                )
+            )
+        )
+    flags = (
+        qc.active_flags_for(session, inc.id, [r.id for r, *_ in rows])  # type: ignore[arg-type,misc]
+        if scoped
+        else qc.active_flags(session, inc.id)  # type: ignore[arg-type]
+    )
+    holds = holds_for(session, inc.id, [r.id for r, *_ in rows])  # type: ignore[arg-type,misc]
+    names = standards.parameters()
+    out = []
+    for r, s, point, rnd, newer_id in rows:
+        status, by = confirmation(r, others, s)
+        v = evaluate(r, sample_type=s.sample_type, medium=inc.medium, water_class=water_class)
+        p = names.get(r.parameter)
+        out.append(
+            ResultRecord(
+                id=r.id,  # type: ignore[arg-type]
+                sample=s.code,
+                sample_type=s.sample_type,
+                point=point,
+                round=rnd,
+                sampled_at=s.sampled_at,
+                sampler=s.sampler,
+                parameter=r.parameter,
+                parameter_name=p.name if p else r.parameter,
+                parameter_name_zh=p.name_zh if p else r.parameter,
+                kind=r.kind,
+                text=describe_value(r),
+                value=r.value,
+                value_high=r.value_high,
+                unit=r.unit,
+                value_mg_l=r.value_mg_l,
+                detection_limit_mg_l=r.detection_limit_mg_l,
+                detected=r.detected,
+                method=r.method,
+                method_kind=r.method_kind,
+                principle=r.principle,
+                instrument_desc=r.instrument_desc,
+                status=status,
+                confirmed_by=by,
+                verdict=v.verdict,
+                limit_mg_l=v.limit_mg_l,
+                multiple=v.multiple,
+                qc_flags=sorted(flags.get(r.id, set())),  # type: ignore[arg-type]
+                entered_at=r.entered_at,
+                entered_by=r.entered_by,
+                corrects_id=r.corrects_id,
+                correction_reason=r.correction_reason,
+                superseded_by=newer_id,
+                holds=holds.get(r.id, []),  # type: ignore[arg-type]
+            )
+        )
+    return out
+
+
+def result_record(session: Session, code: str, result_id: int) -> ResultRecord:
+    """One result (current or corrected) of the incident, evaluated."""
+    from incident.core.errors import UserError
+
+    found = result_records(session, code, result_ids=[result_id])
+    if not found:
+        raise UserError("errors.records.no_result", field="result", id=result_id, code=code)
+    return found[0]
+
+
+def current_version(session: Session, r: Result) -> Result:
+    """The latest result of ``r``'s correction chain."""
+    while True:
+        newer = session.exec(select(Result).where(Result.corrects_id == r.id)).first()
+        if newer is None:
+            return r
+        r = newer

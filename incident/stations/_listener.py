@@ -1,0 +1,168 @@
+"""HJ 212 over TCP: one asyncio server, many station connections, batched writes.
+
+Why batches: each commit is an fsync (synchronous=FULL), so packets are queued and written every
+`flush_s` (or `batch` packets) in a worker thread, keeping the event loop free to read. A packet is
+stored within about flush_s + one write. Detection runs after each write, in the same worker, on
+the series that write touched. Bad packets are counted and logged (stored as refusals, never as
+data); any error while handling one connection closes that connection only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from incident.stations._store import IngestReport
+
+logger = logging.getLogger("incident.stations.listener")
+MAX_LINE = 4096  # a packet is at most 1024 + 12 characters; longer lines are refused whole
+DEFAULT_MAX_AGE = timedelta(days=7)
+
+
+@dataclass
+class ListenerStats:
+    packets: int = 0
+    stored: int = 0
+    rejected: int = 0
+    connections: int = 0
+    alerts: list[str] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
+
+
+class Listener:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        actor: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        flush_s: float = 0.2,
+        batch: int = 500,
+        detect: bool = True,
+        max_age: timedelta | None = DEFAULT_MAX_AGE,
+        store: Callable[..., tuple[IngestReport, list[str]]] | None = None,
+    ) -> None:
+        self.engine = engine
+        #: stores a batch and runs detection: the room's ``ingest_packets`` (passed in by the
+        #: room's ``listener()`` factory, so this module never imports the room back)
+        self.store_batch = store
+        self.actor = actor
+        self.host = host
+        self.port = port
+        self.flush_s = flush_s
+        self.batch = batch
+        self.detect = detect
+        self.max_age = max_age
+        self.stats = ListenerStats()
+        self._queue: list[tuple[str, bytes]] = []
+        self._server: asyncio.base_events.Server | None = None
+        self._writer: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.on_alert = None  # callable(list[str]) for live screens
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port, limit=MAX_LINE)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._writer = asyncio.create_task(self._write_loop())
+        logger.info("listening on %s:%s", self.host, self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        self._wake.set()
+        if self._writer is not None:
+            await self._writer
+        await self._flush()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        where = f"{peer[0]}:{peer[1]}" if peer else "tcp"
+        self.stats.connections += 1
+        n = 0
+        try:
+            while True:
+                try:
+                    line = await reader.readuntil(b"\n")
+                except asyncio.LimitOverrunError as exc:
+                    # too long to be a packet: drop up to the next newline and count it refused
+                    await reader.readexactly(exc.consumed)
+                    self._queue.append((f"{where}#{n}", b"##oversize"))
+                    continue
+                except asyncio.IncompleteReadError as exc:
+                    line = exc.partial
+                    if line.strip():
+                        n += 1
+                        self._queue.append((f"{where}#{n}", line.strip()))
+                    break
+                if line.strip():
+                    n += 1
+                    self._queue.append((f"{where}#{n}", line.strip()))
+                    if len(self._queue) >= self.batch:
+                        self._wake.set()
+        except (ConnectionError, OSError) as exc:  # a station hanging up is not our problem
+            logger.info("connection %s closed: %s", where, exc)
+        except Exception:  # never let one connection take the listener down
+            logger.exception("connection %s failed; closing it", where)
+        finally:
+            writer.close()
+
+    async def _write_loop(self) -> None:
+        while not self._stopping:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.flush_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._queue:
+            return
+        batch, self._queue = self._queue, []
+        try:
+            report, codes = await asyncio.to_thread(self._store, batch)
+        except Exception:  # a database problem: log it, keep listening (the packets are in the log)
+            logger.exception("could not store %d packet(s)", len(batch))
+            return
+        self.stats.packets += report.packets
+        self.stats.stored += report.stored
+        self.stats.rejected += report.n_rejected
+        self.stats.reasons.update(report.rejected)
+        for reason, count in report.rejected.items():
+            logger.warning("refused %d packet(s): %s", count, reason)
+        if codes:
+            self.stats.alerts.extend(c for c in codes if c not in self.stats.alerts)
+            if self.on_alert is not None:
+                self.on_alert(codes)
+
+    def _store(self, batch: list[tuple[str, bytes]]):
+        if self.store_batch is None:
+            raise RuntimeError("the listener was built without a store; use incident.stations.listener()")
+        return self.store_batch(
+            self.engine,
+            batch,
+            actor=self.actor,
+            source=f"tcp {self.host}:{self.port}",
+            max_age=self.max_age,
+            detect=self.detect,
+        )

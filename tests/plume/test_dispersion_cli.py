@@ -1,0 +1,82 @@
+"""`incident dispersion`: one river as JSON, or a CSV of rivers with kx and its band added."""
+
+import csv
+import json
+
+import pytest
+
+from incident.cli import main
+from models.dispersion import band, disley_corrected
+
+
+def test_one_river_as_json(capsys):
+    assert (
+        main(
+            [
+                "dispersion",
+                "--width",
+                "50",
+                "--depth",
+                "1.2",
+                "--velocity",
+                "0.6",
+                "--shear-velocity",
+                "0.07",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["kx_m2s"] == pytest.approx(float(disley_corrected(50, 1.2, 0.6, 0.07)))
+    assert (out["kx_low_m2s"], out["kx_high_m2s"]) == pytest.approx(
+        tuple(float(v) for v in band(out["kx_m2s"]))
+    )
+
+
+def test_csv_in_csv_out(tmp_path):
+    src = tmp_path / "rivers.csv"
+    src.write_text("name,width_m,depth_m,velocity_m_s,shear_velocity_m_s,slope\nA,50,1.2,0.6,0.07,0.0004\n")
+    out = tmp_path / "out.csv"
+    assert main(["dispersion", "--csv", str(src), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert rows[0]["slope"] == "0.0004" and float(rows[0]["kx_low_m2s"]) < float(rows[0]["kx_m2s"]) < float(
+        rows[0]["kx_high_m2s"]
+    )
+
+
+def test_bad_csv_is_refused_with_where(tmp_path, capsys):
+    src = tmp_path / "rivers.csv"
+    src.write_text("width_m,depth_m,velocity_m_s\n50,1.2,0.6\n")
+    assert main(["dispersion", "--csv", str(src)]) == 2
+    assert "shear_velocity_m_s" in capsys.readouterr().err
+
+
+def test_refusals_in_chinese(tmp_path, capsys):
+    assert main(["--lang", "zh", "dispersion", "--width", "50"]) == 2
+    assert "请给出 --csv 文件" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "--lang",
+                "zh",
+                "dispersion",
+                "--width",
+                "50",
+                "--depth",
+                "-1",
+                "--velocity",
+                "1",
+                "--shear-velocity",
+                "0.1",
+            ]
+        )
+        == 2
+    )
+    assert "必须是大于 0 的数" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("width_m,depth_m\n50,1\n")
+    assert main(["--lang", "zh", "dispersion", "--csv", str(bad)]) == 2
+    assert "缺少列" in capsys.readouterr().err
+    assert main(["--lang", "en", "dispersion", "--csv", str(bad)]) == 2
+    assert "missing column(s) velocity_m_s, shear_velocity_m_s" in capsys.readouterr().err
