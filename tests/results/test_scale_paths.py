@@ -61,7 +61,7 @@ def _old_neighbours(session, row: Result, sample: Sample):
     )
     ids = [r.id for r, _ in pairs]
     corrected = set(session.exec(select(Result.corrects_id).where(col(Result.corrects_id).in_(ids))).all())
-    return [(r, s) for r, s in pairs if r.id not in corrected]
+    return [(r, s) for r, s in pairs if r.id not in corrected]  # current ones only
 
 
 @pytest.fixture
@@ -157,12 +157,12 @@ def _key(v) -> tuple:
 def test_one_result_view_equals_its_row_in_the_whole_incident(busy):
     engine, code = busy
     with session_scope(engine) as s:
-        every = {v.id: v for v in entry.result_views(s, code, include_superseded=True)}
+        every = {v.id: v for v in entry.result_records(s, code, include_superseded=True)}
         assert len(every) > 80
         assert {v.status for v in every.values()} >= {"final", "suspected", "confirmed"}
         assert any(v.qc_flags for v in every.values()) and any(v.superseded_by for v in every.values())
         for rid, whole in every.items():
-            (one,) = entry.result_views(s, code, result_ids=[rid])
+            (one,) = entry.result_records(s, code, result_ids=[rid])
             assert _key(one) == _key(whole)
 
 
@@ -172,7 +172,7 @@ def _series_reference(s, code, point, param):
     start = inc.release_start or inc.alert_at
     views = [
         v
-        for v in entry.result_views(s, code)
+        for v in entry.result_records(s, code)
         if v.point == point
         and v.parameter == param
         and v.sample_type != "field_blank"
@@ -206,7 +206,7 @@ def test_point_series_equals_the_filtered_whole_incident(busy):
 
 def _round_reference(s, code, round_number):
     """round_table's rounds and cells before issue 19, from every view of the incident."""
-    views = [v for v in entry.result_views(s, code) if v.sample_type != "field_blank"]
+    views = [v for v in entry.result_records(s, code) if v.sample_type != "field_blank"]
     rounds = sorted({v.round for v in views if v.round is not None})
     if round_number is None and rounds:
         round_number = rounds[-1]
