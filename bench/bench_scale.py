@@ -538,7 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     args = parser.parse_args(argv)
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
-    print(f"issue 19 bench{' (quick)' if args.quick else ''}: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(
+        f"issue 19 bench{' (quick)' if args.quick else ''}: {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    )
     print(f"{'figure':<56} {'value':>9} {'unit':<7} goal")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="incident-bench-") as tmp:

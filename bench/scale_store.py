@@ -82,7 +82,9 @@ def _insert_sql(table_name: str, given: list[str]) -> tuple[str, tuple]:
         rest.append(c.name)
         tail.append(default)
     names = given + rest
-    return f"INSERT INTO {table_name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", tuple(tail)
+    return f"INSERT INTO {table_name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", tuple(
+        tail
+    )
 
 
 def new_store(path: str, *, n_points: int = 50, days: int = 20) -> Store:

@@ -89,7 +89,7 @@ class IncidentApp(DrillActions, SamplingActions, Localised, App[int]):
         watchers = getattr(self, "__watchers", None)
         if not watchers:
             return
-        for name, entries in watchers.items():
+        for entries in watchers.values():
             entries[:] = [
                 (node, callback) for node, callback in entries if getattr(node, "is_attached", True)
             ]
