@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
@@ -836,7 +836,7 @@ def round_table(
         find_round(session, inc, round_number, where="--round")
     # only the chosen round's rows are read (by index): the same cells as filtering every view
     in_round = (
-        col(Sample.round_id).is_(None)
+        and_(col(Sample.round_id).is_(None), Sample.incident_id == inc.id)
         if round_number is None
         else col(Sample.round_id).in_(
             select(SamplingRound.id).where(

@@ -307,7 +307,8 @@ def result_records(
     that corrects it (if any); only the confirmation of suspected results needs
     the other current results of the same parameters.
 
-    ``samples`` (conditions on the sample) and ``where`` (on the result) narrow it to some
+    ``samples`` (conditions selecting some of this incident's samples: its points, its rounds)
+    and ``where`` (conditions on the result) narrow it to some
     results: a point's series, a round (issue 19). Scoped like that, or by ``result_ids``,
     it reads by index only those rows, their flags and the few results that may confirm a
     suspected one, never the whole incident; the records are the same
@@ -328,9 +329,9 @@ def result_records(
     )
     if samples:
         # driven from the sample indexes: SQLite would otherwise walk every result of the incident
-        query = query.where(
-            col(Result.sample_id).in_(select(Sample.id).where(Sample.incident_id == inc.id, *samples))
-        )
+        # (the conditions select this incident's samples, by point or round: an incident_id test
+        # here would make SQLite walk every sample of the incident instead)
+        query = query.where(col(Result.sample_id).in_(select(Sample.id).where(*samples)))
     else:
         query = query.where(Result.incident_id == inc.id)
     scoped = result_ids is not None or bool(samples) or bool(where)
