@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "incident.cli.preplan",
     "incident.cli.stations",
     "incident.cli.fieldwork",
+    "incident.cli.bench",
 ]
 
 

@@ -17,6 +17,7 @@ EXAMPLES: dict[str, list[str]] = {
         "incident log INC-2026-0001",
         "incident log export INC-2026-0001 --format ics214-html -o activity-log.html",
     ],
+    "bench": ["incident bench --quick", "incident bench --only results,cli"],
     "river check": ["incident river check incident/data/demo/jade_river.geojson"],
     "river snap": ["incident river snap incident/data/demo/jade_river.geojson 24.685 109.325"],
     "forecast": [

@@ -15,7 +15,13 @@ File format (RFC 7946 FeatureCollection, WGS84 lon/lat, opens in QGIS):
 
 Chainage: km along a *branch* from its headwater. The main stem is the longest
 headwater-to-outlet path; each tributary branch runs from its headwater to the
-confluence. Lengths are geodesic (WGS84 ellipsoid, geopy).
+confluence. Lengths are geodesic (WGS84 ellipsoid, geographiclib: Karney's algorithm,
+the one geopy wraps, without geopy's import of every web geocoder).
+
+Geometry is cached by content hash: the geodesic distances one file needs are
+kept in the user cache folder under the file's SHA-256, so a second load of the
+same file computes none (:func:`parse_river`); a file read again in the same
+process is parsed once (:func:`load_river_file`).
 
 A file is validated whole and refused whole: every problem is reported with
 the feature's index and id and how to fix it; nothing is half-imported.
@@ -26,7 +32,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -213,12 +222,76 @@ class RiverNetworkData:
 # ---------------------------------------------------------------- geometry helpers
 
 
-def geodesic_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
-    """Geodesic distance in metres on the WGS84 ellipsoid (geopy, imported on first use:
-    its package import pulls in every web geocoder, which start-up does not need)."""
-    from geopy.distance import geodesic
+#: distances already computed in this process, keyed by the exact (lat0, lon0, lat1, lon1)
+_PAIRS: dict[tuple[float, float, float, float], float] = {}
+_PAIRS_MAX = 200_000
+#: the pairs one parse uses (per thread), written to the geometry cache when it ends
+_recording = threading.local()
+GEOMETRY_CACHE_VERSION = 1
 
-    return geodesic((lat0, lon0), (lat1, lon1)).meters
+
+def geodesic_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    """Geodesic distance in metres on the WGS84 ellipsoid (Karney's algorithm, geographiclib).
+
+    Memoised on the exact coordinates: a river's vertices are the same floats
+    every time its file is read.
+    """
+    key = (lat0, lon0, lat1, lon1)
+    d = _PAIRS.get(key)
+    if d is None:
+        for v in key:
+            if not math.isfinite(v):
+                raise ValueError(f"coordinate {v!r} is not a finite number")
+        if abs(lat0) > 90 or abs(lat1) > 90:
+            raise ValueError("latitude must be in the [-90, 90] range")
+        from geographiclib.geodesic import Geodesic
+
+        d = float(Geodesic.WGS84.Inverse(lat0, lon0, lat1, lon1, Geodesic.DISTANCE)["s12"])
+        if len(_PAIRS) >= _PAIRS_MAX:
+            _PAIRS.clear()
+        _PAIRS[key] = d
+    used = getattr(_recording, "pairs", None)
+    if used is not None:
+        used[key] = d
+    return d
+
+
+def geometry_cache_dir() -> Path:
+    """Where measured river geometry is kept: $INCIDENT_CACHE, else $INCIDENT_HOME/cache, else the
+    user cache folder (platformdirs)."""
+    if os.environ.get("INCIDENT_CACHE"):
+        return Path(os.environ["INCIDENT_CACHE"])
+    if os.environ.get("INCIDENT_HOME"):
+        return Path(os.environ["INCIDENT_HOME"]) / "cache"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("incident", appauthor=False))
+
+
+def _geometry_path(sha256: str) -> Path:
+    return geometry_cache_dir() / "rivers" / f"{sha256}.v{GEOMETRY_CACHE_VERSION}.json"
+
+
+def _read_geometry(sha256: str) -> int:
+    """Load the distances cached for this file into the memo; how many there were (0: none or unreadable)."""
+    try:
+        rows = json.loads(_geometry_path(sha256).read_text(encoding="utf-8"))
+        pairs = {(r[0], r[1], r[2], r[3]): float(r[4]) for r in rows}
+    except (OSError, ValueError, TypeError, IndexError, KeyError):
+        return 0  # no cache, or a damaged one: measure again
+    _PAIRS.update(pairs)
+    return len(pairs)
+
+
+def _write_geometry(sha256: str, pairs: dict[tuple[float, float, float, float], float]) -> None:
+    path = _geometry_path(sha256)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps([[*k, d] for k, d in pairs.items()]), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only or full cache folder only costs the next load its geodesics
 
 
 def _geodesic_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -264,7 +337,13 @@ def load_river_file(path: str | Path) -> RiverNetworkData:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UserError("errors.core.file_not_utf_text", where=str(path)) from exc
-    return parse_river(text, source=str(path))
+    return _parse_memo(hashlib.sha256(text.encode()).hexdigest(), text, str(path))
+
+
+@lru_cache(maxsize=16)
+def _parse_memo(sha256: str, text: str, source: str) -> RiverNetworkData:
+    """A file read twice in one process (scenario, then its incident) is parsed once."""
+    return parse_river(text, source=source)
 
 
 def _number(
@@ -342,7 +421,26 @@ def _coords(geometry: dict[str, Any], kind: str, where: str, problems: list[User
 
 
 def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
-    """Parse and validate a river GeoJSON document; raise ValidationErrors listing every problem."""
+    """Parse and validate a river GeoJSON document; raise ValidationErrors listing every problem.
+
+    The geodesic distances it needs are cached under the text's SHA-256 (see the module docstring).
+    """
+    sha256 = hashlib.sha256(text.encode()).hexdigest()
+    known = _read_geometry(sha256)
+    outer = getattr(_recording, "pairs", None)
+    _recording.pairs = used = {}
+    try:
+        network = _parse_river(text, source, sha256)
+    finally:
+        _recording.pairs = outer
+    if outer is not None:
+        outer.update(used)
+    if len(used) > known:
+        _write_geometry(sha256, used)
+    return network
+
+
+def _parse_river(text: str, source: str, sha256: str) -> RiverNetworkData:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -463,7 +561,7 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
         reaches=ordered,
         receptors=receptors,
         source=source,
-        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        sha256=sha256,
         text=text,
     )
     for rec in receptors:

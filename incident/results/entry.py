@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from incident.core import accounts, log, standards
@@ -206,7 +207,11 @@ def _sample_info(session: Session, s: Sample, inc_code: str) -> SampleInfo:
 
 
 def _next_sample_code(session: Session, prefix: str) -> str:
-    n = len(session.exec(select(Sample.id).where(col(Sample.code).like(f"{prefix}-%"))).all())
+    # codes under ``prefix-`` are the range [prefix-, prefix.) of the unique index on code (a LIKE
+    # would scan every sample in SQLite, whose LIKE ignores case and so cannot use the index)
+    n = session.exec(
+        select(func.count()).where(col(Sample.code) >= f"{prefix}-", col(Sample.code) < f"{prefix}.")
+    ).one()
     while True:
         n += 1
         code = f"{prefix}-{n:02d}"
@@ -762,6 +767,31 @@ def _cell(views: list[ResultRecord]) -> Cell:
     )
 
 
+def _rounds_with_results(session: Session, inc: Incident) -> list[int]:
+    """Numbers of the rounds that hold a result on a sample other than a field blank.
+
+    One probe per round (indexes on sample.round_id and result.sample_id), not a scan of
+    the results. A correction stays on its sample, so a round with any result has a
+    current one.
+    """
+    has_result = (
+        select(Sample.id)
+        .where(
+            Sample.round_id == SamplingRound.id,
+            Sample.sample_type != "field_blank",
+            select(Result.id).where(Result.sample_id == Sample.id).exists(),
+        )
+        .exists()
+    )
+    return list(
+        session.exec(
+            select(SamplingRound.number)
+            .where(SamplingRound.incident_id == inc.id, has_result)
+            .order_by(SamplingRound.number)
+        ).all()
+    )
+
+
 def round_table(
     session: Session,
     code: str,
@@ -776,15 +806,28 @@ def round_table(
     results in the cell, "!" a QC flag.
     """
     inc = get_incident(session, code)
-    views = [
-        v for v in result_records(session, code, water_class=water_class) if v.sample_type != "field_blank"
-    ]
-    rounds = sorted({v.round for v in views if v.round is not None})
+    rounds = _rounds_with_results(session, inc)
     if round_number is None and rounds:
         round_number = rounds[-1]
     elif round_number is not None and round_number not in rounds:
         find_round(session, inc, round_number, where="--round")
-    chosen = [v for v in views if v.round == round_number]
+    # only the chosen round's rows are read (by index): the same cells as filtering every view
+    in_round = (
+        and_(col(Sample.round_id).is_(None), Sample.incident_id == inc.id)
+        if round_number is None
+        else col(Sample.round_id).in_(
+            select(SamplingRound.id).where(
+                SamplingRound.incident_id == inc.id, SamplingRound.number == round_number
+            )
+        )
+    )
+    chosen = [
+        v
+        for v in result_records(
+            session, code, water_class=water_class, samples=(Sample.sample_type != "field_blank", in_round)
+        )
+        if v.round == round_number
+    ]
     plan_points = [p.number for p in latest_plan_points(session, inc)]
     extra = sorted({v.point for v in chosen if v.point and v.point not in plan_points})
     params = sorted({v.parameter for v in chosen}, key=lambda k: (k != inc.substance, k))
@@ -834,13 +877,22 @@ def point_series(
     pt = find_point(session, inc, point, where="--point")
     param = standards.resolve_parameter(parameter or inc.substance or "", where="--param").key
     start = inc.release_start or inc.alert_at
+    # the point's rows only (indexes on sample.point_id and result.sample_id), every plan
+    # revision's point of that number: the same series as filtering every view of the incident
+    same_number = select(SamplingPoint.id).where(
+        SamplingPoint.number == pt.number,
+        col(SamplingPoint.revision_id).in_(select(PlanRevision.id).where(PlanRevision.incident_id == inc.id)),
+    )
     views = [
         v
-        for v in result_records(session, code, water_class=water_class)
-        if v.point == pt.number
-        and v.parameter == param
-        and v.sample_type != "field_blank"
-        and v.status != "not_confirmed"
+        for v in result_records(
+            session,
+            code,
+            water_class=water_class,
+            samples=(col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"),
+            where=(Result.parameter == param,),
+        )
+        if v.status != "not_confirmed"
     ]
     views.sort(key=lambda v: v.sampled_at)
     series = PointSeries(
@@ -871,12 +923,21 @@ def point_series(
 def latest_sample_by_point(session: Session, code: str, round_number: int | None = None) -> dict[str, str]:
     """point number -> code of the newest normal sample there (in the round, when given)."""
     inc = get_incident(session, code)
-    out: dict[str, str] = {}
-    for info in list_samples(session, inc.code):
-        if (
-            info.point
-            and info.sample_type == "normal"
-            and (round_number is None or info.round == round_number)
-        ):
-            out[info.point] = info.code
-    return out
+    query = (
+        select(SamplingPoint.number, Sample.code)
+        .where(
+            Sample.incident_id == inc.id,
+            Sample.sample_type == "normal",
+            Sample.point_id == SamplingPoint.id,
+        )
+        .order_by(Sample.sampled_at, Sample.id)
+    )
+    if round_number is not None:
+        query = query.where(
+            col(Sample.round_id).in_(
+                select(SamplingRound.id).where(
+                    SamplingRound.incident_id == inc.id, SamplingRound.number == round_number
+                )
+            )
+        )
+    return dict(session.exec(query).all())  # type: ignore[arg-type]

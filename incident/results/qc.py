@@ -74,13 +74,14 @@ def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Res
     ]
     if sample.round_id is not None:
         near.append(col(Sample.round_id) == sample.round_id)
+    # driven from the sample indexes (id, parallel_of, point+time, round: a multi-index OR), then
+    # result (sample_id, parameter); the neighbours' incident is implied by the sample's
     return list(
         session.exec(
             select(Result, Sample).where(
-                Result.incident_id == row.incident_id,
+                col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
                 Result.parameter == row.parameter,
                 Result.sample_id == Sample.id,
-                or_(*near),
                 result_is_current(),
             )
         )
@@ -245,4 +246,29 @@ def active_flags(session: Session, incident_id: int) -> dict[int, set[str]]:
         )
     ):
         out[result_id].add(kind)
+    return dict(out)
+
+
+def active_flags_for(session: Session, incident_id: int, result_ids: list[int]) -> dict[int, set[str]]:
+    """:func:`active_flags` for some results only: their flags, by index, and the corrections of
+    the results those flags rest on (the same answer for these ids, without reading the incident)."""
+    flags: list[QcFlag] = []
+    for i in range(0, len(result_ids), 5000):
+        chunk = result_ids[i : i + 5000]
+        flags += session.exec(
+            select(QcFlag).where(QcFlag.incident_id == incident_id, col(QcFlag.result_id).in_(chunk))
+        ).all()
+    bases = sorted({f.basis_result_id for f in flags if f.basis_result_id is not None})
+    corrected: set[int] = set()
+    for i in range(0, len(bases), 5000):
+        corrected.update(
+            session.exec(
+                select(Result.corrects_id).where(col(Result.corrects_id).in_(bases[i : i + 5000]))
+            ).all()  # type: ignore[arg-type]
+        )
+    out: dict[int, set[str]] = defaultdict(set)
+    for f in flags:
+        if f.basis_result_id is not None and f.basis_result_id in corrected:
+            continue
+        out[f.result_id].add(f.kind)
     return dict(out)

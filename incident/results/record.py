@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -254,6 +255,43 @@ def confirmation(
     return "suspected", None
 
 
+def _confirmation_candidates(
+    session: Session, inc, suspects: list[tuple[Result, Sample]]
+) -> list[tuple[Result, Sample]]:
+    """The current results that can confirm (or not) these suspected ones: same parameter, same
+    sample, or same point and (same round or within the hour); a superset read by index, and
+    :func:`confirmation` decides."""
+    if not suspects:
+        return []
+    params = sorted({r.parameter for r, _ in suspects})
+    near = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
+    round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
+    if round_ids:
+        near.append(col(Sample.round_id).in_(round_ids))
+    point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
+    if point_ids:
+        times = [s.sampled_at for _, s in suspects]
+        slack = timedelta(seconds=SAME_TIME_S)
+        near.append(
+            and_(
+                col(Sample.point_id).in_(point_ids),
+                col(Sample.sampled_at) >= min(times) - slack,
+                col(Sample.sampled_at) <= max(times) + slack,
+            )
+        )
+    return list(
+        session.exec(
+            select(Result, Sample).where(
+                # the suspects' own samples, rounds and points: this incident's; a multi-index OR
+                col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
+                Result.sample_id == Sample.id,
+                col(Result.parameter).in_(params),
+                result_is_current(),
+            )
+        )
+    )
+
+
 def result_records(
     session: Session,
     code: str,
@@ -261,12 +299,21 @@ def result_records(
     water_class: str = standards.DEFAULT_CLASS,
     include_superseded: bool = False,
     result_ids: list[int] | None = None,
+    samples: tuple = (),
+    where: tuple = (),
 ) -> list[ResultRecord]:
     """The incident's current results (corrected ones too when asked, or the ones named), evaluated.
 
     One SQL query reads each result with its sample, point, round and the result
     that corrects it (if any); only the confirmation of suspected results needs
     the other current results of the same parameters.
+
+    ``samples`` (conditions selecting some of this incident's samples: its points, its rounds)
+    and ``where`` (conditions on the result) narrow it to some
+    results: a point's series, a round (issue 19). Scoped like that, or by ``result_ids``,
+    it reads by index only those rows, their flags and the few results that may confirm a
+    suspected one, never the whole incident; the records are the same
+    (tests/results/test_scale_paths.py).
     """
     from incident.results import qc
 
@@ -280,9 +327,17 @@ def result_records(
         .outerjoin(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
         .outerjoin(SamplingRound, col(Sample.round_id) == SamplingRound.id)
         .outerjoin(newer, col(newer.corrects_id) == col(Result.id))
-        .where(Result.incident_id == inc.id)
+        .where(*where)
         .order_by(col(Result.id))
     )
+    if samples:
+        # driven from the sample indexes: SQLite would otherwise walk every result of the incident
+        # (the conditions select this incident's samples, by point or round: an incident_id test
+        # here would make SQLite walk every sample of the incident instead)
+        query = query.where(col(Result.sample_id).in_(select(Sample.id).where(*samples)))
+    else:
+        query = query.where(Result.incident_id == inc.id)
+    scoped = result_ids is not None or bool(samples) or bool(where)
     if result_ids is not None:
         query = query.where(col(Result.id).in_(list(result_ids)))
     elif not include_superseded:
@@ -290,7 +345,11 @@ def result_records(
     rows = list(session.exec(query))
     suspected_params = {r.parameter for r, *_ in rows if r.status == "suspected"}
     others: list[tuple[Result, Sample]] = []
-    if suspected_params:
+    if scoped:
+        others = _confirmation_candidates(
+            session, inc, [(r, s) for r, s, *_ in rows if r.status == "suspected"]
+        )
+    elif suspected_params:
         others = list(
             session.exec(
                 select(Result, Sample)
@@ -302,7 +361,11 @@ def result_records(
                 )
             )
         )
-    flags = qc.active_flags(session, row_id(inc))
+    flags = (
+        qc.active_flags_for(session, row_id(inc), [row_id(r) for r, *_ in rows])
+        if scoped
+        else qc.active_flags(session, row_id(inc))
+    )
     holds = holds_for(session, row_id(inc), [row_id(r) for r, *_ in rows])
     names = standards.parameters()
     out = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from incident.core.config import Settings
 from incident.core.i18n import set_language, t
@@ -55,32 +56,81 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         del markup
         super().notify(message, markup=False, **kwargs)
 
+    #: seconds between refreshes of a screen that has ``auto_refresh`` (the dashboard)
+    AUTO_REFRESH_S = 30
+
     def on_mount(self) -> None:
         self.title = t("app.title")
         self.start_drill_timer()  # injects and lab results of a drill arrive on its clock
         self.start_alert_watch()  # station alerts, also those a separate listener process writes
+        # one app-level timer, not one per screen: see DashboardScreen.auto_refresh
+        self.set_interval(self.AUTO_REFRESH_S, self._auto_refresh)
         if self.incident_code:
             self.action_dashboard()
         else:
             self.action_incidents()
 
+    def _auto_refresh(self) -> None:
+        refresh = getattr(self.screen, "auto_refresh", None)
+        if refresh is not None:
+            refresh()
+
     # -- navigation -------------------------------------------------------
+    # The stack is [Textual's default screen, home (the dashboard or the incident list), at most one
+    # full screen opened from a key or the palette, then whatever that screen opens itself (a
+    # drill-down, a dialog)]. Opening another full screen pops down to home first and switches, so
+    # going from screen to screen never grows the stack nor keeps the screens left (issue 19).
+    HOME_DEPTH = 2
+
+    def _pop_to(self, depth: int) -> None:
+        self._forget_closed_watchers()
+        while len(self.screen_stack) > depth:
+            self.pop_screen()
+
+    def _forget_closed_watchers(self) -> None:
+        """Drop the app's watchers that belong to widgets no longer attached.
+
+        Every screen's Header watches ``app.title`` and ``app.sub_title``; Textual (8.2.x)
+        prunes those watchers only when the title changes, which it never does here, so
+        each closed screen's Header (and its caches) stayed reachable: megabytes per hundred
+        screen switches (tests/tui/test_screen_stack.py).
+        """
+        watchers = getattr(self, "__watchers", None)
+        if not watchers:
+            return
+        for entries in watchers.values():
+            entries[:] = [
+                (node, callback) for node, callback in entries if getattr(node, "is_attached", True)
+            ]
+
+    def show_home(self, screen: Screen) -> None:
+        """Make ``screen`` the home screen, closing everything above it."""
+        self._pop_to(self.HOME_DEPTH)
+        if len(self.screen_stack) == self.HOME_DEPTH:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def show_screen(self, screen: Screen) -> None:
+        """Open a full screen above home, in place of the one open there (if any)."""
+        self._pop_to(self.HOME_DEPTH + 1)
+        if len(self.screen_stack) == self.HOME_DEPTH + 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
     def action_dashboard(self) -> None:
         from incident.tui.screens.dashboard import DashboardScreen
 
         if self.incident_code is None:
             self.notify(t("app.no_incident"), severity="warning")
             return
-        self.switch_screen(DashboardScreen(self.incident_code)) if self.screen_stack[
-            1:
-        ] else self.push_screen(DashboardScreen(self.incident_code))
+        self.show_home(DashboardScreen(self.incident_code))
 
     def action_incidents(self) -> None:
         from incident.tui.screens.incidents import IncidentListScreen
 
-        self.switch_screen(IncidentListScreen()) if self.screen_stack[1:] else self.push_screen(
-            IncidentListScreen()
-        )
+        self.show_home(IncidentListScreen())
 
     def action_incident_new(self) -> None:
         from incident.tui.dialogs.incident_forms import open_new_incident
@@ -105,7 +155,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         if self.incident_code is None:
             self.notify(t("app.no_incident"), severity="warning")
             return
-        self.push_screen(ForecastScreen(self.incident_code))
+        self.show_screen(ForecastScreen(self.incident_code))
 
     def action_forecast_ensemble(self) -> None:
         from incident.tui.screens.forecast import ForecastScreen
@@ -113,7 +163,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         if self.incident_code is None:
             self.notify(t("app.no_incident"), severity="warning")
             return
-        self.push_screen(ForecastScreen(self.incident_code, ensemble=True))
+        self.show_screen(ForecastScreen(self.incident_code, ensemble=True))
 
     def action_model_calibrate(self) -> None:
         from incident.tui.screens.calibration import CalibrationScreen
@@ -121,12 +171,12 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         if self.incident_code is None:
             self.notify(t("app.no_incident"), severity="warning")
             return
-        self.push_screen(CalibrationScreen(self.incident_code))
+        self.show_screen(CalibrationScreen(self.incident_code))
 
     def action_source_trace(self) -> None:
         from incident.tui.screens.trace import TraceScreen
 
-        self.push_screen(TraceScreen())
+        self.show_screen(TraceScreen())
 
     # -- automatic stations and their alerts (incident/tui/screens/stations.py) --------
     def start_alert_watch(self) -> None:
@@ -184,7 +234,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         if isinstance(self.screen, ReadinessScreen):
             self.screen.load()
         else:
-            self.push_screen(ReadinessScreen())
+            self.show_screen(ReadinessScreen())
 
     def action_readiness_calibrate(self) -> None:
         from incident.tui.readiness_actions import open_calibrate
@@ -212,7 +262,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
             if then:
                 getattr(self.screen, f"action_{then}")()
             return
-        self.push_screen(PlaybookScreen(self.incident_code, then=then))
+        self.show_screen(PlaybookScreen(self.incident_code, then=then))
 
     def action_playbook(self) -> None:
         self._playbook()
@@ -239,7 +289,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         from incident.tui.screens.log import LogScreen
 
         if self.incident_code:
-            self.push_screen(LogScreen(self.incident_code))
+            self.show_screen(LogScreen(self.incident_code))
 
     # -- reports (incident/tui/screens/reports.py) -------------------------
     def _open_reports(self, *then: str) -> None:
@@ -253,7 +303,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         if self.incident_code is None:
             self.notify(t("app.no_incident"), severity="warning")
             return
-        self.push_screen(ReportsScreen(self.incident_code, then=then or None))
+        self.show_screen(ReportsScreen(self.incident_code, then=then or None))
 
     def action_reports(self) -> None:
         self._open_reports()
@@ -281,7 +331,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
             self.notify(t("app.no_incident"), severity="warning")
             return None
         if not isinstance(self.screen, ResultsScreen):
-            self.push_screen(
+            self.show_screen(
                 ResultsScreen(self.incident_code, forecast=self.latest_forecast(self.incident_code))
             )
         return self.screen

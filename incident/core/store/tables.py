@@ -284,6 +284,12 @@ class Assignment(SQLModel, table=True):
 
 
 class Sample(SQLModel, table=True):
+    # issue 19: a point's series, a round's table and QC's batch and parallel look-ups go by index
+    __table_args__ = (
+        Index("ix_sample_point_id_sampled_at", "point_id", "sampled_at"),
+        Index("ix_sample_round_id", "round_id"),
+        Index("ix_sample_parallel_of", "parallel_of"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True)  # label ID (HJ 589 §7.1.3.2)
     incident_id: int = Field(foreign_key="incident.id", index=True)
@@ -302,6 +308,11 @@ class Sample(SQLModel, table=True):
 class Result(SQLModel, table=True):
     """Append-only. A correction is a new row with ``corrects_id`` set."""
 
+    # issue 19: results by parameter within an incident, and a sample's result for one parameter
+    __table_args__ = (
+        Index("ix_result_incident_id_parameter", "incident_id", "parameter"),
+        Index("ix_result_sample_id_parameter", "sample_id", "parameter"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", index=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
@@ -668,7 +679,10 @@ class LogEntry(SQLModel, table=True):
     per chain, so two writers racing for the same place cannot both win.
     """
 
-    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("chain", "seq"),
+        Index("ix_logentry_incident_id_kind", "incident_id", "kind"),  # e.g. "was this file imported?"
+    )
     id: int | None = Field(default=None, primary_key=True)
     chain: str = Field(index=True)  # "incident:<code>" or "centre"
     seq: int

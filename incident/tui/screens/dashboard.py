@@ -139,7 +139,12 @@ class DashboardScreen(Localised, Screen):
         self.query_one("#receptors").border_title = t("dashboard.receptors")
         self.query_one("#log-tail").border_title = t("dashboard.log")
         self.load()
-        self.set_interval(30, self.load)
+
+    def auto_refresh(self) -> None:
+        """Called every 30 s by the app while this is the current screen. (A per-screen
+        ``set_interval`` kept each closed dashboard in memory until its next tick: the
+        cancelled timer handle holds the screen's context. Issue 19.)"""
+        self.load()
 
     def action_refresh(self) -> None:
         self.load()

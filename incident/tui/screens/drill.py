@@ -421,7 +421,7 @@ class DrillActions(AppMixin):
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.push_screen(DrillScreen(code, then=then))
+        self.show_screen(DrillScreen(code, then=then))  # type: ignore[attr-defined]
 
     def action_drill_show(self) -> None:
         self._open_drill()
@@ -479,9 +479,9 @@ class DrillActions(AppMixin):
         self.call_from_thread(self._drill_started, code, speed_used)
 
     def _drill_started(self, code: str, speed: float) -> None:
-        self.notify(t("drill.started", code=code, speed=f"{speed:g}"))
-        self.open_incident(code)
-        self.push_screen(DrillScreen(code))
+        self.notify(t("drill.started", code=code, speed=f"{speed:g}"))  # type: ignore[attr-defined]
+        self.open_incident(code)  # type: ignore[attr-defined]
+        self.show_screen(DrillScreen(code))  # type: ignore[attr-defined]
 
     # -- sampling -----------------------------------------------------------
     def open_drill_sample(self, point: str, values: dict | None = None, error: str | None = None) -> None:

@@ -620,7 +620,7 @@ class SamplingActions(AppMixin):
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.push_screen(screen_type(code, then=then))
+        self.show_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
 
     def action_plan_show(self) -> None:
         self._open(SamplingPlanScreen)

@@ -1,0 +1,553 @@
+"""Issue 19, "fast at scale": every figure beside its goal, with a baseline measured in the same run.
+
+    python bench/bench_scale.py [--quick] [--only results,cli,tui,solver]
+    incident bench [--quick]                      (the same, from the command line)
+
+Each line gives a figure, its goal, a baseline timed in this run on this machine
+(a raw sqlite3 insert with the store's pragmas, ``python -c pass``, a bare Textual
+app ...) and the ratio figure / baseline, so a slow or busy machine shows as a
+slow baseline rather than as a regression. Nothing is asserted: a figure over its
+goal is marked ``over`` and the bench still exits 0 (CI runs ``--quick`` and only
+checks that every figure is printed: tests/core/test_bench.py).
+
+``--quick`` (under a minute) measures the same things on smaller inputs and says
+so on the line (e.g. "at 10,000"); the full run builds the million-result store.
+
+Processes started for the CLI and TUI figures write their bytecode to a temporary
+PYTHONPYCACHEPREFIX (warmed by a first run), as an installed package would have it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+#: every figure the bench prints, in order (tests/core/test_bench.py checks each appears)
+FIGURES = (
+    "results: enter one result, 0 in the incident",
+    "results: enter one result, 1,000 in the incident",
+    "results: enter one result, 10,000 in the incident",
+    "results: enter one result, 100,000 in the incident",
+    "results: import 10,000 results (CSV)",
+    "results: a point's series, 1M-result store",
+    "results: a round table, 1M-result store",
+    "cli: incident --help (wall)",
+    "cli: incident forecast demo scenario (wall)",
+    "tui: interactive after start, demo database",
+    "tui: keypress to render p95, 1,000 results 50 points",
+    "tui: screen stack depth after switching screens",
+    "tui: memory growth over 1,000 screen switches",
+    "solver: demo 72 h forecast",
+    "solver: OTIS yardstick, 200 km, 150 h",
+)
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str  # ms | s | MB | screens
+    goal: float
+    baseline_name: str = ""
+    baseline: float | None = None
+    note: str = ""
+
+    def line(self) -> str:
+        ok = "ok" if self.value <= self.goal else "over"
+        ratio = f"{self.value / self.baseline:7.1f}×" if self.baseline else "      — "
+        base = f"{self.baseline_name} {self.baseline:.2f} {self.unit}" if self.baseline is not None else ""
+        return (
+            f"{self.name:<56} {self.value:9.2f} {self.unit:<7} goal ≤ {self.goal:<7g} {ok:<4} "
+            f"{ratio}  {base}{'  (' + self.note + ')' if self.note else ''}"
+        )
+
+
+def out(fig: Figure) -> Figure:
+    print(fig.line(), flush=True)
+    return fig
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+# ---------------------------------------------------------------- results store
+
+
+def raw_insert_ms(path: str, runs: int = 30) -> float:
+    """One row inserted and committed with the store's pragmas (WAL, synchronous=FULL): the disk's floor."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY, a TEXT, b REAL)")
+
+    def one() -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO bench_raw (a, b) VALUES (?, ?)", ("x", 1.0))
+        conn.execute("COMMIT")
+
+    try:
+        return median_ms(one, runs)
+    finally:
+        conn.close()
+
+
+def bench_results(quick: bool, tmp: Path) -> None:
+    from scale_store import fill, new_store
+
+    from incident.core.store.engine import open_store, session_scope
+    from incident.results import ResultInput, add_result, import_results, point_series, round_table
+
+    st = new_store(str(tmp / "entry.sqlite"))
+    engine = open_store(st.url)
+    base = raw_insert_ms(str(tmp / "raw.sqlite"))
+    extra = ("selenium", "iron", "manganese", "fluoride", "cyanide", "sulfide")
+    counter = [0]
+
+    def enter() -> None:
+        counter[0] += 1
+        i = counter[0]
+        codes = st.sample_codes
+        sample = codes[-1 - (i % min(45, len(codes)))] if codes else None
+        with session_scope(engine) as s:
+            if sample is None:
+                from incident.core.clock import utcnow
+                from incident.results import NewSample, create_sample
+
+                sample = create_sample(
+                    s, st.code, NewSample(point="S1", sampled_at=utcnow(), sampler="bench"), actor="bench"
+                ).code
+                st.sample_codes.append(sample)
+            add_result(
+                s,
+                st.code,
+                ResultInput(
+                    sample=sample,
+                    parameter=extra[i % len(extra)],
+                    value=f"{0.001 * (1 + i % 9):.3f}",
+                    detection_limit="0.0005",
+                    method="hj700_icpms",
+                ),
+                actor="bench",
+            )
+
+    sizes = [(0, 0), (1_000, 1_000), (10_000, 10_000), (100_000, 10_000 if quick else 100_000)]
+    for (label, size), name in zip(sizes, FIGURES[:4], strict=True):
+        if size > st.n_results:
+            fill(st, size - st.n_results)
+        enter()  # warm (first query plans, caches)
+        value = median_ms(enter, 10 if quick else 30)
+        note = f"quick: at {size:,}" if size != label else ""
+        out(Figure(name, value, "ms", 5.0, "raw sqlite insert+commit", base, note))
+    engine.dispose()
+
+    # import: a lab CSV of n results on existing samples, into a store that already holds some
+    n_import = 1_000 if quick else 10_000
+    st2 = new_store(str(tmp / "import.sqlite"))
+    fill(st2, 5_000)
+    params = ("selenium", "iron", "manganese", "fluoride", "cyanide", "sulfide", "benzene", "toluene")
+    csv_path = tmp / "lab.csv"
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["sample", "parameter", "value", "unit", "detection_limit", "method"])
+        rows = 0
+        for code in st2.sample_codes:
+            for p in params:
+                if rows >= n_import:
+                    break
+                w.writerow([code, p, f"{0.001 * (1 + rows % 13):.4f}", "mg/L", "0.0005", "hj700_icpms"])
+                rows += 1
+    engine2 = open_store(st2.url)
+    t = time.perf_counter()
+    with session_scope(engine2) as s:
+        report = import_results(s, st2.code, csv_path, actor="bench")
+    took = time.perf_counter() - t
+    assert report.results == n_import
+    engine2.dispose()
+    raw = _raw_executemany_s(str(tmp / "raw.sqlite"), n_import)
+    scale = 10_000 / n_import
+    out(
+        Figure(
+            FIGURES[4],
+            took * scale,
+            "s",
+            2.0,
+            "raw sqlite executemany",
+            raw * scale,
+            f"quick: {n_import:,} rows, ×{scale:g}" if scale != 1 else "",
+        )
+    )
+
+    # reads from a big store
+    n_big = 100_000 if quick else 1_000_000
+    st3 = new_store(str(tmp / "big.sqlite"))
+    t = time.perf_counter()
+    fill(st3, n_big)
+    built = time.perf_counter() - t
+    engine3 = open_store(st3.url)
+    point = st3.points[len(st3.points) // 2]
+    with session_scope(engine3) as s:
+        series = point_series(s, st3.code, point, "cadmium")
+        rt = round_table(s, st3.code, None)
+    assert series.values_mg_l and rt.cells
+
+    def read_series() -> None:
+        with session_scope(engine3) as s:
+            point_series(s, st3.code, point, "cadmium")
+
+    def read_round() -> None:
+        with session_scope(engine3) as s:
+            round_table(s, st3.code, None)
+
+    raw_series, raw_round = _raw_reads_ms(st3, point)
+    note = f"quick: {n_big:,} results" if quick else f"{n_big:,} results, built in {built:.1f} s"
+    out(
+        Figure(
+            FIGURES[5],
+            median_ms(read_series, 5),
+            "ms",
+            50.0,
+            "raw sqlite select",
+            raw_series,
+            note + f", {len(series.times)} values",
+        )
+    )
+    out(Figure(FIGURES[6], median_ms(read_round, 5), "ms", 100.0, "raw sqlite select", raw_round, note))
+    engine3.dispose()
+
+
+def _raw_executemany_s(path: str, n: int) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS bench_many (id INTEGER PRIMARY KEY, s INTEGER, p TEXT, v REAL, u TEXT)"
+    )
+    rows = [(i, "cadmium", 0.001 * i, "mg/L") for i in range(n)]
+    t = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("INSERT INTO bench_many (s, p, v, u) VALUES (?, ?, ?, ?)", rows)
+    conn.execute("COMMIT")
+    took = time.perf_counter() - t
+    conn.close()
+    return took
+
+
+def _raw_reads_ms(st, point: str) -> tuple[float, float]:
+    """The same rows fetched with hand-written SQL on a bare sqlite3 connection."""
+    conn = sqlite3.connect(st.path)
+    pid = st.point_ids[point]
+    last_round = st.round_ids[max(st.round_ids)]
+
+    def series() -> None:
+        conn.execute(
+            "SELECT s.sampled_at, r.value_mg_l FROM sample s JOIN result r ON r.sample_id = s.id "
+            "WHERE s.point_id = ? AND r.parameter = 'cadmium' ORDER BY s.sampled_at",
+            (pid,),
+        ).fetchall()
+
+    def rnd() -> None:
+        conn.execute(
+            "SELECT s.point_id, r.parameter, r.value_mg_l FROM sample s JOIN result r ON r.sample_id = s.id "
+            "WHERE s.round_id = ?",
+            (last_round,),
+        ).fetchall()
+
+    try:
+        return median_ms(series, 5), median_ms(rnd, 5)
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    env["INCIDENT_HOME"] = str(tmp / "home")
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def wall_s(args: list[str], env: dict[str, str], runs: int) -> float:
+    subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True)  # warm bytecode and caches
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_cli(quick: bool, tmp: Path) -> None:
+    env = _env(tmp)
+    runs = 3 if quick else 7
+    py = sys.executable
+    bare = wall_s([py, "-c", "pass"], env, runs)
+    cli = [py, "-m", "incident"]
+    help_s = wall_s(cli + ["--help"], env, runs)
+    out(Figure(FIGURES[7], help_s, "s", 0.3, "python -c pass", bare))
+    scenario = str(ROOT / "incident" / "data" / "examples" / "jade_river_spill.toml")
+    fc = wall_s(cli + ["forecast", scenario], env, runs)
+    out(Figure(FIGURES[8], fc, "s", 0.5, "python -c pass", bare, "process start included"))
+
+
+# ---------------------------------------------------------------- terminal UI
+
+BARE_APP = """
+import time
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    def compose(self):
+        yield Static("hello")
+async def ready(pilot):
+    print(f"FIRST {time.time():.6f}", flush=True)
+    pilot.app.exit()
+Bare().run(headless=True, size=(80, 24), auto_pilot=ready)
+"""
+
+INCIDENT_APP = """
+import sys, time
+from incident.cli.context import engine_from, settings_from
+from incident.demo.seed import ensure_demo
+from incident.tui.app import make_app
+class Args: db = sys.argv[1]; lang = "en"; user = "bench"
+settings = settings_from(Args)
+engine = engine_from(Args)
+code = ensure_demo(engine, actor="bench")
+async def ready(pilot):
+    print(f"FIRST {time.time():.6f}", flush=True)  # the first frame is up and takes keys
+    pilot.app.exit()
+make_app(engine=engine, settings=settings, incident_code=code).run(headless=True, size=(80, 24), auto_pilot=ready)
+"""
+
+
+def _first_frame_s(code: str, env: dict[str, str], *args: str) -> float:
+    wall0 = time.time()
+    res = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    first = [float(x.split()[1]) for x in res.stdout.splitlines() if x.startswith("FIRST ")]
+    return first[0] - wall0
+
+
+def bench_tui(quick: bool, tmp: Path) -> None:
+    env = _env(tmp)
+    db = f"sqlite:///{tmp / 'demo.sqlite'}"
+    runs = 2 if quick else 5
+    _first_frame_s(INCIDENT_APP, env, db)  # creates the demo, warms bytecode
+    _first_frame_s(BARE_APP, env)
+    incident = statistics.median(_first_frame_s(INCIDENT_APP, env, db) for _ in range(runs))
+    bare = statistics.median(_first_frame_s(BARE_APP, env) for _ in range(runs))
+    out(Figure(FIGURES[9], incident, "s", 1.0, "bare Textual app", bare))
+    keys, depth, growth, bare_key = asyncio.run(_tui_in_process(quick, tmp))
+    out(
+        Figure(
+            FIGURES[10],
+            keys,
+            "ms",
+            50.0,
+            "bare app key p95",
+            bare_key,
+            "results screen: [ ] round, c class",
+        )
+    )
+    out(Figure(FIGURES[11], depth, "screens", 3, note="deepest stack seen (default + home + one)"))
+    n = 100 if quick else 1000
+    out(
+        Figure(
+            FIGURES[12],
+            growth,
+            "MB",
+            2.0,
+            note=f"tracemalloc after warm-up{', quick: ' + str(n) + ' switches' if quick else ''}",
+        )
+    )
+
+
+async def _settled(pilot) -> None:
+    app = pilot.app
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, float]:
+    import gc
+    import tracemalloc
+
+    from scale_store import fill, new_store
+    from textual.app import App
+    from textual.widgets import Static
+
+    from incident.core.config import Settings
+    from incident.core.store.engine import open_store
+    from incident.tui.app import make_app
+
+    st = new_store(str(tmp / "tui.sqlite"))
+    fill(st, 1_000)  # 2 rounds × 50 points × 10 parameters
+    engine = open_store(st.url)
+    settings = Settings(db_url=st.url, lang="en", user="bench")
+    app = make_app(engine=engine, settings=settings, incident_code=st.code)
+    times: list[float] = []
+    depth = 0
+    growth_mb = 0.0
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settled(pilot)
+        await pilot.press("v")
+        await _settled(pilot)
+        # on the results screen: previous/next round and the water class, each re-reads a round
+        for key in ["left_square_bracket", "right_square_bracket", "c"] * (7 if quick else 20):
+            t = time.perf_counter()
+            await pilot.press(key)
+            await _settled(pilot)
+            times.append((time.perf_counter() - t) * 1000)
+            depth = max(depth, len(app.screen_stack))
+        switches = 100 if quick else 1000
+        cycle = "vdmdbd"
+
+        async def switch(n: int) -> None:
+            nonlocal depth
+            for i in range(n):
+                await pilot.press(cycle[i % len(cycle)])
+                if i % 3 == 0:
+                    await _settled(pilot)
+                depth = max(depth, len(app.screen_stack))
+            await _settled(pilot)
+
+        await switch(30)  # warm-up: caches, compiled CSS, first workers
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        await switch(switches)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        growth_mb = (after - before) / 1e6
+    engine.dispose()
+
+    class Bare(App):
+        BINDINGS = [("x", "bump", "bump")]
+        n = 0
+
+        def compose(self):
+            yield Static("0", id="n")
+
+        def action_bump(self) -> None:
+            self.n += 1
+            self.query_one("#n", Static).update(str(self.n))
+
+    bare_times = []
+    async with Bare().run_test(size=(100, 30)) as pilot:
+        for _ in range(30):
+            t = time.perf_counter()
+            await pilot.press("x")
+            await _settled(pilot)
+            bare_times.append((time.perf_counter() - t) * 1000)
+    return _p95(times), depth, growth_mb, _p95(bare_times)
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+# ---------------------------------------------------------------- the solver (measured; issue 15 changes it)
+
+
+def bench_solver(quick: bool, tmp: Path) -> None:
+    import numpy as np
+
+    from incident.core.rivers import load_river_file
+    from incident.demo.seed import DEMO_RIVER
+    from incident.plume.forecast import build_reach_specs, reach_hydraulics
+    from models.analytic import finite_pulse, slug
+    from models.network import ReachSpec
+    from models.transport import InletSeries, OutputPoint, Release, simulate
+
+    runs = 3 if quick else 7
+    net = load_river_file(DEMO_RIVER)
+    hydraulics, _ = reach_hydraulics(net)
+    specs = build_reach_specs(net, hydraulics)
+    index = {r.reach_id: i for i, r in enumerate(net.reaches)}
+    snap = net.snap(24.68539, 109.32543)
+    releases = [Release(index[snap.reach_id], snap.offset_m, duration_s=1800.0, mass_kg=8000.0)]
+    outputs = [OutputPoint(index[rc.reach_id], rc.offset_m, rc.receptor_id) for rc in net.receptors]
+    kw = {"horizon_s": 72 * 3600.0, "dx_m": 100.0, "output_every_s": 600.0, "decay_per_s": 0.05 / 86400}
+    result = simulate(specs, releases, outputs=outputs, **kw)
+    demo = median_ms(lambda: simulate(specs, releases, outputs=outputs, **kw), runs)
+    x = (np.arange(result.grid.n_cells) + 0.5) * 100.0
+    analytic = median_ms(lambda: slug(x[:, None], result.times_s[None, :], 8000.0, 450.0, 0.7, 300.0), runs)
+    out(Figure(FIGURES[13], demo, "ms", 50.0, "analytic slug, same cells", analytic))
+
+    # OTIS yardstick (issue 19): 200 km, U 0.5 m/s, D 100 m²/s, a 1 h pulse, 150 h, 100 m cells
+    length, u, d, area = 200_000.0, 0.5, 100.0, 100.0
+    reach = [ReachSpec("yardstick", length, None, u * area, area, dispersion_m2s=d)]
+    inlet = InletSeries(0, np.array([0.0, 3600.0, 3600.0, 1e7]), np.array([1.0, 1.0, 0.0, 0.0]))
+    stations = (50_000.0, 100_000.0, 150_000.0)
+    okw = {"horizon_s": 150 * 3600.0, "dx_m": 100.0, "output_every_s": 300.0}
+    run = simulate(reach, inlets=[inlet], outputs=[OutputPoint(0, s) for s in stations], **okw)
+    errors = []
+    for i, s in enumerate(stations):
+        exact = finite_pulse(s, run.times_s, 1.0, 3600.0, u, d)
+        errors.append(abs(run.point_conc_mg_l[i].max() - exact.max()) / exact.max() * 100)
+    otis = median_ms(lambda: simulate(reach, inlets=[inlet], outputs=[], **okw), runs)
+    out(
+        Figure(
+            FIGURES[14],
+            otis,
+            "ms",
+            50.0,
+            "OTIS Fortran (issue 19, not run here)",
+            260.0,
+            f"peak error {max(errors):.3f} % (goal ≤ 0.08 %)",
+        )
+    )
+
+
+SECTIONS = {"results": bench_results, "cli": bench_cli, "tui": bench_tui, "solver": bench_solver}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller inputs, under a minute (CI)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    args = parser.parse_args(argv)
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    print(
+        f"issue 19 bench{' (quick)' if args.quick else ''}: {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    )
+    print(f"{'figure':<56} {'value':>9} {'unit':<7} goal")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="incident-bench-") as tmp:
+        for name in wanted:
+            SECTIONS[name](args.quick, Path(tmp))
+    print(f"bench done in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
