@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from incident.core.clock import fmt_local
 from incident.core.i18n import get_language, t
 from incident.tui.base import Localised
+from incident.tui.widgets.plain import PlainTable
 
 POLL_S = 5.0  # how often the screen and the watcher read the store
 STATUS_STYLE = {
@@ -72,9 +73,9 @@ class StationsScreen(Localised, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="stations-status")
-        yield DataTable(id="stations-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="stations-table", cursor_type="row", zebra_stripes=True)
         yield Static(t("stations_tui.alerts"), id="alerts-title")
-        yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="alert-detail")
         yield Footer()
 
