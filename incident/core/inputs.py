@@ -1,0 +1,179 @@
+"""The one input layer: files and forms are parsed into pydantic models, and refused in the user's words.
+
+Every input model derives from :class:`InputModel` (extra keys refused, NaN and infinity refused, text
+stripped). A room's parser turns what it read (a CSV row, a TOML table, a GeoJSON feature) into a dict,
+calls :func:`parse` with where the dict came from, and gets the model or a refusal: a
+:class:`~incident.core.errors.UserError` (one problem) or :class:`~incident.core.errors.ValidationErrors`
+(several), each naming the file and line (``where``), the field, and a catalog key (``errors.input.*``,
+in en and zh). A rule of the room's own raises ``PydanticCustomError(<catalog key>, <English text>,
+{params})`` inside a validator; the key is kept, so the message is the room's own.
+
+tests/core/test_input_models.py throws hypothesis at every InputModel (huge numbers, NaN, wrong types,
+odd Unicode) and fails when a new one is not covered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+
+from incident.core.errors import UserError, ValidationErrors, is_message_key
+
+M = TypeVar("M", bound=BaseModel)
+
+#: where a problem is: the same for the whole input, or by the field's pydantic location
+Where = str | Callable[[tuple[Any, ...]], str | None]
+
+
+class InputModel(BaseModel):
+    """The base of every model a file or form is parsed into."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+
+def refuse(key: str, english: str, **params: Any) -> PydanticCustomError:
+    """A room's own rule, raised inside a validator: the catalog key and its values travel to the refusal."""
+    return PydanticCustomError(key, english, params)
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as a refusal quotes it: short (a 5000-digit number is not repeated back) and never raising."""
+    try:
+        text = repr(value)
+    except (ValueError, TypeError, RecursionError):  # ints past sys.get_int_max_str_digits()
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic location as a person reads it: ``steps.2.title`` -> ``steps[3].title``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _limit(ctx: Mapping[str, Any], name: str) -> str:
+    value = ctx.get(name)
+    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else shown(value)
+
+
+#: pydantic error type -> (catalog key under errors.input, whether the value is quoted)
+_KEYS = {
+    "missing": "missing",
+    "float_parsing": "number",
+    "float_type": "number",
+    "int_parsing": "integer",
+    "int_type": "integer",
+    "int_from_float": "integer",
+    "int_parsing_size": "integer",
+    "finite_number": "finite",
+    "greater_than": "greater_than",
+    "greater_than_equal": "greater_equal",
+    "less_than": "less_than",
+    "less_than_equal": "less_equal",
+    "literal_error": "choice",
+    "enum": "choice",
+    "string_too_short": "empty",
+    "string_too_long": "too_long",
+    "string_type": "text",
+    "string_unicode": "text",
+    "extra_forbidden": "extra",
+    "list_type": "list",
+    "tuple_type": "list",
+    "too_short": "too_few",
+    "too_long": "too_many",
+    "dict_type": "table",
+    "model_type": "table",
+    "model_attributes_type": "table",
+    "bool_type": "yes_no",
+    "bool_parsing": "yes_no",
+    "datetime_type": "time",
+    "datetime_parsing": "time",
+    "datetime_from_date_parsing": "time",
+    "date_type": "date",
+    "date_parsing": "date",
+    "date_from_datetime_parsing": "date",
+}
+
+
+def refusals(
+    exc: ValidationError,
+    *,
+    where: Where,
+    field_name: Callable[[tuple[Any, ...]], str] = field_path,
+) -> list[UserError]:
+    """Each problem pydantic found, as a refusal naming where, the field and a catalog key."""
+    out: list[UserError] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err.get("loc", ()))
+        kind = str(err.get("type", ""))
+        ctx = dict(err.get("ctx") or {})
+        at = where if isinstance(where, str) else where(loc)
+        name = field_name(loc) or None
+        value = shown(err.get("input"))
+        if is_message_key(kind):  # a room's own rule (refuse()): its key and values
+            named = ctx.pop("field", None)  # a rule over several fields names the one to fix
+            if isinstance(named, str):
+                loc = (*loc, named) if not loc else loc
+                at = where if isinstance(where, str) else where(loc)
+                name = field_name(loc) or None
+            out.append(UserError(kind, where=at, field=name, **{k: _safe(v) for k, v in ctx.items()}))
+            continue
+        key = _KEYS.get(kind)
+        if key is None:  # anything else pydantic finds: its own words, still located
+            out.append(
+                UserError("errors.input.invalid", where=at, field=name, value=value, reason=err["msg"])
+            )
+            continue
+        params: dict[str, Any] = {"value": value, "name": name or ""}
+        if key in ("greater_than", "greater_equal", "less_than", "less_equal"):
+            params["limit"] = _limit(ctx, _BOUND[kind])
+        elif key == "choice":
+            params["choices"] = str(ctx.get("expected", ""))
+        elif key in ("too_long", "too_few", "too_many"):
+            params["limit"] = _limit(ctx, "max_length" if key != "too_few" else "min_length")
+        out.append(UserError(f"errors.input.{key}", where=at, field=name, **params))
+    return out
+
+
+_BOUND = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str | bool) or value is None:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, int) and abs(value) < 10**15:
+        return value
+    return shown(value)
+
+
+def parse(
+    model: type[M],
+    data: Any,
+    *,
+    where: Where,
+    source: str | None = None,
+    field_name: Callable[[tuple[Any, ...]], str] = field_path,
+) -> M:
+    """``data`` as ``model``, or a refusal: one UserError, or ValidationErrors listing all (under ``source``)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = refusals(exc, where=where, field_name=field_name)
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:  # a validator of ours slipped
+        at = where if isinstance(where, str) else where(())
+        problems = [UserError("errors.input.invalid", where=at, value=shown(data), reason=str(exc)[:200])]
+    if len(problems) == 1:
+        raise problems[0]
+    fallback = where if isinstance(where, str) else (where(()) or "")
+    raise ValidationErrors(source or fallback, problems)
