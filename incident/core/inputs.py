@@ -148,7 +148,10 @@ _BOUND = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "
 
 
 def _safe(value: Any) -> Any:
-    if isinstance(value, str | bool) or value is None:
+    """A rule's value as a refusal shows it: a long text is cut (the input may be 5000 digits)."""
+    if isinstance(value, str):
+        return value if len(value) <= 60 else value[:59] + "…"
+    if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, float) and math.isfinite(value):
         return value

@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.i18n import t
+from incident.core.inputs import InputModel
 
 SOURCE_KINDS = ("enterprise", "outfall", "bridge", "road_crossing", "pipeline", "tank_farm", "wharf")
 INTERCEPTION_KINDS = ("gate", "dam", "reservoir", "tributary_mouth", "weir_site", "boom_site")
@@ -89,8 +90,8 @@ INTAKE_CSV_COLUMNS = (
 # ---------------------------------------------------------------- models
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+class _Model(InputModel):
+    pass
 
 
 def _finite(value: float | None) -> float | None:
@@ -165,7 +166,7 @@ class Intake(_Model):
     name_zh: str | None = None
     place: Place | None = None
     receptor: str | None = None  # a receptor id of the river file, instead of a place
-    population_served: int = Field(default=0, ge=0)
+    population_served: int = Field(default=0, ge=0, le=2_000_000_000)
     reserve_h: float = Field(ge=0)  # hours of supply the works can run on with the intake shut
     notes: str | None = None
 
