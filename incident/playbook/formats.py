@@ -17,11 +17,11 @@ import difflib
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.i18n import bilingual
@@ -52,6 +52,8 @@ ROOT_KEYS = {
     "role",
     "step",
 }
+T = TypeVar("T")
+
 PHASE_KEYS = {"id", "title"}
 ROLE_KEYS = {"id", "title"}
 STEP_KEYS = {
@@ -555,42 +557,39 @@ class _Reader:
         )
 
     def read_phases(self, data: dict) -> list[Phase]:
-        phases: list[Phase] = []
-        for i, node in enumerate(self.table_list(data, "phase", "")):
-            block = self.map.table("phase", index=i)
-            where = f"phase #{i + 1}"
-            self.unknown_keys(node, PHASE_KEYS, block, where)
-            pid = self.ident(node, block, where)
-            where = f'phase "{pid}"'
-            if pid in {p.id for p in phases}:
-                self.problem(
-                    block.start if block else 1,
-                    f"{where} id",
-                    "errors.playbook.duplicate_phase_id",
-                    pid=repr(pid),
-                )
-            phases.append(Phase(pid, self.text_field(node, "title", block, where)))
+        phases = self.read_titled(
+            data, "phase", PHASE_KEYS, Phase, ("errors.playbook.duplicate_phase_id", "pid")
+        )
         if not phases:
             self.problem(1, "phase", "errors.playbook.playbook_has_no_phases")
         return phases
 
     def read_roles(self, data: dict) -> list[Role]:
-        roles: list[Role] = []
-        for i, node in enumerate(self.table_list(data, "role", "")):
-            block = self.map.table("role", index=i)
-            where = f"role #{i + 1}"
-            self.unknown_keys(node, ROLE_KEYS, block, where)
-            rid = self.ident(node, block, where)
-            where = f'role "{rid}"'
-            if rid in {r.id for r in roles}:
-                self.problem(
-                    block.start if block else 1,
-                    f"{where} id",
-                    "errors.playbook.duplicate_role_id",
-                    rid=repr(rid),
-                )
-            roles.append(Role(rid, self.text_field(node, "title", block, where)))
-        return roles
+        return self.read_titled(data, "role", ROLE_KEYS, Role, ("errors.playbook.duplicate_role_id", "rid"))
+
+    def read_titled(
+        self,
+        data: dict,
+        table: str,
+        keys: set[str],
+        make: Callable[[str, Text], T],
+        duplicate: tuple[str, str],  # catalog key, and the name of its id placeholder
+    ) -> list[T]:
+        """The ``[[phase]]`` or ``[[role]]`` tables: an id and a title each, ids unique."""
+        out: list[T] = []
+        seen: set[str] = set()
+        for i, node in enumerate(self.table_list(data, table, "")):
+            block = self.map.table(table, index=i)
+            where = f"{table} #{i + 1}"
+            self.unknown_keys(node, keys, block, where)
+            ident = self.ident(node, block, where)
+            where = f'{table} "{ident}"'
+            if ident in seen:
+                key, placeholder = duplicate
+                self.problem(block.start if block else 1, f"{where} id", key, **{placeholder: repr(ident)})
+            seen.add(ident)
+            out.append(make(ident, self.text_field(node, "title", block, where)))
+        return out
 
     def read_steps(self, data: dict, phase_ids: set[str], role_ids: set[str]) -> list[Step]:
         steps: list[Step] = []
