@@ -15,7 +15,9 @@ odd Unicode) and fails when a new one is not covered.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -122,7 +124,7 @@ def refusals(
         if is_message_key(kind):  # a room's own rule (refuse()): its key and values
             named = ctx.pop("field", None)  # a rule over several fields names the one to fix
             if isinstance(named, str):
-                loc = (*loc, named) if not loc else loc
+                loc = (*loc, named)
                 at = where if isinstance(where, str) else where(loc)
                 name = field_name(loc) or None
             out.append(UserError(kind, where=at, field=name, **{k: _safe(v) for k, v in ctx.items()}))
@@ -180,3 +182,109 @@ def parse(
         raise problems[0]
     fallback = where if isinstance(where, str) else (where(()) or "")
     raise ValidationErrors(source or fallback, problems)
+
+
+# ---------------------------------------------------------------- where in a TOML file
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(#.*)?$")
+_ID_LINE = re.compile(r'^\s*id\s*=\s*["\']([^"\']*)["\']')
+
+
+@dataclass
+class Block:
+    """One table of the source: ``[[step]]``, ``[[step.form]]``... with its lines (1-based)."""
+
+    name: str
+    start: int
+    end: int  # last line
+    id: str | None = None
+    children: list[Block] = field(default_factory=list)
+
+
+class SourceMap:
+    """Finds the line of a table, a key or a value in a TOML text."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.root = Block("", 1, max(1, len(self.lines)))
+        self.blocks: list[Block] = []  # top-level tables in order
+        current: Block | None = None
+        for no, line in enumerate(self.lines, start=1):
+            m = _HEADER.match(line)
+            if m and not line.lstrip().startswith("#"):
+                name = m.group(2).replace(" ", "")
+                if "." in name and current is not None and name.split(".")[0] == current.name:
+                    child = Block(name.split(".", 1)[1], no, no)
+                    current.children.append(child)
+                else:
+                    current = Block(name, no, no)
+                    self.blocks.append(current)
+        # close the ranges
+        for i, block in enumerate(self.blocks):
+            block.end = self.blocks[i + 1].start - 1 if i + 1 < len(self.blocks) else len(self.lines)
+            for j, child in enumerate(block.children):
+                child.end = block.children[j + 1].start - 1 if j + 1 < len(block.children) else block.end
+            own_end = block.children[0].start - 1 if block.children else block.end
+            block.id = self._first_id(block.start, own_end)
+            for child in block.children:
+                child.id = self._first_id(child.start, child.end)
+        if self.blocks:
+            self.root.end = self.blocks[0].start - 1
+
+    def _first_id(self, start: int, end: int) -> str | None:
+        for no in range(start, end + 1):
+            m = _ID_LINE.match(self.lines[no - 1])
+            if m:
+                return m.group(1)
+        return None
+
+    def table(self, name: str, ident: str | None = None, index: int | None = None) -> Block | None:
+        found = [b for b in self.blocks if b.name == name]
+        if ident is not None:
+            found = [b for b in found if b.id == ident]
+        if index is not None:
+            return found[index] if index < len(found) else None
+        return found[0] if found else None
+
+    def own_range(self, block: Block) -> tuple[int, int]:
+        end = block.children[0].start - 1 if block.children else block.end
+        return block.start, end
+
+    def key_line(self, block: Block | None, key: str) -> int | None:
+        """Line of ``key = ...`` or ``key.sub = ...`` (dotted path allowed) in a block's own lines."""
+        start, end = self.own_range(block) if block else (1, self.root.end)
+        end = min(end, len(self.lines))  # an empty file has no line 1 to look at
+        parts = key.split(".")
+        candidates = [r"\s*\.\s*".join(re.escape(p) for p in parts[:n]) for n in range(len(parts), 0, -1)]
+        for pattern in candidates:
+            rx = re.compile(rf"^\s*{pattern}\s*(=|\.)")
+            for no in range(start, end + 1):
+                if rx.match(self.lines[no - 1]):
+                    return no
+        return None
+
+    def text_line(self, block: Block | None, needle: str) -> int | None:
+        start, end = (block.start, block.end) if block else (1, len(self.lines))
+        for no in range(start, min(end, len(self.lines)) + 1):
+            if needle in self.lines[no - 1]:
+                return no
+        return None
+
+
+def toml_where(smap: SourceMap, source: str) -> Callable[[tuple[Any, ...]], str]:
+    """``file, line N`` for a pydantic location in a TOML document: ``("spill", 1, "mass_kg")`` is the
+    line of ``mass_kg`` in the second ``[[spill]]`` (or the table's header line when the key is absent)."""
+
+    def where(loc: tuple[Any, ...]) -> str:
+        if not loc or not isinstance(loc[0], str):
+            return source
+        index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+        rest = [str(p) for p in loc[(2 if index is not None else 1) :] if isinstance(p, str)]
+        block = smap.table(loc[0], index=index if index is not None else None)
+        if block is None:
+            line = smap.key_line(None, loc[0])
+            return f"{source}, line {line}" if line else source
+        line = (smap.key_line(block, rest[0]) if rest else None) or block.start
+        return f"{source}, line {line}"
+
+    return where
