@@ -288,3 +288,27 @@ def toml_where(smap: SourceMap, source: str) -> Callable[[tuple[Any, ...]], str]
         return f"{source}, line {line}"
 
     return where
+
+
+# ---------------------------------------------------------------- where in a GeoJSON file
+
+
+def feature_lines(text: str, count: int) -> list[int]:
+    """The line each of the ``count`` features of a FeatureCollection starts on (json keeps no positions,
+    so the array is walked with raw_decode); zeros when it cannot tell."""
+    import json
+
+    decoder = json.JSONDecoder()
+    lines: list[int] = []
+    key = text.find('"features"')
+    pos = text.find("[", key) + 1 if key >= 0 else -1
+    while pos > 0 and len(lines) < count:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        try:
+            _, end = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):
+            break
+        lines.append(text.count("\n", 0, pos) + 1)
+        pos = end
+    return lines if len(lines) == count else [0] * count  # "features" appeared earlier in a string

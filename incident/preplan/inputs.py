@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.i18n import t
-from incident.core.inputs import InputModel
+from incident.core.inputs import InputModel, feature_lines
 
 SOURCE_KINDS = ("enterprise", "outfall", "bridge", "road_crossing", "pipeline", "tank_farm", "wharf")
 INTERCEPTION_KINDS = ("gate", "dam", "reservoir", "tributary_mouth", "weir_site", "boom_site")
@@ -323,21 +323,7 @@ def _features_with_lines(text: str, source: str) -> list[tuple[int, Any]]:
         or not isinstance(doc.get("features"), list)
     ):
         raise UserError("preplan.err.collection", where=source)
-    decoder = json.JSONDecoder()
-    lines: list[int] = []
-    key = text.find('"features"')
-    pos = text.find("[", key) + 1 if key >= 0 else -1
-    while pos > 0 and len(lines) < len(doc["features"]):
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        try:
-            _, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
-            break
-        lines.append(text.count("\n", 0, pos) + 1)
-        pos = end
-    if len(lines) != len(doc["features"]):  # "features" appeared earlier in a string: no lines then
-        lines = [0] * len(doc["features"])
+    lines = feature_lines(text, len(doc["features"]))
     return list(zip(lines, doc["features"], strict=True))
 
 
