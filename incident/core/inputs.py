@@ -278,13 +278,25 @@ def toml_where(smap: SourceMap, source: str) -> Callable[[tuple[Any, ...]], str]
     def where(loc: tuple[Any, ...]) -> str:
         if not loc or not isinstance(loc[0], str):
             return source
-        index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
-        rest = [str(p) for p in loc[(2 if index is not None else 1) :] if isinstance(p, str)]
-        block = smap.table(loc[0], index=index if index is not None else None)
+        names = [str(p) for p in loc]
+        block: Block | None = None
+        if len(loc) > 2 and isinstance(loc[1], str) and isinstance(loc[2], int):  # [[lab.method]] #n
+            parent = smap.table(loc[0])
+            children = [c for c in parent.children if c.name == loc[1]] if parent else []
+            block = (
+                children[loc[2]] if loc[2] < len(children) else smap.table(f"{loc[0]}.{loc[1]}", index=loc[2])
+            )
+            names = names[3:]
+        elif len(loc) > 1 and isinstance(loc[1], int):  # [[spill]] #n
+            block = smap.table(loc[0], index=loc[1])
+            names = names[2:]
+        else:
+            block = smap.table(loc[0])
+            names = names[1:]
         if block is None:
             line = smap.key_line(None, loc[0])
             return f"{source}, line {line}" if line else source
-        line = (smap.key_line(block, rest[0]) if rest else None) or block.start
+        line = (smap.key_line(block, names[0]) if names else None) or block.start
         return f"{source}, line {line}"
 
     return where
