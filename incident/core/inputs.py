@@ -138,6 +138,7 @@ def refusals(
         params: dict[str, Any] = {"value": value, "name": name or ""}
         if key in ("greater_than", "greater_equal", "less_than", "less_equal"):
             params["limit"] = _limit(ctx, _BOUND[kind])
+            params["value"] = _plain(err.get("input"))
         elif key == "choice":
             params["choices"] = str(ctx.get("expected", ""))
         elif key in ("too_long", "too_few", "too_many"):
@@ -147,6 +148,15 @@ def refusals(
 
 
 _BOUND = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
+
+
+def _plain(value: Any) -> str:
+    """A number as written (``-3``, not ``'-3'`` when it came from a CSV cell)."""
+    if isinstance(value, str):
+        return value if len(value) <= 40 else value[:39] + "…"
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g}"
+    return shown(value)
 
 
 def _safe(value: Any) -> Any:

@@ -119,7 +119,7 @@ def test_surveyed_length_overrides_geometry():
     [
         (
             lambda d: d["features"][1]["properties"].pop("discharge_m3s"),
-            ["feature 1 (id R2)", "discharge_m3s: missing"],
+            ["feature 1 (id R2)", "discharge_m3s: is missing"],
         ),
         (
             lambda d: d["features"][2]["properties"].update(width_m=-5),
@@ -146,7 +146,7 @@ def test_surveyed_length_overrides_geometry():
         (lambda d: d["features"][3]["properties"].update(id="R1"), ["duplicate id 'R1'"]),
         (
             lambda d: d["features"][4]["properties"].update(kind="pond"),
-            ["feature 4 (id W1)", "kind: 'pond' is not an allowed value"],
+            ["feature 4 (id W1)", "kind: 'pond' is not one of the allowed values"],
         ),
         (
             lambda d: d["features"][0].update(geometry={"type": "Polygon", "coordinates": []}),

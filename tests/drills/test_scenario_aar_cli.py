@@ -68,7 +68,7 @@ def test_refusals_name_the_file_table_and_field(tmp_path):
     assert f"{path}, line {mass_line}, truth.mass_kg: '9OO' is not a number" in text
     assert f"line {line_of('M99')}, truth.reach: unknown reach 'M99'" in text and "use one of M01" in text
     assert f"line {line_of('on_sight')}, target[2].metric: unknown metric 'on_sight'" in text
-    assert f"line {line_of('at_min = -5')}, inject[2].at_min: is -5, must be at least 0" in text
+    assert f"line {line_of('at_min = -5')}, inject[2].at_min: is -5; it must be at least 0" in text
 
 
 def test_a_rapid_method_needs_its_instrument(tmp_path):

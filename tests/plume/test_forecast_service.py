@@ -101,7 +101,7 @@ def test_uvas_creek_example_runs_with_transient_storage(tmp_path, capsys):
     [
         (
             lambda s: s.replace("mass_kg = 8000", "mass_kg = -8000"),
-            "spill[1].mass_kg: is -8000, must be at least 0",
+            "spill[1].mass_kg: is -8000; it must be at least 0",
         ),
         (lambda s: s.replace("lat = 24.68539", "lat = 25.9"), "from the river"),
         (lambda s: s.replace("[scenario]\n", "[scenario]\nhorizon_h = -1\n"), "horizon"),
