@@ -49,8 +49,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
@@ -144,28 +145,60 @@ class Mapping:
     parameters: dict[str, str] = field(default_factory=dict)  # file name -> key
 
 
+def _columns_only(table: str):
+    def check(value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key not in COLUMNS:
+                raise refuse(
+                    "errors.results.not_column_import_format",
+                    "not a column",
+                    field=key,
+                    table=table,
+                    key_name=repr(key),
+                    value=", ".join(COLUMNS),
+                )
+        return value
+
+    return check
+
+
+def _as_text(value: object) -> object:
+    """A TOML number in a mapping (``round = 1``) is the text of the cell it stands for."""
+    if isinstance(value, dict):
+        return {
+            k: (f"{v:g}" if isinstance(v, float) else str(v)) if isinstance(v, int | float) else v
+            for k, v in value.items()
+        }
+    return value
+
+
+class MappingFile(InputModel):
+    """A mapping file: ``[columns]`` canonical name = header in the file, ``[defaults]`` canonical name =
+    value, ``[parameters]`` name in the file = parameter key."""
+
+    columns: Annotated[
+        dict[str, str], BeforeValidator(_as_text), AfterValidator(_columns_only("columns"))
+    ] = {}
+    defaults: Annotated[
+        dict[str, str], BeforeValidator(_as_text), AfterValidator(_columns_only("defaults"))
+    ] = {}
+    parameters: dict[str, str] = {}
+
+
 def load_mapping(path: str | Path | None, cli_columns: list[str] | None = None) -> Mapping:
     m = Mapping()
     if path:
+        from incident.core.inputs import SourceMap, parse, toml_where
+
         data = read_toml(path)
-        unknown = set(data) - {"columns", "defaults", "parameters"}
-        if unknown:
-            raise UserError(
-                "errors.results.unknown_table_s", where=str(path), value=", ".join(sorted(unknown))
-            )
-        for table in ("columns", "defaults"):
-            for key, value in data.get(table, {}).items():
-                if key not in COLUMNS:
-                    raise UserError(
-                        "errors.results.not_column_import_format",
-                        where=str(path),
-                        table=table,
-                        key_name=repr(key),
-                        value=", ".join(COLUMNS),
-                    )
-                getattr(m, table)[key] = str(value)
-        for name, key in data.get("parameters", {}).items():
-            m.parameters[name] = standards.resolve_parameter(key, where=f"{path}: [parameters] {name!r}").key
+        at = toml_where(SourceMap(Path(path).read_text(encoding="utf-8", errors="replace")), str(path))
+        parsed = parse(MappingFile, data, where=at, source=str(path))
+        m.columns.update(parsed.columns)
+        m.defaults.update(parsed.defaults)
+        for name, key in parsed.parameters.items():
+            m.parameters[name] = standards.resolve_parameter(
+                key, where=f"{at(('parameters', name))}, {name}"
+            ).key
     for item in cli_columns or []:
         if "=" not in item:
             raise UserError("errors.results.bad", field="col", item=repr(item))

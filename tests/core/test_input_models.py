@@ -180,6 +180,11 @@ SEEDS: dict[str, dict[str, Any]] = {
         "target": [{"capability": "c", "metric": "forecast_arrival_error:W1", "max_error_pct": 25}],
         "lab": {"method": [{"key": "hj700_icpms", "detection_limit_mg_l": 0.001}]},
     },
+    "incident.results.importer:MappingFile": {
+        "columns": {"sample": "样品编号", "value": "结果"},
+        "defaults": {"method_kind": "online", "round": 1},
+        "parameters": {"Cd": "cadmium"},
+    },
     "incident.preplan.inputs:Place": {"reach": "main", "km": 3.5},
     "incident.preplan.inputs:Substance": {"substance": "cadmium", "max_release_kg": 200.0},
     "incident.preplan.inputs:Contact": {"name": "Wang", "phone": "13800000000"},
