@@ -185,6 +185,20 @@ SEEDS: dict[str, dict[str, Any]] = {
         "defaults": {"method_kind": "online", "round": 1},
         "parameters": {"Cd": "cadmium"},
     },
+    "incident.sampling.routing:RoadProperties": {"name": "G323", "road_class": "primary", "oneway": False},
+    "incident.sampling.routing:LineRoad": {
+        "type": "LineString",
+        "coordinates": [[109.0, 24.0], [109.1, 24.0]],
+    },
+    "incident.sampling.routing:MultiLineRoad": {
+        "type": "MultiLineString",
+        "coordinates": [[[109.0, 24.0], [109.1, 24.0]], [[109.1, 24.0], [109.1, 24.1]]],
+    },
+    "incident.sampling.routing:RoadFeature": {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [[109.0, 24.0], [109.1, 24.0]]},
+        "properties": {"speed_kmh": 60, "oneway": True},
+    },
     "incident.preplan.inputs:Place": {"reach": "main", "km": 3.5},
     "incident.preplan.inputs:Substance": {"substance": "cadmium", "max_release_kg": 200.0},
     "incident.preplan.inputs:Contact": {"name": "Wang", "phone": "13800000000"},
