@@ -18,9 +18,10 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from incident.core.errors import UserError, ValidationErrors, is_message_key
@@ -29,6 +30,20 @@ M = TypeVar("M", bound=BaseModel)
 
 #: where a problem is: the same for the whole input, or by the field's pydantic location
 Where = str | Callable[[tuple[Any, ...]], str | None]
+
+
+def _day(value: object) -> object:
+    """An ISO date, a TOML date or ``today±N`` (demo files stay current): ``datafiles.parse_day``."""
+    from incident.core.datafiles import parse_day
+
+    try:
+        return parse_day(value, where="")
+    except UserError as exc:
+        raise refuse(exc.key or "errors.core.not_date", exc.message("en"), **exc.params) from None
+
+
+#: a day in a data file: ``2026-07-01``, a TOML date, ``today+30``; empty is None
+Day = Annotated[date | None, BeforeValidator(_day)]
 
 
 class InputModel(BaseModel):

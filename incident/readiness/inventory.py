@@ -6,17 +6,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from pydantic import BeforeValidator, Field, Strict, model_validator
+from pydantic import Field, Strict, model_validator
 from sqlmodel import Session, select
 
 from incident.core import log
 from incident.core.datafiles import (
     flush_new,
-    parse_day,
     read_toml,
 )
 from incident.core.errors import UserError
-from incident.core.inputs import InputModel, refuse
+from incident.core.inputs import Day, InputModel, refuse
 from incident.core.store.tables import (
     CalibrationSchedule,
     Consumable,
@@ -41,21 +40,10 @@ _Name = Annotated[str, Strict(), Field(min_length=1)]
 _Amount = Annotated[float, Strict(), Field(ge=0)]
 
 
-def _day(value: object) -> object:
-    """An ISO date, a TOML date or ``today±N`` (demo files stay current)."""
-    try:
-        return parse_day(value, where="")
-    except UserError as exc:
-        raise refuse(exc.key or "errors.core.not_date", exc.message("en"), **exc.params) from None
-
-
-_Day = Annotated[date | None, BeforeValidator(_day)]
-
-
 class CalibrationEntry(InputModel):
     name: _Name
     interval_days: Annotated[int, Strict()] = Field(ge=1, le=36_500)
-    last_done: _Day = None
+    last_done: Day = None
 
     @property
     def next_due(self) -> date | None:
@@ -95,7 +83,7 @@ class ConsumableEntry(InputModel):
     lot: _Text = ""
     quantity: _Amount
     unit: _Text = "pcs"
-    expires_on: _Day = None
+    expires_on: Day = None
     min_stock: _Amount = 0.0
     location: _Text = ""
 
