@@ -133,11 +133,13 @@ async def test_fill_in_the_field_survey_refusal_under_its_field(demo_engine, dem
         await _type_into(pilot, form, "temperature_c", "12.5", clear=True)
         await _ok(pilot)
         assert app.screen is screen
-        values = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        values = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
         assert "NE 3 m/s" in values and "12.5" in values
     with session_scope(demo_engine) as s:
         after = survey_form(s, demo_code)
-    assert after.revision == 1 and after.value("wind") == "NE 3 m/s" and after.value("temperature_c") == "12.5"
+    assert (
+        after.revision == 1 and after.value("wind") == "NE 3 m/s" and after.value("temperature_c") == "12.5"
+    )
     sources = {f.name: f.source for f in after.fields}
     assert sources["wind"] == "entered" and sources["pollutants"] == "incident"  # untouched: not stored
     (entry,) = _log_kinds(demo_engine, "survey.recorded")
@@ -157,7 +159,7 @@ async def test_view_and_export_ics211(demo_engine, demo_code, tmp_path):
         table = screen.query_one(DataTable)
         assert table.row_count == 1
         row = [str(c) for c in table.get_row_at(0)]
-        assert row[0].startswith("Crew A") and row[1] == "Li Wei" and row[2] == "3" and row[4] == "HQ gate"
+        assert row[0].startswith("Crew A") and row[1] == "Li Wei" and row[2] == "3" and row[5] == "HQ gate"
         await pilot.press("x")
         await _settled(pilot)
         form = app.screen

@@ -42,7 +42,7 @@ def photo_fields() -> list[FormField]:
     return [
         FormField("file", t("fieldwork.photo_file"), required=True, placeholder="/path/to/photo.jpg"),
         FormField("caption", t("fieldwork.photo_caption")),
-        FormField("point", t("fieldwork.photo_point"), placeholder="S2"),
+        FormField("point", t("fieldwork.photo_point")),
     ]
 
 
@@ -208,7 +208,7 @@ class FieldSurveyScreen(Localised, Screen):
     def on_mount(self) -> None:
         self.sub_title = f"{self.code} · {t('fieldwork.survey_sub')}"
         self.query_one("#survey-table", DataTable).add_columns(
-            t("fieldwork.col_field"), t("fieldwork.col_value"), t("fieldwork.col_source")
+            t("fieldwork.col_field"), t("fieldwork.col_source"), t("fieldwork.col_value")
         )
         self.query_one("#photo-table", DataTable).add_columns(
             "#", t("fieldwork.col_file"), "SHA-256", t("fieldwork.col_point"), t("fieldwork.col_caption")
@@ -227,7 +227,7 @@ class FieldSurveyScreen(Localised, Screen):
         table.clear()
         for f in survey.fields:
             source = t(f"fieldwork.source_{f.source}") if f.source else "—"
-            table.add_row(f.label(), _short(f.value, 60) or "—", source)
+            table.add_row(f.label(), source, _short(f.value, 60) or "—")
         head = t("fieldwork.photos_head", n=len(photos))
         if survey.revision:
             head += "  ·  " + t(
@@ -258,6 +258,9 @@ class FieldSurveyScreen(Localised, Screen):
 class Ics211Screen(Localised, Screen):
     """ICS 211, the check-in list: one row per crew checked in to the incident."""
 
+    DEFAULT_CSS = """
+    Ics211Screen #ics211-head { height: auto; padding: 0 1; background: $boost; }
+    """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="ics211-back"),
         Binding("x", "export", "fieldwork.key_export", id="ics211-export"),
@@ -285,10 +288,10 @@ class Ics211Screen(Localised, Screen):
             t("fieldwork.col_resource"),
             t("fieldwork.col_leader"),
             t("fieldwork.col_persons"),
+            t("fieldwork.col_status"),
             t("fieldwork.col_checked_in"),
             t("fieldwork.col_departure"),
             t("fieldwork.col_assignment"),
-            t("fieldwork.col_status"),
             t("fieldwork.col_home"),
             t("fieldwork.col_travel"),
             t("fieldwork.col_quals"),
@@ -317,10 +320,10 @@ class Ics211Screen(Localised, Screen):
                 r.resource,
                 r.leader,
                 str(r.total_persons),
+                r.state,
                 fmt_local(r.checked_in_at, with_date=False),
                 r.departure_point or "—",
                 _short(r.assignment, 40),
-                r.state,
                 r.home_unit,
                 r.travel_method,
                 _short(r.qualifications, 30) or "—",
