@@ -354,7 +354,7 @@ class FieldworkActions(AppMixin):
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.show_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
+        self.show_screen(screen_type(code, then=then))
 
     def action_survey_show(self) -> None:
         self._fieldwork(FieldSurveyScreen)
