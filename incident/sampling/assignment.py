@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, incident_now, utcnow
 from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.rivers import geodesic_m
 from incident.core.store.tables import (
@@ -71,6 +72,7 @@ from incident.sampling.routing import (
     travel_matrix,
 )
 
+#: the window kinds in English (the catalogs hold them as ``assign_window.<kind>`` in en and zh)
 WINDOW_KINDS = {
     "before_arrival": "before the plume's earliest arrival",
     "in_plume": "in plume on arrival — sample while the plume passes (window: before the trailing edge)",
@@ -371,15 +373,19 @@ def _windows(
         pf = first[k] if first else None
         if pf is not None and pf.unreachable and (trailing is None or trailing > now):
             crew_txt = (
-                f"the alert ({_hm(as_utc(inc.alert_at))}) plus the fastest travel, {pf.crew} from {pf.place}, "
-                f"is {_hm(pf.crew_at)}"
+                t(
+                    "assign_window.crew_first",
+                    alert=_hm(as_utc(inc.alert_at)),
+                    crew=pf.crew,
+                    place=pf.place,
+                    at=_hm(pf.crew_at),
+                )
                 if pf.crew_at is not None
-                else "no crew is on the roster"
+                else t("assign_window.no_crew")
             )
             why.append(
-                f"in plume on arrival: the plume's earliest arrival is {_hm(plume_at)}; {crew_txt}; "
-                "no crew can be there first, so sample while the plume passes"
-                + (f", before its trailing edge {_hm(trailing)}" if trailing is not None else "")
+                t("assign_window.physics", plume=_hm(plume_at), crew=crew_txt)
+                + (t("assign_window.before_trailing", trailing=_hm(trailing)) if trailing is not None else "")
             )
             out.append((now, trailing or period_end, "in_plume"))
         elif deadline > now:
@@ -388,8 +394,8 @@ def _windows(
         elif trailing is not None and trailing > now:
             out.append((now, trailing, "in_plume"))
             why.append(
-                f"in plume on arrival: the plume reached it at {_hm(plume_at)}, before this round was planned "
-                f"({_hm(now)}); sample while the plume passes, before its trailing edge {_hm(trailing)}"
+                t("assign_window.late", plume=_hm(plume_at), now=_hm(now))
+                + t("assign_window.before_trailing", trailing=_hm(trailing))
             )
         else:
             out.append((now, period_end, "after_plume"))
@@ -543,12 +549,14 @@ def plan_assignment(
         if line.window_kind != "in_plume":
             continue
         physics = first is not None and first_by_point[line.point].unreachable
-        cause = (
-            "the plume got there before any crew could" if physics else "the plume got there before this plan"
-        )
         warnings.append(
-            f"{line.point}: {cause}; {line.crew} samples it in the plume at {_hm(line.eta)}"
-            + (f", before its trailing edge {_hm(line.required_by)}" if line.required_by else "")
+            t(
+                "assign_window.warn_physics" if physics else "assign_window.warn_late",
+                point=line.point,
+                crew=line.crew,
+                eta=_hm(line.eta),
+            )
+            + (t("assign_window.before_trailing", trailing=_hm(line.required_by)) if line.required_by else "")
         )
     mand_unmet = sum(1 for k in sol.dropped if stops[k].mandatory)
     plan = AssignmentPlan(
@@ -684,7 +692,7 @@ def routes_json(plan: AssignmentPlan) -> dict:
                             "open": x.window_open,
                             "close": x.required_by,
                             "kind": x.window_kind,
-                            "label": WINDOW_KINDS.get(x.window_kind, x.window_kind),
+                            "label": t(f"assign_window.{x.window_kind}"),
                             "reason": x.window_reason,
                         },
                         "plume_earliest": x.plume_at,
