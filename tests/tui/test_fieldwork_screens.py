@@ -202,3 +202,17 @@ def test_screen(snap_compare, fixed_engine, fixed_db, action, size):  # noqa: F8
 
     with frozen(NOW):
         assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+async def test_field_work_screens_in_chinese(demo_engine, demo_code):
+    app = _app(demo_engine, demo_code, lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settled(pilot)
+        await app.run_action("survey_show")
+        await _settled(pilot)
+        table = app.screen.query_one("#survey-table", DataTable)
+        assert str(table.get_row_at(0)[0]) == "报告单位"
+        assert [str(c.label) for c in table.columns.values()] == ["项目", "来源", "内容"]
+        await app.run_action("ics211_show")
+        await _settled(pilot)
+        assert "ICS 211 报到登记表" in app.screen.sub_title
