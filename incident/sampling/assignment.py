@@ -518,7 +518,8 @@ def plan_assignment(
                     if kind in ("before_arrival", "in_plume", "round")
                     else None,
                     lateness_min=0.0,
-                    instructions=_instructions(p, release),
+                    instructions=_instructions(p, release)
+                    + ("; " + t("assign_window.in_plume").upper() if kind == "in_plume" else ""),
                     stop=order,
                     window_open=w_open,
                     window_kind=kind,

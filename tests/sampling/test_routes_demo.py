@@ -90,6 +90,7 @@ def test_round_one_covers_every_mandatory_point_before_the_plume(demo_plan):
         trailing = forecast.release_start + timedelta(hours=p.trailing_h)
         assert line.window_kind == "in_plume" and line.eta <= trailing and line.required_by == trailing
         assert line.window_reason.startswith("in plume on arrival")
+        assert "IN PLUME ON ARRIVAL" in line.instructions  # on the crew's ICS 204 special instructions
         assert any(w.startswith(f"{p.number}: the plume got there before any crew") for w in plan.warnings)
     # only the two sections next to the source: 800 m and 2 km below the bridge
     assert excepted == [p.number for p in mandatory if p.role in ("downstream_control", "attenuation")]
