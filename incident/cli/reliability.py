@@ -148,7 +148,7 @@ def cmd_backup_export(args) -> int:
     with session_scope(engine_from(args)) as s:
         summary = export_incident(s, args.incident, args.output, overwrite=args.force)
     print(
-        f"wrote {summary['rows']} rows of {summary['code']} to {args.output}; "
+        f"wrote {summary['rows']} rows of {summary['code']} to {summary['file']}; "
         f"chain head seq {summary['head']['seq']} {summary['head']['hash']}"
     )
     return 0
