@@ -107,7 +107,7 @@ class AssignSettings:
     def check(self) -> None:
         self.travel().check()
         if not self.period_h > 0:
-            raise UserError("errors.sampling.period_h_2", field="period", period_h=self.period_h)
+            raise UserError("errors.sampling.period_h", field="period", period_h=self.period_h)
         for name, value in (
             ("--margin", self.margin_min),
             ("--handling", self.handling_min),
@@ -442,7 +442,7 @@ def plan_assignment(
         bad = [n for n in points if n not in known]
         if bad:
             raise UserError(
-                "errors.sampling.not_active_points_plan_2",
+                "errors.sampling.not_active_points_plan",
                 field="points",
                 value=", ".join(bad),
                 value2=", ".join(sorted(known)),
@@ -767,7 +767,7 @@ def dispatch(
     created = utcnow()
     for line in plan.lines:
         if line.point_id is None:
-            raise UserError("errors.sampling.point_not_stored_2", point=line.point)
+            raise UserError("errors.sampling.point_not_stored", point=line.point)
         row = Assignment(
             incident_id=row_id(inc),
             crew_id=line.crew_id,
