@@ -142,7 +142,8 @@ def refusals(
                 loc = (*loc, named)
                 at = where if isinstance(where, str) else where(loc)
                 name = field_name(loc) or None
-            out.append(UserError(kind, where=at, field=name, **{k: _safe(v) for k, v in ctx.items()}))
+            message_key = kind
+            out.append(UserError(message_key, where=at, field=name, **{k: _safe(v) for k, v in ctx.items()}))
             continue
         key = _KEYS.get(kind)
         if key is None:  # anything else pydantic finds: its own words, still located
@@ -158,7 +159,8 @@ def refusals(
             params["choices"] = str(ctx.get("expected", ""))
         elif key in ("too_long", "too_few", "too_many"):
             params["limit"] = _limit(ctx, "max_length" if key != "too_few" else "min_length")
-        out.append(UserError(f"errors.input.{key}", where=at, field=name, **params))
+        message_key = f"errors.input.{key}"
+        out.append(UserError(message_key, where=at, field=name, **params))
     return out
 
 

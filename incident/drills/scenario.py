@@ -201,7 +201,7 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         raise (
             problems[0]
             if len(problems) == 1
-            else ValidationErrors(str(path), problems, outcome="the drill was not started")
+            else ValidationErrors(str(path), problems, outcome="errors.outcome.drill_not_started")
         )
     rep, tr, lab = doc.reported, doc.truth, doc.lab
     decay = tr.decay_per_day

@@ -343,7 +343,7 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
             req, specs, releases, inlets, outputs, detection, progress
         )
     except ValueError as exc:  # grid too coarse, inconsistent inputs: the model's message says how to fix it
-        raise UserError(str(exc), where=req.name or "forecast", fix="see the message above") from exc
+        raise UserError("errors.plume.model_refused", where=req.name or "forecast", detail=str(exc)) from exc
     if horizon_note:
         warnings = [*warnings, horizon_note]
     times_h = sim.times_s / 3600

@@ -26,7 +26,6 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from incident.core.errors import UserError, ValidationErrors
-from incident.core.i18n import t
 from incident.core.inputs import InputModel, feature_lines, refusals, refuse
 
 SOURCE_KINDS = ("enterprise", "outfall", "bridge", "road_crossing", "pipeline", "tank_farm", "wharf")
@@ -193,18 +192,12 @@ class _Problems:
         self.items: list[UserError] = []
 
     def add(self, where: str, key: str, *, field: str = "", **params: Any) -> None:
-        place = f"{where}, {field}" if field else where
-        self.items.append(
-            UserError(
-                t(f"preplan.err.{key}", field=field, **params),
-                where=place,
-                fix=t(f"preplan.err.{key}_fix", field=field, **params),
-            )
-        )
+        message_key = f"preplan.err.{key}"
+        self.items.append(UserError(message_key, where=where, field=field or None, **params))
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ValidationErrors(self.source, self.items, outcome=t("preplan.err.problems"))
+            raise ValidationErrors(self.source, self.items, outcome="preplan.err.problems")
 
 
 def _field_name(loc: tuple[Any, ...], prefix: dict[str, str]) -> str:

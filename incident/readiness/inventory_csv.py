@@ -156,9 +156,7 @@ class _Checker:
 
 def _one_of(value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise refuse(
-            "errors.readiness.not_known_2", "not known", value=repr(value), value2=", ".join(choices)
-        )
+        raise refuse("errors.readiness.not_known", "not known", value=repr(value), value2=", ".join(choices))
     return value
 
 
@@ -201,7 +199,7 @@ class EquipmentRow(InputModel):
     def _yes_no(cls, value: object) -> object:
         if isinstance(value, str):
             if value.strip().casefold() not in _YES:
-                raise refuse("errors.readiness.not_yes_no_2", "not yes or no", value=repr(value))
+                raise refuse("errors.readiness.not_yes_no", "not yes or no", value=repr(value))
             return _YES[value.strip().casefold()]
         return value
 
@@ -258,7 +256,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
             unknown = [h for h in header if h not in COLUMNS]
             if "record" not in header:
                 raise UserError(
-                    "errors.readiness.header_has_no_record_2",
+                    "errors.readiness.header_has_no_record",
                     where=f"{path}:1",
                     fix="start from a file made by `incident inventory export`; columns: "
                     + ",".join(COLUMNS),
@@ -267,13 +265,13 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                 check.bad(
                     1,
                     ", ".join(unknown),
-                    "errors.readiness.unknown_column_s_2",
+                    "errors.readiness.unknown_column_s",
                     value=", ".join(map(repr, unknown)),
                 )
             for raw in reader:
                 line = reader.line_num
                 if None in raw:
-                    check.bad(line, "—", "errors.readiness.value_s_more_than_2", len_value=len(raw[None]))
+                    check.bad(line, "—", "errors.readiness.value_s_more_than", len_value=len(raw[None]))
                 if not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
                     continue  # blank line
                 record = (raw.get("record") or "").strip()
@@ -281,7 +279,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                     check.bad(
                         line,
                         "record",
-                        "errors.readiness.record_not_known_2",
+                        "errors.readiness.record_not_known",
                         record=repr(record),
                         value=", ".join(RECORDS),
                     )
@@ -290,10 +288,10 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                 if row is not None:
                     rows.append(row)
         except UnicodeDecodeError as exc:
-            raise UserError("errors.readiness.file_not_utf_text_2", where=str(path)) from exc
+            raise UserError("errors.readiness.file_not_utf_text", where=str(path)) from exc
         except csv.Error as exc:
             raise UserError(
-                "errors.readiness.not_valid_csv_2", where=f"{path}:{reader.line_num}", exc=exc
+                "errors.readiness.not_valid_csv", where=f"{path}:{reader.line_num}", exc=exc
             ) from exc
     return rows
 
@@ -335,16 +333,14 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
         else:
             record_key = ("consumable", v["item"], v["lot"])
         if None not in record_key and record_key in seen:
-            check.bad(
-                row.line, "—", "errors.readiness.same_line_2", record=row.record, value=seen[record_key]
-            )
+            check.bad(row.line, "—", "errors.readiness.same_line", record=row.record, value=seen[record_key])
         seen.setdefault(record_key, row.line)
         if row.record == "equipment" and v["asset_tag"]:
             in_file.add(v["asset_tag"])
     for row in rows:
         tag = row.values.get("asset_tag")
         if row.record == "calibration" and tag and tag not in existing and tag not in in_file:
-            check.bad(row.line, "asset_tag", "errors.readiness.not_inventory_file_2", tag=repr(tag))
+            check.bad(row.line, "asset_tag", "errors.readiness.not_inventory_file", tag=repr(tag))
     if check.problems:
         raise ValidationErrors(str(path), check.problems)
     counts = {"added": 0, "updated": 0, "unchanged": 0}
