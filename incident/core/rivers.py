@@ -37,9 +37,12 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, ConfigDict, Field, Strict, ValidationError
 
 from incident.core.errors import UserError, ValidationErrors
+from incident.core.inputs import InputModel, feature_lines, field_path, refusals, refuse
 
 RECEPTOR_KINDS = ("drinking_water_intake", "automatic_station", "boundary_section", "other")
 REQUIRED_REACH = ("discharge_m3s", "width_m", "depth_m")
@@ -60,6 +63,88 @@ OPTIONAL_REACH = (
 # Lateral inflow may be zero; everything else optional must be > 0 when given.
 MAY_BE_ZERO = {"lateral_inflow_m2s", "storage_area_m2", "exchange_rate_per_s", "lateral_conc_mg_l"}
 CONNECT_TOLERANCE_M = 500.0
+
+
+# ---------------------------------------------------------------- the file's models
+
+#: a number in a GeoJSON file: an integer or a float, never text or true/false
+_Number = Annotated[float, Strict()]
+_Positive = Annotated[float, Strict(), Field(gt=0)]
+_NotNegative = Annotated[float, Strict(), Field(ge=0)]
+
+
+def _position(value: list[float]) -> list[float]:
+    if not (-180 <= value[0] <= 180 and -90 <= value[1] <= 90):
+        raise refuse("errors.core.river.position_out_of_range", "not WGS84", lon=value[0], lat=value[1])
+    return value
+
+
+#: [longitude, latitude] (an altitude after them is ignored)
+_Position = Annotated[list[_Number], Field(min_length=2, max_length=3), AfterValidator(_position)]
+
+
+class _GisProperties(InputModel):
+    model_config = ConfigDict(extra="ignore")  # a GIS export carries attributes of its own
+
+
+class ReachProperties(_GisProperties):
+    """A reach (LineString feature): hydraulics in SI units; optional values > 0 (some may be 0)."""
+
+    id: Annotated[str, Strict(), Field(min_length=1)]
+    name: Annotated[str, Strict()] | None = None
+    downstream: Annotated[str, Strict()] | None = None
+    discharge_m3s: _Positive
+    width_m: _Positive
+    depth_m: _Positive
+    area_m2: _Positive | None = None
+    velocity_ms: _Positive | None = None
+    slope: _Positive | None = None
+    manning_n: _Positive | None = None
+    lateral_inflow_m2s: _NotNegative | None = None
+    storage_area_m2: _NotNegative | None = None
+    exchange_rate_per_s: _NotNegative | None = None
+    length_m: _Positive | None = None
+    dispersion_m2s: _Positive | None = None
+    lateral_conc_mg_l: _NotNegative | None = None
+    drainage_area_km2: _Positive | None = None
+    mean_annual_discharge_m3s: _Positive | None = None
+
+
+class ReceptorProperties(_GisProperties):
+    """A receptor (Point feature): an intake, a station or a section downstream."""
+
+    id: Annotated[str, Strict(), Field(min_length=1)]
+    kind: Literal["drinking_water_intake", "automatic_station", "boundary_section", "other"]
+    name: Annotated[str, Strict(), Field(min_length=1)]
+    name_zh: Annotated[str, Strict()] | None = None
+    population_served: Annotated[int, Strict(), Field(ge=0, le=2_000_000_000)] | None = None
+
+
+class LineGeometry(_GisProperties):
+    type: Literal["LineString"]
+    coordinates: Annotated[list[_Position], Field(min_length=2)]
+
+
+class PointGeometry(_GisProperties):
+    type: Literal["Point"]
+    coordinates: _Position
+
+
+class ReachFeature(_GisProperties):
+    geometry: LineGeometry
+    properties: ReachProperties
+
+
+class ReceptorFeature(_GisProperties):
+    geometry: PointGeometry
+    properties: ReceptorProperties
+
+
+def _feature_field(loc: tuple[Any, ...]) -> str:
+    """``properties.width_m`` is ``width_m`` to the person who typed it into the GIS."""
+    return field_path(loc[1:] if loc and loc[0] == "properties" else loc)
+
+
 MAX_RECEPTOR_OFFSET_M = 1000.0
 
 
@@ -346,80 +431,6 @@ def _parse_memo(sha256: str, text: str, source: str) -> RiverNetworkData:
     return parse_river(text, source=source)
 
 
-def _number(
-    props: dict[str, Any],
-    key: str,
-    where: str,
-    problems: list[UserError],
-    *,
-    required: bool,
-    positive: bool = True,
-    allow_zero: bool = False,
-) -> float | None:
-    if key not in props or props[key] is None:
-        if required:
-            problems.append(
-                UserError("errors.core.missing_property", where=where, key_name=repr(key), key_name2=key)
-            )
-        return None
-    value = props[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.append(
-            UserError(
-                "errors.core.property_not_number",
-                where=where,
-                key_name=repr(key),
-                value=repr(value),
-                key_name2=key,
-            )
-        )
-        return None
-    value = float(value)
-    if not math.isfinite(value):
-        problems.append(
-            UserError("errors.core.property_not_finite", where=where, key_name=repr(key), key_name2=key)
-        )
-        return None
-    if positive and (value < 0 or (value == 0 and not allow_zero)):
-        bound = "≥ 0" if allow_zero else "> 0"
-        problems.append(
-            UserError(
-                "errors.core.property_must",
-                where=where,
-                key_name=repr(key),
-                value=value,
-                bound=bound,
-                key_name2=key,
-                value2=key.rsplit("_", 1)[-1],
-            )
-        )
-        return None
-    return value
-
-
-def _coords(geometry: dict[str, Any], kind: str, where: str, problems: list[UserError]) -> Any:
-    coords: Any = geometry.get("coordinates")
-
-    def ok_pair(p: Any) -> bool:
-        return (
-            isinstance(p, list | tuple)
-            and len(p) >= 2
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in p[:2])
-            and -180 <= p[0] <= 180
-            and -90 <= p[1] <= 90
-        )
-
-    if kind == "Point":
-        if not ok_pair(coords):
-            problems.append(UserError("errors.core.bad_point_coordinates", where=where, coords=repr(coords)))
-            return None
-        return (float(coords[0]), float(coords[1]))
-    if not isinstance(coords, list) or len(coords) < 2 or not all(ok_pair(p) for p in coords):
-        problems.append(UserError("errors.core.bad_linestring_coordinates", where=where))
-        return None
-    return [(float(p[0]), float(p[1])) for p in coords]
-
-
 def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
     """Parse and validate a river GeoJSON document; raise ValidationErrors listing every problem.
 
@@ -457,77 +468,64 @@ def _parse_river(text: str, source: str, sha256: str) -> RiverNetworkData:
     reaches: list[ReachData] = []
     receptors: list[ReceptorData] = []
     seen_ids: dict[str, str] = {}
+    refused_ids: set[str] = set()
+    lines = feature_lines(text, len(doc["features"]))
     for index, feature in enumerate(doc["features"]):
         props = feature.get("properties") if isinstance(feature, dict) else None
         props = props if isinstance(props, dict) else {}
         fid = props.get("id")
-        where = f"{source}: feature {index}" + (f" (id {fid})" if fid is not None else "")
+        line = f", line {lines[index]}" if lines[index] else ""
+        where = f"{source}{line}: feature {index}" + (f" (id {fid})" if isinstance(fid, str) else "")
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
-        if not isinstance(geometry, dict) or geometry.get("type") not in ("LineString", "Point"):
-            gtype = geometry.get("type") if isinstance(geometry, dict) else None
+        gtype = geometry.get("type") if isinstance(geometry, dict) else None
+        if gtype not in ("LineString", "Point"):
             problems.append(UserError("errors.core.geometry_not_supported", where=where, gtype=repr(gtype)))
             continue
-        if not isinstance(fid, str) or not fid.strip():
-            problems.append(UserError("errors.core.missing_empty_id_property", where=where))
+        model = ReachFeature if gtype == "LineString" else ReceptorFeature
+        try:
+            parsed = model.model_validate(feature)
+        except ValidationError as exc:
+            problems += refusals(exc, where=where, field_name=_feature_field)
+            if isinstance(fid, str):
+                refused_ids.add(fid)  # a reach naming it downstream is not told it does not exist
             continue
+        fid = parsed.properties.id
         if fid in seen_ids:
             problems.append(
                 UserError("errors.core.duplicate_id_also", where=where, fid=repr(fid), value=seen_ids[fid])
             )
             continue
         seen_ids[fid] = f"feature {index}"
-        coords = _coords(geometry, geometry["type"], where, problems)
-        if geometry["type"] == "LineString":
-            values = {k: _number(props, k, where, problems, required=True) for k in REQUIRED_REACH}
-            optional = {}
-            for k in OPTIONAL_REACH:
-                v = _number(props, k, where, problems, required=False, allow_zero=k in MAY_BE_ZERO)
-                if v is not None:
-                    optional[k] = v
-            downstream = props.get("downstream")
-            if downstream is not None and not isinstance(downstream, str):
-                problems.append(UserError("errors.core.downstream", where=where, downstream=repr(downstream)))
-                continue
-            discharge, width, depth = values["discharge_m3s"], values["width_m"], values["depth_m"]
-            if coords is None or discharge is None or width is None or depth is None:
-                continue
+        if isinstance(parsed, ReachFeature):
+            p = parsed.properties
+            optional = {k: float(v) for k in OPTIONAL_REACH if (v := getattr(p, k)) is not None}
             reaches.append(
                 ReachData(
                     fid,
-                    str(props.get("name") or ""),
-                    downstream,
-                    coords,
-                    discharge,
-                    width,
-                    depth,
+                    str(p.name or ""),
+                    p.downstream,
+                    [(float(c[0]), float(c[1])) for c in parsed.geometry.coordinates],
+                    float(p.discharge_m3s),
+                    float(p.width_m),
+                    float(p.depth_m),
                     optional,
                     index=index,
                 )
             )
         else:
-            kind = props.get("kind")
-            if kind not in RECEPTOR_KINDS:
-                problems.append(
-                    UserError(
-                        "errors.core.receptor_kind_not_known",
-                        where=where,
-                        kind=repr(kind),
-                        value=", ".join(RECEPTOR_KINDS),
-                    )
-                )
-                continue
-            name = props.get("name")
-            if not isinstance(name, str) or not name.strip():
-                problems.append(UserError("errors.core.receptor_has_no_name", where=where))
-                continue
-            pop = props.get("population_served")
-            if pop is not None and (not isinstance(pop, int) or isinstance(pop, bool) or pop < 0):
-                problems.append(UserError("errors.core.population_served", where=where, pop=repr(pop)))
-                continue
-            if coords is None:
-                continue
+            rp = parsed.properties
+            lon, lat = parsed.geometry.coordinates[:2]
             receptors.append(
-                ReceptorData(fid, name, kind, coords[1], coords[0], props.get("name_zh"), pop, index=index)
+                ReceptorData(
+                    fid,
+                    rp.name,
+                    rp.kind,
+                    float(lat),
+                    float(lon),
+                    rp.name_zh,
+                    rp.population_served,
+                    index=index,
+                )
             )
 
     if not reaches and not problems:
@@ -535,7 +533,11 @@ def _parse_river(text: str, source: str, sha256: str) -> RiverNetworkData:
     by_id = {r.reach_id: r for r in reaches}
     for r in reaches:
         # a reach refused above for its own properties is reported once, not again as "missing"
-        if r.downstream is not None and r.downstream not in by_id and r.downstream not in seen_ids:
+        if (
+            r.downstream is not None
+            and r.downstream not in by_id
+            and r.downstream not in {*seen_ids, *refused_ids}
+        ):
             problems.append(
                 UserError(
                     "errors.core.downstream_reach_does_not",

@@ -17,14 +17,15 @@ import difflib
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.i18n import bilingual
+from incident.core.inputs import Block, SourceMap
 from incident.playbook.actions import ACTION_PARAMS, REQUIRED_PARAMS, known_action_names
 from playbooks import PLAYBOOK_DIR
 
@@ -52,6 +53,8 @@ ROOT_KEYS = {
     "role",
     "step",
 }
+T = TypeVar("T")
+
 PHASE_KEYS = {"id", "title"}
 ROLE_KEYS = {"id", "title"}
 STEP_KEYS = {
@@ -250,91 +253,6 @@ def parse_deadline(value: Any) -> float:
 
 
 # ---------------------------------------------------------------- where things are in the text
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(#.*)?$")
-_ID_LINE = re.compile(r'^\s*id\s*=\s*["\']([^"\']*)["\']')
-
-
-@dataclass
-class Block:
-    """One table of the source: ``[[step]]``, ``[[step.form]]``... with its lines (1-based)."""
-
-    name: str
-    start: int
-    end: int  # last line
-    id: str | None = None
-    children: list[Block] = field(default_factory=list)
-
-
-class SourceMap:
-    """Finds the line of a table, a key or a value in a TOML text."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.root = Block("", 1, max(1, len(self.lines)))
-        self.blocks: list[Block] = []  # top-level tables in order
-        current: Block | None = None
-        for no, line in enumerate(self.lines, start=1):
-            m = _HEADER.match(line)
-            if m and not line.lstrip().startswith("#"):
-                name = m.group(2).replace(" ", "")
-                if "." in name and current is not None and name.split(".")[0] == current.name:
-                    child = Block(name.split(".", 1)[1], no, no)
-                    current.children.append(child)
-                else:
-                    current = Block(name, no, no)
-                    self.blocks.append(current)
-        # close the ranges
-        for i, block in enumerate(self.blocks):
-            block.end = self.blocks[i + 1].start - 1 if i + 1 < len(self.blocks) else len(self.lines)
-            for j, child in enumerate(block.children):
-                child.end = block.children[j + 1].start - 1 if j + 1 < len(block.children) else block.end
-            own_end = block.children[0].start - 1 if block.children else block.end
-            block.id = self._first_id(block.start, own_end)
-            for child in block.children:
-                child.id = self._first_id(child.start, child.end)
-        if self.blocks:
-            self.root.end = self.blocks[0].start - 1
-
-    def _first_id(self, start: int, end: int) -> str | None:
-        for no in range(start, end + 1):
-            m = _ID_LINE.match(self.lines[no - 1])
-            if m:
-                return m.group(1)
-        return None
-
-    def table(self, name: str, ident: str | None = None, index: int | None = None) -> Block | None:
-        found = [b for b in self.blocks if b.name == name]
-        if ident is not None:
-            found = [b for b in found if b.id == ident]
-        if index is not None:
-            return found[index] if index < len(found) else None
-        return found[0] if found else None
-
-    def own_range(self, block: Block) -> tuple[int, int]:
-        end = block.children[0].start - 1 if block.children else block.end
-        return block.start, end
-
-    def key_line(self, block: Block | None, key: str) -> int | None:
-        """Line of ``key = ...`` or ``key.sub = ...`` (dotted path allowed) in a block's own lines."""
-        start, end = self.own_range(block) if block else (1, self.root.end)
-        end = min(end, len(self.lines))  # an empty file has no line 1 to look at
-        parts = key.split(".")
-        candidates = [r"\s*\.\s*".join(re.escape(p) for p in parts[:n]) for n in range(len(parts), 0, -1)]
-        for pattern in candidates:
-            rx = re.compile(rf"^\s*{pattern}\s*(=|\.)")
-            for no in range(start, end + 1):
-                if rx.match(self.lines[no - 1]):
-                    return no
-        return None
-
-    def text_line(self, block: Block | None, needle: str) -> int | None:
-        start, end = (block.start, block.end) if block else (1, len(self.lines))
-        for no in range(start, min(end, len(self.lines)) + 1):
-            if needle in self.lines[no - 1]:
-                return no
-        return None
-
 
 # ---------------------------------------------------------------- reading and checking
 
@@ -555,42 +473,39 @@ class _Reader:
         )
 
     def read_phases(self, data: dict) -> list[Phase]:
-        phases: list[Phase] = []
-        for i, node in enumerate(self.table_list(data, "phase", "")):
-            block = self.map.table("phase", index=i)
-            where = f"phase #{i + 1}"
-            self.unknown_keys(node, PHASE_KEYS, block, where)
-            pid = self.ident(node, block, where)
-            where = f'phase "{pid}"'
-            if pid in {p.id for p in phases}:
-                self.problem(
-                    block.start if block else 1,
-                    f"{where} id",
-                    "errors.playbook.duplicate_phase_id",
-                    pid=repr(pid),
-                )
-            phases.append(Phase(pid, self.text_field(node, "title", block, where)))
+        phases = self.read_titled(
+            data, "phase", PHASE_KEYS, Phase, ("errors.playbook.duplicate_phase_id", "pid")
+        )
         if not phases:
             self.problem(1, "phase", "errors.playbook.playbook_has_no_phases")
         return phases
 
     def read_roles(self, data: dict) -> list[Role]:
-        roles: list[Role] = []
-        for i, node in enumerate(self.table_list(data, "role", "")):
-            block = self.map.table("role", index=i)
-            where = f"role #{i + 1}"
-            self.unknown_keys(node, ROLE_KEYS, block, where)
-            rid = self.ident(node, block, where)
-            where = f'role "{rid}"'
-            if rid in {r.id for r in roles}:
-                self.problem(
-                    block.start if block else 1,
-                    f"{where} id",
-                    "errors.playbook.duplicate_role_id",
-                    rid=repr(rid),
-                )
-            roles.append(Role(rid, self.text_field(node, "title", block, where)))
-        return roles
+        return self.read_titled(data, "role", ROLE_KEYS, Role, ("errors.playbook.duplicate_role_id", "rid"))
+
+    def read_titled(
+        self,
+        data: dict,
+        table: str,
+        keys: set[str],
+        make: Callable[[str, Text], T],
+        duplicate: tuple[str, str],  # catalog key, and the name of its id placeholder
+    ) -> list[T]:
+        """The ``[[phase]]`` or ``[[role]]`` tables: an id and a title each, ids unique."""
+        out: list[T] = []
+        seen: set[str] = set()
+        for i, node in enumerate(self.table_list(data, table, "")):
+            block = self.map.table(table, index=i)
+            where = f"{table} #{i + 1}"
+            self.unknown_keys(node, keys, block, where)
+            ident = self.ident(node, block, where)
+            where = f'{table} "{ident}"'
+            if ident in seen:
+                key, placeholder = duplicate
+                self.problem(block.start if block else 1, f"{where} id", key, **{placeholder: repr(ident)})
+            seen.add(ident)
+            out.append(make(ident, self.text_field(node, "title", block, where)))
+        return out
 
     def read_steps(self, data: dict, phase_ids: set[str], role_ids: set[str]) -> list[Step]:
         steps: list[Step] = []

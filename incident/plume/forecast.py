@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 
@@ -585,70 +585,11 @@ def request_for_incident(
 # ---------------------------------------------------------------- scenario files
 
 
-@overload
-def _num(table: dict[str, Any], key: str, where: str, *, required: Literal[True]) -> float: ...
-@overload
-def _num(table: dict[str, Any], key: str, where: str, *, default: float) -> float: ...
-@overload
-def _num(table: dict[str, Any], key: str, where: str, *, default: float | None = None) -> float | None: ...
-def _num(
-    table: dict[str, Any], key: str, where: str, *, required: bool = False, default: float | None = None
-) -> float | None:
-    if key not in table:
-        if required:
-            raise UserError("errors.plume.missing", where=where, key_name=repr(key), key_name2=key)
-        return default
-    value = table[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UserError("errors.plume.not_number", where=f"{where}: {key}", key_name=key, value=repr(value))
-    try:
-        number = float(value)
-    except OverflowError:  # an integer beyond any float
-        number = math.inf
-    if not math.isfinite(number):
-        raise UserError(
-            "errors.plume.not_finite_number", where=f"{where}: {key}", key_name=key, value=repr(value)
-        )
-    return number
-
-
-def _table(data: dict, key: str, where: str) -> dict:
-    """``[key]`` as a table ({} when absent)."""
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise UserError("errors.plume.not_table", where=f"{where}: {key}", key_name=key, value=repr(value))
-    return value
-
-
-def _tables(data: dict, key: str, where: str) -> list[dict]:
-    """``[[key]]`` as a list of tables ([] when absent)."""
-    value = data.get(key, [])
-    if isinstance(value, dict):
-        value = [value]  # [spill] written for [[spill]]: one table is what was meant
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise UserError("errors.plume.must_list_tables", where=f"{where}: {key}", key_name=key)
-    return value
-
-
-@overload
-def _text(table: dict[str, Any], key: str, where: str, *, default: str) -> str: ...
-@overload
-def _text(table: dict[str, Any], key: str, where: str) -> str | None: ...
-def _text(table: dict[str, Any], key: str, where: str, *, default: str | None = None) -> str | None:
-    if key not in table:
-        return default
-    value = table[key]
-    if not isinstance(value, str):
-        raise UserError("errors.plume.not_text", where=f"{where}: {key}", key_name=key, value=repr(value))
-    return value
-
-
-def _reach(net: RiverNetworkData, table: dict, where: str) -> str:
-    reach = table.get("reach")
+def _reach(net: RiverNetworkData, reach: str | None, where: str) -> str:
     ids = [r.reach_id for r in net.reaches]
     if reach not in ids:
         raise UserError(
-            "errors.plume.unknown_reach", where=f"{where}: reach", reach=repr(reach), value=", ".join(ids)
+            "errors.plume.unknown_reach", where=where, field="reach", reach=repr(reach), value=", ".join(ids)
         )
     return reach
 
@@ -657,167 +598,113 @@ def _offset_for_km(net: RiverNetworkData, reach: str, km: float, where: str) -> 
     try:
         return net.offset_for_km(reach, km)
     except UserError as exc:
-        raise exc.relocated(f"{where}: km") from None
-
-
-def _series(table: dict, key: str, where: str) -> list[float]:
-    values = table.get(key)
-    if (
-        not isinstance(values, list)
-        or not values
-        or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in values)
-        or not all(math.isfinite(float(x)) for x in values)
-    ):
-        raise UserError("errors.plume.must_list_numbers", where=f"{where}: {key}", key_name=key)
-    return [float(x) for x in values]
-
-
-def _start(sc: dict, where: str) -> datetime:
-    """Time zero: text in local time (or ISO with offset), a TOML date-time, or now."""
-    value = sc.get("start")
-    if value is None:
-        return utcnow().replace(second=0, microsecond=0)
-    if isinstance(value, str):
-        return parse_local(value, where=f"{where}: start")
-    if isinstance(
-        value, datetime
-    ):  # start = 2026-11-23 03:10:00 without quotes: local unless an offset is given
-        return parse_local(value.isoformat(), where=f"{where}: start")
-    raise UserError("errors.plume.start_not_date_time", where=f"{where}: start", value=repr(value))
+        raise exc.relocated(where) from None
 
 
 def load_scenario(path: str | Path) -> ForecastRequest:
-    """Read a scenario TOML file (format in the README) into a ForecastRequest."""
+    """Read a scenario TOML file (docs/formats) into a ForecastRequest.
+
+    The file is parsed into ``scenario_inputs.ScenarioFile`` (every refusal names the file, the line and
+    the field); what needs the river (reaches, km, snapping) is checked here."""
     from incident.core.datafiles import read_toml
+    from incident.core.inputs import SourceMap, parse, toml_where
+    from incident.plume.scenario_inputs import ScenarioFile
 
     path = Path(path)
     data = read_toml(path)
-    where = str(path)
-    sc = _table(data, "scenario", where)
-    river_name = sc.get("river")
-    if not isinstance(river_name, str) or not river_name.strip():
-        raise UserError("errors.plume.missing_river_file", where=f"{where}: [scenario] river")
+    at = toml_where(SourceMap(path.read_text(encoding="utf-8", errors="replace")), str(path))
+    doc = parse(ScenarioFile, data, where=at, source=str(path))
+    sc = doc.scenario
     try:
-        river_path = (path.parent / river_name) if not Path(river_name).is_absolute() else Path(river_name)
+        river_path = (path.parent / sc.river) if not Path(sc.river).is_absolute() else Path(sc.river)
         net = load_river_file(river_path)
     except ValueError as exc:  # a NUL byte in the path
         raise UserError(
-            "errors.plume.river_not_file_path",
-            where=f"{where}: [scenario] river",
-            river_name=repr(river_name),
+            "errors.plume.river_not_file_path", where=at(("scenario", "river")), river_name=repr(sc.river)
         ) from exc
-    horizon = _num(sc, "horizon_h", f"{where}: [scenario]", default=DEFAULT_HORIZON_H)
-    start = _start(sc, f"{where}: [scenario]")
+    start = utcnow().replace(second=0, microsecond=0)
+    if sc.start is not None:  # text in local time (or ISO with offset); a TOML date-time is local too
+        text = sc.start if isinstance(sc.start, str) else sc.start.isoformat()
+        start = parse_local(text, where=f"{at(('scenario', 'start'))}, start")
     spills = []
-    for i, sp in enumerate(_tables(data, "spill", where)):
-        swhere = f"{where}: [[spill]] #{i + 1}"
-        if "reach" in sp:
-            reach = _reach(net, sp, swhere)
-            km = _num(sp, "km", swhere)
+    for i, sp in enumerate(doc.spill):
+        swhere = at(("spill", i, "reach"))
+        if sp.reach is not None:
+            reach = _reach(net, sp.reach, swhere)
             offset = (
-                _offset_for_km(net, reach, km, swhere)
-                if km is not None
-                else (_num(sp, "offset_m", swhere) or 0.0)
+                _offset_for_km(net, reach, sp.km, at(("spill", i, "km")))
+                if sp.km is not None
+                else (sp.offset_m or 0.0)
             )
-        elif "lat" in sp and "lon" in sp:
-            lat, lon = _num(sp, "lat", swhere, required=True), _num(sp, "lon", swhere, required=True)
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise UserError(
-                    "errors.plume.lat_lon_not_wgs84", where=f"{swhere}: lat/lon", lat=lat, lon=lon
-                )
-            snap = net.snap(lat, lon)
+        else:
+            assert sp.lat is not None and sp.lon is not None  # SpillTable refuses a spill with no place
+            snap = net.snap(sp.lat, sp.lon)
             if snap.distance_off_m > 2000:
                 raise UserError(
                     "errors.plume.spill_km_river_nearest",
-                    where=f"{swhere}: lat/lon",
+                    where=at(("spill", i, "lat")),
+                    field="lat/lon",
                     value=snap.distance_off_m / 1000,
                     reach_id=snap.reach_id,
                 )
             reach, offset = snap.reach_id, snap.offset_m
-        else:
-            raise UserError("errors.plume.spill_has_no_position", where=swhere)
-        mass = _num(sp, "mass_kg", swhere)
-        rate = _num(sp, "rate_kg_s", swhere)
-        conc = _num(sp, "conc_mg_l", swhere)
-        if conc is not None:
-            if conc < 0:
-                raise UserError("errors.plume.conc_mg_l_cannot", where=f"{swhere}: conc_mg_l", conc=conc)
+        rate = sp.rate_kg_s
+        if sp.conc_mg_l is not None:
             # a release that raises the fully mixed river concentration by conc: rate = C·Q (g/s → kg/s)
-            rate = conc * net.reach(reach).discharge_m3s / 1000.0
-        duration = _num(sp, "duration_h", swhere, default=0.0)
-        start_h = _num(sp, "start_h", swhere, default=0.0)
-        for name, value in (
-            ("mass_kg", mass),
-            ("rate_kg_s", rate),
-            ("duration_h", duration),
-            ("start_h", start_h),
-        ):
-            if value is not None and value < 0:
-                raise UserError(
-                    "errors.plume.cannot_negative", where=f"{swhere}: {name}", name=name, value=value
-                )
+            rate = sp.conc_mg_l * net.reach(reach).discharge_m3s / 1000.0
         spills.append(
-            Spill(reach, offset, mass_kg=mass, rate_kg_s=rate, duration_h=duration, start_h=start_h)
+            Spill(
+                reach,
+                offset,
+                mass_kg=sp.mass_kg,
+                rate_kg_s=rate,
+                duration_h=sp.duration_h,
+                start_h=sp.start_h,
+            )
         )
     inlets = []
-    for i, inl in enumerate(_tables(data, "inlet", where)):
-        iwhere = f"{where}: [[inlet]] #{i + 1}"
-        reach = _reach(net, inl, iwhere) if "reach" in inl else net.reaches[0].reach_id
-        times, series = _series(inl, "times_h", iwhere), _series(inl, "conc_mg_l", iwhere)
-        inlets.append(Inlet(reach, times, series))
-    points = receptor_points(net)
-    for i, pt in enumerate(_tables(data, "point", where)):
-        pwhere = f"{where}: [[point]] #{i + 1}"
-        reach = _reach(net, pt, pwhere)
-        km = _num(pt, "km", pwhere)
-        offset = (
-            _offset_for_km(net, reach, km, pwhere)
-            if km is not None
-            else _num(pt, "offset_m", pwhere, required=True)
+    for i, inl in enumerate(doc.inlet):
+        reach = (
+            _reach(net, inl.reach, at(("inlet", i, "reach")))
+            if inl.reach is not None
+            else net.reaches[0].reach_id
         )
-        label = _text(pt, "label", pwhere) or f"{reach}+{offset:.0f}m"
-        points.append(ForecastPointSpec(label, _text(pt, "name", pwhere) or label, reach, offset))
-    sub = _table(data, "substance", where)
-    swhere = f"{where}: [substance]"
-    decay = _num(sub, "decay_per_day", swhere, default=0.0)
-    half_life = _num(sub, "half_life_h", swhere)
-    if half_life is not None:
-        if half_life <= 0:
-            raise UserError("errors.plume.half_life_h_must", where=f"{swhere} half_life_h")
-        decay = math.log(2) / (half_life / 24)
-    standard = _num(sub, "standard_mg_l", swhere)
-    detection = _num(sub, "detection_mg_l", swhere)
-    substance = _text(sub, "name", swhere)
-    if standard is None and substance:
-        standard, det2 = standard_for(substance)
+        inlets.append(Inlet(reach, list(inl.times_h), list(inl.conc_mg_l)))
+    points = receptor_points(net)
+    for i, pt in enumerate(doc.point):
+        reach = _reach(net, pt.reach, at(("point", i, "reach")))
+        given = (
+            _offset_for_km(net, reach, pt.km, at(("point", i, "km"))) if pt.km is not None else pt.offset_m
+        )
+        assert given is not None  # PointTable refuses a point with neither km nor offset_m
+        label = pt.label or f"{reach}+{given:.0f}m"
+        points.append(ForecastPointSpec(label, pt.name or label, reach, given))
+    sub = doc.substance
+    decay = sub.decay_per_day
+    if sub.half_life_h is not None:
+        decay = math.log(2) / (sub.half_life_h / 24)
+    standard, detection = sub.standard_mg_l, sub.detection_mg_l
+    if standard is None and sub.name:
+        standard, det2 = standard_for(sub.name)
         detection = detection or det2
-    grid = _table(data, "grid", where)
-    gwhere = f"{where}: [grid]"
-    dx, dt = _num(grid, "dx_m", gwhere), _num(grid, "dt_s", gwhere)
-    for key, value in (("dx_m", dx), ("dt_s", dt)):
-        if value is not None and value <= 0:
-            raise UserError("errors.plume.must", where=f"{gwhere} {key}", key_name=key, value=value)
-    req = ForecastRequest(
+    return ForecastRequest(
         network=net,
         start=start,
-        horizon_h=horizon,
+        horizon_h=sc.horizon_h if sc.horizon_h is not None else DEFAULT_HORIZON_H,
         spills=spills,
         inlets=inlets,
         points=points,
-        substance=substance,
+        substance=sub.name,
         decay_per_day=decay,
         standard_mg_l=standard,
         detection_mg_l=detection,
-        background_mg_l=_num(sub, "background_mg_l", swhere, default=0.0),
-        dispersion_method=_text(sc, "dispersion", f"{where}: [scenario]", default=DEFAULT_DISPERSION_METHOD),
-        velocity_method=_text(sc, "velocity", f"{where}: [scenario]", default="discharge"),
-        dx_m=dx,
-        dt_s=dt,
-        name=_text(sc, "name", f"{where}: [scenario]") or path.stem,
+        background_mg_l=sub.background_mg_l,
+        dispersion_method=sc.dispersion or DEFAULT_DISPERSION_METHOD,
+        velocity_method=sc.velocity or "discharge",
+        dx_m=doc.grid.dx_m,
+        dt_s=doc.grid.dt_s,
+        name=sc.name or path.stem,
     )
-    if horizon is not None and horizon <= 0:
-        raise UserError("errors.plume.horizon_h", where=f"{where}: [scenario] horizon_h", horizon=horizon)
-    return req
 
 
 def profile_rows(fc: IncidentForecast, net: RiverNetworkData, hours: float) -> list[dict]:

@@ -19,15 +19,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from incident.core.errors import UserError, ValidationErrors
+from incident.core.inputs import InputModel, feature_lines, refusals, refuse
 
 SOURCE_KINDS = ("enterprise", "outfall", "bridge", "road_crossing", "pipeline", "tank_farm", "wharf")
 INTERCEPTION_KINDS = ("gate", "dam", "reservoir", "tributary_mouth", "weir_site", "boom_site")
@@ -88,14 +87,8 @@ INTAKE_CSV_COLUMNS = (
 # ---------------------------------------------------------------- models
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
-
-
-def _finite(value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise PydanticCustomError("preplan_finite", "must be a finite number")
-    return value
+class _Model(InputModel):
+    pass
 
 
 class Place(_Model):
@@ -106,14 +99,12 @@ class Place(_Model):
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
 
-    _finite_km = field_validator("km", "lon", "lat")(_finite)
-
     @model_validator(mode="after")
     def _one_way(self) -> Place:
         river = (self.reach is not None, self.km is not None)
         world = (self.lon is not None, self.lat is not None)
         if not ((all(river) and not any(world)) or (all(world) and not any(river))):
-            raise PydanticCustomError("preplan_place", "give reach and km, or lon and lat")
+            raise refuse("preplan.err.place", "give reach and km, or lon and lat", field="reach/km/lon/lat")
         return self
 
     @property
@@ -129,10 +120,6 @@ class Substance(_Model):
     release_duration_h: float = Field(default=0.0, ge=0)
     standard_mg_l: float | None = Field(default=None, gt=0)  # else GB 3838-2002 (Class III / Table 3)
     decay_per_day: float = Field(default=0.0, ge=0)  # first-order decay; 0 (conservative) by default
-
-    _finite = field_validator("max_release_kg", "release_duration_h", "standard_mg_l", "decay_per_day")(
-        _finite
-    )
 
 
 class Contact(_Model):
@@ -154,7 +141,7 @@ class RiskSource(_Model):
     @classmethod
     def _some(cls, value: tuple[Substance, ...]) -> tuple[Substance, ...]:
         if not value:
-            raise PydanticCustomError("preplan_substances", "no substance")
+            raise refuse("preplan.err.substances", "no substance")
         return value
 
 
@@ -164,16 +151,14 @@ class Intake(_Model):
     name_zh: str | None = None
     place: Place | None = None
     receptor: str | None = None  # a receptor id of the river file, instead of a place
-    population_served: int = Field(default=0, ge=0)
+    population_served: int = Field(default=0, ge=0, le=2_000_000_000)
     reserve_h: float = Field(ge=0)  # hours of supply the works can run on with the intake shut
     notes: str | None = None
-
-    _finite = field_validator("reserve_h")(_finite)
 
     @model_validator(mode="after")
     def _placed(self) -> Intake:
         if (self.place is None) == (self.receptor is None):
-            raise PydanticCustomError("preplan_intake_place", "place or receptor")
+            raise refuse("preplan.err.intake_place", "place or receptor", field="reach/km/lon/lat/receptor")
         return self
 
 
@@ -185,8 +170,6 @@ class InterceptionPoint(_Model):
     place: Place
     response_h: float = Field(ge=0)  # time a response needs there (mobilise, close, build)
     notes: str | None = None
-
-    _finite = field_validator("response_h")(_finite)
 
 
 @dataclass
@@ -230,62 +213,11 @@ def _field_name(loc: tuple[Any, ...], prefix: dict[str, str]) -> str:
     return ".".join(parts) if parts else ""
 
 
-_KNOWN_FIELDS = {
-    "source": ", ".join(SOURCE_CSV_COLUMNS),
-    "intake": ", ".join(c for c in INTAKE_CSV_COLUMNS if c not in ("kind", "response_h")),
-    "interception": ", ".join(
-        c for c in INTAKE_CSV_COLUMNS if c not in ("receptor", "population_served", "reserve_h")
-    ),
-}
-
-
-def _g(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
-
-
-def _report(
-    problems: _Problems, where: str, exc: ValidationError, role: str, prefix: dict[str, str], where_of
-) -> None:
-    for err in exc.errors(include_url=False):
-        loc = tuple(err.get("loc", ()))
-        kind = err["type"]
-        name = _field_name(loc, prefix)
-        at = where_of(loc) or where
-        value = err.get("input")
-        ctx = err.get("ctx") or {}
-        if kind == "missing":
-            problems.add(at, "missing", field=name)
-        elif kind in ("float_parsing", "float_type"):
-            problems.add(at, "number", field=name, value=value)
-        elif kind in ("int_parsing", "int_type", "int_from_float"):
-            problems.add(at, "integer", field=name, value=value)
-        elif kind in ("finite_number", "preplan_finite"):
-            problems.add(at, "finite", field=name)
-        elif kind == "greater_than":
-            problems.add(at, "greater_than", field=name, value=value, limit=_g(ctx.get("gt")))
-        elif kind == "greater_than_equal":
-            problems.add(at, "greater_equal", field=name, value=value, limit=_g(ctx.get("ge")))
-        elif kind == "less_than_equal":
-            problems.add(at, "less_equal", field=name, value=value, limit=_g(ctx.get("le")))
-        elif kind == "literal_error":
-            choices = SOURCE_KINDS if role == "source" else INTERCEPTION_KINDS
-            problems.add(at, "choice", field=name, value=value, choices=", ".join(choices))
-        elif kind == "string_too_short":
-            problems.add(at, "empty", field=name)
-        elif kind == "string_type":
-            problems.add(at, "text", field=name)
-        elif kind == "extra_forbidden":
-            problems.add(at, "extra", field=name, fields=_KNOWN_FIELDS[role])
-        elif kind in ("tuple_type", "list_type"):
-            problems.add(at, "list", field=name)
-        elif kind == "preplan_place":
-            problems.add(at, "place", field="reach/km/lon/lat")
-        elif kind == "preplan_intake_place":
-            problems.add(at, "intake_place", field="reach/km/lon/lat/receptor")
-        elif kind == "preplan_substances":
-            problems.add(at, "substances", field="substances")
-        else:  # anything else pydantic finds: its own words beat silence
-            problems.add(at, "other", field=name, detail=err["msg"])
+def _report(problems: _Problems, where: str, exc: ValidationError, prefix: dict[str, str], where_of) -> None:
+    """Every problem pydantic found, as the shared input layer words it (core.inputs.refusals)."""
+    problems.items += refusals(
+        exc, where=lambda loc: where_of(loc) or where, field_name=lambda loc: _field_name(loc, prefix)
+    )
 
 
 # ---------------------------------------------------------------- files
@@ -315,21 +247,7 @@ def _features_with_lines(text: str, source: str) -> list[tuple[int, Any]]:
         or not isinstance(doc.get("features"), list)
     ):
         raise UserError("preplan.err.collection", where=source)
-    decoder = json.JSONDecoder()
-    lines: list[int] = []
-    key = text.find('"features"')
-    pos = text.find("[", key) + 1 if key >= 0 else -1
-    while pos > 0 and len(lines) < len(doc["features"]):
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        try:
-            _, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
-            break
-        lines.append(text.count("\n", 0, pos) + 1)
-        pos = end
-    if len(lines) != len(doc["features"]):  # "features" appeared earlier in a string: no lines then
-        lines = [0] * len(doc["features"])
+    lines = feature_lines(text, len(doc["features"]))
     return list(zip(lines, doc["features"], strict=True))
 
 
@@ -454,7 +372,7 @@ def parse_sources(text: str, source: str, kind: str = "geojson") -> Register:
         try:
             model = RiskSource.model_validate(record)
         except ValidationError as exc:
-            _report(problems, where, exc, "source", prefix, where_of)
+            _report(problems, where, exc, prefix, where_of)
             continue
         if unique:
             reg.risk_sources.append(model)
@@ -541,7 +459,7 @@ def parse_intakes(text: str, source: str, kind: str = "geojson") -> Register:
         try:
             model = model_cls.model_validate(record)
         except ValidationError as exc:
-            _report(problems, where, exc, role, {}, _nowhere)
+            _report(problems, where, exc, {}, _nowhere)
             continue
         if unique and role == "intake" and isinstance(model, Intake):
             reg.intakes.append(model)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Annotated, Literal, get_args
 
+from pydantic import Field, Strict, model_validator
 from sqlmodel import Session, select
 
 from incident.core import log
 from incident.core.datafiles import (
     flush_new,
-    optional,
-    parse_day,
     read_toml,
-    require,
-    strings_of,
-    tables_of,
 )
 from incident.core.errors import UserError
+from incident.core.inputs import Day, InputModel, refuse
 from incident.core.store.tables import (
     CalibrationSchedule,
     Consumable,
@@ -29,128 +27,160 @@ from incident.core.store.tables import (
     row_id,
 )
 
-CATEGORIES = ("instrument", "vehicle", "ppe", "sampler", "other")
-CONDITIONS = ("working", "degraded", "broken", "lost")
+Category = Literal["instrument", "vehicle", "ppe", "sampler", "other"]
+Condition = Literal["working", "degraded", "broken", "lost"]
+CATEGORIES: tuple[str, ...] = get_args(Category)
+CONDITIONS: tuple[str, ...] = get_args(Condition)
+
+
+# ---------------------------------------------------------------- the file's models
+
+_Text = Annotated[str, Strict()]
+_Name = Annotated[str, Strict(), Field(min_length=1)]
+_Amount = Annotated[float, Strict(), Field(ge=0)]
+
+
+class CalibrationEntry(InputModel):
+    name: _Name
+    interval_days: Annotated[int, Strict()] = Field(ge=1, le=36_500)
+    last_done: Day = None
+
+    @property
+    def next_due(self) -> date | None:
+        return self.last_done + timedelta(days=self.interval_days) if self.last_done else None
+
+    @model_validator(mode="after")
+    def _in_the_calendar(self) -> CalibrationEntry:
+        try:
+            self.next_due  # noqa: B018  (the sum must exist)
+        except OverflowError:
+            raise refuse(
+                "errors.readiness.last_done_days_past",
+                "past the calendar",
+                field="last_done",
+                last=str(self.last_done),
+                interval=self.interval_days,
+            ) from None
+        return self
+
+
+class EquipmentEntry(InputModel):
+    asset_tag: _Name
+    category: Category
+    type: _Name
+    model: _Text = ""
+    serial: _Text = ""
+    location: _Text = ""
+    holder: _Text = ""
+    condition: Condition = "working"
+    in_service: Annotated[bool, Strict()] = True
+    notes: _Text = ""
+    calibration: list[CalibrationEntry] = []
+
+
+class ConsumableEntry(InputModel):
+    item: _Name
+    lot: _Text = ""
+    quantity: _Amount
+    unit: _Text = "pcs"
+    expires_on: Day = None
+    min_stock: _Amount = 0.0
+    location: _Text = ""
+
+
+class TemplateItem(InputModel):
+    kind: Literal["equipment", "consumable"]
+    type: _Name
+    quantity: Annotated[float, Strict(), Field(gt=0)] = 1.0
+
+
+class KitTemplateEntry(InputModel):
+    name: _Name
+    name_zh: _Text | None = None
+    items: list[TemplateItem] = []
+
+
+class KitConsumable(InputModel):
+    item: _Name
+    lot: _Text = ""
+    quantity: Annotated[float, Strict(), Field(gt=0)] = 1.0
+
+
+class KitEntry(InputModel):
+    name: _Name
+    template: _Name
+    location: _Text = ""
+    equipment: list[_Text] = []
+    consumables: list[KitConsumable] = []
+
+
+class InventoryFile(InputModel):
+    """An inventory file: ``[[equipment]]`` (with its calibrations), ``[[consumable]]``,
+    ``[[kit_template]]`` and ``[[kit]]``."""
+
+    equipment: list[EquipmentEntry] = []
+    consumable: list[ConsumableEntry] = []
+    kit_template: list[KitTemplateEntry] = []
+    kit: list[KitEntry] = []
 
 
 def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[str, int]:
+    from incident.core.inputs import SourceMap, parse, toml_where
+
     data = read_toml(path)
+    at = toml_where(SourceMap(Path(path).read_text(encoding="utf-8", errors="replace")), str(path))
+    doc = parse(InventoryFile, data, where=at, source=str(path))
     tags: dict[str, Equipment] = {}
-    for i, entry in enumerate(tables_of(data, "equipment", str(path))):
-        where = f"{path}: equipment #{i + 1}"
-        tag = require(entry, "asset_tag", str, where)
-        category = require(entry, "category", str, where)
-        if category not in CATEGORIES:
-            raise UserError(
-                "errors.readiness.category_not_known",
-                where=f"{where} ({tag})",
-                category=repr(category),
-                value=", ".join(CATEGORIES),
-            )
-        condition = optional(entry, "condition", str, where, "working")
-        if condition not in CONDITIONS:
-            raise UserError(
-                "errors.readiness.condition_not_known",
-                where=f"{where} ({tag})",
-                condition=repr(condition),
-                value=", ".join(CONDITIONS),
-            )
-        item = Equipment(
-            asset_tag=tag,
-            category=category,
-            type=require(entry, "type", str, where),
-            model=optional(entry, "model", str, where, ""),
-            serial=optional(entry, "serial", str, where, ""),
-            location=optional(entry, "location", str, where, ""),
-            holder=optional(entry, "holder", str, where, ""),
-            condition=condition,
-            in_service=optional(entry, "in_service", bool, where, True),
-            notes=optional(entry, "notes", str, where, ""),
-        )
+    for i, eq in enumerate(doc.equipment):
+        where = at(("equipment", i))
+        if eq.asset_tag in tags:
+            raise UserError("errors.readiness.asset_tag_used_twice", where=where, tag=repr(eq.asset_tag))
+        item = Equipment(**eq.model_dump(exclude={"calibration"}))
         session.add(item)
-        if tag in tags:
-            raise UserError("errors.readiness.asset_tag_used_twice", where=where, tag=repr(tag))
-        flush_new(session, where, f"equipment {tag!r}")
-        tags[tag] = item
-        for cal in tables_of(entry, "calibration", where):
-            cwhere = f"{where} ({tag}) calibration"
-            interval = require(cal, "interval_days", int, cwhere)
-            if interval <= 0:
-                raise UserError("errors.readiness.interval_days", where=cwhere, interval=interval)
-            last = parse_day(cal.get("last_done"), where=cwhere)
-            try:
-                next_due = (last + timedelta(days=interval)) if last else None
-            except OverflowError:
-                raise UserError(
-                    "errors.readiness.last_done_days_past", where=cwhere, last=last, interval=interval
-                ) from None
+        flush_new(session, where, f"equipment {eq.asset_tag!r}")
+        tags[eq.asset_tag] = item
+        for cal in eq.calibration:
             session.add(
                 CalibrationSchedule(
                     equipment_id=row_id(item),
-                    name=require(cal, "name", str, cwhere),
-                    interval_days=interval,
-                    last_done=last,
-                    next_due=next_due,
+                    name=cal.name,
+                    interval_days=cal.interval_days,
+                    last_done=cal.last_done,
+                    next_due=cal.next_due,
                 )
             )
     lots: dict[tuple[str, str], Consumable] = {}
-    for i, entry in enumerate(tables_of(data, "consumable", str(path))):
-        where = f"{path}: consumable #{i + 1}"
-        qty = require(entry, "quantity", (int, float), where)
-        if qty < 0:
-            raise UserError("errors.readiness.quantity", where=where, qty=qty)
-        row = Consumable(
-            item=require(entry, "item", str, where),
-            lot=optional(entry, "lot", str, where, ""),
-            quantity=float(qty),
-            unit=optional(entry, "unit", str, where, "pcs"),
-            expires_on=parse_day(entry.get("expires_on"), where=where),
-            min_stock=float(optional(entry, "min_stock", (int, float), where, 0)),
-            location=optional(entry, "location", str, where, ""),
-        )
+    for c in doc.consumable:
+        row = Consumable(**c.model_dump())
         session.add(row)
         session.flush()
         lots[(row.item, row.lot)] = row
     templates: dict[str, KitTemplate] = {}
-    for i, entry in enumerate(tables_of(data, "kit_template", str(path))):
-        where = f"{path}: kit_template #{i + 1}"
-        tpl = KitTemplate(
-            name=require(entry, "name", str, where), name_zh=optional(entry, "name_zh", str, where)
-        )
+    for i, t in enumerate(doc.kit_template):
+        tpl = KitTemplate(name=t.name, name_zh=t.name_zh)
         session.add(tpl)
-        flush_new(session, where, f"kit template {tpl.name!r}")
+        flush_new(session, at(("kit_template", i)), f"kit template {tpl.name!r}")
         templates[tpl.name] = tpl
-        for it in tables_of(entry, "items", where):
-            kind = require(it, "kind", str, where)
-            if kind not in ("equipment", "consumable"):
-                raise UserError("errors.readiness.item_kind", where=where, kind=repr(kind))
+        for it in t.items:
             session.add(
                 KitTemplateItem(
-                    template_id=row_id(tpl),
-                    item_kind=kind,
-                    item_type=require(it, "type", str, where),
-                    quantity=float(optional(it, "quantity", (int, float), where, 1)),
+                    template_id=row_id(tpl), item_kind=it.kind, item_type=it.type, quantity=it.quantity
                 )
             )
     kits = 0
-    for i, entry in enumerate(tables_of(data, "kit", str(path))):
-        where = f"{path}: kit #{i + 1}"
-        tname = require(entry, "template", str, where)
-        if tname not in templates:
-            raise UserError("errors.readiness.template_not_defined", where=where, tname=repr(tname))
-        kit = Kit(
-            name=require(entry, "name", str, where),
-            template_id=row_id(templates[tname]),
-            location=optional(entry, "location", str, where, ""),
-        )
+    for i, k in enumerate(doc.kit):
+        where = at(("kit", i))
+        if k.template not in templates:
+            raise UserError("errors.readiness.template_not_defined", where=where, tname=repr(k.template))
+        kit = Kit(name=k.name, template_id=row_id(templates[k.template]), location=k.location)
         session.add(kit)
         flush_new(session, where, f"kit {kit.name!r}")
-        for tag in strings_of(entry, "equipment", where):
+        for tag in k.equipment:
             if tag not in tags:
                 raise UserError("errors.readiness.equipment_not_inventory", where=where, tag=repr(tag))
             session.add(KitItem(kit_id=row_id(kit), equipment_id=tags[tag].id, quantity=1))
-        for c in tables_of(entry, "consumables", where):
-            key = (require(c, "item", str, where), optional(c, "lot", str, where, ""))
+        for kc in k.consumables:
+            key = (kc.item, kc.lot)
             if key not in lots:
                 raise UserError(
                     "errors.readiness.consumable_lot_not_inventory",
@@ -162,7 +192,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
                 KitItem(
                     kit_id=row_id(kit),
                     consumable_id=lots[key].id,
-                    quantity=float(optional(c, "quantity", (int, float), where, 1)),
+                    quantity=kc.quantity,
                 )
             )
         kits += 1

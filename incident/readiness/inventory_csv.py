@@ -26,13 +26,15 @@ import csv
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError, ValidationErrors
+from incident.core.inputs import InputModel, refusals, refuse
 from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement, row_id
 from incident.readiness.inventory import CATEGORIES, CONDITIONS
 
@@ -60,6 +62,8 @@ COLUMNS = [
     "notes",
 ]
 RECORDS = ("equipment", "calibration", "consumable")
+#: a calibration interval longer than a century is a typo
+MAX_INTERVAL_DAYS = 36_500
 _YES = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 
 
@@ -146,64 +150,95 @@ class _Checker:
         """Note a problem: ``message_key`` is an ``errors.readiness`` catalog key, ``params`` its values."""
         self.problems.append(UserError(message_key, where=f"{self.source}:{line} column {column}", **params))
 
-    def text(self, raw: dict[str, str], line: int, column: str, *, required: bool = False) -> str | None:
-        value = (raw.get(column) or "").strip()
-        if not value:
-            if required:
-                self.bad(line, column, "errors.readiness.empty_3", column=column)
-            return None
+
+# ---------------------------------------------------------------- the rows' models
+
+
+def _one_of(value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise refuse("errors.readiness.not_known", "not known", value=repr(value), value2=", ".join(choices))
+    return value
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise refuse("errors.readiness.not_date_3", "not a date", value=repr(value)) from None
+    return value
+
+
+_Day = Annotated[date | None, BeforeValidator(_iso_day)]
+
+
+class EquipmentRow(InputModel):
+    asset_tag: str = Field(min_length=1)
+    category: str = Field(default="", validate_default=True)
+    type: str = Field(min_length=1)
+    model: str = ""
+    serial: str = ""
+    location: str = ""
+    holder: str = ""
+    notes: str = ""
+    condition: str = "working"
+    in_service: bool = True
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str) -> str:
+        return _one_of(value, CATEGORIES)
+
+    @field_validator("condition")
+    @classmethod
+    def _condition(cls, value: str) -> str:
+        return _one_of(value, CONDITIONS)
+
+    @field_validator("in_service", mode="before")
+    @classmethod
+    def _yes_no(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().casefold() not in _YES:
+                raise refuse("errors.readiness.not_yes_no", "not yes or no", value=repr(value))
+            return _YES[value.strip().casefold()]
         return value
 
-    def number(self, raw, line, column, *, required=False, integer=False, minimum=None) -> float | int | None:
-        value = self.text(raw, line, column, required=required)
-        if value is None:
-            return None
-        try:
-            number = int(value) if integer else float(value)
-        except ValueError:
-            kind = "a whole number" if integer else "a number"
-            self.bad(
-                line,
-                column,
-                "errors.readiness.not",
-                value=repr(value),
-                kind=kind,
-                column=column,
-                value2="30" if integer else "12.5",
-            )
-            return None
-        if number != number or number in (float("inf"), float("-inf")):
-            self.bad(line, column, "errors.readiness.not_finite_number", value=repr(value), column=column)
-            return None
-        if minimum is not None and number < minimum:
-            self.bad(line, column, "errors.readiness.bad", column=column, value=value, minimum=minimum)
-            return None
-        return number
 
-    def day(self, raw, line, column) -> date | None:
-        value = self.text(raw, line, column)
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.bad(line, column, "errors.readiness.not_date_3", value=repr(value))
-            return None
+class CalibrationRow(InputModel):
+    asset_tag: str = Field(min_length=1)
+    schedule: str = Field(min_length=1)
+    interval_days: int = Field(ge=1, le=MAX_INTERVAL_DAYS)
+    last_done: _Day = None
+    next_due: _Day = None
 
-    def choice(self, raw, line, column, choices, default) -> str:
-        value = self.text(raw, line, column) or default
-        if value not in choices:
-            self.bad(line, column, "errors.readiness.not_known", value=repr(value), value2=", ".join(choices))
-        return value
+    @model_validator(mode="after")
+    def _due(self) -> CalibrationRow:
+        if self.next_due is None and self.last_done is not None:
+            try:
+                due = self.last_done + timedelta(days=self.interval_days)
+            except OverflowError:
+                raise refuse(
+                    "errors.readiness.next_due_past_calendar", "past the calendar", field="last_done"
+                ) from None
+            object.__setattr__(self, "next_due", due)  # the model is frozen; this is its own default
+        return self
 
-    def yes_no(self, raw, line, column, default: bool) -> bool:
-        value = self.text(raw, line, column)
-        if value is None:
-            return default
-        if value.casefold() not in _YES:
-            self.bad(line, column, "errors.readiness.not_yes_no", value=repr(value))
-            return default
-        return _YES[value.casefold()]
+
+class ConsumableRow(InputModel):
+    item: str = Field(min_length=1)
+    lot: str = ""
+    quantity: float = Field(ge=0)
+    unit: str = "pcs"
+    expires_on: _Day = None
+    min_stock: float = Field(default=0.0, ge=0)
+    location: str = ""
+
+
+_ROW_MODELS: dict[str, type[InputModel]] = {
+    "equipment": EquipmentRow,
+    "calibration": CalibrationRow,
+    "consumable": ConsumableRow,
+}
 
 
 def _read(path: Path, check: _Checker) -> list[_Row]:
@@ -249,7 +284,9 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                         value=", ".join(RECORDS),
                     )
                     continue
-                rows.append(_parse(check, raw, line, record))
+                row = _parse(check, raw, line, record)
+                if row is not None:
+                    rows.append(row)
         except UnicodeDecodeError as exc:
             raise UserError("errors.readiness.file_not_utf_text", where=str(path)) from exc
         except csv.Error as exc:
@@ -259,33 +296,24 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
     return rows
 
 
-def _parse(c: _Checker, raw: dict[str, str], line: int, record: str) -> _Row:
-    v: dict[str, Any] = {}
-    if record == "equipment":
-        v["asset_tag"] = c.text(raw, line, "asset_tag", required=True)
-        v["category"] = c.choice(raw, line, "category", CATEGORIES, "")
-        v["type"] = c.text(raw, line, "type", required=True)
-        for name in ("model", "serial", "location", "holder", "notes"):
-            v[name] = c.text(raw, line, name) or ""
-        v["condition"] = c.choice(raw, line, "condition", CONDITIONS, "working")
-        v["in_service"] = c.yes_no(raw, line, "in_service", True)
-    elif record == "calibration":
-        v["asset_tag"] = c.text(raw, line, "asset_tag", required=True)
-        v["schedule"] = c.text(raw, line, "schedule", required=True)
-        v["interval_days"] = c.number(raw, line, "interval_days", required=True, integer=True, minimum=1)
-        v["last_done"] = c.day(raw, line, "last_done")
-        v["next_due"] = c.day(raw, line, "next_due")
-        if v["next_due"] is None and v["last_done"] is not None and v["interval_days"]:
-            v["next_due"] = v["last_done"] + timedelta(days=v["interval_days"])
-    else:
-        v["item"] = c.text(raw, line, "item", required=True)
-        v["lot"] = c.text(raw, line, "lot") or ""
-        v["quantity"] = c.number(raw, line, "quantity", required=True, minimum=0)
-        v["unit"] = c.text(raw, line, "unit") or "pcs"
-        v["expires_on"] = c.day(raw, line, "expires_on")
-        v["min_stock"] = c.number(raw, line, "min_stock", minimum=0) or 0.0
-        v["location"] = c.text(raw, line, "location") or ""
-    return _Row(line, record, v)
+def _parse(c: _Checker, raw: dict[str, str], line: int, record: str) -> _Row | None:
+    """The row as its record's model (the cells it has; other records' columns are not its business)."""
+    model = _ROW_MODELS[record]
+    cells = {
+        k: v.strip() for k, v in raw.items() if k in model.model_fields and isinstance(v, str) and v.strip()
+    }
+    try:
+        parsed = model.model_validate(cells)
+    except ValidationError as exc:
+        c.problems += refusals(
+            exc, where=lambda loc: f"{c.source}:{line} column {loc[0] if loc else '—'}", field_name=_no_field
+        )
+        return None
+    return _Row(line, record, parsed.model_dump())
+
+
+def _no_field(loc: tuple[Any, ...]) -> str:
+    return ""  # the column is named in ``where``
 
 
 def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool = False) -> dict[str, int]:

@@ -46,10 +46,12 @@ import io
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
@@ -57,6 +59,7 @@ from incident.core.clock import parse_local
 from incident.core.datafiles import read_toml
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.incidents import get_incident
+from incident.core.inputs import InputModel, refusals, refuse
 from incident.core.store.tables import LogEntry, Result, result_is_current
 from incident.results.entry import (
     METHOD_KINDS,
@@ -142,28 +145,60 @@ class Mapping:
     parameters: dict[str, str] = field(default_factory=dict)  # file name -> key
 
 
+def _columns_only(table: str):
+    def check(value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key not in COLUMNS:
+                raise refuse(
+                    "errors.results.not_column_import_format",
+                    "not a column",
+                    field=key,
+                    table=table,
+                    key_name=repr(key),
+                    value=", ".join(COLUMNS),
+                )
+        return value
+
+    return check
+
+
+def _as_text(value: object) -> object:
+    """A TOML number in a mapping (``round = 1``) is the text of the cell it stands for."""
+    if isinstance(value, dict):
+        return {
+            k: (f"{v:g}" if isinstance(v, float) else str(v)) if isinstance(v, int | float) else v
+            for k, v in value.items()
+        }
+    return value
+
+
+class MappingFile(InputModel):
+    """A mapping file: ``[columns]`` canonical name = header in the file, ``[defaults]`` canonical name =
+    value, ``[parameters]`` name in the file = parameter key."""
+
+    columns: Annotated[
+        dict[str, str], BeforeValidator(_as_text), AfterValidator(_columns_only("columns"))
+    ] = {}
+    defaults: Annotated[
+        dict[str, str], BeforeValidator(_as_text), AfterValidator(_columns_only("defaults"))
+    ] = {}
+    parameters: dict[str, str] = {}
+
+
 def load_mapping(path: str | Path | None, cli_columns: list[str] | None = None) -> Mapping:
     m = Mapping()
     if path:
+        from incident.core.inputs import SourceMap, parse, toml_where
+
         data = read_toml(path)
-        unknown = set(data) - {"columns", "defaults", "parameters"}
-        if unknown:
-            raise UserError(
-                "errors.results.unknown_table_s", where=str(path), value=", ".join(sorted(unknown))
-            )
-        for table in ("columns", "defaults"):
-            for key, value in data.get(table, {}).items():
-                if key not in COLUMNS:
-                    raise UserError(
-                        "errors.results.not_column_import_format",
-                        where=str(path),
-                        table=table,
-                        key_name=repr(key),
-                        value=", ".join(COLUMNS),
-                    )
-                getattr(m, table)[key] = str(value)
-        for name, key in data.get("parameters", {}).items():
-            m.parameters[name] = standards.resolve_parameter(key, where=f"{path}: [parameters] {name!r}").key
+        at = toml_where(SourceMap(Path(path).read_text(encoding="utf-8", errors="replace")), str(path))
+        parsed = parse(MappingFile, data, where=at, source=str(path))
+        m.columns.update(parsed.columns)
+        m.defaults.update(parsed.defaults)
+        for name, key in parsed.parameters.items():
+            m.parameters[name] = standards.resolve_parameter(
+                key, where=f"{at(('parameters', name))}, {name}"
+            ).key
     for item in cli_columns or []:
         if "=" not in item:
             raise UserError("errors.results.bad", field="col", item=repr(item))
@@ -266,6 +301,92 @@ def _parse_time(text: str, where: str) -> datetime:
         raise exc.relocated(where) from None
 
 
+#: the highest round number a row may name (rounds are counted from 1 in an incident)
+MAX_ROUND = 9999
+
+
+class ResultRow(InputModel):
+    """One row's cells (after the header mapping and its defaults), parsed.
+
+    The shape of the row is checked here; the parameter, value, unit, method and sample are checked
+    against the database by ``entry.check_result`` when the row is added."""
+
+    sample: str = ""
+    point: str = Field(default="", validate_default=True)
+    round: int | None = Field(default=None, ge=0, le=MAX_ROUND)
+    sampled_at: datetime | None = Field(default=None, validate_default=True)
+    sampler: str = ""
+    sample_type: str = Field(default="", validate_default=True)
+    parameter: str = ""
+    value: str = ""
+    value_high: str = ""
+    detected: str = ""
+    unit: str = ""
+    detection_limit: str = ""
+    method: str = ""
+    principle: str = ""
+    method_kind: str = Field(default="", validate_default=True)
+    instrument: str = ""
+
+    @field_validator("method_kind", mode="before")
+    @classmethod
+    def _kind(cls, value: object) -> object:
+        kind = (str(value).strip() or "lab").lower() if isinstance(value, str) else value
+        if isinstance(kind, str) and kind not in METHOD_KINDS:
+            raise refuse("errors.results.unknown_method_kind", "unknown method kind", kind=repr(kind))
+        return kind
+
+    @field_validator("point", mode="after")
+    @classmethod
+    def _point(cls, value: str, info: ValidationInfo) -> str:
+        if not value and not info.data.get("sample"):
+            raise refuse("errors.results.empty_7", "is empty")
+        return value
+
+    @field_validator("round", mode="before")
+    @classmethod
+    def _round(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if not (text.isascii() and text.isdigit()):  # not "²", "１２" or "3.5"
+                raise refuse("errors.results.not_round_number", "not a round number", rnd_text=repr(text))
+            return int(text)
+        return value
+
+    @field_validator("sampled_at", mode="before")
+    @classmethod
+    def _time(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                value = None
+            else:
+                try:
+                    return _parse_time(value, "")
+                except UserError as exc:
+                    raise refuse(
+                        exc.key or "errors.core.cannot_read_time", exc.message("en"), **exc.params
+                    ) from None
+        if value is None and not info.data.get("sample"):
+            raise refuse("errors.results.empty_8", "is empty")
+        return value
+
+    @field_validator("sample_type", mode="after")
+    @classmethod
+    def _stype(cls, value: str, info: ValidationInfo) -> str:
+        stype = value or "normal"
+        if not info.data.get("sample") and (stype not in SAMPLE_TYPES or stype == "parallel"):
+            raise refuse(
+                "errors.results.sample_type_cannot_created", "cannot be created here", stype=repr(stype)
+            )
+        return stype
+
+    @property
+    def kind(self) -> str:
+        return self.method_kind or "lab"
+
+
 @dataclass
 class ImportReport:
     file: str
@@ -359,43 +480,35 @@ def import_results(
             )
             continue
         row_problems: list[UserError] = []
+        parsed: ResultRow | None
         try:
-            sample_code = cell("sample")
-            if not sample_code:
-                try:
-                    sample_code = _new_sample_for_row(session, inc.code, cell, col_where, new_samples, actor)
-                except ValidationErrors as exc:
-                    row_problems += exc.problems
-                except UserError as exc:
-                    row_problems.append(exc)
-            kind = (cell("method_kind") or "lab").lower()
-            if kind not in METHOD_KINDS:
-                raise UserError(
-                    "errors.results.unknown_method_kind", where=col_where("method_kind"), kind=repr(kind)
-                )
-            param_text = cell("parameter")
-            param_text = mapping.parameters.get(param_text, param_text)
-            raw_input = ResultInput(
-                sample=sample_code,
-                parameter=param_text,
-                value=cell("value") or None,
-                value_high=cell("value_high") or None,
-                unit=cell("unit"),
-                detection_limit=cell("detection_limit") or None,
-                detected=cell("detected") or None,
-                method=cell("method"),
-                principle=cell("principle"),
-                rapid=kind == "rapid",
-                online=kind == "online",
-                instrument=cell("instrument"),
+            parsed = ResultRow.model_validate({key: cell(key) for key in COLUMNS})
+        except ValidationError as exc:
+            row_problems = refusals(
+                exc, where=lambda loc: col_where(str(loc[0]) if loc else "row"), field_name=_no_field
             )
-            if row_problems:
-                # the sample could not be made: still check the row's other fields, so one pass lists everything
+            parsed = None
+        sample_code = parsed.sample if parsed is not None else ""
+        if parsed is not None and not sample_code:
+            try:
+                sample_code = _new_sample_for_row(session, inc.code, parsed, new_samples, actor)
+            except ValidationErrors as exc:
+                row_problems += exc.problems
+            except UserError as exc:
+                row_problems.append(exc)
+        try:
+            if parsed is None or row_problems:
+                # no sample for the row: still check its other fields, so one pass lists everything
+                kind = parsed.kind if parsed is not None else (cell("method_kind") or "lab").lower()
                 try:
-                    check_result(session, inc, replace(raw_input, sample=""))
+                    check_result(session, inc, _result_input(cell, mapping, sample="", kind=kind))
                 except ValidationErrors as exc:
                     row_problems += [p for p in exc.problems if p.where != "sample"]
+                except UserError as exc:
+                    row_problems.append(exc)
                 raise ValidationErrors(source, row_problems)
+            param_text = mapping.parameters.get(parsed.parameter, parsed.parameter)
+            raw_input = _result_input(cell, mapping, sample=sample_code, kind=parsed.kind)
             key = (sample_code, standards.resolve_parameter(param_text, where=col_where("parameter")).key)
             if key in seen:
                 raise UserError(
@@ -455,6 +568,28 @@ def import_results(
     return report
 
 
+def _no_field(loc: tuple) -> str:
+    return ""  # the column is named in ``where``
+
+
+def _result_input(cell, mapping: Mapping, *, sample: str, kind: str) -> ResultInput:
+    param_text = cell("parameter")
+    return ResultInput(
+        sample=sample,
+        parameter=mapping.parameters.get(param_text, param_text),
+        value=cell("value") or None,
+        value_high=cell("value_high") or None,
+        unit=cell("unit"),
+        detection_limit=cell("detection_limit") or None,
+        detected=cell("detected") or None,
+        method=cell("method"),
+        principle=cell("principle"),
+        rapid=kind == "rapid",
+        online=kind == "online",
+        instrument=cell("instrument"),
+    )
+
+
 def _at_column(p: UserError, col_where) -> UserError:
     """Re-home a field-level refusal onto the file, line and column it came from."""
     if p.where and ": line " in p.where:
@@ -477,34 +612,23 @@ def _existing_result(session: Session, sample_code: str, parameter: str) -> int 
     return current
 
 
-def _new_sample_for_row(session, code, cell, col_where, new_samples, actor) -> str:
-    point = cell("point")
-    when = cell("sampled_at")
-    if not point:
-        raise UserError("errors.results.empty_7", where=col_where("point"))
-    if not when:
-        raise UserError("errors.results.empty_8", where=col_where("sampled_at"))
-    sampled_at = _parse_time(when, col_where("sampled_at"))
-    rnd_text = cell("round")
-    rnd = None
-    if rnd_text:
-        if not rnd_text.isdigit():
-            raise UserError(
-                "errors.results.not_round_number", where=col_where("round"), rnd_text=repr(rnd_text)
-            )
-        rnd = int(rnd_text)
-    stype = cell("sample_type") or "normal"
-    if stype not in SAMPLE_TYPES or stype == "parallel":
-        raise UserError(
-            "errors.results.sample_type_cannot_created", where=col_where("sample_type"), stype=repr(stype)
-        )
-    sampler = cell("sampler") or ("automatic station" if cell("method_kind").lower() == "online" else "")
-    key = (point.upper(), rnd, sampled_at, stype, sampler)
+def _new_sample_for_row(session, code, row: ResultRow, new_samples, actor) -> str:
+    """The sample a row without a sample ID belongs to: rows with the same point, round, time, type and
+    sampler share one (the row was parsed by ResultRow: point and time are there)."""
+    assert row.sampled_at is not None
+    sampler = row.sampler or ("automatic station" if row.kind == "online" else "")
+    key = (row.point.upper(), row.round, row.sampled_at, row.sample_type, sampler)
     if key not in new_samples:
         info = create_sample(
             session,
             code,
-            NewSample(point=point, round=rnd, sampled_at=sampled_at, sampler=sampler, sample_type=stype),
+            NewSample(
+                point=row.point,
+                round=row.round,
+                sampled_at=row.sampled_at,
+                sampler=sampler,
+                sample_type=row.sample_type,
+            ),
             actor=actor,
         )
         new_samples[key] = info.code

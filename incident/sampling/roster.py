@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field, Strict, field_validator
 from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import utcnow
 from incident.core.datafiles import (
     flush_new,
-    optional,
-    parse_day,
     read_toml,
-    require,
-    strings_of,
-    tables_of,
 )
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident, refuse_if_ended
+from incident.core.inputs import Day, InputModel, SourceMap, parse, refuse, toml_where
 from incident.core.store.tables import Crew, CrewMember, Equipment, Kit, Qualification, Responder, row_id
 
 
@@ -83,6 +81,55 @@ def copy_crews_to_exercise(session: Session, code: str, names: list[str] | None,
     return made
 
 
+# ---------------------------------------------------------------- the file's models
+
+_Text = Annotated[str, Strict()]
+_Name = Annotated[str, Strict(), Field(min_length=1)]
+
+
+class QualificationEntry(InputModel):
+    kind: _Name
+    certificate_no: _Text = ""
+    expires_on: Day = None
+
+
+class ResponderEntry(InputModel):
+    key: _Name
+    name: _Name
+    name_zh: _Text | None = None
+    phone: _Text = ""
+    home_unit: _Text = ""
+    role: _Text = ""
+    qualifications: list[QualificationEntry] = []
+
+
+class CrewEntry(InputModel):
+    name: _Name
+    name_zh: _Text | None = None
+    leader: _Text | None = None
+    base_name: _Text = ""
+    base_lat: Annotated[float, Strict()] = Field(ge=-90, le=90)
+    base_lon: Annotated[float, Strict()] = Field(ge=-180, le=180)
+    vehicle: _Text | None = None
+    kit: _Text | None = None
+    members: list[_Text] = []
+
+    @field_validator("members")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        for member in value:
+            if value.count(member) > 1:
+                raise refuse("errors.sampling.member_listed_twice", "listed twice", member=repr(member))
+        return value
+
+
+class RosterFile(InputModel):
+    """A roster file: ``[[responder]]`` (with qualifications) and ``[[crew]]``."""
+
+    responder: list[ResponderEntry] = []
+    crew: list[CrewEntry] = []
+
+
 def load_roster(
     session: Session, path: str | Path, *, actor: str, exercise: str | None = None
 ) -> dict[str, int]:
@@ -97,69 +144,60 @@ def load_roster(
             raise UserError("errors.roster.not_exercise", where=inc.code, code=inc.code)
         refuse_if_ended(inc, "a roster change")
     data = read_toml(path)
+    at = toml_where(SourceMap(Path(path).read_text(encoding="utf-8", errors="replace")), str(path))
+    doc = parse(RosterFile, data, where=at, source=str(path))
     keys: dict[str, Responder] = {}
-    for i, entry in enumerate(tables_of(data, "responder", str(path))):
-        where = f"{path}: responder #{i + 1}"
-        key = require(entry, "key", str, where)
-        if key in keys:
-            raise UserError("errors.sampling.duplicate_responder_key", where=where, key_name=repr(key))
-        person = Responder(
-            name=require(entry, "name", str, where),
-            name_zh=optional(entry, "name_zh", str, where),
-            phone=optional(entry, "phone", str, where, ""),
-            home_unit=optional(entry, "home_unit", str, where, ""),
-            role=optional(entry, "role", str, where, ""),
-        )
+    for i, r in enumerate(doc.responder):
+        if r.key in keys:
+            raise UserError(
+                "errors.sampling.duplicate_responder_key",
+                where=at(("responder", i, "key")),
+                key_name=repr(r.key),
+            )
+        person = Responder(name=r.name, name_zh=r.name_zh, phone=r.phone, home_unit=r.home_unit, role=r.role)
         session.add(person)
         session.flush()
-        keys[key] = person
-        for q in tables_of(entry, "qualifications", where):
+        keys[r.key] = person
+        for q in r.qualifications:
             session.add(
                 Qualification(
                     responder_id=row_id(person),
-                    kind=require(q, "kind", str, where),
-                    certificate_no=optional(q, "certificate_no", str, where, ""),
-                    expires_on=parse_day(q.get("expires_on"), where=f"{where} qualification"),
+                    kind=q.kind,
+                    certificate_no=q.certificate_no,
+                    expires_on=q.expires_on,
                 )
             )
     crews = 0
-    for i, entry in enumerate(tables_of(data, "crew", str(path))):
-        where = f"{path}: crew #{i + 1}"
-        name = require(entry, "name", str, where)
-        leader_key = optional(entry, "leader", str, where)
-        if leader_key is not None and leader_key not in keys:
+    for i, c in enumerate(doc.crew):
+        where = at(("crew", i))
+        if c.leader is not None and c.leader not in keys:
             raise UserError(
-                "errors.sampling.leader_not_responder_key", where=where, leader_key=repr(leader_key)
+                "errors.sampling.leader_not_responder_key", where=where, leader_key=repr(c.leader)
             )
         vehicle = kit = None
-        if optional(entry, "vehicle", str, where):
-            vehicle = session.exec(select(Equipment).where(Equipment.asset_tag == entry["vehicle"])).first()
+        if c.vehicle:
+            vehicle = session.exec(select(Equipment).where(Equipment.asset_tag == c.vehicle)).first()
             if vehicle is None:
-                raise UserError(
-                    "errors.sampling.vehicle_not_inventory", where=where, vehicle=repr(entry["vehicle"])
-                )
-        if optional(entry, "kit", str, where):
-            kit = session.exec(select(Kit).where(Kit.name == entry["kit"])).first()
+                raise UserError("errors.sampling.vehicle_not_inventory", where=where, vehicle=repr(c.vehicle))
+        if c.kit:
+            kit = session.exec(select(Kit).where(Kit.name == c.kit)).first()
             if kit is None:
-                raise UserError("errors.sampling.kit_not_inventory", where=where, kit=repr(entry["kit"]))
+                raise UserError("errors.sampling.kit_not_inventory", where=where, kit=repr(c.kit))
         crew = Crew(
-            name=exercise_crew_name(name, inc.code) if inc else name,
+            name=exercise_crew_name(c.name, inc.code) if inc else c.name,
             exercise_id=inc.id if inc else None,
-            leader_id=keys[leader_key].id if leader_key else None,
-            base_name=optional(entry, "base_name", str, where, ""),
-            base_lat=require(entry, "base_lat", (int, float), where),
-            base_lon=require(entry, "base_lon", (int, float), where),
+            leader_id=keys[c.leader].id if c.leader else None,
+            base_name=c.base_name,
+            base_lat=c.base_lat,
+            base_lon=c.base_lon,
             vehicle_id=vehicle.id if vehicle else None,
             kit_id=kit.id if kit else None,
             status="available",
             status_changed_at=utcnow(),
         )
         session.add(crew)
-        flush_new(session, where, f"crew {name!r}")
-        members = strings_of(entry, "members", where)
-        for member in members:
-            if members.count(member) > 1:
-                raise UserError("errors.sampling.member_listed_twice", where=where, member=repr(member))
+        flush_new(session, where, f"crew {c.name!r}")
+        for member in c.members:
             if member not in keys:
                 raise UserError("errors.sampling.member_not_responder_key", where=where, member=repr(member))
             session.add(CrewMember(crew_id=row_id(crew), responder_id=row_id(keys[member])))

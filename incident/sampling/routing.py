@@ -26,9 +26,21 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from incident.core.errors import UserError, ValidationErrors
+from incident.core.inputs import InputModel, field_path, refusals, refuse
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,43 +99,97 @@ class RoadNetwork:
         return len(self.lat)
 
 
-def _speed_of(props: dict, where: str) -> float:
-    speed = props.get("speed_kmh")
-    if speed is not None:
-        if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not speed > 0:
-            raise UserError("errors.routes.bad_speed_kmh", where=f"{where}, speed_kmh", speed=repr(speed))
-        return float(speed)
-    cls = props.get("road_class")
-    if cls is None:
-        raise UserError("errors.routes.no_speed", where=where, classes=", ".join(ROAD_CLASS_SPEED_KMH))
-    if cls not in ROAD_CLASS_SPEED_KMH:
-        raise UserError(
-            "errors.routes.unknown_class",
-            where=f"{where}, road_class",
-            road_class=repr(cls),
-            classes=", ".join(ROAD_CLASS_SPEED_KMH),
+# ---------------------------------------------------------------- the file's models
+
+_Number = Annotated[float, Strict()]
+
+
+def _position(value: list[float]) -> list[float]:
+    if not (-180 <= value[0] <= 180 and -90 <= value[1] <= 90):
+        raise refuse("errors.routes.bad_position", "not WGS84", pos=repr(value))
+    return value
+
+
+_Position = Annotated[list[_Number], Field(min_length=2, max_length=3), AfterValidator(_position)]
+_Line = Annotated[list[_Position], Field(min_length=2)]
+
+
+class _Gis(InputModel):
+    model_config = ConfigDict(extra="ignore")  # a GIS export carries attributes of its own
+
+
+class RoadProperties(_Gis):
+    """How fast a road is driven: ``speed_kmh``, or a ``road_class`` (its typical speed); ``oneway``."""
+
+    name: Annotated[str, Strict()] | None = None
+    speed_kmh: _Number | None = Field(default=None, gt=0, le=300)
+    road_class: Annotated[str, Strict()] | None = None
+    oneway: bool = False
+
+    @field_validator("road_class")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None and value not in ROAD_CLASS_SPEED_KMH:
+            raise refuse(
+                "errors.routes.unknown_class",
+                "unknown road_class",
+                road_class=repr(value),
+                classes=", ".join(ROAD_CLASS_SPEED_KMH),
+            )
+        return value
+
+    @field_validator("oneway", mode="before")
+    @classmethod
+    def _true_or_false(cls, value: object) -> object:
+        if not isinstance(value, bool):
+            raise refuse("errors.routes.oneway", "not true or false", oneway=repr(value))
+        return value
+
+    @model_validator(mode="after")
+    def _driven(self) -> RoadProperties:
+        if self.speed_kmh is None and self.road_class is None:
+            raise refuse("errors.routes.no_speed", "no speed", classes=", ".join(ROAD_CLASS_SPEED_KMH))
+        return self
+
+    @property
+    def speed(self) -> float:
+        return (
+            float(self.speed_kmh)
+            if self.speed_kmh is not None
+            else ROAD_CLASS_SPEED_KMH[self.road_class or ""]
         )
-    return ROAD_CLASS_SPEED_KMH[cls]
 
 
-def _lines_of(geom: object, where: str) -> list[list[Any]]:
-    kind = geom.get("type") if isinstance(geom, dict) else None
-    coords = geom.get("coordinates") if isinstance(geom, dict) else None
-    lines: list[Any] | None
-    if kind == "LineString":
-        lines = [coords]
-    elif kind == "MultiLineString":
-        lines = coords if isinstance(coords, list) else None
-    else:
-        raise UserError("errors.routes.not_a_line", where=f"{where}, geometry", kind=repr(kind))
-    if not isinstance(lines, list) or not all(isinstance(line, list) and len(line) >= 2 for line in lines):
-        raise UserError("errors.routes.short_line", where=f"{where}, coordinates")
-    for line in lines:
-        for pos in line:
-            ok = isinstance(pos, list) and len(pos) >= 2 and all(isinstance(v, (int, float)) for v in pos[:2])
-            if not ok or not (-180 <= pos[0] <= 180 and -90 <= pos[1] <= 90):
-                raise UserError("errors.routes.bad_position", where=f"{where}, coordinates", pos=repr(pos))
-    return lines
+class LineRoad(_Gis):
+    type: Literal["LineString"]
+    coordinates: _Line
+
+
+class MultiLineRoad(_Gis):
+    type: Literal["MultiLineString"]
+    coordinates: Annotated[list[_Line], Field(min_length=1)]
+
+
+def _a_line(value: object) -> object:
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind not in ("LineString", "MultiLineString"):
+        raise refuse("errors.routes.not_a_line", "not a road line", kind=repr(kind))
+    return value
+
+
+class RoadFeature(_Gis):
+    geometry: Annotated[LineRoad | MultiLineRoad, BeforeValidator(_a_line), Field(discriminator="type")]
+    properties: Annotated[RoadProperties, BeforeValidator(lambda v: {} if v is None else v)]
+
+    @property
+    def lines(self) -> list[list[list[float]]]:
+        g = self.geometry
+        return [g.coordinates] if isinstance(g, LineRoad) else list(g.coordinates)
+
+
+def _road_field(loc: tuple[Any, ...]) -> str:
+    """``properties.road_class`` is ``road_class`` to the person who drew the road."""
+    return field_path(loc[1:] if loc and loc[0] == "properties" else loc)
 
 
 def parse_roads(doc: object, source: str = "roads.geojson") -> RoadNetwork:
@@ -157,18 +223,18 @@ def parse_roads(doc: object, source: str = "roads.geojson") -> RoadNetwork:
 
     for n, feat in enumerate(features, start=1):
         props = (feat.get("properties") or {}) if isinstance(feat, dict) else {}
-        where = f"{source}, feature {n}" + (f" ({props['name']})" if props.get("name") else "")
+        label = props.get("name") if isinstance(props, dict) else None
+        where = f"{source}, feature {n}" + (f" ({label})" if isinstance(label, str) and label else "")
         try:
-            if not isinstance(feat, dict):
-                raise UserError("errors.routes.feature_not_object", where=where)
-            speed = _speed_of(props, where)
-            lines = _lines_of(feat.get("geometry"), where)
-            oneway = props.get("oneway", False)
-            if not isinstance(oneway, bool):
-                raise UserError("errors.routes.oneway", where=f"{where}, oneway", oneway=repr(oneway))
-        except UserError as exc:
-            problems.append(exc)
+            road = RoadFeature.model_validate(feat)
+        except ValidationError as exc:
+            seen: set[str | None] = set()
+            for p in refusals(exc, where=where, field_name=_road_field):
+                if p.key not in seen:  # one bad position stands for the others of its road
+                    seen.add(p.key)
+                    problems.append(p)
             continue
+        speed, oneway, lines = road.properties.speed, road.properties.oneway, road.lines
         for line in lines:
             ids = [vertex(p) for p in line]
             for a, b in zip(ids, ids[1:], strict=False):

@@ -59,15 +59,23 @@ def test_refusals_name_the_file_table_and_field(tmp_path):
         load_drill_scenario(path)
     text = str(err.value)
     assert "4 problem(s), the drill was not started" in text
-    assert f"{path}: [truth] mass_kg: mass_kg is '9OO', not a number" in text
-    assert "[truth] reach: unknown reach 'M99'" in text and "use one of M01" in text
-    assert "[[target]] #2 metric: unknown metric 'on_sight'" in text
-    assert "[[inject]] #2 at_min: at_min is -5" in text
+    lines = path.read_text().splitlines()
+
+    def line_of(fragment: str) -> int:
+        return next(i for i, line in enumerate(lines, start=1) if fragment in line)
+
+    mass_line = line_of('mass_kg = "9OO"')
+    assert f"{path}, line {mass_line}, truth.mass_kg: '9OO' is not a number" in text
+    assert f"line {line_of('M99')}, truth.reach: unknown reach 'M99'" in text and "use one of M01" in text
+    assert f"line {line_of('on_sight')}, target[2].metric: unknown metric 'on_sight'" in text
+    assert f"line {line_of('at_min = -5')}, inject[2].at_min: is -5; it must be at least 0" in text
 
 
 def test_a_rapid_method_needs_its_instrument(tmp_path):
     path = _write(tmp_path, lambda s: s.replace('instrument = "INS-HM-01"\n', ""))
-    with pytest.raises(UserError, match=r"\[\[lab.method\]\] #1 instrument: asv_portable is a rapid method"):
+    with pytest.raises(
+        UserError, match=r", line \d+, lab.method\[1\].instrument: asv_portable is a rapid method"
+    ):
         load_drill_scenario(path)
 
 

@@ -99,7 +99,10 @@ def test_uvas_creek_example_runs_with_transient_storage(tmp_path, capsys):
 @pytest.mark.parametrize(
     "edit, fragment",
     [
-        (lambda s: s.replace("mass_kg = 8000", "mass_kg = -8000"), "mass_kg is -8000"),
+        (
+            lambda s: s.replace("mass_kg = 8000", "mass_kg = -8000"),
+            "spill[1].mass_kg: is -8000; it must be at least 0",
+        ),
         (lambda s: s.replace("lat = 24.68539", "lat = 25.9"), "from the river"),
         (lambda s: s.replace("[scenario]\n", "[scenario]\nhorizon_h = -1\n"), "horizon"),
         (
@@ -130,11 +133,27 @@ def test_scenario_needs_something_released(tmp_path):
         .read_text()
         .replace("../demo/jade_river.geojson", str(DEMO_RIVER))
     )
-    text = text.replace("[[spill]]", "[not_a_spill]")
+    spill = text.index("[[spill]]")
+    text = text[:spill] + text[text.index("\n[", spill) + 1 :]  # the spill table cut out
     path = tmp_path / "none.toml"
     path.write_text(text)
     with pytest.raises(UserError, match="nothing is released"):
         run_forecast(load_scenario(path))
+
+
+def test_a_misspelt_table_is_refused_at_its_line(tmp_path):
+    text = (
+        (EXAMPLES / "jade_river_spill.toml")
+        .read_text()
+        .replace("../demo/jade_river.geojson", str(DEMO_RIVER))
+    )
+    line = text[: text.index("[[spill]]")].count("\n") + 1
+    path = tmp_path / "typo.toml"
+    path.write_text(text.replace("[[spill]]", "[[spil]]"))
+    with pytest.raises(UserError) as err:
+        load_scenario(path)
+    assert err.value.where == f"{path}, line {line}" and err.value.field == "spil"
+    assert err.value.key == "errors.input.extra"
 
 
 def test_forecast_json_for_an_incident(demo_engine, demo_code, capsys, tmp_path):
