@@ -11,7 +11,7 @@ independently from a seeded `numpy.random.Generator`, so a seed repeats a run ex
   river's own route velocity. A velocity measured at a gauge is better (a few per cent); pass its error.
 * dispersion — log-normal per reach, with `low`/`high` read as its P5 and P95 (`DISPERSION_PRIORS`):
   for the default estimator these are its band, built from its cross-validated errors on field tracer
-  data (models.dispersion: ÷4…×4, 92 % coverage), so the prior's spread is the measured one. ONE
+  data (models.dispersion: ÷3.05…×3.05, 90 % coverage leaving one river out), so the prior's spread is the measured one. ONE
   quantile u per member is used on every reach: an estimator's error is systematic along a river, not
   independent reach by reach. The older "log_uniform" reading (D = low^(1−u)·high^u, e.g. between the
   smallest and largest of four formulas) stays selectable.
