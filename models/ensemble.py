@@ -5,13 +5,14 @@ independently from a seeded `numpy.random.Generator`, so a seed repeats a run ex
 
 * velocity factor — log-normal, median 1, σ_ln = `velocity_sigma_ln`. Multiplies every reach velocity
   at fixed discharge. The default, 0.18, is Jobson's (1996, USGS WRIR 96-4013) published error read off
-  his envelope: the maximum probable velocity Vmp lies above nearly all (~99 %) of ~980 measured
-  subreach velocities, so σ_ln = ln(Vmp/Vp)/2.326, which is 0.18 at his worked example (Vp 1.01 m/s;
+  his envelope: the maximum probable velocity Vmp lies above most of the >980 measured subreach
+  velocities (confirmed); that "most" is ~99 % is recalled, not confirmed by a stored copy (models.jobson
+  says what was checked). Read as a P99, σ_ln = ln(Vmp/Vp)/2.326, which is 0.18 at his worked example (Vp 1.01 m/s;
   `models.jobson.velocity_sigma_ln`, larger in slow rivers). The application passes the figure at the
   river's own route velocity. A velocity measured at a gauge is better (a few per cent); pass its error.
 * dispersion — log-normal per reach, with `low`/`high` read as its P5 and P95 (`DISPERSION_PRIORS`):
   for the default estimator these are its band, built from its cross-validated errors on field tracer
-  data (models.dispersion: ÷4…×4, 92 % coverage), so the prior's spread is the measured one. ONE
+  data (models.dispersion: ÷3.05…×3.05, 90 % coverage leaving one river out), so the prior's spread is the measured one. ONE
   quantile u per member is used on every reach: an estimator's error is systematic along a river, not
   independent reach by reach. The older "log_uniform" reading (D = low^(1−u)·high^u, e.g. between the
   smallest and largest of four formulas) stays selectable.

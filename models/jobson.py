@@ -40,10 +40,16 @@ __all__ = [
 
 GRAVITY_MS2 = 9.81
 LEADING_EDGE_RATIO = 0.890
-# Jobson's maximum probable velocity is an envelope drawn above nearly all observed peak velocities (the
-# report's words, as recalled here: more than 99 % of the ~980 measured subreaches lie below it; check the
-# figure against WRIR 96-4013 before relying on it). Reading Vmp as the P99 of a log-normal error around
-# Vp gives the error's σ_ln = ln(Vmp/Vp)/z_0.99 (`velocity_sigma_ln`).
+# Checked (session 3) against stored sources, offline: the velocity coefficients and exponents above match
+# USGS's own implementation (GitHub USGS-WiM/TravelTimeService, TravelTimeAgent/Jobson.cs: Eqs 12-15, slope
+# Vp 0.094 + 0.0143, Vmp 0.25 + 0.020, exponents 0.919, -0.469, 0.159; no slope 0.020 + 0.051, 0.20 + 0.093,
+# 0.821, -0.465), and Jobson (1997, J. Hydraul. Eng. 123(11), the journal version; USGS SMIG page
+# smig.usgs.gov/SMIG/features_1296/dispersion.html) confirms the velocity equations rest on "more than 980
+# subreaches in 90 different rivers" and that the maximum probable velocity is an envelope curve drawn above
+# most of them. The share the envelope encloses could NOT be read in any stored copy (the excerpt breaks off
+# at "An envelope curve for which more t..."); "more than 99 %" is this module's recollection, unverified.
+# Reading Vmp as the P99 of a log-normal error around Vp gives σ_ln = ln(Vmp/Vp)/z_0.99 (`velocity_sigma_ln`);
+# if the envelope were drawn at P95 instead, σ_ln would be 1.41× larger (z 1.645 for 2.326).
 ENVELOPE_Z = 2.326  # z of the normal P99
 
 

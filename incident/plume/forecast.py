@@ -46,15 +46,15 @@ GRAVITY = 9.81
 DEFAULT_HORIZON_H: float | None = None  # None: run until every point has seen the plume pass (capped)
 OUTPUT_EVERY_S = 600.0
 DISPERSION_METHODS = (
-    "disley_corrected",
     "disley",
+    "disley_corrected",
     "recalibrated_disley",
     "seo_cheong",
     "fischer",
     "deng",
     "kashefipour_falconer",
 )
-DEFAULT_DISPERSION_METHOD = "disley_corrected"
+DEFAULT_DISPERSION_METHOD = "disley"
 VELOCITY_METHODS = ("discharge", "manning")
 
 

@@ -129,5 +129,9 @@ def test_the_plan_reuses_a_stored_forecast_until_the_spill_changes(demo_engine, 
     assert n == logged == 2
     peak = {p.label: p.peak_mg_l for p in first.points if p.peak_mg_l}
     half = {p.label: p.peak_mg_l for p in amended.points if p.peak_mg_l}
-    for label in half:  # linear transport: half the mass, half the peak
-        assert half[label] == pytest.approx(peak[label] / 2, rel=1e-6)
+    # linear transport: half the mass, half the peak. Each run chooses its own grid by accuracy, and the
+    # detection-limit crossings it must resolve move with the mass, so the grids may differ: the peaks then
+    # agree to the grids' error (each within 1 % of converged, so within 2 %; measured up to 0.18 %), not to
+    # round-off.
+    for label in half:
+        assert half[label] == pytest.approx(peak[label] / 2, rel=0.02)
