@@ -22,6 +22,7 @@ from incident.drills.exercise import require_exercise, truth_start
 from incident.drills.metrics import RATINGS, drill_status
 from incident.reports import (
     KV,
+    Block,
     Bullets,
     Cell,
     Document,
@@ -204,7 +205,7 @@ def build_aar(session: Session, code: str, *, lang: str = "en", actor: str = "")
         ]
         for ev in st.evaluations
     ]
-    ratings_blocks = [
+    ratings_blocks: list[Block] = [
         Para(w("ratings_note")),
         Bullets([f"{r}: {w(f'rating_{r}')}" for r in RATINGS]),
         Table(

@@ -184,7 +184,7 @@ def export_incident(
             "errors.evidence.evidence_trail_broken",
             where="incident backup export",
             code=inc.code,
-            value=report.first_problem.render(),
+            value=report.problems[0].render(),
         )
     rows = collect(session, inc)
     head = integrity.chain_head(session, inc.code)
@@ -374,8 +374,8 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
     report = integrity.verify(session, code)
     if not report.ok:  # pragma: no cover - defence in depth: read_backup already checked
         raise _refuse(
-            path, "errors.evidence.after_loading_verification_failed", value=report.first_problem.render()
-        )  # type: ignore[union-attr]
+            path, "errors.evidence.after_loading_verification_failed", value=report.problems[0].render()
+        )
     file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
     log.append(
         session,

@@ -61,15 +61,17 @@ def _fields(payload: dict, lang: str) -> dict[str, Any]:
 def describe(kind: str, payload: dict | str | None, summary: str, lang: str | None = None) -> str:
     """One log entry in ``lang`` (default: the current language)."""
     lang = lang or get_language()
+    data: dict = {}
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload)
+            data = json.loads(payload) or {}
         except ValueError:
-            payload = {}
-    payload = payload or {}
+            data = {}
+    else:
+        data = payload or {}
     template = catalog(lang).get(f"logtext.{kind}")
     if template:
-        fields = _fields(payload, lang)
+        fields = _fields(data, lang)
         names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         if names <= fields.keys():
             try:

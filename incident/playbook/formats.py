@@ -843,7 +843,7 @@ class _Reader:
                         key_name=key,
                         value=repr(value),
                         name=name,
-                        value2=", ".join(map(str, spec[key])),
+                        value2=", ".join(map(str, accepted)),
                     )
             for key in REQUIRED_PARAMS.get(name, ()):
                 if key not in params:

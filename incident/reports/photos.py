@@ -83,7 +83,7 @@ def data_dir(session: Session) -> Path:
     """The store's data folder: beside an SQLite file, else the user's data folder."""
     from incident.core.config import default_data_dir
 
-    url = session.get_bind().url
+    url = session.get_bind().engine.url  # a Connection's engine, or the Engine itself
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).resolve().parent
     return default_data_dir()

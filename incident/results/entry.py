@@ -787,7 +787,7 @@ def _rounds_with_results(session: Session, inc: Incident) -> list[int]:
         session.exec(
             select(SamplingRound.number)
             .where(SamplingRound.incident_id == inc.id, has_result)
-            .order_by(SamplingRound.number)
+            .order_by(col(SamplingRound.number))
         ).all()
     )
 
@@ -813,7 +813,7 @@ def round_table(
         find_round(session, inc, round_number, where="--round")
     # only the chosen round's rows are read (by index): the same cells as filtering every view
     in_round = (
-        and_(col(Sample.round_id).is_(None), Sample.incident_id == inc.id)
+        and_(col(Sample.round_id).is_(None), col(Sample.incident_id) == inc.id)
         if round_number is None
         else col(Sample.round_id).in_(
             select(SamplingRound.id).where(
@@ -930,7 +930,7 @@ def latest_sample_by_point(session: Session, code: str, round_number: int | None
             Sample.sample_type == "normal",
             Sample.point_id == SamplingPoint.id,
         )
-        .order_by(Sample.sampled_at, Sample.id)
+        .order_by(col(Sample.sampled_at), col(Sample.id))
     )
     if round_number is not None:
         query = query.where(

@@ -88,14 +88,16 @@ def load_series(session: Session, station: Station, parameter: str, until: datet
 
 def read_rows(session: Session, station: Station, parameter: str, until: datetime) -> list:
     """The readings detection looks at: (at, value, flag, interval), LOOKBACK up to `until`."""
-    return session.exec(
-        select(StationReading.at, StationReading.value, StationReading.flag, StationReading.interval)
-        .where(StationReading.station_id == station.id)
-        .where(StationReading.at > until - LOOKBACK)
-        .where(StationReading.at <= until)
-        .where(StationReading.parameter == parameter)
-        .order_by(StationReading.at)  # type: ignore[arg-type]
-    ).all()
+    return list(
+        session.exec(
+            select(StationReading.at, StationReading.value, StationReading.flag, StationReading.interval)
+            .where(StationReading.station_id == station.id)
+            .where(StationReading.at > until - LOOKBACK)
+            .where(StationReading.at <= until)
+            .where(StationReading.parameter == parameter)
+            .order_by(col(StationReading.at))
+        ).all()
+    )
 
 
 def make_series(station: Station, parameter: str, rows: list) -> Series | None:
@@ -416,6 +418,8 @@ def risk_sources_for(session: Session, candidates: list[dict], network_id: int |
     net = load_network(session, network_id)
     found: dict[str, dict] = {}
     for cand in candidates[:RISK_SOURCE_CANDIDATES]:
+        lat: float | None
+        lon: float | None
         try:
             lat, lon = net.point_at(cand["reach"], net.offset_for_km(cand["reach"], cand["km"]))
         except (KeyError, ValueError, UserError):

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from incident.stations._store import IngestReport
 
 logger = logging.getLogger("incident.stations.listener")
@@ -75,7 +77,7 @@ class Listener:
         #: the same detection, in a child process (a picklable function of the database URL): a
         #: pass is CPU-bound and, in a thread, would contend for the GIL with the event loop
         self.detector_in_child = detector_in_child
-        self._pool = None
+        self._pool: ProcessPoolExecutor | None = None
         self.detect_s = detect_s
         self._dirty: set[tuple[int, str]] = set()
         self._detect_task: asyncio.Task | None = None
@@ -217,7 +219,7 @@ class Listener:
         touched, self._dirty = self._dirty, set()
         t0 = time.perf_counter()
         try:
-            if self._pool is not None:
+            if self._pool is not None and self.detector_in_child is not None:  # the pool implies it
                 loop = asyncio.get_running_loop()
                 url = self.engine.url.render_as_string(hide_password=False)
                 codes = await loop.run_in_executor(

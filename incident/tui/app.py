@@ -56,22 +56,24 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         del markup
         super().notify(message, markup=False, **kwargs)
 
-    #: seconds between refreshes of a screen that has ``auto_refresh`` (the dashboard)
+    #: seconds between refreshes of a screen that has ``timed_refresh`` (the dashboard)
     AUTO_REFRESH_S = 30
 
     def on_mount(self) -> None:
         self.title = t("app.title")
         self.start_drill_timer()  # injects and lab results of a drill arrive on its clock
         self.start_alert_watch()  # station alerts, also those a separate listener process writes
-        # one app-level timer, not one per screen: see DashboardScreen.auto_refresh
-        self.set_interval(self.AUTO_REFRESH_S, self._auto_refresh)
+        # one app-level timer, not one per screen: see DashboardScreen.timed_refresh
+        self.set_interval(self.AUTO_REFRESH_S, self._refresh_screen)
         if self.incident_code:
             self.action_dashboard()
         else:
             self.action_incidents()
 
-    def _auto_refresh(self) -> None:
-        refresh = getattr(self.screen, "auto_refresh", None)
+    def _refresh_screen(self) -> None:
+        # not named ``_auto_refresh``/``auto_refresh``: Textual's DOMNode has both (an attribute
+        # set to None in __init__ would shadow the method, and the timer would call nothing)
+        refresh = getattr(self.screen, "timed_refresh", None)
         if refresh is not None:
             refresh()
 

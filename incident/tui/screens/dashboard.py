@@ -140,7 +140,7 @@ class DashboardScreen(Localised, Screen):
         self.query_one("#log-tail").border_title = t("dashboard.log")
         self.load()
 
-    def auto_refresh(self) -> None:
+    def timed_refresh(self) -> None:
         """Called every 30 s by the app while this is the current screen. (A per-screen
         ``set_interval`` kept each closed dashboard in memory until its next tick: the
         cancelled timer handle holds the screen's context. Issue 19.)"""
