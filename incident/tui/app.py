@@ -6,6 +6,8 @@ tests build the app on a temporary store: ``make_app(engine=..., settings=...)``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.binding import Binding
@@ -19,6 +21,9 @@ from incident.tui.commands import IncidentCommands
 from incident.tui.screens.drill import DrillActions
 from incident.tui.screens.sampling import SamplingActions
 from incident.tui.tasks import TaskActions
+
+if TYPE_CHECKING:
+    from incident.tui.screens.results import ResultsScreen
 
 
 class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int]):
@@ -326,7 +331,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         self._open_reports("log_export")
 
     # -- results (issue 6): a forecast, when the forecast feature sets one, is overlaid on plots
-    def _results_screen(self):
+    def _results_screen(self) -> ResultsScreen | None:
         from incident.tui.screens.results import ResultsScreen
 
         if self.incident_code is None:
@@ -336,18 +341,18 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
             self.show_screen(
                 ResultsScreen(self.incident_code, forecast=self.latest_forecast(self.incident_code))
             )
-        return self.screen
+        return cast(ResultsScreen, self.screen)  # the one shown now
 
     def action_results(self) -> None:
         self._results_screen()
 
     def action_result_add(self) -> None:
-        if self._results_screen() is not None:
-            self.call_after_refresh(self.screen.action_add)
+        if (screen := self._results_screen()) is not None:
+            self.call_after_refresh(screen.action_add)
 
     def action_result_import(self) -> None:
-        if self._results_screen() is not None:
-            self.call_after_refresh(self.screen.action_import)
+        if (screen := self._results_screen()) is not None:
+            self.call_after_refresh(screen.action_import)
 
     def action_termination_check(self) -> None:
         from incident.tui.dialogs.termination import TerminationDialog
@@ -370,7 +375,9 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         set_language(self.settings.lang)
         from incident.tui.base import localise_bindings
 
-        self._bindings = type(self)._merged_bindings.copy()
+        merged = type(self)._merged_bindings
+        assert merged is not None  # Textual merges each App subclass's bindings when it is defined
+        self._bindings = merged.copy()
         localise_bindings(self)
         self.title = t("app.title")
         # rebuild the current main screen in the new language

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Protocol, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from textual.dom import DOMNode
 
@@ -28,22 +29,42 @@ class AppState(Protocol):
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
     class AppMixin(App[int]):
         """What the IncidentApp's action mixins may call on the app (type checking only)."""
 
         engine: Engine
         settings: Settings
+        incident_code: str | None
 
         def open_incident(self, code: str) -> None: ...
 
+    class ScreenMixin(Screen[Any]):
+        """What a screen's mixin (shared keys of several screens) may call on it (type checking only)."""
+
 else:
     AppMixin = object
+    ScreenMixin = object
 
 
 def app_state(node: DOMNode) -> AppState:
     """``node.app`` as the IncidentApp it is (textual types it as a bare App)."""
     return cast("AppState", node.app)
+
+
+ResultT = TypeVar("ResultT")
+
+
+def when_given(action: Callable[[ResultT], object]) -> Callable[[ResultT | None], None]:
+    """A ``push_screen`` callback: ``action(result)`` when the dialog returned something (a saved
+    id, True, the form's values), nothing when it was cancelled."""
+
+    def callback(result: ResultT | None) -> None:
+        if result:
+            action(result)
+
+    return callback
 
 
 def localise_bindings(node: DOMNode) -> None:

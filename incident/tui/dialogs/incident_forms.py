@@ -325,7 +325,7 @@ class SpillChangeDialog(Localised, ModalScreen[None]):
         arrivals.add_column(t("amend.after"), justify="right", no_wrap=True)
         arrivals.add_column(t("amend.change"), justify="right", no_wrap=True)
         for r in a.arrivals:
-            name = Text(
+            receptor = Text(
                 f"{r.label} {bilingual(r.name, r.name_zh)}",
                 style="bold red" if r.kind == "drinking_water_intake" else "",
             )
@@ -339,7 +339,7 @@ class SpillChangeDialog(Localised, ModalScreen[None]):
                 )
             else:
                 change = Text("—")
-            arrivals.add_row(name, before, after, change)
+            arrivals.add_row(receptor, before, after, change)
         with VerticalScroll() as box:
             box.border_title = t("amend.done_title", code=self.code, version=a.spill.version)
             yield Static(spill, id="spill-values")

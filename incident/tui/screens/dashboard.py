@@ -54,10 +54,11 @@ def _next_arrival_text(data: DashboardData) -> Text:
     if data.forecast_at is None:
         return Text(t("dashboard.not_run"), style="dim")
     now = data.now or data.alert_at
+    start = data.release_start or data.alert_at  # the board sets it: release start, else alert
     upcoming = [
-        (data.release_start + timedelta(hours=r.arrival_h), r)
+        (start + timedelta(hours=r.arrival_h), r)
         for r in data.receptors
-        if r.arrival_h is not None and data.release_start + timedelta(hours=r.arrival_h) > now
+        if r.arrival_h is not None and start + timedelta(hours=r.arrival_h) > now
     ]
     if not upcoming:
         return Text("—")
@@ -200,7 +201,8 @@ class DashboardScreen(Localised, Screen):
             elif r.arrival_h is None:
                 arrival = t("dashboard.not_reached")
             else:
-                arrival = fmt_when(data.release_start + timedelta(hours=r.arrival_h), now)
+                start = data.release_start or data.alert_at  # the board sets it: release start, else alert
+                arrival = fmt_when(start + timedelta(hours=r.arrival_h), now)
             rec.add_row(name, f"{r.km:.1f}", f"{r.distance_km:.1f} km", arrival)
         hidden = len(data.receptors) - len(shown)
         if hidden > 0:
