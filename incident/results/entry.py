@@ -940,4 +940,4 @@ def latest_sample_by_point(session: Session, code: str, round_number: int | None
                 )
             )
         )
-    return dict(session.exec(query).all())  # type: ignore[arg-type]
+    return dict(session.exec(query).all())

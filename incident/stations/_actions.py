@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
@@ -89,7 +89,7 @@ def dismissal_reasons(session: Session) -> dict[str, str]:
         select(LogEntry.payload_json)
         .where(LogEntry.chain == STATIONS_CHAIN)
         .where(LogEntry.kind == "stations.alert.dismissed")
-        .order_by(LogEntry.seq)  # type: ignore[arg-type]
+        .order_by(col(LogEntry.seq))
     )
     out: dict[str, str] = {}
     for text in rows:

@@ -7,7 +7,7 @@ import json
 import math
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core.clock import as_utc, utcnow
 from incident.core.store.tables import Station, StationAlert, StationReading
@@ -47,7 +47,7 @@ def station_overview_engine(engine, *, points: int = 48, now: datetime | None = 
 def _active(session: Session) -> dict[tuple[str, str], str]:
     active: dict[tuple[str, str], str] = {}
     for alert in session.exec(
-        select(StationAlert).where(StationAlert.status.in_(("open", "acknowledged")))  # type: ignore[attr-defined]
+        select(StationAlert).where(col(StationAlert.status).in_(("open", "acknowledged")))
     ):
         for member in json.loads(alert.evidence_json):
             active.setdefault((member["station_mn"], member["parameter"]), alert.code)
@@ -65,7 +65,7 @@ def _station_rows(
             select(StationReading.at, StationReading.value, StationReading.flag)
             .where(StationReading.station_id == st.id)
             .where(StationReading.parameter == parameter)
-            .order_by(StationReading.at.desc())  # type: ignore[attr-defined]
+            .order_by(col(StationReading.at).desc())
             .limit(points)
         ).all()[::-1]
         limit = class_limit(parameter, st.water_class)

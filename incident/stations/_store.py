@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -258,11 +258,15 @@ class Ingestor:
 def insert_readings(session: Session, rows: list[dict]) -> int:
     """Insert reading rows, ignoring ones already stored; returns how many were new."""
     dialect = session.get_bind().dialect.name
+    stmt: Insert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        stmt = postgresql_insert(StationReading).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    stmt = dialect_insert(StationReading).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(StationReading).on_conflict_do_nothing()
     result = session.connection().execute(stmt, rows)
     return result.rowcount if result.rowcount >= 0 else len(rows)
 

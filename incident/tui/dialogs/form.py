@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from textual import events
 from textual.app import ComposeResult
@@ -242,7 +243,7 @@ class FormDialog(FormKeys, Localised, ModalScreen[dict | None]):
         out: dict = {}
         for f in self.fields:
             widget = self.query_one(f"#field-{f.name}")
-            value = widget.value  # type: ignore[attr-defined]
+            value = cast("Input | Select[Any] | Checkbox", widget).value  # the field widgets
             out[f.name] = value if f.checkbox else str(value).strip()
         return out
 

@@ -7,6 +7,7 @@ data, so a slow database never freezes the screen.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from rich.text import Text
 from textual import work
@@ -86,7 +87,7 @@ class _ReceptorPanel(Static):
     """Tells the dashboard when its height changes, so the receptors are fitted again."""
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.screen._refit_receptors)  # type: ignore[attr-defined]
+        self.call_after_refresh(cast(DashboardScreen, self.screen)._refit_receptors)  # shown only there
 
 
 class DashboardScreen(Localised, Screen):

@@ -94,7 +94,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     def action_drill_sample(self) -> None:
         point = self._selected()
-        self.app.open_drill_sample(point.number if point else "")  # type: ignore[attr-defined]
+        app_state(self).open_drill_sample(point.number if point else "")
 
     def rebuild(self) -> SamplingPlanScreen:
         return SamplingPlanScreen(self.code)
@@ -621,7 +621,7 @@ class SamplingActions(AppMixin):
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.show_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
+        self.show_screen(screen_type(code, then=then))
 
     def action_plan_show(self) -> None:
         self._open(SamplingPlanScreen)
