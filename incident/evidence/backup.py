@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
@@ -335,7 +335,7 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
     code = header["code"]
     conn = session.connection()
     by_name = {t.name: t for t in _tables()}
-    if conn.execute(select(Incident.__table__).where(Incident.__table__.c.code == code)).first():  # type: ignore[attr-defined]
+    if conn.execute(select(col(Incident.id)).where(col(Incident.code) == code)).first():
         raise _refuse(path, "errors.evidence.incident_already_database_nothing", code=code)
     inserted = reused = 0
     touched: set[str] = set()

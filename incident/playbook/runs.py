@@ -17,7 +17,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
@@ -138,7 +138,7 @@ class RunView:
         """Open steps on the route that have a deadline, soonest first."""
         return sorted(
             (sv for sv in self.steps if sv.due_at is not None and sv.on_path and not sv.finished),
-            key=lambda sv: sv.due_at,  # type: ignore[arg-type,return-value]
+            key=lambda sv: cast(datetime, sv.due_at),  # not None: filtered above
         )
 
     def next_deadline(self) -> StepView | None:

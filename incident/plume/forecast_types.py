@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 if TYPE_CHECKING:  # numpy is not needed to import this module (the TUI starts without it)
     import numpy as np
@@ -65,6 +65,15 @@ class IncidentForecast:
     stored_as: dict = field(default_factory=dict)
     # longitudinal profiles: time (h) -> list of (reach_id, offset_m array, conc array)
     profiles: dict[float, list[tuple[str, np.ndarray, np.ndarray]]] = field(default_factory=dict)
+
+    @overload
+    def at(self, hours: float) -> datetime: ...
+
+    @overload
+    def at(self, hours: None) -> None: ...
+
+    @overload
+    def at(self, hours: float | None) -> datetime | None: ...
 
     def at(self, hours: float | None) -> datetime | None:
         return None if hours is None else self.release_start + timedelta(hours=hours)

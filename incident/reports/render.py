@@ -575,7 +575,7 @@ def trend_figure(data: ReportData, w: Words, parameter: str) -> Figure:
             for i, fp in enumerate(fc.points):
                 if fp.label in keys:
                     s.forecast = [
-                        (fc.at(float(h)), float(c))  # type: ignore[misc]
+                        (fc.at(float(h)), float(c))
                         for h, c in zip(fc.times_h, fc.curves_mg_l[i], strict=False)
                     ]
                     break

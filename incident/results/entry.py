@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal, overload
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
@@ -605,9 +606,21 @@ def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) ->
     )
 
 
+@overload
+def add_result(
+    session: Session, code: str, raw: ResultInput, *, actor: str, view: Literal[True] = True
+) -> ResultRecord: ...
+
+
+@overload
+def add_result(
+    session: Session, code: str, raw: ResultInput, *, actor: str, view: Literal[False]
+) -> None: ...
+
+
 def add_result(
     session: Session, code: str, raw: ResultInput, *, actor: str, view: bool = True
-) -> ResultRecord:
+) -> ResultRecord | None:
     """Check, store (hash-chained) and QC one result; returns its evaluated view.
 
     ``view=False`` (bulk import) skips building the view and returns None.
@@ -618,12 +631,11 @@ def add_result(
     actor = person.name if person is not None else actor
     checked = check_result(session, inc, raw)
     row = _result_row(inc, checked, actor=actor, at=utcnow())
-    return _store(session, inc, row, checked, actor=actor, view=view)
+    _store(session, inc, row, checked, actor=actor)
+    return result_record(session, inc.code, row_id(row)) if view else None
 
 
-def _store(
-    session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str, view: bool = True
-) -> ResultRecord:
+def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str) -> None:
     from incident.results import plausibility, qc
 
     pending = qc.findings_for_new(session, row, checked)
@@ -644,9 +656,6 @@ def _store(
     )
     qc.record_findings(session, inc, row, pending, actor=actor)
     plausibility.check_new_result(session, inc, row, checked.sample, actor=actor)
-    if not view:
-        return None  # type: ignore[return-value]
-    return result_record(session, inc.code, row_id(row))
 
 
 def correct_result(
@@ -675,7 +684,8 @@ def correct_result(
     row = _result_row(inc, checked, actor=actor, at=utcnow())
     row.corrects_id = old.id
     row.correction_reason = reason.strip()
-    return _store(session, inc, row, checked, actor=actor)
+    _store(session, inc, row, checked, actor=actor)
+    return result_record(session, inc.code, row_id(row))
 
 
 def input_from_result(session: Session, r: Result) -> ResultInput:

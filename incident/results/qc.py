@@ -262,9 +262,11 @@ def active_flags_for(session: Session, incident_id: int, result_ids: list[int]) 
     corrected: set[int] = set()
     for i in range(0, len(bases), 5000):
         corrected.update(
-            session.exec(
+            cid
+            for cid in session.exec(
                 select(Result.corrects_id).where(col(Result.corrects_id).in_(bases[i : i + 5000]))
-            ).all()  # type: ignore[arg-type]
+            ).all()
+            if cid is not None
         )
     out: dict[int, set[str]] = defaultdict(set)
     for f in flags:

@@ -258,8 +258,13 @@ def crew_start(session: Session, inc: Incident, crew: CrewInfo) -> CrewStart:
         .where(CheckIn.crew_id == crew.id, CheckIn.incident_id == inc.id, col(CheckIn.lat).is_not(None))
         .order_by(col(CheckIn.at).desc())
     ).first()
-    if ci is not None and (best is None or as_utc(ci.at) > best[0]):
-        best = (as_utc(ci.at), CrewStart(crew.name, ci.departure_point or "check-in", ci.lat, ci.lon))  # type: ignore[arg-type]
+    if (
+        ci is not None
+        and ci.lat is not None
+        and ci.lon is not None
+        and (best is None or as_utc(ci.at) > best[0])
+    ):
+        best = (as_utc(ci.at), CrewStart(crew.name, ci.departure_point or "check-in", ci.lat, ci.lon))
     if best is not None:
         return best[1]
     return CrewStart(crew.name, crew.base_name or "home base", crew.base_lat, crew.base_lon)
@@ -725,7 +730,9 @@ def _check_out_kit(session: Session, inc: Incident, crew_id: int, actor: str, ov
     if out is not None and out.crew_id == crew_id:
         return  # already out with this crew
     kit = session.get(Kit, crew.kit_id)
-    check_out(session, kit.name, crew=crew.name, actor=actor, incident=inc.code, override=override)  # type: ignore[union-attr]
+    if kit is None:  # the key is a foreign key: the kit is there
+        raise LookupError(f"kit {crew.kit_id} not found")
+    check_out(session, kit.name, crew=crew.name, actor=actor, incident=inc.code, override=override)
 
 
 def _gate(session: Session, plan: AssignmentPlan, crew_check: CrewCheck) -> dict[str, list[str]]:

@@ -283,7 +283,7 @@ def check_in(
             "errors.sampling.headcount_not_number_people_2", field="headcount", headcount=headcount
         )
     if (lat is None) != (lon is None) or (
-        lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)  # type: ignore[operator]
+        lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)
     ):
         raise UserError("errors.crews.bad_position", where="--lat/--lon", lat=repr(lat), lon=repr(lon))
     if crew.status == "out_of_service":
@@ -297,7 +297,7 @@ def check_in(
         home_unit=_home_unit(session, crew),
         departure_point=departure_point or info.base_name,
         travel_method=travel_method,
-        assignment=_routed(session, inc.id, crew.id),  # type: ignore[arg-type]
+        assignment=_routed(session, row_id(inc), row_id(crew)),
         qualifications=", ".join(sorted(info.qualifications)),
         lat=lat,
         lon=lon,

@@ -231,14 +231,15 @@ def plan_view(session: Session, code: str, revision: int | None = None) -> PlanV
     if revision is None:
         rev = revs[-1]
     else:
-        rev = next((r for r in revs if r.revision == revision), None)  # type: ignore[assignment]
-        if rev is None:
+        chosen = next((r for r in revs if r.revision == revision), None)
+        if chosen is None:
             raise UserError(
                 "errors.sampling.plan_revision_does_not",
                 where=inc.code,
                 revision=revision,
                 revision2=revs[-1].revision,
             )
+        rev = chosen
     net = load_network(session, inc.river_network_id) if inc.river_network_id else None
     rows = session.exec(select(SamplingPoint).where(SamplingPoint.revision_id == rev.id)).all()
     points = sorted((_from_row(r, net) for r in rows), key=lambda p: number_key(p.number))

@@ -129,7 +129,7 @@ def _sqlite_engine(url: str, *, echo: bool, lock_timeout_s: float) -> Engine:
     def on_timeout(waited_s: float):
         return faults.locked_error(engine, waited_s)
 
-    on_timeout.where = str(path) if path is not None else url  # type: ignore[attr-defined]
+    on_timeout.where = str(path) if path is not None else url  # type: ignore[attr-defined]  # a function attribute the lock error reads
 
     def do_begin(dbapi_connection) -> None:
         if read_only:
@@ -137,8 +137,8 @@ def _sqlite_engine(url: str, *, echo: bool, lock_timeout_s: float) -> Engine:
         else:
             _begin_immediate(dbapi_connection, lock_timeout_s, on_timeout)
 
-    engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
-    engine._incident_read_only = read_only  # type: ignore[attr-defined]
+    engine.dialect.do_begin = do_begin  # type: ignore[method-assign]  # the dialect's BEGIN, replaced per engine
+    engine._incident_read_only = read_only  # type: ignore[attr-defined]  # a mark on the engine, read by is_read_only()
     return engine
 
 

@@ -97,7 +97,7 @@ def defer_sigint() -> Iterator[None]:
     def hold(signum, frame) -> None:
         pending.append((signum, frame))
 
-    hold._incident_deferring = True  # type: ignore[attr-defined]
+    hold._incident_deferring = True  # type: ignore[attr-defined]  # a mark on the handler function, read above
     try:
         signal.signal(signal.SIGINT, hold)
     except ValueError:  # pragma: no cover - not the main interpreter
