@@ -9,6 +9,7 @@ The AAR reveals the hidden truth: it is written after the exercise, for the team
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlmodel import Session
@@ -36,7 +37,7 @@ from incident.reports import (
 )
 
 
-def _w(lang: str):
+def _w(lang: str) -> Callable[..., str]:
     def w(key: str, **params: object) -> str:
         return t(f"drill_rpt.{key}", lang=lang, **params)
 

@@ -17,10 +17,13 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incident.core.datafiles import read_toml
 from incident.core.errors import UserError, ValidationErrors
+
+if TYPE_CHECKING:
+    from incident.core.rivers import RiverNetworkData
 
 #: timeline milestones captured automatically (minutes after the alert on the exercise clock)
 TIMELINE_METRICS = (
@@ -177,7 +180,7 @@ class _Reader:
         """Note a problem: ``message_key`` is an ``errors.drills`` catalog key, ``params`` its values."""
         self.problems.append(UserError(message_key, where=self.where(table, key), **params))
 
-    def table(self, data: dict, key: str, table: str, *, required: bool = True) -> dict:
+    def table(self, data: dict[str, Any], key: str, table: str, *, required: bool = True) -> dict[str, Any]:
         value = data.get(key)
         if value is None:
             if required:
@@ -188,7 +191,7 @@ class _Reader:
             return {}
         return value
 
-    def tables(self, data: dict, key: str, table: str) -> list[dict]:
+    def tables(self, data: dict[str, Any], key: str, table: str) -> list[dict[str, Any]]:
         """``[[key]]`` entries; anything that is not a list of tables is one problem and no entries."""
         value = data.get(key)
         if value is None:
@@ -198,7 +201,9 @@ class _Reader:
             return []
         return value
 
-    def text(self, t: dict, key: str, table: str, *, required: bool = False, default: str | None = None):
+    def text(
+        self, t: dict[str, Any], key: str, table: str, *, required: bool = False, default: str | None = None
+    ) -> str | None:
         if key not in t:
             if required:
                 self.fail("errors.drills.missing_2", table, key, key_name=repr(key), key_name2=key)
@@ -211,7 +216,7 @@ class _Reader:
 
     def number(
         self,
-        t: dict,
+        t: dict[str, Any],
         key: str,
         table: str,
         *,
@@ -236,7 +241,7 @@ class _Reader:
             return default
         return float(value)
 
-    def position(self, t: dict, table: str) -> Position:
+    def position(self, t: dict[str, Any], table: str) -> Position:
         if "reach" in t:
             reach = self.text(t, "reach", table)
             km = self.number(t, "km", table, required=True)
@@ -250,7 +255,7 @@ class _Reader:
         return Position()
 
 
-def _check_position(r: _Reader, net, pos: Position, table: str) -> None:
+def _check_position(r: _Reader, net: RiverNetworkData, pos: Position, table: str) -> None:
     """The position must be on the river (reach known, km within it; lat/lon near the line)."""
     if pos.reach is not None:
         ids = [x.reach_id for x in net.reaches]

@@ -99,7 +99,7 @@ def _pk(table: Table) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
 
-def _key(table: Table, row: dict[str, Any]) -> tuple:
+def _key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row.get(c) for c in _pk(table))
 
 
@@ -110,7 +110,7 @@ def collect(session: Session, inc: Incident) -> list[tuple[str, str, dict[str, A
     """(table, role, row) for the incident's rows and the shared rows they refer to, in FK order."""
     conn = session.connection()
     by_name = {t.name: t for t in _tables()}
-    owned: dict[str, dict[tuple, dict]] = {}
+    owned: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
     for table in _tables():
         if table.name == "logentry":
             q = select(table).where(table.c.chain == log.incident_chain(inc.code))
@@ -134,8 +134,8 @@ def collect(session: Session, inc: Incident) -> list[tuple[str, str, dict[str, A
         if rows:
             owned[table.name] = rows
 
-    shared: dict[str, dict[tuple, dict]] = {}
-    pending: list[tuple[str, dict]] = [(t, r) for t, rows in owned.items() for r in rows.values()]
+    shared: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    pending: list[tuple[str, dict[str, Any]]] = [(t, r) for t, rows in owned.items() for r in rows.values()]
     while pending:
         tname, row = pending.pop()
         for fk in by_name[tname].foreign_keys:

@@ -25,7 +25,8 @@ from typing import Any
 
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.i18n import bilingual
-from incident.playbook.actions import ACTION_PARAMS, REQUIRED_PARAMS, known_action_names
+from incident.playbook.actions import known_action_names
+from incident.playbook.registry import ACTION_PARAMS, REQUIRED_PARAMS
 from playbooks import PLAYBOOK_DIR
 
 LANGS = ("en", "zh")
@@ -372,7 +373,7 @@ class _Reader:
 
     # -- small typed readers
     def text_field(
-        self, node: dict, key: str, block: Block | None, where: str, required: bool = True
+        self, node: dict[str, Any], key: str, block: Block | None, where: str, required: bool = True
     ) -> Text:
         value = node.get(key)
         if value is None:
@@ -406,7 +407,7 @@ class _Reader:
         return self.bilingual(value, block, f"{where} {key}", key)
 
     def bilingual(
-        self, value: dict, block: Block | None, where: str, key: str, needle: str | None = None
+        self, value: dict[str, Any], block: Block | None, where: str, key: str, needle: str | None = None
     ) -> Text:
         texts: dict[str, str] = {}
         for lang in LANGS:
@@ -440,7 +441,7 @@ class _Reader:
             texts = {lang: reflow(value) for lang, value in texts.items()}
         return Text(texts["en"], texts["zh"])
 
-    def unknown_keys(self, node: dict, allowed: set[str], block: Block | None, where: str) -> None:
+    def unknown_keys(self, node: dict[str, Any], allowed: set[str], block: Block | None, where: str) -> None:
         for key in node:
             if key not in allowed:
                 self.problem(
@@ -452,7 +453,7 @@ class _Reader:
                     value=", ".join(sorted(allowed)),
                 )
 
-    def ident(self, node: dict, block: Block | None, where: str) -> str:
+    def ident(self, node: dict[str, Any], block: Block | None, where: str) -> str:
         value = node.get("id")
         if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", value or ""):
             self.problem(
@@ -464,7 +465,7 @@ class _Reader:
             return str(value)
         return value
 
-    def table_list(self, node: dict, key: str, where: str) -> list[dict]:
+    def table_list(self, node: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
         value = node.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             self.problem(
@@ -554,7 +555,7 @@ class _Reader:
             reference=str(reference),
         )
 
-    def read_phases(self, data: dict) -> list[Phase]:
+    def read_phases(self, data: dict[str, Any]) -> list[Phase]:
         phases: list[Phase] = []
         for i, node in enumerate(self.table_list(data, "phase", "")):
             block = self.map.table("phase", index=i)
@@ -574,7 +575,7 @@ class _Reader:
             self.problem(1, "phase", "errors.playbook.playbook_has_no_phases")
         return phases
 
-    def read_roles(self, data: dict) -> list[Role]:
+    def read_roles(self, data: dict[str, Any]) -> list[Role]:
         roles: list[Role] = []
         for i, node in enumerate(self.table_list(data, "role", "")):
             block = self.map.table("role", index=i)
@@ -592,7 +593,7 @@ class _Reader:
             roles.append(Role(rid, self.text_field(node, "title", block, where)))
         return roles
 
-    def read_steps(self, data: dict, phase_ids: set[str], role_ids: set[str]) -> list[Step]:
+    def read_steps(self, data: dict[str, Any], phase_ids: set[str], role_ids: set[str]) -> list[Step]:
         steps: list[Step] = []
         seen: set[str] = set()
         for i, node in enumerate(self.table_list(data, "step", "")):
@@ -668,7 +669,9 @@ class _Reader:
             )
         return steps
 
-    def read_checklist(self, node: dict, block: Block | None, where: str) -> tuple[ChecklistItem, ...]:
+    def read_checklist(
+        self, node: dict[str, Any], block: Block | None, where: str
+    ) -> tuple[ChecklistItem, ...]:
         items: list[ChecklistItem] = []
         raw = node.get("checklist", [])
         if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
@@ -694,7 +697,7 @@ class _Reader:
             items.append(ChecklistItem(iid, text))
         return tuple(items)
 
-    def read_form(self, node: dict, block: Block | None, where: str) -> tuple[FormField, ...]:
+    def read_form(self, node: dict[str, Any], block: Block | None, where: str) -> tuple[FormField, ...]:
         fields: list[FormField] = []
         raw = node.get("form", [])
         if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
@@ -797,7 +800,7 @@ class _Reader:
                     value2=", ".join(map(str, allowed)),
                 )
 
-    def read_action(self, node: dict, block: Block | None, where: str) -> StepAction | None:
+    def read_action(self, node: dict[str, Any], block: Block | None, where: str) -> StepAction | None:
         raw = node.get("action")
         if raw is None:
             return None
@@ -858,7 +861,7 @@ class _Reader:
                     )
         return StepAction(name, tuple(sorted(params.items())))
 
-    def read_branches(self, node: dict, block: Block | None, where: str) -> tuple[Branch, ...]:
+    def read_branches(self, node: dict[str, Any], block: Block | None, where: str) -> tuple[Branch, ...]:
         raw = node.get("branch", [])
         if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
             self.problem(

@@ -23,6 +23,7 @@ show Chinese text correctly; either form is read.
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -154,7 +155,16 @@ class _Checker:
             return None
         return value
 
-    def number(self, raw, line, column, *, required=False, integer=False, minimum=None) -> float | int | None:
+    def number(
+        self,
+        raw: dict[str, str],
+        line: int,
+        column: str,
+        *,
+        required: bool = False,
+        integer: bool = False,
+        minimum: float | None = None,
+    ) -> float | int | None:
         value = self.text(raw, line, column, required=required)
         if value is None:
             return None
@@ -180,7 +190,7 @@ class _Checker:
             return None
         return number
 
-    def day(self, raw, line, column) -> date | None:
+    def day(self, raw: dict[str, str], line: int, column: str) -> date | None:
         value = self.text(raw, line, column)
         if value is None:
             return None
@@ -190,7 +200,9 @@ class _Checker:
             self.bad(line, column, "errors.readiness.not_date_3", value=repr(value))
             return None
 
-    def choice(self, raw, line, column, choices, default) -> str:
+    def choice(
+        self, raw: dict[str, str], line: int, column: str, choices: Collection[str], default: str
+    ) -> str:
         value = self.text(raw, line, column) or default
         if value not in choices:
             self.bad(
@@ -198,7 +210,7 @@ class _Checker:
             )
         return value
 
-    def yes_no(self, raw, line, column, default: bool) -> bool:
+    def yes_no(self, raw: dict[str, str], line: int, column: str, default: bool) -> bool:
         value = self.text(raw, line, column)
         if value is None:
             return default
@@ -297,7 +309,7 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
     rows = _read(path, check)
     existing = {e.asset_tag: e for e in session.exec(select(Equipment))}
     in_file: set[str] = set()
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[Any, ...], int] = {}
     for row in rows:
         v = row.values
         if row.record == "equipment":

@@ -25,6 +25,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -229,7 +230,7 @@ def must_cover(p: ProposedPoint) -> bool:
     return p.mandatory or p.role in ROUTINE_MUST
 
 
-def earliest_arrival_h(p: ProposedPoint, forecast: dict) -> float | None:
+def earliest_arrival_h(p: ProposedPoint, forecast: dict[str, Any]) -> float | None:
     """The plume's earliest arrival (hours after the release): P10 of the ensemble when stored."""
     p10 = (forecast.get("earliest_h") or {}).get(forecast_label(p))
     values = [v for v in (p.arrival_h, p10) if v is not None and math.isfinite(v)]
@@ -274,7 +275,7 @@ def _windows(
     session: Session,
     inc: Incident,
     targets: list[ProposedPoint],
-    forecast: dict,
+    forecast: dict[str, Any],
     release: datetime,
     now: datetime,
     settings: AssignSettings,
@@ -558,7 +559,7 @@ def _unmet(
     return UnmetPoint(p.number, p.name, must_cover(p), w_close, why, fixes, w_open)
 
 
-def routes_json(plan: AssignmentPlan) -> dict:
+def routes_json(plan: AssignmentPlan) -> dict[str, Any]:
     """Each crew's route as ordered stops, each with its arrival time and window (``assign --json``)."""
     starts = {s.crew: s for s in plan.starts}
     routes = []

@@ -24,6 +24,7 @@ from incident.core.store.tables import (
     CrewMember,
     CrewStatusChange,
     Equipment,
+    Incident,
     Kit,
     Qualification,
     Responder,
@@ -86,7 +87,7 @@ def _today() -> date:
     return to_local(utcnow()).date()
 
 
-def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew:
+def find_crew(session: Session, name_or_id: str | int, *, incident: Incident | None = None) -> Crew:
     """A crew by id or name ("A" finds "Crew A"). In an exercise, only its own crews."""
     if incident is not None and incident.is_exercise:
         for name in (str(name_or_id), f"Crew {name_or_id}"):

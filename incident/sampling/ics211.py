@@ -21,6 +21,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -279,7 +280,7 @@ def ics211_markdown(form: Ics211Form) -> str:
     return "\n".join(out) + "\n"
 
 
-def ics211_json(form: Ics211Form) -> dict:
+def ics211_json(form: Ics211Form) -> dict[str, Any]:
     data = asdict(form)
     data["exercise"] = data.pop("is_exercise")
     return data

@@ -14,9 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 #: mypy errors today (models/ strict, the rest default); lower it as they are fixed, never raise it.
 MYPY_ERRORS = 0
 #: mypy ignore comments today; each must say why. Lower it as they go.
-TYPE_IGNORES = 7
+TYPE_IGNORES = 6
 #: packages under the strict flags (pyproject's mypy overrides); the list only grows
-STRICT_PACKAGES = {"models", "incident.core"}
+STRICT_PACKAGES = {"models"} | {
+    f"incident.{room}"
+    for room in ("core", "drills", "evidence", "overview", "playbook", "readiness", "sampling")
+}
 
 
 def test_mypy_errors_only_go_down():
