@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -40,7 +40,12 @@ from models.hydraulics import hydraulic_radius, manning_velocity, shear_velocity
 from models.jobson import JobsonReach, route_travel_time
 from models.metrics import breakthrough_metrics
 from models.network import ReachSpec
-from models.transport import InletSeries, OutputPoint, Release, simulate
+from models.transport import InletSeries, OutputPoint, Release, SimulationResult, simulate
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models.accuracy import AccuracyEstimate
 
 GRAVITY = 9.81
 DEFAULT_HORIZON_H: float | None = None  # None: run until every point has seen the plume pass (capped)
@@ -453,14 +458,23 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
     )
 
 
-def _solve(req, specs, releases, inlets, outputs, detection, progress):
+def _solve(
+    req: ForecastRequest,
+    specs: Sequence[ReachSpec],
+    releases: Sequence[Release],
+    inlets: Sequence[InletSeries],
+    outputs: Sequence[OutputPoint],
+    detection: float,
+    progress: Callable[[float], None] | None,
+) -> tuple[SimulationResult, AccuracyEstimate | None, float, str | None]:
     """The run: horizon by need (unless given), grid by accuracy (unless dx/dt given). Returns
     (result, accuracy estimate or None, horizon s, a warning or None)."""
     from models.accuracy import simulate_to_accuracy
     from models.horizon import CAP_S, horizon_by_need, still_above
 
     decay_per_s = req.decay_per_day / 86400
-    note = None
+    note: str | None = None
+    accuracy: AccuracyEstimate | None
     if req.horizon_h is not None:
         horizon_s, by_need = req.horizon_h * 3600, False
     else:
@@ -479,7 +493,7 @@ def _solve(req, specs, releases, inlets, outputs, detection, progress):
     for _ in range(4):
         every_h = max(req.profile_every_h or 0.0, horizon_s / 3600 / 96) if req.profile_every_h else 0.0
         profile_times = list(np.arange(every_h, horizon_s / 3600 + 1e-9, every_h) * 3600) if every_h else []
-        common = {
+        common: dict[str, Any] = {
             "horizon_s": horizon_s,
             "decay_per_s": decay_per_s,
             "background_mg_l": req.background_mg_l,
@@ -542,7 +556,7 @@ def standard_for(substance: str | None) -> tuple[float | None, float | None]:
 
 
 def request_for_incident(
-    session,
+    session: Session,
     code: str,
     *,
     horizon_h: float | None = DEFAULT_HORIZON_H,
@@ -612,7 +626,7 @@ def _num(
     return number
 
 
-def _table(data: dict, key: str, where: str) -> dict:
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     """``[key]`` as a table ({} when absent)."""
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -620,7 +634,7 @@ def _table(data: dict, key: str, where: str) -> dict:
     return value
 
 
-def _tables(data: dict, key: str, where: str) -> list[dict]:
+def _tables(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
     """``[[key]]`` as a list of tables ([] when absent)."""
     value = data.get(key, [])
     if isinstance(value, dict):
@@ -643,7 +657,7 @@ def _text(table: dict[str, Any], key: str, where: str, *, default: str | None = 
     return value
 
 
-def _reach(net: RiverNetworkData, table: dict, where: str) -> str:
+def _reach(net: RiverNetworkData, table: dict[str, Any], where: str) -> str:
     reach = table.get("reach")
     ids = [r.reach_id for r in net.reaches]
     if reach not in ids:
@@ -660,7 +674,7 @@ def _offset_for_km(net: RiverNetworkData, reach: str, km: float, where: str) -> 
         raise exc.relocated(f"{where}: km") from None
 
 
-def _series(table: dict, key: str, where: str) -> list[float]:
+def _series(table: dict[str, Any], key: str, where: str) -> list[float]:
     values = table.get(key)
     if (
         not isinstance(values, list)
@@ -672,7 +686,7 @@ def _series(table: dict, key: str, where: str) -> list[float]:
     return [float(x) for x in values]
 
 
-def _start(sc: dict, where: str) -> datetime:
+def _start(sc: dict[str, Any], where: str) -> datetime:
     """Time zero: text in local time (or ISO with offset), a TOML date-time, or now."""
     value = sc.get("start")
     if value is None:
@@ -820,7 +834,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
     return req
 
 
-def profile_rows(fc: IncidentForecast, net: RiverNetworkData, hours: float) -> list[dict]:
+def profile_rows(fc: IncidentForecast, net: RiverNetworkData, hours: float) -> list[dict[str, Any]]:
     """The longitudinal profile nearest to ``hours``: one row per cell (reach, km, mg/L)."""
     if not fc.profiles:
         raise UserError("errors.plume.forecast_kept_no_profiles")

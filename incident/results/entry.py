@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
@@ -737,10 +737,10 @@ class RoundTable:
     cells: dict[tuple[str, str], Cell]
     water_class: str
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[dict[str, Any]]:
         out = []
         for pt in self.points:
-            row: dict = {"point": pt}
+            row: dict[str, Any] = {"point": pt}
             for p in self.parameters:
                 c = self.cells.get((pt, p))
                 row[p] = None if c is None else c.text
@@ -750,7 +750,7 @@ class RoundTable:
 
 def _cell(views: list[ResultRecord]) -> Cell:
     # lab and confirmed results govern; among equals the highest concentration
-    def rank(v: ResultRecord) -> tuple:
+    def rank(v: ResultRecord) -> tuple[Any, ...]:
         return (v.method_kind != "rapid" or v.status == "confirmed", v.value_mg_l or 0.0)
 
     main = max(views, key=rank)

@@ -49,6 +49,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -323,7 +324,7 @@ def import_results(
 
     problems: list[UserError] = []
     savepoint = session.begin_nested()
-    new_samples: dict[tuple, str] = {}
+    new_samples: dict[tuple[Any, ...], str] = {}
     seen: dict[tuple[str, str], int] = {}
     by_param: dict[str, int] = defaultdict(int)
     n_rows = n_results = 0

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import aliased
@@ -299,8 +300,8 @@ def result_records(
     water_class: str = standards.DEFAULT_CLASS,
     include_superseded: bool = False,
     result_ids: list[int] | None = None,
-    samples: tuple = (),
-    where: tuple = (),
+    samples: tuple[Any, ...] = (),
+    where: tuple[Any, ...] = (),
 ) -> list[ResultRecord]:
     """The incident's current results (corrected ones too when asked, or the ones named), evaluated.
 
