@@ -206,7 +206,7 @@ def run_request_ensemble(
     *,
     n_members: int = 1000,
     seed: int | None = 0,
-    curve_times_h: Sequence[float] | None = None,
+    curve_times_h: Sequence[float] | np.ndarray | None = None,
 ) -> tuple[EnsembleResult, EnsembleSetup]:
     check_members(n_members)
     setup = ensemble_setup(req)
