@@ -17,9 +17,10 @@ Services take a Session and hand back plain dataclasses, never ORM rows.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
@@ -55,9 +56,13 @@ from incident.results.units import (
     unit_factor,
 )
 
+if TYPE_CHECKING:
+    from incident.plume import IncidentForecast
+
 SAMPLE_TYPES = ("normal", "field_blank", "parallel")
 METHOD_KINDS = ("lab", "rapid", "online")
 _TYPE_SUFFIX = {"normal": "", "field_blank": "B", "parallel": "P"}
+_T = TypeVar("_T")
 _YES = {"yes", "y", "true", "1", "+", "detected", "positive", "是", "检出", "阳性"}
 _NO = {"no", "n", "false", "0", "-", "not detected", "nd", "negative", "否", "未检出", "阴性"}
 #: samples may precede the alert (a spill found in the morning), but not by more than this
@@ -427,7 +432,7 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
     """Validate every field; raise one ValidationErrors naming each bad field (``where`` = field)."""
     problems: list[UserError] = []
 
-    def attempt(fn, *args, **kwargs):
+    def attempt(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T | None:
         try:
             return fn(*args, **kwargs)
         except ValidationErrors as exc:
@@ -875,7 +880,7 @@ def point_series(
     point: str,
     parameter: str | None = None,
     *,
-    forecast=None,
+    forecast: IncidentForecast | None = None,
     water_class: str = standards.DEFAULT_CLASS,
 ) -> PointSeries:
     """Observed concentrations at one point over time, with the forecast curve when given.

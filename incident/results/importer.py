@@ -46,6 +46,7 @@ import io
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -336,12 +337,12 @@ def import_results(
             continue
         n_rows += 1
 
-        def cell(key: str, row=row) -> str:
+        def cell(key: str, row: list[str] = row) -> str:
             i = index.get(key)
             value = row[i].strip() if i is not None and i < len(row) else ""
             return value or mapping.defaults.get(key, "")
 
-        def col_where(key: str, line=line) -> str:
+        def col_where(key: str, line: int = line) -> str:
             i = index.get(key)
             return (
                 f"{source}: line {line}, column {headers[i]!r}"
@@ -456,7 +457,7 @@ def import_results(
     return report
 
 
-def _at_column(p: UserError, col_where) -> UserError:
+def _at_column(p: UserError, col_where: Callable[[str], str]) -> UserError:
     """Re-home a field-level refusal onto the file, line and column it came from."""
     if p.where and ": line " in p.where:
         return p
@@ -478,7 +479,14 @@ def _existing_result(session: Session, sample_code: str, parameter: str) -> int 
     return current
 
 
-def _new_sample_for_row(session, code, cell, col_where, new_samples, actor) -> str:
+def _new_sample_for_row(
+    session: Session,
+    code: str,
+    cell: Callable[[str], str],
+    col_where: Callable[[str], str],
+    new_samples: dict[tuple[Any, ...], str],
+    actor: str,
+) -> str:
     point = cell("point")
     when = cell("sampled_at")
     if not point:

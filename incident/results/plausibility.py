@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -48,6 +49,9 @@ from incident.core.store.tables import (
 )
 from incident.results.record import ResultRecord, result_record
 
+if TYPE_CHECKING:
+    from incident.plume import StoredForecast
+
 ARRIVAL_MARGIN = 0.8  # sampled before 80 % of the earliest leading edge
 FORECAST_FACTOR = 10.0
 MASS_FACTOR = 2.0
@@ -66,7 +70,7 @@ def _fmt(x: float) -> str:
 
 
 def _forecast_findings(
-    inc: Incident, row: Result, sample: Sample, point: SamplingPoint, stored
+    inc: Incident, row: Result, sample: Sample, point: SamplingPoint, stored: StoredForecast | None
 ) -> list[Finding]:
     out: list[Finding] = []
     if stored is None or row.value_mg_l is None:

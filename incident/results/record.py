@@ -37,6 +37,7 @@ from incident.core import standards
 from incident.core.incidents import get_incident
 from incident.core.store.tables import (
     HoldReview,
+    Incident,
     Result,
     ResultHold,
     Sample,
@@ -257,7 +258,7 @@ def confirmation(
 
 
 def _confirmation_candidates(
-    session: Session, inc, suspects: list[tuple[Result, Sample]]
+    session: Session, inc: Incident, suspects: list[tuple[Result, Sample]]
 ) -> list[tuple[Result, Sample]]:
     """The current results that can confirm (or not) these suspected ones: same parameter, same
     sample, or same point and (same round or within the hour); a superset read by index, and

@@ -18,7 +18,17 @@ TYPE_IGNORES = 6
 #: packages under the strict flags (pyproject's mypy overrides); the list only grows
 STRICT_PACKAGES = {"models"} | {
     f"incident.{room}"
-    for room in ("core", "drills", "evidence", "overview", "playbook", "plume", "readiness", "sampling")
+    for room in (
+        "core",
+        "drills",
+        "evidence",
+        "overview",
+        "playbook",
+        "plume",
+        "readiness",
+        "results",
+        "sampling",
+    )
 }
 
 
