@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -45,7 +46,7 @@ class PhotoInfo:
     added_by: str
     path: Path  # where the kept copy is
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "number": self.number,

@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from incident import __version__
@@ -793,7 +794,10 @@ def survey_blocks(data: ReportData, w: Words) -> list[Block]:
     survey = data.survey
     if survey is None:
         return []
-    S = lambda k, **p: t(f"survey.{k}", lang=w.lang, **p)  # noqa: E731
+
+    def S(k: str, **p: object) -> str:
+        return t(f"survey.{k}", lang=w.lang, **p)
+
     rows = []
     for f in survey.fields:
         if f.name == "photos":
@@ -815,7 +819,9 @@ def photo_blocks(data: ReportData, w: Words) -> list[Block]:
     """The photos listed (number, caption, point, time, SHA-256) and shown from ``photos/`` beside the report."""
     from incident.reports.photos import PHOTO_DIR
 
-    S = lambda k, **p: t(f"survey.{k}", lang=w.lang, **p)  # noqa: E731
+    def S(k: str, **p: object) -> str:
+        return t(f"survey.{k}", lang=w.lang, **p)
+
     if not data.photos:
         return [Para(S("no_photos"))]
     blocks: list[Block] = [
@@ -872,7 +878,9 @@ def _footer(data: ReportData, w: Words) -> list[str]:
     return lines + ([cited] if cited else [])
 
 
-def build_monitoring(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
+def build_monitoring(
+    data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict[str, Any]
+) -> Document:
     w = Words(lang)
     conclusions: list[Block] = [Sub(w("findings_title")), Bullets(finding_lines(data, w))]
     conclusions.extend(_paras(inputs.get("conclusions", "")))
@@ -905,7 +913,7 @@ def build_monitoring(data: ReportData, lang: str, stamp: Stamp, number: int, inp
     )
 
 
-def build_summary(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
+def build_summary(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict[str, Any]) -> Document:
     w = Words(lang)
     key_times = key_time_rows(data, w)
     lessons: list[Block] = [*_paras(inputs.get("lessons", ""))] or [Para(w("lessons_missing"), "missing")]
@@ -951,7 +959,7 @@ def key_time_rows(data: ReportData, w: Words) -> list[list[Cell]]:
     return out
 
 
-def build_flash(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
+def build_flash(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict[str, Any]) -> Document:
     w = Words(lang)
     where = "—"
     if data.source_reach:
@@ -1036,14 +1044,16 @@ def build_flash(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: 
     )
 
 
-BUILDERS: dict[str, Callable[[ReportData, str, Stamp, int, dict], Document]] = {
+BUILDERS: dict[str, Callable[[ReportData, str, Stamp, int, dict[str, Any]], Document]] = {
     "flash": build_flash,
     "monitoring": build_monitoring,
     "summary": build_summary,
 }
 
 
-def build(kind: str, data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
+def build(
+    kind: str, data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict[str, Any]
+) -> Document:
     return BUILDERS[kind](data, lang, stamp, number, inputs)
 
 

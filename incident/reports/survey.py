@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -54,7 +55,7 @@ class Survey:
     def missing(self) -> list[str]:
         return [f.name for f in self.fields if not f.value]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "exercise": self.is_exercise,
@@ -81,7 +82,7 @@ def _g(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _pollutants() -> dict[str, dict]:
+def _pollutants() -> dict[str, dict[str, Any]]:
     from pathlib import Path
 
     from incident.core.datafiles import read_toml

@@ -20,14 +20,17 @@ STRICT_PACKAGES = {"models"} | {
     f"incident.{room}"
     for room in (
         "core",
+        "demo",
         "drills",
         "evidence",
         "overview",
         "playbook",
         "plume",
         "readiness",
+        "reports",
         "results",
         "sampling",
+        "stations",
     )
 }
 
