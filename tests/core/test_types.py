@@ -26,6 +26,7 @@ STRICT_PACKAGES = {"models"} | {
         "overview",
         "playbook",
         "plume",
+        "preplan",
         "readiness",
         "reports",
         "results",
