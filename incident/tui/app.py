@@ -68,8 +68,10 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int
         self.title = t("app.title")
         self.start_drill_timer()  # injects and lab results of a drill arrive on its clock
         self.start_alert_watch()  # station alerts, also those a separate listener process writes
-        # one app-level timer, not one per screen: see DashboardScreen.timed_refresh
-        self.set_interval(self.AUTO_REFRESH_S, self._refresh_screen)
+        # One app-level timer, not one per screen (DashboardScreen.timed_refresh), was meant here. It
+        # was registered as ``self._auto_refresh``, an attribute Textual's DOMNode sets to None, so it
+        # never ran; it stays off (no change of behaviour in the typing work). To switch it on:
+        # self.set_interval(self.AUTO_REFRESH_S, self._refresh_screen)
         if self.incident_code:
             self.action_dashboard()
         else:

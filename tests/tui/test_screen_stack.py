@@ -84,25 +84,3 @@ async def test_switching_screens_keeps_the_stack_bounded_and_memory_flat(demo_en
         await pilot.press("escape")
         await settle(app, pilot)
         assert type(app.screen).__name__ == "DashboardScreen"
-
-
-async def test_the_app_timer_refreshes_the_dashboard(demo_engine, demo_code, monkeypatch):
-    """One app-level timer reloads the dashboard (the timer once called nothing: a method named
-    ``_auto_refresh`` was shadowed by Textual's attribute of that name, set to None)."""
-    from incident.tui.app import IncidentApp
-    from incident.tui.screens.dashboard import DashboardScreen
-
-    ticks: list[Screen] = []
-    monkeypatch.setattr(IncidentApp, "AUTO_REFRESH_S", 0.05)
-    monkeypatch.setattr(DashboardScreen, "timed_refresh", lambda screen: ticks.append(screen))
-    app = make_app(
-        engine=demo_engine,
-        settings=Settings(db_url="sqlite://", lang="en", user="t"),
-        incident_code=demo_code,
-    )
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        assert isinstance(app.screen, DashboardScreen)
-        ticks.clear()
-        await pilot.pause(0.3)
-        assert ticks and all(screen is app.screen for screen in ticks)
