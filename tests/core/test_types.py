@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-#: mypy errors today (models/ strict, the rest default); lower it as they are fixed, never raise it.
+#: mypy errors (models/ and every room strict, the front ends default); it stays 0.
 MYPY_ERRORS = 0
 #: mypy ignore comments today; each must say why. Lower it as they go.
-TYPE_IGNORES = 6
+TYPE_IGNORES = 5
 #: packages under the strict flags (pyproject's mypy overrides); the list only grows
 STRICT_PACKAGES = {"models"} | {
     f"incident.{room}"
