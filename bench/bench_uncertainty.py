@@ -47,7 +47,7 @@ def main() -> None:
     snap = net.snap(24.68539, 109.32543)
     req = ForecastRequest(
         network=net,
-        start=None,  # type: ignore[arg-type]  # not used by the arrays
+        start=None,  # not used by the arrays
         spills=[Spill(snap.reach_id, snap.offset_m, mass_kg=8000.0, duration_h=0.5)],
         points=receptor_points(net),
         decay_per_day=0.05,

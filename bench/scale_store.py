@@ -126,7 +126,7 @@ def new_store(path: str, *, n_points: int = 50, days: int = 20) -> Store:
         code, inc_id, rev_id = inc.code, inc.id, rev.id
     engine.dispose()
     store = Store(url, path, code, inc_id, list(ids), ids, {}, alert)
-    store.revision_id = rev_id  # type: ignore[attr-defined]
+    store.revision_id = rev_id
     return store
 
 
@@ -156,7 +156,7 @@ def fill(store: Store, n_results: int, *, per_round_minutes: int = 5) -> None:
         round_id = round_id0 + 1
         when = store.alert_at + timedelta(minutes=per_round_minutes * rnd)
         sql, tail = _insert_sql("samplinground", ["id", "incident_id", "revision_id", "number", "planned_at"])
-        conn.execute(sql, (round_id, store.incident_id, store.revision_id, rnd, _ts(when)) + tail)  # type: ignore[attr-defined]
+        conn.execute(sql, (round_id, store.incident_id, store.revision_id, rnd, _ts(when)) + tail)
         rounds.append((rnd, round_id))
         store.round_ids[rnd] = round_id
         specials = [("field_blank", "B", "S1"), ("parallel", "P", "S2")] if rnd % 10 == 0 else []

@@ -101,7 +101,8 @@ def field_flag(parser: argparse.ArgumentParser, args: argparse.Namespace, field:
         for action in command._actions:
             if action.dest == field or dashed in action.option_strings:
                 longs = [o for o in action.option_strings if o.startswith("--")]
-                return longs[0] if longs else (action.option_strings or [action.metavar or field])[0]
+                metavar = action.metavar if isinstance(action.metavar, str) else None
+                return longs[0] if longs else (action.option_strings or [metavar or field])[0]
     return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from incident.cli.context import add_json, engine_from, settings_from
 from incident.cli.output import as_json, table
 from incident.core.errors import UserError
@@ -127,7 +129,7 @@ def cmd_whoami(args) -> int:
     with session_scope(engine_from(args)) as s:
         account = signing.registry(s).get(settings.user)
         enabled = signing.enabled(s)
-    data = {
+    data: dict[str, Any] = {
         "name": settings.user,
         "registered": account is not None,
         "roles": list(account.roles) if account else [],

@@ -662,6 +662,8 @@ def cmd_export_geojson(args) -> int:
     with session_scope(engine_from(args)) as s:
         inc = get_incident(s, args.incident)
         view = plan_view(s, args.incident)
+        if inc.river_network_id is None:
+            raise UserError("errors.sampling.incident_has_no_source", where=inc.code, code=inc.code)
         net = load_network(s, inc.river_network_id)
         forecast = run_forecast(
             s,

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from incident.core.errors import UserError
 
@@ -94,7 +94,7 @@ def atomic_writer(
     encoding: str = "utf-8",
     newline: str | None = None,
     what: str = "file",
-) -> Iterator[IO]:
+) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on a clean exit it replaces ``path``.
 
     If the block raises (or the process dies), ``path`` is untouched and the

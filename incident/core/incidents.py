@@ -213,11 +213,11 @@ SPILL_FIELDS = ("mass_kg", "release_start", "release_duration_h")
 @dataclass(frozen=True)
 class SpillVersion:
     version: int  # 1 = as opened; each amendment adds one
-    before: dict  # mass_kg, release_start, release_duration_h
-    after: dict
+    before: dict[str, Any]  # mass_kg, release_start, release_duration_h
+    after: dict[str, Any]
 
 
-def spill_of(inc: Incident) -> dict:
+def spill_of(inc: Incident) -> dict[str, Any]:
     out = {name: getattr(inc, name) for name in SPILL_FIELDS}
     if out["release_start"] is not None:
         out["release_start"] = as_utc(out["release_start"])

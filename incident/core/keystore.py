@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from incident.core.errors import UserError
 from incident.core.signing import Person, canonical_name, display_name
@@ -44,7 +45,7 @@ def key_file(name: str) -> Path:
     return key_dir() / f"{_slug(name)}.pem"
 
 
-def _keyring():
+def _keyring() -> Any:
     """The keyring module if it has a usable backend, else None."""
     if os.environ.get("INCIDENT_KEYRING", "1") == "0":
         return None

@@ -439,7 +439,8 @@ def parse_river(text: str, source: str = "<river>") -> RiverNetworkData:
     sha256 = hashlib.sha256(text.encode()).hexdigest()
     known = _read_geometry(sha256)
     outer = getattr(_recording, "pairs", None)
-    _recording.pairs = used = {}
+    used: dict[tuple[float, float, float, float], float] = {}
+    _recording.pairs = used
     try:
         network = _parse_river(text, source, sha256)
     finally:

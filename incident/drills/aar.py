@@ -9,6 +9,7 @@ The AAR reveals the hidden truth: it is written after the exercise, for the team
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from incident.drills.exercise import require_exercise, truth_start
 from incident.drills.metrics import RATINGS, drill_status
 from incident.reports import (
     KV,
+    Block,
     Bullets,
     Cell,
     Document,
@@ -35,7 +37,7 @@ from incident.reports import (
 )
 
 
-def _w(lang: str):
+def _w(lang: str) -> Callable[..., str]:
     def w(key: str, **params: object) -> str:
         return t(f"drill_rpt.{key}", lang=lang, **params)
 
@@ -204,7 +206,7 @@ def build_aar(session: Session, code: str, *, lang: str = "en", actor: str = "")
         ]
         for ev in st.evaluations
     ]
-    ratings_blocks = [
+    ratings_blocks: list[Block] = [
         Para(w("ratings_note")),
         Bullets([f"{r}: {w(f'rating_{r}')}" for r in RATINGS]),
         Table(

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session, col, select
@@ -212,7 +213,7 @@ def _deliver_injects(session: Session, inc: Incident, now_ex: datetime, actor: s
 
 # ---------------------------------------------------------------- the truth model
 
-_TRUTH_CACHE: dict[tuple, IncidentForecast] = {}
+_TRUTH_CACHE: dict[tuple[Any, ...], IncidentForecast] = {}
 _TRUTH_CACHE_SIZE = 64
 
 
@@ -298,7 +299,9 @@ def _g(x: float) -> str:
     return f"{x:.4g}" if x >= 1e-4 else f"{x:.6f}".rstrip("0")
 
 
-def result_fields(measured_mg_l: float, method: LabMethod, parameter: str, sample_code: str) -> dict:
+def result_fields(
+    measured_mg_l: float, method: LabMethod, parameter: str, sample_code: str
+) -> dict[str, Any]:
     """The ResultInput fields the lab reports for one measured value, in the method's style."""
     from incident.core import standards
 

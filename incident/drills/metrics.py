@@ -224,7 +224,7 @@ def _band(ratio: float) -> str:
 
 
 def suggest_rating(
-    target: dict, metric: str, metrics: dict[str, DrillMetric], *, elapsed_min: float, ended: bool
+    target: dict[str, Any], metric: str, metrics: dict[str, DrillMetric], *, elapsed_min: float, ended: bool
 ) -> tuple[str | None, str]:
     """(suggested rating or None, basis) for one capability target (rule in the module docstring)."""
     within, max_err = target.get("within_min"), target.get("max_error_pct")
@@ -481,7 +481,7 @@ class DrillStatus:
     elapsed_min: float
     speed: float
     ended: bool
-    injects: list  # InjectView, delivered only (all with controller=True)
+    injects: list[Any]  # InjectView, delivered only (all with controller=True)
     metrics: list[MetricView]
     evaluations: list[EvaluationView]
     actions: list[ActionView]
@@ -490,7 +490,7 @@ class DrillStatus:
     timeline: list[MetricView] = field(default_factory=list)  # the TIMELINE_METRICS in order
 
 
-def _target_text(target: dict, metric: str) -> str:
+def _target_text(target: dict[str, Any], metric: str) -> str:
     if target.get("within_min") is not None:
         return f"≤ {target['within_min']:g} min"
     if target.get("max_error_pct") is not None:
@@ -573,7 +573,7 @@ def drill_status(session: Session, code: str, *, controller: bool = False) -> Dr
 # ---------------------------------------------------------------- comparing drills
 
 
-def compare(session: Session, *, year: int | None = None) -> list[dict]:
+def compare(session: Session, *, year: int | None = None) -> list[dict[str, Any]]:
     """One row per drill (exercise incident) of the year: timeline minutes and ratings."""
     from incident.core.clock import to_local
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
@@ -99,7 +99,7 @@ def _pk(table: Table) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
 
-def _key(table: Table, row: dict[str, Any]) -> tuple:
+def _key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row.get(c) for c in _pk(table))
 
 
@@ -110,7 +110,7 @@ def collect(session: Session, inc: Incident) -> list[tuple[str, str, dict[str, A
     """(table, role, row) for the incident's rows and the shared rows they refer to, in FK order."""
     conn = session.connection()
     by_name = {t.name: t for t in _tables()}
-    owned: dict[str, dict[tuple, dict]] = {}
+    owned: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
     for table in _tables():
         if table.name == "logentry":
             q = select(table).where(table.c.chain == log.incident_chain(inc.code))
@@ -134,8 +134,8 @@ def collect(session: Session, inc: Incident) -> list[tuple[str, str, dict[str, A
         if rows:
             owned[table.name] = rows
 
-    shared: dict[str, dict[tuple, dict]] = {}
-    pending: list[tuple[str, dict]] = [(t, r) for t, rows in owned.items() for r in rows.values()]
+    shared: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    pending: list[tuple[str, dict[str, Any]]] = [(t, r) for t, rows in owned.items() for r in rows.values()]
     while pending:
         tname, row = pending.pop()
         for fk in by_name[tname].foreign_keys:
@@ -186,7 +186,7 @@ def export_incident(
             "errors.evidence.evidence_trail_broken",
             where="incident backup export",
             code=inc.code,
-            value=report.first_problem.render(),
+            value=report.problems[0].render(),
         )
     rows = collect(session, inc)
     head = integrity.chain_head(session, inc.code)
@@ -340,7 +340,7 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
     code = header["code"]
     conn = session.connection()
     by_name = {t.name: t for t in _tables()}
-    if conn.execute(select(Incident.__table__).where(Incident.__table__.c.code == code)).first():  # type: ignore[attr-defined]
+    if conn.execute(select(col(Incident.id)).where(col(Incident.code) == code)).first():
         raise _refuse(path, "errors.evidence.incident_already_database_nothing", code=code)
     inserted = reused = 0
     touched: set[str] = set()
@@ -379,8 +379,8 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
     report = integrity.verify(session, code)
     if not report.ok:  # pragma: no cover - defence in depth: read_backup already checked
         raise _refuse(
-            path, "errors.evidence.after_loading_verification_failed", value=report.first_problem.render()
-        )  # type: ignore[union-attr]
+            path, "errors.evidence.after_loading_verification_failed", value=report.problems[0].render()
+        )
     file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
     log.append(
         session,

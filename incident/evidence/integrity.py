@@ -190,7 +190,7 @@ def check_rows(
     problems: list[Problem] = []
     checked: dict[str, int] = {}
     for table in sorted(rows):
-        by_id = {r.id: r for r in rows[table]}  # type: ignore[attr-defined]
+        by_id = {r.id: r for r in rows[table]}  # type: ignore[attr-defined]  # every logged table has an id column
         checked[table] = len(by_id)
         committed_ids = {row_id for (t, row_id) in commitments if t == table}
         for row_id in sorted(set(by_id) | committed_ids):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +238,7 @@ def check_seals(
     return problems
 
 
-def _dt(text: str):
+def _dt(text: str) -> datetime:
     from datetime import UTC, datetime
 
     try:

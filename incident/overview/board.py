@@ -11,7 +11,7 @@ from incident.core import log
 from incident.core.clock import as_utc, exercise_speed, incident_now
 from incident.core.incidents import get_incident
 from incident.core.networks import ReceptorLine, downstream_receptors
-from incident.core.store.tables import Crew, RiverNetwork
+from incident.core.store.tables import Crew, Incident, RiverNetwork
 from incident.plume import latest_forecast
 
 
@@ -103,7 +103,7 @@ def fill_from_playbook(session: Session, data: DashboardData) -> None:
     data.playbook_progress = view.progress
 
 
-def fill_preplan(session: Session, inc, data: DashboardData) -> None:
+def fill_preplan(session: Session, inc: Incident, data: DashboardData) -> None:
     """The pre-plan rows of the registered source the incident is at (numbers known the day before)."""
     from incident.preplan import preplan_rows_near
 

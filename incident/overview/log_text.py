@@ -17,7 +17,7 @@ from typing import Any
 from incident.core.i18n import catalog, get_language, t
 
 
-def _step_title(payload: dict, lang: str) -> str | None:
+def _step_title(payload: dict[str, Any], lang: str) -> str | None:
     try:
         from incident.playbook import find_playbook
 
@@ -27,7 +27,7 @@ def _step_title(payload: dict, lang: str) -> str | None:
         return str(payload.get("step")) if payload.get("step") else None
 
 
-def _fields(payload: dict, lang: str) -> dict[str, Any]:
+def _fields(payload: dict[str, Any], lang: str) -> dict[str, Any]:
     """Placeholders: the payload's scalars, ``<name>_count`` for lists, and derived names."""
     out: dict[str, Any] = {}
     for key, value in payload.items():
@@ -58,18 +58,20 @@ def _fields(payload: dict, lang: str) -> dict[str, Any]:
     return out
 
 
-def describe(kind: str, payload: dict | str | None, summary: str, lang: str | None = None) -> str:
+def describe(kind: str, payload: dict[str, Any] | str | None, summary: str, lang: str | None = None) -> str:
     """One log entry in ``lang`` (default: the current language)."""
     lang = lang or get_language()
+    data: dict[str, Any] = {}
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload)
+            data = json.loads(payload) or {}
         except ValueError:
-            payload = {}
-    payload = payload or {}
+            data = {}
+    else:
+        data = payload or {}
     template = catalog(lang).get(f"logtext.{kind}")
     if template:
-        fields = _fields(payload, lang)
+        fields = _fields(data, lang)
         names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         if names <= fields.keys():
             try:

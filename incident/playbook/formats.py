@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.i18n import bilingual
 from incident.core.inputs import Block, SourceMap
-from incident.playbook.actions import ACTION_PARAMS, REQUIRED_PARAMS, known_action_names
+from incident.playbook.actions import known_action_names
+from incident.playbook.registry import ACTION_PARAMS, REQUIRED_PARAMS
 from playbooks import PLAYBOOK_DIR
 
 LANGS = ("en", "zh")
@@ -290,7 +291,7 @@ class _Reader:
 
     # -- small typed readers
     def text_field(
-        self, node: dict, key: str, block: Block | None, where: str, required: bool = True
+        self, node: dict[str, Any], key: str, block: Block | None, where: str, required: bool = True
     ) -> Text:
         value = node.get(key)
         if value is None:
@@ -324,7 +325,7 @@ class _Reader:
         return self.bilingual(value, block, f"{where} {key}", key)
 
     def bilingual(
-        self, value: dict, block: Block | None, where: str, key: str, needle: str | None = None
+        self, value: dict[str, Any], block: Block | None, where: str, key: str, needle: str | None = None
     ) -> Text:
         texts: dict[str, str] = {}
         for lang in LANGS:
@@ -358,7 +359,7 @@ class _Reader:
             texts = {lang: reflow(value) for lang, value in texts.items()}
         return Text(texts["en"], texts["zh"])
 
-    def unknown_keys(self, node: dict, allowed: set[str], block: Block | None, where: str) -> None:
+    def unknown_keys(self, node: dict[str, Any], allowed: set[str], block: Block | None, where: str) -> None:
         for key in node:
             if key not in allowed:
                 self.problem(
@@ -370,7 +371,7 @@ class _Reader:
                     value=", ".join(sorted(allowed)),
                 )
 
-    def ident(self, node: dict, block: Block | None, where: str) -> str:
+    def ident(self, node: dict[str, Any], block: Block | None, where: str) -> str:
         value = node.get("id")
         if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", value or ""):
             self.problem(
@@ -382,7 +383,7 @@ class _Reader:
             return str(value)
         return value
 
-    def table_list(self, node: dict, key: str, where: str) -> list[dict]:
+    def table_list(self, node: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
         value = node.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             self.problem(
@@ -472,7 +473,7 @@ class _Reader:
             reference=str(reference),
         )
 
-    def read_phases(self, data: dict) -> list[Phase]:
+    def read_phases(self, data: dict[str, Any]) -> list[Phase]:
         phases = self.read_titled(
             data, "phase", PHASE_KEYS, Phase, ("errors.playbook.duplicate_phase_id", "pid")
         )
@@ -480,12 +481,12 @@ class _Reader:
             self.problem(1, "phase", "errors.playbook.playbook_has_no_phases")
         return phases
 
-    def read_roles(self, data: dict) -> list[Role]:
+    def read_roles(self, data: dict[str, Any]) -> list[Role]:
         return self.read_titled(data, "role", ROLE_KEYS, Role, ("errors.playbook.duplicate_role_id", "rid"))
 
     def read_titled(
         self,
-        data: dict,
+        data: dict[str, Any],
         table: str,
         keys: set[str],
         make: Callable[[str, Text], T],
@@ -507,7 +508,7 @@ class _Reader:
             out.append(make(ident, self.text_field(node, "title", block, where)))
         return out
 
-    def read_steps(self, data: dict, phase_ids: set[str], role_ids: set[str]) -> list[Step]:
+    def read_steps(self, data: dict[str, Any], phase_ids: set[str], role_ids: set[str]) -> list[Step]:
         steps: list[Step] = []
         seen: set[str] = set()
         for i, node in enumerate(self.table_list(data, "step", "")):
@@ -583,7 +584,9 @@ class _Reader:
             )
         return steps
 
-    def read_checklist(self, node: dict, block: Block | None, where: str) -> tuple[ChecklistItem, ...]:
+    def read_checklist(
+        self, node: dict[str, Any], block: Block | None, where: str
+    ) -> tuple[ChecklistItem, ...]:
         items: list[ChecklistItem] = []
         raw = node.get("checklist", [])
         if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
@@ -609,7 +612,7 @@ class _Reader:
             items.append(ChecklistItem(iid, text))
         return tuple(items)
 
-    def read_form(self, node: dict, block: Block | None, where: str) -> tuple[FormField, ...]:
+    def read_form(self, node: dict[str, Any], block: Block | None, where: str) -> tuple[FormField, ...]:
         fields: list[FormField] = []
         raw = node.get("form", [])
         if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
@@ -712,7 +715,7 @@ class _Reader:
                     value2=", ".join(map(str, allowed)),
                 )
 
-    def read_action(self, node: dict, block: Block | None, where: str) -> StepAction | None:
+    def read_action(self, node: dict[str, Any], block: Block | None, where: str) -> StepAction | None:
         raw = node.get("action")
         if raw is None:
             return None
@@ -758,7 +761,7 @@ class _Reader:
                         key_name=key,
                         value=repr(value),
                         name=name,
-                        value2=", ".join(map(str, spec[key])),
+                        value2=", ".join(map(str, accepted)),
                     )
             for key in REQUIRED_PARAMS.get(name, ()):
                 if key not in params:
@@ -773,7 +776,7 @@ class _Reader:
                     )
         return StepAction(name, tuple(sorted(params.items())))
 
-    def read_branches(self, node: dict, block: Block | None, where: str) -> tuple[Branch, ...]:
+    def read_branches(self, node: dict[str, Any], block: Block | None, where: str) -> tuple[Branch, ...]:
         raw = node.get("branch", [])
         if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
             self.problem(

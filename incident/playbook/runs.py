@@ -17,7 +17,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
@@ -36,6 +36,7 @@ from incident.playbook.formats import (
     playbook_from_text,
     suggest_playbook_id,
 )
+from incident.playbook.registry import ActionOutcome
 
 YES = {"yes", "y", "true", "1", "是", "有"}
 NO = {"no", "n", "false", "0", "否", "无"}
@@ -138,7 +139,7 @@ class RunView:
         """Open steps on the route that have a deadline, soonest first."""
         return sorted(
             (sv for sv in self.steps if sv.due_at is not None and sv.on_path and not sv.finished),
-            key=lambda sv: sv.due_at,  # type: ignore[arg-type,return-value]
+            key=lambda sv: cast(datetime, sv.due_at),  # not None: filtered above
         )
 
     def next_deadline(self) -> StepView | None:
@@ -172,7 +173,7 @@ def _states(session: Session, run: PlaybookRun) -> dict[str, StepState]:
 
 
 def route(
-    playbook: Playbook, history: list[dict], current: str | None, variables: dict[str, Any]
+    playbook: Playbook, history: list[dict[str, Any]], current: str | None, variables: dict[str, Any]
 ) -> list[str]:
     """Finished steps, the current one, then what follows with the variables known now."""
     ids = [h["step"] for h in history]
@@ -351,7 +352,9 @@ def _current_state(
     return inc, run, playbook, state
 
 
-def _log(session: Session, inc: Incident, actor: str, kind: str, summary: str, payload: dict) -> None:
+def _log(
+    session: Session, inc: Incident, actor: str, kind: str, summary: str, payload: dict[str, Any]
+) -> None:
     log.append(
         session,
         chain=log.incident_chain(inc.code),
@@ -485,7 +488,7 @@ def save_form(session: Session, code: str, step_id: str, answers: dict[str, Any]
 
 def run_step_action(
     session: Session, code: str, step_id: str, *, actor: str
-) -> tuple[RunView, actions.ActionOutcome]:
+) -> tuple[RunView, ActionOutcome]:
     """Run the current step's action and keep its outcome with the step."""
     inc, run, playbook, state = _current_state(session, code, step_id)
     step = playbook.step(step_id)

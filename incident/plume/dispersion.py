@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 from incident.core.errors import UserError
 
@@ -14,7 +15,7 @@ REQUIRED = ("width_m", "depth_m", "velocity_m_s", "shear_velocity_m_s")
 
 def estimate_one(
     width_m: float, depth_m: float, velocity_m_s: float, shear_velocity_m_s: float, *, where: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """K by the default (Disley 2015) with its band, and every named formula, for one river (m²/s)."""
     from models import dispersion as dm
 
@@ -41,7 +42,7 @@ def estimate_one(
     }
 
 
-def estimate_csv(path: str | Path) -> tuple[list[str], list[dict]]:
+def estimate_csv(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
     """Read a CSV with REQUIRED columns (optional slope, sinuosity are carried through) and return the header
     and every row with kx_m2s, kx_low_m2s, kx_high_m2s added."""
     path = Path(path)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,7 +40,12 @@ from models.hydraulics import hydraulic_radius, manning_velocity, shear_velocity
 from models.jobson import JobsonReach, route_travel_time
 from models.metrics import breakthrough_metrics
 from models.network import ReachSpec
-from models.transport import InletSeries, OutputPoint, Release, simulate
+from models.transport import InletSeries, OutputPoint, Release, SimulationResult, simulate
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models.accuracy import AccuracyEstimate
 
 GRAVITY = 9.81
 DEFAULT_HORIZON_H: float | None = None  # None: run until every point has seen the plume pass (capped)
@@ -453,14 +458,23 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
     )
 
 
-def _solve(req, specs, releases, inlets, outputs, detection, progress):
+def _solve(
+    req: ForecastRequest,
+    specs: Sequence[ReachSpec],
+    releases: Sequence[Release],
+    inlets: Sequence[InletSeries],
+    outputs: Sequence[OutputPoint],
+    detection: float,
+    progress: Callable[[float], None] | None,
+) -> tuple[SimulationResult, AccuracyEstimate | None, float, str | None]:
     """The run: horizon by need (unless given), grid by accuracy (unless dx/dt given). Returns
     (result, accuracy estimate or None, horizon s, a warning or None)."""
     from models.accuracy import simulate_to_accuracy
     from models.horizon import CAP_S, horizon_by_need, still_above
 
     decay_per_s = req.decay_per_day / 86400
-    note = None
+    note: str | None = None
+    accuracy: AccuracyEstimate | None
     if req.horizon_h is not None:
         horizon_s, by_need = req.horizon_h * 3600, False
     else:
@@ -479,7 +493,7 @@ def _solve(req, specs, releases, inlets, outputs, detection, progress):
     for _ in range(4):
         every_h = max(req.profile_every_h or 0.0, horizon_s / 3600 / 96) if req.profile_every_h else 0.0
         profile_times = list(np.arange(every_h, horizon_s / 3600 + 1e-9, every_h) * 3600) if every_h else []
-        common = {
+        common: dict[str, Any] = {
             "horizon_s": horizon_s,
             "decay_per_s": decay_per_s,
             "background_mg_l": req.background_mg_l,
@@ -542,7 +556,7 @@ def standard_for(substance: str | None) -> tuple[float | None, float | None]:
 
 
 def request_for_incident(
-    session,
+    session: Session,
     code: str,
     *,
     horizon_h: float | None = DEFAULT_HORIZON_H,
@@ -707,7 +721,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
     )
 
 
-def profile_rows(fc: IncidentForecast, net: RiverNetworkData, hours: float) -> list[dict]:
+def profile_rows(fc: IncidentForecast, net: RiverNetworkData, hours: float) -> list[dict[str, Any]]:
     """The longitudinal profile nearest to ``hours``: one row per cell (reach, km, mg/L)."""
     if not fc.profiles:
         raise UserError("errors.plume.forecast_kept_no_profiles")

@@ -76,14 +76,14 @@ class StoredForecast:
     detection_mg_l: float
     method: str
     ensemble_members: int | None
-    inputs: dict
-    parameters: dict
-    grid: dict
-    mass_budget: dict
+    inputs: dict[str, Any]
+    parameters: dict[str, Any]
+    grid: dict[str, Any]
+    mass_budget: dict[str, Any]
     points: list[PointForecast]
-    bands: list[dict]  # per point, when the ensemble ran: arrival, peak, hours above the standard
+    bands: list[dict[str, Any]]  # per point, when the ensemble ran: arrival, peak, hours above the standard
     warnings: list[str]
-    curves: dict = field(default_factory=dict)
+    curves: dict[str, Any] = field(default_factory=dict[str, Any])
 
     @property
     def citation(self) -> str:
@@ -148,11 +148,11 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _point_json(p: PointForecast) -> dict:
+def _point_json(p: PointForecast) -> dict[str, Any]:
     return _finite(asdict(p))
 
 
-def _point_from(d: dict) -> PointForecast:
+def _point_from(d: dict[str, Any]) -> PointForecast:
     kwargs = {k: v for k, v in d.items() if k in _POINT_FIELDS}
     for name in _BAND_FIELDS:
         if kwargs.get(name) is not None:
@@ -170,7 +170,7 @@ def _sig(value: float, digits: int = 5) -> float:
 PROFILE_FLOOR = 0.1
 
 
-def _profiles_json(fc: IncidentForecast) -> dict:
+def _profiles_json(fc: IncidentForecast) -> dict[str, Any]:
     """Longitudinal profiles (the plan's river strip, the GIS plume extent), sparse: each reach's
     cell offsets once, then per time and reach the first cell index and the run of concentrations
     from the first to the last cell above ``PROFILE_FLOOR`` × the detection threshold (3 significant
@@ -180,7 +180,7 @@ def _profiles_json(fc: IncidentForecast) -> dict:
     floor = PROFILE_FLOOR * fc.detection_mg_l
     offsets: dict[str, list[float]] = {}
     cells: dict[str, int] = {}
-    out: dict[str, dict[str, list]] = {}
+    out: dict[str, dict[str, list[Any]]] = {}
     for t, rows in sorted(fc.profiles.items()):
         by_reach = {}
         for reach_id, offs, conc in rows:
@@ -238,7 +238,7 @@ def store_forecast(
     fc: IncidentForecast,
     *,
     actor: str,
-    bands: Sequence[dict] = (),
+    bands: Sequence[dict[str, Any]] = (),
 ) -> StoredForecast:
     """Store one forecast of the incident and commit its hash to the incident's log.
 
@@ -347,7 +347,7 @@ def get_forecast(session: Session, code: str, forecast_id: int) -> StoredForecas
     return _stored(row, inc.code)
 
 
-def _same_run(stored: StoredForecast, inputs: dict) -> bool:
+def _same_run(stored: StoredForecast, inputs: dict[str, Any]) -> bool:
     """Same spill, river, calibration and horizon, and every point asked for is in the stored run."""
     a = {k: v for k, v in stored.inputs.items() if k != "points"}
     b = {k: v for k, v in json.loads(_canonical(inputs)).items() if k != "points"}

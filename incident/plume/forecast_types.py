@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:  # numpy is not needed to import this module (the TUI starts without it)
     import numpy as np
@@ -55,16 +55,25 @@ class IncidentForecast:
     times_h: np.ndarray  # output times for the curves
     curves_mg_l: np.ndarray  # (len(points), len(times_h)) breakthrough curves
     method: str = ""
-    grid: dict = field(default_factory=dict)
-    mass_balance: dict = field(default_factory=dict)
-    dispersion_spread: dict = field(default_factory=dict)
+    grid: dict[str, Any] = field(default_factory=dict[str, Any])
+    mass_balance: dict[str, Any] = field(default_factory=dict[str, Any])
+    dispersion_spread: dict[str, Any] = field(default_factory=dict[str, Any])
     warnings: list[str] = field(default_factory=list)
     # what was asked (spill, river, points, calibration): stored with the forecast (forecast_store)
-    inputs: dict = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict[str, Any])
     # set once stored: {"forecast_id": ..., "content_sha256": ...} (plans and reports cite it)
-    stored_as: dict = field(default_factory=dict)
+    stored_as: dict[str, Any] = field(default_factory=dict[str, Any])
     # longitudinal profiles: time (h) -> list of (reach_id, offset_m array, conc array)
     profiles: dict[float, list[tuple[str, np.ndarray, np.ndarray]]] = field(default_factory=dict)
+
+    @overload
+    def at(self, hours: float) -> datetime: ...
+
+    @overload
+    def at(self, hours: None) -> None: ...
+
+    @overload
+    def at(self, hours: float | None) -> datetime | None: ...
 
     def at(self, hours: float | None) -> datetime | None:
         return None if hours is None else self.release_start + timedelta(hours=hours)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -32,7 +33,7 @@ def _request(
     return req, cal
 
 
-def _inputs(req: ForecastRequest, cal: CalibrationInfo | None) -> dict:
+def _inputs(req: ForecastRequest, cal: CalibrationInfo | None) -> dict[str, Any]:
     return {
         "incident": req.name,
         "river": req.network.name,
@@ -65,7 +66,7 @@ def incident_inputs(
     horizon_h: float | None = DEFAULT_HORIZON_H,
     extra_points: Sequence[tuple[str, str, float]] = (),
     calibrated: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """What a forecast of the incident would be asked now (plain JSON-able data)."""
     req, cal = _request(session, code, horizon_h=horizon_h, extra_points=extra_points, calibrated=calibrated)
     return _inputs(req, cal)

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,6 +49,12 @@ from models.ensemble import EnsembleInputs, EnsembleResult, run_ensemble
 from models.fastplume import STORAGE_WARNING, route
 from models.trace import trace_source
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from incident.core.store.tables import ModelCalibration
+    from models.network import ReachSpec
+
 DISTRIBUTIONS_TEXT = (
     "velocity ×/÷ log-normal (σ_ln from Jobson's 1996 envelope at the route's velocity, about 0.2); "
     "dispersion log-normal with the estimator's band (÷4…×4, 92 % of field measurements in "
@@ -64,7 +71,7 @@ MAX_MEMBERS = 100_000
 
 @dataclass
 class EnsembleSetup:
-    specs: list
+    specs: list[Any]
     index: dict[str, int]
     source: tuple[int, float]
     points: list[tuple[int, float]]
@@ -174,7 +181,7 @@ def ensemble_setup(req: ForecastRequest) -> EnsembleSetup:
     )
 
 
-def route_velocity_sigma_ln(specs, path: Sequence[int]) -> float:
+def route_velocity_sigma_ln(specs: Sequence[ReachSpec], path: Sequence[int]) -> float:
     """Jobson's velocity error (models.jobson.velocity_sigma_ln) at the route's travel-time mean velocity
     ΣL/Σ(L/U) from the source reach to the outlet."""
     from models.jobson import velocity_sigma_ln
@@ -195,7 +202,11 @@ def check_members(n_members: int) -> None:
 
 
 def run_request_ensemble(
-    req: ForecastRequest, *, n_members: int = 1000, seed: int | None = 0, curve_times_h=None
+    req: ForecastRequest,
+    *,
+    n_members: int = 1000,
+    seed: int | None = 0,
+    curve_times_h: Sequence[float] | np.ndarray | None = None,
 ) -> tuple[EnsembleResult, EnsembleSetup]:
     check_members(n_members)
     setup = ensemble_setup(req)
@@ -238,7 +249,7 @@ def apply_bands(fc: IncidentForecast, result: EnsembleResult, setup: EnsembleSet
     return fc
 
 
-def band_rows(fc: IncidentForecast, result: EnsembleResult) -> list[dict]:
+def band_rows(fc: IncidentForecast, result: EnsembleResult) -> list[dict[str, Any]]:
     """One row per point with every band (hours after the release start; None = not within the horizon)."""
 
     def h(x: float) -> float | None:
@@ -295,13 +306,13 @@ class IncidentObservations:
     skipped: dict[str, int]  # reason -> count
 
 
-def incident_observations(session, code: str) -> IncidentObservations:
+def incident_observations(session: Session, code: str) -> IncidentObservations:
     """Results usable for calibration: the incident's substance, quantitative or non-detect, with a
     sample time and sampling point; QC-flagged, superseded (corrected) and blank samples excluded."""
     from sqlmodel import select
 
     from incident.core.incidents import get_incident
-    from incident.core.store.tables import Result, Sample, SamplingPoint, result_is_current
+    from incident.core.store.tables import Result, Sample, SamplingPoint, result_is_current, row_id
     from incident.plume.forecast import standard_for
 
     inc = get_incident(session, code)
@@ -345,13 +356,13 @@ def incident_observations(session, code: str) -> IncidentObservations:
             continue
         rows.append(
             ObservationRow(
-                result_id=int(r.id),
+                result_id=row_id(r),
                 sample_code=sample.code,
                 point=point.number,
                 reach_id=point.reach_id,
                 km=point.km,
                 sampled_at=as_utc(sample.sampled_at),
-                value_mg_l=None if non_detect else float(r.value_mg_l),
+                value_mg_l=None if non_detect or r.value_mg_l is None else float(r.value_mg_l),
                 detection_limit_mg_l=float(dl),
                 censored=non_detect,
                 dl_assumed=assumed,
@@ -382,7 +393,7 @@ class CalibrationReport:
     def estimated_start(self) -> datetime:
         return self.release_start + timedelta(seconds=self.fit.estimates["start_s"])
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any]:
         e = self.fit.estimates
         return {
             "mass_kg": e["mass_kg"],
@@ -393,7 +404,7 @@ class CalibrationReport:
             "duration_h": self.fit.duration_s / 3600.0,
         }
 
-    def fit_summary(self) -> dict:
+    def fit_summary(self) -> dict[str, Any]:
         f = self.fit
         return {
             "standard_errors": f.standard_errors,
@@ -437,7 +448,7 @@ class CalibrationReport:
 
 
 def calibrate_incident(
-    session,
+    session: Session,
     code: str,
     *,
     actor: str,
@@ -535,7 +546,7 @@ def calibrate_incident(
     return report
 
 
-def apply_params(req: ForecastRequest, params: dict) -> ForecastRequest:
+def apply_params(req: ForecastRequest, params: dict[str, Any]) -> ForecastRequest:
     """The request with a calibration's mass, release start and factors (the first spill is refitted)."""
     if not req.spills:
         return req
@@ -563,13 +574,15 @@ class CalibrationInfo:
     decision: str
     decided_by: str | None
     decided_at: datetime | None
-    params: dict
-    fit: dict
+    params: dict[str, Any]
+    fit: dict[str, Any]
 
 
-def _info(row) -> CalibrationInfo:
+def _info(row: ModelCalibration) -> CalibrationInfo:
+    from incident.core.store.tables import row_id
+
     return CalibrationInfo(
-        id=row.id,
+        id=row_id(row),
         created_at=as_utc(row.created_at),
         created_by=row.created_by,
         decision=row.decision,
@@ -580,7 +593,7 @@ def _info(row) -> CalibrationInfo:
     )
 
 
-def list_calibrations(session, code: str) -> list[CalibrationInfo]:
+def list_calibrations(session: Session, code: str) -> list[CalibrationInfo]:
     from sqlmodel import col, select
 
     from incident.core.incidents import get_incident
@@ -595,13 +608,13 @@ def list_calibrations(session, code: str) -> list[CalibrationInfo]:
     return [_info(r) for r in rows]
 
 
-def accepted_calibration(session, code: str) -> CalibrationInfo | None:
+def accepted_calibration(session: Session, code: str) -> CalibrationInfo | None:
     accepted = [c for c in list_calibrations(session, code) if c.decision == "accepted"]
     return max(accepted, key=lambda c: (c.decided_at or c.created_at, c.id)) if accepted else None
 
 
 def decide(
-    session, code: str, calibration_id: int, *, accept: bool, actor: str, reason: str = ""
+    session: Session, code: str, calibration_id: int, *, accept: bool, actor: str, reason: str = ""
 ) -> CalibrationInfo:
     """Accept or reject a pending calibration; both are logged. A decision is final (run a new fit to
     change course); accepting one supersedes an earlier accepted calibration."""
@@ -653,7 +666,11 @@ def decide(
 
 
 def request_with_calibration(
-    session, code: str, *, horizon_h: float | None = DEFAULT_HORIZON_H, extra_points: Sequence = ()
+    session: Session,
+    code: str,
+    *,
+    horizon_h: float | None = DEFAULT_HORIZON_H,
+    extra_points: Sequence[Any] = (),
 ) -> tuple[ForecastRequest, CalibrationInfo | None]:
     """The incident's forecast request, with the latest accepted calibration applied."""
     req = request_for_incident(session, code, horizon_h=horizon_h, extra_points=extra_points)
@@ -691,7 +708,9 @@ class TraceReport:
     warnings: list[str]
 
 
-def _trace_rows(text: str, source: str, net: RiverNetworkData):
+def _trace_rows(
+    text: str, source: str, net: RiverNetworkData
+) -> tuple[dict[str, tuple[str, float]], list[tuple[str, datetime, float, float, bool]]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in TRACE_COLUMNS if c not in header]
@@ -705,7 +724,7 @@ def _trace_rows(text: str, source: str, net: RiverNetworkData):
     receptors = {rc.receptor_id: rc for rc in net.receptors}
     problems: list[UserError] = []
     stations: dict[str, tuple[str, float]] = {}
-    records = []
+    records: list[tuple[str, datetime, float, float, bool]] = []
     for lineno, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         where = f"{source}: line {lineno}"

@@ -28,7 +28,10 @@ from typing import TYPE_CHECKING, Any
 from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from incident.core.rivers import RiverNetworkData
+    from incident.core.store.tables import Incident
     from incident.preplan.build import BuildReport
     from incident.preplan.compute import Settings
     from incident.preplan.execute import Progress
@@ -49,6 +52,8 @@ __all__ = [
     "build_and_store",
     "NEAR_KM",
     "CSV_COLUMNS",
+    "Settings",
+    "ProgressBar",
 ]
 
 NEAR_KM = 2.0  # an incident this close to a registered source (along the river) shows its pre-plan
@@ -152,7 +157,9 @@ def write_tables(rows: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
     return [json_path, csv_path]
 
 
-def store_build(session, inputs: PreplanInputs, report: BuildReport, *, actor: str) -> dict[str, list]:
+def store_build(
+    session: Session, inputs: PreplanInputs, report: BuildReport, *, actor: str
+) -> dict[str, list[Any]]:
     """Store the register and the rows; log register changes and recomputed rows (centre chain)."""
     from incident.preplan.store import save_register, save_rows
 
@@ -161,20 +168,22 @@ def store_build(session, inputs: PreplanInputs, report: BuildReport, *, actor: s
     return changes
 
 
-def previous_rows(session) -> dict[str, dict[str, Any]]:
+def previous_rows(session: Session) -> dict[str, dict[str, Any]]:
     """Stored rows by key, to pass as `previous` to `build_preplan`."""
     from incident.preplan.store import stored_rows
 
     return stored_rows(session)
 
 
-def rows_for_intake(session, intake_id: str) -> list[dict[str, Any]]:
+def rows_for_intake(session: Session, intake_id: str) -> list[dict[str, Any]]:
     from incident.preplan.store import rows_for_intake as _rows
 
     return _rows(session, intake_id)
 
 
-def preplan_rows_near(session, incident, within_km: float = NEAR_KM) -> list[dict[str, Any]]:
+def preplan_rows_near(
+    session: Session, incident: Incident, within_km: float = NEAR_KM
+) -> list[dict[str, Any]]:
     """Rows of the registered risk sources within `within_km` of the incident's source (along the
     river on the same reach, else straight-line), nearest source first; [] when none."""
     from incident.preplan.store import rows_near
@@ -183,7 +192,7 @@ def preplan_rows_near(session, incident, within_km: float = NEAR_KM) -> list[dic
 
 
 def risk_sources_near(
-    session,
+    session: Session,
     reach_id: str | None,
     km: float | None,
     *,
@@ -214,11 +223,11 @@ def write_documents(
 
 
 def build_and_store(
-    session,
+    session: Session,
     inputs: PreplanInputs,
     *,
     actor: str,
-    near=None,
+    near: Incident | None = None,
     flows: str | None = None,
     settings: Settings | None = None,
     workers: int | None = 1,

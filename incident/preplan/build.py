@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from incident.core.rivers import RiverNetworkData
-from incident.preplan.compute import PointResult, Release, Settings, Unit, content_hash, model_version
+from incident.preplan.compute import (
+    Metrics,
+    PointResult,
+    Release,
+    Settings,
+    Unit,
+    content_hash,
+    model_version,
+)
 from incident.preplan.flows import FlowCase
 from incident.preplan.places import PlacedIntake, PlacedInterception, PlacedRegister, PlacedSource, Position
 
@@ -146,7 +154,7 @@ def _r(x: float | None, digits: int = 4) -> float | None:
     return None if x is None else round(float(x), digits)
 
 
-def _metrics_dict(m) -> dict[str, Any]:
+def _metrics_dict(m: Metrics) -> dict[str, Any]:
     return {
         "arrival_p10_h": _r(m.arrival_p10_h),
         "arrival_p50_h": _r(m.arrival_p50_h),

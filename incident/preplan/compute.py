@@ -21,11 +21,12 @@ import json
 import math
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from models.ensemble import EnsembleInputs, run_ensemble
-from models.fastplume import route
+from models.fastplume import Routes, route
 
 MODEL_NAME = "preplan-1"
 MODEL_FILES = ("ensemble.py", "fastplume.py", "network.py")
@@ -75,7 +76,7 @@ class Unit:
     """One source × one flow; `points` are (label, reach index, offset m) downstream of the source."""
 
     key: str
-    specs: tuple
+    specs: tuple[Any, ...]
     dispersion_low_m2s: tuple[float, ...]
     dispersion_high_m2s: tuple[float, ...]
     source: tuple[int, float]
@@ -123,7 +124,7 @@ def horizon_s(unit: Unit) -> float:
     return max(unit.settings.min_horizon_h * 3600.0, 3.0 * travel + 2.0 * longest)
 
 
-def _ensemble(unit: Unit, release: Release, routes, horizon: float) -> list[Metrics]:
+def _ensemble(unit: Unit, release: Release, routes: Routes, horizon: float) -> list[Metrics]:
     s = unit.settings
     inputs = EnsembleInputs(
         mass_kg=release.mass_kg,

@@ -6,9 +6,24 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from incident.core.i18n import bilingual, t
+
+if TYPE_CHECKING:
+    from incident.core.rivers import RiverNetworkData
+    from incident.preplan.places import PlacedIntake, PlacedRegister
+
+
+class _Inputs(Protocol):
+    """What the document reads of the placed inputs (the package's PreplanInputs)."""
+
+    @property
+    def network(self) -> RiverNetworkData: ...
+
+    @property
+    def placed(self) -> PlacedRegister: ...
+
 
 FLOW_ORDER = {"low": 0, "median": 1, "high": 2}
 KIND_LABELS = {
@@ -46,7 +61,7 @@ def _name(obj: dict[str, Any], lang: str, key: str = "name") -> str:
 # ---------------------------------------------------------------- figures
 
 
-def map_svg(rows: list[dict[str, Any]], inputs, intake_id: str, lang: str, width: int = 640) -> str:
+def map_svg(rows: list[dict[str, Any]], inputs: _Inputs, intake_id: str, lang: str, width: int = 640) -> str:
     """The river, this intake, the sources upstream of it and the interception points between."""
     net = inputs.network
     sources = {r["source_id"] for r in rows}
@@ -180,9 +195,14 @@ def _nice_step(span: float) -> float:
 # ---------------------------------------------------------------- tables
 
 
-def _tables(rows: list[dict[str, Any]], inputs, lang: str) -> list[tuple[str, list[str], list[list[str]]]]:
+def _tables(
+    rows: list[dict[str, Any]], inputs: _Inputs, lang: str
+) -> list[tuple[str, list[str], list[list[str]]]]:
     """(heading, header, body rows) for the document's tables."""
-    tr = lambda key, **kw: t(f"preplan.doc.{key}", lang=lang, **kw)  # noqa: E731
+
+    def tr(key: str, **kw: object) -> str:
+        return t(f"preplan.doc.{key}", lang=lang, **kw)
+
     placed = {s.model.id: s for s in inputs.placed.sources}
     first: dict[Any, dict[str, Any]] = {}
     for r in sorted(rows, key=lambda r: (r["distance_km"], FLOW_ORDER.get(r["flow"], 9))):
@@ -272,8 +292,10 @@ def _tables(rows: list[dict[str, Any]], inputs, lang: str) -> list[tuple[str, li
     ]
 
 
-def _facts(rows: list[dict[str, Any]], intake, lang: str) -> list[tuple[str, str]]:
-    tr = lambda key, **kw: t(f"preplan.doc.{key}", lang=lang, **kw)  # noqa: E731
+def _facts(rows: list[dict[str, Any]], intake: PlacedIntake, lang: str) -> list[tuple[str, str]]:
+    def tr(key: str, **kw: object) -> str:
+        return t(f"preplan.doc.{key}", lang=lang, **kw)
+
     flows = sorted({(r["flow"], r["discharge_factor"]) for r in rows}, key=lambda f: FLOW_ORDER.get(f[0], 9))
     n = rows[0]["n_members"] if rows else 0
     version = rows[0]["model_version"] if rows else ""
@@ -287,8 +309,17 @@ def _facts(rows: list[dict[str, Any]], intake, lang: str) -> list[tuple[str, str
     ]
 
 
-def markdown(rows, inputs, intake, lang: str, map_file: str, chart_file: str) -> str:
-    tr = lambda key, **kw: t(f"preplan.doc.{key}", lang=lang, **kw)  # noqa: E731
+def markdown(
+    rows: list[dict[str, Any]],
+    inputs: _Inputs,
+    intake: PlacedIntake,
+    lang: str,
+    map_file: str,
+    chart_file: str,
+) -> str:
+    def tr(key: str, **kw: object) -> str:
+        return t(f"preplan.doc.{key}", lang=lang, **kw)
+
     name = _name(intake.model.model_dump(), lang)
     out = [f"# {tr('title', intake=f'{intake.model.id} {name}')}", "", tr("intro"), ""]
     out += [f"| {tr('facts')} | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _facts(rows, intake, lang)]
@@ -309,8 +340,10 @@ CSS = (
 )
 
 
-def html_document(rows, inputs, intake, lang: str) -> str:
-    tr = lambda key, **kw: t(f"preplan.doc.{key}", lang=lang, **kw)  # noqa: E731
+def html_document(rows: list[dict[str, Any]], inputs: _Inputs, intake: PlacedIntake, lang: str) -> str:
+    def tr(key: str, **kw: object) -> str:
+        return t(f"preplan.doc.{key}", lang=lang, **kw)
+
     e = html.escape
     name = _name(intake.model.model_dump(), lang)
     title = tr("title", intake=f"{intake.model.id} {name}")
@@ -339,7 +372,9 @@ def html_document(rows, inputs, intake, lang: str) -> str:
     return "\n".join(out)
 
 
-def write_documents(rows: list[dict[str, Any]], inputs, out_dir: Path, langs: tuple[str, ...]) -> list[Path]:
+def write_documents(
+    rows: list[dict[str, Any]], inputs: _Inputs, out_dir: Path, langs: tuple[str, ...]
+) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for intake in inputs.placed.intakes:

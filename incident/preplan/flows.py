@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 from incident.core.errors import UserError
 from incident.core.rivers import ReachData, RiverNetworkData
@@ -36,7 +37,7 @@ class FlowCase:
     """One scenario as model arrays (picklable: sent to worker processes)."""
 
     scenario: FlowScenario
-    specs: tuple  # tuple[models.network.ReachSpec, ...]
+    specs: tuple[Any, ...]  # tuple[models.network.ReachSpec, ...]
     dispersion_low_m2s: tuple[float, ...]
     dispersion_high_m2s: tuple[float, ...]
     reach_index: dict[str, int]

@@ -21,6 +21,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -213,7 +214,13 @@ def _field_name(loc: tuple[Any, ...], prefix: dict[str, str]) -> str:
     return ".".join(parts) if parts else ""
 
 
-def _report(problems: _Problems, where: str, exc: ValidationError, prefix: dict[str, str], where_of) -> None:
+def _report(
+    problems: _Problems,
+    where: str,
+    exc: ValidationError,
+    prefix: dict[str, str],
+    where_of: Callable[[tuple[Any, ...]], str | None],
+) -> None:
     """Every problem pydantic found, as the shared input layer words it (core.inputs.refusals)."""
     problems.items += refusals(
         exc, where=lambda loc: where_of(loc) or where, field_name=lambda loc: _field_name(loc, prefix)
@@ -251,13 +258,13 @@ def _features_with_lines(text: str, source: str) -> list[tuple[int, Any]]:
     return list(zip(lines, doc["features"], strict=True))
 
 
-def _feature_where(source: str, line: int, index: int, props: dict) -> str:
+def _feature_where(source: str, line: int, index: int, props: dict[str, Any]) -> str:
     fid = props.get("id") if isinstance(props, dict) else None
     label = f"feature {index + 1}" + (f" (id {fid})" if fid not in (None, "") else "")
     return f"{source}, line {line}, {label}" if line else f"{source}, {label}"
 
 
-def _geojson_records(text: str, source: str, problems: _Problems) -> list[tuple[str, dict]]:
+def _geojson_records(text: str, source: str, problems: _Problems) -> list[tuple[str, dict[str, Any]]]:
     """(where, properties with the point as lon/lat) per feature."""
     out = []
     for index, (line, feat) in enumerate(_features_with_lines(text, source)):
@@ -285,7 +292,7 @@ def _geojson_records(text: str, source: str, problems: _Problems) -> list[tuple[
 
 def _csv_records(
     text: str, source: str, columns: tuple[str, ...], problems: _Problems
-) -> list[tuple[str, dict]]:
+) -> list[tuple[str, dict[str, Any]]]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
@@ -314,12 +321,12 @@ def _nowhere(loc: tuple[Any, ...]) -> str | None:
     return None
 
 
-def _place_of(data: dict) -> dict | None:
-    place = {k: data.pop(k) for k in ("reach", "km", "lon", "lat") if k in data}
+def _place_of(data: dict[str, Any]) -> dict[str, Any] | None:
+    place: dict[str, Any] = {k: data.pop(k) for k in ("reach", "km", "lon", "lat") if k in data}
     return place or None
 
 
-def _contact_of(data: dict) -> dict:
+def _contact_of(data: dict[str, Any]) -> dict[str, Any]:
     contact = data.pop("contact", None)
     flat = {k[len("contact_") :]: data.pop(k) for k in ("contact_name", "contact_phone") if k in data}
     if isinstance(contact, dict):
@@ -381,11 +388,11 @@ def parse_sources(text: str, source: str, kind: str = "geojson") -> Register:
 
 
 def _merge_csv_sources(
-    rows: list[tuple[str, dict]], problems: _Problems
-) -> list[tuple[str, dict, dict, Any]]:
+    rows: list[tuple[str, dict[str, Any]]], problems: _Problems
+) -> list[tuple[str, dict[str, Any], dict[str, Any], Any]]:
     """One entry per source id; each row adds a substance. Returns (where, record, field prefix per
     substance index, a function giving the row of a substance error)."""
-    merged: dict[str, tuple[str, dict, list[str], dict[str, str]]] = {}
+    merged: dict[str, tuple[str, dict[str, Any], list[str], dict[str, str]]] = {}
     order: list[str] = []
     for where, data in rows:
         sid = data.get("id", "")
@@ -416,7 +423,7 @@ def _merge_csv_sources(
         where, base, sub_wheres, _ = merged[sid]
         prefix = {str(i): "" for i in range(len(sub_wheres))}  # the CSV column name alone
 
-        def where_of(loc, sub_wheres=sub_wheres):
+        def where_of(loc: tuple[Any, ...], sub_wheres: list[str] = sub_wheres) -> str | None:
             if (
                 len(loc) > 1
                 and loc[0] == "substances"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -17,10 +17,29 @@ from incident.core import log
 from incident.core.clock import utcnow
 from incident.core.store.tables import Incident, PreplanEntry, PreplanRow
 
+if TYPE_CHECKING:
+    from incident.preplan.build import BuildReport
+    from incident.preplan.inputs import Register
+    from incident.preplan.places import PlacedRegister
+
+
+class _Inputs(Protocol):
+    """What the store reads of the placed inputs (the package's PreplanInputs)."""
+
+    @property
+    def sources(self) -> Register: ...
+
+    @property
+    def intakes(self) -> Register: ...
+
+    @property
+    def placed(self) -> PlacedRegister: ...
+
+
 MAX_KEYS_IN_LOG = 500
 
 
-def _entries(inputs) -> dict[tuple[str, str], dict[str, Any]]:
+def _entries(inputs: _Inputs) -> dict[tuple[str, str], dict[str, Any]]:
     """(role, id) -> the entry's columns, from placed inputs."""
     placed = inputs.placed
     out = {}
@@ -46,7 +65,7 @@ def _entries(inputs) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
-def save_register(session: Session, inputs, *, actor: str) -> dict[str, list]:
+def save_register(session: Session, inputs: _Inputs, *, actor: str) -> dict[str, list[Any]]:
     """Make the stored register equal the files; log what was added, changed and removed."""
     now = utcnow()
     wanted = _entries(inputs)
@@ -90,7 +109,7 @@ def stored_rows(session: Session) -> dict[str, dict[str, Any]]:
     return {r.key: json.loads(r.row_json) for r in session.exec(select(PreplanRow))}
 
 
-def save_rows(session: Session, report, *, actor: str) -> None:
+def save_rows(session: Session, report: BuildReport, *, actor: str) -> None:
     """Write recomputed rows, drop rows no longer planned, and log both with the input hashes."""
     now = utcnow()
     by_key = {r["key"]: r for r in report.rows}

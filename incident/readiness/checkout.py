@@ -54,10 +54,12 @@ def find_crew(session: Session, name: str) -> Crew:
 
 def open_checkout(session: Session, target: Target) -> Checkout | None:
     q = select(Checkout).where(col(Checkout.in_at).is_(None))
-    if target.kind == "equipment":
-        q = q.where(Checkout.equipment_id == target.equipment.id)  # type: ignore[union-attr]
+    if target.equipment is not None:  # kind "equipment"
+        q = q.where(Checkout.equipment_id == target.equipment.id)
+    elif target.kit is not None:
+        q = q.where(Checkout.kit_id == target.kit.id)
     else:
-        q = q.where(Checkout.kit_id == target.kit.id)  # type: ignore[union-attr]
+        raise ValueError(f"{target.name!r} names neither equipment nor a kit")
     return session.exec(q).first()
 
 

@@ -23,6 +23,7 @@ show Chinese text correctly; either form is read.
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -323,7 +324,7 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
     rows = _read(path, check)
     existing = {e.asset_tag: e for e in session.exec(select(Equipment))}
     in_file: set[str] = set()
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[Any, ...], int] = {}
     for row in rows:
         v = row.values
         if row.record == "equipment":

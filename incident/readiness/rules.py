@@ -654,7 +654,7 @@ class Snapshot:
         if kit is None:
             found.append(Finding("block", t("readiness.reason.no_kit", crew=crew.name)))
         else:
-            kr = kit_results[kit.id]  # type: ignore[index]
+            kr = kit_results[row_id(kit)]
             found.extend(
                 Finding("block", t("readiness.reason.in_kit", kit=kit.name, reason=r)) for r in kr.blocking
             )
@@ -795,12 +795,16 @@ def dispatch_refusals(session: Session, crew_id: int, *, on: date | None = None)
     crew = snap.crews.get(crew_id) or session.get(Crew, crew_id)  # an exercise's crew is judged too
     if crew is None:
         raise UserError("errors.crews.no_id", id=crew_id)
-    kits = {crew.kit_id: snap.kit_readiness(snap.kits[crew.kit_id])} if crew.kit_id in snap.kits else {}
+    kits = (
+        {crew.kit_id: snap.kit_readiness(snap.kits[crew.kit_id])}
+        if crew.kit_id is not None and crew.kit_id in snap.kits
+        else {}
+    )
     status = crew.status
     if status == "assigned":  # judged as if available: the other findings still count
         crew.status = "available"
     try:
-        team = snap.team_readiness(crew, kits)  # type: ignore[arg-type]
+        team = snap.team_readiness(crew, kits)
     finally:
         crew.status = status
     return list(team.blocking)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     )
     from incident.reports.render import (
         KV,
+        Block,
         Bullets,
         Cell,
         Document,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from incident.reports.survey_fields import SURVEY_ENTERED_FIELDS, SURVEY_FIELDS
 
 _API: dict[str, str] = {
+    "Block": "incident.reports.render",
     "Bullets": "incident.reports.render",
     "Cell": "incident.reports.render",
     "Document": "incident.reports.render",
@@ -94,6 +96,7 @@ _API: dict[str, str] = {
 }
 
 __all__ = [
+    "Block",
     "Bullets",
     "Cell",
     "Document",

@@ -8,6 +8,7 @@ and prints the same everywhere. Output is well-formed XML.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
@@ -272,7 +273,7 @@ class MapText:
     datum_note: str
 
 
-def _project(lat0: float, lon0: float):
+def _project(lat0: float, lon0: float) -> Callable[[float, float], tuple[float, float]]:
     kx = 111.32 * math.cos(math.radians(lat0))
     ky = 110.57
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -48,7 +49,7 @@ ROUTINE_KINDS = ("result.", "sample.", "custody.")
 
 
 @cache
-def pollutants() -> dict[str, dict]:
+def pollutants() -> dict[str, dict[str, Any]]:
     return read_toml(POLLUTANTS_FILE)
 
 
@@ -98,7 +99,7 @@ class ResultRow(ResultRecord):
     custody_count: int = 0
 
     @classmethod
-    def of(cls, rec: ResultRecord, **placement) -> ResultRow:
+    def of(cls, rec: ResultRecord, **placement: Any) -> ResultRow:
         return cls(**{f.name: getattr(rec, f.name) for f in fields(ResultRecord)}, **placement)
 
     @property
@@ -210,7 +211,7 @@ class ReportData:
     limit_mg_l: float | None = None
     standard: str = ""
     standard_zh: str = ""
-    pollutant: dict | None = None
+    pollutant: dict[str, Any] | None = None
     forecast: IncidentForecast | None = None
     # the stored forecast the report used (incident.plume.latest_forecast), cited in the report
     forecast_id: int | None = None
@@ -262,7 +263,7 @@ def _point_row(p: SamplingPoint, revision: int) -> PointRow:
     )
 
 
-def _number_key(number: str) -> tuple:
+def _number_key(number: str) -> tuple[Any, ...]:
     """S2 < S3 < S3-1 < S4 < S10 (HJ 589 §6.2.3 sub-level numbers)."""
     parts = []
     for chunk in number.replace("S", "").split("-"):
@@ -384,7 +385,7 @@ def gather(
         for r in rounds
     ]
 
-    methods: dict[tuple, MethodRow] = {}
+    methods: dict[tuple[Any, ...], MethodRow] = {}
     by_code = {sm.code: sm for sm in samples.values()}
     for rec in result_records(session, inc.code):
         smp = by_code.get(rec.sample)

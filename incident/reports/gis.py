@@ -15,6 +15,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
@@ -102,8 +103,8 @@ def plan_geojson(
     threshold_mg_l: float | None = None,
     include_river: bool = True,
     is_exercise: bool = False,
-) -> dict:
-    features: list[dict] = []
+) -> dict[str, Any]:
+    features: list[dict[str, Any]] = []
     if include_river:
         doc = json.loads(net.text)
         for f in doc.get("features", []):
@@ -158,7 +159,7 @@ def plan_geojson(
                 },
             }
         )
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     if forecast is not None and at_h is not None:
         runs, used, method = plume_runs(net, forecast, at_h, threshold_mg_l)
         threshold = forecast.detection_mg_l if threshold_mg_l is None else threshold_mg_l
@@ -199,13 +200,13 @@ def plan_geojson(
 
 @dataclass
 class PlanLayers:
-    points: list[dict]  # properties + lon/lat of each sampling point
-    receptors: list[dict]
-    plume: list[dict]  # properties + coordinates
-    river: dict  # a FeatureCollection of the reach and receptor features (for parse_river)
+    points: list[dict[str, Any]]  # properties + lon/lat of each sampling point
+    receptors: list[dict[str, Any]]
+    plume: list[dict[str, Any]]  # properties + coordinates
+    river: dict[str, Any]  # a FeatureCollection of the reach and receptor features (for parse_river)
 
 
-def check_rfc7946(doc: dict, source: str = "<geojson>") -> None:
+def check_rfc7946(doc: dict[str, Any], source: str = "<geojson>") -> None:
     """Structural RFC 7946 checks: FeatureCollection, no crs, [lon, lat] in range, ≥ 2 positions per line."""
     problems: list[UserError] = []
     if (
@@ -217,7 +218,7 @@ def check_rfc7946(doc: dict, source: str = "<geojson>") -> None:
     if "crs" in doc:
         problems.append(UserError("errors.reports.has_crs_member", where=source))
 
-    def pos_ok(p) -> bool:
+    def pos_ok(p: object) -> bool:
         return (
             isinstance(p, list)
             and len(p) in (2, 3)

@@ -136,7 +136,9 @@ def _chain_line(form: Ics214, lang: str) -> str:
 
 
 def to_markdown(form: Ics214, lang: str = "en") -> str:
-    T = lambda k, **p: t(f"ics214.{k}", lang=lang, **p)  # noqa: E731
+    def T(k: str, **p: object) -> str:
+        return t(f"ics214.{k}", lang=lang, **p)
+
     name = bilingual(form.incident_name, form.incident_name_zh, lang=lang)
     out: list[str] = []
     if form.is_exercise:
@@ -184,7 +186,9 @@ def to_markdown(form: Ics214, lang: str = "en") -> str:
 def to_html(form: Ics214, lang: str = "en") -> str:
     from xml.sax.saxutils import escape as h
 
-    T = lambda k, **p: t(f"ics214.{k}", lang=lang, **p)  # noqa: E731
+    def T(k: str, **p: object) -> str:
+        return t(f"ics214.{k}", lang=lang, **p)
+
     name = bilingual(form.incident_name, form.incident_name_zh, lang=lang)
     html_lang = "zh-CN" if lang == "zh" else "en"
     out = [

@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -67,7 +68,7 @@ class ReportInfo:
     content_sha256: str | None
     as_of: datetime | None
     supersedes_id: int | None
-    inputs: dict
+    inputs: dict[str, Any]
 
 
 @dataclass
@@ -129,7 +130,7 @@ def _check_kind_lang(kind: str, lang: str) -> None:
         raise UserError("errors.reports.unknown_report_language", field="lang", lang_name=repr(lang))
 
 
-def _clean_inputs(inputs: dict | None) -> dict:
+def _clean_inputs(inputs: dict[str, Any] | None) -> dict[str, Any]:
     out = {}
     for key, value in (inputs or {}).items():
         if key not in INPUT_FIELDS:
@@ -176,7 +177,7 @@ def _render(
     row: Report,
     *,
     forecast: IncidentForecast | None,
-) -> dict:
+) -> dict[str, Any]:
     """Render from the current records; returns the forecast cited (for the log), if any."""
     data = gather(session, inc, forecast=forecast)
     inputs = json.loads(row.inputs_json or "{}")
@@ -241,7 +242,7 @@ def authors(session: Session, inc: Incident, row: Report) -> set[str]:
 
 
 def _log(
-    session: Session, inc: Incident, row: Report, *, actor: str, kind: str, summary: str, **extra
+    session: Session, inc: Incident, row: Report, *, actor: str, kind: str, summary: str, **extra: Any
 ) -> None:
     payload = {
         "report_id": row.id,
@@ -295,7 +296,7 @@ def draft_report(
     *,
     actor: str,
     lang: str = "en",
-    inputs: dict | None = None,
+    inputs: dict[str, Any] | None = None,
     forecast: IncidentForecast | None = None,
 ) -> ReportInfo:
     """Draft the next report of ``kind`` (flash, monitoring or summary) from the current records."""
@@ -344,7 +345,7 @@ def edit_report(
     report_id: int,
     *,
     actor: str,
-    inputs: dict | None = None,
+    inputs: dict[str, Any] | None = None,
     forecast: IncidentForecast | None = None,
 ) -> ReportInfo:
     """Change the author's text and re-render from the current records (refused once released)."""
@@ -463,7 +464,7 @@ def new_version(
     report_id: int,
     *,
     actor: str,
-    inputs: dict | None = None,
+    inputs: dict[str, Any] | None = None,
     forecast: IncidentForecast | None = None,
 ) -> ReportInfo:
     """Start version N+1 of a released report (same kind and number), as a draft."""

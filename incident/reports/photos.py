@@ -15,14 +15,15 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident, refuse_if_ended
-from incident.core.store.tables import Attachment, Incident
+from incident.core.store.tables import Attachment, Incident, row_id
 
 #: the largest photo taken (a phone's full-resolution JPEG is 3–12 MB)
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
@@ -45,7 +46,7 @@ class PhotoInfo:
     added_by: str
     path: Path  # where the kept copy is
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "number": self.number,
@@ -83,7 +84,7 @@ def data_dir(session: Session) -> Path:
     """The store's data folder: beside an SQLite file, else the user's data folder."""
     from incident.core.config import default_data_dir
 
-    url = session.get_bind().url
+    url = session.get_bind().engine.url  # a Connection's engine, or the Engine itself
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).resolve().parent
     return default_data_dir()
@@ -95,7 +96,7 @@ def incident_dir(session: Session, code: str) -> Path:
 
 def _info(session: Session, inc: Incident, row: Attachment, number: int) -> PhotoInfo:
     return PhotoInfo(
-        id=row.id,  # type: ignore[arg-type]
+        id=row_id(row),
         number=number,
         stored_name=row.stored_name,
         original_name=row.original_name,
@@ -115,7 +116,7 @@ def list_photos(session: Session, code: str) -> list[PhotoInfo]:
     rows = session.exec(
         select(Attachment)
         .where(Attachment.incident_id == inc.id, Attachment.kind == "photo")
-        .order_by(Attachment.id)  # type: ignore[arg-type]
+        .order_by(col(Attachment.id))
     )
     return [_info(session, inc, row, n) for n, row in enumerate(rows, start=1)]
 
@@ -178,7 +179,7 @@ def add_photo(
     except OSError as exc:
         raise UserError("errors.photo.cannot_store", where=str(folder), reason=exc.strerror) from exc
     row = Attachment(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         kind="photo",
         stored_name=stored,
         original_name=src.name,
@@ -212,7 +213,7 @@ def _check_point(session: Session, inc: Incident, point: str) -> None:
     numbers = set(
         session.exec(
             select(SamplingPoint.number)
-            .join(PlanRevision, PlanRevision.id == SamplingPoint.revision_id)  # type: ignore[arg-type]
+            .join(PlanRevision, col(PlanRevision.id) == SamplingPoint.revision_id)
             .where(PlanRevision.incident_id == inc.id)
         ).all()
     )

@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from incident import __version__
@@ -311,7 +312,7 @@ def receptor_table(data: ReportData, w: Words) -> Block:
 
 
 def work_blocks(data: ReportData, w: Words) -> list[Block]:
-    normal_points = sorted({r.point for r in data.results if r.point != "—"})
+    normal_points = sorted({r.point_label for r in data.results if r.point_label != "—"})
     blocks: list[Block] = [
         Para(
             w(
@@ -443,8 +444,8 @@ def _latest_by_point(data: ReportData) -> dict[str, ResultRow]:
     for r in data.counted:
         if data.substance and r.parameter != data.substance:
             continue
-        if r.point not in latest or r.sampled_at >= latest[r.point].sampled_at:
-            latest[r.point] = r
+        if r.point_label not in latest or r.sampled_at >= latest[r.point_label].sampled_at:
+            latest[r.point_label] = r
     return latest
 
 
@@ -478,7 +479,7 @@ def finding_lines(data: ReportData, w: Words) -> list[str]:
             )
         )
     if ok:
-        lines.append(w("latest_ok", points=w("sep").join(r.point for r in sorted(ok, key=_dist))))
+        lines.append(w("latest_ok", points=w("sep").join(r.point_label for r in sorted(ok, key=_dist))))
     # trend at each point from its last two quantitative values
     for point in sorted(latest, key=lambda p: _dist(latest[p])):
         series = sorted(
@@ -563,7 +564,7 @@ def trend_figure(data: ReportData, w: Words, parameter: str) -> Figure:
     for r in data.results:
         if r.parameter != parameter or r.plotted_mg_l is None or r.point == "—":
             continue
-        s = by_point.setdefault(r.point, Series(r.point))
+        s = by_point.setdefault(r.point_label, Series(r.point_label))
         s.observations.append(
             Obs(r.sampled_at, r.plotted_mg_l, r.non_detect, r.status == "suspected", r.exceeds)
         )
@@ -575,7 +576,7 @@ def trend_figure(data: ReportData, w: Words, parameter: str) -> Figure:
             for i, fp in enumerate(fc.points):
                 if fp.label in keys:
                     s.forecast = [
-                        (fc.at(float(h)), float(c))  # type: ignore[misc]
+                        (fc.at(float(h)), float(c))
                         for h, c in zip(fc.times_h, fc.curves_mg_l[i], strict=False)
                     ]
                     break
@@ -650,7 +651,7 @@ def data_table(data: ReportData, w: Words) -> Block:
         rows.append(
             [
                 Cell(str(r.round) if r.round is not None else "—", "num"),
-                Cell(r.point),
+                Cell(r.point_label),
                 Cell(fmt_local(r.sampled_at)),
                 Cell(r.sample),
                 Cell(_param_name(r.parameter, data, w)),
@@ -793,7 +794,10 @@ def survey_blocks(data: ReportData, w: Words) -> list[Block]:
     survey = data.survey
     if survey is None:
         return []
-    S = lambda k, **p: t(f"survey.{k}", lang=w.lang, **p)  # noqa: E731
+
+    def S(k: str, **p: object) -> str:
+        return t(f"survey.{k}", lang=w.lang, **p)
+
     rows = []
     for f in survey.fields:
         if f.name == "photos":
@@ -815,7 +819,9 @@ def photo_blocks(data: ReportData, w: Words) -> list[Block]:
     """The photos listed (number, caption, point, time, SHA-256) and shown from ``photos/`` beside the report."""
     from incident.reports.photos import PHOTO_DIR
 
-    S = lambda k, **p: t(f"survey.{k}", lang=w.lang, **p)  # noqa: E731
+    def S(k: str, **p: object) -> str:
+        return t(f"survey.{k}", lang=w.lang, **p)
+
     if not data.photos:
         return [Para(S("no_photos"))]
     blocks: list[Block] = [
@@ -872,7 +878,9 @@ def _footer(data: ReportData, w: Words) -> list[str]:
     return lines + ([cited] if cited else [])
 
 
-def build_monitoring(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
+def build_monitoring(
+    data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict[str, Any]
+) -> Document:
     w = Words(lang)
     conclusions: list[Block] = [Sub(w("findings_title")), Bullets(finding_lines(data, w))]
     conclusions.extend(_paras(inputs.get("conclusions", "")))
@@ -905,10 +913,10 @@ def build_monitoring(data: ReportData, lang: str, stamp: Stamp, number: int, inp
     )
 
 
-def build_summary(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
+def build_summary(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict[str, Any]) -> Document:
     w = Words(lang)
     key_times = key_time_rows(data, w)
-    lessons: list[Block] = _paras(inputs.get("lessons", "")) or [Para(w("lessons_missing"), "missing")]
+    lessons: list[Block] = [*_paras(inputs.get("lessons", ""))] or [Para(w("lessons_missing"), "missing")]
     lessons.append(Sub(w("key_times_title")))
     lessons.append(Table([w("h_milestone"), w("h_time"), w("h_after_alert")], key_times))
     lessons.append(Sub(w("findings_title")))
@@ -951,7 +959,7 @@ def key_time_rows(data: ReportData, w: Words) -> list[list[Cell]]:
     return out
 
 
-def build_flash(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
+def build_flash(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict[str, Any]) -> Document:
     w = Words(lang)
     where = "—"
     if data.source_reach:
@@ -1036,20 +1044,27 @@ def build_flash(data: ReportData, lang: str, stamp: Stamp, number: int, inputs: 
     )
 
 
-BUILDERS: dict[str, Callable[[ReportData, str, Stamp, int, dict], Document]] = {
+BUILDERS: dict[str, Callable[[ReportData, str, Stamp, int, dict[str, Any]], Document]] = {
     "flash": build_flash,
     "monitoring": build_monitoring,
     "summary": build_summary,
 }
 
 
-def build(kind: str, data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict) -> Document:
+def build(
+    kind: str, data: ReportData, lang: str, stamp: Stamp, number: int, inputs: dict[str, Any]
+) -> Document:
     return BUILDERS[kind](data, lang, stamp, number, inputs)
 
 
 # ---------------------------------------------------------------- stamps (state + signatures)
 
 _STAMP_RE = r"<!-- stamp:{name} -->.*?<!-- /stamp:{name} -->"
+
+
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement that inserts ``text`` as it is (backslashes are not escapes)."""
+    return lambda _m: text
 
 
 def _wrap(name: str, body: str) -> str:
@@ -1118,7 +1133,7 @@ def restamp(body: str, parts: dict[str, str]) -> str:
         pattern = _STAMP_RE.format(name=name)
         if not re.search(pattern, body, flags=re.S):
             raise ValueError(f"the report body has no stamp region {name!r}")
-        body = re.sub(pattern, lambda _m, n=name, x=text: _wrap(n, x), body, flags=re.S)
+        body = re.sub(pattern, _literally(_wrap(name, text)), body, flags=re.S)
     return body
 
 

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, utcnow
 from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.incidents import get_incident, refuse_if_ended
-from incident.core.store.tables import CheckIn, FieldSurvey, Incident, Reach, RiverNetwork
+from incident.core.store.tables import CheckIn, FieldSurvey, Incident, Reach, RiverNetwork, row_id
 from incident.reports.survey_fields import FIELDS, FILLED_ONLY, NUMERIC
 
 MAX_TEXT = 2000
@@ -54,7 +55,7 @@ class Survey:
     def missing(self) -> list[str]:
         return [f.name for f in self.fields if not f.value]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "exercise": self.is_exercise,
@@ -69,7 +70,7 @@ class Survey:
 def _entered(session: Session, inc: Incident) -> tuple[dict[str, str], FieldSurvey | None, int]:
     rows = list(
         session.exec(
-            select(FieldSurvey).where(FieldSurvey.incident_id == inc.id).order_by(FieldSurvey.id)  # type: ignore[arg-type]
+            select(FieldSurvey).where(FieldSurvey.incident_id == inc.id).order_by(col(FieldSurvey.id))
         )
     )
     if not rows:
@@ -81,7 +82,7 @@ def _g(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _pollutants() -> dict[str, dict]:
+def _pollutants() -> dict[str, dict[str, Any]]:
     from pathlib import Path
 
     from incident.core.datafiles import read_toml
@@ -110,7 +111,7 @@ def filled_from_incident(session: Session, inc: Incident) -> dict[str, str]:
     if inc.source_lat is not None and inc.source_lon is not None:
         out["coordinates"] = f"{inc.source_lat:.6f}, {inc.source_lon:.6f} ({inc.source_datum})"
     first = session.exec(
-        select(CheckIn).where(CheckIn.incident_id == inc.id).order_by(CheckIn.at)  # type: ignore[arg-type]
+        select(CheckIn).where(CheckIn.incident_id == inc.id).order_by(col(CheckIn.at))
     ).first()
     if first is not None:
         out["arrival_time"] = f"{fmt_local(first.at)} (UTC+8, first crew checked in)"
@@ -207,7 +208,7 @@ def set_survey(session: Session, code: str, values: dict[str, object], *, actor:
     merged = {**entered, **cleaned}
     merged = {k: v for k, v in merged.items() if v}
     row = FieldSurvey(
-        incident_id=inc.id,  # type: ignore[arg-type]
+        incident_id=row_id(inc),
         recorded_at=utcnow(),
         recorded_by=actor,
         fields_json=json.dumps(merged, ensure_ascii=False, sort_keys=True),

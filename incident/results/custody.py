@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from incident.core import log
 from incident.core.clock import FUTURE_TOLERANCE, fmt_local, incident_now
 from incident.core.errors import UserError
+from incident.core.incidents import get_incident
 from incident.core.store.tables import CustodyTransfer, Incident, Sample, row_id
 from incident.results.entry import get_sample
 
@@ -104,7 +105,7 @@ def hand_off(
         )
     if condition != "intact" and not note.strip():
         raise UserError("errors.results.condition_needs_note", field="note", condition=condition)
-    inc = session.get(Incident, sample.incident_id)
+    inc = get_incident(session, sample.incident_id)
     row = CustodyTransfer(
         sample_id=row_id(sample),
         at=at,
@@ -116,7 +117,7 @@ def hand_off(
     log.record(
         session,
         row,
-        chain=log.incident_chain(inc.code),  # type: ignore[union-attr]
+        chain=log.incident_chain(inc.code),
         actor=actor,
         kind="custody.transferred",
         incident_id=sample.incident_id,

@@ -17,8 +17,10 @@ Services take a Session and hand back plain dataclasses, never ORM rows.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
@@ -54,9 +56,13 @@ from incident.results.units import (
     unit_factor,
 )
 
+if TYPE_CHECKING:
+    from incident.plume import IncidentForecast
+
 SAMPLE_TYPES = ("normal", "field_blank", "parallel")
 METHOD_KINDS = ("lab", "rapid", "online")
 _TYPE_SUFFIX = {"normal": "", "field_blank": "B", "parallel": "P"}
+_T = TypeVar("_T")
 _YES = {"yes", "y", "true", "1", "+", "detected", "positive", "是", "检出", "阳性"}
 _NO = {"no", "n", "false", "0", "-", "not detected", "nd", "negative", "否", "未检出", "阴性"}
 #: samples may precede the alert (a spill found in the morning), but not by more than this
@@ -426,7 +432,7 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
     """Validate every field; raise one ValidationErrors naming each bad field (``where`` = field)."""
     problems: list[UserError] = []
 
-    def attempt(fn, *args, **kwargs):
+    def attempt(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T | None:
         try:
             return fn(*args, **kwargs)
         except ValidationErrors as exc:
@@ -605,9 +611,21 @@ def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) ->
     )
 
 
+@overload
+def add_result(
+    session: Session, code: str, raw: ResultInput, *, actor: str, view: Literal[True] = True
+) -> ResultRecord: ...
+
+
+@overload
+def add_result(
+    session: Session, code: str, raw: ResultInput, *, actor: str, view: Literal[False]
+) -> None: ...
+
+
 def add_result(
     session: Session, code: str, raw: ResultInput, *, actor: str, view: bool = True
-) -> ResultRecord:
+) -> ResultRecord | None:
     """Check, store (hash-chained) and QC one result; returns its evaluated view.
 
     ``view=False`` (bulk import) skips building the view and returns None.
@@ -618,12 +636,11 @@ def add_result(
     actor = person.name if person is not None else actor
     checked = check_result(session, inc, raw)
     row = _result_row(inc, checked, actor=actor, at=utcnow())
-    return _store(session, inc, row, checked, actor=actor, view=view)
+    _store(session, inc, row, checked, actor=actor)
+    return result_record(session, inc.code, row_id(row)) if view else None
 
 
-def _store(
-    session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str, view: bool = True
-) -> ResultRecord:
+def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str) -> None:
     from incident.results import plausibility, qc
 
     pending = qc.findings_for_new(session, row, checked)
@@ -644,9 +661,6 @@ def _store(
     )
     qc.record_findings(session, inc, row, pending, actor=actor)
     plausibility.check_new_result(session, inc, row, checked.sample, actor=actor)
-    if not view:
-        return None  # type: ignore[return-value]
-    return result_record(session, inc.code, row_id(row))
 
 
 def correct_result(
@@ -675,7 +689,8 @@ def correct_result(
     row = _result_row(inc, checked, actor=actor, at=utcnow())
     row.corrects_id = old.id
     row.correction_reason = reason.strip()
-    return _store(session, inc, row, checked, actor=actor)
+    _store(session, inc, row, checked, actor=actor)
+    return result_record(session, inc.code, row_id(row))
 
 
 def input_from_result(session: Session, r: Result) -> ResultInput:
@@ -727,10 +742,10 @@ class RoundTable:
     cells: dict[tuple[str, str], Cell]
     water_class: str
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[dict[str, Any]]:
         out = []
         for pt in self.points:
-            row: dict = {"point": pt}
+            row: dict[str, Any] = {"point": pt}
             for p in self.parameters:
                 c = self.cells.get((pt, p))
                 row[p] = None if c is None else c.text
@@ -740,7 +755,7 @@ class RoundTable:
 
 def _cell(views: list[ResultRecord]) -> Cell:
     # lab and confirmed results govern; among equals the highest concentration
-    def rank(v: ResultRecord) -> tuple:
+    def rank(v: ResultRecord) -> tuple[Any, ...]:
         return (v.method_kind != "rapid" or v.status == "confirmed", v.value_mg_l or 0.0)
 
     main = max(views, key=rank)
@@ -787,7 +802,7 @@ def _rounds_with_results(session: Session, inc: Incident) -> list[int]:
         session.exec(
             select(SamplingRound.number)
             .where(SamplingRound.incident_id == inc.id, has_result)
-            .order_by(SamplingRound.number)
+            .order_by(col(SamplingRound.number))
         ).all()
     )
 
@@ -813,7 +828,7 @@ def round_table(
         find_round(session, inc, round_number, where="--round")
     # only the chosen round's rows are read (by index): the same cells as filtering every view
     in_round = (
-        and_(col(Sample.round_id).is_(None), Sample.incident_id == inc.id)
+        and_(col(Sample.round_id).is_(None), col(Sample.incident_id) == inc.id)
         if round_number is None
         else col(Sample.round_id).in_(
             select(SamplingRound.id).where(
@@ -865,7 +880,7 @@ def point_series(
     point: str,
     parameter: str | None = None,
     *,
-    forecast=None,
+    forecast: IncidentForecast | None = None,
     water_class: str = standards.DEFAULT_CLASS,
 ) -> PointSeries:
     """Observed concentrations at one point over time, with the forecast curve when given.
@@ -930,7 +945,7 @@ def latest_sample_by_point(session: Session, code: str, round_number: int | None
             Sample.sample_type == "normal",
             Sample.point_id == SamplingPoint.id,
         )
-        .order_by(Sample.sampled_at, Sample.id)
+        .order_by(col(Sample.sampled_at), col(Sample.id))
     )
     if round_number is not None:
         query = query.where(
@@ -940,4 +955,4 @@ def latest_sample_by_point(session: Session, code: str, round_number: int | None
                 )
             )
         )
-    return dict(session.exec(query).all())  # type: ignore[arg-type]
+    return dict(session.exec(query).all())

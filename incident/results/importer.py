@@ -46,10 +46,11 @@ import io
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
@@ -145,7 +146,7 @@ class Mapping:
     parameters: dict[str, str] = field(default_factory=dict)  # file name -> key
 
 
-def _columns_only(table: str):
+def _columns_only(table: str) -> Callable[[dict[str, str]], dict[str, str]]:
     def check(value: dict[str, str]) -> dict[str, str]:
         for key in value:
             if key not in COLUMNS:
@@ -444,7 +445,7 @@ def import_results(
 
     problems: list[UserError] = []
     savepoint = session.begin_nested()
-    new_samples: dict[tuple, str] = {}
+    new_samples: dict[tuple[Any, ...], str] = {}
     seen: dict[tuple[str, str], int] = {}
     by_param: dict[str, int] = defaultdict(int)
     n_rows = n_results = 0
@@ -456,12 +457,12 @@ def import_results(
             continue
         n_rows += 1
 
-        def cell(key: str, row=row) -> str:
+        def cell(key: str, row: list[str] = row) -> str:
             i = index.get(key)
             value = row[i].strip() if i is not None and i < len(row) else ""
             return value or mapping.defaults.get(key, "")
 
-        def col_where(key: str, line=line) -> str:
+        def col_where(key: str, line: int = line) -> str:
             i = index.get(key)
             return (
                 f"{source}: line {line}, column {headers[i]!r}"
@@ -568,11 +569,11 @@ def import_results(
     return report
 
 
-def _no_field(loc: tuple) -> str:
+def _no_field(loc: tuple[Any, ...]) -> str:
     return ""  # the column is named in ``where``
 
 
-def _result_input(cell, mapping: Mapping, *, sample: str, kind: str) -> ResultInput:
+def _result_input(cell: Callable[[str], str], mapping: Mapping, *, sample: str, kind: str) -> ResultInput:
     param_text = cell("parameter")
     return ResultInput(
         sample=sample,
@@ -590,7 +591,7 @@ def _result_input(cell, mapping: Mapping, *, sample: str, kind: str) -> ResultIn
     )
 
 
-def _at_column(p: UserError, col_where) -> UserError:
+def _at_column(p: UserError, col_where: Callable[[str], str]) -> UserError:
     """Re-home a field-level refusal onto the file, line and column it came from."""
     if p.where and ": line " in p.where:
         return p
@@ -612,7 +613,9 @@ def _existing_result(session: Session, sample_code: str, parameter: str) -> int 
     return current
 
 
-def _new_sample_for_row(session, code, row: ResultRow, new_samples, actor) -> str:
+def _new_sample_for_row(
+    session: Session, code: str, row: ResultRow, new_samples: dict[tuple[Any, ...], str], actor: str
+) -> str:
     """The sample a row without a sample ID belongs to: rows with the same point, round, time, type and
     sampler share one (the row was parsed by ResultRow: point and time are there)."""
     assert row.sampled_at is not None

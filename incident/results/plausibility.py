@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -48,6 +49,9 @@ from incident.core.store.tables import (
 )
 from incident.results.record import ResultRecord, result_record
 
+if TYPE_CHECKING:
+    from incident.plume import StoredForecast
+
 ARRIVAL_MARGIN = 0.8  # sampled before 80 % of the earliest leading edge
 FORECAST_FACTOR = 10.0
 MASS_FACTOR = 2.0
@@ -66,7 +70,7 @@ def _fmt(x: float) -> str:
 
 
 def _forecast_findings(
-    inc: Incident, row: Result, sample: Sample, point: SamplingPoint, stored
+    inc: Incident, row: Result, sample: Sample, point: SamplingPoint, stored: StoredForecast | None
 ) -> list[Finding]:
     out: list[Finding] = []
     if stored is None or row.value_mg_l is None:
@@ -172,12 +176,12 @@ def _jump_finding(session: Session, row: Result, sample: Sample, point: Sampling
     before = [r for r, s in history if s.sampled_at <= sample.sampled_at]
     after = [r for r, s in history if s.sampled_at > sample.sampled_at]
     neighbours = ([before[-1]] if before else []) + ([after[0]] if after else [])
-    neighbours = [r for r in neighbours if r.value_mg_l]
-    if not neighbours:
+    values = [r.value_mg_l for r in neighbours if r.value_mg_l]
+    if not values:
         return None
-    ratios = [row.value_mg_l / r.value_mg_l for r in neighbours]  # type: ignore[operator]
+    ratios = [row.value_mg_l / v for v in values]
     if all(x >= JUMP_FACTOR for x in ratios) or all(x <= 1 / JUMP_FACTOR for x in ratios):
-        around = ", ".join(f"{_fmt(r.value_mg_l)}" for r in neighbours)  # type: ignore[arg-type]
+        around = ", ".join(f"{_fmt(v)}" for v in values)
         return Finding(
             "unit_jump",
             f"{_fmt(row.value_mg_l)} mg/L against {around} mg/L before/after at {point.number}: "

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
@@ -145,7 +145,14 @@ def _pair_finding(new: Result, other: Result, limit_pct: float) -> tuple[str, st
     return None
 
 
-def findings_for_new(session: Session, row: Result, checked) -> list[Finding]:
+class _Checked(Protocol):
+    """What QC reads of a checked result (entry.CheckedResult; entry imports this module)."""
+
+    sample: Sample
+    instrument_overdue: str | None
+
+
+def findings_for_new(session: Session, row: Result, checked: _Checked) -> list[Finding]:
     """What QC finds once ``row`` (not yet stored) joins the incident's results."""
     sample: Sample = checked.sample
     out: list[Finding] = []
@@ -262,9 +269,11 @@ def active_flags_for(session: Session, incident_id: int, result_ids: list[int]) 
     corrected: set[int] = set()
     for i in range(0, len(bases), 5000):
         corrected.update(
-            session.exec(
+            cid
+            for cid in session.exec(
                 select(Result.corrects_id).where(col(Result.corrects_id).in_(bases[i : i + 5000]))
-            ).all()  # type: ignore[arg-type]
+            ).all()
+            if cid is not None
         )
     out: dict[int, set[str]] = defaultdict(set)
     for f in flags:

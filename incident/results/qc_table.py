@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -12,7 +13,7 @@ from incident.results.qc import parallel_partner, rpd
 from incident.results.record import result_records
 
 
-def qc_summary(session: Session, code: str) -> dict:
+def qc_summary(session: Session, code: str) -> dict[str, Any]:
     """Parallel pairs with their RPD and blanks with their verdict, for the QC table of a report."""
     views = result_records(session, code)
     by_sample = defaultdict(list)

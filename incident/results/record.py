@@ -27,8 +27,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -36,6 +37,7 @@ from incident.core import standards
 from incident.core.incidents import get_incident
 from incident.core.store.tables import (
     HoldReview,
+    Incident,
     Result,
     ResultHold,
     Sample,
@@ -256,7 +258,7 @@ def confirmation(
 
 
 def _confirmation_candidates(
-    session: Session, inc, suspects: list[tuple[Result, Sample]]
+    session: Session, inc: Incident, suspects: list[tuple[Result, Sample]]
 ) -> list[tuple[Result, Sample]]:
     """The current results that can confirm (or not) these suspected ones: same parameter, same
     sample, or same point and (same round or within the hour); a superset read by index, and
@@ -264,7 +266,7 @@ def _confirmation_candidates(
     if not suspects:
         return []
     params = sorted({r.parameter for r, _ in suspects})
-    near = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
+    near: list[ColumnElement[bool]] = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
     round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
     if round_ids:
         near.append(col(Sample.round_id).in_(round_ids))
@@ -299,8 +301,8 @@ def result_records(
     water_class: str = standards.DEFAULT_CLASS,
     include_superseded: bool = False,
     result_ids: list[int] | None = None,
-    samples: tuple = (),
-    where: tuple = (),
+    samples: tuple[Any, ...] = (),
+    where: tuple[Any, ...] = (),
 ) -> list[ResultRecord]:
     """The incident's current results (corrected ones too when asked, or the ones named), evaluated.
 

@@ -221,7 +221,14 @@ def check_termination(
     return check
 
 
-def _water_rule(ev, series, limit, background, required_hours, max_gap_h) -> None:
+def _water_rule(
+    ev: PointEvidence,
+    series: list[ResultRecord],
+    limit: float | None,
+    background: float | None,
+    required_hours: float,
+    max_gap_h: float,
+) -> None:
     run: list[ResultRecord] = []
     for v in reversed(series):
         if not _complies(v, limit, background):
@@ -251,7 +258,13 @@ def _water_rule(ev, series, limit, background, required_hours, max_gap_h) -> Non
         )
 
 
-def _rounds_rule(ev, series, limit, background, required_rounds) -> None:
+def _rounds_rule(
+    ev: PointEvidence,
+    series: list[ResultRecord],
+    limit: float | None,
+    background: float | None,
+    required_rounds: int,
+) -> None:
     by_round: dict[int, list[ResultRecord]] = defaultdict(list)
     for v in series:
         if v.round is not None:
@@ -280,7 +293,10 @@ def proposal_markdown(
     check: TerminationCheck, title: str, title_zh: str | None, *, lang: str | None = None
 ) -> str:
     """The draft proposal with its evidence table; a person decides and signs."""
-    tr = lambda key, **kw: t(f"termination.{key}", lang=lang, **kw)  # noqa: E731
+
+    def tr(key: str, **kw: object) -> str:
+        return t(f"termination.{key}", lang=lang, **kw)
+
     rule = (
         tr("rule_water", hours=f"{check.required_hours:g}", gap=f"{check.max_gap_h:g}")
         if check.rule == "water_48h"

@@ -30,6 +30,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -255,7 +256,7 @@ def must_cover(p: ProposedPoint) -> bool:
     return p.mandatory or p.role in ROUTINE_MUST
 
 
-def earliest_arrival_h(p: ProposedPoint, forecast: dict) -> float | None:
+def earliest_arrival_h(p: ProposedPoint, forecast: dict[str, Any]) -> float | None:
     """The plume's earliest arrival (hours after the release): P10 of the ensemble when stored."""
     p10 = (forecast.get("earliest_h") or {}).get(forecast_label(p))
     values = [v for v in (p.arrival_h, p10) if v is not None and math.isfinite(v)]
@@ -284,8 +285,13 @@ def crew_start(session: Session, inc: Incident, crew: CrewInfo) -> CrewStart:
         .where(CheckIn.crew_id == crew.id, CheckIn.incident_id == inc.id, col(CheckIn.lat).is_not(None))
         .order_by(col(CheckIn.at).desc())
     ).first()
-    if ci is not None and (best is None or as_utc(ci.at) > best[0]):
-        best = (as_utc(ci.at), CrewStart(crew.name, ci.departure_point or "check-in", ci.lat, ci.lon))  # type: ignore[arg-type]
+    if (
+        ci is not None
+        and ci.lat is not None
+        and ci.lon is not None
+        and (best is None or as_utc(ci.at) > best[0])
+    ):
+        best = (as_utc(ci.at), CrewStart(crew.name, ci.departure_point or "check-in", ci.lat, ci.lon))
     if best is not None:
         return best[1]
     return CrewStart(crew.name, crew.base_name or "home base", crew.base_lat, crew.base_lon)
@@ -299,7 +305,7 @@ def plume_first(
     session: Session,
     inc: Incident,
     targets: list[ProposedPoint],
-    forecast: dict,
+    forecast: dict[str, Any],
     release: datetime,
     crews: list[CrewInfo],
     settings: AssignSettings,
@@ -336,7 +342,7 @@ def _windows(
     session: Session,
     inc: Incident,
     targets: list[ProposedPoint],
-    forecast: dict,
+    forecast: dict[str, Any],
     release: datetime,
     now: datetime,
     settings: AssignSettings,
@@ -666,7 +672,7 @@ def _unmet(
     return UnmetPoint(p.number, p.name, must_cover(p), w_close, why, fixes, w_open)
 
 
-def routes_json(plan: AssignmentPlan) -> dict:
+def routes_json(plan: AssignmentPlan) -> dict[str, Any]:
     """Each crew's route as ordered stops, each with its arrival time and window (``assign --json``)."""
     starts = {s.crew: s for s in plan.starts}
     routes = []
@@ -846,7 +852,9 @@ def _check_out_kit(session: Session, inc: Incident, crew_id: int, actor: str, ov
     if out is not None and out.crew_id == crew_id:
         return  # already out with this crew
     kit = session.get(Kit, crew.kit_id)
-    check_out(session, kit.name, crew=crew.name, actor=actor, incident=inc.code, override=override)  # type: ignore[union-attr]
+    if kit is None:  # the key is a foreign key: the kit is there
+        raise LookupError(f"kit {crew.kit_id} not found")
+    check_out(session, kit.name, crew=crew.name, actor=actor, incident=inc.code, override=override)
 
 
 def _gate(session: Session, plan: AssignmentPlan, crew_check: CrewCheck) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ from incident.core.store.tables import (
     CrewMember,
     CrewStatusChange,
     Equipment,
+    Incident,
     Kit,
     Qualification,
     Responder,
@@ -86,7 +87,7 @@ def _today() -> date:
     return to_local(utcnow()).date()
 
 
-def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew:
+def find_crew(session: Session, name_or_id: str | int, *, incident: Incident | None = None) -> Crew:
     """A crew by id or name ("A" finds "Crew A"). In an exercise, only its own crews."""
     if incident is not None and incident.is_exercise:
         for name in (str(name_or_id), f"Crew {name_or_id}"):
@@ -281,7 +282,7 @@ def check_in(
     if headcount is not None and headcount < 1:
         raise UserError("errors.sampling.headcount_not_number_people", field="headcount", headcount=headcount)
     if (lat is None) != (lon is None) or (
-        lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)  # type: ignore[operator]
+        lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)
     ):
         raise UserError("errors.crews.bad_position", where="--lat/--lon", lat=repr(lat), lon=repr(lon))
     if crew.status == "out_of_service":
@@ -295,7 +296,7 @@ def check_in(
         home_unit=_home_unit(session, crew),
         departure_point=departure_point or info.base_name,
         travel_method=travel_method,
-        assignment=_routed(session, inc.id, crew.id),  # type: ignore[arg-type]
+        assignment=_routed(session, row_id(inc), row_id(crew)),
         qualifications=", ".join(sorted(info.qualifications)),
         lat=lat,
         lon=lon,

@@ -21,8 +21,9 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, utcnow
@@ -36,6 +37,7 @@ from incident.core.store.tables import (
     Responder,
     SamplingPoint,
     SamplingRound,
+    row_id,
 )
 from incident.sampling.ics_forms import SIGNATURE_LINE
 
@@ -94,7 +96,12 @@ def route_text(session: Session, incident_id: int, crew_id: int) -> str:
         return ""
     latest = max(as_utc(a.created_at) for a in rows)
     route = sorted((a for a in rows if as_utc(a.created_at) == latest), key=lambda a: a.stop)
-    points = {p.id: p.number for p in session.exec(select(SamplingPoint).where(SamplingPoint.id.in_([a.point_id for a in route])))}  # type: ignore[union-attr]  # fmt: skip
+    points = {
+        p.id: p.number
+        for p in session.exec(
+            select(SamplingPoint).where(col(SamplingPoint.id).in_([a.point_id for a in route]))
+        )
+    }
     rnd = session.get(SamplingRound, route[0].round_id) if route[0].round_id else None
     head = f"round {rnd.number}: " if rnd is not None else "route: "
     return (
@@ -128,7 +135,7 @@ def build_ics211(
 ) -> Ics211Form:
     inc = get_incident(session, code)
     checkins = list(
-        session.exec(select(CheckIn).where(CheckIn.incident_id == inc.id).order_by(CheckIn.at))  # type: ignore[arg-type]
+        session.exec(select(CheckIn).where(CheckIn.incident_id == inc.id).order_by(col(CheckIn.at)))
     )
     restat = _restat(session, inc.code)
     person = session.exec(select(Responder).where(Responder.name == prepared_by)).first()
@@ -147,7 +154,7 @@ def build_ics211(
         leader = session.get(Responder, crew.leader_id) if crew and crew.leader_id else None
         vehicle = session.get(Equipment, crew.vehicle_id) if crew and crew.vehicle_id else None
         kit = session.get(Kit, crew.kit_id) if crew and crew.kit_id else None
-        at, by = restat.get(c.id, (None, ""))  # type: ignore[arg-type]
+        at, by = restat.get(row_id(c)) or (None, "")
         name = crew.name if crew else f"crew #{c.crew_id}"
         form.rows.append(
             Ics211Row(
@@ -166,7 +173,9 @@ def build_ics211(
                 departure_point=c.departure_point,
                 departure_at=as_utc(c.at),
                 travel_method=c.travel_method,
-                assignment=route_text(session, inc.id, c.crew_id) or c.assignment or "awaiting assignment",  # type: ignore[arg-type]
+                assignment=route_text(session, row_id(inc), c.crew_id)
+                or c.assignment
+                or "awaiting assignment",
                 qualifications=c.qualifications,
                 restat_at=at,
                 restat_initials=initials(by),
@@ -271,7 +280,7 @@ def ics211_markdown(form: Ics211Form) -> str:
     return "\n".join(out) + "\n"
 
 
-def ics211_json(form: Ics211Form) -> dict:
+def ics211_json(form: Ics211Form) -> dict[str, Any]:
     data = asdict(form)
     data["exercise"] = data.pop("is_exercise")
     return data

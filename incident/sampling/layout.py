@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from incident.core.errors import UserError
 from incident.core.rivers import RiverNetworkData
@@ -256,7 +257,7 @@ def make_point(
     offset_m: float,
     distance_from_source_m: float,
     forecast_point: PointForecast | None = None,
-    **extra,
+    **extra: Any,
 ) -> ProposedPoint:
     """A point with its km, WGS84 lat/lon on the river line and HJ/T 91 verticals/depths."""
     reach = net.reach(reach_id)
@@ -300,7 +301,9 @@ def propose_points(
     notes: list[str] = []
     points: list[ProposedPoint] = []
 
-    def add(role: str, name: str, reach_id: str, offset_m: float, dist: float, label: str, **extra) -> None:
+    def add(
+        role: str, name: str, reach_id: str, offset_m: float, dist: float, label: str, **extra: Any
+    ) -> None:
         pf = find_forecast(forecast, label, reach_id, offset_m)
         points.append(
             make_point(

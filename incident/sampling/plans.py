@@ -14,6 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -55,7 +56,7 @@ class PlanView:
     revision: RevisionInfo
     points: list[ProposedPoint]  # every point, removed ones included (removed_reason set)
     revisions: list[RevisionInfo]
-    forecast: dict
+    forecast: dict[str, Any]
 
     @property
     def active_points(self) -> list[ProposedPoint]:
@@ -73,7 +74,7 @@ def incident_river(session: Session, inc: Incident) -> tuple[RiverNetworkData, s
     return net, inc.source_reach, net.offset_for_km(inc.source_reach, inc.source_km)
 
 
-def forecast_summary(forecast: IncidentForecast | None) -> dict:
+def forecast_summary(forecast: IncidentForecast | None) -> dict[str, Any]:
     if forecast is None:
         return {}
     return {
@@ -179,10 +180,10 @@ def _write_revision(
     *,
     actor: str,
     reason: str,
-    forecast: dict,
+    forecast: dict[str, Any],
     kind: str,
     summary: str,
-    payload: dict,
+    payload: dict[str, Any],
 ) -> PlanRevision:
     refuse_if_ended(inc, "a plan change")
     last = _latest(session, row_id(inc))
@@ -231,14 +232,15 @@ def plan_view(session: Session, code: str, revision: int | None = None) -> PlanV
     if revision is None:
         rev = revs[-1]
     else:
-        rev = next((r for r in revs if r.revision == revision), None)  # type: ignore[assignment]
-        if rev is None:
+        chosen = next((r for r in revs if r.revision == revision), None)
+        if chosen is None:
             raise UserError(
                 "errors.sampling.plan_revision_does_not",
                 where=inc.code,
                 revision=revision,
                 revision2=revs[-1].revision,
             )
+        rev = chosen
     net = load_network(session, inc.river_network_id) if inc.river_network_id else None
     rows = session.exec(select(SamplingPoint).where(SamplingPoint.revision_id == rev.id)).all()
     points = sorted((_from_row(r, net) for r in rows), key=lambda p: number_key(p.number))
@@ -279,7 +281,7 @@ def with_plume_extent(session: Session, code: str, settings: PlanSettings | None
     return settings
 
 
-def requests_for(session: Session, code: str, settings: PlanSettings | None = None) -> list:
+def requests_for(session: Session, code: str, settings: PlanSettings | None = None) -> list[Any]:
     """The extra forecast points a proposal needs (pass to the forecast service)."""
     inc = get_incident(session, code)
     net, reach, offset = incident_river(session, inc)

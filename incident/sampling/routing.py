@@ -44,6 +44,7 @@ from incident.core.inputs import InputModel, field_path, refusals, refuse
 
 if TYPE_CHECKING:
     import numpy as np
+    from numpy.typing import ArrayLike
 
 # Default speeds by road class (km/h) when a road carries no speed_kmh. Chinese
 # design speeds for the classes (JTG B01-2014), rounded down for a loaded van.
@@ -213,7 +214,7 @@ def parse_roads(doc: object, source: str = "roads.geojson") -> RoadNetwork:
     e_s: list[float] = []
     problems: list[UserError] = []
 
-    def vertex(pos: list) -> int:
+    def vertex(pos: list[Any]) -> int:
         key = (round(pos[0] * 1e6), round(pos[1] * 1e6))
         if key not in index:
             index[key] = len(lat)
@@ -284,7 +285,7 @@ def _straight_m(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
     return geodesic_m(lat0, lon0, lat1, lon1)
 
 
-def _haversine_m(lat0, lon0, lat1, lon1):
+def _haversine_m(lat0: ArrayLike, lon0: ArrayLike, lat1: ArrayLike, lon1: ArrayLike) -> np.ndarray:
     """Great-circle metres (vectorised; within 0.5 % of the geodesic — used only to snap to roads)."""
     import numpy as np
 

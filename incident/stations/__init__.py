@@ -6,8 +6,16 @@ are private. Heavy imports (numpy, the plume model) happen inside the functions 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from incident.stations._listener import Listener
 
 from incident.stations._hj212 import (
     DATA_COMMANDS,
@@ -61,11 +69,13 @@ __all__ = [
 ]
 
 
-def _detect_after(engine, report: IngestReport, *, actor: str) -> list[str]:
+def _detect_after(engine: Engine, report: IngestReport, *, actor: str) -> list[str]:
     return detect_series(engine, report.touched, actor=actor)
 
 
-def ingest(engine, path: str | Path, *, actor: str, detect: bool = True) -> tuple[IngestReport, list[str]]:
+def ingest(
+    engine: Engine, path: str | Path, *, actor: str, detect: bool = True
+) -> tuple[IngestReport, list[str]]:
     """Replay a file into the store: HJ 212 packets (one a line, gzip allowed) or a CSV of readings
     (by extension .csv). Then run detection on what came in; returns the report and the codes of
     alerts opened or extended."""
@@ -78,7 +88,13 @@ def ingest(engine, path: str | Path, *, actor: str, detect: bool = True) -> tupl
 
 
 def ingest_packets(
-    engine, packets, *, actor: str, source: str, max_age: timedelta | None = None, detect: bool = True
+    engine: Engine,
+    packets: Iterable[tuple[str, bytes | str]],
+    *,
+    actor: str,
+    source: str,
+    max_age: timedelta | None = None,
+    detect: bool = True,
 ) -> tuple[IngestReport, list[str]]:
     """Store a batch of (where, raw packet) and run detection on the series it touched."""
     from incident.stations._store import ingest_packets as store_packets
@@ -87,7 +103,7 @@ def ingest_packets(
     return report, (_detect_after(engine, report, actor=actor) if detect else [])
 
 
-def alerts(session, *, status: str | None = None) -> list[dict]:
+def alerts(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
     """Early-warning alerts as JSON-ready dicts, oldest first."""
     from incident.stations._alerts import alert_rows
 
@@ -97,21 +113,21 @@ def alerts(session, *, status: str | None = None) -> list[dict]:
 ALERT_STATUSES = ("open", "acknowledged", "dismissed", "promoted", "closed")
 
 
-def acknowledge_alert(session, code: str, *, actor: str) -> dict:
+def acknowledge_alert(session: Session, code: str, *, actor: str) -> dict[str, Any]:
     """Mark an open alert as seen (logged); returns the alert as `alerts()` gives it."""
     from incident.stations._actions import acknowledge_alert as _ack
 
     return _row(session, _ack(session, code, actor=actor).code)
 
 
-def dismiss_alert(session, code: str, *, reason: str, actor: str) -> dict:
+def dismiss_alert(session: Session, code: str, *, reason: str, actor: str) -> dict[str, Any]:
     """Dismiss an open or acknowledged alert; the reason (required) is logged."""
     from incident.stations._actions import dismiss_alert as _dismiss
 
     return _row(session, _dismiss(session, code, reason=reason, actor=actor).code)
 
 
-def open_incident_from_alert(session, code: str, *, actor: str, candidate: int = 1) -> str:
+def open_incident_from_alert(session: Session, code: str, *, actor: str, candidate: int = 1) -> str:
     """Open an incident from an open or acknowledged alert, its source the trace's candidate of
     rank `candidate` (or the station, without a trace); the evidence goes to the incident's log.
     Returns the incident's code."""
@@ -120,7 +136,7 @@ def open_incident_from_alert(session, code: str, *, actor: str, candidate: int =
     return _open(session, code, actor=actor, candidate=candidate).code
 
 
-def station_overview(session_or_engine, *, points: int = 48) -> list[dict]:
+def station_overview(session_or_engine: Session | Engine, *, points: int = 48) -> list[dict[str, Any]]:
     """Per station and parameter: latest reading, the last `points` values and a status (for
     screens). Given an engine (a screen's poll), each station is read in its own short unit of work
     so that a listener's writes are not held up."""
@@ -134,18 +150,18 @@ def station_overview(session_or_engine, *, points: int = 48) -> list[dict]:
     return _overview(session_or_engine, points=points)
 
 
-def sparkline(values: list, width: int = 24) -> str:
+def sparkline(values: list[Any], width: int = 24) -> str:
     """Block-character sparkline of the last `width` values (None: a gap)."""
     from incident.stations._overview import sparkline as _spark
 
     return _spark(values, width)
 
 
-def _row(session, code: str) -> dict:
+def _row(session: Session, code: str) -> dict[str, Any]:
     return next(r for r in alerts(session) if r["code"] == code)
 
 
-def detect_series(engine, touched: set[tuple[int, str]], *, actor: str) -> list[str]:
+def detect_series(engine: Engine, touched: set[tuple[int, str]], *, actor: str) -> list[str]:
     """Run detection on the given (station id, parameter) series, each up to its latest reading;
     returns the codes of alerts opened or extended."""
     from incident.stations._alerts import scan_engine
@@ -155,7 +171,7 @@ def detect_series(engine, touched: set[tuple[int, str]], *, actor: str) -> list[
     return scan_engine(engine, set(touched), actor=actor)
 
 
-_CHILD_ENGINES: dict[str, object] = {}
+_CHILD_ENGINES: dict[str, Engine] = {}
 
 
 def detect_series_at(url: str, touched: set[tuple[int, str]], actor: str) -> list[str]:
@@ -170,14 +186,14 @@ def detect_series_at(url: str, touched: set[tuple[int, str]], actor: str) -> lis
 
 
 def listener(
-    engine,
+    engine: Engine,
     *,
     actor: str,
     host: str = "127.0.0.1",
     port: int = 0,
     detect: bool = True,
     detect_s: float = 60.0,
-):
+) -> Listener:
     """An HJ 212 TCP listener (asyncio); ``await listener.start()`` / ``stop()`` or ``serve_forever()``.
     Packets are stored within about 0.2 s; detection runs every `detect_s` on the series written since."""
     from incident.stations._listener import Listener

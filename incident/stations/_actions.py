@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core import log
 from incident.core.clock import as_utc, utcnow
 from incident.core.errors import UserError
 from incident.core.i18n import t
-from incident.core.store.tables import LogEntry, Station, StationAlert
+from incident.core.store.tables import Incident, LogEntry, Station, StationAlert
 from incident.stations._store import STATIONS_CHAIN
 
 ACTIVE = ("open", "acknowledged")  # an officer may still act on these
@@ -89,7 +89,7 @@ def dismissal_reasons(session: Session) -> dict[str, str]:
         select(LogEntry.payload_json)
         .where(LogEntry.chain == STATIONS_CHAIN)
         .where(LogEntry.kind == "stations.alert.dismissed")
-        .order_by(LogEntry.seq)  # type: ignore[arg-type]
+        .order_by(col(LogEntry.seq))
     )
     out: dict[str, str] = {}
     for text in rows:
@@ -98,7 +98,7 @@ def dismissal_reasons(session: Session) -> dict[str, str]:
     return out
 
 
-def open_incident_from_alert(session: Session, code: str, *, actor: str, candidate: int = 1):
+def open_incident_from_alert(session: Session, code: str, *, actor: str, candidate: int = 1) -> Incident:
     """Open an incident with the alert's candidate source (rank `candidate`) as its source: place,
     release time and mass from the source trace. Without a trace (one station), the station that
     saw it first is the place and the first abnormal reading the release time. The alert's

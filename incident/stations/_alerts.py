@@ -13,7 +13,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -24,8 +24,9 @@ from incident.stations._hj212 import PARAMETER_CODES, WATER_CODES
 
 if TYPE_CHECKING:  # numpy stays out of start-up: the module imports it inside functions
     import numpy as np
+    from sqlalchemy.engine import Engine
 
-    from models.detect import Detection
+    from models.detect import Detection, DetectorSettings, Event
 from incident.stations._store import STATIONS_CHAIN
 
 LOOKBACK = timedelta(days=3)  # readings a detection looks at (the diurnal profile needs 2 days)
@@ -58,7 +59,7 @@ def class_limit(parameter: str, water_class: str) -> float | None:
     return EXTRA_LIMITS.get(parameter, {}).get(water_class)
 
 
-def settings_for(parameter: str):
+def settings_for(parameter: str) -> DetectorSettings:
     from models.detect import DetectorSettings
 
     return DetectorSettings(
@@ -86,19 +87,21 @@ def load_series(session: Session, station: Station, parameter: str, until: datet
     return make_series(station, parameter, read_rows(session, station, parameter, until))
 
 
-def read_rows(session: Session, station: Station, parameter: str, until: datetime) -> list:
+def read_rows(session: Session, station: Station, parameter: str, until: datetime) -> list[Any]:
     """The readings detection looks at: (at, value, flag, interval), LOOKBACK up to `until`."""
-    return session.exec(
-        select(StationReading.at, StationReading.value, StationReading.flag, StationReading.interval)
-        .where(StationReading.station_id == station.id)
-        .where(StationReading.at > until - LOOKBACK)
-        .where(StationReading.at <= until)
-        .where(StationReading.parameter == parameter)
-        .order_by(StationReading.at)  # type: ignore[arg-type]
-    ).all()
+    return list(
+        session.exec(
+            select(StationReading.at, StationReading.value, StationReading.flag, StationReading.interval)
+            .where(StationReading.station_id == station.id)
+            .where(StationReading.at > until - LOOKBACK)
+            .where(StationReading.at <= until)
+            .where(StationReading.parameter == parameter)
+            .order_by(col(StationReading.at))
+        ).all()
+    )
 
 
-def make_series(station: Station, parameter: str, rows: list) -> Series | None:
+def make_series(station: Station, parameter: str, rows: list[Any]) -> Series | None:
     """Detection on rows read by `read_rows` (no database: runs outside any transaction)."""
     import numpy as np
 
@@ -128,13 +131,13 @@ def make_series(station: Station, parameter: str, rows: list) -> Series | None:
     return Series(station, parameter, at, t_h, value, breaks, det)
 
 
-def _evidence(series: Series, ev) -> dict:
+def _evidence(series: Series, ev: Event) -> dict[str, Any]:
     det = series.detection
     lo = max(0, ev.start - 6)
     hi = min(len(series.at), max(ev.alarm + 1, lo + EVIDENCE_READINGS))
     unit = WATER_CODES[PARAMETER_CODES[series.parameter]].unit
 
-    def num(x) -> float | None:
+    def num(x: Any) -> float | None:
         x = float(x)
         return round(x, 6) if math.isfinite(x) else None
 
@@ -204,7 +207,7 @@ def scan(
 
 
 def scan_engine(
-    engine, touched: set[tuple[int, str]], *, actor: str, until: datetime | None = None
+    engine: Engine, touched: set[tuple[int, str]], *, actor: str, until: datetime | None = None
 ) -> list[str]:
     """`scan`, holding the database's write lock only briefly (SQLite sessions take it at BEGIN):
     each series is read in its own short unit of work, detection runs outside any transaction, and
@@ -243,7 +246,9 @@ def _latest(session: Session, station_id: int, parameter: str) -> datetime | Non
     ).one()
 
 
-def _raise(session: Session, series: Series, ev, *, actor: str, stations: dict) -> str | None:
+def _raise(
+    session: Session, series: Series, ev: Event, *, actor: str, stations: dict[int | None, Station]
+) -> str | None:
     first = series.at[ev.start]
     evidence = _evidence(series, ev)
     key = (series.station.mn, series.parameter, evidence["first_abnormal_at"])
@@ -338,14 +343,16 @@ def _raise(session: Session, series: Series, ev, *, actor: str, stations: dict) 
     return alert.code
 
 
-def _network_of(stations: dict, mn: str) -> int | None:
+def _network_of(stations: dict[int | None, Station], mn: str) -> int | None:
     for s in stations.values():
         if s.mn == mn:
             return s.river_network_id
     return None
 
 
-def _trace(session: Session, alert: StationAlert, members: list[dict], stations: dict) -> list[dict]:
+def _trace(
+    session: Session, alert: StationAlert, members: list[dict[str, Any]], stations: dict[int | None, Station]
+) -> list[dict[str, Any]]:
     """Top candidate sources from the series of every station of the network for the alert's parameter."""
     import numpy as np
 
@@ -403,7 +410,9 @@ def _trace(session: Session, alert: StationAlert, members: list[dict], stations:
     ]
 
 
-def risk_sources_for(session: Session, candidates: list[dict], network_id: int | None) -> list[dict]:
+def risk_sources_for(
+    session: Session, candidates: list[dict[str, Any]], network_id: int | None
+) -> list[dict[str, Any]]:
     """Registered risk sources (the pre-plan register) within RISK_SOURCE_KM of the top
     RISK_SOURCE_CANDIDATES candidate places, each once (with the best-ranked candidate it is near and
     its distance from it along the river), by that rank then distance."""
@@ -414,8 +423,10 @@ def risk_sources_for(session: Session, candidates: list[dict], network_id: int |
     if not candidates or network_id is None:
         return []
     net = load_network(session, network_id)
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     for cand in candidates[:RISK_SOURCE_CANDIDATES]:
+        lat: float | None
+        lon: float | None
         try:
             lat, lon = net.point_at(cand["reach"], net.offset_for_km(cand["reach"], cand["km"]))
         except (KeyError, ValueError, UserError):
@@ -435,7 +446,7 @@ def _incident_code(session: Session, incident_id: int | None) -> str | None:
     return row.code if row is not None else None
 
 
-def alert_rows(session: Session, *, status: str | None = None) -> list[dict]:
+def alert_rows(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
     """Alerts as JSON-ready dicts (what `incident alerts list --json` prints)."""
     q = select(StationAlert).order_by(col(StationAlert.first_abnormal_at))
     if status:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from incident.core.errors import UserError
 
@@ -141,7 +142,7 @@ def frame(data_segment: str) -> str:
     return f"##{len(raw):04d}{data_segment}{crc16(raw):04X}\r\n"
 
 
-def _refuse(key: str, where: str = "packet", **params: object) -> UserError:
+def _refuse(key: str, where: str = "packet", **params: Any) -> UserError:
     message_key = f"stations.hj212.{key}"  # rendered in the reader's language when shown
     return UserError(message_key, where=where, **params)
 

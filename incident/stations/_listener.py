@@ -23,11 +23,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from incident.stations._store import IngestReport
 
 logger = logging.getLogger("incident.stations.listener")
@@ -43,7 +45,7 @@ class ListenerStats:
     rejected: int = 0
     connections: int = 0
     alerts: list[str] = field(default_factory=list)
-    reasons: Counter = field(default_factory=Counter)
+    reasons: Counter[Any] = field(default_factory=Counter[Any])
     detection_passes: int = 0
     detection_series: int = 0  # series examined, over all passes
     detection_s: list[float] = field(default_factory=list)  # wall time of each pass
@@ -64,7 +66,7 @@ class Listener:
         store: Callable[..., tuple[IngestReport, list[str]]] | None = None,
         detect_s: float = DEFAULT_DETECT_S,
         detector: Callable[..., list[str]] | None = None,
-        detector_in_child: Callable[[str, set, str], list[str]] | None = None,
+        detector_in_child: Callable[[str, set[Any], str], list[str]] | None = None,
     ) -> None:
         self.engine = engine
         #: stores a batch: the room's ``ingest_packets``; runs detection on a set of series: the
@@ -75,10 +77,10 @@ class Listener:
         #: the same detection, in a child process (a picklable function of the database URL): a
         #: pass is CPU-bound and, in a thread, would contend for the GIL with the event loop
         self.detector_in_child = detector_in_child
-        self._pool = None
+        self._pool: ProcessPoolExecutor | None = None
         self.detect_s = detect_s
         self._dirty: set[tuple[int, str]] = set()
-        self._detect_task: asyncio.Task | None = None
+        self._detect_task: asyncio.Task[None] | None = None
         self._stop_event = asyncio.Event()
         self.actor = actor
         self.host = host
@@ -90,10 +92,10 @@ class Listener:
         self.stats = ListenerStats()
         self._queue: list[tuple[str, bytes]] = []
         self._server: asyncio.base_events.Server | None = None
-        self._writer: asyncio.Task | None = None
+        self._writer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
-        self.on_alert = None  # callable(list[str]) for live screens
+        self.on_alert: Callable[[list[str]], None] | None = None  # for live screens
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._handle, self.host, self.port, limit=MAX_LINE)
@@ -217,7 +219,7 @@ class Listener:
         touched, self._dirty = self._dirty, set()
         t0 = time.perf_counter()
         try:
-            if self._pool is not None:
+            if self._pool is not None and self.detector_in_child is not None:  # the pool implies it
                 loop = asyncio.get_running_loop()
                 url = self.engine.url.render_as_string(hide_password=False)
                 codes = await loop.run_in_executor(
@@ -234,7 +236,7 @@ class Listener:
         self.stats.detection_s.append(time.perf_counter() - t0)
         self._report_alerts(codes)
 
-    def _store(self, batch: list[tuple[str, bytes]]):
+    def _store(self, batch: list[tuple[str, bytes]]) -> tuple[IngestReport, list[str]]:
         if self.store_batch is None:
             raise RuntimeError("the listener was built without a store; use incident.stations.listener()")
         return self.store_batch(

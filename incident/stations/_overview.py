@@ -6,17 +6,23 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from incident.core.clock import as_utc, utcnow
 from incident.core.store.tables import Station, StationAlert, StationReading
 from incident.stations._hj212 import PARAMETER_CODES, WATER_CODES
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 STALE_AFTER = timedelta(hours=1)  # no reading for this long: the station is late
 
 
-def station_overview(session: Session, *, points: int = 48, now: datetime | None = None) -> list[dict]:
+def station_overview(
+    session: Session, *, points: int = 48, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """One row per (station, parameter): mn, name, reach, km, parameter, unit, latest_at, value,
     flag, recent (the last `points` values, oldest first, None where not valid), limit, status
     (alert | over_limit | stale | no_data | ok) and alert (the code of an active alert on it)."""
@@ -28,7 +34,9 @@ def station_overview(session: Session, *, points: int = 48, now: datetime | None
     return out
 
 
-def station_overview_engine(engine, *, points: int = 48, now: datetime | None = None) -> list[dict]:
+def station_overview_engine(
+    engine: Engine, *, points: int = 48, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """`station_overview` in one short unit of work per station (SQLite sessions take the write
     lock at BEGIN: a screen refreshing 100 stations must not hold up a listener's writes)."""
     from incident.core.store.engine import session_scope
@@ -47,7 +55,7 @@ def station_overview_engine(engine, *, points: int = 48, now: datetime | None = 
 def _active(session: Session) -> dict[tuple[str, str], str]:
     active: dict[tuple[str, str], str] = {}
     for alert in session.exec(
-        select(StationAlert).where(StationAlert.status.in_(("open", "acknowledged")))  # type: ignore[attr-defined]
+        select(StationAlert).where(col(StationAlert.status).in_(("open", "acknowledged")))
     ):
         for member in json.loads(alert.evidence_json):
             active.setdefault((member["station_mn"], member["parameter"]), alert.code)
@@ -56,7 +64,7 @@ def _active(session: Session) -> dict[tuple[str, str], str]:
 
 def _station_rows(
     session: Session, st: Station, active: dict[tuple[str, str], str], points: int, now: datetime
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     from incident.stations._alerts import class_limit
 
     out = []
@@ -65,7 +73,7 @@ def _station_rows(
             select(StationReading.at, StationReading.value, StationReading.flag)
             .where(StationReading.station_id == st.id)
             .where(StationReading.parameter == parameter)
-            .order_by(StationReading.at.desc())  # type: ignore[attr-defined]
+            .order_by(col(StationReading.at).desc())
             .limit(points)
         ).all()[::-1]
         limit = class_limit(parameter, st.water_class)

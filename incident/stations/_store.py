@@ -18,8 +18,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -151,7 +152,7 @@ class IngestReport:
     readings: int = 0  # rows offered to the store (duplicates of stored rows are ignored)
     stored: int = 0
     ignored_values: int = 0  # codes the project does not map
-    rejected: Counter = field(default_factory=Counter)  # reason -> count
+    rejected: Counter[Any] = field(default_factory=Counter[Any])  # reason -> count
     touched: set[tuple[int, str]] = field(default_factory=set)  # (station id, parameter) with new data
     first_at: datetime | None = None
     last_at: datetime | None = None
@@ -160,7 +161,7 @@ class IngestReport:
     def n_rejected(self) -> int:
         return sum(self.rejected.values())
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "packets": self.packets,
@@ -180,8 +181,8 @@ class Ingestor:
         self.report = report
         self.max_age = max_age
         self.stations = {r.mn: (row_id(r), r.water_class) for r in session.exec(select(Station))}
-        self.rows: list[dict] = []
-        self.rejections: list[dict] = []
+        self.rows: list[dict[str, Any]] = []
+        self.rejections: list[dict[str, Any]] = []
         self.now = utcnow()
 
     def reject(self, where: str, err: UserError, packet: str, mn: str | None = None) -> None:
@@ -255,14 +256,18 @@ class Ingestor:
             self.rejections = []
 
 
-def insert_readings(session: Session, rows: list[dict]) -> int:
+def insert_readings(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert reading rows, ignoring ones already stored; returns how many were new."""
     dialect = session.get_bind().dialect.name
+    stmt: Insert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        stmt = postgresql_insert(StationReading).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    stmt = dialect_insert(StationReading).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(StationReading).on_conflict_do_nothing()
     result = session.connection().execute(stmt, rows)
     return result.rowcount if result.rowcount >= 0 else len(rows)
 

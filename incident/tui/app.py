@@ -6,6 +6,8 @@ tests build the app on a temporary store: ``make_app(engine=..., settings=...)``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.binding import Binding
@@ -20,6 +22,9 @@ from incident.tui.screens.drill import DrillActions
 from incident.tui.screens.fieldwork import FieldworkActions
 from incident.tui.screens.sampling import SamplingActions
 from incident.tui.tasks import TaskActions
+
+if TYPE_CHECKING:
+    from incident.tui.screens.results import ResultsScreen
 
 
 class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, Localised, App[int]):
@@ -57,22 +62,26 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, 
         del markup
         super().notify(message, markup=False, **kwargs)
 
-    #: seconds between refreshes of a screen that has ``auto_refresh`` (the dashboard)
+    #: seconds between refreshes of a screen that has ``timed_refresh`` (the dashboard)
     AUTO_REFRESH_S = 30
 
     def on_mount(self) -> None:
         self.title = t("app.title")
         self.start_drill_timer()  # injects and lab results of a drill arrive on its clock
         self.start_alert_watch()  # station alerts, also those a separate listener process writes
-        # one app-level timer, not one per screen: see DashboardScreen.auto_refresh
-        self.set_interval(self.AUTO_REFRESH_S, self._auto_refresh)
+        # One app-level timer, not one per screen (DashboardScreen.timed_refresh), was meant here. It
+        # was registered as ``self._auto_refresh``, an attribute Textual's DOMNode sets to None, so it
+        # never ran; it stays off (no change of behaviour in the typing work). To switch it on:
+        # self.set_interval(self.AUTO_REFRESH_S, self._refresh_screen)
         if self.incident_code:
             self.action_dashboard()
         else:
             self.action_incidents()
 
-    def _auto_refresh(self) -> None:
-        refresh = getattr(self.screen, "auto_refresh", None)
+    def _refresh_screen(self) -> None:
+        # not named ``_auto_refresh``/``auto_refresh``: Textual's DOMNode has both (an attribute
+        # set to None in __init__ would shadow the method, and the timer would call nothing)
+        refresh = getattr(self.screen, "timed_refresh", None)
         if refresh is not None:
             refresh()
 
@@ -325,7 +334,7 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, 
         self._open_reports("log_export")
 
     # -- results (issue 6): a forecast, when the forecast feature sets one, is overlaid on plots
-    def _results_screen(self):
+    def _results_screen(self) -> ResultsScreen | None:
         from incident.tui.screens.results import ResultsScreen
 
         if self.incident_code is None:
@@ -335,18 +344,18 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, 
             self.show_screen(
                 ResultsScreen(self.incident_code, forecast=self.latest_forecast(self.incident_code))
             )
-        return self.screen
+        return cast(ResultsScreen, self.screen)  # the one shown now
 
     def action_results(self) -> None:
         self._results_screen()
 
     def action_result_add(self) -> None:
-        if self._results_screen() is not None:
-            self.call_after_refresh(self.screen.action_add)
+        if (screen := self._results_screen()) is not None:
+            self.call_after_refresh(screen.action_add)
 
     def action_result_import(self) -> None:
-        if self._results_screen() is not None:
-            self.call_after_refresh(self.screen.action_import)
+        if (screen := self._results_screen()) is not None:
+            self.call_after_refresh(screen.action_import)
 
     def action_termination_check(self) -> None:
         from incident.tui.dialogs.termination import TerminationDialog
@@ -369,7 +378,9 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, 
         set_language(self.settings.lang)
         from incident.tui.base import localise_bindings
 
-        self._bindings = type(self)._merged_bindings.copy()
+        merged = type(self)._merged_bindings
+        assert merged is not None  # Textual merges each App subclass's bindings when it is defined
+        self._bindings = merged.copy()
         localise_bindings(self)
         self.title = t("app.title")
         # rebuild the current main screen in the new language

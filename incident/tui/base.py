@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Protocol, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from textual.dom import DOMNode
 
@@ -11,6 +12,7 @@ from incident.core.i18n import t
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from textual.screen import Screen
 
     from incident.core.config import Settings
 
@@ -25,28 +27,54 @@ class AppState(Protocol):
 
     def action_dashboard(self) -> None: ...
 
+    def show_screen(self, screen: Screen[Any]) -> None: ...
+
+    def open_drill_sample(self, point: str, values: dict | None = None, error: str | None = None) -> None: ...
+
+    def drill_tick(self, code: str) -> object: ...
+
+    def refresh_exercise_banners(self) -> None: ...
+
 
 if TYPE_CHECKING:
     from textual.app import App
-    from textual.screen import Screen
 
     class AppMixin(App[int]):
         """What the IncidentApp's action mixins may call on the app (type checking only)."""
 
         engine: Engine
         settings: Settings
+        incident_code: str | None
 
         def open_incident(self, code: str) -> None: ...
 
-        def show_screen(self, screen: Screen) -> None: ...
+        def show_screen(self, screen: Screen[Any]) -> None: ...
+
+    class ScreenMixin(Screen[Any]):
+        """What a screen's mixin (shared keys of several screens) may call on it (type checking only)."""
 
 else:
     AppMixin = object
+    ScreenMixin = object
 
 
 def app_state(node: DOMNode) -> AppState:
     """``node.app`` as the IncidentApp it is (textual types it as a bare App)."""
     return cast("AppState", node.app)
+
+
+ResultT = TypeVar("ResultT")
+
+
+def when_given(action: Callable[[ResultT], object]) -> Callable[[ResultT | None], None]:
+    """A ``push_screen`` callback: ``action(result)`` when the dialog returned something (a saved
+    id, True, the form's values), nothing when it was cancelled."""
+
+    def callback(result: ResultT | None) -> None:
+        if result:
+            action(result)
+
+    return callback
 
 
 def localise_bindings(node: DOMNode) -> None:
@@ -85,7 +113,7 @@ class Localised:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        localise_bindings(self)  # type: ignore[arg-type]
+        localise_bindings(cast(DOMNode, self))  # mixed into App and Screen classes only
 
     def _on_worker_state_changed(self, event) -> None:
         report_worker_error(self, event)
@@ -99,8 +127,9 @@ def render_error(exc: BaseException) -> str:
     problem = getattr(exc, "problem", None)
     if problem is None:
         return f"{type(exc).__name__}: {exc}"
-    if getattr(exc, "problems", None):  # several problems at once (ValidationErrors)
-        return "\n".join([problem] + [f"- {render_error(p)}" for p in exc.problems])  # type: ignore[attr-defined]
+    problems = getattr(exc, "problems", None)
+    if problems:  # several problems at once (ValidationErrors)
+        return "\n".join([problem] + [f"- {render_error(p)}" for p in problems])
     where = getattr(exc, "where", None)
     text = f"{where}: {problem}" if where else problem
     fix = getattr(exc, "fix", None)

@@ -8,7 +8,7 @@ override) reopens the form with the values kept and the reason on top.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from textual.app import App
 
@@ -19,12 +19,18 @@ from incident.tui.base import app_state
 from incident.tui.dialogs.form import FormDialog, FormField
 
 
+class _ShowsReadiness(Protocol):
+    SHOWS_READINESS: bool
+
+    def load(self) -> object: ...
+
+
 def _refresh(app: App) -> None:
     # Screens that show readiness say so (``SHOWS_READINESS``); no import of them here,
     # since they import these actions.
     for screen in app.screen_stack:
         if getattr(screen, "SHOWS_READINESS", False):
-            screen.load()  # type: ignore[attr-defined]  # every SHOWS_READINESS screen has load()
+            cast(_ShowsReadiness, screen).load()  # every SHOWS_READINESS screen has load()
 
 
 def _form(app: App, title: str, fields: list[FormField], apply: Callable[[Any, dict], str]) -> None:

@@ -10,6 +10,7 @@ its field. Every blocking call runs in a thread worker.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, cast
 
 from rich.console import Group
 from rich.table import Table
@@ -82,21 +83,31 @@ def _table(headers: list[str], rows: list[list], *, justify_last: bool = False) 
     return table
 
 
+class _ResultsSelection(Protocol):
+    """What the tasks read of the results screen, when it is the one shown."""
+
+    samples: dict[str, str]
+
+    def selected_point(self) -> str | None: ...
+
+    def selected_result_id(self) -> int | None: ...
+
+
 class TaskActions(AppMixin):
     """Mixed into the App (like SamplingActions and DrillActions)."""
 
     # ------------------------------------------------------------------ helpers
     def _need_incident(self) -> str | None:
-        code = self.incident_code  # type: ignore[attr-defined]
+        code = self.incident_code
         if code is None:
             self.notify(t("app.no_incident"), severity="warning")
         return code
 
     def _results_selection(self) -> tuple[str, int | None]:
         """(sample code, result id) of the row selected on the results screen, if it is shown."""
-        screen = self.screen
-        if type(screen).__name__ != "ResultsScreen":
+        if type(self.screen).__name__ != "ResultsScreen":
             return "", None
+        screen = cast(_ResultsSelection, self.screen)
         point = screen.selected_point()
         sample = screen.samples.get(point or "", "")
         return sample, screen.selected_result_id()
@@ -390,11 +401,12 @@ class TaskActions(AppMixin):
 
         def submitted(v: dict | None) -> None:
             if v:
-                self._run(
-                    lambda: job(v),
-                    lambda _none: (self.notify(t("tasks.marked", n=v["round"])), self.action_rounds_show()),
-                    retry=lambda exc: self.action_round_mark(v, exc),
-                )
+
+                def marked(_none: object) -> None:
+                    self.notify(t("tasks.marked", n=v["round"]))
+                    self.action_rounds_show()
+
+                self._run(lambda: job(v), marked, retry=lambda exc: self.action_round_mark(v, exc))
 
         self.push_screen(
             FormDialog(t("tasks.mark_title"), fields, values=values, errors=errors, error=top), submitted

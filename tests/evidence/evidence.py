@@ -60,7 +60,7 @@ def log_result(
         summary=f"{label}: nitrobenzene {value} mg/L",
         incident_id=inc.id,
     )
-    return sample.id, result.id  # type: ignore[return-value]
+    return sample.id, result.id
 
 
 def log_other_evidence(session: Session, code: str) -> None:
@@ -139,4 +139,4 @@ def start_playbook(session: Session, code: str, steps: int = 5) -> int:
     for i in range(1, steps + 1):
         session.add(StepState(run_id=run.id, step_id=f"s{i}", status="active" if i == 1 else "pending"))
     session.flush()
-    return run.id  # type: ignore[return-value]
+    return run.id

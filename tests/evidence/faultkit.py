@@ -245,11 +245,11 @@ class Counter:
             self.commits += 1
 
         event.listen(Engine, "before_cursor_execute", on_stmt)
-        faults.Ledger.committed = committed  # type: ignore[method-assign]
+        faults.Ledger.committed = committed
 
         def remove() -> None:
             event.remove(Engine, "before_cursor_execute", on_stmt)
-            faults.Ledger.committed = original  # type: ignore[method-assign]
+            faults.Ledger.committed = original
 
         return remove
 
@@ -365,7 +365,7 @@ def _child(  # pragma: no cover - runs in the child
                 interrupt()
             real_commit(self, dbapi_connection)
 
-        SQLiteDialect_pysqlite.do_commit = do_commit  # type: ignore[method-assign]
+        SQLiteDialect_pysqlite.do_commit = do_commit
     if mode == "stmt":
 
         def on_stmt(*_a) -> None:
@@ -383,7 +383,7 @@ def _child(  # pragma: no cover - runs in the child
             if seen["commit"] >= n:
                 die()
 
-        faults.Ledger.committed = committed  # type: ignore[method-assign]
+        faults.Ledger.committed = committed
     elif mode == "time":
         threading.Timer(delay, die).start()
     from incident.cli import main

@@ -67,7 +67,7 @@ def check(engine, code: str, out: dict[str, list[str]], backend: str, capsys) ->
             row = s.get(Result, int(rid))
             if row is None or row.sample_id != int(sid) or log.evidence_digest(row) != digest:
                 lost += 1
-        present = set(s.exec(select(LogEntry.id).where(LogEntry.id.in_(entries))))  # type: ignore[union-attr]
+        present = set(s.exec(select(LogEntry.id).where(LogEntry.id.in_(entries))))
         lost += len(set(entries) - present)
         stored_results = s.exec(select(func.count()).select_from(Result)).one()
         centre_notes = s.exec(

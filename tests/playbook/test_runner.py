@@ -206,14 +206,14 @@ def test_run_action_contract():
         "readiness.check",
     }
     with pytest.raises(UserError, match="unknown action"):
-        actions.run_action(None, "X", "forecast.runn", {}, "x")  # type: ignore[arg-type]
+        actions.run_action(None, "X", "forecast.runn", {}, "x")
     # every action of the contract has its real implementation installed
     assert all(actions.is_available(name) for name in actions.KNOWN_ACTIONS)
     saved = dict(actions._registry)
     try:
         actions.unregister_action("forecast.run")
         with pytest.raises(UserError, match="not available"):
-            actions.run_action(None, "X", "forecast.run", {}, "x")  # type: ignore[arg-type]
+            actions.run_action(None, "X", "forecast.run", {}, "x")
     finally:
         actions._registry.update(saved)
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -44,7 +44,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 LOCK_NOTICE_AFTER_S = 1.0
 
 
-def _sqlite_pragmas(dbapi_connection, busy_timeout_ms: int, read_only: bool) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int, read_only: bool) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     try:
@@ -63,7 +63,18 @@ def _locked(exc: sqlite3.OperationalError) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
-def _begin_immediate(dbapi_connection, timeout_s: float, on_timeout) -> None:
+class _LockTimeout:
+    """What a write does when the lock does not come: ``where`` names the store in the notice,
+    and the call gives the error to raise after ``waited_s``."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self.engine, self.where = engine, where
+
+    def __call__(self, waited_s: float) -> Exception:
+        return faults.locked_error(self.engine, waited_s)
+
+
+def _begin_immediate(dbapi_connection: Any, timeout_s: float, on_timeout: _LockTimeout) -> None:
     """BEGIN IMMEDIATE: take the write lock at BEGIN so that read-then-write
     transactions (the log chain head) never fail midway with "database is locked".
 
@@ -99,7 +110,7 @@ def _begin_immediate(dbapi_connection, timeout_s: float, on_timeout) -> None:
 def _sqlite_engine(url: str, *, echo: bool, lock_timeout_s: float) -> Engine:
     path = faults.sqlite_path(url)
     read_only = path is not None and path.exists() and faults.read_only_reason(path) is not None
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if read_only and path is not None:
         # Opened read-only, reads still work and a write is refused by SQLite itself.
         # On a read-only disk the -shm file cannot be made: nobody can write there,
@@ -121,24 +132,21 @@ def _sqlite_engine(url: str, *, echo: bool, lock_timeout_s: float) -> Engine:
     busy_ms = int(lock_timeout_s * 1000)
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):  # pragma: no cover - exercised via every test
+    def _connect(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - exercised via every test
         _sqlite_pragmas(dbapi_connection, busy_ms, read_only)
         # Let SQLAlchemy, not pysqlite, control transactions so BEGIN IMMEDIATE applies.
         dbapi_connection.isolation_level = None
 
-    def on_timeout(waited_s: float):
-        return faults.locked_error(engine, waited_s)
+    on_timeout = _LockTimeout(engine, str(path) if path is not None else url)
 
-    on_timeout.where = str(path) if path is not None else url  # type: ignore[attr-defined]
-
-    def do_begin(dbapi_connection) -> None:
+    def do_begin(dbapi_connection: Any) -> None:
         if read_only:
             dbapi_connection.execute("BEGIN")
         else:
             _begin_immediate(dbapi_connection, lock_timeout_s, on_timeout)
 
-    engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
-    engine._incident_read_only = read_only  # type: ignore[attr-defined]
+    engine.dialect.do_begin = do_begin  # type: ignore[method-assign]  # the dialect's BEGIN, replaced per engine
+    engine._incident_read_only = read_only  # type: ignore[attr-defined]  # a mark on the engine, read by is_read_only()
     return engine
 
 

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from incident.core.errors import UserError
 from incident.core.files import free_bytes, human_bytes
@@ -92,12 +94,12 @@ def defer_sigint() -> Iterator[None]:
     if not callable(previous) or getattr(previous, "_incident_deferring", False):
         yield  # SIG_IGN/SIG_DFL, or already deferring
         return
-    pending: list[tuple] = []
+    pending: list[tuple[int, FrameType | None]] = []
 
-    def hold(signum, frame) -> None:
+    def hold(signum: int, frame: FrameType | None) -> None:
         pending.append((signum, frame))
 
-    hold._incident_deferring = True  # type: ignore[attr-defined]
+    hold._incident_deferring = True  # type: ignore[attr-defined]  # a mark on the handler function, read above
     try:
         signal.signal(signal.SIGINT, hold)
     except ValueError:  # pragma: no cover - not the main interpreter
@@ -111,25 +113,27 @@ def defer_sigint() -> Iterator[None]:
             previous(*pending[0])
 
 
-def instrument(engine) -> None:
+def instrument(engine: Any) -> None:  # an Engine whose dialect methods are wrapped
     """Feed :data:`LEDGER` from ``engine``: write statements, commits, rollbacks."""
     from sqlalchemy import event
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _note_write(conn, cursor, statement, parameters, context, executemany):  # pragma: no cover
+    def _note_write(  # pragma: no cover
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         LEDGER.wrote(statement)
 
     dialect = engine.dialect
     do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
 
-    def commit(dbapi_connection) -> None:
+    def commit(dbapi_connection: Any) -> None:
         with defer_sigint():
             LEDGER.committing = True
             do_commit(dbapi_connection)
             LEDGER.committing = False
             LEDGER.committed()
 
-    def rollback(dbapi_connection) -> None:
+    def rollback(dbapi_connection: Any) -> None:
         LEDGER.committing = False
         do_rollback(dbapi_connection)
         LEDGER.rolled_back()
@@ -149,7 +153,7 @@ class StoreError(UserError):
         super().__init__(problem, where=where, fix=fix)
 
 
-def sqlite_path(url_or_engine) -> Path | None:
+def sqlite_path(url_or_engine: Any) -> Path | None:  # an Engine, URL or URL text
     """The file of an SQLite store (None for PostgreSQL or an in-memory database)."""
     url = getattr(url_or_engine, "url", url_or_engine)
     from sqlalchemy.engine import make_url
@@ -160,7 +164,7 @@ def sqlite_path(url_or_engine) -> Path | None:
     return Path(url.database)
 
 
-def _where(engine) -> str:
+def _where(engine: Any) -> str:
     path = sqlite_path(engine)
     if path is not None:
         return str(path)
@@ -190,7 +194,7 @@ def can_create_in(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
-def full_disk_error(engine) -> StoreError:
+def full_disk_error(engine: Any) -> StoreError:
     path = sqlite_path(engine)
     where = _where(engine)
     if path is None:
@@ -215,7 +219,7 @@ def full_disk_error(engine) -> StoreError:
     )
 
 
-def read_only_error(engine) -> StoreError:
+def read_only_error(engine: Any) -> StoreError:
     path = sqlite_path(engine)
     reason = read_only_reason(path) if path is not None else None
     return StoreError(
@@ -227,7 +231,7 @@ def read_only_error(engine) -> StoreError:
     )
 
 
-def locked_error(engine, waited_s: float) -> StoreError:
+def locked_error(engine: Any, waited_s: float) -> StoreError:
     return StoreError(
         "locked",
         f"the store is locked by another program that is writing to it; gave up after {waited_s:.0f} s. "
@@ -238,7 +242,7 @@ def locked_error(engine, waited_s: float) -> StoreError:
     )
 
 
-def store_error(exc: BaseException, engine) -> StoreError | None:
+def store_error(exc: BaseException, engine: Any) -> StoreError | None:
     """A :class:`StoreError` for a database failure a user can act on, else None.
 
     Looks down the exception's chain too: SQLite may roll a whole transaction
@@ -255,7 +259,7 @@ def store_error(exc: BaseException, engine) -> StoreError | None:
     return None
 
 
-def _store_error(exc: BaseException, engine) -> StoreError | None:
+def _store_error(exc: BaseException, engine: Any) -> StoreError | None:
     from sqlalchemy.exc import DBAPIError
 
     orig = getattr(exc, "orig", exc)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from textual import events
 from textual.app import ComposeResult
@@ -28,7 +29,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from incident.core.i18n import t
-from incident.tui.base import Localised
+from incident.tui.base import Localised, ScreenMixin
 from incident.tui.widgets.plain import Plain
 
 
@@ -105,7 +106,7 @@ class ConfirmDialog(Localised, ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class FormKeys:
+class FormKeys(ScreenMixin):
     """Keys every form shares (mixed into ModalScreen forms): see the module docstring."""
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
@@ -120,7 +121,7 @@ class FormKeys:
             event.stop()  # Space still presses a button or ticks a box
             event.prevent_default()
 
-    def cancel_asking(self, changed: bool, close: Callable[[], None]) -> None:
+    def cancel_asking(self, changed: bool, close: Callable[[], object]) -> None:
         """Close at once when nothing changed; else ask before throwing the changes away."""
         if not changed:
             close()
@@ -130,7 +131,7 @@ class FormKeys:
             if discard:
                 close()
 
-        self.app.push_screen(  # type: ignore[attr-defined]
+        self.app.push_screen(
             ConfirmDialog(t("formui.discard_title"), t("formui.discard_body"), t("formui.discard")), answer
         )
 
@@ -242,7 +243,7 @@ class FormDialog(FormKeys, Localised, ModalScreen[dict | None]):
         out: dict = {}
         for f in self.fields:
             widget = self.query_one(f"#field-{f.name}")
-            value = widget.value  # type: ignore[attr-defined]
+            value = cast("Input | Select[Any] | Checkbox", widget).value  # the field widgets
             out[f.name] = value if f.checkbox else str(value).strip()
         return out
 

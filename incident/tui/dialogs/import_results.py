@@ -120,6 +120,7 @@ class ImportResultsDialog(Localised, ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import")
     def run_import(self, file: str, mapping: str, *, dry_run: bool) -> None:
+        outcome: tuple[str, object, tuple[str, str] | None]  # ("ok", report, inputs) or ("error", text, None)
         try:
             if not file:
                 raise UserError("errors.tui.empty", where=t("results.import_file"))

@@ -20,7 +20,7 @@ from textual.widgets import Select, Static
 
 from incident.core.errors import UserError
 from incident.core.i18n import bilingual, t
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.dialogs.form import FormDialog, FormField, place_error
 
 DEMO = "demo"  # the river choice when no network is stored yet: the demo river file
@@ -138,7 +138,7 @@ def open_new_incident(app: App, values: dict | None = None, error: Exception | N
         from incident.core.networks import list_networks
         from incident.core.store.engine import session_scope
 
-        with session_scope(app.engine) as s:  # type: ignore[attr-defined]
+        with session_scope(app_state(app).engine) as s:
             networks = list_networks(s)
         app.call_from_thread(_show, networks, pollutants(), fmt_local(utcnow()))
 
@@ -162,7 +162,7 @@ def _create(app: App, values: dict, pollutant_list: list) -> None:
 
         classes = {p.key: p.pollutant_class for p in pollutant_list}
         try:
-            with session_scope(app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(app).engine) as s:
                 if values["river"] == DEMO:
                     network_id = import_network(s, load_river_file(DEMO_RIVER)).id
                 else:
@@ -188,14 +188,14 @@ def _create(app: App, values: dict, pollutant_list: list) -> None:
                         release_start=start,
                         release_duration_h=_num(values["release_duration_h"]),
                     ),
-                    actor=app.settings.user,  # type: ignore[attr-defined]
+                    actor=app_state(app).settings.user,
                 )
                 code = inc.code
         except UserError as exc:
             app.call_from_thread(open_new_incident, app, values, exc)
             return
         app.call_from_thread(app.notify, t("newinc.opened", code=code))
-        app.call_from_thread(app.open_incident, code)  # type: ignore[attr-defined]
+        app.call_from_thread(app_state(app).open_incident, code)
 
     app.run_worker(run, thread=True, exit_on_error=False, group="incident-new")
 
@@ -209,7 +209,7 @@ def open_amend_spill(app: App, code: str, values: dict | None = None, error: Exc
         from incident.core.incidents import get_incident, spill_version
         from incident.core.store.engine import session_scope
 
-        with session_scope(app.engine) as s:  # type: ignore[attr-defined]
+        with session_scope(app_state(app).engine) as s:
             inc = get_incident(s, code)
             current = {
                 "mass_kg": "" if inc.mass_kg is None else f"{inc.mass_kg:g}",
@@ -257,7 +257,7 @@ def _amend(app: App, code: str, values: dict) -> None:
 
         app.call_from_thread(app.notify, t("amend.running"), timeout=4)
         try:
-            with session_scope(app.engine) as s:  # type: ignore[attr-defined]
+            with session_scope(app_state(app).engine) as s:
                 out = amend_and_reforecast(
                     s,
                     code,
@@ -265,7 +265,7 @@ def _amend(app: App, code: str, values: dict) -> None:
                     release_start=parse_local(values["release_start"], where="release_start"),
                     release_duration_h=_num(values["release_duration_h"]),
                     reason=values["reason"],
-                    actor=app.settings.user,  # type: ignore[attr-defined]
+                    actor=app_state(app).settings.user,
                 )
         except UserError as exc:
             app.call_from_thread(open_amend_spill, app, code, values, exc)
@@ -325,7 +325,7 @@ class SpillChangeDialog(Localised, ModalScreen[None]):
         arrivals.add_column(t("amend.after"), justify="right", no_wrap=True)
         arrivals.add_column(t("amend.change"), justify="right", no_wrap=True)
         for r in a.arrivals:
-            name = Text(
+            receptor = Text(
                 f"{r.label} {bilingual(r.name, r.name_zh)}",
                 style="bold red" if r.kind == "drinking_water_intake" else "",
             )
@@ -339,7 +339,7 @@ class SpillChangeDialog(Localised, ModalScreen[None]):
                 )
             else:
                 change = Text("—")
-            arrivals.add_row(name, before, after, change)
+            arrivals.add_row(receptor, before, after, change)
         with VerticalScroll() as box:
             box.border_title = t("amend.done_title", code=self.code, version=a.spill.version)
             yield Static(spill, id="spill-values")

@@ -43,6 +43,7 @@ class TerminationDialog(Localised, ModalScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def run_check(self) -> None:
+        outcome: tuple[bool | None, str]  # (proposable, the check's text), None after a refusal
         try:
             with session_scope(app_state(self).engine) as session:
                 check = check_termination(

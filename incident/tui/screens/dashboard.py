@@ -7,6 +7,7 @@ data, so a slow database never freezes the screen.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from rich.text import Text
 from textual import work
@@ -54,10 +55,11 @@ def _next_arrival_text(data: DashboardData) -> Text:
     if data.forecast_at is None:
         return Text(t("dashboard.not_run"), style="dim")
     now = data.now or data.alert_at
+    start = data.release_start or data.alert_at  # the board sets it: release start, else alert
     upcoming = [
-        (data.release_start + timedelta(hours=r.arrival_h), r)
+        (start + timedelta(hours=r.arrival_h), r)
         for r in data.receptors
-        if r.arrival_h is not None and data.release_start + timedelta(hours=r.arrival_h) > now
+        if r.arrival_h is not None and start + timedelta(hours=r.arrival_h) > now
     ]
     if not upcoming:
         return Text("—")
@@ -85,7 +87,7 @@ class _ReceptorPanel(Static):
     """Tells the dashboard when its height changes, so the receptors are fitted again."""
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.screen._refit_receptors)  # type: ignore[attr-defined]
+        self.call_after_refresh(cast(DashboardScreen, self.screen)._refit_receptors)  # shown only there
 
 
 class DashboardScreen(Localised, Screen):
@@ -140,7 +142,7 @@ class DashboardScreen(Localised, Screen):
         self.query_one("#log-tail").border_title = t("dashboard.log")
         self.load()
 
-    def auto_refresh(self) -> None:
+    def timed_refresh(self) -> None:
         """Called every 30 s by the app while this is the current screen. (A per-screen
         ``set_interval`` kept each closed dashboard in memory until its next tick: the
         cancelled timer handle holds the screen's context. Issue 19.)"""
@@ -200,7 +202,8 @@ class DashboardScreen(Localised, Screen):
             elif r.arrival_h is None:
                 arrival = t("dashboard.not_reached")
             else:
-                arrival = fmt_when(data.release_start + timedelta(hours=r.arrival_h), now)
+                start = data.release_start or data.alert_at  # the board sets it: release start, else alert
+                arrival = fmt_when(start + timedelta(hours=r.arrival_h), now)
             rec.add_row(name, f"{r.km:.1f}", f"{r.distance_km:.1f} km", arrival)
         hidden = len(data.receptors) - len(shown)
         if hidden > 0:

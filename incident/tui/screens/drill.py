@@ -193,10 +193,10 @@ class DrillScreen(Localised, Screen):
 
     # -- actions ------------------------------------------------------------
     def action_tick(self) -> None:
-        self.app.drill_tick(self.code)  # type: ignore[attr-defined]
+        app_state(self).drill_tick(self.code)
 
     def action_sample(self) -> None:
-        self.app.open_drill_sample("")  # type: ignore[attr-defined]
+        app_state(self).open_drill_sample("")
 
     def action_inject_log(self) -> None:
         self.app.push_screen(InjectLogDialog(self.status.injects if self.status else []))
@@ -351,7 +351,7 @@ class DrillScreen(Localised, Screen):
             return
         label = t("drill.paused") if speed == 0 else f"×{speed:g}"
         self.app.call_from_thread(self.notify, t("drill.speed_set", speed=label))
-        self.app.call_from_thread(self.app.refresh_exercise_banners)  # type: ignore[attr-defined]
+        self.app.call_from_thread(app_state(self).refresh_exercise_banners)
         self.app.call_from_thread(self.load)
 
 
@@ -421,7 +421,7 @@ class DrillActions(AppMixin):
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.show_screen(DrillScreen(code, then=then))  # type: ignore[attr-defined]
+        self.show_screen(DrillScreen(code, then=then))
 
     def action_drill_show(self) -> None:
         self._open_drill()
@@ -479,9 +479,9 @@ class DrillActions(AppMixin):
         self.call_from_thread(self._drill_started, code, speed_used)
 
     def _drill_started(self, code: str, speed: float) -> None:
-        self.notify(t("drill.started", code=code, speed=f"{speed:g}"))  # type: ignore[attr-defined]
-        self.open_incident(code)  # type: ignore[attr-defined]
-        self.show_screen(DrillScreen(code))  # type: ignore[attr-defined]
+        self.notify(t("drill.started", code=code, speed=f"{speed:g}"))
+        self.open_incident(code)
+        self.show_screen(DrillScreen(code))
 
     # -- sampling -----------------------------------------------------------
     def open_drill_sample(self, point: str, values: dict | None = None, error: str | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -99,7 +99,7 @@ class EquipmentScreen(Localised, Screen):
         for line in d.warnings:
             reasons.append("! " + line + "\n", style="yellow")
         yes, no = t("readiness.detail.passed"), t("readiness.detail.failed")
-        parts = [
+        parts: list[RenderableType] = [
             head,
             reasons,
             _history(

@@ -6,6 +6,8 @@ The model runs in a thread worker with a progress bar; the screen never freezes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +22,9 @@ from incident.plume import IncidentForecast
 from incident.tui.base import Localised, app_state
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import PlainTable, markup
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _h(value: float | None) -> str:
@@ -54,7 +59,7 @@ class ForecastScreen(Localised, Screen):
         self.forecast: IncidentForecast | None = None
         self.plot_all = False
         self.want_ensemble = ensemble
-        self.curve_bands = None  # (3, points, times) P10/P50/P90 curves from the ensemble
+        self.curve_bands: np.ndarray | None = None  # (3, points, times) P10/P50/P90 curves from the ensemble
 
     def rebuild(self) -> ForecastScreen:
         return ForecastScreen(self.code, self.want_ensemble)
@@ -105,6 +110,8 @@ class ForecastScreen(Localised, Screen):
         from incident.core.store.engine import session_scope
 
         fc = self.forecast
+        if fc is None:  # started only once a forecast is shown
+            return
         with session_scope(app_state(self).engine) as session:
             req, _ = usvc.request_with_calibration(session, self.code, horizon_h=fc.horizon_h)
         result, setup = usvc.run_request_ensemble(req, n_members=1000, seed=0, curve_times_h=fc.times_h)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
 from sqlmodel import Session
@@ -254,7 +254,7 @@ class PlaybookScreen(Localised, Screen):
         self.query_one("#step-list").border_subtitle = t("playbook.progress", done=done, total=total)
 
     def _step_prompt(self, sv: StepView, now: datetime) -> PlainRichTable:
-        grid = PlainRichTable.grid(expand=True, padding=(0, 0))
+        grid = cast(PlainRichTable, PlainRichTable.grid(expand=True, padding=(0, 0)))  # grid() makes a cls
         grid.add_column(width=2, no_wrap=True)
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(justify="right", no_wrap=True)

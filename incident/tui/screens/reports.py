@@ -9,6 +9,7 @@ to .html/.md, g export the activity log as ICS 214, Esc back.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ from incident.core.i18n import t
 from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.reports import export_ics214, preview_markdown
-from incident.tui.base import Localised, app_state
+from incident.tui.base import Localised, app_state, when_given
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
 
@@ -148,6 +149,7 @@ class ReportsScreen(Localised, Screen):
     def run_service(self, what: str, report_id: int | None = None, **kw) -> None:
         """Run one lifecycle step in a thread; refusals become notifications, never tracebacks."""
         user = app_state(self).settings.user
+        rid = cast(int, report_id)  # every step but draft and log_export is given its report's id
         try:
             with session_scope(app_state(self).engine) as s:
                 if what == "draft":
@@ -156,17 +158,17 @@ class ReportsScreen(Localised, Screen):
                     )
                     message = t("reports.drafted", id=info.id, kind=info.kind, number=info.number, version=1)
                 elif what == "review":
-                    info = reports.review_report(s, self.code, report_id, reviewer=kw["reviewer"])
+                    info = reports.review_report(s, self.code, rid, reviewer=kw["reviewer"])
                     message = t("reports.reviewed", id=info.id, name=info.reviewed_by)
                 elif what == "release":
-                    info = reports.release_report(s, self.code, report_id, by=user)
+                    info = reports.release_report(s, self.code, rid, by=user)
                     message = t("reports.released", id=info.id, sha=(info.content_sha256 or "")[:16])
                 elif what == "revise":
-                    info = reports.new_version(s, self.code, report_id, actor=user)
+                    info = reports.new_version(s, self.code, rid, actor=user)
                     message = t("reports.revised", id=info.id, version=info.version)
                 elif what == "export":
-                    path = reports.export_report(s, self.code, report_id, kw["path"], actor=user)
-                    info = self.rows[report_id]
+                    path = reports.export_report(s, self.code, rid, kw["path"], actor=user)
+                    info = self.rows[rid]
                     message = t("reports.exported", id=report_id, path=str(path))
                 elif what == "log_export":
                     export_ics214(s, self.code, kw["path"], actor=user, lang=app_state(self).settings.lang)
@@ -248,7 +250,7 @@ class ReportsScreen(Localised, Screen):
                 t("formui.revise_body", id=info.id, version=info.version + 1),
                 t("formui.revise"),
             ),
-            lambda yes: self.run_service("revise", info.id) if yes else None,
+            when_given(lambda yes: self.run_service("revise", info.id)),
         )
 
     def action_export(self) -> None:

@@ -19,7 +19,7 @@ from incident.core import standards
 from incident.core.i18n import t
 from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
-from incident.tui.base import Localised, app_state
+from incident.tui.base import Localised, app_state, when_given
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
 
@@ -179,7 +179,7 @@ class ResultsScreen(Localised, Screen):
             parameter=self.substance or "",
             medium=self.medium,
         )
-        self.app.push_screen(form, lambda rid: self.load() if rid else None)
+        self.app.push_screen(form, when_given(lambda rid: self.load()))
 
     def action_new_sample(self, values: dict | None = None, error: str | Exception | None = None) -> None:
         """Register a sample (label ID, HJ 589 §7.1.3.2), then enter its result."""
@@ -251,12 +251,12 @@ class ResultsScreen(Localised, Screen):
         self.notify(t("sample_form.created", code=sample_code))
         self.load()
         form = ResultForm(self.code, sample=sample_code, parameter=self.substance or "", medium=self.medium)
-        self.app.push_screen(form, lambda rid: self.load() if rid else None)
+        self.app.push_screen(form, when_given(lambda rid: self.load()))
 
     def action_import(self) -> None:
         from incident.tui.dialogs.import_results import ImportResultsDialog
 
-        self.app.push_screen(ImportResultsDialog(self.code), lambda done: self.load() if done else None)
+        self.app.push_screen(ImportResultsDialog(self.code), when_given(lambda done: self.load()))
 
     def action_plot(self) -> None:
         from incident.tui.screens.point_plot import PointPlotScreen

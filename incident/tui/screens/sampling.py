@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from rich.text import Text
 from textual import work
@@ -24,7 +25,7 @@ from incident.core.rivers import RiverNetworkData
 from incident.core.store.engine import session_scope
 from incident.plume import IncidentForecast
 from incident.sampling import ProposedPoint, StripModel, build_strip, plume_along
-from incident.tui.base import AppMixin, Localised, app_state
+from incident.tui.base import AppMixin, Localised, app_state, when_given
 from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
@@ -93,7 +94,7 @@ class SamplingPlanScreen(Localised, Screen):
 
     def action_drill_sample(self) -> None:
         point = self._selected()
-        self.app.open_drill_sample(point.number if point else "")  # type: ignore[attr-defined]
+        app_state(self).open_drill_sample(point.number if point else "")
 
     def rebuild(self) -> SamplingPlanScreen:
         return SamplingPlanScreen(self.code)
@@ -241,7 +242,7 @@ class SamplingPlanScreen(Localised, Screen):
                 t("sampling_plan.propose_body"),
                 t("sampling_plan.key_propose"),
             ),
-            lambda yes: self._propose() if yes else None,
+            when_given(lambda yes: self._propose()),
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
@@ -344,7 +345,7 @@ class SamplingPlanScreen(Localised, Screen):
                 message=message,
                 ok_label=t("sampling_plan.key_remove"),
             ),
-            lambda values: self._do_remove(sel.number, values["reason"]) if values else None,
+            when_given(lambda values: self._do_remove(sel.number, cast(dict, values)["reason"])),
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
@@ -471,7 +472,7 @@ class CrewBoardScreen(Localised, Screen):
             FormDialog(
                 t("crew_board.checkin_title", crew=crew.name), fields, ok_label=t("crew_board.key_checkin")
             ),
-            lambda values: self._do_checkin(crew.name, values) if values else None,
+            when_given(lambda values: self._do_checkin(crew.name, values)),
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
@@ -517,7 +518,7 @@ class CrewBoardScreen(Localised, Screen):
                 choices=("status", options, crew.status),
                 ok_label=t("crew_board.key_status"),
             ),
-            lambda values: self._do_status(crew.name, values) if values else None,
+            when_given(lambda values: self._do_status(crew.name, values)),
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
@@ -582,7 +583,7 @@ class CrewBoardScreen(Localised, Screen):
             return
         self.app.push_screen(
             ConfirmDialog(t("crew_board.assign_title", n=len(plan.lines)), body, t("crew_board.dispatch")),
-            lambda yes: self._dispatch(plan) if yes else None,
+            when_given(lambda yes: self._dispatch(plan)),
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
@@ -620,7 +621,7 @@ class SamplingActions(AppMixin):
             if then:
                 getattr(current, f"action_{then}")()
             return
-        self.show_screen(screen_type(code, then=then))  # type: ignore[attr-defined]
+        self.show_screen(screen_type(code, then=then))
 
     def action_plan_show(self) -> None:
         self._open(SamplingPlanScreen)

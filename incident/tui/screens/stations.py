@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from incident.core.clock import fmt_local
 from incident.core.i18n import get_language, t
-from incident.tui.base import Localised
+from incident.tui.base import Localised, app_state
 from incident.tui.widgets.plain import PlainTable
 
 POLL_S = 5.0  # how often the screen and the watcher read the store
@@ -101,7 +101,7 @@ class StationsScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stations-load")
     def load(self) -> None:
-        overview, alert_rows = _read(self.app.engine)
+        overview, alert_rows = _read(app_state(self).engine)
         self.app.call_from_thread(self.show, overview, alert_rows)
 
     def show(self, overview: list[dict], alert_rows: list[dict]) -> None:
@@ -235,8 +235,8 @@ class StationsScreen(Localised, Screen):
         from incident.core.store.engine import session_scope
         from incident.stations import acknowledge_alert, dismiss_alert, open_incident_from_alert
 
-        user = self.app.settings.user
-        with session_scope(self.app.engine) as session:
+        user = app_state(self).settings.user
+        with session_scope(app_state(self).engine) as session:
             if what == "ack":
                 acknowledge_alert(session, code, actor=user)
                 result = None
@@ -250,7 +250,7 @@ class StationsScreen(Localised, Screen):
     def _acted(self, what: str, code: str, incident: str | None) -> None:
         self.app.notify(t(f"stations_tui.done_{what}", code=code, incident=incident or ""))
         if incident is not None:
-            self.app.open_incident(incident)
+            app_state(self).open_incident(incident)
         elif self.is_attached:
             self.load()
 

@@ -45,6 +45,8 @@ class ExerciseBanner(Static):
         from incident.core.incidents import get_incident
         from incident.core.store.engine import session_scope
 
+        if not self.code:  # started only for an incident (on_mount)
+            return
         with session_scope(app_state(self).engine) as session:
             inc = get_incident(session, self.code)
             is_exercise, clock = inc.is_exercise, exercise_clock(inc)

@@ -59,10 +59,10 @@ def render_strip(
     std = model.standard_mg_l
     above = [i for i, c in enumerate(peak) if c > det]
     cells = [("━", "blue")] * width
-    for i, c in enumerate(peak):
-        if std is not None and c > std:
+    for i, top in enumerate(peak):
+        if std is not None and top > std:
             cells[i] = ("█", "bold red")
-        elif c > det:
+        elif top > det:
             cells[i] = ("░", "yellow")
     cells[col(0.0)] = ("✖", "bold magenta")
     river = Text()
