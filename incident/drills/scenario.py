@@ -17,7 +17,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from incident.core.datafiles import read_toml
 from incident.core.errors import UserError, ValidationErrors

@@ -23,7 +23,6 @@ show Chinese text correctly; either form is read.
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
