@@ -164,8 +164,9 @@ def bench_results(quick: bool, tmp: Path) -> None:
     # import: a lab CSV of n results on existing samples, into a store that already holds some
     n_import = 1_000 if quick else 10_000
     st2 = new_store(str(tmp / "import.sqlite"))
-    fill(st2, 5_000)
     params = ("selenium", "iron", "manganese", "fluoride", "cyanide", "sulfide", "benzene", "toluene")
+    # enough samples for n_import rows of these parameters (the store's own rows are 10 per sample)
+    fill(st2, max(5_000, (n_import // len(params) + 100) * 10))
     csv_path = tmp / "lab.csv"
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)

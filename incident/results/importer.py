@@ -50,23 +50,22 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from incident.core import log, standards
 from incident.core.clock import parse_local
 from incident.core.datafiles import read_toml
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.incidents import get_incident
-from incident.core.store.tables import LogEntry, Result, result_is_current
+from incident.core.store.tables import LogEntry
+from incident.results._bulk import BulkWriter
 from incident.results.entry import (
     METHOD_KINDS,
     SAMPLE_TYPES,
     NewSample,
     ResultInput,
-    add_result,
     check_result,
     create_sample,
-    get_sample,
 )
 
 COLUMNS = (
@@ -323,6 +322,8 @@ def import_results(
 
     problems: list[UserError] = []
     savepoint = session.begin_nested()
+    # results are checked row by row and stored in batches: the same rows, flags and log (_bulk)
+    writer = BulkWriter(session, inc.code, actor=actor)
     new_samples: dict[tuple, str] = {}
     seen: dict[tuple[str, str], int] = {}
     by_param: dict[str, int] = defaultdict(int)
@@ -363,7 +364,9 @@ def import_results(
             sample_code = cell("sample")
             if not sample_code:
                 try:
-                    sample_code = _new_sample_for_row(session, inc.code, cell, col_where, new_samples, actor)
+                    sample_code = _new_sample_for_row(
+                        session, inc.code, cell, col_where, new_samples, actor, before_write=writer.flush
+                    )
                 except ValidationErrors as exc:
                     row_problems += exc.problems
                 except UserError as exc:
@@ -406,7 +409,7 @@ def import_results(
                     value3=seen[key],
                 )
             seen[key] = line
-            existing = _existing_result(session, sample_code, key[1])
+            existing = writer.current_result(sample_code, key[1])
             if existing is not None:
                 raise UserError(
                     "errors.results.sample_already_has_result",
@@ -415,7 +418,7 @@ def import_results(
                     value=key[1],
                     existing=existing,
                 )
-            add_result(session, inc.code, raw_input, actor=actor, view=False)
+            writer.add(raw_input)
             by_param[key[1]] += 1
             n_results += 1
         except ValidationErrors as exc:
@@ -423,6 +426,12 @@ def import_results(
                 problems.append(_at_column(p, col_where))
         except UserError as exc:
             problems.append(_at_column(exc, col_where))
+    if not problems:
+        try:
+            writer.flush()
+        except UserError:
+            savepoint.rollback()
+            raise
     if n_rows == 0 and not problems:
         savepoint.rollback()
         raise UserError("errors.results.file_has_header_but", where=source)
@@ -464,20 +473,7 @@ def _at_column(p: UserError, col_where) -> UserError:
     return p.relocated(where)
 
 
-def _existing_result(session: Session, sample_code: str, parameter: str) -> int | None:
-    try:
-        sample = get_sample(session, sample_code)
-    except UserError:
-        return None
-    current = session.exec(
-        select(Result.id)
-        .where(Result.sample_id == sample.id, Result.parameter == parameter, result_is_current())
-        .order_by(col(Result.id).desc())
-    ).first()
-    return current
-
-
-def _new_sample_for_row(session, code, cell, col_where, new_samples, actor) -> str:
+def _new_sample_for_row(session, code, cell, col_where, new_samples, actor, before_write=None) -> str:
     point = cell("point")
     when = cell("sampled_at")
     if not point:
@@ -501,6 +497,8 @@ def _new_sample_for_row(session, code, cell, col_where, new_samples, actor) -> s
     sampler = cell("sampler") or ("automatic station" if cell("method_kind").lower() == "online" else "")
     key = (point.upper(), rnd, sampled_at, stype, sampler)
     if key not in new_samples:
+        if before_write is not None:
+            before_write()  # the results queued so far go into the log before this sample
         info = create_sample(
             session,
             code,

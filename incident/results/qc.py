@@ -78,12 +78,15 @@ def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Res
     # result (sample_id, parameter); the neighbours' incident is implied by the sample's
     return list(
         session.exec(
-            select(Result, Sample).where(
+            select(Result, Sample)
+            .where(
                 col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
                 Result.parameter == row.parameter,
                 Result.sample_id == Sample.id,
                 result_is_current(),
             )
+            # in the order they were logged: the order of the findings and their log entries
+            .order_by(col(Result.id))
         )
     )
 
@@ -145,8 +148,14 @@ def _pair_finding(new: Result, other: Result, limit_pct: float) -> tuple[str, st
     return None
 
 
-def findings_for_new(session: Session, row: Result, checked) -> list[Finding]:
-    """What QC finds once ``row`` (not yet stored) joins the incident's results."""
+def findings_for_new(
+    session: Session, row: Result, checked, *, neighbours: list[tuple[Result, Sample]] | None = None
+) -> list[Finding]:
+    """What QC finds once ``row`` (not yet stored) joins the incident's results.
+
+    ``neighbours``: what :func:`_neighbours` would read, given by a caller that holds them
+    (the bulk import, :mod:`incident.results._bulk`), in the order of their ids.
+    """
     sample: Sample = checked.sample
     out: list[Finding] = []
     if checked.instrument_overdue:
@@ -159,7 +168,9 @@ def findings_for_new(session: Session, row: Result, checked) -> list[Finding]:
                 on_new=True,
             )
         )
-    others = [r_s for r_s in _neighbours(session, row, sample) if r_s[0].id != row.corrects_id]
+    if neighbours is None:
+        neighbours = _neighbours(session, row, sample)
+    others = [r_s for r_s in neighbours if r_s[0].id != row.corrects_id]
     if sample.sample_type == "field_blank":
         if row.detected:
             out.append(
@@ -207,19 +218,28 @@ def findings_for_new(session: Session, row: Result, checked) -> list[Finding]:
     return out
 
 
+def flag_row(inc: Incident, row: Result, f: Finding, *, actor: str) -> QcFlag:
+    """The QcFlag a finding on ``row`` (stored, with its id) is written as."""
+    return QcFlag(
+        incident_id=row_id(inc),
+        result_id=row_id(row) if f.result_id is None else f.result_id,
+        kind=f.kind,
+        detail=f.detail.replace("#new", f"#{row.id}"),
+        basis_result_id=row.id if f.basis_is_new else f.basis_result_id,
+        created_at=utcnow(),
+        created_by=actor,
+    )
+
+
+def flag_summary(flag: QcFlag) -> str:
+    return f"QC flag on result #{flag.result_id}: {flag.detail}"
+
+
 def record_findings(
     session: Session, inc: Incident, row: Result, findings: list[Finding], *, actor: str
 ) -> None:
     for f in findings:
-        flag = QcFlag(
-            incident_id=row_id(inc),
-            result_id=row_id(row) if f.result_id is None else f.result_id,
-            kind=f.kind,
-            detail=f.detail.replace("#new", f"#{row.id}"),
-            basis_result_id=row.id if f.basis_is_new else f.basis_result_id,
-            created_at=utcnow(),
-            created_by=actor,
-        )
+        flag = flag_row(inc, row, f, actor=actor)
         log.record(
             session,
             flag,
@@ -227,7 +247,7 @@ def record_findings(
             actor=actor,
             kind="qc.flagged",
             incident_id=inc.id,
-            summary=f"QC flag on result #{flag.result_id}: {flag.detail}",
+            summary=flag_summary(flag),
         )
 
 
