@@ -413,15 +413,20 @@ class ChainWriter:
         if self.pending:
             from sqlalchemy import insert
 
-            self.session.execute(insert(LogEntry), self.pending)
+            self.session.connection().execute(insert(LogEntry.__table__), self.pending)  # type: ignore[attr-defined]
             self.pending = []
 
 
-def record_payload(row: SQLModel) -> dict[str, Any]:
-    """The payload :func:`record` writes for an evidence row that has its id."""
-    names = digest_fields(type(row))
+def record_payload(row: Any, row_type: type[SQLModel] | None = None) -> dict[str, Any]:
+    """The payload :func:`record` writes for an evidence row that has its id.
+
+    ``row_type``: the table, when ``row`` is not an instance of it but carries its columns
+    as attributes (the bulk import's light rows).
+    """
+    row_type = row_type or type(row)
+    names = digest_fields(row_type)
     return {
-        "table": type(row).__tablename__,
+        "table": row_type.__tablename__,
         "id": getattr(row, "id"),  # noqa: B009 (SQLModel itself has no id; every evidence table does)
         "digest": evidence_digest(row, names),
         "fields": names,

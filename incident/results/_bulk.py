@@ -31,6 +31,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_
@@ -45,20 +46,25 @@ from incident.results import plausibility, qc
 from incident.results.entry import (
     CheckedResult,
     ResultInput,
-    _result_row,
     _store,
     check_result,
     get_sample,
     qc_flag_text,
     result_summary,
+    result_values,
 )
 
 #: QC looks this far either side of a sample at the same point (qc._neighbours)
 _DAY = timedelta(days=1)
 
 
-def _values(row: SQLModel) -> dict[str, Any]:
-    return {c.name: getattr(row, c.name) for c in type(row).__table__.columns}  # type: ignore[attr-defined]
+def _values(row: Any, table: type[SQLModel]) -> dict[str, Any]:
+    return {c.name: getattr(row, c.name) for c in table.__table__.columns}  # type: ignore[attr-defined]
+
+
+#: a result row before it is stored: every column of Result as an attribute (building the
+#: SQLModel object itself cost more than the rest of the row's work)
+_EMPTY_RESULT = {c.name: None for c in Result.__table__.columns}  # type: ignore[attr-defined]
 
 
 class BulkWriter:
@@ -92,6 +98,28 @@ class BulkWriter:
                 return None
         return self.samples[code]
 
+    def prefetch(self, codes) -> None:
+        """Read these samples and their current results in a few queries (a lab file names
+        hundreds of samples; one query each was most of the import's reading)."""
+        wanted = sorted({str(c or "").strip() for c in codes} - set(self.samples) - {""})
+        for i in range(0, len(wanted), 500):
+            found = self.session.exec(select(Sample).where(col(Sample.code).in_(wanted[i : i + 500]))).all()
+            ids = []
+            for sample in found:
+                self.samples[sample.code] = sample
+                if sample.id is not None and sample.id not in self._current:
+                    self._current[sample.id] = {}
+                    ids.append(sample.id)
+            if not ids:
+                continue
+            for sample_id, parameter_, rid in self.session.exec(
+                select(Result.sample_id, Result.parameter, Result.id).where(
+                    col(Result.sample_id).in_(ids), result_is_current()
+                )
+            ):
+                have = self._current[sample_id]
+                have[parameter_] = max(rid or 0, have.get(parameter_, 0))
+
     def current_result(self, sample_code: str, parameter: str) -> int | None:
         """The current result for ``parameter`` on the sample as stored before this batch (or None).
 
@@ -118,12 +146,13 @@ class BulkWriter:
         if self.refusal is not None:
             raise self.refusal
         checked = check_result(self.session, self.inc, raw, samples=self.samples)
-        row = _result_row(self.inc, checked, actor=self.actor, at=utcnow())
+        values = result_values(self.inc, checked, actor=self.actor, at=utcnow())
+        row: Any = SimpleNamespace(**{**_EMPTY_RESULT, **values})
         if self.bulk and not plausibility.applies(self.inc, row, checked.sample):
             self.queue.append((checked, row))
             return
         self.flush()
-        _store(self.session, self.inc, row, checked, actor=self.actor, view=False)
+        _store(self.session, self.inc, Result(**values), checked, actor=self.actor, view=False)
         self.stored += 1
 
     def flush(self) -> None:
@@ -148,9 +177,9 @@ class BulkWriter:
                 kind="result.corrected" if row.corrects_id else "result.logged",
                 incident_id=inc.id,
                 summary=result_summary(row, checked),
-                payload=log.record_payload(row),
+                payload=log.record_payload(row, Result),
             )
-            results.append(_values(row))
+            results.append(_values(row, Result))
             for f in found:
                 flag = qc.flag_row(inc, row, f, actor=self.actor)
                 flag.id = next_flag
@@ -162,11 +191,12 @@ class BulkWriter:
                     summary=qc.flag_summary(flag),
                     payload=log.record_payload(flag),
                 )
-                flags.append(_values(flag))
+                flags.append(_values(flag, QcFlag))
             neighbours.stored(row, checked.sample)
-        session.execute(insert(Result), results)
+        conn = session.connection()
+        conn.execute(insert(Result.__table__), results)  # type: ignore[attr-defined]
         if flags:
-            session.execute(insert(QcFlag), flags)
+            conn.execute(insert(QcFlag.__table__), flags)  # type: ignore[attr-defined]
         chain.flush()
         self.stored += len(results)
 
@@ -210,9 +240,10 @@ class _Neighbours:
             ).all()
         samples = dict(batch)
         samples.update({s.id: s for _, s in rows})
-        self.at: dict[tuple[str, int], list[tuple[Result, Sample]]] = defaultdict(list)
+        # (id, result, sample) by (parameter, sample id), in id order
+        self.at: dict[tuple[str, int], list[tuple[int, Any, Sample]]] = defaultdict(list)
         for r, s in sorted(rows, key=lambda rs: rs[0].id or 0):
-            self.at[(r.parameter, s.id)].append((r, s))  # type: ignore[index]
+            self.at[(r.parameter, s.id)].append((r.id, r, s))  # type: ignore[index]
         self.children: dict[int, list[int]] = defaultdict(list)
         self.round: dict[int, list[int]] = defaultdict(list)
         by_point: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
@@ -225,8 +256,22 @@ class _Neighbours:
                 by_point[s.point_id].append((as_utc(s.sampled_at), s.id))  # type: ignore[arg-type]
         self.by_point = {p: sorted(v) for p, v in by_point.items()}
         self.times = {p: [t for t, _ in v] for p, v in self.by_point.items()}
+        self._near_cache: dict[int, list[int]] = {}
+        self.samples = samples
 
-    def _near(self, sample: Sample) -> set[int]:
+    def _near(self, sample: Sample) -> list[int]:
+        sid = sample.id
+        assert sid is not None
+        if sid not in self._near_cache:
+            # only the neighbours QC can use (qc.may_matter; findings_for_new filters the same way);
+            # a sample not read here has no current result of the batch's parameters
+            samples = self.samples
+            self._near_cache[sid] = sorted(
+                n for n in self._find_near(sample) if n in samples and qc.may_matter(sample, samples[n])
+            )
+        return self._near_cache[sid]
+
+    def _find_near(self, sample: Sample) -> set[int]:
         out: set[int] = set(self.children.get(sample.id, ()))  # type: ignore[arg-type]
         if sample.parallel_of is not None:
             out.add(sample.parallel_of)
@@ -241,11 +286,13 @@ class _Neighbours:
         return out
 
     def of(self, row: Result, sample: Sample) -> list[tuple[Result, Sample]]:
-        found = [rs for sid in self._near(sample) for rs in self.at.get((row.parameter, sid), ())]
-        return sorted(found, key=lambda rs: rs[0].id or 0)
+        at, parameter = self.at, row.parameter
+        found = [t for sid in self._near(sample) for t in at.get((parameter, sid), ())]
+        found.sort()  # by id (unique): the order of qc._neighbours
+        return [(r, s) for _, r, s in found]
 
     def stored(self, row: Result, sample: Sample) -> None:
-        self.at[(row.parameter, sample.id)].append((row, sample))  # type: ignore[index]
+        self.at[(row.parameter, sample.id)].append((row.id, row, sample))  # type: ignore[index]
 
 
 def _windows(samples) -> list[tuple[int, datetime, datetime]]:

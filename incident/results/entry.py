@@ -590,7 +590,12 @@ def check_result(
 
 
 def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) -> Result:
-    return Result(
+    return Result(**result_values(inc, c, actor=actor, at=at))
+
+
+def result_values(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) -> dict:
+    """The columns of the result row a checked result is stored as (but its id, flags, links)."""
+    return dict(
         sample_id=row_id(c.sample),
         incident_id=row_id(inc),
         parameter=c.parameter.key,

@@ -324,6 +324,11 @@ def import_results(
     savepoint = session.begin_nested()
     # results are checked row by row and stored in batches: the same rows, flags and log (_bulk)
     writer = BulkWriter(session, inc.code, actor=actor)
+    if "sample" in index:  # the samples the file names, read at once
+        i = index["sample"]
+        writer.prefetch(
+            r[i] for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if len(r) > i
+        )
     new_samples: dict[tuple, str] = {}
     seen: dict[tuple[str, str], int] = {}
     by_param: dict[str, int] = defaultdict(int)

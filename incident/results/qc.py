@@ -148,6 +148,22 @@ def _pair_finding(new: Result, other: Result, limit_pct: float) -> tuple[str, st
     return None
 
 
+def linked(a: Sample, b: Sample) -> bool:
+    """One of the two samples is the parallel of the other."""
+    return (a.parallel_of is not None and b.id == a.parallel_of) or (
+        b.parallel_of is not None and b.parallel_of == a.id
+    )
+
+
+def may_matter(sample: Sample, other: Sample) -> bool:
+    """Whether a result on ``other`` can take part in a finding on a new result on ``sample``:
+    a field blank's result flags results on other samples; any other result is flagged by a
+    blank's or paired with its parallel's. (The bulk import reads only these neighbours.)"""
+    if sample.sample_type == "field_blank":
+        return other.sample_type != "field_blank"
+    return other.sample_type == "field_blank" or linked(sample, other)
+
+
 def findings_for_new(
     session: Session, row: Result, checked, *, neighbours: list[tuple[Result, Sample]] | None = None
 ) -> list[Finding]:
@@ -170,7 +186,7 @@ def findings_for_new(
         )
     if neighbours is None:
         neighbours = _neighbours(session, row, sample)
-    others = [r_s for r_s in neighbours if r_s[0].id != row.corrects_id]
+    others = [r_s for r_s in neighbours if r_s[0].id != row.corrects_id and may_matter(sample, r_s[1])]
     if sample.sample_type == "field_blank":
         if row.detected:
             out.append(
@@ -202,13 +218,8 @@ def findings_for_new(
                     )
                 )
         limit = standards.parameters()[row.parameter].rpd_limit_pct
-        linked = [
-            (r, r.method, s.sampled_at)
-            for r, s in others
-            if (sample.parallel_of is not None and s.id == sample.parallel_of)
-            or (s.parallel_of is not None and s.parallel_of == sample.id)
-        ]
-        partner = parallel_partner(row.method, sample.sampled_at, linked)
+        pairs = [(r, r.method, s.sampled_at) for r, s in others if linked(sample, s)]
+        partner = parallel_partner(row.method, sample.sampled_at, pairs)
         for r in [partner] if partner is not None else []:
             found = _pair_finding(row, r, limit)
             if found:
