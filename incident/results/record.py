@@ -292,6 +292,17 @@ def _confirmation_candidates(
     )
 
 
+_NEWER: list = []
+
+
+def _newer():
+    """The alias of Result for "the result that corrects this one", made once: a new alias per
+    call costs milliseconds and, named anew each time, defeats SQLAlchemy's statement cache."""
+    if not _NEWER:
+        _NEWER.append(aliased(Result, name="newer"))
+    return _NEWER[0]
+
+
 def result_records(
     session: Session,
     code: str,
@@ -318,7 +329,7 @@ def result_records(
     from incident.results import qc
 
     inc = get_incident(session, code)
-    newer = aliased(Result)
+    newer = _newer()
     query = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns; this is 5
             Result, Sample, SamplingPoint.number, SamplingRound.number, newer.id
