@@ -266,17 +266,18 @@ def _confirmation_candidates(
     params = sorted({r.parameter for r, _ in suspects})
     near = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
     round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
-    if round_ids:
-        near.append(col(Sample.round_id).in_(round_ids))
     point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
     if point_ids:
+        # another sample confirms only at the same point (same round, or within the hour)
         times = [s.sampled_at for _, s in suspects]
         slack = timedelta(seconds=SAME_TIME_S)
+        when = and_(
+            col(Sample.sampled_at) >= min(times) - slack, col(Sample.sampled_at) <= max(times) + slack
+        )
         near.append(
             and_(
                 col(Sample.point_id).in_(point_ids),
-                col(Sample.sampled_at) >= min(times) - slack,
-                col(Sample.sampled_at) <= max(times) + slack,
+                or_(col(Sample.round_id).in_(round_ids), when) if round_ids else when,
             )
         )
     return list(
@@ -290,6 +291,16 @@ def _confirmation_candidates(
             )
         )
     )
+
+
+def _by_place(others: list[tuple[Result, Sample]]) -> dict[tuple[str, str, int | None], list[int]]:
+    """Positions in ``others`` by (parameter, "sample", sample id) and (parameter, "point", point id)."""
+    out: dict[tuple[str, str, int | None], list[int]] = defaultdict(list)
+    for i, (o, s) in enumerate(others):
+        out[(o.parameter, "sample", s.id)].append(i)
+        if s.point_id is not None:
+            out[(o.parameter, "point", s.point_id)].append(i)
+    return out
 
 
 _NEWER: list = []
@@ -380,8 +391,16 @@ def result_records(
     holds = holds_for(session, row_id(inc), [row_id(r) for r, *_ in rows])
     names = standards.parameters()
     out = []
+    places = _by_place(others)
     for r, s, point, rnd, newer_id in rows:
-        status, by = confirmation(r, others, s)
+        if r.status == "suspected":
+            # the others at the suspect's sample or point, in their order: what confirmation() keeps
+            picks = set(places.get((r.parameter, "sample", s.id), ()))
+            if s.point_id is not None:
+                picks.update(places.get((r.parameter, "point", s.point_id), ()))
+            status, by = confirmation(r, [others[i] for i in sorted(picks)], s)
+        else:
+            status, by = r.status, None
         v = evaluate(r, sample_type=s.sample_type, medium=inc.medium, water_class=water_class)
         p = names.get(r.parameter)
         out.append(
