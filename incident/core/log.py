@@ -413,7 +413,7 @@ class ChainWriter:
         if self.pending:
             from sqlalchemy import insert
 
-            self.session.connection().execute(insert(LogEntry.__table__), self.pending)  # type: ignore[attr-defined]
+            self.session.connection().execute(insert(SQLModel.metadata.tables["logentry"]), self.pending)
             self.pending = []
 
 

@@ -34,14 +34,14 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_
+from sqlalchemy import ColumnElement, and_, func, insert, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from incident.core import accounts, log
 from incident.core.clock import as_utc, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident, refuse_if_ended
-from incident.core.store.tables import QcFlag, Result, Sample, result_is_current
+from incident.core.store.tables import QcFlag, Result, Sample, result_is_current, row_id
 from incident.results import plausibility, qc
 from incident.results.entry import (
     CheckedResult,
@@ -58,13 +58,17 @@ from incident.results.entry import (
 _DAY = timedelta(days=1)
 
 
-def _values(row: Any, table: type[SQLModel]) -> dict[str, Any]:
-    return {c.name: getattr(row, c.name) for c in table.__table__.columns}  # type: ignore[attr-defined]
+_RESULT = SQLModel.metadata.tables["result"]
+_QCFLAG = SQLModel.metadata.tables["qcflag"]
+
+
+def _values(row: Any, table) -> dict[str, Any]:
+    return {c.name: getattr(row, c.name) for c in table.columns}
 
 
 #: a result row before it is stored: every column of Result as an attribute (building the
 #: SQLModel object itself cost more than the rest of the row's work)
-_EMPTY_RESULT = {c.name: None for c in Result.__table__.columns}  # type: ignore[attr-defined]
+_EMPTY_RESULT = {c.name: None for c in _RESULT.columns}
 
 
 class BulkWriter:
@@ -179,7 +183,7 @@ class BulkWriter:
                 summary=result_summary(row, checked),
                 payload=log.record_payload(row, Result),
             )
-            results.append(_values(row, Result))
+            results.append(_values(row, _RESULT))
             for f in found:
                 flag = qc.flag_row(inc, row, f, actor=self.actor)
                 flag.id = next_flag
@@ -191,12 +195,12 @@ class BulkWriter:
                     summary=qc.flag_summary(flag),
                     payload=log.record_payload(flag),
                 )
-                flags.append(_values(flag, QcFlag))
+                flags.append(_values(flag, _QCFLAG))
             neighbours.stored(row, checked.sample)
         conn = session.connection()
-        conn.execute(insert(Result.__table__), results)  # type: ignore[attr-defined]
+        conn.execute(insert(_RESULT), results)
         if flags:
-            conn.execute(insert(QcFlag.__table__), flags)  # type: ignore[attr-defined]
+            conn.execute(insert(_QCFLAG), flags)
         chain.flush()
         self.stored += len(results)
 
@@ -215,7 +219,7 @@ class _Neighbours:
         params = sorted({r.parameter for _, r in queue})
         rounds = sorted({s.round_id for s in batch.values() if s.round_id is not None})
         ids = sorted({s.parallel_of for s in batch.values() if s.parallel_of is not None})
-        near = [col(Sample.parallel_of).in_(list(batch))] if batch else []
+        near: list[ColumnElement[bool]] = [col(Sample.parallel_of).in_(list(batch))]
         if rounds:
             near.append(col(Sample.round_id).in_(rounds))
         if ids:
@@ -243,17 +247,17 @@ class _Neighbours:
         # (id, result, sample) by (parameter, sample id), in id order
         self.at: dict[tuple[str, int], list[tuple[int, Any, Sample]]] = defaultdict(list)
         for r, s in sorted(rows, key=lambda rs: rs[0].id or 0):
-            self.at[(r.parameter, s.id)].append((r.id, r, s))  # type: ignore[index]
+            self.at[(r.parameter, row_id(s))].append((row_id(r), r, s))
         self.children: dict[int, list[int]] = defaultdict(list)
         self.round: dict[int, list[int]] = defaultdict(list)
         by_point: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
         for s in samples.values():
             if s.parallel_of is not None:
-                self.children[s.parallel_of].append(s.id)  # type: ignore[arg-type]
+                self.children[s.parallel_of].append(row_id(s))
             if s.round_id is not None:
-                self.round[s.round_id].append(s.id)  # type: ignore[arg-type]
+                self.round[s.round_id].append(row_id(s))
             if s.point_id is not None:
-                by_point[s.point_id].append((as_utc(s.sampled_at), s.id))  # type: ignore[arg-type]
+                by_point[s.point_id].append((as_utc(s.sampled_at), row_id(s)))
         self.by_point = {p: sorted(v) for p, v in by_point.items()}
         self.times = {p: [t for t, _ in v] for p, v in self.by_point.items()}
         self._near_cache: dict[int, list[int]] = {}
@@ -272,7 +276,7 @@ class _Neighbours:
         return self._near_cache[sid]
 
     def _find_near(self, sample: Sample) -> set[int]:
-        out: set[int] = set(self.children.get(sample.id, ()))  # type: ignore[arg-type]
+        out: set[int] = set(self.children.get(row_id(sample), ()))
         if sample.parallel_of is not None:
             out.add(sample.parallel_of)
         if sample.round_id is not None:
@@ -291,8 +295,8 @@ class _Neighbours:
         found.sort()  # by id (unique): the order of qc._neighbours
         return [(r, s) for _, r, s in found]
 
-    def stored(self, row: Result, sample: Sample) -> None:
-        self.at[(row.parameter, sample.id)].append((row.id, row, sample))  # type: ignore[index]
+    def stored(self, row: Any, sample: Sample) -> None:
+        self.at[(row.parameter, row_id(sample))].append((row.id, row, sample))
 
 
 def _windows(samples) -> list[tuple[int, datetime, datetime]]:

@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -264,7 +264,7 @@ def _confirmation_candidates(
     if not suspects:
         return []
     params = sorted({r.parameter for r, _ in suspects})
-    near = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
+    near: list[ColumnElement[bool]] = [col(Sample.id).in_(sorted({row_id(s) for _, s in suspects}))]
     round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
     point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
     if point_ids:

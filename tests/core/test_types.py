@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 #: mypy errors today (models/ strict, the rest default); lower it as they are fixed, never raise it.
-MYPY_ERRORS = 77
+MYPY_ERRORS = 76
 #: ``type: ignore`` comments today; each must say why. Lower it as they go.
 TYPE_IGNORES = 78
 
