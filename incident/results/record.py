@@ -293,14 +293,38 @@ def _confirmation_candidates(
     )
 
 
-def _by_place(others: list[tuple[Result, Sample]]) -> dict[tuple[str, str, int | None], list[int]]:
-    """Positions in ``others`` by (parameter, "sample", sample id) and (parameter, "point", point id)."""
-    out: dict[tuple[str, str, int | None], list[int]] = defaultdict(list)
+def _by_place(others: list[tuple[Result, Sample]]) -> dict[tuple, list]:
+    """Positions in ``others`` by (parameter, "sample", sample id), (parameter, "round", point id,
+    round id) and, sorted by time, (parameter, "point", point id) -> [(sampled_at, position)]."""
+    out: dict[tuple, list] = defaultdict(list)
     for i, (o, s) in enumerate(others):
         out[(o.parameter, "sample", s.id)].append(i)
         if s.point_id is not None:
-            out[(o.parameter, "point", s.point_id)].append(i)
+            if s.round_id is not None:
+                out[(o.parameter, "round", s.point_id, s.round_id)].append(i)
+            out[(o.parameter, "point", s.point_id)].append((s.sampled_at, i))
+    for key, value in out.items():
+        if key[1] == "point":
+            value.sort()
     return out
+
+
+def _near_places(places: dict[tuple, list], r: Result, s: Sample) -> list[int]:
+    """Positions of the others that confirmation() can take for ``r`` on ``s``: its sample, or its
+    point in its round or within SAME_TIME_S (a superset; confirmation decides), in their order."""
+    import bisect
+
+    picks = set(places.get((r.parameter, "sample", s.id), ()))
+    if s.point_id is not None:
+        if s.round_id is not None:
+            picks.update(places.get((r.parameter, "round", s.point_id, s.round_id), ()))
+        timed = places.get((r.parameter, "point", s.point_id), [])
+        slack = timedelta(seconds=SAME_TIME_S + 1)
+        times = [t for t, _ in timed]
+        lo = bisect.bisect_left(times, s.sampled_at - slack)
+        hi = bisect.bisect_right(times, s.sampled_at + slack)
+        picks.update(i for _, i in timed[lo:hi])
+    return sorted(picks)
 
 
 _NEWER: list = []
@@ -395,10 +419,7 @@ def result_records(
     for r, s, point, rnd, newer_id in rows:
         if r.status == "suspected":
             # the others at the suspect's sample or point, in their order: what confirmation() keeps
-            picks = set(places.get((r.parameter, "sample", s.id), ()))
-            if s.point_id is not None:
-                picks.update(places.get((r.parameter, "point", s.point_id), ()))
-            status, by = confirmation(r, [others[i] for i in sorted(picks)], s)
+            status, by = confirmation(r, [others[i] for i in _near_places(places, r, s)], s)
         else:
             status, by = r.status, None
         v = evaluate(r, sample_type=s.sample_type, medium=inc.medium, water_class=water_class)
