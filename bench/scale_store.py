@@ -231,6 +231,9 @@ def fill(store: Store, n_results: int, *, per_round_minutes: int = 5) -> None:
     sql, tail = _insert_sql("result", RESULT_COLUMNS)
     conn.executemany(sql, (row + tail for row in results))
     conn.execute("COMMIT")
+    # a live store's WAL is checkpointed as it grows; left at hundreds of MB, the next commit (every
+    # session commits) would copy it into the database, and the reads timed next would pay for it
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     store.n_results += added
     store.n_samples += len(samples)

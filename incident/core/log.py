@@ -279,13 +279,7 @@ def record(
     """
     session.add(row)
     session.flush()
-    names = digest_fields(type(row))
-    payload = {
-        "table": type(row).__tablename__,
-        "id": getattr(row, "id"),  # noqa: B009 (SQLModel itself has no id; every evidence table does)
-        "digest": evidence_digest(row, names),
-        "fields": names,
-    }
+    payload = record_payload(row)
     if extra:
         payload["extra"] = extra
     entry = append(
@@ -304,3 +298,136 @@ def record(
         session.add(row)
         session.flush()
     return entry
+
+
+class ChainWriter:
+    """Many entries appended to one chain in the caller's transaction, in one ``executemany``.
+
+    Each entry is exactly what :func:`append` would write in its place, one by one:
+    the same seq, previous hash, time rule, signer checks and signature. The head is
+    read once (the chain is locked for the transaction, as :func:`append` locks it),
+    the accounts registry once. Nothing else may append to the chain between the
+    first :meth:`add` and :meth:`flush`; after a flush, a new writer reads the head
+    again. (Issue 19: the bulk result import.)
+    """
+
+    def __init__(self, session: Session, chain: str) -> None:
+        _lock_chain(session, chain)
+        last = head(session, chain)
+        self.session = session
+        self.chain = chain
+        self.seq = 0 if last is None else last.seq
+        self.prev = GENESIS_HASH if last is None else last.hash
+        self.last_at = None if last is None else as_utc(last.at)
+        self.person = signing.current()
+        self._enabled: bool | None = None
+        self._registry: signing.Registry | None = None
+        self.pending: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        *,
+        actor: str,
+        kind: str,
+        summary: str,
+        payload: dict[str, Any] | None = None,
+        incident_id: int | None = None,
+        position: str = "",
+    ) -> int:
+        """Queue one entry (checked and signed as :func:`append` would); returns its seq."""
+        now = utcnow()
+        at = as_utc(now)
+        if self.last_at is not None and at < self.last_at - signing.CLOCK_SKEW:
+            raise UserError(
+                "errors.log.backdated",
+                at=at.isoformat(),
+                chain=self.chain,
+                seq=self.seq,
+                prev=self.last_at.isoformat(),
+                skew=f"{signing.CLOCK_SKEW.total_seconds() / 60:g}",
+                where=f"log {self.chain}",
+                fix="record when it happened in the entry's text; check this device's clock",
+            )
+        person = self.person
+        if person is None and kind not in signing.SYSTEM_KINDS:
+            if self._enabled is None:
+                self._enabled = signing.enabled(self.session)
+            if self._enabled:
+                raise UserError(
+                    "errors.log.nobody",
+                    where=kind,
+                    fix="log in first: `incident login NAME` (tests: signing.acting_as(person))",
+                )
+        if person is not None:
+            if self._registry is None:
+                self._registry = signing.registry(self.session)
+            if self._registry.key_at(person.name, person.key_id, now) is None:
+                raise UserError(
+                    "errors.log.key_not_registered",
+                    name=person.name,
+                    key=person.key_id,
+                    where=kind,
+                    fix="ask a team lead to register you: `incident account add NAME --role ...`, "
+                    "or log in with your current key",
+                )
+            actor = person.name
+        seq = self.seq + 1
+        payload_json = canonical_json(payload or {})
+        digest = entry_hash(
+            self.prev,
+            chain=self.chain,
+            seq=seq,
+            at=at,
+            actor=actor,
+            position=position,
+            kind=kind,
+            incident_id=incident_id,
+            summary=summary,
+            payload_json=payload_json,
+        )
+        values: dict[str, Any] = {
+            "chain": self.chain,
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "position": position,
+            "kind": kind,
+            "incident_id": incident_id,
+            "summary": summary,
+            "payload_json": payload_json,
+            "prev_hash": self.prev,
+            "hash": digest,
+            "signer": None,
+            "key_id": None,
+            "signature": None,
+        }
+        if person is not None:
+            values["signer"], values["key_id"] = person.name, person.key_id
+            values["signature"] = person.sign(signing.entry_message(digest, person.name, person.key_id))
+        self.pending.append(values)
+        self.seq, self.prev, self.last_at = seq, digest, at
+        return seq
+
+    def flush(self) -> None:
+        """Insert the queued entries, in seq order, in one statement."""
+        if self.pending:
+            from sqlalchemy import insert
+
+            self.session.connection().execute(insert(SQLModel.metadata.tables["logentry"]), self.pending)
+            self.pending = []
+
+
+def record_payload(row: Any, row_type: type[SQLModel] | None = None) -> dict[str, Any]:
+    """The payload :func:`record` writes for an evidence row that has its id.
+
+    ``row_type``: the table, when ``row`` is not an instance of it but carries its columns
+    as attributes (the bulk import's light rows).
+    """
+    row_type = row_type or type(row)
+    names = digest_fields(row_type)
+    return {
+        "table": row_type.__tablename__,
+        "id": getattr(row, "id"),  # noqa: B009 (SQLModel itself has no id; every evidence table does)
+        "digest": evidence_digest(row, names),
+        "fields": names,
+    }

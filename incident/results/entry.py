@@ -17,7 +17,7 @@ Services take a Session and hand back plain dataclasses, never ORM rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -428,8 +428,13 @@ def instrument_status(session: Session, eq: Equipment, at: datetime) -> tuple[st
     return desc, ("; ".join(overdue) if overdue else None)
 
 
-def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedResult:
-    """Validate every field; raise one ValidationErrors naming each bad field (``where`` = field)."""
+def check_result(
+    session: Session, inc: Incident, raw: ResultInput, *, samples: dict[str, Sample] | None = None
+) -> CheckedResult:
+    """Validate every field; raise one ValidationErrors naming each bad field (``where`` = field).
+
+    ``samples``: samples already read, by code (the bulk import reads each once).
+    """
     problems: list[UserError] = []
 
     def attempt(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T | None:
@@ -441,7 +446,10 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
             problems.append(exc)
         return None
 
-    sample = attempt(get_sample, session, raw.sample)
+    known_sample = samples.get(str(raw.sample or "").strip()) if samples is not None else None
+    sample = known_sample or attempt(get_sample, session, raw.sample)
+    if samples is not None and sample is not None:
+        samples[sample.code] = sample
     if sample is not None and sample.incident_id != inc.id:
         problems.append(
             UserError("errors.results.sample_belongs_another_incident", where="sample", code=sample.code)
@@ -588,7 +596,12 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
 
 
 def _result_row(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) -> Result:
-    return Result(
+    return Result(**result_values(inc, c, actor=actor, at=at))
+
+
+def result_values(inc: Incident, c: CheckedResult, *, actor: str, at: datetime) -> dict[str, Any]:
+    """The columns of the result row a checked result is stored as (but its id, flags, links)."""
+    return dict(
         sample_id=row_id(c.sample),
         incident_id=row_id(inc),
         parameter=c.parameter.key,
@@ -644,12 +657,7 @@ def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult,
     from incident.results import plausibility, qc
 
     pending = qc.findings_for_new(session, row, checked)
-    row.qc_flag = ";".join(sorted({f.kind for f in pending if f.on_new})) or None
-    summary = f"Result {checked.parameter.key} on {checked.sample.code}: {describe_value(row)}"
-    if row.corrects_id:
-        summary = f"Correction of result #{row.corrects_id}: " + summary + f" — {row.correction_reason}"
-    if row.status == "suspected":
-        summary += " (rapid positive: suspected)"
+    row.qc_flag = qc_flag_text(pending)
     log.record(
         session,
         row,
@@ -657,10 +665,25 @@ def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult,
         actor=actor,
         kind="result.corrected" if row.corrects_id else "result.logged",
         incident_id=inc.id,
-        summary=summary,
+        summary=result_summary(row, checked),
     )
     qc.record_findings(session, inc, row, pending, actor=actor)
     plausibility.check_new_result(session, inc, row, checked.sample, actor=actor)
+
+
+def qc_flag_text(findings: Iterable[Any]) -> str | None:
+    """``Result.qc_flag``: the kinds of the findings on the new row itself."""
+    return ";".join(sorted({f.kind for f in findings if f.on_new})) or None
+
+
+def result_summary(row: Result, checked: CheckedResult) -> str:
+    """The summary of the log entry that records a result."""
+    summary = f"Result {checked.parameter.key} on {checked.sample.code}: {describe_value(row)}"
+    if row.corrects_id:
+        summary = f"Correction of result #{row.corrects_id}: " + summary + f" — {row.correction_reason}"
+    if row.status == "suspected":
+        summary += " (rapid positive: suspected)"
+    return summary
 
 
 def correct_result(

@@ -62,12 +62,12 @@ from incident.core.errors import UserError, ValidationErrors
 from incident.core.incidents import get_incident
 from incident.core.inputs import InputModel, refusals, refuse
 from incident.core.store.tables import LogEntry, Result, result_is_current
+from incident.results._bulk import BulkWriter
 from incident.results.entry import (
     METHOD_KINDS,
     SAMPLE_TYPES,
     NewSample,
     ResultInput,
-    add_result,
     check_result,
     create_sample,
     get_sample,
@@ -445,6 +445,13 @@ def import_results(
 
     problems: list[UserError] = []
     savepoint = session.begin_nested()
+    # results are checked row by row and stored in batches: the same rows, flags and log (_bulk)
+    writer = BulkWriter(session, inc.code, actor=actor)
+    if "sample" in index:  # the samples the file names, read at once
+        i = index["sample"]
+        writer.prefetch(
+            r[i] for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if len(r) > i
+        )
     new_samples: dict[tuple[Any, ...], str] = {}
     seen: dict[tuple[str, str], int] = {}
     by_param: dict[str, int] = defaultdict(int)
@@ -492,7 +499,9 @@ def import_results(
         sample_code = parsed.sample if parsed is not None else ""
         if parsed is not None and not sample_code:
             try:
-                sample_code = _new_sample_for_row(session, inc.code, parsed, new_samples, actor)
+                sample_code = _new_sample_for_row(
+                    session, inc.code, parsed, new_samples, actor, before_write=writer.flush
+                )
             except ValidationErrors as exc:
                 row_problems += exc.problems
             except UserError as exc:
@@ -520,7 +529,7 @@ def import_results(
                     value3=seen[key],
                 )
             seen[key] = line
-            existing = _existing_result(session, sample_code, key[1])
+            existing = writer.current_result(sample_code, key[1])
             if existing is not None:
                 raise UserError(
                     "errors.results.sample_already_has_result",
@@ -529,7 +538,7 @@ def import_results(
                     value=key[1],
                     existing=existing,
                 )
-            add_result(session, inc.code, raw_input, actor=actor, view=False)
+            writer.add(raw_input)
             by_param[key[1]] += 1
             n_results += 1
         except ValidationErrors as exc:
@@ -537,6 +546,12 @@ def import_results(
                 problems.append(_at_column(p, col_where))
         except UserError as exc:
             problems.append(_at_column(exc, col_where))
+    if not problems:
+        try:
+            writer.flush()
+        except UserError:
+            savepoint.rollback()
+            raise
     if n_rows == 0 and not problems:
         savepoint.rollback()
         raise UserError("errors.results.file_has_header_but", where=source)
@@ -614,7 +629,12 @@ def _existing_result(session: Session, sample_code: str, parameter: str) -> int 
 
 
 def _new_sample_for_row(
-    session: Session, code: str, row: ResultRow, new_samples: dict[tuple[Any, ...], str], actor: str
+    session: Session,
+    code: str,
+    row: ResultRow,
+    new_samples: dict[tuple[Any, ...], str],
+    actor: str,
+    before_write: Callable[[], None] | None = None,
 ) -> str:
     """The sample a row without a sample ID belongs to: rows with the same point, round, time, type and
     sampler share one (the row was parsed by ResultRow: point and time are there)."""
@@ -622,6 +642,8 @@ def _new_sample_for_row(
     sampler = row.sampler or ("automatic station" if row.kind == "online" else "")
     key = (row.point.upper(), row.round, row.sampled_at, row.sample_type, sampler)
     if key not in new_samples:
+        if before_write is not None:
+            before_write()  # the results queued so far go into the log before this sample
         info = create_sample(
             session,
             code,

@@ -222,15 +222,21 @@ def _background_finding(
     return None
 
 
-def findings(session: Session, inc: Incident, row: Result, sample: Sample) -> list[Finding]:
-    """What is implausible about ``row`` (stored, with its id), in the order of the module docstring."""
-    if (
+def applies(inc: Incident, row: Result, sample: Sample) -> bool:
+    """Whether the checks look at ``row`` at all: a detected value of the incident's substance
+    at a point (the bulk import stores every other row without reading anything for them)."""
+    return not (
         row.detected is not True
         or row.kind == "qualitative"
         or sample.sample_type == "field_blank"
         or sample.point_id is None
         or (inc.substance and row.parameter != inc.substance)
-    ):
+    )
+
+
+def findings(session: Session, inc: Incident, row: Result, sample: Sample) -> list[Finding]:
+    """What is implausible about ``row`` (stored, with its id), in the order of the module docstring."""
+    if not applies(inc, row, sample):
         return []
     point = session.get(SamplingPoint, sample.point_id)
     if point is None:

@@ -78,12 +78,15 @@ def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Res
     # result (sample_id, parameter); the neighbours' incident is implied by the sample's
     return list(
         session.exec(
-            select(Result, Sample).where(
+            select(Result, Sample)
+            .where(
                 col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
                 Result.parameter == row.parameter,
                 Result.sample_id == Sample.id,
                 result_is_current(),
             )
+            # in the order they were logged: the order of the findings and their log entries
+            .order_by(col(Result.id))
         )
     )
 
@@ -152,8 +155,30 @@ class _Checked(Protocol):
     instrument_overdue: str | None
 
 
-def findings_for_new(session: Session, row: Result, checked: _Checked) -> list[Finding]:
-    """What QC finds once ``row`` (not yet stored) joins the incident's results."""
+def linked(a: Sample, b: Sample) -> bool:
+    """One of the two samples is the parallel of the other."""
+    return (a.parallel_of is not None and b.id == a.parallel_of) or (
+        b.parallel_of is not None and b.parallel_of == a.id
+    )
+
+
+def may_matter(sample: Sample, other: Sample) -> bool:
+    """Whether a result on ``other`` can take part in a finding on a new result on ``sample``:
+    a field blank's result flags results on other samples; any other result is flagged by a
+    blank's or paired with its parallel's. (The bulk import reads only these neighbours.)"""
+    if sample.sample_type == "field_blank":
+        return other.sample_type != "field_blank"
+    return other.sample_type == "field_blank" or linked(sample, other)
+
+
+def findings_for_new(
+    session: Session, row: Result, checked: _Checked, *, neighbours: list[tuple[Result, Sample]] | None = None
+) -> list[Finding]:
+    """What QC finds once ``row`` (not yet stored) joins the incident's results.
+
+    ``neighbours``: what :func:`_neighbours` would read, given by a caller that holds them
+    (the bulk import, :mod:`incident.results._bulk`), in the order of their ids.
+    """
     sample: Sample = checked.sample
     out: list[Finding] = []
     if checked.instrument_overdue:
@@ -166,7 +191,9 @@ def findings_for_new(session: Session, row: Result, checked: _Checked) -> list[F
                 on_new=True,
             )
         )
-    others = [r_s for r_s in _neighbours(session, row, sample) if r_s[0].id != row.corrects_id]
+    if neighbours is None:
+        neighbours = _neighbours(session, row, sample)
+    others = [r_s for r_s in neighbours if r_s[0].id != row.corrects_id and may_matter(sample, r_s[1])]
     if sample.sample_type == "field_blank":
         if row.detected:
             out.append(
@@ -198,13 +225,8 @@ def findings_for_new(session: Session, row: Result, checked: _Checked) -> list[F
                     )
                 )
         limit = standards.parameters()[row.parameter].rpd_limit_pct
-        linked = [
-            (r, r.method, s.sampled_at)
-            for r, s in others
-            if (sample.parallel_of is not None and s.id == sample.parallel_of)
-            or (s.parallel_of is not None and s.parallel_of == sample.id)
-        ]
-        partner = parallel_partner(row.method, sample.sampled_at, linked)
+        pairs = [(r, r.method, s.sampled_at) for r, s in others if linked(sample, s)]
+        partner = parallel_partner(row.method, sample.sampled_at, pairs)
         for r in [partner] if partner is not None else []:
             found = _pair_finding(row, r, limit)
             if found:
@@ -214,19 +236,28 @@ def findings_for_new(session: Session, row: Result, checked: _Checked) -> list[F
     return out
 
 
+def flag_row(inc: Incident, row: Result, f: Finding, *, actor: str) -> QcFlag:
+    """The QcFlag a finding on ``row`` (stored, with its id) is written as."""
+    return QcFlag(
+        incident_id=row_id(inc),
+        result_id=row_id(row) if f.result_id is None else f.result_id,
+        kind=f.kind,
+        detail=f.detail.replace("#new", f"#{row.id}"),
+        basis_result_id=row.id if f.basis_is_new else f.basis_result_id,
+        created_at=utcnow(),
+        created_by=actor,
+    )
+
+
+def flag_summary(flag: QcFlag) -> str:
+    return f"QC flag on result #{flag.result_id}: {flag.detail}"
+
+
 def record_findings(
     session: Session, inc: Incident, row: Result, findings: list[Finding], *, actor: str
 ) -> None:
     for f in findings:
-        flag = QcFlag(
-            incident_id=row_id(inc),
-            result_id=row_id(row) if f.result_id is None else f.result_id,
-            kind=f.kind,
-            detail=f.detail.replace("#new", f"#{row.id}"),
-            basis_result_id=row.id if f.basis_is_new else f.basis_result_id,
-            created_at=utcnow(),
-            created_by=actor,
-        )
+        flag = flag_row(inc, row, f, actor=actor)
         log.record(
             session,
             flag,
@@ -234,7 +265,7 @@ def record_findings(
             actor=actor,
             kind="qc.flagged",
             incident_id=inc.id,
-            summary=f"QC flag on result #{flag.result_id}: {flag.detail}",
+            summary=flag_summary(flag),
         )
 
 

@@ -266,19 +266,20 @@ def _confirmation_candidates(
     if not suspects:
         return []
     params = sorted({r.parameter for r, _ in suspects})
-    near: list[ColumnElement[bool]] = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
+    near: list[ColumnElement[bool]] = [col(Sample.id).in_(sorted({row_id(s) for _, s in suspects}))]
     round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
-    if round_ids:
-        near.append(col(Sample.round_id).in_(round_ids))
     point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
     if point_ids:
+        # another sample confirms only at the same point (same round, or within the hour)
         times = [s.sampled_at for _, s in suspects]
         slack = timedelta(seconds=SAME_TIME_S)
+        when = and_(
+            col(Sample.sampled_at) >= min(times) - slack, col(Sample.sampled_at) <= max(times) + slack
+        )
         near.append(
             and_(
                 col(Sample.point_id).in_(point_ids),
-                col(Sample.sampled_at) >= min(times) - slack,
-                col(Sample.sampled_at) <= max(times) + slack,
+                or_(col(Sample.round_id).in_(round_ids), when) if round_ids else when,
             )
         )
     return list(
@@ -292,6 +293,51 @@ def _confirmation_candidates(
             )
         )
     )
+
+
+def _by_place(others: list[tuple[Result, Sample]]) -> dict[tuple[Any, ...], list[Any]]:
+    """Positions in ``others`` by (parameter, "sample", sample id), (parameter, "round", point id,
+    round id) and, sorted by time, (parameter, "point", point id) -> [(sampled_at, position)]."""
+    out: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for i, (o, s) in enumerate(others):
+        out[(o.parameter, "sample", s.id)].append(i)
+        if s.point_id is not None:
+            if s.round_id is not None:
+                out[(o.parameter, "round", s.point_id, s.round_id)].append(i)
+            out[(o.parameter, "point", s.point_id)].append((s.sampled_at, i))
+    for key, value in out.items():
+        if key[1] == "point":
+            value.sort()
+    return out
+
+
+def _near_places(places: dict[tuple[Any, ...], list[Any]], r: Result, s: Sample) -> list[int]:
+    """Positions of the others that confirmation() can take for ``r`` on ``s``: its sample, or its
+    point in its round or within SAME_TIME_S (a superset; confirmation decides), in their order."""
+    import bisect
+
+    picks = set(places.get((r.parameter, "sample", s.id), ()))
+    if s.point_id is not None:
+        if s.round_id is not None:
+            picks.update(places.get((r.parameter, "round", s.point_id, s.round_id), ()))
+        timed = places.get((r.parameter, "point", s.point_id), [])
+        slack = timedelta(seconds=SAME_TIME_S + 1)
+        times = [t for t, _ in timed]
+        lo = bisect.bisect_left(times, s.sampled_at - slack)
+        hi = bisect.bisect_right(times, s.sampled_at + slack)
+        picks.update(i for _, i in timed[lo:hi])
+    return sorted(picks)
+
+
+_NEWER: list[Any] = []
+
+
+def _newer() -> Any:
+    """The alias of Result for "the result that corrects this one", made once: a new alias per
+    call costs milliseconds and, named anew each time, defeats SQLAlchemy's statement cache."""
+    if not _NEWER:
+        _NEWER.append(aliased(Result, name="newer"))
+    return _NEWER[0]
 
 
 def result_records(
@@ -320,7 +366,7 @@ def result_records(
     from incident.results import qc
 
     inc = get_incident(session, code)
-    newer = aliased(Result)
+    newer = _newer()
     query = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns; this is 5
             Result, Sample, SamplingPoint.number, SamplingRound.number, newer.id
@@ -371,8 +417,13 @@ def result_records(
     holds = holds_for(session, row_id(inc), [row_id(r) for r, *_ in rows])
     names = standards.parameters()
     out = []
+    places = _by_place(others)
     for r, s, point, rnd, newer_id in rows:
-        status, by = confirmation(r, others, s)
+        if r.status == "suspected":
+            # the others at the suspect's sample or point, in their order: what confirmation() keeps
+            status, by = confirmation(r, [others[i] for i in _near_places(places, r, s)], s)
+        else:
+            status, by = r.status, None
         v = evaluate(r, sample_type=s.sample_type, medium=inc.medium, water_class=water_class)
         p = names.get(r.parameter)
         out.append(

@@ -25,6 +25,7 @@ write ``<0.01``, ``ND`` or ``未检出``. :func:`parse_result_value` reads these
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -80,6 +81,7 @@ _AMBIGUOUS = {
 }
 
 
+@functools.lru_cache(maxsize=512)
 def _unit_key(text: str) -> str:
     """Spelling variants folded: ug/μg/µg, m3/m^3/m³, L/l, spaces, full width."""
     key = unicodedata.normalize("NFKC", text).strip()

@@ -344,7 +344,20 @@ def result_is_current() -> ColumnElement[bool]:
 
     The one statement of "the latest correction wins", over the indexed ``corrects_id``;
     :mod:`incident.results.record` and the plume's calibration both filter with it.
+    Built once: SQL expressions are immutable, and a fresh ``aliased`` per call cost
+    milliseconds to build and, with a new anonymous alias name each time, defeated
+    SQLAlchemy's statement cache (issue 19).
     """
+    global _RESULT_IS_CURRENT
+    if _RESULT_IS_CURRENT is None:
+        _RESULT_IS_CURRENT = _build_result_is_current()
+    return _RESULT_IS_CURRENT
+
+
+_RESULT_IS_CURRENT: ColumnElement[bool] | None = None
+
+
+def _build_result_is_current() -> ColumnElement[bool]:
     from sqlalchemy import exists, select
     from sqlalchemy.orm import aliased
     from sqlmodel import col
