@@ -77,7 +77,7 @@ class Target:
     name: str
     strategy: st.SearchStrategy
     call: Callable[[Any, FuzzContext], Any]
-    examples_factor: float = 1.0  # for slow targets: a share of the profile's max_examples
+    examples_factor: float = 1.0  # for slow targets: a share of the CI profile's max_examples
     examples: tuple = ()  # inputs always tried (regressions found by long runs)
     located: bool = True  # every refusal names where (UserError.where, or each problem's)
     seeds: Callable[[], list] | None = None  # valid inputs the call accepts (the mutations start from them)
@@ -372,7 +372,7 @@ _abs_data = lambda p: _absolute_river(p)[1]  # noqa: E731
 @target(
     "plume scenario (load_scenario + run_forecast)",
     st.one_of(*(text_documents(*_absolute_river(p)) for p in sorted(EXAMPLES_DIR.glob("*.toml")))),
-    examples_factor=0.5,  # a forecast per example: 100 in CI (~0.1 s each), 5,000 in the long run
+    examples_factor=0.5,  # a forecast per example: 100 in CI (~0.1 s each); 10,000 in the long run
     examples=(  # found by the CI run: AttributeError/TypeError on tables of the wrong type
         _edited_toml(_JADE, _set("scenario", False), _abs_data),
         _edited_toml(_JADE, _set("point", [[]]), _abs_data),
