@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from incident.core import log
+from incident.core import accounts, log
 from incident.core.datafiles import (
     flush_new,
     optional,
@@ -34,6 +34,7 @@ CONDITIONS = ("working", "degraded", "broken", "lost")
 
 
 def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[str, int]:
+    accounts.require(session, "equipment.update")
     data = read_toml(path)
     tags: dict[str, Equipment] = {}
     for i, entry in enumerate(tables_of(data, "equipment", str(path))):

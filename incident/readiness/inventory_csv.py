@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from incident.core import log
+from incident.core import accounts, log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment, StockMovement, row_id
@@ -292,6 +292,8 @@ def _parse(c: _Checker, raw: dict[str, str], line: int, record: str) -> _Row:
 
 def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool = False) -> dict[str, int]:
     """Check every row, then apply all of them (or, with ``dry_run``, none). Returns counts."""
+    if not dry_run:  # a dry run changes nothing: anyone may check a file
+        accounts.require(session, "equipment.update")
     path = Path(path)
     check = _Checker(str(path))
     rows = _read(path, check)
