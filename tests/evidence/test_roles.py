@@ -363,3 +363,18 @@ def test_a_role_refusal_reads_in_en_and_zh(world, lang):
         set_language(before)
     assert "Ann Author" in text and "equipment manager" in text
     assert ("不能执行" in text) == (lang == "zh") and ("may not" in text) == (lang == "en")
+
+
+def test_the_demo_loads_for_a_team_lead_without_the_kit(engine, people):
+    """A signed store's first start (the TUI loads the demo): a team lead may open the demo incident
+    but not keep the inventory, so the demo comes without its kit rather than not at all."""
+    from sqlmodel import func, select
+
+    from incident.core.store.tables import Equipment, Incident
+    from incident.demo.seed import ensure_demo
+
+    with acting_as(people["Lena Lead"]):
+        code = ensure_demo(engine, actor="")
+    with session_scope(engine) as s:
+        assert s.exec(select(Incident).where(Incident.code == code)).one()
+        assert s.exec(select(func.count()).select_from(Equipment)).one() == 0
