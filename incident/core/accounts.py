@@ -19,8 +19,10 @@ from incident.core import log, signing
 from incident.core.errors import UserError
 from incident.core.signing import ROLES, Account, Person, canonical_name, display_name
 
-#: Who may do what: action -> roles allowed. docs/roles.md renders this table and
-#: tests/evidence/test_roles.py checks every cell.
+#: Who may do what: action -> roles allowed. The one source of truth: the use cases
+#: call :func:`require` with these names, docs/roles.md holds :func:`permissions_table`
+#: (tests/evidence/test_roles.py checks it is up to date) and the same test tries
+#: every cell (action × role) through the real use case.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "account.manage": ("team_lead",),
     "incident.open": ("responder", "team_lead"),
@@ -29,9 +31,26 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "report.review": ("reviewer",),
     "report.release": ("reviewer",),
     "chain.seal": ("team_lead", "reviewer"),
+    "equipment.update": ("equipment_manager",),
+    "equipment.calibrate": ("equipment_manager",),
+    "drill.control": ("exercise_controller",),
+    "drill.inject": ("exercise_controller",),
 }
-#: Roles not (yet) checked by any action: equipment managers and exercise controllers
-#: are recorded so the docs and a later release can give them their own actions.
+
+#: What each action covers, in the words of docs/roles.md (the use-case functions that check it).
+ACTION_TEXT: dict[str, str] = {
+    "account.manage": "register people, change roles, revoke",
+    "incident.open": "open an incident",
+    "result.record": "record a result",
+    "report.draft": "draft, edit or revise a report",
+    "report.review": "review a report",
+    "report.release": "release a report",
+    "chain.seal": "seal chain heads",
+    "equipment.update": "load or import the inventory, move stock, record maintenance",
+    "equipment.calibrate": "record a calibration",
+    "drill.control": "start a drill, change or pause its clock, ENDEX",
+    "drill.inject": "deliver a drill's due injects",
+}
 
 ROLE_LABELS = {
     "responder": "responder",
@@ -93,6 +112,27 @@ def _acting(session: Session, doing: str) -> tuple[Person, signing.Registry]:
 
 def may(roles: tuple[str, ...], action: str) -> bool:
     return any(r in PERMISSIONS[action] for r in roles)
+
+
+def allows(session: Session, action: str) -> bool:
+    """Whether the person acting may do ``action`` (always, while signing is off), without refusing."""
+    if not signing.enabled(session):
+        return True
+    person = signing.current()
+    return person is not None and may(signing.registry(session).roles_at(person.name), action)
+
+
+def permissions_table() -> str:
+    """The table of who may do what, as Markdown (docs/roles.md holds it verbatim)."""
+    roles = list(ROLES)
+    lines = [
+        "| Action | " + " | ".join(roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for action, allowed in PERMISSIONS.items():
+        cells = ["**yes**" if r in allowed else "no" for r in roles]
+        lines.append(f"| {ACTION_TEXT[action]} (`{action}`) | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def require(session: Session, action: str) -> Person | None:

@@ -94,7 +94,8 @@ def create_incident(session: Session, spec: NewIncident, *, actor: str) -> Incid
     if spec.mass_kg is not None and spec.mass_kg < 0:
         raise UserError("errors.core.mass_kg_negative", field="mass_kg", mass_kg=spec.mass_kg)
     _check_numbers(spec)
-    accounts.require(session, "incident.open")
+    # an exercise incident is opened by drills.start_drill, under the exercise controller's role
+    accounts.require(session, "drill.control" if spec.is_exercise else "incident.open")
     now = utcnow()
     refuse_future(spec.alert_at, now=now, where="alert_at", what="the alert time")
     prefix = "EX" if spec.is_exercise else "INC"

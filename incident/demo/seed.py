@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from incident.core import accounts
 from incident.core.clock import utcnow
 from incident.core.datafiles import read_toml
 from incident.core.incidents import NewIncident, create_incident
@@ -40,9 +41,12 @@ def ensure_demo(engine: Engine, *, actor: str = "demo") -> str | None:
         if newest is not None:
             return newest.code
         net_row = import_network(session, load_river_file(DEMO_RIVER))
-        if session.exec(select(Equipment)).first() is None:
+        # the demo kit (and the crews, who refer to it) only where the person may keep the
+        # inventory (docs/roles.md: equipment manager); the demo incident needs neither
+        kit = accounts.allows(session, "equipment.update")
+        if kit and session.exec(select(Equipment)).first() is None:
             load_inventory(session, DEMO_INVENTORY, actor=actor)
-        if session.exec(select(Crew)).first() is None:
+        if kit and session.exec(select(Crew)).first() is None:
             load_roster(session, DEMO_ROSTER, actor=actor)
         spec = read_toml(DEMO_INCIDENT)
         alert = utcnow() - timedelta(minutes=int(spec.get("alert_minutes_ago", 20)))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from incident.core import log
+from incident.core import accounts, log
 from incident.core.clock import as_utc, exercise_clock, fmt_elapsed, incident_now, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import NewIncident, create_incident
@@ -33,6 +33,7 @@ def start_drill(
     speed: float | None = None,
 ) -> Incident:
     """Open the exercise incident, schedule its injects and targets, start its playbook."""
+    accounts.require(session, "drill.control")
     from incident.core.networks import import_network
     from incident.core.rivers import load_river_file
     from incident.drills.scenario import MAX_SPEED
@@ -129,6 +130,7 @@ def start_drill(
 
 def end_drill(session: Session, code: str, *, actor: str) -> Incident:
     """Stop the clock (ENDEX) and capture the final metrics; missing milestones become U."""
+    accounts.require(session, "drill.control")
     inc, _sc = require_exercise(session, code)
     if inc.status == "closed":
         raise UserError("errors.drills.drill_has_already_ended", where=inc.code, code=inc.code)

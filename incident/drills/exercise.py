@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from incident.core import log
+from incident.core import accounts, log
 from incident.core.clock import as_utc, exercise_clock, fmt_elapsed, fmt_local, incident_now, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
@@ -119,6 +119,7 @@ def set_speed(session: Session, code: str, speed: float, *, actor: str) -> Incid
     """Change the exercise clock's speed from now on (0 pauses it); past times keep their mapping."""
     from incident.drills.scenario import MAX_SPEED
 
+    accounts.require(session, "drill.control")
     inc, _sc = require_exercise(session, code)
     if not math.isfinite(speed) or not 0 <= speed <= MAX_SPEED:
         raise UserError("errors.drills.speed_not_playable_2", where="speed", speed=speed, max_speed=MAX_SPEED)
@@ -175,7 +176,11 @@ def injects(session: Session, code: str, *, include_pending: bool = False) -> li
 
 
 def _deliver_injects(session: Session, inc: Incident, now_ex: datetime, actor: str) -> list[InjectView]:
-    out = []
+    """Deliver the injects due by the exercise clock: the exercise controller's tick does; a
+    player's tick (every screen ticks) leaves them pending for the controller."""
+    out: list[InjectView] = []
+    if not accounts.allows(session, "drill.inject"):
+        return out
     rows = session.exec(
         select(DrillInject)
         .where(DrillInject.incident_id == inc.id, col(DrillInject.delivered_at).is_(None))

@@ -4,8 +4,11 @@ The file is JSON lines:
 
 1. a header ``{"format": "incident-backup", "version": 1, "code": ..., "chain_head": {...}, ...}``;
 2. one line per row ``{"table": "result", "role": "incident", "row": {...}}`` in foreign-key order:
-   ``role`` is ``incident`` for the incident's own rows (samples, results, log entries...) and
-   ``shared`` for centre rows they refer to (the river network, crews, responders, equipment);
+   ``role`` is ``incident`` for the incident's own rows (samples, results, log entries...),
+   ``shared`` for centre rows they refer to (the river network, crews, responders, equipment) and
+   ``account`` for the centre chain's ``account.*`` entries: the key history the signatures are
+   checked against (not inserted: the import records them in its ``backup.imported`` entry, and
+   ``incident verify`` checks the imported chain with them; they give nobody a role here);
 3. a trailer ``{"end": {"rows": N, "sha256": ...}}`` over every line before it.
 
 Import checks everything before writing anything: the trailer (a truncated or
@@ -29,7 +32,7 @@ from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
-from incident.core import log
+from incident.core import log, signing
 from incident.core.clock import as_utc, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
@@ -160,7 +163,15 @@ def collect(session: Session, inc: Incident) -> list[tuple[str, str, dict[str, A
                             if _key(child, d) not in shared.setdefault(child_name, {}):
                                 shared[child_name][_key(child, d)] = d
                                 pending.append((child_name, d))
-    out: list[tuple[str, str, dict[str, Any]]] = []
+    entries = by_name["logentry"]
+    out: list[tuple[str, str, dict[str, Any]]] = [
+        ("logentry", "account", dict(r._mapping))
+        for r in conn.execute(
+            select(entries)
+            .where(entries.c.chain == log.CENTRE_CHAIN, entries.c.kind.in_(signing.ACCOUNT_KINDS))
+            .order_by(entries.c.seq)
+        )
+    ]
     for table in _tables():
         for role, group in (("shared", shared), ("incident", owned)):
             for key in sorted(group.get(table.name, {}), key=lambda k: tuple(x or 0 for x in k)):
@@ -269,7 +280,7 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
         if (
             not isinstance(item, dict)
             or not isinstance(item.get("table"), str)
-            or item.get("role") not in ("incident", "shared")
+            or item.get("role") not in ("incident", "shared", "account")
             or not isinstance(item.get("row"), dict)
         ):
             raise _refuse(path, "errors.evidence.line_not_row_backup", n=n)
@@ -327,6 +338,32 @@ def _verify_rows(path: Path, header: dict[str, Any], rows: list[tuple[str, str, 
     )
     if problems:
         raise _refuse(path, "errors.evidence.evidence_does_not_match", value=problems[0].render())
+    _verify_signatures(path, rows, entries)
+
+
+def _verify_signatures(
+    path: Path, rows: list[tuple[str, str, dict[str, Any]]], entries: list[LogEntry]
+) -> None:
+    """Every signed entry against the key history the file carries, as the target's verify will."""
+    try:
+        accounts = sorted(
+            (LogEntry(**r) for t, role, r in rows if role == "account" and t == "logentry"),
+            key=lambda e: e.seq,
+        )
+    except (TypeError, ValueError) as exc:
+        raise _refuse(path, "errors.evidence.row_does_not_fit", exc=exc) from exc
+    signed = sum(1 for e in entries if e.signature)
+    if not accounts:
+        if signed:
+            raise _refuse(path, "errors.evidence.signed_without_accounts", n=signed)
+        return
+    if any(e.chain != log.CENTRE_CHAIN for e in accounts):
+        raise _refuse(path, "errors.evidence.log_entries_another_chain", chain=log.CENTRE_CHAIN)
+    registry, problems = integrity.carried_registry(accounts)
+    if not problems:
+        problems = integrity.check_signatures(entries, registry)[0]
+    if problems:
+        raise _refuse(path, "errors.evidence.signatures_do_not_verify", value=problems[0].render())
 
 
 def _same(table: Table, a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -344,7 +381,10 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
         raise _refuse(path, "errors.evidence.incident_already_database_nothing", code=code)
     inserted = reused = 0
     touched: set[str] = set()
+    carried = [{k: _encode(v) for k, v in row.items()} for _t, role, row in rows if role == "account"]
     for tname, role, row in rows:
+        if role == "account":
+            continue  # the key history: recorded in the backup.imported entry below, not inserted
         table = by_name[tname]
         pk_cond = [table.c[c] == row.get(c) for c in _pk(table)]
         existing = conn.execute(select(table).where(*pk_cond)).first()
@@ -375,12 +415,6 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
                         f"(SELECT COALESCE(MAX(id), 1) FROM {tname}))"
                     )
                 )
-    session.expire_all()
-    report = integrity.verify(session, code)
-    if not report.ok:  # pragma: no cover - defence in depth: read_backup already checked
-        raise _refuse(
-            path, "errors.evidence.after_loading_verification_failed", value=report.problems[0].render()
-        )
     file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
     log.append(
         session,
@@ -388,8 +422,21 @@ def import_backup(session: Session, path: str | Path, *, actor: str) -> dict[str
         actor=actor,
         kind="backup.imported",
         summary=f"Incident {code} imported from {path.name} (chain verified to seq {header['chain_head']['seq']})",
-        payload={"code": code, "file": path.name, "sha256": file_sha, "chain_head": header["chain_head"]},
+        payload={
+            "code": code,
+            "file": path.name,
+            "sha256": file_sha,
+            "chain_head": header["chain_head"],
+            "accounts": carried,
+        },
     )
+    session.flush()
+    session.expire_all()  # verified as the store holds it now, with the accounts just recorded
+    report = integrity.verify(session, code)
+    if not report.ok:  # pragma: no cover - defence in depth: read_backup already checked
+        raise _refuse(
+            path, "errors.evidence.after_loading_verification_failed", value=report.problems[0].render()
+        )
     return {
         "code": code,
         "inserted": inserted,

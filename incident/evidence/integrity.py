@@ -25,9 +25,11 @@ a head sealed and kept elsewhere: ``incident verify --sealed FILE`` (seals) or
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
@@ -311,6 +313,74 @@ def check_signatures(entries: list[LogEntry], registry: signing.Registry) -> tup
     return problems, signed, legacy
 
 
+def entry_intact(e: LogEntry) -> bool:
+    """An entry's hash still matches its content (its link to the previous entry is not checked)."""
+    return e.hash == log.entry_hash(
+        e.prev_hash,
+        chain=e.chain,
+        seq=e.seq,
+        at=e.at,
+        actor=e.actor,
+        position=e.position,
+        kind=e.kind,
+        incident_id=e.incident_id,
+        summary=e.summary,
+        payload_json=e.payload_json,
+    )
+
+
+def carried_registry(account_entries: list[LogEntry]) -> tuple[signing.Registry, list[Problem]]:
+    """The key registry a backup carries (its store's ``account.*`` entries, in seq order): each
+    entry intact, signed by a key registered at the time, registered by a team lead."""
+    problems = [
+        Problem("forged", f"log {e.chain} seq {e.seq}", "account entry changed after it was logged")
+        for e in account_entries
+        if e.kind not in signing.ACCOUNT_KINDS or not entry_intact(e)
+    ]
+    reg = signing.Registry()
+    for e in account_entries:
+        signing.apply_event(reg, e)
+    problems += check_signatures(account_entries, reg)[0] + check_account_entries(account_entries)
+    return reg, problems
+
+
+def _entry_from_json(data: dict[str, Any]) -> LogEntry:
+    return LogEntry(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
+def imported_registries(centre: list[LogEntry]) -> dict[str, signing.Registry]:
+    """Chain -> the key registry its backup carried, for incidents imported from another store.
+
+    The accounts travel in the ``backup.imported`` entry (checked at import, then protected by
+    this store's own chain); they only check signatures: they give nobody a role here."""
+    out: dict[str, signing.Registry] = {}
+    for e in centre:
+        if e.kind != "backup.imported":
+            continue
+        try:
+            payload = json.loads(e.payload_json)
+            entries = [_entry_from_json(d) for d in payload.get("accounts", [])]
+            chain = log.incident_chain(str(payload["code"]))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+        if entries:
+            out[chain] = carried_registry(sorted(entries, key=lambda x: x.seq))[0]
+    return out
+
+
+def with_keys_of(registry: signing.Registry, *carried: signing.Registry) -> signing.Registry:
+    """``registry``'s accounts plus the keys of ``carried`` registries (for signature checks only).
+    Legacy entries are judged by when signing began in the first carried registry's store."""
+    first = carried[0] if carried else registry
+    out = signing.Registry(enabled_at=first.enabled_at, enabled_id=first.enabled_id)
+    for reg in (registry, *carried):
+        for canonical, account in reg.accounts.items():
+            mine = out.accounts.setdefault(canonical, dataclasses.replace(account, keys=[]))
+            known = {(k.key_id, k.valid_from) for k in mine.keys}
+            mine.keys += [k for k in account.keys if (k.key_id, k.valid_from) not in known]
+    return out
+
+
 def check_account_entries(entries: list[LogEntry]) -> list[Problem]:
     """Registrations after the first are signed by a team lead; rotations by the account or a lead."""
     problems: list[Problem] = []
@@ -422,11 +492,13 @@ def verify(
     centre = all_entries if code is None else log.entries(session, log.CENTRE_CHAIN)
     centre = [e for e in centre if e.chain == log.CENTRE_CHAIN]
     registry = signing.registry(session)
+    carried = imported_registries(centre)  # incidents imported from another store: its keys
     by_chain: dict[str, list[LogEntry]] = {}
     for e in all_entries:
         by_chain.setdefault(e.chain, []).append(e)
-    for entries in by_chain.values():
-        problems, signed, legacy = check_signatures(entries, registry)
+    for chain, entries in by_chain.items():
+        keys = with_keys_of(registry, carried[chain]) if chain in carried else registry
+        problems, signed, legacy = check_signatures(entries, keys)
         report.problems += problems
         report.signed += signed
         report.legacy_unsigned += legacy
@@ -450,7 +522,8 @@ def verify(
                 found = log.entries(session, seal.chain)
                 if found:
                     by_chain_all[seal.chain] = found
-        for where, message in check_seals(by_chain_all, sealed, registry):
+        seal_keys = with_keys_of(registry, *carried.values()) if carried else registry
+        for where, message in check_seals(by_chain_all, sealed, seal_keys):
             report.problems.append(Problem("sealed", where, message))
         report.seals_checked = len(sealed)
     if head is not None:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, Strict, model_validator
 from sqlmodel import Session, select
 
-from incident.core import log
+from incident.core import accounts, log
 from incident.core.datafiles import (
     flush_new,
     read_toml,
@@ -127,6 +127,7 @@ class InventoryFile(InputModel):
 def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[str, int]:
     from incident.core.inputs import SourceMap, parse, toml_where
 
+    accounts.require(session, "equipment.update")
     data = read_toml(path)
     at = toml_where(SourceMap(Path(path).read_text(encoding="utf-8", errors="replace")), str(path))
     doc = parse(InventoryFile, data, where=at, source=str(path))

@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session, col, select
 
-from incident.core import log
+from incident.core import accounts, log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.inputs import InputModel, refusals, refuse
@@ -318,6 +318,8 @@ def _no_field(loc: tuple[Any, ...]) -> str:
 
 def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool = False) -> dict[str, int]:
     """Check every row, then apply all of them (or, with ``dry_run``, none). Returns counts."""
+    if not dry_run:  # a dry run changes nothing: anyone may check a file
+        accounts.require(session, "equipment.update")
     path = Path(path)
     check = _Checker(str(path))
     rows = _read(path, check)

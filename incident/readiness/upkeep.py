@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from incident.core import log
+from incident.core import accounts, log
 from incident.core.clock import utcnow
 from incident.core.errors import UserError
 from incident.core.store.tables import (
@@ -79,6 +79,7 @@ def record_calibration(
     actor: str,
 ) -> dict[str, Any]:
     """Add a calibration record; a pass moves the schedule on, a failure stops the item."""
+    accounts.require(session, "equipment.calibrate")
     eq = equipment_by_tag(session, tag)
     sched = find_schedule(session, eq, schedule)
     by = _require_text(by, where="--by", fix="name who did the calibration")
@@ -140,6 +141,7 @@ def record_maintenance(
     in_service: bool | None = None,
     actor: str,
 ) -> dict[str, Any]:
+    accounts.require(session, "equipment.update")
     eq = equipment_by_tag(session, tag)
     by = _require_text(by, where="--by", fix="name who did the work")
     _not_future(done_on, where="--on")
@@ -218,6 +220,7 @@ def move_stock(
     (FEFO), across several lots if needed. Adding needs a lot; a lot that does
     not exist yet is created when its expiry date (or "no expiry") is given.
     """
+    accounts.require(session, "equipment.update")
     reason = _require_text(
         reason, where="--reason", fix="say why the stock changes (used at INC-…, delivery, expired…)"
     )

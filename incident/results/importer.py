@@ -232,10 +232,23 @@ def decode(raw: bytes, *, source: str, encoding: str | None = None) -> tuple[str
                 value=raw[exc.start],
                 line=line,
             ) from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
+    # a byte-order mark names the encoding: bytes that break it are refused, never a traceback
+    # (found by the long fuzz run: a UTF-8 BOM followed by a lone 0x80)
+    marked = [("UTF-8 (BOM)", "utf-8", 3)] if raw.startswith(b"\xef\xbb\xbf") else []
     if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
-        return raw.decode("utf-16"), "UTF-16"
+        marked = [("UTF-16", "utf-16", 0)]
+    for label, codec, skip in marked:
+        try:
+            return raw[skip:].decode(codec), label
+        except UnicodeDecodeError as exc:
+            line = raw[: skip + exc.start].count(b"\n") + 1
+            raise UserError(
+                "errors.results.not_valid_byte_x",
+                where=source,
+                encoding=label,
+                value=raw[skip + exc.start] if skip + exc.start < len(raw) else 0,
+                line=line,
+            ) from None
     if b"\x00" in raw[:4096]:
         raise UserError("errors.results.file_contains_nul_bytes", where=source)
     try:

@@ -7,11 +7,12 @@ the real use case, acting as a person who holds only that role.
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from incident.core import accounts, signing
+from incident.core import accounts, clock, signing
 from incident.core.clock import utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import NewIncident, create_incident
@@ -21,6 +22,9 @@ from incident.reports import lifecycle as reports
 from tests.identities import acting_as, new_person, register
 from tests.reports.demo_records import build_incident
 
+DRILL_SCENARIO = (
+    Path(__file__).resolve().parents[2] / "incident" / "data" / "drills" / "jade_cadmium_night.toml"
+)
 ROLE_PEOPLE = {role: f"Only {role.replace('_', ' ').title()}" for role in signing.ROLES}
 _WORLD: dict = {}
 
@@ -43,8 +47,30 @@ def _world(tmp_path_factory):
             reviewed = reports.draft_report(s, demo.code, "monitoring", actor="")
         with acting_as(people["Rita Reviewer"]), session_scope(engine) as s:
             reports.review_report(s, demo.code, reviewed.id, reviewer=None)
+        with acting_as(people[ROLE_PEOPLE["exercise_controller"]]), session_scope(engine) as s:
+            from incident.drills import start_drill
+
+            drill = start_drill(s, DRILL_SCENARIO, actor="").code
+        inventory_csv = path.parent / "inventory.csv"
+        with session_scope(engine) as s:
+            from sqlmodel import select
+
+            from incident.core.store.tables import CalibrationSchedule, Consumable, Equipment
+            from incident.readiness import export_csv
+
+            export_csv(s, inventory_csv)
+            sched = s.exec(select(CalibrationSchedule)).first()
+            assert sched is not None
+            tag = s.get(Equipment, sched.equipment_id).asset_tag
+            lot = next(
+                c
+                for c in s.exec(select(Consumable))
+                if c.quantity >= 1 and (c.expires_on or date.max) > date.today()
+            )
+            calibration, stock = (tag, sched.name), (lot.item, lot.lot)
         engine.dispose()
-        _WORLD.update(path=path, people=people, code=demo.code, draft=draft.id, reviewed=reviewed.id)
+        _WORLD.update(path=path, people=people, code=demo.code, draft=draft.id, reviewed=reviewed.id,
+                      drill=drill, inventory_csv=inventory_csv, calibration=calibration, stock=stock)  # fmt: skip
     return _WORLD
 
 
@@ -149,47 +175,206 @@ def records_legacy(demo_engine):
 # ---------------------------------------------------------------- the table, cell by cell
 
 
-def _do(action: str, engine, w) -> None:
-    code = w["code"]
-    with session_scope(engine) as s:
-        if action == "account.manage":
-            accounts.register_account(s, "New Person", ["responder"], new_person("New Person").public_hex)
-        elif action == "incident.open":
-            create_incident(s, NewIncident(title="t", alert_at=utcnow() - timedelta(minutes=1)), actor="")
-        elif action == "result.record":
-            from incident.results.entry import ResultInput, add_result
-
-            add_result(s, code, ResultInput(sample="NOPE", parameter="x", value="1", unit="mg/L"), actor="")
-        elif action == "report.draft":
-            reports.draft_report(s, code, "flash", actor="")
-        elif action == "report.review":
-            reports.review_report(s, code, w["draft"], reviewer=None)
-        elif action == "report.release":
-            reports.release_report(s, code, w["reviewed"], by=None)
-        elif action == "chain.seal":
-            from incident.evidence import seal_heads
-
-            seal_heads(s, code)
-        else:  # pragma: no cover
-            raise AssertionError(action)
+class NotPerformed(Exception):
+    """The use case ran without a refusal but did not do the action (a player's tick: no inject)."""
 
 
-CELLS = [(action, role) for action in accounts.PERMISSIONS for role in signing.ROLES]
+def _start_drill(s, w) -> None:
+    from incident.drills import start_drill
+
+    start_drill(s, DRILL_SCENARIO, actor="")
 
 
-@pytest.mark.parametrize(("action", "role"), CELLS, ids=[f"{a}-{r}" for a, r in CELLS])
-def test_each_cell_of_the_roles_table(world, action, role):
+def _due_injects(s, code: str) -> int:
+    from incident.drills import injects
+
+    return sum(1 for i in injects(s, code, include_pending=True) if not i.delivered)
+
+
+def _deliver_injects(s, w) -> None:
+    from incident.drills import tick
+
+    before = _due_injects(s, w["drill"])
+    res = tick(s, w["drill"], actor="")
+    if not res.injects:
+        assert _due_injects(s, w["drill"]) == before > 0  # still pending, for the controller
+        raise NotPerformed("no inject delivered")
+
+
+def _calibrate(s, w) -> None:
+    from incident.readiness import record_calibration
+
+    tag, schedule = w["calibration"]
+    record_calibration(s, tag, schedule=schedule, done_on=date.today(), by="Cal Lab", actor="")
+
+
+def _import_inventory(s, w) -> None:
+    from incident.readiness import import_csv
+
+    import_csv(s, w["inventory_csv"], actor="")
+
+
+def _move_stock(s, w) -> None:
+    from incident.readiness import move_stock
+
+    item, lot = w["stock"]
+    move_stock(s, item, delta=-1, reason="used in a test", lot=lot, actor="")
+
+
+def _maintain(s, w) -> None:
+    from incident.readiness import record_maintenance
+
+    record_maintenance(s, w["calibration"][0], done_on=date.today(), by="Workshop", actor="")
+
+
+NEW_EQUIPMENT = """[[equipment]]
+asset_tag = "INS-PH-09"
+category = "instrument"
+type = "pH meter"
+location = "Store room 1"
+"""
+
+
+def _load_inventory(s, w) -> None:
+    from incident.readiness import load_inventory
+
+    path = w["path"].parent / "new_equipment.toml"
+    path.write_text(NEW_EQUIPMENT, encoding="utf-8")
+    load_inventory(s, path, actor="")
+
+
+def _set_speed(s, w) -> None:
+    from incident.drills import set_speed
+
+    set_speed(s, w["drill"], 2.0, actor="")
+
+
+def _endex(s, w) -> None:
+    from incident.drills import end_drill
+
+    end_drill(s, w["drill"], actor="")
+
+
+def _register(s, w) -> None:
+    accounts.register_account(s, "New Person", ["responder"], new_person("New Person").public_hex)
+
+
+def _open_incident(s, w) -> None:
+    create_incident(s, NewIncident(title="t", alert_at=utcnow() - timedelta(minutes=1)), actor="")
+
+
+def _record_result(s, w) -> None:
+    from incident.results.entry import ResultInput, add_result
+
+    add_result(s, w["code"], ResultInput(sample="NOPE", parameter="x", value="1", unit="mg/L"), actor="")
+
+
+def _seal(s, w) -> None:
+    from incident.evidence import seal_heads
+
+    seal_heads(s, w["code"])
+
+
+#: Each action of accounts.PERMISSIONS -> the use cases that check it, tried one by one (each on a
+#: fresh copy of the world). A missing action fails test_every_action_is_tried.
+ATTEMPTS: dict[str, list] = {
+    "account.manage": [_register],
+    "incident.open": [_open_incident],
+    "result.record": [_record_result],
+    "report.draft": [lambda s, w: reports.draft_report(s, w["code"], "flash", actor="")],
+    "report.review": [lambda s, w: reports.review_report(s, w["code"], w["draft"], reviewer=None)],
+    "report.release": [lambda s, w: reports.release_report(s, w["code"], w["reviewed"], by=None)],
+    "chain.seal": [_seal],
+    "equipment.update": [_load_inventory, _import_inventory, _move_stock, _maintain],
+    "equipment.calibrate": [_calibrate],
+    "drill.control": [_start_drill, _set_speed, _endex],
+    "drill.inject": [_deliver_injects],
+}
+#: Allowed, these use cases stop at a later check of their own (the input is not a real sample).
+STOPS_LATER = {_record_result}
+
+
+def test_every_action_is_tried():
+    assert set(ATTEMPTS) == set(accounts.PERMISSIONS)
+
+
+def test_the_docs_hold_the_table_the_code_uses():
+    """docs/roles.md holds accounts.permissions_table() verbatim: the docs cannot drift from the code."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "roles.md").read_text(encoding="utf-8")
+    assert accounts.permissions_table() in docs, "regenerate the table: print(accounts.permissions_table())"
+
+
+CELLS = [(action, role, i) for action in accounts.PERMISSIONS for role in signing.ROLES
+         for i in range(len(ATTEMPTS.get(action, [None])))]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("action", "role", "attempt"),
+    CELLS,
+    ids=[
+        f"{a}-{r}" + (f"-{getattr(ATTEMPTS[a][i], '__name__', i)}" if len(ATTEMPTS.get(a, [])) > 1 else "")
+        for a, r, i in CELLS
+    ],  # fmt: skip
+)
+def test_each_cell_of_the_roles_table(world, action, role, attempt, monkeypatch):
     engine, w = world
     person = w["people"][ROLE_PEOPLE[role]]
     allowed = role in accounts.PERMISSIONS[action]
+    attempt_fn = ATTEMPTS[action][attempt]
+    if action == "drill.inject":  # the exercise clock three hours on: injects are due
+        later = utcnow() + timedelta(hours=3)
+        monkeypatch.setattr(clock, "_now_provider", lambda: later)
+    refused: Exception | None = None
     with acting_as(person):
         try:
-            _do(action, engine, w)
-            refused = None
-        except UserError as exc:
+            with session_scope(engine) as s:
+                attempt_fn(s, w)
+        except (UserError, NotPerformed) as exc:
             refused = exc
+    role_refusal = isinstance(refused, UserError) and refused.key == "errors.accounts.may_not"
     if allowed:
-        # allowed: no role refusal (result.record then fails on its bogus sample, which is fine)
-        assert refused is None or "may not" not in refused.render(), refused.render()
+        if attempt_fn in STOPS_LATER:
+            assert not role_refusal, refused
+        else:
+            assert refused is None, refused.render() if isinstance(refused, UserError) else refused
+    elif action == "drill.inject":
+        assert isinstance(refused, NotPerformed), refused
     else:
-        assert refused is not None and "may not" in refused.render(), (action, role)
+        assert role_refusal, (action, role, refused)
+        assert isinstance(refused, UserError) and ROLE_PEOPLE[role] in refused.render()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_role_refusal_reads_in_en_and_zh(world, lang):
+    from incident.core.i18n import get_language, set_language
+
+    engine, w = world
+    before = get_language()
+    set_language(lang)
+    try:
+        with (
+            acting_as(w["people"]["Ann Author"]),
+            session_scope(engine) as s,
+            pytest.raises(UserError) as err,
+        ):
+            _calibrate(s, w)
+        text = err.value.render()
+    finally:
+        set_language(before)
+    assert "Ann Author" in text and "equipment manager" in text
+    assert ("不能执行" in text) == (lang == "zh") and ("may not" in text) == (lang == "en")
+
+
+def test_the_demo_loads_for_a_team_lead_without_the_kit(engine, people):
+    """A signed store's first start (the TUI loads the demo): a team lead may open the demo incident
+    but not keep the inventory, so the demo comes without its kit rather than not at all."""
+    from sqlmodel import func, select
+
+    from incident.core.store.tables import Equipment, Incident
+    from incident.demo.seed import ensure_demo
+
+    with acting_as(people["Lena Lead"]):
+        code = ensure_demo(engine, actor="")
+    with session_scope(engine) as s:
+        assert s.exec(select(Incident).where(Incident.code == code)).one()
+        assert s.exec(select(func.count()).select_from(Equipment)).one() == 0

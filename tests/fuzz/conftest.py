@@ -23,6 +23,7 @@ _common = dict(
 # ci: the same examples every run (a red CI means a change broke something, not a lucky draw);
 # long and dev: fresh random examples each run, to find new bugs.
 settings.register_profile("ci", max_examples=200, derandomize=True, **_common)
-settings.register_profile("long", max_examples=10_000, **_common)
+LONG_RUN_EXAMPLES = 10_000  # every parser, the slow ones too (a target's examples_factor is for CI only)
+settings.register_profile("long", max_examples=LONG_RUN_EXAMPLES, **_common)
 settings.register_profile("dev", max_examples=30, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

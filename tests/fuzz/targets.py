@@ -77,7 +77,7 @@ class Target:
     name: str
     strategy: st.SearchStrategy
     call: Callable[[Any, FuzzContext], Any]
-    examples_factor: float = 1.0  # for slow targets: a share of the profile's max_examples
+    examples_factor: float = 1.0  # for slow targets: a share of the CI profile's max_examples
     examples: tuple = ()  # inputs always tried (regressions found by long runs)
     located: bool = True  # every refusal names where (UserError.where, or each problem's)
     seeds: Callable[[], list] | None = None  # valid inputs the call accepts (the mutations start from them)
@@ -372,7 +372,7 @@ _abs_data = lambda p: _absolute_river(p)[1]  # noqa: E731
 @target(
     "plume scenario (load_scenario + run_forecast)",
     st.one_of(*(text_documents(*_absolute_river(p)) for p in sorted(EXAMPLES_DIR.glob("*.toml")))),
-    examples_factor=0.5,  # a forecast per example: 100 in CI (~0.1 s each), 5,000 in the long run
+    examples_factor=0.5,  # a forecast per example: 100 in CI (~0.1 s each); 10,000 in the long run
     examples=(  # found by the CI run: AttributeError/TypeError on tables of the wrong type
         _edited_toml(_JADE, _set("scenario", False), _abs_data),
         _edited_toml(_JADE, _set("point", [[]]), _abs_data),
@@ -463,6 +463,8 @@ def _station_rows() -> list[list[str]]:
         st.deferred(lambda: csv_documents(_station_rows(), typed_numbers)),
     ),
     examples_factor=0.5,  # a savepoint and up to a dozen checked rows per example
+    # found by the long run: a byte-order mark followed by bytes its encoding cannot read
+    examples=(b"\xef\xbb\xbf\x800.5\r\n", b"\xff\xfeA"),
     seeds=lambda: [csv_bytes(_lab_rows()), csv_bytes(_station_rows(), "gbk")],
 )
 def _results_csv(data: bytes, ctx: FuzzContext) -> None:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 
 from incident.core.errors import UserError, ValidationErrors
+from tests.fuzz.conftest import LONG_RUN_EXAMPLES
 from tests.fuzz.targets import DEMO, TARGETS, FuzzContext, Target
 
 EXAMPLES: dict[str, int] = {}
@@ -62,6 +63,15 @@ def fuzz_engine(tmp_path_factory):
         e.dispose()
 
 
+def fuzz_examples(fuzz_target: Target) -> int:
+    """Examples for a target: a slow target runs a share of the profile's count in CI, but the
+    full count in the long run (bench/bench_evidence.py promises 10,000 cases for every parser)."""
+    full = settings.default.max_examples
+    if full >= LONG_RUN_EXAMPLES:
+        return full
+    return max(10, int(full * fuzz_target.examples_factor))
+
+
 def unlocated(exc: UserError) -> list[str]:
     """Refusals in ``exc`` that do not say where (file, line, column or field): none is allowed."""
     if isinstance(exc, ValidationErrors):
@@ -80,7 +90,7 @@ def test_refuses_only_with_clear_user_errors(fuzz_target: Target, fuzz_engine, t
     ctx = FuzzContext(
         tmp=tmp_path, engine=engine, db_url=db_url, empty_engine=empty, inventory_engine=inventory
     )
-    examples = max(10, int(settings.default.max_examples * fuzz_target.examples_factor))
+    examples = fuzz_examples(fuzz_target)
     seen = {"n": 0, "refused": 0}
 
     @settings(max_examples=examples)
