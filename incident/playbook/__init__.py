@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from incident.core.api import lazy_exports
 
 if TYPE_CHECKING:
-    from incident.playbook.actions import action_label, is_available
+    from incident.playbook.actions import action_label, is_available, outcome_text
     from incident.playbook.formats import (
         FormField,
         find_playbook,
@@ -44,6 +44,7 @@ _API: dict[str, str] = {
     "is_available": "incident.playbook.actions",
     "list_playbooks": "incident.playbook.formats",
     "load_playbook_file": "incident.playbook.formats",
+    "outcome_text": "incident.playbook.actions",
     "run_step_action": "incident.playbook.runs",
     "run_view": "incident.playbook.runs",
     "save_form": "incident.playbook.runs",
@@ -65,6 +66,7 @@ __all__ = [
     "is_available",
     "list_playbooks",
     "load_playbook_file",
+    "outcome_text",
     "run_step_action",
     "run_view",
     "save_form",
