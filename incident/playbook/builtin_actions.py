@@ -82,8 +82,8 @@ def plan_propose(session: Session, code: str, params: dict[str, Any], actor: str
     points = [p.number for p in view.active_points]
     return ActionOutcome.of(
         f"outcome.plan_{verb}",
-        {"revision": view.revision, "points": points, "rounds": len(rounds)},
-        revision=view.revision,
+        {"revision": view.revision.revision, "points": points, "rounds": len(rounds)},
+        revision=view.revision.revision,
         points=len(points),
         rounds=len(rounds),
     )

@@ -32,12 +32,24 @@ def incident_now_for(engine, code: str):
         return incident_now(get_incident(s, code))
 
 
+def parameter_label(key: str) -> str:
+    """A parameter's name in the reader's language (its key when the standards do not know it)."""
+    from incident.core.errors import UserError
+    from incident.core.i18n import bilingual
+
+    try:
+        p = standards.resolve_parameter(key)
+    except UserError:
+        return key
+    return bilingual(p.name, p.name_zh)
+
+
 class ResultsScreen(Localised, Screen):
     DEFAULT_CSS = """
     ResultsScreen #results-head { height: auto; padding: 0 1; background: $boost; }
     ResultsScreen #results-table { height: 1fr; }
     ResultsScreen #results-legend { height: auto; padding: 0 1; color: $text-muted; }
-    ResultsScreen #results-flag { height: auto; max-height: 4; padding: 0 1; color: $warning; }
+    ResultsScreen #results-flag { height: auto; max-height: 6; overflow-y: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="results-back"),
@@ -122,7 +134,7 @@ class ResultsScreen(Localised, Screen):
         table.clear(columns=True)
         table.add_column(t("results.point"), key="point")
         for p in rt.parameters:
-            table.add_column(p, key=p)
+            table.add_column(parameter_label(p), key=p)
         for pt in rt.points:
             cells: list = [pt]
             for p in rt.parameters:
@@ -155,7 +167,7 @@ class ResultsScreen(Localised, Screen):
                     if rec.held:
                         lines.append(t("flags.line", id=rec.id, text=rec.text, reason=rec.flag_text()))
         box = self.query_one("#results-flag", Plain)
-        box.update("\n".join(lines + [t("flags.keys")]) if lines else "")
+        box.update("\n".join([t("flags.keys"), *lines]) if lines else "")
         box.display = bool(lines)
 
     def selected_result_id(self) -> int | None:
