@@ -34,6 +34,7 @@ SCREENS = {
     "termination": ["v", "t"],
     "reports": ["b"],
     "report_draft_confirm": ["b", "f"],
+    "stations": ["w"],
     "help": ["f1"],
 }
 
