@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         shipped_files,
         suggest_playbook_id,
     )
+    from incident.playbook.registry import outcome_text
     from incident.playbook.runs import (
         RunView,
         StepView,
@@ -44,6 +45,7 @@ _API: dict[str, str] = {
     "is_available": "incident.playbook.actions",
     "list_playbooks": "incident.playbook.formats",
     "load_playbook_file": "incident.playbook.formats",
+    "outcome_text": "incident.playbook.registry",
     "run_step_action": "incident.playbook.runs",
     "run_view": "incident.playbook.runs",
     "save_form": "incident.playbook.runs",
@@ -65,6 +67,7 @@ __all__ = [
     "is_available",
     "list_playbooks",
     "load_playbook_file",
+    "outcome_text",
     "run_step_action",
     "run_view",
     "save_form",

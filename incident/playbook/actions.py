@@ -29,6 +29,7 @@ from incident.playbook.registry import (  # noqa: F401  (re-exported: the regist
     ActionFunc,
     ActionOutcome,
     _registry,
+    outcome_text,
     register_action,
     unregister_action,
 )

@@ -29,13 +29,13 @@ def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str
         key=lambda p: math.inf if p.leading_edge_h is None else p.leading_edge_h,
     )
     parts = [f"{p.label} {fmt_local(fc.at(p.leading_edge_h))} (+{p.leading_edge_h:.1f} h)" for p in intakes]
-    summary = (
-        ("Intakes reached: " + "; ".join(parts))
+    key, values = (
+        ("outcome.intakes_reached", {"intakes": "; ".join(parts)})
         if parts
-        else f"No drinking-water intake reached within {fc.horizon_h:g} h"
+        else ("outcome.no_intake_reached", {"horizon": f"{fc.horizon_h:g}"})
     )
-    return ActionOutcome(
-        summary,
+    return ActionOutcome.of(
+        key,
         {
             "forecast_id": stored.id,
             "content_sha256": stored.content_sha256,
@@ -51,6 +51,7 @@ def forecast_run(session: Session, code: str, params: dict[str, Any], actor: str
                 for p in fc.points
             ],
         },
+        **values,
     )
 
 
@@ -65,7 +66,7 @@ def plan_propose(session: Session, code: str, params: dict[str, Any], actor: str
         view = refresh_plan(
             session, code, fc, actor=actor, reason=str(params.get("reason") or "forecast updated")
         )
-        verb = "refreshed"
+        verb = "refreshed"  # the catalog key's last part
     else:
         fc = forecast_for(session, code, actor=actor, extra_points=requests_for(session, code)).to_forecast()
         view, _proposal = propose_plan(
@@ -79,9 +80,12 @@ def plan_propose(session: Session, code: str, params: dict[str, Any], actor: str
     rounds = regenerate(session, code, actor=actor, forecast=fc)
     view = plan_view(session, code)
     points = [p.number for p in view.active_points]
-    return ActionOutcome(
-        f"Plan revision {view.revision} {verb}: {len(points)} points, {len(rounds)} rounds",
-        {"revision": view.revision, "points": points, "rounds": len(rounds)},
+    return ActionOutcome.of(
+        f"outcome.plan_{verb}",
+        {"revision": view.revision.revision, "points": points, "rounds": len(rounds)},
+        revision=view.revision.revision,
+        points=len(points),
+        rounds=len(rounds),
     )
 
 
@@ -91,19 +95,25 @@ def crews_assign(session: Session, code: str, params: dict[str, Any], actor: str
     plan = plan_assignment(session, code)
     dispatch(session, plan, actor=actor)
     lines = [f"{line.crew} → {line.point}" for line in plan.lines]
-    summary = f"{len(plan.lines)} crews sent: " + ", ".join(lines) if lines else "No crew could be sent"
-    if plan.unmet:
-        summary += f"; UNMET: {', '.join(u.point for u in plan.unmet)}"
-    return ActionOutcome(summary, {"assigned": lines, "unmet": [u.point for u in plan.unmet]})
+    data = {"assigned": lines, "unmet": [u.point for u in plan.unmet]}
+    unmet = ", ".join(u.point for u in plan.unmet)
+    if lines:
+        key = "outcome.crews_sent_unmet" if unmet else "outcome.crews_sent"
+        return ActionOutcome.of(key, data, n=len(plan.lines), lines=", ".join(lines), unmet=unmet)
+    key = "outcome.no_crew_unmet" if unmet else "outcome.no_crew"
+    return ActionOutcome.of(key, data, unmet=unmet)
 
 
 def report_draft(session: Session, code: str, params: dict[str, Any], actor: str) -> ActionOutcome:
     from incident.reports import draft_report
 
     info = draft_report(session, code, str(params["kind"]), actor=actor, lang=get_language())
-    return ActionOutcome(
-        f"{info.title} drafted (report {info.id}, version {info.version}); review it before release",
+    return ActionOutcome.of(
+        "outcome.report_drafted",
         {"report_id": info.id, "kind": info.kind, "number": info.number},
+        title=info.title,
+        id=info.id,
+        version=info.version,
     )
 
 
@@ -113,12 +123,11 @@ def termination_check(session: Session, code: str, params: dict[str, Any], actor
 
     check = check_termination(session, code, actor=actor, lang=get_language())
     failing = [p.point for p in check.failing()]
+    data = {"proposable": check.proposable, "failing": failing, "proposal": check.markdown}
     if check.proposable:
-        summary = "Termination may be proposed to the command body: every point meets the standard"
-    else:
-        summary = f"Not yet: {len(failing)} point(s) not meeting the rule ({', '.join(failing[:6])})"
-    return ActionOutcome(
-        summary, {"proposable": check.proposable, "failing": failing, "proposal": check.markdown}
+        return ActionOutcome.of("outcome.termination_proposable", data)
+    return ActionOutcome.of(
+        "outcome.termination_not_yet", data, n=len(failing), points=", ".join(failing[:6])
     )
 
 

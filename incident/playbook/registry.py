@@ -12,11 +12,33 @@ from typing import Any
 
 from sqlmodel import Session
 
+from incident.core.i18n import t
+
 
 @dataclass(frozen=True)
 class ActionOutcome:
-    summary: str  # one line for people (log, step panel)
+    summary: str  # one line for people, in English (the log's archive text)
     data: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable details
+    #: the line language-neutral: a catalog key and its values (shown in the reader's language)
+    key: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, key: str, data: dict[str, Any] | None = None, **params: object) -> ActionOutcome:
+        values = {k: str(v) for k, v in params.items()}
+        return cls(t(key, lang="en", **values), dict(data or {}), key, values)
+
+    def text(self, lang: str | None = None) -> str:
+        """The outcome in ``lang`` (default: the current language)."""
+        return t(self.key, lang=lang, **self.params) if self.key else self.summary
+
+
+def outcome_text(stored: dict[str, Any], lang: str | None = None) -> str:
+    """An outcome kept with a step (``key``/``params``, else only its English ``summary``)."""
+    key = stored.get("key")
+    if key:
+        return t(str(key), lang=lang, **dict(stored.get("params") or {}))
+    return str(stored.get("summary", ""))
 
 
 ActionFunc = Callable[[Session, str, dict[str, Any], str], ActionOutcome]

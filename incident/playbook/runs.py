@@ -499,6 +499,8 @@ def run_step_action(
         {
             "name": step.action.name,
             "summary": outcome.summary,
+            "key": outcome.key,
+            "params": outcome.params,
             "data": outcome.data,
             "at": utcnow().isoformat(),
             "by": actor,

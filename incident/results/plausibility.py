@@ -27,8 +27,9 @@ The checks, for a detected value of the incident's substance:
 
 from __future__ import annotations
 
+import json
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
@@ -47,7 +48,7 @@ from incident.core.store.tables import (
     result_is_current,
     row_id,
 )
-from incident.results.record import ResultRecord, result_record
+from incident.results.record import ResultRecord, hold_reason, result_record
 
 if TYPE_CHECKING:
     from incident.plume import StoredForecast
@@ -61,8 +62,23 @@ BACKGROUND_FACTOR = 3.0
 
 @dataclass
 class Finding:
+    """One plausibility finding: ``key`` names its text in the catalogs (``plausibility.*``),
+    ``params`` fill it; stored language-neutral and shown in the reader's language."""
+
     kind: str
-    reason: str
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def stored(self) -> str:
+        return json.dumps({"key": self.key, "params": self.params}, ensure_ascii=False, sort_keys=True)
+
+    @property
+    def reason(self) -> str:
+        return hold_reason(self.stored())
+
+    @property
+    def reason_en(self) -> str:
+        return hold_reason(self.stored(), lang="en")
 
 
 def _fmt(x: float) -> str:
@@ -86,8 +102,13 @@ def _forecast_findings(
             out.append(
                 Finding(
                     "before_arrival",
-                    f"forecast #{stored.id} does not reach {point.number} within {stored.horizon_h:g} h, "
-                    f"sampled {hours:.1f} h after the release",
+                    "plausibility.before_arrival_unreached",
+                    {
+                        "forecast": str(stored.id),
+                        "point": point.number,
+                        "horizon": f"{stored.horizon_h:g}",
+                        "hours": f"{hours:.1f}",
+                    },
                 )
             )
     else:
@@ -101,8 +122,14 @@ def _forecast_findings(
             out.append(
                 Finding(
                     "before_arrival",
-                    f"sampled {hours:.1f} h after the release; the plume cannot reach {point.number} before "
-                    f"{earliest:.1f} h (forecast #{stored.id}: earliest leading edge {min(edges):.1f} h)",
+                    "plausibility.before_arrival",
+                    {
+                        "hours": f"{hours:.1f}",
+                        "point": point.number,
+                        "earliest": f"{earliest:.1f}",
+                        "forecast": str(stored.id),
+                        "edge": f"{min(edges):.1f}",
+                    },
                 )
             )
     peak = fp.peak_mg_l
@@ -112,8 +139,14 @@ def _forecast_findings(
         out.append(
             Finding(
                 "above_forecast",
-                f"{_fmt(row.value_mg_l)} mg/L is {row.value_mg_l / peak:.0f}× the forecast peak "
-                f"{_fmt(peak)} mg/L at {point.number} (forecast #{stored.id})",
+                "plausibility.above_forecast",
+                {
+                    "value": _fmt(row.value_mg_l),
+                    "ratio": f"{row.value_mg_l / peak:.0f}",
+                    "peak": _fmt(peak),
+                    "point": point.number,
+                    "forecast": str(stored.id),
+                },
             )
         )
     return out
@@ -141,8 +174,14 @@ def _mass_finding(session: Session, inc: Incident, row: Result, point: SamplingP
     if row.value_mg_l > MASS_FACTOR * bound:
         return Finding(
             "above_mass",
-            f"{_fmt(row.value_mg_l)} mg/L is more than {inc.mass_kg:g} kg over {inc.release_duration_h:g} h "
-            f"into {q:g} m³/s can give ({_fmt(bound)} mg/L fully mixed)",
+            "plausibility.above_mass",
+            {
+                "value": _fmt(row.value_mg_l),
+                "mass": f"{inc.mass_kg:g}",
+                "duration": f"{inc.release_duration_h:g}",
+                "q": f"{q:g}",
+                "bound": _fmt(bound),
+            },
         )
     return None
 
@@ -184,8 +223,13 @@ def _jump_finding(session: Session, row: Result, sample: Sample, point: Sampling
         around = ", ".join(f"{_fmt(v)}" for v in values)
         return Finding(
             "unit_jump",
-            f"{_fmt(row.value_mg_l)} mg/L against {around} mg/L before/after at {point.number}: "
-            f"a {max(max(ratios), 1 / min(ratios)):.0f}× jump (check the unit: mg/L or µg/L?)",
+            "plausibility.unit_jump",
+            {
+                "value": _fmt(row.value_mg_l),
+                "around": around,
+                "point": point.number,
+                "ratio": f"{max(max(ratios), 1 / min(ratios)):.0f}",
+            },
         )
     return None
 
@@ -216,8 +260,13 @@ def _background_finding(
     if background > 0 and row.value_mg_l > BACKGROUND_FACTOR * background:
         return Finding(
             "upstream_above_background",
-            f"{_fmt(row.value_mg_l)} mg/L at upstream control {point.number}, {row.value_mg_l / background:.0f}× "
-            f"the background {_fmt(background)} mg/L: upstream of the source, check the sample and its label",
+            "plausibility.upstream_above_background",
+            {
+                "value": _fmt(row.value_mg_l),
+                "point": point.number,
+                "ratio": f"{row.value_mg_l / background:.0f}",
+                "background": _fmt(background),
+            },
         )
     return None
 
@@ -270,8 +319,8 @@ def check_new_result(
             incident_id=row_id(inc),
             result_id=row_id(row),
             kind=f.kind,
-            reason=f.reason,
-            forecast_id=stored.id if stored is not None and "forecast #" in f.reason else None,
+            reason=f.stored(),  # language-neutral: a catalog key and its values
+            forecast_id=stored.id if stored is not None and "forecast" in f.params else None,
             created_at=utcnow(),
             created_by=actor,
         )
@@ -282,7 +331,7 @@ def check_new_result(
             actor=actor,
             kind="result.flagged",
             incident_id=inc.id,
-            summary=f"Result #{row.id} flagged ({f.kind}): {f.reason}",
+            summary=f"Result #{row.id} flagged ({f.kind}): {f.reason_en}",
         )
     return found
 

@@ -24,6 +24,7 @@ Services take a Session and hand back plain dataclasses, never ORM rows.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from incident.core import standards
+from incident.core.i18n import t
 from incident.core.incidents import get_incident
 from incident.core.store.tables import (
     HoldReview,
@@ -196,8 +198,20 @@ class ResultRecord:
         return "" if self.multiple is None else f"{self.multiple:.1f}×"
 
     def flag_text(self) -> str:
-        """'hold: <reason>; ...' for open plausibility flags, '' when none."""
-        return "; ".join(f"{h.kind}: {h.reason}" for h in self.open_holds)
+        """'kind: <reason>; ...' for open plausibility flags, in the reader's language; '' when none."""
+        return "; ".join(f"{t('plausibility.kind.' + h.kind)}: {h.reason}" for h in self.open_holds)
+
+
+def hold_reason(stored: str, lang: str | None = None) -> str:
+    """A hold's reason in the reader's language. Stored language-neutral as JSON (a catalog key
+    and its values); holds stored before that carry English text, shown as stored."""
+    if not stored.startswith("{"):
+        return stored
+    try:
+        data = json.loads(stored)
+        return t(str(data["key"]), lang=lang, **dict(data.get("params") or {}))
+    except (ValueError, KeyError, TypeError):
+        return stored
 
 
 def holds_for(session: Session, incident_id: int, result_ids: list[int]) -> dict[int, list[Hold]]:
@@ -218,7 +232,7 @@ def holds_for(session: Session, incident_id: int, result_ids: list[int]) -> dict
             Hold(
                 id=row_id(hold),
                 kind=hold.kind,
-                reason=hold.reason,
+                reason=hold_reason(hold.reason),
                 cleared_by=review.reviewed_by if review else None,
                 cleared_reason=review.reason if review else None,
             )

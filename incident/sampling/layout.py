@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.core.rivers import RiverNetworkData
 from incident.plume import IncidentForecast, PointForecast
 
@@ -247,6 +248,29 @@ def _exceeds(pf: PointForecast | None) -> bool:
     return pf.exceed_start_h is not None or (pf.max_exceedance_multiple or 0) > 0
 
 
+GENERATED_ROLES = ("upstream_control", "downstream_control", "attenuation", "intermediate", "inserted")
+
+
+def generated_name(role: str, distance_m: float, km: float, reach_id: str, lang: str) -> str:
+    """The name the planner gives a point it places itself, in ``lang`` (catalog
+    ``sampling.generated.<role>``); stored in English with its Chinese beside it."""
+    return t(
+        f"sampling.generated.{role}",
+        lang=lang,
+        m=f"{abs(distance_m):.0f}",
+        km=f"{km:.1f}",
+        reach=reach_id,
+    )
+
+
+def generated_name_zh(role: str, name: str, distance_m: float, km: float, reach_id: str) -> str | None:
+    """The Chinese name of a point the planner named (its stored English name is the generated
+    one), else None: a name a person typed stays as typed."""
+    if role not in GENERATED_ROLES or name != generated_name(role, distance_m, km, reach_id, "en"):
+        return None
+    return generated_name(role, distance_m, km, reach_id, "zh")
+
+
 def make_point(
     net: RiverNetworkData,
     *,
@@ -263,13 +287,16 @@ def make_point(
     reach = net.reach(reach_id)
     lat, lon = net.point_at(reach_id, offset_m)
     pf = forecast_point
+    km = net.km_of(reach_id, offset_m)
+    if extra.get("name_zh") is None:
+        extra["name_zh"] = generated_name_zh(role, name, distance_from_source_m, km, reach_id)
     return ProposedPoint(
         number=number,
         role=role,
         name=name,
         reach_id=reach_id,
         offset_m=offset_m,
-        km=net.km_of(reach_id, offset_m),
+        km=km,
         lat=lat,
         lon=lon,
         distance_from_source_m=distance_from_source_m,
@@ -344,7 +371,7 @@ def propose_points(
             )
         add(
             "upstream_control",
-            f"Upstream control, {walked:.0f} m above the source",
+            generated_name("upstream_control", walked, net.km_of(up_reach, up_off), up_reach, "en"),
             up_reach,
             up_off,
             -walked,
@@ -360,7 +387,9 @@ def propose_points(
         if pos is None:
             notes.append(f"{title.lower()} would be past the outlet ({along_m:.0f} m below the source)")
             continue
-        add(role, f"{title}, {along_m:.0f} m below the source", pos[0], pos[1], along_m, label)
+        add(
+            role, generated_name(role, along_m, net.km_of(*pos), pos[0], "en"), pos[0], pos[1], along_m, label
+        )
 
     # receptors: every one the plume reaches above the detection threshold is mandatory
     qual = settings.field_test_qualification.get(pollutant_class or "")
@@ -412,7 +441,7 @@ def propose_points(
             km = net.km_of(pf.reach_id, pf.offset_m)
             add(
                 "intermediate",
-                f"Intermediate section km {km:.1f} ({pf.reach_id})",
+                generated_name("intermediate", dist, km, pf.reach_id, "en"),
                 pf.reach_id,
                 pf.offset_m,
                 dist,

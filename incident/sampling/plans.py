@@ -34,6 +34,8 @@ from incident.sampling.layout import (
     find_forecast,
     forecast_label,
     forecast_requests,
+    generated_name,
+    generated_name_zh,
     make_point,
     number_key,
     propose_points,
@@ -132,6 +134,8 @@ def _from_row(row: SamplingPoint, net: RiverNetworkData | None) -> ProposedPoint
             rc = next((r for r in net.receptors if r.receptor_id == row.receptor_id), None)
             if rc is not None:
                 kind, name_zh = rc.kind, rc.name_zh
+    if name_zh is None:
+        name_zh = generated_name_zh(row.role, row.name, row.distance_from_source_m, row.km, row.reach_id)
     return ProposedPoint(
         number=row.number,
         role=row.role,
@@ -417,7 +421,7 @@ def insert_point(
         net,
         number=number,
         role="inserted",
-        name=name or f"Inserted section km {net.km_of(reach_id, offset):.1f}",
+        name=name or generated_name("inserted", dist, net.km_of(reach_id, offset), reach_id, "en"),
         reach_id=reach_id,
         offset_m=offset,
         distance_from_source_m=dist,

@@ -46,6 +46,7 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("cmd.result_import", "cmd.result_import_help", "result_import"),
     ("cmd.termination_check", "cmd.termination_check_help", "termination_check"),
     ("cmd.result_correct", "cmd.result_correct_help", "result_correct"),
+    ("flags.cmd_confirm", "flags.cmd_confirm_help", "result_confirm"),
     ("cmd.qc_show", "cmd.qc_show_help", "qc_show"),
     ("cmd.custody_handoff", "cmd.custody_handoff_help", "custody_handoff"),
     ("cmd.rounds_show", "cmd.rounds_show_help", "rounds_show"),

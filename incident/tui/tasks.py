@@ -224,6 +224,61 @@ class TaskActions(AppMixin):
 
         self._run(job, done, retry=lambda exc: self.action_result_correct(v, exc))
 
+    # ------------------------------------------------------------------ result: confirm a flag
+    def action_result_confirm(self, values: dict | None = None, error: Exception | None = None) -> None:
+        """A person confirms a flagged result anyway, with a reason (logged): it counts from then on."""
+        code = self._need_incident()
+        if code is None:
+            return
+        _sample, result_id = self._results_selection()
+        if values is None:
+            values = {"result_id": str(result_id) if result_id is not None else "", "reason": ""}
+        rid = values.get("result_id", "")
+
+        def job() -> str:
+            from incident.results import result_record
+
+            if not rid.lstrip("#").isdigit():
+                return ""
+            with self._session() as s:
+                return result_record(s, code, int(rid.lstrip("#"))).flag_text()
+
+        self._run(job, lambda flag: self._confirm_form(code, values, flag, error))
+
+    def _confirm_form(self, code: str, values: dict, flag: str, error: Exception | None) -> None:
+        fields = [
+            FormField("result_id", t("tasks.result_id"), "", t("tasks.result_id_hint"), required=True),
+            FormField("reason", t("tasks.reason"), "", t("flags.confirm_reason_hint"), required=True),
+        ]
+        errors, top = place_error(error, fields) if error is not None else ({}, None)
+        form = FormDialog(
+            t("flags.confirm_title", code=code),
+            fields,
+            values=values,
+            errors=errors,
+            error=top,
+            message=t("flags.confirm_help", flag=flag or t("flags.none_shown")),
+            ok_label=t("flags.confirm_ok"),
+        )
+        self.push_screen(form, lambda v: self._confirm(code, v) if v else None)
+
+    def _confirm(self, code: str, v: dict) -> None:
+        def job() -> int:
+            from incident.results import confirm_result
+
+            try:
+                result_id = int(v["result_id"].lstrip("#"))
+            except ValueError:
+                raise UserError("errors.tasks.bad_result_id", field="result_id") from None
+            with self._session() as s:
+                return confirm_result(s, code, result_id, reason=v["reason"], actor=self.settings.user).id
+
+        def done(result_id: int) -> None:
+            self.notify(t("flags.confirmed", id=result_id))
+            self._refresh_screen()
+
+        self._run(job, done, retry=lambda exc: self._confirm_form(code, v, "", exc))
+
     # ------------------------------------------------------------------ qc: show
     def action_qc_show(self) -> None:
         code = self._need_incident()

@@ -41,7 +41,9 @@ async def pick(pilot, steps_down: int) -> None:
     await pilot.press("enter", *(["down"] * steps_down), "enter")
 
 
-async def open_incident_by_reach_and_km(pilot, title: str = "Tanker at Qiaotou") -> None:
+async def open_incident_by_reach_and_km(
+    pilot, title: str = "Tanker at Qiaotou", start: str | None = None
+) -> None:
     """From the incident list: n, then the form by keys (reach M03 is the 4th choice, after
     "by latitude/longitude", M01 and M02; nitrobenzene the 2nd pollutant, after "not known")."""
     await until(pilot, lambda: screen_name(pilot) == "IncidentListScreen")
@@ -52,7 +54,10 @@ async def open_incident_by_reach_and_km(pilot, title: str = "Tanker at Qiaotou")
     await pick(pilot, 3)
     await pilot.press("tab", *"45", "tab", "tab", "tab")  # km; latitude and longitude stay empty
     await pick(pilot, 1)
-    await pilot.press("tab", *"8000", "tab", "tab", *"0.5", "enter")  # mass; start (now); duration
+    await pilot.press("tab", *"8000", "tab")  # mass
+    if start is not None:  # the start field holds "now": replace it
+        await pilot.press("end", "ctrl+u", *start)
+    await pilot.press("tab", *"0.5", "enter")  # duration
     await until(pilot, lambda: screen_name(pilot) == "DashboardScreen")
 
 

@@ -26,8 +26,7 @@ SCREENS = {
     "spill_amend": ["a"],
     "playbook": ["p"],
     "plan": ["m"],
-    # the crew board is left out: its table's highlight settles at a random moment (same text,
-    # different styles between runs), so its snapshot is flaky; tests/sampling/test_tui.py covers it
+    "crew_board": ["c"],
     "results": ["v"],
     "sample_form": ["v", "s"],
     "qc": ["v", "Q"],
@@ -35,6 +34,7 @@ SCREENS = {
     "termination": ["v", "t"],
     "reports": ["b"],
     "report_draft_confirm": ["b", "f"],
+    "stations": ["w"],
     "help": ["f1"],
 }
 
@@ -64,3 +64,25 @@ def test_screen(snap_compare, fixed_engine, fixed_db, screen, size):  # noqa: F8
     )
     with frozen(NOW):
         assert snap_compare(app, terminal_size=size, run_before=_run_before(SCREENS[screen]))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_drill_screen(snap_compare, fixed_engine, fixed_db, size):  # noqa: F811
+    """The drill screen of the shipped scenario at ×10, started at the frozen time."""
+    from incident.core.store.engine import session_scope
+    from incident.drills.control import start_drill
+    from tests.drills.conftest import SCENARIO
+
+    with frozen(NOW), session_scope(fixed_engine) as s:
+        code = start_drill(s, SCENARIO, actor="controller", speed=10).code
+    app = make_app(
+        engine=fixed_engine, settings=Settings(db_url=fixed_db, lang="en", user="tester"), incident_code=code
+    )
+    settle = _run_before([])
+
+    async def open_drill(pilot) -> None:
+        await pilot.app.run_action("drill_show")  # the palette's "drill: show"
+        await settle(pilot)
+
+    with frozen(NOW):
+        assert snap_compare(app, terminal_size=size, run_before=open_drill)

@@ -118,3 +118,53 @@ def test_the_scan_catches_english():
         "alert",
     }
     assert english_words("西山 W1 · M03 km 45.0 · 8,000 kg · Crew A") == set()
+
+
+@pytest.fixture
+def flagged_demo(demo_engine, demo_code):
+    """The demo incident with a forecast and a plan made by playbook actions, and a result at the
+    Xishan intake (S4) logged before the plume can be there: flagged, with its reason."""
+    from incident.core.store.engine import session_scope
+    from incident.playbook.actions import run_action
+    from incident.results import add_result, held_results
+    from tests.results.test_results import lab, sample
+
+    with session_scope(demo_engine) as s:
+        outcomes = [run_action(s, demo_code, name, {}, "tester") for name in ("forecast.run", "plan.propose")]
+        add_result(s, demo_code, lab(sample(s, demo_code, point="S4", rnd=1).code, "120"), actor="tester")
+        assert held_results(s, demo_code)
+    return outcomes
+
+
+async def test_flags_action_outcomes_and_generated_point_names_are_chinese(
+    demo_engine, demo_code, flagged_demo
+):
+    # the outcomes are kept language-neutral: English for the log's archive text, Chinese on screen
+    for outcome in flagged_demo:
+        assert english_words(outcome.summary)  # the archive text is English …
+        assert english_words(outcome.text("zh")) == set(), outcome.text("zh")  # … the screen's is not
+    app = make_app(
+        engine=demo_engine,
+        settings=Settings(db_url="sqlite://", lang="zh", user="tester"),
+        incident_code=demo_code,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # the plan lists the points the planner named itself (upstream control, attenuation …)
+        text = await visit(pilot, ["m"], "SamplingPlanScreen")
+        assert "上游对照断面" in text
+        assert english_words(text) == set(), text
+        await pilot.press("escape")
+        await settle(pilot)
+        # the results screen marks the flagged result at S4 with its reason
+        text = await visit(pilot, ["v"], "ResultsScreen")
+        while app.screen.selected_point() != "S4":
+            await pilot.press("down")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "! 结果 #" in text and "污染团最早" in text
+        assert english_words(text) == set(), text
+        # the confirmation form shows the flag too
+        text = await visit(pilot, ["k"], "FormDialog")
+        assert "早于污染团到达" in text
+        assert english_words(text) == set(), text

@@ -404,7 +404,7 @@ class PlaybookScreen(Localised, Screen):
                 line.append(
                     t(
                         "playbook.action_ran",
-                        summary=sv.action.get("summary", ""),
+                        summary=actions.outcome_text(sv.action),
                         by=sv.action.get("by", ""),
                         at=at,
                     )
@@ -599,7 +599,7 @@ class PlaybookScreen(Localised, Screen):
             self.query_one("#step-list").focus()
             self.query_one("#step-detail", VerticalScroll).scroll_home(animate=False)
         if outcome is not None:
-            self.notify(outcome.summary, title=t("playbook.action"))
+            self.notify(outcome.text(), title=t("playbook.action"))
         if ok:
             self.notify(ok)
 

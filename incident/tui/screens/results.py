@@ -32,11 +32,24 @@ def incident_now_for(engine, code: str):
         return incident_now(get_incident(s, code))
 
 
+def parameter_label(key: str) -> str:
+    """A parameter's name in the reader's language (its key when the standards do not know it)."""
+    from incident.core.errors import UserError
+    from incident.core.i18n import bilingual
+
+    try:
+        p = standards.resolve_parameter(key)
+    except UserError:
+        return key
+    return bilingual(p.name, p.name_zh)
+
+
 class ResultsScreen(Localised, Screen):
     DEFAULT_CSS = """
     ResultsScreen #results-head { height: auto; padding: 0 1; background: $boost; }
     ResultsScreen #results-table { height: 1fr; }
     ResultsScreen #results-legend { height: auto; padding: 0 1; color: $text-muted; }
+    ResultsScreen #results-flag { height: auto; max-height: 6; overflow-y: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="results-back"),
@@ -52,6 +65,7 @@ class ResultsScreen(Localised, Screen):
         Binding("r", "refresh", "key.refresh", id="results-refresh", show=False),
         # issue 16: every task by keyboard (also in the palette; F1 lists them)
         Binding("e", "app.result_correct", "key.result_correct", id="results-correct", show=False),
+        Binding("k", "app.result_confirm", "flags.key_confirm", id="results-confirm", show=False),
         Binding("Q", "app.qc_show", "key.qc", id="results-qc", show=False),
         Binding("h", "app.custody_handoff", "key.custody", id="results-custody", show=False),
         Binding("o", "app.rounds_show", "key.rounds", id="results-rounds", show=False),
@@ -80,6 +94,7 @@ class ResultsScreen(Localised, Screen):
         yield ExerciseBanner(self.code)
         yield Plain(t("app.loading"), id="results-head")
         yield PlainTable(id="results-table", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="results-flag")
         yield Plain(t("results.legend"), id="results-legend")
         yield Footer()
 
@@ -119,7 +134,7 @@ class ResultsScreen(Localised, Screen):
         table.clear(columns=True)
         table.add_column(t("results.point"), key="point")
         for p in rt.parameters:
-            table.add_column(p, key=p)
+            table.add_column(parameter_label(p), key=p)
         for pt in rt.points:
             cells: list = [pt]
             for p in rt.parameters:
@@ -127,10 +142,33 @@ class ResultsScreen(Localised, Screen):
                 if c is None:
                     cells.append(Text("—", style="dim"))
                     continue
-                style = "bold red" if c.exceeds else ("yellow" if c.suspected else "")
+                held = any(r.held for r in c.records)
+                style = (
+                    "bold red"
+                    if c.exceeds
+                    else ("black on yellow" if held else ("yellow" if c.suspected else ""))
+                )
                 cells.append(Text(c.text, style=style))
             table.add_row(*cells, key=pt)
         table.focus()
+        self.show_flag()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_flag()
+
+    def show_flag(self) -> None:
+        """The plausibility flags of the selected row, with their reasons and what to do."""
+        rt, point = self.table_data, self.selected_point()
+        lines = []
+        if rt is not None and point is not None:
+            for p in rt.parameters:
+                cell = rt.cells.get((point, p))
+                for rec in cell.records if cell is not None else []:
+                    if rec.held:
+                        lines.append(t("flags.line", id=rec.id, text=rec.text, reason=rec.flag_text()))
+        box = self.query_one("#results-flag", Plain)
+        box.update("\n".join([t("flags.keys"), *lines]) if lines else "")
+        box.display = bool(lines)
 
     def selected_result_id(self) -> int | None:
         """The latest result in the selected cell (the incident's pollutant when the cursor is on

@@ -397,7 +397,13 @@ class CrewBoardScreen(Localised, Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.code} · {t('crew_board.title')}"
-        self.query_one(DataTable).add_columns(
+        self._add_columns()
+        self.load()
+
+    def _add_columns(self, rows: list[list] | None = None) -> None:
+        """The columns, each as wide as its widest cell: fixed widths, so the table does not show
+        header-wide columns until its next idle moment (seen at 120×40 and in snapshots)."""
+        labels = [
             t("crew_board.col_crew"),
             t("crew_board.col_status"),
             t("crew_board.col_since"),
@@ -405,8 +411,11 @@ class CrewBoardScreen(Localised, Screen):
             t("crew_board.col_people"),
             t("crew_board.col_assignment"),
             t("crew_board.col_slack"),
-        )
-        self.load()
+        ]
+        table = self.query_one(DataTable)
+        for i, label in enumerate(labels):
+            widths = [(r[i] if isinstance(r[i], Text) else Text(str(r[i]))).cell_len for r in rows or []]
+            table.add_column(label, width=max([Text(label).cell_len, *widths]))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crews")
     def load(self) -> None:
@@ -421,22 +430,28 @@ class CrewBoardScreen(Localised, Screen):
         self.crews = crews
         table = self.query_one(DataTable)
         row = table.cursor_row
-        table.clear()
+        # columns afresh with the rows, sized to them
+        table.clear(columns=True)
+        rows = []
         for c in crews:
             point, slack, _eta = assigned.get(c.name, ("—", None, None))
             slack_text = Text("—")
             if slack is not None:
                 slack_text = Text(f"{slack:+.0f} min", style="bold red" if slack < 0 else "green")
-            table.add_row(
-                c.name,
-                Text(t(f"status.{c.status}"), style=STATUS_STYLE.get(c.status, "")),
-                fmt_local(c.status_changed_at, with_date=False),
-                c.leader,
-                str(c.headcount),
-                point,
-                slack_text,
-                key=c.name,
+            rows.append(
+                [
+                    c.name,
+                    Text(t(f"status.{c.status}"), style=STATUS_STYLE.get(c.status, "")),
+                    fmt_local(c.status_changed_at, with_date=False),
+                    c.leader,
+                    str(c.headcount),
+                    point,
+                    slack_text,
+                ]
             )
+        self._add_columns(rows)
+        for c, cells in zip(crews, rows, strict=True):
+            table.add_row(*cells, key=c.name)
         if crews:
             table.move_cursor(row=min(row, len(crews) - 1))
         checked = [c.name for c in crews if c.checked_in_at]
