@@ -36,13 +36,19 @@ SCREENS = {
     "report_draft_confirm": ["b", "f"],
     "stations": ["w"],
     "help": ["f1"],
+    "readiness": ["R"],
+    "equipment": ["R", "3", "enter"],
+    "forecast": ["f"],
+    "log": ["action:show_log"],
 }
 
 
 def _run_before(keys: list[str]):
     async def run(pilot) -> None:
         for key in [None, *keys]:
-            if key is not None:
+            if key is not None and key.startswith("action:"):
+                await pilot.app.run_action(key.removeprefix("action:"))  # a palette entry
+            elif key is not None:
                 await pilot.press(key)
             for _ in range(3):
                 await pilot.app.workers.wait_for_complete()
