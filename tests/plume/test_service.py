@@ -27,9 +27,9 @@ POINTS = ("W1", "AS2", "B1", "W2")
 DL = 0.0005
 
 
-def _add_results(session, code: str, rng: np.random.Generator) -> dict:
+def _add_results(session, code: str, rng: np.random.Generator, *, left_out: bool = True) -> dict:
     """Plan points at four receptors and 5 noisy results each from a full-solver truth (mass 0.7×,
-    release 40 min late, velocity 1.1×), plus records that must be left out."""
+    release 40 min late, velocity 1.1×), plus records that must be left out (unless left_out=False)."""
     inc = get_incident(session, code)
     req = request_for_incident(session, code, horizon_h=48)
     truth_req = replace(
@@ -98,6 +98,8 @@ def _add_results(session, code: str, rng: np.random.Generator) -> dict:
                 result(sp.id, at, None, detected=False)
             else:
                 result(sp.id, at, value)
+        if not left_out:
+            continue
         # left out: a QC-flagged outlier, a blank, and a value corrected by a later entry
         mid = truth.release_start + timedelta(hours=float(truth.times_h[int(np.argmax(curve))]))
         result(sp.id, mid, 50.0, qc="holding time exceeded")

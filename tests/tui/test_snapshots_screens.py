@@ -8,6 +8,7 @@ SVGs in tests/tui/__snapshots__ before committing.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -36,13 +37,19 @@ SCREENS = {
     "report_draft_confirm": ["b", "f"],
     "stations": ["w"],
     "help": ["f1"],
+    "readiness": ["R"],
+    "equipment": ["R", "3", "enter"],
+    "forecast": ["f"],
+    "log": ["action:show_log"],
 }
 
 
 def _run_before(keys: list[str]):
     async def run(pilot) -> None:
         for key in [None, *keys]:
-            if key is not None:
+            if key is not None and key.startswith("action:"):
+                await pilot.app.run_action(key.removeprefix("action:"))  # a palette entry
+            elif key is not None:
                 await pilot.press(key)
             for _ in range(3):
                 await pilot.app.workers.wait_for_complete()
@@ -86,3 +93,66 @@ def test_drill_screen(snap_compare, fixed_engine, fixed_db, size):  # noqa: F811
 
     with frozen(NOW):
         assert snap_compare(app, terminal_size=size, run_before=open_drill)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("screen", ["point_plot", "calibration"])
+def test_screen_with_results(snap_compare, fixed_engine, fixed_db, screen, size):  # noqa: F811
+    """Screens that need results: the point plot of the first point (over its stored forecast) and the
+    model calibration, over noisy results from a known truth (tests/plume/test_service.py, fixed
+    seed), three days on."""
+    import numpy as np
+    from sqlmodel import select
+
+    from incident.core.store.engine import session_scope
+    from incident.core.store.tables import Result
+    from tests.plume.test_service import _add_results
+
+    later = BUILT_AT + timedelta(days=3)
+    with frozen(later), session_scope(fixed_engine) as s:
+        # without the records it adds for calibration to leave out (a 50 mg/L QC-flagged outlier, a
+        # blank, a corrected pair): a plot would scale to them
+        _add_results(s, CODE, np.random.default_rng(5), left_out=False)
+        # that helper writes the SI columns only; give each row its value as entered, as entry does
+        for r in s.exec(select(Result)).all():
+            r.value, r.detection_limit, r.unit = r.value_mg_l, r.detection_limit_mg_l, "mg/L"
+            s.add(r)
+    app = make_app(
+        engine=fixed_engine, settings=Settings(db_url=fixed_db, lang="en", user="tester"), incident_code=CODE
+    )
+    keys = {"point_plot": ["f", "v", "p"], "calibration": ["action:model_calibrate"]}[screen]
+    with frozen(later):
+        assert snap_compare(app, terminal_size=size, run_before=_run_before(keys))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_trace_screen(snap_compare, fixed_engine, fixed_db, size, tmp_path, monkeypatch):  # noqa: F811
+    """The source trace of observations around the demo spill (tests/plume/test_service.py), the
+    files given by relative path so the snapshot does not hold this machine's paths."""
+    import shutil
+
+    from textual.widgets import Input
+
+    from incident.demo.seed import DEMO_RIVER
+    from tests.plume.test_service import _trace_csv
+
+    csv = _trace_csv(tmp_path)
+    shutil.copy(DEMO_RIVER, tmp_path / DEMO_RIVER.name)
+    monkeypatch.chdir(tmp_path)
+    app = make_app(
+        engine=fixed_engine, settings=Settings(db_url=fixed_db, lang="en", user="tester"), incident_code=CODE
+    )
+    settle = _run_before([])
+
+    async def trace(pilot) -> None:
+        await settle(pilot)
+        await pilot.app.run_action("source_trace")
+        await pilot.pause()
+        pilot.app.screen.query_one("#trace-csv", Input).value = Path(csv).name
+        pilot.app.screen.query_one("#trace-river", Input).value = DEMO_RIVER.name
+        pilot.app.screen.query_one("#trace-csv", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+
+    with frozen(NOW):
+        assert snap_compare(app, terminal_size=size, run_before=trace)

@@ -98,7 +98,7 @@ class DrillScreen(Localised, Screen):
     DEFAULT_CSS = """
     DrillScreen Grid { grid-size: 2 2; grid-columns: 1fr 1fr; grid-rows: auto 1fr; height: 1fr; }
     DrillScreen #drill-injects { column-span: 2; height: 1fr; }
-    DrillScreen #drill-info { height: 1; padding: 0 1; }
+    DrillScreen #drill-info { height: auto; max-height: 3; padding: 0 1; }
     """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="drill-back"),

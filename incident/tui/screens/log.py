@@ -36,7 +36,9 @@ class LogScreen(Localised, Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.code} · {t('dashboard.log')}"
-        self.query_one(DataTable).add_columns("#", t("incidents.alert"), "actor", "kind", "summary")
+        self.query_one(DataTable).add_columns(
+            "#", *(t(f"dashboard.log_col_{c}") for c in ("time", "actor", "kind", "summary"))
+        )
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False)

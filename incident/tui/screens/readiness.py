@@ -28,6 +28,13 @@ from incident.tui.widgets.readiness_state import state_text
 
 TABS = ("teams", "kits", "items", "stock", "due")
 LOT_STYLE = {"ok": "", "expiring": "yellow", "expired": "bold red"}
+HEADERS = {
+    "teams": ("crew", "state", "kit", "vehicle", "leader"),
+    "kits": ("kit", "state", "template", "out_to"),
+    "items": ("tag", "state", "type", "due", "kit"),
+    "stock": ("item", "state", "lot", "qty", "expires"),
+    "due": ("week", "due", "days", "kind", "subject"),
+}
 
 
 def answer_text(r: Rollup) -> str:
@@ -93,16 +100,8 @@ class ReadinessScreen(Localised, Screen):
 
     def on_mount(self) -> None:
         self.sub_title = t("readiness.title")
-        col = "readiness.col."
-        headers = {
-            "teams": ("crew", "state", "kit", "vehicle", "leader"),
-            "kits": ("kit", "state", "template", "out_to"),
-            "items": ("tag", "state", "type", "due", "kit"),
-            "stock": ("item", "state", "lot", "qty", "expires"),
-            "due": ("week", "due", "days", "kind", "subject"),
-        }
-        for name, cols in headers.items():
-            self.query_one(f"#table-{name}", DataTable).add_columns(*(t(col + c) for c in cols))
+        for name in HEADERS:
+            self._fill(name, [])
         self.load()
 
     def action_refresh(self) -> None:
@@ -137,31 +136,38 @@ class ReadinessScreen(Localised, Screen):
             )
         )
         self.reasons.clear()
-        teams = self._table("teams")
+        teams: list[tuple[list, str]] = []
         for x in r.teams:
             key = f"team:{x.crew}"
             self.reasons[key] = (x.blocking, x.warnings)
-            teams.add_row(
-                x.crew, state_text(x.state), x.kit or "—", x.vehicle or "—", x.leader or "—", key=key
+            teams.append(
+                ([x.crew, state_text(x.state), x.kit or "—", x.vehicle or "—", x.leader or "—"], key)
             )
-        kits = self._table("kits")
+        self._fill("teams", teams)
+        kits: list[tuple[list, str]] = []
         for k in r.kits:
             key = f"kit:{k.name}"
             self.reasons[key] = (k.blocking, k.warnings)
-            kits.add_row(
-                k.name,
-                state_text(k.state),
-                bilingual(k.template, k.template_zh),
-                k.checked_out_to or "—",
-                key=key,
+            kits.append(
+                (
+                    [
+                        k.name,
+                        state_text(k.state),
+                        bilingual(k.template, k.template_zh),
+                        k.checked_out_to or "—",
+                    ],
+                    key,
+                )
             )
-        items = self._table("items")
+        self._fill("kits", kits)
+        items: list[tuple[list, str]] = []
         order = {"not_ready": 0, "due_soon": 1, "ready": 2}
         for i in sorted(r.items, key=lambda i: (order[i.state], i.tag)):
             key = f"item:{i.tag}"
             self.reasons[key] = (i.blocking, i.warnings)
-            items.add_row(i.tag, state_text(i.state), i.type, str(i.next_due or "—"), i.kit or "—", key=key)
-        stock = self._table("stock")
+            items.append(([i.tag, state_text(i.state), i.type, str(i.next_due or "—"), i.kit or "—"], key))
+        self._fill("items", items)
+        stock: list[tuple[list, str]] = []
         for st in r.stock:
             for lot in st.lots:
                 key = f"lot:{st.item}|{lot.lot}"
@@ -176,36 +182,57 @@ class ReadinessScreen(Localised, Screen):
                 label = t(f"readiness.lot_state.{lot.state}")
                 if st.restock:
                     label += " · " + t("readiness.lot_state.restock")
-                stock.add_row(
-                    st.item,
-                    Text(label, style="bold red" if st.restock else LOT_STYLE[lot.state]),
-                    lot.lot,
-                    f"{lot.quantity:g} {st.unit}",
-                    str(lot.expires_on or "—"),
-                    key=key,
+                stock.append(
+                    (
+                        [
+                            st.item,
+                            Text(label, style="bold red" if st.restock else LOT_STYLE[lot.state]),
+                            lot.lot,
+                            f"{lot.quantity:g} {st.unit}",
+                            str(lot.expires_on or "—"),
+                        ],
+                        key,
+                    )
                 )
-        due = self._table("due")
+        self._fill("stock", stock)
+        due: list[tuple[list, str]] = []
         for n, d in enumerate(view.due):
             style = "bold red" if d.days < 0 else ("yellow" if d.days <= min(r.warning_days) else "")
             line = f"{d.subject} · {d.what} — {d.due} ({d.days:+d} d)"
             self.reasons[f"due:{n}"] = ([line], []) if d.days < 0 else ([], [line])
-            due.add_row(
-                str(d.week),
-                str(d.due),
-                Text(f"{d.days:+d}", style=style),
-                t(f"readiness.due_kind.{d.kind}"),
-                f"{d.subject} · {d.what}",
-                key=f"due:{n}",
+            due.append(
+                (
+                    [
+                        str(d.week),
+                        str(d.due),
+                        Text(f"{d.days:+d}", style=style),
+                        t(f"readiness.due_kind.{d.kind}"),
+                        f"{d.subject} · {d.what}",
+                    ],
+                    f"due:{n}",
+                )
             )
+        self._fill("due", due)
         active = self.query_one("#readiness-tabs", TabbedContent).active
         self._show_reasons_for(active)
         if not isinstance(self.focused, DataTable):
             self.query_one(f"#table-{(active or 'tab-teams').removeprefix('tab-')}", DataTable).focus()
 
-    def _table(self, name: str) -> DataTable:
+    def _fill(self, name: str, rows: list[tuple[list, str]]) -> None:
+        """The table afresh, each column as wide as its widest cell (header or row): fixed widths,
+        so the table does not show header-wide, cut columns until its next idle moment (as the
+        crew board did)."""
         table = self.query_one(f"#table-{name}", DataTable)
-        table.clear()
-        return table
+        row = table.cursor_row
+        table.clear(columns=True)
+        for i, c in enumerate(HEADERS[name]):
+            label = t("readiness.col." + c)
+            widths = [(r[i] if isinstance(r[i], Text) else Text(str(r[i]))).cell_len for r, _ in rows]
+            table.add_column(label, width=max([Text(label).cell_len, *widths]))
+        for cells, key in rows:
+            table.add_row(*cells, key=key)
+        if rows:
+            table.move_cursor(row=min(max(row, 0), len(rows) - 1))
 
     def _show_reasons_for(self, pane_id: str | None) -> None:
         if not pane_id:
