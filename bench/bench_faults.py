@@ -11,8 +11,10 @@ for 30 s: how long until it says it waits, and that it gives up cleanly.
 
     python bench/bench_faults.py [--trials 50] [--jobs 2] [--only "import results"] [--lock-seconds 30]
 
-A trial costs about 1-4 s (fork, the command, then integrity_check and `incident verify` of the
-copy); one of the 1,000-row import, half a minute. --jobs runs trials side by side, each worker
+A trial costs about 1-4 s on an idle machine (fork, the command, then integrity_check and
+`incident verify` of the copy, skipped when the copy is row for row the before state, which was
+verified once); one of the 1,000-row import, half a minute. Each command's row is printed as soon
+as its trials end (quickest commands first), then the table in scenario order. --jobs runs trials side by side, each worker
 with its own copy of the store.
 """
 
@@ -86,10 +88,19 @@ def main() -> int:
         rng = random.Random(args.seed)
         chosen = [i for i, s in enumerate(steps) if not args.only or s.name in args.only]
         tasks = [(i, *t) for i in chosen for t in fk.plan_trials(steps[i], args.trials, rng)]
-        # the longest commands first, so that no worker is left alone with them at the end
-        tasks.sort(key=lambda t: -steps[t[0]].seconds)
+        # the quickest commands first: on a busy machine most commands have their figures early
+        tasks.sort(key=lambda t: steps[t[0]].seconds)
         tally = {i: {"trials": 0, "before": 0, "after": 0, "half": 0, "lost": 0, "s": 0.0} for i in chosen}
         problems: dict[int, list[str]] = {i: [] for i in chosen}
+        header = f"{'command':<24} {'trials':>6} {'before':>6} {'after':>6} {'half-done':>9} {'lost':>5} {'s/trial':>7}"
+
+        def row(name: str, t: dict) -> str:
+            return (
+                f"{name:<24} {t['trials']:>6} {t['before']:>6} {t['after']:>6} "
+                f"{t['half']:>9} {t['lost']:>5} {t['s'] / max(1, t['trials']):>7.1f}"
+            )
+
+        print("each command as its trials end:\n" + header, flush=True)
         t0 = time.monotonic()
         for i, mode, n, delay, out, seconds in fk.run_trials(steps, tasks, work, args.jobs):
             t = tally[i]
@@ -105,17 +116,10 @@ def main() -> int:
         print(header + "\n" + "-" * len(header))
         totals = {"trials": 0, "before": 0, "after": 0, "half": 0, "lost": 0, "s": 0.0}
         for i in chosen:
-            t = tally[i]
             for k in totals:
-                totals[k] += t[k]
-            print(
-                f"{steps[i].name:<24} {t['trials']:>6} {t['before']:>6} {t['after']:>6} "
-                f"{t['half']:>9} {t['lost']:>5} {t['s'] / max(1, t['trials']):>7.1f}"
-            )
-        print(
-            f"{'all':<24} {totals['trials']:>6} {totals['before']:>6} {totals['after']:>6} "
-            f"{totals['half']:>9} {totals['lost']:>5} {totals['s'] / max(1, totals['trials']):>7.1f}"
-        )
+                totals[k] += tally[i][k]
+            print(row(steps[i].name, tally[i]))
+        print(row("all", totals))
         every = [p for i in chosen for p in problems[i]]
         print(
             f"operations half-done: {totals['half']} (goal 0); results lost: {totals['lost']} (goal 0); "

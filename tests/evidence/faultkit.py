@@ -69,6 +69,7 @@ class Step:
     before: Path | None = None
     before_sig: dict = field(default_factory=dict)
     before_results: dict = field(default_factory=dict)  # results_digests(before), computed once
+    before_digest: str = ""  # content_digest(before), set once `incident verify` passed on it
     after_sig: dict = field(default_factory=dict)
     statements: int = 0
     commits: int = 0
@@ -116,6 +117,41 @@ def results_digests(db_path: str | Path) -> dict[int, str]:
     finally:
         conn.close()
     return {r[0]: hashlib.sha256(repr(r).encode()).hexdigest() for r in rows}
+
+
+def content_digest(db_path: str | Path) -> str:
+    """A digest of everything in the store: the schema (tables, indexes, triggers) and every row
+    of every table. Two stores with the same digest are the same to `incident verify`."""
+    import hashlib
+
+    h = hashlib.sha256()
+    conn = sqlite3.connect(str(db_path))
+    try:
+        schema = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        h.update(repr(schema).encode())
+        for kind, name, *_ in schema:
+            if kind == "table":
+                for row in conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):
+                    h.update(repr(row).encode())
+    finally:
+        conn.close()
+    return h.hexdigest()
+
+
+def verify_problem(db_path: str | Path) -> str | None:
+    """Open the store as the next start would, run `incident verify`; its first problem, if any."""
+    from incident.core.store.engine import open_store, session_scope
+    from incident.evidence import integrity
+
+    engine = open_store(f"sqlite:///{db_path}")
+    try:
+        with session_scope(engine) as s:
+            report = integrity.verify(s)
+        return None if report.ok else f"verify: {report.first_problem.render()}"
+    finally:
+        engine.dispose()
 
 
 def snapshot(src: str | Path, dst: str | Path) -> None:
@@ -191,6 +227,9 @@ def build_steps(work: Path, code: str, points: list[str], tag: str, schedule: st
         Step("inventory import", ["inventory", "import", str(files["inventory_csv"])]),
         Step("calibrate", ["calibrate", tag, "--schedule", schedule, "--on", today, "--by", "Metrology lab"]),
         Step("stock", ["stock", item, "--delta", "-1", "--reason", "used in the field"]),
+        Step("maintain", ["maintain", tag, "--on", today, "--by", "Workshop"]),
+        Step("checkin (kit)", ["checkin", "KIT-HM-1"]),  # the demo has it out with a crew
+        Step("checkout (kit)", ["checkout", "KIT-HM-1", "--crew", "Crew B", "--incident", code]),
         Step(
             "backup export",
             ["backup", "export", code, "-o", str(backup)],
@@ -296,6 +335,8 @@ def prepare(work: Path) -> tuple[str, list[Step]]:
         snapshot(target, step.before)
         step.before_sig = signature(step.before)
         step.before_results = results_digests(step.before)
+        if verify_problem(step.before) is None:
+            step.before_digest = content_digest(step.before)
         counter = Counter()
         remove = counter.install()
         started = time.monotonic()
@@ -456,9 +497,6 @@ def trial(step: Step, trial_db: Path, mode: str, n: int = 0, delay: float = 0.0)
 
 
 def check(step: Step, trial_db: Path, killed: bool, rc: int | None, output: Path | None) -> Outcome:
-    from incident.core.store.engine import open_store, session_scope
-    from incident.evidence import integrity
-
     problems: list[str] = []
     conn = sqlite3.connect(str(trial_db))
     ic = conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -483,14 +521,11 @@ def check(step: Step, trial_db: Path, killed: bool, rc: int | None, output: Path
     before = step.before_results or results_digests(step.before)
     now = results_digests(trial_db)
     lost = sum(1 for rid, digest in before.items() if now.get(rid) != digest)
-    engine = open_store(f"sqlite:///{trial_db}")  # as the next start would
-    try:
-        with session_scope(engine) as s:
-            report = integrity.verify(s)
-        if not report.ok:
-            problems.append(f"verify: {report.first_problem.render()}")
-    finally:
-        engine.dispose()
+    # a store identical, row for row, to the before state (a kill before anything was written)
+    # needs no second `incident verify`: prepare() verified that very content
+    if not step.before_digest or content_digest(trial_db) != step.before_digest:
+        if (problem := verify_problem(trial_db)) is not None:
+            problems.append(problem)
     if output is not None:
         if output.exists():
             problems += _file_problems(output)

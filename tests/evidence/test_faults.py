@@ -38,6 +38,11 @@ def test_the_scenario_covers_every_writing_command(scenario):
         "drill end (ENDEX)",
         "calibrate",
         "stock",
+        "maintain",
+        "checkin (kit)",
+        "checkout (kit)",
+        "sample new",
+        "custody",
     ):
         assert needed in names
     imp = next(s for s in steps if s.name == "import results")
