@@ -110,10 +110,9 @@ def main() -> int:
             t["s"] += seconds
             problems[i] += [f"{steps[i].name} [{mode} {n or round(delay, 3)}]: {p}" for p in out.problems]
             if t["trials"] == args.trials:
-                print(f"  done: {steps[i].name} ({time.monotonic() - t0:.0f} s)", flush=True)
+                print(f"{row(steps[i].name, t)}  (at {time.monotonic() - t0:.0f} s)", flush=True)
         wall = time.monotonic() - t0
-        header = f"{'command':<24} {'trials':>6} {'before':>6} {'after':>6} {'half-done':>9} {'lost':>5} {'s/trial':>7}"
-        print(header + "\n" + "-" * len(header))
+        print("\nin scenario order:\n" + header + "\n" + "-" * len(header))
         totals = {"trials": 0, "before": 0, "after": 0, "half": 0, "lost": 0, "s": 0.0}
         for i in chosen:
             for k in totals:
