@@ -37,9 +37,8 @@ def cmd_bench(args) -> int:
 
     if not BENCH.is_file():
         raise UserError(
-            "the bench ships with the source tree, not with an installed package",
+            "errors.cli.bench_needs_checkout",
             where=str(BENCH),
-            fix="run it from a checkout: python bench/bench_scale.py --quick",
         )
     main = runpy.run_path(str(BENCH))["main"]
     return main((["--quick"] if args.quick else []) + ["--only", args.only])

@@ -78,7 +78,7 @@ def _parse_head(text: str) -> tuple[int, str]:
     seq, _, hash_ = text.partition(":")
     hash_ = hash_.strip().lower()
     if not seq.strip().isdigit() or len(hash_) != 64 or any(c not in "0123456789abcdef" for c in hash_):
-        raise UserError("errors.cli.cannot_read_chain_head_2", field="head", text=repr(text))
+        raise UserError("errors.cli.cannot_read_chain_head", field="head", text=repr(text))
     return int(seq), hash_
 
 
@@ -88,7 +88,7 @@ def cmd_verify(args) -> int:
 
     head = _parse_head(args.head) if args.head else None
     if head and not args.incident:
-        raise UserError("errors.cli.head_needs_incident_code_2", field="head")
+        raise UserError("errors.cli.head_needs_incident_code", field="head")
     sealed = None
     if args.sealed:
         from incident.evidence import read_seal_file
@@ -148,7 +148,7 @@ def cmd_backup_export(args) -> int:
     with session_scope(engine_from(args)) as s:
         summary = export_incident(s, args.incident, args.output, overwrite=args.force)
     print(
-        f"wrote {summary['rows']} rows of {summary['code']} to {args.output}; "
+        f"wrote {summary['rows']} rows of {summary['code']} to {summary['file']}; "
         f"chain head seq {summary['head']['seq']} {summary['head']['hash']}"
     )
     return 0
@@ -206,10 +206,10 @@ def tui_command(args) -> str:
 
 def build_server(args):
     if not 1 <= args.port <= 65535:
-        raise UserError("errors.cli.port_out_range_2", field="port", port=args.port)
+        raise UserError("errors.cli.port_out_range", field="port", port=args.port)
     if not is_loopback(args.host):
         if not args.public:
-            raise UserError("errors.cli.reachable_other_machines_app_2", field="host", host=args.host)
+            raise UserError("errors.cli.reachable_other_machines_app", field="host", host=args.host)
         print(
             f"warning: serving on {args.host}: anyone who can reach port {args.port} can use the app "
             "and its database. Put an authenticating reverse proxy in front.",
@@ -218,7 +218,7 @@ def build_server(args):
     try:
         from textual_serve.server import Server
     except ImportError as exc:  # pragma: no cover - depends on install
-        raise UserError("errors.cli.textual_serve_not_installed_2", where="incident serve") from exc
+        raise UserError("errors.cli.textual_serve_not_installed", where="incident serve") from exc
     engine = engine_from(args)  # open (and upgrade) the database once, before any session starts
     from incident.core import signing
     from incident.core.store.engine import session_scope

@@ -158,13 +158,19 @@ def cmd_draft(args) -> int:
             lang=args.report_lang or settings.lang,
             inputs=_text_inputs(args),
         )
+        written = None
         if args.output:
+            from incident.core.incidents import exercise_path, get_incident
+
             content = reports.get_report(s, args.incident, info.id)
-            reports.write_text(Path(args.output), reports.export_text(content, args.output))
+            text = reports.export_text(content, args.output)
+            # an exercise's draft says so in its file name too (its first line already does)
+            written = exercise_path(args.output, get_incident(s, args.incident).is_exercise)
+            reports.write_text(written, text)
         row = _row(info)
     emit(args, row)
-    if args.output and not args.json:
-        print(f"written: {args.output}", file=sys.stderr)
+    if written is not None and not args.json:
+        print(f"written: {written}", file=sys.stderr)
     return 0
 
 

@@ -220,7 +220,7 @@ def run_forecast(session, code: str, extra_points: list, horizon_h: float, *, ac
     try:
         from incident.plume import forecast_for
     except ImportError as exc:
-        raise UserError("errors.cli.plume_forecast_service_not_2") from exc
+        raise UserError("errors.cli.plume_forecast_service_not") from exc
     stored = forecast_for(session, code, actor=actor, extra_points=extra_points, horizon_h=horizon_h)
     return stored.to_forecast()
 

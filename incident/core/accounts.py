@@ -73,8 +73,8 @@ def check_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         raise UserError(
             "errors.accounts.unknown_roles" if unknown else "errors.accounts.no_role",
             where="--role",
-            fix=f"use one or more of: {', '.join(ROLES)}",
             roles=", ".join(unknown),
+            known=", ".join(ROLES),
         )
     return clean
 

@@ -157,7 +157,7 @@ def parse_local(text: str, *, where: str = "time") -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise UserError("errors.core.cannot_read_time_2", where=where, text=repr(text)) from exc
+        raise UserError("errors.core.cannot_read_time", where=where, text=repr(text)) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
     try:
@@ -165,7 +165,7 @@ def parse_local(text: str, *, where: str = "time") -> datetime:
         parsed.astimezone(LOCAL_TZ)
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise UserError("errors.core.time_out_range_year_2", where=where, text=repr(text)) from None
+        raise UserError("errors.core.time_out_range_year", where=where, text=repr(text)) from None
 
 
 def refuse_future(at: datetime, *, now: datetime | None = None, where: str, what: str) -> None:

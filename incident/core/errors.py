@@ -63,7 +63,7 @@ class UserError(Exception):
             return self._problem
         from incident.core.i18n import t
 
-        return t(self.key, lang=lang, **self.params)
+        return t(self.key, lang=lang, **{"field": self.field or "", **self.params})
 
     def fix_text(self, lang: str | None = None) -> str | None:
         if self._fix is not None or self.key is None:
@@ -71,7 +71,8 @@ class UserError(Exception):
         from incident.core.i18n import catalog, t
 
         fix_key = f"{self.key}_fix"
-        return t(fix_key, lang=lang, **self.params) if fix_key in catalog("en") else None
+        params = {"field": self.field or "", **self.params}
+        return t(fix_key, lang=lang, **params) if fix_key in catalog("en") else None
 
     def relocated(self, where: str | None) -> UserError:
         """The same refusal (key, values, field, fix) reported at another place."""
@@ -105,13 +106,13 @@ class ValidationErrors(UserError):
     """Several problems found in one input; all are reported at once."""
 
     def __init__(
-        self, source: str, problems: list[UserError], *, outcome: str = "nothing was imported"
+        self, source: str, problems: list[UserError], *, outcome: str = "errors.outcome.nothing_imported"
     ) -> None:
         self.source = source
         self.problems = problems
         self.outcome = outcome
         self.key = None
-        self._problem = f"{len(problems)} problem(s), {outcome}"
+        self._problem = f"{len(problems)} problem(s)"
         self._fix = None
         self.where = source
         self.field = None
@@ -119,6 +120,11 @@ class ValidationErrors(UserError):
         Exception.__init__(self, self.render())
 
     def render(self, lang: str | None = None, *, field_label: str | None = None) -> str:
-        lines = [f"{self.source}: {len(self.problems)} problem(s), {self.outcome}"]
+        from incident.core.i18n import t
+
+        outcome = t(self.outcome, lang=lang) if is_message_key(self.outcome) else self.outcome
+        lines = [
+            f"{self.source}: {t('errors.outcome.summary', lang=lang, n=len(self.problems), outcome=outcome)}"
+        ]
         lines += [f"- {p.render(lang)}" for p in self.problems]
         return "\n".join(lines)

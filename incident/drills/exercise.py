@@ -358,7 +358,7 @@ def take_sample(
 
     inc, sc = require_exercise(session, code)
     if inc.status == "closed":
-        raise UserError("errors.drills.drill_has_ended_2", where=inc.code, code=inc.code)
+        raise UserError("errors.drills.drill_has_ended", where=inc.code, code=inc.code)
     lab = sc.method(method)
     if lab.instrument:
         eq = session.exec(select(Equipment).where(Equipment.asset_tag == lab.instrument)).first()

@@ -306,7 +306,7 @@ def rate(
             raise problems[0]
         from incident.core.errors import ValidationErrors
 
-        raise ValidationErrors("rating", problems, outcome="nothing was saved")
+        raise ValidationErrors("rating", problems, outcome="errors.outcome.nothing_saved")
     capture_metrics(session, inc.code)
     ev.rating, ev.evaluator, ev.rated_at = rating, evaluator.strip(), utcnow()
     if strengths is not None:
@@ -375,7 +375,7 @@ def add_corrective_action(
             raise problems[0]
         from incident.core.errors import ValidationErrors
 
-        raise ValidationErrors("corrective action", problems, outcome="nothing was saved")
+        raise ValidationErrors("corrective action", problems, outcome="errors.outcome.nothing_saved")
     assert ev is not None and due_on is not None
     row = CorrectiveAction(
         incident_id=row_id(inc),

@@ -491,7 +491,7 @@ def load_drill_scenario(path: str | Path) -> DrillScenario:
         raise (
             r.problems[0]
             if len(r.problems) == 1
-            else ValidationErrors(str(path), r.problems, outcome="the drill was not started")
+            else ValidationErrors(str(path), r.problems, outcome="errors.outcome.drill_not_started")
         )
     return DrillScenario(
         name=name,

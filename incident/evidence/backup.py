@@ -174,8 +174,10 @@ def export_incident(
     """Write one backup file; refuses an incident whose trail does not verify."""
     from alembic.runtime.migration import MigrationContext
 
+    from incident.core.incidents import EXERCISE_FILE_MARK, exercise_path
+
     inc = get_incident(session, code)
-    path = Path(path)
+    path = exercise_path(path, inc.is_exercise)  # an exercise's file says so in its name …
     if path.exists() and not overwrite:
         raise UserError("errors.evidence.already_exists", field="output", path=path)
     report = integrity.verify(session, inc.code)
@@ -201,6 +203,9 @@ def export_incident(
         "chain_head": head,
         "tables": counts,
     }
+    if inc.is_exercise:  # … and in its first line
+        header["exercise"] = True
+        header["mark"] = f"{EXERCISE_FILE_MARK} — not a real incident"
     lines = [log.canonical_json(header)]
     lines += [
         log.canonical_json({"table": t, "role": role, "row": {k: _encode(v) for k, v in row.items()}})

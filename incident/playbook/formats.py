@@ -343,7 +343,7 @@ class PlaybookInvalid(ValidationErrors):
     """A playbook with problems; every problem names file:line, the field and the fix."""
 
     def __init__(self, source: str, problems: list[UserError]) -> None:
-        super().__init__(source, problems, outcome="the playbook was refused")
+        super().__init__(source, problems, outcome="errors.outcome.playbook_refused")
 
     def render(self, lang: str | None = None, *, field_label: str | None = None) -> str:
         lines = [f"{self.source}: {len(self.problems)} problem(s); {self.outcome}"]

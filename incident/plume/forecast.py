@@ -343,7 +343,7 @@ def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None 
             req, specs, releases, inlets, outputs, detection, progress
         )
     except ValueError as exc:  # grid too coarse, inconsistent inputs: the model's message says how to fix it
-        raise UserError(str(exc), where=req.name or "forecast", fix="see the message above") from exc
+        raise UserError("errors.plume.model_refused", where=req.name or "forecast", detail=str(exc)) from exc
     if horizon_note:
         warnings = [*warnings, horizon_note]
     times_h = sim.times_s / 3600
@@ -754,7 +754,7 @@ def load_scenario(path: str | Path) -> ForecastRequest:
         ):
             if value is not None and value < 0:
                 raise UserError(
-                    "errors.plume.cannot_negative_2", where=f"{swhere}: {name}", name=name, value=value
+                    "errors.plume.cannot_negative", where=f"{swhere}: {name}", name=name, value=value
                 )
         spills.append(
             Spill(reach, offset, mass_kg=mass, rate_kg_s=rate, duration_h=duration, start_h=start_h)

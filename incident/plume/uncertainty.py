@@ -697,7 +697,7 @@ def _trace_rows(text: str, source: str, net: RiverNetworkData):
     missing = [c for c in TRACE_COLUMNS if c not in header]
     if missing:
         raise UserError(
-            "errors.plume.missing_column_s_2",
+            "errors.plume.missing_column_s",
             where=f"{source}: line 1",
             value=", ".join(missing),
             value2=", ".join(TRACE_COLUMNS),
@@ -856,7 +856,7 @@ def trace_records(
             top=top,
         )
     except ValueError as exc:
-        raise UserError(str(exc), where=source, fix="check the stations and values in the file") from exc
+        raise UserError("errors.plume.trace_refused", where=source, detail=str(exc)) from exc
     rows = []
     for rank, c in enumerate(result.candidates, start=1):
         reach_id = net.reaches[c.reach].reach_id

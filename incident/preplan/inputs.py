@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from incident.core.errors import UserError, ValidationErrors
-from incident.core.i18n import t
 
 SOURCE_KINDS = ("enterprise", "outfall", "bridge", "road_crossing", "pipeline", "tank_farm", "wharf")
 INTERCEPTION_KINDS = ("gate", "dam", "reservoir", "tributary_mouth", "weir_site", "boom_site")
@@ -210,18 +209,12 @@ class _Problems:
         self.items: list[UserError] = []
 
     def add(self, where: str, key: str, *, field: str = "", **params: Any) -> None:
-        place = f"{where}, {field}" if field else where
-        self.items.append(
-            UserError(
-                t(f"preplan.err.{key}", field=field, **params),
-                where=place,
-                fix=t(f"preplan.err.{key}_fix", field=field, **params),
-            )
-        )
+        message_key = f"preplan.err.{key}"
+        self.items.append(UserError(message_key, where=where, field=field or None, **params))
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ValidationErrors(self.source, self.items, outcome=t("preplan.err.problems"))
+            raise ValidationErrors(self.source, self.items, outcome="preplan.err.problems")
 
 
 def _field_name(loc: tuple[Any, ...], prefix: dict[str, str]) -> str:
@@ -292,7 +285,7 @@ def _report(
         elif kind == "preplan_substances":
             problems.add(at, "substances", field="substances")
         else:  # anything else pydantic finds: its own words beat silence
-            problems.items.append(UserError(err["msg"], where=f"{at}, {name}" if name else at))
+            problems.add(at, "other", field=name, detail=err["msg"])
 
 
 # ---------------------------------------------------------------- files

@@ -50,7 +50,7 @@ def load_inventory(session: Session, path: str | Path, *, actor: str) -> dict[st
         condition = optional(entry, "condition", str, where, "working")
         if condition not in CONDITIONS:
             raise UserError(
-                "errors.readiness.condition_not_known_2",
+                "errors.readiness.condition_not_known",
                 where=f"{where} ({tag})",
                 condition=repr(condition),
                 value=", ".join(CONDITIONS),

@@ -165,7 +165,7 @@ class _Checker:
             self.bad(
                 line,
                 column,
-                "errors.readiness.not_2",
+                "errors.readiness.not",
                 value=repr(value),
                 kind=kind,
                 column=column,
@@ -173,10 +173,10 @@ class _Checker:
             )
             return None
         if number != number or number in (float("inf"), float("-inf")):
-            self.bad(line, column, "errors.readiness.not_finite_number_2", value=repr(value), column=column)
+            self.bad(line, column, "errors.readiness.not_finite_number", value=repr(value), column=column)
             return None
         if minimum is not None and number < minimum:
-            self.bad(line, column, "errors.readiness.bad_2", column=column, value=value, minimum=minimum)
+            self.bad(line, column, "errors.readiness.bad", column=column, value=value, minimum=minimum)
             return None
         return number
 
@@ -193,9 +193,7 @@ class _Checker:
     def choice(self, raw, line, column, choices, default) -> str:
         value = self.text(raw, line, column) or default
         if value not in choices:
-            self.bad(
-                line, column, "errors.readiness.not_known_2", value=repr(value), value2=", ".join(choices)
-            )
+            self.bad(line, column, "errors.readiness.not_known", value=repr(value), value2=", ".join(choices))
         return value
 
     def yes_no(self, raw, line, column, default: bool) -> bool:
@@ -203,7 +201,7 @@ class _Checker:
         if value is None:
             return default
         if value.casefold() not in _YES:
-            self.bad(line, column, "errors.readiness.not_yes_no_2", value=repr(value))
+            self.bad(line, column, "errors.readiness.not_yes_no", value=repr(value))
             return default
         return _YES[value.casefold()]
 
@@ -223,7 +221,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
             unknown = [h for h in header if h not in COLUMNS]
             if "record" not in header:
                 raise UserError(
-                    "errors.readiness.header_has_no_record_2",
+                    "errors.readiness.header_has_no_record",
                     where=f"{path}:1",
                     fix="start from a file made by `incident inventory export`; columns: "
                     + ",".join(COLUMNS),
@@ -232,13 +230,13 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                 check.bad(
                     1,
                     ", ".join(unknown),
-                    "errors.readiness.unknown_column_s_2",
+                    "errors.readiness.unknown_column_s",
                     value=", ".join(map(repr, unknown)),
                 )
             for raw in reader:
                 line = reader.line_num
                 if None in raw:
-                    check.bad(line, "—", "errors.readiness.value_s_more_than_2", len_value=len(raw[None]))
+                    check.bad(line, "—", "errors.readiness.value_s_more_than", len_value=len(raw[None]))
                 if not any((v or "").strip() for k, v in raw.items() if k is not None and isinstance(v, str)):
                     continue  # blank line
                 record = (raw.get("record") or "").strip()
@@ -246,17 +244,17 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                     check.bad(
                         line,
                         "record",
-                        "errors.readiness.record_not_known_2",
+                        "errors.readiness.record_not_known",
                         record=repr(record),
                         value=", ".join(RECORDS),
                     )
                     continue
                 rows.append(_parse(check, raw, line, record))
         except UnicodeDecodeError as exc:
-            raise UserError("errors.readiness.file_not_utf_text_2", where=str(path)) from exc
+            raise UserError("errors.readiness.file_not_utf_text", where=str(path)) from exc
         except csv.Error as exc:
             raise UserError(
-                "errors.readiness.not_valid_csv_2", where=f"{path}:{reader.line_num}", exc=exc
+                "errors.readiness.not_valid_csv", where=f"{path}:{reader.line_num}", exc=exc
             ) from exc
     return rows
 
@@ -307,16 +305,14 @@ def import_csv(session: Session, path: str | Path, *, actor: str, dry_run: bool 
         else:
             record_key = ("consumable", v["item"], v["lot"])
         if None not in record_key and record_key in seen:
-            check.bad(
-                row.line, "—", "errors.readiness.same_line_2", record=row.record, value=seen[record_key]
-            )
+            check.bad(row.line, "—", "errors.readiness.same_line", record=row.record, value=seen[record_key])
         seen.setdefault(record_key, row.line)
         if row.record == "equipment" and v["asset_tag"]:
             in_file.add(v["asset_tag"])
     for row in rows:
         tag = row.values.get("asset_tag")
         if row.record == "calibration" and tag and tag not in existing and tag not in in_file:
-            check.bad(row.line, "asset_tag", "errors.readiness.not_inventory_file_2", tag=repr(tag))
+            check.bad(row.line, "asset_tag", "errors.readiness.not_inventory_file", tag=repr(tag))
     if check.problems:
         raise ValidationErrors(str(path), check.problems)
     counts = {"added": 0, "updated": 0, "unchanged": 0}

@@ -96,9 +96,7 @@ def load_config(path: str | Path | None = None) -> ReadinessConfig:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except OSError as exc:
-        raise UserError(
-            "errors.readiness.cannot_read_file_2", where=str(path), strerror=exc.strerror
-        ) from exc
+        raise UserError("errors.readiness.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
     except tomllib.TOMLDecodeError as exc:
         raise UserError("errors.readiness.not_valid_toml", where=str(path), exc=exc) from exc
     teams = data.get("teams_required", 2)
@@ -733,7 +731,7 @@ def kit_status(
     snap = Snapshot(session, on or today_local(), config or load_config())
     kit = snap.kits.get(kit_id)
     if kit is None:
-        raise UserError("errors.readiness.no_kit_id_2", kit_id=kit_id)
+        raise UserError("errors.readiness.no_kit_id", kit_id=kit_id)
     return snap.kit_readiness(kit)
 
 
@@ -939,9 +937,7 @@ def check_readiness_action(
     )
     if not ok and require:
         raise UserError(
-            summary,
-            where="readiness.check",
-            fix="fix what blocks it (incident readiness), pick another kit, or skip the step with a reason",
+            "readiness.check_not_ready", where="readiness.check", subject=subject, reasons="; ".join(reasons)
         )
     log.append(
         session,

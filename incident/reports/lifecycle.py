@@ -123,10 +123,10 @@ def _stamp(row: Report) -> Stamp:
 def _check_kind_lang(kind: str, lang: str) -> None:
     if kind not in KINDS:
         raise UserError(
-            "errors.reports.unknown_report_kind_2", field="kind", kind=repr(kind), value=", ".join(KINDS)
+            "errors.reports.unknown_report_kind", field="kind", kind=repr(kind), value=", ".join(KINDS)
         )
     if lang not in LANGS:
-        raise UserError("errors.reports.unknown_report_language_2", field="lang", lang_name=repr(lang))
+        raise UserError("errors.reports.unknown_report_language", field="lang", lang_name=repr(lang))
 
 
 def _clean_inputs(inputs: dict | None) -> dict:
@@ -134,7 +134,7 @@ def _clean_inputs(inputs: dict | None) -> dict:
     for key, value in (inputs or {}).items():
         if key not in INPUT_FIELDS:
             raise UserError(
-                "errors.reports.unknown_report_text_field_2",
+                "errors.reports.unknown_report_text_field",
                 where=key,
                 key_name=repr(key),
                 value=", ".join(INPUT_FIELDS),
@@ -148,7 +148,7 @@ def _get(session: Session, inc: Incident, report_id: int) -> Report:
     row = session.get(Report, report_id)
     if row is None or row.incident_id != inc.id:
         raise UserError(
-            "errors.reports.incident_has_no_report_2", where="REPORT_ID", code=inc.code, report_id=report_id
+            "errors.reports.incident_has_no_report", where="REPORT_ID", code=inc.code, report_id=report_id
         )
     return row
 
@@ -156,7 +156,7 @@ def _get(session: Session, inc: Incident, report_id: int) -> Report:
 def _refuse_if_released(row: Report, code: str, doing: str) -> None:
     if row.state == "released":
         raise UserError(
-            "errors.reports.report_no_v_was_2",
+            "errors.reports.report_no_v_was",
             where=f"report #{row.id}",
             id=row.id,
             kind=row.kind,
@@ -383,7 +383,7 @@ def review_report(session: Session, code: str, report_id: int, *, reviewer: str)
         raise UserError("errors.reports.wrote_report_edited_cannot", field="by", reviewer=reviewer, id=row.id)
     if row.state == "reviewed":
         raise UserError(
-            "errors.reports.report_was_already_reviewed_2",
+            "errors.reports.report_was_already_reviewed",
             id=row.id,
             reviewed_by=row.reviewed_by,
             fmt_local_reviewed_at=fmt_local(row.reviewed_at),
@@ -391,7 +391,7 @@ def review_report(session: Session, code: str, report_id: int, *, reviewer: str)
         )
     inputs = json.loads(row.inputs_json or "{}")
     if row.kind == "summary" and not inputs.get("lessons"):
-        raise UserError("errors.reports.summary_report_has_no_2", where="lessons", id=row.id, code=inc.code)
+        raise UserError("errors.reports.summary_report_has_no", where="lessons", id=row.id, code=inc.code)
     row.state, row.reviewed_by, row.reviewed_at = "reviewed", reviewer, utcnow()
     _restamp(row)
     session.add(row)
@@ -415,7 +415,7 @@ def release_report(session: Session, code: str, report_id: int, *, by: str) -> R
     _refuse_if_released(row, inc.code, "release")
     by = _acting_name(session, "report.release", by, "--by")
     if row.state != "reviewed":
-        raise UserError("errors.reports.report_draft_must_reviewed_2", id=row.id, code=inc.code)
+        raise UserError("errors.reports.report_draft_must_reviewed", id=row.id, code=inc.code)
     _refuse_if_held(session, inc, row)
     if signing.canonical_name(by) in authors(session, inc, row):
         raise UserError("errors.reports.wrote_report_edited_cannot_2", field="by", by=by, id=row.id)
@@ -472,7 +472,7 @@ def new_version(
     old = _get(session, inc, report_id)
     if old.state != "released":
         raise UserError(
-            "errors.reports.report_not_released_change_2", id=old.id, state=old.state, code=inc.code
+            "errors.reports.report_not_released_change", id=old.id, state=old.state, code=inc.code
         )
     latest = session.exec(
         select(func.max(Report.version)).where(
@@ -481,7 +481,7 @@ def new_version(
     ).one()
     if latest != old.version:
         raise UserError(
-            "errors.reports.report_v_not_latest_2",
+            "errors.reports.report_v_not_latest",
             id=old.id,
             version=old.version,
             latest=latest,
@@ -547,7 +547,7 @@ def verify_released(content: ReportContent) -> None:
     actual = content_hash(info.title, content.markdown, content.html)
     if actual != info.content_sha256:
         raise UserError(
-            "errors.reports.report_was_changed_after_2",
+            "errors.reports.report_was_changed_after",
             where=f"report #{info.id}",
             id=info.id,
             value=actual[:16],

@@ -295,7 +295,7 @@ def create_sample(session: Session, code: str, spec: NewSample, *, actor: str) -
             problems.append(exc)
     if problems:
         raise (
-            ValidationErrors("sample", problems, outcome="nothing was saved")
+            ValidationErrors("sample", problems, outcome="errors.outcome.nothing_saved")
             if len(problems) > 1
             else problems[0]
         )
@@ -557,7 +557,7 @@ def check_result(session: Session, inc: Incident, raw: ResultInput) -> CheckedRe
     elif method_kind == "rapid":
         problems.append(UserError("errors.results.field_rapid_measurement_names", where="instrument"))
     if problems:
-        raise ValidationErrors("result", problems, outcome="nothing was saved")
+        raise ValidationErrors("result", problems, outcome="errors.outcome.nothing_saved")
     assert sample is not None and param is not None and factor is not None
     positive = bool(detected)
     status = "suspected" if method_kind == "rapid" and positive else "final"

@@ -110,11 +110,11 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
     if medium == "other":
         medium = "water"
     if unit is None or not str(unit).strip():
-        raise UserError("errors.results.unit_empty_2", where=where, value=", ".join(known_units(medium)[:3]))
+        raise UserError("errors.results.unit_empty", where=where, value=", ".join(known_units(medium)[:3]))
     key = _unit_key(str(unit))
     if key in _AMBIGUOUS:
         raise UserError(
-            "errors.results.ambiguous_2",
+            "errors.results.ambiguous",
             where=where,
             unit=repr(unit),
             value=_AMBIGUOUS[key],
@@ -123,7 +123,7 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
         )
     if key not in _UNITS:
         raise UserError(
-            "errors.results.unknown_unit_2",
+            "errors.results.unknown_unit",
             where=where,
             unit=repr(unit),
             value=", ".join(known_units(medium)),
@@ -138,7 +138,7 @@ def unit_factor(unit: str, *, medium: str = "water", where: str = "unit") -> flo
             ("soil", "water"): "mg/L is a water unit; for soil use mg/kg",
         }.get((medium, unit_medium), f"use one of {', '.join(known_units(medium))}")
         raise UserError(
-            "errors.results.unit_but_sample_2",
+            "errors.results.unit_but_sample",
             where=where,
             fix=hint,
             value=_DISPLAY[key],
@@ -227,29 +227,27 @@ def _diagnose(raw: str, text: str, field: str, *, allow_negative: bool) -> UserE
     if re.search(r"[Oo]", text) and re.fullmatch(r"[0-9Oo.,eE+-]+", text):
         fixed = text.replace("O", "0").replace("o", "0")
         return UserError(
-            "errors.results.contains_letter_o_where_2", where=field, quoted=quoted, fixed=repr(fixed)
+            "errors.results.contains_letter_o_where", where=field, quoted=quoted, fixed=repr(fixed)
         )
     if re.search(r"[lI]", text) and re.fullmatch(r"[0-9lI.eE+-]+", text):
-        return UserError("errors.results.contains_letter_l_i_2", where=field, quoted=quoted)
+        return UserError("errors.results.contains_letter_l_i", where=field, quoted=quoted)
     if "," in text or "，" in text:
-        return UserError("errors.results.uses_comma_decimal_comma_2", where=field, quoted=quoted)
+        return UserError("errors.results.uses_comma_decimal_comma", where=field, quoted=quoted)
     if "。" in text:
-        return UserError("errors.results.uses_ideographic_full_stop_2", where=field, quoted=quoted)
+        return UserError("errors.results.uses_ideographic_full_stop", where=field, quoted=quoted)
     odd = _first_non_ascii(text)
     if odd is not None:
         return _non_ascii_refusal(raw, odd, field)
     if text.count(".") > 1:
-        return UserError("errors.results.has_more_than_one_2", where=field, quoted=quoted)
+        return UserError("errors.results.has_more_than_one", where=field, quoted=quoted)
     if re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?", text):
-        return UserError("errors.results.has_incomplete_exponent_2", where=field, quoted=quoted)
+        return UserError("errors.results.has_incomplete_exponent", where=field, quoted=quoted)
     if re.fullmatch(r"[0-9]+\.", text):
-        return UserError(
-            "errors.results.ends_point_2", where=field, quoted=quoted, text=text, value=text[:-1]
-        )
+        return UserError("errors.results.ends_point", where=field, quoted=quoted, text=text, value=text[:-1])
     if text.startswith("-") and _NUMBER.match(text[1:]):
         if allow_negative:
             return UserError("errors.results.not_number_4", where=field, quoted=quoted)
-        return UserError("errors.results.negative_concentration_cannot_below_2", where=field, quoted=quoted)
+        return UserError("errors.results.negative_concentration_cannot_below", where=field, quoted=quoted)
     return UserError("errors.results.not_number_3", where=field, quoted=quoted)
 
 
@@ -265,7 +263,7 @@ def parse_number(text: str | None, field: str, *, allow_zero: bool = True) -> fl
     if not math.isfinite(value):
         raise UserError("errors.results.too_large_finite_number", where=field, raw=repr(raw))
     if value == 0 and not allow_zero:
-        raise UserError("errors.results.zero_2", where=field, raw=repr(raw))
+        raise UserError("errors.results.zero", where=field, raw=repr(raw))
     return value
 
 

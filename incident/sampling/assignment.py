@@ -7,8 +7,13 @@ point has an arrival window from the stored forecast of the plan:
 
 - round 1 (the first pass): from now until the plume's earliest arrival there
   (the ensemble's P10 leading edge when stored, else the forecast leading
-  edge) minus a margin. Where the plume got there before any crew could, the
-  crew samples it in the plume, before its trailing edge, and the plan says so;
+  edge) minus a margin. Where the plume gets there before any crew possibly
+  can — its earliest arrival is before the notification (alert) time plus the
+  fastest travel from any crew's position, ready or not — the point is "in
+  plume on arrival": the crew samples it while the plume passes, before its
+  trailing edge, and the plan says why (``PlumeFirst``). A point the plume
+  reached only because the plan was made late gets the same window with that
+  reason instead;
 - a later round: the round time ± a tolerance (HJ 589 §7.1.2.1: one time for
   every section);
 - a point the plume does not reach: any time within the operational period.
@@ -31,6 +36,7 @@ from sqlmodel import Session, col, select
 from incident.core import log
 from incident.core.clock import as_utc, fmt_local, incident_now, utcnow
 from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.core.incidents import get_incident, refuse_if_ended
 from incident.core.rivers import geodesic_m
 from incident.core.store.tables import (
@@ -55,6 +61,7 @@ from incident.sampling.ics_forms import SIGNATURE_LINE, Ics204Form, ics204_form
 from incident.sampling.layout import ProposedPoint, forecast_label
 from incident.sampling.plans import plan_view
 from incident.sampling.routing import (
+    RoadNetwork,
     RouteCrew,
     RouteProblem,
     RouteStop,
@@ -65,9 +72,10 @@ from incident.sampling.routing import (
     travel_matrix,
 )
 
+#: the window kinds in English (the catalogs hold them as ``assign_window.<kind>`` in en and zh)
 WINDOW_KINDS = {
     "before_arrival": "before the plume's earliest arrival",
-    "in_plume": "the plume got there first: sample it before its trailing edge",
+    "in_plume": "in plume on arrival — sample while the plume passes (window: before the trailing edge)",
     "after_plume": "the plume has passed: any time in the period",
     "no_plume": "the plume is not forecast there: any time in the period",
     "round": "at the round time ± tolerance",
@@ -99,7 +107,7 @@ class AssignSettings:
     def check(self) -> None:
         self.travel().check()
         if not self.period_h > 0:
-            raise UserError("errors.sampling.period_h_2", field="period", period_h=self.period_h)
+            raise UserError("errors.sampling.period_h", field="period", period_h=self.period_h)
         for name, value in (
             ("--margin", self.margin_min),
             ("--handling", self.handling_min),
@@ -153,6 +161,9 @@ class AssignmentLine:
     window_kind: str = "before_arrival"
     handling_min: float = 0.0
     from_place: str = ""
+    window_reason: str | None = None  # why the window is what it is (in_plume: the physics, or a late plan)
+    plume_at: datetime | None = None  # the plume's earliest arrival (P10 when stored)
+    earliest_crew_at: datetime | None = None  # alert + the fastest travel from any crew's position
 
     @property
     def departs(self) -> datetime:
@@ -168,6 +179,21 @@ class UnmetPoint:
     reasons: list[str]
     fixes: list[str] = field(default_factory=list)
     window_open: datetime | None = None
+
+
+@dataclass
+class PlumeFirst:
+    """When the plume and the first possible crew can be at a point (round 1)."""
+
+    plume_at: datetime | None  # release + the earliest arrival (P10 when stored); None: not forecast there
+    crew_at: datetime | None  # alert + the fastest travel from any crew's position; None: no crew
+    crew: str | None = None  # the crew that could be there first
+    place: str | None = None  # where it starts
+
+    @property
+    def unreachable(self) -> bool:
+        """The plume is there before any crew possibly can be: no plan can beat it."""
+        return self.plume_at is not None and (self.crew_at is None or self.plume_at < self.crew_at)
 
 
 @dataclass
@@ -265,6 +291,47 @@ def crew_start(session: Session, inc: Incident, crew: CrewInfo) -> CrewStart:
     return CrewStart(crew.name, crew.base_name or "home base", crew.base_lat, crew.base_lon)
 
 
+def _hm(t: datetime) -> str:
+    return fmt_local(t, with_date=False)
+
+
+def plume_first(
+    session: Session,
+    inc: Incident,
+    targets: list[ProposedPoint],
+    forecast: dict,
+    release: datetime,
+    crews: list[CrewInfo],
+    settings: AssignSettings,
+    roads: RoadNetwork | None = None,
+) -> list[PlumeFirst]:
+    """Per point: the plume's earliest arrival, and the earliest any crew could possibly be there.
+
+    The earliest crew arrival is the notification (the incident's alert time) plus the fastest
+    travel (the same travel model as the routes) from any crew's position, counting every crew of
+    the roster whatever its status or readiness: a point is excepted from "before the plume" only
+    when no crew at all could have beaten the plume there.
+    """
+    alert = as_utc(inc.alert_at)
+    out: list[PlumeFirst] = []
+    starts = [crew_start(session, inc, c) for c in crews]
+    seconds = None
+    if starts and targets:
+        places = [(s.lat, s.lon) for s in starts] + [(p.lat, p.lon) for p in targets]
+        seconds = travel_matrix(places, settings.travel(), roads).seconds
+    n = len(starts)
+    for k, p in enumerate(targets):
+        lead = earliest_arrival_h(p, forecast)
+        plume_at = release + timedelta(hours=lead) if lead is not None else None
+        if seconds is None:
+            out.append(PlumeFirst(plume_at, None))
+            continue
+        legs = [float(seconds[i, n + k]) for i in range(n)]
+        i = min(range(n), key=legs.__getitem__)
+        out.append(PlumeFirst(plume_at, alert + timedelta(seconds=legs[i]), starts[i].crew, starts[i].place))
+    return out
+
+
 def _windows(
     session: Session,
     inc: Incident,
@@ -273,8 +340,9 @@ def _windows(
     release: datetime,
     now: datetime,
     settings: AssignSettings,
-) -> tuple[list[tuple[datetime, datetime, str]], datetime | None]:
-    """(open, close, kind) per point, and the round time of a later round."""
+    first: list[PlumeFirst] | None = None,
+) -> tuple[list[tuple[datetime, datetime, str]], datetime | None, list[str | None]]:
+    """(open, close, kind) per point, the round time of a later round, and why each window is so."""
     period_end = now + timedelta(hours=settings.period_h)
     if settings.round_no and settings.round_no > 1:
         row = session.exec(
@@ -290,22 +358,49 @@ def _windows(
             raise UserError(
                 "errors.dispatch.round_past", field="round", n=settings.round_no, at=fmt_local(at)
             )
-        return [(max(now, at - tol), at + tol, "round") for _ in targets], at
-    out = []
-    for p in targets:
+        return [(max(now, at - tol), at + tol, "round") for _ in targets], at, [None for _ in targets]
+    out: list[tuple[datetime, datetime, str]] = []
+    why: list[str | None] = []
+    for k, p in enumerate(targets):
         lead = earliest_arrival_h(p, forecast)
         if lead is None:
             out.append((now, period_end, "no_plume"))
+            why.append(None)
             continue
-        deadline = release + timedelta(hours=lead) - timedelta(minutes=settings.margin_min)
+        plume_at = release + timedelta(hours=lead)
+        deadline = plume_at - timedelta(minutes=settings.margin_min)
         trailing = release + timedelta(hours=p.trailing_h) if p.trailing_h is not None else None
-        if deadline > now:
+        pf = first[k] if first else None
+        if pf is not None and pf.unreachable and (trailing is None or trailing > now):
+            crew_txt = (
+                t(
+                    "assign_window.crew_first",
+                    alert=_hm(as_utc(inc.alert_at)),
+                    crew=pf.crew,
+                    place=pf.place,
+                    at=_hm(pf.crew_at),
+                )
+                if pf.crew_at is not None
+                else t("assign_window.no_crew")
+            )
+            why.append(
+                t("assign_window.physics", plume=_hm(plume_at), crew=crew_txt)
+                + (t("assign_window.before_trailing", trailing=_hm(trailing)) if trailing is not None else "")
+            )
+            out.append((now, trailing or period_end, "in_plume"))
+        elif deadline > now:
             out.append((now, deadline, "before_arrival"))
+            why.append(None)
         elif trailing is not None and trailing > now:
             out.append((now, trailing, "in_plume"))
+            why.append(
+                t("assign_window.late", plume=_hm(plume_at), now=_hm(now))
+                + t("assign_window.before_trailing", trailing=_hm(trailing))
+            )
         else:
             out.append((now, period_end, "after_plume"))
-    return out, None
+            why.append(None)
+    return out, None, why
 
 
 def roster_crews(session: Session, inc: Incident, *, on: date | None = None) -> list[CrewInfo]:
@@ -347,15 +442,22 @@ def plan_assignment(
         bad = [n for n in points if n not in known]
         if bad:
             raise UserError(
-                "errors.sampling.not_active_points_plan_2",
+                "errors.sampling.not_active_points_plan",
                 field="points",
                 value=", ".join(bad),
                 value2=", ".join(sorted(known)),
             )
         targets = [p for p in targets if p.number in points]
-    windows, round_at = _windows(session, inc, targets, view.forecast, release, now, settings)
-
     crews_all = roster_crews(session, inc, on=on)
+    first = (
+        plume_first(session, inc, targets, view.forecast, release, crews_all, settings, roads)
+        if not (settings.round_no and settings.round_no > 1)
+        else None
+    )
+    windows, round_at, why_window = _windows(
+        session, inc, targets, view.forecast, release, now, settings, first
+    )
+
     wanted = ("available", "assigned") if settings.include_assigned else ("available",)
     crews = [c for c in crews_all if c.status in wanted]
     idle = [(c.name, f"status {c.status}") for c in crews_all if c.status not in wanted]
@@ -416,12 +518,16 @@ def plan_assignment(
                     if kind in ("before_arrival", "in_plume", "round")
                     else None,
                     lateness_min=0.0,
-                    instructions=_instructions(p, release),
+                    instructions=_instructions(p, release)
+                    + ("; " + t("assign_window.in_plume").upper() if kind == "in_plume" else ""),
                     stop=order,
                     window_open=w_open,
                     window_kind=kind,
                     handling_min=stops[k].service_s / 60,
                     from_place=starts[i].place if order == 1 else targets[route[order - 2][0]].number,
+                    window_reason=why_window[k],
+                    plume_at=first[k].plume_at if first else None,
+                    earliest_crew_at=first[k].crew_at if first else None,
                 )
             )
             here = n_c + k
@@ -439,12 +545,19 @@ def plan_assignment(
         _unmet(problem, k, targets[k], windows[k], crews, starts, reasons, now, settings) for k in sol.dropped
     ]
     warnings = list(matrix.warnings)
-    plume_first = [line for line in lines if line.window_kind == "in_plume"]
-    for line in plume_first:
+    first_by_point = {p.number: pf for p, pf in zip(targets, first or [], strict=False)}
+    for line in lines:
+        if line.window_kind != "in_plume":
+            continue
+        physics = first is not None and first_by_point[line.point].unreachable
         warnings.append(
-            f"{line.point}: the plume got there before any crew could; {line.crew} samples it in the plume "
-            f"at {fmt_local(line.eta, with_date=False)}, before its trailing edge "
-            f"{fmt_local(line.required_by, with_date=False)}"
+            t(
+                "assign_window.warn_physics" if physics else "assign_window.warn_late",
+                point=line.point,
+                crew=line.crew,
+                eta=_hm(line.eta),
+            )
+            + (t("assign_window.before_trailing", trailing=_hm(line.required_by)) if line.required_by else "")
         )
     mand_unmet = sum(1 for k in sol.dropped if stops[k].mandatory)
     plan = AssignmentPlan(
@@ -576,7 +689,15 @@ def routes_json(plan: AssignmentPlan) -> dict:
                         "from": x.from_place,
                         "travel_min": round(x.travel_min, 1),
                         "arrival": x.eta,
-                        "window": {"open": x.window_open, "close": x.required_by, "kind": x.window_kind},
+                        "window": {
+                            "open": x.window_open,
+                            "close": x.required_by,
+                            "kind": x.window_kind,
+                            "label": t(f"assign_window.{x.window_kind}"),
+                            "reason": x.window_reason,
+                        },
+                        "plume_earliest": x.plume_at,
+                        "earliest_crew_possible": x.earliest_crew_at,
                         "handling_min": round(x.handling_min, 1),
                         "departs": x.departs,
                         "slack_min": None if x.slack_min is None else round(x.slack_min, 1),
@@ -646,7 +767,7 @@ def dispatch(
     created = utcnow()
     for line in plan.lines:
         if line.point_id is None:
-            raise UserError("errors.sampling.point_not_stored_2", point=line.point)
+            raise UserError("errors.sampling.point_not_stored", point=line.point)
         row = Assignment(
             incident_id=row_id(inc),
             crew_id=line.crew_id,

@@ -114,7 +114,7 @@ def find_crew(session: Session, name_or_id: str | int, *, incident=None) -> Crew
     if row is None:
         names = ", ".join(c.name for c in session.exec(select(Crew).order_by(col(Crew.name))))
         raise UserError(
-            "errors.sampling.no_crew_2",
+            "errors.sampling.no_crew",
             name_or_id=repr(name_or_id),
             value=names or "(no crews: load a roster)",
         )
@@ -194,13 +194,13 @@ def set_status(
     status = status.strip().lower().replace(" ", "_").replace("-", "_")
     if status not in STATUSES:
         raise UserError(
-            "errors.sampling.unknown_crew_status_2",
+            "errors.sampling.unknown_crew_status",
             where="status",
             status=repr(status),
             value=", ".join(STATUSES),
         )
     if status == "out_of_service" and not note.strip():
-        raise UserError("errors.sampling.taking_crew_out_service_2", field="note")
+        raise UserError("errors.sampling.taking_crew_out_service", field="note")
     inc = get_incident(session, code) if code else None
     if inc is not None:
         refuse_if_ended(inc, "a crew status change")
@@ -279,15 +279,13 @@ def check_in(
     crew = find_crew(session, crew_name, incident=inc)
     info = crew_info(session, crew, on=on)
     if headcount is not None and headcount < 1:
-        raise UserError(
-            "errors.sampling.headcount_not_number_people_2", field="headcount", headcount=headcount
-        )
+        raise UserError("errors.sampling.headcount_not_number_people", field="headcount", headcount=headcount)
     if (lat is None) != (lon is None) or (
         lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180)  # type: ignore[operator]
     ):
         raise UserError("errors.crews.bad_position", where="--lat/--lon", lat=repr(lat), lon=repr(lon))
     if crew.status == "out_of_service":
-        raise UserError("errors.sampling.out_service_2", name=crew.name, name2=repr(crew.name))
+        raise UserError("errors.sampling.out_service", name=crew.name, name2=repr(crew.name))
     row = CheckIn(
         incident_id=row_id(inc),
         crew_id=row_id(crew),
@@ -366,7 +364,7 @@ def default_kit_check() -> KitCheck:
     try:
         from incident.readiness import kit_ready
     except ImportError as exc:
-        raise UserError("errors.sampling.kit_readiness_cannot_checked_2") from exc
+        raise UserError("errors.sampling.kit_readiness_cannot_checked") from exc
     return kit_ready
 
 

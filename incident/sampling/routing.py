@@ -184,7 +184,7 @@ def parse_roads(doc: object, source: str = "roads.geojson") -> RoadNetwork:
                     e_to.append(a)
                     e_s.append(seconds)
     if problems:
-        raise ValidationErrors(source, problems, outcome="the road network was not used")
+        raise ValidationErrors(source, problems, outcome="errors.outcome.road_network_unused")
     return RoadNetwork(
         source=source,
         lat=np.array(lat),

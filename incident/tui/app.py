@@ -17,11 +17,12 @@ from incident.plume import IncidentForecast
 from incident.tui.base import Localised
 from incident.tui.commands import IncidentCommands
 from incident.tui.screens.drill import DrillActions
+from incident.tui.screens.fieldwork import FieldworkActions
 from incident.tui.screens.sampling import SamplingActions
 from incident.tui.tasks import TaskActions
 
 
-class IncidentApp(TaskActions, DrillActions, SamplingActions, Localised, App[int]):
+class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, Localised, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "incident"
     COMMANDS = App.COMMANDS | {IncidentCommands}

@@ -28,6 +28,7 @@ class AppState(Protocol):
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
     class AppMixin(App[int]):
         """What the IncidentApp's action mixins may call on the app (type checking only)."""
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
         settings: Settings
 
         def open_incident(self, code: str) -> None: ...
+
+        def show_screen(self, screen: Screen) -> None: ...
 
 else:
     AppMixin = object

@@ -60,6 +60,12 @@ ENTRIES: list[tuple[str, str, str]] = [
     ("sampling_cmd.crew_assign", "sampling_cmd.crew_assign_help", "crew_assign"),
     ("sampling_cmd.crew_checkin", "sampling_cmd.crew_checkin_help", "crew_checkin"),
     ("sampling_cmd.crew_status", "sampling_cmd.crew_status_help", "crew_status"),
+    # field work on site: the HJ 589 field survey, photos, ICS 211 (incident/tui/screens/fieldwork.py)
+    ("fieldwork_cmd.survey_show", "fieldwork_cmd.survey_show_help", "survey_show"),
+    ("fieldwork_cmd.survey_edit", "fieldwork_cmd.survey_edit_help", "survey_edit"),
+    ("fieldwork_cmd.photo_attach", "fieldwork_cmd.photo_attach_help", "photo_attach"),
+    ("fieldwork_cmd.ics211_show", "fieldwork_cmd.ics211_show_help", "ics211_show"),
+    ("fieldwork_cmd.ics211_export", "fieldwork_cmd.ics211_export_help", "ics211_export"),
     # drills (exercises)
     ("drill_cmd.start", "drill_cmd.start_help", "drill_start"),
     ("drill_cmd.screen", "drill_cmd.screen_help", "drill_show"),

@@ -162,12 +162,12 @@ def make_engine(url: str, *, echo: bool = False, lock_timeout_s: float | None = 
         try:
             import psycopg  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on install
-            raise UserError("errors.core.postgresql_support_not_installed_2", field="db") from exc
+            raise UserError("errors.core.postgresql_support_not_installed", field="db") from exc
         # pool_pre_ping: a connection the server dropped while idle is replaced before use
         engine = create_engine(url, echo=echo, pool_pre_ping=True)
         faults.instrument(engine)
         return engine
-    raise UserError("errors.core.unsupported_database_url_2", where="--db / INCIDENT_DB", url=repr(url))
+    raise UserError("errors.core.unsupported_database_url", where="--db / INCIDENT_DB", url=repr(url))
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -251,7 +251,7 @@ def open_store(url: str, *, lock_timeout_s: float | None = None) -> Engine:
         if converted is not None:
             raise converted from exc
         raise UserError(
-            "errors.core.cannot_open_upgrade_database_2", where=url, name=exc.__class__.__name__, exc=exc
+            "errors.core.cannot_open_upgrade_database", where=url, name=exc.__class__.__name__, exc=exc
         ) from exc
     return engine
 
