@@ -65,6 +65,12 @@ def register(sub) -> None:
     )
     n.add_argument("--parallel-of", help="for --type parallel: the partner sample's ID")
     n.add_argument("--param", action="append", default=[], help="parameter on the label (repeat)")
+    n.add_argument(
+        "--again",
+        action="store_true",
+        help=f"register it even if the same sample was registered in the last {DUPLICATE_WINDOW_MIN} "
+        "minutes (another sample at the same point)",
+    )
     add_json(n)
     n.set_defaults(handler=cmd_sample_new)
     ls = ssub.add_parser("list", help="samples of an incident with their holder")
@@ -324,6 +330,8 @@ def cmd_sample_new(args) -> int:
     )
     with session_scope(engine_from(args)) as s:
         info = create_sample(s, args.incident, spec, actor=settings.user)
+        if not args.again:  # in the same transaction: refused means not stored
+            _refuse_duplicate_sample(s, info.id, time_given=args.time is not None)
     if args.json:
         as_json(info.__dict__ | {"label": info.label()})
     else:
@@ -372,13 +380,26 @@ def cmd_result_add(args) -> int:
     return 0
 
 
-def _refuse_duplicate(session, result_id: int) -> None:
-    """Refuse a result identical to one of the same sample entered a few minutes before."""
+def _recent_repeat(new_at, earlier):
+    """The retry rule, one copy for every command that has it: the first of ``earlier`` (rows
+    identical to the new one, each with its time) entered at most DUPLICATE_WINDOW_MIN minutes
+    before ``new_at``, with its age in whole minutes; None if there is none."""
     from datetime import timedelta
 
+    from incident.core.clock import as_utc
+
+    for row, at in earlier:
+        age = as_utc(new_at) - as_utc(at)
+        if timedelta(0) <= age <= timedelta(minutes=DUPLICATE_WINDOW_MIN):
+            return row, int(age.total_seconds() // 60)
+    return None
+
+
+def _refuse_duplicate(session, result_id: int) -> None:
+    """Refuse a result identical to one of the same sample entered a few minutes before."""
     from sqlmodel import col, select
 
-    from incident.core.clock import as_utc, fmt_local
+    from incident.core.clock import fmt_local
     from incident.core.store.tables import Result
 
     new = session.get(Result, result_id)
@@ -388,21 +409,56 @@ def _refuse_duplicate(session, result_id: int) -> None:
         Result.id != new.id,
         col(Result.corrects_id).is_(None),
     ]
-    for r in session.exec(select(Result).where(*same).order_by(col(Result.id).desc())):
-        fields = ("value", "value_high", "detected", "unit", "detection_limit", "method", "kind")
-        if any(getattr(r, f) != getattr(new, f) for f in fields):
-            continue
-        age = as_utc(new.entered_at) - as_utc(r.entered_at)
-        if timedelta(0) <= age <= timedelta(minutes=DUPLICATE_WINDOW_MIN):
-            minutes = int(age.total_seconds() // 60)
-            raise UserError(
-                "errors.cli.same_result_already_stored",
-                where=f"result add {r.parameter}",
-                id=r.id,
-                minutes=minutes,
-                fmt_local_entered_at=fmt_local(r.entered_at),
-                entered_by=r.entered_by,
-            )
+    fields = ("value", "value_high", "detected", "unit", "detection_limit", "method", "kind")
+    identical = (
+        (r, r.entered_at)
+        for r in session.exec(select(Result).where(*same).order_by(col(Result.id).desc()))
+        if all(getattr(r, f) == getattr(new, f) for f in fields)
+    )
+    if (found := _recent_repeat(new.entered_at, identical)) is not None:
+        r, minutes = found
+        raise UserError(
+            "errors.cli.same_result_already_stored",
+            where=f"result add {r.parameter}",
+            id=r.id,
+            minutes=minutes,
+            fmt_local_entered_at=fmt_local(r.entered_at),
+            entered_by=r.entered_by,
+        )
+
+
+def _refuse_duplicate_sample(session, sample_id: int, *, time_given: bool) -> None:
+    """Refuse a sample identical to one registered a few minutes before (same point, round, type,
+    sampler, checker, partner and label parameters; the same sampling time too when --time was
+    given; without it the time is "now", which a retyped command cannot repeat)."""
+    from sqlmodel import col, select
+
+    from incident.core.clock import fmt_local
+    from incident.core.store.tables import Sample
+
+    new = session.get(Sample, sample_id)
+    fields = ["point_id", "round_id", "sample_type", "sampler", "checker", "parallel_of", "parameters"]
+    if time_given:
+        fields.append("sampled_at")
+    identical = (
+        (x, x.created_at)
+        for x in session.exec(
+            select(Sample)
+            .where(Sample.incident_id == new.incident_id, Sample.id != new.id)
+            .order_by(col(Sample.id).desc())
+        )
+        if all(getattr(x, f) == getattr(new, f) for f in fields)
+    )
+    if (found := _recent_repeat(new.created_at, identical)) is not None:
+        x, minutes = found
+        raise UserError(
+            "errors.cli.same_sample_already_registered",
+            where="sample new",
+            code=x.code,
+            minutes=minutes,
+            fmt_local_created_at=fmt_local(x.created_at),
+            sampler=x.sampler,
+        )
 
 
 def cmd_result_correct(args) -> int:

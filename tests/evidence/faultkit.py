@@ -22,6 +22,7 @@ the after one: the command happened entirely or not at all. An output file
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -67,6 +68,8 @@ class Step:
     # filled by the reference run
     before: Path | None = None
     before_sig: dict = field(default_factory=dict)
+    before_results: dict = field(default_factory=dict)  # results_digests(before), computed once
+    before_digest: str = ""  # content_digest(before), set once `incident verify` passed on it
     after_sig: dict = field(default_factory=dict)
     statements: int = 0
     commits: int = 0
@@ -114,6 +117,41 @@ def results_digests(db_path: str | Path) -> dict[int, str]:
     finally:
         conn.close()
     return {r[0]: hashlib.sha256(repr(r).encode()).hexdigest() for r in rows}
+
+
+def content_digest(db_path: str | Path) -> str:
+    """A digest of everything in the store: the schema (tables, indexes, triggers) and every row
+    of every table. Two stores with the same digest are the same to `incident verify`."""
+    import hashlib
+
+    h = hashlib.sha256()
+    conn = sqlite3.connect(str(db_path))
+    try:
+        schema = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        h.update(repr(schema).encode())
+        for kind, name, *_ in schema:
+            if kind == "table":
+                for row in conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid'):
+                    h.update(repr(row).encode())
+    finally:
+        conn.close()
+    return h.hexdigest()
+
+
+def verify_problem(db_path: str | Path) -> str | None:
+    """Open the store as the next start would, run `incident verify`; its first problem, if any."""
+    from incident.core.store.engine import open_store, session_scope
+    from incident.evidence import integrity
+
+    engine = open_store(f"sqlite:///{db_path}")
+    try:
+        with session_scope(engine) as s:
+            report = integrity.verify(s)
+        return None if report.ok else f"verify: {report.first_problem.render()}"
+    finally:
+        engine.dispose()
 
 
 def snapshot(src: str | Path, dst: str | Path) -> None:
@@ -189,6 +227,9 @@ def build_steps(work: Path, code: str, points: list[str], tag: str, schedule: st
         Step("inventory import", ["inventory", "import", str(files["inventory_csv"])]),
         Step("calibrate", ["calibrate", tag, "--schedule", schedule, "--on", today, "--by", "Metrology lab"]),
         Step("stock", ["stock", item, "--delta", "-1", "--reason", "used in the field"]),
+        Step("maintain", ["maintain", tag, "--on", today, "--by", "Workshop"]),
+        Step("checkin (kit)", ["checkin", "KIT-HM-1"]),  # the demo has it out with a crew
+        Step("checkout (kit)", ["checkout", "KIT-HM-1", "--crew", "Crew B", "--incident", code]),
         Step(
             "backup export",
             ["backup", "export", code, "-o", str(backup)],
@@ -256,8 +297,6 @@ class Counter:
 
 def _forget_engines() -> None:
     """Drop the CLI's cached engines (and so their connections) before a fork or a copy."""
-    import gc
-
     from incident.cli import context
 
     context._engine.cache_clear()
@@ -295,6 +334,9 @@ def prepare(work: Path) -> tuple[str, list[Step]]:
         _forget_engines()
         snapshot(target, step.before)
         step.before_sig = signature(step.before)
+        step.before_results = results_digests(step.before)
+        if verify_problem(step.before) is None:
+            step.before_digest = content_digest(step.before)
         counter = Counter()
         remove = counter.install()
         started = time.monotonic()
@@ -310,6 +352,10 @@ def prepare(work: Path) -> tuple[str, list[Step]]:
         assert (step.after_sig != step.before_sig) == step.changes_store, f"{step.name}: store changed?"
         if step.pause_after_s:
             time.sleep(step.pause_after_s)
+    _forget_engines()
+    # everything built so far lives as long as the run: kept out of later collections, so that
+    # _forget_engines before each trial costs milliseconds, not a sweep of the whole heap
+    gc.freeze()
     return code, steps
 
 
@@ -442,8 +488,8 @@ def trial(step: Step, trial_db: Path, mode: str, n: int = 0, delay: float = 0.0)
     """Run ``step`` on a copy of its before state, killed as ``mode`` says; check the store."""
     snapshot(step.before, trial_db)
     argv, output = step.argv, None
-    if step.output:  # the trial writes beside the reference file, which later steps read
-        output = Path(step.output).with_name("trial-" + Path(step.output).name)
+    if step.output:  # the trial writes beside its store, not over the reference file later steps read
+        output = trial_db.parent / ("trial-" + Path(step.output).name)
         output.unlink(missing_ok=True)
         argv = [str(output) if a == step.output else a for a in argv]
     killed, rc = run_child(trial_db, argv, mode, n, delay)
@@ -451,9 +497,6 @@ def trial(step: Step, trial_db: Path, mode: str, n: int = 0, delay: float = 0.0)
 
 
 def check(step: Step, trial_db: Path, killed: bool, rc: int | None, output: Path | None) -> Outcome:
-    from incident.core.store.engine import open_store, session_scope
-    from incident.evidence import integrity
-
     problems: list[str] = []
     conn = sqlite3.connect(str(trial_db))
     ic = conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -475,17 +518,14 @@ def check(step: Step, trial_db: Path, killed: bool, rc: int | None, output: Path
         problems.append(f"exit {rc} without a kill")
     if not killed and state != "after":
         problems.append(f"exit {rc} but the store is {state}")
-    before = results_digests(step.before)
+    before = step.before_results or results_digests(step.before)
     now = results_digests(trial_db)
     lost = sum(1 for rid, digest in before.items() if now.get(rid) != digest)
-    engine = open_store(f"sqlite:///{trial_db}")  # as the next start would
-    try:
-        with session_scope(engine) as s:
-            report = integrity.verify(s)
-        if not report.ok:
-            problems.append(f"verify: {report.first_problem.render()}")
-    finally:
-        engine.dispose()
+    # a store identical, row for row, to the before state (a kill before anything was written)
+    # needs no second `incident verify`: prepare() verified that very content
+    if not step.before_digest or content_digest(trial_db) != step.before_digest:
+        if (problem := verify_problem(trial_db)) is not None:
+            problems.append(problem)
     if output is not None:
         if output.exists():
             problems += _file_problems(output)
@@ -543,6 +583,44 @@ def run_step(step: Step, count: int, work: Path, rng: random.Random) -> dict:
     for suffix in ("", "-wal", "-shm"):
         Path(str(trial_db) + suffix).unlink(missing_ok=True)
     return tally
+
+
+# ---------------------------------------------------------------- many trials, several at once
+
+_POOL_STEPS: list[Step] = []  # the steps a pool's workers inherit when forked
+_POOL_WORK: Path | None = None
+
+
+def _pool_trial(task: tuple[int, str, int, float]) -> tuple[int, str, int, float, Outcome, float]:
+    """One trial in a pool worker, in a folder of its own (its store copy and output files)."""
+    i, mode, n, delay = task
+    assert _POOL_WORK is not None
+    mine = _POOL_WORK / f"worker-{os.getpid()}"
+    mine.mkdir(exist_ok=True)
+    started = time.monotonic()
+    out = trial(_POOL_STEPS[i], mine / "trial.sqlite", mode, n, delay)
+    return i, mode, n, delay, out, time.monotonic() - started
+
+
+def run_trials(steps: list[Step], tasks: list[tuple[int, str, int, float]], work: Path, jobs: int = 1):
+    """Run ``tasks`` (step index, mode, n, delay), ``jobs`` at a time in forked workers; yields
+    (step index, mode, n, delay, Outcome, seconds) as each trial ends (in any order when jobs > 1)."""
+    global _POOL_WORK
+    _POOL_STEPS[:] = steps
+    _POOL_WORK = work
+    try:
+        if jobs <= 1:
+            yield from map(_pool_trial, tasks)
+            return
+        import multiprocessing
+
+        _forget_engines()
+        with multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=None) as pool:
+            yield from pool.imap_unordered(_pool_trial, tasks)
+    finally:
+        _POOL_STEPS.clear()
+        for d in work.glob("worker-*"):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def dump(steps: list[Step]) -> str:  # pragma: no cover - debugging aid

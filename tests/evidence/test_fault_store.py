@@ -260,3 +260,62 @@ def test_a_read_that_lost_its_server_is_retried_once_a_write_never(monkeypatch, 
     assert dispatch.run(lost("write"), None) == 2
     out = capsys.readouterr()
     assert calls == ["write"] and out.out == "" and "lost the connection" in out.err
+
+
+def _hold_lock(db: Path) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(120)\n",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_the_lock_timeout_is_30_s_by_default_and_set_by_the_environment(scenario):
+    """No flag: the writer says it will wait 30 s (and goes through when the lock is freed);
+    INCIDENT_LOCK_TIMEOUT=1.5: it gives up after 1.5 s, cleanly."""
+    import os
+
+    work, _, steps = scenario
+    step = _step(steps, "result add")
+    db = work / "locked3.sqlite"
+    fk.snapshot(step.before, db)
+    env = {k: v for k, v in os.environ.items() if k != "INCIDENT_LOCK_TIMEOUT"}
+    holder = _hold_lock(db)
+    try:
+        short = subprocess.run(
+            [sys.executable, "-m", "incident", "--db", f"sqlite:///{db}", "--user", "tester", *step.argv],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env | {"INCIDENT_LOCK_TIMEOUT": "1.5"},
+        )
+        assert short.returncode == 2, short.stderr
+        assert "giving up after 1.5 s" in short.stderr and "locked by another program" in short.stderr
+        assert "Traceback" not in short.stderr and "database is locked" not in short.stderr
+        assert fk.signature(db) == step.before_sig
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "incident", "--db", f"sqlite:///{db}", "--user", "tester", *step.argv],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        said = writer.stderr.readline() if writer.stderr else ""
+        assert "waiting for the store" in said and "giving up after 30 s" in said, said
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    assert fk.signature(db) == step.after_sig

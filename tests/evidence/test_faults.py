@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+from pathlib import Path
 
 from tests.evidence import faultkit as fk
 
@@ -37,6 +38,11 @@ def test_the_scenario_covers_every_writing_command(scenario):
         "drill end (ENDEX)",
         "calibrate",
         "stock",
+        "maintain",
+        "checkin (kit)",
+        "checkout (kit)",
+        "sample new",
+        "custody",
     ):
         assert needed in names
     imp = next(s for s in steps if s.name == "import results")
@@ -86,13 +92,18 @@ def test_every_writing_command_into_a_closed_pipe_exits_0_with_its_write_saved(s
     db = work / "pipe.sqlite"
     wrong = []
     for step in steps:
-        if step.output:
-            continue  # writes a file and says so on stdout: covered by the kill trials
+        argv, output = step.argv, None
+        if step.output:  # report draft -o, backup export -o: written beside, the reference file is kept
+            output = work / ("pipe-" + Path(step.output).name)
+            output.unlink(missing_ok=True)
+            argv = [str(output) if a == step.output else a for a in argv]
         fk.snapshot(step.before, db)
-        killed, rc = fk.run_child(db, step.argv, closed_pipe=True)
+        killed, rc = fk.run_child(db, argv, closed_pipe=True)
         state = fk.signature(db)
         if killed or rc not in step.ok_codes or state != step.after_sig:
             wrong.append((step.name, rc, fk.diff(state, step.after_sig)))
+        if output is not None and (not output.exists() or fk._file_problems(output)):
+            wrong.append((step.name, rc, f"{output.name} missing or incomplete"))
     assert not wrong
 
 
