@@ -72,14 +72,15 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, 
         # One app-level timer, not one per screen (DashboardScreen.timed_refresh), was meant here. It
         # was registered as ``self._auto_refresh``, an attribute Textual's DOMNode sets to None, so it
         # never ran; it stays off (no change of behaviour in the typing work). To switch it on:
-        # self.set_interval(self.AUTO_REFRESH_S, self._refresh_screen)
+        # self.set_interval(self.AUTO_REFRESH_S, self._timed_refresh)
         if self.incident_code:
             self.action_dashboard()
         else:
             self.action_incidents()
 
-    def _refresh_screen(self) -> None:
-        # not named ``_auto_refresh``/``auto_refresh``: Textual's DOMNode has both (an attribute
+    def _timed_refresh(self) -> None:
+        # not named ``_refresh_screen`` (the tasks mixin's: reload after a task), nor
+        # ``_auto_refresh``/``auto_refresh``: Textual's DOMNode has both (an attribute
         # set to None in __init__ would shadow the method, and the timer would call nothing)
         refresh = getattr(self.screen, "timed_refresh", None)
         if refresh is not None:

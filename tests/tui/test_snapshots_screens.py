@@ -56,6 +56,8 @@ def _run_before(keys: list[str]):
                 await pilot.pause()
         await pilot.pause(0.3)  # screens that load in two steps (the crew board) settle
         await pilot.app.workers.wait_for_complete()
+        for field in pilot.app.screen.query("Input"):
+            field.cursor_blink = False  # a steady cursor: the picture does not depend on when it is taken
         await pilot.pause()
 
     return run
