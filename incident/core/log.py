@@ -93,6 +93,44 @@ def head(session: Session, chain: str) -> LogEntry | None:
     ).first()
 
 
+def _refuse_backdated(at: datetime, chain: str, seq: int, prev: datetime) -> None:
+    """Time moves forward: an entry dated before the chain's last one, beyond the clock skew."""
+    if at < prev - signing.CLOCK_SKEW:
+        raise UserError(
+            "errors.log.backdated",
+            at=at.isoformat(),
+            chain=chain,
+            seq=seq,
+            prev=prev.isoformat(),
+            skew=f"{signing.CLOCK_SKEW.total_seconds() / 60:g}",
+            where=f"log {chain}",
+            fix="record when it happened in the entry's text; check this device's clock",
+        )
+
+
+def _nobody(kind: str) -> UserError:
+    return UserError(
+        "errors.log.nobody",
+        where=kind,
+        fix="log in first: `incident login NAME` (tests: signing.acting_as(person))",
+    )
+
+
+def _require_registered_key(
+    registry: signing.Registry, person: signing.Person, kind: str, now: datetime
+) -> None:
+    """The signer's key must be registered for them at ``now``."""
+    if registry.key_at(person.name, person.key_id, now) is None:
+        raise UserError(
+            "errors.log.key_not_registered",
+            name=person.name,
+            key=person.key_id,
+            where=kind,
+            fix="ask a team lead to register you: `incident account add NAME --role ...`, "
+            "or log in with your current key",
+        )
+
+
 def append(
     session: Session,
     *,
@@ -123,34 +161,13 @@ def append(
     prev = GENESIS_HASH if last is None else last.hash
     now = utcnow()
     at = as_utc(at or now)
-    if last is not None and at < as_utc(last.at) - signing.CLOCK_SKEW:
-        raise UserError(
-            "errors.log.backdated",
-            at=at.isoformat(),
-            chain=chain,
-            seq=last.seq,
-            prev=as_utc(last.at).isoformat(),
-            skew=f"{signing.CLOCK_SKEW.total_seconds() / 60:g}",
-            where=f"log {chain}",
-            fix="record when it happened in the entry's text; check this device's clock",
-        )
+    if last is not None:
+        _refuse_backdated(at, chain, last.seq, as_utc(last.at))
     person = signing.current()
     if person is None and kind not in signing.SYSTEM_KINDS and signing.enabled(session):
-        raise UserError(
-            "errors.log.nobody",
-            where=kind,
-            fix="log in first: `incident login NAME` (tests: signing.acting_as(person))",
-        )
+        raise _nobody(kind)
     if person is not None and not registering:
-        if signing.registry(session).key_at(person.name, person.key_id, now) is None:
-            raise UserError(
-                "errors.log.key_not_registered",
-                name=person.name,
-                key=person.key_id,
-                where=kind,
-                fix="ask a team lead to register you: `incident account add NAME --role ...`, "
-                "or log in with your current key",
-            )
+        _require_registered_key(signing.registry(session), person, kind, now)
         actor = person.name
     if person is not None and registering:
         actor = person.name
@@ -337,39 +354,18 @@ class ChainWriter:
         """Queue one entry (checked and signed as :func:`append` would); returns its seq."""
         now = utcnow()
         at = as_utc(now)
-        if self.last_at is not None and at < self.last_at - signing.CLOCK_SKEW:
-            raise UserError(
-                "errors.log.backdated",
-                at=at.isoformat(),
-                chain=self.chain,
-                seq=self.seq,
-                prev=self.last_at.isoformat(),
-                skew=f"{signing.CLOCK_SKEW.total_seconds() / 60:g}",
-                where=f"log {self.chain}",
-                fix="record when it happened in the entry's text; check this device's clock",
-            )
+        if self.last_at is not None:
+            _refuse_backdated(at, self.chain, self.seq, self.last_at)
         person = self.person
         if person is None and kind not in signing.SYSTEM_KINDS:
             if self._enabled is None:
                 self._enabled = signing.enabled(self.session)
             if self._enabled:
-                raise UserError(
-                    "errors.log.nobody",
-                    where=kind,
-                    fix="log in first: `incident login NAME` (tests: signing.acting_as(person))",
-                )
+                raise _nobody(kind)
         if person is not None:
             if self._registry is None:
                 self._registry = signing.registry(self.session)
-            if self._registry.key_at(person.name, person.key_id, now) is None:
-                raise UserError(
-                    "errors.log.key_not_registered",
-                    name=person.name,
-                    key=person.key_id,
-                    where=kind,
-                    fix="ask a team lead to register you: `incident account add NAME --role ...`, "
-                    "or log in with your current key",
-                )
+            _require_registered_key(self._registry, person, kind, now)
             actor = person.name
         seq = self.seq + 1
         payload_json = canonical_json(payload or {})

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
         def show_screen(self, screen: Screen[Any]) -> None: ...
 
+        def _open(self, screen_type: Any, then: str | None = None) -> None: ...
+
     class ScreenMixin(Screen[Any]):
         """What a screen's mixin (shared keys of several screens) may call on it (type checking only)."""
 

@@ -345,16 +345,7 @@ class FieldworkActions(AppMixin):
     """Mixed into the App: "survey: …", "photo: attach" and "ics 211: …" in the palette."""
 
     def _fieldwork(self, screen_type, then: str | None = None) -> None:
-        code = getattr(self, "incident_code", None)
-        if code is None:
-            self.notify(t("app.no_incident"), severity="warning")
-            return
-        current = self.screen
-        if isinstance(current, screen_type) and current.code == code:
-            if then:
-                getattr(current, f"action_{then}")()
-            return
-        self.show_screen(screen_type(code, then=then))
+        self._open(screen_type, then)  # the sampling mixin's: open it, or run ``then`` on it if shown
 
     def action_survey_show(self) -> None:
         self._fieldwork(FieldSurveyScreen)
