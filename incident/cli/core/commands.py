@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import emit
+from incident.cli.shell import add_json, emit, engine_from, settings_from
 
 
 def register(sub) -> None:
@@ -76,7 +75,7 @@ def register(sub) -> None:
         "`log export CODE -o FILE` writes the ICS 214 form",
     )
     p.add_argument("incident", nargs="?", help="incident code (default: the centre log), or `export`")
-    from incident.cli.report import add_log_export_arguments
+    from incident.cli.reports import add_log_export_arguments
 
     add_log_export_arguments(p)
     add_json(p)
@@ -253,7 +252,7 @@ def cmd_db(args) -> int:
 
 def cmd_log(args) -> int:
     if args.incident == "export":
-        from incident.cli.report import cmd_log_export
+        from incident.cli.reports import cmd_log_export
 
         return cmd_log_export(args)
     from incident.core import log
