@@ -271,7 +271,7 @@ def cmd_export(args) -> int:
 
 
 def add_log_export_arguments(p) -> None:
-    """Options of `incident log export CODE` (the `log` parser lives in cli/core.py)."""
+    """Options of `incident log export CODE` (the `log` parser lives in cli/core/commands.py)."""
     p.add_argument("export_incident", nargs="?", metavar="CODE", help="with `export`: the incident code")
     p.add_argument(
         "--format",
