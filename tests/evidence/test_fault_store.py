@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from incident.cli.shell import context, main
+from incident.cli import main
+from incident.cli.shell import context
 from tests.evidence import faultkit as fk
 
 ROOT = Path(__file__).resolve().parents[2]
