@@ -113,7 +113,6 @@ def _unlock_before_the_screen(engine) -> None:
         raise UserError(
             "errors.login.no_key_here",
             where="incident tui",
-            fix="log in first: `incident login NAME` (or ask a team lead for an account)",
         )
 
 
@@ -130,7 +129,6 @@ def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
         raise UserError(
             "errors.login.no_accounts",
             where="incident serve",
-            fix="create the first account on the server: `incident account add NAME --role team_lead`",
         )
     last: UserError | None = None
     for _ in range(attempts):

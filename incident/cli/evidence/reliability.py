@@ -227,7 +227,6 @@ def build_server(args):
             raise UserError(
                 "errors.login.serve_needs_accounts",
                 where="incident serve",
-                fix="create the first account: `incident account add NAME --role team_lead`",
             )
     return Server(
         tui_command(args),
