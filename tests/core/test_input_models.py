@@ -261,6 +261,16 @@ SEEDS: dict[str, dict[str, Any]] = {
         "responder": [{"key": "r01", "name": "Li"}],
         "crew": [{"name": "A", "base_lat": 24, "base_lon": 109, "members": ["r01"]}],
     },
+    "incident.readiness.rules:QualificationRule": {
+        "template": "*",
+        "kind": "water_sampling",
+        "holder": "crew",
+    },
+    "incident.readiness.rules:ReadinessFile": {
+        "teams_required": 2,
+        "warning_days": [30, 7],
+        "qualification": [{"template": "heavy-metal sampling kit", "kind": "heavy_metal_field_test"}],
+    },
     "incident.preplan.inputs:Place": {"reach": "main", "km": 3.5},
     "incident.preplan.inputs:Substance": {"substance": "cadmium", "max_release_kg": 200.0},
     "incident.preplan.inputs:Contact": {"name": "Wang", "phone": "13800000000"},
