@@ -195,11 +195,6 @@ class PlaybookInvalid(ValidationErrors):
     def __init__(self, source: str, problems: list[UserError]) -> None:
         super().__init__(source, problems, outcome="errors.outcome.playbook_refused")
 
-    def render(self, lang: str | None = None, *, field_label: str | None = None) -> str:
-        lines = [f"{self.source}: {len(self.problems)} problem(s); {self.outcome}"]
-        lines += [f"- {p.render(lang)}" for p in self.problems]
-        return "\n".join(lines)
-
 
 #: fields holding a text in both languages: a language of one reads ``title.zh``
 _TEXT_KEYS = {"title", "instructions", "label", "help", "description"}

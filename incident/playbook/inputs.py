@@ -127,6 +127,25 @@ def _ident(value: object) -> str:
 Ident = Annotated[str, PlainValidator(_ident)]
 
 
+def _unique(ids_key: str, message_key: str, placeholder: str) -> Callable[[object, ValidationInfo], str]:
+    """The id of a ``[[phase]]``, ``[[role]]`` or ``[[step]]``: refused on every table that shares it with
+    another (the ids the file declares are the context)."""
+
+    def check(value: object, info: ValidationInfo) -> str:
+        ident = _ident(value)
+        ids = _context(info).get(ids_key)
+        if isinstance(ids, list) and ids.count(ident) > 1:
+            raise refuse(message_key, "duplicate", **{placeholder: repr(ident)})
+        return ident
+
+    return check
+
+
+PhaseId = Annotated[str, PlainValidator(_unique("phases", "errors.playbook.duplicate_phase_id", "pid"))]
+RoleId = Annotated[str, PlainValidator(_unique("roles", "errors.playbook.duplicate_role_id", "rid"))]
+StepId = Annotated[str, PlainValidator(_unique("steps", "errors.playbook.duplicate_step_id", "sid"))]
+
+
 def _bilingual(value: object, info: ValidationInfo) -> tuple[str, str] | None:
     """A text in both languages: ``title.en = "..."`` and ``title.zh = "..."``."""
     key = info.field_name or "text"
@@ -267,12 +286,15 @@ def _start(value: object, info: ValidationInfo) -> str:
 class PhaseTable(InputModel):
     """A ``[[phase]]``: an id and a title."""
 
-    id: Ident = Field(default=None, validate_default=True)
+    id: PhaseId = Field(default=None, validate_default=True)
     title: Bilingual = Field(default=None, validate_default=True)
 
 
-class RoleTable(PhaseTable):
+class RoleTable(InputModel):
     """A ``[[role]]``: an id and a title."""
+
+    id: RoleId = Field(default=None, validate_default=True)
+    title: Bilingual = Field(default=None, validate_default=True)
 
 
 class ChecklistEntry(InputModel):
@@ -513,7 +535,7 @@ def _deadline(value: object) -> object:
 class StepTable(InputModel):
     """A ``[[step]]``: what to do, by whom, by when, and what comes after."""
 
-    id: Ident = Field(default=None, validate_default=True)
+    id: StepId = Field(default=None, validate_default=True)
     phase: Annotated[str, PlainValidator(_phase)] = Field(default=None, validate_default=True)
     title: Bilingual = Field(default=None, validate_default=True)
     instructions: Bilingual = Field(default=None, validate_default=True)
@@ -532,13 +554,13 @@ class StepTable(InputModel):
     @field_validator("checklist")
     @classmethod
     def _distinct_items(cls, value: list[ChecklistEntry]) -> list[ChecklistEntry]:
-        _raise_all(_twice(value, "id", "errors.playbook.duplicate_checklist_id", "iid", (), lambda e: e.id))
+        _raise_all(_twice(value, "id", "errors.playbook.duplicate_checklist_id", "iid", lambda e: e.id))
         return value
 
     @field_validator("form")
     @classmethod
     def _distinct_fields(cls, value: list[FormTable]) -> list[FormTable]:
-        _raise_all(_twice(value, "id", "errors.playbook.duplicate_form_field", "fid", (), lambda f: f.id))
+        _raise_all(_twice(value, "id", "errors.playbook.duplicate_form_field", "fid", lambda f: f.id))
         return value
 
     @property
@@ -547,22 +569,15 @@ class StepTable(InputModel):
 
 
 def _twice(
-    items: list[Any],
-    key: str,
-    message_key: str,
-    placeholder: str,
-    prefix: tuple[str | int, ...],
-    ident: Callable[[Any], str],
+    items: list[Any], key: str, message_key: str, placeholder: str, ident: Callable[[Any], str]
 ) -> list[tuple[tuple[str | int, ...], PydanticCustomError, Any]]:
-    """Each entry whose id an earlier one already has."""
+    """Each entry of a step's list whose id an earlier one already has."""
     seen: set[str] = set()
     out: list[tuple[tuple[str | int, ...], PydanticCustomError, Any]] = []
     for i, item in enumerate(items):
         name = ident(item)
         if name in seen:
-            out.append(
-                ((*prefix, i, key), refuse(message_key, "duplicate", **{placeholder: repr(name)}), name)
-            )
+            out.append(((i, key), refuse(message_key, "duplicate", **{placeholder: repr(name)}), name))
         seen.add(name)
     return out
 
@@ -592,18 +607,8 @@ class PlaybookFile(InputModel):
 
     @model_validator(mode="after")
     def _whole(self) -> PlaybookFile:
-        """Ids are unique; the flow runs forwards from ``start`` and reaches every step."""
-        problems = _twice(
-            self.phase, "id", "errors.playbook.duplicate_phase_id", "pid", ("phase",), lambda p: p.id
-        )
-        problems += _twice(
-            self.role, "id", "errors.playbook.duplicate_role_id", "rid", ("role",), lambda r: r.id
-        )
-        problems += _twice(
-            self.step, "id", "errors.playbook.duplicate_step_id", "sid", ("step",), lambda s: s.id
-        )
-        if not problems:
-            problems = self._flow_problems()
+        """The flow runs forwards from ``start`` and reaches every step."""
+        problems = self._flow_problems()
         _raise_all(problems)
         return self
 
