@@ -1,13 +1,14 @@
 """Playbooks: the HJ 589 procedure as data (TOML files in ``playbooks/``).
 
-A playbook is read into frozen dataclasses (plain data the UI may hold) and
-checked as a whole before anyone runs it: unknown step/phase/role references,
-cycles in the flow, missing Chinese or English text, unknown actions, bad
-deadlines and TOML syntax are all reported at once, each with the file, the
-line and the field, and how to fix it. ``tomllib`` keeps no positions, so
-:class:`SourceMap` finds the lines in the text itself.
+A playbook is checked as a whole before anyone runs it, by the pydantic models of
+:mod:`incident.playbook.inputs` (unknown step/phase/role references, duplicate ids,
+cycles in the flow, missing Chinese or English text, unknown actions, bad deadlines),
+and read into frozen dataclasses (plain data the UI may hold). Every problem is
+reported at once with the file, the line and the field, and how to fix it:
+``tomllib`` keeps no positions, so :class:`_Places` finds the lines in the text with
+:class:`~incident.core.inputs.SourceMap`.
 
-The format is documented in README.md ("Playbooks"); the shipped
+The format is documented in docs/formats/playbook.md; the shipped
 ``playbooks/river_chemical_spill.toml`` is the full example.
 """
 
