@@ -351,30 +351,38 @@ class FormTable(InputModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> FormTable:
+        """A choice field has choices; a field setting a built-in variable gives it a value it can take."""
+        problems: list[tuple[tuple[str | int, ...], PydanticCustomError, Any]] = []
         if self.type == "choice" and not self.choices:
-            raise refuse("errors.playbook.choice_field_has_no", "no choices", field="choices")
+            problems.append((("choices",), refuse("errors.playbook.choice_field_has_no", "no choices"), []))
         allowed = BUILTIN_VARIABLES.get(self.sets or "")
-        if allowed is None:
-            return self
-        if allowed == (True, False):
-            if self.type != "bool":
-                raise refuse(
-                    "errors.playbook.yes_no_but_field",
-                    "not yes/no",
-                    field="sets",
-                    sets=repr(self.sets),
-                    ftype=repr(self.type),
+        if allowed == (True, False) and self.type != "bool":
+            problems.append(
+                (
+                    ("sets",),
+                    refuse(
+                        "errors.playbook.yes_no_but_field",
+                        "not yes/no",
+                        sets=repr(self.sets),
+                        ftype=repr(self.type),
+                    ),
+                    self.sets,
                 )
-        elif self.type != "choice" or any(c.value not in allowed for c in self.choices):
-            values = ", ".join(map(str, allowed))
-            raise refuse(
-                "errors.playbook.takes",
-                "takes",
-                field="sets",
-                sets=repr(self.sets),
-                value=values,
-                value2=values,
             )
+        elif allowed not in (None, (True, False)) and (
+            self.type != "choice" or any(c.value not in (allowed or ()) for c in self.choices)
+        ):
+            values = ", ".join(map(str, allowed or ()))
+            problems.append(
+                (
+                    ("sets",),
+                    refuse(
+                        "errors.playbook.takes", "takes", sets=repr(self.sets), value=values, value2=values
+                    ),
+                    self.sets,
+                )
+            )
+        _raise_all(problems)
         return self
 
 

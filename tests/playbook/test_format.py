@@ -401,3 +401,22 @@ def test_hostile_values_get_only_the_playbook_refusal(edit):
     assert text != GOOD
     found = problems(text)
     assert found and all(re.match(r"bad\.toml:\d+: ", p) for p in found), found
+
+
+def test_a_form_field_setting_a_builtin_variable_is_checked_with_its_choices():
+    form = (
+        '[[step.form]]\nid = "cls"\ntype = "choice"\nlabel.en = "C"\nlabel.zh = "类"\nsets = "pollutant_class"\n'
+        'choices = [{ value = "oil", en = "Oil", zh = "油" }, { value = "gas", en = "Gas", zh = "气" }]\n\n'
+        '[[step.form]]\nid = "empty"\ntype = "choice"\nlabel.en = "E"\nlabel.zh = "空"\nsets = "intake_threatened"\n\n'
+    )
+    text = GOOD.replace('[[step]]\nid = "three"', form + '[[step]]\nid = "three"')
+    found = problems(text)
+    assert len(found) == 3, found
+    sets_line = line_of(text, 'sets = "pollutant_class"')
+    assert any(
+        p.startswith(f'bad.toml:{sets_line}: step "two" form cls sets: ')
+        and "'pollutant_class' takes heavy_metal, organic, oil, other" in p
+        for p in found
+    ), found
+    assert any("form empty choices: a choice field has no choices" in p for p in found), found
+    assert any("'intake_threatened' is yes/no but the field is 'choice'" in p for p in found), found
