@@ -10,6 +10,7 @@ never reached) run once every table is valid. Each problem is a refusal with an 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal, get_args
@@ -208,13 +209,18 @@ def _tables(message_key: str, empty_key: str | None = None) -> Callable[[object,
     return check
 
 
-#: a value in a TOML file: text, a yes/no, a whole or a finite number
-Scalar = (
-    Annotated[bool, Strict()]
-    | Annotated[int, Strict(), Field(ge=-(2**63), lt=2**63)]
-    | Annotated[float, Strict()]
-    | Annotated[str, Strict()]
-)
+def _value(value: object) -> object:
+    """A value in a parameter or a condition: text, a yes/no, a whole number (64 bits) or a finite
+    number, or a list of them."""
+    for item in value if isinstance(value, list) else [value]:
+        plain = isinstance(item, bool | str) or (isinstance(item, int) and -(2**63) <= item < 2**63)
+        if not plain and not (isinstance(item, float) and math.isfinite(item)):
+            raise refuse("errors.playbook.bad_value_kind", "not a plain value", value=shown(value))
+    return value
+
+
+#: a value in a TOML file: text, a yes/no, a whole or a finite number (or a list of them)
+Value = Annotated[Any, PlainValidator(_value)]
 
 
 def _check_ref(
@@ -239,7 +245,13 @@ def _check_ref(
 
 def _phase(value: object, info: ValidationInfo) -> str:
     return _check_ref(
-        value, info, "phases", "errors.playbook.unknown_phase", "phase", "suggest_str_phase", value=""
+        value,
+        info,
+        "phases",
+        "errors.playbook.unknown_phase",
+        "phase",
+        "suggest_str_phase",
+        value="(add [[phase]] tables)",
     )
 
 
@@ -390,7 +402,7 @@ class ActionTable(InputModel):
     """``action = { name = "report.draft", params = { kind = "flash" } }``."""
 
     name: Annotated[str, Strict()] = Field(default=None, validate_default=True)
-    params: dict[str, Scalar | list[Scalar]] = {}
+    params: dict[str, Value] = {}
 
     @field_validator("name", mode="before")
     @classmethod
@@ -474,7 +486,7 @@ class ActionTable(InputModel):
 class BranchTable(InputModel):
     """A ``[[step.branch]]``: go to ``goto`` when every variable of ``when`` has one of its values."""
 
-    when: dict[str, Scalar | list[Scalar]] = Field(default=None, validate_default=True)
+    when: dict[str, Value] = Field(default=None, validate_default=True)
     goto: Annotated[str, PlainValidator(_goto)] = Field(default=None, validate_default=True)
 
     @field_validator("when", mode="before")
