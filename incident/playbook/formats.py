@@ -289,7 +289,7 @@ class _Places:
     def _entry(key: str, index: int, raw: Any) -> str:
         """One entry of a list: ``step "one"``, ``form wind``, ``branch #2``, ``checklist sketch``."""
         got = raw.get("value" if key == "choices" else "id") if isinstance(raw, dict) else None
-        named = isinstance(got, str) and bool(got) and len(got) <= 60
+        named = isinstance(got, str) and bool(got) and len(got) <= 60 and got.isprintable()
         if key in _TABLES and named and re.fullmatch(r"[a-z][a-z0-9_]*", str(got)):
             return f'{key} "{got}"'
         if key in ("form", "checklist") and named:

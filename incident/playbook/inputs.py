@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal, get_args
 
@@ -134,8 +135,7 @@ def _unique(ids_key: str, message_key: str, placeholder: str) -> Callable[[objec
 
     def check(value: object, info: ValidationInfo) -> str:
         ident = _ident(value)
-        ids = _context(info).get(ids_key)
-        if isinstance(ids, list) and ids.count(ident) > 1:
+        if ident in _context(info).get(f"{ids_key}_twice", ()):
             raise refuse(message_key, "duplicate", **{placeholder: repr(ident)})
         return ident
 
@@ -726,10 +726,13 @@ def context_of(data: object, *, check_actions: bool = True) -> dict[str, Any]:
                 )
             else:
                 variables[sets] = None
+    declared = {key: ids(table) for key, table in (("phases", "phase"), ("roles", "role"), ("steps", "step"))}
+    twice = {
+        f"{key}_twice": {i for i, n in Counter(found).items() if n > 1} for key, found in declared.items()
+    }
     return {
-        "phases": ids("phase"),
-        "roles": ids("role"),
-        "steps": ids("step"),
+        **declared,
+        **twice,
         "variables": variables,
         "check_actions": check_actions,
     }
