@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
@@ -44,6 +44,22 @@ def _day(value: object) -> object:
 
 #: a day in a data file: ``2026-07-01``, a TOML date, ``today+30``; empty is None
 Day = Annotated[date | None, BeforeValidator(_day)]
+
+
+def _local_time(value: object) -> object:
+    """Text as ``clock.parse_local`` reads it (local ``YYYY-MM-DD HH:MM`` or ISO with an offset)."""
+    if not isinstance(value, str):
+        return value
+    from incident.core.clock import parse_local
+
+    try:
+        return parse_local(value, where="")
+    except UserError as exc:
+        raise refuse(exc.key or "errors.core.cannot_read_time", exc.message("en"), **exc.params) from None
+
+
+#: a time in a file or form: local ``2026-07-01 10:00`` (UTC+8) or ISO 8601 with an offset, as aware UTC
+LocalTime = Annotated[datetime, BeforeValidator(_local_time)]
 
 
 class InputModel(BaseModel):

@@ -98,6 +98,14 @@ SEEDS: dict[str, dict[str, Any]] = {
         "decay_per_day": 0.05,
     },
     "incident.plume.scenario_inputs:GridTable": {"dx_m": 50, "dt_s": 30},
+    "incident.plume.trace_inputs:TraceRow": {
+        "station": "X9",
+        "reach": "M05",
+        "km": "83.0",
+        "time": "2026-05-01 20:00",
+        "value_mg_l": "0.0871",
+        "detection_limit_mg_l": "0.0005",
+    },
     "incident.plume.scenario_inputs:ScenarioFile": {
         "scenario": {"river": "r.geojson", "horizon_h": 24},
         "spill": [{"reach": "M03", "km": 45, "mass_kg": 100}],
