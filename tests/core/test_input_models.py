@@ -300,6 +300,8 @@ SEEDS: dict[str, dict[str, Any]] = {
         "row": {"id": 7, "value": 0.004, "unit": "mg/L", "flagged": False, "note": None},
     },
     "incident.evidence.backup:BackupEnd": {"rows": 41, "sha256": "0f" * 32},
+    "incident.core.inputs:NumberText": {"value": "12,500.5"},
+    "incident.core.inputs:WholeNumberText": {"value": "3"},
     "incident.preplan.inputs:Place": {"reach": "main", "km": 3.5},
     "incident.preplan.inputs:Substance": {"substance": "cadmium", "max_release_kg": 200.0},
     "incident.preplan.inputs:Contact": {"name": "Wang", "phone": "13800000000"},
