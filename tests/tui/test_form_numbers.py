@@ -134,3 +134,28 @@ def test_every_number_field_refuses_hostile_text_by_the_one_rule(typed):
 )
 def test_ordinary_numbers_are_read(typed, value):
     assert FormField("mass_kg", "Mass (kg)", kind="number", minimum=0).parse(typed) == value
+
+
+async def test_plan_insert_refuses_a_full_width_km_and_inserts_nothing(demo_engine, demo_code):
+    from incident.core.incidents import get_incident
+    from incident.sampling import plan_view
+    from tests.results.conftest import make_plan
+
+    with session_scope(demo_engine) as s:
+        make_plan(s, get_incident(s, demo_code).id)  # points S1–S4 on M03, as the results tests plan
+    with session_scope(demo_engine) as s:
+        before = len(plan_view(s, demo_code).points)
+    app = _app(demo_engine, demo_code)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        await until(pilot, lambda: screen_name(pilot) == "SamplingPlanScreen")
+        await pilot.press("n")  # insert a point
+        await until(pilot, lambda: screen_name(pilot) == "FormDialog")
+        await _type_into(pilot, "km", "４５")
+        await _type_into(pilot, "reason", "bridge")
+        await _ok(pilot)
+        assert screen_name(pilot) == "FormDialog"
+        assert "'４５' is not a number" in _error(pilot, "km")
+    with session_scope(demo_engine) as s:
+        assert len(plan_view(s, demo_code).points) == before
