@@ -21,10 +21,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from incident.core.errors import UserError
-from incident.core.inputs import InputModel, refusals, refuse
+from incident.core.inputs import InputModel, LocalTime, refusals, refuse
 
 STATION_TZ = timezone(timedelta(hours=8), "CST")
 MAX_DATA_LENGTH = 1024  # HJ 212-2017 §6.3.2: the data segment is 0–1024 characters
@@ -277,6 +285,44 @@ class PacketFields(InputModel):
     def data_time(self) -> datetime | None:
         """DataTime as UTC (the station sends China Standard Time)."""
         return _station_time(self.data_time_text) if self.data_time_text else None
+
+
+def _parameter(value: object) -> object:
+    """A parameter key or its HJ 212 code (``w21003``), as the project's parameter key."""
+    text = _text(value, "stations.csv.parameter", known=", ".join(PARAMETER_CODES))
+    parameter = WATER_CODES[text].parameter if text in WATER_CODES else text
+    if parameter not in PARAMETER_CODES:
+        raise refuse(
+            "stations.csv.parameter",
+            "unknown parameter",
+            found=_cut(text, 40),
+            known=", ".join(PARAMETER_CODES),
+        )
+    return parameter
+
+
+def _interval(value: object) -> object:
+    text = _text(value, "stations.csv.interval")
+    if text not in {v[0] for v in DATA_COMMANDS.values()}:
+        raise refuse("stations.csv.interval", "unknown interval", found=_cut(text, 20))
+    return text
+
+
+class StationCsvRow(InputModel):
+    """A row of a readings CSV: ``mn,time,parameter,value[,flag][,interval]`` (a value is written as a
+    packet carries it: a plain decimal; empty is no value)."""
+
+    mn: Annotated[str, Strict()] = Field(min_length=1, max_length=24)
+    time: LocalTime
+    parameter: Annotated[str, BeforeValidator(_parameter)]
+    value: Value | None = None
+    flag: Annotated[str, BeforeValidator(_flag)] = VALID_FLAG
+    interval: Annotated[str, BeforeValidator(_interval)] = "minute"
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def crc16(data: bytes) -> int:
