@@ -181,8 +181,8 @@ def _time(digits: int) -> Any:
         if len(text) != digits or not (text.isdigit() and text.isascii()):
             raise refuse("stations.hj212.bad_time", "not a time", found=_cut(text, 20), digits=digits)
         try:
-            datetime.strptime(text[:14], "%Y%m%d%H%M%S")
-        except ValueError:
+            _station_time(text)  # a real date and time, in UTC as well (year 1 in CST is not)
+        except (ValueError, OverflowError):
             raise refuse(
                 "stations.hj212.bad_time", "not a time", found=_cut(text, 20), digits=digits
             ) from None

@@ -195,6 +195,7 @@ def test_split_packets():
     [
         ("ST=21;CN=2011;MN=ST0001;CP=&&w21003-Rtd=1&&", "DataTime"),
         ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=20241301110000;w21003-Rtd=1&&", "DataTime"),
+        ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=00010101000000;w21003-Rtd=1&&", "DataTime"),  # not in UTC
         ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=20240701110000;w21003-Rtd=1e3&&", "w21003-Rtd"),
         ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=20240701110000;w21003-Rtd=nan&&", "w21003-Rtd"),
         ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=20240701110000;w21003-Rtd=&&", "w21003-Rtd"),
