@@ -4,7 +4,7 @@
 the text goes through :func:`incident.core.inputs.parse_number` (ASCII digits only; no NaN,
 infinity, ``1²``, ``１２`` or ``1_000``; at most 10¹²), and a refusal is the project's own: exit 2,
 the keyed message in the reader's language, naming the flag. argparse only sees an
-``ArgumentTypeError``; :class:`Parser` turns it back into the refusal when it reports it.
+``ArgumentTypeError``; :class:`Parser` turns it back into the refusal, which ``main`` prints.
 
 Light at start-up: the input layer (pydantic) loads when a number is read, not when the parser is
 built.
@@ -77,17 +77,16 @@ def language_from(argv: Sequence[str]) -> None:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, reporting a refused number as the project's refusal (exit 2, keyed, in the reader's
-    language, naming the flag); every other usage error as argparse does."""
+    """argparse, raising a refused number as the project's refusal (a UserError naming the flag;
+    ``incident.cli.main`` prints it in the reader's language and exits 2); every other usage error
+    as argparse does."""
 
     def error(self, message: str) -> NoReturn:
         err = sys.exc_info()[1]
         refused = getattr(err, "__context__", None)
         if isinstance(err, argparse.ArgumentError) and isinstance(refused, RefusedArgument):
             refusal = refused.refusal
-            flag = err.argument_name or ""
-            refusal.field = flag.split("/")[0] or None
+            refusal.field = (err.argument_name or "").split("/")[0] or None
             refusal.params["name"] = refusal.field or ""
-            sys.stderr.write(f"incident: {refusal.relocated(None).render()}\n")
-            sys.exit(2)
+            raise refusal.relocated(None) from None
         super().error(message)
