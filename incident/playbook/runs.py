@@ -14,7 +14,6 @@ steps; the second one is told the run moved on.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
