@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, SQLModel, col, select
 
 from incident.core import signing
@@ -87,10 +88,19 @@ def _lock_chain(session: Session, chain: str) -> None:
         session.connection().execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))").bindparams(c=chain))
 
 
+@cache
+def _head() -> Any:
+    """The chain-head statement, built once (read by every append)."""
+    return (
+        select(LogEntry)
+        .where(LogEntry.chain == bindparam("chain"))
+        .order_by(col(LogEntry.seq).desc())
+        .limit(1)
+    )
+
+
 def head(session: Session, chain: str) -> LogEntry | None:
-    return session.exec(
-        select(LogEntry).where(LogEntry.chain == chain).order_by(col(LogEntry.seq).desc()).limit(1)
-    ).first()
+    return session.exec(_head(), params={"chain": chain}).first()
 
 
 def _refuse_backdated(at: datetime, chain: str, seq: int, prev: datetime) -> None:

@@ -299,13 +299,19 @@ def registry(session: Session) -> Registry:
     return out
 
 
+_ENABLED: list[Any] = []
+
+
 def enabled(session: Session) -> bool:
     """Signing is on once the first account is registered; from then every entry is signed."""
-    from sqlmodel import select
+    if not _ENABLED:  # the statement is built once: every write asks
+        from sqlmodel import select
 
-    from incident.core.store.tables import LogEntry
+        from incident.core.store.tables import LogEntry
 
-    first = session.exec(
-        select(LogEntry.id).where(LogEntry.chain == "centre", LogEntry.kind == "account.registered").limit(1)
-    ).first()
-    return first is not None
+        _ENABLED.append(
+            select(LogEntry.id)
+            .where(LogEntry.chain == "centre", LogEntry.kind == "account.registered")
+            .limit(1)
+        )
+    return session.exec(_ENABLED[0]).first() is not None
