@@ -43,8 +43,13 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+#: the encoder json.dumps would build on every call with these options, built once (the bulk
+#: import encodes three documents per result)
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return _CANONICAL.encode(data)
 
 
 def row_digest(row: SQLModel) -> str:
@@ -264,7 +269,12 @@ DIGEST_EXCLUDE = frozenset({"log_seq"})
 
 def digest_fields(row_type: type[SQLModel]) -> list[str]:
     """The columns a digest covers: every model field but ``DIGEST_EXCLUDE``, sorted."""
-    return sorted(col for col in row_type.model_fields if col not in DIGEST_EXCLUDE)
+    return list(_digest_fields(row_type))
+
+
+@cache
+def _digest_fields(row_type: type[SQLModel]) -> tuple[str, ...]:
+    return tuple(sorted(col for col in row_type.model_fields if col not in DIGEST_EXCLUDE))
 
 
 def evidence_digest(row: SQLModel, fields: list[str] | None = None) -> str:

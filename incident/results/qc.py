@@ -199,14 +199,26 @@ class _Checked(Protocol):
     instrument_overdue: str | None
 
 
-def linked(a: Sample, b: Sample) -> bool:
+class SampleLinks(Protocol):
+    """What :func:`linked` and :func:`may_matter` read of a sample (a ``Sample``, or the bulk
+    import's plain copy of these three columns)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def sample_type(self) -> str: ...
+    @property
+    def parallel_of(self) -> int | None: ...
+
+
+def linked(a: SampleLinks, b: SampleLinks) -> bool:
     """One of the two samples is the parallel of the other."""
     return (a.parallel_of is not None and b.id == a.parallel_of) or (
         b.parallel_of is not None and b.parallel_of == a.id
     )
 
 
-def may_matter(sample: Sample, other: Sample) -> bool:
+def may_matter(sample: SampleLinks, other: SampleLinks) -> bool:
     """Whether a result on ``other`` can take part in a finding on a new result on ``sample``:
     a field blank's result flags results on other samples; any other result is flagged by a
     blank's or paired with its parallel's. (The bulk import reads only these neighbours.)"""
