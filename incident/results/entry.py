@@ -929,6 +929,7 @@ def point_series(
             water_class=water_class,
             samples=(col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"),
             where=(Result.parameter == param,),
+            confirmers_in_scope=True,
         )
         if v.status != "not_confirmed"
     ]

@@ -510,6 +510,7 @@ def result_records(
     result_ids: list[int] | None = None,
     samples: tuple[Any, ...] = (),
     where: tuple[Any, ...] = (),
+    confirmers_in_scope: bool = False,
 ) -> list[ResultRecord]:
     """The incident's current results (corrected ones too when asked, or the ones named), evaluated.
 
@@ -522,7 +523,9 @@ def result_records(
     results: a point's series, a round (issue 19). Scoped like that, or by ``result_ids``,
     it reads by index only those rows, their flags and the few results that may confirm a
     suspected one, never the whole incident; the records are the same
-    (tests/results/test_scale_paths.py).
+    (tests/results/test_scale_paths.py). ``confirmers_in_scope``: the scope holds every
+    current result that can confirm a suspect in it (a point's series: all its samples but
+    field blanks, for one parameter), so none is read again.
     """
     from incident.results import qc
 
@@ -550,7 +553,11 @@ def result_records(
     rows = [(*_split(row), *row[n:]) for row in session.execute(query, params)]
     suspected_params = {r.parameter for r, *_ in rows if r.status == "suspected"}
     others: list[tuple[_ResultRow, _SampleRow]] = []
-    if scoped:
+    if confirmers_in_scope and result_ids is None and not include_superseded:
+        # the caller's scope holds every current result that can confirm its suspects (a point's
+        # series: every sample at the point, the parameter): they are these rows
+        others = [(r, s) for r, s, *_ in rows if suspected_params]
+    elif scoped:
         others = _confirmation_candidates(
             session, inc, [(r, s) for r, s, *_ in rows if r.status == "suspected"]
         )
