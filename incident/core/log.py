@@ -216,6 +216,8 @@ def append(
         entry.signature = person.sign(signing.entry_message(entry.hash, person.name, person.key_id))
     session.add(entry)
     session.flush()
+    if kind == "account.registered":
+        signing.forget_enabled(session)
     return entry
 
 
@@ -428,6 +430,9 @@ class ChainWriter:
         """Insert the queued entries, in seq order, in one statement."""
         if self.pending:
             from sqlalchemy import insert
+
+            if any(v["kind"] == "account.registered" for v in self.pending):
+                signing.forget_enabled(self.session)
 
             self.session.connection().execute(insert(SQLModel.metadata.tables["logentry"]), self.pending)
             self.pending = []

@@ -511,6 +511,7 @@ def result_records(
     samples: tuple[Any, ...] = (),
     where: tuple[Any, ...] = (),
     confirmers_in_scope: bool = False,
+    incident: Incident | None = None,
 ) -> list[ResultRecord]:
     """The incident's current results (corrected ones too when asked, or the ones named), evaluated.
 
@@ -529,7 +530,7 @@ def result_records(
     """
     from incident.results import qc
 
-    inc = get_incident(session, code)
+    inc = incident if incident is not None and incident.code == code else get_incident(session, code)
     scoped = result_ids is not None or bool(samples) or bool(where)
     params: dict[str, Any] | None = None
     if result_ids is not None and not samples and not where:
@@ -632,11 +633,14 @@ def result_records(
     return out
 
 
-def result_record(session: Session, code: str, result_id: int) -> ResultRecord:
-    """One result (current or corrected) of the incident, evaluated."""
+def result_record(
+    session: Session, code: str, result_id: int, *, incident: Incident | None = None
+) -> ResultRecord:
+    """One result (current or corrected) of the incident, evaluated (``incident``: the incident
+    of ``code``, when the caller holds it)."""
     from incident.core.errors import UserError
 
-    found = result_records(session, code, result_ids=[result_id])
+    found = result_records(session, code, result_ids=[result_id], incident=incident)
     if not found:
         raise UserError("errors.records.no_result", field="result", id=result_id, code=code)
     return found[0]
