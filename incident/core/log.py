@@ -158,6 +158,7 @@ def append(
     position: str = "",
     at: datetime | None = None,
     registering: bool = False,
+    _head: tuple[LogEntry | None] | None = None,
 ) -> LogEntry:
     """Append one entry to ``chain`` inside the caller's transaction, signed by its author.
 
@@ -169,9 +170,14 @@ def append(
     forward: an entry dated more than ``CLOCK_SKEW`` before the previous one of
     its chain is refused (``at`` is for the app's own replays and tests; typed
     times are checked against the future where they are entered).
+
+    ``_head``: the chain's head as :func:`record` read it, the chain locked, in this transaction.
     """
-    _lock_chain(session, chain)
-    last = head(session, chain)
+    if _head is None:
+        _lock_chain(session, chain)
+        last = head(session, chain)
+    else:
+        (last,) = _head
     seq = 1 if last is None else last.seq + 1
     prev = GENESIS_HASH if last is None else last.hash
     now = utcnow()
@@ -316,6 +322,14 @@ def record(
     a report at release (``kind="report.released"``) to commit to the released
     text; ``incident verify`` then checks every released report.
     """
+    has_seq = "log_seq" in type(row).model_fields
+    known: tuple[LogEntry | None] | None = None
+    if has_seq and getattr(row, "log_seq", None) is None:
+        # a new row is inserted with the seq its entry will have (the chain is locked for the
+        # transaction): one UPDATE less for every sample and result (issue 19)
+        _lock_chain(session, chain)
+        known = (head(session, chain),)
+        setattr(row, "log_seq", 1 if known[0] is None else known[0].seq + 1)  # noqa: B010
     session.add(row)
     session.flush()
     payload = record_payload(row)
@@ -331,9 +345,10 @@ def record(
         incident_id=incident_id,
         position=position,
         at=at,
+        _head=known,
     )
-    if "log_seq" in type(row).model_fields:
-        row.log_seq = entry.seq
+    if has_seq and getattr(row, "log_seq", None) != entry.seq:
+        setattr(row, "log_seq", entry.seq)  # noqa: B010
         session.add(row)
         session.flush()
     return entry
