@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from incident.core import accounts, log
@@ -202,10 +202,8 @@ class BulkWriter:
                 )
                 flags.append(_values(flag, _QCFLAG))
             neighbours.stored(row, checked.sample)
-        conn = session.connection()
-        conn.execute(insert(_RESULT), results)
-        if flags:
-            conn.execute(insert(_QCFLAG), flags)
+        log.insert_many(session, _RESULT, results)
+        log.insert_many(session, _QCFLAG, flags)
         chain.flush()
         self.stored += len(results)
 
