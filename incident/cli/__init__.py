@@ -1,10 +1,11 @@
 """Command line: every capability works headless, for scripts and tests.
 
-Each subcommand group lives in its own module with ``register(subparsers)``;
-add new modules to ``COMMAND_MODULES``. Human tables by default, ``--json``
+Commands live in rooms that mirror the domain rooms (``incident/cli/plume``,
+``incident/cli/results``, …); each room's ``__init__`` has ``register(subparsers)``,
+and the rooms share only :mod:`incident.cli.shell`. Add a new room to ``COMMAND_MODULES``. Human tables by default, ``--json``
 for machines; errors go to stderr with a non-zero exit code (2 = input
 refused, 1 = a check failed, e.g. readiness or verify, 130 = Ctrl-C).
-Commands run through :mod:`incident.cli.dispatch`: output after commit, and
+Commands run through :mod:`incident.cli.shell.dispatch`: output after commit, and
 the exit code tells the truth about the write (docs/faults.md).
 """
 
@@ -17,25 +18,21 @@ from collections.abc import Sequence
 
 from incident import __version__
 
+#: The command rooms, in the order ``incident --help`` lists them. Each mirrors a room of
+#: ``incident/`` and exposes ``register(subparsers)``; its modules share only the shell
+#: (:mod:`incident.cli.shell`).
 COMMAND_MODULES = [
     "incident.cli.core",
-    "incident.cli.river",
-    "incident.cli.forecast",
-    "incident.cli.dispersion",
-    "incident.cli.readiness",
-    "incident.cli.report",
-    "incident.cli.results",
+    "incident.cli.plume",
     "incident.cli.playbook",
     "incident.cli.sampling",
-    "incident.cli.uncertainty",
-    "incident.cli.reliability",
-    "incident.cli.accounts",
-    "incident.cli.drill",
-    "incident.cli.stats",
+    "incident.cli.results",
+    "incident.cli.reports",
+    "incident.cli.readiness",
+    "incident.cli.drills",
     "incident.cli.preplan",
     "incident.cli.stations",
-    "incident.cli.fieldwork",
-    "incident.cli.bench",
+    "incident.cli.evidence",
 ]
 
 
@@ -66,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
-    from incident.cli.examples import decorate
+    from incident.cli.shell.examples import decorate
 
     decorate(parser)
     return parser
@@ -112,10 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # a refusal names its input field; the CLI shows that field as this command's flag
     args.field_flag = lambda field: field_flag(parser, args, field)
     handler = getattr(args, "handler", None)
-    from incident.cli import dispatch
+    from incident.cli.shell import dispatch
 
     if handler is None:
-        from incident.cli.core import cmd_tui
+        from incident.cli.core.commands import cmd_tui
 
         return dispatch.run_streaming(cmd_tui, args)
     if getattr(args, "stream_output", False):

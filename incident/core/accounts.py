@@ -104,7 +104,6 @@ def _acting(session: Session, doing: str) -> tuple[Person, signing.Registry]:
         raise UserError(
             "errors.accounts.nobody_logged_in",
             where=doing,
-            fix="log in first: `incident login NAME`",
             doing=doing,
         )
     return person, signing.registry(session)
@@ -150,8 +149,6 @@ def require(session: Session, action: str) -> Person | None:
             action=action.replace(".", " "),
             allowed=allowed,
             where=action,
-            fix="ask a person with that role, or a team lead to give you the role "
-            "(`incident account roles NAME ROLE...`)",
         )
     return person
 
@@ -164,7 +161,10 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
     """
     shown = display_name(name)
     if not canonical_name(shown):
-        raise UserError("errors.accounts.no_name", where="NAME", fix="give the person's name")
+        raise UserError(
+            "errors.accounts.no_name",
+            where="NAME",
+        )
     roles_t = check_roles(roles)
     key_id = signing.key_id_of(public_hex)
     reg = signing.registry(session)
@@ -180,7 +180,6 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
             raise UserError(
                 "errors.accounts.bootstrap_lead",
                 where="--role",
-                fix="add --role team_lead",
             )
     else:
         require(session, "account.manage")
@@ -193,7 +192,6 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
             state=state,
             existing=existing.name,
             where="NAME",
-            fix="use a distinguishing name (e.g. add the unit), or rotate that account's key",
         )
     if any(k.key_id == key_id for a in reg.accounts.values() for k in a.keys):
         raise UserError("errors.accounts.key_taken", where="key")
@@ -216,7 +214,7 @@ def rotate_key(session: Session, name: str, new_public_hex: str) -> AccountInfo:
     person, reg = _acting(session, "account rotate")
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
+        raise UserError("errors.accounts.no_active", where="NAME", name=name)
     if canonical_name(person.name) != account.canonical:
         require(session, "account.manage")
     key_id = signing.key_id_of(new_public_hex)
@@ -236,17 +234,19 @@ def revoke_account(session: Session, name: str, *, reason: str) -> AccountInfo:
     person, reg = _acting(session, "account revoke")
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
+        raise UserError("errors.accounts.no_active", where="NAME", name=name)
     if canonical_name(person.name) != account.canonical:
         require(session, "account.manage")
     if not reason.strip():
-        raise UserError("errors.accounts.no_reason", where="--reason", fix='e.g. --reason "laptop lost"')
+        raise UserError(
+            "errors.accounts.no_reason",
+            where="--reason",
+        )
     leads = [a for a in reg.accounts.values() if a.has_role("team_lead") and a.canonical != account.canonical]
     if "team_lead" in account.roles and not leads:
         raise UserError(
             "errors.accounts.last_lead",
             name=account.name,
-            fix="give another account the team lead role first",
         )
     log.append(
         session,
@@ -264,7 +264,7 @@ def set_roles(session: Session, name: str, roles: list[str]) -> AccountInfo:
     reg = signing.registry(session)
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
+        raise UserError("errors.accounts.no_active", where="NAME", name=name)
     roles_t = check_roles(roles)
     person = signing.current()
     assert person is not None

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from incident.cli import context, main
+from incident.cli import main
+from incident.cli.shell import context
 from tests.evidence import faultkit as fk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,7 +237,7 @@ def test_a_writer_that_gets_the_lock_within_the_timeout_goes_through(scenario):
 
 def test_a_read_that_lost_its_server_is_retried_once_a_write_never(monkeypatch, capsys):
     """The dispatcher's rule, with a handler that loses its connection (as PostgreSQL would)."""
-    from incident.cli import dispatch
+    from incident.cli.shell import dispatch
     from incident.core.store import faults
 
     calls = []

@@ -6,8 +6,7 @@ import csv
 import io
 import sys
 
-from incident.cli.context import add_json
-from incident.cli.output import as_json
+from incident.cli.shell import add_json, as_json
 
 
 def register(sub) -> None:
@@ -31,7 +30,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from incident.cli.context import settings_from
+    from incident.cli.shell import settings_from
     from incident.core.errors import UserError
     from incident.plume import estimate_csv, estimate_one
 

@@ -3,8 +3,7 @@ stations (HJ 212) and their early-warning alerts."""
 
 from __future__ import annotations
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import emit, table
+from incident.cli.shell import add_json, emit, engine_from, settings_from, table
 
 
 def register(sub) -> None:

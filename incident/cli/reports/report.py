@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import emit
+from incident.cli.shell import add_json, emit, engine_from, settings_from
 from incident.core.errors import UserError
 
 TEXT_FIELDS = {
@@ -272,7 +271,7 @@ def cmd_export(args) -> int:
 
 
 def add_log_export_arguments(p) -> None:
-    """Options of `incident log export CODE` (the `log` parser lives in cli/core.py)."""
+    """Options of `incident log export CODE` (the `log` parser lives in cli/core/commands.py)."""
     p.add_argument("export_incident", nargs="?", metavar="CODE", help="with `export`: the incident code")
     p.add_argument(
         "--format",

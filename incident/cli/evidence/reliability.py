@@ -7,8 +7,7 @@ import socket
 import sys
 from pathlib import Path
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, table
+from incident.cli.shell import add_json, as_json, engine_from, settings_from, table
 from incident.core.errors import UserError
 
 
@@ -228,7 +227,6 @@ def build_server(args):
             raise UserError(
                 "errors.login.serve_needs_accounts",
                 where="incident serve",
-                fix="create the first account: `incident account add NAME --role team_lead`",
             )
     return Server(
         tui_command(args),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from incident.cli.context import add_json, engine_from
-from incident.cli.output import emit
+from incident.cli.shell import add_json, emit, engine_from
 
 
 def register(sub) -> None:

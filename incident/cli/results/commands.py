@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, emit, table
+from incident.cli.shell import add_json, as_json, emit, engine_from, settings_from, table
 from incident.core.errors import UserError
 
 #: a result identical to one entered this many minutes earlier is taken for a retry (not stored

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from incident.cli.context import add_json
-from incident.cli.output import emit, table
+from incident.cli.shell import add_json, emit, table
 
 
 def register(sub) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import emit
+from incident.cli.shell import add_json, emit, engine_from, settings_from
 
 
 def register(sub) -> None:
@@ -76,7 +75,7 @@ def register(sub) -> None:
         "`log export CODE -o FILE` writes the ICS 214 form",
     )
     p.add_argument("incident", nargs="?", help="incident code (default: the centre log), or `export`")
-    from incident.cli.report import add_log_export_arguments
+    from incident.cli.reports import add_log_export_arguments
 
     add_log_export_arguments(p)
     add_json(p)
@@ -114,7 +113,6 @@ def _unlock_before_the_screen(engine) -> None:
         raise UserError(
             "errors.login.no_key_here",
             where="incident tui",
-            fix="log in first: `incident login NAME` (or ask a team lead for an account)",
         )
 
 
@@ -131,7 +129,6 @@ def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
         raise UserError(
             "errors.login.no_accounts",
             where="incident serve",
-            fix="create the first account on the server: `incident account add NAME --role team_lead`",
         )
     last: UserError | None = None
     for _ in range(attempts):
@@ -253,7 +250,7 @@ def cmd_db(args) -> int:
 
 def cmd_log(args) -> int:
     if args.incident == "export":
-        from incident.cli.report import cmd_log_export
+        from incident.cli.reports import cmd_log_export
 
         return cmd_log_export(args)
     from incident.core import log

@@ -13,8 +13,7 @@ import json
 import sys
 from datetime import timedelta
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, emit, table
+from incident.cli.shell import add_json, as_json, emit, engine_from, settings_from, table
 from incident.core.errors import UserError
 
 
