@@ -249,9 +249,9 @@ def bench_results(quick: bool, tmp: Path, cache: Path | None = None) -> None:
 def big_store(n: int, tmp: Path, cache: Path | None):
     """The read figures' store of ``n`` results and the seconds its build took (None when reused).
 
-    With a cache folder the store is built once and kept there, named after its size and the
-    builder's source (a changed builder builds a new one); opening it upgrades its schema, so a
-    store built before a new migration still gets that migration's indexes. Only read here."""
+    With a cache folder the store is built once and kept there, named after its size, the
+    builder's source and the schema head (a changed builder or a new migration builds a new one:
+    a store left at a revision the code no longer knows could not be opened). Only read here."""
     import hashlib
     import pickle
     import shutil
@@ -263,7 +263,10 @@ def big_store(n: int, tmp: Path, cache: Path | None):
         t = time.perf_counter()
         fill(st, n)
         return st, time.perf_counter() - t
-    digest = hashlib.sha256(Path(__file__).with_name("scale_store.py").read_bytes()).hexdigest()[:12]
+    from incident.core.store.engine import SCHEMA_HEAD
+
+    source = Path(__file__).with_name("scale_store.py").read_bytes() + SCHEMA_HEAD.encode()
+    digest = hashlib.sha256(source).hexdigest()[:12]
     stem = cache / f"scale-{n}-{digest}"
     db, meta = stem.with_suffix(".sqlite"), stem.with_suffix(".pickle")
     if db.exists() and meta.exists():
