@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from incident import __version__
+from incident.cli.shell.typed import Parser, language_from, number
 
 #: The command rooms, in the order ``incident --help`` lists them. Each mirrors a room of
 #: ``incident/`` and exposes ``register(subparsers)``; its modules share only the shell
@@ -37,7 +38,7 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(  # a refused number flag is the project's refusal, naming the flag
         prog="incident",
         description="Emergency monitoring for river spills (HJ 589-2021). "
         "With no command, opens the terminal UI on the newest incident (the demo on a fresh machine).",
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--user", help="your name for the log (default: $INCIDENT_USER or $USER)")
     parser.add_argument(
         "--lock-timeout",
-        type=float,
+        type=number(),
         metavar="SECONDS",
         help="how long a write waits for another program holding the store "
         "(default: $INCIDENT_LOCK_TIMEOUT or 30)",
@@ -105,7 +106,14 @@ def field_flag(parser: argparse.ArgumentParser, args: argparse.Namespace, field:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    language_from(sys.argv[1:] if argv is None else argv)  # a refused flag is shown in --lang
+    from incident.core.errors import UserError
+
+    try:
+        args = parser.parse_args(argv)
+    except UserError as exc:  # a number flag refused by the input layer (shell.typed), naming the flag
+        print(f"incident: {exc.render()}", file=sys.stderr)
+        return 2
     # a refusal names its input field; the CLI shows that field as this command's flag
     args.field_flag = lambda field: field_flag(parser, args, field)
     handler = getattr(args, "handler", None)

@@ -187,6 +187,8 @@ def test_a_writer_waits_for_a_lock_says_so_and_gives_up_cleanly(scenario):
         holder.wait(timeout=30)
     assert done.returncode == 2, done.stderr
     assert "waiting for the store" in done.stderr and "giving up after 2 s" in done.stderr
+    # one wait of --lock-timeout in all: opening the store must not wait a first time on its own
+    assert done.stderr.count("waiting for the store") == 1
     assert "locked by another program" in done.stderr and "--lock-timeout" in done.stderr
     assert "Traceback" not in done.stderr and "database is locked" not in done.stderr
     assert waited < 15

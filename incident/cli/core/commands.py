@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from incident.cli.shell import add_json, emit, engine_from, settings_from
+from incident.cli.shell import add_json, emit, engine_from, number, settings_from
 
 
 def register(sub) -> None:
@@ -33,13 +33,13 @@ def register(sub) -> None:
     p.add_argument("--alert", help="alert time, YYYY-MM-DD HH:MM local (default: now)")
     p.add_argument("--river", help="river network GeoJSON (default: the demo river)")
     p.add_argument(
-        "--lat", type=float, help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)"
+        "--lat", type=number(), help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)"
     )
-    p.add_argument("--lon", type=float, help="source longitude, WGS84 decimal degrees")
+    p.add_argument("--lon", type=number(), help="source longitude, WGS84 decimal degrees")
     p.add_argument(
         "--reach", help="source reach id on the river, e.g. M03 (with --km; instead of --lat/--lon)"
     )
-    p.add_argument("--km", type=float, help="source river km on that reach, e.g. 45.0")
+    p.add_argument("--km", type=number(), help="source river km on that reach, e.g. 45.0")
     p.add_argument("--substance", help="parameter key, e.g. cadmium, nitrobenzene")
     p.add_argument(
         "--class",
@@ -47,8 +47,8 @@ def register(sub) -> None:
         choices=["heavy_metal", "organic", "oil", "other"],
         help="pollutant class (picks the suggested playbook and the field-test qualification)",
     )
-    p.add_argument("--mass-kg", type=float, help="amount released in kg, as reported")
-    p.add_argument("--duration-h", type=float, help="release duration in hours (0 = instantaneous)")
+    p.add_argument("--mass-kg", type=number(), help="amount released in kg, as reported")
+    p.add_argument("--duration-h", type=number(), help="release duration in hours (0 = instantaneous)")
     p.add_argument(
         "--medium",
         default="water",
