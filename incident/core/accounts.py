@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from incident.core import log, signing
 from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.core.signing import ROLES, Account, Person, canonical_name, display_name
 
 #: Who may do what: action -> roles allowed. The one source of truth: the use cases
@@ -52,13 +53,10 @@ ACTION_TEXT: dict[str, str] = {
     "drill.inject": "deliver a drill's due injects",
 }
 
-ROLE_LABELS = {
-    "responder": "responder",
-    "team_lead": "team lead",
-    "reviewer": "reviewer",
-    "equipment_manager": "equipment manager",
-    "exercise_controller": "exercise controller",
-}
+
+def role_label(role: str) -> str:
+    """A role as the reader names it (``team_lead`` → "team lead", "队长")."""
+    return t(f"accounts.role.{role}")
 
 
 @dataclass
@@ -141,13 +139,12 @@ def require(session: Session, action: str) -> Person | None:
     person, reg = _acting(session, action)
     roles = reg.roles_at(person.name)
     if not may(roles, action):
-        allowed = " or ".join(ROLE_LABELS[r] for r in PERMISSIONS[action])
         raise UserError(
             "errors.accounts.may_not",
             name=person.name,
-            roles=", ".join(ROLE_LABELS[r] for r in roles) or "no active role",
-            action=action.replace(".", " "),
-            allowed=allowed,
+            roles=", ".join(role_label(r) for r in roles) or t("accounts.no_role"),
+            action=t(f"accounts.action.{action.replace('.', '_')}"),
+            allowed=t("accounts.or").join(role_label(r) for r in PERMISSIONS[action]),
             where=action,
         )
     return person
