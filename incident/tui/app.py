@@ -69,10 +69,9 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, 
         self.title = t("app.title")
         self.start_drill_timer()  # injects and lab results of a drill arrive on its clock
         self.start_alert_watch()  # station alerts, also those a separate listener process writes
-        # One app-level timer, not one per screen (DashboardScreen.timed_refresh), was meant here. It
-        # was registered as ``self._auto_refresh``, an attribute Textual's DOMNode sets to None, so it
-        # never ran; it stays off (no change of behaviour in the typing work). To switch it on:
-        # self.set_interval(self.AUTO_REFRESH_S, self._timed_refresh)
+        # one app-level timer, not one per screen: it refreshes whatever screen has ``timed_refresh``
+        # (the dashboard: elapsed time, deadlines, arrivals, what others logged from another terminal)
+        self.set_interval(self.AUTO_REFRESH_S, self._timed_refresh)
         if self.incident_code:
             self.action_dashboard()
         else:
