@@ -108,7 +108,12 @@ def field_flag(parser: argparse.ArgumentParser, args: argparse.Namespace, field:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    return run_parsed(parser, parser.parse_args(argv))
+
+
+def run_parsed(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the command ``parser`` parsed into ``args``: what ``main`` does after parsing (a caller
+    running many command lines, e.g. the fuzz tests, builds the parser once)."""
     # a refusal names its input field; the CLI shows that field as this command's flag
     args.field_flag = lambda field: field_flag(parser, args, field)
     handler = getattr(args, "handler", None)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -266,14 +267,24 @@ CLI_WORDS = [
 # never: tui (opens the UI), serve (opens a port), --help/--version (exit 0 by design)
 
 
+@functools.cache
+def _cli_parser():
+    """The CLI's parser, built once per process (building it takes ~0.1 s; ``main`` builds one per
+    command line, and parsing does not change it)."""
+    from incident.cli import build_parser
+
+    return build_parser()
+
+
 @target(
     "CLI arguments (incident ...)",
     st.lists(st.one_of(st.sampled_from(CLI_WORDS), nasty_text), max_size=7),
     located=False,  # refusals arrive as printed text; the services' own targets check `where`
 )
 def _cli(argv: list[str], ctx: FuzzContext) -> None:
-    from incident.cli import build_parser, main
+    from incident.cli import run_parsed
 
+    parser = _cli_parser()
     if (
         not argv
         or argv[0] in ("tui", "serve")
@@ -286,13 +297,10 @@ def _cli(argv: list[str], ctx: FuzzContext) -> None:
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             # argparse may dispatch to `tui` when no command is given: check first
-            try:
-                ns = build_parser().parse_args(["--db", ctx.db_url, *argv])
-            except SystemExit:
-                ns = None
-            if ns is not None and getattr(ns, "handler", None) is None:
+            ns = parser.parse_args(["--db", ctx.db_url, *argv])
+            if getattr(ns, "handler", None) is None:
                 return
-            code = main(["--db", ctx.db_url, *argv])
+            code = run_parsed(parser, ns)  # what `incident ARGV` runs after parsing
     except SystemExit as exc:  # argparse refusing: exit 2 with a usage message
         assert exc.code == 2 and "error:" in err.getvalue(), err.getvalue()
         return
