@@ -35,7 +35,7 @@ Bare().run(headless=True, size=(80, 24), auto_pilot=ready)
 
 INCIDENT = """
 import sys
-from incident.cli.context import engine_from, settings_from
+from incident.cli.shell.context import engine_from, settings_from
 from incident.demo.seed import ensure_demo
 from incident.tui.app import make_app
 class Args: db = sys.argv[1]; lang = "en"; user = "bench"

@@ -22,7 +22,7 @@ def _isolate(tmp_path, monkeypatch):
     monkeypatch.setenv("INCIDENT_KEYRING", "0")
     monkeypatch.delenv("INCIDENT_PASSPHRASE", raising=False)
     set_language("en")
-    from incident.cli import context
+    from incident.cli.shell import context
     from incident.core import signing
 
     signing.login(None)

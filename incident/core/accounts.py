@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from incident.core import log, signing
 from incident.core.errors import UserError
+from incident.core.i18n import t
 from incident.core.signing import ROLES, Account, Person, canonical_name, display_name
 
 #: Who may do what: action -> roles allowed. The one source of truth: the use cases
@@ -52,13 +53,10 @@ ACTION_TEXT: dict[str, str] = {
     "drill.inject": "deliver a drill's due injects",
 }
 
-ROLE_LABELS = {
-    "responder": "responder",
-    "team_lead": "team lead",
-    "reviewer": "reviewer",
-    "equipment_manager": "equipment manager",
-    "exercise_controller": "exercise controller",
-}
+
+def role_label(role: str) -> str:
+    """A role as the reader names it (``team_lead`` → "team lead", "队长")."""
+    return t(f"accounts.role.{role}")
 
 
 @dataclass
@@ -104,7 +102,6 @@ def _acting(session: Session, doing: str) -> tuple[Person, signing.Registry]:
         raise UserError(
             "errors.accounts.nobody_logged_in",
             where=doing,
-            fix="log in first: `incident login NAME`",
             doing=doing,
         )
     return person, signing.registry(session)
@@ -142,16 +139,13 @@ def require(session: Session, action: str) -> Person | None:
     person, reg = _acting(session, action)
     roles = reg.roles_at(person.name)
     if not may(roles, action):
-        allowed = " or ".join(ROLE_LABELS[r] for r in PERMISSIONS[action])
         raise UserError(
             "errors.accounts.may_not",
             name=person.name,
-            roles=", ".join(ROLE_LABELS[r] for r in roles) or "no active role",
-            action=action.replace(".", " "),
-            allowed=allowed,
+            roles=", ".join(role_label(r) for r in roles) or t("accounts.no_role"),
+            action=t(f"accounts.action.{action.replace('.', '_')}"),
+            allowed=t("accounts.or").join(role_label(r) for r in PERMISSIONS[action]),
             where=action,
-            fix="ask a person with that role, or a team lead to give you the role "
-            "(`incident account roles NAME ROLE...`)",
         )
     return person
 
@@ -164,7 +158,10 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
     """
     shown = display_name(name)
     if not canonical_name(shown):
-        raise UserError("errors.accounts.no_name", where="NAME", fix="give the person's name")
+        raise UserError(
+            "errors.accounts.no_name",
+            where="NAME",
+        )
     roles_t = check_roles(roles)
     key_id = signing.key_id_of(public_hex)
     reg = signing.registry(session)
@@ -180,7 +177,6 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
             raise UserError(
                 "errors.accounts.bootstrap_lead",
                 where="--role",
-                fix="add --role team_lead",
             )
     else:
         require(session, "account.manage")
@@ -193,7 +189,6 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
             state=state,
             existing=existing.name,
             where="NAME",
-            fix="use a distinguishing name (e.g. add the unit), or rotate that account's key",
         )
     if any(k.key_id == key_id for a in reg.accounts.values() for k in a.keys):
         raise UserError("errors.accounts.key_taken", where="key")
@@ -216,7 +211,7 @@ def rotate_key(session: Session, name: str, new_public_hex: str) -> AccountInfo:
     person, reg = _acting(session, "account rotate")
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
+        raise UserError("errors.accounts.no_active", where="NAME", name=name)
     if canonical_name(person.name) != account.canonical:
         require(session, "account.manage")
     key_id = signing.key_id_of(new_public_hex)
@@ -236,17 +231,19 @@ def revoke_account(session: Session, name: str, *, reason: str) -> AccountInfo:
     person, reg = _acting(session, "account revoke")
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
+        raise UserError("errors.accounts.no_active", where="NAME", name=name)
     if canonical_name(person.name) != account.canonical:
         require(session, "account.manage")
     if not reason.strip():
-        raise UserError("errors.accounts.no_reason", where="--reason", fix='e.g. --reason "laptop lost"')
+        raise UserError(
+            "errors.accounts.no_reason",
+            where="--reason",
+        )
     leads = [a for a in reg.accounts.values() if a.has_role("team_lead") and a.canonical != account.canonical]
     if "team_lead" in account.roles and not leads:
         raise UserError(
             "errors.accounts.last_lead",
             name=account.name,
-            fix="give another account the team lead role first",
         )
     log.append(
         session,
@@ -264,7 +261,7 @@ def set_roles(session: Session, name: str, roles: list[str]) -> AccountInfo:
     reg = signing.registry(session)
     account = reg.get(name)
     if account is None or not account.active:
-        raise UserError("errors.accounts.no_active", where="NAME", fix="`incident account list`", name=name)
+        raise UserError("errors.accounts.no_active", where="NAME", name=name)
     roles_t = check_roles(roles)
     person = signing.current()
     assert person is not None

@@ -182,7 +182,6 @@ def refuse_future(at: datetime, *, now: datetime | None = None, where: str, what
             ahead=_span(ahead),
             now=fmt_local(now),
             where=where,
-            fix="give the local time (UTC+8) it happened; check the year, the day and AM/PM",
         )
 
 

@@ -18,10 +18,18 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
 from pydantic_core import PydanticCustomError
 
 from incident.core.errors import UserError, ValidationErrors, is_message_key
@@ -44,6 +52,22 @@ def _day(value: object) -> object:
 
 #: a day in a data file: ``2026-07-01``, a TOML date, ``today+30``; empty is None
 Day = Annotated[date | None, BeforeValidator(_day)]
+
+
+def _local_time(value: object) -> object:
+    """Text as ``clock.parse_local`` reads it (local ``YYYY-MM-DD HH:MM`` or ISO with an offset)."""
+    if not isinstance(value, str):
+        return value
+    from incident.core.clock import parse_local
+
+    try:
+        return parse_local(value, where="")
+    except UserError as exc:
+        raise refuse(exc.key or "errors.core.cannot_read_time", exc.message("en"), **exc.params) from None
+
+
+#: a time in a file or form: local ``2026-07-01 10:00`` (UTC+8) or ISO 8601 with an offset, as aware UTC
+LocalTime = Annotated[datetime, BeforeValidator(_local_time)]
 
 
 class InputModel(BaseModel):
@@ -351,3 +375,90 @@ def feature_lines(text: str, count: int) -> list[int]:
         lines.append(text.count("\n", 0, pos) + 1)
         pos = end
     return lines if len(lines) == count else [0] * count  # "features" appeared earlier in a string
+
+
+# ---------------------------------------------------------------- a number typed by a person
+
+#: a number in a form field or on the command line: ASCII digits, one optional sign, point and exponent
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?\Z")
+_PLAIN_WHOLE = re.compile(r"[+-]?[0-9]+\Z")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?\Z")  # 12,500.5
+#: past this, a typed number is a slip of the finger (a river is not 10¹² km long, no spill 10¹² kg)
+MAX_TYPED = 1e12
+#: the largest whole number a form takes (a round, a headcount)
+MAX_TYPED_WHOLE = 10**9
+
+
+def _typed(pattern: re.Pattern[str], key: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise refuse(key, "not a number", value=shown(value))
+        if isinstance(value, str):
+            text = value.strip()
+            if _GROUPED.match(text):  # thousands separators, as people write 12,500
+                text = text.replace(",", "")
+            if not pattern.match(text):  # "1²", "１２", "1_000", "nan", "inf", "0x10", "1 000"
+                raise refuse(key, "not a number", value=shown(value))
+            return text
+        return value
+
+    return check
+
+
+def _within(value: Any, info: ValidationInfo) -> Any:
+    """The caller's bounds (``minimum``/``maximum`` in the validation context), checked in the model."""
+    ctx = info.context or {}
+    low, high = ctx.get("minimum"), ctx.get("maximum")
+    if low is not None and value < low:
+        raise refuse(
+            "errors.input.greater_equal", "too small", value=_plain(value), limit=_limit(ctx, "minimum")
+        )
+    if high is not None and value > high:
+        raise refuse(
+            "errors.input.less_equal", "too large", value=_plain(value), limit=_limit(ctx, "maximum")
+        )
+    return value
+
+
+class NumberText(InputModel):
+    """A number as a person types it (a form field, a CLI flag): ASCII digits only, finite, |x| ≤ 10¹²."""
+
+    value: Annotated[
+        float,
+        BeforeValidator(_typed(_PLAIN_NUMBER, "errors.input.typed_number")),
+        Field(ge=-MAX_TYPED, le=MAX_TYPED),
+        AfterValidator(_within),
+    ]
+
+
+class WholeNumberText(InputModel):
+    """A whole number as a person types it (a round, a headcount): ASCII digits only, |n| ≤ 10⁹."""
+
+    value: Annotated[
+        int,
+        BeforeValidator(_typed(_PLAIN_WHOLE, "errors.input.typed_whole")),
+        Field(ge=-MAX_TYPED_WHOLE, le=MAX_TYPED_WHOLE),
+        AfterValidator(_within),
+    ]
+
+
+def parse_number(
+    text: str | float,
+    *,
+    field: str,
+    label: str | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    whole: bool = False,
+) -> float:
+    """A typed number, or a refusal naming ``field`` (the form field or flag; ``label`` is how the
+    reader knows it, in their language). The one rule for numbers people type, in forms and the CLI."""
+    model: type[NumberText | WholeNumberText] = WholeNumberText if whole else NumberText
+    try:
+        parsed = model.model_validate({"value": text}, context={"minimum": minimum, "maximum": maximum})
+    except ValidationError as exc:
+        problem = refusals(exc, where="", field_name=lambda loc: label or field)[0]
+        problem.field = field
+        problem.params["name"] = label or field
+        raise problem.relocated(None) from None
+    return parsed.value

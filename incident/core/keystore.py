@@ -73,11 +73,11 @@ def passphrase(*, confirm: bool = False, prompt: str = "passphrase for your key:
             raise UserError(
                 "errors.keys.no_terminal",
                 where=PASSPHRASE_ENV,
-                fix=f"run in a terminal, or set {PASSPHRASE_ENV} (tests and CI)",
+                env=PASSPHRASE_ENV,
             )
         value = getpass.getpass(prompt)
         if confirm and getpass.getpass("again: ") != value:
-            raise UserError("errors.keys.differ", fix="type the same passphrase twice")
+            raise UserError("errors.keys.differ")
     return value
 
 
@@ -97,7 +97,6 @@ def store(name: str, person: Person, secret: str | None) -> str:
             "errors.keys.short",
             n=MIN_PASSPHRASE,
             where=PASSPHRASE_ENV,
-            fix="choose a longer passphrase (there is no OS keyring on this machine)",
         )
     path = key_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,16 +137,12 @@ def unlock(name: str, secret: str | None = None) -> Person:
             "errors.keys.no_key",
             name=name,
             where=str(path),
-            fix="create your account (`incident account add NAME --role ...`, by a team lead) "
-            "or log in as someone whose key is here",
         )
     secret = passphrase(prompt=f"passphrase for {name}: ") if secret is None else secret
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), secret.encode() or None)
     except (ValueError, TypeError) as exc:
-        raise UserError(
-            "errors.keys.wrong_passphrase", where=str(path), fix="type the passphrase again", name=name
-        ) from exc
+        raise UserError("errors.keys.wrong_passphrase", where=str(path), name=name) from exc
     return Person(display_name(name), key)
 
 

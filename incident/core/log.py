@@ -104,7 +104,6 @@ def _refuse_backdated(at: datetime, chain: str, seq: int, prev: datetime) -> Non
             prev=prev.isoformat(),
             skew=f"{signing.CLOCK_SKEW.total_seconds() / 60:g}",
             where=f"log {chain}",
-            fix="record when it happened in the entry's text; check this device's clock",
         )
 
 
@@ -112,7 +111,6 @@ def _nobody(kind: str) -> UserError:
     return UserError(
         "errors.log.nobody",
         where=kind,
-        fix="log in first: `incident login NAME` (tests: signing.acting_as(person))",
     )
 
 
@@ -126,8 +124,6 @@ def _require_registered_key(
             name=person.name,
             key=person.key_id,
             where=kind,
-            fix="ask a team lead to register you: `incident account add NAME --role ...`, "
-            "or log in with your current key",
         )
 
 

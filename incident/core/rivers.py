@@ -640,17 +640,14 @@ def _check_lengths(reaches: list[ReachData], source: str, problems: list[UserErr
     for r in reaches:
         where = f"{source}: feature {r.index} (id {r.reach_id})"
         if not (math.isfinite(r.geometry_length_m) and math.isfinite(r.length_m)):
-            problems.append(
-                UserError("errors.river.length_not_finite", where=where, fix="check its coordinates")
-            )
+            problems.append(UserError("errors.river.length_not_finite", where=where))
         elif r.geometry_length_m < MIN_REACH_GEOMETRY_M:
             problems.append(
                 UserError(
                     "errors.river.zero_length",
                     length=f"{r.geometry_length_m:.2f}",
                     where=where,
-                    fix=f"draw the reach with at least two distinct positions "
-                    f"({MIN_REACH_GEOMETRY_M:g} m or more apart), upstream first",
+                    min_m=f"{MIN_REACH_GEOMETRY_M:g}",
                 )
             )
 

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field, PlainValidator, Strict, field_validator, model_validator
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
@@ -36,6 +38,7 @@ from incident.core import log, signing
 from incident.core.clock import as_utc, utcnow
 from incident.core.errors import UserError
 from incident.core.incidents import get_incident
+from incident.core.inputs import InputModel, parse, refuse, shown
 from incident.core.store.tables import Incident, LogEntry
 from incident.evidence import integrity
 
@@ -235,6 +238,80 @@ def export_incident(
 # ---------------------------------------------------------------- import
 
 
+# the lines of a backup file, as the input layer (incident/core/inputs.py) reads them
+
+#: a count or a sequence number in a backup: a JSON integer a database column holds
+Count = Annotated[int, Strict(), Field(ge=0, lt=2**63)]
+
+
+def _cell(value: object) -> object:
+    """A cell of a row: a JSON scalar a column can hold (structured data is stored as JSON text)."""
+    ok = (
+        value is None
+        or isinstance(value, bool | str)
+        or (isinstance(value, int) and -(2**63) <= value < 2**63)
+        or (isinstance(value, float) and math.isfinite(value))
+    )
+    if not ok:
+        raise refuse("errors.evidence.bad_cell", "not a value a column can hold", value=shown(value))
+    return value
+
+
+Cell = Annotated[str | int | float | bool | None, PlainValidator(_cell)]
+Text = Annotated[str, Strict()]
+
+
+class ChainHead(InputModel):
+    """Where the incident's chain ended when it was exported."""
+
+    chain: Text = Field(min_length=1)
+    seq: Count
+    hash: Text = Field(min_length=1, max_length=128)
+
+
+class BackupHeader(InputModel):
+    """Line 1: ``{"format": "incident-backup", "version": 1, "code": ..., "chain_head": {...}, ...}``."""
+
+    format: Text
+    version: int
+    code: Text = Field(min_length=1, max_length=64)
+    exported_at: Text | None = None
+    schema_revision: Text | None = None
+    chain_head: ChainHead
+    tables: dict[str, Count] = {}
+    exercise: Annotated[bool, Strict()] = False
+    mark: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _is_a_backup(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise refuse("errors.evidence.not_incident_backup_no", "not an incident backup")
+        return data
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: object) -> object:
+        if type(value) is not int or value != VERSION:
+            raise refuse("errors.evidence.backup_format_version_not", "not supported", value=shown(value))
+        return value
+
+
+class BackupRow(InputModel):
+    """Lines 2 to the one before last: ``{"table": "result", "role": "incident", "row": {...}}``."""
+
+    table: Text = Field(min_length=1, max_length=64)
+    role: Literal["incident", "shared", "account"]
+    row: dict[str, Cell]
+
+
+class BackupEnd(InputModel):
+    """The last line's ``end``: how many rows, and the SHA-256 of every line before it."""
+
+    rows: Count
+    sha256: Text = Field(min_length=64, max_length=64)
+
+
 def _refuse(path: Path, message_key: str, **params: Any) -> UserError:
     """A backup refused as a whole: ``key`` is an ``errors.evidence`` catalog key (its text ends "nothing was imported")."""
     return UserError(message_key, where=str(path), **params)
@@ -262,39 +339,26 @@ def read_backup(path: str | Path) -> tuple[dict[str, Any], list[tuple[str, str, 
             parsed.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise _refuse(path, "errors.evidence.line_not_valid_json", n=n, msg=exc.msg) from exc
-    if not parsed or not isinstance(parsed[0], dict) or parsed[0].get("format") != FORMAT:
-        raise _refuse(path, "errors.evidence.not_incident_backup_no")
-    header = parsed[0]
-    if header.get("version") != VERSION:
-        raise _refuse(path, "errors.evidence.backup_format_version_not", value=repr(header.get("version")))
-    end = parsed[-1] if len(parsed) > 1 and isinstance(parsed[-1], dict) else {}
-    if "end" not in end or not isinstance(end["end"], dict):
+    parsed_header = parse(BackupHeader, parsed[0], where=f"{path}:1", source=str(path))
+    header = parsed_header.model_dump(exclude_unset=True)
+    last = parsed[-1] if len(parsed) > 1 and isinstance(parsed[-1], dict) else {}
+    if "end" not in last or not isinstance(last["end"], dict):
         raise _refuse(path, "errors.evidence.file_truncated_no_end")
     body = "".join(line + "\n" for line in lines[:-1])
-    if end["end"].get("sha256") != hashlib.sha256(body.encode()).hexdigest():
+    if last["end"].get("sha256") != hashlib.sha256(body.encode()).hexdigest():
         raise _refuse(path, "errors.evidence.file_was_changed_damaged")
+    end = parse(BackupEnd, last["end"], where=f"{path}:{len(parsed)}", source=str(path))
     rows: list[tuple[str, str, dict[str, Any]]] = []
     by_name = {t.name: t for t in _tables()}
     for n, item in enumerate(parsed[1:-1], start=2):
         where = f"{path}:{n}"
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("table"), str)
-            or item.get("role") not in ("incident", "shared", "account")
-            or not isinstance(item.get("row"), dict)
-        ):
-            raise _refuse(path, "errors.evidence.line_not_row_backup", n=n)
-        table = by_name.get(item["table"])
+        entry = parse(BackupRow, item, where=where, source=str(path))
+        table = by_name.get(entry.table)
         if table is None:
-            raise UserError("errors.evidence.table_not_known_version", where=where, table=repr(item["table"]))
-        rows.append((table.name, item["role"], _decode(table, item["row"], where)))
-    if end["end"].get("rows") != len(rows):
-        raise _refuse(
-            path,
-            "errors.evidence.end_line_counts_rows",
-            value=repr(end["end"].get("rows")),
-            len_rows=len(rows),
-        )
+            raise UserError("errors.evidence.table_not_known_version", where=where, table=repr(entry.table))
+        rows.append((table.name, entry.role, _decode(table, entry.row, where)))
+    if end.rows != len(rows):
+        raise _refuse(path, "errors.evidence.end_line_counts_rows", value=repr(end.rows), len_rows=len(rows))
     _verify_rows(path, header, rows)
     return header, rows
 

@@ -126,7 +126,6 @@ def write_seal_file(path: str | Path, seals: list[Seal]) -> Path:
         raise UserError(
             "errors.seal.cannot_write",
             where=str(path),
-            fix="check the folder is writable",
             reason=exc.strerror,
         ) from exc
     return path
@@ -140,13 +139,10 @@ def read_seal_file(path: str | Path) -> list[Seal]:
         raise UserError(
             "errors.seal.cannot_read",
             where=str(path),
-            fix="give a file written by `incident seal`",
             reason=str(exc),
         ) from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("seals"), list):
-        raise UserError(
-            "errors.seal.not_seal_file", where=str(path), fix=f'a seal file is JSON with "format": "{FORMAT}"'
-        )
+        raise UserError("errors.seal.not_seal_file", where=str(path), seal_format=FORMAT)
     out = []
     for i, item in enumerate(doc["seals"]):
         try:
@@ -160,7 +156,7 @@ def countersign_file(session: Session, path: str | Path) -> int:
     """Add the acting person's countersignature to every seal of ``path``; returns how many."""
     person = signing.current()
     if person is None:
-        raise UserError("errors.seal.nobody_countersign", fix="`incident login NAME`")
+        raise UserError("errors.seal.nobody_countersign")
     seals = read_seal_file(path)
     for seal in seals:
         if seal.signer and signing.canonical_name(seal.signer) == person.canonical:
@@ -170,7 +166,6 @@ def countersign_file(session: Session, path: str | Path) -> int:
                 chain=seal.chain,
                 seq=seal.seq,
                 where=str(path),
-                fix="ask a colleague to countersign",
             )
         at = utcnow().isoformat()
         body = seal.body() | {"countersigner": person.name, "countersigner_key_id": person.key_id, "at": at}

@@ -1,80 +1,55 @@
 """Playbooks: the HJ 589 procedure as data (TOML files in ``playbooks/``).
 
-A playbook is read into frozen dataclasses (plain data the UI may hold) and
-checked as a whole before anyone runs it: unknown step/phase/role references,
-cycles in the flow, missing Chinese or English text, unknown actions, bad
-deadlines and TOML syntax are all reported at once, each with the file, the
-line and the field, and how to fix it. ``tomllib`` keeps no positions, so
-:class:`SourceMap` finds the lines in the text itself.
+A playbook is checked as a whole before anyone runs it, by the pydantic models of
+:mod:`incident.playbook.inputs` (unknown step/phase/role references, duplicate ids,
+cycles in the flow, missing Chinese or English text, unknown actions, bad deadlines),
+and read into frozen dataclasses (plain data the UI may hold). Every problem is
+reported at once with the file, the line and the field, and how to fix it:
+``tomllib`` keeps no positions, so :class:`_Places` finds the lines in the text with
+:class:`~incident.core.inputs.SourceMap`.
 
-The format is documented in README.md ("Playbooks"); the shipped
+The format is documented in docs/formats/playbook.md; the shipped
 ``playbooks/river_chemical_spill.toml`` is the full example.
 """
 
 from __future__ import annotations
 
-import difflib
+import copy
 import hashlib
 import re
 import tomllib
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
 
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.i18n import bilingual
-from incident.core.inputs import Block, SourceMap
-from incident.playbook.actions import known_action_names
-from incident.playbook.registry import ACTION_PARAMS, REQUIRED_PARAMS
+from incident.core.inputs import Block, SourceMap, refusals, shown
+from incident.playbook.inputs import (
+    BUILTIN_VARIABLES,
+    FIELD_TYPES,
+    POLLUTANT_CLASSES,
+    PlaybookFile,
+    StepTable,
+    context_of,
+    parse_deadline,
+    reflow,
+    suggest,
+)
 from playbooks import PLAYBOOK_DIR
 
-LANGS = ("en", "zh")
-FIELD_TYPES = ("text", "number", "choice", "bool", "datetime")
-POLLUTANT_CLASSES = ("heavy_metal", "organic", "oil", "other")
-#: variables every run knows from the incident; form fields may set more (``sets = "name"``).
-BUILTIN_VARIABLES: dict[str, tuple[Any, ...]] = {
-    "pollutant_class": POLLUTANT_CLASSES,
-    "intake_threatened": (True, False),
-    "medium": ("water", "air", "soil", "other"),
-}
-MAX_DEADLINE_MIN = 30 * 24 * 60
+__all__ = [
+    "BUILTIN_VARIABLES",
+    "FIELD_TYPES",
+    "POLLUTANT_CLASSES",
+    "parse_deadline",
+    "reflow",
+]
+
 DEFAULT_PLAYBOOK = "river_chemical_spill"
-
-ROOT_KEYS = {
-    "id",
-    "version",
-    "title",
-    "description",
-    "applies_to",
-    "start",
-    "source",
-    "phase",
-    "role",
-    "step",
-}
-T = TypeVar("T")
-
-PHASE_KEYS = {"id", "title"}
-ROLE_KEYS = {"id", "title"}
-STEP_KEYS = {
-    "id",
-    "phase",
-    "title",
-    "instructions",
-    "role",
-    "deadline",
-    "next",
-    "checklist",
-    "form",
-    "action",
-    "branch",
-}
-FORM_KEYS = {"id", "type", "label", "help", "choices", "required", "sets"}
-CHOICE_KEYS = {"value", "en", "zh"}
-BRANCH_KEYS = {"when", "goto"}
-ACTION_KEYS = {"name", "params"}
 
 
 # ---------------------------------------------------------------- the model
@@ -212,49 +187,6 @@ class Playbook:
         return {f.sets: f for s in self.steps for f in s.form if f.sets}
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f"
-
-
-def reflow(text: str) -> str:
-    """Join the lines of each paragraph (blank lines separate paragraphs), so the
-    screen can wrap the text to its own width. Chinese lines join without a space."""
-    paragraphs = []
-    for para in re.split(r"\n\s*\n", text.strip()):
-        out = ""
-        for line in (ln.strip() for ln in para.splitlines()):
-            if not line:
-                continue
-            if out and not (_is_cjk(out[-1]) or _is_cjk(line[0])):
-                out += " "
-            out += line
-        paragraphs.append(out)
-    return "\n\n".join(paragraphs)
-
-
-# ---------------------------------------------------------------- deadlines
-
-_DEADLINE = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
-
-
-def parse_deadline(value: Any) -> float:
-    """'1h', '90m', '1h30m', '2d' -> minutes after the alert. Anything else is refused."""
-    if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError(f"{value!r} has no unit")
-    m = _DEADLINE.match(value)
-    if not m or not any(m.groups()):
-        raise ValueError(f"{value!r} is not a duration")
-    days, hours, minutes = (int(g) if g else 0 for g in m.groups())
-    total = days * 1440 + hours * 60 + minutes
-    if total <= 0:
-        raise ValueError(f"{value!r} is not after the alert")
-    if total > MAX_DEADLINE_MIN:
-        raise ValueError(f"{value!r} is more than 30 days after the alert")
-    return float(total)
-
-
-# ---------------------------------------------------------------- where things are in the text
-
 # ---------------------------------------------------------------- reading and checking
 
 
@@ -264,677 +196,217 @@ class PlaybookInvalid(ValidationErrors):
     def __init__(self, source: str, problems: list[UserError]) -> None:
         super().__init__(source, problems, outcome="errors.outcome.playbook_refused")
 
-    def render(self, lang: str | None = None, *, field_label: str | None = None) -> str:
-        lines = [f"{self.source}: {len(self.problems)} problem(s); {self.outcome}"]
-        lines += [f"- {p.render(lang)}" for p in self.problems]
-        return "\n".join(lines)
+
+#: fields holding a text in both languages: a language of one reads ``title.zh``
+_TEXT_KEYS = {"title", "instructions", "label", "help", "description"}
+_TABLES = ("phase", "role", "step")
 
 
-def _suggest(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(options), n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
+def _item(node: Any, key: str, index: int) -> Any:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value[index] if isinstance(value, list) and 0 <= index < len(value) else None
 
 
-class _Reader:
-    def __init__(self, text: str, source: str, check_actions: bool) -> None:
-        self.text = text
-        self.source = source
-        self.check_actions = check_actions
+def _keys(parts: tuple[Any, ...]) -> str:
+    """The dotted key a location starts with: ``("title", "zh")`` -> ``title.zh``."""
+    out: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            break
+        out.append(part)
+    return ".".join(out)
+
+
+class _Places:
+    """Where a pydantic location is in the file (``tomllib`` keeps no positions, so :class:`SourceMap`
+    finds the lines in the text), and the field as a playbook's author names it: ``step "one" next``."""
+
+    def __init__(self, text: str, source: str, data: Any) -> None:
         self.map = SourceMap(text)
-        self.problems: list[UserError] = []
+        self.source = source
+        self.data = data
 
-    # -- reporting
-    def problem(self, line: int | None, where: str, message_key: str, /, **params: Any) -> None:
-        """Note a problem: ``message_key`` is an ``errors.playbook`` catalog key, ``params`` its values."""
-        loc = f"{self.source}:{line or 1}"
-        self.problems.append(UserError(message_key, where=f"{loc}: {where}", **params))
+    def line(self, loc: tuple[Any, ...]) -> int:
+        m = self.map
+        if len(loc) > 1 and loc[0] in _TABLES and isinstance(loc[1], int):
+            block = m.table(loc[0], index=loc[1])
+            if block is None:  # written inline: step = [{...}]
+                return m.key_line(None, loc[0]) or 1
+            return self._in_block(block, loc[2:], _item(self.data, loc[0], loc[1])) or block.start
+        return (m.key_line(None, _keys(loc)) if _keys(loc) else None) or 1
 
-    # -- small typed readers
-    def text_field(
-        self, node: dict[str, Any], key: str, block: Block | None, where: str, required: bool = True
-    ) -> Text:
-        value = node.get(key)
-        if value is None:
-            if required:
-                self.problem(
-                    self.map.key_line(block, "id") or (block.start if block else 1),
-                    f"{where} {key}",
-                    "errors.playbook.missing",
-                    key_name=repr(key),
-                    key_name2=key,
+    def _in_block(self, block: Block, rest: tuple[Any, ...], raw: Any) -> int | None:
+        m = self.map
+        if not rest:
+            return None
+        key = rest[0]
+        indexed = len(rest) > 1 and isinstance(rest[1], int)
+        if key in ("form", "branch") and indexed:
+            subs = [c for c in block.children if c.name == key]
+            if rest[1] >= len(subs):
+                return m.key_line(block, key)
+            sub, more = subs[rest[1]], rest[2:]
+            if len(more) > 1 and more[0] == "choices" and isinstance(more[1], int):
+                choice = _item(_item(raw, key, rest[1]), "choices", more[1])
+                value = choice.get("value") if isinstance(choice, dict) else None
+                return (m.text_line(sub, f'"{value}"') if isinstance(value, str) else None) or m.key_line(
+                    sub, "choices"
                 )
-            return Text("", "")
-        if isinstance(value, str):
-            self.problem(
-                self.map.key_line(block, key),
-                f"{where} {key}",
-                "errors.playbook.given_one_language_only",
-                key_name=repr(key),
-                key_name2=key,
-            )
-            return Text(value, value)
-        if not isinstance(value, dict):
-            self.problem(
-                self.map.key_line(block, key),
-                f"{where} {key}",
-                "errors.playbook.must_table_texts",
-                key_name=repr(key),
-                key_name2=key,
-            )
-            return Text("", "")
-        return self.bilingual(value, block, f"{where} {key}", key)
+            return (m.key_line(sub, _keys(more)) if _keys(more) else None) or sub.start
+        if key == "checklist":
+            entry = _item(raw, key, rest[1]) if indexed else None
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            found = m.text_line(block, f'"{ident}"') if isinstance(ident, str) and ident else None
+            return found or m.key_line(block, key)
+        if key == "action":
+            sub = next((c for c in block.children if c.name == "action"), None)
+            if sub is None:
+                return m.key_line(block, key)
+            return (m.key_line(sub, _keys(rest[1:])) if _keys(rest[1:]) else None) or sub.start
+        return m.key_line(block, _keys(rest)) or m.key_line(block, "id")
 
-    def bilingual(
-        self, value: dict[str, Any], block: Block | None, where: str, key: str, needle: str | None = None
-    ) -> Text:
-        texts: dict[str, str] = {}
-        for lang in LANGS:
-            got = value.get(lang)
-            if not isinstance(got, str) or not got.strip():
-                line = None
-                if needle:
-                    line = self.map.text_line(block, needle)
-                line = line or self.map.key_line(block, f"{key}.{lang}") or self.map.key_line(block, key)
-                self.problem(
-                    line,
-                    f"{where}.{lang}" if not needle else f"{where} {lang}",
-                    f"errors.playbook.no_{lang}_text"
-                    if not needle
-                    else f"errors.playbook.no_{lang}_text_entry",
-                    key_name=key,
-                )
-                texts[lang] = ""
+    def name(self, loc: tuple[Any, ...]) -> str:
+        if not loc:
+            return "playbook"
+        parts: list[str] = [] if loc[0] in _TABLES else ["playbook"]
+        node, prev, i = self.data, None, 0
+        while i < len(loc):
+            part = loc[i]
+            if isinstance(part, str) and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+                node = _item(node, part, loc[i + 1])
+                parts.append(self._entry(part, loc[i + 1], node))
+                prev, i = None, i + 2
+                continue
+            if isinstance(part, str) and prev in _TEXT_KEYS:
+                parts[-1] += f".{part}"
             else:
-                texts[lang] = got.strip()
-        for extra in set(value) - set(LANGS) - {"id", "value"}:
-            self.problem(
-                (self.map.text_line(block, needle) if needle else None)
-                or self.map.key_line(block, f"{key}.{extra}")
-                or self.map.key_line(block, key),
-                where,
-                "errors.playbook.unknown_language",
-                extra=repr(extra),
-            )
-        if key == "instructions":
-            texts = {lang: reflow(value) for lang, value in texts.items()}
-        return Text(texts["en"], texts["zh"])
+                parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+            prev, i = part, i + 1
+        return " ".join(parts)
 
-    def unknown_keys(self, node: dict[str, Any], allowed: set[str], block: Block | None, where: str) -> None:
-        for key in node:
-            if key not in allowed:
-                self.problem(
-                    self.map.key_line(block, key),
-                    f"{where} {key}",
-                    "errors.playbook.unknown_field_2",
-                    key_name=repr(key),
-                    suggest_key_name=_suggest(key, allowed),
-                    value=", ".join(sorted(allowed)),
-                )
+    @staticmethod
+    def _entry(key: str, index: int, raw: Any) -> str:
+        """One entry of a list: ``step "one"``, ``form wind``, ``branch #2``, ``checklist sketch``."""
+        got = raw.get("value" if key == "choices" else "id") if isinstance(raw, dict) else None
+        named = isinstance(got, str) and bool(got) and len(got) <= 60 and got.isprintable()
+        if key in _TABLES and named and re.fullmatch(r"[a-z][a-z0-9_]*", str(got)):
+            return f'{key} "{got}"'
+        if key in ("form", "checklist") and named:
+            return f"{key} {got}"
+        if key == "choices" and named:
+            return f"choice {got}"
+        return f"{key} #{index + 1}"
 
-    def ident(self, node: dict[str, Any], block: Block | None, where: str) -> str:
-        value = node.get("id")
-        if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", value or ""):
-            self.problem(
-                block.start if block else 1,
-                f"{where} id",
-                "errors.playbook.missing_bad_id",
-                value=repr(value),
-            )
-            return str(value)
-        return value
 
-    def table_list(self, node: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-        value = node.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.problem(
-                self.map.key_line(None, key),
-                f"{where}{key}",
-                "errors.playbook.must_list_tables",
-                key_name=repr(key),
-                key_name2=key,
-            )
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The fields the table at ``loc`` may have (for "did you mean"), by walking the models."""
+    model: type[BaseModel] | None = PlaybookFile
+    for part in loc:
+        if model is None:
             return []
-        return value
+        if isinstance(part, str):
+            info = model.model_fields.get(part)
+            model = _model_in(info.annotation) if info is not None else None
+    return sorted(model.model_fields) if model is not None else []
 
-    # -- the whole file
-    def read(self) -> Playbook | None:
-        try:
-            data = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            self.problem(
-                int(m.group(1)) if m else 1, "TOML syntax", "errors.playbook.not_valid_toml", exc=exc
+
+def _flat(problem: UserError) -> UserError:
+    """``bad.toml:21: step "one" next: ...``: the field written after the line, as authors read it."""
+    out = copy.copy(problem)
+    out.where = f"{problem.where}: {problem.field}" if problem.field else problem.where
+    out.field = None
+    Exception.__init__(out, out.render())
+    return out
+
+
+def _problems(exc: ValidationError, places: _Places) -> list[UserError]:
+    located = refusals(exc, where=lambda loc: f"{places.source}:{places.line(loc)}", field_name=places.name)
+    out: list[UserError] = []
+    for err, problem in zip(exc.errors(include_url=False), located, strict=True):
+        if err.get("type") == "extra_forbidden":
+            loc = tuple(err.get("loc", ()))
+            allowed = _fields_at(loc[:-1])
+            problem = UserError(
+                "errors.playbook.unknown_field_2",
+                where=problem.where,
+                field=problem.field,
+                key_name=shown(loc[-1]),
+                suggest_key_name=suggest(str(loc[-1])[:100], allowed),
+                value=", ".join(allowed),
             )
-            return None
-        self.unknown_keys(data, ROOT_KEYS, None, "playbook")
-        pid = self.ident(data, None, "playbook")
-        version = data.get("version", 1)
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            self.problem(
-                self.map.key_line(None, "version"),
-                "version",
-                "errors.playbook.bad_version",
-                version=repr(version),
+        elif (message_key := problem.key or "").startswith("errors.playbook.") and err.get("ctx"):
+            # the rule's own values, whole: a list of the file's ids or the known actions is the fix
+            # (values quoted from the file are already cut short by shown())
+            params = {k: v for k, v in dict(err.get("ctx") or {}).items() if k != "field"}
+            problem = UserError(message_key, where=problem.where, field=problem.field, **params)
+        out.append(_flat(problem))
+    return out
+
+
+def _text(pair: tuple[str, str] | None) -> Text:
+    return Text(*pair) if pair else Text("", "")
+
+
+def _step(s: StepTable) -> Step:
+    return Step(
+        id=s.id,
+        phase=s.phase,
+        title=_text(s.title),
+        instructions=Text(reflow(s.instructions[0]), reflow(s.instructions[1])),
+        role=s.role,
+        deadline=s.deadline,
+        deadline_min=parse_deadline(s.deadline) if s.deadline is not None else None,
+        next=s.next,
+        checklist=tuple(ChecklistItem(c.id, Text(c.en, c.zh)) for c in s.checklist),
+        form=tuple(
+            FormField(
+                id=f.id,
+                label=_text(f.label),
+                type=f.type,
+                help=_text(f.help) if f.help else None,
+                choices=tuple(Choice(c.value, Text(c.en, c.zh)) for c in f.choices),
+                required=f.required,
+                sets=f.sets,
             )
-            version = 1
-        title = self.text_field(data, "title", None, "playbook")
-        description = self.text_field(data, "description", None, "playbook", required=False)
-        applies = data.get("applies_to", [])
-        if not isinstance(applies, list) or any(a not in POLLUTANT_CLASSES for a in applies):
-            self.problem(
-                self.map.key_line(None, "applies_to"),
-                "applies_to",
-                "errors.playbook.bad_pollutant_classes",
-                applies=repr(applies),
-                value=", ".join(POLLUTANT_CLASSES),
+            for f in s.form
+        ),
+        action=StepAction(s.action.name, tuple(sorted(s.action.params.items()))) if s.action else None,
+        branches=tuple(
+            Branch(
+                tuple((var, tuple(v) if isinstance(v, list) else (v,)) for var, v in b.when.items()), b.goto
             )
-            applies = []
-        reference = data.get("source", "")
-        phases = self.read_phases(data)
-        roles = self.read_roles(data)
-        steps = self.read_steps(data, {p.id for p in phases}, {r.id for r in roles})
-        step_ids = [s.id for s in steps]
-        start = data.get("start")
-        if not steps:
-            self.problem(1, "step", "errors.playbook.playbook_has_no_steps")
-        if start is None:
-            self.problem(
-                1,
-                "start",
-                "errors.playbook.missing_start",
-                first=step_ids[0] if step_ids else "<first step id>",
-            )
-        elif start not in step_ids:
-            self.problem(
-                self.map.key_line(None, "start"),
-                "start",
-                "errors.playbook.unknown_step",
-                start=repr(start),
-                suggest_str_start=_suggest(str(start), step_ids),
-            )
-        self.check_references(steps, variables=self.known_variables(steps))
-        if start in step_ids:
-            self.check_flow(steps, start)
-        if self.problems:
-            return None
-        return Playbook(
-            id=pid,
-            version=version,
-            title=title,
-            description=description,
-            applies_to=tuple(applies),
-            start=str(start),  # a step id: anything else was refused above
-            phases=tuple(phases),
-            roles=tuple(roles),
-            steps=tuple(steps),
-            source=self.source,
-            sha256=hashlib.sha256(self.text.encode()).hexdigest(),
-            text=self.text,
-            reference=str(reference),
-        )
+            for b in s.branch
+        ),
+    )
 
-    def read_phases(self, data: dict[str, Any]) -> list[Phase]:
-        phases = self.read_titled(
-            data, "phase", PHASE_KEYS, Phase, ("errors.playbook.duplicate_phase_id", "pid")
-        )
-        if not phases:
-            self.problem(1, "phase", "errors.playbook.playbook_has_no_phases")
-        return phases
 
-    def read_roles(self, data: dict[str, Any]) -> list[Role]:
-        return self.read_titled(data, "role", ROLE_KEYS, Role, ("errors.playbook.duplicate_role_id", "rid"))
-
-    def read_titled(
-        self,
-        data: dict[str, Any],
-        table: str,
-        keys: set[str],
-        make: Callable[[str, Text], T],
-        duplicate: tuple[str, str],  # catalog key, and the name of its id placeholder
-    ) -> list[T]:
-        """The ``[[phase]]`` or ``[[role]]`` tables: an id and a title each, ids unique."""
-        out: list[T] = []
-        seen: set[str] = set()
-        for i, node in enumerate(self.table_list(data, table, "")):
-            block = self.map.table(table, index=i)
-            where = f"{table} #{i + 1}"
-            self.unknown_keys(node, keys, block, where)
-            ident = self.ident(node, block, where)
-            where = f'{table} "{ident}"'
-            if ident in seen:
-                key, placeholder = duplicate
-                self.problem(block.start if block else 1, f"{where} id", key, **{placeholder: repr(ident)})
-            seen.add(ident)
-            out.append(make(ident, self.text_field(node, "title", block, where)))
-        return out
-
-    def read_steps(self, data: dict[str, Any], phase_ids: set[str], role_ids: set[str]) -> list[Step]:
-        steps: list[Step] = []
-        seen: set[str] = set()
-        for i, node in enumerate(self.table_list(data, "step", "")):
-            block = self.map.table("step", index=i)
-            where = f"step #{i + 1}"
-            self.unknown_keys(node, STEP_KEYS, block, where)
-            sid = self.ident(node, block, where)
-            where = f'step "{sid}"'
-            if sid in seen:
-                self.problem(
-                    block.start if block else 1,
-                    f"{where} id",
-                    "errors.playbook.duplicate_step_id",
-                    sid=repr(sid),
-                )
-            seen.add(sid)
-            phase = node.get("phase")
-            if not isinstance(phase, str) or phase not in phase_ids:  # a list or table is no phase id
-                self.problem(
-                    self.map.key_line(block, "phase") or (block.start if block else 1),
-                    f"{where} phase",
-                    "errors.playbook.unknown_phase",
-                    phase=repr(phase),
-                    suggest_str_phase=_suggest(str(phase), phase_ids),
-                    value=", ".join(sorted(phase_ids)),
-                )
-            role = node.get("role")
-            if role is not None and (not isinstance(role, str) or role not in role_ids):
-                self.problem(
-                    self.map.key_line(block, "role"),
-                    f"{where} role",
-                    "errors.playbook.unknown_role",
-                    role=repr(role),
-                    suggest_str_role=_suggest(str(role), role_ids),
-                    value=", ".join(sorted(role_ids)) or "(add [[role]] tables)",
-                )
-            deadline = node.get("deadline")
-            deadline_min = None
-            if deadline is not None:
-                try:
-                    deadline_min = parse_deadline(deadline)
-                except ValueError as exc:
-                    self.problem(
-                        self.map.key_line(block, "deadline"),
-                        f"{where} deadline",
-                        "errors.playbook.bad_deadline",
-                        exc=exc,
-                    )
-            nxt = node.get("next")
-            if nxt is not None and not isinstance(nxt, str):
-                self.problem(
-                    self.map.key_line(block, "next"),
-                    f"{where} next",
-                    "errors.playbook.bad_next",
-                    nxt=repr(nxt),
-                )
-                nxt = None
-            steps.append(
-                Step(
-                    id=sid,
-                    phase=str(phase),
-                    title=self.text_field(node, "title", block, where),
-                    instructions=self.text_field(node, "instructions", block, where),
-                    role=role,
-                    deadline=deadline if isinstance(deadline, str) else None,
-                    deadline_min=deadline_min,
-                    next=nxt,
-                    checklist=self.read_checklist(node, block, where),
-                    form=self.read_form(node, block, where),
-                    action=self.read_action(node, block, where),
-                    branches=self.read_branches(node, block, where),
-                )
-            )
-        return steps
-
-    def read_checklist(
-        self, node: dict[str, Any], block: Block | None, where: str
-    ) -> tuple[ChecklistItem, ...]:
-        items: list[ChecklistItem] = []
-        raw = node.get("checklist", [])
-        if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
-            self.problem(
-                self.map.key_line(block, "checklist"),
-                f"{where} checklist",
-                "errors.playbook.checklist_must_list_entries",
-            )
-            return ()
-        for j, item in enumerate(raw):
-            iid = item.get("id")
-            line = self.map.text_line(block, f'"{iid}"') if iid else self.map.key_line(block, "checklist")
-            if not isinstance(iid, str) or not iid:
-                self.problem(
-                    line, f"{where} checklist #{j + 1}", "errors.playbook.checklist_entry_without_id"
-                )
-                continue
-            if iid in {c.id for c in items}:
-                self.problem(
-                    line, f"{where} checklist {iid}", "errors.playbook.duplicate_checklist_id", iid=repr(iid)
-                )
-            text = self.bilingual(item, block, f"{where} checklist {iid}", "checklist", needle=f'"{iid}"')
-            items.append(ChecklistItem(iid, text))
-        return tuple(items)
-
-    def read_form(self, node: dict[str, Any], block: Block | None, where: str) -> tuple[FormField, ...]:
-        fields: list[FormField] = []
-        raw = node.get("form", [])
-        if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
-            self.problem(
-                self.map.key_line(block, "form"), f"{where} form", "errors.playbook.form_must_list_step"
-            )
-            return ()
-        forms = [c for c in (block.children if block else []) if c.name == "form"]
-        for j, item in enumerate(raw):
-            sub = forms[j] if j < len(forms) else block
-            fid = self.ident(item, sub, f"{where} form #{j + 1}")
-            fwhere = f"{where} form {fid}"
-            self.unknown_keys(item, FORM_KEYS, sub, fwhere)
-            if fid in {f.id for f in fields}:
-                self.problem(
-                    sub.start if sub else 1,
-                    f"{fwhere} id",
-                    "errors.playbook.duplicate_form_field",
-                    fid=repr(fid),
-                )
-            ftype = item.get("type", "text")
-            if ftype not in FIELD_TYPES:
-                self.problem(
-                    self.map.key_line(sub, "type"),
-                    f"{fwhere} type",
-                    "errors.playbook.unknown_field_type_2",
-                    ftype=repr(ftype),
-                    suggest_str_ftype=_suggest(str(ftype), FIELD_TYPES),
-                    value=", ".join(FIELD_TYPES),
-                )
-            choices: list[Choice] = []
-            raw_choices = item.get("choices", [])
-            if ftype == "choice" and not raw_choices:
-                self.problem(
-                    self.map.key_line(sub, "type"), f"{fwhere} choices", "errors.playbook.choice_field_has_no"
-                )
-            if not isinstance(raw_choices, list):
-                raw_choices = []
-            for c in raw_choices:
-                value = c.get("value") if isinstance(c, dict) else None
-                if not isinstance(value, str):
-                    self.problem(
-                        self.map.key_line(sub, "choices"),
-                        f"{fwhere} choices",
-                        "errors.playbook.bad_choice",
-                        c=repr(c),
-                    )
-                    continue
-                text = self.bilingual(c, sub, f"{fwhere} choice {value}", "choices", needle=f'"{value}"')
-                choices.append(Choice(value, text))
-            required = item.get("required", False)
-            if not isinstance(required, bool):
-                self.problem(
-                    self.map.key_line(sub, "required"),
-                    f"{fwhere} required",
-                    "errors.playbook.bad_value",
-                    required=repr(required),
-                )
-                required = False
-            sets = item.get("sets")
-            help_text = self.text_field(item, "help", sub, fwhere, required=False) if "help" in item else None
-            fields.append(
-                FormField(
-                    id=fid,
-                    label=self.text_field(item, "label", sub, fwhere),
-                    type=str(ftype),
-                    help=help_text,
-                    choices=tuple(choices),
-                    required=required,
-                    sets=sets if isinstance(sets, str) else None,
-                )
-            )
-            if sets is not None:
-                self.check_sets(sets, ftype, choices, sub, fwhere)
-        return tuple(fields)
-
-    def check_sets(
-        self, sets: Any, ftype: str, choices: list[Choice], block: Block | None, where: str
-    ) -> None:
-        line = self.map.key_line(block, "sets")
-        if not isinstance(sets, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", sets):
-            self.problem(line, f"{where} sets", "errors.playbook.bad_variable_name", sets=repr(sets))
-            return
-        allowed = BUILTIN_VARIABLES.get(sets)
-        if allowed is None:
-            return
-        if allowed == (True, False) and ftype != "bool":
-            self.problem(
-                line, f"{where} sets", "errors.playbook.yes_no_but_field", sets=repr(sets), ftype=repr(ftype)
-            )
-        elif allowed != (True, False):
-            bad = [c.value for c in choices if c.value not in allowed]
-            if ftype != "choice" or bad:
-                self.problem(
-                    line,
-                    f"{where} sets",
-                    "errors.playbook.takes",
-                    sets=repr(sets),
-                    value=", ".join(map(str, allowed)),
-                    value2=", ".join(map(str, allowed)),
-                )
-
-    def read_action(self, node: dict[str, Any], block: Block | None, where: str) -> StepAction | None:
-        raw = node.get("action")
-        if raw is None:
-            return None
-        sub = next((c for c in (block.children if block else []) if c.name == "action"), None) or block
-        line = self.map.key_line(block, "action") or (sub.start if sub else None)
-        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            self.problem(line, f"{where} action", "errors.playbook.action_needs_name")
-            return None
-        for key in set(raw) - ACTION_KEYS:
-            self.problem(line, f"{where} action {key}", "errors.playbook.unknown_field", key_name=repr(key))
-        name = raw["name"]
-        params = raw.get("params", {})
-        if not isinstance(params, dict):
-            self.problem(line, f"{where} action params", "errors.playbook.params_must_table")
-            params = {}
-        known = known_action_names()
-        if self.check_actions and name not in known:
-            self.problem(
-                line,
-                f"{where} action",
-                "errors.playbook.unknown_action_2",
-                name=repr(name),
-                suggest_name=_suggest(name, known),
-                value=", ".join(sorted(known)),
-            )
-        spec = ACTION_PARAMS.get(name)
-        if spec is not None:
-            for key, value in params.items():
-                if key not in spec:
-                    self.problem(
-                        line,
-                        f"{where} action params {key}",
-                        "errors.playbook.takes_no_parameter",
-                        name=name,
-                        key_name=repr(key),
-                        value=", ".join(spec) or "(none)",
-                    )
-                elif (accepted := spec[key]) is not None and value not in accepted:
-                    self.problem(
-                        line,
-                        f"{where} action params {key}",
-                        "errors.playbook.not_accepted",
-                        key_name=key,
-                        value=repr(value),
-                        name=name,
-                        value2=", ".join(map(str, accepted)),
-                    )
-            for key in REQUIRED_PARAMS.get(name, ()):
-                if key not in params:
-                    self.problem(
-                        line,
-                        f"{where} action params",
-                        "errors.playbook.needs_parameter",
-                        name=name,
-                        key_name=repr(key),
-                        key_name2=key,
-                        value=", ".join(map(str, spec.get(key) or ())),
-                    )
-        return StepAction(name, tuple(sorted(params.items())))
-
-    def read_branches(self, node: dict[str, Any], block: Block | None, where: str) -> tuple[Branch, ...]:
-        raw = node.get("branch", [])
-        if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
-            self.problem(
-                self.map.key_line(block, "branch"),
-                f"{where} branch",
-                "errors.playbook.branch_must_step_branch",
-            )
-            return ()
-        subs = [c for c in (block.children if block else []) if c.name == "branch"]
-        branches: list[Branch] = []
-        for j, item in enumerate(raw):
-            sub = subs[j] if j < len(subs) else block
-            bwhere = f"{where} branch #{j + 1}"
-            self.unknown_keys(item, BRANCH_KEYS, sub, bwhere)
-            when = item.get("when")
-            goto = item.get("goto")
-            if not isinstance(when, dict) or not when:
-                self.problem(
-                    self.map.key_line(sub, "when") or (sub.start if sub else None),
-                    f"{bwhere} when",
-                    "errors.playbook.branch_needs_condition",
-                )
-                when = {}
-            if not isinstance(goto, str):
-                self.problem(
-                    self.map.key_line(sub, "goto") or (sub.start if sub else None),
-                    f"{bwhere} goto",
-                    "errors.playbook.branch_needs_goto",
-                )
-                goto = ""
-            conds = []
-            for var, value in when.items():
-                values = tuple(value) if isinstance(value, list) else (value,)
-                conds.append((var, values))
-            branches.append(Branch(tuple(conds), goto))
-        return tuple(branches)
-
-    # -- cross-references
-    def known_variables(self, steps: list[Step]) -> dict[str, tuple[Any, ...] | None]:
-        variables: dict[str, tuple[Any, ...] | None] = dict(BUILTIN_VARIABLES)
-        for s in steps:
-            for f in s.form:
-                if f.sets and f.sets not in variables:
-                    if f.type == "bool":
-                        variables[f.sets] = (True, False)
-                    elif f.type == "choice":
-                        variables[f.sets] = tuple(c.value for c in f.choices)
-                    else:
-                        variables[f.sets] = None
-        return variables
-
-    def check_references(self, steps: list[Step], variables: dict[str, tuple[Any, ...] | None]) -> None:
-        ids = [s.id for s in steps]
-        for s in steps:
-            block = self.map.table("step", s.id)
-            if s.next is not None and s.next not in ids:
-                self.problem(
-                    self.map.key_line(block, "next"),
-                    f'step "{s.id}" next',
-                    "errors.playbook.unknown_step_2",
-                    next=repr(s.next),
-                    suggest_next=_suggest(s.next, ids),
-                )
-            subs = [c for c in (block.children if block else []) if c.name == "branch"]
-            for j, b in enumerate(s.branches):
-                sub = subs[j] if j < len(subs) else block
-                if b.goto and b.goto not in ids:
-                    self.problem(
-                        self.map.key_line(sub, "goto"),
-                        f'step "{s.id}" branch #{j + 1} goto',
-                        "errors.playbook.unknown_step_3",
-                        goto=repr(b.goto),
-                        suggest_goto=_suggest(b.goto, ids),
-                    )
-                for var, values in b.when:
-                    line = self.map.key_line(sub, "when")
-                    if var not in variables:
-                        self.problem(
-                            line,
-                            f'step "{s.id}" branch #{j + 1} when',
-                            "errors.playbook.unknown_variable",
-                            var=repr(var),
-                            suggest_var=_suggest(var, set(variables)),
-                            value=", ".join(sorted(variables)),
-                        )
-                        continue
-                    allowed = variables[var]
-                    bad = [v for v in values if allowed is not None and v not in allowed]
-                    if bad and allowed is not None:
-                        self.problem(
-                            line,
-                            f'step "{s.id}" branch #{j + 1} when {var}',
-                            "errors.playbook.never",
-                            var=var,
-                            value=", ".join(map(repr, bad)),
-                            value2=", ".join(map(repr, allowed)),
-                        )
-
-    def check_flow(self, steps: list[Step], start: str) -> None:
-        by_id = {s.id: s for s in steps}
-        # cycles (depth-first, colouring); report the edge that closes each cycle once
-        state: dict[str, int] = {}
-        stack: list[str] = []
-        reported: set[frozenset[str]] = set()
-
-        def visit(sid: str) -> None:
-            state[sid] = 1
-            stack.append(sid)
-            step = by_id[sid]
-            block = self.map.table("step", sid)
-            subs = [c for c in (block.children if block else []) if c.name == "branch"]
-            edges = [("next", step.next, self.map.key_line(block, "next"))]
-            edges += [
-                (
-                    f"branch #{j + 1} goto",
-                    b.goto,
-                    self.map.key_line(subs[j] if j < len(subs) else block, "goto"),
-                )
-                for j, b in enumerate(step.branches)
-            ]
-            for fieldname, target, line in edges:
-                if target not in by_id:
-                    continue
-                if state.get(target) == 1:
-                    cycle = stack[stack.index(target) :] + [target]
-                    if frozenset(cycle) not in reported:
-                        reported.add(frozenset(cycle))
-                        self.problem(
-                            line,
-                            f'step "{sid}" {fieldname}',
-                            "errors.playbook.cycle_flow",
-                            value=" → ".join(cycle),
-                        )
-                elif target not in state:
-                    visit(target)
-            stack.pop()
-            state[sid] = 2
-
-        for s in [by_id[start]] + steps:
-            if s.id not in state:
-                visit(s.id)
-        # reachability (only when every reference resolves: a typo would make everything after it "unreachable")
-        if any(target not in by_id for s in steps for target in s.targets()):
-            return
-        reachable: set[str] = set()
-        todo = [start]
-        while todo:
-            sid = todo.pop()
-            if sid in reachable or sid not in by_id:
-                continue
-            reachable.add(sid)
-            todo.extend(by_id[sid].targets())
-        for s in steps:
-            if s.id not in reachable:
-                block = self.map.table("step", s.id)
-                self.problem(
-                    block.start if block else 1, f'step "{s.id}"', "errors.playbook.step_never_reached_start"
-                )
+def _playbook(doc: PlaybookFile, text: str, source: str) -> Playbook:
+    return Playbook(
+        id=doc.id,
+        version=doc.version,
+        title=_text(doc.title),
+        description=_text(doc.description),
+        applies_to=tuple(doc.applies_to),
+        start=doc.start,
+        phases=tuple(Phase(p.id, _text(p.title)) for p in doc.phase),
+        roles=tuple(Role(r.id, _text(r.title)) for r in doc.role),
+        steps=tuple(_step(s) for s in doc.step),
+        source=source,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        text=text,
+        reference=doc.source,
+    )
 
 
 # ---------------------------------------------------------------- public API
@@ -942,11 +414,20 @@ class _Reader:
 
 def parse_playbook(text: str, source: str = "<playbook>", *, check_actions: bool = True) -> Playbook:
     """Read and check a playbook; raise :class:`PlaybookInvalid` listing every problem."""
-    reader = _Reader(text, source, check_actions)
-    playbook = reader.read()
-    if playbook is None:
-        raise PlaybookInvalid(source, reader.problems)
-    return playbook
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        where = f"{source}:{m.group(1) if m else 1}: TOML syntax"
+        raise PlaybookInvalid(
+            source, [UserError("errors.playbook.not_valid_toml", where=where, exc=exc)]
+        ) from None
+    places = _Places(text, source, data)
+    try:
+        doc = PlaybookFile.model_validate(data, context=context_of(data, check_actions=check_actions))
+    except ValidationError as exc:
+        raise PlaybookInvalid(source, _problems(exc, places)) from None
+    return _playbook(doc, text, source)
 
 
 def load_playbook_file(path: str | Path) -> Playbook:
@@ -993,7 +474,7 @@ def find_playbook(ref: str, directory: Path = PLAYBOOK_DIR) -> Playbook:
         "errors.playbook.no_playbook",
         where="playbook",
         ref=repr(ref),
-        suggest_ref=_suggest(ref, ids),
+        suggest_ref=suggest(ref, ids),
         value=", ".join(ids),
     )
 

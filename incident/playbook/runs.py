@@ -14,7 +14,6 @@ steps; the second one is told the run moved on.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -409,13 +408,11 @@ def parse_answer(spec: FormField, raw: Any) -> Any:
     if spec.type == "text":
         return str(text)
     if spec.type == "number":
-        try:
-            value = float(text)
-        except (TypeError, ValueError):
-            raise UserError("errors.playbook.not_number_2", where=label, text=repr(text)) from None
-        if not math.isfinite(value):
-            raise UserError("errors.playbook.not_number", where=label, text=repr(text))
-        return value
+        from incident.core.inputs import parse_number  # the one rule for numbers people type
+
+        if isinstance(text, bool) or not isinstance(text, str | int | float):
+            raise UserError("errors.playbook.not_number_2", where=label, text=repr(text))
+        return parse_number(text, field=spec.id, label=label)
     if spec.type == "bool":
         if isinstance(text, bool):
             return text

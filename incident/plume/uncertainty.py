@@ -24,7 +24,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from incident.core.clock import as_utc, fmt_local, parse_local, utcnow
+from incident.core.clock import as_utc, fmt_local, utcnow
 from incident.core.errors import UserError, ValidationErrors
 from incident.core.rivers import RiverNetworkData, load_river_file
 from incident.plume.forecast import (
@@ -681,7 +681,6 @@ def request_with_calibration(
 # ---------------------------------------------------------------- tracing
 
 TRACE_COLUMNS = ("station", "time", "value_mg_l", "detection_limit_mg_l")
-NON_DETECT = {"nd", "n.d.", "<dl", "not detected", "未检出"}
 
 
 @dataclass
@@ -721,32 +720,29 @@ def _trace_rows(
             value=", ".join(missing),
             value2=", ".join(TRACE_COLUMNS),
         )
+    from pydantic import ValidationError
+
+    from incident.core.inputs import refusals
+    from incident.plume.trace_inputs import TraceRow
+
     receptors = {rc.receptor_id: rc for rc in net.receptors}
     problems: list[UserError] = []
     stations: dict[str, tuple[str, float]] = {}
     records: list[tuple[str, datetime, float, float, bool]] = []
+    fields = set(TraceRow.model_fields)
     for lineno, raw in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         where = f"{source}: line {lineno}"
-        name = row.get("station", "")
-        if not name:
-            problems.append(UserError("errors.plume.station_empty", where=where))
-            continue
+        cells = {k.strip(): v for k, v in raw.items() if k and k.strip() in fields and isinstance(v, str)}
         try:
-            at = parse_local(row["time"])
-        except UserError as exc:
-            problems.append(exc.relocated(f"{where}: time"))
+            row = TraceRow.model_validate(cells)
+        except ValidationError as exc:
+            problems += refusals(exc, where=_column_at(where), field_name=_no_field)
             continue
+        name = row.station
         if name not in stations:
-            if row.get("reach") and row.get("km"):
+            if row.reach and row.km is not None:
                 try:
-                    km = float(row["km"])
-                    stations[name] = (row["reach"], net.offset_for_km(row["reach"], km))
-                except ValueError:
-                    problems.append(
-                        UserError("errors.plume.km_not_number", where=f"{where}: km", km=repr(row["km"]))
-                    )
-                    continue
+                    stations[name] = (row.reach, net.offset_for_km(row.reach, row.km))
                 except UserError as exc:
                     problems.append(exc.relocated(f"{where}: reach/km"))
                     continue
@@ -763,43 +759,22 @@ def _trace_rows(
                     )
                 )
                 continue
-        try:
-            dl = float(row["detection_limit_mg_l"])
-            if not dl > 0 or not math.isfinite(dl):
-                raise ValueError
-        except ValueError:
-            problems.append(
-                UserError(
-                    "errors.plume.detection_limit_not_number",
-                    where=f"{where}: detection_limit_mg_l",
-                    detection_limit_mg_l=repr(row["detection_limit_mg_l"]),
-                )
-            )
-            continue
-        value_text = row["value_mg_l"]
-        if value_text.lower() in NON_DETECT or value_text == "":
-            value, censored = 0.0, True
-        else:
-            try:
-                value = float(value_text)
-                if value < 0 or not math.isfinite(value):
-                    raise ValueError
-            except ValueError:
-                problems.append(
-                    UserError(
-                        "errors.plume.value_not_concentration",
-                        where=f"{where}: value_mg_l",
-                        value_text=repr(value_text),
-                    )
-                )
-                continue
-            censored = value < dl
-        records.append((name, at, value, dl, censored))
+        value = row.value_mg_l if row.value_mg_l is not None else 0.0
+        records.append((name, row.time, value, row.detection_limit_mg_l, row.censored))
     if problems:
         raise ValidationErrors(source, problems)
     if not records:
         raise UserError("errors.plume.file_has_no_observations", where=source)
     return stations, records
+
+
+def _no_field(loc: tuple[Any, ...]) -> str:
+    return ""  # the column is named in ``where``
+
+
+def _column_at(where: str) -> Callable[[tuple[Any, ...]], str]:
+    """``obs.csv: line 4: value_mg_l`` for a problem in a row's column."""
+    return lambda loc: f"{where}: {loc[0]}" if loc else where
 
 
 def _read_text(path: Path) -> str:

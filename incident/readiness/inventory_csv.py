@@ -258,8 +258,7 @@ def _read(path: Path, check: _Checker) -> list[_Row]:
                 raise UserError(
                     "errors.readiness.header_has_no_record",
                     where=f"{path}:1",
-                    fix="start from a file made by `incident inventory export`; columns: "
-                    + ",".join(COLUMNS),
+                    columns=",".join(COLUMNS),
                 )
             if unknown:
                 check.bad(

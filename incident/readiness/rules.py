@@ -24,19 +24,20 @@ which logs the check on the incident's chain.
 
 from __future__ import annotations
 
-import tomllib
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
+from pydantic import BeforeValidator, Field, Strict
 from sqlmodel import Session, col, select
 
 from incident.core.clock import to_local, utcnow
 from incident.core.config import default_data_dir
 from incident.core.errors import UserError
 from incident.core.i18n import t
+from incident.core.inputs import InputModel, refuse, shown
 from incident.core.store.tables import (
     CalibrationRecord,
     CalibrationSchedule,
@@ -55,7 +56,20 @@ from incident.core.store.tables import (
 )
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "readiness.toml"
-HOLDERS = ("leader", "crew")
+HolderKind = Literal["leader", "crew"]
+HOLDERS: tuple[str, ...] = get_args(HolderKind)
+MAX_TEAMS = 10_000
+MAX_WARNING_DAYS = 36_500  # a hundred years ahead is already no warning at all
+
+
+def _holder(value: object) -> object:
+    if value not in HOLDERS:
+        raise refuse("errors.readiness.holder_not_known", "holder not known", holder=shown(value))
+    return value
+
+
+Holder = Annotated[HolderKind, BeforeValidator(_holder)]
+_Name = Annotated[str, Strict(), Field(min_length=1)]
 
 
 # ---------------------------------------------------------------- configuration
@@ -90,39 +104,41 @@ def config_path() -> Path:
     return own if own.exists() else DEFAULT_CONFIG
 
 
+class QualificationRule(InputModel):
+    """A ``[[qualification]]`` table: who in a team must hold a qualification, for which kits."""
+
+    template: _Name  # kit template name, or "*" for every field team
+    kind: _Name  # qualification kind as in the roster
+    holder: Holder = "leader"
+
+
+class ReadinessFile(InputModel):
+    """The requirement table (``incident/data/readiness.toml``, or the centre's own copy)."""
+
+    teams_required: Annotated[int, Strict()] = Field(default=2, ge=1, le=MAX_TEAMS)
+    warning_days: list[Annotated[int, Strict(), Field(ge=0, le=MAX_WARNING_DAYS)]] = Field(
+        default=[30, 7], min_length=1
+    )
+    qualification: list[QualificationRule] = []
+
+
+def _place(loc: tuple[Any, ...]) -> str:
+    """A field as the file's reader names it: ``qualification #2 holder``."""
+    return " ".join(f"#{p + 1}" if isinstance(p, int) else str(p) for p in loc)
+
+
 def load_config(path: str | Path | None = None) -> ReadinessConfig:
+    from incident.core.datafiles import read_toml
+    from incident.core.inputs import SourceMap, parse, toml_where
+
     path = Path(path) if path else config_path()
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise UserError("errors.readiness.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError("errors.readiness.not_valid_toml", where=str(path), exc=exc) from exc
-    teams = data.get("teams_required", 2)
-    if isinstance(teams, bool) or not isinstance(teams, int) or teams < 1:
-        raise UserError("errors.readiness.teams_required", where=f"{path}: teams_required", teams=repr(teams))
-    days = data.get("warning_days", [30, 7])
-    if (
-        not isinstance(days, list)
-        or not days
-        or any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in days)
-    ):
-        raise UserError("errors.readiness.warning_days", where=f"{path}: warning_days", days=repr(days))
-    reqs = []
-    for i, entry in enumerate(data.get("qualification", [])):
-        where = f"{path}: qualification #{i + 1}"
-        for key in ("template", "kind"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise UserError("errors.readiness.missing", where=where, key_name=repr(key), key_name2=key)
-        holder = entry.get("holder", "leader")
-        if holder not in HOLDERS:
-            raise UserError("errors.readiness.holder_not_known", where=where, holder=repr(holder))
-        reqs.append(Requirement(entry["template"], entry["kind"], holder))
+    data = read_toml(path)
+    at = toml_where(SourceMap(path.read_text(encoding="utf-8", errors="replace")), str(path))
+    doc = parse(ReadinessFile, data, where=at, source=str(path), field_name=_place)
     return ReadinessConfig(
-        teams_required=teams,
-        warning_days=tuple(sorted(set(days), reverse=True)),
-        requirements=tuple(reqs),
+        teams_required=doc.teams_required,
+        warning_days=tuple(sorted(set(doc.warning_days), reverse=True)),
+        requirements=tuple(Requirement(q.template, q.kind, q.holder) for q in doc.qualification),
         source=str(path),
     )
 

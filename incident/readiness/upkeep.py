@@ -243,7 +243,7 @@ def move_stock(
                 raise UserError(
                     "errors.readiness.has_no_lot",
                     field="lot",
-                    fix="use one of: " + ", ".join(repr(c.lot) for c in lots),
+                    lots=", ".join(repr(c.lot) for c in lots),
                     item=repr(item),
                     lot=repr(lot),
                 )

@@ -172,6 +172,10 @@ def survey_form(session: Session, code: str) -> Survey:
     )
 
 
+#: the largest number a survey field takes (a flow, an amount in kg)
+MAX_NUMBER = 1e7
+
+
 def _clean(name: str, value: object) -> str:
     if name not in FIELDS or name in FILLED_ONLY:
         raise UserError(
@@ -184,14 +188,10 @@ def _clean(name: str, value: object) -> str:
     if len(text) > MAX_TEXT:
         raise UserError("errors.survey.too_long", field=name, n=len(text), max=MAX_TEXT)
     if name in NUMERIC and text:
-        try:
-            number = float(text)
-        except ValueError:
-            number = float("nan")
+        from incident.core.inputs import parse_number
+
         low = -60.0 if name == "temperature_c" else 0.0
-        if not (number == number and low <= number < 1e7):
-            raise UserError("errors.survey.not_a_number", field=name, value=text)
-        text = _g(number)
+        text = _g(parse_number(text, field=name, minimum=low, maximum=MAX_NUMBER))
     return text
 
 

@@ -16,12 +16,23 @@ Standard Time); readings are returned in UTC.
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from incident.core.errors import UserError
+from incident.core.inputs import InputModel, LocalTime, refusals, refuse
 
 STATION_TZ = timezone(timedelta(hours=8), "CST")
 MAX_DATA_LENGTH = 1024  # HJ 212-2017 §6.3.2: the data segment is 0–1024 characters
@@ -46,6 +57,8 @@ FLAGS = {
     "B": "communication fault",
 }
 VALID_FLAG = "N"
+#: the data segment's own fields (HJ 212-2017 §6.3.3); others in the header are ignored
+HEADER_FIELDS = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,195 @@ class Packet:
         return DATA_COMMANDS[self.cn][0] if self.is_data else None
 
 
+# ---------------------------------------------------------------- the data segment's fields
+
+#: HJ 212 numbers are plain decimals: no exponent, no inf/nan, no spaces, ASCII digits only
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+#: a value past 10^15 (even a cumulative flow, -Cou) is a damaged packet
+MAX_VALUE = 1e15
+
+
+def _text(value: object, key: str, **params: Any) -> str:
+    """The field as sent (text), or the refusal ``key`` (a packet's fields are text, nothing else)."""
+    if not isinstance(value, str):
+        raise refuse(key, "not text", found=_cut(value), **params)
+    return value
+
+
+def _cut(value: object, limit: int = 20) -> str:
+    """The start of what was sent, safe to quote (a lone surrogate is escaped, not re-encoded)."""
+    if not isinstance(value, str):
+        return type(value).__name__
+    return value[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _number(value: object) -> object:
+    text = _text(value, "stations.hj212.bad_number")
+    if not _PLAIN_DECIMAL.match(text):
+        raise refuse("stations.hj212.bad_number", "not a plain decimal", found=_cut(text, 20))
+    return text
+
+
+def _in_range(value: float) -> float:
+    if abs(value) > MAX_VALUE:
+        raise refuse("stations.hj212.bad_number", "not a plain decimal", found=f"{value:g}")
+    return value
+
+
+#: a pollutant's value: a plain decimal within ±10^15
+Value = Annotated[float, BeforeValidator(_number), AfterValidator(_in_range)]
+
+
+def _time(digits: int) -> Any:
+    def check(value: object) -> str:
+        text = _text(value, "stations.hj212.bad_time", digits=digits)
+        if len(text) != digits or not (text.isdigit() and text.isascii()):
+            raise refuse("stations.hj212.bad_time", "not a time", found=_cut(text, 20), digits=digits)
+        try:
+            _station_time(text)  # a real date and time, in UTC as well (year 1 in CST is not)
+        except (ValueError, OverflowError):
+            raise refuse(
+                "stations.hj212.bad_time", "not a time", found=_cut(text, 20), digits=digits
+            ) from None
+        return text
+
+    return BeforeValidator(check)
+
+
+def _station_time(text: str) -> datetime:
+    """yyyyMMddHHmmss[SSS] on the station's clock (China Standard Time), as UTC."""
+    local = datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    micro = int(text[14:]) * 1000 if len(text) == 17 else 0
+    return local.replace(microsecond=micro, tzinfo=STATION_TZ).astimezone(UTC)
+
+
+def _small_integer(value: object) -> object:
+    text = _text(value, "stations.hj212.bad_integer")
+    if not (text.isdigit() and text.isascii() and len(text) <= 4):
+        raise refuse("stations.hj212.bad_integer", "not a whole number", found=_cut(text, 20))
+    return int(text)
+
+
+def _cn(value: object) -> object:
+    text = _text(value, "stations.hj212.bad_cn")
+    if not (text.isdigit() and text.isascii() and len(text) <= 7):
+        raise refuse("stations.hj212.bad_cn", "not a command number", found=_cut(text, 20))
+    return text
+
+
+def _mn(value: object) -> object:
+    text = _text(value, "stations.hj212.bad_mn")
+    if not (text.isalnum() and text.isascii() and len(text) <= 24):
+        raise refuse("stations.hj212.bad_mn", "not a station code", found=_cut(text, 30))
+    return text
+
+
+def _flag(value: object) -> object:
+    text = _text(value, "stations.hj212.bad_flag", flags=" ".join(FLAGS))
+    if text not in FLAGS:
+        raise refuse("stations.hj212.bad_flag", "not a data flag", found=_cut(text, 5), flags=" ".join(FLAGS))
+    return text
+
+
+SmallInteger = Annotated[int, BeforeValidator(_small_integer)]
+
+
+class ReadingFields(InputModel):
+    """One pollutant's fields in CP: ``w21003-Rtd=0.35,w21003-Flag=N`` (a missing flag is N)."""
+
+    Rtd: Value | None = None
+    Avg: Value | None = None
+    Min: Value | None = None
+    Max: Value | None = None
+    Cou: Value | None = None
+    Flag: Annotated[str, BeforeValidator(_flag)] = VALID_FLAG
+
+    @property
+    def values(self) -> dict[str, float]:
+        return {k: v for k in ("Rtd", "Avg", "Min", "Max", "Cou") if (v := getattr(self, k)) is not None}
+
+    @property
+    def flag(self) -> str:
+        return self.Flag
+
+
+class PacketFields(InputModel):
+    """The fields of a data segment: the header's and, from CP, DataTime and the pollutants."""
+
+    st: str = Field(alias="ST")
+    cn: Annotated[str, BeforeValidator(_cn)] = Field(alias="CN")
+    mn: Annotated[str, BeforeValidator(_mn)] = Field(alias="MN")
+    qn: Annotated[str | None, _time(17)] = Field(default=None, alias="QN")
+    pw: str | None = Field(default=None, alias="PW")
+    flag: SmallInteger | None = Field(default=None, alias="Flag")
+    pnum: SmallInteger | None = Field(default=None, alias="PNUM")
+    pno: SmallInteger | None = Field(default=None, alias="PNO")
+    data_time_text: Annotated[str | None, _time(14)] = Field(default=None, alias="DataTime")
+    readings: dict[str, ReadingFields] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in ("ST", "CN", "MN"):
+                if not data.get(name):
+                    raise refuse("stations.hj212.missing", "missing", field=name, name=name)
+        return data
+
+    @model_validator(mode="after")
+    def _split(self) -> PacketFields:
+        if self.cn in DATA_COMMANDS and self.data_time_text is None:
+            raise refuse("stations.hj212.missing", "missing", field="DataTime", name="DataTime")
+        if self.pnum is not None and not 1 <= (self.pno or 0) <= self.pnum:
+            raise refuse(
+                "stations.hj212.bad_split", "out of range", field="PNO", pno=self.pno or 0, pnum=self.pnum
+            )
+        return self
+
+    @property
+    def data_time(self) -> datetime | None:
+        """DataTime as UTC (the station sends China Standard Time)."""
+        return _station_time(self.data_time_text) if self.data_time_text else None
+
+
+def _parameter(value: object) -> object:
+    """A parameter key or its HJ 212 code (``w21003``), as the project's parameter key."""
+    text = _text(value, "stations.csv.parameter", known=", ".join(PARAMETER_CODES))
+    parameter = WATER_CODES[text].parameter if text in WATER_CODES else text
+    if parameter not in PARAMETER_CODES:
+        raise refuse(
+            "stations.csv.parameter",
+            "unknown parameter",
+            found=_cut(text, 40),
+            known=", ".join(PARAMETER_CODES),
+        )
+    return parameter
+
+
+def _interval(value: object) -> object:
+    text = _text(value, "stations.csv.interval")
+    if text not in {v[0] for v in DATA_COMMANDS.values()}:
+        raise refuse("stations.csv.interval", "unknown interval", found=_cut(text, 20))
+    return text
+
+
+class StationCsvRow(InputModel):
+    """A row of a readings CSV: ``mn,time,parameter,value[,flag][,interval]`` (a value is written as a
+    packet carries it: a plain decimal; empty is no value)."""
+
+    mn: Annotated[str, Strict()] = Field(min_length=1, max_length=24)
+    time: LocalTime
+    parameter: Annotated[str, BeforeValidator(_parameter)]
+    value: Value | None = None
+    flag: Annotated[str, BeforeValidator(_flag)] = VALID_FLAG
+    interval: Annotated[str, BeforeValidator(_interval)] = "minute"
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
 def crc16(data: bytes) -> int:
     """HJ 212-2017 CRC16 of the data segment (the standard's algorithm)."""
     crc = 0xFFFF
@@ -191,31 +393,12 @@ def _pairs(text: str, sep: str, where: str) -> dict[str, str]:
     return out
 
 
-def _parse_time(text: str, where: str, digits: int) -> datetime:
-    if len(text) != digits or not (text.isdigit() and text.isascii()):
-        raise _refuse("bad_time", where=where, found=text[:20], digits=digits)
-    try:
-        local = datetime.strptime(text[:14], "%Y%m%d%H%M%S")
-    except ValueError:
-        raise _refuse("bad_time", where=where, found=text[:20], digits=digits) from None
-    micro = int(text[14:]) * 1000 if digits == 17 else 0
-    return local.replace(microsecond=micro, tzinfo=STATION_TZ).astimezone(UTC)
-
-
-def _parse_number(text: str, where: str) -> float:
-    # HJ 212 numbers are plain decimals: no exponents, no inf/nan, no spaces
-    body = text[1:] if text[:1] in "+-" else text
-    whole, _, frac = body.partition(".")
-    if not body or not (whole or frac) or not (whole + frac).isdigit() or not (whole + frac).isascii():
-        raise _refuse("bad_number", where=where, found=text[:20])
-    value = float(text)
-    if not math.isfinite(value):
-        raise _refuse("bad_number", where=where, found=text[:20])
-    return value
-
-
 def parse_segment(data: str) -> Packet:
-    """A :class:`Packet` from the data segment (the part the CRC covers)."""
+    """A :class:`Packet` from the data segment (the part the CRC covers).
+
+    The segment is split into its ``key=value`` fields here; what the fields hold (QN, ST, CN, MN,
+    Flag, PNUM/PNO, DataTime, each pollutant's values and flag) is checked by :class:`PacketFields`.
+    """
     head, marker, rest = data.partition("CP=&&")
     if not marker:
         raise _refuse("no_cp")
@@ -225,77 +408,65 @@ def parse_segment(data: str) -> Packet:
     if head and not head.endswith(";"):
         raise _refuse("bad_field", field=head[-40:])
     fields = _pairs(head, ";", "packet")
-    for required in ("ST", "CN", "MN"):
-        if not fields.get(required):
-            raise _refuse("missing", where=required, field=required)
-    cn = fields["CN"]
-    if not (cn.isdigit() and cn.isascii() and len(cn) <= 7):
-        raise _refuse("bad_cn", where="CN", found=cn[:20])
-    mn = fields["MN"]
-    if not (mn.isalnum() and mn.isascii() and len(mn) <= 24):
-        raise _refuse("bad_mn", where="MN", found=mn[:30])
-    qn = fields.get("QN")
-    if qn is not None:
-        _parse_time(qn, "QN", 17)
-    flag = pnum = pno = None
-    for name in ("Flag", "PNUM", "PNO"):
-        if name in fields:
-            text = fields[name]
-            if not (text.isdigit() and text.isascii() and len(text) <= 4):
-                raise _refuse("bad_integer", where=name, found=text[:20])
-    if "Flag" in fields:
-        flag = int(fields["Flag"])
-    if "PNUM" in fields:
-        pnum, pno = int(fields["PNUM"]), int(fields.get("PNO") or 0)
-        if not 1 <= pno <= pnum:
-            raise _refuse("bad_split", where="PNO", pno=pno, pnum=pnum)
     cp: dict[str, str] = {}
     for group in cp_text.split(";"):
         for key, value in _pairs(group, ",", "CP").items():
             if key in cp:
                 raise _refuse("duplicate_field", where="CP", field=key)
             cp[key] = value
-    data_time = _parse_time(cp["DataTime"], "DataTime", 14) if "DataTime" in cp else None
-    readings: tuple[Reading, ...] = ()
-    if cn in DATA_COMMANDS:
-        if data_time is None:
-            raise _refuse("missing", where="DataTime", field="DataTime")
-        readings = _readings(cp, DATA_COMMANDS[cn][1])
+    doc: dict[str, Any] = {k: v for k, v in fields.items() if k in HEADER_FIELDS}
+    if "DataTime" in cp:
+        doc["DataTime"] = cp["DataTime"]
+    readings: dict[str, dict[str, str]] = {}
+    for key, text in cp.items():
+        code, dash, kind = key.partition("-")
+        if dash and (kind == "Flag" or kind in VALUE_KINDS):
+            readings.setdefault(code, {})[kind] = text
+        # other per-pollutant fields (-SampleTime, -EFlag, ...) are kept in cp only
+    if fields.get("CN") in DATA_COMMANDS:  # other commands carry no readings to check
+        doc["readings"] = readings
+    parsed = _parse_fields(doc)
+    out: tuple[Reading, ...] = ()
+    if parsed.cn in DATA_COMMANDS:
+        main_kind = DATA_COMMANDS[parsed.cn][1]
+        out = tuple(
+            Reading(code, r.values, r.flag, r.values.get(main_kind))
+            for code, r in sorted(parsed.readings.items())
+        )
     return Packet(
-        cn=cn,
-        mn=mn,
-        st=fields["ST"],
-        pw=fields.get("PW"),
-        qn=qn,
-        flag=flag,
-        pnum=pnum,
-        pno=pno,
-        data_time=data_time,
+        cn=parsed.cn,
+        mn=parsed.mn,
+        st=parsed.st,
+        pw=parsed.pw,
+        qn=parsed.qn,
+        flag=parsed.flag,
+        pnum=parsed.pnum,
+        pno=parsed.pno,
+        data_time=parsed.data_time,
         cp=cp,
-        readings=readings,
+        readings=out,
     )
 
 
-def _readings(cp: dict[str, str], main_kind: str) -> tuple[Reading, ...]:
-    values: dict[str, dict[str, float]] = {}
-    flags: dict[str, str] = {}
-    for key, text in cp.items():
-        code, dash, kind = key.partition("-")
-        if not dash:
-            continue  # DataTime and other plain fields
-        if kind == "Flag":
-            if text not in FLAGS:
-                raise _refuse("bad_flag", where=key, found=text[:5], flags=" ".join(FLAGS))
-            flags[code] = text
-        elif kind in VALUE_KINDS:
-            values.setdefault(code, {})[kind] = _parse_number(text, key)
-        # other per-pollutant fields (-SampleTime, -EFlag, ...) are kept in cp only
-    out = []
-    for code in sorted(set(values) | set(flags)):
-        kinds = values.get(code, {})
-        # a value without its flag is taken as normal, as stations omit -Flag=N
-        out.append(Reading(code, kinds, flags.get(code, VALID_FLAG), kinds.get(main_kind)))
-    return tuple(out)
+def _parse_fields(doc: dict[str, Any]) -> PacketFields:
+    """The fields as :class:`PacketFields`, or the first refusal, located at the packet's field name."""
+    try:
+        return PacketFields.model_validate(doc)
+    except ValidationError as exc:
+        raise refusals(exc, where=_field_at, field_name=_no_field)[0] from None
+
+
+def _field_at(loc: tuple[Any, ...]) -> str:
+    """A pydantic location as the packet names it: ``("readings", "w21003", "Rtd")`` is ``w21003-Rtd``."""
+    if len(loc) >= 3 and loc[0] == "readings":
+        return f"{loc[1]}-{loc[2]}"
+    if len(loc) == 2 and loc[0] == "readings":
+        return str(loc[1])
+    return str(loc[0]) if loc else "packet"
+
+
+def _no_field(loc: tuple[Any, ...]) -> str:
+    return ""  # the packet's field is named in ``where``
 
 
 def parse_packet(packet: bytes | str) -> Packet:

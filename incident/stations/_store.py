@@ -25,16 +25,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from incident.core import log
-from incident.core.clock import as_utc, parse_local, utcnow
+from incident.core.clock import as_utc, utcnow
 from incident.core.errors import UserError
 from incident.core.store.engine import session_scope
 from incident.core.store.tables import Station, StationReading, StationRejection, row_id
 from incident.stations._hj212 import (
     DATA_COMMANDS,
-    FLAGS,
     PARAMETER_CODES,
-    VALID_FLAG,
-    WATER_CODES,
     parse_packet,
 )
 
@@ -342,8 +339,13 @@ def ingest_csv(engine: Engine, path: str | Path, *, actor: str) -> IngestReport:
     """Readings from CSV: mn, time (local), parameter (key or HJ 212 code), value[, flag][, interval].
 
     Unlike a stream of packets, a CSV is checked whole: any bad row refuses the file (nothing stored)."""
-    from incident.core.errors import ValidationErrors
+    from pydantic import ValidationError
 
+    from incident.core.errors import ValidationErrors
+    from incident.core.inputs import refusals
+    from incident.stations._hj212 import StationCsvRow
+
+    fields = set(StationCsvRow.model_fields)
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -368,40 +370,24 @@ def ingest_csv(engine: Engine, path: str | Path, *, actor: str) -> IngestReport:
         for lineno, raw in enumerate(reader, start=2):
             row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
             where = f"{path}: line {lineno}"
+            cells = {k: v for k, v in row.items() if k in fields and (v or k in CSV_COLUMNS)}
             try:
-                mn = row["mn"]
-                if mn not in ing.stations:
-                    raise UserError("stations.unknown", where=f"{where}: mn", mn=mn)
-                at = parse_local(row["time"], where=f"{where}: time")
-                ing.check_time(as_utc(at))
-                key = row["parameter"]
-                parameter = WATER_CODES[key].parameter if key in WATER_CODES else key
-                if parameter not in PARAMETER_CODES:
-                    raise UserError(
-                        "stations.csv.parameter",
-                        where=f"{where}: parameter",
-                        found=key,
-                        known=", ".join(PARAMETER_CODES),
-                    )
-                flag = row.get("flag") or VALID_FLAG
-                if flag not in FLAGS:
-                    raise UserError(
-                        "stations.hj212.bad_flag", where=f"{where}: flag", found=flag, flags=" ".join(FLAGS)
-                    )
-                interval = row.get("interval") or "minute"
-                if interval not in {v[0] for v in DATA_COMMANDS.values()}:
-                    raise UserError("stations.csv.interval", where=f"{where}: interval", found=interval)
-                value: float | None = None
-                if row["value"]:
-                    try:
-                        value = float(row["value"])
-                    except ValueError:
-                        value = math.nan
-                    if not math.isfinite(value):
-                        raise UserError(
-                            "stations.hj212.bad_number", where=f"{where}: value", found=row["value"][:20]
-                        )
-                ing.add(ing.stations[mn][0], as_utc(at), parameter, interval, value, flag)
+                parsed = StationCsvRow.model_validate(cells)
+            except ValidationError as exc:
+                problems += refusals(exc, where=_column_at(where), field_name=_no_field)
+                continue
+            try:
+                if parsed.mn not in ing.stations:
+                    raise UserError("stations.unknown", where=f"{where}: mn", mn=parsed.mn)
+                ing.check_time(as_utc(parsed.time))
+                ing.add(
+                    ing.stations[parsed.mn][0],
+                    as_utc(parsed.time),
+                    parsed.parameter,
+                    parsed.interval,
+                    parsed.value,
+                    parsed.flag,
+                )
             except UserError as err:
                 problems.append(err)
         if problems:
@@ -409,6 +395,15 @@ def ingest_csv(engine: Engine, path: str | Path, *, actor: str) -> IngestReport:
         ing.flush(actor=actor)
         _log_batch(session, report, actor)
     return report
+
+
+def _column_at(where: str) -> Any:
+    """``readings.csv: line 4: value`` for a problem in a row's column."""
+    return lambda loc: f"{where}: {loc[0]}" if loc else where
+
+
+def _no_field(loc: tuple[Any, ...]) -> str:
+    return ""  # the column is named in ``where``
 
 
 def rejection_counts(session: Session) -> dict[str, int]:

@@ -26,6 +26,9 @@ from incident.core.i18n import t
 from incident.tui.base import AppMixin, Localised, render_error
 from incident.tui.dialogs.form import ConfirmDialog, FormDialog, FormField, place_error
 
+#: the latest hour after the release a plan export draws the plume at (a month; later is a slip)
+MAX_PLUME_AT_H = 720.0
+
 
 class InfoDialog(Localised, ModalScreen[None]):
     """Read-only tables (QC, rounds); Esc or Enter closes; scrolls at 80×24."""
@@ -445,14 +448,14 @@ class TaskActions(AppMixin):
         code = self._need_incident()
         if code is None:
             return
-        fields = [FormField("round", t("tasks.round"), "", "1", required=True, kind="number", minimum=1)]
+        fields = [FormField("round", t("tasks.round"), "", "1", required=True, kind="whole", minimum=1)]
         errors, top = place_error(error, fields) if error is not None else ({}, None)
 
         def job(v):
             from incident.sampling import mark_sampled
 
             with self._session() as s:
-                mark_sampled(s, code, int(float(v["round"])), actor=self.settings.user)
+                mark_sampled(s, code, int(fields[0].parse(v["round"])), actor=self.settings.user)
 
         def submitted(v: dict | None) -> None:
             if v:
@@ -474,7 +477,7 @@ class TaskActions(AppMixin):
             return
         fields = [
             FormField("path", t("tasks.path"), str(Path.cwd() / f"{code}-plan.geojson"), required=True),
-            FormField("at_h", t("tasks.plume_at"), "6", kind="number", minimum=0),
+            FormField("at_h", t("tasks.plume_at"), "6", kind="number", minimum=0, maximum=MAX_PLUME_AT_H),
         ]
         errors, top = place_error(error, fields) if error is not None else ({}, None)
 
@@ -487,7 +490,7 @@ class TaskActions(AppMixin):
             from incident.reports import plan_geojson
             from incident.sampling import plan_view
 
-            at_h = float(v["at_h"] or 6)
+            at_h = fields[1].parse(v["at_h"]) if v["at_h"] else 6.0
             with self._session() as s:
                 inc = get_incident(s, code)
                 view = plan_view(s, code)

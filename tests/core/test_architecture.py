@@ -81,25 +81,30 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycles(graph, {"a.x", "a.y", "a.z"}) == [["a.x", "a.y"]]
 
 
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in ``path``, function-level ones too."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+    return found
+
+
 def _private_imports(path: Path) -> list[str]:
     """Imports of another room's modules from ``path`` (anything but its ``__init__``)."""
     parts = path.relative_to(PACKAGE).parts
     own = parts[0] if len(parts) > 1 else None
     bad = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        names = []
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        for name in names:
-            bits = name.split(".")
-            if bits[0] != "incident" or len(bits) < 3:
-                continue
-            room = bits[1]
-            if room == own or room in KERNEL or (room in FRONT_ENDS and own in FRONT_ENDS):
-                continue
-            bad.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    for lineno, name in _imports(path):
+        bits = name.split(".")
+        if bits[0] != "incident" or len(bits) < 3:
+            continue
+        room = bits[1]
+        if room == own or room in KERNEL or (room in FRONT_ENDS and own in FRONT_ENDS):
+            continue
+        bad.append(f"{path.relative_to(ROOT)}:{lineno} imports {name}")
     return bad
 
 
@@ -120,3 +125,43 @@ def test_every_name_a_room_exports_exists():
         module = importlib.import_module(f"incident.{room}")
         for name in getattr(module, "__all__", []):
             getattr(module, name)  # raises AttributeError for a stale entry
+
+
+CLI = PACKAGE / "cli"
+CLI_ROOMS = sorted(p.parent.name for p in CLI.glob("*/__init__.py"))
+
+
+def _cli_private_imports(path: Path) -> list[str]:
+    """Imports, from a command room, of another command room's (or the shell's) private modules."""
+    own = path.relative_to(CLI).parts[0]
+    bad = []
+    for lineno, name in _imports(path):
+        bits = name.split(".")
+        if bits[:2] == ["incident", "cli"] and len(bits) > 3 and bits[2] != own:
+            bad.append(f"{path.relative_to(ROOT)}:{lineno} imports {name}")
+    return bad
+
+
+def test_command_rooms_share_only_the_shell_and_public_apis():
+    """The CLI is split like the domain: one command room per domain room (``incident/cli/plume``,
+    ``incident/cli/results``, …), each entered through its ``__init__``; the shell
+    (context, output, dispatch, help examples) is shared through ``incident.cli.shell``."""
+    import importlib
+
+    from incident.cli import COMMAND_MODULES
+
+    assert len(CLI_ROOMS) >= 10 and "shell" in CLI_ROOMS
+    # every command room is registered, and exposes register()
+    assert sorted(m.rsplit(".", 1)[1] for m in COMMAND_MODULES) == sorted(set(CLI_ROOMS) - {"shell"})
+    for name in COMMAND_MODULES:
+        assert callable(importlib.import_module(name).register)
+    loose = [p.name for p in CLI.glob("*.py") if p.name != "__init__.py"]
+    assert loose == [], "command modules belong in a command room"
+    bad = [
+        b
+        for room in CLI_ROOMS
+        if room != "shell"
+        for p in sorted((CLI / room).rglob("*.py"))
+        for b in _cli_private_imports(p)
+    ]
+    assert bad == []

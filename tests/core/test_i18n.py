@@ -88,6 +88,34 @@ def test_english_only_refusals_only_go_down():
     )
 
 
+def test_a_keyed_refusal_keeps_its_fix_in_the_catalogs():
+    """A keyed refusal's "how to fix it" is the catalog's ``<key>_fix`` (en and zh), never an English
+    ``fix=`` literal beside the key, which a Chinese reader would get in English."""
+    import ast
+    from pathlib import Path
+
+    from incident.core.errors import is_message_key
+
+    root = Path(__file__).resolve().parents[2] / "incident"
+    english = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            first = node.args[0]
+            if name != "UserError" or not (
+                isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+                and is_message_key(first.value)
+            ):
+                continue
+            for kw in node.keywords:
+                if kw.arg == "fix" and isinstance(kw.value, ast.Constant | ast.JoinedStr | ast.BinOp):
+                    english.append(f"{path.relative_to(root.parent)}:{node.lineno} {first.value}")
+    assert english == [], "move each fix into the catalogs as <key>_fix"
+
+
 def test_a_keyed_refusal_renders_in_the_readers_language():
     from incident.core.errors import UserError
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from incident.cli import build_parser
-from incident.cli.examples import EXAMPLES, subparsers
+from incident.cli.shell.examples import EXAMPLES, subparsers
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND_LINE_PAGE = ROOT / "docs" / "commandline.md"

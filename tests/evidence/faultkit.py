@@ -297,7 +297,7 @@ class Counter:
 
 def _forget_engines() -> None:
     """Drop the CLI's cached engines (and so their connections) before a fork or a copy."""
-    from incident.cli import context
+    from incident.cli.shell import context
 
     context._engine.cache_clear()
     gc.collect()

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from incident.cli import context, main
+from incident.cli import main
+from incident.cli.shell import context
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def _samples(db) -> list[tuple]:
 
 
 def test_a_sample_registered_again_after_a_lost_reply_is_refused_unless_again(scenario, capsys):
-    """`sample new` shares result add's retry rule (cli/results.py _recent_repeat): same point, round,
+    """`sample new` shares result add's retry rule (cli/results/commands.py _recent_repeat): same point, round,
     type, sampler and label within 30 minutes is the same command typed again."""
     work, _, steps = scenario
     step = next(s for s in steps if s.name == "sample new")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from incident.cli import context, main
+from incident.cli import main
+from incident.cli.shell import context
 from tests.evidence import faultkit as fk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,6 +187,8 @@ def test_a_writer_waits_for_a_lock_says_so_and_gives_up_cleanly(scenario):
         holder.wait(timeout=30)
     assert done.returncode == 2, done.stderr
     assert "waiting for the store" in done.stderr and "giving up after 2 s" in done.stderr
+    # one wait of --lock-timeout in all: opening the store must not wait a first time on its own
+    assert done.stderr.count("waiting for the store") == 1
     assert "locked by another program" in done.stderr and "--lock-timeout" in done.stderr
     assert "Traceback" not in done.stderr and "database is locked" not in done.stderr
     assert waited < 15
@@ -236,7 +239,7 @@ def test_a_writer_that_gets_the_lock_within_the_timeout_goes_through(scenario):
 
 def test_a_read_that_lost_its_server_is_retried_once_a_write_never(monkeypatch, capsys):
     """The dispatcher's rule, with a handler that loses its connection (as PostgreSQL would)."""
-    from incident.cli import dispatch
+    from incident.cli.shell import dispatch
     from incident.core.store import faults
 
     calls = []

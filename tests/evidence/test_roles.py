@@ -102,7 +102,7 @@ def test_release_by_someone_who_is_not_a_reviewer_is_refused(world):
     engine, w = world
     with acting_as(w["people"]["Lena Lead"]), session_scope(engine) as s, pytest.raises(UserError) as err:
         reports.release_report(s, w["code"], w["reviewed"], by=None)
-    assert "may not report release: that needs the role reviewer" in err.value.problem
+    assert "may not release a report: that needs the role reviewer" in err.value.problem
 
 
 def test_release_by_the_reviewer_is_refused(world):
@@ -361,8 +361,20 @@ def test_a_role_refusal_reads_in_en_and_zh(world, lang):
         text = err.value.render()
     finally:
         set_language(before)
-    assert "Ann Author" in text and "equipment manager" in text
+    assert "Ann Author" in text
+    # the role and the action are named in the reader's language too, not only the sentence
+    assert ("equipment manager" in text) == (lang == "en") and ("装备管理员" in text) == (lang == "zh")
+    assert ("record a calibration" in text) == (lang == "en") and ("记录校准" in text) == (lang == "zh")
     assert ("不能执行" in text) == (lang == "zh") and ("may not" in text) == (lang == "en")
+
+
+def test_every_role_and_action_has_a_label_in_both_languages():
+    from incident.core.i18n import catalog
+
+    for lang in ("en", "zh"):
+        keys = catalog(lang)
+        assert {f"accounts.role.{r}" for r in signing.ROLES} <= set(keys), lang
+        assert {f"accounts.action.{a.replace('.', '_')}" for a in accounts.PERMISSIONS} <= set(keys), lang
 
 
 def test_the_demo_loads_for_a_team_lead_without_the_kit(engine, people):

@@ -150,7 +150,7 @@ def test_the_cli_flow_bootstrap_login_seal_verify(tmp_path, monkeypatch, capsys)
     heads = tmp_path / "heads.json"
     assert main(["--db", db, "seal", "-o", str(heads)]) == 0
     assert main(["--db", db, "login", "Rita Reviewer"]) == 0
-    from incident.cli import context
+    from incident.cli.shell import context
 
     context._acting_installed.clear()  # a new process would read the login file afresh
     assert main(["--db", db, "seal", "countersign", str(heads)]) == 0

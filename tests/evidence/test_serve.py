@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from incident.cli import build_parser, main
-from incident.cli.reliability import build_server, is_loopback
+from incident.cli.evidence.reliability import build_server, is_loopback
 
 
 def parse(*argv):
@@ -39,7 +39,7 @@ def test_serve_refuses_a_store_without_accounts(db_url, capsys):
 
 
 def test_a_served_session_logs_in_with_an_account_and_its_passphrase(engine, people, monkeypatch, capsys):
-    from incident.cli.core import login_prompt
+    from incident.cli.core.commands import login_prompt
     from incident.core import keystore, signing
     from incident.core.errors import UserError
 
@@ -101,7 +101,7 @@ def test_a_served_session_cannot_log_in_with_a_key_this_store_does_not_know(
     engine, people, monkeypatch, capsys
 ):
     """The same accounts: a key for a name that is not an account here, or a retired key, is refused."""
-    from incident.cli.core import login_prompt
+    from incident.cli.core.commands import login_prompt
     from incident.core import accounts, keystore, signing
     from incident.core.errors import UserError
     from incident.core.store.engine import session_scope

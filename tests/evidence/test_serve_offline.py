@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from aiohttp.test_utils import TestClient, TestServer
 
 from incident.cli import build_parser
-from incident.cli.reliability import build_server
+from incident.cli.evidence.reliability import build_server
 
 ROOT = Path(__file__).resolve().parents[2]
 # what a browser fetches by itself: src/href attributes of tags, and url(...) in style sheets

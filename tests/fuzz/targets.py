@@ -294,7 +294,7 @@ def _cli_parser():
     examples=(["--v"], ["list", "--vers"], ["show", "INC-2026-0001", "-h"]),
 )
 def _cli(argv: list[str], ctx: FuzzContext) -> None:
-    from incident.cli import run_parsed
+    from incident.cli import main
 
     parser = _cli_parser()
     argv = [a for a in argv if not _asks_help_or_version(a)]
@@ -306,10 +306,13 @@ def _cli(argv: list[str], ctx: FuzzContext) -> None:
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             # argparse may dispatch to `tui` when no command is given: check first
-            ns = parser.parse_args(["--db", ctx.db_url, *argv])
-            if getattr(ns, "handler", None) is None:
+            try:
+                ns = parser.parse_args(["--db", ctx.db_url, *argv])
+            except UserError:
+                ns = None  # a number flag refused while parsing: main says so, exit 2
+            if ns is not None and getattr(ns, "handler", None) is None:
                 return
-            code = run_parsed(parser, ns)  # what `incident ARGV` runs after parsing
+            code = main(["--db", ctx.db_url, *argv], parser=parser)
     except SystemExit as exc:  # argparse refusing: exit 2 with a usage message
         assert exc.code == 2 and "error:" in err.getvalue(), err.getvalue()
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from incident.cli import main
-from incident.cli.context import _engine
+from incident.cli.shell.context import _engine
 
 
 def run(capsys, db, *argv) -> tuple[int, str, str]:

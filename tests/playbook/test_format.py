@@ -328,3 +328,95 @@ def test_playbook_catalogs_have_the_same_keys_in_both_languages():
     from incident.playbook.actions import KNOWN_ACTIONS
 
     assert {label for label in KNOWN_ACTIONS.values()} <= keys("en")
+
+
+# ---------------------------------------------------------------- the pydantic input layer (playbook/inputs.py)
+
+
+def test_duplicate_ids_are_refused_on_every_table_with_the_other_problems():
+    text = GOOD.replace('id = "three"', 'id = "two"')  # two steps "two"; "three" is gone
+    with pytest.raises(PlaybookInvalid) as info:
+        parse_playbook(text, "bad.toml")
+    found = [p.render() for p in info.value.problems]
+    dup = [p for p in found if "duplicate step id 'two'" in p]
+    assert [p.split(":")[1] for p in dup] == [
+        str(line_of(text, 'id = "two"', 1)),
+        str(line_of(text, 'id = "two"', 2)),
+    ]
+    assert sum("unknown step 'three'" in p for p in found) == 2  # next and goto, in the same pass
+
+
+def test_form_field_problems_name_the_form_line_and_field():
+    form = (
+        '[[step.form]]\nid = "x"\ntype = "txt"\nlabel.en = "X"\n\n'
+        '[[step.form]]\nid = "y"\ntype = "choice"\nlabel.en = "Y"\nlabel.zh = "Y"\n'
+        'choices = [{ value = "a", en = "A" }]\nsets = "Bad"\nrequired = "yes"\n\n'
+    )
+    text = GOOD.replace('[[step]]\nid = "three"', form + '[[step]]\nid = "three"')
+    found = problems(text)
+    expected = {
+        ('type = "txt"', 'step "two" form x type', "unknown field type 'txt'"),
+        ('label.en = "X"', 'step "two" form x label.zh', "missing translation"),
+        ('value = "a"', 'step "two" form y choice a zh', "missing translation"),
+        ('sets = "Bad"', 'step "two" form y sets', "bad variable name 'Bad'"),
+        ('required = "yes"', 'step "two" form y required', "'yes' is not yes/no"),
+    }
+    for needle, field, message in expected:
+        assert any(p.startswith(f"bad.toml:{line_of(text, needle)}: {field}: {message}") for p in found), (
+            needle,
+            found,
+        )
+    assert len(found) == len(expected), found
+
+
+def test_refusals_are_in_chinese_too():
+    text = GOOD.replace('next = "two"', 'next = "tow"').replace('title.zh = "二"\n', "")
+    with pytest.raises(PlaybookInvalid) as info:
+        parse_playbook(text, "bad.toml")
+    zh = info.value.render("zh")
+    assert zh.startswith("bad.toml: 2 处问题") and "未采用该预案" in zh
+    assert "bad.toml:21: step \"one\" next: 未知步骤 'tow'" in zh
+    assert 'bad.toml:38: step "two" title.zh: 缺少译文' in zh and '请添加 title.zh = "..."' in zh
+    for p in info.value.problems:
+        assert p.message("zh") != p.message("en") and p.fix_text("zh")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ('version = 1\nstart = "one"', 'version = 1e999\nstart = "one"'),
+        ('deadline = "1h"', 'deadline = "99999999999999999999999d"'),
+        ('deadline = "1h"', 'deadline = "１h"'),
+        ('kind = "flash"', "kind = nan"),
+        ('pollutant_class = "oil"', "pollutant_class = inf"),
+        ('pollutant_class = "oil"', "pollutant_class = 99999999999999999999"),
+        ('next = "two"', 'next = "\\u202etwo"'),
+        ('id = "one"', 'id = "\\u0000"'),
+        ("checklist = [", "checklist = 3\nx = ["),
+        ('role = "lead"', "role = { id = 1 }"),
+    ],
+)
+def test_hostile_values_get_only_the_playbook_refusal(edit):
+    text = GOOD.replace('start = "one"', 'version = 1\nstart = "one"').replace(*edit)
+    assert text != GOOD
+    found = problems(text)
+    assert found and all(re.match(r"bad\.toml:\d+: ", p) for p in found), found
+
+
+def test_a_form_field_setting_a_builtin_variable_is_checked_with_its_choices():
+    form = (
+        '[[step.form]]\nid = "cls"\ntype = "choice"\nlabel.en = "C"\nlabel.zh = "类"\nsets = "pollutant_class"\n'
+        'choices = [{ value = "oil", en = "Oil", zh = "油" }, { value = "gas", en = "Gas", zh = "气" }]\n\n'
+        '[[step.form]]\nid = "empty"\ntype = "choice"\nlabel.en = "E"\nlabel.zh = "空"\nsets = "intake_threatened"\n\n'
+    )
+    text = GOOD.replace('[[step]]\nid = "three"', form + '[[step]]\nid = "three"')
+    found = problems(text)
+    assert len(found) == 3, found
+    sets_line = line_of(text, 'sets = "pollutant_class"')
+    assert any(
+        p.startswith(f'bad.toml:{sets_line}: step "two" form cls sets: ')
+        and "'pollutant_class' takes heavy_metal, organic, oil, other" in p
+        for p in found
+    ), found
+    assert any("form empty choices: a choice field has no choices" in p for p in found), found
+    assert any("'intake_threatened' is yes/no but the field is 'choice'" in p for p in found), found

@@ -100,6 +100,11 @@ def test_form_answers_are_saved_with_the_step_logged_and_checked(fixed_engine, f
             complete_step(s, fixed_code, step, actor="x")
         with pytest.raises(UserError, match="'O.5' is not a number"):
             save_form(s, fixed_code, "field_survey", {"air_temp_c": "O.5"}, actor="x")
+        # the one rule for typed numbers: no superscripts, full-width digits or infinity, nothing stored
+        for typed in ("2²", "２１", "inf", "1e400"):
+            with pytest.raises(UserError) as refused:
+                save_form(s, fixed_code, "field_survey", {"air_temp_c": typed}, actor="x")
+            assert refused.value.field == "air_temp_c"
         with pytest.raises(UserError, match="no form field 'colour'"):
             save_form(s, fixed_code, "field_survey", {"colour": "red"}, actor="x")
         view = save_form(

@@ -304,3 +304,27 @@ def test_centre_file_overrides_the_shipped_one(tmp_path, monkeypatch):
     (home / "readiness.toml").write_text("teams_required = 3\nwarning_days = [14]\n")
     cfg = readiness.load_config()
     assert (cfg.teams_required, cfg.warning_days, cfg.requirements) == (3, (14,), ())
+
+
+def test_config_refusals_name_the_line_and_field_in_both_languages(tmp_path):
+    from incident.core.errors import UserError, ValidationErrors
+
+    bad = tmp_path / "readiness.toml"
+    bad.write_text(
+        'teams_required = 2\nwarning_days = [30, 1e3]\n\n[[qualification]]\ntemplate = "*"\nkind = "x"\n'
+        '\n[[qualification]]\ntemplate = "*"\nkind = ""\nholder = [\'leader\']\nowner = "me"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationErrors) as info:
+        readiness.load_config(bad)
+    found = {(p.where, p.field): p for p in info.value.problems}
+    assert set(found) == {
+        (f"{bad}, line 2", "warning_days #2"),
+        (f"{bad}, line 10", "qualification #2 kind"),
+        (f"{bad}, line 11", "qualification #2 holder"),
+        (f"{bad}, line 12", "qualification #2 owner"),
+    }
+    holder = found[(f"{bad}, line 11", "qualification #2 holder")]
+    assert "leader or crew" in holder.render("en") and "leader（组长）" in holder.render("zh")
+    for p in info.value.problems:
+        assert isinstance(p, UserError) and p.fix_text("en") and p.fix_text("zh")

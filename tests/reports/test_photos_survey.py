@@ -146,7 +146,7 @@ def test_survey_set_enters_fields_keeps_revisions_and_refuses_bad_input(demo_eng
     assert fields["temperature_c"]["value"] == "12.5"
     assert fields["amount_lost"] == {"value": "about 8 t", "source": "entered"}  # an entered value wins
     assert main([*args, "--temperature-c", "warm"]) == 2
-    assert "warm is not a number" in capsys.readouterr().err
+    assert "'warm' is not a number" in capsys.readouterr().err
     assert main(["--db", db, "survey", "set", demo_code]) == 2
     assert "nothing to set" in capsys.readouterr().err
     with session_scope(demo_engine) as s, pytest.raises(UserError, match="no field photos"):

@@ -23,7 +23,7 @@ def cli(demo_engine, demo_code, demo_river, monkeypatch, capsys):
                            horizon_h=horizon_h, with_profiles=(10.0,))  # fmt: skip
         return fc
 
-    monkeypatch.setattr("incident.cli.sampling.run_forecast", fake_forecast)
+    monkeypatch.setattr("incident.cli.sampling.commands.run_forecast", fake_forecast)
 
     def run(*argv):
         code = main(["--db", url, "--user", "chief", *argv])

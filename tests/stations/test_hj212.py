@@ -195,6 +195,7 @@ def test_split_packets():
     [
         ("ST=21;CN=2011;MN=ST0001;CP=&&w21003-Rtd=1&&", "DataTime"),
         ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=20241301110000;w21003-Rtd=1&&", "DataTime"),
+        ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=00010101000000;w21003-Rtd=1&&", "DataTime"),  # not in UTC
         ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=20240701110000;w21003-Rtd=1e3&&", "w21003-Rtd"),
         ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=20240701110000;w21003-Rtd=nan&&", "w21003-Rtd"),
         ("ST=21;CN=2011;MN=ST0001;CP=&&DataTime=20240701110000;w21003-Rtd=&&", "w21003-Rtd"),
@@ -260,3 +261,45 @@ def test_fuzz_only_the_projects_refusal_comes_out(data):
         assert packet.mn and packet.cn
         for reading in packet.readings:
             assert reading.flag in "NFMSDCTB"
+
+
+@pytest.mark.parametrize(
+    "cp, field, en, zh",
+    [
+        ("w21003-Avg=1e3", "w21003-Avg", "'1e3' is not a plain decimal number", "'1e3' 不是普通十进制数"),
+        ("w21003-Avg=inf", "w21003-Avg", "is not a plain decimal number", "不是普通十进制数"),
+        ("w21003-Avg=" + "9" * 40, "w21003-Avg", "is not a plain decimal number", "不是普通十进制数"),
+        (
+            "w21003-Avg=0.3,w21003-Flag=Q",
+            "w21003-Flag",
+            "'Q' is not one of the standard's flags",
+            "数据标记 'Q'",
+        ),
+    ],
+)
+def test_a_bad_pollutant_field_is_refused_by_name_in_en_and_zh(cp, field, en, zh):
+    """The pollutant fields go through the input layer's model (PacketFields): the refusal names the
+    packet's field and reads in both languages."""
+    seg = f"ST=21;CN=2051;MN=ST0001;CP=&&DataTime=20240701110000;{cp}&&"
+    with pytest.raises(UserError) as err:
+        parse_packet(frame(seg))
+    assert err.value.where == field and err.value.key and err.value.key.startswith("stations.hj212.")
+    assert err.value.render("en").startswith(f"{field}: ") and en in err.value.render("en")
+    assert err.value.render("zh").startswith(f"{field}: ") and zh in err.value.render("zh")
+
+
+def test_a_missing_field_is_named_in_en_and_zh():
+    with pytest.raises(UserError) as err:
+        parse_packet(frame("ST=21;CN=2051;CP=&&DataTime=20240701110000&&"))
+    assert err.value.where == "MN"
+    assert "the field MN is missing" in err.value.render("en") and "缺少字段 MN" in err.value.render("zh")
+
+
+@pytest.mark.parametrize("value", ["1²", "１２", "\u200f12", "1\x00"])
+def test_odd_unicode_in_a_value_is_refused_by_the_fields_model(value):
+    """Past the frame (which only lets ASCII through) the model refuses it too: one copy of the rule."""
+    from incident.stations._hj212 import parse_segment
+
+    with pytest.raises(UserError) as err:
+        parse_segment(f"ST=21;CN=2051;MN=ST0001;CP=&&DataTime=20240701110000;w21003-Avg={value}&&")
+    assert err.value.where == "w21003-Avg" and err.value.key == "stations.hj212.bad_number"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -158,3 +158,27 @@ def test_register_refusals(engine, network_id):
                 add_station(s, mn, actor="t", river_network_id=network_id, **kwargs)
             if where:
                 assert where in (e.value.where, e.value.field)
+
+
+def test_csv_cells_go_through_the_row_model_and_refusals_name_line_and_column(engine, stations, tmp_path):
+    """Full-width digits, a superscript, an exponent, NaN and an unknown flag are refused at their
+    line and column, in English and Chinese; nothing is stored."""
+    path = tmp_path / "readings.csv"
+    path.write_text(
+        "mn,time,parameter,value,flag\n"
+        "STA,2026-01-05 10:00,w21003,０.３,N\n"
+        "STA,2026-01-05 10:05,w21003,1²,N\n"
+        "STA,2026-01-05 10:10,w21003,nan,N\n"
+        "STA,2026-01-05 10:15,w21003,0.3,Q\n"
+        "STA,2026-01-05 10:20,lead,0.3,N\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationErrors) as err:
+        ingest(engine, path, actor="test")
+    wheres = [p.where.split("readings.csv: ", 1)[1] for p in err.value.problems]
+    assert wheres == ["line 2: value", "line 3: value", "line 4: value", "line 5: flag", "line 6: parameter"]
+    first = err.value.problems[0]
+    assert "'０.３' is not a plain decimal number" in first.render("en")
+    assert "'０.３' 不是普通十进制数" in first.render("zh")
+    with session_scope(engine) as s:
+        assert station_day(s, "STA", datetime(2026, 1, 5, tzinfo=UTC) - timedelta(hours=8)) == []

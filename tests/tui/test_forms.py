@@ -71,7 +71,7 @@ async def test_inline_errors_then_escape_asks_before_discarding(demo_engine, dem
         await _settled(pilot)
         assert app.screen is form  # refused: the form stays, with the error under the field
         error = form.query_one("#error-round", Static)
-        assert error.display and "“abc” is not a number" in str(error.render())
+        assert error.display and "'abc' is not a whole number" in str(error.render())
         assert app.focused is form.query_one("#field-round", Input)
         assert form.query_one("#field-point", Input).value == "S2"  # nothing typed is lost
 
@@ -120,7 +120,7 @@ async def test_zh_form_errors_are_chinese(demo_engine, demo_code):
             await pilot.press("tab")
         await pilot.press("enter")
         await _settled(pilot)
-        assert "不是数字" in str(form.query_one("#error-round", Static).render())
+        assert "不是整数" in str(form.query_one("#error-round", Static).render())
         assert "必填" in str(form.query_one("#error-point", Static).render())
         assert "请修改" in str(form.query_one("#form-error", Static).render())
 

@@ -222,6 +222,8 @@ def _at_head(engine: Engine) -> bool:
             if not inspect(conn).has_table("alembic_version"):
                 return False
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+    except faults.StoreError:
+        raise  # a locked, full or lost store: the user hears it now, not after a second wait
     except Exception:
         return False
 

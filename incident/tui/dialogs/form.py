@@ -41,9 +41,24 @@ class FormField:
     placeholder: str = ""
     checkbox: bool = False
     required: bool = False
-    kind: str = "text"  # text | number | time
+    kind: str = "text"  # text | number | whole | time
     minimum: float | None = None  # for numbers: the smallest allowed value
+    maximum: float | None = None  # for numbers: the largest allowed value
     choices: tuple[tuple[str, str], ...] = ()  # (value, label): a drop-down instead of text
+
+    def parse(self, text: str) -> float:
+        """The number typed into this field, by the project's one rule for typed numbers
+        (``incident.core.inputs.parse_number``), or its refusal naming this field."""
+        from incident.core.inputs import parse_number
+
+        return parse_number(
+            text,
+            field=self.name,
+            label=self.label,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            whole=self.kind == "whole",
+        )
 
 
 def place_error(exc: Exception, fields: Sequence[FormField]) -> tuple[dict[str, str], str | None]:
@@ -252,7 +267,7 @@ class FormDialog(FormKeys, Localised, ModalScreen[dict | None]):
         return self._initial is not None and self.collect() != self._initial
 
     def field_errors(self, values: dict) -> dict[str, str]:
-        """The checks every form makes, in the user's language: required, number, time."""
+        """The checks every form makes, in the user's language: required, number, whole number, time."""
         from incident.core.clock import parse_local
         from incident.core.errors import UserError
 
@@ -265,16 +280,11 @@ class FormDialog(FormKeys, Localised, ModalScreen[dict | None]):
                 if f.required:
                     errors[f.name] = t("formui.required", field=f.label)
                 continue
-            if f.kind == "number":
+            if f.kind in ("number", "whole"):
                 try:
-                    number = float(text.replace(",", ""))
-                except ValueError:
-                    errors[f.name] = t("formui.not_a_number", field=f.label, text=text)
-                    continue
-                if number != number or number in (float("inf"), float("-inf")):
-                    errors[f.name] = t("formui.not_a_number", field=f.label, text=text)
-                elif f.minimum is not None and number < f.minimum:
-                    errors[f.name] = t("formui.too_small", field=f.label, minimum=f"{f.minimum:g}")
+                    f.parse(text)
+                except UserError as exc:
+                    errors[f.name] = exc.render(field_label=f.label)
             elif f.kind == "time":
                 try:
                     parse_local(text, where=f.name)

@@ -26,8 +26,11 @@ from incident.tui.dialogs.form import FormDialog, FormField, place_error
 DEMO = "demo"  # the river choice when no network is stored yet: the demo river file
 
 
-def _num(text: str) -> float | None:
-    return float(text.replace(",", "")) if text else None
+def _num(values: dict, name: str) -> float | None:
+    """A number field of the form (already checked by the form), by the project's one rule."""
+    from incident.core.inputs import parse_number
+
+    return parse_number(values[name], field=name) if values[name] else None
 
 
 # ------------------------------------------------------------------ incident: new
@@ -48,8 +51,24 @@ class NewIncidentForm(FormDialog):
             FormField("river", t("newinc.river"), river, choices=river_choices),
             FormField("source_reach", t("newinc.reach"), "", choices=self._reach_choices(river)),
             FormField("source_km", t("newinc.km"), "", t("newinc.km_hint"), kind="number"),
-            FormField("source_lat", t("newinc.lat"), "", t("newinc.lat_hint"), kind="number"),
-            FormField("source_lon", t("newinc.lon"), "", t("newinc.lon_hint"), kind="number"),
+            FormField(
+                "source_lat",
+                t("newinc.lat"),
+                "",
+                t("newinc.lat_hint"),
+                kind="number",
+                minimum=-90,
+                maximum=90,
+            ),
+            FormField(
+                "source_lon",
+                t("newinc.lon"),
+                "",
+                t("newinc.lon_hint"),
+                kind="number",
+                minimum=-180,
+                maximum=180,
+            ),
             FormField(
                 "substance",
                 t("newinc.pollutant"),
@@ -108,7 +127,7 @@ class NewIncidentForm(FormDialog):
             elif not v["source_km"]:
                 errors["source_km"] = t("newinc.km_needed", **span)
             elif reach is not None and not (
-                reach.km_start - 1e-6 <= float(v["source_km"]) <= reach.km_end + 1e-6
+                reach.km_start - 1e-6 <= (_num(v, "source_km") or 0.0) <= reach.km_end + 1e-6
             ):
                 errors["source_km"] = t("newinc.km_off", km=v["source_km"], **span)
         elif v["source_km"]:
@@ -179,14 +198,14 @@ def _create(app: App, values: dict, pollutant_list: list) -> None:
                         alert_at=utcnow(),
                         river_network_id=network_id,
                         source_reach=values["source_reach"] or None,
-                        source_km=_num(values["source_km"]) if values["source_reach"] else None,
-                        source_lat=_num(values["source_lat"]),
-                        source_lon=_num(values["source_lon"]),
+                        source_km=_num(values, "source_km") if values["source_reach"] else None,
+                        source_lat=_num(values, "source_lat"),
+                        source_lon=_num(values, "source_lon"),
                         substance=values["substance"] or None,
                         pollutant_class=classes.get(values["substance"]),
-                        mass_kg=_num(values["mass_kg"]),
+                        mass_kg=_num(values, "mass_kg"),
                         release_start=start,
-                        release_duration_h=_num(values["release_duration_h"]),
+                        release_duration_h=_num(values, "release_duration_h"),
                     ),
                     actor=app_state(app).settings.user,
                 )
@@ -261,9 +280,9 @@ def _amend(app: App, code: str, values: dict) -> None:
                 out = amend_and_reforecast(
                     s,
                     code,
-                    mass_kg=_num(values["mass_kg"]),
+                    mass_kg=_num(values, "mass_kg"),
                     release_start=parse_local(values["release_start"], where="release_start"),
-                    release_duration_h=_num(values["release_duration_h"]),
+                    release_duration_h=_num(values, "release_duration_h"),
                     reason=values["reason"],
                     actor=app_state(app).settings.user,
                 )

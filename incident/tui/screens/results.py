@@ -229,7 +229,12 @@ class ResultsScreen(Localised, Screen):
         fields = [
             FormField("point", t("sample_form.point"), self.selected_point() or "", "S4", required=True),
             FormField(
-                "round", t("sample_form.round"), "", t("sample_form.round_hint"), kind="number", minimum=1
+                "round",
+                t("sample_form.round"),
+                "",
+                t("sample_form.round_hint"),
+                kind="whole",
+                minimum=1,
             ),
             FormField(
                 "sampled_at", t("sample_form.time"), now, "YYYY-MM-DD HH:MM", required=True, kind="time"
@@ -258,14 +263,15 @@ class ResultsScreen(Localised, Screen):
     def _create_sample(self, values: dict) -> None:
         from incident.core.clock import parse_local
         from incident.core.errors import UserError
+        from incident.core.inputs import parse_number
         from incident.results import NewSample, create_sample
 
         try:
-            round_no = int(float(values["round"])) if values["round"] else None
-        except ValueError:
-            self.app.call_from_thread(self.action_new_sample, values, t("sample_form.bad_round"))
-            return
-        try:
+            round_no = (
+                int(parse_number(values["round"], field="round", label=t("sample_form.round"), whole=True))
+                if values["round"]
+                else None
+            )
             spec = NewSample(
                 point=values["point"],
                 sampled_at=parse_local(values["sampled_at"]),

@@ -26,7 +26,7 @@ from incident.core.store.engine import session_scope
 from incident.plume import IncidentForecast
 from incident.sampling import ProposedPoint, StripModel, build_strip, plume_along
 from incident.tui.base import AppMixin, Localised, app_state, when_given
-from incident.tui.dialogs.forms import ConfirmDialog, FormDialog
+from incident.tui.dialogs.forms import ConfirmDialog, FormDialog, FormField
 from incident.tui.widgets.exercise_banner import ExerciseBanner
 from incident.tui.widgets.plain import Plain, PlainTable
 from incident.tui.widgets.river_strip import RiverStrip
@@ -279,8 +279,14 @@ class SamplingPlanScreen(Localised, Screen):
             self.notify(t("sampling_plan.none"), severity="warning")
             return
         sel = self._selected()
-        fields = [
-            ("km", t("sampling_plan.field_km"), f"{sel.km + 0.5:.1f}" if sel else "", True),
+        fields: list[tuple[str, str, str, bool] | FormField] = [
+            FormField(
+                "km",
+                t("sampling_plan.field_km"),
+                f"{sel.km + 0.5:.1f}" if sel else "",
+                required=True,
+                kind="number",
+            ),
             ("after", t("sampling_plan.field_after"), sel.number if sel else "", False),
             ("reason", t("sampling_plan.field_reason"), "", True),
             ("requires", t("sampling_plan.field_requires"), "", False),
@@ -296,13 +302,11 @@ class SamplingPlanScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-write")
     def _do_insert(self, values: dict) -> None:
+        from incident.core.inputs import parse_number
         from incident.sampling import _locate, insert_point
 
         try:
-            try:
-                km = float(values["km"])
-            except ValueError as exc:
-                raise UserError("errors.tui.km_not_number", where="km", km=repr(values["km"])) from exc
+            km = parse_number(values["km"], field="km", label=t("sampling_plan.field_km"))
             d = self.data
             assert d is not None
             reach, offset = _locate(d.net, km, None, d.source)
@@ -477,9 +481,16 @@ class CrewBoardScreen(Localised, Screen):
         crew = self._selected()
         if crew is None:
             return
-        fields = [
+        fields: list[tuple[str, str, str, bool] | FormField] = [
             ("leader", t("crew_board.field_leader"), crew.leader, True),
-            ("headcount", t("crew_board.field_headcount"), str(crew.headcount), True),
+            FormField(
+                "headcount",
+                t("crew_board.field_headcount"),
+                str(crew.headcount),
+                required=True,
+                kind="whole",
+                minimum=1,
+            ),
             ("departure", t("crew_board.field_departure"), crew.base_name, True),
             ("travel", t("crew_board.field_travel"), "vehicle", False),
         ]
@@ -492,17 +503,15 @@ class CrewBoardScreen(Localised, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="crew-write")
     def _do_checkin(self, crew: str, values: dict) -> None:
+        from incident.core.inputs import parse_number
         from incident.sampling import check_in
 
         try:
-            try:
-                headcount = int(values["headcount"])
-            except ValueError as exc:
-                raise UserError(
-                    "errors.tui.headcount_not_whole_number",
-                    where="headcount",
-                    headcount=repr(values["headcount"]),
-                ) from exc
+            headcount = int(
+                parse_number(
+                    values["headcount"], field="headcount", label=t("crew_board.field_headcount"), whole=True
+                )
+            )
             with session_scope(app_state(self).engine) as s:
                 check_in(
                     s,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import emit
+from incident.cli.shell import add_json, emit, engine_from, number, settings_from
 
 
 def register(sub) -> None:
@@ -34,13 +33,13 @@ def register(sub) -> None:
     p.add_argument("--alert", help="alert time, YYYY-MM-DD HH:MM local (default: now)")
     p.add_argument("--river", help="river network GeoJSON (default: the demo river)")
     p.add_argument(
-        "--lat", type=float, help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)"
+        "--lat", type=number(), help="source latitude, WGS84 decimal degrees (GPS, not GCJ-02 map apps)"
     )
-    p.add_argument("--lon", type=float, help="source longitude, WGS84 decimal degrees")
+    p.add_argument("--lon", type=number(), help="source longitude, WGS84 decimal degrees")
     p.add_argument(
         "--reach", help="source reach id on the river, e.g. M03 (with --km; instead of --lat/--lon)"
     )
-    p.add_argument("--km", type=float, help="source river km on that reach, e.g. 45.0")
+    p.add_argument("--km", type=number(), help="source river km on that reach, e.g. 45.0")
     p.add_argument("--substance", help="parameter key, e.g. cadmium, nitrobenzene")
     p.add_argument(
         "--class",
@@ -48,8 +47,8 @@ def register(sub) -> None:
         choices=["heavy_metal", "organic", "oil", "other"],
         help="pollutant class (picks the suggested playbook and the field-test qualification)",
     )
-    p.add_argument("--mass-kg", type=float, help="amount released in kg, as reported")
-    p.add_argument("--duration-h", type=float, help="release duration in hours (0 = instantaneous)")
+    p.add_argument("--mass-kg", type=number(), help="amount released in kg, as reported")
+    p.add_argument("--duration-h", type=number(), help="release duration in hours (0 = instantaneous)")
     p.add_argument(
         "--medium",
         default="water",
@@ -76,7 +75,7 @@ def register(sub) -> None:
         "`log export CODE -o FILE` writes the ICS 214 form",
     )
     p.add_argument("incident", nargs="?", help="incident code (default: the centre log), or `export`")
-    from incident.cli.report import add_log_export_arguments
+    from incident.cli.reports import add_log_export_arguments
 
     add_log_export_arguments(p)
     add_json(p)
@@ -114,7 +113,6 @@ def _unlock_before_the_screen(engine) -> None:
         raise UserError(
             "errors.login.no_key_here",
             where="incident tui",
-            fix="log in first: `incident login NAME` (or ask a team lead for an account)",
         )
 
 
@@ -131,7 +129,6 @@ def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
         raise UserError(
             "errors.login.no_accounts",
             where="incident serve",
-            fix="create the first account on the server: `incident account add NAME --role team_lead`",
         )
     last: UserError | None = None
     for _ in range(attempts):
@@ -253,7 +250,7 @@ def cmd_db(args) -> int:
 
 def cmd_log(args) -> int:
     if args.incident == "export":
-        from incident.cli.report import cmd_log_export
+        from incident.cli.reports import cmd_log_export
 
         return cmd_log_export(args)
     from incident.core import log

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, emit, fmt, table
+from incident.cli.shell import add_json, as_json, emit, engine_from, fmt, number, settings_from, table, whole
 
 
 def register(sub) -> None:
@@ -15,7 +14,10 @@ def register(sub) -> None:
         help="can the centre field N teams now? kits, teams and stock (exit 1 when it cannot: for cron)",
     )
     p.add_argument(
-        "--teams", type=int, metavar="N", help="teams needed (default: teams_required in readiness.toml, 2)"
+        "--teams",
+        type=whole(),
+        metavar="N",
+        help="teams needed (default: teams_required in readiness.toml, 2)",
     )
     p.add_argument("--on", metavar="DATE", help="check as of this day, YYYY-MM-DD (default: today)")
     add_json(p)
@@ -26,7 +28,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--weeks",
-        type=int,
+        type=whole(),
         default=8,
         help="how far ahead (default 8 weeks); overdue items are always listed",
     )
@@ -107,7 +109,9 @@ def register(sub) -> None:
     p.add_argument(
         "--lot", metavar="L", help="lot number, e.g. CD-2406 (default when taking: earliest expiry first)"
     )
-    p.add_argument("--delta", type=float, metavar="±N", help="quantity added (positive) or taken (negative)")
+    p.add_argument(
+        "--delta", type=number(), metavar="±N", help="quantity added (positive) or taken (negative)"
+    )
     p.add_argument("--reason", metavar="TEXT", help="why (required with --delta)")
     p.add_argument("--expires", metavar="DATE", help="expiry of a new lot, YYYY-MM-DD")
     p.add_argument("--unit", help="unit of a new item's lot (default: the item's unit)")

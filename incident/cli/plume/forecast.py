@@ -6,8 +6,7 @@ import csv
 import sys
 from pathlib import Path
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, table
+from incident.cli.shell import add_json, as_json, engine_from, number, settings_from, table, whole
 
 
 def register(sub) -> None:
@@ -23,13 +22,13 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--horizon",
-        type=float,
+        type=number(),
         help="hours to forecast (default: the scenario's, or until the plume has passed every point, up to 30 days)",
     )
     p.add_argument("--csv", metavar="FILE", help="write breakthrough curves (time_h + one column per point)")
     p.add_argument(
         "--profile-at",
-        type=float,
+        type=number(),
         metavar="HOURS",
         help="also write the longitudinal profile at this time (hours after release) to --profile-csv",
     )
@@ -43,13 +42,16 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--ensemble",
-        type=int,
+        type=whole(),
         metavar="N",
         help="also run N members of the fast model with uncertain velocity, dispersion, mass and release "
         "time, and print P10/P50/P90 bands (1000 is a good choice; takes about a second)",
     )
     p.add_argument(
-        "--seed", type=int, default=0, help="random seed for --ensemble (same seed, same bands; default 0)"
+        "--seed",
+        type=whole(),
+        default=0,
+        help="random seed for --ensemble (same seed, same bands; default 0)",
     )
     add_json(p)
     p.set_defaults(handler=cmd_forecast)

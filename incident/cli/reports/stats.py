@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from incident.cli.context import add_json, engine_from
-from incident.cli.output import emit
+from incident.cli.shell import add_json, emit, engine_from, whole
 
 
 def register(sub) -> None:
     p = sub.add_parser("stats", help="statistics over incidents (real ones; --exercises for drills)")
-    p.add_argument("--year", type=int, help="calendar year (local time); default: all")
+    p.add_argument("--year", type=whole(), help="calendar year (local time); default: all")
     p.add_argument(
         "--exercises", action="store_true", help="statistics of exercises instead of real incidents"
     )

@@ -13,8 +13,7 @@ import json
 import sys
 from datetime import timedelta
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, emit, table
+from incident.cli.shell import add_json, as_json, emit, engine_from, number, settings_from, table, whole
 from incident.core.errors import UserError
 
 
@@ -29,23 +28,26 @@ def register(sub) -> None:
         default="initial proposal from the forecast",
         help="why, kept in the plan revision and the log",
     )
-    c.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
+    c.add_argument("--horizon", type=number(), default=72.0, help="forecast horizon in hours (default 72)")
     c.add_argument(
-        "--upstream-m", type=float, default=500.0, help="upstream control, 100–600 m (default 500)"
+        "--upstream-m", type=number(), default=500.0, help="upstream control, 100–600 m (default 500)"
     )
     c.add_argument(
-        "--downstream-m", type=float, default=800.0, help="downstream control, 500–1000 m (default 800)"
+        "--downstream-m", type=number(), default=800.0, help="downstream control, 500–1000 m (default 800)"
     )
-    c.add_argument("--attenuation-m", type=float, default=2000.0, help="attenuation section, > 1500 m")
+    c.add_argument("--attenuation-m", type=number(), default=2000.0, help="attenuation section, > 1500 m")
     c.add_argument(
-        "--spacing-km", type=float, default=20.0, help="intermediate sections at most every N km (default 20)"
+        "--spacing-km",
+        type=number(),
+        default=20.0,
+        help="intermediate sections at most every N km (default 20)",
     )
     add_json(c)
     c.set_defaults(handler=cmd_propose)
 
     c = psub.add_parser("show", help="show the plan (the latest revision, or --revision N)")
     c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    c.add_argument("--revision", type=int, metavar="N", help="show revision N (default: the latest)")
+    c.add_argument("--revision", type=whole(), metavar="N", help="show revision N (default: the latest)")
     c.add_argument("--all", action="store_true", help="include removed points")
     add_json(c)
     c.set_defaults(handler=cmd_show)
@@ -54,7 +56,7 @@ def register(sub) -> None:
     c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     c.add_argument(
         "--km",
-        type=float,
+        type=number(),
         required=True,
         help="chainage in km along the branch (from its headwater), e.g. 46.3",
     )
@@ -76,7 +78,7 @@ def register(sub) -> None:
     c = psub.add_parser("refresh", help="new revision with the latest forecast times (numbers unchanged)")
     c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     c.add_argument("--reason", default="forecast updated", help="why (default: forecast updated)")
-    c.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
+    c.add_argument("--horizon", type=number(), default=72.0, help="forecast horizon in hours (default 72)")
     add_json(c)
     c.set_defaults(handler=cmd_refresh)
 
@@ -85,8 +87,8 @@ def register(sub) -> None:
     p.add_argument(
         "--regenerate", action="store_true", help="rebuild from the forecast, keeping sampled rounds"
     )
-    p.add_argument("--sampled", type=int, metavar="N", help="mark round N as sampled")
-    p.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
+    p.add_argument("--sampled", type=whole(), metavar="N", help="mark round N as sampled")
+    p.add_argument("--horizon", type=number(), default=72.0, help="forecast horizon in hours (default 72)")
     add_json(p)
     p.set_defaults(handler=cmd_rounds)
 
@@ -100,11 +102,11 @@ def register(sub) -> None:
     c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     c.add_argument("crew", help='crew name, e.g. "Crew A" (or just A)')
     c.add_argument("--leader", help="leader on this deployment (default: the roster's)")
-    c.add_argument("--headcount", type=int, help="people checking in (default: the roster's crew size)")
+    c.add_argument("--headcount", type=whole(), help="people checking in (default: the roster's crew size)")
     c.add_argument("--from", dest="departure", help="departure point (default: the crew's base)")
     c.add_argument("--travel", default="vehicle", help="travel method (default: vehicle)")
-    c.add_argument("--lat", type=float, help="where the crew is (WGS84): its routes start here")
-    c.add_argument("--lon", type=float, help="where the crew is (WGS84)")
+    c.add_argument("--lat", type=number(), help="where the crew is (WGS84): its routes start here")
+    c.add_argument("--lon", type=number(), help="where the crew is (WGS84)")
     add_json(c)
     c.set_defaults(handler=cmd_checkin)
     c = csub.add_parser(
@@ -165,31 +167,36 @@ def register(sub) -> None:
     )
     p.add_argument("--lead", metavar="NAME", help="the team lead giving the --override (a roster team_lead)")
     p.add_argument(
-        "--round", type=int, metavar="N", help="route stored round N (default: round 1, the first pass)"
+        "--round", type=whole(), metavar="N", help="route stored round N (default: round 1, the first pass)"
     )
     p.add_argument("--roads", metavar="FILE", help="road network GeoJSON (docs/formats/roads.md)")
     p.add_argument(
-        "--road-factor", type=float, default=1.4, help="road distance ÷ straight line (default 1.4)"
-    )
-    p.add_argument("--speed", type=float, default=40.0, help="driving speed km/h without roads (default 40)")
-    p.add_argument(
-        "--off-road-speed", type=float, default=15.0, help="km/h between a road and a point (default 15)"
+        "--road-factor", type=number(), default=1.4, help="road distance ÷ straight line (default 1.4)"
     )
     p.add_argument(
-        "--margin", type=float, default=30.0, help="minutes before the plume's earliest arrival (default 30)"
-    )
-    p.add_argument("--handling", type=float, default=15.0, help="minutes on site per point (default 15)")
-    p.add_argument(
-        "--per-sample", type=float, default=5.0, help="minutes per further vertical or depth (default 5)"
+        "--speed", type=number(), default=40.0, help="driving speed km/h without roads (default 40)"
     )
     p.add_argument(
-        "--tolerance", type=float, default=30.0, help="later rounds: minutes either side of the round time"
+        "--off-road-speed", type=number(), default=15.0, help="km/h between a road and a point (default 15)"
     )
     p.add_argument(
-        "--period", type=float, default=12.0, help="hours for points the plume does not reach (default 12)"
+        "--margin",
+        type=number(),
+        default=30.0,
+        help="minutes before the plume's earliest arrival (default 30)",
+    )
+    p.add_argument("--handling", type=number(), default=15.0, help="minutes on site per point (default 15)")
+    p.add_argument(
+        "--per-sample", type=number(), default=5.0, help="minutes per further vertical or depth (default 5)"
     )
     p.add_argument(
-        "--search-seconds", type=float, default=1.0, help="seconds spent improving the routes (default 1)"
+        "--tolerance", type=number(), default=30.0, help="later rounds: minutes either side of the round time"
+    )
+    p.add_argument(
+        "--period", type=number(), default=12.0, help="hours for points the plume does not reach (default 12)"
+    )
+    p.add_argument(
+        "--search-seconds", type=number(), default=1.0, help="seconds spent improving the routes (default 1)"
     )
     p.add_argument("--points", help="only these points, comma-separated (e.g. S4,S8)")
     p.add_argument("--include-assigned", action="store_true", help="also re-plan crews already Assigned")
@@ -203,12 +210,12 @@ def register(sub) -> None:
     c = esub.add_parser("geojson", help="points, receptors, river and plume extent (RFC 7946; opens in QGIS)")
     c.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     c.add_argument(
-        "--at", type=float, required=True, metavar="HOURS", help="plume at this many hours after release"
+        "--at", type=number(), required=True, metavar="HOURS", help="plume at this many hours after release"
     )
     c.add_argument("-o", "--output", required=True, help="file to write (- for stdout)")
-    c.add_argument("--threshold", type=float, help="plume above this mg/L (default: the detection limit)")
+    c.add_argument("--threshold", type=number(), help="plume above this mg/L (default: the detection limit)")
     c.add_argument("--no-river", action="store_true", help="leave the river reaches out")
-    c.add_argument("--horizon", type=float, default=72.0, help="forecast horizon in hours (default 72)")
+    c.add_argument("--horizon", type=number(), default=72.0, help="forecast horizon in hours (default 72)")
     c.set_defaults(handler=cmd_export_geojson)
 
 

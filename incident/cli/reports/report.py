@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import emit
+from incident.cli.shell import add_json, emit, engine_from, settings_from, whole
 from incident.core.errors import UserError
 
 TEXT_FIELDS = {
@@ -79,20 +78,24 @@ def register(sub) -> None:
     sh = rsub.add_parser("show", help="print a report's Markdown")
     sh.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     sh.add_argument(
-        "report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`"
+        "report_id", type=whole(), metavar="REPORT_ID", help="report id, as in `incident report list`"
     )
     sh.set_defaults(handler=cmd_show)
 
     e = rsub.add_parser("edit", help="change the author's text and re-render from the current records")
     e.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    e.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
+    e.add_argument(
+        "report_id", type=whole(), metavar="REPORT_ID", help="report id, as in `incident report list`"
+    )
     _add_text_fields(e)
     add_json(e)
     e.set_defaults(handler=cmd_edit)
 
     r = rsub.add_parser("review", help="record the review (the reviewer must not be the author)")
     r.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    r.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
+    r.add_argument(
+        "report_id", type=whole(), metavar="REPORT_ID", help="report id, as in `incident report list`"
+    )
     r.add_argument("--by", required=True, metavar="NAME", help="the reviewer's name")
     add_json(r)
     r.set_defaults(handler=cmd_review)
@@ -100,7 +103,7 @@ def register(sub) -> None:
     rl = rsub.add_parser("release", help="release a reviewed report (irreversible: fixes its SHA-256)")
     rl.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     rl.add_argument(
-        "report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`"
+        "report_id", type=whole(), metavar="REPORT_ID", help="report id, as in `incident report list`"
     )
     rl.add_argument("--by", required=True, metavar="NAME", help="the name of the person approving release")
     rl.add_argument("--yes", action="store_true", help="do not ask for confirmation on a terminal")
@@ -110,7 +113,7 @@ def register(sub) -> None:
     rv = rsub.add_parser("revise", help="start the next version of a released report (as a draft)")
     rv.add_argument("incident", help="incident code, e.g. INC-2026-0001")
     rv.add_argument(
-        "report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`"
+        "report_id", type=whole(), metavar="REPORT_ID", help="report id, as in `incident report list`"
     )
     _add_text_fields(rv)
     add_json(rv)
@@ -120,7 +123,9 @@ def register(sub) -> None:
         "export", help="write a report to an .html or .md file (released reports byte for byte)"
     )
     x.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    x.add_argument("report_id", type=int, metavar="REPORT_ID", help="report id, as in `incident report list`")
+    x.add_argument(
+        "report_id", type=whole(), metavar="REPORT_ID", help="report id, as in `incident report list`"
+    )
     x.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, ending .html or .md")
     x.set_defaults(handler=cmd_export)
 
@@ -272,7 +277,7 @@ def cmd_export(args) -> int:
 
 
 def add_log_export_arguments(p) -> None:
-    """Options of `incident log export CODE` (the `log` parser lives in cli/core.py)."""
+    """Options of `incident log export CODE` (the `log` parser lives in cli/core/commands.py)."""
     p.add_argument("export_incident", nargs="?", metavar="CODE", help="with `export`: the incident code")
     p.add_argument(
         "--format",

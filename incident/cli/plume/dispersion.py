@@ -6,8 +6,7 @@ import csv
 import io
 import sys
 
-from incident.cli.context import add_json
-from incident.cli.output import as_json
+from incident.cli.shell import add_json, as_json, number
 
 
 def register(sub) -> None:
@@ -22,16 +21,16 @@ def register(sub) -> None:
         "--csv", metavar="FILE", help="rivers: columns width_m, depth_m, velocity_m_s, shear_velocity_m_s"
     )
     p.add_argument("--out", metavar="FILE", help="write the CSV with kx_m2s, kx_low_m2s, kx_high_m2s added")
-    p.add_argument("--width", type=float, help="width (m)")
-    p.add_argument("--depth", type=float, help="mean depth (m)")
-    p.add_argument("--velocity", type=float, help="mean velocity (m/s)")
-    p.add_argument("--shear-velocity", type=float, help="shear velocity u* (m/s)")
+    p.add_argument("--width", type=number(), help="width (m)")
+    p.add_argument("--depth", type=number(), help="mean depth (m)")
+    p.add_argument("--velocity", type=number(), help="mean velocity (m/s)")
+    p.add_argument("--shear-velocity", type=number(), help="shear velocity u* (m/s)")
     add_json(p)
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    from incident.cli.context import settings_from
+    from incident.cli.shell import settings_from
     from incident.core.errors import UserError
     from incident.plume import estimate_csv, estimate_one
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from incident.cli.context import add_json
-from incident.cli.output import emit, table
+from incident.cli.shell import add_json, emit, number, table
 
 
 def register(sub) -> None:
@@ -17,8 +16,8 @@ def register(sub) -> None:
     c.set_defaults(handler=cmd_check)
     s = rsub.add_parser("snap", help="snap a WGS84 lat/lon to the nearest reach and km")
     s.add_argument("file", help="river network GeoJSON")
-    s.add_argument("lat", type=float, help="latitude, WGS84 decimal degrees, e.g. 24.685")
-    s.add_argument("lon", type=float, help="longitude, WGS84 decimal degrees, e.g. 109.325")
+    s.add_argument("lat", type=number(), help="latitude, WGS84 decimal degrees, e.g. 24.685")
+    s.add_argument("lon", type=number(), help="longitude, WGS84 decimal degrees, e.g. 109.325")
     add_json(s)
     s.set_defaults(handler=cmd_snap)
 

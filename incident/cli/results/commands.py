@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, emit, table
+from incident.cli.shell import add_json, as_json, emit, engine_from, number, settings_from, table, whole
 from incident.core.errors import UserError
 
 #: a result identical to one entered this many minutes earlier is taken for a retry (not stored
@@ -53,7 +52,7 @@ def register(sub) -> None:
     n = ssub.add_parser("new", help="register a sample and print its label (HJ 589 §7.1.3.2)")
     n.add_argument("incident", help="incident code")
     n.add_argument("--point", required=True, help="point number from the plan, e.g. S2")
-    n.add_argument("--round", type=int, help="sampling round number")
+    n.add_argument("--round", type=whole(), help="sampling round number")
     n.add_argument("--time", help="sampling time, YYYY-MM-DD HH:MM local (default: now)")
     n.add_argument("--sampler", help="who took it (default: --user)")
     n.add_argument("--checker", default="", help="second person who checked the record")
@@ -92,7 +91,7 @@ def register(sub) -> None:
     add_json(a)
     a.set_defaults(handler=cmd_result_add)
     c = rsub.add_parser("correct", help="replace a result by a new one (the old one is kept)")
-    c.add_argument("result_id", type=int, help="result number, as printed by `result add` (#1)")
+    c.add_argument("result_id", type=whole(), help="result number, as printed by `result add` (#1)")
     c.add_argument("--reason", required=True, help="why the result is corrected")
     _result_fields(c, required=False)
     add_json(c)
@@ -100,14 +99,14 @@ def register(sub) -> None:
     k = rsub.add_parser(
         "confirm", help="confirm a result flagged as implausible (it counts again); the reason is logged"
     )
-    k.add_argument("result_id", type=int, help="result number, as printed by `result add` (#1)")
+    k.add_argument("result_id", type=whole(), help="result number, as printed by `result add` (#1)")
     k.add_argument("--reason", required=True, help="why the value stands (re-run, field note ...)")
     add_json(k)
     k.set_defaults(handler=cmd_result_confirm)
 
     p = sub.add_parser("results", help="results of an incident: round table, one point over time, or all")
     p.add_argument("incident", help="incident code, e.g. INC-2026-0001")
-    p.add_argument("--round", type=int, help="round number (default: the latest with results)")
+    p.add_argument("--round", type=whole(), help="round number (default: the latest with results)")
     p.add_argument("--point", help="one point over time (with --param)")
     p.add_argument("--param", help="parameter for --point (default: the incident's substance)")
     p.add_argument("--all", action="store_true", help="every result, one per line (with corrected ones)")
@@ -163,13 +162,13 @@ def register(sub) -> None:
     )
     t.add_argument(
         "--hours",
-        type=float,
+        type=number(),
         default=48.0,
         help="hours of compliant results needed for water incidents (default 48)",
     )
     t.add_argument(
         "--max-gap-h",
-        type=float,
+        type=number(),
         default=24.0,
         help="longest gap between results in the window, hours (default 24)",
     )

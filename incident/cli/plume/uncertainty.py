@@ -11,8 +11,7 @@ from __future__ import annotations
 import math
 import sys
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, table
+from incident.cli.shell import add_json, as_json, engine_from, number, settings_from, table, whole
 
 
 def register(sub) -> None:
@@ -27,12 +26,12 @@ def register(sub) -> None:
     )
     c.add_argument("code", help="incident code, e.g. INC-2026-0001")
     group = c.add_mutually_exclusive_group()
-    group.add_argument("--accept", type=int, metavar="ID", help="accept pending calibration ID")
-    group.add_argument("--reject", type=int, metavar="ID", help="reject pending calibration ID")
+    group.add_argument("--accept", type=whole(), metavar="ID", help="accept pending calibration ID")
+    group.add_argument("--reject", type=whole(), metavar="ID", help="reject pending calibration ID")
     group.add_argument("--list", action="store_true", help="list the incident's calibrations")
     c.add_argument("--reason", default="", help="why (recorded with --accept/--reject)")
     c.add_argument(
-        "--horizon", type=float, default=72.0, help="hours for the before/after forecast (default 72)"
+        "--horizon", type=number(), default=72.0, help="hours for the before/after forecast (default 72)"
     )
     add_json(c)
     c.set_defaults(handler=cmd_calibrate)
@@ -48,23 +47,23 @@ def register(sub) -> None:
     t.add_argument("file", help="observations CSV (UTF-8)")
     t.add_argument("--river", required=True, metavar="FILE", help="river network GeoJSON")
     t.add_argument(
-        "--spacing", type=float, default=1000.0, metavar="M", help="candidate spacing in m (default 1000)"
+        "--spacing", type=number(), default=1000.0, metavar="M", help="candidate spacing in m (default 1000)"
     )
     t.add_argument(
         "--duration",
-        type=float,
+        type=number(),
         default=0.0,
         metavar="H",
         help="assumed release duration in hours (default 0: instantaneous)",
     )
     t.add_argument(
         "--decay",
-        type=float,
+        type=number(),
         default=0.0,
         metavar="PER_DAY",
         help="first-order decay rate, 1/day (default 0)",
     )
-    t.add_argument("--top", type=int, default=10, help="how many candidates to list (default 10)")
+    t.add_argument("--top", type=whole(), default=10, help="how many candidates to list (default 10)")
     add_json(t)
     t.set_defaults(handler=cmd_trace)
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, table
+from incident.cli.shell import add_json, as_json, engine_from, settings_from, table
 
 
 def register(sub) -> None:

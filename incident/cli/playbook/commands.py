@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, emit, table
+from incident.cli.shell import add_json, as_json, emit, engine_from, settings_from, table
 
 
 def register(sub) -> None:

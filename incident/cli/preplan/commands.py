@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import emit
+from incident.cli.shell import add_json, emit, engine_from, settings_from, whole
 
 SHOW_COLUMNS = [
     "source_id",
@@ -69,9 +68,11 @@ def register(sub) -> None:
         metavar="URL",
         help="run on a Dask cluster, e.g. tcp://host:8786 (default: local processes)",
     )
-    b.add_argument("--workers", type=int, metavar="N", help="local processes (default: the number of CPUs)")
     b.add_argument(
-        "--members", type=int, default=200, metavar="N", help="ensemble members per run (default 200)"
+        "--workers", type=whole(), metavar="N", help="local processes (default: the number of CPUs)"
+    )
+    b.add_argument(
+        "--members", type=whole(), default=200, metavar="N", help="ensemble members per run (default 200)"
     )
     b.add_argument(
         "--out", required=True, metavar="DIR", help="folder for rows.json, rows.csv and the documents"

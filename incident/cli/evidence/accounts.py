@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, table
+from incident.cli.shell import add_json, as_json, engine_from, settings_from, table
 from incident.core.errors import UserError
 
 
@@ -100,7 +99,6 @@ def cmd_login(args) -> int:
             name=person.name,
             key=person.key_id,
             where=args.name,
-            fix="ask a team lead to register you (`incident account add`), or rotate your key",
         )
     keystore.remember_login(account.name)
     print(f"logged in as {account.name} ({', '.join(account.roles)}), key {person.key_id}")
@@ -178,7 +176,10 @@ def cmd_account_add(args) -> int:
     if args.public_key:
         public_hex = args.public_key.strip().lower()
         if len(public_hex) != 64 or any(c not in "0123456789abcdef" for c in public_hex):
-            raise UserError("errors.keys.not_public_key", where="--public-key", fix="64 hex digits")
+            raise UserError(
+                "errors.keys.not_public_key",
+                where="--public-key",
+            )
         person = None
     else:
         person, where = _new_key(args.name)
@@ -189,7 +190,6 @@ def cmd_account_add(args) -> int:
         raise UserError(
             "errors.accounts.bootstrap_self",
             where="--public-key",
-            fix="leave it out",
         )
     with signing.acting_as(acting), session_scope(engine) as s:
         info = accounts.register_account(s, args.name, args.role, public_hex)
@@ -256,13 +256,19 @@ def cmd_seal(args) -> int:
     engine = engine_from(args)
     if args.target == "countersign":
         if not args.file:
-            raise UserError("errors.seal.which_file", where="FILE", fix="incident seal countersign FILE")
+            raise UserError(
+                "errors.seal.which_file",
+                where="FILE",
+            )
         with session_scope(engine) as s:
             n = countersign_file(s, args.file)
         print(f"countersigned {n} sealed head(s) in {args.file}")
         return 0
     if not args.output:
-        raise UserError("errors.seal.no_output", where="-o", fix="incident seal [INCIDENT] -o heads.json")
+        raise UserError(
+            "errors.seal.no_output",
+            where="-o",
+        )
     with session_scope(engine) as s:
         seals = seal_heads(s, args.target)
     write_seal_file(args.output, seals)

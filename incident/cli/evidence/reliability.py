@@ -7,8 +7,7 @@ import socket
 import sys
 from pathlib import Path
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, table
+from incident.cli.shell import add_json, as_json, engine_from, settings_from, table, whole
 from incident.core.errors import UserError
 
 
@@ -60,7 +59,7 @@ def register(sub) -> None:
         "beyond this machine put it behind a TLS reverse proxy (docs/serve.md).",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=whole(), default=8000, help="port (default 8000)")
     p.add_argument(
         "--public",
         action="store_true",
@@ -228,7 +227,6 @@ def build_server(args):
             raise UserError(
                 "errors.login.serve_needs_accounts",
                 where="incident serve",
-                fix="create the first account: `incident account add NAME --role team_lead`",
             )
     return Server(
         tui_command(args),

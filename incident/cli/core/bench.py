@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_scale.py"
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_scale.py"
 
 
 def register(sub) -> None:

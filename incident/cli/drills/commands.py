@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import as_json, emit, fmt, table
+from incident.cli.shell import add_json, as_json, emit, engine_from, fmt, number, settings_from, table, whole
 
 
 def register(sub) -> None:
@@ -18,7 +17,7 @@ def register(sub) -> None:
 
     q = dsub.add_parser("start", help="open an exercise incident from a scenario file and start its playbook")
     q.add_argument("scenario", help="scenario TOML (e.g. incident/data/drills/jade_cadmium_night.toml)")
-    q.add_argument("--speed", type=float, help="exercise clock ×N (default: the scenario's speed)")
+    q.add_argument("--speed", type=number(), help="exercise clock ×N (default: the scenario's speed)")
     add_json(q)
     q.set_defaults(handler=cmd_start)
 
@@ -57,14 +56,14 @@ def register(sub) -> None:
     q.add_argument("--method", help="a method of the scenario's lab (default: its default_method)")
     q.add_argument("--sampler", help="who took it (default: you)")
     q.add_argument("--time", help="sampling time, exercise clock, YYYY-MM-DD HH:MM local (default: now)")
-    q.add_argument("--round", type=int, help="sampling round number")
+    q.add_argument("--round", type=whole(), help="sampling round number")
     add_json(q)
     q.set_defaults(handler=cmd_sample)
 
     q = dsub.add_parser("speed", help="change the exercise clock's speed (0 pauses it)")
     q.add_argument("incident", help="exercise code, e.g. EX-2026-0001")
     q.add_argument(
-        "speed", type=float, help="×N: 0 = pause, 1 = real time, 10 = ten exercise minutes per minute"
+        "speed", type=number(), help="×N: 0 = pause, 1 = real time, 10 = ten exercise minutes per minute"
     )
     q.set_defaults(handler=cmd_speed)
 
@@ -107,7 +106,7 @@ def register(sub) -> None:
     q.set_defaults(handler=cmd_aar)
 
     q = dsub.add_parser("compare", help="compare the year's drills: timeline minutes and ratings")
-    q.add_argument("--year", type=int, help="calendar year (local time); default: all")
+    q.add_argument("--year", type=whole(), help="calendar year (local time); default: all")
     add_json(q)
     q.set_defaults(handler=cmd_compare)
 

@@ -3,8 +3,7 @@ stations (HJ 212) and their early-warning alerts."""
 
 from __future__ import annotations
 
-from incident.cli.context import add_json, engine_from, settings_from
-from incident.cli.output import emit, table
+from incident.cli.shell import add_json, emit, engine_from, number, settings_from, table, whole
 
 
 def register(sub) -> None:
@@ -18,7 +17,7 @@ def register(sub) -> None:
     a.add_argument("--name", default="", help="a name people know, e.g. 'Qiaotou automatic station'")
     a.add_argument("--river", help="river network GeoJSON the reach belongs to (imported into the store)")
     a.add_argument("--reach", help="reach id on that network, e.g. M03")
-    a.add_argument("--km", type=float, help="chainage along the branch, km, e.g. 52.0")
+    a.add_argument("--km", type=number(), help="chainage along the branch, km, e.g. 52.0")
     a.add_argument(
         "--parameters",
         required=True,
@@ -40,10 +39,10 @@ def register(sub) -> None:
     li.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
-    li.add_argument("--port", type=int, default=9212, help="TCP port (default 9212)")
+    li.add_argument("--port", type=whole(), default=9212, help="TCP port (default 9212)")
     li.add_argument(
         "--detect-every",
-        type=float,
+        type=number(),
         default=60.0,
         metavar="SECONDS",
         help="run detection on the series written since the last pass every SECONDS (default 60)",
@@ -72,7 +71,7 @@ def register(sub) -> None:
     op = asub.add_parser("open", help="open an incident from an alert, its source the trace's top candidate")
     op.add_argument("id", help="the alert's code, e.g. ALR-2026-0001")
     op.add_argument(
-        "--candidate", type=int, default=1, help="rank of the candidate source to use (default 1)"
+        "--candidate", type=whole(), default=1, help="rank of the candidate source to use (default 1)"
     )
     add_json(op)
     op.set_defaults(handler=cmd_open)
