@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from incident.core import accounts, log
@@ -156,12 +157,19 @@ def list_incidents(
     return list(session.exec(q.order_by(col(Incident.alert_at).desc())))
 
 
+@cache
+def _by_code() -> Any:
+    """The incident-by-code statement, built once (every service call reads it; building it and its
+    cache key anew each time cost a good part of entering one result, issue 19)."""
+    return select(Incident).where(Incident.code == bindparam("code"))
+
+
 def get_incident(session: Session, code_or_id: str | int) -> Incident:
     row = None
     if isinstance(code_or_id, int) or str(code_or_id).isdigit():
         row = session.get(Incident, int(code_or_id))
     if row is None:
-        row = session.exec(select(Incident).where(Incident.code == str(code_or_id))).first()
+        row = session.exec(_by_code(), params={"code": str(code_or_id)}).first()
     if row is None:
         raise UserError("errors.core.no_incident", code_or_id=repr(code_or_id))
     return row

@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, SQLModel, col, select
 
 from incident.core import signing
@@ -42,8 +43,13 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+#: the encoder json.dumps would build on every call with these options, built once (the bulk
+#: import encodes three documents per result)
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return _CANONICAL.encode(data)
 
 
 def row_digest(row: SQLModel) -> str:
@@ -87,10 +93,19 @@ def _lock_chain(session: Session, chain: str) -> None:
         session.connection().execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))").bindparams(c=chain))
 
 
+@cache
+def _head() -> Any:
+    """The chain-head statement, built once (read by every append)."""
+    return (
+        select(LogEntry)
+        .where(LogEntry.chain == bindparam("chain"))
+        .order_by(col(LogEntry.seq).desc())
+        .limit(1)
+    )
+
+
 def head(session: Session, chain: str) -> LogEntry | None:
-    return session.exec(
-        select(LogEntry).where(LogEntry.chain == chain).order_by(col(LogEntry.seq).desc()).limit(1)
-    ).first()
+    return session.exec(_head(), params={"chain": chain}).first()
 
 
 def _refuse_backdated(at: datetime, chain: str, seq: int, prev: datetime) -> None:
@@ -139,6 +154,7 @@ def append(
     position: str = "",
     at: datetime | None = None,
     registering: bool = False,
+    _head: tuple[LogEntry | None] | None = None,
 ) -> LogEntry:
     """Append one entry to ``chain`` inside the caller's transaction, signed by its author.
 
@@ -150,9 +166,14 @@ def append(
     forward: an entry dated more than ``CLOCK_SKEW`` before the previous one of
     its chain is refused (``at`` is for the app's own replays and tests; typed
     times are checked against the future where they are entered).
+
+    ``_head``: the chain's head as :func:`record` read it, the chain locked, in this transaction.
     """
-    _lock_chain(session, chain)
-    last = head(session, chain)
+    if _head is None:
+        _lock_chain(session, chain)
+        last = head(session, chain)
+    else:
+        (last,) = _head
     seq = 1 if last is None else last.seq + 1
     prev = GENESIS_HASH if last is None else last.hash
     now = utcnow()
@@ -197,6 +218,8 @@ def append(
         entry.signature = person.sign(signing.entry_message(entry.hash, person.name, person.key_id))
     session.add(entry)
     session.flush()
+    if kind == "account.registered":
+        signing.forget_enabled(session)
     return entry
 
 
@@ -250,7 +273,12 @@ DIGEST_EXCLUDE = frozenset({"log_seq"})
 
 def digest_fields(row_type: type[SQLModel]) -> list[str]:
     """The columns a digest covers: every model field but ``DIGEST_EXCLUDE``, sorted."""
-    return sorted(col for col in row_type.model_fields if col not in DIGEST_EXCLUDE)
+    return list(_digest_fields(row_type))
+
+
+@cache
+def _digest_fields(row_type: type[SQLModel]) -> tuple[str, ...]:
+    return tuple(sorted(col for col in row_type.model_fields if col not in DIGEST_EXCLUDE))
 
 
 def evidence_digest(row: SQLModel, fields: list[str] | None = None) -> str:
@@ -290,6 +318,14 @@ def record(
     a report at release (``kind="report.released"``) to commit to the released
     text; ``incident verify`` then checks every released report.
     """
+    has_seq = "log_seq" in type(row).model_fields
+    known: tuple[LogEntry | None] | None = None
+    if has_seq and getattr(row, "log_seq", None) is None:
+        # a new row is inserted with the seq its entry will have (the chain is locked for the
+        # transaction): one UPDATE less for every sample and result (issue 19)
+        _lock_chain(session, chain)
+        known = (head(session, chain),)
+        setattr(row, "log_seq", 1 if known[0] is None else known[0].seq + 1)  # noqa: B010
     session.add(row)
     session.flush()
     payload = record_payload(row)
@@ -305,9 +341,10 @@ def record(
         incident_id=incident_id,
         position=position,
         at=at,
+        _head=known,
     )
-    if "log_seq" in type(row).model_fields:
-        row.log_seq = entry.seq
+    if has_seq and getattr(row, "log_seq", None) != entry.seq:
+        setattr(row, "log_seq", entry.seq)  # noqa: B010
         session.add(row)
         session.flush()
     return entry
@@ -403,10 +440,43 @@ class ChainWriter:
     def flush(self) -> None:
         """Insert the queued entries, in seq order, in one statement."""
         if self.pending:
-            from sqlalchemy import insert
-
-            self.session.connection().execute(insert(SQLModel.metadata.tables["logentry"]), self.pending)
+            if any(v["kind"] == "account.registered" for v in self.pending):
+                signing.forget_enabled(self.session)
+            insert_many(self.session, SQLModel.metadata.tables["logentry"], self.pending)
             self.pending = []
+
+
+def insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same columns of ``table``) in the caller's transaction.
+
+    On SQLite, one DB-API ``executemany``: each value goes through its column type's own bind
+    processor (UTC times, booleans), as SQLAlchemy's ``insert()`` converts it, without its
+    per-row bookkeeping (a tenth of a bulk import). Elsewhere, or when a column left out has
+    a Python-side default to fill in, ``insert()`` itself.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    columns = [c for c in table.columns if c.name in rows[0]]
+    left_out = [c for c in table.columns if c.name not in rows[0]]
+    if dialect.name != "sqlite" or any(c.default is not None for c in left_out):
+        from sqlalchemy import insert
+
+        conn.execute(insert(table), rows)
+        return
+    names = [c.name for c in columns]
+    procs = [c.type.bind_processor(dialect) for c in columns]
+    sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
+        table.name, ", ".join(f'"{n}"' for n in names), ", ".join("?" * len(names))
+    )
+    conn.exec_driver_sql(
+        sql,
+        [
+            tuple(v if p is None else p(v) for v, p in zip([row[n] for n in names], procs, strict=True))
+            for row in rows
+        ],
+    )
 
 
 def record_payload(row: Any, row_type: type[SQLModel] | None = None) -> dict[str, Any]:

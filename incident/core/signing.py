@@ -299,13 +299,37 @@ def registry(session: Session) -> Registry:
     return out
 
 
+_ENABLED: list[Any] = []
+_ENABLED_KEY = "incident.signing.enabled"
+
+
 def enabled(session: Session) -> bool:
-    """Signing is on once the first account is registered; from then every entry is signed."""
-    from sqlmodel import select
+    """Signing is on once the first account is registered; from then every entry is signed.
 
-    from incident.core.store.tables import LogEntry
+    Asked by every write (twice for one result): the answer is kept for the session's
+    current transaction, and :func:`incident.core.log.append` forgets it when it logs
+    an ``account.registered`` entry (the only thing that turns signing on)."""
+    txn = session.get_transaction()
+    kept = session.info.get(_ENABLED_KEY)
+    if txn is not None and kept is not None and kept[0] is txn:
+        return bool(kept[1])
+    if not _ENABLED:  # the statement is built once
+        from sqlmodel import select
 
-    first = session.exec(
-        select(LogEntry.id).where(LogEntry.chain == "centre", LogEntry.kind == "account.registered").limit(1)
-    ).first()
-    return first is not None
+        from incident.core.store.tables import LogEntry
+
+        _ENABLED.append(
+            select(LogEntry.id)
+            .where(LogEntry.chain == "centre", LogEntry.kind == "account.registered")
+            .limit(1)
+        )
+    on = session.exec(_ENABLED[0]).first() is not None
+    txn = session.get_transaction()  # the query began one if there was none
+    if txn is not None:
+        session.info[_ENABLED_KEY] = (txn, on)
+    return on
+
+
+def forget_enabled(session: Session) -> None:
+    """Drop the answer :func:`enabled` keeps (an account was just registered)."""
+    session.info.pop(_ENABLED_KEY, None)

@@ -650,7 +650,7 @@ def add_result(
     checked = check_result(session, inc, raw)
     row = _result_row(inc, checked, actor=actor, at=utcnow())
     _store(session, inc, row, checked, actor=actor)
-    return result_record(session, inc.code, row_id(row)) if view else None
+    return result_record(session, inc.code, row_id(row), incident=inc) if view else None
 
 
 def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str) -> None:
@@ -713,7 +713,7 @@ def correct_result(
     row.corrects_id = old.id
     row.correction_reason = reason.strip()
     _store(session, inc, row, checked, actor=actor)
-    return result_record(session, inc.code, row_id(row))
+    return result_record(session, inc.code, row_id(row), incident=inc)
 
 
 def input_from_result(session: Session, r: Result) -> ResultInput:
@@ -929,6 +929,7 @@ def point_series(
             water_class=water_class,
             samples=(col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"),
             where=(Result.parameter == param,),
+            confirmers_in_scope=True,
         )
         if v.status != "not_confirmed"
     ]

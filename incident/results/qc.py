@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from functools import cache
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
@@ -57,12 +58,55 @@ class Finding:
     basis_is_new: bool = False
 
 
+@cache
+def _neighbours_stmt() -> Any:
+    """:func:`_neighbours`' statement with its values as parameters, built once (each entry runs it;
+    built anew, it and its cache key cost about a millisecond). The same SQL: a missing round or
+    parallel (``= NULL``) selects nothing, as the comparisons with None it replaces."""
+    near = or_(
+        col(Sample.id) == bindparam("parallel_of"),
+        col(Sample.parallel_of) == bindparam("sample_id"),
+        and_(
+            col(Sample.point_id) == bindparam("point_id"),
+            col(Sample.sampled_at) >= bindparam("t0"),
+            col(Sample.sampled_at) <= bindparam("t1"),
+        ),
+        col(Sample.round_id) == bindparam("round_id"),
+    )
+    return (
+        select(Result, Sample)
+        .where(
+            col(Result.sample_id).in_(select(Sample.id).where(near)),
+            Result.parameter == bindparam("parameter"),
+            Result.sample_id == Sample.id,
+            result_is_current(),
+        )
+        .order_by(col(Result.id))
+    )
+
+
 def _neighbours(session: Session, row: Result, sample: Sample) -> list[tuple[Result, Sample]]:
     """Current results for the same parameter that can share a batch or a parallel pair with ``sample``.
 
     Bounded in SQL (same round, or same point within a day, or linked parallels) so a
     long station series does not rescan the whole incident for every row.
     """
+    if sample.point_id is not None and sample.id is not None:
+        day = timedelta(days=1)
+        return list(
+            session.exec(
+                _neighbours_stmt(),
+                params={
+                    "parallel_of": sample.parallel_of,
+                    "sample_id": sample.id,
+                    "point_id": sample.point_id,
+                    "t0": sample.sampled_at - day,
+                    "t1": sample.sampled_at + day,
+                    "round_id": sample.round_id,
+                    "parameter": row.parameter,
+                },
+            )
+        )
     near: list[ColumnElement[bool]] = [
         col(Sample.id) == sample.parallel_of,
         col(Sample.parallel_of) == sample.id,
@@ -155,14 +199,26 @@ class _Checked(Protocol):
     instrument_overdue: str | None
 
 
-def linked(a: Sample, b: Sample) -> bool:
+class SampleLinks(Protocol):
+    """What :func:`linked` and :func:`may_matter` read of a sample (a ``Sample``, or the bulk
+    import's plain copy of these three columns)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def sample_type(self) -> str: ...
+    @property
+    def parallel_of(self) -> int | None: ...
+
+
+def linked(a: SampleLinks, b: SampleLinks) -> bool:
     """One of the two samples is the parallel of the other."""
     return (a.parallel_of is not None and b.id == a.parallel_of) or (
         b.parallel_of is not None and b.parallel_of == a.id
     )
 
 
-def may_matter(sample: Sample, other: Sample) -> bool:
+def may_matter(sample: SampleLinks, other: SampleLinks) -> bool:
     """Whether a result on ``other`` can take part in a finding on a new result on ``sample``:
     a field blank's result flags results on other samples; any other result is flagged by a
     blank's or paired with its parallel's. (The bulk import reads only these neighbours.)"""
@@ -287,23 +343,30 @@ def active_flags(session: Session, incident_id: int) -> dict[int, set[str]]:
     return dict(out)
 
 
+@cache
+def _flags_stmts() -> tuple[Any, Any]:
+    """:func:`active_flags_for`'s two statements, built once (the view of every entered result runs them)."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    return (
+        select(QcFlag).where(QcFlag.incident_id == bindparam("incident_id"), col(QcFlag.result_id).in_(ids)),
+        select(Result.corrects_id).where(col(Result.corrects_id).in_(ids)),
+    )
+
+
 def active_flags_for(session: Session, incident_id: int, result_ids: list[int]) -> dict[int, set[str]]:
     """:func:`active_flags` for some results only: their flags, by index, and the corrections of
     the results those flags rest on (the same answer for these ids, without reading the incident)."""
+    flags_of, corrections_of = _flags_stmts()
     flags: list[QcFlag] = []
     for i in range(0, len(result_ids), 5000):
         chunk = result_ids[i : i + 5000]
-        flags += session.exec(
-            select(QcFlag).where(QcFlag.incident_id == incident_id, col(QcFlag.result_id).in_(chunk))
-        ).all()
+        flags += session.exec(flags_of, params={"incident_id": incident_id, "ids": chunk}).all()
     bases = sorted({f.basis_result_id for f in flags if f.basis_result_id is not None})
     corrected: set[int] = set()
     for i in range(0, len(bases), 5000):
         corrected.update(
             cid
-            for cid in session.exec(
-                select(Result.corrects_id).where(col(Result.corrects_id).in_(bases[i : i + 5000]))
-            ).all()
+            for cid in session.exec(corrections_of, params={"ids": bases[i : i + 5000]}).all()
             if cid is not None
         )
     out: dict[int, set[str]] = defaultdict(set)

@@ -28,9 +28,11 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, bindparam, or_
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -54,7 +56,112 @@ from incident.results.units import unit_factor
 SAME_TIME_S = 3600
 
 
-def describe_value(r: Result) -> str:
+class ResultValues(Protocol):
+    """What the record reads of a result: a stored ``Result`` or the plain row of its columns
+    (:class:`_ResultRow`, read without the ORM)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def parameter(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def detected(self) -> bool | None: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def value_high(self) -> float | None: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def detection_limit(self) -> float | None: ...
+    @property
+    def value_mg_l(self) -> float | None: ...
+    @property
+    def detection_limit_mg_l(self) -> float | None: ...
+    @property
+    def principle(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+class SampleValues(Protocol):
+    """What the record reads of a sample (a ``Sample`` or a :class:`_SampleRow`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def point_id(self) -> int | None: ...
+    @property
+    def round_id(self) -> int | None: ...
+    @property
+    def sampled_at(self) -> datetime: ...
+    @property
+    def sample_type(self) -> str: ...
+
+
+#: the columns of a result the records read, in the order of :class:`_ResultRow`
+_RESULT_FIELDS = (
+    "id", "parameter", "kind", "detected", "value", "value_high", "unit", "detection_limit",
+    "value_mg_l", "detection_limit_mg_l", "method", "method_kind", "principle", "instrument_desc",
+    "status", "entered_at", "entered_by", "corrects_id", "correction_reason",
+)  # fmt: skip
+_SAMPLE_FIELDS = ("id", "code", "sample_type", "sampled_at", "sampler", "point_id", "round_id")
+
+
+@dataclass(slots=True)
+class _ResultRow:
+    """A result's columns as read (issue 19: plain rows cost a tenth of ORM objects to load)."""
+
+    id: int
+    parameter: str
+    kind: str
+    detected: bool | None
+    value: float | None
+    value_high: float | None
+    unit: str
+    detection_limit: float | None
+    value_mg_l: float | None
+    detection_limit_mg_l: float | None
+    method: str
+    method_kind: str
+    principle: str
+    instrument_desc: str
+    status: str
+    entered_at: datetime
+    entered_by: str
+    corrects_id: int | None
+    correction_reason: str | None
+
+
+@dataclass(slots=True)
+class _SampleRow:
+    id: int
+    code: str
+    sample_type: str
+    sampled_at: datetime
+    sampler: str
+    point_id: int | None
+    round_id: int | None
+
+
+def _columns(*extra: Any) -> list[Any]:
+    """The result's then the sample's columns of :data:`_RESULT_FIELDS` and :data:`_SAMPLE_FIELDS`,
+    then ``extra``."""
+    return (
+        [getattr(Result, f) for f in _RESULT_FIELDS]
+        + [getattr(Sample, f).label(f"sample_{f}") for f in _SAMPLE_FIELDS]
+        + list(extra)
+    )
+
+
+def _split(row: Any) -> tuple[_ResultRow, _SampleRow]:
+    n = len(_RESULT_FIELDS)
+    return _ResultRow(*row[:n]), _SampleRow(*row[n : n + len(_SAMPLE_FIELDS)])
+
+
+def describe_value(r: ResultValues) -> str:
     """Human text of a result as entered: '0.012 mg/L', '<0.001 mg/L', '0.1–0.5 mg/L', 'detected'."""
     if r.kind == "qualitative":
         return ("detected" if r.detected else "not detected") + (
@@ -75,7 +182,7 @@ class Verdict:
     note: str = ""
 
 
-def evaluate(r: Result, *, sample_type: str, medium: str, water_class: str) -> Verdict:
+def evaluate(r: ResultValues, *, sample_type: str, medium: str, water_class: str) -> Verdict:
     """Compare one result with the GB 3838 limit for its parameter and class."""
     if sample_type == "field_blank":
         return Verdict("blank", None, None, "field blank: QC only")
@@ -214,18 +321,30 @@ def hold_reason(stored: str, lang: str | None = None) -> str:
         return stored
 
 
+@cache
+def _holds_stmt() -> Any:
+    """:func:`holds_for`'s statement, built once (the view of every entered result reads it)."""
+    return (
+        select(ResultHold, HoldReview)
+        .outerjoin(HoldReview, col(HoldReview.hold_id) == ResultHold.id)
+        .where(
+            ResultHold.incident_id == bindparam("incident_id"),
+            col(ResultHold.result_id).in_(bindparam("result_ids", expanding=True)),
+        )
+        .order_by(col(ResultHold.id))
+    )
+
+
 def holds_for(session: Session, incident_id: int, result_ids: list[int]) -> dict[int, list[Hold]]:
     """result id -> its plausibility holds, each with the review that cleared it (if any)."""
     if not result_ids:
         return {}
-    rows = list(
-        session.exec(
-            select(ResultHold, HoldReview)
-            .outerjoin(HoldReview, col(HoldReview.hold_id) == ResultHold.id)
-            .where(ResultHold.incident_id == incident_id, col(ResultHold.result_id).in_(result_ids))
-            .order_by(col(ResultHold.id))
-        )
-    )
+    rows = []
+    for i in range(0, len(result_ids), 5000):
+        rows += session.exec(
+            _holds_stmt(), params={"incident_id": incident_id, "result_ids": result_ids[i : i + 5000]}
+        ).all()
+    rows.sort(key=lambda pair: row_id(pair[0]))
     out: dict[int, list[Hold]] = defaultdict(list)
     for hold, review in rows:
         out[hold.result_id].append(
@@ -241,7 +360,7 @@ def holds_for(session: Session, incident_id: int, result_ids: list[int]) -> dict
 
 
 def confirmation(
-    suspect: Result, others: list[tuple[Result, Sample]], sample: Sample
+    suspect: ResultValues, others: list[tuple[ResultValues, SampleValues]], sample: SampleValues
 ) -> tuple[str, int | None]:
     """Status of a suspected rapid positive given the other current results of the incident."""
     if suspect.status != "suspected":
@@ -272,15 +391,15 @@ def confirmation(
 
 
 def _confirmation_candidates(
-    session: Session, inc: Incident, suspects: list[tuple[Result, Sample]]
-) -> list[tuple[Result, Sample]]:
+    session: Session, inc: Incident, suspects: list[tuple[_ResultRow, _SampleRow]]
+) -> list[tuple[_ResultRow, _SampleRow]]:
     """The current results that can confirm (or not) these suspected ones: same parameter, same
     sample, or same point and (same round or within the hour); a superset read by index, and
     :func:`confirmation` decides."""
     if not suspects:
         return []
     params = sorted({r.parameter for r, _ in suspects})
-    near: list[ColumnElement[bool]] = [col(Sample.id).in_(sorted({row_id(s) for _, s in suspects}))]
+    near: list[ColumnElement[bool]] = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
     round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
     point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
     if point_ids:
@@ -296,20 +415,21 @@ def _confirmation_candidates(
                 or_(col(Sample.round_id).in_(round_ids), when) if round_ids else when,
             )
         )
-    return list(
-        session.exec(
-            select(Result, Sample).where(
+    return [
+        _split(row)
+        for row in session.execute(
+            select_columns(*_columns()).where(
                 # the suspects' own samples, rounds and points: this incident's; a multi-index OR
                 col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
-                Result.sample_id == Sample.id,
+                col(Result.sample_id) == col(Sample.id),
                 col(Result.parameter).in_(params),
                 result_is_current(),
             )
         )
-    )
+    ]
 
 
-def _by_place(others: list[tuple[Result, Sample]]) -> dict[tuple[Any, ...], list[Any]]:
+def _by_place(others: list[tuple[_ResultRow, _SampleRow]]) -> dict[tuple[Any, ...], list[Any]]:
     """Positions in ``others`` by (parameter, "sample", sample id), (parameter, "round", point id,
     round id) and, sorted by time, (parameter, "point", point id) -> [(sampled_at, position)]."""
     out: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
@@ -325,7 +445,11 @@ def _by_place(others: list[tuple[Result, Sample]]) -> dict[tuple[Any, ...], list
     return out
 
 
-def _near_places(places: dict[tuple[Any, ...], list[Any]], r: Result, s: Sample) -> list[int]:
+def _first(pair: tuple[datetime, int]) -> datetime:
+    return pair[0]
+
+
+def _near_places(places: dict[tuple[Any, ...], list[Any]], r: _ResultRow, s: _SampleRow) -> list[int]:
     """Positions of the others that confirmation() can take for ``r`` on ``s``: its sample, or its
     point in its round or within SAME_TIME_S (a superset; confirmation decides), in their order."""
     import bisect
@@ -336,9 +460,8 @@ def _near_places(places: dict[tuple[Any, ...], list[Any]], r: Result, s: Sample)
             picks.update(places.get((r.parameter, "round", s.point_id, s.round_id), ()))
         timed = places.get((r.parameter, "point", s.point_id), [])
         slack = timedelta(seconds=SAME_TIME_S + 1)
-        times = [t for t, _ in timed]
-        lo = bisect.bisect_left(times, s.sampled_at - slack)
-        hi = bisect.bisect_right(times, s.sampled_at + slack)
+        lo = bisect.bisect_left(timed, s.sampled_at - slack, key=_first)
+        hi = bisect.bisect_right(timed, s.sampled_at + slack, key=_first)
         picks.update(i for _, i in timed[lo:hi])
     return sorted(picks)
 
@@ -354,6 +477,30 @@ def _newer() -> Any:
     return _NEWER[0]
 
 
+@cache
+def _records_query() -> Any:
+    """A result with its sample, point, round and the result that corrects it: the rows of
+    :func:`result_records`, built once (conditions are added per call)."""
+    newer = _newer()
+    return (
+        select_columns(*_columns(SamplingPoint.number, SamplingRound.number, newer.id))
+        .join(Sample, col(Result.sample_id) == Sample.id)
+        .outerjoin(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
+        .outerjoin(SamplingRound, col(Sample.round_id) == SamplingRound.id)
+        .outerjoin(newer, col(newer.corrects_id) == col(Result.id))
+        .order_by(col(Result.id))
+    )
+
+
+@cache
+def _records_by_id() -> Any:
+    """:func:`_records_query` for named results of an incident, with its values as parameters."""
+    return _records_query().where(
+        Result.incident_id == bindparam("incident_id"),
+        col(Result.id).in_(bindparam("result_ids", expanding=True)),
+    )
+
+
 def result_records(
     session: Session,
     code: str,
@@ -363,6 +510,8 @@ def result_records(
     result_ids: list[int] | None = None,
     samples: tuple[Any, ...] = (),
     where: tuple[Any, ...] = (),
+    confirmers_in_scope: bool = False,
+    incident: Incident | None = None,
 ) -> list[ResultRecord]:
     """The incident's current results (corrected ones too when asked, or the ones named), evaluated.
 
@@ -375,60 +524,63 @@ def result_records(
     results: a point's series, a round (issue 19). Scoped like that, or by ``result_ids``,
     it reads by index only those rows, their flags and the few results that may confirm a
     suspected one, never the whole incident; the records are the same
-    (tests/results/test_scale_paths.py).
+    (tests/results/test_scale_paths.py). ``confirmers_in_scope``: the scope holds every
+    current result that can confirm a suspect in it (a point's series: all its samples but
+    field blanks, for one parameter), so none is read again.
     """
     from incident.results import qc
 
-    inc = get_incident(session, code)
-    newer = _newer()
-    query = (
-        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns; this is 5
-            Result, Sample, SamplingPoint.number, SamplingRound.number, newer.id
-        )
-        .join(Sample, col(Result.sample_id) == Sample.id)
-        .outerjoin(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
-        .outerjoin(SamplingRound, col(Sample.round_id) == SamplingRound.id)
-        .outerjoin(newer, col(newer.corrects_id) == col(Result.id))
-        .where(*where)
-        .order_by(col(Result.id))
-    )
-    if samples:
-        # driven from the sample indexes: SQLite would otherwise walk every result of the incident
-        # (the conditions select this incident's samples, by point or round: an incident_id test
-        # here would make SQLite walk every sample of the incident instead)
-        query = query.where(col(Result.sample_id).in_(select(Sample.id).where(*samples)))
-    else:
-        query = query.where(Result.incident_id == inc.id)
+    inc = incident if incident is not None and incident.code == code else get_incident(session, code)
     scoped = result_ids is not None or bool(samples) or bool(where)
-    if result_ids is not None:
-        query = query.where(col(Result.id).in_(list(result_ids)))
-    elif not include_superseded:
-        query = query.where(col(newer.id).is_(None))
-    rows = list(session.exec(query))
+    params: dict[str, Any] | None = None
+    if result_ids is not None and not samples and not where:
+        # one result's view (after every entry): the statement is built once
+        query = _records_by_id()
+        params = {"incident_id": inc.id, "result_ids": list(result_ids)}
+    else:
+        query = _records_query().where(*where)
+        if samples:
+            # driven from the sample indexes: SQLite would otherwise walk every result of the
+            # incident (the conditions select this incident's samples, by point or round: an
+            # incident_id test here would make SQLite walk every sample of the incident instead)
+            query = query.where(col(Result.sample_id).in_(select(Sample.id).where(*samples)))
+        else:
+            query = query.where(Result.incident_id == inc.id)
+        if result_ids is not None:
+            query = query.where(col(Result.id).in_(list(result_ids)))
+        elif not include_superseded:
+            query = query.where(col(_newer().id).is_(None))
+    n = len(_RESULT_FIELDS) + len(_SAMPLE_FIELDS)
+    rows = [(*_split(row), *row[n:]) for row in session.execute(query, params)]
     suspected_params = {r.parameter for r, *_ in rows if r.status == "suspected"}
-    others: list[tuple[Result, Sample]] = []
-    if scoped:
+    others: list[tuple[_ResultRow, _SampleRow]] = []
+    if confirmers_in_scope and result_ids is None and not include_superseded:
+        # the caller's scope holds every current result that can confirm its suspects (a point's
+        # series: every sample at the point, the parameter): they are these rows
+        others = [(r, s) for r, s, *_ in rows if suspected_params]
+    elif scoped:
         others = _confirmation_candidates(
             session, inc, [(r, s) for r, s, *_ in rows if r.status == "suspected"]
         )
     elif suspected_params:
-        others = list(
-            session.exec(
-                select(Result, Sample)
+        others = [
+            _split(row)
+            for row in session.execute(
+                select_columns(*_columns())
                 .join(Sample, col(Result.sample_id) == Sample.id)
                 .where(
-                    Result.incident_id == inc.id,
+                    col(Result.incident_id) == inc.id,
                     col(Result.parameter).in_(sorted(suspected_params)),
                     result_is_current(),
                 )
             )
-        )
+        ]
     flags = (
-        qc.active_flags_for(session, row_id(inc), [row_id(r) for r, *_ in rows])
+        qc.active_flags_for(session, row_id(inc), [r.id for r, *_ in rows])
         if scoped
         else qc.active_flags(session, row_id(inc))
     )
-    holds = holds_for(session, row_id(inc), [row_id(r) for r, *_ in rows])
+    holds = holds_for(session, row_id(inc), [r.id for r, *_ in rows])
     names = standards.parameters()
     out = []
     places = _by_place(others)
@@ -481,11 +633,14 @@ def result_records(
     return out
 
 
-def result_record(session: Session, code: str, result_id: int) -> ResultRecord:
-    """One result (current or corrected) of the incident, evaluated."""
+def result_record(
+    session: Session, code: str, result_id: int, *, incident: Incident | None = None
+) -> ResultRecord:
+    """One result (current or corrected) of the incident, evaluated (``incident``: the incident
+    of ``code``, when the caller holds it)."""
     from incident.core.errors import UserError
 
-    found = result_records(session, code, result_ids=[result_id])
+    found = result_records(session, code, result_ids=[result_id], incident=incident)
     if not found:
         raise UserError("errors.records.no_result", field="result", id=result_id, code=code)
     return found[0]

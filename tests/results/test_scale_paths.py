@@ -290,3 +290,82 @@ def test_sample_codes_count_only_their_own_prefix(planned):
             for p in ("S1", "S1", "S2", "S1")
         ]
     assert made == [f"{code}-S1-R1-01", f"{code}-S1-R1-02", f"{code}-S2-R1-01", f"{code}-S1-R1-03"]
+
+
+def _orm_reference(s, code, water_class=None):
+    """Every current result's record computed as before issue 19's plain rows: ORM objects, and each
+    suspected result confirmed against every other current result of the incident (no candidates
+    read by place), in id order."""
+    from sqlalchemy.orm import aliased
+
+    from incident.core import standards
+    from incident.core.store.tables import SamplingPoint, SamplingRound
+    from incident.results import record
+
+    water_class = water_class or standards.DEFAULT_CLASS
+    inc = get_incident(s, code)
+    newer = aliased(Result)
+    rows = list(
+        s.exec(
+            select(Result, Sample, SamplingPoint.number, SamplingRound.number)
+            .join(Sample, col(Result.sample_id) == Sample.id)
+            .outerjoin(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
+            .outerjoin(SamplingRound, col(Sample.round_id) == SamplingRound.id)
+            .where(
+                Result.incident_id == inc.id, ~select(newer.id).where(newer.corrects_id == Result.id).exists()
+            )
+            .order_by(col(Result.id))
+        )
+    )
+    others = [(r, smp) for r, smp, *_ in rows]
+    flags = qc.active_flags(s, inc.id)
+    out = {}
+    for r, smp, point, rnd in rows:
+        status, by = record.confirmation(r, others, smp)
+        v = record.evaluate(r, sample_type=smp.sample_type, medium=inc.medium, water_class=water_class)
+        out[r.id] = (
+            smp.code, point, rnd, smp.sampled_at, r.parameter, record.describe_value(r), r.value_mg_l,
+            r.detected, status, by, v.verdict, v.limit_mg_l, v.multiple, sorted(flags.get(r.id, set())),
+        )  # fmt: skip
+    return out
+
+
+def _fields(v) -> tuple:
+    return (
+        v.sample, v.point, v.round, v.sampled_at, v.parameter, v.text, v.value_mg_l, v.detected, v.status,
+        v.confirmed_by, v.verdict, v.limit_mg_l, v.multiple, v.qc_flags,
+    )  # fmt: skip
+
+
+def test_records_from_plain_rows_equal_the_orm_computation(busy):
+    """Issue 19 reads rows as plain values and confirms each suspect among candidates read by place:
+    every record, series and round cell equals the ORM objects checked against the whole incident."""
+    engine, code = busy
+    with session_scope(engine) as s:
+        want = _orm_reference(s, code)
+        got = {v.id: _fields(v) for v in entry.result_records(s, code)}
+        assert {k: v for k, v in got.items() if v != want[k]} == {}
+        assert got == want
+        statuses = {w[8] for w in want.values()}
+        assert {"confirmed", "suspected"} <= statuses
+        # field blanks are not in a series (their records are in `want`)
+        blanks = {v.id for v in entry.result_records(s, code) if v.sample_type == "field_blank"}
+        for point in ("S1", "S2", "S3", "S4", "S5"):
+            for param in PARAMS:
+                series = entry.point_series(s, code, point, param)
+                rows = [
+                    w
+                    for rid, w in want.items()
+                    if w[1] == point and w[4] == param and w[8] != "not_confirmed" and rid not in blanks
+                ]
+                rows.sort(key=lambda w: w[3])  # stable: id order among equal times, as the series
+                assert series.statuses == [w[8] for w in rows]
+                assert series.times == [w[3] for w in rows]
+                assert series.values_mg_l == [
+                    w[6] if w[7] and w[6] is not None else series.values_mg_l[i] for i, w in enumerate(rows)
+                ]
+        for rnd in (1, 2, 3):
+            table = entry.round_table(s, code, rnd)
+            for cell in table.cells.values():
+                for rec in cell.records:
+                    assert _fields(rec) == want[rec.id]

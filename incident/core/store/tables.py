@@ -288,6 +288,7 @@ class Sample(SQLModel, table=True):
     __table_args__ = (
         Index("ix_sample_point_id_sampled_at", "point_id", "sampled_at"),
         Index("ix_sample_round_id", "round_id"),
+        Index("ix_sample_round_id_sample_type", "round_id", "sample_type"),  # rounds with results (perf_2)
         Index("ix_sample_parallel_of", "parallel_of"),
     )
     id: int | None = Field(default=None, primary_key=True)

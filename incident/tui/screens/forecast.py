@@ -39,6 +39,30 @@ def _band(band: tuple[float, float, float] | None) -> str:
     return f"{band[0]:.1f}–{hi}"
 
 
+#: Terminal width from which the table also shows Jobson's cross-check.
+WIDE_FOR_JOBSON = 110
+
+
+def plot_window_end(times_h: np.ndarray, curves: list[np.ndarray], tail: float = 0.01) -> int:
+    """How many time steps the breakthrough plot shows: up to where the last curve has fallen back
+    below ``tail`` of its peak, plus a fifth more, so a pulse fills the plot instead of a sliver of
+    a 72 h axis. The whole horizon when nothing has arrived or a curve is still high at its end."""
+    import numpy as np
+
+    n = len(times_h)
+    last = 0
+    for curve in curves:
+        peak = float(np.max(curve)) if len(curve) else 0.0
+        if not peak > 0:
+            continue
+        above = np.flatnonzero(curve >= tail * peak)
+        last = max(last, int(above[-1]))
+    if last == 0 or last >= n - 1:
+        return n
+    t_end = times_h[last] + 0.2 * (times_h[last] - times_h[0])
+    return min(n, int(np.searchsorted(times_h, t_end, side="right")) + 1)
+
+
 class ForecastScreen(Localised, Screen):
     DEFAULT_CSS = """
     ForecastScreen #fc-status { height: auto; max-height: 3; padding: 0 1; }
@@ -76,18 +100,6 @@ class ForecastScreen(Localised, Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.code} · {t('forecast.title')}"
-        table = self.query_one(DataTable)
-        table.add_columns(
-            t("forecast.point"),
-            t("forecast.dist"),
-            t("forecast.arrive"),
-            t("uncertainty.band"),
-            t("forecast.peak_h"),
-            t("forecast.peak"),
-            t("forecast.exceed"),
-            t("forecast.multiple"),
-            t("forecast.jobson"),
-        )
         cached = getattr(self.app, "forecasts", {}).get(self.code)
         if cached is not None:
             self.show(cached)
@@ -168,33 +180,54 @@ class ForecastScreen(Localised, Screen):
             f"{std}{t('forecast.release')} {fmt_local(fc.release_start)} · {t('forecast.hours_after')}{bands}"
         )
         table = self.query_one(DataTable)
-        table.clear()
         downstream = [p for p in fc.points if p.distance_from_source_m == p.distance_from_source_m]
+        # What fits at 80 columns without scrolling sideways: the P10–P90 column once an ensemble
+        # has given bands, the Jobson cross-check on a wide terminal (and always in the CLI).
+        with_band = any(_band(p.leading_edge_band_h) != "—" for p in downstream)
+        with_jobson = self.size.width >= WIDE_FOR_JOBSON
+        columns = ["point", "dist", "arrive", "band", "peak_h", "peak", "exceed", "multiple", "jobson"]
+        shown = [c for c in columns if (c != "band" or with_band) and (c != "jobson" or with_jobson)]
+        headers = [(c, t("uncertainty.band" if c == "band" else f"forecast.{c}")) for c in shown]
+        table.clear(columns=True)
+        table.add_columns(*(h for _, h in headers))
+        width = self._name_width(headers)
         for p in sorted(downstream, key=lambda p: p.distance_from_source_m):
-            exceed = "—" if p.exceed_start_h is None else f"{p.exceed_start_h:.1f}–{_h(p.exceed_end_h)}"
             name = p.label if p.kind == "point" else f"{p.label} {bilingual(p.name, None)}"
-            jobson = "—" if p.jobson_leading_h is None else f"{p.jobson_leading_h:.1f}/{_h(p.jobson_peak_h)}"
-            table.add_row(
-                name if len(name) <= self._name_width() else name[: self._name_width() - 1] + "…",
-                f"{p.distance_from_source_m / 1000:.1f}",
-                _h(p.leading_edge_h),
-                _band(p.leading_edge_band_h),
-                _h(p.peak_h),
-                "—" if p.peak_mg_l is None else f"{p.peak_mg_l:.3g}",
-                exceed,
-                "—" if p.max_exceedance_multiple is None else f"{p.max_exceedance_multiple:.1f}",
-                jobson,
-                key=p.label,
-            )
+            cells = {
+                "point": name if len(name) <= width else name[: width - 1] + "…",
+                "dist": f"{p.distance_from_source_m / 1000:.1f}",
+                "arrive": _h(p.leading_edge_h),
+                "band": _band(p.leading_edge_band_h),
+                "peak_h": _h(p.peak_h),
+                "peak": "—" if p.peak_mg_l is None else f"{p.peak_mg_l:.3g}",
+                "exceed": "—" if p.exceed_start_h is None else f"{p.exceed_start_h:.1f}–{_h(p.exceed_end_h)}",
+                "multiple": "—" if p.max_exceedance_multiple is None else f"{p.max_exceedance_multiple:.1f}",
+                "jobson": "—"
+                if p.jobson_leading_h is None
+                else f"{p.jobson_leading_h:.1f}/{_h(p.jobson_peak_h)}",
+            }
+            table.add_row(*(cells[c] for c in shown), key=p.label)
         self.replot()
 
     @on(DataTable.RowHighlighted)
     def _row(self, _event) -> None:
         self.replot()
 
-    def _name_width(self) -> int:
-        """Names get what the other columns leave (at least 15 characters; all of it on a wide terminal)."""
-        return max(15, self.size.width - 70)
+    def _name_width(self, headers: list[tuple[str, str]]) -> int:
+        """Names get what the other columns leave (at least 12 characters; all of it on a wide
+        terminal): each other column is as wide as its header or its widest cell, plus padding."""
+        widest_cell = {
+            "dist": 5,
+            "arrive": 4,
+            "band": 9,
+            "peak_h": 4,
+            "peak": 6,
+            "exceed": 9,
+            "multiple": 4,
+            "jobson": 9,
+        }
+        others = sum(max(len(h), widest_cell[c]) + 2 for c, h in headers[1:])
+        return max(12, self.size.width - others - 2 - 2)  # the name's padding, the scrollbar
 
     def replot(self) -> None:
         fc = self.forecast
@@ -210,14 +243,18 @@ class ForecastScreen(Localised, Screen):
             labels = [p.label for p in fc.points if p.kind == "drinking_water_intake" and p.reached]
         elif table.row_count:
             labels = [str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
-        step = max(1, len(fc.times_h) // 400)
-        times = list(fc.times_h[::step])
-        for label in labels:
-            i = next(k for k, p in enumerate(fc.points) if p.label == label)
-            plt.plot(times, list(fc.curves_mg_l[i, ::step]), label=label)
+        rows = [next(k for k, p in enumerate(fc.points) if p.label == label) for label in labels]
+        curves = [fc.curves_mg_l[i] for i in rows]
+        if self.curve_bands is not None and not self.plot_all:
+            curves += [self.curve_bands[2, i] for i in rows]
+        end = plot_window_end(fc.times_h, curves)
+        step = max(1, end // 400)
+        times = list(fc.times_h[:end:step])
+        for label, i in zip(labels, rows, strict=True):
+            plt.plot(times, list(fc.curves_mg_l[i, :end:step]), label=label)
             if self.curve_bands is not None and not self.plot_all:
-                plt.plot(times, list(self.curve_bands[0, i, ::step]), label="P10", color="gray")
-                plt.plot(times, list(self.curve_bands[2, i, ::step]), label="P90", color="gray")
+                plt.plot(times, list(self.curve_bands[0, i, :end:step]), label="P10", color="gray")
+                plt.plot(times, list(self.curve_bands[2, i, :end:step]), label="P90", color="gray")
         if fc.standard_mg_l:
             plt.hline(fc.standard_mg_l, "red")
         plt.xlabel(t("forecast.hours_axis"))
