@@ -90,7 +90,9 @@ def fuzz_one(name: str, profile: str, cases: int) -> tuple[str, str, bool]:
         return name, f"no figure (pytest exit {code}, {elapsed:.0f} s)", False
     n, rest = int(found[-1][0]), found[-1][1]
     ok = code == 0 and n >= cases
-    return name, f"{n} cases, {rest}, {elapsed:.0f} s" + ("" if ok else "  FAILED"), ok
+    # the test fails at the first exception that is not a UserError (or a refusal naming nowhere)
+    unhandled = "0 unhandled" if code == 0 else f"unhandled exception (pytest exit {code})"
+    return name, f"{n} cases, {rest}, {unhandled}, {elapsed:.0f} s" + ("" if ok else "  FAILED"), ok
 
 
 def main() -> int:
