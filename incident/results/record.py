@@ -156,9 +156,12 @@ def _columns(*extra: Any) -> list[Any]:
     )
 
 
+_N_RESULT = len(_RESULT_FIELDS)
+_N_BOTH = _N_RESULT + len(_SAMPLE_FIELDS)
+
+
 def _split(row: Any) -> tuple[_ResultRow, _SampleRow]:
-    n = len(_RESULT_FIELDS)
-    return _ResultRow(*row[:n]), _SampleRow(*row[n : n + len(_SAMPLE_FIELDS)])
+    return _ResultRow(*row[:_N_RESULT]), _SampleRow(*row[_N_RESULT:_N_BOTH])
 
 
 def describe_value(r: ResultValues) -> str:
@@ -434,11 +437,12 @@ def _by_place(others: list[tuple[_ResultRow, _SampleRow]]) -> dict[tuple[Any, ..
     round id) and, sorted by time, (parameter, "point", point id) -> [(sampled_at, position)]."""
     out: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for i, (o, s) in enumerate(others):
-        out[(o.parameter, "sample", s.id)].append(i)
-        if s.point_id is not None:
+        parameter, point_id = o.parameter, s.point_id
+        out[(parameter, "sample", s.id)].append(i)
+        if point_id is not None:
             if s.round_id is not None:
-                out[(o.parameter, "round", s.point_id, s.round_id)].append(i)
-            out[(o.parameter, "point", s.point_id)].append((s.sampled_at, i))
+                out[(parameter, "round", point_id, s.round_id)].append(i)
+            out[(parameter, "point", point_id)].append((s.sampled_at, i))
     for key, value in out.items():
         if key[1] == "point":
             value.sort()
@@ -551,7 +555,8 @@ def result_records(
         elif not include_superseded:
             query = query.where(col(_newer().id).is_(None))
     n = len(_RESULT_FIELDS) + len(_SAMPLE_FIELDS)
-    rows = [(*_split(row), *row[n:]) for row in session.execute(query, params)]
+    # Core execution: plain rows, without the ORM's result processing (a fifth of the time here)
+    rows = [(*_split(row), *row[n:]) for row in session.connection().execute(query, params)]
     suspected_params = {r.parameter for r, *_ in rows if r.status == "suspected"}
     others: list[tuple[_ResultRow, _SampleRow]] = []
     if confirmers_in_scope and result_ids is None and not include_superseded:
