@@ -8,19 +8,26 @@ from incident.core.config import Settings
 from incident.tui.app import make_app
 
 
-async def test_forecast_screen_from_dashboard_then_arrivals_on_dashboard(demo_engine, demo_code):
-    app = make_app(
-        engine=demo_engine,
-        settings=Settings(db_url="sqlite://", lang="en", user="tester"),
-        incident_code=demo_code,
+def _app(engine, code):
+    return make_app(
+        engine=engine, settings=Settings(db_url="sqlite://", lang="en", user="tester"), incident_code=code
     )
+
+
+async def _open_forecast(app, pilot) -> None:
+    """From the dashboard, "f": the forecast screen, its worker done."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.press("f")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_forecast_screen_from_dashboard_then_arrivals_on_dashboard(demo_engine, demo_code):
+    app = _app(demo_engine, demo_code)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.press("f")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _open_forecast(app, pilot)
         screen = app.screen
         assert type(screen).__name__ == "ForecastScreen"
         table = screen.query_one(DataTable)
@@ -41,18 +48,9 @@ async def test_the_forecast_table_fits_80_columns_and_widens_with_the_terminal(d
     """At 80×24 every column is on screen (no sideways scrolling); the P10–P90 column comes with
     an ensemble's bands and Jobson's cross-check with a wide terminal."""
     for size, jobson in (((80, 24), False), ((120, 40), True)):
-        app = make_app(
-            engine=demo_engine,
-            settings=Settings(db_url="sqlite://", lang="en", user="tester"),
-            incident_code=demo_code,
-        )
+        app = _app(demo_engine, demo_code)
         async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.press("f")
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await _open_forecast(app, pilot)
             table = app.screen.query_one(DataTable)
             labels = [str(c.label) for c in table.columns.values()]
             assert ("Jobson h" in labels) == jobson
