@@ -158,10 +158,7 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
     """
     shown = display_name(name)
     if not canonical_name(shown):
-        raise UserError(
-            "errors.accounts.no_name",
-            where="NAME",
-        )
+        raise UserError("errors.accounts.no_name", where="NAME")
     roles_t = check_roles(roles)
     key_id = signing.key_id_of(public_hex)
     reg = signing.registry(session)
@@ -169,15 +166,9 @@ def register_account(session: Session, name: str, roles: list[str], public_hex: 
     bootstrap = not reg.accounts
     if bootstrap:
         if person is None or person.public_hex != public_hex:
-            raise UserError(
-                "errors.accounts.bootstrap_self",
-                where="account add",
-            )
+            raise UserError("errors.accounts.bootstrap_self", where="account add")
         if "team_lead" not in roles_t:
-            raise UserError(
-                "errors.accounts.bootstrap_lead",
-                where="--role",
-            )
+            raise UserError("errors.accounts.bootstrap_lead", where="--role")
     else:
         require(session, "account.manage")
     existing = reg.get(shown)
@@ -235,10 +226,7 @@ def revoke_account(session: Session, name: str, *, reason: str) -> AccountInfo:
     if canonical_name(person.name) != account.canonical:
         require(session, "account.manage")
     if not reason.strip():
-        raise UserError(
-            "errors.accounts.no_reason",
-            where="--reason",
-        )
+        raise UserError("errors.accounts.no_reason", where="--reason")
     leads = [a for a in reg.accounts.values() if a.has_role("team_lead") and a.canonical != account.canonical]
     if "team_lead" in account.roles and not leads:
         raise UserError(

@@ -157,27 +157,31 @@ def test_a_read_only_store_reads_and_refuses_writes_by_name(read_only_store, cap
     assert fk.signature(db, immutable=why == "read-only disk") == step.before_sig
 
 
-def test_a_writer_waits_for_a_lock_says_so_and_gives_up_cleanly(scenario):
-    work, _, steps = scenario
-    step = _step(steps, "result add")
-    db = work / "locked.sqlite"
-    fk.snapshot(step.before, db)
+def _hold_lock(db: Path) -> subprocess.Popen:
+    """Another program holding the store's write lock (BEGIN IMMEDIATE) until it is killed."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sqlite3, sys, time\n"
             "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(float(sys.argv[2]))\n"
-            "c.execute('ROLLBACK')\n",
+            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(120)\n",
             str(db),
-            "120",
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_writer_waits_for_a_lock_says_so_and_gives_up_cleanly(scenario):
+    work, _, steps = scenario
+    step = _step(steps, "result add")
+    db = work / "locked.sqlite"
+    fk.snapshot(step.before, db)
+    holder = _hold_lock(db)
     try:
-        assert holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
         done = _run(db, "--lock-timeout", "2", *step.argv)
         waited = time.monotonic() - started
@@ -204,20 +208,8 @@ def test_a_writer_that_gets_the_lock_within_the_timeout_goes_through(scenario):
     step = _step(steps, "result add")
     db = work / "locked2.sqlite"
     fk.snapshot(step.before, db)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3, sys, time\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(120)\n",
-            str(db),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = _hold_lock(db)
     try:
-        assert holder.stdout.readline().strip() == "locked"
         writer = subprocess.Popen(
             [sys.executable, "-m", "incident", "--db", f"sqlite:///{db}", "--user", "tester"]
             + ["--lock-timeout", "60", *step.argv],
@@ -263,23 +255,6 @@ def test_a_read_that_lost_its_server_is_retried_once_a_write_never(monkeypatch, 
     assert dispatch.run(lost("write"), None) == 2
     out = capsys.readouterr()
     assert calls == ["write"] and out.out == "" and "lost the connection" in out.err
-
-
-def _hold_lock(db: Path) -> subprocess.Popen:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3, sys, time\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(120)\n",
-            str(db),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    return holder
 
 
 def test_the_lock_timeout_is_30_s_by_default_and_set_by_the_environment(scenario):

@@ -110,10 +110,7 @@ def _unlock_before_the_screen(engine) -> None:
     with session_scope(engine) as s:
         enabled = signing.enabled(s)
     if enabled and signing.current() is None:
-        raise UserError(
-            "errors.login.no_key_here",
-            where="incident tui",
-        )
+        raise UserError("errors.login.no_key_here", where="incident tui")
 
 
 def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
@@ -126,10 +123,7 @@ def login_prompt(engine, *, attempts: int = 3, read=input) -> str:
     with session_scope(engine) as s:
         reg = signing.registry(s)
     if not reg.accounts:
-        raise UserError(
-            "errors.login.no_accounts",
-            where="incident serve",
-        )
+        raise UserError("errors.login.no_accounts", where="incident serve")
     last: UserError | None = None
     for _ in range(attempts):
         name = " ".join(read("account: ").split())

@@ -176,10 +176,7 @@ def cmd_account_add(args) -> int:
     if args.public_key:
         public_hex = args.public_key.strip().lower()
         if len(public_hex) != 64 or any(c not in "0123456789abcdef" for c in public_hex):
-            raise UserError(
-                "errors.keys.not_public_key",
-                where="--public-key",
-            )
+            raise UserError("errors.keys.not_public_key", where="--public-key")
         person = None
     else:
         person, where = _new_key(args.name)
@@ -187,10 +184,7 @@ def cmd_account_add(args) -> int:
         print(f"key for {person.name} kept in {where}")
     acting = person if bootstrap else signing.current()
     if bootstrap and person is None:
-        raise UserError(
-            "errors.accounts.bootstrap_self",
-            where="--public-key",
-        )
+        raise UserError("errors.accounts.bootstrap_self", where="--public-key")
     with signing.acting_as(acting), session_scope(engine) as s:
         info = accounts.register_account(s, args.name, args.role, public_hex)
     if bootstrap:
@@ -256,19 +250,13 @@ def cmd_seal(args) -> int:
     engine = engine_from(args)
     if args.target == "countersign":
         if not args.file:
-            raise UserError(
-                "errors.seal.which_file",
-                where="FILE",
-            )
+            raise UserError("errors.seal.which_file", where="FILE")
         with session_scope(engine) as s:
             n = countersign_file(s, args.file)
         print(f"countersigned {n} sealed head(s) in {args.file}")
         return 0
     if not args.output:
-        raise UserError(
-            "errors.seal.no_output",
-            where="-o",
-        )
+        raise UserError("errors.seal.no_output", where="-o")
     with session_scope(engine) as s:
         seals = seal_heads(s, args.target)
     write_seal_file(args.output, seals)

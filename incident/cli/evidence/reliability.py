@@ -224,10 +224,7 @@ def build_server(args):
 
     with session_scope(engine) as s:
         if not signing.registry(s).accounts:
-            raise UserError(
-                "errors.login.serve_needs_accounts",
-                where="incident serve",
-            )
+            raise UserError("errors.login.serve_needs_accounts", where="incident serve")
     return Server(
         tui_command(args),
         host=args.host,
