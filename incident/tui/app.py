@@ -93,25 +93,9 @@ class IncidentApp(TaskActions, DrillActions, SamplingActions, FieldworkActions, 
     HOME_DEPTH = 2
 
     def _pop_to(self, depth: int) -> None:
-        self._forget_closed_watchers()
+        # (each closed screen releases what Textual keeps of its widgets: Localised, base.py)
         while len(self.screen_stack) > depth:
             self.pop_screen()
-
-    def _forget_closed_watchers(self) -> None:
-        """Drop the app's watchers that belong to widgets no longer attached.
-
-        Every screen's Header watches ``app.title`` and ``app.sub_title``; Textual (8.2.x)
-        prunes those watchers only when the title changes, which it never does here, so
-        each closed screen's Header (and its caches) stayed reachable: megabytes per hundred
-        screen switches (tests/tui/test_screen_stack.py).
-        """
-        watchers = getattr(self, "__watchers", None)
-        if not watchers:
-            return
-        for entries in watchers.values():
-            entries[:] = [
-                (node, callback) for node, callback in entries if getattr(node, "is_attached", True)
-            ]
 
     def show_home(self, screen: Screen) -> None:
         """Make ``screen`` the home screen, closing everything above it."""

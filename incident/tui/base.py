@@ -110,8 +110,9 @@ def report_worker_error(node, event) -> None:
 
 
 class Localised:
-    """Mixin for App/Screen subclasses: translate bindings on construction, and report
-    failed workers (Worker.StateChanged does not bubble, so each screen listens)."""
+    """Mixin for App/Screen subclasses: translate bindings on construction, report
+    failed workers (Worker.StateChanged does not bubble, so each screen listens), and
+    let a closed screen's widgets go (``release_closed_widgets``)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -119,6 +120,34 @@ class Localised:
 
     def _on_worker_state_changed(self, event) -> None:
         report_worker_error(self, event)
+
+    def _on_unmount(self) -> None:
+        # a screen's widgets have all left the DOM when the screen itself unmounts
+        release_closed_widgets(cast(DOMNode, self).app)
+
+
+def release_closed_widgets(app: object) -> None:
+    """Let go of what Textual (8.2.x) keeps of widgets no longer on screen (issue 19).
+
+    - The app's watchers of widgets no longer attached: every screen's Header watches
+      ``app.title`` and ``app.sub_title``, and Textual prunes those watchers only when the title
+      changes, which it never does here, so each closed screen's Header stayed reachable.
+    - ``StylesCache.get_inner_outer`` is an ``lru_cache`` on a method: its key holds the
+      StylesCache of every widget rendered, with all the lines it cached, until 1,024 newer
+      ones push it out (Textualize/textual#6665): about 11 MB on the bench after 50 screen
+      switches, more on a larger terminal. Its values are two Styles per pair of background
+      colours, cheap to make again, so it is emptied.
+
+    Screens (``Localised``) call this as they unmount (tests/tui/test_screen_stack.py).
+    """
+    from textual._styles_cache import StylesCache
+
+    watchers = getattr(app, "__watchers", None)
+    for entries in (watchers or {}).values():
+        entries[:] = [(node, callback) for node, callback in entries if getattr(node, "is_attached", True)]
+    clear = getattr(StylesCache.get_inner_outer, "cache_clear", None)
+    if clear is not None:  # a later Textual may cache it another way
+        clear()
 
 
 def render_error(exc: BaseException) -> str:

@@ -1,7 +1,7 @@
 """The exercise marker every screen of a drill carries: "■ EXERCISE / 演练 · T+01:23 · ×10 ■".
 
-Hidden for real incidents. The clock is loaded once (a short worker) and then ticks
-on screen every second without the database; it reloads every 15 s so a speed
+Hidden for real incidents. The clock is loaded once (a short worker) and then, in a drill
+only, ticks on screen every second without the database; it reloads every 15 s so a speed
 change made elsewhere (another terminal, the CLI) shows up.
 """
 
@@ -33,12 +33,20 @@ class ExerciseBanner(Static):
         self.code = code
         self.is_exercise = False
         self.clock: ExerciseClock | None = None
+        self._ticks: int | None = None  # seconds the clock has ticked on screen (None: not started)
+
+    #: seconds between reloads of the clock (a speed change made elsewhere)
+    RELOAD_S = 15
 
     def on_mount(self) -> None:
         if self.code:
             self.load()
-            self.set_interval(1, self.show_clock)
-            self.set_interval(15, self.load)
+
+    def _each_second(self) -> None:
+        self._ticks = (self._ticks or 0) + 1
+        if self._ticks % self.RELOAD_S == 0:
+            self.load()
+        self.show_clock()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="exercise-banner")
     def load(self) -> None:
@@ -55,6 +63,11 @@ class ExerciseBanner(Static):
     def set_clock(self, is_exercise: bool, clock: ExerciseClock | None) -> None:
         self.is_exercise, self.clock = is_exercise, clock
         self.display = is_exercise
+        if is_exercise and self._ticks is None:
+            # one 1 s timer, and only in a drill: a stopped timer's pending sleep keeps its widget
+            # (and so the closed screen) alive until it was due (issue 19)
+            self._ticks = 0
+            self.set_interval(1, self._each_second)
         self.show_clock()
 
     def text(self) -> str:
