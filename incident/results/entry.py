@@ -46,6 +46,7 @@ from incident.results.record import (
     describe_value,
     result_record,
     result_records,
+    series_values,
 )
 from incident.results.units import (
     BASE_UNIT,
@@ -921,19 +922,18 @@ def point_series(
         SamplingPoint.number == pt.number,
         col(SamplingPoint.revision_id).in_(select(PlanRevision.id).where(PlanRevision.incident_id == inc.id)),
     )
+    # a series shows values and statuses only: read without the records' evaluation, flags and
+    # holds, the same rows and statuses (tests/results/test_scale_paths.py)
     views = [
         v
-        for v in result_records(
+        for v in series_values(
             session,
-            code,
-            water_class=water_class,
+            inc,
             samples=(col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"),
-            where=(Result.parameter == param,),
-            confirmers_in_scope=True,
+            parameter=param,
         )
         if v.status != "not_confirmed"
     ]
-    views.sort(key=lambda v: v.sampled_at)
     series = PointSeries(
         point=pt.number,
         parameter=param,
