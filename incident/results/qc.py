@@ -347,13 +347,13 @@ def active_flags(session: Session, incident_id: int) -> dict[int, set[str]]:
 def _flags_stmt() -> Any:
     """:func:`active_flags_for`'s statement, built once (the view of every entered result runs it):
     the flags' result ids and kinds as plain columns, and :func:`active_flags`' test that the basis
-    has not been corrected, in SQL."""
+    has not been corrected, in SQL. Found by ``result_id`` (its index: a test of ``incident_id`` here
+    would have SQLite walk every flag of the incident); the incident is checked on the rows."""
     from sqlalchemy.orm import aliased
 
     newer = aliased(Result, name="basis_newer")
     basis_corrected = select(newer.id).where(newer.corrects_id == QcFlag.basis_result_id).exists()
-    return select(QcFlag.result_id, QcFlag.kind).where(
-        QcFlag.incident_id == bindparam("incident_id"),
+    return select(QcFlag.result_id, QcFlag.kind, QcFlag.incident_id).where(
         col(QcFlag.result_id).in_(bindparam("ids", expanding=True)),
         or_(col(QcFlag.basis_result_id).is_(None), ~basis_corrected),
     )
@@ -367,8 +367,7 @@ def active_flags_for(session: Session, incident_id: int, result_ids: list[int]) 
     session.flush()  # as session.execute would: flags added in this session are read too
     for i in range(0, len(result_ids), 5000):
         chunk = result_ids[i : i + 5000]
-        for result_id, kind in session.connection().execute(
-            _flags_stmt(), {"incident_id": incident_id, "ids": chunk}
-        ):
-            out[result_id].add(kind)
+        for result_id, kind, flag_incident in session.connection().execute(_flags_stmt(), {"ids": chunk}):
+            if flag_incident == incident_id:
+                out[result_id].add(kind)
     return dict(out)

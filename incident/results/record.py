@@ -345,7 +345,9 @@ def hold_reason(stored: str, lang: str | None = None) -> str:
 @cache
 def _holds_stmt() -> Any:
     """:func:`holds_for`'s statement, built once (the view of every entered result reads it): plain
-    columns of each hold and of the review that cleared it (if any), no ORM objects."""
+    columns of each hold and of the review that cleared it (if any), no ORM objects. Found by
+    ``result_id`` (its index: a test of ``incident_id`` here would have SQLite walk every hold of
+    the incident); the incident is checked on the rows."""
     return (
         select_columns(
             col(ResultHold.id),
@@ -354,12 +356,10 @@ def _holds_stmt() -> Any:
             col(ResultHold.reason),
             col(HoldReview.reviewed_by),
             col(HoldReview.reason),
+            col(ResultHold.incident_id),
         )
         .outerjoin(HoldReview, col(HoldReview.hold_id) == ResultHold.id)
-        .where(
-            col(ResultHold.incident_id) == bindparam("incident_id"),
-            col(ResultHold.result_id).in_(bindparam("result_ids", expanding=True)),
-        )
+        .where(col(ResultHold.result_id).in_(bindparam("result_ids", expanding=True)))
         .order_by(col(ResultHold.id), col(HoldReview.id))
     )
 
@@ -373,14 +373,12 @@ def holds_for(session: Session, incident_id: int, result_ids: list[int]) -> dict
     rows: list[Any] = []
     session.flush()  # as session.execute would: holds added in this session are read too
     for i in range(0, len(result_ids), 5000):
-        rows += (
-            session.connection()
-            .execute(_holds_stmt(), {"incident_id": incident_id, "result_ids": result_ids[i : i + 5000]})
-            .all()
-        )
+        rows += session.connection().execute(_holds_stmt(), {"result_ids": result_ids[i : i + 5000]}).all()
     rows.sort(key=lambda row: row[0])
     out: dict[int, list[Hold]] = defaultdict(list)
-    for hold_id, result_id, kind, reason, reviewed_by, review_reason in rows:
+    for hold_id, result_id, kind, reason, reviewed_by, review_reason, hold_incident in rows:
+        if hold_incident != incident_id:
+            continue
         out[result_id].append(
             Hold(
                 id=hold_id,
