@@ -43,6 +43,7 @@ from incident.core.incidents import get_incident
 from incident.core.store.tables import (
     HoldReview,
     Incident,
+    PlanRevision,
     QcFlag,
     Result,
     ResultHold,
@@ -577,7 +578,7 @@ def result_records(
     suspected one, never the whole incident; the records are the same
     (tests/results/test_scale_paths.py). Each row carries whether it has any QC flag or
     hold row (EXISTS, by index), so only those results' flags and holds are read (by id).
-    A point's series reads :func:`series_values` instead.
+    A point's series reads :func:`point_values` instead.
     """
     from incident.results import qc
 
@@ -708,7 +709,7 @@ class _PlaceRow:
     sample_type: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SeriesValue:
     """One current result of a point's series: its value and the status the record gives it."""
 
@@ -721,42 +722,52 @@ class SeriesValue:
 
 
 @cache
-def _series_query() -> Any:
-    """:func:`series_values`' rows: a current result's value and status columns with its sample's
-    place, built once (the scope is added per call). No joins to the point, round or flags: a
-    series shows none of them."""
+def _point_values_stmt() -> Any:
+    """:func:`point_values`' statement with its values as parameters, built once: a current
+    result's value and status columns with its sample's place, for the samples (but field blanks)
+    at every plan revision's point of a number. Driven from the sample indexes, as
+    :func:`result_records`' scope; no joins to the point, round, flags or holds: a series shows
+    none of them."""
+    same_number = select(SamplingPoint.id).where(
+        col(SamplingPoint.number) == bindparam("number"),
+        col(SamplingPoint.revision_id).in_(
+            select(PlanRevision.id).where(col(PlanRevision.incident_id) == bindparam("incident_id"))
+        ),
+    )
+    at_point = select(Sample.id).where(
+        col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"
+    )
     return (
         select_columns(
             *[getattr(Result, f) for f in _VALUE_FIELDS], *[getattr(Sample, f) for f in _PLACE_FIELDS]
         )
         .join(Sample, col(Result.sample_id) == Sample.id)
-        .where(result_is_current())
+        .where(
+            col(Result.parameter) == bindparam("parameter"),
+            col(Result.sample_id).in_(at_point),
+            result_is_current(),
+        )
     )
 
 
-def series_values(
-    session: Session, inc: Incident, *, samples: tuple[Any, ...], parameter: str
-) -> list[SeriesValue]:
-    """The current results of ``parameter`` on the samples that ``samples`` selects, with the
-    status :func:`result_records` gives each, in time order (ties: in id order).
+def point_values(session: Session, inc: Incident, number: str, parameter: str) -> list[SeriesValue]:
+    """The current results of ``parameter`` at the point ``number`` (every plan revision's point of
+    that number; field blanks left out), with the status :func:`result_records` gives each, in
+    time order (ties: in id order).
 
-    The scope must hold every current result that can confirm a suspect in it (a point's
-    series: every sample at the point but field blanks, one parameter): they are the rows
-    read, so none is read again. What a series shows and nothing more (issue 19): no
-    evaluation, flags or holds, and only the columns the value and status need
-    (tests/results/test_scale_paths.py checks the series equals the records').
+    What a point's series shows and nothing more (issue 19): no evaluation, flags or holds, and
+    only the columns the value and status need. The rows read hold every current result that
+    can confirm a suspect among them (the same parameter at the same point), so none is read
+    again (tests/results/test_scale_paths.py checks the series equals the records').
     """
-    query = _series_query().where(
-        Result.parameter == parameter,
-        # driven from the sample indexes, as result_records' scope
-        col(Result.sample_id).in_(select(Sample.id).where(*samples)),
-    )
     session.flush()  # as session.execute would: rows added in this session are read too
     rows = [
         (_ValueRow(*row[:_N_VALUE]), _PlaceRow(*row[_N_VALUE:]))
-        for row in session.connection().execute(query)
+        for row in session.connection().execute(
+            _point_values_stmt(), {"number": number, "incident_id": inc.id, "parameter": parameter}
+        )
     ]
-    rows.sort(key=lambda pair: pair[0].id)  # the records' order, in which confirmation() looks
+    rows.sort(key=_result_id)  # the records' order, in which confirmation() looks
     suspects = any(r.status == "suspected" for r, _ in rows)
     statuses = _statuses(rows, rows if suspects else [])
     values = [
@@ -765,6 +776,10 @@ def series_values(
     ]
     values.sort(key=_when)  # stable: id order among equal times
     return values
+
+
+def _result_id(pair: tuple[_ValueRow, _PlaceRow]) -> int:
+    return pair[0].id
 
 
 def _when(v: SeriesValue) -> datetime:
