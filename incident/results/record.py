@@ -725,26 +725,26 @@ class SeriesValue:
 def _point_values_stmt() -> Any:
     """:func:`point_values`' statement with its values as parameters, built once: a current
     result's value and status columns with its sample's place, for the samples (but field blanks)
-    at every plan revision's point of a number. Driven from the sample indexes, as
-    :func:`result_records`' scope; no joins to the point, round, flags or holds: a series shows
-    none of them."""
+    at every plan revision's point of a number. Driven from the samples, by the index on
+    ``sample (point_id, sampled_at)``, each sample row read once, then its result by
+    ``result (sample_id, parameter)``; no joins to the point, round, flags or holds: a series
+    shows none of them."""
     same_number = select(SamplingPoint.id).where(
         col(SamplingPoint.number) == bindparam("number"),
         col(SamplingPoint.revision_id).in_(
             select(PlanRevision.id).where(col(PlanRevision.incident_id) == bindparam("incident_id"))
         ),
     )
-    at_point = select(Sample.id).where(
-        col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"
-    )
     return (
         select_columns(
             *[getattr(Result, f) for f in _VALUE_FIELDS], *[getattr(Sample, f) for f in _PLACE_FIELDS]
         )
-        .join(Sample, col(Result.sample_id) == Sample.id)
+        .select_from(Sample)
+        .join(Result, col(Result.sample_id) == Sample.id)
         .where(
+            col(Sample.point_id).in_(same_number),
+            col(Sample.sample_type) != "field_blank",
             col(Result.parameter) == bindparam("parameter"),
-            col(Result.sample_id).in_(at_point),
             result_is_current(),
         )
     )
