@@ -272,12 +272,6 @@ def _check_one_result_views(s, code):
         assert _key(one) == _key(whole)
 
 
-def test_one_result_view_equals_its_row_in_the_whole_incident(busy):
-    engine, code = busy
-    with session_scope(engine) as s:
-        _check_one_result_views(s, code)
-
-
 def _series_reference(s, code, point, param):
     """point_series before issue 19: every view of the incident, filtered."""
     inc = get_incident(s, code)
@@ -319,12 +313,6 @@ def _check_series(s, code):
             seen += len(got.times)
             empty += not got.times
     assert seen > 50 and empty >= len(SERIES_PARAMS) and not held  # S6's are empty; held ones are in
-
-
-def test_point_series_equals_the_filtered_whole_incident(busy):
-    engine, code = busy
-    with session_scope(engine) as s:
-        _check_series(s, code)
 
 
 def _round_reference(s, code, round_number):
@@ -400,12 +388,6 @@ def _check_flags_of_some_results(s, code):
     for chunk in (ids, ids[::3], ids[:5]):
         got = qc.active_flags_for(s, inc.id, chunk)
         assert got == {i: whole[i] for i in chunk if i in whole}
-
-
-def test_flags_of_some_results_equal_the_incidents_active_flags(busy):
-    engine, code = busy
-    with session_scope(engine) as s:
-        _check_flags_of_some_results(s, code)
 
 
 def test_sample_codes_count_only_their_own_prefix(planned):
@@ -491,6 +473,8 @@ def _fields(v) -> tuple:
 
 
 def _check_records(s, code):
+    """Issue 19 reads rows as plain values and confirms each suspect among candidates read by place:
+    every record, series and round cell equals the ORM objects checked against the whole incident."""
     want = _orm_reference(s, code)
     got = {v.id: _fields(v) for v in entry.result_records(s, code)}
     assert {k: v for k, v in got.items() if v != want[k]} == {}
@@ -521,14 +505,6 @@ def _check_records(s, code):
                 assert _fields(rec) == want[rec.id]
 
 
-def test_records_from_plain_rows_equal_the_orm_computation(busy):
-    """Issue 19 reads rows as plain values and confirms each suspect among candidates read by place:
-    every record, series and round cell equals the ORM objects checked against the whole incident."""
-    engine, code = busy
-    with session_scope(engine) as s:
-        _check_records(s, code)
-
-
 def _check_flags_and_holds_of_every_result(s, code):
     """Corrected results too: the records' flags and holds (read for the rows an EXISTS finds
     flagged or held) equal the incident's active flags and its holds read as ORM objects."""
@@ -550,20 +526,28 @@ def _check_flags_and_holds_of_every_result(s, code):
     assert set(holds) <= {v.id for v in every}
 
 
-def test_flags_and_holds_of_every_result_equal_the_orm_rows(busy):
+#: each indexed path and the computation it replaced, compared (see the module docstring)
+CHECKS = {
+    "one result's view = its row in the whole incident": _check_one_result_views,
+    "a point's series = the whole incident filtered": _check_series,
+    "flags of some results = the incident's active flags": _check_flags_of_some_results,
+    "records from plain rows = the ORM computation": _check_records,
+    "flags and holds of every result = the ORM rows": _check_flags_and_holds_of_every_result,
+}
+
+
+@pytest.mark.parametrize("check", list(CHECKS.values()), ids=list(CHECKS))
+def test_the_indexed_path_equals_the_computation_it_replaced(busy, check):
     engine, code = busy
     with session_scope(engine) as s:
-        _check_flags_and_holds_of_every_result(s, code)
+        check(s, code)
 
 
 def test_the_same_answers_on_postgresql(busy_pg):
-    """Every check above, once, on PostgreSQL (the same SQL: EXISTS columns, expanding ids)."""
+    """Every check, once, on PostgreSQL (the same SQL: EXISTS columns, joins, expanding ids)."""
     engine, code = busy_pg
     with session_scope(engine) as s:
-        _check_series(s, code)
-        _check_records(s, code)
-        _check_flags_and_holds_of_every_result(s, code)
-        _check_flags_of_some_results(s, code)
+        for check in CHECKS.values():
+            check(s, code)
         for round_number in (None, 1, 2, 3):
             _check_round_table(s, code, round_number)
-        _check_one_result_views(s, code)
