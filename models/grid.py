@@ -17,7 +17,7 @@ space. That combination is second-order accurate and unconditionally stable, but
   automatic step keeps r ≤ 2 when a release is instantaneous, and r ≤ 8 otherwise, where a release spread
   over time (or an inlet series) is smooth enough. With the Disley dispersion coefficients (D 160–650 m²/s
   on the demo river, 100 m cells) r ≤ 2 set Δt = 30 s; at r ≤ 8 the Courant limit sets it (Δt 100 s,
-  Cr 0.96, r 6.5) and the demo's 72 h curves for its 30 min release stay within 0.03 % of peak of a
+  Cr 0.96, r 6.5) and the demo's 72 h curves for its 30 min release stay within 0.031 % of peak of a
   Δt = 5 s run (tests/models/test_grid_and_inputs.py::test_automatic_step_keeps_the_curves).
 
 When `dx_m` / `dt_s` are not given they are chosen to satisfy these limits. When they are given and
