@@ -30,7 +30,6 @@ def test_help_lists_every_subcommand(capsys):
         assert name in out
 
 
-
 def _choices(parser) -> dict:
     return next(a for a in parser._actions if a.dest == "command").choices
 
