@@ -107,7 +107,7 @@ async def test_switching_screens_keeps_the_stack_bounded_and_frees_what_it_close
         assert type(app.screen).__name__ == "DashboardScreen" and len(app.screen_stack) == 2
         assert opened >= OPENED  # every screen of the cycle really opened (no key was a no-op)
         # closed screens are freed with all their widgets: what is alive is the stack's DOM, the
-        # same after 120 switches as after 20 (before issue 19 every dashboard and every Header
+        # same after 140 switches as after 20 (before issue 19 every dashboard and every Header
         # stayed, with their render caches)
         assert after["closed screens"] == before["closed screens"] == 0, (before, after)
         assert after["widgets"] == before["widgets"], (before, after)
@@ -117,10 +117,10 @@ async def test_switching_screens_keeps_the_stack_bounded_and_frees_what_it_close
         # those of 1,024 closed widgets (about 11 MB on the bench), until the app empties it
         # when screens close (Textualize/textual#6665)
         assert after["render caches"] <= after["widgets"], after
-        # the bytes back the counts up: 120 switches kept 13 MB before (render caches), 33 MB
-        # before the screens were freed; what is left is bounded caches (SQLite statements,
-        # Rich's cell widths), well under a megabyte
-        assert growth < 2_000_000, f"memory grew {growth / 1e6:.1f} MB over {SWITCHES} switches"
+        # the bytes back the counts up: 200 switches kept 13 MB with the render caches, 33 MB
+        # before the screens were freed (docs/performance.md); what is left (1.25 MB here, the
+        # same after 100 or 1,000 switches on the bench) is caches filling once, then level
+        assert growth < 3_000_000, f"memory grew {growth / 1e6:.1f} MB over {SWITCHES} switches"
 
         # and each key still does its job afterwards
         await pilot.press("v")
