@@ -430,7 +430,7 @@ def bench_tui(quick: bool, tmp: Path) -> None:
             50.0,
             "bare app key p95",
             bare_key,
-            "results screen: [ ] round, c class",
+            "results screen: [ ] round, c class; key sent to its last paint, terminal output included",
         )
     )
     out(Figure(FIGURES[11], depth, "screens", 3, note="deepest stack seen (default + home + one)"))
@@ -485,11 +485,12 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
         await pilot.press("v")
         await _settled(pilot)
         # on the results screen: previous/next round and the water class, each re-reads a round
+        paints = _Paints(app)
         for key in ["left_square_bracket", "right_square_bracket", "c"] * (7 if quick else 20):
-            t = time.perf_counter()
-            await pilot.press(key)
-            await _settled(pilot)
-            times.append((time.perf_counter() - t) * 1000)
+            shown = _shown(app)
+            times.append(await _key_to_paint_ms(pilot, paints, key))
+            if _shown(app) == shown:
+                raise RuntimeError(f"{key!r} did not change the round or class shown: {shown}")
             depth = max(depth, len(app.screen_stack))
         switches = 100 if quick else 1000
         cycle = "vdmdbd"
@@ -526,13 +527,56 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
             self.query_one("#n", Static).update(str(self.n))
 
     bare_times = []
-    async with Bare().run_test(size=(100, 30)) as pilot:
+    bare = Bare()
+    async with bare.run_test(size=(100, 30)) as pilot:
+        await _settled(pilot)
+        paints = _Paints(bare)
         for _ in range(30):
-            t = time.perf_counter()
-            await pilot.press("x")
-            await _settled(pilot)
-            bare_times.append((time.perf_counter() - t) * 1000)
+            bare_times.append(await _key_to_paint_ms(pilot, paints, "x"))
     return _p95(times), depth, growth_mb, _p95(bare_times)
+
+
+class _Paints:
+    """When the app paints: each compositor update it hands its driver, turned into the bytes a
+    terminal would get (a headless driver skips that step; a user's terminal does not)."""
+
+    def __init__(self, app) -> None:
+        from textual._compositor import CompositorUpdate
+
+        self.times: list[float] = []
+        display = app._display
+
+        def paint(screen, renderable) -> None:
+            if renderable is not None and not app._batch_count:
+                if isinstance(renderable, CompositorUpdate):
+                    renderable.render_segments(app.console)
+                self.times.append(time.perf_counter())
+            display(screen, renderable)
+
+        app._display = paint
+
+
+async def _key_to_paint_ms(pilot, paints: _Paints, key: str) -> float:
+    """From the key sent to the app to its last paint in answer (the screen the user then sees).
+
+    Pilot's own waits (``press`` and ``_settled`` sleep 20 ms at a time until the process is
+    idle) only tell when the answer is over; they are not counted. The app does not paint when
+    idle, so the last paint after the key is the one that shows the key's answer: the new data
+    laid out, rendered and turned into terminal output.
+    """
+    n = len(paints.times)
+    t0 = time.perf_counter()
+    await pilot.press(key)
+    await _settled(pilot)
+    if len(paints.times) == n:
+        raise RuntimeError(f"no paint after {key!r}")
+    return (paints.times[-1] - t0) * 1000
+
+
+def _shown(app) -> tuple[object, object]:
+    """The round and water class the results screen shows."""
+    rt = getattr(app.screen, "table_data", None)
+    return (rt.round, rt.water_class) if rt is not None else (None, None)
 
 
 def _p95(values: list[float]) -> float:
