@@ -27,6 +27,7 @@ RESULTS = [
     ("S2", 2, "cadmium", "0.002", False),
     ("S3", 2, "cadmium", "0.003", True),
     ("S3", 2, "nitrobenzene", "0.4", False),
+    ("S2", 3, "lead", "0.02", False),  # round 3 has other columns: the table is built anew
 ]
 
 
@@ -118,16 +119,25 @@ async def test_round_and_class_keys_show_what_a_fresh_screen_shows(demo_engine, 
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ResultsScreen) and screen.table_data is not None
-        assert screen.table_data.rounds == [1, 2] and screen.table_data.round == 2
-        # every class on both rounds, and the selected row's flags (S4 holds a flagged result in round 1)
-        for key in ["left_square_bracket", "down", "down", "down", "c", "right_square_bracket", "c"] * 3:
+        assert screen.table_data.rounds == [1, 2, 3] and screen.table_data.round == 3
+        # every class on every round, and the selected row's flags (S4 holds a flagged result in round 1)
+        back, ahead = ["left_square_bracket"] * 2, ["right_square_bracket"] * 2
+        table = screen.query_one(DataTable)
+        in_place = rebuilt = 0
+        for key in [*back, "down", "down", "down", "c", *ahead, "c"] * 3:
             before = (screen.table_data.round, screen.table_data.water_class)
+            columns_before = list(table.columns.values())
             await pilot.press(key)
             await settle(pilot)
             rt = screen.table_data
             assert rt is not None
             if key != "down":
                 assert (rt.round, rt.water_class) != before
+                now = list(table.columns.values())  # the same column objects: updated in place
+                kept = len(now) == len(columns_before) and all(
+                    a is b for a, b in zip(now, columns_before, strict=True)
+                )
+                in_place, rebuilt = in_place + kept, rebuilt + (not kept)
             assert rt.round is not None
             seen.add((rt.round, rt.water_class))
             got = _content(screen)
@@ -143,7 +153,8 @@ async def test_round_and_class_keys_show_what_a_fresh_screen_shows(demo_engine, 
             elif key != "down":
                 assert got[3] == ("", False)  # the first row, S1, holds no flagged result
         assert flags_seen == 3
-        assert {c for _, c in seen} == {"I", "II", "III", "IV", "V"} and {r for r, _ in seen} == {1, 2}
+        assert in_place >= 6 and rebuilt >= 3  # both ways of showing a round are checked
+        assert {c for _, c in seen} == {"I", "II", "III", "IV", "V"} and {r for r, _ in seen} == {1, 2, 3}
         # the marks differ between classes: lead 0.03 at S1 in round 1 is over in class I, not III
         assert any("bold red" in s for _, s in _cell_styles(demo_engine, demo_code, 1, "I", "S1", "lead"))
         assert not any(

@@ -7,6 +7,8 @@ check, r refresh, Esc back. Data is read in a thread worker as plain data.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -21,7 +23,7 @@ from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.tui.base import Localised, app_state, when_given
 from incident.tui.widgets.exercise_banner import ExerciseBanner
-from incident.tui.widgets.plain import Plain, PlainTable
+from incident.tui.widgets.plain import Plain, QuickTable
 
 
 def incident_now_for(engine, code: str):
@@ -42,6 +44,18 @@ def parameter_label(key: str) -> str:
     except UserError:
         return key
     return bilingual(p.name, p.name_zh)
+
+
+def _mark(cell: Any) -> Text:
+    """A cell as the table shows it: red over the limit, yellow on black a held result, yellow a
+    suspected one, a dim dash no result."""
+    if cell is None:
+        return Text("—", style="dim")
+    held = any(r.held for r in cell.records)
+    style = (
+        "bold red" if cell.exceeds else ("black on yellow" if held else ("yellow" if cell.suspected else ""))
+    )
+    return Text(cell.text, style=style)
 
 
 class ResultsScreen(Localised, Screen):
@@ -83,6 +97,7 @@ class ResultsScreen(Localised, Screen):
         self.samples: dict[str, str] = {}
         self.substance: str | None = None
         self.medium = "water"
+        self._flag_shown: tuple[str, bool] | None = None  # what the flag box shows
 
     def rebuild(self) -> ResultsScreen:
         return ResultsScreen(
@@ -93,7 +108,7 @@ class ResultsScreen(Localised, Screen):
         yield Header()
         yield ExerciseBanner(self.code)
         yield Plain(t("app.loading"), id="results-head")
-        yield PlainTable(id="results-table", cursor_type="row", zebra_stripes=True)
+        yield QuickTable(id="results-table", cursor_type="row", zebra_stripes=True)
         yield Plain("", id="results-flag")
         yield Plain(t("results.legend"), id="results-legend")
         yield Footer()
@@ -119,39 +134,76 @@ class ResultsScreen(Localised, Screen):
     ) -> None:
         self.table_data, self.samples, self.substance, self.medium = rt, samples, substance, medium
         self.round_number = rt.round
-        head = self.query_one("#results-head", Static)
         if rt.round is None and rt.parameters:
             # results exist, but none of them belongs to a numbered round
-            head.update(f"{t('tui.results_no_round')} · {t('results.class', c=rt.water_class)}")
+            self._show_head(f"{t('tui.results_no_round')} · {t('results.class', c=rt.water_class)}")
         elif rt.round is None:
-            head.update(t("results.no_results"))
+            self._show_head(t("results.no_results"))
         else:
             others = " ".join(f"[{n}]" if n == rt.round else str(n) for n in rt.rounds)
-            head.update(
+            self._show_head(
                 f"{t('results.round', n=rt.round)} · {t('results.class', c=rt.water_class)} · {others}"
             )
         table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_column(t("results.point"), key="point")
-        for p in rt.parameters:
-            table.add_column(parameter_label(p), key=p)
-        for pt in rt.points:
-            cells: list = [pt]
+        rows: list[list[str | Text]] = [
+            [pt, *(_mark(rt.cells.get((pt, p))) for p in rt.parameters)] for pt in rt.points
+        ]
+        if not self._update_in_place(table, rt, rows):
+            table.clear(columns=True)
+            table.add_column(t("results.point"), key="point")
             for p in rt.parameters:
-                c = rt.cells.get((pt, p))
-                if c is None:
-                    cells.append(Text("—", style="dim"))
-                    continue
-                held = any(r.held for r in c.records)
-                style = (
-                    "bold red"
-                    if c.exceeds
-                    else ("black on yellow" if held else ("yellow" if c.suspected else ""))
-                )
-                cells.append(Text(c.text, style=style))
-            table.add_row(*cells, key=pt)
+                table.add_column(parameter_label(p), key=p)
+            for pt, row in zip(rt.points, rows, strict=True):
+                table.add_row(*row, key=pt)
         table.focus()
         self.show_flag()
+
+    def _show_head(self, text: str) -> None:
+        """The head line; laid out again only if its height may change (a layout also resizes
+        the table below it and redraws its scrollbars: another frame, later)."""
+        from rich.cells import cell_len
+
+        head = self.query_one("#results-head", Static)
+        width = head.content_size.width
+        one_line = 0 < width and all(cell_len(x) <= width for x in (str(head.content), text))
+        head.update(text, layout=not one_line)
+
+    def _update_in_place(
+        self, table: DataTable, rt: results.RoundTable, rows: list[list[str | Text]]
+    ) -> bool:
+        """Another round or class over the same points and parameters: only the cells that differ
+        change, and the columns take the width a fresh table would give them (issue 19: a new
+        table lays out, measures and draws every cell again). False: the table is rebuilt."""
+        from rich.cells import cell_len
+
+        columns = ["point", *rt.parameters]
+        if (
+            [c.value for c in table.columns] != columns
+            or [r.value for r in table.rows] != rt.points
+            or not table.row_count
+        ):
+            return False
+        for point, row in zip(rt.points, rows, strict=True):
+            for key, cell in zip(columns[1:], row[1:], strict=True):
+                old = table.get_cell(point, key)
+                if not isinstance(cell, Text) or old.plain != cell.plain or old.style != cell.style:
+                    table.update_cell(point, key, cell)
+        widths = [
+            max(cell_len(cell.plain if isinstance(cell, Text) else cell) for cell in column)
+            for column in zip(*rows, strict=True)
+        ]
+        resized = False
+        for column, width in zip(table.ordered_columns, widths, strict=True):
+            width = max(width, cell_len(column.label.plain))
+            if column.content_width != width:
+                column.content_width, resized = width, True
+        if resized:
+            table._require_update_dimensions = True  # the virtual size, from the new widths
+            table.refresh()
+        # as a new table would: the first row selected, scrolled to the top
+        table.move_cursor(row=0, column=0, animate=False)
+        table.scroll_to(0, 0, animate=False, immediate=True)
+        return True
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_flag()
@@ -166,8 +218,12 @@ class ResultsScreen(Localised, Screen):
                 for rec in cell.records if cell is not None else []:
                     if rec.held:
                         lines.append(t("flags.line", id=rec.id, text=rec.text, reason=rec.flag_text()))
+        text = "\n".join([t("flags.keys"), *lines]) if lines else ""
+        if (text, bool(lines)) == self._flag_shown:
+            return  # unchanged: no new layout (the next round's first row is often the same)
+        self._flag_shown = (text, bool(lines))
         box = self.query_one("#results-flag", Plain)
-        box.update("\n".join([t("flags.keys"), *lines]) if lines else "")
+        box.update(text)
         box.display = bool(lines)
 
     def selected_result_id(self) -> int | None:
