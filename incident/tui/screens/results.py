@@ -7,6 +7,7 @@ check, r refresh, Esc back. Data is read in a thread worker as plain data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -58,6 +59,11 @@ def _mark(cell: Any) -> Text:
     return Text(cell.text, style=style)
 
 
+#: a round table as the screen shows it: the table, the newest sample at each point, the
+#: incident's substance and medium
+View = tuple[results.RoundTable, dict[str, str], str | None, str]
+
+
 class ResultsScreen(Localised, Screen):
     DEFAULT_CSS = """
     ResultsScreen #results-head { height: auto; padding: 0 1; background: $boost; }
@@ -65,6 +71,8 @@ class ResultsScreen(Localised, Screen):
     ResultsScreen #results-legend { height: auto; padding: 0 1; color: $text-muted; }
     ResultsScreen #results-flag { height: auto; max-height: 6; overflow-y: auto; padding: 0 1; color: $warning; }
     """
+    #: read the views one key away after each read ([ ] c then show at once; issue 19)
+    read_ahead = True
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="results-back"),
         Binding("s", "new_sample", "key.new_sample", id="results-new-sample"),
@@ -98,6 +106,8 @@ class ResultsScreen(Localised, Screen):
         self.substance: str | None = None
         self.medium = "water"
         self._flag_shown: tuple[str, bool] | None = None  # what the flag box shows
+        #: (round, class) -> the view, read ahead for the next [ ] or c (issue 19)
+        self._read_ahead: dict[tuple[int | None, str], View] = {}
 
     def rebuild(self) -> ResultsScreen:
         return ResultsScreen(
@@ -121,16 +131,84 @@ class ResultsScreen(Localised, Screen):
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="results")
-    def load(self) -> None:
+    def load(self, *, again: bool = False) -> None:
+        """Read the round and class asked for and show it.
+
+        ``again``: the view is on screen already (shown from the read-ahead): read it again and
+        show what changed since, keeping the cursor where it is."""
+        from textual.worker import get_current_worker
+
+        view = self._read(self.round_number, self.water_class)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_read, view, again)
+
+    def _show_read(self, view: View, again: bool) -> None:
+        self.show(*view, keep_cursor=again)
+        if self.read_ahead:
+            self._when_drawn(self._look_ahead, view[0])
+
+    def _when_drawn(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Call back once the screen is drawn: after this refresh and the one it may cause (a
+        table that changed width redraws its scrollbars next), so that a read in a thread does
+        not hold up the frames that show the key's answer."""
+        self.call_after_refresh(self.call_after_refresh, callback, *args, **kwargs)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="results-ahead")
+    def _look_ahead(self, rt: results.RoundTable) -> None:
+        """Read the views one key away ([ and ] at this class, c on this round), for the next
+        key to show at once."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        ahead = {}
+        for round_number, water_class in self._next_views(rt):
+            if worker.is_cancelled:
+                return
+            ahead[(round_number, water_class)] = self._read(round_number, water_class)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._keep_ahead, ahead)
+
+    def _keep_ahead(self, views: dict[tuple[int | None, str], View]) -> None:
+        self._read_ahead.update(views)
+
+    def _read(self, round_number: int | None, water_class: str) -> View:
         with session_scope(app_state(self).engine) as session:
             inc = get_incident(session, self.code)
-            rt = results.round_table(session, self.code, self.round_number, water_class=self.water_class)
+            rt = results.round_table(session, self.code, round_number, water_class=water_class)
             samples = results.latest_sample_by_point(session, self.code, rt.round)
-            substance, medium = inc.substance, inc.medium
-        self.app.call_from_thread(self.show, rt, samples, substance, medium)
+            return rt, samples, inc.substance, inc.medium
+
+    @staticmethod
+    def _next_views(rt: results.RoundTable) -> list[tuple[int | None, str]]:
+        """The views one key away from ``rt``: the rounds before and after it, the next class."""
+        classes = standards.CLASSES
+        views = [(rt.round, classes[(classes.index(rt.water_class) + 1) % len(classes)])]
+        if rt.round is not None and rt.round in rt.rounds:
+            i = rt.rounds.index(rt.round)
+            views += [(rt.rounds[j], rt.water_class) for j in (i - 1, i + 1) if 0 <= j < len(rt.rounds)]
+        return views
+
+    def _go(self, round_number: int | None, water_class: str) -> None:
+        """Show this round and class: at once when read ahead (then read again, for what changed
+        since), else once read."""
+        self.round_number, self.water_class = round_number, water_class
+        view = self._read_ahead.get((round_number, water_class))
+        self._read_ahead.clear()
+        self.workers.cancel_group(self, "results-ahead")
+        if view is None:
+            self.load()
+            return
+        self.show(*view)
+        self._when_drawn(self.load, again=True)
 
     def show(
-        self, rt: results.RoundTable, samples: dict[str, str], substance: str | None, medium: str
+        self,
+        rt: results.RoundTable,
+        samples: dict[str, str],
+        substance: str | None,
+        medium: str,
+        *,
+        keep_cursor: bool = False,
     ) -> None:
         self.table_data, self.samples, self.substance, self.medium = rt, samples, substance, medium
         self.round_number = rt.round
@@ -148,14 +226,15 @@ class ResultsScreen(Localised, Screen):
         rows: list[list[str | Text]] = [
             [pt, *(_mark(rt.cells.get((pt, p))) for p in rt.parameters)] for pt in rt.points
         ]
-        if not self._update_in_place(table, rt, rows):
+        if not self._update_in_place(table, rt, rows, keep_cursor=keep_cursor):
             table.clear(columns=True)
             table.add_column(t("results.point"), key="point")
             for p in rt.parameters:
                 table.add_column(parameter_label(p), key=p)
             for pt, row in zip(rt.points, rows, strict=True):
                 table.add_row(*row, key=pt)
-        table.focus()
+        if not table.has_focus:
+            table.focus()
         self.show_flag()
 
     def _show_head(self, text: str) -> None:
@@ -164,12 +243,14 @@ class ResultsScreen(Localised, Screen):
         from rich.cells import cell_len
 
         head = self.query_one("#results-head", Static)
+        if str(head.content) == text:
+            return  # unchanged: nothing to draw
         width = head.content_size.width
         one_line = 0 < width and all(cell_len(x) <= width for x in (str(head.content), text))
         head.update(text, layout=not one_line)
 
     def _update_in_place(
-        self, table: DataTable, rt: results.RoundTable, rows: list[list[str | Text]]
+        self, table: DataTable, rt: results.RoundTable, rows: list[list[str | Text]], *, keep_cursor: bool
     ) -> bool:
         """Another round or class over the same points and parameters: only the cells that differ
         change, and the columns take the width a fresh table would give them (issue 19: a new
@@ -200,9 +281,9 @@ class ResultsScreen(Localised, Screen):
         if resized:
             table._require_update_dimensions = True  # the virtual size, from the new widths
             table.refresh()
-        # as a new table would: the first row selected, scrolled to the top
-        table.move_cursor(row=0, column=0, animate=False)
-        table.scroll_to(0, 0, animate=False, immediate=True)
+        if not keep_cursor:  # as a new table would: the first row selected, scrolled to the top
+            table.move_cursor(row=0, column=0, animate=False)
+            table.scroll_to(0, 0, animate=False, immediate=True)
         return True
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -255,13 +336,11 @@ class ResultsScreen(Localised, Screen):
             return
         i = rt.rounds.index(rt.round) + step
         if 0 <= i < len(rt.rounds):
-            self.round_number = rt.rounds[i]
-            self.load()
+            self._go(rt.rounds[i], self.water_class)
 
     def action_cycle_class(self) -> None:
         classes = standards.CLASSES
-        self.water_class = classes[(classes.index(self.water_class) + 1) % len(classes)]
-        self.load()
+        self._go(self.round_number, classes[(classes.index(self.water_class) + 1) % len(classes)])
 
     def action_add(self) -> None:
         from incident.tui.dialogs.result_form import ResultForm
