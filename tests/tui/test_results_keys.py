@@ -167,3 +167,39 @@ def _cell_styles(engine, code, rnd, water_class, point, param) -> list[tuple[str
     columns, rows = _expected_rows(engine, code, rnd, water_class)
     index = [k for k, _ in columns].index(param)
     return [cells[index] for pt, cells in rows if pt == point]
+
+
+async def test_a_view_read_ahead_is_read_again_when_shown(demo_engine, demo_code, flagged_demo):  # noqa: F811
+    """[ shows round 1 as read ahead at once, then reads it again: a result logged in between
+    (by another user) is on screen once the key's reads are done."""
+    from tests.results.test_results import lab, sample
+
+    _add_results(demo_engine, demo_code)
+    app = make_app(
+        engine=demo_engine,
+        settings=Settings(db_url="sqlite://", lang="en", user="tester"),
+        incident_code=demo_code,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await until(pilot, lambda: screen_name(pilot) == "ResultsScreen")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen)
+        await pilot.press("left_square_bracket")  # round 2, read ahead
+        await settle(pilot)
+        assert (1, "III") in screen._read_ahead  # round 1 is read ahead
+        with session_scope(demo_engine) as s:
+            results.add_result(
+                s,
+                demo_code,
+                lab(sample(s, demo_code, point="S5", rnd=1).code, "0.0321", param="lead"),
+                actor="t",
+            )
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.table_data is not None and screen.table_data.round == 1
+        table = screen.query_one(DataTable)
+        assert table.get_cell("S5", "lead").plain.startswith("0.0321 mg/L")
+        assert _content(screen)[:2] == _expected_rows(demo_engine, demo_code, 1, "III")
