@@ -421,7 +421,7 @@ def bench_tui(quick: bool, tmp: Path) -> None:
     incident = statistics.median(_first_frame_s(INCIDENT_APP, env, db) for _ in range(runs))
     bare = statistics.median(_first_frame_s(BARE_APP, env) for _ in range(runs))
     out(Figure(FIGURES[9], incident, "s", 1.0, "bare Textual app", bare))
-    keys, depth, growth, bare_key = asyncio.run(_tui_in_process(quick, tmp))
+    keys, depth, growth, bare_key, cold_keys = asyncio.run(_tui_in_process(quick, tmp))
     out(
         Figure(
             FIGURES[10],
@@ -430,7 +430,8 @@ def bench_tui(quick: bool, tmp: Path) -> None:
             50.0,
             "bare app key p95",
             bare_key,
-            "results screen: [ ] round, c class; key sent to its last paint, terminal output included",
+            "results screen: [ ] round, c class; key sent to its last paint, terminal output included;"
+            f" views read ahead, read again after; with each key reading its round first: p95 {cold_keys:.0f} ms",
         )
     )
     out(Figure(FIGURES[11], depth, "screens", 3, note="deepest stack seen (default + home + one)"))
@@ -460,7 +461,7 @@ async def _settled(pilot) -> None:
     await pilot.pause()
 
 
-async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, float]:
+async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, float, float]:
     import gc
     import tracemalloc
 
@@ -478,20 +479,27 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
     settings = Settings(db_url=st.url, lang="en", user="bench")
     app = make_app(engine=engine, settings=settings, incident_code=st.code)
     times: list[float] = []
+    cold: list[float] = []  # the same keys, each reading its round first (no read-ahead)
     depth = 0
     growth_mb = 0.0
     async with app.run_test(size=(100, 30)) as pilot:
         await _settled(pilot)
         await pilot.press("v")
         await _settled(pilot)
-        # on the results screen: previous/next round and the water class, each re-reads a round
+        # on the results screen: previous/next round and the water class; the screen reads ahead
+        # the views one key away, shows one at once and reads it again (a second frame if it
+        # changed); then the same keys with no read-ahead: each key reads its round first
         paints = _Paints(app)
-        for key in ["left_square_bracket", "right_square_bracket", "c"] * (7 if quick else 20):
-            shown = _shown(app)
-            times.append(await _key_to_paint_ms(pilot, paints, key))
-            if _shown(app) == shown:
-                raise RuntimeError(f"{key!r} did not change the round or class shown: {shown}")
-            depth = max(depth, len(app.screen_stack))
+        for ahead, timed in ((True, times), (False, cold)):
+            app.screen.read_ahead = ahead
+            app.screen._read_ahead.clear()
+            for key in ["left_square_bracket", "right_square_bracket", "c"] * (7 if quick else 20):
+                shown = _shown(app)
+                timed.append(await _key_to_paint_ms(pilot, paints, key))
+                if _shown(app) == shown:
+                    raise RuntimeError(f"{key!r} did not change the round or class shown: {shown}")
+                depth = max(depth, len(app.screen_stack))
+        del app.screen.read_ahead
         switches = 100 if quick else 1000
         cycle = "vdmdbd"
 
@@ -533,7 +541,7 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
         paints = _Paints(bare)
         for _ in range(30):
             bare_times.append(await _key_to_paint_ms(pilot, paints, "x"))
-    return _p95(times), depth, growth_mb, _p95(bare_times)
+    return _p95(times), depth, growth_mb, _p95(bare_times), _p95(cold)
 
 
 class _Paints:

@@ -4,6 +4,8 @@ afresh on that round and class (equivalence of the fast update with the full bui
 
 from __future__ import annotations
 
+import gc
+
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
@@ -153,6 +155,7 @@ async def test_round_and_class_keys_show_what_a_fresh_screen_shows(demo_engine, 
             elif key != "down":
                 assert got[3] == ("", False)  # the first row, S1, holds no flagged result
         assert flags_seen == 3
+        assert gc.isenabled()  # paused for each key's answer only
         assert in_place >= 6 and rebuilt >= 3  # both ways of showing a round are checked
         assert {c for _, c in seen} == {"I", "II", "III", "IV", "V"} and {r for r, _ in seen} == {1, 2, 3}
         # the marks differ between classes: lead 0.03 at S1 in round 1 is over in class I, not III

@@ -8,6 +8,7 @@ check, r refresh, Esc back. Data is read in a thread worker as plain data.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -61,7 +62,29 @@ def _mark(cell: Any) -> Text:
 
 #: a round table as the screen shows it: the table, the newest sample at each point, the
 #: incident's substance and medium
-View = tuple[results.RoundTable, dict[str, str], str | None, str]
+View = tuple[results.RoundTable, dict[str, str], str | None, str, "Grid"]
+
+
+@dataclass
+class Grid:
+    """A round table's cells as the table shows them, and each column's widest cell: made
+    where the round is read, off the screen's thread (issue 19)."""
+
+    rows: list[list[str | Text]]
+    widths: list[int]
+
+    @classmethod
+    def of(cls, rt: results.RoundTable) -> Grid:
+        from rich.cells import cell_len
+
+        rows: list[list[str | Text]] = [
+            [pt, *(_mark(rt.cells.get((pt, p))) for p in rt.parameters)] for pt in rt.points
+        ]
+        widths = [
+            max(cell_len(cell.plain if isinstance(cell, Text) else cell) for cell in column)
+            for column in zip(*rows, strict=True)
+        ]
+        return cls(rows, widths)
 
 
 class ResultsScreen(Localised, Screen):
@@ -108,6 +131,7 @@ class ResultsScreen(Localised, Screen):
         self._flag_shown: tuple[str, bool] | None = None  # what the flag box shows
         #: (round, class) -> the view, read ahead for the next [ ] or c (issue 19)
         self._read_ahead: dict[tuple[int | None, str], View] = {}
+        self._gc_was_enabled: bool | None = None  # the collector is paused for a key's answer
 
     def rebuild(self) -> ResultsScreen:
         return ResultsScreen(
@@ -144,8 +168,12 @@ class ResultsScreen(Localised, Screen):
 
     def _show_read(self, view: View, again: bool) -> None:
         self.show(*view, keep_cursor=again)
+        self._when_drawn(self._drawn, view[0])
+
+    def _drawn(self, rt: results.RoundTable) -> None:
+        self._resume_gc()
         if self.read_ahead:
-            self._when_drawn(self._look_ahead, view[0])
+            self._look_ahead(rt)
 
     def _when_drawn(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
         """Call back once the screen is drawn: after this refresh and the one it may cause (a
@@ -176,7 +204,7 @@ class ResultsScreen(Localised, Screen):
             inc = get_incident(session, self.code)
             rt = results.round_table(session, self.code, round_number, water_class=water_class)
             samples = results.latest_sample_by_point(session, self.code, rt.round)
-            return rt, samples, inc.substance, inc.medium
+            return rt, samples, inc.substance, inc.medium, Grid.of(rt)
 
     @staticmethod
     def _next_views(rt: results.RoundTable) -> list[tuple[int | None, str]]:
@@ -195,11 +223,40 @@ class ResultsScreen(Localised, Screen):
         view = self._read_ahead.get((round_number, water_class))
         self._read_ahead.clear()
         self.workers.cancel_group(self, "results-ahead")
+        self._pause_gc()
         if view is None:
-            self.load()
+            self.load()  # shown once read, then the collector resumes
             return
         self.show(*view)
-        self._when_drawn(self.load, again=True)
+        self._when_drawn(self._answered)
+
+    def _answered(self) -> None:
+        """The key's answer is drawn: the collector resumes, and the view is read again."""
+        self._resume_gc()
+        self.load(again=True)
+
+    def _pause_gc(self) -> None:
+        """No cyclic garbage collection from a key until its answer is drawn (as Textual's
+        PAUSE_GC_ON_SCROLL does while scrolling): a full collection of a big heap takes 0.1–0.4 s
+        and the reads make one likely (issue 19). It resumes once drawn, or after 2 s whatever
+        happens to the read."""
+        import gc
+
+        if self._gc_was_enabled is None:
+            self._gc_was_enabled = gc.isenabled()
+            gc.disable()
+            self.set_timer(2.0, self._resume_gc)
+
+    def _resume_gc(self) -> None:
+        import gc
+
+        if self._gc_was_enabled is not None:
+            if self._gc_was_enabled:
+                gc.enable()
+            self._gc_was_enabled = None
+
+    def on_unmount(self) -> None:
+        self._resume_gc()
 
     def show(
         self,
@@ -207,6 +264,7 @@ class ResultsScreen(Localised, Screen):
         samples: dict[str, str],
         substance: str | None,
         medium: str,
+        grid: Grid | None = None,
         *,
         keep_cursor: bool = False,
     ) -> None:
@@ -222,11 +280,10 @@ class ResultsScreen(Localised, Screen):
             self._show_head(
                 f"{t('results.round', n=rt.round)} · {t('results.class', c=rt.water_class)} · {others}"
             )
-        table = self.query_one(DataTable)
-        rows: list[list[str | Text]] = [
-            [pt, *(_mark(rt.cells.get((pt, p))) for p in rt.parameters)] for pt in rt.points
-        ]
-        if not self._update_in_place(table, rt, rows, keep_cursor=keep_cursor):
+        table = self.query_one("#results-table", QuickTable)
+        grid = grid if grid is not None else Grid.of(rt)
+        rows = grid.rows
+        if not self._update_in_place(table, rt, grid, keep_cursor=keep_cursor):
             table.clear(columns=True)
             table.add_column(t("results.point"), key="point")
             for p in rt.parameters:
@@ -250,7 +307,7 @@ class ResultsScreen(Localised, Screen):
         head.update(text, layout=not one_line)
 
     def _update_in_place(
-        self, table: DataTable, rt: results.RoundTable, rows: list[list[str | Text]], *, keep_cursor: bool
+        self, table: QuickTable, rt: results.RoundTable, grid: Grid, *, keep_cursor: bool
     ) -> bool:
         """Another round or class over the same points and parameters: only the cells that differ
         change, and the columns take the width a fresh table would give them (issue 19: a new
@@ -264,23 +321,18 @@ class ResultsScreen(Localised, Screen):
             or not table.row_count
         ):
             return False
-        for point, row in zip(rt.points, rows, strict=True):
-            for key, cell in zip(columns[1:], row[1:], strict=True):
-                old = table.get_cell(point, key)
+        changes = []
+        for point, row in zip(rt.points, grid.rows, strict=True):
+            for key, old, cell in zip(columns[1:], table.get_row(point)[1:], row[1:], strict=True):
                 if not isinstance(cell, Text) or old.plain != cell.plain or old.style != cell.style:
-                    table.update_cell(point, key, cell)
-        widths = [
-            max(cell_len(cell.plain if isinstance(cell, Text) else cell) for cell in column)
-            for column in zip(*rows, strict=True)
-        ]
-        resized = False
-        for column, width in zip(table.ordered_columns, widths, strict=True):
-            width = max(width, cell_len(column.label.plain))
-            if column.content_width != width:
-                column.content_width, resized = width, True
-        if resized:
-            table._require_update_dimensions = True  # the virtual size, from the new widths
-            table.refresh()
+                    changes.append((point, key, cell))
+        table.update_cells(changes)
+        table.fit_columns(
+            [
+                max(width, cell_len(c.label.plain))
+                for c, width in zip(table.ordered_columns, grid.widths, strict=True)
+            ]
+        )
         if not keep_cursor:  # as a new table would: the first row selected, scrolled to the top
             table.move_cursor(row=0, column=0, animate=False)
             table.scroll_to(0, 0, animate=False, immediate=True)

@@ -9,6 +9,7 @@ so the screens use these instead of ``DataTable`` and ``Static``; the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rich.markup import escape
@@ -82,6 +83,45 @@ class QuickTable(PlainTable):
     any other cell (headers, wrapped or cropped text, spans, other renderables) is drawn
     by Textual. tests/tui/test_quick_table.py compares the two, cell by cell.
     """
+
+    def update_cells(self, cells: Iterable[tuple[str, str, Any]]) -> None:
+        """Set many cells at once, (row key, column key, value) each, with one refresh
+        (``update_cell`` refreshes the table once a cell). Column widths stay as they are."""
+        from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
+
+        changed = False
+        for row, column, value in cells:
+            row_key, column_key = RowKey(row), ColumnKey(column)
+            if row_key not in self._row_locations or column_key not in self._column_locations:
+                raise CellDoesNotExist(f"No cell exists for row_key={row!r}, column_key={column!r}.")
+            self._data[row_key][column_key] = _plain(value)
+            changed = True
+        if changed:
+            self._update_count += 1
+            self.refresh()
+
+    def fit_columns(self, widths: list[int]) -> None:
+        """Give the columns these content widths (their widest cell or label) and resize the
+        table in this frame: its virtual size and scrollbars now. (A width left to Textual is
+        measured cell by cell when idle, and the new virtual size lays the screen out again and
+        redraws the scrollbars a frame later.) A scrollbar that appears or goes still lays out."""
+        from textual.geometry import Size
+        from textual.widget import Widget
+
+        changed = False
+        for column, width in zip(self.ordered_columns, widths, strict=True):
+            if column.content_width != width:
+                column.content_width, changed = width, True
+        if not changed:
+            return
+        size = Size(
+            sum(column.get_render_width(self) for column in self.columns.values())
+            + self._row_label_column_width,
+            self._total_row_height + (self.header_height if self.show_header else 0),
+        )
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def _render_cell(
         self,
