@@ -2,7 +2,8 @@
 
 Keys: a add a result (form), m import a CSV, p plot the selected point over
 time, [ and ] previous/next round, c cycle the GB 3838 class, t termination
-check, r refresh, Esc back. Data is read in a thread worker as plain data.
+check, r refresh, Esc back. Data is read in a thread worker as plain data; the views one key
+away ([ ] and c) are read ahead, shown at once and read again (issue 19).
 """
 
 from __future__ import annotations
@@ -176,9 +177,8 @@ class ResultsScreen(Localised, Screen):
             self._look_ahead(rt)
 
     def _when_drawn(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
-        """Call back once the screen is drawn: after this refresh and the one it may cause (a
-        table that changed width redraws its scrollbars next), so that a read in a thread does
-        not hold up the frames that show the key's answer."""
+        """Call back once the screen is drawn: after this refresh and the one it may cause, so
+        that a read in a thread does not hold up the frames that show the key's answer."""
         self.call_after_refresh(self.call_after_refresh, callback, *args, **kwargs)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="results-ahead")
