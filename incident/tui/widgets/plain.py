@@ -84,6 +84,10 @@ class QuickTable(PlainTable):
     by Textual. tests/tui/test_quick_table.py compares the two, cell by cell.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._quick_styles: dict[tuple[Any, ...], tuple[Style | None, Style | None]] = {}
+
     def update_cells(self, cells: Iterable[tuple[str, str, Any]]) -> None:
         """Set many cells at once, (row key, column key, value) each, with one refresh
         (``update_cell`` refreshes the table once a cell). Column widths stay as they are."""
@@ -189,20 +193,27 @@ class QuickTable(PlainTable):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        console = self.app.console
-        text_style = console.get_style(cell.style) if cell.style else None
+        # the styles of a cell's blanks and text: the same for the same place, row style and
+        # text style whatever the text (kept across updates; a key's next round reuses them)
+        style_key = (row_index, column_index, base_style, component_style, post_style, cell.style)
+        styles = self._quick_styles.get(style_key)
+        if styles is None:
+            pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+            text_style = self.app.console.get_style(cell.style) if cell.style else None
 
-        def styled(style: Style | None) -> Style | None:  # as textual's Styled applies them
-            if pre:
-                style = pre + style
-            if post_style:
-                style = style + post_style if style else post_style
-            return style
+            def styled(style: Style | None) -> Style | None:  # as textual's Styled applies them
+                if pre:
+                    style = pre + style
+                if post_style:
+                    style = style + post_style if style else post_style
+                return style
 
-        blank = styled(Style.null())
+            if len(self._quick_styles) > 20_000:
+                self._quick_styles.clear()
+            styles = self._quick_styles[style_key] = (styled(Style.null()), styled(text_style))
+        blank, text = styles
         line = [Segment(" " * pad, blank)] if pad else []
-        line.append(Segment(cell.plain, styled(text_style)))
+        line.append(Segment(cell.plain, text))
         if fill:
             line.append(Segment(" " * fill, blank))
         if pad:
