@@ -673,7 +673,8 @@ def simulate(
     dx = choose_dx(reaches, dx_m)
     check_peclet(reaches, dx)
     grid = build_grid(reaches, dx, float(background_mg_l))
-    dt_max = choose_dt(grid, dt_s, float(horizon_s), float(decay_per_s))
+    impulse = any(rel.mass_kg is not None and rel.duration_s == 0 for rel in releases)
+    dt_max = choose_dt(grid, dt_s, float(horizon_s), float(decay_per_s), impulse)
     if output_every_s is not None:
         stride = max(1, math.ceil(output_every_s / dt_max - 1e-9))
         if dt_s is not None and abs(stride * dt_s - output_every_s) > 1e-9 * output_every_s:

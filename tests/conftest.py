@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -96,6 +98,25 @@ def pg_url():
             pytest.fail("INCIDENT_TEST_PG_URL is not set in CI: .ci/run must start PostgreSQL")
         pytest.skip("INCIDENT_TEST_PG_URL not set (start PostgreSQL as .ci/run does)")
     return url
+
+
+def _with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture
+def pg_fresh_url(pg_url):
+    """A new, empty PostgreSQL database on the INCIDENT_TEST_PG_URL server."""
+    import psycopg
+
+    name = f"incident_t_{uuid.uuid4().hex[:12]}"
+    admin_url = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_db(admin_url, name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -37,7 +37,57 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Which room registers each top-level command, so that one command line builds only its own room's
+#: parsers (building all ~130 takes ~20 ms, and imports every room's commands). Kept true by
+#: tests/core/test_cli_parser.py; a command missing here still works, through the whole parser.
+_ROOM_COMMANDS: dict[str, tuple[str, ...]] = {
+    "core": ("tui", "list", "show", "new", "demo", "db", "log", "bench"),
+    "plume": ("river", "forecast", "dispersion", "recalibrate", "trace"),
+    "playbook": ("playbook", "step"),
+    "sampling": ("plan", "rounds", "crew", "assign", "export", "photo", "survey"),
+    "results": ("sample", "result", "results", "custody", "import", "terminate", "standards", "qc"),
+    "reports": ("report", "stats"),
+    "readiness": (
+        "readiness",
+        "due",
+        "inventory",
+        "equipment",
+        "calibrate",
+        "maintain",
+        "stock",
+        "checkout",
+        "checkin",
+    ),
+    "drills": ("drill",),
+    "preplan": ("preplan",),
+    "stations": ("stations", "alerts"),
+    "evidence": ("verify", "backup", "serve", "login", "logout", "whoami", "account", "seal"),
+}
+COMMAND_ROOMS: dict[str, str] = {
+    command: f"incident.cli.{room}" for room, commands in _ROOM_COMMANDS.items() for command in commands
+}
+
+#: Global options that take a value, so the command word after them is found (``--db URL forecast``).
+_VALUE_OPTIONS = ("--db", "--lang", "--user", "--lock-timeout")
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command a command line runs (its first word that is not a global option or its value), or None."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in _VALUE_OPTIONS:
+            skip = True
+        elif token == "--":
+            return None
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``incident`` parser; with ``command``, only the parsers of the room that has it."""
     parser = Parser(  # a refused number flag is the project's refusal, naming the flag
         prog="incident",
         description="Emergency monitoring for river spills (HJ 589-2021). "
@@ -62,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $INCIDENT_LOCK_TIMEOUT or 30)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    room = COMMAND_ROOMS.get(command or "")
+    for name in [room] if room else COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     from incident.cli.shell.examples import decorate
 
@@ -107,8 +158,9 @@ def field_flag(parser: argparse.ArgumentParser, args: argparse.Namespace, field:
 def main(argv: Sequence[str] | None = None, *, parser: argparse.ArgumentParser | None = None) -> int:
     """Run one command line. ``parser``: one ``build_parser()`` made before (building it takes ~0.1 s;
     a caller running many command lines, e.g. the fuzz tests, builds it once; parsing does not change it)."""
-    parser = parser or build_parser()
-    language_from(sys.argv[1:] if argv is None else argv)  # a refused flag is shown in --lang
+    line = sys.argv[1:] if argv is None else list(argv)
+    parser = parser or build_parser(command_word(line))
+    language_from(line)  # a refused flag is shown in --lang
     from incident.core.errors import UserError
 
     try:

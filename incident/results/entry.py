@@ -44,6 +44,7 @@ from incident.results.record import (
     ResultRecord,
     current_version,
     describe_value,
+    point_values,
     result_record,
     result_records,
 )
@@ -916,24 +917,9 @@ def point_series(
     param = standards.resolve_parameter(parameter or inc.substance or "", where="--param").key
     start = inc.release_start or inc.alert_at
     # the point's rows only (indexes on sample.point_id and result.sample_id), every plan
-    # revision's point of that number: the same series as filtering every view of the incident
-    same_number = select(SamplingPoint.id).where(
-        SamplingPoint.number == pt.number,
-        col(SamplingPoint.revision_id).in_(select(PlanRevision.id).where(PlanRevision.incident_id == inc.id)),
-    )
-    views = [
-        v
-        for v in result_records(
-            session,
-            code,
-            water_class=water_class,
-            samples=(col(Sample.point_id).in_(same_number), Sample.sample_type != "field_blank"),
-            where=(Result.parameter == param,),
-            confirmers_in_scope=True,
-        )
-        if v.status != "not_confirmed"
-    ]
-    views.sort(key=lambda v: v.sampled_at)
+    # revision's point of that number, values and statuses only (no evaluation, flags or holds):
+    # the same series as filtering every record of the incident (tests/results/test_scale_paths.py)
+    views = [v for v in point_values(session, inc, pt.number, param) if v.status != "not_confirmed"]
     series = PointSeries(
         point=pt.number,
         parameter=param,

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_
+from sqlalchemy import ColumnElement, and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from incident.core import log, standards
@@ -344,34 +344,30 @@ def active_flags(session: Session, incident_id: int) -> dict[int, set[str]]:
 
 
 @cache
-def _flags_stmts() -> tuple[Any, Any]:
-    """:func:`active_flags_for`'s two statements, built once (the view of every entered result runs them)."""
-    ids: BindParameter[Any] = bindparam("ids", expanding=True)
-    return (
-        select(QcFlag).where(QcFlag.incident_id == bindparam("incident_id"), col(QcFlag.result_id).in_(ids)),
-        select(Result.corrects_id).where(col(Result.corrects_id).in_(ids)),
+def _flags_stmt() -> Any:
+    """:func:`active_flags_for`'s statement, built once (the view of every entered result runs it):
+    the flags' result ids and kinds as plain columns, and :func:`active_flags`' test that the basis
+    has not been corrected, in SQL. Found by ``result_id`` (its index: a test of ``incident_id`` here
+    would have SQLite walk every flag of the incident); the incident is checked on the rows."""
+    from sqlalchemy.orm import aliased
+
+    newer = aliased(Result, name="basis_newer")
+    basis_corrected = select(newer.id).where(newer.corrects_id == QcFlag.basis_result_id).exists()
+    return select(QcFlag.result_id, QcFlag.kind, QcFlag.incident_id).where(
+        col(QcFlag.result_id).in_(bindparam("ids", expanding=True)),
+        or_(col(QcFlag.basis_result_id).is_(None), ~basis_corrected),
     )
 
 
 def active_flags_for(session: Session, incident_id: int, result_ids: list[int]) -> dict[int, set[str]]:
-    """:func:`active_flags` for some results only: their flags, by index, and the corrections of
-    the results those flags rest on (the same answer for these ids, without reading the incident)."""
-    flags_of, corrections_of = _flags_stmts()
-    flags: list[QcFlag] = []
+    """:func:`active_flags` for some results only, by index (the same answer for these ids, without
+    reading the incident). The records ask only for the results that have a flag row at all
+    (an EXISTS on each of their rows, :mod:`incident.results.record`), so few ids travel."""
+    out: dict[int, set[str]] = defaultdict(set)
+    session.flush()  # as session.execute would: flags added in this session are read too
     for i in range(0, len(result_ids), 5000):
         chunk = result_ids[i : i + 5000]
-        flags += session.exec(flags_of, params={"incident_id": incident_id, "ids": chunk}).all()
-    bases = sorted({f.basis_result_id for f in flags if f.basis_result_id is not None})
-    corrected: set[int] = set()
-    for i in range(0, len(bases), 5000):
-        corrected.update(
-            cid
-            for cid in session.exec(corrections_of, params={"ids": bases[i : i + 5000]}).all()
-            if cid is not None
-        )
-    out: dict[int, set[str]] = defaultdict(set)
-    for f in flags:
-        if f.basis_result_id is not None and f.basis_result_id in corrected:
-            continue
-        out[f.result_id].add(f.kind)
+        for result_id, kind, flag_incident in session.connection().execute(_flags_stmt(), {"ids": chunk}):
+            if flag_incident == incident_id:
+                out[result_id].add(kind)
     return dict(out)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -42,6 +43,8 @@ from incident.core.incidents import get_incident
 from incident.core.store.tables import (
     HoldReview,
     Incident,
+    PlanRevision,
+    QcFlag,
     Result,
     ResultHold,
     Sample,
@@ -80,6 +83,22 @@ class ResultValues(Protocol):
     def value_mg_l(self) -> float | None: ...
     @property
     def detection_limit_mg_l(self) -> float | None: ...
+    @property
+    def principle(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+class StatusValues(Protocol):
+    """What a result's status reads of it (:func:`confirmation`): a ``Result``, a
+    :class:`_ResultRow` or the narrower :class:`_ValueRow` of a point's series."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def parameter(self) -> str: ...
+    @property
+    def detected(self) -> bool | None: ...
     @property
     def principle(self) -> str: ...
     @property
@@ -326,44 +345,55 @@ def hold_reason(stored: str, lang: str | None = None) -> str:
 
 @cache
 def _holds_stmt() -> Any:
-    """:func:`holds_for`'s statement, built once (the view of every entered result reads it)."""
+    """:func:`holds_for`'s statement, built once (the view of every entered result reads it): plain
+    columns of each hold and of the review that cleared it (if any), no ORM objects. Found by
+    ``result_id`` (its index: a test of ``incident_id`` here would have SQLite walk every hold of
+    the incident); the incident is checked on the rows."""
     return (
-        select(ResultHold, HoldReview)
-        .outerjoin(HoldReview, col(HoldReview.hold_id) == ResultHold.id)
-        .where(
-            ResultHold.incident_id == bindparam("incident_id"),
-            col(ResultHold.result_id).in_(bindparam("result_ids", expanding=True)),
+        select_columns(
+            col(ResultHold.id),
+            col(ResultHold.result_id),
+            col(ResultHold.kind),
+            col(ResultHold.reason),
+            col(HoldReview.reviewed_by),
+            col(HoldReview.reason),
+            col(ResultHold.incident_id),
         )
-        .order_by(col(ResultHold.id))
+        .outerjoin(HoldReview, col(HoldReview.hold_id) == ResultHold.id)
+        .where(col(ResultHold.result_id).in_(bindparam("result_ids", expanding=True)))
+        .order_by(col(ResultHold.id), col(HoldReview.id))
     )
 
 
 def holds_for(session: Session, incident_id: int, result_ids: list[int]) -> dict[int, list[Hold]]:
-    """result id -> its plausibility holds, each with the review that cleared it (if any)."""
+    """result id -> its plausibility holds, each with the review that cleared it (if any), in hold
+    order. The records ask only for the results that have a hold row at all (an EXISTS on each of
+    their rows), so few ids travel."""
     if not result_ids:
         return {}
-    rows = []
+    rows: list[Any] = []
+    session.flush()  # as session.execute would: holds added in this session are read too
     for i in range(0, len(result_ids), 5000):
-        rows += session.exec(
-            _holds_stmt(), params={"incident_id": incident_id, "result_ids": result_ids[i : i + 5000]}
-        ).all()
-    rows.sort(key=lambda pair: row_id(pair[0]))
+        rows += session.connection().execute(_holds_stmt(), {"result_ids": result_ids[i : i + 5000]}).all()
+    rows.sort(key=lambda row: row[0])
     out: dict[int, list[Hold]] = defaultdict(list)
-    for hold, review in rows:
-        out[hold.result_id].append(
+    for hold_id, result_id, kind, reason, reviewed_by, review_reason, hold_incident in rows:
+        if hold_incident != incident_id:
+            continue
+        out[result_id].append(
             Hold(
-                id=row_id(hold),
-                kind=hold.kind,
-                reason=hold_reason(hold.reason),
-                cleared_by=review.reviewed_by if review else None,
-                cleared_reason=review.reason if review else None,
+                id=hold_id,
+                kind=kind,
+                reason=hold_reason(reason),
+                cleared_by=reviewed_by,
+                cleared_reason=review_reason,
             )
         )
     return dict(out)
 
 
 def confirmation(
-    suspect: ResultValues, others: list[tuple[ResultValues, SampleValues]], sample: SampleValues
+    suspect: StatusValues, others: Sequence[tuple[StatusValues, SampleValues]], sample: SampleValues
 ) -> tuple[str, int | None]:
     """Status of a suspected rapid positive given the other current results of the incident."""
     if suspect.status != "suspected":
@@ -432,7 +462,7 @@ def _confirmation_candidates(
     ]
 
 
-def _by_place(others: list[tuple[_ResultRow, _SampleRow]]) -> dict[tuple[Any, ...], list[Any]]:
+def _by_place(others: Sequence[tuple[StatusValues, SampleValues]]) -> dict[tuple[Any, ...], list[Any]]:
     """Positions in ``others`` by (parameter, "sample", sample id), (parameter, "round", point id,
     round id) and, sorted by time, (parameter, "point", point id) -> [(sampled_at, position)]."""
     out: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
@@ -453,7 +483,7 @@ def _first(pair: tuple[datetime, int]) -> datetime:
     return pair[0]
 
 
-def _near_places(places: dict[tuple[Any, ...], list[Any]], r: _ResultRow, s: _SampleRow) -> list[int]:
+def _near_places(places: dict[tuple[Any, ...], list[Any]], r: StatusValues, s: SampleValues) -> list[int]:
     """Positions of the others that confirmation() can take for ``r`` on ``s``: its sample, or its
     point in its round or within SAME_TIME_S (a superset; confirmation decides), in their order."""
     import bisect
@@ -468,6 +498,21 @@ def _near_places(places: dict[tuple[Any, ...], list[Any]], r: _ResultRow, s: _Sa
         hi = bisect.bisect_right(timed, s.sampled_at + slack, key=_first)
         picks.update(i for _, i in timed[lo:hi])
     return sorted(picks)
+
+
+def _statuses(
+    rows: Sequence[tuple[StatusValues, SampleValues]], others: Sequence[tuple[StatusValues, SampleValues]]
+) -> list[tuple[str, int | None]]:
+    """Each row's status and the result that decided it: a suspect's by :func:`confirmation` among
+    ``others`` at its sample or point, in their order; any other result's is the one it was stored with."""
+    places = _by_place(others)
+    out: list[tuple[str, int | None]] = []
+    for r, s in rows:
+        if r.status == "suspected":
+            out.append(confirmation(r, [others[i] for i in _near_places(places, r, s)], s))
+        else:
+            out.append((r.status, None))
+    return out
 
 
 _NEWER: list[Any] = []
@@ -486,8 +531,12 @@ def _records_query() -> Any:
     """A result with its sample, point, round and the result that corrects it: the rows of
     :func:`result_records`, built once (conditions are added per call)."""
     newer = _newer()
+    # whether the result has any QC flag or hold row: a probe of a small index on each row, so
+    # that only the results that have some are looked up again (by id), not every result read
+    has_flag = select(QcFlag.id).where(col(QcFlag.result_id) == col(Result.id)).exists()
+    has_hold = select(ResultHold.id).where(col(ResultHold.result_id) == col(Result.id)).exists()
     return (
-        select_columns(*_columns(SamplingPoint.number, SamplingRound.number, newer.id))
+        select_columns(*_columns(SamplingPoint.number, SamplingRound.number, newer.id, has_flag, has_hold))
         .join(Sample, col(Result.sample_id) == Sample.id)
         .outerjoin(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
         .outerjoin(SamplingRound, col(Sample.round_id) == SamplingRound.id)
@@ -514,7 +563,6 @@ def result_records(
     result_ids: list[int] | None = None,
     samples: tuple[Any, ...] = (),
     where: tuple[Any, ...] = (),
-    confirmers_in_scope: bool = False,
     incident: Incident | None = None,
 ) -> list[ResultRecord]:
     """The incident's current results (corrected ones too when asked, or the ones named), evaluated.
@@ -528,9 +576,9 @@ def result_records(
     results: a point's series, a round (issue 19). Scoped like that, or by ``result_ids``,
     it reads by index only those rows, their flags and the few results that may confirm a
     suspected one, never the whole incident; the records are the same
-    (tests/results/test_scale_paths.py). ``confirmers_in_scope``: the scope holds every
-    current result that can confirm a suspect in it (a point's series: all its samples but
-    field blanks, for one parameter), so none is read again.
+    (tests/results/test_scale_paths.py). Each row carries whether it has any QC flag or
+    hold row (EXISTS, by index), so only those results' flags and holds are read (by id).
+    A point's series reads :func:`point_values` instead.
     """
     from incident.results import qc
 
@@ -561,11 +609,7 @@ def result_records(
     rows = [(*_split(row), *row[n:]) for row in session.connection().execute(query, params)]
     suspected_params = {r.parameter for r, *_ in rows if r.status == "suspected"}
     others: list[tuple[_ResultRow, _SampleRow]] = []
-    if confirmers_in_scope and result_ids is None and not include_superseded:
-        # the caller's scope holds every current result that can confirm its suspects (a point's
-        # series: every sample at the point, the parameter): they are these rows
-        others = [(r, s) for r, s, *_ in rows if suspected_params]
-    elif scoped:
+    if scoped:
         others = _confirmation_candidates(
             session, inc, [(r, s) for r, s, *_ in rows if r.status == "suspected"]
         )
@@ -583,20 +627,15 @@ def result_records(
             )
         ]
     flags = (
-        qc.active_flags_for(session, row_id(inc), [r.id for r, *_ in rows])
+        qc.active_flags_for(session, row_id(inc), [r.id for r, *_, has_flag, _ in rows if has_flag])
         if scoped
         else qc.active_flags(session, row_id(inc))
     )
-    holds = holds_for(session, row_id(inc), [r.id for r, *_ in rows])
+    holds = holds_for(session, row_id(inc), [r.id for r, *_, has_hold in rows if has_hold])
     names = standards.parameters()
     out = []
-    places = _by_place(others)
-    for r, s, point, rnd, newer_id in rows:
-        if r.status == "suspected":
-            # the others at the suspect's sample or point, in their order: what confirmation() keeps
-            status, by = confirmation(r, [others[i] for i in _near_places(places, r, s)], s)
-        else:
-            status, by = r.status, None
+    statuses = _statuses([(r, s) for r, s, *_ in rows], others)
+    for (r, s, point, rnd, newer_id, _, _), (status, by) in zip(rows, statuses, strict=True):
         v = evaluate(r, sample_type=s.sample_type, medium=inc.medium, water_class=water_class)
         p = names.get(r.parameter)
         out.append(
@@ -638,6 +677,113 @@ def result_records(
             )
         )
     return out
+
+
+#: the columns a point's series reads, in the order of :class:`_ValueRow` and :class:`_PlaceRow`
+_VALUE_FIELDS = ("id", "parameter", "detected", "value_mg_l", "detection_limit_mg_l", "principle", "status")
+_PLACE_FIELDS = ("id", "sampled_at", "point_id", "round_id", "sample_type")
+_N_VALUE = len(_VALUE_FIELDS)
+
+
+@dataclass(slots=True)
+class _ValueRow:
+    """What a point's series reads of a result: its value and what its status rests on."""
+
+    id: int
+    parameter: str
+    detected: bool | None
+    value_mg_l: float | None
+    detection_limit_mg_l: float | None
+    principle: str
+    status: str
+
+
+@dataclass(slots=True)
+class _PlaceRow:
+    """Where and when a series' result was sampled: what :func:`confirmation` compares."""
+
+    id: int
+    sampled_at: datetime
+    point_id: int | None
+    round_id: int | None
+    sample_type: str
+
+
+@dataclass(slots=True)
+class SeriesValue:
+    """One current result of a point's series: its value and the status the record gives it."""
+
+    id: int
+    sampled_at: datetime
+    value_mg_l: float | None
+    detection_limit_mg_l: float | None
+    detected: bool | None
+    status: str  # final | suspected | confirmed | not_confirmed, as in :class:`ResultRecord`
+
+
+@cache
+def _point_values_stmt() -> Any:
+    """:func:`point_values`' statement with its values as parameters, built once: a current
+    result's value and status columns with its sample's place, for the samples (but field blanks)
+    at every plan revision's point of a number. Driven from the samples, by the index on
+    ``sample (point_id, sampled_at)``, each sample row read once, then its result by
+    ``result (sample_id, parameter)``; no joins to the point, round, flags or holds: a series
+    shows none of them."""
+    same_number = select(SamplingPoint.id).where(
+        col(SamplingPoint.number) == bindparam("number"),
+        col(SamplingPoint.revision_id).in_(
+            select(PlanRevision.id).where(col(PlanRevision.incident_id) == bindparam("incident_id"))
+        ),
+    )
+    return (
+        select_columns(
+            *[getattr(Result, f) for f in _VALUE_FIELDS], *[getattr(Sample, f) for f in _PLACE_FIELDS]
+        )
+        .select_from(Sample)
+        .join(Result, col(Result.sample_id) == Sample.id)
+        .where(
+            col(Sample.point_id).in_(same_number),
+            col(Sample.sample_type) != "field_blank",
+            col(Result.parameter) == bindparam("parameter"),
+            result_is_current(),
+        )
+    )
+
+
+def point_values(session: Session, inc: Incident, number: str, parameter: str) -> list[SeriesValue]:
+    """The current results of ``parameter`` at the point ``number`` (every plan revision's point of
+    that number; field blanks left out), with the status :func:`result_records` gives each, in
+    time order (ties: in id order).
+
+    What a point's series shows and nothing more (issue 19): no evaluation, flags or holds, and
+    only the columns the value and status need. The rows read hold every current result that
+    can confirm a suspect among them (the same parameter at the same point), so none is read
+    again (tests/results/test_scale_paths.py checks the series equals the records').
+    """
+    session.flush()  # as session.execute would: rows added in this session are read too
+    rows = [
+        (_ValueRow(*row[:_N_VALUE]), _PlaceRow(*row[_N_VALUE:]))
+        for row in session.connection().execute(
+            _point_values_stmt(), {"number": number, "incident_id": inc.id, "parameter": parameter}
+        )
+    ]
+    rows.sort(key=_result_id)  # the records' order, in which confirmation() looks
+    suspects = any(r.status == "suspected" for r, _ in rows)
+    statuses = _statuses(rows, rows if suspects else [])
+    values = [
+        SeriesValue(r.id, s.sampled_at, r.value_mg_l, r.detection_limit_mg_l, r.detected, status)
+        for (r, s), (status, _) in zip(rows, statuses, strict=True)
+    ]
+    values.sort(key=_when)  # stable: id order among equal times
+    return values
+
+
+def _result_id(pair: tuple[_ValueRow, _PlaceRow]) -> int:
+    return pair[0].id
+
+
+def _when(v: SeriesValue) -> datetime:
+    return v.sampled_at
 
 
 def result_record(

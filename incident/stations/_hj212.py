@@ -25,7 +25,6 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
-    Strict,
     ValidationError,
     field_validator,
     model_validator,
@@ -212,9 +211,14 @@ def _cn(value: object) -> object:
     return text
 
 
+def is_station_code(text: str) -> bool:
+    """An MN code: 1–24 ASCII letters or digits (the one rule, for packets and for registering a station)."""
+    return bool(text) and text.isalnum() and text.isascii() and len(text) <= 24
+
+
 def _mn(value: object) -> object:
     text = _text(value, "stations.hj212.bad_mn")
-    if not (text.isalnum() and text.isascii() and len(text) <= 24):
+    if not is_station_code(text):
         raise refuse("stations.hj212.bad_mn", "not a station code", found=_cut(text, 30))
     return text
 
@@ -312,7 +316,7 @@ class StationCsvRow(InputModel):
     """A row of a readings CSV: ``mn,time,parameter,value[,flag][,interval]`` (a value is written as a
     packet carries it: a plain decimal; empty is no value)."""
 
-    mn: Annotated[str, Strict()] = Field(min_length=1, max_length=24)
+    mn: Annotated[str, BeforeValidator(_mn)]
     time: LocalTime
     parameter: Annotated[str, BeforeValidator(_parameter)]
     value: Value | None = None

@@ -32,6 +32,7 @@ from incident.core.store.tables import Station, StationReading, StationRejection
 from incident.stations._hj212 import (
     DATA_COMMANDS,
     PARAMETER_CODES,
+    is_station_code,
     parse_packet,
 )
 
@@ -81,7 +82,7 @@ def add_station(
     from incident.core.networks import load_network
     from incident.core.standards import check_class
 
-    if not (mn and mn.isascii() and mn.isalnum() and len(mn) <= 24):
+    if not is_station_code(mn):
         raise UserError("stations.add.bad_mn", where="MN", mn=mn)
     if session.exec(select(Station).where(Station.mn == mn)).first() is not None:
         raise UserError("stations.add.exists", where="MN", mn=mn)

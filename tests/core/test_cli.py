@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from incident.cli import COMMAND_MODULES, build_parser, main
+from incident.cli import COMMAND_MODULES, COMMAND_ROOMS, build_parser, command_word, main
 from incident.demo.seed import DEMO_RIVER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +28,57 @@ def test_help_lists_every_subcommand(capsys):
     assert len(COMMAND_MODULES) >= 2
     for name in sub.choices:
         assert name in out
+
+
+def _choices(parser) -> dict:
+    return next(a for a in parser._actions if a.dest == "command").choices
+
+
+def test_each_command_builds_only_its_own_rooms_parsers():
+    """One command line builds one room's parsers (issue 19: the whole parser costs ~20 ms a run). The
+    command→room table must name every command, in the room that registers it."""
+    import importlib
+
+    from incident.cli.shell.typed import Parser
+
+    registered = {}
+    for room in COMMAND_MODULES:
+        sub = Parser(prog="t").add_subparsers(dest="command")
+        importlib.import_module(room).register(sub)
+        registered.update(dict.fromkeys(sub.choices, room))
+    assert COMMAND_ROOMS == registered
+    for command, room in COMMAND_ROOMS.items():
+        assert set(_choices(build_parser(command))) == {c for c, r in COMMAND_ROOMS.items() if r == room}
+    assert set(_choices(build_parser("no-such-command"))) == set(COMMAND_ROOMS)  # unknown: the whole parser
+
+
+@pytest.mark.parametrize(
+    ("argv", "word"),
+    [
+        (["forecast", "x.toml"], "forecast"),
+        (["--db", "sqlite:///forecast.sqlite", "--lang", "zh", "result", "add"], "result"),
+        (["--lock-timeout", "5", "--user", "plan", "verify", "INC"], "verify"),
+        (["--db=sqlite:///a", "show"], "show"),
+        (["--version"], None),
+        ([], None),
+    ],
+)
+def test_the_command_word_skips_global_options_and_their_values(argv, word):
+    assert command_word(argv) == word
+
+
+def test_a_one_room_parser_reads_a_line_as_the_whole_parser_does():
+    whole = build_parser()
+    for argv in (
+        ["--db", "sqlite:///x", "forecast", "s.toml", "--horizon", "48", "--ensemble", "100"],
+        ["result", "add", "SMP-1", "--param", "cod", "--value", "12.5", "--lab"],
+        ["--lang", "zh", "drill", "start", "river_chemical_spill"],
+    ):
+        one, every = build_parser(command_word(argv)).parse_args(argv), whole.parse_args(argv)
+        assert {k: v for k, v in vars(one).items() if k != "handler"} == {
+            k: v for k, v in vars(every).items() if k != "handler"
+        }
+        assert one.handler is every.handler
 
 
 def test_river_check_prints_reaches_length_and_receptors(capsys):

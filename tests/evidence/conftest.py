@@ -1,30 +1,9 @@
-"""PostgreSQL fixtures: every PG test gets a database of its own, dropped afterwards."""
+"""PostgreSQL fixtures: every PG test gets a database of its own (``pg_fresh_url``, tests/conftest.py),
+dropped afterwards."""
 
 from __future__ import annotations
 
-import uuid
-from urllib.parse import urlsplit, urlunsplit
-
 import pytest
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-@pytest.fixture
-def pg_fresh_url(pg_url):
-    """A new, empty PostgreSQL database on the INCIDENT_TEST_PG_URL server."""
-    import psycopg
-
-    name = f"incident_t_{uuid.uuid4().hex[:12]}"
-    admin_url = pg_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_db(admin_url, name)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -104,3 +104,20 @@ def planned(demo_engine, demo_code):
         backdate(s, inc)
         make_plan(s, inc.id)
     return demo_engine, demo_code
+
+
+@pytest.fixture
+def planned_pg(pg_fresh_url):
+    """``planned`` on PostgreSQL (a fresh database, the demo loaded; skipped without a server)."""
+    from incident.core.incidents import get_incident
+    from incident.core.store.engine import open_store
+    from incident.demo.seed import ensure_demo
+
+    engine = open_store(pg_fresh_url)
+    code = ensure_demo(engine, actor="tester")
+    with session_scope(engine) as s:
+        inc = get_incident(s, code)
+        backdate(s, inc)
+        make_plan(s, inc.id)
+    yield engine, code
+    engine.dispose()

@@ -170,13 +170,21 @@ def test_csv_cells_go_through_the_row_model_and_refusals_name_line_and_column(en
         "STA,2026-01-05 10:05,w21003,1²,N\n"
         "STA,2026-01-05 10:10,w21003,nan,N\n"
         "STA,2026-01-05 10:15,w21003,0.3,Q\n"
-        "STA,2026-01-05 10:20,lead,0.3,N\n",
+        "STA,2026-01-05 10:20,lead,0.3,N\n"
+        "ST A,2026-01-05 10:25,w21003,0.3,N\n",  # the MN rule of packets and of `stations add`
         encoding="utf-8",
     )
     with pytest.raises(ValidationErrors) as err:
         ingest(engine, path, actor="test")
     wheres = [p.where.split("readings.csv: ", 1)[1] for p in err.value.problems]
-    assert wheres == ["line 2: value", "line 3: value", "line 4: value", "line 5: flag", "line 6: parameter"]
+    assert wheres == [
+        "line 2: value",
+        "line 3: value",
+        "line 4: value",
+        "line 5: flag",
+        "line 6: parameter",
+        "line 7: mn",
+    ]
     first = err.value.problems[0]
     assert "'０.３' is not a plain decimal number" in first.render("en")
     assert "'０.３' 不是普通十进制数" in first.render("zh")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import sys
 from pathlib import Path
 
@@ -177,6 +175,9 @@ SERVE_TEMPLATES = Path(__file__).resolve().parent / "serve"
 
 
 def is_loopback(host: str) -> bool:
+    import ipaddress
+    import socket
+
     if host == "localhost":
         return True
     try:
