@@ -570,18 +570,37 @@ class _Paints:
 async def _key_to_paint_ms(pilot, paints: _Paints, key: str) -> float:
     """From the key sent to the app to its last paint in answer (the screen the user then sees).
 
-    Pilot's own waits (``press`` and ``_settled`` sleep 20 ms at a time until the process is
-    idle) only tell when the answer is over; they are not counted. The app does not paint when
+    Pilot's own waits (``press`` and :func:`_idle` sleep 20 ms at a time until the process is
+    idle) only tell when the answer is over; they are not counted, and they force no paint. The app does not paint when
     idle, so the last paint after the key is the one that shows the key's answer: the new data
     laid out, rendered and turned into terminal output.
     """
     n = len(paints.times)
     t0 = time.perf_counter()
     await pilot.press(key)
-    await _settled(pilot)
+    await _idle(pilot)
     if len(paints.times) == n:
         raise RuntimeError(f"no paint after {key!r}")
     return (paints.times[-1] - t0) * 1000
+
+
+async def _idle(pilot) -> None:
+    """As :func:`_settled`, without ``Pilot.pause``'s forced screen update: the app paints on its
+    own timer, as it does for a user (a forced update could paint a tick early)."""
+    from textual._wait import wait_for_idle
+    from textual.worker import WorkerCancelled
+
+    for _ in range(2):
+        await pilot._wait_for_screen()
+        await wait_for_idle(0)
+        for _ in range(10):
+            try:
+                await pilot.app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                continue
+    await pilot._wait_for_screen()
+    await wait_for_idle(0)
 
 
 def _shown(app) -> tuple[object, object]:
