@@ -424,7 +424,7 @@ def bench_tui(quick: bool, tmp: Path) -> None:
     incident = statistics.median(_first_frame_s(INCIDENT_APP, env, db) for _ in range(runs))
     bare = statistics.median(_first_frame_s(BARE_APP, env) for _ in range(runs))
     out(Figure(FIGURES[9], incident, "s", 1.0, "bare Textual app", bare))
-    keys, depth, growth, bare_key, cold_keys = asyncio.run(_tui_in_process(quick, tmp))
+    keys, depth, growth, bare_key, (cold_keys, hits, n_keys) = asyncio.run(_tui_in_process(quick, tmp))
     out(
         Figure(
             FIGURES[10],
@@ -434,7 +434,8 @@ def bench_tui(quick: bool, tmp: Path) -> None:
             "bare app key p95",
             bare_key,
             "results screen: [ ] round, c class; key sent to its last paint, terminal output included;"
-            f" views read ahead, read again after; with each key reading its round first: p95 {cold_keys:.0f} ms",
+            f" {hits} of {n_keys} views read ahead, read again after;"
+            f" with each key reading its round first: p95 {cold_keys:.0f} ms",
         )
     )
     out(Figure(FIGURES[11], depth, "screens", 3, note="deepest stack seen (default + home + one)"))
@@ -464,7 +465,7 @@ async def _settled(pilot) -> None:
     await pilot.pause()
 
 
-async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, float, float]:
+async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, float, tuple[float, int, int]]:
     import gc
     import tracemalloc
 
@@ -483,6 +484,7 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
     app = make_app(engine=engine, settings=settings, incident_code=st.code)
     times: list[float] = []
     cold: list[float] = []  # the same keys, each reading its round first (no read-ahead)
+    read_ahead_hits = 0  # keys whose view was read ahead
     depth = 0
     growth_mb = 0.0
     async with app.run_test(size=(100, 30)) as pilot:
@@ -497,10 +499,11 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
             app.screen.read_ahead = ahead
             app.screen._read_ahead.clear()
             for key in ["left_square_bracket", "right_square_bracket", "c"] * (7 if quick else 20):
-                shown = _shown(app)
+                shown, ready = _shown(app), set(app.screen._read_ahead)
                 timed.append(await _key_to_paint_ms(pilot, paints, key))
                 if _shown(app) == shown:
                     raise RuntimeError(f"{key!r} did not change the round or class shown: {shown}")
+                read_ahead_hits += ahead and _shown(app) in ready
                 depth = max(depth, len(app.screen_stack))
         del app.screen.read_ahead
         switches = 100 if quick else 1000
@@ -544,7 +547,7 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
         paints = _Paints(bare)
         for _ in range(30):
             bare_times.append(await _key_to_paint_ms(pilot, paints, "x"))
-    return _p95(times), depth, growth_mb, _p95(bare_times), _p95(cold)
+    return _p95(times), depth, growth_mb, _p95(bare_times), (_p95(cold), read_ahead_hits, len(times))
 
 
 class _Paints:
