@@ -424,7 +424,7 @@ def bench_tui(quick: bool, tmp: Path) -> None:
     incident = statistics.median(_first_frame_s(INCIDENT_APP, env, db) for _ in range(runs))
     bare = statistics.median(_first_frame_s(BARE_APP, env) for _ in range(runs))
     out(Figure(FIGURES[9], incident, "s", 1.0, "bare Textual app", bare))
-    keys, depth, growth, bare_key = asyncio.run(_tui_in_process(quick, tmp))
+    keys, depth, growth, bare_key, (cold_keys, hits, n_keys) = asyncio.run(_tui_in_process(quick, tmp))
     out(
         Figure(
             FIGURES[10],
@@ -433,7 +433,9 @@ def bench_tui(quick: bool, tmp: Path) -> None:
             50.0,
             "bare app key p95",
             bare_key,
-            "results screen: [ ] round, c class",
+            "results screen: [ ] round, c class; key sent to its last paint, terminal output included;"
+            f" {hits} of {n_keys} views read ahead, read again after;"
+            f" with each key reading its round first: p95 {cold_keys:.0f} ms",
         )
     )
     out(Figure(FIGURES[11], depth, "screens", 3, note="deepest stack seen (default + home + one)"))
@@ -463,7 +465,7 @@ async def _settled(pilot) -> None:
     await pilot.pause()
 
 
-async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, float]:
+async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, float, tuple[float, int, int]]:
     import gc
     import tracemalloc
 
@@ -482,19 +484,29 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
     settings = Settings(db_url=st.url, lang="en", user="bench")
     app = make_app(engine=engine, settings=settings, incident_code=st.code)
     times: list[float] = []
+    cold: list[float] = []  # the same keys, each reading its round first (no read-ahead)
+    read_ahead_hits = 0  # keys whose view was read ahead
     depth = 0
     growth_mb = 0.0
     async with app.run_test(size=(100, 30)) as pilot:
         await _settled(pilot)
         await pilot.press("v")
         await _settled(pilot)
-        # on the results screen: previous/next round and the water class, each re-reads a round
-        for key in ["left_square_bracket", "right_square_bracket", "c"] * (7 if quick else 20):
-            t = time.perf_counter()
-            await pilot.press(key)
-            await _settled(pilot)
-            times.append((time.perf_counter() - t) * 1000)
-            depth = max(depth, len(app.screen_stack))
+        # on the results screen: previous/next round and the water class; the screen reads ahead
+        # the views one key away, shows one at once and reads it again (a second frame if it
+        # changed); then the same keys with no read-ahead: each key reads its round first
+        paints = _Paints(app)
+        for ahead, timed in ((True, times), (False, cold)):
+            app.screen.read_ahead = ahead
+            app.screen._read_ahead.clear()
+            for key in ["left_square_bracket", "right_square_bracket", "c"] * (7 if quick else 20):
+                shown, ready = _shown(app), set(app.screen._read_ahead)
+                timed.append(await _key_to_paint_ms(pilot, paints, key))
+                if _shown(app) == shown:
+                    raise RuntimeError(f"{key!r} did not change the round or class shown: {shown}")
+                read_ahead_hits += ahead and _shown(app) in ready
+                depth = max(depth, len(app.screen_stack))
+        del app.screen.read_ahead
         switches = 100 if quick else 1000
         cycle = "vdmdbd"
 
@@ -542,13 +554,75 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
             self.query_one("#n", Static).update(str(self.n))
 
     bare_times = []
-    async with Bare().run_test(size=(100, 30)) as pilot:
+    bare = Bare()
+    async with bare.run_test(size=(100, 30)) as pilot:
+        await _settled(pilot)
+        paints = _Paints(bare)
         for _ in range(30):
-            t = time.perf_counter()
-            await pilot.press("x")
-            await _settled(pilot)
-            bare_times.append((time.perf_counter() - t) * 1000)
-    return _p95(times), depth, growth_mb, _p95(bare_times)
+            bare_times.append(await _key_to_paint_ms(pilot, paints, "x"))
+    return _p95(times), depth, growth_mb, _p95(bare_times), (_p95(cold), read_ahead_hits, len(times))
+
+
+class _Paints:
+    """When the app paints: each compositor update it hands its driver, turned into the bytes a
+    terminal would get (a headless driver skips that step; a user's terminal does not)."""
+
+    def __init__(self, app) -> None:
+        from textual._compositor import CompositorUpdate
+
+        self.times: list[float] = []
+        display = app._display
+
+        def paint(screen, renderable) -> None:
+            if renderable is not None and not app._batch_count:
+                if isinstance(renderable, CompositorUpdate):
+                    renderable.render_segments(app.console)
+                self.times.append(time.perf_counter())
+            display(screen, renderable)
+
+        app._display = paint
+
+
+async def _key_to_paint_ms(pilot, paints: _Paints, key: str) -> float:
+    """From the key sent to the app to its last paint in answer (the screen the user then sees).
+
+    Pilot's own waits (``press`` and :func:`_idle` sleep 20 ms at a time until the process is
+    idle) only tell when the answer is over; they are not counted, and they force no paint. The app does not paint when
+    idle, so the last paint after the key is the one that shows the key's answer: the new data
+    laid out, rendered and turned into terminal output.
+    """
+    n = len(paints.times)
+    t0 = time.perf_counter()
+    await pilot.press(key)
+    await _idle(pilot)
+    if len(paints.times) == n:
+        raise RuntimeError(f"no paint after {key!r}")
+    return (paints.times[-1] - t0) * 1000
+
+
+async def _idle(pilot) -> None:
+    """As :func:`_settled`, without ``Pilot.pause``'s forced screen update: the app paints on its
+    own timer, as it does for a user (a forced update could paint a tick early)."""
+    from textual._wait import wait_for_idle
+    from textual.worker import WorkerCancelled
+
+    for _ in range(2):
+        await pilot._wait_for_screen()
+        await wait_for_idle(0)
+        for _ in range(10):
+            try:
+                await pilot.app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                continue
+    await pilot._wait_for_screen()
+    await wait_for_idle(0)
+
+
+def _shown(app) -> tuple[object, object]:
+    """The round and water class the results screen shows."""
+    rt = getattr(app.screen, "table_data", None)
+    return (rt.round, rt.water_class) if rt is not None else (None, None)
 
 
 def _p95(values: list[float]) -> float:

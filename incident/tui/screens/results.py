@@ -2,10 +2,15 @@
 
 Keys: a add a result (form), m import a CSV, p plot the selected point over
 time, [ and ] previous/next round, c cycle the GB 3838 class, t termination
-check, r refresh, Esc back. Data is read in a thread worker as plain data.
+check, r refresh, Esc back. Data is read in a thread worker as plain data; the views one key
+away ([ ] and c) are read ahead, shown at once and read again (issue 19).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -21,7 +26,7 @@ from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.tui.base import Localised, app_state, when_given
 from incident.tui.widgets.exercise_banner import ExerciseBanner
-from incident.tui.widgets.plain import Plain, PlainTable
+from incident.tui.widgets.plain import Plain, QuickTable
 
 
 def incident_now_for(engine, code: str):
@@ -44,6 +49,45 @@ def parameter_label(key: str) -> str:
     return bilingual(p.name, p.name_zh)
 
 
+def _mark(cell: Any) -> Text:
+    """A cell as the table shows it: red over the limit, yellow on black a held result, yellow a
+    suspected one, a dim dash no result."""
+    if cell is None:
+        return Text("—", style="dim")
+    held = any(r.held for r in cell.records)
+    style = (
+        "bold red" if cell.exceeds else ("black on yellow" if held else ("yellow" if cell.suspected else ""))
+    )
+    return Text(cell.text, style=style)
+
+
+#: a round table as the screen shows it: the table, the newest sample at each point, the
+#: incident's substance and medium
+View = tuple[results.RoundTable, dict[str, str], str | None, str, "Grid"]
+
+
+@dataclass
+class Grid:
+    """A round table's cells as the table shows them, and each column's widest cell: made
+    where the round is read, off the screen's thread (issue 19)."""
+
+    rows: list[list[str | Text]]
+    widths: list[int]
+
+    @classmethod
+    def of(cls, rt: results.RoundTable) -> Grid:
+        from rich.cells import cell_len
+
+        rows: list[list[str | Text]] = [
+            [pt, *(_mark(rt.cells.get((pt, p))) for p in rt.parameters)] for pt in rt.points
+        ]
+        widths = [
+            max(cell_len(cell.plain if isinstance(cell, Text) else cell) for cell in column)
+            for column in zip(*rows, strict=True)
+        ]
+        return cls(rows, widths)
+
+
 class ResultsScreen(Localised, Screen):
     DEFAULT_CSS = """
     ResultsScreen #results-head { height: auto; padding: 0 1; background: $boost; }
@@ -51,6 +95,8 @@ class ResultsScreen(Localised, Screen):
     ResultsScreen #results-legend { height: auto; padding: 0 1; color: $text-muted; }
     ResultsScreen #results-flag { height: auto; max-height: 6; overflow-y: auto; padding: 0 1; color: $warning; }
     """
+    #: read the views one key away after each read ([ ] c then show at once; issue 19)
+    read_ahead = True
     BINDINGS = [
         Binding("escape", "app.pop_screen", "key.back", id="results-back"),
         Binding("s", "new_sample", "key.new_sample", id="results-new-sample"),
@@ -83,6 +129,10 @@ class ResultsScreen(Localised, Screen):
         self.samples: dict[str, str] = {}
         self.substance: str | None = None
         self.medium = "water"
+        self._flag_shown: tuple[str, bool] | None = None  # what the flag box shows
+        #: (round, class) -> the view, read ahead for the next [ ] or c (issue 19)
+        self._read_ahead: dict[tuple[int | None, str], View] = {}
+        self._gc_was_enabled: bool | None = None  # the collector is paused for a key's answer
 
     def rebuild(self) -> ResultsScreen:
         return ResultsScreen(
@@ -93,7 +143,7 @@ class ResultsScreen(Localised, Screen):
         yield Header()
         yield ExerciseBanner(self.code)
         yield Plain(t("app.loading"), id="results-head")
-        yield PlainTable(id="results-table", cursor_type="row", zebra_stripes=True)
+        yield QuickTable(id="results-table", cursor_type="row", zebra_stripes=True)
         yield Plain("", id="results-flag")
         yield Plain(t("results.legend"), id="results-legend")
         yield Footer()
@@ -106,52 +156,187 @@ class ResultsScreen(Localised, Screen):
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="results")
-    def load(self) -> None:
+    def load(self, *, again: bool = False) -> None:
+        """Read the round and class asked for and show it.
+
+        ``again``: the view is on screen already (shown from the read-ahead): read it again and
+        show what changed since, keeping the cursor where it is."""
+        from textual.worker import get_current_worker
+
+        view = self._read(self.round_number, self.water_class)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_read, view, again)
+
+    def _show_read(self, view: View, again: bool) -> None:
+        self.show(*view, keep_cursor=again)
+        self._when_drawn(self._drawn, view[0])
+
+    def _drawn(self, rt: results.RoundTable) -> None:
+        self._resume_gc()
+        if self.read_ahead:
+            self._look_ahead(rt)
+
+    def _when_drawn(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Call back once the screen is drawn: after this refresh and the one it may cause, so
+        that a read in a thread does not hold up the frames that show the key's answer."""
+        self.call_after_refresh(self.call_after_refresh, callback, *args, **kwargs)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="results-ahead")
+    def _look_ahead(self, rt: results.RoundTable) -> None:
+        """Read the views one key away ([ and ] at this class, c on this round), for the next
+        key to show at once."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        ahead = {}
+        for round_number, water_class in self._next_views(rt):
+            if worker.is_cancelled:
+                return
+            ahead[(round_number, water_class)] = self._read(round_number, water_class)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._keep_ahead, ahead)
+
+    def _keep_ahead(self, views: dict[tuple[int | None, str], View]) -> None:
+        self._read_ahead.update(views)
+
+    def _read(self, round_number: int | None, water_class: str) -> View:
         with session_scope(app_state(self).engine) as session:
             inc = get_incident(session, self.code)
-            rt = results.round_table(session, self.code, self.round_number, water_class=self.water_class)
+            rt = results.round_table(session, self.code, round_number, water_class=water_class)
             samples = results.latest_sample_by_point(session, self.code, rt.round)
-            substance, medium = inc.substance, inc.medium
-        self.app.call_from_thread(self.show, rt, samples, substance, medium)
+            return rt, samples, inc.substance, inc.medium, Grid.of(rt)
+
+    @staticmethod
+    def _next_views(rt: results.RoundTable) -> list[tuple[int | None, str]]:
+        """The views one key away from ``rt``: the rounds before and after it, the next class."""
+        classes = standards.CLASSES
+        views = [(rt.round, classes[(classes.index(rt.water_class) + 1) % len(classes)])]
+        if rt.round is not None and rt.round in rt.rounds:
+            i = rt.rounds.index(rt.round)
+            views += [(rt.rounds[j], rt.water_class) for j in (i - 1, i + 1) if 0 <= j < len(rt.rounds)]
+        return views
+
+    def _go(self, round_number: int | None, water_class: str) -> None:
+        """Show this round and class: at once when read ahead (then read again, for what changed
+        since), else once read."""
+        self.round_number, self.water_class = round_number, water_class
+        view = self._read_ahead.get((round_number, water_class))
+        self._read_ahead.clear()
+        self.workers.cancel_group(self, "results-ahead")
+        self._pause_gc()
+        if view is None:
+            self.load()  # shown once read, then the collector resumes
+            return
+        self.show(*view)
+        self._when_drawn(self._answered)
+
+    def _answered(self) -> None:
+        """The key's answer is drawn: the collector resumes, and the view is read again."""
+        self._resume_gc()
+        self.load(again=True)
+
+    def _pause_gc(self) -> None:
+        """No cyclic garbage collection from a key until its answer is drawn (as Textual's
+        PAUSE_GC_ON_SCROLL does while scrolling): a full collection of a big heap takes 0.1–0.4 s
+        and the reads make one likely (issue 19). It resumes once drawn, or after 2 s whatever
+        happens to the read."""
+        import gc
+
+        if self._gc_was_enabled is None:
+            self._gc_was_enabled = gc.isenabled()
+            gc.disable()
+            self.set_timer(2.0, self._resume_gc)
+
+    def _resume_gc(self) -> None:
+        import gc
+
+        if self._gc_was_enabled is not None:
+            if self._gc_was_enabled:
+                gc.enable()
+            self._gc_was_enabled = None
+
+    def on_unmount(self) -> None:
+        self._resume_gc()
 
     def show(
-        self, rt: results.RoundTable, samples: dict[str, str], substance: str | None, medium: str
+        self,
+        rt: results.RoundTable,
+        samples: dict[str, str],
+        substance: str | None,
+        medium: str,
+        grid: Grid | None = None,
+        *,
+        keep_cursor: bool = False,
     ) -> None:
         self.table_data, self.samples, self.substance, self.medium = rt, samples, substance, medium
         self.round_number = rt.round
-        head = self.query_one("#results-head", Static)
         if rt.round is None and rt.parameters:
             # results exist, but none of them belongs to a numbered round
-            head.update(f"{t('tui.results_no_round')} · {t('results.class', c=rt.water_class)}")
+            self._show_head(f"{t('tui.results_no_round')} · {t('results.class', c=rt.water_class)}")
         elif rt.round is None:
-            head.update(t("results.no_results"))
+            self._show_head(t("results.no_results"))
         else:
             others = " ".join(f"[{n}]" if n == rt.round else str(n) for n in rt.rounds)
-            head.update(
+            self._show_head(
                 f"{t('results.round', n=rt.round)} · {t('results.class', c=rt.water_class)} · {others}"
             )
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_column(t("results.point"), key="point")
-        for p in rt.parameters:
-            table.add_column(parameter_label(p), key=p)
-        for pt in rt.points:
-            cells: list = [pt]
+        table = self.query_one("#results-table", QuickTable)
+        grid = grid if grid is not None else Grid.of(rt)
+        rows = grid.rows
+        if not self._update_in_place(table, rt, grid, keep_cursor=keep_cursor):
+            table.clear(columns=True)
+            table.add_column(t("results.point"), key="point")
             for p in rt.parameters:
-                c = rt.cells.get((pt, p))
-                if c is None:
-                    cells.append(Text("—", style="dim"))
-                    continue
-                held = any(r.held for r in c.records)
-                style = (
-                    "bold red"
-                    if c.exceeds
-                    else ("black on yellow" if held else ("yellow" if c.suspected else ""))
-                )
-                cells.append(Text(c.text, style=style))
-            table.add_row(*cells, key=pt)
-        table.focus()
+                table.add_column(parameter_label(p), key=p)
+            for pt, row in zip(rt.points, rows, strict=True):
+                table.add_row(*row, key=pt)
+        if not table.has_focus:
+            table.focus()
         self.show_flag()
+
+    def _show_head(self, text: str) -> None:
+        """The head line; laid out again only if its height may change (a layout also resizes
+        the table below it and redraws its scrollbars: another frame, later)."""
+        from rich.cells import cell_len
+
+        head = self.query_one("#results-head", Static)
+        if str(head.content) == text:
+            return  # unchanged: nothing to draw
+        width = head.content_size.width
+        one_line = 0 < width and all(cell_len(x) <= width for x in (str(head.content), text))
+        head.update(text, layout=not one_line)
+
+    def _update_in_place(
+        self, table: QuickTable, rt: results.RoundTable, grid: Grid, *, keep_cursor: bool
+    ) -> bool:
+        """Another round or class over the same points and parameters: only the cells that differ
+        change, and the columns take the width a fresh table would give them (issue 19: a new
+        table lays out, measures and draws every cell again). False: the table is rebuilt."""
+        from rich.cells import cell_len
+
+        columns = ["point", *rt.parameters]
+        if (
+            [c.value for c in table.columns] != columns
+            or [r.value for r in table.rows] != rt.points
+            or not table.row_count
+        ):
+            return False
+        changes = []
+        for point, row in zip(rt.points, grid.rows, strict=True):
+            for key, old, cell in zip(columns[1:], table.get_row(point)[1:], row[1:], strict=True):
+                if not isinstance(cell, Text) or old.plain != cell.plain or old.style != cell.style:
+                    changes.append((point, key, cell))
+        table.update_cells(changes)
+        table.fit_columns(
+            [
+                max(width, cell_len(c.label.plain))
+                for c, width in zip(table.ordered_columns, grid.widths, strict=True)
+            ]
+        )
+        if not keep_cursor:  # as a new table would: the first row selected, scrolled to the top
+            table.move_cursor(row=0, column=0, animate=False)
+            table.scroll_to(0, 0, animate=False, immediate=True)
+        return True
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_flag()
@@ -166,8 +351,12 @@ class ResultsScreen(Localised, Screen):
                 for rec in cell.records if cell is not None else []:
                     if rec.held:
                         lines.append(t("flags.line", id=rec.id, text=rec.text, reason=rec.flag_text()))
+        text = "\n".join([t("flags.keys"), *lines]) if lines else ""
+        if (text, bool(lines)) == self._flag_shown:
+            return  # unchanged: no new layout (the next round's first row is often the same)
+        self._flag_shown = (text, bool(lines))
         box = self.query_one("#results-flag", Plain)
-        box.update("\n".join([t("flags.keys"), *lines]) if lines else "")
+        box.update(text)
         box.display = bool(lines)
 
     def selected_result_id(self) -> int | None:
@@ -199,13 +388,11 @@ class ResultsScreen(Localised, Screen):
             return
         i = rt.rounds.index(rt.round) + step
         if 0 <= i < len(rt.rounds):
-            self.round_number = rt.rounds[i]
-            self.load()
+            self._go(rt.rounds[i], self.water_class)
 
     def action_cycle_class(self) -> None:
         classes = standards.CLASSES
-        self.water_class = classes[(classes.index(self.water_class) + 1) % len(classes)]
-        self.load()
+        self._go(self.round_number, classes[(classes.index(self.water_class) + 1) % len(classes)])
 
     def action_add(self) -> None:
         from incident.tui.dialogs.result_form import ResultForm
