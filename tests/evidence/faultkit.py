@@ -385,6 +385,9 @@ def _child(  # pragma: no cover - runs in the child
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     me = os.getpid()
     seen = {"stmt": 0, "commit": 0}
+    # Ctrl-C as a terminal delivers it, even when the test runner was started in the background
+    # (a non-interactive shell starts `cmd &` with SIGINT ignored, and a fork inherits that)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def die() -> None:
         os.kill(me, signal.SIGKILL)
