@@ -4,12 +4,10 @@ with a reason that goes into the log, after which it counts (and the mark goes).
 from __future__ import annotations
 
 from incident.core import log
-from incident.core.config import Settings
 from incident.core.store.engine import session_scope
 from incident.results import held_results
-from incident.tui.app import make_app
 from tests.tui.screen_text import screen_text
-from tests.tui.test_incident_workflow import screen_name, settle, until
+from tests.tui.test_incident_workflow import app_on, open_results, screen_name, settle, until
 from tests.tui.test_zh_screens import flagged_demo  # noqa: F401 - fixture
 
 
@@ -20,16 +18,9 @@ async def test_a_flagged_result_is_marked_then_confirmed_by_keys(
 ):
     with session_scope(demo_engine) as s:
         (held,) = held_results(s, demo_code)
-    app = make_app(
-        engine=demo_engine,
-        settings=Settings(db_url="sqlite://", lang="en", user="Li Wei"),
-        incident_code=demo_code,
-    )
+    app = app_on(demo_engine, demo_code, user="Li Wei")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("v")
-        await until(pilot, lambda: screen_name(pilot) == "ResultsScreen")
-        await settle(pilot)
+        await open_results(pilot)
         assert f"! result #{held.id}" not in screen_text(app)  # S1 is selected: no flag on its row
         while app.screen.selected_point() != "S4":
             await pilot.press("down")

@@ -36,6 +36,22 @@ def screen_name(pilot) -> str:
     return type(pilot.app.screen).__name__
 
 
+def app_on(engine, code: str, user: str = "tester"):
+    """The app on incident `code` of `engine`, in English, acting as `user`."""
+    return make_app(
+        engine=engine, settings=Settings(db_url="sqlite://", lang="en", user=user), incident_code=code
+    )
+
+
+async def open_results(pilot):
+    """From the dashboard: v, then wait until the results screen is up and has read its round."""
+    await settle(pilot)
+    await pilot.press("v")
+    await until(pilot, lambda: screen_name(pilot) == "ResultsScreen")
+    await settle(pilot)
+    return pilot.app.screen
+
+
 async def pick(pilot, steps_down: int) -> None:
     """On a focused drop-down: open it, move down, choose."""
     await pilot.press("enter", *(["down"] * steps_down), "enter")

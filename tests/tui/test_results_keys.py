@@ -10,12 +10,10 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 import incident.results as results
-from incident.core.config import Settings
 from incident.core.store.engine import session_scope
-from incident.tui.app import make_app
 from incident.tui.screens.results import ResultsScreen, parameter_label
 from tests.tui.screen_text import screen_text
-from tests.tui.test_incident_workflow import screen_name, settle, until
+from tests.tui.test_incident_workflow import app_on, open_results, settle, until
 from tests.tui.test_zh_screens import flagged_demo  # noqa: F401 - fixture
 
 # (point, round, parameter, value, rapid): lead 0.03 is over class I–II only (0.01; 0.05 from III),
@@ -107,19 +105,11 @@ async def _fresh(pilot, code: str, rnd: int, water_class: str) -> tuple[tuple, s
 
 async def test_round_and_class_keys_show_what_a_fresh_screen_shows(demo_engine, demo_code, flagged_demo):  # noqa: F811
     _add_results(demo_engine, demo_code)
-    app = make_app(
-        engine=demo_engine,
-        settings=Settings(db_url="sqlite://", lang="en", user="tester"),
-        incident_code=demo_code,
-    )
+    app = app_on(demo_engine, demo_code)
     seen: set[tuple[int, str]] = set()
     flags_seen = 0
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("v")
-        await until(pilot, lambda: screen_name(pilot) == "ResultsScreen")
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_results(pilot)
         assert isinstance(screen, ResultsScreen) and screen.table_data is not None
         assert screen.table_data.rounds == [1, 2, 3] and screen.table_data.round == 3
         # every class on every round, and the selected row's flags (S4 holds a flagged result in round 1)
@@ -178,17 +168,9 @@ async def test_a_view_read_ahead_is_read_again_when_shown(demo_engine, demo_code
     from tests.results.test_results import lab, sample
 
     _add_results(demo_engine, demo_code)
-    app = make_app(
-        engine=demo_engine,
-        settings=Settings(db_url="sqlite://", lang="en", user="tester"),
-        incident_code=demo_code,
-    )
+    app = app_on(demo_engine, demo_code)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("v")
-        await until(pilot, lambda: screen_name(pilot) == "ResultsScreen")
-        await settle(pilot)
-        screen = app.screen
+        screen = await open_results(pilot)
         assert isinstance(screen, ResultsScreen)
         await pilot.press("left_square_bracket")  # round 2, read ahead
         await settle(pilot)
