@@ -435,40 +435,14 @@ def _child(  # pragma: no cover - runs in the child
         faults.Ledger.committed = committed
     elif mode == "time":
         threading.Timer(delay, die).start()
-    elif mode == "count":  # no fault: count what this child sends, as the trials' children see it
-        from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-
-        def on_stmt_count(*_a) -> None:
-            seen["stmt"] += 1
-
-        event.listen(Engine, "before_cursor_execute", on_stmt_count)
-        real_commit_c = SQLiteDialect_pysqlite.do_commit
-
-        def do_commit_count(self, dbapi_connection) -> None:
-            seen["commit"] += 1
-            real_commit_c(self, dbapi_connection)
-
-        SQLiteDialect_pysqlite.do_commit = do_commit_count
     from incident.cli import main
 
     rc = main(["--db", f"sqlite:///{db}", "--user", "tester", *argv])
-    if mode == "count":
-        Path(str(db) + ".count").write_text(f"{seen['stmt']} {seen['commit']}")
     try:
         sys.stdout.flush()
     except OSError:
         os._exit(98)  # output the CLI should have dealt with
     os._exit(rc)
-
-
-def child_counts(db: Path, argv: list[str]) -> tuple[int, int]:
-    """(statements, commits) of the command run in a forked child, as a trial's child runs it. The
-    reference run in this process can send more (caches a forked child inherits warm), so a trial
-    that picks "the n-th statement" from it might never see its n-th statement."""
-    killed, rc = run_child(db, argv, "count")
-    assert not killed and rc is not None
-    statements, commits = Path(str(db) + ".count").read_text().split()
-    return int(statements), int(commits)
 
 
 def run_child(

@@ -25,9 +25,7 @@ def test_ctrl_c_in_the_middle_rolls_back_and_says_so(scenario, name):
     work, _, steps = scenario
     step = _step(steps, name)
     db, err = work / "sigint.sqlite", work / "sigint.err"
-    fk.snapshot(step.before, db)
-    statements, _ = fk.child_counts(db, step.argv)
-    for n in sorted({max(1, statements // 3), max(1, statements - 2)}):
+    for n in sorted({max(1, step.statements // 3), max(1, step.statements - 2)}):
         fk.snapshot(step.before, db)
         killed, rc = fk.run_child(db, step.argv, "sigint-stmt", n, stderr_to=err)
         said = err.read_text()
@@ -43,9 +41,7 @@ def test_ctrl_c_during_the_commit_waits_for_it_and_says_it_was_saved(scenario, n
     step = _step(steps, name)
     db, err = work / "sigint.sqlite", work / "sigint.err"
     fk.snapshot(step.before, db)
-    _, commits = fk.child_counts(db, step.argv)
-    fk.snapshot(step.before, db)
-    killed, rc = fk.run_child(db, step.argv, "sigint-commit", commits, stderr_to=err)
+    killed, rc = fk.run_child(db, step.argv, "sigint-commit", step.commits, stderr_to=err)
     said = err.read_text()
     assert (killed, rc) == (False, 130), said
     assert fk.signature(db) == step.after_sig
