@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.linalg import lapack
+
+from models import compiled
 
 MAX_LOG_SCALE = 230.0  # |ln Δ| after centring: Δ stays within ~1e±100
 _W_ROW_TOL = 1e-18
@@ -120,20 +121,20 @@ def factorise(
             log_scale -= 0.5 * (log_scale.max() + log_scale.min())
             if log_scale.max() <= MAX_LOG_SCALE:
                 e = np.sign(hi) * np.sqrt(prod)
-                df, ef, info = lapack.dpttrf(0.5 * d, 0.5 * e if m > 1 else np.zeros(1))
+                df, ef, info = compiled.dpttrf(0.5 * d, 0.5 * e if m > 1 else np.zeros(1))
                 if info == 0:
                     # a running product keeps each ratio Δᵢ₊₁/Δᵢ exact to an ulp (exp of a sum of logs
                     # would not, and the step would then lose conservation at the 1e-14 level)
                     ratio = np.ones(m - 1)
                     ratio[coupled] = np.sqrt(lo[coupled] / hi[coupled])
                     scale = np.cumprod(np.concatenate(([math.exp(log_scale[0])], ratio)))
-                    factors = (lapack.dpttrs, (df, ef))
+                    factors = (compiled.dpttrs, (df, ef))
     if factors is None:
         scale = np.ones(m)
-        dlf, df, duf, du2, ipiv, info = lapack.dgttrf(0.5 * lo, 0.5 * d, 0.5 * hi)
+        dlf, df, duf, du2, ipiv, info = compiled.dgttrf(0.5 * lo, 0.5 * d, 0.5 * hi)
         if info != 0:
             raise RuntimeError(f"transport matrix is singular (LAPACK gttrf info={info})")
-        factors = (lapack.dgttrs, (dlf, df, duf, du2, ipiv))
+        factors = (compiled.dgttrs, (dlf, df, duf, du2, ipiv))
     solve, args = factors
 
     w = None
@@ -152,4 +153,4 @@ def factorise(
         keep = np.flatnonzero(size > _W_ROW_TOL * size.max())
         rows = slice(int(keep[0]), int(keep[-1]) + 1)
         w = np.ascontiguousarray(w_full[rows])
-    return LocalSystem(cells, scale, solve, args, w, rows, c, closed_inside, factors[0] is lapack.dpttrs)
+    return LocalSystem(cells, scale, solve, args, w, rows, c, closed_inside, factors[0] is compiled.dpttrs)
