@@ -71,12 +71,12 @@ def test_a_module_that_is_not_there_falls_back_to_the_package(monkeypatch):
     assert (module, source) == (public_special, "scipy.special")
 
 
-def test_the_forecast_command_imports_neither_package():
+def test_the_forecast_command_imports_neither_package_nor_numpy_ma():
     code = (
         "import json, sys\n"
         "from incident.cli import main\n"
         f"rc = main(['forecast', {str(DEMO_SCENARIO)!r}])\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith('scipy'))\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('scipy') or m.split('.')[:2] == ['numpy', 'ma'])\n"
         "print(json.dumps({'rc': rc, 'loaded': loaded}), file=sys.stderr)\n"
         # after the forecast, the packages still import, onto the same compiled modules
         "import scipy.linalg.lapack, scipy.special, numpy as np\n"
@@ -90,5 +90,15 @@ def test_the_forecast_command_imports_neither_package():
     report = json.loads(run.stderr.strip().splitlines()[-1])
     assert report["rc"] == 0
     assert "W1" in run.stdout  # the forecast table was printed
-    # what the command needed from scipy: the two extension modules, nothing of the packages
+    # what the command needed from scipy: the two extension modules, nothing of the packages; and
+    # not numpy.ma, which np.unique imports (models.transport._unique_rows)
     assert report["loaded"] == ["scipy.linalg._flapack", "scipy.special._special_ufuncs"]
+
+
+@pytest.mark.parametrize("shape", [(0, 2), (1, 2), (60, 2), (2000, 2), (1, 1), (500, 1)])
+def test_unique_rows_is_np_unique(shape):
+    from models.transport import _unique_rows
+
+    a = np.random.default_rng(shape[0]).integers(-3, 9, size=shape)
+    ours, numpys = _unique_rows(a), np.unique(a, axis=0)
+    assert ours.dtype == numpys.dtype and np.array_equal(ours, numpys)
