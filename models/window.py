@@ -77,6 +77,11 @@ class LocalSystem:
     symmetric: bool
 
 
+def _solve_two(inverse: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, int]:
+    """A 2-cell system, solved as LAPACK's ``gttrs`` would be called: (solution, info)."""
+    return inverse @ rhs, 0
+
+
 def factorise(
     op: Operator, cells: np.ndarray, active: np.ndarray, pos: np.ndarray, symmetric: bool
 ) -> LocalSystem:
@@ -129,6 +134,14 @@ def factorise(
                     ratio[coupled] = np.sqrt(lo[coupled] / hi[coupled])
                     scale = np.cumprod(np.concatenate(([math.exp(log_scale[0])], ratio)))
                     factors = (compiled.dpttrs, (df, ef))
+    if factors is None and m == 2:  # scipy's gttrf wrapper refuses n = 2: invert the 2×2 directly
+        scale = np.ones(m)
+        half = 0.5 * np.array([[d[0], hi[0]], [lo[0], d[1]]])
+        det = half[0, 0] * half[1, 1] - half[0, 1] * half[1, 0]
+        if det == 0 or not math.isfinite(det):
+            raise RuntimeError("transport matrix is singular (2 active cells)")
+        inverse = np.array([[half[1, 1], -half[0, 1]], [-half[1, 0], half[0, 0]]]) / det
+        factors = (_solve_two, (inverse,))
     if factors is None:
         scale = np.ones(m)
         dlf, df, duf, du2, ipiv, info = compiled.dgttrf(0.5 * lo, 0.5 * d, 0.5 * hi)
