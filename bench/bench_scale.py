@@ -456,7 +456,7 @@ def bench_tui(quick: bool, tmp: Path) -> None:
         )
     )
     out(Figure(FIGURES[11], depth, "screens", 3, note="deepest stack seen (default + home + one)"))
-    n = 100 if quick else 1000
+    n = _switches(quick)
     out(
         Figure(
             FIGURES[12],
@@ -480,6 +480,13 @@ async def _settled(pilot) -> None:
         except WorkerCancelled:  # an exclusive worker replaced by the next key's: done all the same
             continue
     await pilot.pause()
+
+
+def _switches(quick: bool) -> int:
+    """Screen switches for the memory figure. Quick (CI): enough to open and close every screen of
+    the cycle four times; the figure is the full run's, and tests/tui/test_screen_stack.py holds the
+    behaviour."""
+    return 24 if quick else 1000
 
 
 async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, float, tuple[float, int, int]]:
@@ -524,7 +531,7 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
                 read_ahead_hits += ahead and _shown(app) in ready
                 depth = max(depth, len(app.screen_stack))
         del app.screen.read_ahead
-        switches = 100 if quick else 1000
+        switches = _switches(quick)
         cycle = "vdmdbd"
 
         async def switch(n: int) -> None:
@@ -546,7 +553,7 @@ async def _tui_in_process(quick: bool, tmp: Path) -> tuple[float, int, float, fl
                     return
                 await pilot.pause(0.05)
 
-        await switch(30)  # warm-up: caches, compiled CSS, first workers
+        await switch(12 if quick else 30)  # warm-up: caches, compiled CSS, first workers
         await closed_screens_gone()
         gc.collect()
         tracemalloc.start()
