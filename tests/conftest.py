@@ -15,12 +15,13 @@ from incident.core.i18n import set_language
 _TEMPLATE: dict[str, str] = {}
 
 #: The tests that take far longer than the rest, with their seconds in a full run on 2 workers
-#: (``pytest --durations=60`` on the 2-core box, 2026-12; a renamed test just loses its place).
+#: (``pytest --durations=60`` on the 2-core box, 2026-12, and those shortened since at the same
+#: scale); a renamed test just loses its place, the weights only decide who starts where.
 #: Parametrized tests are matched by name without their parameters.
 LONG_S = {
     "tests/core/test_bench.py::test_quick_bench_completes_and_prints_every_figure": 299,
-    "tests/tui/test_screen_stack.py::test_switching_screens_keeps_the_stack_bounded_and_frees_what_it_closed": 157,
-    "tests/evidence/test_fault_signals.py::test_ctrl_c_at_random_moments_of_a_real_import_tells_the_truth": 88,
+    "tests/tui/test_screen_stack.py::test_switching_screens_keeps_the_stack_bounded_and_frees_what_it_closed": 85,
+    "tests/evidence/test_fault_signals.py::test_ctrl_c_at_random_moments_of_a_real_import_tells_the_truth": 48,
     "tests/tui/test_end_to_end.py::test_the_whole_incident_by_keys": 39,
     "tests/evidence/test_faults.py::test_kill_9_anywhere_in_any_writing_command_leaves_it_whole_or_absent": 31,
     "tests/evidence/test_faults.py::test_every_writing_command_into_a_closed_pipe_exits_0_with_its_write_saved": 30,
@@ -30,11 +31,9 @@ LONG_S = {
     "tests/evidence/test_fault_store.py::test_a_real_small_disk_filling_up_during_an_import": 20,
     "tests/evidence/test_fault_store.py::test_full_disk_during_an_import_refuses_it_keeps_everything_and_resumes": 19,
     "tests/tui/test_incident_workflow.py::test_new_incident_by_reach_and_km_then_amend_the_mass": 13,
-    "tests/tui/test_fieldwork_screens.py::test_attach_a_photo_by_path_its_hash_is_logged_and_listed": 16,
     "tests/integration/test_guided_response.py::test_river_chemical_spill_from_alert_to_termination_proposal": 16,
     "tests/tui/test_fieldwork_screens.py::test_fill_in_the_field_survey_refusal_under_its_field": 15,
-    "tests/tui/test_results_keys.py::test_round_and_class_keys_show_what_a_fresh_screen_shows": 15,
-    "tests/tui/test_fieldwork_screens.py::test_view_and_export_ics211": 13,
+    "tests/tui/test_results_keys.py::test_round_and_class_keys_show_what_a_fresh_screen_shows": 11,
     "tests/evidence/test_crash.py::test_sigkill_during_result_burst_loses_nothing": 12,
     "tests/evidence/test_faults.py::test_every_writing_command_that_cannot_write_exits_non_zero_even_into_a_closed_pipe": 10,
 }
@@ -107,6 +106,19 @@ def _isolate(tmp_path, monkeypatch):
     yield
     signing.login(None)
     set_language("en")
+
+
+@pytest.fixture
+def short_dir():
+    """A folder with a short absolute name (/tmp/t…) for paths a TUI test types key by key: an
+    absolute path as tmp_path's, about 25 characters rather than 90 (each key is a repaint)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp(prefix="t"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -65,19 +65,6 @@ def test_palette_lists_the_field_work_entries():
     assert {"survey_show", "survey_edit", "photo_attach", "ics211_show", "ics211_export"} <= actions
 
 
-@pytest.fixture
-def short_dir():
-    """A folder with a short absolute name (/tmp/fw…): the paths these tests type key by key are
-    absolute paths as before, about 25 characters rather than tmp_path's 90 (each key is a repaint)."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    path = Path(tempfile.mkdtemp(prefix="fw"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 async def test_attach_a_photo_by_path_its_hash_is_logged_and_listed(demo_engine, demo_code, short_dir):
     tmp_path = short_dir
     photo = png(tmp_path / "IMG_0042.png")
