@@ -313,6 +313,11 @@ def prepare(work: Path) -> tuple[str, list[Step]]:
     from incident.demo.seed import ensure_demo
 
     work.mkdir(parents=True, exist_ok=True)
+    # what the run built before the scenario stays as long as the run: kept out of later
+    # collections, so that _forget_engines (twice a step below) sweeps only what the scenario makes
+    # (a sweep of a test worker's whole heap took 0.15 s, 50 of them 7 s of the scenario)
+    _forget_engines()
+    gc.freeze()
     db = work / "store.sqlite"
     empty = work / "empty.sqlite"
     engine = open_store(f"sqlite:///{db}")

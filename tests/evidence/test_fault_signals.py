@@ -55,7 +55,9 @@ def test_ctrl_c_at_random_moments_of_a_real_import_tells_the_truth(scenario):
     db = work / "sigint-real.sqlite"
     seen = set()
     started = time.monotonic()
-    for fraction in (0.35, 0.6, 0.8, 1.0, 1.6):
+    # early in the import, about its end (before or after its commit: the racy one) and well after
+    # it; the moments in between are the statement and commit trials above, each exact
+    for fraction in (0.35, 1.0, 1.6):
         fk.snapshot(step.before, db)
         proc = subprocess.Popen(
             [sys.executable, "-m", "incident", "--db", f"sqlite:///{db}", "--user", "tester", *step.argv],

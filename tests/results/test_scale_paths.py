@@ -24,6 +24,7 @@ checks run on SQLite and, when INCIDENT_TEST_PG_URL is set (CI), once on Postgre
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections import defaultdict
 from datetime import timedelta
 
@@ -37,7 +38,7 @@ from incident.core.store.engine import session_scope
 from incident.core.store.tables import HoldReview, QcFlag, Result, ResultHold, Sample
 from incident.results import entry, plausibility, qc, record
 from incident.results.entry import NewSample, ResultInput
-from tests.results.conftest import POINTS, make_plan
+from tests.results.conftest import POINTS, backdate, make_plan
 
 PARAMS = ("cadmium", "lead", "copper")
 #: every series is checked at these: S6 is in the plan and never sampled; nitrobenzene, the
@@ -247,10 +248,48 @@ def _other_incident(s, now):
             entry.add_result(s, other.code, raw, actor="t")
 
 
+@pytest.fixture(scope="module")
+def busy_file(tmp_path_factory) -> tuple[str, str]:
+    """(SQLite file, code): the incident :func:`_fill` makes, built once for the module (its
+    former-neighbour-query check included); the tests only read it, each from a copy."""
+    from incident.core.store.engine import open_store
+    from incident.demo.seed import ensure_demo
+
+    folder = tmp_path_factory.mktemp("busy")
+    path = folder / "busy.sqlite"
+    with pytest.MonkeyPatch.context() as mp:  # as tests/conftest.py's _isolate, for a module fixture
+        mp.setenv("INCIDENT_HOME", str(folder / "home"))
+        mp.delenv("INCIDENT_DB", raising=False)
+        mp.setenv("INCIDENT_USER", "tester")
+        mp.setenv("INCIDENT_KEYRING", "0")
+        mp.delenv("INCIDENT_PASSPHRASE", raising=False)
+        engine = open_store(f"sqlite:///{path}")
+        try:
+            code = ensure_demo(engine, actor="tester")
+            with session_scope(engine) as s:
+                inc = get_incident(s, code)
+                backdate(s, inc)
+                make_plan(s, inc.id)
+            _fill(engine, code, mp)
+        finally:
+            engine.dispose()
+    return str(path), code
+
+
 @pytest.fixture
-def busy(planned, monkeypatch):
-    """(engine, code): the incident :func:`_fill` makes, on SQLite."""
-    return _fill(*planned, monkeypatch)
+def busy(busy_file, tmp_path):
+    """(engine, code): a copy of the module's busy incident, on SQLite."""
+    from incident.core.store.engine import open_store
+
+    src, code = busy_file
+    target = tmp_path / "busy.sqlite"
+    with sqlite3.connect(src) as a, sqlite3.connect(target) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+    engine = open_store(f"sqlite:///{target}")
+    yield engine, code
+    engine.dispose()
 
 
 @pytest.fixture

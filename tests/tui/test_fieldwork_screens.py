@@ -65,7 +65,8 @@ def test_palette_lists_the_field_work_entries():
     assert {"survey_show", "survey_edit", "photo_attach", "ics211_show", "ics211_export"} <= actions
 
 
-async def test_attach_a_photo_by_path_its_hash_is_logged_and_listed(demo_engine, demo_code, tmp_path):
+async def test_attach_a_photo_by_path_its_hash_is_logged_and_listed(demo_engine, demo_code, short_dir):
+    tmp_path = short_dir
     photo = png(tmp_path / "IMG_0042.png")
     sha = hashlib.sha256(photo.read_bytes()).hexdigest()
     app = _app(demo_engine, demo_code)
@@ -146,7 +147,8 @@ async def test_fill_in_the_field_survey_refusal_under_its_field(demo_engine, dem
     assert "wind set" in entry.summary and "pollutants" not in entry.summary
 
 
-async def test_view_and_export_ics211(demo_engine, demo_code, tmp_path):
+async def test_view_and_export_ics211(demo_engine, demo_code, short_dir):
+    tmp_path = short_dir
     with session_scope(demo_engine) as s:
         check_in(s, demo_code, "Crew A", actor="tester", departure_point="HQ gate")
     app = _app(demo_engine, demo_code)

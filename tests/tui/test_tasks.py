@@ -201,10 +201,10 @@ async def test_rounds_show_and_mark_sampled(with_results):
         assert [r.status for r in list_rounds(s, code)] == ["planned", "sampled", "planned"]
 
 
-async def test_plan_export_geojson_from_the_palette(with_results, tmp_path):
+async def test_plan_export_geojson_from_the_palette(with_results, short_dir):
     engine, code, _sample = with_results
     app = _app(engine, code)
-    target = tmp_path / "plan.geojson"
+    target = short_dir / "plan.geojson"
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await app.run_action("plan_export")
