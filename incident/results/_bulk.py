@@ -95,6 +95,9 @@ class BulkWriter:
         self.queue: list[tuple[CheckedResult, Result]] = []
         self._current: dict[int, dict[str, int]] = {}
         self.stored = 0
+        #: the incident's latest forecast, for the plausibility checks: read at the first row
+        #: that is checked, once (plausibility.LATEST until then)
+        self.forecast: Any = plausibility.LATEST
 
     # ---------------------------------------------------------------- reading
 
@@ -161,7 +164,9 @@ class BulkWriter:
             self.queue.append((checked, row))
             return
         self.flush()
-        _store(self.session, self.inc, Result(**values), checked, actor=self.actor)
+        if self.forecast is plausibility.LATEST:  # read once: nothing in an import stores a forecast
+            self.forecast = plausibility.latest(self.session, self.inc)
+        _store(self.session, self.inc, Result(**values), checked, actor=self.actor, forecast=self.forecast)
         self.stored += 1
 
     def flush(self) -> None:

@@ -40,6 +40,7 @@ from incident.core.store.tables import (
     SamplingRound,
     row_id,
 )
+from incident.results.plausibility import LATEST
 from incident.results.record import (
     ResultRecord,
     current_version,
@@ -654,7 +655,18 @@ def add_result(
     return result_record(session, inc.code, row_id(row), incident=inc) if view else None
 
 
-def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult, *, actor: str) -> None:
+def _store(
+    session: Session,
+    inc: Incident,
+    row: Result,
+    checked: CheckedResult,
+    *,
+    actor: str,
+    forecast: Any = LATEST,
+) -> None:
+    """QC, log and plausibility for a new row. ``forecast``: the incident's latest forecast as
+    :func:`incident.results.plausibility.latest` reads it, if the caller has (a bulk import reads it
+    once); by default it is read here."""
     from incident.results import plausibility, qc
 
     pending = qc.findings_for_new(session, row, checked)
@@ -669,7 +681,7 @@ def _store(session: Session, inc: Incident, row: Result, checked: CheckedResult,
         summary=result_summary(row, checked),
     )
     qc.record_findings(session, inc, row, pending, actor=actor)
-    plausibility.check_new_result(session, inc, row, checked.sample, actor=actor)
+    plausibility.check_new_result(session, inc, row, checked.sample, actor=actor, forecast=forecast)
 
 
 def qc_flag_text(findings: Iterable[Any]) -> str | None:

@@ -30,8 +30,10 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from incident.core import log
@@ -186,36 +188,59 @@ def _mass_finding(session: Session, inc: Incident, row: Result, point: SamplingP
     return None
 
 
-def _history(session: Session, row: Result, sample: Sample) -> list[tuple[Result, Sample]]:
-    """Current detected quantitative results of the parameter at the same point (not this one)."""
-    return [
-        (r, s)
-        for r, s in session.exec(
-            select(Result, Sample)
-            .join(Sample, col(Result.sample_id) == Sample.id)
-            .where(
-                Result.incident_id == row.incident_id,
-                Result.parameter == row.parameter,
-                Sample.point_id == sample.point_id,
-                Sample.sample_type != "field_blank",
-                col(Result.detected).is_(True),
-                col(Result.value_mg_l).is_not(None),
-                Result.id != row.id,
-                Result.id != (row.corrects_id or -1),
-                result_is_current(),
-            )
+@cache
+def _neighbour_stmts() -> tuple[Any, Any]:
+    """:func:`_neighbour_values`' two statements, with their values as parameters, built once (every
+    checked entry runs them; built anew, they cost about a millisecond)."""
+    base = (
+        select(Result.value_mg_l)
+        .join(Sample, col(Result.sample_id) == Sample.id)
+        .where(
+            Sample.point_id == bindparam("point_id"),
+            Result.incident_id == bindparam("incident_id"),
+            Result.parameter == bindparam("parameter"),
+            Sample.sample_type != "field_blank",
+            col(Result.detected).is_(True),
+            col(Result.value_mg_l).is_not(None),
+            Result.id != bindparam("result_id"),
+            Result.id != bindparam("corrects_id"),
+            result_is_current(),
         )
-    ]
+    )
+    before = (
+        base.where(Sample.sampled_at <= bindparam("at"))
+        .order_by(col(Sample.sampled_at).desc(), col(Result.id).desc())
+        .limit(1)
+    )
+    after = (
+        base.where(Sample.sampled_at > bindparam("at"))
+        .order_by(col(Sample.sampled_at), col(Result.id))
+        .limit(1)
+    )
+    return before, after
+
+
+def _neighbour_values(session: Session, row: Result, sample: Sample) -> list[float]:
+    """The values of the current detected quantitative results of the parameter at the same point
+    (not this one) just before (at or before its time) and just after ``sample``: two look-ups by
+    the ``sample (point_id, sampled_at)`` index, whatever the point's history (issue 19). Among
+    results at one time, the later-entered one is the nearer."""
+    params = {
+        "point_id": sample.point_id,
+        "incident_id": row.incident_id,
+        "parameter": row.parameter,
+        "result_id": row.id,
+        "corrects_id": row.corrects_id or -1,
+        "at": sample.sampled_at,
+    }
+    found = [session.exec(stmt, params=params).first() for stmt in _neighbour_stmts()]
+    return [v for v in found if v]
 
 
 def _jump_finding(session: Session, row: Result, sample: Sample, point: SamplingPoint) -> Finding | None:
     if row.value_mg_l is None or row.value_mg_l <= 0:
         return None
-    history = sorted(_history(session, row, sample), key=lambda rs: rs[1].sampled_at)
-    before = [r for r, s in history if s.sampled_at <= sample.sampled_at]
-    after = [r for r, s in history if s.sampled_at > sample.sampled_at]
-    neighbours = ([before[-1]] if before else []) + ([after[0]] if after else [])
-    values = [r.value_mg_l for r in neighbours if r.value_mg_l]
+    values = _neighbour_values(session, row, sample)
     if not values:
         return None
     ratios = [row.value_mg_l / v for v in values]
@@ -240,9 +265,9 @@ def _background_finding(
     if point.role != "upstream_control" or row.value_mg_l is None:
         return None
     others = [
-        r.value_mg_l
-        for r, s in session.exec(
-            select(Result, Sample)
+        value
+        for value, detected in session.exec(
+            select(Result.value_mg_l, Result.detected)
             .join(Sample, col(Result.sample_id) == Sample.id)
             .join(SamplingPoint, col(Sample.point_id) == SamplingPoint.id)
             .where(
@@ -254,7 +279,7 @@ def _background_finding(
                 result_is_current(),
             )
         )
-        if r.value_mg_l is not None and r.detected
+        if value is not None and detected
     ]
     background = statistics.median(others) if others else (row.detection_limit_mg_l or 0.0)
     if background > 0 and row.value_mg_l > BACKGROUND_FACTOR * background:
@@ -283,16 +308,28 @@ def applies(inc: Incident, row: Result, sample: Sample) -> bool:
     )
 
 
-def findings(session: Session, inc: Incident, row: Result, sample: Sample) -> list[Finding]:
-    """What is implausible about ``row`` (stored, with its id), in the order of the module docstring."""
+#: "read the incident's latest forecast" (a caller that checks many results reads it once)
+LATEST: Any = object()
+
+
+def latest(session: Session, inc: Incident) -> StoredForecast | None:
+    """The incident's newest forecast, per-point figures only, as the checks read it."""
+    from incident.plume import latest_forecast
+
+    return latest_forecast(session, inc.code, with_curves=False)
+
+
+def findings(
+    session: Session, inc: Incident, row: Result, sample: Sample, forecast: Any = LATEST
+) -> list[Finding]:
+    """What is implausible about ``row`` (stored, with its id), in the order of the module docstring.
+    ``forecast``: the incident's latest forecast, if the caller has read it (:func:`latest`)."""
     if not applies(inc, row, sample):
         return []
     point = session.get(SamplingPoint, sample.point_id)
     if point is None:
         return []
-    from incident.plume import latest_forecast
-
-    stored = latest_forecast(session, inc.code, with_curves=False)
+    stored = latest(session, inc) if forecast is LATEST else forecast
     out = _forecast_findings(inc, row, sample, point, stored)
     for extra in (
         _mass_finding(session, inc, row, point),
@@ -305,15 +342,16 @@ def findings(session: Session, inc: Incident, row: Result, sample: Sample) -> li
 
 
 def check_new_result(
-    session: Session, inc: Incident, row: Result, sample: Sample, *, actor: str
+    session: Session, inc: Incident, row: Result, sample: Sample, *, actor: str, forecast: Any = LATEST
 ) -> list[Finding]:
-    """Check a just-stored result and record (and log) a hold for each finding."""
-    found = findings(session, inc, row, sample)
+    """Check a just-stored result and record (and log) a hold for each finding. ``forecast``: the
+    incident's latest forecast, if the caller has read it (a bulk import reads it once)."""
+    if not applies(inc, row, sample):
+        return []
+    stored = latest(session, inc) if forecast is LATEST else forecast
+    found = findings(session, inc, row, sample, stored)
     if not found:
         return []
-    from incident.plume import latest_forecast
-
-    stored = latest_forecast(session, inc.code, with_curves=False)
     for f in found:
         hold = ResultHold(
             incident_id=row_id(inc),

@@ -126,3 +126,67 @@ def test_upstream_control_above_background_and_non_detects(forecast):
         hit = add_result(s, code, lab(up2.code, "0.01"), actor="t")
         assert [h.kind for h in hit.holds] == ["upstream_above_background"]
         assert "20×" in hit.holds[0].reason  # 0.01 against the detection limit 0.0005
+
+
+def test_the_jump_check_reads_the_same_neighbours_as_the_whole_history(forecast):
+    """The unit-jump check reads only the nearest result before and after (two indexed look-ups,
+    issue 19). Here a point's history has ties in time, a non-detect, a field blank, a corrected
+    result, another parameter and another point; at every time around it the two look-ups return what
+    sorting the whole history (the check as it was) returns."""
+    import random
+
+    from sqlmodel import col, select
+
+    from incident.core.store.tables import Result, Sample, result_is_current
+    from incident.results import plausibility
+
+    engine, code, _stored, release = forecast
+    rng = random.Random(5)
+    with session_scope(engine) as s:
+        hours = [30, 31, 31, 33, 35, 35, 36]
+        for i, h in enumerate(hours):
+            smp = sample(s, code, point="S3", rnd=1 + i % 3, at=release + timedelta(hours=h))
+            rec = add_result(s, code, lab(smp.code, f"{rng.choice([0.02, 0.05, 0.08])}"), actor="t")
+            if i == 3:
+                correct_result(s, code, rec.id, lab(smp.code, "0.06"), reason="re-read", actor="t")
+            if i == 4:
+                add_result(s, code, lab(smp.code, "0.3", param="aniline"), actor="t")
+        nd = sample(s, code, point="S3", rnd=2, at=release + timedelta(hours=32))
+        add_result(s, code, lab(nd.code, "<0.0005"), actor="t")
+        blank = sample(
+            s, code, point="S3", rnd=2, at=release + timedelta(hours=34), sample_type="field_blank"
+        )
+        add_result(s, code, lab(blank.code, "0.04"), actor="t")
+        other = sample(s, code, point="S4", rnd=2, at=release + timedelta(hours=33))
+        add_result(s, code, lab(other.code, "0.9"), actor="t")
+        checked = 0
+        for smp in s.exec(select(Sample).where(col(Sample.sampled_at) > release)).all():
+            for row in s.exec(select(Result).where(Result.sample_id == smp.id, result_is_current())).all():
+                history = [
+                    (r, x)
+                    for r, x in s.exec(
+                        select(Result, Sample)
+                        .join(Sample, col(Result.sample_id) == Sample.id)
+                        .where(
+                            Result.incident_id == row.incident_id,
+                            Result.parameter == row.parameter,
+                            Sample.point_id == smp.point_id,
+                            Sample.sample_type != "field_blank",
+                            col(Result.detected).is_(True),
+                            col(Result.value_mg_l).is_not(None),
+                            Result.id != row.id,
+                            Result.id != (row.corrects_id or -1),
+                            result_is_current(),
+                        )
+                        .order_by(col(Result.id))
+                    )
+                ]
+                history.sort(key=lambda rs: rs[1].sampled_at)
+                before = [r for r, x in history if x.sampled_at <= smp.sampled_at]
+                after = [r for r, x in history if x.sampled_at > smp.sampled_at]
+                want = [
+                    r.value_mg_l for r in ([before[-1]] if before else []) + ([after[0]] if after else [])
+                ]
+                assert plausibility._neighbour_values(s, row, smp) == want, (smp.code, row.parameter)
+                checked += bool(want)
+        assert checked >= 8
