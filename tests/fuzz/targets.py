@@ -56,6 +56,7 @@ class FuzzContext:
     db_url: str
     empty_engine: Any = None  # a migrated database with no rows
     inventory_engine: Any = None  # the demo inventory only (what a roster refers to)
+    reached: int = 0  # examples that got past the target's front door (see Target.reach)
 
     def write(self, text: str | bytes, name: str) -> Path:
         path = self.tmp / name
@@ -82,6 +83,7 @@ class Target:
     examples: tuple = ()  # inputs always tried (regressions found by long runs)
     located: bool = True  # every refusal names where (UserError.where, or each problem's)
     seeds: Callable[[], list] | None = None  # valid inputs the call accepts (the mutations start from them)
+    reach: str = ""  # what ctx.reached counts, when the call counts it (printed in the [fuzz] line)
 
 
 TARGETS: list[Target] = []
@@ -96,9 +98,10 @@ def target(
     examples: tuple = (),
     located: bool = True,
     seeds: Callable[[], list] | None = None,
+    reach: str = "",
 ):
     def register(fn: Callable[[Any, FuzzContext], Any]):
-        TARGETS.append(Target(name, strategy, fn, examples_factor, examples, located, seeds))
+        TARGETS.append(Target(name, strategy, fn, examples_factor, examples, located, seeds, reach))
         return fn
 
     return register
@@ -292,6 +295,7 @@ def _cli_parser():
     # found by the long run: an abbreviated --version (argparse prints the version, exit 0) was taken
     # for a refusal without a message; such words are now left out like --help
     examples=(["--v"], ["list", "--vers"], ["show", "INC-2026-0001", "-h"]),
+    reach="reached a command's handler",
 )
 def _cli(argv: list[str], ctx: FuzzContext) -> None:
     from incident.cli import main
@@ -312,6 +316,8 @@ def _cli(argv: list[str], ctx: FuzzContext) -> None:
                 ns = None  # a number flag refused while parsing: main says so, exit 2
             if ns is not None and getattr(ns, "handler", None) is None:
                 return
+            if ns is not None:
+                ctx.reached += 1  # argparse accepted the line: main runs the command's handler
             code = main(["--db", ctx.db_url, *argv], parser=parser)
     except SystemExit as exc:  # argparse refusing: exit 2 with a usage message
         assert exc.code == 2 and "error:" in err.getvalue(), err.getvalue()
