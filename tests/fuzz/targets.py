@@ -35,6 +35,7 @@ from sqlmodel import Session
 
 from incident.core.errors import UserError
 from incident.demo.seed import DEMO_INVENTORY, DEMO_RIVER, DEMO_ROSTER
+from tests.fuzz.cli_lines import FileArg, command_lines, weighted
 from tests.fuzz.strategies import (
     csv_bytes,
     csv_documents,
@@ -57,6 +58,7 @@ class FuzzContext:
     empty_engine: Any = None  # a migrated database with no rows
     inventory_engine: Any = None  # the demo inventory only (what a roster refers to)
     reached: int = 0  # examples that got past the target's front door (see Target.reach)
+    cache: dict[str, Any] = dataclasses.field(default_factory=dict)  # a target's set-up, made once per run
 
     def write(self, text: str | bytes, name: str) -> Path:
         path = self.tmp / name
@@ -288,19 +290,72 @@ def _cli_parser():
     return build_parser()
 
 
+def _cli_store(ctx: FuzzContext) -> str:
+    """The CLI target's own copy of the demo store (its commands write: terminate, add results…;
+    the other targets, which share the demo store, must not see those rows)."""
+    if "cli_db_url" not in ctx.cache:
+        import sqlite3
+
+        src_path = ctx.db_url.removeprefix("sqlite:///")
+        dst_path = ctx.tmp / "cli-demo.sqlite"
+        with (
+            contextlib.closing(sqlite3.connect(src_path)) as src,
+            contextlib.closing(sqlite3.connect(dst_path)) as dst,
+        ):
+            src.backup(dst)
+        ctx.cache["cli_db_url"] = f"sqlite:///{dst_path}"
+        (ctx.tmp / "home").mkdir(exist_ok=True)
+    return ctx.cache["cli_db_url"]
+
+
+@contextlib.contextmanager
+def _incident_home(folder: Path) -> Iterator[None]:
+    """$INCIDENT_HOME in the example's folder (logout, whoami: never the user's data folder)."""
+    import os
+
+    before = os.environ.get("INCIDENT_HOME")
+    os.environ["INCIDENT_HOME"] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["INCIDENT_HOME"]
+        else:
+            os.environ["INCIDENT_HOME"] = before
+
+
 @target(
     "CLI arguments (incident ...)",
-    st.lists(st.one_of(st.sampled_from(CLI_WORDS), nasty_text), max_size=7),
+    # mostly lines built from the parser (they reach the handlers), a fifth free words (argparse's errors)
+    weighted(
+        (4, st.deferred(command_lines)),
+        (1, st.lists(st.one_of(st.sampled_from(CLI_WORDS), nasty_text), max_size=7)),
+    ),
     located=False,  # refusals arrive as printed text; the services' own targets check `where`
     # found by the long run: an abbreviated --version (argparse prints the version, exit 0) was taken
     # for a refusal without a message; such words are now left out like --help
-    examples=(["--v"], ["list", "--vers"], ["show", "INC-2026-0001", "-h"]),
+    examples=(
+        ["--v"],
+        ["list", "--vers"],
+        ["show", "INC-2026-0001", "-h"],
+        # found by the grammar lines: a latitude past the pole raised ValueError in the geodesic;
+        ["river", "snap", str(DEMO_RIVER), "100", "0"],
+        ["river", "snap", str(DEMO_RIVER), "24.7", "-1e9"],
+        ["trace", ".", "--river", str(DEMO_RIVER)],  # a folder for the CSV raised IsADirectoryError
+    ),
     reach="reached a command's handler",
 )
-def _cli(argv: list[str], ctx: FuzzContext) -> None:
+def _cli(line: list, ctx: FuzzContext) -> None:
     from incident.cli import main
 
     parser = _cli_parser()
+    db_url = _cli_store(ctx)
+    argv = [
+        str(ctx.write(w.content, w.name)) if isinstance(w, FileArg) and w.content is not None
+        else str(ctx.tmp / w.name) if isinstance(w, FileArg)
+        else w
+        for w in line
+    ]  # fmt: skip
     argv = [a for a in argv if not _asks_help_or_version(a)]
     if not argv or argv[0] in ("tui", "serve"):
         argv = ["list", *argv[1:]] if argv else ["list"]
@@ -308,17 +363,21 @@ def _cli(argv: list[str], ctx: FuzzContext) -> None:
         return
     err = io.StringIO()
     try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        with (
+            contextlib.redirect_stderr(err),
+            contextlib.redirect_stdout(io.StringIO()),
+            _incident_home(ctx.tmp / "home"),
+        ):
             # argparse may dispatch to `tui` when no command is given: check first
             try:
-                ns = parser.parse_args(["--db", ctx.db_url, *argv])
+                ns = parser.parse_args(["--db", db_url, *argv])
             except UserError:
                 ns = None  # a number flag refused while parsing: main says so, exit 2
             if ns is not None and getattr(ns, "handler", None) is None:
                 return
             if ns is not None:
                 ctx.reached += 1  # argparse accepted the line: main runs the command's handler
-            code = main(["--db", ctx.db_url, *argv], parser=parser)
+            code = main(["--db", db_url, *argv], parser=parser)
     except SystemExit as exc:  # argparse refusing: exit 2 with a usage message
         assert exc.code == 2 and "error:" in err.getvalue(), err.getvalue()
         return
