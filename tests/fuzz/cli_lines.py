@@ -56,6 +56,15 @@ class FileArg(NamedTuple):
         return f"FileArg({self.name!r}, {size})"
 
 
+class Ref(NamedTuple):
+    """A value the target made when it set up its store (``drill``: the code of a running drill)."""
+
+    key: str
+
+
+DRILL = Ref("drill")
+
+
 class Command(NamedTuple):
     words: tuple[str, ...]
     positionals: tuple[argparse.Action, ...]
@@ -294,8 +303,10 @@ def _text_for(command: tuple[str, ...], action: argparse.Action) -> st.SearchStr
     if dest in CODES or (dest == "target" and command == ("forecast",)):
         if command == ("forecast",):
             return st.one_of(st.deferred(lambda: st.sampled_from(_demo("code"))), _input_file("scenario"))
+        drill, real = (6, 2) if command[0] == "drill" else (2, 6)
         return weighted(
-            (8, st.deferred(lambda: st.sampled_from(_demo("code")))),
+            (real, st.deferred(lambda: st.sampled_from(_demo("code")))),
+            (drill, st.just(DRILL)),
             (1, st.sampled_from(["INC-2026-9999", "inc-2026-0001", "INC"])),
             (1, words_text),
         )
@@ -342,7 +353,7 @@ def _values(command: tuple[str, ...], action: argparse.Action) -> st.SearchStrat
 
 @st.composite
 def command_lines(draw) -> list[Any]:
-    """A command line as words (str) and input files (:class:`FileArg`), after ``--db``."""
+    """A command line as words (str), input files (:class:`FileArg`) and :class:`Ref`, after ``--db``."""
     command = draw(st.sampled_from(commands()))
     line: list[Any] = []
     if draw(st.integers(0, 9)) == 0:  # a global option now and then

@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from incident.core.errors import UserError
 from incident.demo.seed import DEMO_INVENTORY, DEMO_RIVER, DEMO_ROSTER
-from tests.fuzz.cli_lines import FileArg, command_lines, weighted
+from tests.fuzz.cli_lines import FileArg, Ref, command_lines, weighted
 from tests.fuzz.strategies import (
     csv_bytes,
     csv_documents,
@@ -292,19 +292,32 @@ def _cli_parser():
 
 def _cli_store(ctx: FuzzContext) -> str:
     """The CLI target's own copy of the demo store (its commands write: terminate, add results…;
-    the other targets, which share the demo store, must not see those rows)."""
+    the other targets, which share the demo store, must not see those rows), with a running drill,
+    a draft report and a result, so that the commands on them get past "no such …"."""
     if "cli_db_url" not in ctx.cache:
+        import re
         import sqlite3
 
-        src_path = ctx.db_url.removeprefix("sqlite:///")
+        from incident.cli import main
+
         dst_path = ctx.tmp / "cli-demo.sqlite"
         with (
-            contextlib.closing(sqlite3.connect(src_path)) as src,
+            contextlib.closing(sqlite3.connect(ctx.db_url.removeprefix("sqlite:///"))) as src,
             contextlib.closing(sqlite3.connect(dst_path)) as dst,
         ):
             src.backup(dst)
-        ctx.cache["cli_db_url"] = f"sqlite:///{dst_path}"
+        db = ["--db", f"sqlite:///{dst_path}"]
         (ctx.tmp / "home").mkdir(exist_ok=True)
+        sample = DEMO["samples"][0]
+        result = ["--param", "nitrobenzene", "--value", "0.012", "--dl", "0.0005", "--method", "hj648_gc"]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), _incident_home(ctx.tmp / "home"):
+            assert main([*db, "drill", "start", str(DRILLS_DIR / "jade_cadmium_night.toml")]) == 0
+            assert main([*db, "report", "draft", DEMO["code"], "--kind", "flash"]) == 0
+            assert main([*db, "result", "add", sample, *result]) == 0
+        found = re.search(r"EX-\d{4}-\d{4}", out.getvalue())
+        assert found, out.getvalue()
+        ctx.cache.update(cli_db_url=db[1], drill=found.group())
     return ctx.cache["cli_db_url"]
 
 
@@ -342,6 +355,8 @@ def _incident_home(folder: Path) -> Iterator[None]:
         ["river", "snap", str(DEMO_RIVER), "100", "0"],
         ["river", "snap", str(DEMO_RIVER), "24.7", "-1e9"],
         ["trace", ".", "--river", str(DEMO_RIVER)],  # a folder for the CSV raised IsADirectoryError
+        ["due", "--on", "9999-12-31"],  # a horizon past the calendar's end raised OverflowError
+        ["due", "--weeks", "999999999"],
     ),
     reach="reached a command's handler",
 )
@@ -353,6 +368,7 @@ def _cli(line: list, ctx: FuzzContext) -> None:
     argv = [
         str(ctx.write(w.content, w.name)) if isinstance(w, FileArg) and w.content is not None
         else str(ctx.tmp / w.name) if isinstance(w, FileArg)
+        else ctx.cache[w.key] if isinstance(w, Ref)
         else w
         for w in line
     ]  # fmt: skip
