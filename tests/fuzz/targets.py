@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from incident.core.errors import UserError
 from incident.demo.seed import DEMO_INVENTORY, DEMO_RIVER, DEMO_ROSTER
-from tests.fuzz.cli_lines import FileArg, Ref, command_lines, weighted
+from tests.fuzz.cli_lines import DRILL, FileArg, Ref, command_lines, weighted
 from tests.fuzz.strategies import (
     csv_bytes,
     csv_documents,
@@ -357,6 +357,8 @@ def _incident_home(folder: Path) -> Iterator[None]:
         ["trace", ".", "--river", str(DEMO_RIVER)],  # a folder for the CSV raised IsADirectoryError
         ["due", "--on", "9999-12-31"],  # a horizon past the calendar's end raised OverflowError
         ["due", "--weeks", "999999999"],
+        ["backup", "export", DRILL, "-o", ".", "--force"],  # an exercise's export to a folder: ValueError
+        ["drill", "aar", DRILL, "-o", ""],
     ),
     reach="reached a command's handler",
 )
