@@ -359,11 +359,13 @@ def _incident_home(folder: Path) -> Iterator[None]:
         ["due", "--weeks", "999999999"],
         ["backup", "export", DRILL, "-o", ".", "--force"],  # an exercise's export to a folder: ValueError
         ["drill", "aar", DRILL, "-o", ""],
+        ["new", "caf\udce9 spill"],  # a word from a GBK terminal raised UnicodeEncodeError in SQLite
+        ["stock", "strips", "--delta", "1", "--reason", "\udcff"],
     ),
     reach="reached a command's handler",
 )
 def _cli(line: list, ctx: FuzzContext) -> None:
-    from incident.cli import main
+    from incident.cli import _not_utf8, main
 
     parser = _cli_parser()
     db_url = _cli_store(ctx)
@@ -393,7 +395,7 @@ def _cli(line: list, ctx: FuzzContext) -> None:
                 ns = None  # a number flag refused while parsing: main says so, exit 2
             if ns is not None and getattr(ns, "handler", None) is None:
                 return
-            if ns is not None:
+            if ns is not None and _not_utf8(argv) is None:
                 ctx.reached += 1  # argparse accepted the line: main runs the command's handler
             code = main(["--db", db_url, *argv], parser=parser)
     except SystemExit as exc:  # argparse refusing: exit 2 with a usage message
