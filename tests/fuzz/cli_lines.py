@@ -134,7 +134,34 @@ WHOLE_VALID = ["1", "2", "3", "0", "4", "10"]
 WHOLE_HOSTILE = ["-1", "-0", "2.5", "1e3", "9223372036854775808", "1000000000000", "nan", "inf"]
 
 
-def _number(whole: bool) -> st.SearchStrategy[str]:
+#: Numbers that set how much work a command does (forecast hours, ensemble members, grid spacing):
+#: typical values, and hostile ones that must be refused. A valid but huge one (a forecast 100,000 h
+#: ahead, 50,000 members, a 1 mm grid) runs for minutes by design, which no fuzz run can wait for.
+WORK_NUMBERS = {
+    "at": ["1", "6", "24", "48"],
+    "horizon": ["6", "24", "48"],
+    "hours": ["6", "24", "48"],
+    "profile_at": ["1", "6", "24"],
+    "duration": ["0", "1", "6"],
+    "duration_h": ["0.5", "1", "6"],
+    "max_gap_h": ["1", "6", "24"],
+    "ensemble": ["2", "10", "50"],
+    "top": ["1", "3", "10"],
+    "search_seconds": ["0.5", "1"],
+    "spacing": ["1000", "2000", "5000"],
+    "spacing_km": ["1", "2", "5"],
+    "upstream_m": ["1000", "5000", "20000"],
+    "downstream_m": ["1000", "5000", "20000"],
+    "attenuation_m": ["1000", "5000", "20000"],
+    "speed": ["10", "30", "60"],
+    "sampled": ["1", "2", "3"],
+}
+REFUSED_NUMBERS = ["-1", "-0", "0", "nan", "inf", "-inf", "1e999", "1e13", "9" * 30, "x"]
+
+
+def _number(whole: bool, dest: str) -> st.SearchStrategy[str]:
+    if dest in WORK_NUMBERS:
+        return weighted((8, st.sampled_from(WORK_NUMBERS[dest])), (2, st.sampled_from(REFUSED_NUMBERS)))
     valid, hostile = (WHOLE_VALID, WHOLE_HOSTILE) if whole else (NUMBERS_VALID, NUMBERS_HOSTILE)
     return weighted(
         (6, st.sampled_from(valid)),
@@ -314,7 +341,7 @@ def _text_for(command: tuple[str, ...], action: argparse.Action) -> st.SearchStr
         )
     if dest == "sample":
         return weighted((8, st.deferred(lambda: st.sampled_from(_demo("samples")))), (2, words_text))
-    if dest in OUTPUTS and command != ("dispersion",):
+    if dest in OUTPUTS and (command, dest) != (("dispersion",), "csv"):
         return output_paths
     if command in (("inventory", "export"),) or (command == ("seal",) and dest == "file"):
         return output_paths
@@ -340,7 +367,7 @@ def value_for(command: tuple[str, ...], action: argparse.Action) -> st.SearchStr
     if action.choices:
         return weighted((9, st.sampled_from(sorted(action.choices))), (1, words_text))
     if typ is not None and getattr(typ, "whole", None) is not None:
-        return _number(typ.whole)
+        return _number(typ.whole, action.dest)
     return _text_for(command, action)
 
 

@@ -359,6 +359,14 @@ def _incident_home(folder: Path) -> Iterator[None]:
         ["due", "--weeks", "999999999"],
         ["backup", "export", DRILL, "-o", ".", "--force"],  # an exercise's export to a folder: ValueError
         ["drill", "aar", DRILL, "-o", ""],
+        # --out a folder or in a missing folder raised IsADirectoryError / FileNotFoundError
+        [
+            "dispersion",
+            "--csv",
+            str(DEMO_RIVER.parents[1] / "dispersion" / "us_rivers_tracer.csv"),
+            "--out",
+            ".",
+        ],
         ["new", "caf\udce9 spill"],  # a word from a GBK terminal raised UnicodeEncodeError in SQLite
         ["stock", "strips", "--delta", "1", "--reason", "\udcff"],
     ),
