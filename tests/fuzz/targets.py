@@ -367,6 +367,18 @@ def _incident_home(folder: Path) -> Iterator[None]:
             "--out",
             ".",
         ],
+        # numbers far outside any river printed "Kx nan" (an overflow), not a refusal
+        [
+            "dispersion",
+            "--width",
+            "1e-300",
+            "--depth",
+            "1e-300",
+            "--velocity",
+            "1e12",
+            "--shear-velocity",
+            "1e-300",
+        ],
         ["new", "caf\udce9 spill"],  # a word from a GBK terminal raised UnicodeEncodeError in SQLite
         ["stock", "strips", "--delta", "1", "--reason", "\udcff"],
     ),
