@@ -379,6 +379,8 @@ def _incident_home(folder: Path) -> Iterator[None]:
             "--shear-velocity",
             "1e-300",
         ],
+        ["seal", "--output", "."],  # ValueError: PosixPath('.') has an empty name
+        ["drill", "start", FileArg("bad.toml", b"\xff\xfe\x00\x81")],  # read_toml: UnicodeDecodeError
         ["new", "caf\udce9 spill"],  # a word from a GBK terminal raised UnicodeEncodeError in SQLite
         ["stock", "strips", "--delta", "1", "--reason", "\udcff"],
     ),
