@@ -229,7 +229,7 @@ NAMES: dict[str, list[str]] = {
     "copy": ["Crew A", "Crew A,Crew B", "all"],
     "item": ["cadmium test strips", "nitrile gloves"],
     "lot": ["CD-2406", "CD-2311"],
-    "schedule": ["pH/DO/conductivity", "annual"],
+    "schedule": ["multi-point standard curve", "metrological verification", "annual"],
     "playbook": ["river_chemical_spill", "oil_on_river", "heavy_metal_intake", "nope"],
     "step": ["alert_received", "mobilise", "initial_forecast", "field_survey"],
     "answers": ['location="Qiaotou bridge"', "x=1", "=", "a"],
@@ -290,6 +290,11 @@ def _input_files() -> dict[str, list[FileArg]]:
         "scenario": [scenario, drill],
         "playbook": [copy(p) for p in sorted((ROOT / "playbooks").glob("*.toml"))[:2]],
         "toml": [copy(DEMO_ROSTER), copy(DEMO_INVENTORY), drill],
+        "image": [  # the first bytes name the kind; the rest is not read
+            FileArg("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(64))),
+            FileArg("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)),
+            FileArg("short.jpg", b"\xff\xd8"),
+        ],
         "csv": [
             copy(DATA / "dispersion" / "us_rivers_tracer.csv"),
             copy(DATA / "examples" / "uvas_creek_reference.csv"),
@@ -326,7 +331,7 @@ COMMAND_FILE_KINDS = {  # the file of each command, where its dest alone does no
     ("inventory", "import"): "csv",
     ("stations", "ingest"): "any",
     ("backup", "import"): "any",
-    ("photo", "add"): "any",
+    ("photo", "add"): "image",
     ("dispersion",): "csv",
     ("drill", "roster"): "toml",
 }
