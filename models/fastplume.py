@@ -44,8 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import erfc, erfcx
 
+from models.compiled import erfc, erfcx
 from models.network import ReachSpec, downstream_discharge_m3s, upstream_reaches, validate_network
 
 __all__ = [

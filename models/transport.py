@@ -349,6 +349,19 @@ _REVIEW_EVERY = 128  # steps between full reviews (which may also shrink the win
 _SHRINK_BLOCKS = 8  # shrink only when at least this many blocks can go (each rebuild costs a factorisation)
 
 
+def _unique_rows(a: np.ndarray) -> np.ndarray:
+    """The distinct rows of the 2-D integer array ``a``, sorted: ``np.unique(a, axis=0)``.
+
+    Not ``np.unique`` itself: from numpy 2.3 its first call imports ``numpy.ma`` (~25 ms), a
+    twentieth of the forecast command's 0.5 s budget (issue 19)."""
+    if a.shape[0] == 0:
+        return a
+    order = np.lexsort(a.T[::-1])
+    a = a[order]
+    first = np.concatenate(([True], np.any(a[1:] != a[:-1], axis=1)))
+    return a[first]
+
+
 class _Stepper:
     """The Crank–Nicolson state on the active cells: all of them, or a window that follows the plume.
 
@@ -392,8 +405,7 @@ class _Stepper:
         ba = np.concatenate([self.block_of[op.face_up], np.arange(self.n_blocks - 1)])
         bb = np.concatenate([self.block_of[op.face_down], np.arange(1, self.n_blocks)])
         cross = ba != bb
-        pairs = np.unique(np.stack([ba[cross], bb[cross]], axis=1), axis=0)
-        self.down_pairs = pairs
+        self.down_pairs = _unique_rows(np.stack([ba[cross], bb[cross]], axis=1))
         if windowed:
             self._margins()
         self.blocks = np.zeros(self.n_blocks, dtype=bool)
@@ -559,7 +571,7 @@ class _Stepper:
         self.pt = (la, sa, lb, sb, const, const_s)
         if loc.closed_inside.size and self.windowed:
             near = (loc.closed_inside[:, None] + np.arange(-self.guard_cells, self.guard_cells + 1)).ravel()
-            near = np.unique(np.clip(near, 0, self.op.n - 1))
+            near = _unique_rows(np.clip(near, 0, self.op.n - 1)[:, None])[:, 0]
             self.guard = self.pos[near[self.active[near]]]
         else:
             self.guard = np.zeros(0, np.int64)

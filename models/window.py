@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.linalg import lapack
+
+from models import compiled
 
 MAX_LOG_SCALE = 230.0  # |ln Δ| after centring: Δ stays within ~1e±100
 _W_ROW_TOL = 1e-18
@@ -74,6 +75,11 @@ class LocalSystem:
     cols: np.ndarray
     closed_inside: np.ndarray  # global cells inside the set that have a closed face
     symmetric: bool
+
+
+def _solve_two(inverse: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, int]:
+    """A 2-cell system, solved as LAPACK's ``gttrs`` would be called: (solution, info)."""
+    return inverse @ rhs, 0
 
 
 def factorise(
@@ -120,20 +126,28 @@ def factorise(
             log_scale -= 0.5 * (log_scale.max() + log_scale.min())
             if log_scale.max() <= MAX_LOG_SCALE:
                 e = np.sign(hi) * np.sqrt(prod)
-                df, ef, info = lapack.dpttrf(0.5 * d, 0.5 * e if m > 1 else np.zeros(1))
+                df, ef, info = compiled.dpttrf(0.5 * d, 0.5 * e if m > 1 else np.zeros(1))
                 if info == 0:
                     # a running product keeps each ratio Δᵢ₊₁/Δᵢ exact to an ulp (exp of a sum of logs
                     # would not, and the step would then lose conservation at the 1e-14 level)
                     ratio = np.ones(m - 1)
                     ratio[coupled] = np.sqrt(lo[coupled] / hi[coupled])
                     scale = np.cumprod(np.concatenate(([math.exp(log_scale[0])], ratio)))
-                    factors = (lapack.dpttrs, (df, ef))
+                    factors = (compiled.dpttrs, (df, ef))
+    if factors is None and m == 2:  # scipy's gttrf wrapper refuses n = 2: invert the 2×2 directly
+        scale = np.ones(m)
+        half = 0.5 * np.array([[d[0], hi[0]], [lo[0], d[1]]])
+        det = half[0, 0] * half[1, 1] - half[0, 1] * half[1, 0]
+        if det == 0 or not math.isfinite(det):
+            raise RuntimeError("transport matrix is singular (2 active cells)")
+        inverse = np.array([[half[1, 1], -half[0, 1]], [-half[1, 0], half[0, 0]]]) / det
+        factors = (_solve_two, (inverse,))
     if factors is None:
         scale = np.ones(m)
-        dlf, df, duf, du2, ipiv, info = lapack.dgttrf(0.5 * lo, 0.5 * d, 0.5 * hi)
+        dlf, df, duf, du2, ipiv, info = compiled.dgttrf(0.5 * lo, 0.5 * d, 0.5 * hi)
         if info != 0:
             raise RuntimeError(f"transport matrix is singular (LAPACK gttrf info={info})")
-        factors = (lapack.dgttrs, (dlf, df, duf, du2, ipiv))
+        factors = (compiled.dgttrs, (dlf, df, duf, du2, ipiv))
     solve, args = factors
 
     w = None
@@ -152,4 +166,4 @@ def factorise(
         keep = np.flatnonzero(size > _W_ROW_TOL * size.max())
         rows = slice(int(keep[0]), int(keep[-1]) + 1)
         w = np.ascontiguousarray(w_full[rows])
-    return LocalSystem(cells, scale, solve, args, w, rows, c, closed_inside, factors[0] is lapack.dpttrs)
+    return LocalSystem(cells, scale, solve, args, w, rows, c, closed_inside, factors[0] is compiled.dpttrs)

@@ -41,6 +41,11 @@ def _env_seconds(name: str) -> float | None:
     return value
 
 
+def default_lang() -> str:
+    """$INCIDENT_LANG, else English."""
+    return os.environ.get("INCIDENT_LANG", "en")
+
+
 def default_user() -> str:
     """$INCIDENT_USER, else the person logged in on this machine (`incident login`), else $USER."""
     if os.environ.get("INCIDENT_USER"):
@@ -53,7 +58,7 @@ def default_user() -> str:
 @dataclass
 class Settings:
     db_url: str = field(default_factory=lambda: os.environ.get("INCIDENT_DB") or default_db_url())
-    lang: str = field(default_factory=lambda: os.environ.get("INCIDENT_LANG", "en"))
+    lang: str = field(default_factory=default_lang)
     user: str = field(default_factory=lambda: default_user())
     #: seconds a write waits for another program holding the store (None: the engine's default, 30 s)
     lock_timeout_s: float | None = field(default_factory=lambda: _env_seconds("INCIDENT_LOCK_TIMEOUT"))

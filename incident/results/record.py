@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_
+from sqlalchemy import ColumnElement, and_, bindparam, or_, tuple_
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -426,15 +426,21 @@ def confirmation(
 def _confirmation_candidates(
     session: Session, inc: Incident, suspects: list[tuple[_ResultRow, _SampleRow]]
 ) -> list[tuple[_ResultRow, _SampleRow]]:
-    """The current results that can confirm (or not) these suspected ones: same parameter, same
+    """The current results that can confirm (or not) these suspected ones: same parameter, and same
     sample, or same point and (same round or within the hour); a superset read by index, and
-    :func:`confirmation` decides."""
+    :func:`confirmation` decides.
+
+    Only the (point, parameter) pairs of the suspects are kept: a round's two dozen rapid positives
+    would otherwise fetch every parameter they share at every point they share (five times the
+    rows, issue 19). Results without a detection or a principle cannot decide and are not read."""
     if not suspects:
         return []
     params = sorted({r.parameter for r, _ in suspects})
-    near: list[ColumnElement[bool]] = [col(Sample.id).in_(sorted({s.id for _, s in suspects}))]
+    sample_ids = sorted({s.id for _, s in suspects})
+    near: list[ColumnElement[bool]] = [col(Sample.id).in_(sample_ids)]
     round_ids = sorted({s.round_id for _, s in suspects if s.round_id is not None})
     point_ids = sorted({s.point_id for _, s in suspects if s.point_id is not None})
+    wanted: ColumnElement[bool] = col(Result.sample_id).in_(sample_ids)
     if point_ids:
         # another sample confirms only at the same point (same round, or within the hour)
         times = [s.sampled_at for _, s in suspects]
@@ -448,14 +454,21 @@ def _confirmation_candidates(
                 or_(col(Sample.round_id).in_(round_ids), when) if round_ids else when,
             )
         )
+        pairs = sorted({(s.point_id, r.parameter) for r, s in suspects if s.point_id is not None})
+        wanted = or_(wanted, tuple_(col(Sample.point_id), col(Result.parameter)).in_(pairs))
+    session.flush()  # rows added in this session are read too (Core execution does not autoflush)
     return [
         _split(row)
-        for row in session.execute(
+        for row in session.connection().execute(
             select_columns(*_columns()).where(
                 # the suspects' own samples, rounds and points: this incident's; a multi-index OR
                 col(Result.sample_id).in_(select(Sample.id).where(or_(*near))),
                 col(Result.sample_id) == col(Sample.id),
                 col(Result.parameter).in_(params),
+                wanted,
+                col(Result.detected).is_not(None),
+                col(Result.principle).is_not(None),
+                col(Result.principle) != "",
                 result_is_current(),
             )
         )

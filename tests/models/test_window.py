@@ -172,3 +172,37 @@ def test_symmetrisation_falls_back_to_gttrs_when_the_scaling_would_overflow():
     z = system.solve(*system.args, rhs)[0]
     m = np.diag(op.d) + np.diag(op.dl, -1) + np.diag(op.du, 1)
     np.testing.assert_allclose(0.5 * m @ z, rhs, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_a_two_cell_window_that_cannot_be_symmetrised_is_solved(m):
+    """Two active cells whose neighbours' couplings have opposite signs (cell Péclet > 2) take the general
+    solve; scipy's gttrf wrapper refuses n = 2, so two cells are solved by their 2×2 inverse instead.
+    Three cells, through LAPACK, are the yardstick."""
+    n = 5
+    op = window.Operator(
+        d=np.full(n, 2.0),
+        dl=np.full(n - 1, -0.9),  # M[i+1, i]
+        du=np.full(n - 1, 0.3),  # M[i, i+1]: the opposite sign
+        off_r=np.zeros(0, np.int64),
+        off_c=np.zeros(0, np.int64),
+        off_v=np.zeros(0),
+        face_up=np.arange(n - 1),
+        face_down=np.arange(1, n),
+        face_d_up=np.full(n - 1, 0.1),
+        face_d_down=np.full(n - 1, 0.1),
+    )
+    cells = np.arange(1, 1 + m)
+    active = np.zeros(n, dtype=bool)
+    active[cells] = True
+    pos = np.full(n, -1)
+    pos[cells] = np.arange(m)
+    system = window.factorise(op, cells, active, pos, True)
+    assert not system.symmetric
+    # M on the cells, with the closed faces' shares taken off the edge cells' diagonal
+    local = np.diag(op.d[cells]) + np.diag(op.dl[cells[:-1]], -1) + np.diag(op.du[cells[:-1]], 1)
+    local[0, 0] -= op.face_d_down[cells[0] - 1]
+    local[-1, -1] -= op.face_d_up[cells[-1]]
+    rhs = np.random.default_rng(m).random((m, 2))
+    z = system.solve(*system.args, rhs)[0]
+    np.testing.assert_allclose(0.5 * local @ z, rhs, rtol=0, atol=1e-14)

@@ -68,10 +68,10 @@ def language_from(argv: Sequence[str]) -> None:
             lang = argv[i + 1]
         elif word.startswith("--lang="):
             lang = word.split("=", 1)[1]
-    if lang is None:
-        from incident.core.config import Settings
+    if lang is None:  # not Settings(): that also finds the user, which reads the keystore
+        from incident.core.config import default_lang
 
-        lang = Settings().lang
+        lang = default_lang()
     if lang in SUPPORTED_LANGS:
         set_language(lang)
 
