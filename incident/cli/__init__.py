@@ -155,6 +155,22 @@ def field_flag(parser: argparse.ArgumentParser, args: argparse.Namespace, field:
     return None
 
 
+def _not_utf8(line: Sequence[str]):
+    """The refusal of the first word the terminal did not send as UTF-8 (Python keeps its bytes as
+    lone surrogates, which no file, database or terminal can take), or None."""
+    from incident.core.errors import UserError
+
+    for i, word in enumerate(line):
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            flag = line[i - 1] if i and line[i - 1].startswith("-") else ""
+            shown = word.encode("utf-8", "backslashreplace").decode("utf-8")
+            place = flag or command_word(line[:i]) or None
+            return UserError("errors.cli.not_utf8_word", where=place, word=f"'{shown}'")
+    return None
+
+
 def main(argv: Sequence[str] | None = None, *, parser: argparse.ArgumentParser | None = None) -> int:
     """Run one command line. ``parser``: one ``build_parser()`` made before (building it takes ~0.1 s;
     a caller running many command lines, e.g. the fuzz tests, builds it once; parsing does not change it)."""
@@ -163,6 +179,10 @@ def main(argv: Sequence[str] | None = None, *, parser: argparse.ArgumentParser |
     language_from(line)  # a refused flag is shown in --lang
     from incident.core.errors import UserError
 
+    refusal = _not_utf8(line)
+    if refusal is not None:
+        print(f"incident: {refusal.render()}", file=sys.stderr)
+        return 2
     try:
         args = parser.parse_args(argv)
     except UserError as exc:  # a number flag refused by the input layer (shell.typed), naming the flag

@@ -21,6 +21,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except OSError as exc:
         raise UserError("errors.core.cannot_read_file", where=str(path), strerror=exc.strerror) from exc
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes as UTF-8 first
+        raise UserError("errors.core.toml_not_utf8", where=str(path), start=exc.start) from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message ends with "(at line L, column C)"
         raise UserError("errors.core.not_valid_toml", where=str(path), exc=exc) from exc

@@ -183,6 +183,8 @@ EXERCISE_FILE_MARK = "EXERCISE"
 def exercise_path(path: str | Path, is_exercise: bool) -> Path:
     """The file an export of an exercise is written to: its name carries EXERCISE (prefixed when missing)."""
     p = Path(path)
+    if is_exercise and not p.name:  # ".", "/", "": no name to mark
+        raise UserError("errors.core.output_is_folder", where=str(path) or "''", path=repr(str(path)))
     if is_exercise and EXERCISE_FILE_MARK not in p.name.upper():
         return p.with_name(f"{EXERCISE_FILE_MARK}-{p.name}")
     return p

@@ -113,6 +113,8 @@ def seal_heads(session: Session, code: str | None = None) -> list[Seal]:
 def write_seal_file(path: str | Path, seals: list[Seal]) -> Path:
     """Write seals as JSON, atomically: a crash leaves the old file or the new one, never half."""
     path = Path(path)
+    if not path.name:  # ".", "/", "": a folder, no file name
+        raise UserError("errors.core.output_is_folder", where=str(path) or "''", path=repr(str(path)))
     text = json.dumps({"format": FORMAT, "seals": [asdict(s) for s in seals]}, indent=2, ensure_ascii=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,8 @@ def estimate_one(
     width_m: float, depth_m: float, velocity_m_s: float, shear_velocity_m_s: float, *, where: str = ""
 ) -> dict[str, Any]:
     """K by the default (Disley 2015) with its band, and every named formula, for one river (m²/s)."""
+    import numpy as np
+
     from models import dispersion as dm
 
     values = {
@@ -28,17 +30,24 @@ def estimate_one(
     for name, value in values.items():
         if value is None or not math.isfinite(value) or value <= 0:
             raise UserError("dispersion.not_positive", where=f"{where}{name}", name=name, value=repr(value))
-    k = float(dm.estimate(width_m, depth_m, velocity_m_s, shear_velocity_m_s))
-    low, high = dm.band(k)
+    with np.errstate(over="ignore", invalid="ignore"):  # extreme inputs overflow: refused below
+        k = float(dm.estimate(width_m, depth_m, velocity_m_s, shear_velocity_m_s))
+        low, high = dm.band(k)
+        formulas = {
+            name: float(dm.estimate(width_m, depth_m, velocity_m_s, shear_velocity_m_s, method=name))
+            for name in dm.FORMULAS
+        }
+    for value in (k, float(low), float(high), *formulas.values()):
+        if not math.isfinite(value):
+            raise UserError(
+                "dispersion.not_finite", where=where.rstrip(", ") or "dispersion", value=f"{value:g}"
+            )
     return {
         "kx_m2s": k,
         "kx_low_m2s": float(low),
         "kx_high_m2s": float(high),
         "method": dm.DEFAULT_METHOD,
-        "formulas_m2s": {
-            name: float(dm.estimate(width_m, depth_m, velocity_m_s, shear_velocity_m_s, method=name))
-            for name in dm.FORMULAS
-        },
+        "formulas_m2s": formulas,
     }
 
 

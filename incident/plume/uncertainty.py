@@ -782,6 +782,8 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UserError("errors.plume.no_file", where=str(path), path=path) from None
+    except OSError as exc:  # a folder, a file we may not read
+        raise UserError("errors.core.cannot_read_file", where=str(path), strerror=exc.strerror) from None
     except UnicodeDecodeError as exc:
         raise UserError("errors.plume.file_not_utf_text", where=str(path), start=exc.start) from None
 

@@ -854,7 +854,10 @@ def due_items(session: Session, *, on: date | None = None, weeks: int = 8) -> li
     if weeks < 1:
         raise UserError("errors.readiness.weeks", field="weeks", weeks=weeks)
     on = on or today_local()
-    until = on + timedelta(weeks=weeks)
+    try:
+        until = on + timedelta(weeks=weeks)
+    except OverflowError:  # past the calendar's last day: everything from ``on`` on
+        until = date.max
     snap = Snapshot(session, on, load_config())
     out: list[DueItem] = []
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import functools
 import io
 import json
 import math
@@ -35,6 +34,7 @@ from sqlmodel import Session
 
 from incident.core.errors import UserError
 from incident.demo.seed import DEMO_INVENTORY, DEMO_RIVER, DEMO_ROSTER
+from tests.fuzz.cli_lines import DRILL, FileArg, Ref, cli_parser, command_lines, weighted
 from tests.fuzz.strategies import (
     csv_bytes,
     csv_documents,
@@ -56,6 +56,8 @@ class FuzzContext:
     db_url: str
     empty_engine: Any = None  # a migrated database with no rows
     inventory_engine: Any = None  # the demo inventory only (what a roster refers to)
+    reached: int = 0  # examples that got past the target's front door (see Target.reach)
+    cache: dict[str, Any] = dataclasses.field(default_factory=dict)  # a target's set-up, made once per run
 
     def write(self, text: str | bytes, name: str) -> Path:
         path = self.tmp / name
@@ -82,6 +84,7 @@ class Target:
     examples: tuple = ()  # inputs always tried (regressions found by long runs)
     located: bool = True  # every refusal names where (UserError.where, or each problem's)
     seeds: Callable[[], list] | None = None  # valid inputs the call accepts (the mutations start from them)
+    reach: str = ""  # what ctx.reached counts, when the call counts it (printed in the [fuzz] line)
 
 
 TARGETS: list[Target] = []
@@ -96,9 +99,10 @@ def target(
     examples: tuple = (),
     located: bool = True,
     seeds: Callable[[], list] | None = None,
+    reach: str = "",
 ):
     def register(fn: Callable[[Any, FuzzContext], Any]):
-        TARGETS.append(Target(name, strategy, fn, examples_factor, examples, located, seeds))
+        TARGETS.append(Target(name, strategy, fn, examples_factor, examples, located, seeds, reach))
         return fn
 
     return register
@@ -276,27 +280,114 @@ def _asks_help_or_version(word: str) -> bool:
     )
 
 
-@functools.cache
-def _cli_parser():
-    """The CLI's parser, built once per process (building it takes ~0.1 s; ``main`` builds one per
-    command line, and parsing does not change it)."""
-    from incident.cli import build_parser
+def _cli_store(ctx: FuzzContext) -> str:
+    """The CLI target's own copy of the demo store (its commands write: terminate, add results…;
+    the other targets, which share the demo store, must not see those rows), with a running drill
+    and a result, so that the commands on them get past "no such …" (reports: the drawn lines'
+    own `report draft` makes them)."""
+    if "cli_db_url" not in ctx.cache:
+        import re
+        import sqlite3
 
-    return build_parser()
+        from incident.cli import main
+
+        dst_path = ctx.tmp / "cli-demo.sqlite"
+        with (
+            contextlib.closing(sqlite3.connect(ctx.db_url.removeprefix("sqlite:///"))) as src,
+            contextlib.closing(sqlite3.connect(dst_path)) as dst,
+        ):
+            src.backup(dst)
+        db = ["--db", f"sqlite:///{dst_path}"]
+        (ctx.tmp / "home").mkdir(exist_ok=True)
+        sample = DEMO["samples"][0]
+        result = ["--param", "nitrobenzene", "--value", "0.012", "--dl", "0.0005", "--method", "hj648_gc"]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), _incident_home(ctx.tmp / "home"):
+            assert main([*db, "drill", "start", str(DRILLS_DIR / "jade_cadmium_night.toml")]) == 0
+            assert main([*db, "result", "add", sample, *result]) == 0
+        found = re.search(r"EX-\d{4}-\d{4}", out.getvalue())
+        assert found, out.getvalue()
+        ctx.cache.update(cli_db_url=db[1], drill=found.group())
+    return ctx.cache["cli_db_url"]
+
+
+@contextlib.contextmanager
+def _incident_home(folder: Path) -> Iterator[None]:
+    """$INCIDENT_HOME in the example's folder (logout, whoami: never the user's data folder)."""
+    import os
+
+    before = os.environ.get("INCIDENT_HOME")
+    os.environ["INCIDENT_HOME"] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["INCIDENT_HOME"]
+        else:
+            os.environ["INCIDENT_HOME"] = before
 
 
 @target(
     "CLI arguments (incident ...)",
-    st.lists(st.one_of(st.sampled_from(CLI_WORDS), nasty_text), max_size=7),
+    # mostly lines built from the parser (they reach the handlers), a fifth free words (argparse's errors)
+    weighted(
+        (4, st.deferred(command_lines)),
+        (1, st.lists(st.one_of(st.sampled_from(CLI_WORDS), nasty_text), max_size=7)),
+    ),
     located=False,  # refusals arrive as printed text; the services' own targets check `where`
     # found by the long run: an abbreviated --version (argparse prints the version, exit 0) was taken
     # for a refusal without a message; such words are now left out like --help
-    examples=(["--v"], ["list", "--vers"], ["show", "INC-2026-0001", "-h"]),
+    examples=(
+        ["--v"],
+        ["list", "--vers"],
+        ["show", "INC-2026-0001", "-h"],
+        # found by the grammar lines: a latitude past the pole raised ValueError in the geodesic;
+        ["river", "snap", str(DEMO_RIVER), "100", "0"],
+        ["river", "snap", str(DEMO_RIVER), "24.7", "-1e9"],
+        ["trace", ".", "--river", str(DEMO_RIVER)],  # a folder for the CSV raised IsADirectoryError
+        ["due", "--on", "9999-12-31"],  # a horizon past the calendar's end raised OverflowError
+        ["due", "--weeks", "999999999"],
+        ["backup", "export", DRILL, "-o", ".", "--force"],  # an exercise's export to a folder: ValueError
+        ["drill", "aar", DRILL, "-o", ""],
+        # --out a folder or in a missing folder raised IsADirectoryError / FileNotFoundError
+        [
+            "dispersion",
+            "--csv",
+            str(DEMO_RIVER.parents[1] / "dispersion" / "us_rivers_tracer.csv"),
+            "--out",
+            ".",
+        ],
+        # numbers far outside any river printed "Kx nan" (an overflow), not a refusal
+        [
+            "dispersion",
+            "--width",
+            "1e-300",
+            "--depth",
+            "1e-300",
+            "--velocity",
+            "1e12",
+            "--shear-velocity",
+            "1e-300",
+        ],
+        ["seal", "--output", "."],  # ValueError: PosixPath('.') has an empty name
+        ["drill", "start", FileArg("bad.toml", b"\xff\xfe\x00\x81")],  # read_toml: UnicodeDecodeError
+        ["new", "caf\udce9 spill"],  # a word from a GBK terminal raised UnicodeEncodeError in SQLite
+        ["stock", "strips", "--delta", "1", "--reason", "\udcff"],
+    ),
+    reach="reached a command's handler",
 )
-def _cli(argv: list[str], ctx: FuzzContext) -> None:
-    from incident.cli import main
+def _cli(line: list, ctx: FuzzContext) -> None:
+    from incident.cli import _not_utf8, main
 
-    parser = _cli_parser()
+    parser = cli_parser()
+    db_url = _cli_store(ctx)
+    argv = [
+        str(ctx.write(w.content, w.name)) if isinstance(w, FileArg) and w.content is not None
+        else str(ctx.tmp / w.name) if isinstance(w, FileArg)
+        else ctx.cache[w.key] if isinstance(w, Ref)
+        else w
+        for w in line
+    ]  # fmt: skip
     argv = [a for a in argv if not _asks_help_or_version(a)]
     if not argv or argv[0] in ("tui", "serve"):
         argv = ["list", *argv[1:]] if argv else ["list"]
@@ -304,15 +395,21 @@ def _cli(argv: list[str], ctx: FuzzContext) -> None:
         return
     err = io.StringIO()
     try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        with (
+            contextlib.redirect_stderr(err),
+            contextlib.redirect_stdout(io.StringIO()),
+            _incident_home(ctx.tmp / "home"),
+        ):
             # argparse may dispatch to `tui` when no command is given: check first
             try:
-                ns = parser.parse_args(["--db", ctx.db_url, *argv])
+                ns = parser.parse_args(["--db", db_url, *argv])
             except UserError:
                 ns = None  # a number flag refused while parsing: main says so, exit 2
             if ns is not None and getattr(ns, "handler", None) is None:
                 return
-            code = main(["--db", ctx.db_url, *argv], parser=parser)
+            if ns is not None and _not_utf8(argv) is None:
+                ctx.reached += 1  # argparse accepted the line: main runs the command's handler
+            code = main(["--db", db_url, *argv], parser=parser)
     except SystemExit as exc:  # argparse refusing: exit 2 with a usage message
         assert exc.code == 2 and "error:" in err.getvalue(), err.getvalue()
         return

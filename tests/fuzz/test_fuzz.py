@@ -110,9 +110,11 @@ def test_refuses_only_with_clear_user_errors(fuzz_target: Target, fuzz_engine, t
         run = example(value)(run)
     run()
     EXAMPLES[fuzz_target.name] = seen["n"]
+    reached = f", {ctx.reached} {fuzz_target.reach}" if fuzz_target.reach else ""
     with capsys.disabled():
         print(
             f"\n[fuzz] {fuzz_target.name}: {seen['n']} examples, {seen['refused']} refused with a UserError"
+            f"{reached}"
         )
 
 

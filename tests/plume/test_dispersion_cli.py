@@ -80,3 +80,30 @@ def test_refusals_in_chinese(tmp_path, capsys):
     assert "缺少列" in capsys.readouterr().err
     assert main(["--lang", "en", "dispersion", "--csv", str(bad)]) == 2
     assert "missing column(s) velocity_m_s, shear_velocity_m_s" in capsys.readouterr().err
+
+
+def test_numbers_beyond_any_river_are_refused_not_printed_as_nan(capsys):
+    """Found by the CLI fuzz: the formulas overflowed and the command printed "Kx nan", exit 0."""
+    line = [
+        "dispersion",
+        "--width",
+        "1e-300",
+        "--depth",
+        "1e-300",
+        "--velocity",
+        "1e12",
+        "--shear-velocity",
+        "1e-300",
+    ]
+    assert main(line) == 2
+    captured = capsys.readouterr()
+    assert "nan" not in captured.out
+    assert captured.err.startswith("incident: dispersion: ") and "finite" in captured.err
+
+
+def test_out_into_a_folder_is_refused(tmp_path, capsys):
+    """Found by the CLI fuzz: --out naming a folder raised IsADirectoryError."""
+    src = tmp_path / "rivers.csv"
+    src.write_text("name,width_m,depth_m,velocity_m_s,shear_velocity_m_s\nA,50,1.2,0.6,0.07\n")
+    assert main(["dispersion", "--csv", str(src), "--out", str(tmp_path)]) == 2
+    assert "cannot write the dispersion CSV" in capsys.readouterr().err

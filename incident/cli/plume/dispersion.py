@@ -43,7 +43,9 @@ def run(args) -> int:
         writer.writeheader()
         writer.writerows(rows)
         if args.out:
-            with open(args.out, "w", encoding="utf-8", newline="") as fh:
+            from incident.core.files import atomic_writer
+
+            with atomic_writer(args.out, newline="", what="dispersion CSV") as fh:  # a refusal if unwritable
                 fh.write(buf.getvalue())
             print(f"{len(rows)} rivers written to {args.out}")
         else:

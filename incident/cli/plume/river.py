@@ -16,8 +16,12 @@ def register(sub) -> None:
     c.set_defaults(handler=cmd_check)
     s = rsub.add_parser("snap", help="snap a WGS84 lat/lon to the nearest reach and km")
     s.add_argument("file", help="river network GeoJSON")
-    s.add_argument("lat", type=number(), help="latitude, WGS84 decimal degrees, e.g. 24.685")
-    s.add_argument("lon", type=number(), help="longitude, WGS84 decimal degrees, e.g. 109.325")
+    s.add_argument(
+        "lat", type=number(minimum=-90, maximum=90), help="latitude, WGS84 decimal degrees, e.g. 24.685"
+    )
+    s.add_argument(
+        "lon", type=number(minimum=-180, maximum=180), help="longitude, WGS84 decimal degrees, e.g. 109.325"
+    )
     add_json(s)
     s.set_defaults(handler=cmd_snap)
 
