@@ -101,7 +101,11 @@ def _velocity(r: ReachSpec) -> float:
 
 
 def _metrics(
-    result: SimulationResult, background: float, detection: float, standard: float | None
+    result: SimulationResult,
+    background: float,
+    detection: float,
+    standard: float | None,
+    peak_rel: float = Tolerance.peak_rel,
 ) -> dict[str, np.ndarray]:
     m = curve_metrics(
         result.times_s,
@@ -112,10 +116,17 @@ def _metrics(
         log_interp=True,
     )
     out = {name: getattr(m, name) for name in METRICS}
-    # a curve still rising at the end of the run has no peak yet (its last value is not one)
-    rising = np.argmax(result.point_conc_mg_l, axis=1) >= result.times_s.size - 2
-    out["peak_mg_l"] = np.where(rising, np.nan, out["peak_mg_l"])
-    out["peak_s"] = np.where(rising, np.nan, out["peak_s"])
+    # A curve at (or within peak_rel of) its largest value when the run ends has no peak time yet: a
+    # plateau under a release that is still going, or a rise. Its largest value so far is still a
+    # number the forecast shows, and is compared; its time is not: on a plateau it is wherever
+    # rounding puts the largest value, on one grid at the end ("no peak yet") and on the other not,
+    # which read as an infinite error and refined the grid to its limit (a 2 mg/L continuous release:
+    # 12 s and "peak ±inf %").
+    conc = result.point_conc_mg_l
+    top = np.max(conc, axis=1, initial=background)
+    at_end = (top - background > detection) & (conc[:, -1] >= (1.0 - peak_rel) * top)
+    out["peak_mg_l"] = np.where(at_end, top, out["peak_mg_l"])
+    out["peak_s"] = np.where(at_end, np.nan, out["peak_s"])
     return out
 
 
@@ -193,7 +204,7 @@ def simulate_to_accuracy(
             dt_s=dt,
             **kwargs,
         )
-        return result, _metrics(result, background_mg_l, detection_mg_l, standard_mg_l)
+        return result, _metrics(result, background_mg_l, detection_mg_l, standard_mg_l, tolerance.peak_rel)
 
     dx, dt = _start_grid(reaches, horizon_s)
     grids = [(dx, dt)]

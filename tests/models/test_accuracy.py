@@ -106,3 +106,36 @@ def test_a_tighter_tolerance_gives_a_finer_grid():
 def test_fixed_grids_are_refused():
     with pytest.raises(ValueError, match="chooses dx_m"):
         simulate_to_accuracy(_network(), [], horizon_s=3600.0, detection_mg_l=1e-3, dx_m=100.0)
+
+
+def test_a_release_still_going_at_the_horizon_converges_on_its_plateau():
+    """A continuous release (mass rate until the horizon) fills the river below it with a plateau. Its
+    level is a forecast number and is compared between grids; the time of its largest value is not (on
+    a plateau it is wherever rounding puts it: one grid saw "no peak yet", the other a peak, which read
+    as an infinite error and refined the grid to its cell limit, 12 s for a demo scenario)."""
+    rate_kg_s = 0.17  # the fully mixed plateau: rate / Q, 0.17 kg/s in 85 m³/s = 2 mg/L
+    network = [
+        ReachSpec("upper", 30000.0, 1, 85.0, 120.0, 150.0),
+        ReachSpec("middle", 40000.0, 2, 85.0, 120.0, 220.0),
+        ReachSpec("lower", 50000.0, None, 85.0, 140.0, 260.0),
+    ]
+    releases = [Release(1, 2000.0, start_s=0.0, duration_s=0.0, mass_rate_kg_s=rate_kg_s)]
+    outputs = [
+        OutputPoint(1, 20000.0, "below"),
+        OutputPoint(2, 5000.0, "far below"),
+        OutputPoint(0, 100.0, "above"),
+    ]
+    result, estimate = simulate_to_accuracy(
+        network,
+        releases,
+        outputs=outputs,
+        detection_mg_l=DETECTION,
+        standard_mg_l=STANDARD,
+        horizon_s=30 * 3600.0,
+    )
+    assert estimate.converged and np.isfinite(estimate.fraction) and len(estimate.grids) <= 3
+    plateau = 1000.0 * rate_kg_s / 85.0
+    assert result.point_conc_mg_l[0, -1] == pytest.approx(plateau, rel=0.01)
+    assert result.point_conc_mg_l[1, -1] == pytest.approx(plateau, rel=0.01)
+    assert np.isnan(estimate.peak_s[:2]).all()  # no peak time on the plateau
+    assert np.isfinite(estimate.peak_rel[:2]).all() and (estimate.peak_rel[:2] <= 0.01).all()
