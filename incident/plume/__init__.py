@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from incident.plume.dispersion import estimate_csv, estimate_one
     from incident.plume.forecast import (
         DEFAULT_HORIZON_H,
+        MAX_HORIZON_H,
         ForecastPointSpec,
         ForecastRequest,
         Spill,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         profile_rows,
         reach_hydraulics,
         receptor_points,
+        refuse_long_horizon,
         run_forecast,
         standard_for,
     )
@@ -61,6 +63,7 @@ _API: dict[str, str] = {
     "ForecastRequest": "incident.plume.forecast",
     "GIVEN_DISPERSION_SPREAD": "incident.plume.uncertainty",
     "IncidentForecast": "incident.plume.forecast_types",
+    "MAX_HORIZON_H": "incident.plume.forecast",
     "PointForecast": "incident.plume.forecast_types",
     "Spill": "incident.plume.forecast",
     "SpillAmendment": "incident.plume.amend",
@@ -87,6 +90,7 @@ _API: dict[str, str] = {
     "profile_rows": "incident.plume.forecast",
     "reach_hydraulics": "incident.plume.forecast",
     "receptor_points": "incident.plume.forecast",
+    "refuse_long_horizon": "incident.plume.forecast",
     "request_with_calibration": "incident.plume.uncertainty",
     "run_forecast": "incident.plume.forecast",
     "run_request_ensemble": "incident.plume.uncertainty",
@@ -104,6 +108,7 @@ __all__ = [
     "ForecastRequest",
     "GIVEN_DISPERSION_SPREAD",
     "IncidentForecast",
+    "MAX_HORIZON_H",
     "PointForecast",
     "Spill",
     "SpillAmendment",
@@ -130,6 +135,7 @@ __all__ = [
     "profile_rows",
     "reach_hydraulics",
     "receptor_points",
+    "refuse_long_horizon",
     "request_with_calibration",
     "run_forecast",
     "run_request_ensemble",

@@ -36,6 +36,7 @@ from incident.core.errors import UserError
 from incident.core.i18n import t
 from incident.core.rivers import RiverNetworkData, load_river_file
 from incident.plume.forecast_types import IncidentForecast, PointForecast
+from models.horizon import CAP_S
 from models.hydraulics import hydraulic_radius, manning_velocity, shear_velocity
 from models.jobson import JobsonReach, route_travel_time
 from models.metrics import breakthrough_metrics
@@ -264,10 +265,21 @@ def default_detection(standard_mg_l: float | None) -> float:
     return standard_mg_l / 100 if standard_mg_l else 0.001
 
 
+#: the longest forecast (hours): what "until the plume has passed" is capped at
+MAX_HORIZON_H = CAP_S / 3600.0
+
+
+def refuse_long_horizon(hours: float | None, where: str) -> None:
+    """Refuse a forecast time beyond :data:`MAX_HORIZON_H` (a typed 100000 h ran for minutes)."""
+    if hours is not None and hours > MAX_HORIZON_H:
+        raise UserError("errors.plume.horizon_h_too_long", where=where, horizon_h=hours, cap_h=MAX_HORIZON_H)
+
+
 def run_forecast(req: ForecastRequest, progress: Callable[[float], None] | None = None) -> IncidentForecast:
     net = req.network
     if req.horizon_h is not None and (not math.isfinite(req.horizon_h) or req.horizon_h <= 0):
         raise UserError("errors.plume.horizon_h_not_positive", where="horizon_h", horizon_h=req.horizon_h)
+    refuse_long_horizon(req.horizon_h, "horizon_h")
     if req.decay_per_day < 0:
         raise UserError("errors.plume.decay_rate_per_day", where="decay", decay_per_day=req.decay_per_day)
     if req.standard_mg_l is not None and req.standard_mg_l <= 0:

@@ -40,6 +40,8 @@ LABEL_ATTENUATION = "AT"
 INTERMEDIATE_PREFIX = "IM@"
 # A forecast point on the same reach within this distance stands for a planned point.
 MATCH_TOLERANCE_M = 150.0
+#: the closest intermediate sections may be (km): a river's length at 1e-9 km was a billion candidates
+MIN_SPACING_KM = 0.5
 
 RECEPTOR_ROLE = {
     "drinking_water_intake": "receptor",
@@ -94,8 +96,10 @@ class PlanSettings:
             problems.append(("downstream_control_m", self.downstream_control_m, "500–1000 m"))
         if not self.attenuation_m > 1500:
             problems.append(("attenuation_m", self.attenuation_m, "more than 1500 m"))
-        if not self.intermediate_spacing_km > 0:
-            problems.append(("intermediate_spacing_km", self.intermediate_spacing_km, "> 0 km"))
+        if not self.intermediate_spacing_km >= MIN_SPACING_KM:
+            problems.append(
+                ("intermediate_spacing_km", self.intermediate_spacing_km, f"≥ {MIN_SPACING_KM:g} km")
+            )
         if not self.control_min_m >= 0 or not self.control_buffer_m >= 0:
             problems.append(("control_min_m", min(self.control_min_m, self.control_buffer_m), "≥ 0 m"))
         if problems:

@@ -345,6 +345,10 @@ def _incident_home(folder: Path) -> Iterator[None]:
         ["river", "snap", str(DEMO_RIVER), "100", "0"],
         ["river", "snap", str(DEMO_RIVER), "24.7", "-1e9"],
         ["trace", ".", "--river", str(DEMO_RIVER)],  # a folder for the CSV raised IsADirectoryError
+        # a typed horizon or plume time of 100,000 h, and intermediate sections 1e-9 km apart, ran for
+        # minutes (forecasts cover 30 days; sections are at least 0.5 km apart)
+        ["export", "geojson", "INC-2026-0001", "--at", "100000", "-o", "x.geojson"],
+        ["plan", "propose", "INC-2026-0001", "--spacing-km", "1e-9"],
         ["due", "--on", "9999-12-31"],  # a horizon past the calendar's end raised OverflowError
         ["due", "--weeks", "999999999"],
         ["backup", "export", DRILL, "-o", ".", "--force"],  # an exercise's export to a folder: ValueError

@@ -228,3 +228,26 @@ def test_profile_csv_shows_the_plume_where_the_peak_is(tmp_path, capsys):
     peak = max(rows, key=lambda r: float(r["conc_mg_l"]))
     # after 10 h at ~0.78 m/s the plume centre is ~28 km below km 45
     assert 67 < float(peak["km"]) < 80 and peak["reach"] in {"M04", "M05"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_horizon_past_30_days_is_refused_at_once(tmp_path, demo_engine, demo_code, capsys, lang):
+    """A typed horizon or plume time beyond what a forecast covers (30 days) is refused, naming it, in the
+    reader's language; 100,000 h ran for minutes before (found by the CLI fuzz)."""
+    import time
+
+    path = _scenario(tmp_path, '[[spill]]\nreach = "M03"\nkm = 45\nmass_kg = 1000\n', horizon_h=721)
+    with pytest.raises(UserError) as refused:
+        run_forecast(load_scenario(path))
+    assert refused.value.where == "horizon_h" and "720" in refused.value.render()
+    db = ["--db", str(demo_engine.url), "--lang", lang]
+    started = time.monotonic()
+    assert main([*db, "forecast", str(path)]) == 2
+    assert main([*db, "forecast", str(path), "--horizon", "1e5"]) == 2
+    assert main([*db, "export", "geojson", demo_code, "--at", "100000", "-o", str(tmp_path / "p.json")]) == 2
+    assert time.monotonic() - started < 60  # refused, not run (a generous bound: nothing is timed here)
+    err = capsys.readouterr().err
+    refusals = [line for line in err.splitlines() if line.startswith("incident: ")]
+    assert len(refusals) == 3 and all("720 h" in line for line in refusals), err
+    assert "--at" in refusals[2] and not (tmp_path / "p.json").exists()
+    assert ("30 天" in err) == (lang == "zh") and ("30 days" in err) == (lang == "en")

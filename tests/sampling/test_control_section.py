@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from incident.core.incidents import get_incident
 from incident.core.store.engine import session_scope
 from incident.plume import forecast_incident, incident_upstream_extent
@@ -52,3 +54,14 @@ def test_earliest_arrival_uses_the_ensemble_p10_when_stored(demo_engine, demo_co
     assert earliest_arrival_h(p, {"earliest_h": {"W1": 4.5}}) == 4.5
     assert earliest_arrival_h(p, {"earliest_h": {"W1": 7.5}}) == 6.0
     assert timedelta(hours=earliest_arrival_h(p, {"earliest_h": {"W1": 4.5}})) == timedelta(hours=4.5)
+
+
+@pytest.mark.parametrize("km", [0.0, 1e-9, 0.4])
+def test_intermediate_sections_closer_than_half_a_km_are_refused(km):
+    """A plan proposal with sections 1e-9 km apart ran for minutes (found by the CLI fuzz)."""
+    from incident.core.errors import UserError
+
+    with pytest.raises(UserError) as refused:
+        PlanSettings(intermediate_spacing_km=km).check()
+    assert refused.value.where == "intermediate_spacing_km" and "0.5 km" in refused.value.render()
+    PlanSettings(intermediate_spacing_km=0.5).check()

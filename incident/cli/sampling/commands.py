@@ -663,9 +663,12 @@ def cmd_export_geojson(args) -> int:
     from incident.core.incidents import get_incident
     from incident.core.networks import load_network
     from incident.core.store.engine import session_scope
+    from incident.plume import refuse_long_horizon
     from incident.reports import plan_geojson
     from incident.sampling import plan_view
 
+    refuse_long_horizon(args.at, "--at")
+    refuse_long_horizon(args.horizon, "--horizon")
     with session_scope(engine_from(args)) as s:
         inc = get_incident(s, args.incident)
         view = plan_view(s, args.incident)
