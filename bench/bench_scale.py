@@ -69,7 +69,10 @@ class Figure:
 
     def line(self) -> str:
         ok = "ok" if self.value <= self.goal else "over"
-        ratio = f"{self.value / self.baseline:7.1f}×" if self.baseline else "      — "
+        ratio = "      — "
+        if self.baseline:
+            r = self.value / self.baseline
+            ratio = f"{r:7.1f}×" if r >= 0.1 else f"{r:7.3f}×"  # faster than its baseline: 0.031×
         base = f"{self.baseline_name} {self.baseline:.2f} {self.unit}" if self.baseline is not None else ""
         return (
             f"{self.name:<56} {self.value:9.2f} {self.unit:<7} goal ≤ {self.goal:<7g} {ok:<4} "
