@@ -160,8 +160,9 @@ WHOLE_HOSTILE = ["-1", "-0", "2.5", "1e3", "9223372036854775808", "1000000000000
 
 
 #: Numbers that set how much work a command does (forecast hours, ensemble members, grid spacing):
-#: typical values, and hostile ones that must be refused. A valid but huge one (a forecast 100,000 h
-#: ahead, 50,000 members, a 1 mm grid) runs for minutes by design, which no fuzz run can wait for.
+#: typical values, and hostile ones that must be refused. A valid but huge one (50,000 members, a
+#: 1 mm grid) runs for minutes by design, which no fuzz run can wait for; a forecast past 30 days and
+#: sections closer than 0.5 km are refused since session 6 (regression examples in targets.py).
 WORK_NUMBERS = {
     "at": ["1", "6", "24", "48"],
     "horizon": ["6", "24", "48"],
