@@ -422,8 +422,10 @@ def import_results(
     mapping: Mapping | None = None,
     encoding: str | None = None,
     dry_run: bool = False,
+    progress: Callable[[float], None] | None = None,
 ) -> ImportReport:
-    """Import every row or none (see module docstring). Raises ValidationErrors listing all bad rows."""
+    """Import every row or none (see module docstring). Raises ValidationErrors listing all bad rows.
+    ``progress`` is told the fraction of the file's lines read, after each row."""
     path = Path(path)
     source = path.name
     try:
@@ -470,9 +472,12 @@ def import_results(
     by_param: dict[str, int] = defaultdict(int)
     n_rows = n_results = 0
     line_end = 1
+    n_lines = max(1, text.count("\n") + (not text.endswith("\n")))
     for row in reader:
         line = line_end + 1
         line_end = reader.line_num
+        if progress is not None:
+            progress(min(1.0, line_end / n_lines))
         if not any(cell.strip() for cell in row):
             continue
         n_rows += 1

@@ -203,3 +203,39 @@ def test_mapping_and_col_option_errors(tmp_path):
     with pytest.raises(UserError):
         load_mapping(None, ["value"])
     assert load_mapping(None, ["value=结果值"]).columns == {"value": "结果值"}
+
+
+def test_an_import_reports_its_progress_through_the_file(planned, tmp_path, capsys, monkeypatch):
+    """A file of the incident's substance takes about 10 ms a row: the importer tells how much of the
+    file it has read, row by row, and the command line shows it in steps of ten percent on a terminal
+    (never in a pipe), then wipes the line before the result."""
+    import io
+    import sys
+
+    from incident.cli import main
+
+    engine, code = planned
+    f = tmp_path / "station.csv"
+    lines = ["point,sampled_at,parameter,value,unit,detection_limit,method,principle,method_kind"]
+    lines += [
+        f"S4,{_t(1 + i / 10)},nitrobenzene,0.0{i + 1},mg/L,0.0005,online GC,gc,online" for i in range(30)
+    ]
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    seen: list[float] = []
+    with session_scope(engine) as s:
+        rep = import_results(s, code, f, actor="t", dry_run=True, progress=seen.append)
+    assert rep.results == 30 and len(seen) == 30
+    assert seen == sorted(seen) and seen[0] == pytest.approx(2 / 31) and seen[-1] == 1.0
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        assert main(["--db", str(engine.url), "import", "results", code, str(f), "--dry-run"]) == 0
+        text = stream.getvalue()
+        # one line per ten percent: 6 %, 12 %, 22 % … 100 % for 31 lines
+        assert ("\rimport: 100 %" in text) == shown and text.count("\rimport: ") == (11 if shown else 0)
+        assert text.endswith("\r" + " " * 14 + "\r") == shown  # wiped before the summary
+        assert "would import 30 results" in capsys.readouterr().out

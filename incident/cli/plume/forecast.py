@@ -6,7 +6,7 @@ import csv
 import sys
 from pathlib import Path
 
-from incident.cli.shell import add_json, as_json, engine_from, number, settings_from, table, whole
+from incident.cli.shell import Progress, add_json, as_json, engine_from, number, settings_from, table, whole
 
 
 def register(sub) -> None:
@@ -57,23 +57,11 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_forecast)
 
 
-def _progress_printer():
-    last = [-1]
-
-    def report(fraction: float) -> None:
-        pct = int(fraction * 100)
-        if pct // 10 != last[0] // 10 and sys.stderr.isatty():
-            print(f"\rforecast: {pct:3d} %", end="", file=sys.stderr, flush=True)
-        last[0] = pct
-
-    return report
-
-
 def cmd_forecast(args) -> int:
     import incident.plume as fsvc
     import incident.plume as usvc
 
-    progress = _progress_printer()
+    progress = Progress("forecast")
     ensemble = None
     code = None  # an incident's forecast is stored; a scenario file's is not
     if args.ensemble is not None:
@@ -114,8 +102,7 @@ def cmd_forecast(args) -> int:
                 actor=settings_from(args).user,
                 bands=usvc.band_rows(fc, ensemble) if ensemble is not None else (),
             )
-    if sys.stderr.isatty():
-        print("\r" + " " * 20 + "\r", end="", file=sys.stderr)
+    progress.done()
     if args.csv:
         from incident.core.files import atomic_writer
 

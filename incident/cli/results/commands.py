@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from incident.cli.shell import add_json, as_json, emit, engine_from, number, settings_from, table, whole
+from incident.cli.shell import (
+    Progress,
+    add_json,
+    as_json,
+    emit,
+    engine_from,
+    number,
+    settings_from,
+    table,
+    whole,
+)
 from incident.core.errors import UserError
 
 #: a result identical to one entered this many minutes earlier is taken for a retry (not stored
@@ -622,6 +632,7 @@ def cmd_import_results(args) -> int:
 
     settings = settings_from(args)
     mapping = load_mapping(args.mapping, args.col)
+    progress = Progress("import")  # a file of the substance takes ~10 ms a row: seconds for 1,000
     with session_scope(engine_from(args)) as s:
         rep = import_results(
             s,
@@ -631,7 +642,9 @@ def cmd_import_results(args) -> int:
             mapping=mapping,
             encoding=args.encoding,
             dry_run=args.dry_run,
+            progress=progress,
         )
+    progress.done()
     if args.json:
         as_json(rep.__dict__)
         return 0

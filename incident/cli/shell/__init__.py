@@ -10,7 +10,18 @@ Command rooms import only the names below.
 from __future__ import annotations
 
 from incident.cli.shell.context import add_json, engine_from, settings_from
-from incident.cli.shell.output import as_json, emit, fmt, table
+from incident.cli.shell.output import Progress, as_json, emit, fmt, table
 from incident.cli.shell.typed import number, whole
 
-__all__ = ["add_json", "as_json", "emit", "engine_from", "fmt", "number", "settings_from", "table", "whole"]
+__all__ = [
+    "Progress",
+    "add_json",
+    "as_json",
+    "emit",
+    "engine_from",
+    "fmt",
+    "number",
+    "settings_from",
+    "table",
+    "whole",
+]

@@ -91,3 +91,26 @@ def emit(
         table([{"field": k, "value": v} for k, v in rows.items()])
     else:
         table(list(rows), columns, headers)
+
+
+class Progress:
+    """``label:  NN %`` on stderr, in steps of ten percent, for work that takes seconds (a forecast, a
+    long import). Silent when stderr is not a terminal: a pipe or a script reads only the result.
+    Call it with the fraction done; :meth:`done` wipes the line before the result is printed."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.last = -1
+        self.shown = False
+
+    def __call__(self, fraction: float) -> None:
+        pct = int(max(0.0, min(1.0, fraction)) * 100)
+        if pct // 10 != self.last // 10 and sys.stderr.isatty():
+            print(f"\r{self.label}: {pct:3d} %", end="", file=sys.stderr, flush=True)
+            self.shown = True
+        self.last = pct
+
+    def done(self) -> None:
+        if self.shown:
+            print("\r" + " " * (len(self.label) + 8) + "\r", end="", file=sys.stderr, flush=True)
+            self.shown = False

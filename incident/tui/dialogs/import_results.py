@@ -127,12 +127,32 @@ class ImportResultsDialog(Localised, ModalScreen[bool]):
             m = load_mapping(mapping or None)
             with session_scope(app_state(self).engine) as session:
                 rep = import_results(
-                    session, self.code, file, actor=app_state(self).settings.user, mapping=m, dry_run=dry_run
+                    session,
+                    self.code,
+                    file,
+                    actor=app_state(self).settings.user,
+                    mapping=m,
+                    dry_run=dry_run,
+                    progress=self._progress_reporter(),
                 )
             outcome = ("ok", rep, (file, mapping))
         except UserError as exc:
             outcome = ("error", exc.render(), None)
         self.app.call_from_thread(self._show, outcome, dry_run)
+
+    def _progress_reporter(self):
+        """Shows, from the import's thread, how much of the file is read, in steps of ten percent (a
+        file of the incident's substance takes about 10 ms a row: seconds for a thousand rows)."""
+        last = [-1]
+        report = self.query_one("#import-report", Static)
+
+        def tell(fraction: float) -> None:
+            step = int(fraction * 10)
+            if step != last[0]:
+                last[0] = step
+                self.app.call_from_thread(report.update, t("results.import_progress", pct=10 * step))
+
+        return tell
 
     def _show(self, outcome, dry_run: bool) -> None:
         report = self.query_one("#import-report", Static)
