@@ -66,8 +66,6 @@ def _run_before(keys: list[str]):
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_screen(snap_compare, fixed_engine, fixed_db, screen, size):  # noqa: F811
-    if screen == "spill_amend" and size == (120, 40):
-        pytest.skip("flaky: the dashboard behind the dialog refits its receptors at a random moment")
     app = make_app(
         engine=fixed_engine, settings=Settings(db_url=fixed_db, lang="en", user="tester"), incident_code=CODE
     )
