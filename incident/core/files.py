@@ -27,6 +27,17 @@ PART_SUFFIX = ".part"
 _NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
 
 
+def file_path(path: str | Path, *, where: str | None = None) -> Path:
+    """``path`` as a file to write, refused if it names no file (".", "/", "": a folder). ``where``
+    names the input in the refusal (a flag); by default the path itself."""
+    p = Path(path)
+    if not p.name:
+        raise UserError(
+            "errors.core.output_is_folder", where=where or str(path) or "''", path=repr(str(path))
+        )
+    return p
+
+
 def human_bytes(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if abs(n) < 1024 or unit == "GB":

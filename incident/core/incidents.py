@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from incident.core import accounts, log
 from incident.core.clock import as_utc, refuse_future, utcnow
 from incident.core.errors import UserError
+from incident.core.files import file_path
 from incident.core.networks import load_network
 from incident.core.store.tables import Incident
 
@@ -182,9 +183,7 @@ EXERCISE_FILE_MARK = "EXERCISE"
 
 def exercise_path(path: str | Path, is_exercise: bool) -> Path:
     """The file an export of an exercise is written to: its name carries EXERCISE (prefixed when missing)."""
-    p = Path(path)
-    if is_exercise and not p.name:  # ".", "/", "": no name to mark
-        raise UserError("errors.core.output_is_folder", where=str(path) or "''", path=repr(str(path)))
+    p = file_path(path) if is_exercise else Path(path)  # a folder has no name to mark
     if is_exercise and EXERCISE_FILE_MARK not in p.name.upper():
         return p.with_name(f"{EXERCISE_FILE_MARK}-{p.name}")
     return p

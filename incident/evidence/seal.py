@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from incident.core import log, signing
 from incident.core.clock import as_utc, utcnow
 from incident.core.errors import UserError
+from incident.core.files import file_path
 from incident.core.store.tables import LogEntry
 
 FORMAT = "incident-seal/1"
@@ -112,9 +113,7 @@ def seal_heads(session: Session, code: str | None = None) -> list[Seal]:
 
 def write_seal_file(path: str | Path, seals: list[Seal]) -> Path:
     """Write seals as JSON, atomically: a crash leaves the old file or the new one, never half."""
-    path = Path(path)
-    if not path.name:  # ".", "/", "": a folder, no file name
-        raise UserError("errors.core.output_is_folder", where=str(path) or "''", path=repr(str(path)))
+    path = file_path(path)
     text = json.dumps({"format": FORMAT, "seals": [asdict(s) for s in seals]}, indent=2, ensure_ascii=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

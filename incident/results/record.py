@@ -456,7 +456,7 @@ def _confirmation_candidates(
         )
         pairs = sorted({(s.point_id, r.parameter) for r, s in suspects if s.point_id is not None})
         wanted = or_(wanted, tuple_(col(Sample.point_id), col(Result.parameter)).in_(pairs))
-    session.flush()  # rows added in this session are read too (Core execution does not autoflush)
+    # Core execution does not autoflush: result_records, the one caller, has flushed the session
     return [
         _split(row)
         for row in session.connection().execute(

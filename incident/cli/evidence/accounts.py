@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from incident.cli.shell import add_json, as_json, engine_from, settings_from, table
 from incident.core.errors import UserError
+from incident.core.files import file_path
 
 
 def register(sub) -> None:
@@ -258,8 +258,7 @@ def cmd_seal(args) -> int:
         return 0
     if not args.output:
         raise UserError("errors.seal.no_output", where="-o")
-    if not Path(args.output).name:  # a folder: refused before sealing, so that no seal is left behind
-        raise UserError("errors.core.output_is_folder", where="-o", path=repr(args.output))
+    file_path(args.output, where="-o")  # a folder: refused before sealing, so that no seal is left behind
     with session_scope(engine) as s:
         seals = seal_heads(s, args.target)
     write_seal_file(args.output, seals)
